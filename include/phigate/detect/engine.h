@@ -1,0 +1,75 @@
+// The de-identification engine: finds PHI spans in clinical free text.
+//
+// An Engine is built once from EngineOptions (patterns, validators, gazetteers,
+// context rules), is immutable afterwards and may be shared by any number of
+// threads. Scan() returns typed, scored, non-overlapping Findings sorted by
+// offset: byte offsets and categories, never copies of the text.
+//
+// Example:
+//   PHIGATE_ASSIGN_OR_RETURN(auto engine, phigate::detect::Engine::Create({}));
+//   PHIGATE_ASSIGN_OR_RETURN(phigate::Findings found, engine->Scan(note));
+//   for (const phigate::Finding& f : found) Count(f.category);
+#ifndef PHIGATE_DETECT_ENGINE_H_
+#define PHIGATE_DETECT_ENGINE_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "phigate/core/finding.h"
+#include "phigate/core/phi_category.h"
+#include "phigate/core/status.h"
+
+namespace phigate::detect {
+
+struct EngineOptions {
+  // Folder holding the gazetteers (data/gazetteers in the source tree). Empty:
+  // $PHIGATE_DATA_DIR, then the source tree's data/ folder compiled into the binary.
+  std::string data_dir;
+  // Only findings of these categories are returned.
+  CategorySet categories = CategorySet::All();
+  // Findings scoring below this are dropped.
+  float min_score = 0.35f;
+  // Texts longer than this are refused with ResourceExhausted (callers split bulk input).
+  size_t max_text_bytes = size_t{256} << 20;
+};
+
+// Per-thread mutable state (Hyperscan scratch, buffers). Not thread-safe; make
+// one per worker with Engine::NewContext(), or let Scan(text) use a thread-local one.
+class ScanContext {
+ public:
+  virtual ~ScanContext() = default;
+};
+
+class Engine {
+ public:
+  // Builds the engine: compiles the pattern database, loads gazetteers.
+  // InvalidArgument/NotFound when the data folder is missing or malformed.
+  static Result<std::unique_ptr<Engine>> Create(const EngineOptions& options);
+
+  virtual ~Engine() = default;
+  Engine(const Engine&) = delete;  // owns compiled databases; share by pointer
+  Engine& operator=(const Engine&) = delete;
+
+  virtual std::unique_ptr<ScanContext> NewContext() const = 0;
+
+  // Appends the findings in `text` to *out (cleared first), sorted by begin,
+  // pairwise disjoint. Invalid UTF-8 is scanned as bytes (offsets stay valid).
+  // A non-OK status means the scan failed and the caller must fail closed.
+  virtual Status Scan(std::string_view text, ScanContext& ctx, Findings* out) const = 0;
+
+  // Convenience: Scan() with a thread-local context.
+  Result<Findings> Scan(std::string_view text) const;
+
+  const EngineOptions& options() const { return options_; }
+
+ protected:
+  explicit Engine(EngineOptions options) : options_(std::move(options)) {}
+
+ private:
+  EngineOptions options_;
+};
+
+}  // namespace phigate::detect
+
+#endif  // PHIGATE_DETECT_ENGINE_H_
