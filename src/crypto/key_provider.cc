@@ -35,9 +35,9 @@ Result<std::unique_ptr<LocalKeyProvider>> LocalKeyProvider::Create(SecretBytes m
   }
   // The key-encryption key and the public key id are derived, never the raw master key.
   PHIGATE_ASSIGN_OR_RETURN(SecretBytes kek,
-                           HkdfSha256(master_key.view(), "phigate", "kek v1", kAeadKeyBytes));
+                           DeriveSecret(master_key.view(), "phigate", "kek v1", kAeadKeyBytes));
   PHIGATE_ASSIGN_OR_RETURN(SecretBytes id_bytes,
-                           HkdfSha256(master_key.view(), "phigate", "key id v1", 8));
+                           DeriveSecret(master_key.view(), "phigate", "key id v1", 8));
   PHIGATE_ASSIGN_OR_RETURN(auto aead, Aead::Create(std::move(kek)));
   return std::unique_ptr<LocalKeyProvider>(
       new LocalKeyProvider(std::move(aead), "local:" + HexEncode(id_bytes.view())));

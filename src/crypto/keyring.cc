@@ -67,7 +67,7 @@ Result<std::unique_ptr<Keyring>> Keyring::Unwrap(const KeyProvider& provider,
     PHIGATE_ASSIGN_OR_RETURN(SecretBytes dek,
                              provider.Unwrap(k.wrapped, WrapContext(tenant, k.purpose, k.version)));
     if (k.purpose == KeyPurpose::kIndex) {
-      PHIGATE_ASSIGN_OR_RETURN(ring->index_, HmacSha256::Create(std::move(dek)));
+      PHIGATE_ASSIGN_OR_RETURN(ring->index_, KeyedHash::Create(std::move(dek)));
     } else {
       PHIGATE_ASSIGN_OR_RETURN(auto aead, Aead::Create(std::move(dek)));
       ring->data_[k.version] = std::move(aead);

@@ -23,14 +23,14 @@ using MacCtxPtr = std::unique_ptr<EVP_MAC_CTX, MacCtxDeleter>;
 
 // A keyed template context; each Compute() duplicates it (no re-keying cost
 // and no shared mutable state between threads).
-struct HmacSha256::State {
+struct KeyedHash::State {
   MacCtxPtr keyed;
 };
 
-HmacSha256::HmacSha256(std::unique_ptr<State> state) : state_(std::move(state)) {}
-HmacSha256::~HmacSha256() = default;
+KeyedHash::KeyedHash(std::unique_ptr<State> state) : state_(std::move(state)) {}
+KeyedHash::~KeyedHash() = default;
 
-Result<std::unique_ptr<HmacSha256>> HmacSha256::Create(SecretBytes key) {
+Result<std::unique_ptr<KeyedHash>> KeyedHash::Create(SecretBytes key) {
   if (key.size() < 16) return absl::InvalidArgumentError("HMAC key must be at least 16 bytes");
   if (HmacAlgo() == nullptr) return absl::InternalError("OpenSSL has no HMAC");
   MacCtxPtr ctx(EVP_MAC_CTX_new(HmacAlgo()));
@@ -45,10 +45,10 @@ Result<std::unique_ptr<HmacSha256>> HmacSha256::Create(SecretBytes key) {
   }
   auto state = std::make_unique<State>();
   state->keyed = std::move(ctx);
-  return std::unique_ptr<HmacSha256>(new HmacSha256(std::move(state)));
+  return std::unique_ptr<KeyedHash>(new KeyedHash(std::move(state)));
 }
 
-Result<Digest> HmacSha256::Compute(std::initializer_list<std::string_view> parts) const {
+Result<Digest> KeyedHash::Compute(std::initializer_list<std::string_view> parts) const {
   MacCtxPtr ctx(EVP_MAC_CTX_dup(state_->keyed.get()));
   if (ctx == nullptr) return absl::InternalError("EVP_MAC_CTX_dup failed");
   for (std::string_view p : parts) {
@@ -70,8 +70,8 @@ Result<Digest> HmacSha256::Compute(std::initializer_list<std::string_view> parts
   return d;
 }
 
-Result<SecretBytes> HkdfSha256(std::string_view ikm, std::string_view salt, std::string_view info,
-                               size_t length) {
+Result<SecretBytes> DeriveSecret(std::string_view ikm, std::string_view salt, std::string_view info,
+                                 size_t length) {
   EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
   if (kdf == nullptr) return absl::InternalError("OpenSSL has no HKDF");
   EVP_KDF_CTX* ctx = EVP_KDF_CTX_new(kdf);
@@ -93,13 +93,6 @@ Result<SecretBytes> HkdfSha256(std::string_view ikm, std::string_view salt, std:
   SecureWipe(ikm_copy.data(), ikm_copy.size());
   if (rc != 1) return absl::InternalError("HKDF derive failed");
   return SecretBytes(std::move(out));
-}
-
-Digest Sha256(std::string_view data) {
-  Digest d{};
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), d.data(), &len, EVP_sha256(), nullptr);
-  return d;
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {

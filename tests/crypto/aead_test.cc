@@ -88,13 +88,13 @@ TEST(RandomTest, UniformStaysInRangeAndCoversIt) {
 TEST(HmacTest, MatchesRfc4231Case2) {
   // RFC 4231 test case 2 key "Jefe" is too short for our API; use case 1's
   // structure with our length-prefixed framing checked for determinism instead.
-  PHIGATE_ASSERT_OK_AND_ASSIGN(auto mac, HmacSha256::Create(SecretBytes(std::string(32, 'k'))));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto mac, KeyedHash::Create(SecretBytes(std::string(32, 'k'))));
   PHIGATE_ASSERT_OK_AND_ASSIGN(Digest a, mac->Compute({"ab", "c"}));
   PHIGATE_ASSERT_OK_AND_ASSIGN(Digest b, mac->Compute({"a", "bc"}));
   PHIGATE_ASSERT_OK_AND_ASSIGN(Digest c, mac->Compute({"ab", "c"}));
   EXPECT_NE(a, b);
   EXPECT_EQ(a, c);
-  PHIGATE_ASSERT_OK_AND_ASSIGN(auto other, HmacSha256::Create(SecretBytes(std::string(32, 'j'))));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto other, KeyedHash::Create(SecretBytes(std::string(32, 'j'))));
   PHIGATE_ASSERT_OK_AND_ASSIGN(Digest d, other->Compute({"ab", "c"}));
   EXPECT_NE(a, d);
 }
@@ -103,7 +103,7 @@ TEST(HkdfTest, Rfc5869Case1) {
   auto ikm = std::string(22, '\x0b');
   auto salt = *HexDecode("000102030405060708090a0b0c");
   auto info = *HexDecode("f0f1f2f3f4f5f6f7f8f9");
-  PHIGATE_ASSERT_OK_AND_ASSIGN(SecretBytes okm, HkdfSha256(ikm, salt, info, 42));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(SecretBytes okm, DeriveSecret(ikm, salt, info, 42));
   EXPECT_EQ(HexEncode(okm.view()),
             "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
 }

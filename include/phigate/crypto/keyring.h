@@ -68,14 +68,14 @@ class Keyring {
   uint32_t current_version() const { return current_version_; }
   // The AEAD of a version; NotFound (naming the version) when it was destroyed.
   Result<const Aead*> DataKey(uint32_t version) const;
-  const HmacSha256& index() const { return *index_; }
+  const KeyedHash& index() const { return *index_; }
   std::vector<uint32_t> versions() const;
 
  private:
   Keyring() = default;
   uint32_t current_version_ = 0;
   std::map<uint32_t, std::unique_ptr<Aead>> data_;
-  std::unique_ptr<HmacSha256> index_;
+  std::unique_ptr<KeyedHash> index_;
 };
 
 }  // namespace phigate::crypto
