@@ -1,0 +1,52 @@
+// Where incidents live. Two implementations: in memory (tests) and SQLite
+// (the embedded default). TODO(breach): move onto the generic phigate::store
+// Store/TenantStore (namespace "breach.incident") once it has landed, so
+// incidents follow the vault and audit trail onto PostgreSQL for replicas.
+//
+// Ids are "INC-<year>-<4+ digit sequence>" per tenant and year of first
+// detection; the sequence is assigned inside the same transaction as the insert.
+//
+// Example:
+//   PHIGATE_ASSIGN_OR_RETURN(auto store, OpenIncidentStore("sqlite://phigate-incidents.db"));
+//   PHIGATE_RETURN_IF_ERROR(store->Create(inc));   // inc.id = "INC-2026-0001"
+//   PHIGATE_ASSIGN_OR_RETURN(Incident again, store->Get(inc.tenant, inc.id));
+#ifndef PHIGATE_BREACH_INCIDENT_STORE_H_
+#define PHIGATE_BREACH_INCIDENT_STORE_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "phigate/breach/incident.h"
+#include "phigate/core/ids.h"
+#include "phigate/core/status.h"
+
+namespace phigate::breach {
+
+// Thread-safe in both implementations.
+class IncidentStore {
+ public:
+  virtual ~IncidentStore() = default;
+  // Assigns inc.id (and overwrites whatever was there) and stores it.
+  virtual Status Create(Incident& inc) = 0;
+  // Replaces the stored incident with the same (tenant, id). NotFound if absent.
+  virtual Status Update(const Incident& inc) = 0;
+  // NotFound if absent.
+  virtual Result<Incident> Get(const TenantId& tenant, std::string_view id) = 0;
+  // Every incident of the tenant, oldest first.
+  virtual Result<std::vector<Incident>> List(const TenantId& tenant) = 0;
+  // Incidents with this id in any tenant (ids are per tenant, so more than one may match).
+  virtual Result<std::vector<Incident>> FindById(std::string_view id) = 0;
+};
+
+// "memory:" or "sqlite://path" / "sqlite:///abs/path" (a bare path is taken as
+// SQLite). InvalidArgument for another scheme, Unavailable when the file cannot
+// be opened.
+Result<std::unique_ptr<IncidentStore>> OpenIncidentStore(std::string_view url);
+
+std::string FormatIncidentId(int year, int64_t seq);  // INC-2026-0007
+
+}  // namespace phigate::breach
+
+#endif  // PHIGATE_BREACH_INCIDENT_STORE_H_

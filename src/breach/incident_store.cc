@@ -1,0 +1,252 @@
+#include "phigate/breach/incident_store.h"
+
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+
+namespace phigate::breach {
+namespace {
+
+int YearOf(const Incident& inc) { return static_cast<int>(inc.DiscoveryDate().year()); }
+
+class MemoryIncidentStore : public IncidentStore {
+ public:
+  Status Create(Incident& inc) override {
+    absl::MutexLock lock(&mu_);
+    const int year = YearOf(inc);
+    const int64_t seq = ++next_[{inc.tenant.value(), year}];
+    inc.id = FormatIncidentId(year, seq);
+    rows_.emplace_back(inc.tenant.value(), inc.id, IncidentToJson(inc));
+    return absl::OkStatus();
+  }
+  Status Update(const Incident& inc) override {
+    absl::MutexLock lock(&mu_);
+    for (auto& [t, id, json] : rows_) {
+      if (t == inc.tenant.value() && id == inc.id) {
+        json = IncidentToJson(inc);
+        return absl::OkStatus();
+      }
+    }
+    return absl::NotFoundError(absl::StrCat("no incident ", inc.id));
+  }
+  Result<Incident> Get(const TenantId& tenant, std::string_view id) override {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [t, i, json] : rows_) {
+      if (t == tenant.value() && i == id) return IncidentFromJson(json);
+    }
+    return absl::NotFoundError(absl::StrCat("no incident ", ToAbsl(id), " for this tenant"));
+  }
+  Result<std::vector<Incident>> List(const TenantId& tenant) override {
+    absl::MutexLock lock(&mu_);
+    std::vector<Incident> out;
+    for (const auto& [t, i, json] : rows_) {
+      if (t != tenant.value()) continue;
+      PHIGATE_ASSIGN_OR_RETURN(Incident inc, IncidentFromJson(json));
+      out.push_back(std::move(inc));
+    }
+    return out;
+  }
+  Result<std::vector<Incident>> FindById(std::string_view id) override {
+    absl::MutexLock lock(&mu_);
+    std::vector<Incident> out;
+    for (const auto& [t, i, json] : rows_) {
+      if (i != id) continue;
+      PHIGATE_ASSIGN_OR_RETURN(Incident inc, IncidentFromJson(json));
+      out.push_back(std::move(inc));
+    }
+    return out;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::pair<std::string, int>, int64_t> next_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::tuple<std::string, std::string, std::string>> rows_ ABSL_GUARDED_BY(mu_);
+};
+
+// One statement, finalized on scope exit.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  bool ok() const { return rc_ == SQLITE_OK; }
+  sqlite3_stmt* get() { return s_; }
+  void Bind(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  void Bind(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
+  int Step() { return sqlite3_step(s_); }
+  std::string Text(int col) {
+    const unsigned char* t = sqlite3_column_text(s_, col);
+    return t == nullptr ? std::string()
+                        : std::string(reinterpret_cast<const char*>(t),
+                                      static_cast<size_t>(sqlite3_column_bytes(s_, col)));
+  }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+  int rc_ = SQLITE_ERROR;
+};
+
+Status SqlError(const char* what) {
+  // SQLite messages can quote bound values; report only what failed.
+  return absl::UnavailableError(absl::StrCat("incident store: ", what, " failed"));
+}
+
+class SqliteIncidentStore : public IncidentStore {
+ public:
+  static Result<std::unique_ptr<IncidentStore>> Open(const std::string& path) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+        SQLITE_OK) {
+      sqlite3_close(db);
+      return absl::UnavailableError("incident store: cannot open the SQLite file");
+    }
+    std::unique_ptr<SqliteIncidentStore> s(new SqliteIncidentStore(db));
+    sqlite3_busy_timeout(db, 5000);
+    PHIGATE_RETURN_IF_ERROR(s->Exec("PRAGMA journal_mode=WAL"));
+    PHIGATE_RETURN_IF_ERROR(s->Exec(
+        "CREATE TABLE IF NOT EXISTS breach_incidents ("
+        " tenant TEXT NOT NULL, id TEXT NOT NULL, year INTEGER NOT NULL, seq INTEGER NOT NULL,"
+        " detected_at INTEGER NOT NULL, state TEXT NOT NULL, record TEXT NOT NULL,"
+        " PRIMARY KEY (tenant, id), UNIQUE (tenant, year, seq))"));
+    return std::unique_ptr<IncidentStore>(std::move(s));
+  }
+  ~SqliteIncidentStore() override { sqlite3_close(db_); }
+
+  Status Create(Incident& inc) override {
+    absl::MutexLock lock(&mu_);
+    PHIGATE_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status s = CreateLocked(inc);
+    PHIGATE_RETURN_IF_ERROR(Exec(s.ok() ? "COMMIT" : "ROLLBACK"));
+    return s;
+  }
+  Status Update(const Incident& inc) override {
+    absl::MutexLock lock(&mu_);
+    Stmt st(db_,
+            "UPDATE breach_incidents SET state = ?1, record = ?2 WHERE tenant = ?3 AND id = ?4");
+    if (!st.ok()) return SqlError("prepare update");
+    st.Bind(1, Name(inc.state));
+    st.Bind(2, IncidentToJson(inc));
+    st.Bind(3, inc.tenant.value());
+    st.Bind(4, inc.id);
+    if (st.Step() != SQLITE_DONE) return SqlError("update");
+    if (sqlite3_changes(db_) == 0) return absl::NotFoundError(absl::StrCat("no incident ", inc.id));
+    return absl::OkStatus();
+  }
+  Result<Incident> Get(const TenantId& tenant, std::string_view id) override {
+    absl::MutexLock lock(&mu_);
+    Stmt st(db_, "SELECT record FROM breach_incidents WHERE tenant = ?1 AND id = ?2");
+    if (!st.ok()) return SqlError("prepare get");
+    st.Bind(1, tenant.value());
+    st.Bind(2, id);
+    const int rc = st.Step();
+    if (rc == SQLITE_DONE) {
+      return absl::NotFoundError(absl::StrCat("no incident ", ToAbsl(id), " for this tenant"));
+    }
+    if (rc != SQLITE_ROW) return SqlError("get");
+    return IncidentFromJson(st.Text(0));
+  }
+  Result<std::vector<Incident>> List(const TenantId& tenant) override {
+    absl::MutexLock lock(&mu_);
+    Stmt st(
+        db_,
+        "SELECT record FROM breach_incidents WHERE tenant = ?1 ORDER BY detected_at, year, seq");
+    if (!st.ok()) return SqlError("prepare list");
+    st.Bind(1, tenant.value());
+    return Collect(st);
+  }
+  Result<std::vector<Incident>> FindById(std::string_view id) override {
+    absl::MutexLock lock(&mu_);
+    Stmt st(db_, "SELECT record FROM breach_incidents WHERE id = ?1 ORDER BY tenant");
+    if (!st.ok()) return SqlError("prepare find");
+    st.Bind(1, id);
+    return Collect(st);
+  }
+
+ private:
+  explicit SqliteIncidentStore(sqlite3* db) : db_(db) {}
+
+  Status Exec(const char* sql) {
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
+      return SqlError("statement");
+    return absl::OkStatus();
+  }
+
+  Status CreateLocked(Incident& inc) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const int year = YearOf(inc);
+    int64_t seq = 1;
+    {
+      Stmt st(
+          db_,
+          "SELECT COALESCE(MAX(seq), 0) + 1 FROM breach_incidents WHERE tenant = ?1 AND year = ?2");
+      if (!st.ok()) return SqlError("prepare sequence");
+      st.Bind(1, inc.tenant.value());
+      st.Bind(2, int64_t{year});
+      if (st.Step() != SQLITE_ROW) return SqlError("sequence");
+      seq = sqlite3_column_int64(st.get(), 0);
+    }
+    inc.id = FormatIncidentId(year, seq);
+    Stmt st(db_,
+            "INSERT INTO breach_incidents (tenant, id, year, seq, detected_at, state, record) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (!st.ok()) return SqlError("prepare insert");
+    st.Bind(1, inc.tenant.value());
+    st.Bind(2, inc.id);
+    st.Bind(3, int64_t{year});
+    st.Bind(4, seq);
+    st.Bind(5, inc.detected_at_unix);
+    st.Bind(6, Name(inc.state));
+    st.Bind(7, IncidentToJson(inc));
+    if (st.Step() != SQLITE_DONE) return SqlError("insert");
+    return absl::OkStatus();
+  }
+
+  Result<std::vector<Incident>> Collect(Stmt& st) {
+    std::vector<Incident> out;
+    for (;;) {
+      const int rc = st.Step();
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return SqlError("read");
+      PHIGATE_ASSIGN_OR_RETURN(Incident inc, IncidentFromJson(st.Text(0)));
+      out.push_back(std::move(inc));
+    }
+    return out;
+  }
+
+  absl::Mutex mu_;
+  sqlite3* db_;  // one connection, serialised by mu_
+};
+
+}  // namespace
+
+std::string FormatIncidentId(int year, int64_t seq) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "INC-%04d-%04lld", year, static_cast<long long>(seq));
+  return buf;
+}
+
+Result<std::unique_ptr<IncidentStore>> OpenIncidentStore(std::string_view url) {
+  if (url == "memory:") return std::unique_ptr<IncidentStore>(new MemoryIncidentStore());
+  std::string path;
+  if (absl::StartsWith(ToAbsl(url), "sqlite://")) {
+    path = std::string(url.substr(9));
+  } else if (url.find("://") == std::string_view::npos && !url.empty() && url != "memory:") {
+    path = std::string(url);
+  } else {
+    return absl::InvalidArgumentError("incident store URL must be memory: or sqlite://path");
+  }
+  if (path.empty()) return absl::InvalidArgumentError("incident store URL has no path");
+  return SqliteIncidentStore::Open(path);
+}
+
+}  // namespace phigate::breach

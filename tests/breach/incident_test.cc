@@ -1,0 +1,202 @@
+#include "phigate/breach/incident.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "phigate/breach/incident_store.h"
+#include "tests/testing/status_matchers.h"
+
+namespace phigate::breach {
+namespace {
+
+constexpr int64_t kNov30 = 1795996800;  // 2026-11-30T00:00:00Z
+
+TenantId T(const char* t) { return MakeTenantId(t).value(); }
+
+Detection CanaryDetection() {
+  Detection d;
+  d.kind = DetectionKind::kCanary;
+  d.severity = Severity::kCritical;
+  d.detector = "canary";
+  d.patient_refs = {"a1b2c3"};
+  d.evidence.push_back({.begin = 10,
+                        .end = 22,
+                        .category = PhiCategory::kName,
+                        .blind_index = "a1b2c3",
+                        .ref = "req-1",
+                        .note = "canary outside its tenant"});
+  return d;
+}
+
+RiskAssessment AllLow() {
+  RiskAssessment a;
+  for (RiskFactor* f :
+       {&a.nature_and_extent, &a.unauthorized_person, &a.acquired_or_viewed, &a.mitigation}) {
+    f->rating = FactorRating::kLow;
+    f->answer = "synthetic answer";
+    f->reason = "synthetic reason";
+  }
+  return a;
+}
+
+TEST(IncidentTest, DiscoveryIsTheUtcDateOfFirstDetection) {
+  EXPECT_EQ(FormatUnixTime(kNov30), "2026-11-30T00:00:00Z");
+  Incident inc = NewIncident(T("acme"), kNov30 + 86399, "x");
+  EXPECT_EQ(FormatDate(inc.DiscoveryDate()), "2026-11-30");
+  EXPECT_EQ(inc.state, IncidentState::kDetected);
+  ASSERT_EQ(inc.history.size(), 1u);
+}
+
+TEST(IncidentTest, AddDetectionRaisesSeverityAndMergesRefs) {
+  Incident inc = NewIncident(T("acme"), kNov30, "x");
+  AddDetection(inc, CanaryDetection());
+  AddDetection(inc, CanaryDetection());
+  EXPECT_EQ(inc.severity, Severity::kCritical);
+  EXPECT_EQ(inc.patient_refs.size(), 1u);
+  EXPECT_TRUE(inc.phi_categories.Contains(PhiCategory::kName));
+  EXPECT_EQ(inc.detections.size(), 2u);
+}
+
+TEST(IncidentTest, LifecycleOrderIsEnforced) {
+  Incident inc = NewIncident(T("acme"), kNov30, "x");
+  EXPECT_FALSE(Advance(inc, IncidentState::kNotified, "u", kNov30, "").ok());
+  EXPECT_FALSE(Advance(inc, IncidentState::kAssessed, "u", kNov30, "").ok());  // no assessment
+  RiskAssessment a = AllLow();
+  a.nature_and_extent.rating = FactorRating::kHigh;
+  PHIGATE_ASSERT_OK(RecordAssessment(inc, a, "officer", kNov30 + 60));
+  EXPECT_EQ(inc.state, IncidentState::kAssessed);
+  EXPECT_EQ(inc.assessment->conclusion, Conclusion::kNotifiableBreach);
+  EXPECT_EQ(inc.assessment->signed_off_by, "officer");
+  // A notifiable breach cannot be closed before it is notified.
+  EXPECT_FALSE(Advance(inc, IncidentState::kClosed, "u", kNov30, "").ok());
+  PHIGATE_ASSERT_OK(Advance(inc, IncidentState::kNotified, "officer", kNov30 + 120, "letters"));
+  PHIGATE_ASSERT_OK(Advance(inc, IncidentState::kClosed, "officer", kNov30 + 180, ""));
+  EXPECT_EQ(inc.history.size(), 4u);
+  EXPECT_FALSE(Advance(inc, IncidentState::kClosed, "officer", kNov30 + 180, "").ok());
+}
+
+TEST(IncidentTest, ConclusionsFollowSafeHarborExclusionsAndFactors) {
+  RiskAssessment a = AllLow();
+  Conclude(a);
+  EXPECT_EQ(a.conclusion, Conclusion::kLowProbability);
+  EXPECT_FALSE(RequiresNotification(a));
+
+  a.mitigation.rating = FactorRating::kMedium;
+  Conclude(a);
+  EXPECT_EQ(a.conclusion, Conclusion::kNotifiableBreach);
+  EXPECT_TRUE(RequiresNotification(a));
+
+  a.exclusion_could_not_retain = true;
+  Conclude(a);
+  EXPECT_EQ(a.conclusion, Conclusion::kExcluded);
+  EXPECT_NE(a.conclusion_reason.find("(iii)"), std::string::npos);
+
+  // Tokens only, key safe: not unsecured PHI, whatever the factors say.
+  a.safe_harbor.only_tokens_or_encrypted = true;
+  a.safe_harbor.reason = "answer held vault tokens only";
+  Conclude(a);
+  EXPECT_EQ(a.conclusion, Conclusion::kNotUnsecuredPhi);
+  EXPECT_NE(a.conclusion_reason.find("vault tokens only"), std::string::npos);
+  // The key was compromised: the safe harbor is lost.
+  a.safe_harbor.key_compromised = true;
+  a.exclusion_could_not_retain = false;
+  Conclude(a);
+  EXPECT_EQ(a.conclusion, Conclusion::kNotifiableBreach);
+}
+
+TEST(IncidentTest, SafeHarborIncidentClosesWithoutNotification) {
+  Incident inc = NewIncident(T("acme"), kNov30, "x");
+  RiskAssessment a;
+  a.safe_harbor.only_tokens_or_encrypted = true;
+  PHIGATE_ASSERT_OK(RecordAssessment(inc, a, "officer", kNov30));
+  PHIGATE_ASSERT_OK(Advance(inc, IncidentState::kClosed, "officer", kNov30, "safe harbor"));
+  EXPECT_FALSE(RecordAssessment(inc, a, "", kNov30).ok());
+}
+
+TEST(IncidentTest, JsonRoundTrip) {
+  Incident inc = NewIncident(T("acme"), kNov30, "canary");
+  AddDetection(inc, CanaryDetection());
+  inc.residents_by_state = {{"CA", 3}, {"TX", 2}};
+  inc.notice.role = EntityRole::kBusinessAssociate;
+  inc.notice.hhs_notified = ParseDate("2026-12-05").value();
+  inc.notice.le_delay = LawEnforcementDelay{.oral_statement = ParseDate("2026-12-01").value()};
+  PHIGATE_ASSERT_OK(RecordAssessment(inc, AllLow(), "officer", kNov30 + 5));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(Incident back, IncidentFromJson(IncidentToJson(inc)));
+  EXPECT_EQ(IncidentToJson(back), IncidentToJson(inc));
+  EXPECT_EQ(back.notice.role, EntityRole::kBusinessAssociate);
+  EXPECT_EQ(back.detections.at(0).evidence.at(0).category, PhiCategory::kName);
+  EXPECT_FALSE(IncidentFromJson("{").ok());
+  EXPECT_FALSE(IncidentFromJson("{\"id\": 3}").ok());
+}
+
+class IncidentStoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    std::string url = GetParam();
+    if (url == "sqlite") {
+      path_ = std::filesystem::temp_directory_path() /
+              ("breach_store_test_" + std::to_string(::getpid()) + ".db");
+      std::filesystem::remove(path_);
+      url = "sqlite://" + path_.string();
+    }
+    auto s = OpenIncidentStore(url);
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = std::move(s).value();
+  }
+  void TearDown() override {
+    store_.reset();
+    if (!path_.empty()) {
+      std::filesystem::remove(path_);
+      std::filesystem::remove(path_.string() + "-wal");
+      std::filesystem::remove(path_.string() + "-shm");
+    }
+  }
+  std::filesystem::path path_;
+  std::unique_ptr<IncidentStore> store_;
+};
+
+TEST_P(IncidentStoreTest, IdsArePerTenantAndYear) {
+  Incident a = NewIncident(T("acme"), kNov30, "a");
+  Incident b = NewIncident(T("acme"), kNov30 + 10, "b");
+  Incident c = NewIncident(T("beta"), kNov30, "c");
+  Incident d = NewIncident(T("acme"), kNov30 + 40 * 86400, "d");  // 2027
+  for (Incident* i : {&a, &b, &c, &d}) PHIGATE_ASSERT_OK(store_->Create(*i));
+  EXPECT_EQ(a.id, "INC-2026-0001");
+  EXPECT_EQ(b.id, "INC-2026-0002");
+  EXPECT_EQ(c.id, "INC-2026-0001");
+  EXPECT_EQ(d.id, "INC-2027-0001");
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto both, store_->FindById("INC-2026-0001"));
+  EXPECT_EQ(both.size(), 2u);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto acme, store_->List(T("acme")));
+  ASSERT_EQ(acme.size(), 3u);
+  EXPECT_EQ(acme[0].title, "a");
+}
+
+TEST_P(IncidentStoreTest, UpdateAndGetAreTenantScoped) {
+  Incident a = NewIncident(T("acme"), kNov30, "a");
+  AddDetection(a, CanaryDetection());
+  PHIGATE_ASSERT_OK(store_->Create(a));
+  EXPECT_EQ(store_->Get(T("beta"), a.id).status().code(), absl::StatusCode::kNotFound);
+  PHIGATE_ASSERT_OK(RecordAssessment(a, AllLow(), "officer", kNov30 + 1));
+  PHIGATE_ASSERT_OK(store_->Update(a));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(Incident got, store_->Get(T("acme"), a.id));
+  EXPECT_EQ(got.state, IncidentState::kAssessed);
+  EXPECT_EQ(IncidentToJson(got), IncidentToJson(a));
+  Incident ghost = a;
+  ghost.id = "INC-2026-0099";
+  EXPECT_EQ(store_->Update(ghost).code(), absl::StatusCode::kNotFound);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, IncidentStoreTest, ::testing::Values("memory:", "sqlite"));
+
+TEST(IncidentStoreUrlTest, RejectsUnknownSchemes) {
+  EXPECT_EQ(OpenIncidentStore("postgres://x").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(OpenIncidentStore("sqlite://").ok());
+}
+
+}  // namespace
+}  // namespace phigate::breach
