@@ -1,0 +1,115 @@
+// Tokenizer, gazetteer and hashed feature extraction of the sequence tagger.
+//
+// Tokens: a byte loop. A run of ASCII letters, digits and bytes >= 0x80 (UTF-8
+// sequences, valid or not) is one token; every other printable ASCII byte is a
+// token of its own; whitespace and control bytes (NUL included) separate
+// tokens. Offsets are bytes into the text, so invalid UTF-8 is harmless.
+//
+// Features: each token gets exactly kFeaturesPerToken hashed features (word,
+// shape, affixes, case, gazetteer hits, a +-2 context window, the previous and
+// next words skipping punctuation, trigger words, position in the line), each
+// a row index in a table of 2^hash_bits rows (feature hashing).
+//
+// Example:
+//   std::vector<Token> tokens;
+//   Tokenize("Dr. Alvarez seen 3/14", &tokens);   // Dr . Alvarez seen 3 / 14
+//   FeatureExtractor fx(&gazetteer, 18);
+//   std::vector<uint32_t> rows;
+//   fx.Extract(text, tokens, &rows);   // tokens.size() * kFeaturesPerToken rows
+#ifndef PHIGATE_MODEL_FEATURES_H_
+#define PHIGATE_MODEL_FEATURES_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "phigate/core/status.h"
+
+namespace phigate::model {
+
+struct Token {
+  size_t begin = 0;  // byte offsets, [begin, end)
+  size_t end = 0;
+  uint8_t flags = 0;  // kTokenLineStart | kTokenSpaceBefore
+};
+inline constexpr uint8_t kTokenLineStart = 1;    // first token of its line
+inline constexpr uint8_t kTokenSpaceBefore = 2;  // whitespace right before it
+
+// Appends the tokens of `text` to *out (cleared first).
+void Tokenize(std::string_view text, std::vector<Token>* out);
+
+// Word shape: each byte mapped to X (upper), x (lower), d (digit), u (byte >=
+// 0x80) or itself (punctuation); runs longer than 4 cut to 4:
+// "Smith" -> "Xxxxx", "Alexandria" -> "Xxxxx", "2024" -> "dddd", "3rd" -> "dxx".
+std::string WordShape(std::string_view word);
+// Short shape: runs collapsed to one: "Smith" -> "Xx", "MRN4429" -> "Xd".
+std::string ShortShape(std::string_view word);
+
+// Gazetteer bits of a lower-cased word.
+enum GazetteerFlag : uint8_t {
+  kGazFirstName = 1,
+  kGazSurname = 2,
+  kGazCity = 4,       // a one-word city, or one word of a multi-word city
+  kGazState = 8,      // a US state name word or postal code
+  kGazCommon = 16,    // a common English word
+  kGazTrigger = 32,   // built in: a title or label word (dr, mr, mrn, dob, ...)
+  kGazMonth = 64,     // built in: month and weekday names and abbreviations
+  kGazFrequent = 128  // a first name or surname of the top weight decile
+};
+
+// A set of words (ASCII-lower-cased) with GazetteerFlag bits. Keys are 64-bit
+// hashes, so it stores no text and is compact in the model file.
+class Gazetteer {
+ public:
+  Gazetteer();  // holds the built-in trigger and month words
+  void Add(std::string_view word, uint8_t flags);
+  void AddHash(uint64_t hash, uint8_t flags) { map_[hash] |= flags; }
+  uint8_t Lookup(std::string_view word) const;
+  uint8_t LookupHash(uint64_t hash) const {
+    auto it = map_.find(hash);
+    return it == map_.end() ? 0 : it->second;
+  }
+  size_t size() const { return map_.size(); }
+  const absl::flat_hash_map<uint64_t, uint8_t>& entries() const { return map_; }
+
+  // Loads data/gazetteers-style files from `dir`: first_names.tsv, surnames.tsv
+  // (name<TAB>weight), us_cities.tsv (city<TAB>STATE<TAB>pop), us_states.tsv,
+  // common_words.txt; '#' starts a comment line. Missing files are skipped and
+  // counted in *files_loaded; a malformed file is InvalidArgument.
+  Status LoadDirectory(std::string_view dir, int* files_loaded);
+
+ private:
+  absl::flat_hash_map<uint64_t, uint8_t> map_;
+};
+
+// Hash of the ASCII-lower-cased bytes (FNV-1a 64). Stable across builds and
+// platforms: it is part of the model file format.
+uint64_t HashLower(std::string_view s);
+
+inline constexpr int kFeaturesPerToken = 40;
+
+class FeatureExtractor {
+ public:
+  // `gazetteer` must outlive the extractor. 10 <= hash_bits <= 24.
+  FeatureExtractor(const Gazetteer* gazetteer, uint32_t hash_bits)
+      : gazetteer_(gazetteer), hash_bits_(hash_bits) {}
+
+  // Writes tokens.size() * kFeaturesPerToken row indices (< 2^hash_bits) to
+  // *rows (resized), token by token. Deterministic.
+  void Extract(std::string_view text, std::span<const Token> tokens,
+               std::vector<uint32_t>* rows) const;
+
+  uint32_t hash_bits() const { return hash_bits_; }
+
+ private:
+  const Gazetteer* gazetteer_;
+  uint32_t hash_bits_;
+};
+
+}  // namespace phigate::model
+
+#endif  // PHIGATE_MODEL_FEATURES_H_

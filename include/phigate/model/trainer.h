@@ -1,0 +1,90 @@
+// Training the sequence tagger (phigate train): reading labelled JSONL notes,
+// splitting them by patient, and learning an averaged structured perceptron.
+//
+// Training is deterministic for a given seed, data and options: the same call
+// writes the same model bytes.
+//
+// Example:
+//   std::vector<Example> notes;
+//   PHIGATE_RETURN_IF_ERROR(ReadJsonl("notes.jsonl", &notes));
+//   TrainOptions opt;
+//   opt.seed = 7;
+//   PHIGATE_ASSIGN_OR_RETURN(std::string model_bytes, Train(notes, opt, nullptr));
+#ifndef PHIGATE_MODEL_TRAINER_H_
+#define PHIGATE_MODEL_TRAINER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "phigate/core/status.h"
+#include "phigate/model/features.h"
+#include "phigate/model/labels.h"
+
+namespace phigate::model {
+
+struct LabeledSpan {
+  size_t begin = 0;  // byte offsets into Example::text, [begin, end)
+  size_t end = 0;
+  EntityType type = EntityType::kName;
+};
+
+struct Example {
+  std::string id;                  // "PATIENT-NOTE", e.g. "12-3"
+  std::string text;                // UTF-8
+  std::vector<LabeledSpan> spans;  // PHI spans only ("phi": false spans are dropped)
+};
+
+// Appends the records of a JSONL file ({"id","text","spans":[{"start","end",
+// "type","phi"}]}, offsets in code points) to *out, offsets converted to bytes.
+// Spans of types the tagger does not learn, and "phi": false spans, are dropped.
+// InvalidArgument names the line number of a malformed record (never its text).
+Status ReadJsonl(std::string_view path, std::vector<Example>* out);
+
+// The patient of a record id: the part before the first '-' ("12-3" -> "12").
+// Ids without '-' are their own patient.
+std::string PatientOf(std::string_view id);
+
+// The fold (0..k-1) of each example for k-fold cross-validation by patient:
+// the distinct patients, sorted and shuffled with `seed`, are dealt round-robin,
+// so every note of a patient is in the same fold. REQUIRES: k >= 1.
+std::vector<int> AssignFolds(const std::vector<Example>& examples, int k, uint64_t seed);
+
+struct TrainOptions {
+  uint64_t seed = 1;
+  int epochs = 12;
+  uint32_t hash_bits = 18;
+  // Default decoding recall bias stored in the model (TagOptions::recall_bias).
+  float recall_bias = 2.0f;
+  // Folder with first_names.tsv, surnames.tsv, us_cities.tsv, us_states.tsv,
+  // common_words.txt; embedded in the model. Empty or missing: no gazetteers.
+  std::string gazetteer_dir;
+  // Free text stored in the model file (how it was trained).
+  std::string metadata;
+};
+
+struct TrainStats {
+  std::vector<size_t> token_errors_per_epoch;  // mistakes of the online pass
+  size_t tokens = 0;
+  size_t examples = 0;
+  int gazetteer_files = 0;
+};
+
+// Trains on `examples` and returns the bytes of a model file (Tagger::FromBytes).
+Result<std::string> Train(const std::vector<Example>& examples, const TrainOptions& options,
+                          TrainStats* stats);
+
+// CRC-32C (Castagnoli) of bytes: the model file's checksum, also recorded for
+// each training file in the model's metadata.
+uint32_t Crc32c(std::string_view data);
+
+// BIO labels of `tokens` from byte spans: a token overlapping a span is B (the
+// first one) or I of its type. Used by training and its tests.
+std::vector<int> LabelTokens(const std::vector<Token>& tokens,
+                             const std::vector<LabeledSpan>& spans);
+
+}  // namespace phigate::model
+
+#endif  // PHIGATE_MODEL_TRAINER_H_

@@ -1,0 +1,281 @@
+// `phigate train`: trains the sequence tagger (docs/model.md), or measures it
+// by k-fold cross-validation by patient. `phigate model-tag`: runs a model on
+// a JSONL file and writes predictions that ../shared/tools/score.py reads.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "nlohmann/json.hpp"
+#include "phigate/core/utf8.h"
+#include "phigate/model/tagger.h"
+#include "phigate/model/trainer.h"
+#include "src/cli/command.h"
+
+namespace phigate::cli {
+namespace {
+
+namespace pm = ::phigate::model;
+
+struct TrainArgs {
+  std::vector<std::string> data;
+  std::vector<std::string> extra;
+  std::string out;
+  uint64_t seed = 1;
+  int epochs = 12;
+  uint32_t hash_bits = 18;
+  float recall_bias = 2.0f;
+  std::string gazetteers;
+  std::string holdout;
+  int crossval = 0;
+  std::string pred_out;
+  std::string eval_biases;
+};
+
+std::string DefaultGazetteerDir() {
+  if (const char* d = std::getenv("PHIGATE_DATA_DIR"); d != nullptr && *d != '\0') {
+    return std::string(d) + "/gazetteers";
+  }
+  return std::string(PHIGATE_SOURCE_DIR) + "/data/gazetteers";
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+std::vector<pm::Example> ReadAllData(const std::vector<std::string>& files) {
+  std::vector<pm::Example> out;
+  for (const std::string& f : files) ThrowIfError(pm::ReadJsonl(f, &out), "reading training data");
+  return out;
+}
+
+// What the model file records about its training: options and, per input
+// file, its size and CRC-32C (models/README.md records the sha256 too).
+std::string Metadata(const TrainArgs& a, const std::vector<std::string>& files,
+                     const std::string& gazetteer_dir) {
+  nlohmann::json j;
+  j["trainer"] = "averaged structured perceptron, phigate model format 1";
+  j["seed"] = a.seed;
+  j["epochs"] = a.epochs;
+  j["hash_bits"] = a.hash_bits;
+  j["recall_bias"] = a.recall_bias;
+  j["holdout_patients"] = a.holdout;
+  std::vector<std::string> all = files;
+  for (const char* g :
+       {"first_names.tsv", "surnames.tsv", "us_cities.tsv", "us_states.tsv", "common_words.txt"}) {
+    const std::string p = gazetteer_dir + "/" + g;
+    if (std::filesystem::exists(p)) all.push_back(p);
+  }
+  nlohmann::json fs = nlohmann::json::array();
+  for (const std::string& f : all) {
+    const std::string bytes = ReadAll(f);
+    fs.push_back({{"file", std::filesystem::path(f).filename().string()},
+                  {"bytes", bytes.size()},
+                  {"crc32c", absl::StrFormat("%08x", pm::Crc32c(bytes))}});
+  }
+  j["data"] = fs;
+  return j.dump();
+}
+
+void PrintStats(const pm::TrainStats& st, size_t model_bytes) {
+  std::string errs;
+  for (size_t e : st.token_errors_per_epoch) absl::StrAppend(&errs, " ", e);
+  std::fprintf(stderr,
+               "trained on %zu notes, %zu tokens, %d gazetteer files; token errors per epoch:%s; "
+               "model %zu bytes\n",
+               st.examples, st.tokens, st.gazetteer_files, errs.c_str(), model_bytes);
+}
+
+// Predictions in score.py's format, offsets in code points.
+std::string PredictionLine(const pm::Example& ex, const std::vector<Finding>& found,
+                           const std::vector<pm::EntityType>& types) {
+  const Utf8OffsetMap map(ex.text);
+  nlohmann::json spans = nlohmann::json::array();
+  for (size_t i = 0; i < found.size(); ++i) {
+    spans.push_back({{"start", map.ToCodePoint(found[i].begin)},
+                     {"end", map.ToCodePoint(found[i].end)},
+                     {"type", std::string(pm::EntityTypeName(types[i]))},
+                     {"score", found[i].score}});
+  }
+  nlohmann::json j{{"id", ex.id}, {"spans", spans}};
+  return j.dump() + "\n";
+}
+
+std::vector<pm::EntityType> TypesOf(const std::vector<Finding>& found) {
+  std::vector<pm::EntityType> t;
+  for (const Finding& f : found) {
+    pm::EntityType e = pm::EntityType::kId;
+    for (int k = 0; k < pm::kNumEntityTypes; ++k) {
+      if (pm::ToCategory(static_cast<pm::EntityType>(k)) == f.category) {
+        e = static_cast<pm::EntityType>(k);
+        break;
+      }
+    }
+    t.push_back(e);
+  }
+  return t;
+}
+
+pm::TrainOptions Options(const TrainArgs& a) {
+  pm::TrainOptions o;
+  o.seed = a.seed;
+  o.epochs = a.epochs;
+  o.hash_bits = a.hash_bits;
+  o.recall_bias = a.recall_bias;
+  o.gazetteer_dir = a.gazetteers.empty() ? DefaultGazetteerDir() : a.gazetteers;
+  return o;
+}
+
+void RunTrain(const TrainArgs& a) {
+  if (a.out.empty()) throw CliError(2, "--out is required (or use --crossval K)");
+  std::vector<std::string> files = a.data;
+  files.insert(files.end(), a.extra.begin(), a.extra.end());
+  std::vector<pm::Example> all = ReadAllData(files);
+  const std::vector<std::string> held = SplitComma(a.holdout);
+  const std::set<std::string> held_set(held.begin(), held.end());
+  std::vector<pm::Example> train;
+  for (pm::Example& e : all) {
+    if (held_set.count(pm::PatientOf(e.id)) == 0) train.push_back(std::move(e));
+  }
+  pm::TrainOptions o = Options(a);
+  pm::TrainStats st;
+  o.metadata = Metadata(a, files, o.gazetteer_dir);
+  auto bytes = pm::Train(train, o, &st);
+  ThrowIfError(bytes.status(), "training");
+  std::ofstream out(a.out, std::ios::binary | std::ios::trunc);
+  out.write(bytes->data(), static_cast<std::streamsize>(bytes->size()));
+  out.close();
+  if (!out) throw CliError(3, "cannot write " + a.out);
+  PrintStats(st, bytes->size());
+}
+
+void RunCrossval(const TrainArgs& a) {
+  if (a.pred_out.empty()) throw CliError(2, "--crossval needs --pred-out PRED.jsonl");
+  std::vector<pm::Example> eval = ReadAllData(a.data);
+  std::vector<pm::Example> extra = ReadAllData(a.extra);
+  const std::vector<int> folds = pm::AssignFolds(eval, a.crossval, a.seed);
+  std::vector<float> biases;
+  for (const std::string& b : SplitComma(a.eval_biases)) biases.push_back(std::stof(b));
+  if (biases.empty()) biases.push_back(a.recall_bias);
+  std::vector<std::string> outputs(biases.size());
+  std::vector<std::string> lines(eval.size() * biases.size());
+  for (int k = 0; k < a.crossval; ++k) {
+    std::vector<pm::Example> train = extra;
+    size_t held = 0;
+    for (size_t i = 0; i < eval.size(); ++i) {
+      if (folds[i] != k) {
+        train.push_back(eval[i]);
+      } else {
+        ++held;
+      }
+    }
+    pm::TrainStats st;
+    auto bytes = pm::Train(train, Options(a), &st);
+    ThrowIfError(bytes.status(), "training");
+    std::fprintf(stderr, "fold %d/%d: %zu held-out notes. ", k + 1, a.crossval, held);
+    PrintStats(st, bytes->size());
+    auto tagger = pm::Tagger::FromBytes(*bytes);
+    ThrowIfError(tagger.status(), "loading the trained model");
+    for (size_t i = 0; i < eval.size(); ++i) {
+      if (folds[i] != k) continue;
+      for (size_t b = 0; b < biases.size(); ++b) {
+        pm::TagOptions to;
+        to.recall_bias = biases[b];
+        std::vector<Finding> found;
+        ThrowIfError((*tagger)->Tag(eval[i].text, to, &found), "tagging");
+        lines[i * biases.size() + b] = PredictionLine(eval[i], found, TypesOf(found));
+      }
+    }
+  }
+  for (size_t b = 0; b < biases.size(); ++b) {
+    std::string path = a.pred_out;
+    if (biases.size() > 1) {
+      const std::string suffix = absl::StrFormat(".bias%g", biases[b]);
+      const size_t dot = path.rfind(".jsonl");
+      path = dot == std::string::npos ? path + suffix : path.substr(0, dot) + suffix + ".jsonl";
+    }
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    for (size_t i = 0; i < eval.size(); ++i) out << lines[i * biases.size() + b];
+    if (!out) throw CliError(3, "cannot write " + path);
+    std::fprintf(stderr, "wrote %s\n", path.c_str());
+  }
+}
+
+void Register(CLI::App& app) {
+  auto args = std::make_shared<TrainArgs>();
+  auto* cmd = app.add_subcommand(
+      "train", "Train the PHI sequence tagger (or cross-validate it by patient with --crossval K)");
+  cmd->add_option("--data", args->data, "Labelled JSONL files (id, text, spans; code points)")
+      ->required();
+  cmd->add_option("--extra-data", args->extra,
+                  "JSONL files always trained on (with --crossval: never evaluated)");
+  cmd->add_option("--out", args->out, "Model file to write");
+  cmd->add_option("--seed", args->seed, "Random seed (shuffling, folds)");
+  cmd->add_option("--epochs", args->epochs, "Training epochs");
+  cmd->add_option("--hash-bits", args->hash_bits, "log2 of the feature table rows (10..24)");
+  cmd->add_option("--recall-bias", args->recall_bias, "Default decoding recall bias");
+  cmd->add_option("--gazetteers", args->gazetteers, "Gazetteer folder (default data/gazetteers)");
+  cmd->add_option("--holdout-patients", args->holdout,
+                  "Comma-separated patient ids whose notes are not trained on");
+  cmd->add_option("--crossval", args->crossval, "K: k-fold cross-validation by patient");
+  cmd->add_option("--pred-out", args->pred_out, "With --crossval: held-out predictions JSONL");
+  cmd->add_option("--eval-biases", args->eval_biases,
+                  "With --crossval: comma-separated recall biases to predict with");
+  cmd->callback([args] {
+    if (args->crossval > 0) {
+      RunCrossval(*args);
+    } else {
+      RunTrain(*args);
+    }
+  });
+
+  struct TagArgs {
+    std::string model, in, out;
+    float recall_bias = __builtin_nanf("");
+  };
+  auto targs = std::make_shared<TagArgs>();
+  auto* tag = app.add_subcommand("model-tag",
+                                 "Run the tagger alone on a JSONL file (predictions for score.py)");
+  tag->add_option("--model", targs->model, "Model file")->required();
+  tag->add_option("--in", targs->in, "JSONL with id and text")->required();
+  tag->add_option("--out", targs->out, "Predictions JSONL (code point offsets)")->required();
+  tag->add_option("--recall-bias", targs->recall_bias, "Recall bias (default: the model's)");
+  tag->callback([targs] {
+    auto tagger = pm::Tagger::Load(targs->model);
+    ThrowIfError(tagger.status(), "loading the model");
+    std::vector<pm::Example> notes;
+    ThrowIfError(pm::ReadJsonl(targs->in, &notes), "reading input");
+    std::ofstream out(targs->out, std::ios::binary | std::ios::trunc);
+    pm::TagOptions to;
+    to.recall_bias = targs->recall_bias;
+    for (const pm::Example& ex : notes) {
+      std::vector<Finding> found;
+      ThrowIfError((*tagger)->Tag(ex.text, to, &found), "tagging");
+      out << PredictionLine(ex, found, TypesOf(found));
+    }
+    if (!out) throw CliError(3, "cannot write " + targs->out);
+  });
+}
+
+PHIGATE_REGISTER_COMMAND(Register);
+
+}  // namespace
+}  // namespace phigate::cli

@@ -1,0 +1,279 @@
+#include "src/model/model_format.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+
+namespace phigate::model {
+namespace {
+
+constexpr std::array<uint32_t, 256> MakeCrcTable() {
+  std::array<uint32_t, 256> t{};
+  for (uint32_t i = 0; i < 256; ++i) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1) != 0 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+    t[i] = c;
+  }
+  return t;
+}
+constexpr std::array<uint32_t, 256> kCrcTable = MakeCrcTable();
+
+template <class T>
+void Put(std::string* out, T v) {
+  char buf[sizeof(T)];
+  std::memcpy(buf, &v, sizeof(T));  // the format is little-endian; so is every target we build for
+  out->append(buf, sizeof(T));
+}
+
+// Bounds-checked little-endian reader.
+class Reader {
+ public:
+  explicit Reader(std::string_view b) : b_(b) {}
+  template <class T>
+  bool Get(T* v) {
+    if (b_.size() - pos_ < sizeof(T)) return false;
+    std::memcpy(v, b_.data() + pos_, sizeof(T));
+    pos_ += sizeof(T);
+    return true;
+  }
+  bool GetBytes(size_t n, std::string_view* v) {
+    if (b_.size() - pos_ < n) return false;
+    *v = b_.substr(pos_, n);
+    pos_ += n;
+    return true;
+  }
+  size_t remaining() const { return b_.size() - pos_; }
+  size_t pos() const { return pos_; }
+
+ private:
+  std::string_view b_;
+  size_t pos_ = 0;
+};
+
+Status Corrupt(std::string_view what, size_t offset) {
+  return absl::DataLossError(
+      absl::StrCat("model file is corrupt: ", ToAbsl(what), " at byte ", offset));
+}
+
+}  // namespace
+
+uint32_t Crc32c(std::string_view data) {
+  uint32_t c = 0xFFFFFFFFu;
+  for (char ch : data) c = kCrcTable[(c ^ static_cast<uint8_t>(ch)) & 0xFFu] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
+}
+
+std::string SerializeModel(const ModelData& m) {
+  std::string out;
+  out.append(kModelMagic);
+  Put<uint32_t>(&out, kModelFormatVersion);
+  Put<uint32_t>(&out, kFeatureSetVersion);
+  Put<uint32_t>(&out, m.hash_bits);
+  Put<uint32_t>(&out, static_cast<uint32_t>(kNumLabels));
+  Put<float>(&out, m.recall_bias);
+  Put<float>(&out, m.score_scale);
+  Put<float>(&out, m.weight_scale);
+  Put<uint32_t>(&out, static_cast<uint32_t>(m.metadata.size()));
+  out.append(m.metadata);
+  // Gazetteer entries sorted by hash, so the bytes are deterministic.
+  std::vector<std::pair<uint64_t, uint8_t>> gaz(m.gazetteer.entries().begin(),
+                                                m.gazetteer.entries().end());
+  std::sort(gaz.begin(), gaz.end());
+  Put<uint64_t>(&out, gaz.size());
+  for (const auto& [h, f] : gaz) {
+    Put<uint64_t>(&out, h);
+    Put<uint8_t>(&out, f);
+  }
+  for (float t : m.trans) Put<float>(&out, t);
+  const size_t rows = size_t{1} << m.hash_bits;
+  uint32_t nonzero = 0;
+  for (size_t r = 0; r < rows; ++r) {
+    const int16_t* w = &m.weights[r * kNumLabels];
+    for (int l = 0; l < kNumLabels; ++l) {
+      if (w[l] != 0) {
+        ++nonzero;
+        break;
+      }
+    }
+  }
+  Put<uint32_t>(&out, nonzero);
+  for (size_t r = 0; r < rows; ++r) {
+    const int16_t* w = &m.weights[r * kNumLabels];
+    bool any = false;
+    for (int l = 0; l < kNumLabels; ++l) any = any || w[l] != 0;
+    if (!any) continue;
+    Put<uint32_t>(&out, static_cast<uint32_t>(r));
+    for (int l = 0; l < kNumLabels; ++l) Put<int16_t>(&out, w[l]);
+  }
+  Put<uint32_t>(&out, Crc32c(out));
+  return out;
+}
+
+Result<std::unique_ptr<ModelData>> ParseModel(std::string_view bytes) {
+  if (bytes.size() < kModelMagic.size() || bytes.substr(0, kModelMagic.size()) != kModelMagic) {
+    return absl::InvalidArgumentError("not a phigate model file (bad magic)");
+  }
+  if (bytes.size() > kMaxModelBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model file is larger than the limit of ", kMaxModelBytes, " bytes"));
+  }
+  Reader head(bytes.substr(kModelMagic.size()));
+  uint32_t version = 0;
+  if (!head.Get(&version)) return Corrupt("truncated header", kModelMagic.size());
+  if (version != kModelFormatVersion) {
+    return absl::InvalidArgumentError(absl::StrCat("model file format version ", version,
+                                                   " is not supported (this build reads ",
+                                                   kModelFormatVersion, ")"));
+  }
+  if (bytes.size() < kModelMagic.size() + 8 + 4) return Corrupt("truncated file", bytes.size());
+  const std::string_view body = bytes.substr(0, bytes.size() - 4);
+  uint32_t stored_crc = 0;
+  std::memcpy(&stored_crc, bytes.data() + body.size(), 4);
+  if (Crc32c(body) != stored_crc) {
+    return Corrupt("checksum mismatch (truncated or modified file)", body.size());
+  }
+
+  auto m = std::make_unique<ModelData>();
+  Reader r(body.substr(kModelMagic.size() + 4));
+  const size_t base = kModelMagic.size() + 4;
+  uint32_t feature_version = 0, hash_bits = 0, labels = 0, meta_len = 0;
+  if (!r.Get(&feature_version) || !r.Get(&hash_bits) || !r.Get(&labels) ||
+      !r.Get(&m->recall_bias) || !r.Get(&m->score_scale) || !r.Get(&m->weight_scale) ||
+      !r.Get(&meta_len)) {
+    return Corrupt("truncated header", base + r.pos());
+  }
+  if (feature_version != kFeatureSetVersion) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model feature set version ", feature_version, " is not supported"));
+  }
+  if (hash_bits < 10 || hash_bits > 24 || labels != static_cast<uint32_t>(kNumLabels)) {
+    return Corrupt("bad hash_bits or label count", base);
+  }
+  if (!std::isfinite(m->recall_bias) || !std::isfinite(m->score_scale) ||
+      !std::isfinite(m->weight_scale) || m->score_scale <= 0) {
+    return Corrupt("bad scale", base);
+  }
+  m->hash_bits = hash_bits;
+  std::string_view meta;
+  if (!r.GetBytes(meta_len, &meta)) return Corrupt("truncated metadata", base + r.pos());
+  m->metadata = std::string(meta);
+  uint64_t gaz_count = 0;
+  if (!r.Get(&gaz_count) || gaz_count > r.remaining() / 9) {
+    return Corrupt("bad gazetteer size", base + r.pos());
+  }
+  for (uint64_t i = 0; i < gaz_count; ++i) {
+    uint64_t h = 0;
+    uint8_t f = 0;
+    if (!r.Get(&h) || !r.Get(&f)) return Corrupt("truncated gazetteer", base + r.pos());
+    m->gazetteer.AddHash(h, f);
+  }
+  for (float& t : m->trans) {
+    if (!r.Get(&t) || !std::isfinite(t)) return Corrupt("bad transitions", base + r.pos());
+  }
+  const size_t rows = size_t{1} << hash_bits;
+  m->weights.assign(rows * kNumLabels, 0);
+  uint32_t nonzero = 0;
+  if (!r.Get(&nonzero) || nonzero > rows) return Corrupt("bad row count", base + r.pos());
+  int64_t last = -1;
+  for (uint32_t i = 0; i < nonzero; ++i) {
+    uint32_t row = 0;
+    if (!r.Get(&row)) return Corrupt("truncated weights", base + r.pos());
+    if (row >= rows || static_cast<int64_t>(row) <= last) {
+      return Corrupt("bad weight row index", base + r.pos());
+    }
+    last = row;
+    for (int l = 0; l < kNumLabels; ++l) {
+      if (!r.Get(&m->weights[size_t{row} * kNumLabels + static_cast<size_t>(l)])) {
+        return Corrupt("truncated weights", base + r.pos());
+      }
+    }
+  }
+  if (r.remaining() != 0) return Corrupt("trailing bytes", base + r.pos());
+  return m;
+}
+
+void Viterbi(const float* emit, size_t n, const float* trans, DecodeScratch* s,
+             std::vector<int>* labels) {
+  constexpr int L = kNumLabels;
+  labels->assign(n, kOutside);
+  if (n == 0) return;
+  s->fwd.resize(n * L);
+  s->back.resize(n * L);
+  float* fwd = s->fwd.data();
+  const float* start = trans + static_cast<size_t>(kNumLabels) * L;
+  for (int y = 0; y < L; ++y) fwd[y] = emit[y] + start[y];
+  for (size_t t = 1; t < n; ++t) {
+    const float* prev = fwd + (t - 1) * L;
+    float* cur = fwd + t * L;
+    uint8_t* bp = s->back.data() + t * L;
+    const float* e = emit + t * L;
+    for (int y = 0; y < L; ++y) {
+      float best = prev[0] + trans[y];
+      int arg = 0;
+      for (int p = 1; p < L; ++p) {
+        const float v = prev[p] + trans[p * L + y];
+        if (v > best) {
+          best = v;
+          arg = p;
+        }
+      }
+      cur[y] = best + e[y];
+      bp[y] = static_cast<uint8_t>(arg);
+    }
+  }
+  const float* last = fwd + (n - 1) * L;
+  int y = 0;
+  for (int k = 1; k < L; ++k) {
+    if (last[k] > last[y]) y = k;
+  }
+  for (size_t t = n; t-- > 0;) {
+    (*labels)[t] = y;
+    if (t > 0) y = s->back[t * L + static_cast<size_t>(y)];
+  }
+}
+
+void Margins(const float* emit, size_t n, const float* trans, const std::vector<int>& labels,
+             DecodeScratch* s, std::vector<float>* margins) {
+  constexpr int L = kNumLabels;
+  margins->assign(n, 0.0f);
+  if (n == 0) return;
+  s->bwd.resize(n * L);
+  float* bwd = s->bwd.data();
+  const float* fwd = s->fwd.data();
+  for (int y = 0; y < L; ++y) bwd[(n - 1) * L + static_cast<size_t>(y)] = 0.0f;
+  for (size_t t = n - 1; t-- > 0;) {
+    const float* nb = bwd + (t + 1) * L;
+    const float* e = emit + (t + 1) * L;
+    float* cur = bwd + t * L;
+    for (int y = 0; y < L; ++y) {
+      float best = -std::numeric_limits<float>::infinity();
+      for (int c = 0; c < L; ++c) best = std::max(best, trans[y * L + c] + e[c] + nb[c]);
+      cur[y] = best;
+    }
+  }
+  for (size_t t = 0; t < n; ++t) {
+    if (labels[t] == kOutside) continue;
+    const size_t k = t * L;
+    const float best =
+        fwd[k + static_cast<size_t>(labels[t])] + bwd[k + static_cast<size_t>(labels[t])];
+    (*margins)[t] = best - (fwd[k] + bwd[k]);
+  }
+}
+
+}  // namespace phigate::model
+
+namespace phigate::model {
+
+void FillDecodeTrans(const float* trans, float* out) {
+  for (int p = 0; p < kNumTransRows; ++p) {
+    for (int y = 0; y < kNumLabels; ++y) {
+      const size_t k = static_cast<size_t>(p) * kNumLabels + static_cast<size_t>(y);
+      out[k] = Allowed(p, y) ? trans[k] : -1e9f;
+    }
+  }
+}
+
+}  // namespace phigate::model

@@ -1,0 +1,84 @@
+// The model file: a versioned binary format with a CRC-32C (docs/model.md).
+//
+//   offset  size  field (little-endian)
+//   0       8     magic "PHGTMODL"
+//   8       4     format version (kModelFormatVersion)
+//   12      4     feature set version (kFeatureSetVersion)
+//   16      4     hash_bits
+//   20      4     number of labels (kNumLabels)
+//   24      4     recall_bias (f32)
+//   28      4     score_scale (f32)
+//   32      4     weight_scale (f32): weight = int16 * weight_scale
+//   36      4     metadata length M, then M bytes of metadata (UTF-8 text)
+//   ...     8     gazetteer entries G, then G x (u64 word hash, u8 flags)
+//   ...     4*(L+1)*L transition scores (f32): row p = previous label, row L = start
+//   ...     4     non-zero weight rows R, then R x (u32 row, L x i16), rows ascending
+//   end-4   4     CRC-32C of every byte before it
+#ifndef PHIGATE_SRC_MODEL_MODEL_FORMAT_H_
+#define PHIGATE_SRC_MODEL_MODEL_FORMAT_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "phigate/core/status.h"
+#include "phigate/model/features.h"
+#include "phigate/model/labels.h"
+
+namespace phigate::model {
+
+inline constexpr std::string_view kModelMagic = "PHGTMODL";
+inline constexpr uint32_t kModelFormatVersion = 1;
+inline constexpr uint32_t kFeatureSetVersion = 1;
+inline constexpr size_t kMaxModelBytes = size_t{64} << 20;
+inline constexpr int kNumTransRows = kNumLabels + 1;  // previous label, or start
+
+struct ModelData {
+  uint32_t hash_bits = 18;
+  float recall_bias = 0.0f;
+  float score_scale = 1.0f;
+  float weight_scale = 1.0f;
+  std::string metadata;
+  Gazetteer gazetteer;
+  std::array<float, kNumTransRows * kNumLabels> trans{};
+  std::vector<int16_t> weights;  // (1 << hash_bits) * kNumLabels, row-major
+
+  // Not stored: trans with -1e9 on the transitions BIO forbids (FillDecodeTrans).
+  std::array<float, kNumTransRows * kNumLabels> decode_trans{};
+};
+
+// Writes `trans` plus the BIO constraints (-1e9 where !Allowed) to *out.
+void FillDecodeTrans(const float* trans, float* out);
+
+uint32_t Crc32c(std::string_view data);
+
+std::string SerializeModel(const ModelData& model);
+Result<std::unique_ptr<ModelData>> ParseModel(std::string_view bytes);
+
+// Viterbi decoding under the BIO constraints. `emit` holds n * kNumLabels
+// scores, `trans` the kNumTransRows * kNumLabels transition scores. Writes n
+// labels to *labels. `scratch` is reused between calls.
+struct DecodeScratch {
+  std::vector<float> fwd;     // n * L best prefix scores
+  std::vector<float> bwd;     // n * L best suffix scores
+  std::vector<uint8_t> back;  // n * L back pointers
+};
+void Viterbi(const float* emit, size_t n, const float* trans, DecodeScratch* scratch,
+             std::vector<int>* labels);
+// After Viterbi(): best - (best path score with token t labelled O), per token.
+// Written to margins (n values, 0 for tokens labelled O).
+void Margins(const float* emit, size_t n, const float* trans, const std::vector<int>& labels,
+             DecodeScratch* scratch, std::vector<float>* margins);
+
+// True when label `cur` may follow `prev` (prev == kNumLabels: sequence start).
+inline bool Allowed(int prev, int cur) {
+  if (!IsInside(cur)) return true;
+  return prev != kNumLabels && prev != kOutside && TypeOfLabel(prev) == TypeOfLabel(cur);
+}
+
+}  // namespace phigate::model
+
+#endif  // PHIGATE_SRC_MODEL_MODEL_FORMAT_H_
