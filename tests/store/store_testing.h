@@ -1,0 +1,52 @@
+// Helpers for tests that run against every store backend: memory, SQLite and
+// (when PHIGATE_TEST_PG_URL is set) PostgreSQL in a schema unique to the run.
+#ifndef PHIGATE_TESTS_STORE_STORE_TESTING_H_
+#define PHIGATE_TESTS_STORE_STORE_TESTING_H_
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "phigate/store/store.h"
+
+namespace phigate::store::testing {
+
+inline const char* PgUrl() {
+  const char* u = std::getenv("PHIGATE_TEST_PG_URL");
+  return (u != nullptr && *u != '\0') ? u : nullptr;
+}
+
+// A fresh, unique name for this process and call (schemas, files).
+inline std::string UniqueName(std::string_view stem) {
+  static std::atomic<int> counter{0};
+  std::random_device rd;
+  return absl::StrCat(ToAbsl(stem), "_", getpid(), "_", counter++, "_", rd() % 100000);
+}
+
+// A URL for a fresh, empty store of `backend` ("memory", "sqlite", "postgres").
+// Empty when the backend is not available here (PostgreSQL without the env var).
+inline std::string FreshStoreUrl(std::string_view backend, std::string* sqlite_path = nullptr) {
+  if (backend == "memory") return "memory:";
+  if (backend == "sqlite") {
+    auto dir = std::filesystem::temp_directory_path() / UniqueName("phigate_store");
+    std::filesystem::create_directories(dir);
+    const std::string path = (dir / "store.db").string();
+    if (sqlite_path != nullptr) *sqlite_path = path;
+    return "sqlite://" + path;
+  }
+  const char* pg = PgUrl();
+  if (pg == nullptr) return "";
+  std::string url = pg;
+  url += (url.find('?') == std::string::npos ? "?" : "&");
+  url += "phigate_schema=" + UniqueName("t");
+  return url;
+}
+
+}  // namespace phigate::store::testing
+
+#endif  // PHIGATE_TESTS_STORE_STORE_TESTING_H_
