@@ -205,6 +205,14 @@ void Recase(std::string& s, size_t begin, size_t end, bool upper) {
     }
   }
 }
+// The first code point of a name (an initial), whole even when it is not ASCII.
+std::string Initial(std::string_view name) {
+  if (name.empty()) return "";
+  const unsigned char c = static_cast<unsigned char>(name[0]);
+  size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+  return std::string(name.substr(0, std::min(len, name.size())));
+}
+
 std::string Recased(std::string_view v, bool upper) {
   std::string s(v);
   Recase(s, 0, s.size(), upper);
@@ -662,7 +670,7 @@ class NoteBuilder final : public NoteWriter {
         Phi(C::kName, Recased(absl::StrCat(x.last, ", ", x.first), true));
         break;
       case 6:
-        Phi(C::kName, absl::StrCat(x.first.substr(0, 1), ". ", x.last));
+        Phi(C::kName, absl::StrCat(Initial(x.first), ". ", x.last));
         break;
       case 7:
         Phi(C::kName, MaybeLower(x.last, 0.08));
@@ -674,7 +682,7 @@ class NoteBuilder final : public NoteWriter {
         if (!x.nick.empty()) {
           Phi(C::kName, absl::StrCat(x.first, " \"", x.nick, "\" ", x.last));
         } else {
-          Phi(C::kName, absl::StrCat(x.first, " ", x.last.substr(0, 1), "."));
+          Phi(C::kName, absl::StrCat(x.first, " ", Initial(x.last), "."));
         }
         break;
       case 10:
@@ -704,7 +712,7 @@ class NoteBuilder final : public NoteWriter {
         Lit(rng_.Chance(0.5) ? ", MD" : " MD");
         break;
       case 5:
-        Phi(C::kName, absl::StrCat(x.first.substr(0, 1), ". ", x.last));
+        Phi(C::kName, absl::StrCat(Initial(x.first), ". ", x.last));
         Lit(", M.D.");
         break;
       case 6:
@@ -1344,9 +1352,8 @@ void NoteBuilder::Emit(std::string_view key) {
       Lit("'s");
       break;
     case K::kPtInit:
-      Phi(C::kName, rng_.Chance(0.5)
-                        ? absl::StrCat(pt.first.substr(0, 1), ".", pt.last.substr(0, 1), ".")
-                        : absl::StrCat(pt.first.substr(0, 1), pt.last.substr(0, 1)));
+      Phi(C::kName, rng_.Chance(0.5) ? absl::StrCat(Initial(pt.first), ".", Initial(pt.last), ".")
+                                     : absl::StrCat(Initial(pt.first), Initial(pt.last)));
       break;
     case K::kPtNick:
       Phi(C::kName, pt.nick.empty() ? pt.first : pt.nick);
@@ -1399,7 +1406,7 @@ void NoteBuilder::Emit(std::string_view key) {
       break;
     case K::kRnFull: {
       const Person& n = Staff(3 + rng_.Below(2)).p;
-      Phi(C::kName, rng_.Chance(0.5) ? absl::StrCat(n.first, " ", n.last.substr(0, 1), ".")
+      Phi(C::kName, rng_.Chance(0.5) ? absl::StrCat(n.first, " ", Initial(n.last), ".")
                                      : absl::StrCat(n.first, " ", n.last));
       Lit(", RN");
       break;
