@@ -1,0 +1,79 @@
+// Queries and reports over the audit trail: filtered events, accounting of
+// disclosures per patient (45 CFR 164.528; hipaa-rules.md §6) as Markdown and
+// JSON, and JSONL export. Everything returned is PHI-free (ids, enums, counts,
+// blind indexes); the patient is named only by a subject blind index.
+#ifndef PHIGATE_AUDIT_QUERY_H_
+#define PHIGATE_AUDIT_QUERY_H_
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "phigate/audit/event.h"
+#include "phigate/audit/log_store.h"
+#include "phigate/audit/merkle.h"
+#include "phigate/core/status.h"
+
+namespace phigate::audit {
+
+struct QueryFilter {
+  TenantId tenant;  // required
+  std::optional<AuditId> user, feature, vendor;
+  std::optional<Outcome> outcome;
+  std::optional<EventKind> kind;
+  int64_t since_us = std::numeric_limits<int64_t>::min();  // time_us >= since_us
+  int64_t until_us = std::numeric_limits<int64_t>::max();  // time_us < until_us
+  std::optional<BlindIndex> subject;
+  size_t limit = 0;  // 0 = no limit
+};
+
+struct StoredEvent {
+  uint64_t seq = 0;
+  Hash leaf{};
+  AuditEvent event;
+};
+
+// Calls fn for each matching event in trail order. DataLoss when a stored
+// record does not decode (run VerifyTrail to locate it).
+Status QueryEach(AuditLogStore& store, const QueryFilter& filter,
+                 const std::function<Status(const StoredEvent&)>& fn);
+Result<std::vector<StoredEvent>> Query(AuditLogStore& store, const QueryFilter& filter);
+
+// One JSON object (one line, no newline) per event: seq, time (RFC 3339 UTC),
+// every field by name, categories by CategoryName, subjects as hex.
+std::string EventToJson(const StoredEvent& e);
+
+// One disclosure of PHI about a patient (§6.1 content: date, recipient, what,
+// purpose). Made from forwarded egress events and from breach/leak events.
+struct Disclosure {
+  uint64_t seq = 0;
+  int64_t time_us = 0;
+  EventKind kind = EventKind::kEgress;
+  AuditId recipient;  // vendor
+  AuditId endpoint, model, baa_id;
+  AuditId purpose, feature, user, request_id;
+  std::vector<std::pair<PhiCategory, uint32_t>> categories;
+  std::vector<AuditId> operators;  // names of the operators applied
+};
+
+// Disclosures about `subject` in [since_us, until_us), oldest first.
+Result<std::vector<Disclosure>> AccountingOfDisclosures(AuditLogStore& store,
+                                                        const TenantId& tenant,
+                                                        const BlindIndex& subject, int64_t since_us,
+                                                        int64_t until_us);
+std::string DisclosuresMarkdown(const TenantId& tenant, const BlindIndex& subject,
+                                const std::vector<Disclosure>& d);
+std::string DisclosuresJson(const TenantId& tenant, const BlindIndex& subject,
+                            const std::vector<Disclosure>& d);
+
+// RFC 3339 UTC with microseconds, and parsing of "2026-11-01" or a full RFC
+// 3339 time. InvalidArgument on anything else.
+std::string FormatTimeUs(int64_t time_us);
+Result<int64_t> ParseTimeUs(std::string_view text);
+
+}  // namespace phigate::audit
+
+#endif  // PHIGATE_AUDIT_QUERY_H_

@@ -1,0 +1,48 @@
+// The byte format of one audit record (docs/formats/audit_log.md): a frame
+// (length, type, payload, checksum) around a canonical serialization of an
+// AuditEvent plus its sequence number and the hash of the previous record.
+//
+// Encoding is canonical: equal events give equal bytes, and DecodeRecord
+// accepts only bytes that EncodeRecord could have produced (so a record has
+// exactly one hash). Decoding is safe on untrusted bytes (fuzzed).
+#ifndef PHIGATE_AUDIT_RECORD_H_
+#define PHIGATE_AUDIT_RECORD_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "phigate/audit/event.h"
+#include "phigate/audit/merkle.h"
+#include "phigate/core/status.h"
+
+namespace phigate::audit {
+
+inline constexpr uint8_t kRecordTypeEvent = 1;
+inline constexpr uint8_t kRecordVersion = 1;
+inline constexpr size_t kRecordHeaderSize = 5;   // length:4 + type:1
+inline constexpr size_t kRecordTrailerSize = 4;  // crc32c:4
+inline constexpr uint32_t kMaxRecordPayload = 1u << 16;
+
+struct Record {
+  uint64_t seq = 0;  // 0-based position in the tenant's trail
+  Hash prev_hash{};  // leaf hash of record seq-1; all zero for seq 0
+  AuditEvent event;
+  friend bool operator==(const Record&, const Record&) = default;
+};
+
+// The framed record. InvalidArgument when the event does not Validate()
+// (the event is canonicalised first on a copy).
+Result<std::string> EncodeRecord(const Record& record);
+
+// DataLoss (naming the byte offset) on a short frame, bad length, unknown
+// type, checksum mismatch, malformed or non-canonical payload, trailing bytes.
+Result<Record> DecodeRecord(std::string_view frame);
+
+// CRC-32C (Castagnoli) and LevelDB's mask, as used in the frame trailer.
+uint32_t Crc32c(std::string_view data, uint32_t init = 0);
+inline uint32_t MaskCrc(uint32_t crc) { return ((crc >> 15) | (crc << 17)) + 0xa282ead8u; }
+
+}  // namespace phigate::audit
+
+#endif  // PHIGATE_AUDIT_RECORD_H_

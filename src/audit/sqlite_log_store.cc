@@ -1,0 +1,456 @@
+// SQLite backend of AuditLogStore: WAL mode, synchronous=NORMAL (a commit is
+// in the WAL file before it returns, so it survives a crash of the process;
+// Sync() fsyncs the WAL for power loss) or synchronous=FULL when every commit
+// must be fsynced. One connection writes, another reads, so verification and
+// queries do not wait for the writer (WAL readers see the last commit).
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "phigate/audit/log_store.h"
+
+namespace phigate::audit {
+namespace {
+
+constexpr char kSchema[] = R"sql(
+CREATE TABLE IF NOT EXISTS {p}events (
+  tenant TEXT NOT NULL, seq INTEGER NOT NULL, time_us INTEGER NOT NULL,
+  record BLOB NOT NULL, leaf BLOB NOT NULL,
+  PRIMARY KEY (tenant, seq)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS {p}events_time ON {p}events (tenant, time_us);
+CREATE TABLE IF NOT EXISTS {p}subjects (
+  tenant TEXT NOT NULL, subject BLOB NOT NULL, seq INTEGER NOT NULL,
+  PRIMARY KEY (tenant, subject, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS {p}nodes (
+  tenant TEXT NOT NULL, level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
+  PRIMARY KEY (tenant, level, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS {p}heads (
+  tenant TEXT PRIMARY KEY, tree_size INTEGER NOT NULL, root BLOB NOT NULL,
+  last_leaf BLOB NOT NULL, time_us INTEGER NOT NULL, signature BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS {p}head_log (
+  tenant TEXT NOT NULL, tree_size INTEGER NOT NULL, root BLOB NOT NULL,
+  last_leaf BLOB NOT NULL, time_us INTEGER NOT NULL, signature BLOB NOT NULL,
+  PRIMARY KEY (tenant, tree_size)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS {p}checkpoints (
+  id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, tree_size INTEGER NOT NULL, root BLOB NOT NULL,
+  last_leaf BLOB NOT NULL, time_us INTEGER NOT NULL, signature BLOB NOT NULL,
+  compact BLOB NOT NULL, cut INTEGER NOT NULL);
+)sql";
+
+Status SqlError(sqlite3* db, std::string_view what) {
+  // SQLite messages name tables and constraints, never bound values.
+  return absl::UnavailableError(
+      absl::StrCat("audit sqlite: ", ToAbsl(what), ": ", db ? sqlite3_errmsg(db) : "no handle"));
+}
+
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt() { sqlite3_finalize(s_); }
+  Status Prepare(sqlite3* db, const std::string& sql) {
+    db_ = db;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s_, nullptr) != SQLITE_OK) {
+      return SqlError(db, "prepare");
+    }
+    return absl::OkStatus();
+  }
+  sqlite3_stmt* get() { return s_; }
+  void Reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  void Text(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
+  void Blob(int i, std::string_view v) {
+    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
+  void Int(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
+  std::string_view ColBlob(int i) {
+    const void* p = sqlite3_column_blob(s_, i);
+    return std::string_view(static_cast<const char*>(p),
+                            static_cast<size_t>(sqlite3_column_bytes(s_, i)));
+  }
+  int64_t ColInt(int i) { return sqlite3_column_int64(s_, i); }
+  Status Run(std::string_view what) {
+    const int rc = sqlite3_step(s_);
+    Reset();
+    if (rc != SQLITE_DONE) return SqlError(db_, what);
+    return absl::OkStatus();
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* s_ = nullptr;
+};
+
+Result<Hash> ColHash(Stmt& s, int i) { return HashFromBytes(s.ColBlob(i)); }
+
+class SqliteStore final : public AuditLogStore {
+ public:
+  static Result<std::unique_ptr<AuditLogStore>> Open(const std::string& path,
+                                                     const AuditStoreOptions& options) {
+    auto store = std::unique_ptr<SqliteStore>(new SqliteStore(path, options.table_prefix));
+    PHIGATE_RETURN_IF_ERROR(store->Init(options));
+    return std::unique_ptr<AuditLogStore>(std::move(store));
+  }
+  ~SqliteStore() override {
+    sqlite3_close_v2(wdb_);
+    sqlite3_close_v2(rdb_);
+  }
+
+  Status Commit(const WriteBatch& batch) override {
+    std::lock_guard<std::mutex> lock(wmu_);
+    PHIGATE_RETURN_IF_ERROR(Exec(wdb_, "BEGIN IMMEDIATE"));
+    Status s = CommitLocked(batch);
+    if (!s.ok()) {
+      Exec(wdb_, "ROLLBACK").IgnoreError();  // the batch error is the one to report
+      return s;
+    }
+    return Exec(wdb_, "COMMIT");
+  }
+
+  Status Sync() override {
+    // With synchronous=NORMAL the WAL is not fsynced at commit. An fsync of
+    // the WAL file (any descriptor of the same inode) makes every commit in it
+    // durable; the database file itself is fsynced by SQLite at checkpoints.
+    for (const std::string& f : {path_ + "-wal", path_}) {
+      const int fd = ::open(f.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;  // no WAL yet: nothing to sync
+      const int rc = ::fsync(fd);
+      ::close(fd);
+      if (rc != 0) return absl::UnavailableError("audit sqlite: fsync failed");
+    }
+    return absl::OkStatus();
+  }
+
+  Result<std::vector<TenantId>> Tenants() override {
+    std::lock_guard<std::mutex> lock(rmu_);
+    Stmt s;
+    PHIGATE_RETURN_IF_ERROR(s.Prepare(
+        rdb_, T("SELECT tenant FROM {p}heads UNION SELECT DISTINCT tenant FROM {p}checkpoints "
+                "ORDER BY 1")));
+    std::vector<TenantId> out;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+      out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 0)));
+    }
+    if (rc != SQLITE_DONE) return SqlError(rdb_, "tenants");
+    return out;
+  }
+
+  Result<std::optional<SignedTreeHead>> LatestHead(const TenantId& tenant) override {
+    std::lock_guard<std::mutex> lock(rmu_);
+    Stmt s;
+    PHIGATE_RETURN_IF_ERROR(
+        s.Prepare(rdb_, T("SELECT tree_size, root, last_leaf, time_us, signature FROM {p}heads "
+                          "WHERE tenant = ?")));
+    s.Text(1, tenant.value());
+    const int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_DONE) return std::optional<SignedTreeHead>();
+    if (rc != SQLITE_ROW) return SqlError(rdb_, "latest head");
+    PHIGATE_ASSIGN_OR_RETURN(SignedTreeHead h, ReadHead(s, tenant, 0));
+    return std::optional<SignedTreeHead>(std::move(h));
+  }
+
+  Result<std::vector<SignedTreeHead>> HeadLog(const TenantId& tenant) override {
+    std::lock_guard<std::mutex> lock(rmu_);
+    Stmt s;
+    PHIGATE_RETURN_IF_ERROR(
+        s.Prepare(rdb_, T("SELECT tree_size, root, last_leaf, time_us, signature FROM {p}head_log "
+                          "WHERE tenant = ? ORDER BY tree_size")));
+    s.Text(1, tenant.value());
+    std::vector<SignedTreeHead> out;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+      PHIGATE_ASSIGN_OR_RETURN(SignedTreeHead h, ReadHead(s, tenant, 0));
+      out.push_back(std::move(h));
+    }
+    if (rc != SQLITE_DONE) return SqlError(rdb_, "head log");
+    return out;
+  }
+
+  Status Scan(const TenantId& tenant, const ScanOptions& options,
+              const std::function<Status(const RecordView&)>& fn) override {
+    // Own connection per scan: fn may call back into the store (GetNodes).
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) !=
+        SQLITE_OK) {
+      Status st = SqlError(db, "open for scan");
+      sqlite3_close_v2(db);
+      return st;
+    }
+    sqlite3_busy_timeout(db, 10000);
+    Status st = ScanOn(db, tenant, options, fn);
+    sqlite3_close_v2(db);
+    return st;
+  }
+
+  Result<std::vector<Hash>> GetNodes(const TenantId& tenant, std::span<const NodeId> ids) override {
+    std::lock_guard<std::mutex> lock(rmu_);
+    if (!leaf_stmt_.get()) {
+      PHIGATE_RETURN_IF_ERROR(
+          leaf_stmt_.Prepare(rdb_, T("SELECT leaf FROM {p}events WHERE tenant = ? AND seq = ?")));
+      PHIGATE_RETURN_IF_ERROR(node_stmt_.Prepare(
+          rdb_, T("SELECT hash FROM {p}nodes WHERE tenant = ? AND level = ? AND idx = ?")));
+    }
+    // One read transaction so all nodes come from the same snapshot.
+    PHIGATE_RETURN_IF_ERROR(Exec(rdb_, "BEGIN"));
+    std::vector<Hash> out;
+    out.reserve(ids.size());
+    Status st;
+    for (const NodeId& id : ids) {
+      Stmt& s = id.level == 0 ? leaf_stmt_ : node_stmt_;
+      s.Text(1, tenant.value());
+      if (id.level == 0) {
+        s.Int(2, static_cast<int64_t>(id.index));
+      } else {
+        s.Int(2, id.level);
+        s.Int(3, static_cast<int64_t>(id.index));
+      }
+      const int rc = sqlite3_step(s.get());
+      if (rc == SQLITE_ROW) {
+        auto h = ColHash(s, 0);
+        s.Reset();
+        if (!h.ok()) {
+          st = h.status();
+          break;
+        }
+        out.push_back(*h);
+        continue;
+      }
+      s.Reset();
+      st = rc == SQLITE_DONE ? absl::NotFoundError(absl::StrCat("audit sqlite: node ", id.level,
+                                                                "/", id.index, " missing"))
+                             : SqlError(rdb_, "get node");
+      break;
+    }
+    Exec(rdb_, "COMMIT").IgnoreError();  // read-only transaction
+    if (!st.ok()) return st;
+    return out;
+  }
+
+  Status PutCheckpoint(const Checkpoint& cp) override {
+    std::lock_guard<std::mutex> lock(wmu_);
+    return InsertCheckpoint(cp);
+  }
+
+  Result<std::vector<Checkpoint>> Checkpoints(const TenantId& tenant) override {
+    std::lock_guard<std::mutex> lock(rmu_);
+    Stmt s;
+    PHIGATE_RETURN_IF_ERROR(
+        s.Prepare(rdb_, T("SELECT tree_size, root, last_leaf, time_us, signature, compact, cut "
+                          "FROM {p}checkpoints WHERE tenant = ? ORDER BY tree_size, id")));
+    s.Text(1, tenant.value());
+    std::vector<Checkpoint> out;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+      Checkpoint cp;
+      PHIGATE_ASSIGN_OR_RETURN(cp.head, ReadHead(s, tenant, 0));
+      const std::string_view compact = s.ColBlob(5);
+      if (compact.size() % 32 != 0) return absl::DataLossError("audit sqlite: bad compact range");
+      for (size_t i = 0; i < compact.size(); i += 32) {
+        PHIGATE_ASSIGN_OR_RETURN(Hash h, HashFromBytes(compact.substr(i, 32)));
+        cp.compact_range.push_back(h);
+      }
+      cp.cut = s.ColInt(6) != 0;
+      out.push_back(std::move(cp));
+    }
+    if (rc != SQLITE_DONE) return SqlError(rdb_, "checkpoints");
+    return out;
+  }
+
+  Status DropBefore(const Checkpoint& cut) override {
+    if (!cut.cut) return absl::InvalidArgumentError("audit store: not a retention checkpoint");
+    std::lock_guard<std::mutex> lock(wmu_);
+    PHIGATE_RETURN_IF_ERROR(Exec(wdb_, "BEGIN IMMEDIATE"));
+    Status s = InsertCheckpoint(cut);
+    for (const char* sql : {"DELETE FROM {p}events WHERE tenant = ? AND seq < ?",
+                            "DELETE FROM {p}subjects WHERE tenant = ? AND seq < ?"}) {
+      if (!s.ok()) break;
+      Stmt d;
+      s = d.Prepare(wdb_, T(sql));
+      if (!s.ok()) break;
+      d.Text(1, cut.head.tenant.value());
+      d.Int(2, static_cast<int64_t>(cut.head.tree_size));
+      s = d.Run("retention delete");
+    }
+    if (!s.ok()) {
+      Exec(wdb_, "ROLLBACK").IgnoreError();
+      return s;
+    }
+    return Exec(wdb_, "COMMIT");
+  }
+
+ private:
+  SqliteStore(std::string path, std::string prefix)
+      : path_(std::move(path)), prefix_(std::move(prefix)) {}
+
+  std::string T(std::string_view sql) const {
+    return absl::StrReplaceAll(ToAbsl(sql), {{"{p}", prefix_}});
+  }
+
+  static Status Exec(sqlite3* db, const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      Status s = absl::UnavailableError(absl::StrCat("audit sqlite: ", err ? err : "exec failed"));
+      sqlite3_free(err);
+      return s;
+    }
+    return absl::OkStatus();
+  }
+
+  Status Init(const AuditStoreOptions& options) {
+    for (sqlite3** db : {&wdb_, &rdb_}) {
+      if (sqlite3_open_v2(path_.c_str(), db,
+                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                          nullptr) != SQLITE_OK) {
+        return SqlError(*db, "open");
+      }
+      sqlite3_busy_timeout(*db, 10000);
+    }
+    PHIGATE_RETURN_IF_ERROR(Exec(wdb_, "PRAGMA journal_mode=WAL"));
+    PHIGATE_RETURN_IF_ERROR(Exec(wdb_, options.fsync_every_commit ? "PRAGMA synchronous=FULL"
+                                                                  : "PRAGMA synchronous=NORMAL"));
+    PHIGATE_RETURN_IF_ERROR(Exec(wdb_, T(kSchema)));
+    PHIGATE_RETURN_IF_ERROR(event_stmt_.Prepare(
+        wdb_, T("INSERT INTO {p}events (tenant, seq, time_us, record, leaf) VALUES (?,?,?,?,?)")));
+    PHIGATE_RETURN_IF_ERROR(subject_stmt_.Prepare(
+        wdb_, T("INSERT OR IGNORE INTO {p}subjects (tenant, subject, seq) VALUES (?,?,?)")));
+    PHIGATE_RETURN_IF_ERROR(node_insert_stmt_.Prepare(
+        wdb_, T("INSERT OR REPLACE INTO {p}nodes (tenant, level, idx, hash) VALUES (?,?,?,?)")));
+    PHIGATE_RETURN_IF_ERROR(head_stmt_.Prepare(
+        wdb_, T("INSERT OR REPLACE INTO {p}heads (tenant, tree_size, root, last_leaf, time_us, "
+                "signature) VALUES (?,?,?,?,?,?)")));
+    PHIGATE_RETURN_IF_ERROR(head_log_stmt_.Prepare(
+        wdb_, T("INSERT OR REPLACE INTO {p}head_log (tenant, tree_size, root, last_leaf, "
+                "time_us, signature) VALUES (?,?,?,?,?,?)")));
+    return absl::OkStatus();
+  }
+
+  Status CommitLocked(const WriteBatch& batch) {
+    for (const StoredRow& r : batch.rows) {
+      event_stmt_.Text(1, r.tenant.value());
+      event_stmt_.Int(2, static_cast<int64_t>(r.seq));
+      event_stmt_.Int(3, r.time_us);
+      event_stmt_.Blob(4, r.record);
+      event_stmt_.Blob(5, HashBytes(r.leaf));
+      PHIGATE_RETURN_IF_ERROR(event_stmt_.Run("insert event"));
+      for (const BlindIndex& b : r.subjects) {
+        subject_stmt_.Text(1, r.tenant.value());
+        subject_stmt_.Blob(2, std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+        subject_stmt_.Int(3, static_cast<int64_t>(r.seq));
+        PHIGATE_RETURN_IF_ERROR(subject_stmt_.Run("insert subject"));
+      }
+    }
+    for (const TenantNode& n : batch.nodes) {
+      node_insert_stmt_.Text(1, n.tenant.value());
+      node_insert_stmt_.Int(2, n.node.id.level);
+      node_insert_stmt_.Int(3, static_cast<int64_t>(n.node.id.index));
+      node_insert_stmt_.Blob(4, HashBytes(n.node.hash));
+      PHIGATE_RETURN_IF_ERROR(node_insert_stmt_.Run("insert node"));
+    }
+    for (const auto* list : {&batch.heads, &batch.head_log}) {
+      Stmt& s = list == &batch.heads ? head_stmt_ : head_log_stmt_;
+      for (const SignedTreeHead& h : *list) {
+        BindHead(s, h);
+        PHIGATE_RETURN_IF_ERROR(s.Run("insert head"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  static void BindHead(Stmt& s, const SignedTreeHead& h) {
+    s.Text(1, h.tenant.value());
+    s.Int(2, static_cast<int64_t>(h.tree_size));
+    s.Blob(3, HashBytes(h.root));
+    s.Blob(4, HashBytes(h.last_leaf));
+    s.Int(5, h.timestamp_us);
+    s.Blob(6, h.signature);
+  }
+
+  static Result<SignedTreeHead> ReadHead(Stmt& s, const TenantId& tenant, int col) {
+    SignedTreeHead h;
+    h.tenant = tenant;
+    h.tree_size = static_cast<uint64_t>(s.ColInt(col));
+    PHIGATE_ASSIGN_OR_RETURN(h.root, ColHash(s, col + 1));
+    PHIGATE_ASSIGN_OR_RETURN(h.last_leaf, ColHash(s, col + 2));
+    h.timestamp_us = s.ColInt(col + 3);
+    h.signature = std::string(s.ColBlob(col + 4));
+    return h;
+  }
+
+  Status InsertCheckpoint(const Checkpoint& cp) {
+    Stmt s;
+    PHIGATE_RETURN_IF_ERROR(
+        s.Prepare(wdb_, T("INSERT INTO {p}checkpoints (tenant, tree_size, root, last_leaf, "
+                          "time_us, signature, compact, cut) VALUES (?,?,?,?,?,?,?,?)")));
+    BindHead(s, cp.head);
+    std::string compact;
+    for (const Hash& h : cp.compact_range) compact.append(HashBytes(h));
+    s.Blob(7, compact);
+    s.Int(8, cp.cut ? 1 : 0);
+    return s.Run("insert checkpoint");
+  }
+
+  Status ScanOn(sqlite3* db, const TenantId& tenant, const ScanOptions& o,
+                const std::function<Status(const RecordView&)>& fn) {
+    Stmt s;
+    std::string sql =
+        "SELECT seq, time_us, record, leaf FROM {p}events WHERE tenant = ?1 AND seq >= ?2 "
+        "AND time_us >= ?3 AND time_us < ?4";
+    if (o.subject) {
+      sql += " AND seq IN (SELECT seq FROM {p}subjects WHERE tenant = ?1 AND subject = ?5)";
+    }
+    sql += " ORDER BY seq";
+    PHIGATE_RETURN_IF_ERROR(s.Prepare(db, T(sql)));
+    s.Text(1, tenant.value());
+    s.Int(2, static_cast<int64_t>(o.from_seq));
+    s.Int(3, o.since_us);
+    s.Int(4, o.until_us);
+    if (o.subject) {
+      s.Blob(5, std::string_view(reinterpret_cast<const char*>(o.subject->data()), 32));
+    }
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+      RecordView v;
+      v.seq = static_cast<uint64_t>(s.ColInt(0));
+      v.time_us = s.ColInt(1);
+      v.record = s.ColBlob(2);
+      const std::string_view leaf = s.ColBlob(3);
+      if (leaf.size() == 32) {
+        std::memcpy(v.leaf.data(), leaf.data(), 32);
+      } else {
+        v.leaf = Hash{};  // a damaged leaf column: Verify reports it
+      }
+      PHIGATE_RETURN_IF_ERROR(fn(v));
+    }
+    if (rc != SQLITE_DONE) return SqlError(db, "scan");
+    return absl::OkStatus();
+  }
+
+  const std::string path_;
+  const std::string prefix_;
+  std::mutex wmu_;  // the write connection and its statements
+  sqlite3* wdb_ = nullptr;
+  Stmt event_stmt_, subject_stmt_, node_insert_stmt_, head_stmt_, head_log_stmt_;
+  std::mutex rmu_;  // the read connection and its statements
+  sqlite3* rdb_ = nullptr;
+  Stmt leaf_stmt_, node_stmt_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<AuditLogStore>> OpenSqliteAuditLogStore(const std::string& path,
+                                                               const AuditStoreOptions& options) {
+  return SqliteStore::Open(path, options);
+}
+
+}  // namespace phigate::audit

@@ -1,0 +1,137 @@
+#include "phigate/audit/subject.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "absl/strings/str_cat.h"
+
+namespace phigate::audit {
+namespace {
+
+// Longest first, so "MEDICAL RECORD NUMBER" wins over "MEDICAL RECORD".
+constexpr std::string_view kLabels[] = {"MEDICAL RECORD NUMBER",
+                                        "MEDICAL RECORD NO",
+                                        "MEDICAL RECORD",
+                                        "PATIENT NUMBER",
+                                        "PATIENT NO",
+                                        "PATIENT ID",
+                                        "RECORD NUMBER",
+                                        "RECORD NO",
+                                        "PT ID",
+                                        "MRN",
+                                        "MR",
+                                        "ID",
+                                        "NUMBER",
+                                        "NO"};
+
+bool Alnum(char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+}  // namespace
+
+std::string NormalizeSubjectIdentifier(std::string_view identifier) {
+  // Upper-case and collapse every run of non-alphanumerics into one space, so
+  // labels can be matched as whole words.
+  std::string words;
+  for (char c : identifier) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    if (Alnum(c)) {
+      words.push_back(c);
+    } else if (!words.empty() && words.back() != ' ') {
+      words.push_back(' ');
+    }
+  }
+  while (!words.empty() && words.back() == ' ') words.pop_back();
+  // Strip leading labels ("MRN NO 123" -> "123") while something is left.
+  bool stripped = true;
+  while (stripped) {
+    stripped = false;
+    for (std::string_view label : kLabels) {
+      if (words.size() > label.size() + 1 && words.compare(0, label.size(), label) == 0 &&
+          words[label.size()] == ' ') {
+        words.erase(0, label.size() + 1);
+        stripped = true;
+        break;
+      }
+    }
+  }
+  std::string out;
+  for (char c : words) {
+    if (c != ' ') out.push_back(c);
+  }
+  return out;
+}
+
+Result<BlindIndex> SubjectIndex(std::string_view tenant_key, std::string_view identifier) {
+  if (tenant_key.size() < 16) return absl::InvalidArgumentError("subject index: key too short");
+  const std::string norm = NormalizeSubjectIdentifier(identifier);
+  if (norm.empty()) {
+    return absl::InvalidArgumentError("subject index: identifier has no letters or digits");
+  }
+  static constexpr char kDomain[] = "phigate-subject-v1";
+  std::string msg(kDomain, sizeof(kDomain));  // includes the NUL separator
+  msg += norm;
+  return crypto::HmacSha256(tenant_key, msg);
+}
+
+Result<std::string> TenantAuditKey(std::string_view master_key, const TenantId& tenant) {
+  if (master_key.size() < 32) return absl::InvalidArgumentError("audit key: master key too short");
+  return crypto::HkdfSha256(master_key, "phigate-audit-v1",
+                            absl::StrCat("subject-index:", tenant.value()), 32);
+}
+
+Result<std::string> MasterKeyFromHex(std::string_view hex) {
+  std::string h;
+  for (char c : hex) {
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') h.push_back(c);
+  }
+  if (h.size() < 64) {
+    return absl::InvalidArgumentError("master key: need at least 64 hex digits (32 bytes)");
+  }
+  return crypto::FromHex(h);
+}
+
+Result<std::string> MasterKeyFromEnv() {
+  const char* v = std::getenv(kMasterKeyEnv);
+  if (v == nullptr || *v == '\0') {
+    return absl::NotFoundError("master key: set PHIGATE_MASTER_KEY (64+ hex digits)");
+  }
+  return MasterKeyFromHex(v);
+}
+
+Result<std::string> MasterKeyFromFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError("master key: cannot open the key file");
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return MasterKeyFromHex(data);
+}
+
+Result<std::unique_ptr<crypto::Ed25519Signer>> SigningKeyFromMaster(std::string_view master_key) {
+  if (master_key.size() < 32)
+    return absl::InvalidArgumentError("signing key: master key too short");
+  PHIGATE_ASSIGN_OR_RETURN(std::string seed,
+                           crypto::HkdfSha256(master_key, "phigate-audit-v1", "audit-signing-key",
+                                              crypto::kEd25519SeedSize));
+  return crypto::Ed25519Signer::FromSeed(seed);
+}
+
+Result<std::unique_ptr<crypto::Ed25519Signer>> SigningKeyFromEnv(std::string_view master_key) {
+  const char* path = std::getenv(kSigningKeyEnv);
+  if (path != nullptr && *path != '\0') return crypto::Ed25519Signer::FromFile(path);
+  return SigningKeyFromMaster(master_key);
+}
+
+std::string BlindIndexHex(const BlindIndex& b) {
+  return crypto::ToHex(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+}
+
+Result<BlindIndex> BlindIndexFromHex(std::string_view hex) {
+  PHIGATE_ASSIGN_OR_RETURN(std::string raw, crypto::FromHex(hex));
+  if (raw.size() != 32) return absl::InvalidArgumentError("blind index: need 64 hex digits");
+  BlindIndex b;
+  std::memcpy(b.data(), raw.data(), 32);
+  return b;
+}
+
+}  // namespace phigate::audit

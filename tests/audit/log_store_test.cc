@@ -1,0 +1,207 @@
+// One conformance suite for every AuditLogStore backend (Trillian style):
+// memory, SQLite, and PostgreSQL when PHIGATE_TEST_PG_URL is set.
+#include "phigate/audit/log_store.h"
+
+#include <set>
+#include <thread>
+
+#include "gtest/gtest.h"
+#include "phigate/audit/audit_log.h"
+#include "phigate/audit/query.h"
+#include "tests/audit/test_util.h"
+#include "tests/testing/status_matchers.h"
+
+namespace phigate::audit {
+namespace {
+
+using testing::SampleEvent;
+using testing::TestSigner;
+using testing::TestVerifier;
+
+class AuditStoreConformance : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    AuditStoreOptions o;
+    o.table_prefix = testing::UniquePrefix();
+    std::string url;
+    if (GetParam() == "memory") {
+      url = "memory:";
+    } else if (GetParam() == "sqlite") {
+      url = "sqlite://" + dir_.file("audit.db");
+    } else {
+      if (testing::PgUrl() == nullptr) GTEST_SKIP() << "PHIGATE_TEST_PG_URL not set";
+      url = testing::PgUrl();
+    }
+    url_ = url;
+    opts_ = o;
+    auto s = AuditLogStore::Open(url, o);
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = std::move(s).value();
+  }
+  std::unique_ptr<AuditLog> NewLog(std::unique_ptr<AuditLogStore> store, uint64_t head_log = 16) {
+    AuditLogOptions o;
+    o.head_log_interval = head_log;
+    return AuditLog::Open(std::move(store), TestSigner(), o).value();
+  }
+  testing::TempDir dir_;
+  std::string url_;
+  AuditStoreOptions opts_;
+  std::unique_ptr<AuditLogStore> store_;
+};
+
+TEST_P(AuditStoreConformance, AppendVerifyProveReopen) {
+  const TenantId acme("acme"), globex("globex");
+  {
+    auto log = NewLog(std::move(store_));
+    for (int i = 0; i < 50; ++i) {
+      PHIGATE_ASSERT_OK_AND_ASSIGN(uint64_t seq, log->Append(SampleEvent("acme", i)));
+      EXPECT_EQ(seq, static_cast<uint64_t>(i));
+      if (i % 5 == 0) {
+        PHIGATE_ASSERT_OK(log->Append(SampleEvent("globex", i)));
+      }
+    }
+    PHIGATE_ASSERT_OK_AND_ASSIGN(VerifyResult v, VerifyTrail(log->store(), acme, *TestVerifier()));
+    EXPECT_EQ(v.events_checked, 50u);
+    EXPECT_GE(v.heads_checked, 2u);
+    PHIGATE_ASSERT_OK_AND_ASSIGN(VerifyResult g,
+                                 VerifyTrail(log->store(), globex, *TestVerifier()));
+    EXPECT_EQ(g.events_checked, 10u);
+    PHIGATE_ASSERT_OK_AND_ASSIGN(auto tenants, log->store().Tenants());
+    EXPECT_EQ(tenants.size(), 2u);
+
+    PHIGATE_ASSERT_OK_AND_ASSIGN(SignedTreeHead head, log->LatestHead(acme));
+    EXPECT_EQ(head.tree_size, 50u);
+    PHIGATE_EXPECT_OK(TestVerifier()->Verify(head.SignedBytes(), head.signature));
+    for (uint64_t seq : {0u, 17u, 49u}) {
+      PHIGATE_ASSERT_OK_AND_ASSIGN(InclusionProofResult p, log->ProveInclusion(acme, seq));
+      PHIGATE_EXPECT_OK(VerifyInclusion(seq, p.head.tree_size, p.leaf, p.path, p.head.root));
+    }
+    PHIGATE_ASSERT_OK_AND_ASSIGN(InclusionProofResult old, log->ProveInclusion(acme, 3, 20));
+    PHIGATE_ASSERT_OK_AND_ASSIGN(auto cons, log->ProveConsistency(acme, 20, 50));
+    PHIGATE_EXPECT_OK(VerifyConsistency(20, 50, old.head.root, head.root, cons));
+  }
+  // Reopen: the chain continues where it stopped.
+  {
+    auto s = AuditLogStore::Open(url_, opts_);
+    if (GetParam() == "memory") return;  // nothing persists
+    ASSERT_TRUE(s.ok()) << s.status();
+    auto log = NewLog(std::move(s).value());
+    PHIGATE_ASSERT_OK_AND_ASSIGN(uint64_t seq, log->Append(SampleEvent("acme", 50)));
+    EXPECT_EQ(seq, 50u);
+    PHIGATE_ASSERT_OK_AND_ASSIGN(VerifyResult v, VerifyTrail(log->store(), acme, *TestVerifier()));
+    EXPECT_EQ(v.events_checked, 51u);
+  }
+}
+
+TEST_P(AuditStoreConformance, ConcurrentAppendersAreGroupCommitted) {
+  auto log = NewLog(std::move(store_), 64);
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::set<uint64_t> seqs;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 40; ++i) {
+        auto r = log->Append(SampleEvent("acme", t * 1000 + i));
+        ASSERT_TRUE(r.ok()) << r.status();
+        std::lock_guard<std::mutex> l(mu);
+        EXPECT_TRUE(seqs.insert(*r).second);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(seqs.size(), 320u);
+  EXPECT_EQ(*seqs.rbegin(), 319u);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(VerifyResult v,
+                               VerifyTrail(log->store(), TenantId("acme"), *TestVerifier()));
+  EXPECT_EQ(v.events_checked, 320u);
+}
+
+TEST_P(AuditStoreConformance, InvalidEventIsRefusedAndTrailUnchanged) {
+  auto log = NewLog(std::move(store_));
+  PHIGATE_ASSERT_OK(log->Append(SampleEvent("acme", 0)));
+  AuditEvent bad = SampleEvent("acme", 1);
+  bad.tenant = TenantId("bad tenant");
+  EXPECT_EQ(log->Append(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(uint64_t seq, log->Append(SampleEvent("acme", 2)));
+  EXPECT_EQ(seq, 1u);
+}
+
+TEST_P(AuditStoreConformance, QueriesAndDisclosures) {
+  auto log = NewLog(std::move(store_));
+  for (int i = 0; i < 30; ++i) PHIGATE_ASSERT_OK(log->Append(SampleEvent("acme", i)));
+  QueryFilter f;
+  f.tenant = TenantId("acme");
+  f.user = testing::Id("u3");
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto byuser, Query(log->store(), f));
+  EXPECT_EQ(byuser.size(), 4u);  // i = 3, 10, 17, 24
+  for (const auto& e : byuser) EXPECT_EQ(e.event.user.value(), "u3");
+  f = QueryFilter{};
+  f.tenant = TenantId("acme");
+  f.outcome = Outcome::kBlocked;
+  f.vendor = testing::Id("openai");
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto blocked, Query(log->store(), f));
+  for (const auto& e : blocked) {
+    EXPECT_EQ(e.event.outcome, Outcome::kBlocked);
+    EXPECT_EQ(e.event.vendor.value(), "openai");
+  }
+  EXPECT_FALSE(blocked.empty());
+  f = QueryFilter{};
+  f.tenant = TenantId("acme");
+  f.since_us = SampleEvent("acme", 10).time_us;
+  f.until_us = SampleEvent("acme", 20).time_us;
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto range, Query(log->store(), f));
+  EXPECT_EQ(range.size(), 10u);
+
+  BlindIndex subject{};
+  subject[0] = 4;  // events i with i % 11 == 4: 4, 15, 26; 4 and 24... blocked when i%5==4
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      auto ds, AccountingOfDisclosures(log->store(), TenantId("acme"), subject, 0, INT64_MAX));
+  ASSERT_EQ(ds.size(), 2u);  // 4 was blocked; 15 and 26 were forwarded
+  EXPECT_EQ(ds[0].seq, 15u);
+  EXPECT_EQ(ds[1].seq, 26u);
+  const std::string md = DisclosuresMarkdown(TenantId("acme"), subject, ds);
+  EXPECT_NE(md.find("| purpose |"), std::string::npos);
+  EXPECT_NE(md.find("treatment"), std::string::npos);
+  const std::string js = DisclosuresJson(TenantId("acme"), subject, ds);
+  EXPECT_NE(js.find("\"recipient\""), std::string::npos);
+  EXPECT_NE(js.find("\"MRN\": 1"), std::string::npos);
+}
+
+TEST_P(AuditStoreConformance, RetentionDropsOnlyBehindSignedCheckpoint) {
+  std::atomic<int64_t> now{0};
+  AuditLogOptions o;
+  o.head_log_interval = 8;
+  o.now_us = [&] { return now.load(); };
+  auto log = AuditLog::Open(std::move(store_), TestSigner(), o).value();
+  const TenantId acme("acme");
+  const int64_t year = int64_t{365} * 24 * 3600 * 1000000;
+  for (int i = 0; i < 41; ++i) {
+    AuditEvent e = SampleEvent("acme", i);
+    e.time_us = (i < 25 ? 0 : 5 * year) + i;
+    PHIGATE_ASSERT_OK(log->Append(e));
+  }
+  EXPECT_EQ(log->ApplyRetention(acme, 10 * year, year).status().code(),
+            absl::StatusCode::kInvalidArgument);  // < six years
+  PHIGATE_ASSERT_OK_AND_ASSIGN(uint64_t dropped, log->ApplyRetention(acme, 7 * year));
+  EXPECT_EQ(dropped, 24u);  // 25 old events, cut rounded down to even
+  PHIGATE_ASSERT_OK_AND_ASSIGN(VerifyResult v, VerifyTrail(log->store(), acme, *TestVerifier()));
+  EXPECT_EQ(v.first_seq, 24u);
+  EXPECT_EQ(v.events_checked, 17u);
+  // Appending and proving still work after the cut.
+  PHIGATE_ASSERT_OK_AND_ASSIGN(uint64_t seq, log->Append(SampleEvent("acme", 99)));
+  EXPECT_EQ(seq, 41u);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(InclusionProofResult p, log->ProveInclusion(acme, 24));
+  PHIGATE_EXPECT_OK(VerifyInclusion(24, p.head.tree_size, p.leaf, p.path, p.head.root));
+  PHIGATE_ASSERT_OK(VerifyTrail(log->store(), acme, *TestVerifier()));
+  // A witness checkpoint verifies and is checked by VerifyTrail.
+  PHIGATE_ASSERT_OK_AND_ASSIGN(Checkpoint cp, log->MakeCheckpoint(acme));
+  PHIGATE_EXPECT_OK(VerifyCheckpoint(cp, *TestVerifier()));
+  PHIGATE_ASSERT_OK(VerifyTrail(log->store(), acme, *TestVerifier()));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AuditStoreConformance,
+                         ::testing::Values("memory", "sqlite", "postgres"),
+                         [](const auto& p) { return p.param; });
+
+}  // namespace
+}  // namespace phigate::audit

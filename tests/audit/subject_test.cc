@@ -1,0 +1,48 @@
+#include "phigate/audit/subject.h"
+
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+
+namespace phigate::audit {
+namespace {
+
+const std::string kMaster(32, '\x42');
+
+TEST(SubjectIndexTest, NormalisesCaseSpacesPunctuationAndLabels) {
+  EXPECT_EQ(NormalizeSubjectIdentifier("MRN 4429871"), "4429871");
+  EXPECT_EQ(NormalizeSubjectIdentifier("mrn: 442-9871"), "4429871");
+  EXPECT_EQ(NormalizeSubjectIdentifier("Medical Record Number #4429871"), "4429871");
+  EXPECT_EQ(NormalizeSubjectIdentifier("  4429871 "), "4429871");
+  EXPECT_EQ(NormalizeSubjectIdentifier("pt id zq-88a"), "ZQ88A");
+  EXPECT_EQ(NormalizeSubjectIdentifier("MRN"), "MRN");  // a lone label is the value
+}
+
+TEST(SubjectIndexTest, SamePatientSameIndexOtherTenantOtherIndex) {
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string k1, TenantAuditKey(kMaster, TenantId("acme")));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string k2, TenantAuditKey(kMaster, TenantId("globex")));
+  EXPECT_NE(k1, k2);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(BlindIndex a, SubjectIndex(k1, "MRN 4429871"));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(BlindIndex b, SubjectIndex(k1, "mrn#442 9871"));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(BlindIndex c, SubjectIndex(k2, "MRN 4429871"));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(BlindIndex d, SubjectIndex(k1, "MRN 4429872"));
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  EXPECT_NE(a, d);
+}
+
+TEST(SubjectIndexTest, RejectsEmptyAndShortKey) {
+  EXPECT_FALSE(SubjectIndex(std::string(32, 'k'), " -- ").ok());
+  EXPECT_FALSE(SubjectIndex("short", "MRN 1").ok());
+}
+
+TEST(SubjectIndexTest, MasterKeyFromHex) {
+  EXPECT_FALSE(MasterKeyFromHex("abcd").ok());
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string k, MasterKeyFromHex(std::string(64, 'a')));
+  EXPECT_EQ(k.size(), 32u);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto s1, SigningKeyFromMaster(k));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto s2, SigningKeyFromMaster(k));
+  EXPECT_EQ(s1->RawPublicKey(), s2->RawPublicKey());
+}
+
+}  // namespace
+}  // namespace phigate::audit
