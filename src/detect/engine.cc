@@ -1,0 +1,697 @@
+// The rule engine: one Hyperscan pass for every pattern, one token pass for
+// the gazetteer and context rules, then conflict resolution.
+#include "phigate/detect/engine.h"
+
+#include <hs/hs.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "re2/re2.h"
+#include "src/detect/lexicon.h"
+#include "src/detect/patterns.h"
+#include "src/detect/resolve.h"
+
+namespace phigate::detect {
+namespace {
+
+// ---------------------------------------------------------------- tokens
+
+enum TokFlag : uint16_t {
+  kTokAlpha = 1 << 0,  // has a letter
+  kTokDigit = 1 << 1,  // has a digit
+  kTokUpper = 1 << 2,  // letters all upper case (and >= 1 letter)
+  kTokTitle = 1 << 3,  // first letter upper, rest lower
+  kTokLower = 1 << 4,  // letters all lower case
+  kTokAllAlpha = 1 << 5,
+  kTokPeriod = 1 << 6,  // immediately followed by '.'
+};
+
+struct Token {
+  uint32_t begin;
+  uint32_t end;  // excludes a trailing possessive 's
+  uint16_t flags;
+  uint16_t pad = 0;
+  const LexEntry* lex;  // may be null
+  bool IsAlphaWord() const { return (flags & kTokAllAlpha) != 0; }
+  uint32_t lf() const { return lex ? lex->flags : 0; }
+};
+
+inline bool IsWordByte(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+enum class DocCase { kMixed, kUpper, kLower };
+
+class EngineContext : public ScanContext {
+ public:
+  ~EngineContext() override {
+    if (scratch) hs_free_scratch(scratch);
+  }
+  hs_scratch_t* scratch = nullptr;
+  std::vector<Token> tokens;
+  std::vector<float> name_score;
+  std::string lower;
+  struct RawMatch {
+    uint32_t id;
+    size_t from;
+    size_t to;
+  };
+  std::vector<RawMatch> matches;
+};
+
+struct CompiledPattern {
+  const PatternSpec* spec;
+  std::unique_ptr<RE2> re2;  // finds spans; group 1, when present, is the value
+};
+
+class RuleEngine final : public Engine {
+ public:
+  RuleEngine(EngineOptions options, hs_database_t* db, std::vector<CompiledPattern> patterns,
+             std::unique_ptr<Lexicon> lexicon)
+      : Engine(std::move(options)),
+        db_(db),
+        patterns_(std::move(patterns)),
+        lexicon_(std::move(lexicon)) {}
+  ~RuleEngine() override { hs_free_database(db_); }
+
+  std::unique_ptr<ScanContext> NewContext() const override {
+    auto ctx = std::make_unique<EngineContext>();
+    // Allocation failure leaves scratch null; Scan() then fails closed.
+    if (hs_alloc_scratch(db_, &ctx->scratch) != HS_SUCCESS) ctx->scratch = nullptr;
+    return ctx;
+  }
+
+  Status Scan(std::string_view text, ScanContext& base_ctx, Findings* out) const override;
+
+ private:
+  Status RunPatterns(std::string_view text, EngineContext& ctx, Findings* out) const;
+  void Tokenize(std::string_view text, EngineContext& ctx) const;
+  void RunTokenRules(std::string_view text, EngineContext& ctx, Findings* out) const;
+
+  hs_database_t* db_;
+  std::vector<CompiledPattern> patterns_;
+  std::unique_ptr<Lexicon> lexicon_;
+};
+
+int OnMatch(unsigned int id, unsigned long long, unsigned long long to, unsigned int, void* user) {
+  auto* ctx = static_cast<EngineContext*>(user);
+  ctx->matches.push_back({id, 0, static_cast<size_t>(to)});
+  return 0;
+}
+
+std::string LowerWordBefore(std::string_view text, size_t pos) {
+  size_t e = pos;
+  while (e > 0 && (text[e - 1] == ' ' || text[e - 1] == '\t' || text[e - 1] == ':' ||
+                   text[e - 1] == ',' || text[e - 1] == '@')) {
+    --e;
+  }
+  size_t b = e;
+  while (b > 0 && (std::isalnum(static_cast<unsigned char>(text[b - 1])) || text[b - 1] == '/'))
+    --b;
+  std::string w(text.substr(b, e - b));
+  for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return w;
+}
+
+std::string LowerWordAfter(std::string_view text, size_t pos) {
+  size_t b = pos;
+  while (b < text.size() && text[b] == ' ') ++b;
+  size_t e = b;
+  while (e < text.size() && std::isalpha(static_cast<unsigned char>(text[e]))) ++e;
+  std::string w(text.substr(b, e - b));
+  for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return w;
+}
+
+// The identifier after a label: separators, then 4-25 characters of
+// [A-Za-z0-9] joined by single - . / characters, holding at least one digit.
+bool IdAfterLabel(std::string_view text, size_t pos, size_t* b, size_t* e) {
+  size_t i = pos;
+  while (
+      i < text.size() && i < pos + 6 &&
+      (text[i] == ' ' || text[i] == ':' || text[i] == '#' || text[i] == '=' || text[i] == '\t')) {
+    ++i;
+  }
+  const size_t start = i;
+  bool digit = false;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (std::isalnum(c)) {
+      digit = digit || std::isdigit(c);
+      ++i;
+    } else if ((c == '-' || c == '.' || c == '/') && i + 1 < text.size() &&
+               std::isalnum(static_cast<unsigned char>(text[i + 1])) && i > start) {
+      ++i;
+    } else {
+      break;
+    }
+    if (i - start > 25) return false;
+  }
+  if (!digit || i - start < 4) return false;
+  *b = start;
+  *e = i;
+  return true;
+}
+
+// Context vetoes for ambiguous date shapes: "CPAP 5/5", "1/2 NS", "pain 5/10",
+// "1st step", "2nd cath". These are clinical ratios and ordinals, not dates.
+bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
+  if (rec == "date_md" || rec == "date_my") {
+    static constexpr std::string_view kBefore[] = {
+        "cpap",      "ps",      "psv",  "peep",  "simv",     "ac",      "a/c",      "bipap",
+        "ipap",      "epap",    "vent", "d5",    "pain",     "rales",   "crackles", "strength",
+        "grade",     "ratio",   "x",    "of",    "ie",       "i/e",     "rate",     "settings",
+        "set",       "fio2",    "vt",   "tv",    "pressure", "support", "rr",       "bp",
+        "nbp",       "abp",     "map",  "cvp",   "pap",      "pcwp",    "hr",       "sat",
+        "sats",      "o2",      "mg",   "pip",   "plat",     "gtt",     "drip",     "sliding",
+        "scale",     "score",   "gcs",  "apgar", "mae",      "wean",    "weaned",   "decreased",
+        "increased", "changed", "to",   "and",   "motor",    "at"};
+    const std::string before = LowerWordBefore(text, b);
+    for (auto w : kBefore) {
+      if (before == w) return true;
+    }
+    const std::string after = LowerWordAfter(text, e);
+    static constexpr std::string_view kAfter[] = {"ns",   "nss", "strength", "th",   "tabs", "tab",
+                                                  "ml",   "cc",  "mg",       "peep", "ps",   "cpap",
+                                                  "mmhg", "hrs", "days",     "wks",  "weeks"};
+    for (auto w : kAfter) {
+      if (after == w) return true;
+    }
+    if (e < text.size() && (text[e] == '%' || text[e] == '/')) return true;
+  } else if (rec == "date_ordinal_ctx") {
+    const std::string after = LowerWordAfter(text, e);
+    if (!after.empty() && after != "of" && after != "at" && after != "and" && after != "or") {
+      return true;  // "2nd cath", "1st step": an ordinal before a noun
+    }
+  }
+  return false;
+}
+
+Status RuleEngine::RunPatterns(std::string_view text, EngineContext& ctx, Findings* out) const {
+  // Stage 1: Hyperscan (no start-of-match tracking, one report per pattern)
+  // tells which patterns occur at all. Stage 2: RE2 finds each occurrence of
+  // those few patterns, with its value group. Most notes wake 2-5 patterns.
+  ctx.matches.clear();
+  if (text.size() > 0xFFFFFFFFu) return absl::ResourceExhaustedError("text too long for one scan");
+  const hs_error_t err = hs_scan(db_, text.data(), static_cast<unsigned int>(text.size()), 0,
+                                 ctx.scratch, &OnMatch, &ctx);
+  if (err != HS_SUCCESS) {
+    return absl::InternalError(absl::StrCat("pattern scan failed (hyperscan error ", err, ")"));
+  }
+  re2::StringPiece input(text.data(), text.size());
+  re2::StringPiece groups[2];
+  for (const auto& hit : ctx.matches) {
+    const CompiledPattern& p = patterns_[hit.id];
+    const RE2& re = *p.re2;
+    const int ngroups = std::min(re.NumberOfCapturingGroups(), 1) + 1;
+    size_t pos = 0;
+    while (pos < text.size() &&
+           re.Match(input, pos, text.size(), RE2::UNANCHORED, groups, ngroups)) {
+      const size_t mb = static_cast<size_t>(groups[0].data() - text.data());
+      const size_t me = mb + groups[0].size();
+      size_t b = mb, e = me;
+      if (p.spec->id_after_label) {
+        pos = std::max(me, pos + 1);
+        if (!IdAfterLabel(text, me, &b, &e)) continue;
+      } else if (ngroups == 2) {
+        if (groups[1].data() == nullptr || groups[1].empty()) {
+          pos = std::max(me, pos + 1);
+          continue;
+        }
+        b = static_cast<size_t>(groups[1].data() - text.data());
+        e = b + groups[1].size();
+        pos = std::max(e, pos + 1);
+      } else {
+        pos = std::max(me, pos + 1);
+      }
+      if (Vetoed(text, b, e, p.spec->name)) continue;
+      float score = p.spec->base_score;
+      if (p.spec->validate != nullptr && !p.spec->validate(text.substr(b, e - b))) {
+        score = p.spec->invalid_score;
+      }
+      if (score <= 0.0f) continue;
+      // Trim trailing punctuation that patterns may swallow (URLs, IDs).
+      while (e > b && (text[e - 1] == '.' || text[e - 1] == ',' || text[e - 1] == ';' ||
+                       text[e - 1] == ':' || text[e - 1] == '-' || text[e - 1] == ' ')) {
+        --e;
+      }
+      if (e > b) out->push_back(Finding{p.spec->category, b, e, score, p.spec->name});
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Byte classes for the tokenizer.
+enum : uint8_t { kCwOther = 0, kCwUpper = 1, kCwLower = 2, kCwDigit = 3, kCwHigh = 4 };
+constexpr std::array<uint8_t, 256> MakeClassTable() {
+  std::array<uint8_t, 256> t{};
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<size_t>(c)] = kCwUpper;
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<size_t>(c)] = kCwLower;
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = kCwDigit;
+  for (int c = 0x80; c <= 0xFF; ++c) t[static_cast<size_t>(c)] = kCwHigh;
+  return t;
+}
+constexpr std::array<uint8_t, 256> kClass = MakeClassTable();
+
+void RuleEngine::Tokenize(std::string_view text, EngineContext& ctx) const {
+  ctx.tokens.clear();
+  const size_t n = text.size();
+  const auto* u = reinterpret_cast<const unsigned char*>(text.data());
+  size_t i = 0;
+  char low[64];
+  while (i < n) {
+    while (i < n && kClass[u[i]] == kCwOther) ++i;
+    if (i >= n) break;
+    const size_t b = i;
+    uint64_t h = Lexicon::kHashSeed;
+    size_t len = 0;
+    int upper = 0, lower = 0, digits = 0;
+    const bool first_upper = kClass[u[i]] == kCwUpper;
+    while (i < n) {
+      const unsigned char c = u[i];
+      const uint8_t k = kClass[c];
+      if (k != kCwOther) {
+        unsigned char lc = c;
+        if (k == kCwUpper) {
+          ++upper;
+          lc = static_cast<unsigned char>(c + 32);
+        } else if (k == kCwDigit) {
+          ++digits;
+        } else {
+          ++lower;  // a-z and non-ASCII bytes
+        }
+        h = Lexicon::HashStep(h, lc);
+        if (len < sizeof(low)) low[len] = static_cast<char>(lc);
+        ++len;
+        ++i;
+      } else if ((c == '\'' || c == '-') && i > b && i + 1 < n && kClass[u[i + 1]] != kCwOther) {
+        // Internal apostrophe or hyphen (O'Neil, Forman-Lyons); a possessive 's ends the word.
+        if (c == '\'' && (u[i + 1] == 's' || u[i + 1] == 'S') &&
+            (i + 2 >= n || kClass[u[i + 2]] == kCwOther)) {
+          break;
+        }
+        h = Lexicon::HashStep(h, c);
+        if (len < sizeof(low)) low[len] = static_cast<char>(c);
+        ++len;
+        ++i;
+      } else {
+        break;
+      }
+    }
+    const size_t e = i;
+    if (i + 1 < n && u[i] == '\'' && (u[i + 1] == 's' || u[i + 1] == 'S')) i += 2;
+    uint16_t flags = 0;
+    if (upper + lower > 0) flags |= kTokAlpha;
+    if (digits > 0) flags |= kTokDigit;
+    if (digits == 0) flags |= kTokAllAlpha;
+    if (upper > 0 && lower == 0) flags |= kTokUpper;
+    if (lower > 0 && upper == 0) flags |= kTokLower;
+    if (first_upper && upper == 1 && lower > 0) flags |= kTokTitle;
+    if (e < n && u[e] == '.') flags |= kTokPeriod;
+    const LexEntry* lex = (digits == 0 && len <= sizeof(low))
+                              ? lexicon_->FindHashed(h, std::string_view(low, len))
+                              : nullptr;
+    ctx.tokens.push_back(Token{static_cast<uint32_t>(b), static_cast<uint32_t>(e), flags, 0, lex});
+  }
+}
+
+// Name-like: letters only (hyphen/apostrophe inside), not a function word or
+// clinical abbreviation.
+bool NameLike(const Token& t) {
+  if (!t.IsAlphaWord()) return false;
+  const uint32_t f = t.lf();
+  return (f & (kLexStop | kLexMonth | kLexWeekday | kLexCredential)) == 0;
+}
+
+bool IsInitial(const Token& t) {
+  return t.IsAlphaWord() && t.end - t.begin == 1 && (t.flags & kTokUpper);
+}
+
+// Punctuation between two tokens allows a context link ("Dr. Smith", "son, Rob").
+bool LinkGap(std::string_view text, const Token& a, const Token& b, bool allow_comma) {
+  if (b.begin - a.end > 4) return false;
+  for (size_t i = a.end; i < b.begin; ++i) {
+    const char c = text[i];
+    if (c == ' ' || c == '.' || c == '\t' || c == ':') continue;
+    if (allow_comma && (c == ',' || c == '(' || c == '-')) continue;
+    return false;
+  }
+  return true;
+}
+
+bool NewlineBetween(std::string_view text, const Token& a, const Token& b) {
+  for (size_t i = a.end; i < b.begin; ++i) {
+    if (text[i] == '\n') return true;
+  }
+  return false;
+}
+
+void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findings* out) const {
+  Tokenize(text, ctx);
+  const std::vector<Token>& tk = ctx.tokens;
+  const size_t n = tk.size();
+  if (n == 0) return;
+
+  // Document case: in all-caps or all-lower notes capitalisation says nothing.
+  size_t n_upper = 0, n_lower = 0, n_alpha = 0;
+  for (const Token& t : tk) {
+    if (!t.IsAlphaWord() || t.end - t.begin < 2) continue;
+    ++n_alpha;
+    if (t.flags & kTokUpper) ++n_upper;
+    if (t.flags & kTokLower) ++n_lower;
+  }
+  DocCase doc = DocCase::kMixed;
+  if (n_alpha > 0 && n_upper * 10 >= n_alpha * 7) doc = DocCase::kUpper;
+  if (n_alpha > 0 && n_lower * 100 >= n_alpha * 93) doc = DocCase::kLower;
+  const bool mixed = doc == DocCase::kMixed;
+  auto capitalised = [&](const Token& t) {
+    return mixed ? (t.flags & (kTokTitle | kTokUpper)) != 0 : true;
+  };
+
+  std::vector<float>& name = ctx.name_score;
+  name.assign(n, 0.0f);
+  std::vector<uint8_t> loc(n, 0);  // 1 city, 2 facility, 3 other location
+
+  for (size_t i = 0; i < n; ++i) {
+    const Token& t = tk[i];
+    if (!NameLike(t)) continue;
+    const uint32_t f = t.lf();
+    const bool common = (f & (kLexCommon | kLexClinical)) != 0;
+    const bool is_first = (f & kLexFirstName) != 0;
+    const bool is_last = (f & kLexSurname) != 0;
+    const size_t len = t.end - t.begin;
+    float s = 0.0f;
+    const bool acronym_like = len <= 3 && (t.flags & kTokUpper) && mixed;
+    if ((is_first || is_last) && !common && len >= 3 && !acronym_like) {
+      const float w = std::max(t.lex->first_weight, t.lex->last_weight);
+      // Rare list entries (weight < 0.3: census rank beyond ~20,000) need context.
+      s = w >= 0.3f ? 0.5f + 0.3f * w : 0.3f;
+      if (len == 3 && doc == DocCase::kUpper) s -= 0.15f;
+      if (mixed && (t.flags & kTokLower)) s -= 0.3f;
+    } else if ((is_first || is_last) && !common) {
+      s = 0.25f;
+    } else if ((is_first || is_last) && common) {
+      s = 0.15f;
+    } else if (!common && t.lex == nullptr && len >= 2) {
+      s = 0.1f;  // unknown word: a name only with context
+    }
+    // Context before: a title, a relation, a verb that takes a person.
+    if (i > 0) {
+      const Token& p = tk[i - 1];
+      const uint32_t pf = p.lf();
+      if ((pf & kLexTitle) && LinkGap(text, p, t, false) && !NewlineBetween(text, p, t)) {
+        s += 0.7f;
+      } else if ((pf & kLexRelation) && LinkGap(text, p, t, true)) {
+        s += (common && !is_first) ? 0.2f : 0.5f;
+      } else if ((pf & kLexNameVerb) && (is_first || is_last) && LinkGap(text, p, t, false)) {
+        s += 0.25f;
+      }
+      // "Dr. J. Smith": title, initial, name.
+      if (i > 1 && IsInitial(p) && (tk[i - 2].lf() & kLexTitle)) s += 0.6f;
+    }
+    // Context after: a credential ("Smith, RN"), or "(son)".
+    if (i + 1 < n) {
+      const Token& q = tk[i + 1];
+      if ((q.lf() & kLexCredential) && (q.flags & (kTokUpper | kTokLower)) &&
+          LinkGap(text, t, q, true) && !NewlineBetween(text, t, q) && capitalised(t)) {
+        s += (q.flags & kTokUpper) ? 0.45f : 0.2f;
+      }
+    }
+    if (mixed && !(t.flags & (kTokTitle | kTokUpper)) && s < 0.7f) s -= 0.1f;
+    name[i] = s;
+  }
+
+  // Pairs: a first name next to a name-like word makes both names.
+  for (size_t i = 0; i + 1 < n; ++i) {
+    const Token& a = tk[i];
+    const Token& b = tk[i + 1];
+    if (!NameLike(a) || !NameLike(b) || !LinkGap(text, a, b, false)) continue;
+    if (NewlineBetween(text, a, b)) continue;
+    const bool a_first = (a.lf() & kLexFirstName) != 0;
+    const bool b_known = (b.lf() & (kLexSurname | kLexFirstName)) != 0 && !(b.lf() & kLexCommon);
+    if (a_first && capitalised(a) && capitalised(b) &&
+        (b_known || (!(b.lf() & kLexCommon) && b.lex == nullptr))) {
+      if (name[i] >= 0.5f || name[i + 1] >= 0.5f || (b_known && !(a.lf() & kLexCommon))) {
+        name[i] = std::max(name[i], 0.6f);
+        name[i + 1] = std::max(name[i + 1], 0.6f);
+      }
+    }
+  }
+
+  // Extend confirmed names over adjacent initials and name-like words.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t i = 0; i < n; ++i) {
+      if (name[i] < 0.5f) continue;
+      for (int dir : {-1, 1}) {
+        const size_t j = i + static_cast<size_t>(dir);
+        if (j >= n || name[j] >= 0.5f) continue;
+        const Token& a = dir > 0 ? tk[i] : tk[j];
+        const Token& b = dir > 0 ? tk[j] : tk[i];
+        if (!LinkGap(text, a, b, false) || NewlineBetween(text, a, b)) continue;
+        const Token& u = tk[j];
+        if (IsInitial(u) && (u.flags & kTokPeriod || dir > 0)) {
+          name[j] = 0.55f;
+        } else if (NameLike(u) && capitalised(u) && !(u.lf() & (kLexCommon | kLexFacility)) &&
+                   (u.lf() & (kLexFirstName | kLexSurname) || (mixed && u.lex == nullptr))) {
+          name[j] = 0.55f;
+        }
+      }
+    }
+  }
+
+  // Document-level consistency: a word confirmed as a name elsewhere in the note
+  // is a name everywhere in it (unless it is a common word).
+  {
+    std::vector<std::string> confirmed;
+    for (size_t i = 0; i < n; ++i) {
+      if (name[i] >= 0.75f && !(tk[i].lf() & kLexCommon) && tk[i].end - tk[i].begin >= 3) {
+        std::string w(text.substr(tk[i].begin, tk[i].end - tk[i].begin));
+        for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        confirmed.push_back(std::move(w));
+      }
+    }
+    if (!confirmed.empty()) {
+      std::sort(confirmed.begin(), confirmed.end());
+      confirmed.erase(std::unique(confirmed.begin(), confirmed.end()), confirmed.end());
+      std::string w;
+      for (size_t i = 0; i < n; ++i) {
+        if (name[i] >= 0.5f || !tk[i].IsAlphaWord()) continue;
+        w.assign(text.substr(tk[i].begin, tk[i].end - tk[i].begin));
+        for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (std::binary_search(confirmed.begin(), confirmed.end(), w)) name[i] = 0.6f;
+      }
+    }
+  }
+
+  // ---- Locations.
+  for (size_t i = 0; i < n; ++i) {
+    const Token& t = tk[i];
+    if (!t.IsAlphaWord()) continue;
+    const uint32_t f = t.lf();
+    const bool prev_prep = i > 0 && (tk[i - 1].lf() & kLexLocPrep) != 0;
+    // Multi-word cities ("san diego"), longest first.
+    if ((f & kLexCityStart) && (capitalised(t))) {
+      std::string phrase(text.substr(t.begin, t.end - t.begin));
+      size_t best = 0;
+      for (size_t k = i + 1; k < n && k < i + 4; ++k) {
+        if (!LinkGap(text, tk[k - 1], tk[k], false) || !capitalised(tk[k])) break;
+        phrase += ' ';
+        phrase.append(text.substr(tk[k].begin, tk[k].end - tk[k].begin));
+        std::string lowp = phrase;
+        for (char& c : lowp) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (lexicon_->IsMultiWordCity(lowp)) best = k;
+      }
+      if (best > 0) {
+        for (size_t k = i; k <= best; ++k) loc[k] = 1;
+        i = best;
+        continue;
+      }
+    }
+    if ((f & kLexCity) && !(f & (kLexCommon | kLexStop | kLexClinical | kLexState | kLexMonth)) &&
+        capitalised(t) && t.end - t.begin >= 3) {
+      loc[i] = 1;
+    }
+    // Facility names: words before "Hospital", "Medical Center", "Nursing Home"...
+    if ((f & kLexFacility) && i > 0 && capitalised(t)) {
+      static constexpr std::string_view kHeads[] = {"hospital", "hosp",      "clinic", "rehab",
+                                                    "hospice",  "infirmary", "manor",  "center",
+                                                    "centre",   "home",      "living", "institute"};
+      std::string w(text.substr(t.begin, t.end - t.begin));
+      for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      bool head = false;
+      for (auto h : kHeads) head = head || w == h;
+      if (head) {
+        size_t k = i;
+        int taken = 0;
+        while (k > 0 && taken < 3) {
+          const Token& p = tk[k - 1];
+          if (!LinkGap(text, p, tk[k], true) || NewlineBetween(text, p, tk[k])) break;
+          const uint32_t pf = p.lf();
+          if (!p.IsAlphaWord() || !capitalised(p)) break;
+          if ((pf & (kLexStop | kLexLocPrep)) && !(p.end - p.begin <= 3 && (p.flags & kTokPeriod)))
+            break;
+          if (pf & kLexFacility) {  // "Medical" in "Mercy Medical Center": keep walking
+            --k;
+            continue;
+          }
+          if ((pf & kLexCommon) && !(pf & (kLexFirstName | kLexSurname | kLexCity)) && !mixed)
+            break;
+          --k;
+          ++taken;
+          loc[k] = 2;
+        }
+      }
+    }
+    // "University of X", "U of X".
+    if (i + 2 < n && (f & kLexFacility) && tk[i + 1].end - tk[i + 1].begin == 2 &&
+        (tk[i + 1].lf() & kLexLocPrep)) {
+      std::string w(text.substr(t.begin, t.end - t.begin));
+      for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (w == "university" || w == "univ") {
+        loc[i + 2] = 2;
+      }
+    }
+    // Acronym facilities after a location preposition: "to GH", "at BIDMC".
+    if (prev_prep && t.lex == nullptr && t.end - t.begin >= 2 && t.end - t.begin <= 5 &&
+        (t.flags & kTokUpper || !mixed)) {
+      std::string w(text.substr(t.begin, t.end - t.begin));
+      for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const bool ends_h = w.back() == 'h';
+      const bool ends_mc = w.size() >= 3 && w.substr(w.size() - 2) == "mc";
+      if (ends_h || ends_mc) loc[i] = 2;
+    }
+    // Wards and units named after places: "to Quartermain 2".
+    if (prev_prep && i + 1 < n && t.lex == nullptr && capitalised(t) && t.end - t.begin >= 4 &&
+        (tk[i + 1].flags & kTokDigit) && !(tk[i + 1].flags & kTokAlpha) &&
+        tk[i + 1].end - tk[i + 1].begin <= 2 && LinkGap(text, t, tk[i + 1], false)) {
+      loc[i] = 3;
+    }
+    // "lives in X", "resides at X".
+    if (prev_prep && i > 1) {
+      std::string v(text.substr(tk[i - 2].begin, tk[i - 2].end - tk[i - 2].begin));
+      for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (v == "lives" || v == "lived" || v == "resides" || v == "living" || v == "moved" ||
+          v == "relocated" || v == "vacationing" || v == "traveling" || v == "travelling") {
+        for (size_t k = i; k < n && k < i + 3; ++k) {
+          const Token& u = tk[k];
+          if (!u.IsAlphaWord() || (u.lf() & (kLexStop | kLexState)) || !capitalised(u)) break;
+          if (k > i && (!LinkGap(text, tk[k - 1], u, false) || NewlineBetween(text, tk[k - 1], u)))
+            break;
+          loc[k] = 1;
+        }
+      }
+    }
+  }
+
+  // Emit: names, then locations (the resolver merges adjacent same-category spans).
+  for (size_t i = 0; i < n; ++i) {
+    if (loc[i] != 0) {
+      const PhiCategory c = loc[i] == 1   ? PhiCategory::kCity
+                            : loc[i] == 2 ? PhiCategory::kFacility
+                                          : PhiCategory::kLocation;
+      out->push_back(Finding{c, tk[i].begin, tk[i].end, 0.6f, "location_rules"});
+      continue;
+    }
+    if (name[i] >= 0.5f) {
+      out->push_back(Finding{PhiCategory::kName, tk[i].begin, tk[i].end, std::min(name[i], 0.99f),
+                             "name_rules"});
+    }
+  }
+}
+
+Status RuleEngine::Scan(std::string_view text, ScanContext& base_ctx, Findings* out) const {
+  out->clear();
+  if (text.size() > options().max_text_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "text of ", text.size(), " bytes exceeds the scan limit of ", options().max_text_bytes));
+  }
+  auto& ctx = static_cast<EngineContext&>(base_ctx);
+  if (ctx.scratch == nullptr) return absl::InternalError("scan context has no pattern scratch");
+  if (text.empty()) return absl::OkStatus();
+  PHIGATE_RETURN_IF_ERROR(RunPatterns(text, ctx, out));
+  RunTokenRules(text, ctx, out);
+  ResolveConflicts(text, out);
+  const CategorySet& want = options().categories;
+  const float min_score = options().min_score;
+  out->erase(std::remove_if(out->begin(), out->end(),
+                            [&](const Finding& f) {
+                              return f.score < min_score || !want.Contains(f.category);
+                            }),
+             out->end());
+  return absl::OkStatus();
+}
+
+std::string DataDir(const EngineOptions& o) {
+  if (!o.data_dir.empty()) return o.data_dir;
+  if (const char* env = std::getenv("PHIGATE_DATA_DIR"); env != nullptr && *env != '\0') return env;
+  return PHIGATE_DEFAULT_DATA_DIR;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
+  if (options.min_score < 0.0f || options.min_score > 1.0f) {
+    return absl::InvalidArgumentError("min_score must be within [0, 1]");
+  }
+  PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<Lexicon> lexicon, Lexicon::Load(DataDir(options)));
+
+  std::span<const PatternSpec> specs = DefaultPatterns();
+  std::vector<std::string> exprs;
+  std::vector<const char*> expr_ptrs;
+  std::vector<unsigned int> flags, ids;
+  std::vector<CompiledPattern> compiled;
+  exprs.reserve(specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const PatternSpec& s = specs[i];
+    exprs.emplace_back(s.regex);
+    flags.push_back(HS_FLAG_SINGLEMATCH | (s.caseless ? HS_FLAG_CASELESS : 0u));
+    ids.push_back(static_cast<unsigned int>(i));
+    // Every pattern also compiles in RE2, which finds the spans and value groups.
+    RE2::Options ro;
+    ro.set_case_sensitive(!s.caseless);
+    ro.set_log_errors(false);
+    ro.set_max_mem(8 << 20);
+    auto re = std::make_unique<RE2>(re2::StringPiece(s.regex.data(), s.regex.size()), ro);
+    if (!re->ok()) {
+      return absl::InternalError(
+          absl::StrCat("pattern ", ToAbsl(s.name), " does not compile in RE2"));
+    }
+    compiled.push_back(CompiledPattern{&s, std::move(re)});
+  }
+  for (const std::string& e : exprs) expr_ptrs.push_back(e.c_str());
+  hs_database_t* db = nullptr;
+  hs_compile_error_t* cerr = nullptr;
+  if (hs_compile_multi(expr_ptrs.data(), flags.data(), ids.data(),
+                       static_cast<unsigned int>(expr_ptrs.size()), HS_MODE_BLOCK, nullptr, &db,
+                       &cerr) != HS_SUCCESS) {
+    std::string msg = absl::StrCat(
+        "pattern database does not compile: pattern ",
+        cerr->expression >= 0 ? ToAbsl(specs[static_cast<size_t>(cerr->expression)].name) : "?",
+        ": ", cerr->message);
+    hs_free_compile_error(cerr);
+    return absl::InternalError(msg);
+  }
+  return std::unique_ptr<Engine>(
+      new RuleEngine(options, db, std::move(compiled), std::move(lexicon)));
+}
+
+Result<Findings> Engine::Scan(std::string_view text) const {
+  thread_local const Engine* owner = nullptr;
+  thread_local std::unique_ptr<ScanContext> ctx;
+  if (owner != this || !ctx) {
+    ctx = NewContext();
+    owner = this;
+  }
+  Findings out;
+  PHIGATE_RETURN_IF_ERROR(Scan(text, *ctx, &out));
+  return out;
+}
+
+}  // namespace phigate::detect

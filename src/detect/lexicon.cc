@@ -1,0 +1,301 @@
+#include "src/detect/lexicon.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace phigate::detect {
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.back() == '\r' || s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  return s;
+}
+
+bool FileExists(const std::string& path) {
+  std::ifstream in(path);
+  return in.good();
+}
+
+// Built-in word lists: generic English and clinical vocabulary, not taken
+// from any evaluation file.
+constexpr std::string_view kTitles[] = {"dr",     "drs",    "doctor", "mr",   "mrs",       "ms",
+                                        "miss",   "mister", "mx",     "prof", "professor", "sr",
+                                        "sister", "rev",    "father", "fr",   "attending"};
+constexpr std::string_view kRelations[] = {
+    "son",         "sons",        "daughter", "daughters", "dtr",       "dau",
+    "wife",        "husband",     "hubby",    "spouse",    "brother",   "bro",
+    "sister",      "sis",         "mother",   "mom",       "mum",       "father",
+    "dad",         "friend",      "niece",    "nephew",    "grandson",  "granddaughter",
+    "grandmother", "grandfather", "grandma",  "grandpa",   "aunt",      "uncle",
+    "cousin",      "fiance",      "fiancee",  "partner",   "boyfriend", "girlfriend",
+    "neighbor",    "neighbour",   "sil",      "dil",       "stepson",   "stepdaughter",
+    "stepmother",  "stepfather",  "hcp",      "proxy",     "guardian",  "caregiver",
+    "roommate",    "companion",   "inlaw",    "granddtr",  "gdtr",      "gson",
+    "goddaughter", "godson",      "family",   "contact",   "pastor"};
+constexpr std::string_view kCredentials[] = {
+    "md",   "do",   "rn",       "rrt",    "crt",    "np",        "pa",  "pa-c", "lpn",
+    "cna",  "msw",  "lcsw",     "licsw",  "pharmd", "rph",       "phd", "dds",  "dmd",
+    "od",   "pt",   "dpt",      "ot",     "otr",    "slp",       "rd",  "ld",   "crna",
+    "cnm",  "fnp",  "anp",      "aprn",   "dnp",    "bsn",       "msn", "mph",  "facs",
+    "facc", "facp", "resident", "intern", "fellow", "attending", "sn",  "snf",  "cm"};
+constexpr std::string_view kFacilityWords[] = {
+    "hospital",       "hosp",       "clinic",     "clinics",
+    "medical",        "center",     "centre",     "ctr",
+    "health",         "healthcare", "nursing",    "rehab",
+    "rehabilitation", "hospice",    "infirmary",  "sanatorium",
+    "manor",          "assisted",   "living",     "care",
+    "pavilion",       "institute",  "university", "univ",
+    "memorial",       "regional",   "general",    "community",
+    "county",         "children's", "va",         "vamc",
+    "medctr",         "pediatrics", "practice",   "associates",
+    "group",          "home",       "homes",      "residence",
+    "village",        "lodge",      "gardens",    "place",
+    "house",          "towers",     "court",      "commons"};
+constexpr std::string_view kStop[] = {
+    "a",         "an",        "the",        "and",       "or",       "but",       "nor",
+    "of",        "in",        "on",         "at",        "to",       "from",      "by",
+    "for",       "with",      "without",    "w/",        "w/o",      "s/p",       "as",
+    "is",        "are",       "was",        "were",      "be",       "been",      "being",
+    "has",       "have",      "had",        "do",        "does",     "did",       "will",
+    "would",     "shall",     "should",     "can",       "could",    "may",       "might",
+    "must",      "not",       "no",         "yes",       "this",     "that",      "these",
+    "those",     "it",        "its",        "he",        "she",      "him",       "her",
+    "his",       "hers",      "they",       "them",      "their",    "we",        "us",
+    "our",       "you",       "your",       "i",         "me",       "my",        "who",
+    "whom",      "whose",     "which",      "what",      "when",     "where",     "why",
+    "how",       "all",       "any",        "some",      "each",     "every",     "both",
+    "either",    "neither",   "other",      "another",   "such",     "than",      "then",
+    "there",     "here",      "also",       "very",      "so",       "too",       "just",
+    "only",      "about",     "above",      "after",     "again",    "against",   "before",
+    "below",     "between",   "during",     "into",      "over",     "through",   "under",
+    "until",     "up",        "down",       "out",       "off",      "per",       "via",
+    "re",        "if",        "while",      "because",   "since",    "though",    "although",
+    "well",      "now",       "today",      "tonight",   "tomorrow", "yesterday", "am",
+    "pm",        "noc",       "aware",      "called",    "notified", "updated",   "informed",
+    "said",      "states",    "stated",     "spoke",     "plan",     "pt",        "pts",
+    "patient",   "patients",  "family",     "team",      "staff",    "nurse",     "rn",
+    "md",        "dr",        "mr",         "mrs",       "ms",       "see",       "seen",
+    "note",      "notes",     "none",       "new",       "old",      "yr",        "yo",
+    "y/o",       "male",      "female",     "man",       "woman",    "lady",      "gentleman",
+    "visit",     "visited",   "visiting",   "home",      "here",     "call",      "page",
+    "paged",     "x",         "h/o",        "c/o",       "f/u",      "d/c",       "dc",
+    "p",         "s",         "o",          "a",         "r",        "l",         "c",
+    "t",         "ok",        "okay",       "alert",     "oriented", "unit",      "floor",
+    "room",      "bed",       "icu",        "micu",      "sicu",     "ccu",       "csru",
+    "er",        "ed",        "or",         "pacu",      "tcu",      "rehab",     "vent",
+    "cath",      "lab",       "labs",       "cxr",       "ct",       "mri",       "ekg",
+    "ecg",       "echo",      "iv",         "ivf",       "po",       "prn",       "q",
+    "bid",       "tid",       "qid",        "qd",        "qhs",      "hr",        "bp",
+    "rr",        "sat",       "sats",       "temp",      "resp",     "neuro",     "cv",
+    "gi",        "gu",        "id",         "skin",      "social",   "dispo",     "code",
+    "full",      "dnr",       "dni",        "cmo",       "abg",      "ng",        "ngt",
+    "ogt",       "peg",       "picc",       "ett",       "trach",    "foley",     "ns",
+    "lr",        "d5w",       "kcl",        "mg",        "mcg",      "ml",        "cc",
+    "hep",       "ins",       "ss",         "rss",       "fs",       "bs",        "bm",
+    "uo",        "u/o",       "i&o",        "neg",       "pos",      "wnl",       "nad",
+    "sob",       "doe",       "cp",         "n/v",       "abd",      "ext",       "pulses",
+    "edema",     "mae",       "perrl",      "perrla",    "htn",      "dm",        "cad",
+    "chf",       "copd",      "afib",       "mi",        "cabg",     "ptca",      "pe",
+    "dvt",       "uti",       "pna",        "ards",      "sepsis",   "arf",       "cri",
+    "esrd",      "hd",        "cvvh",       "cvvhd",     "tpn",      "npo",       "ad",
+    "lib",       "tol",       "tolerating", "tolerated", "cont",     "continue",  "continues",
+    "continued", "remains",   "received",   "recieved",  "given",    "started",   "stopped",
+    "increased", "decreased", "weaned",     "placed",    "removed",  "changed",   "sent",
+    "done",      "pending",   "ordered",    "awaiting",  "await",    "will",      "wants",
+    "would",     "like",      "likes",      "needs",     "need",     "able",      "unable"};
+constexpr std::string_view kNameVerbs[] = {
+    "per",       "with",         "w/",         "by",           "spoke",       "talked",
+    "called",    "paged",        "page",       "notified",     "informed",    "updated",
+    "discussed", "seen",         "evaluated",  "examined",     "consulted",   "told",
+    "asked",     "contacted",    "message",    "messaged",     "emailed",     "phoned",
+    "meet",      "met",          "visited",    "accompanied",  "signed",      "cosigned",
+    "dictated",  "attending",    "resident",   "fellow",       "intern",      "pcp",
+    "surgeon",   "cardiologist", "oncologist", "nephrologist", "neurologist", "psychiatrist",
+    "therapist", "sw",           "cm",         "coordinator",  "chaplain",    "dear",
+    "cc",        "to",           "from",       "and",          "aware",       "name",
+    "named",     "patient",      "pt",         "mr",           "mrs",         "ms"};
+// Languages, nationalities and demonyms: capitalised, but never a person or a place.
+constexpr std::string_view kDemonyms[] = {
+    "english",   "spanish",  "french",     "german",   "italian", "russian",    "polish",
+    "chinese",   "mandarin", "cantonese",  "japanese", "korean",  "vietnamese", "arabic",
+    "hindi",     "urdu",     "portuguese", "greek",    "haitian", "creole",     "somali",
+    "tagalog",   "hebrew",   "yiddish",    "american", "african", "asian",      "hispanic",
+    "latino",    "latina",   "caucasian",  "european", "jewish",  "catholic",   "christian",
+    "muslim",    "baptist",  "methodist",  "lutheran", "irish",   "scottish",   "british",
+    "canadian",  "mexican",  "cuban",      "indian",   "persian", "farsi",      "turkish",
+    "ukrainian", "albanian", "amharic",    "swahili",  "bengali", "punjabi"};
+constexpr std::string_view kLocPreps[] = {"in",      "from",   "to",      "at",  "near", "into",
+                                          "outside", "toward", "towards", "via", "of"};
+constexpr std::string_view kMonths[] = {
+    "january",   "february", "march",    "april",    "may",  "june", "july", "august",
+    "september", "october",  "november", "december", "jan",  "feb",  "mar",  "apr",
+    "jun",       "jul",      "aug",      "sep",      "sept", "oct",  "nov",  "dec"};
+constexpr std::string_view kWeekdays[] = {
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mon", "tue",
+    "tues",   "wed",     "thu",       "thur",     "thurs",  "fri",      "sat",    "sun"};
+constexpr std::string_view kStreetSuffixes[] = {
+    "street",  "st",    "avenue", "ave",     "road",  "rd",      "boulevard", "blvd",    "lane",
+    "ln",      "drive", "dr",     "court",   "ct",    "circle",  "cir",       "place",   "pl",
+    "terrace", "ter",   "way",    "parkway", "pkwy",  "highway", "hwy",       "route",   "rte",
+    "square",  "sq",    "trail",  "trl",     "alley", "plaza",   "pike",      "turnpike"};
+
+}  // namespace
+
+void Lexicon::Add(std::string_view lower, uint32_t flags, float first_w, float last_w) {
+  LexEntry& e = words_[ToAbsl(lower)];
+  e.flags |= flags;
+  e.first_weight = std::max(e.first_weight, first_w);
+  e.last_weight = std::max(e.last_weight, last_w);
+}
+
+void Lexicon::AddBuiltins() {
+  for (auto w : kTitles) Add(w, kLexTitle, 0, 0);
+  for (auto w : kRelations) Add(w, kLexRelation, 0, 0);
+  for (auto w : kCredentials) Add(w, kLexCredential, 0, 0);
+  for (auto w : kFacilityWords) Add(w, kLexFacility, 0, 0);
+  for (auto w : kStop) Add(w, kLexStop, 0, 0);
+  for (auto w : kNameVerbs) Add(w, kLexNameVerb, 0, 0);
+  for (auto w : kLocPreps) Add(w, kLexLocPrep, 0, 0);
+  for (auto w : kDemonyms) Add(w, kLexCommon, 0, 0);
+  for (auto w : kMonths) Add(w, kLexMonth, 0, 0);
+  for (auto w : kWeekdays) Add(w, kLexWeekday, 0, 0);
+  for (auto w : kStreetSuffixes) Add(w, kLexStreetSuffix, 0, 0);
+}
+
+void Lexicon::Freeze() {
+  size_t cap = 16;
+  while (cap < words_.size() * 2) cap <<= 1;
+  table_.assign(cap, Slot{});
+  mask_ = cap - 1;
+  arena_.clear();
+  for (const auto& [word, entry] : words_) {
+    if (word.empty() || word.size() > 0xFFFF) continue;
+    const uint64_t h = Hash(word);
+    size_t i = h & mask_;
+    while (table_[i].len != 0) i = (i + 1) & mask_;
+    table_[i] =
+        Slot{h, static_cast<uint32_t>(arena_.size()), static_cast<uint32_t>(word.size()), entry};
+    arena_ += word;
+  }
+}
+
+Status Lexicon::LoadNames(const std::string& path, bool first) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read gazetteer ", path));
+  std::string line;
+  std::vector<std::pair<std::string, double>> rows;
+  double max_count = 1;
+  size_t lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    std::string_view l = Trim(line);
+    if (l.empty() || l[0] == '#') continue;
+    std::vector<absl::string_view> cols = absl::StrSplit(ToAbsl(l), '\t');
+    double count = 1;
+    if (cols.size() >= 2) {
+      try {
+        count = std::stod(std::string(cols[1]));
+      } catch (...) {
+        return absl::InvalidArgumentError(absl::StrCat(path, ":", lineno, ": bad weight"));
+      }
+    }
+    max_count = std::max(max_count, count);
+    rows.emplace_back(Lower(FromAbsl(cols[0])), count);
+  }
+  const double denom = std::log1p(max_count);
+  for (auto& [name, count] : rows) {
+    const float w = static_cast<float>(std::log1p(count) / denom);
+    Add(name, first ? kLexFirstName : kLexSurname, first ? w : 0.f, first ? 0.f : w);
+  }
+  return absl::OkStatus();
+}
+
+Status Lexicon::LoadCities(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read gazetteer ", path));
+  std::string line;
+  while (std::getline(in, line)) {
+    std::string_view l = Trim(line);
+    if (l.empty() || l[0] == '#') continue;
+    std::vector<absl::string_view> cols = absl::StrSplit(ToAbsl(l), '\t');
+    const std::string city = Lower(FromAbsl(cols[0]));
+    if (city.empty()) continue;
+    const size_t sp = city.find(' ');
+    if (sp == std::string::npos) {
+      Add(city, kLexCity, 0, 0);
+    } else {
+      multi_cities_.insert(city);
+      Add(std::string_view(city).substr(0, sp), kLexCityStart, 0, 0);
+    }
+  }
+  return absl::OkStatus();
+}
+
+Status Lexicon::LoadWords(const std::string& path, uint32_t flag) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read gazetteer ", path));
+  std::string line;
+  while (std::getline(in, line)) {
+    std::string_view l = Trim(line);
+    if (l.empty() || l[0] == '#') continue;
+    std::vector<absl::string_view> cols = absl::StrSplit(ToAbsl(l), '\t');
+    std::string w = Lower(FromAbsl(cols[0]));
+    if (flag == kLexState && cols.size() >= 2) Add(Lower(FromAbsl(cols[1])), flag, 0, 0);
+    if (w.find(' ') != std::string::npos) {
+      if (flag == kLexState || flag == kLexCounty) {
+        multi_cities_.insert(w);
+        Add(std::string_view(w).substr(0, w.find(' ')), kLexCityStart, 0, 0);
+      }
+      continue;
+    }
+    Add(w, flag, 0, 0);
+  }
+  return absl::OkStatus();
+}
+
+Result<std::unique_ptr<Lexicon>> Lexicon::Load(const std::string& data_dir) {
+  auto lex = std::unique_ptr<Lexicon>(new Lexicon());
+  const std::string dir = data_dir + "/gazetteers";
+  if (!FileExists(dir + "/first_names.tsv") || !FileExists(dir + "/surnames.tsv")) {
+    return absl::NotFoundError(
+        absl::StrCat("gazetteers not found in ", dir, " (expected first_names.tsv, surnames.tsv)"));
+  }
+  lex->AddBuiltins();
+  PHIGATE_RETURN_IF_ERROR(lex->LoadNames(dir + "/first_names.tsv", true));
+  PHIGATE_RETURN_IF_ERROR(lex->LoadNames(dir + "/surnames.tsv", false));
+  if (FileExists(dir + "/us_cities.tsv"))
+    PHIGATE_RETURN_IF_ERROR(lex->LoadCities(dir + "/us_cities.tsv"));
+  if (FileExists(dir + "/us_states.tsv")) {
+    PHIGATE_RETURN_IF_ERROR(lex->LoadWords(dir + "/us_states.tsv", kLexState));
+  }
+  if (FileExists(dir + "/us_counties.tsv")) {
+    PHIGATE_RETURN_IF_ERROR(lex->LoadWords(dir + "/us_counties.tsv", kLexCounty));
+  }
+  if (FileExists(dir + "/common_words.txt")) {
+    PHIGATE_RETURN_IF_ERROR(lex->LoadWords(dir + "/common_words.txt", kLexCommon));
+  }
+  if (FileExists(dir + "/medical_words.txt")) {
+    PHIGATE_RETURN_IF_ERROR(lex->LoadWords(dir + "/medical_words.txt", kLexClinical));
+  }
+  lex->Freeze();
+  lex->version_ =
+      absl::StrCat("lexicon:", lex->words_.size(), "w:", lex->multi_cities_.size(), "mc");
+  return lex;
+}
+
+}  // namespace phigate::detect

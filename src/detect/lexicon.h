@@ -1,0 +1,117 @@
+// The lexicon: every word the context rules know, lower-cased, with flags
+// (first name, surname, city, common English word, title, relation...) and a
+// name weight. Built once from the gazetteers in data/gazetteers plus the
+// built-in clinical word lists; immutable afterwards.
+#ifndef PHIGATE_SRC_DETECT_LEXICON_H_
+#define PHIGATE_SRC_DETECT_LEXICON_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "phigate/core/status.h"
+
+namespace phigate::detect {
+
+enum LexFlag : uint32_t {
+  kLexFirstName = 1u << 0,
+  kLexSurname = 1u << 1,
+  kLexCommon = 1u << 2,      // a common English word (Debian wamerican, lower-case entries)
+  kLexCity = 1u << 3,        // a one-word US city
+  kLexCityStart = 1u << 4,   // first word of a multi-word city
+  kLexState = 1u << 5,       // US state name or code
+  kLexTitle = 1u << 6,       // Dr, Mr, Mrs, Ms ...
+  kLexRelation = 1u << 7,    // son, daughter, wife ...
+  kLexCredential = 1u << 8,  // RN, MD, RRT ...
+  kLexFacility = 1u << 9,    // hospital, clinic, nursing ...
+  kLexClinical = 1u << 10,   // clinical vocabulary and abbreviations: never a name alone
+  kLexStop = 1u << 11,       // function words: never part of a name
+  kLexNameVerb = 1u << 12,   // per, spoke, called, paged ... (a name may follow)
+  kLexLocPrep = 1u << 13,    // in, from, to, at, near
+  kLexMonth = 1u << 14,
+  kLexCounty = 1u << 15,
+  kLexStreetSuffix = 1u << 16,
+  kLexWeekday = 1u << 17,
+};
+
+struct LexEntry {
+  uint32_t flags = 0;
+  float first_weight = 0;  // 0..1, how common as a first name
+  float last_weight = 0;   // 0..1, how common as a surname
+};
+
+class Lexicon {
+ public:
+  // Loads data_dir/gazetteers/*.tsv|txt. Missing optional files are skipped;
+  // a missing folder is NotFound. Malformed lines are InvalidArgument with the
+  // file name and line number.
+  static Result<std::unique_ptr<Lexicon>> Load(const std::string& data_dir);
+
+  // FNV-1a over lower-cased bytes; the tokenizer computes it on the fly.
+  static constexpr uint64_t kHashSeed = 0xcbf29ce484222325ull;
+  static constexpr uint64_t HashStep(uint64_t h, unsigned char lower_byte) {
+    return (h ^ lower_byte) * 0x100000001b3ull;
+  }
+  static uint64_t Hash(std::string_view lower) {
+    uint64_t h = kHashSeed;
+    for (char c : lower) h = HashStep(h, static_cast<unsigned char>(c));
+    return h;
+  }
+
+  // Looks up a lower-cased word; nullptr when unknown.
+  const LexEntry* Find(std::string_view lower) const { return FindHashed(Hash(lower), lower); }
+  // The same with the word's Hash() already computed.
+  const LexEntry* FindHashed(uint64_t hash, std::string_view lower) const {
+    size_t i = hash & mask_;
+    while (true) {
+      const Slot& s = table_[i];
+      if (s.len == 0) return nullptr;
+      if (s.hash == hash && s.len == lower.size() &&
+          arena_.compare(s.offset, s.len, lower.data(), lower.size()) == 0) {
+        return &s.entry;
+      }
+      i = (i + 1) & mask_;
+    }
+  }
+  bool IsMultiWordCity(std::string_view lower_phrase) const {
+    return multi_cities_.contains(ToAbsl(lower_phrase));
+  }
+  size_t size() const { return words_.size(); }
+  std::string version() const { return version_; }
+
+  void AddForTesting(std::string_view word, uint32_t flags) {
+    Add(word, flags, 0, 0);
+    Freeze();
+  }
+
+ private:
+  void Add(std::string_view lower, uint32_t flags, float first_w, float last_w);
+  Status LoadNames(const std::string& path, bool first);
+  Status LoadCities(const std::string& path);
+  Status LoadWords(const std::string& path, uint32_t flag);
+  void AddBuiltins();
+  // Builds the open-addressing lookup table from words_.
+  void Freeze();
+
+  struct Slot {
+    uint64_t hash = 0;
+    uint32_t offset = 0;  // into arena_
+    uint32_t len = 0;     // 0 = empty slot
+    LexEntry entry;
+  };
+  std::vector<Slot> table_;
+  std::string arena_;
+  size_t mask_ = 0;
+
+  absl::flat_hash_map<std::string, LexEntry> words_;
+  absl::flat_hash_set<std::string> multi_cities_;
+  std::string version_;
+};
+
+}  // namespace phigate::detect
+
+#endif  // PHIGATE_SRC_DETECT_LEXICON_H_

@@ -1,0 +1,32 @@
+// The pattern table: one row per PHI pattern (Presidio's PatternRecognizer).
+// All rows compile into one Hyperscan database; a row's optional capture group
+// 1 (RE2, run only on matches) narrows the span to the value, so labelled
+// patterns ("MRN: 12345") report only the identifier.
+#ifndef PHIGATE_SRC_DETECT_PATTERNS_H_
+#define PHIGATE_SRC_DETECT_PATTERNS_H_
+
+#include <span>
+#include <string_view>
+
+#include "phigate/core/phi_category.h"
+
+namespace phigate::detect {
+
+struct PatternSpec {
+  std::string_view name;   // static recognizer name, e.g. "us_ssn_dashed"
+  std::string_view regex;  // Hyperscan and RE2 syntax: no backreferences, no lookaround
+  PhiCategory category;
+  float base_score = 0.5f;
+  bool caseless = true;
+  bool (*validate)(std::string_view value) = nullptr;  // on the value (group 1 or whole)
+  float invalid_score = 0.0f;                          // score when validate() fails (0 = drop)
+  // The regex matches only a label ("MRN #:"); the value is the identifier that
+  // follows it (4-25 characters of [A-Za-z0-9] joined by - . /, with a digit).
+  bool id_after_label = false;
+};
+
+std::span<const PatternSpec> DefaultPatterns();
+
+}  // namespace phigate::detect
+
+#endif  // PHIGATE_SRC_DETECT_PATTERNS_H_

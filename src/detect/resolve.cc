@@ -1,0 +1,54 @@
+#include "src/detect/resolve.h"
+
+#include <algorithm>
+
+namespace phigate::detect {
+namespace {
+
+// True when text[a, b) holds only spaces/tabs, or ". " after an initial.
+bool JoinableGap(std::string_view text, size_t a, size_t b) {
+  if (b < a || b - a > 3) return false;
+  for (size_t i = a; i < b; ++i) {
+    const char c = text[i];
+    if (c != ' ' && c != '\t' && c != '.') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void ResolveConflicts(std::string_view text, Findings* findings, ConflictPolicy /*policy*/) {
+  Findings& f = *findings;
+  f.erase(std::remove_if(f.begin(), f.end(), [](const Finding& x) { return x.end <= x.begin; }),
+          f.end());
+  if (f.size() < 2) return;
+  std::sort(f.begin(), f.end(), [](const Finding& a, const Finding& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+  });
+  Findings out;
+  out.reserve(f.size());
+  for (const Finding& x : f) {
+    if (!out.empty()) {
+      Finding& last = out.back();
+      const bool overlap = x.begin < last.end;
+      const bool join =
+          !overlap && x.category == last.category && JoinableGap(text, last.end, x.begin);
+      if (overlap || join) {
+        // The winner's category: higher score, then longer span.
+        const bool x_wins =
+            x.score > last.score || (x.score == last.score && x.size() > last.size());
+        if (x_wins && overlap) {
+          last.category = x.category;
+          last.recognizer = x.recognizer;
+        }
+        last.score = std::max(last.score, x.score);
+        last.end = std::max(last.end, x.end);
+        continue;
+      }
+    }
+    out.push_back(x);
+  }
+  f.swap(out);
+}
+
+}  // namespace phigate::detect
