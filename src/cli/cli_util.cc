@@ -1,0 +1,132 @@
+#include "src/cli/cli_util.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "src/cli/command.h"
+
+namespace phigate::cli {
+
+namespace fs = std::filesystem;
+
+void AddEngineFlags(CLI::App* cmd, EngineFlags* flags, const std::string& mode_flag) {
+  cmd->add_option(
+      "--data-dir", flags->data_dir,
+      "Folder with gazetteers/ (default: $PHIGATE_DATA_DIR, then the source tree's data/)");
+  cmd->add_option(mode_flag, flags->engine_mode, "Detectors to run: rules, model or both")
+      ->check(CLI::IsMember({"rules", "model", "both"}));
+  cmd->add_option("--min-score", flags->min_score, "Drop findings scoring below this (0..1)")
+      ->check(CLI::Range(0.0, 1.0));
+}
+
+detect::EngineOptions ToEngineOptions(const EngineFlags& flags) {
+  detect::EngineOptions o;
+  o.data_dir = flags.data_dir;
+  if (flags.min_score >= 0) o.min_score = flags.min_score;
+  // flags.engine_mode ("rules" | "model" | "both"): wire here when EngineOptions
+  // gains its detector switch.
+  return o;
+}
+
+std::unique_ptr<detect::Engine> MakeEngine(const EngineFlags& flags) {
+  auto engine = detect::Engine::Create(ToEngineOptions(flags));
+  ThrowIfError(engine.status(), "cannot build the detection engine");
+  return std::move(engine).value();
+}
+
+std::string ResolveDataDir(const EngineFlags& flags) {
+  if (!flags.data_dir.empty()) return flags.data_dir;
+  if (const char* env = std::getenv("PHIGATE_DATA_DIR"); env != nullptr && *env != '\0') return env;
+#ifdef PHIGATE_SOURCE_DIR
+  return std::string(PHIGATE_SOURCE_DIR) + "/data";
+#else
+  return "data";
+#endif
+}
+
+std::string GazetteerFingerprint(const std::string& data_dir) {
+  const fs::path dir = fs::path(data_dir) / "gazetteers";
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return "none";
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.is_regular_file(ec)) files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](const char* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      h ^= static_cast<unsigned char>(p[i]);
+      h *= 1099511628211ull;
+    }
+  };
+  std::vector<char> buf(1 << 16);
+  for (const fs::path& f : files) {
+    const std::string name = f.filename().string();
+    mix(name.data(), name.size() + 1);
+    std::ifstream in(f, std::ios::binary);
+    while (in) {
+      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+      mix(buf.data(), static_cast<size_t>(in.gcount()));
+    }
+  }
+  return absl::StrFormat("fnv1a64:%016x (%d files)", h, files.size());
+}
+
+bool LooksBinary(std::string_view sample) {
+  if (sample.empty()) return false;
+  size_t nul = 0, ctrl = 0;
+  const size_t head = std::min<size_t>(sample.size(), 1000);
+  size_t nul_head = 0;
+  for (size_t i = 0; i < sample.size(); ++i) {
+    const auto c = static_cast<unsigned char>(sample[i]);
+    if (c == 0) {
+      ++nul;
+      if (i < head) ++nul_head;
+    } else if (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != '\v') {
+      ++ctrl;
+    }
+  }
+  if (nul * 1000 >= kBinaryNulPerMille * sample.size()) return true;
+  return nul_head > 0 && ctrl * 100 >= sample.size();
+}
+
+bool ReadLine(std::FILE* f, std::string_view* line, const std::string& what) {
+  // getline() keeps NUL bytes and returns the true length; one buffer per
+  // thread is reused, so memory is bounded by the longest line.
+  thread_local char* buf = nullptr;
+  thread_local size_t cap = 0;
+  *line = {};
+  errno = 0;
+  const ssize_t n = ::getline(&buf, &cap, f);
+  if (n < 0) {
+    if (std::ferror(f)) throw CliError(3, "read error on " + what + ": " + std::strerror(errno));
+    return false;
+  }
+  size_t len = static_cast<size_t>(n);
+  if (len > 0 && buf[len - 1] == '\n') --len;
+  *line = std::string_view(buf, len);
+  return true;
+}
+
+void WriteAll(std::FILE* f, std::string_view data, const std::string& what) {
+  if (data.empty()) return;
+  if (std::fwrite(data.data(), 1, data.size(), f) != data.size()) {
+    throw CliError(3, "write error on " + what + ": " + std::strerror(errno));
+  }
+}
+
+std::string HumanBytes(double bytes) {
+  if (bytes >= 1e9) return absl::StrFormat("%.2f GB", bytes / 1e9);
+  if (bytes >= 1e6) return absl::StrFormat("%.1f MB", bytes / 1e6);
+  if (bytes >= 1e3) return absl::StrFormat("%.1f kB", bytes / 1e3);
+  return absl::StrFormat("%.0f B", bytes);
+}
+
+}  // namespace phigate::cli

@@ -1,0 +1,189 @@
+// `phigate eval GOLD.jsonl [--pred PRED.jsonl]`: scores PHI detection with the
+// metrics of ../shared/tools/score.py (include/phigate/detect/evaluation.h).
+// Without --pred it runs the detection engine on every record's text.
+//
+// Default output holds figures, types, ids and offsets only, never text.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "phigate/detect/evaluation.h"
+#include "src/cli/cli_util.h"
+#include "src/cli/command.h"
+
+namespace phigate::cli {
+namespace {
+
+struct EvalFlags {
+  std::string gold;
+  std::string pred;
+  std::string unit = "cp";
+  bool json = false;
+  bool show_misses = false;
+  bool years_as_phi = false;
+  EngineFlags engine;
+};
+
+std::string Pct(double x) { return std::isnan(x) ? "  n/a" : absl::StrFormat("%5.1f", 100 * x); }
+
+double Ratio(int64_t a, int64_t b) {
+  return b != 0 ? static_cast<double>(a) / static_cast<double>(b) : std::nan("");
+}
+
+void PrintTable(const std::string& name, const detect::EvalResult& r, double scan_seconds,
+                double bytes, bool show_misses) {
+  std::printf("== %s  (%lld notes, missing predictions: %lld)\n", name.c_str(),
+              static_cast<long long>(r.notes), static_cast<long long>(r.missing_predictions));
+  std::printf("  any-PHI char recall %s%%  char precision %s%%  F1 %s\n",
+              Pct(r.chars.recall()).c_str(), Pct(r.chars.precision()).c_str(),
+              Pct(r.chars.f1()).c_str());
+  std::printf("  token recall        %s%%  token precision %s%%  F1 %s\n",
+              Pct(r.tokens.recall()).c_str(), Pct(r.tokens.precision()).c_str(),
+              Pct(r.tokens.f1()).c_str());
+  std::printf("  entity recall full  %s%%  any-overlap %s%%  entities missed entirely: %lld/%lld\n",
+              Pct(Ratio(r.entities_full, r.entities_total)).c_str(),
+              Pct(Ratio(r.entities_any, r.entities_total)).c_str(),
+              static_cast<long long>(r.entities_missed()),
+              static_cast<long long>(r.entities_total));
+  std::printf(
+      "  per gold type: entities | full%% any%% | char%% | token%% typed-token%% | missed\n");
+  for (const auto& [type, v] : r.per_type) {
+    if (v.entities == 0 && v.tokens_gold == 0) continue;
+    std::printf("    %-9s %6lld | %s %s | %s | %s %s | %lld\n", type.c_str(),
+                static_cast<long long>(v.entities), Pct(Ratio(v.entities_full, v.entities)).c_str(),
+                Pct(Ratio(v.entities_any, v.entities)).c_str(),
+                Pct(Ratio(v.chars_caught, v.chars_gold)).c_str(),
+                Pct(Ratio(v.tokens_caught, v.tokens_gold)).c_str(),
+                Pct(Ratio(v.tokens_caught_typed, v.tokens_gold)).c_str(),
+                static_cast<long long>(v.entities - v.entities_any));
+  }
+  if (!r.per_pred_type.empty()) {
+    std::printf("  per predicted type: tokens, token precision\n");
+    for (const auto& [type, v] : r.per_pred_type) {
+      std::printf("    %-9s %7lld  %s%%\n", type.c_str(), static_cast<long long>(v.tokens),
+                  Pct(Ratio(v.tokens_gold, v.tokens)).c_str());
+    }
+  }
+  std::printf("  records without PHI flagged (over-redaction): %lld/%lld\n",
+              static_cast<long long>(r.no_phi_flagged), static_cast<long long>(r.no_phi_records));
+  if (scan_seconds > 0) {
+    std::printf("  throughput: %.1f notes/s, %.2f MB/s (%.3f s detection over %s)\n",
+                static_cast<double>(r.notes) / scan_seconds, bytes / 1e6 / scan_seconds,
+                scan_seconds, HumanBytes(bytes).c_str());
+  }
+  if (show_misses) {
+    std::printf("  entities missed entirely (id, type, code point offsets):\n");
+    for (const detect::Miss& m : r.misses) {
+      std::printf("    %s %s [%lld, %lld)\n", m.id.c_str(), m.type.c_str(),
+                  static_cast<long long>(m.start), static_cast<long long>(m.end));
+    }
+  }
+}
+
+void RunEval(const EvalFlags& flags) {
+  detect::ScoreOptions opts;
+  opts.years_as_phi = flags.years_as_phi;
+  opts.collect_misses = flags.show_misses;
+
+  std::unordered_map<std::string, std::vector<detect::PredSpan>> preds;
+  std::unique_ptr<detect::Engine> engine;
+  if (!flags.pred.empty()) {
+    auto unit = detect::ParseOffsetUnit(flags.unit);
+    ThrowIfError(unit.status(), "--unit");
+    opts.unit = *unit;
+    auto loaded = detect::LoadPredictions(flags.pred);
+    ThrowIfError(loaded.status(), "predictions");
+    preds = std::move(loaded).value();
+  } else {
+    opts.unit = detect::OffsetUnit::kUtf8;  // the engine reports byte offsets
+    engine = MakeEngine(flags.engine);
+  }
+
+  std::FILE* in = std::fopen(flags.gold.c_str(), "rb");
+  if (in == nullptr) throw CliError(1, "cannot open " + flags.gold);
+  detect::Scorer scorer(opts);
+  std::unique_ptr<detect::ScanContext> ctx = engine ? engine->NewContext() : nullptr;
+  Findings findings;
+  double scan_seconds = 0, bytes = 0;
+  std::string_view line;
+  size_t lineno = 0;
+  try {
+    while (ReadLine(in, &line, flags.gold)) {
+      ++lineno;
+      if (line.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos) continue;
+      auto gold = detect::ParseGoldLine(line);
+      if (!gold.ok()) {
+        throw CliError(1, absl::StrFormat("%s line %d: %s", flags.gold, lineno,
+                                          FromAbsl(gold.status().message())));
+      }
+      Status s;
+      if (engine) {
+        const auto t0 = std::chrono::steady_clock::now();
+        Status scan = engine->Scan(gold->text, *ctx, &findings);
+        scan_seconds +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        ThrowIfError(scan, absl::StrFormat("detection failed on record %s", gold->id));
+        bytes += static_cast<double>(gold->text.size());
+        const std::vector<detect::PredSpan> spans = detect::FindingsToPredSpans(findings);
+        s = scorer.Add(*gold, &spans);
+      } else {
+        auto it = preds.find(gold->id);
+        s = scorer.Add(*gold, it == preds.end() ? nullptr : &it->second);
+      }
+      ThrowIfError(s, absl::StrFormat("%s line %d", flags.gold, lineno));
+    }
+  } catch (...) {
+    std::fclose(in);
+    throw;
+  }
+  std::fclose(in);
+  detect::EvalResult r = scorer.Finish();
+  if (flags.json) {
+    std::string out = r.ToJson(1);
+    if (engine) {
+      // Throughput as a trailing member, like score.py's "throughput".
+      out.pop_back();  // '}'
+      while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+      out += absl::StrFormat(
+          ",\n \"throughput\": {\"seconds\": %.6f, \"bytes\": %.0f, \"mb_per_s\": %.3f, "
+          "\"notes_per_s\": %.1f, \"engine_mode\": \"%s\"}\n}",
+          scan_seconds, bytes, scan_seconds > 0 ? bytes / 1e6 / scan_seconds : 0.0,
+          scan_seconds > 0 ? static_cast<double>(r.notes) / scan_seconds : 0.0,
+          flags.engine.engine_mode);
+    }
+    std::printf("%s\n", out.c_str());
+  } else {
+    const std::string name =
+        engine ? "phigate (engine: " + flags.engine.engine_mode + ")" : flags.pred;
+    PrintTable(name, r, scan_seconds, bytes, flags.show_misses);
+  }
+}
+
+void Register(CLI::App& app) {
+  auto flags = std::make_shared<EvalFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "eval", "Score PHI detection on a gold JSONL corpus (the metrics of score.py)");
+  cmd->add_option("gold", flags->gold, "Gold JSONL: {id, text, spans:[{start,end,type,phi?}]}")
+      ->required();
+  cmd->add_option("--pred", flags->pred,
+                  "Score these predictions ({id, spans:[{start,end,type}]}) instead of running "
+                  "the engine");
+  cmd->add_option("--unit", flags->unit, "Offset unit of --pred: cp (default), utf8, utf16")
+      ->check(CLI::IsMember({"cp", "utf8", "utf16"}));
+  cmd->add_flag("--json", flags->json, "Print the result as JSON (score.py's keys)");
+  cmd->add_flag("--show-misses", flags->show_misses,
+                "List entities missed entirely: record id, type, offsets (no text)");
+  cmd->add_flag("--years-as-phi", flags->years_as_phi,
+                "Count year-only DATE spans as PHI (score.py --years-as-phi)");
+  AddEngineFlags(cmd, &flags->engine, "--mode");
+  cmd->callback([flags] { RunEval(*flags); });
+}
+
+PHIGATE_REGISTER_COMMAND(Register);
+
+}  // namespace
+}  // namespace phigate::cli
