@@ -1,6 +1,10 @@
 # Helpers in the manner of Abseil's absl_cc_library()/absl_cc_test().
 set(PHIGATE_WARNINGS -Wall -Wextra -Wshadow -Wconversion -Werror=unused-result
     -Wno-missing-field-initializers)
+# GCC 12 reports false -Wrestrict positives inside std::string at -O3 (GCC bug 105329).
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  list(APPEND PHIGATE_WARNINGS -Wno-restrict)
+endif()
 if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
   list(APPEND PHIGATE_WARNINGS -Wthread-safety)
 endif()
