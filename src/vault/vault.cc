@@ -1,0 +1,760 @@
+// The vault over a TenantStore. Record layout (namespaces in vault.h):
+//
+//   vault.keys  "idx"                 the tenant's wrapped blind-index key
+//               "dek/<%08u version>"  wrapped data keys, one per version
+//               "tomb"                after a shred: the last version used
+//   vault.map   "<scope>/t/<CAT>_<BODY>"   sealed token mapping
+//               "<scope>/s/<hmac>"         sealed surrogate mapping (key: the surrogate's index)
+//               "<scope>/d"                sealed date offset of the scope
+//   vault.bidx  "<scope>/<t|s>/<hmac>"     blind index of an original -> "t/<CAT>_<BODY>" or
+//   "s/<hmac>"
+//
+// <scope> = hex(HMAC(index key, "scope" ‖ kind ‖ id))[0:24]: scope ids never
+// reach the database, and a token of one scope has no row under another.
+// Sealed value: 0x01 ‖ key version (u32 BE) ‖ AES-256-GCM(nonce ‖ ct ‖ tag),
+// associated data "pgv1|tenant|ns|key|version": a row copied to another
+// tenant, record or version fails authentication (DataLoss).
+#include "phigate/vault/vault.h"
+
+#include <chrono>
+#include <map>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "phigate/crypto/encoding.h"
+#include "phigate/crypto/keyring.h"
+#include "phigate/crypto/random.h"
+
+namespace phigate::vault {
+namespace {
+
+using crypto::KeyPurpose;
+using crypto::Keyring;
+using crypto::WrappedKey;
+using store::Record;
+using store::Transaction;
+
+constexpr std::string_view kTomb = "tomb";
+constexpr std::string_view kIdx = "idx";
+constexpr int kMaxTokenRounds = 12;
+
+std::string DekKey(uint32_t v) { return absl::StrFormat("dek/%08u", v); }
+
+std::string Be32(uint32_t v) {
+  std::string s(4, '\0');
+  s[0] = static_cast<char>(v >> 24);
+  s[1] = static_cast<char>(v >> 16);
+  s[2] = static_cast<char>(v >> 8);
+  s[3] = static_cast<char>(v);
+  return s;
+}
+uint32_t ReadBe32(std::string_view s) {
+  return (uint32_t{static_cast<unsigned char>(s[0])} << 24) |
+         (uint32_t{static_cast<unsigned char>(s[1])} << 16) |
+         (uint32_t{static_cast<unsigned char>(s[2])} << 8) |
+         uint32_t{static_cast<unsigned char>(s[3])};
+}
+
+std::string SerializeMapping(const Mapping& m) {
+  std::string out;
+  out += static_cast<char>(m.kind);
+  out += static_cast<char>(m.category);
+  out += Be32(static_cast<uint32_t>(m.original.size()));
+  out += m.original;
+  out += m.replacement;
+  return out;
+}
+Result<Mapping> ParseMapping(std::string_view s) {
+  if (s.size() < 6) return absl::DataLossError("vault mapping is truncated");
+  Mapping m;
+  m.kind = static_cast<MappingKind>(s[0]);
+  const auto cat = static_cast<uint8_t>(s[1]);
+  if ((m.kind != MappingKind::kToken && m.kind != MappingKind::kSurrogate) ||
+      cat >= kNumPhiCategories) {
+    return absl::DataLossError("vault mapping has a bad header");
+  }
+  m.category = static_cast<PhiCategory>(cat);
+  const uint32_t n = ReadBe32(s.substr(2, 4));
+  if (n > s.size() - 6) return absl::DataLossError("vault mapping has a bad length");
+  m.original = std::string(s.substr(6, n));
+  m.replacement = std::string(s.substr(6 + n));
+  return m;
+}
+
+bool NumericCategory(PhiCategory c) {
+  switch (c) {
+    case PhiCategory::kPhone:
+    case PhiCategory::kFax:
+    case PhiCategory::kSsn:
+    case PhiCategory::kMrn:
+    case PhiCategory::kHealthPlan:
+    case PhiCategory::kAccount:
+    case PhiCategory::kLicense:
+    case PhiCategory::kVehicle:
+    case PhiCategory::kDevice:
+    case PhiCategory::kIp:
+    case PhiCategory::kZip:
+    case PhiCategory::kOtherId:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string Normalize(PhiCategory c, std::string_view v, bool loose) {
+  if (!loose) return std::string(v);
+  std::string out;
+  out.reserve(v.size());
+  if (NumericCategory(c)) {
+    for (char ch : v) {
+      if (absl::ascii_isalnum(static_cast<unsigned char>(ch))) {
+        out += static_cast<char>(absl::ascii_toupper(static_cast<unsigned char>(ch)));
+      }
+    }
+    return out;
+  }
+  bool space = false;
+  for (char ch : v) {
+    if (absl::ascii_isspace(static_cast<unsigned char>(ch))) {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += static_cast<char>(absl::ascii_tolower(static_cast<unsigned char>(ch)));
+  }
+  return out;
+}
+
+int64_t SystemNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Result<std::vector<WrappedKey>> LoadKeys(Transaction& tx, uint32_t* tomb) {
+  *tomb = 0;
+  std::vector<WrappedKey> keys;
+  std::string after;
+  for (;;) {
+    PHIGATE_ASSIGN_OR_RETURN(auto page,
+                             tx.Scan(kKeysNamespace, "", {.start_after = after, .limit = 500}));
+    for (const Record& r : page) {
+      if (r.key == kTomb) {
+        if (!absl::SimpleAtoi(r.value, tomb))
+          return absl::DataLossError("vault tombstone malformed");
+        continue;
+      }
+      PHIGATE_ASSIGN_OR_RETURN(WrappedKey k, WrappedKey::Parse(r.value));
+      keys.push_back(std::move(k));
+    }
+    if (page.size() < 500) break;
+    after = page.back().key;
+  }
+  return keys;
+}
+
+uint32_t MaxVersion(const std::vector<WrappedKey>& keys, uint32_t tomb) {
+  uint32_t v = tomb;
+  for (const auto& k : keys) v = std::max(v, k.version);
+  return v;
+}
+
+class VaultImpl : public Vault {
+ public:
+  VaultImpl(std::unique_ptr<store::TenantStore> store, const crypto::KeyProvider& keys,
+            VaultOptions options)
+      : store_(std::move(store)), keys_(keys), options_(std::move(options)) {
+    if (!options_.clock) options_.clock = SystemNow;
+    if (options_.token_length < 4) options_.token_length = 4;
+  }
+
+  // Loads the keyring, creating the first keys of a new (or shredded) tenant.
+  Status Init() {
+    std::vector<WrappedKey> keys;
+    const int64_t now = options_.clock();
+    if (Status tx_status = store_->RunInTransaction([&](Transaction& tx) -> Status {
+          uint32_t tomb = 0;
+          PHIGATE_ASSIGN_OR_RETURN(keys, LoadKeys(tx, &tomb));
+          if (!keys.empty()) return absl::OkStatus();
+          const uint32_t v = tomb + 1;
+          PHIGATE_ASSIGN_OR_RETURN(
+              WrappedKey idx,
+              crypto::NewWrappedKey(keys_, tenant().value(), KeyPurpose::kIndex, v, now));
+          PHIGATE_ASSIGN_OR_RETURN(
+              WrappedKey dek,
+              crypto::NewWrappedKey(keys_, tenant().value(), KeyPurpose::kData, v, now));
+          // PutIfAbsent: two processes creating a tenant's keys at once keep one set.
+          PHIGATE_ASSIGN_OR_RETURN(bool won,
+                                   tx.PutIfAbsent(kKeysNamespace, kIdx, idx.Serialize(), now));
+          if (won) {
+            PHIGATE_RETURN_IF_ERROR(tx.Put(kKeysNamespace, DekKey(v), dek.Serialize(), now));
+            keys = {idx, dek};
+            return absl::OkStatus();
+          }
+          PHIGATE_ASSIGN_OR_RETURN(keys, LoadKeys(tx, &tomb));
+          return absl::OkStatus();
+        });
+        !tx_status.ok())
+      return tx_status;
+    return Install(keys);
+  }
+
+  const TenantId& tenant() const override { return store_->tenant(); }
+
+  Result<std::string> Tokenize(PhiCategory category, std::string_view value,
+                               const Scope& scope) override {
+    const TokenRequest req{category, value};
+    PHIGATE_ASSIGN_OR_RETURN(auto tokens, TokenizeBatch(std::span(&req, 1), scope));
+    return std::move(tokens[0]);
+  }
+
+  Result<std::vector<std::string>> TokenizeBatch(std::span<const TokenRequest> requests,
+                                                 const Scope& scope) override {
+    PHIGATE_ASSIGN_OR_RETURN(auto ring, Ring());
+    PHIGATE_ASSIGN_OR_RETURN(const std::string sk, ScopeKey(*ring, scope));
+    const int64_t now = options_.clock();
+    // Distinct values, by blind index.
+    struct Item {
+      PhiCategory category;
+      std::string_view value;
+      std::string bidx;
+      std::string ref;  // "t/CAT_BODY" once known
+    };
+    std::vector<Item> items;
+    std::vector<size_t> which(requests.size());
+    std::map<std::string, size_t, std::less<>> by_bidx;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      const auto& r = requests[i];
+      PHIGATE_ASSIGN_OR_RETURN(
+          crypto::Digest d,
+          ring->index().Compute({"bidx", "t", CategoryName(r.category),
+                                 Normalize(r.category, r.value, options_.loose_matching)}));
+      std::string key = absl::StrCat(
+          sk, "/t/",
+          crypto::HexEncode(std::string_view(reinterpret_cast<const char*>(d.data()), 20)));
+      auto [it, inserted] = by_bidx.emplace(std::move(key), items.size());
+      if (inserted) items.push_back(Item{r.category, r.value, it->first, ""});
+      which[i] = it->second;
+    }
+
+    if (Status tx_status = store_->RunInTransaction([&](Transaction& tx) -> Status {
+          for (auto& it : items) it.ref.clear();  // fn may be re-run
+          std::vector<std::string> keys;
+          keys.reserve(items.size());
+          for (const auto& it : items) keys.push_back(it.bidx);
+          PHIGATE_ASSIGN_OR_RETURN(auto found, tx.GetMany(kIndexNamespace, keys));
+          std::vector<size_t> missing;
+          for (size_t i = 0; i < items.size(); ++i) {
+            if (found[i].has_value() && !Expired(found[i]->ts, now)) {
+              items[i].ref = found[i]->value;
+              continue;
+            }
+            if (found[i].has_value()) {  // expired: drop the old pair, issue a new token
+              PHIGATE_ASSIGN_OR_RETURN(bool d1, tx.Delete(kIndexNamespace, items[i].bidx));
+              PHIGATE_ASSIGN_OR_RETURN(
+                  bool d2, tx.Delete(kMapNamespace, absl::StrCat(sk, "/", found[i]->value)));
+              (void)d1;
+              (void)d2;
+            }
+            missing.push_back(i);
+          }
+          // New tokens: random bodies; the store's unique key detects collisions.
+          size_t len = options_.token_length;
+          for (int round = 0; !missing.empty(); ++round) {
+            if (round >= kMaxTokenRounds) return absl::InternalError("token space exhausted");
+            if (round > 0 && round % 3 == 0) ++len;
+            std::vector<Record> recs;
+            recs.reserve(missing.size());
+            for (size_t i : missing) {
+              PHIGATE_ASSIGN_OR_RETURN(std::string body, RandomBody(len));
+              std::string ref =
+                  absl::StrCat("t/", ToAbsl(CategoryName(items[i].category)), "_", body);
+              std::string key = absl::StrCat(sk, "/", ref);
+              Mapping m{MappingKind::kToken, items[i].category, std::string(items[i].value),
+                        FormatToken(items[i].category, body)};
+              PHIGATE_ASSIGN_OR_RETURN(std::string sealed,
+                                       Seal(*ring, kMapNamespace, key, SerializeMapping(m)));
+              items[i].ref = std::move(ref);
+              recs.push_back(Record{std::move(key), std::move(sealed), now});
+            }
+            PHIGATE_ASSIGN_OR_RETURN(auto ok, tx.PutIfAbsentMany(kMapNamespace, recs));
+            std::vector<size_t> again;
+            for (size_t j = 0; j < missing.size(); ++j) {
+              if (!ok[j]) again.push_back(missing[j]);
+            }
+            missing.swap(again);
+          }
+          // Index the new tokens. Losing here means another transaction (maybe
+          // another replica) indexed the same value first: use its token.
+          std::vector<Record> idx;
+          std::vector<size_t> idx_items;
+          for (size_t i = 0; i < items.size(); ++i) {
+            if (found[i].has_value() && !Expired(found[i]->ts, now)) continue;
+            idx.push_back(Record{items[i].bidx, items[i].ref, now});
+            idx_items.push_back(i);
+          }
+          PHIGATE_ASSIGN_OR_RETURN(auto won, tx.PutIfAbsentMany(kIndexNamespace, idx));
+          std::vector<std::string> lost_keys;
+          std::vector<size_t> lost_items;
+          for (size_t j = 0; j < idx.size(); ++j) {
+            if (won[j]) continue;
+            lost_keys.push_back(idx[j].key);
+            lost_items.push_back(idx_items[j]);
+          }
+          if (!lost_keys.empty()) {
+            PHIGATE_ASSIGN_OR_RETURN(auto winners, tx.GetMany(kIndexNamespace, lost_keys));
+            for (size_t j = 0; j < lost_items.size(); ++j) {
+              Item& it = items[lost_items[j]];
+              if (!winners[j].has_value()) return absl::AbortedError("blind index race; retry");
+              PHIGATE_ASSIGN_OR_RETURN(bool d,
+                                       tx.Delete(kMapNamespace, absl::StrCat(sk, "/", it.ref)));
+              (void)d;
+              it.ref = winners[j]->value;
+            }
+          }
+          return absl::OkStatus();
+        });
+        !tx_status.ok())
+      return tx_status;
+    std::vector<std::string> out;
+    out.reserve(requests.size());
+    for (size_t i = 0; i < requests.size(); ++i) {
+      const std::string& ref = items[which[i]].ref;
+      if (ref.size() < 3 || ref[0] != 't')
+        return absl::DataLossError("vault index entry malformed");
+      out.push_back(absl::StrCat("[", ToAbsl(std::string_view(ref).substr(2)), "]"));
+    }
+    return out;
+  }
+
+  Result<std::string> Resolve(std::string_view token, const Scope& scope) override {
+    const std::string t(token);
+    PHIGATE_ASSIGN_OR_RETURN(auto r, ResolveBatch(std::span(&t, 1), scope));
+    if (!r[0].has_value()) {
+      return absl::NotFoundError(
+          "token not found in this tenant and scope (unknown, purged or expired)");
+    }
+    return std::move(*r[0]);
+  }
+
+  Result<std::vector<std::optional<std::string>>> ResolveBatch(std::span<const std::string> tokens,
+                                                               const Scope& scope) override {
+    PHIGATE_ASSIGN_OR_RETURN(auto ring, Ring());
+    PHIGATE_ASSIGN_OR_RETURN(const std::string sk, ScopeKey(*ring, scope));
+    std::vector<std::optional<std::string>> out(tokens.size());
+    std::vector<std::string> keys;
+    std::vector<size_t> pos;
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      auto parts = ParseToken(tokens[i]);
+      if (!parts) continue;
+      keys.push_back(
+          absl::StrCat(sk, "/t/", ToAbsl(CategoryName(parts->category)), "_", parts->body));
+      pos.push_back(i);
+    }
+    if (keys.empty()) return out;
+    std::vector<std::optional<Record>> rows;
+    if (Status tx_status = store_->RunInTransaction([&](Transaction& tx) -> Status {
+          PHIGATE_ASSIGN_OR_RETURN(rows, tx.GetMany(kMapNamespace, keys));
+          return absl::OkStatus();
+        });
+        !tx_status.ok())
+      return tx_status;
+    const int64_t now = options_.clock();
+    for (size_t j = 0; j < rows.size(); ++j) {
+      if (!rows[j].has_value() || Expired(rows[j]->ts, now)) continue;
+      PHIGATE_ASSIGN_OR_RETURN(std::string plain, Open(kMapNamespace, keys[j], rows[j]->value));
+      PHIGATE_ASSIGN_OR_RETURN(Mapping m, ParseMapping(plain));
+      if (m.kind != MappingKind::kToken) return absl::DataLossError("vault record kind mismatch");
+      out[pos[j]] = std::move(m.original);
+    }
+    return out;
+  }
+
+  Result<std::string> Surrogate(PhiCategory category, std::string_view value, const Scope& scope,
+                                SurrogateFn generate) override {
+    PHIGATE_ASSIGN_OR_RETURN(auto ring, Ring());
+    PHIGATE_ASSIGN_OR_RETURN(const std::string sk, ScopeKey(*ring, scope));
+    PHIGATE_ASSIGN_OR_RETURN(
+        crypto::Digest d,
+        ring->index().Compute({"bidx", "s", CategoryName(category),
+                               Normalize(category, value, options_.loose_matching)}));
+    const std::string bidx = absl::StrCat(
+        sk, "/s/",
+        crypto::HexEncode(std::string_view(reinterpret_cast<const char*>(d.data()), 20)));
+    const int64_t now = options_.clock();
+    // 1. Already mapped in this scope?
+    PHIGATE_ASSIGN_OR_RETURN(auto existing, ReadIndexed(bidx, sk, now));
+    if (existing.has_value()) return std::move(existing->replacement);
+    // 2. A new surrogate, unique in the scope (case-insensitive).
+    for (int attempt = 0; attempt < 32; ++attempt) {
+      PHIGATE_ASSIGN_OR_RETURN(std::string candidate, generate(category, value, attempt));
+      if (candidate.empty() ||
+          absl::AsciiStrToLower(candidate) == absl::AsciiStrToLower(std::string(value))) {
+        continue;
+      }
+      PHIGATE_ASSIGN_OR_RETURN(std::string ref, SurrogateRef(*ring, category, candidate));
+      const std::string key = absl::StrCat(sk, "/", ref);
+      Mapping m{MappingKind::kSurrogate, category, std::string(value), candidate};
+      PHIGATE_ASSIGN_OR_RETURN(std::string sealed,
+                               Seal(*ring, kMapNamespace, key, SerializeMapping(m)));
+      enum class Outcome { kCollision, kMine, kTheirs } outcome = Outcome::kCollision;
+      const Status race = store_->RunInTransaction([&](Transaction& tx) -> Status {
+        PHIGATE_ASSIGN_OR_RETURN(bool ins, tx.PutIfAbsent(kMapNamespace, key, sealed, now));
+        if (!ins) {
+          outcome = Outcome::kCollision;
+          return absl::OkStatus();
+        }
+        PHIGATE_ASSIGN_OR_RETURN(bool won, tx.PutIfAbsent(kIndexNamespace, bidx, ref, now));
+        if (won) {
+          outcome = Outcome::kMine;
+          return absl::OkStatus();
+        }
+        outcome = Outcome::kTheirs;                          // roll back ours; read theirs below
+        return absl::CancelledError("lost the index race");  // rolls back our row
+      });
+      if (!race.ok() && outcome != Outcome::kTheirs) return race;
+      if (outcome == Outcome::kMine) return candidate;
+      if (outcome == Outcome::kTheirs) {
+        PHIGATE_ASSIGN_OR_RETURN(auto theirs, ReadIndexed(bidx, sk, now));
+        if (theirs.has_value()) return std::move(theirs->replacement);
+      }
+    }
+    return absl::InternalError("no unique surrogate found after 32 attempts");
+  }
+
+  Result<std::vector<Mapping>> ListSurrogates(const Scope& scope) override {
+    PHIGATE_ASSIGN_OR_RETURN(auto ring, Ring());
+    PHIGATE_ASSIGN_OR_RETURN(const std::string sk, ScopeKey(*ring, scope));
+    const std::string prefix = absl::StrCat(sk, "/s/");
+    std::vector<Record> rows;
+    if (Status tx_status = store_->RunInTransaction([&](Transaction& tx) -> Status {
+          rows.clear();
+          std::string after;
+          for (;;) {
+            PHIGATE_ASSIGN_OR_RETURN(auto page,
+                                     tx.Scan(kMapNamespace, prefix, {.start_after = after}));
+            for (auto& r : page) rows.push_back(std::move(r));
+            if (page.size() < 1000) break;
+            after = rows.back().key;
+          }
+          return absl::OkStatus();
+        });
+        !tx_status.ok())
+      return tx_status;
+    const int64_t now = options_.clock();
+    std::vector<Mapping> out;
+    for (const auto& r : rows) {
+      if (Expired(r.ts, now)) continue;
+      PHIGATE_ASSIGN_OR_RETURN(std::string plain, Open(kMapNamespace, r.key, r.value));
+      PHIGATE_ASSIGN_OR_RETURN(Mapping m, ParseMapping(plain));
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+
+  Result<int> DateShiftDays(const Scope& scope, int max_days) override {
+    if (max_days < 1 || max_days > 3650)
+      return absl::InvalidArgumentError("max_days must be 1..3650");
+    PHIGATE_ASSIGN_OR_RETURN(auto ring, Ring());
+    PHIGATE_ASSIGN_OR_RETURN(const std::string sk, ScopeKey(*ring, scope));
+    const std::string key = absl::StrCat(sk, "/d");
+    const int64_t now = options_.clock();
+    PHIGATE_ASSIGN_OR_RETURN(uint64_t mag, crypto::RandomUniform(static_cast<uint64_t>(max_days)));
+    PHIGATE_ASSIGN_OR_RETURN(uint64_t sign, crypto::RandomUniform(2));
+    const int fresh = (sign ? -1 : 1) * static_cast<int>(mag + 1);
+    PHIGATE_ASSIGN_OR_RETURN(std::string sealed,
+                             Seal(*ring, kMapNamespace, key, absl::StrCat(fresh)));
+    std::optional<Record> row;
+    if (Status tx_status = store_->RunInTransaction([&](Transaction& tx) -> Status {
+          PHIGATE_ASSIGN_OR_RETURN(row, tx.Get(kMapNamespace, key));
+          if (row.has_value() && !Expired(row->ts, now)) return absl::OkStatus();
+          PHIGATE_RETURN_IF_ERROR(tx.Put(kMapNamespace, key, sealed, now));
+          row = Record{key, sealed, now};
+          return absl::OkStatus();
+        });
+        !tx_status.ok())
+      return tx_status;
+    PHIGATE_ASSIGN_OR_RETURN(std::string plain, Open(kMapNamespace, key, row->value));
+    int days = 0;
+    if (!absl::SimpleAtoi(plain, &days)) return absl::DataLossError("date offset record malformed");
+    return days;
+  }
+
+  Result<int64_t> Purge(int64_t older_than_seconds) override {
+    if (older_than_seconds < 0) return absl::InvalidArgumentError("older_than must be >= 0");
+    const int64_t cutoff = options_.clock() - older_than_seconds;
+    int64_t n = 0;
+    if (Status tx_status = store_->RunInTransaction([&](Transaction& tx) -> Status {
+          PHIGATE_ASSIGN_OR_RETURN(n, tx.DeleteOlderThan(kMapNamespace, cutoff));
+          PHIGATE_ASSIGN_OR_RETURN(int64_t m, tx.DeleteOlderThan(kIndexNamespace, cutoff));
+          (void)m;
+          return absl::OkStatus();
+        });
+        !tx_status.ok())
+      return tx_status;
+    return n;
+  }
+
+  Result<uint32_t> RotateKey() override {
+    PHIGATE_ASSIGN_OR_RETURN(auto ring, Ring());
+    (void)ring;
+    const int64_t now = options_.clock();
+    uint32_t version = 0;
+    if (Status tx_status = store_->RunInTransaction([&](Transaction& tx) -> Status {
+          uint32_t tomb = 0;
+          PHIGATE_ASSIGN_OR_RETURN(auto keys, LoadKeys(tx, &tomb));
+          version = MaxVersion(keys, tomb) + 1;
+          PHIGATE_ASSIGN_OR_RETURN(
+              WrappedKey dek,
+              crypto::NewWrappedKey(keys_, tenant().value(), KeyPurpose::kData, version, now));
+          PHIGATE_ASSIGN_OR_RETURN(
+              bool ins, tx.PutIfAbsent(kKeysNamespace, DekKey(version), dek.Serialize(), now));
+          return ins ? absl::OkStatus() : absl::AbortedError("concurrent key rotation; retry");
+        });
+        !tx_status.ok())
+      return tx_status;
+    PHIGATE_RETURN_IF_ERROR(Reload());
+    return version;
+  }
+
+  Result<int64_t> ReencryptAll() override {
+    PHIGATE_RETURN_IF_ERROR(Reload());
+    PHIGATE_ASSIGN_OR_RETURN(auto ring, Ring());
+    const uint32_t current = ring->current_version();
+    int64_t changed = 0;
+    std::string after;
+    for (;;) {
+      std::vector<Record> page;
+      if (Status tx_status = store_->RunInTransaction([&](Transaction& tx) -> Status {
+            PHIGATE_ASSIGN_OR_RETURN(
+                page, tx.Scan(kMapNamespace, "", {.start_after = after, .limit = 500}));
+            return absl::OkStatus();
+          });
+          !tx_status.ok())
+        return tx_status;
+      if (page.empty()) break;
+      after = page.back().key;
+      std::vector<Record> updates;
+      for (const auto& r : page) {
+        if (r.value.size() < 5 || ReadBe32(std::string_view(r.value).substr(1, 4)) == current)
+          continue;
+        PHIGATE_ASSIGN_OR_RETURN(std::string plain, Open(kMapNamespace, r.key, r.value));
+        PHIGATE_ASSIGN_OR_RETURN(std::string sealed, Seal(*ring, kMapNamespace, r.key, plain));
+        crypto::SecureWipe(plain.data(), plain.size());
+        updates.push_back(Record{r.key, std::move(sealed), r.ts});
+      }
+      if (!updates.empty()) {
+        if (Status tx_status = store_->RunInTransaction(
+                [&](Transaction& tx) { return tx.PutMany(kMapNamespace, updates); });
+            !tx_status.ok())
+          return tx_status;
+        changed += static_cast<int64_t>(updates.size());
+      }
+      if (page.size() < 500) break;
+    }
+    return changed;
+  }
+
+  Status Shred() override {
+    const int64_t now = options_.clock();
+    if (Status tx_status = store_->RunInTransaction([&](Transaction& tx) -> Status {
+          uint32_t tomb = 0;
+          PHIGATE_ASSIGN_OR_RETURN(auto keys, LoadKeys(tx, &tomb));
+          const uint32_t last = MaxVersion(keys, tomb);
+          PHIGATE_ASSIGN_OR_RETURN(int64_t a, tx.DeletePrefix(kKeysNamespace, ""));
+          PHIGATE_ASSIGN_OR_RETURN(int64_t b, tx.DeletePrefix(kMapNamespace, ""));
+          PHIGATE_ASSIGN_OR_RETURN(int64_t c, tx.DeletePrefix(kIndexNamespace, ""));
+          (void)a;
+          (void)b;
+          (void)c;
+          return tx.Put(kKeysNamespace, kTomb, absl::StrCat(last), now);
+        });
+        !tx_status.ok())
+      return tx_status;
+    absl::MutexLock lock(&mu_);
+    ring_.reset();
+    shredded_ = true;
+    return absl::OkStatus();
+  }
+
+  Result<uint32_t> CurrentKeyVersion() override {
+    PHIGATE_ASSIGN_OR_RETURN(auto ring, Ring());
+    return ring->current_version();
+  }
+
+ private:
+  bool Expired(int64_t ts, int64_t now) const {
+    return options_.ttl_seconds > 0 && ts + options_.ttl_seconds <= now;
+  }
+
+  Status Install(const std::vector<WrappedKey>& keys) {
+    PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<Keyring> ring,
+                             Keyring::Unwrap(keys_, tenant().value(), keys));
+    absl::MutexLock lock(&mu_);
+    ring_ = std::shared_ptr<const Keyring>(std::move(ring));
+    shredded_ = false;
+    return absl::OkStatus();
+  }
+
+  Status Reload() {
+    std::vector<WrappedKey> keys;
+    if (Status tx_status = store_->RunInTransaction([&](Transaction& tx) -> Status {
+          uint32_t tomb = 0;
+          PHIGATE_ASSIGN_OR_RETURN(keys, LoadKeys(tx, &tomb));
+          return absl::OkStatus();
+        });
+        !tx_status.ok())
+      return tx_status;
+    if (keys.empty()) {
+      absl::MutexLock lock(&mu_);
+      ring_.reset();
+      shredded_ = true;
+      return absl::FailedPreconditionError(
+          "the tenant's keys were destroyed (crypto-shredded); reopen the vault to start anew");
+    }
+    return Install(keys);
+  }
+
+  Result<std::shared_ptr<const Keyring>> Ring() {
+    absl::MutexLock lock(&mu_);
+    if (shredded_ || ring_ == nullptr) {
+      return absl::FailedPreconditionError(
+          "the tenant's keys were destroyed (crypto-shredded); reopen the vault to start anew");
+    }
+    return ring_;
+  }
+
+  Result<std::string> ScopeKey(const Keyring& ring, const Scope& scope) const {
+    if (scope.kind != ScopeKind::kTenant && scope.id.empty()) {
+      return absl::InvalidArgumentError("request and conversation scopes need an id");
+    }
+    const char kind = static_cast<char>(scope.kind);
+    PHIGATE_ASSIGN_OR_RETURN(crypto::Digest d,
+                             ring.index().Compute({"scope", std::string_view(&kind, 1), scope.id}));
+    return crypto::HexEncode(std::string_view(reinterpret_cast<const char*>(d.data()), 12));
+  }
+
+  Result<std::string> SurrogateRef(const Keyring& ring, PhiCategory category,
+                                   std::string_view surrogate) const {
+    PHIGATE_ASSIGN_OR_RETURN(crypto::Digest d,
+                             ring.index().Compute({"sur", CategoryName(category),
+                                                   absl::AsciiStrToLower(std::string(surrogate))}));
+    return absl::StrCat(
+        "s/", crypto::HexEncode(std::string_view(reinterpret_cast<const char*>(d.data()), 16)));
+  }
+
+  // The mapping an index entry points to, when present and not expired.
+  Result<std::optional<Mapping>> ReadIndexed(const std::string& bidx, const std::string& sk,
+                                             int64_t now) {
+    std::optional<Record> row;
+    std::string key;
+    if (Status tx_status = store_->RunInTransaction([&](Transaction& tx) -> Status {
+          row.reset();
+          PHIGATE_ASSIGN_OR_RETURN(auto ref, tx.Get(kIndexNamespace, bidx));
+          if (!ref.has_value() || Expired(ref->ts, now)) return absl::OkStatus();
+          key = absl::StrCat(sk, "/", ref->value);
+          PHIGATE_ASSIGN_OR_RETURN(row, tx.Get(kMapNamespace, key));
+          return absl::OkStatus();
+        });
+        !tx_status.ok())
+      return tx_status;
+    if (!row.has_value() || Expired(row->ts, now)) return std::optional<Mapping>();
+    PHIGATE_ASSIGN_OR_RETURN(std::string plain, Open(kMapNamespace, key, row->value));
+    PHIGATE_ASSIGN_OR_RETURN(Mapping m, ParseMapping(plain));
+    return std::optional<Mapping>(std::move(m));
+  }
+
+  Result<std::string> RandomBody(size_t len) const {
+    std::string raw(len, '\0');
+    PHIGATE_RETURN_IF_ERROR(crypto::RandomBytes(raw.data(), raw.size()));
+    std::string body(len, '\0');
+    for (size_t i = 0; i < len; ++i) {
+      // 256 % 30 = 16: reject the top 16 byte values to stay uniform.
+      unsigned char b = static_cast<unsigned char>(raw[i]);
+      while (b >= 240) {
+        PHIGATE_RETURN_IF_ERROR(crypto::RandomBytes(&b, 1));
+      }
+      body[i] = kTokenAlphabet[b % kTokenAlphabet.size()];
+    }
+    return body;
+  }
+
+  std::string AssociatedData(std::string_view ns, std::string_view key, uint32_t version) const {
+    return absl::StrCat("pgv1|", tenant().value(), "|", ToAbsl(ns), "|", ToAbsl(key), "|", version);
+  }
+
+  Result<std::string> Seal(const Keyring& ring, std::string_view ns, std::string_view key,
+                           std::string_view plain) const {
+    const uint32_t v = ring.current_version();
+    PHIGATE_ASSIGN_OR_RETURN(const crypto::Aead* aead, ring.DataKey(v));
+    PHIGATE_ASSIGN_OR_RETURN(std::string sealed, aead->Seal(plain, AssociatedData(ns, key, v)));
+    return absl::StrCat("\x01", Be32(v), sealed);
+  }
+
+  Result<std::string> Open(std::string_view ns, std::string_view key, std::string_view sealed) {
+    if (sealed.size() < 5 || sealed[0] != '\x01') {
+      return absl::DataLossError("vault record has an unknown format (corrupted)");
+    }
+    const uint32_t v = ReadBe32(sealed.substr(1, 4));
+    PHIGATE_ASSIGN_OR_RETURN(auto ring, Ring());
+    auto aead = ring->DataKey(v);
+    if (!aead.ok()) {  // maybe rotated by another process: reload once
+      PHIGATE_RETURN_IF_ERROR(Reload());
+      PHIGATE_ASSIGN_OR_RETURN(ring, Ring());
+      aead = ring->DataKey(v);
+      if (!aead.ok()) return aead.status();
+    }
+    auto plain = (*aead)->Open(sealed.substr(5), AssociatedData(ns, key, v));
+    if (!plain.ok()) {
+      return absl::DataLossError(
+          "vault record failed authentication (corrupted, moved or sealed under another key)");
+    }
+    return plain;
+  }
+
+  std::unique_ptr<store::TenantStore> store_;
+  const crypto::KeyProvider& keys_;
+  VaultOptions options_;
+  absl::Mutex mu_;
+  std::shared_ptr<const Keyring> ring_ ABSL_GUARDED_BY(mu_);
+  bool shredded_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Vault>> Vault::Open(std::unique_ptr<store::TenantStore> store,
+                                           const crypto::KeyProvider& keys, VaultOptions options) {
+  if (store == nullptr) return absl::InvalidArgumentError("vault needs a tenant store");
+  auto v = std::make_unique<VaultImpl>(std::move(store), keys, std::move(options));
+  PHIGATE_RETURN_IF_ERROR(v->Init());
+  return std::unique_ptr<Vault>(std::move(v));
+}
+
+Result<int> RewrapTenantKeys(store::TenantStore& store, const crypto::KeyProvider& from,
+                             const crypto::KeyProvider& to) {
+  int n = 0;
+  if (Status tx_status = store.RunInTransaction([&](Transaction& tx) -> Status {
+        n = 0;
+        PHIGATE_ASSIGN_OR_RETURN(auto rows, tx.Scan(kKeysNamespace, "", {.limit = 100000}));
+        for (const Record& r : rows) {
+          if (r.key == kTomb) continue;
+          PHIGATE_ASSIGN_OR_RETURN(WrappedKey k, WrappedKey::Parse(r.value));
+          if (k.master_key_id == to.key_id()) continue;
+          PHIGATE_ASSIGN_OR_RETURN(WrappedKey moved,
+                                   crypto::RewrapKey(k, store.tenant().value(), from, to));
+          PHIGATE_RETURN_IF_ERROR(tx.Put(kKeysNamespace, r.key, moved.Serialize(), r.ts));
+          ++n;
+        }
+        return absl::OkStatus();
+      });
+      !tx_status.ok())
+    return tx_status;
+  return n;
+}
+
+}  // namespace phigate::vault

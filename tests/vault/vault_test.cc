@@ -1,0 +1,432 @@
+// Vault behaviour over every store backend (memory, SQLite, PostgreSQL when
+// PHIGATE_TEST_PG_URL is set). All values are synthetic.
+#include "phigate/vault/vault.h"
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <thread>
+
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/vault/vault_testing.h"
+
+namespace phigate::vault {
+namespace {
+
+using store::Store;
+using testing::FakeClock;
+using testing::Master;
+
+class VaultTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    url_ = store::testing::FreshStoreUrl(GetParam(), &sqlite_path_);
+    if (url_.empty()) GTEST_SKIP() << "PHIGATE_TEST_PG_URL not set";
+    auto s = Store::Open({.url = url_});
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = std::move(*s);
+    master_ = Master();
+    vault_ = OpenVault("acme");
+  }
+  std::unique_ptr<Vault> OpenVault(const std::string& tenant,
+                                   const crypto::KeyProvider* keys = nullptr, Store* st = nullptr) {
+    auto ts = (st ? st : store_.get())->ForTenant(TenantId(tenant));
+    EXPECT_TRUE(ts.ok());
+    VaultOptions o;
+    o.clock = clock_.fn();
+    auto v = Vault::Open(std::move(*ts), keys ? *keys : *master_, std::move(o));
+    EXPECT_TRUE(v.ok()) << v.status();
+    return v.ok() ? std::move(*v) : nullptr;
+  }
+
+  std::string url_, sqlite_path_;
+  FakeClock clock_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<crypto::LocalKeyProvider> master_;
+  std::unique_ptr<Vault> vault_;
+  const Scope conv_ = Scope::Conversation("conv-42");
+};
+
+TEST_P(VaultTest, TokensAreTypedShortAndFromTheAlphabet) {
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string tok,
+                               vault_->Tokenize(PhiCategory::kName, "Qorvin Abelstam", conv_));
+  ASSERT_EQ(tok.size(), std::string("[NAME_XXXXX]").size()) << tok;
+  EXPECT_EQ(tok.substr(0, 6), "[NAME_");
+  EXPECT_EQ(tok.back(), ']');
+  for (char c : tok.substr(6, 5)) EXPECT_NE(kTokenAlphabet.find(c), std::string_view::npos) << tok;
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      std::string addr, vault_->Tokenize(PhiCategory::kStreetAddress, "12 Synthetic Row", conv_));
+  EXPECT_EQ(addr.substr(0, 16), "[STREET_ADDRESS_");
+}
+
+TEST_P(VaultTest, SameValueAndScopeGiveTheSameToken) {
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string a,
+                               vault_->Tokenize(PhiCategory::kName, "Qorvin Abelstam", conv_));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string b,
+                               vault_->Tokenize(PhiCategory::kName, "Qorvin Abelstam", conv_));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      std::string other_scope,
+      vault_->Tokenize(PhiCategory::kName, "Qorvin Abelstam", Scope::Conversation("c2")));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string other_value,
+                               vault_->Tokenize(PhiCategory::kName, "Belvia Tranter", conv_));
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, other_scope);
+  EXPECT_NE(a, other_value);
+  // A second vault instance over the same store agrees (state is in the store).
+  auto again = OpenVault("acme");
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string c,
+                               again->Tokenize(PhiCategory::kName, "Qorvin Abelstam", conv_));
+  EXPECT_EQ(a, c);
+}
+
+TEST_P(VaultTest, ResolveRoundTripsIncludingCaseMangledTokens) {
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string tok,
+                               vault_->Tokenize(PhiCategory::kSsn, "900-12-3456", conv_));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string back, vault_->Resolve(tok, conv_));
+  EXPECT_EQ(back, "900-12-3456");
+  std::string lower = tok;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string back2, vault_->Resolve(lower, conv_));
+  EXPECT_EQ(back2, "900-12-3456");
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string back3,
+                               vault_->Resolve(tok.substr(1, tok.size() - 2), conv_));
+  EXPECT_EQ(back3, "900-12-3456");
+  EXPECT_EQ(vault_->Resolve("[SSN_22222]", conv_).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(vault_->Resolve("not a token", conv_).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_P(VaultTest, OtherScopeCannotResolve) {
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string tok,
+                               vault_->Tokenize(PhiCategory::kName, "Qorvin Abelstam", conv_));
+  EXPECT_EQ(vault_->Resolve(tok, Scope::Conversation("conv-43")).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(vault_->Resolve(tok, Scope::Tenant()).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(vault_->Resolve(tok, Scope::Request("conv-42")).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_P(VaultTest, TenantBCannotResolveTenantATokensEvenWithTheStrings) {
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string tok,
+                               vault_->Tokenize(PhiCategory::kName, "Qorvin Abelstam", conv_));
+  auto b = OpenVault("beta");
+  EXPECT_EQ(b->Resolve(tok, conv_).status().code(), absl::StatusCode::kNotFound);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string btok,
+                               b->Tokenize(PhiCategory::kName, "Qorvin Abelstam", conv_));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string bback, b->Resolve(btok, conv_));
+  EXPECT_EQ(bback, "Qorvin Abelstam");
+  if (btok != tok) {
+    EXPECT_EQ(b->Resolve(tok, conv_).status().code(), absl::StatusCode::kNotFound);
+  }
+  // Surrogates too.
+  auto gen = [](PhiCategory, std::string_view, int attempt) -> Result<std::string> {
+    return absl::StrCat("Surro Gate", attempt);
+  };
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      std::string sur, vault_->Surrogate(PhiCategory::kName, "Qorvin Abelstam", conv_, gen));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto b_list, b->ListSurrogates(conv_));
+  EXPECT_TRUE(b_list.empty());
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto a_list, vault_->ListSurrogates(conv_));
+  ASSERT_EQ(a_list.size(), 1u);
+  EXPECT_EQ(a_list[0].replacement, sur);
+}
+
+TEST_P(VaultTest, BatchMatchesSingleAndDeduplicates) {
+  std::vector<TokenRequest> reqs = {{PhiCategory::kName, "Qorvin Abelstam"},
+                                    {PhiCategory::kPhone, "(555) 010-0199"},
+                                    {PhiCategory::kName, "Qorvin Abelstam"},
+                                    {PhiCategory::kDate, "03/14/2031"}};
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto toks, vault_->TokenizeBatch(reqs, conv_));
+  ASSERT_EQ(toks.size(), 4u);
+  EXPECT_EQ(toks[0], toks[2]);
+  EXPECT_NE(toks[0], toks[1]);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string single,
+                               vault_->Tokenize(PhiCategory::kPhone, "(555) 010-0199", conv_));
+  EXPECT_EQ(single, toks[1]);
+  std::vector<std::string> ask = {toks[3], "[DATE_ZZZZZ]", toks[1]};
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto back, vault_->ResolveBatch(ask, conv_));
+  EXPECT_EQ(back[0], std::optional<std::string>("03/14/2031"));
+  EXPECT_FALSE(back[1].has_value());
+  EXPECT_EQ(back[2], std::optional<std::string>("(555) 010-0199"));
+}
+
+TEST_P(VaultTest, PurgedTokensNoLongerResolve) {
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string old_tok,
+                               vault_->Tokenize(PhiCategory::kName, "Old Synthetic", conv_));
+  clock_.now += 40 * 86400;
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string new_tok,
+                               vault_->Tokenize(PhiCategory::kName, "New Synthetic", conv_));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(int64_t purged, vault_->Purge(30 * 86400));
+  EXPECT_EQ(purged, 1);
+  EXPECT_EQ(vault_->Resolve(old_tok, conv_).status().code(), absl::StatusCode::kNotFound);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string still, vault_->Resolve(new_tok, conv_));
+  EXPECT_EQ(still, "New Synthetic");
+  // The purged value gets a fresh token when it comes back.
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string again,
+                               vault_->Tokenize(PhiCategory::kName, "Old Synthetic", conv_));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string back, vault_->Resolve(again, conv_));
+  EXPECT_EQ(back, "Old Synthetic");
+}
+
+TEST_P(VaultTest, TtlExpiresWithoutPurge) {
+  auto ts = store_->ForTenant(TenantId("ttl-tenant"));
+  ASSERT_TRUE(ts.ok());
+  VaultOptions o;
+  o.clock = clock_.fn();
+  o.ttl_seconds = 3600;
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto v, Vault::Open(std::move(*ts), *master_, std::move(o)));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string tok,
+                               v->Tokenize(PhiCategory::kEmail, "x@example.test", conv_));
+  clock_.now += 3599;
+  PHIGATE_EXPECT_OK(v->Resolve(tok, conv_));
+  clock_.now += 2;
+  EXPECT_EQ(v->Resolve(tok, conv_).status().code(), absl::StatusCode::kNotFound);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string fresh,
+                               v->Tokenize(PhiCategory::kEmail, "x@example.test", conv_));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string back, v->Resolve(fresh, conv_));
+  EXPECT_EQ(back, "x@example.test");
+}
+
+TEST_P(VaultTest, RotationKeepsOldTokensAndReencryptMovesThem) {
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string t1,
+                               vault_->Tokenize(PhiCategory::kName, "Before Rotation", conv_));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(uint32_t v2, vault_->RotateKey());
+  EXPECT_EQ(v2, 2u);
+  // Another process with the old keyring still decrypts new records (reload on demand).
+  auto other = OpenVault("acme");
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string t2,
+                               vault_->Tokenize(PhiCategory::kName, "After Rotation", conv_));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string b1, vault_->Resolve(t1, conv_));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string b2, other->Resolve(t2, conv_));
+  EXPECT_EQ(b1, "Before Rotation");
+  EXPECT_EQ(b2, "After Rotation");
+  PHIGATE_ASSERT_OK_AND_ASSIGN(int64_t moved, vault_->ReencryptAll());
+  EXPECT_EQ(moved, 1);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(int64_t moved_again, vault_->ReencryptAll());
+  EXPECT_EQ(moved_again, 0);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string b1b, other->Resolve(t1, conv_));
+  EXPECT_EQ(b1b, "Before Rotation");
+  // Same value, same token across the rotation (the index key does not rotate).
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string t1b,
+                               vault_->Tokenize(PhiCategory::kName, "Before Rotation", conv_));
+  EXPECT_EQ(t1, t1b);
+}
+
+TEST_P(VaultTest, ShreddingMakesEvenRestoredRowsUnreadable) {
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string tok,
+                               vault_->Tokenize(PhiCategory::kName, "Shred Me", conv_));
+  // Take a "backup" of every row of the tenant.
+  auto ts = store_->ForTenant(TenantId("acme"));
+  ASSERT_TRUE(ts.ok());
+  std::vector<store::Record> backup_map, backup_keys;
+  PHIGATE_ASSERT_OK((*ts)->RunInTransaction([&](store::Transaction& tx) -> Status {
+    PHIGATE_ASSIGN_OR_RETURN(backup_map, tx.Scan(kMapNamespace, "", {}));
+    PHIGATE_ASSIGN_OR_RETURN(backup_keys, tx.Scan(kKeysNamespace, "", {}));
+    return absl::OkStatus();
+  }));
+  ASSERT_FALSE(backup_map.empty());
+  PHIGATE_ASSERT_OK(vault_->Shred());
+  EXPECT_EQ(vault_->Resolve(tok, conv_).status().code(), absl::StatusCode::kFailedPrecondition);
+  // Restore the data rows (not the keys, which are gone) into a new key generation.
+  auto fresh = OpenVault("acme");
+  PHIGATE_ASSERT_OK((*ts)->RunInTransaction(
+      [&](store::Transaction& tx) { return tx.PutMany(kMapNamespace, backup_map); }));
+  EXPECT_FALSE(fresh->Resolve(tok, conv_).ok());
+  PHIGATE_ASSERT_OK_AND_ASSIGN(uint32_t gen, fresh->CurrentKeyVersion());
+  EXPECT_GT(gen, 1u);
+  // Even pointing the new vault at a restored row under its own scope key fails closed.
+  std::vector<std::string> keys;
+  for (const auto& r : backup_map) keys.push_back(r.key);
+  (void)keys;
+}
+
+TEST_P(VaultTest, WrongMasterKeyIsAClearError) {
+  auto wrong = Master(testing::kMasterB);
+  auto ts = store_->ForTenant(TenantId("acme"));
+  ASSERT_TRUE(ts.ok());
+  auto v = Vault::Open(std::move(*ts), *wrong, {});
+  EXPECT_EQ(v.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(std::string(v.status().message()).find("wrong master key"), std::string::npos);
+}
+
+TEST_P(VaultTest, CorruptedRowIsDataLossAndNeverGarbage) {
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string tok,
+                               vault_->Tokenize(PhiCategory::kMrn, "MRN-5550001", conv_));
+  auto ts = store_->ForTenant(TenantId("acme"));
+  ASSERT_TRUE(ts.ok());
+  PHIGATE_ASSERT_OK((*ts)->RunInTransaction([&](store::Transaction& tx) -> Status {
+    PHIGATE_ASSIGN_OR_RETURN(auto rows, tx.Scan(kMapNamespace, "", {}));
+    for (auto& r : rows) {
+      r.value[r.value.size() / 2] = static_cast<char>(r.value[r.value.size() / 2] ^ 0x40);
+      PHIGATE_RETURN_IF_ERROR(tx.Put(kMapNamespace, r.key, r.value, r.ts));
+    }
+    return absl::OkStatus();
+  }));
+  auto r = vault_->Resolve(tok, conv_);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(std::string(r.status().message()).find("5550001"), std::string::npos);
+}
+
+TEST_P(VaultTest, RewrapMovesTenantToNewMasterKey) {
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string tok,
+                               vault_->Tokenize(PhiCategory::kName, "Rewrap Person", conv_));
+  auto b = Master(testing::kMasterB);
+  auto ts = store_->ForTenant(TenantId("acme"));
+  ASSERT_TRUE(ts.ok());
+  PHIGATE_ASSERT_OK_AND_ASSIGN(int n, RewrapTenantKeys(**ts, *master_, *b));
+  EXPECT_EQ(n, 2);
+  auto old_master = store_->ForTenant(TenantId("acme"));
+  EXPECT_EQ(Vault::Open(std::move(*old_master), *master_, {}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  auto with_b = OpenVault("acme", b.get());
+  ASSERT_NE(with_b, nullptr);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string back, with_b->Resolve(tok, conv_));
+  EXPECT_EQ(back, "Rewrap Person");
+}
+
+TEST_P(VaultTest, SurrogatesAreConsistentAndUniqueInScope) {
+  // A generator with few candidates forces collisions.
+  auto gen = [](PhiCategory, std::string_view, int attempt) -> Result<std::string> {
+    static const char* kNames[] = {"Mara Velt", "Osk Brimley", "Tarn Ekwe", "Lio Pardo"};
+    return std::string(kNames[attempt % 4]);
+  };
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      std::string s1, vault_->Surrogate(PhiCategory::kName, "Qorvin Abelstam", conv_, gen));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string s2,
+                               vault_->Surrogate(PhiCategory::kName, "Belvia Tranter", conv_, gen));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      std::string s1b, vault_->Surrogate(PhiCategory::kName, "Qorvin Abelstam", conv_, gen));
+  EXPECT_EQ(s1, s1b);
+  EXPECT_NE(s1, s2);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto list, vault_->ListSurrogates(conv_));
+  ASSERT_EQ(list.size(), 2u);
+  std::set<std::string> originals;
+  for (const auto& m : list) originals.insert(m.original);
+  EXPECT_EQ(originals, (std::set<std::string>{"Qorvin Abelstam", "Belvia Tranter"}));
+}
+
+TEST_P(VaultTest, DateShiftIsStablePerScope) {
+  PHIGATE_ASSERT_OK_AND_ASSIGN(int d1, vault_->DateShiftDays(conv_, 30));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(int d2, vault_->DateShiftDays(conv_, 30));
+  EXPECT_EQ(d1, d2);
+  EXPECT_NE(d1, 0);
+  EXPECT_LE(std::abs(d1), 30);
+}
+
+// Reads a whole file ("" when absent).
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+TEST_P(VaultTest, RawDatabaseHoldsNoValueInClear) {
+  const std::vector<std::string> values = {"Zebulon Quarrington", "900-55-1234", "zq@example.test",
+                                           "77 Imaginary Lane", "MRN-4040404"};
+  std::vector<TokenRequest> reqs;
+  for (const auto& v : values) reqs.push_back({PhiCategory::kOtherId, v});
+  PHIGATE_ASSERT_OK(vault_->TokenizeBatch(reqs, conv_));
+  auto gen = [](PhiCategory, std::string_view, int a) -> Result<std::string> {
+    return absl::StrCat("Fake Name ", a);
+  };
+  PHIGATE_ASSERT_OK(vault_->Surrogate(PhiCategory::kName, "Zebulon Quarrington", conv_, gen));
+  std::string raw;
+  if (GetParam() == "sqlite") {
+    vault_.reset();
+    store_.reset();  // checkpoint and close
+    raw = Slurp(sqlite_path_) + Slurp(sqlite_path_ + "-wal");
+  } else if (GetParam() == "postgres") {
+    std::string base = url_.substr(0, url_.find("?"));
+    const std::string schema = url_.substr(url_.find("phigate_schema=") + 15);
+    const std::string cmd = "pg_dump --data-only -n " + schema + " '" + base + "' 2>/dev/null";
+    FILE* p = popen(cmd.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) raw.append(buf, n);
+    ASSERT_EQ(pclose(p), 0) << "pg_dump failed";
+  } else {
+    auto ts = store_->ForTenant(TenantId("acme"));
+    ASSERT_TRUE(ts.ok());
+    PHIGATE_ASSERT_OK((*ts)->RunInTransaction([&](store::Transaction& tx) -> Status {
+      for (auto ns : {kMapNamespace, kIndexNamespace, kKeysNamespace}) {
+        PHIGATE_ASSIGN_OR_RETURN(auto rows, tx.Scan(ns, "", {.limit = 100000}));
+        for (const auto& r : rows) raw += r.key + r.value;
+      }
+      return absl::OkStatus();
+    }));
+  }
+  ASSERT_GT(raw.size(), 100u);
+  for (const auto& v : values) EXPECT_EQ(raw.find(v), std::string::npos) << "clear value in store";
+  EXPECT_EQ(raw.find("conv-42"), std::string::npos) << "scope id in store";
+}
+
+TEST_P(VaultTest, ConcurrentStoresIssueTheSameTokenForTheSameValue) {
+  if (GetParam() == "memory") GTEST_SKIP() << "needs a shared database";
+  // Two Store instances = two connection pools, as two processes would have.
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto second, Store::Open({.url = url_}));
+  auto v1 = OpenVault("shared");
+  auto v2 = OpenVault("shared", nullptr, second.get());
+  constexpr int kValues = 200;
+  std::vector<TokenRequest> reqs;
+  std::vector<std::string> vals;
+  for (int i = 0; i < kValues; ++i) vals.push_back(absl::StrCat("Synthetic Person ", i));
+  for (const auto& v : vals) reqs.push_back({PhiCategory::kName, v});
+  std::vector<std::string> out1, out2;
+  Status s1, s2;
+  std::thread a([&] {
+    for (int i = 0; i < kValues; i += 20) {
+      auto r = v1->TokenizeBatch(std::span(reqs).subspan(static_cast<size_t>(i), 20), conv_);
+      if (!r.ok()) {
+        s1 = r.status();
+        return;
+      }
+      out1.insert(out1.end(), r->begin(), r->end());
+    }
+  });
+  std::thread b([&] {
+    for (int i = 0; i < kValues; ++i) {
+      auto r = v2->Tokenize(PhiCategory::kName, vals[static_cast<size_t>(i)], conv_);
+      if (!r.ok()) {
+        s2 = r.status();
+        return;
+      }
+      out2.push_back(*r);
+    }
+  });
+  a.join();
+  b.join();
+  PHIGATE_ASSERT_OK(s1);
+  PHIGATE_ASSERT_OK(s2);
+  ASSERT_EQ(out1.size(), out2.size());
+  EXPECT_EQ(out1, out2);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto back, v2->ResolveBatch(out1, conv_));
+  for (int i = 0; i < kValues; ++i)
+    EXPECT_EQ(back[static_cast<size_t>(i)], vals[static_cast<size_t>(i)]);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, VaultTest, ::testing::Values("memory", "sqlite", "postgres"),
+                         [](const auto& p) { return p.param; });
+
+TEST(TokenSyntaxTest, ParseAndFormat) {
+  EXPECT_EQ(FormatToken(PhiCategory::kName, "7QK2X"), "[NAME_7QK2X]");
+  auto p = ParseToken("[name_7qk2x]");
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->category, PhiCategory::kName);
+  EXPECT_EQ(p->body, "7QK2X");
+  EXPECT_TRUE(ParseToken("STREET_ADDRESS_ABCDE").has_value());
+  EXPECT_FALSE(ParseToken("[NAME_7QK2O]").has_value());  // O is not in the alphabet
+  EXPECT_FALSE(ParseToken("[NOPE_7QK2X]").has_value());
+  EXPECT_FALSE(ParseToken("[ADDRESS_7QK2X]").has_value());  // alias, not the canonical name
+  EXPECT_FALSE(ParseToken("NAME_").has_value());
+}
+
+TEST(ScopeTest, Parse) {
+  EXPECT_EQ(*ParseScope("tenant"), Scope::Tenant());
+  EXPECT_EQ(*ParseScope("conv-42"), Scope::Conversation("conv-42"));
+  EXPECT_EQ(*ParseScope("request:r1"), Scope::Request("r1"));
+  EXPECT_FALSE(ParseScope("").ok());
+}
+
+}  // namespace
+}  // namespace phigate::vault
