@@ -172,10 +172,18 @@ bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
         "nbp",       "abp",     "map",  "cvp",   "pap",      "pcwp",    "hr",       "sat",
         "sats",      "o2",      "mg",   "pip",   "plat",     "gtt",     "drip",     "sliding",
         "scale",     "score",   "gcs",  "apgar", "mae",      "wean",    "weaned",   "decreased",
-        "increased", "changed", "to",   "and",   "motor",    "at"};
-    const std::string before = LowerWordBefore(text, b);
+        "increased", "changed", "motor"};
+    std::string before = LowerWordBefore(text, b);
+    if (const size_t slash = before.rfind('/');
+        slash != std::string::npos && slash + 1 < before.size()) {
+      before = before.substr(slash + 1);
+    }
     for (auto w : kBefore) {
       if (before == w) return true;
+    }
+    // "1 1/2": a fraction after a whole number.
+    if (b >= 2 && text[b - 1] == ' ' && std::isdigit(static_cast<unsigned char>(text[b - 2]))) {
+      return true;
     }
     const std::string after = LowerWordAfter(text, e);
     static constexpr std::string_view kAfter[] = {"ns",   "nss", "strength", "th",   "tabs", "tab",
@@ -313,7 +321,7 @@ void RuleEngine::Tokenize(std::string_view text, EngineContext& ctx) const {
     if (digits == 0) flags |= kTokAllAlpha;
     if (upper > 0 && lower == 0) flags |= kTokUpper;
     if (lower > 0 && upper == 0) flags |= kTokLower;
-    if (first_upper && upper == 1 && lower > 0) flags |= kTokTitle;
+    if (first_upper && lower > 0 && upper <= 3) flags |= kTokTitle;
     if (e < n && u[e] == '.') flags |= kTokPeriod;
     const LexEntry* lex = (digits == 0 && len <= sizeof(low))
                               ? lexicon_->FindHashed(h, std::string_view(low, len))
@@ -381,8 +389,19 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
 
   for (size_t i = 0; i < n; ++i) {
     const Token& t = tk[i];
-    if (!NameLike(t)) continue;
     const uint32_t f = t.lf();
+    // A first name that is also a function word ("Will", "Ed") counts only
+    // after a title or a relation word.
+    const bool strong_prev =
+        i > 0 && !(f & kLexLocPrep) && t.lex != nullptr && t.lex->first_weight >= 0.4f &&
+        (((tk[i - 1].lf() & kLexTitle) && LinkGap(text, tk[i - 1], t, false)) ||
+         ((tk[i - 1].lf() & kLexRelation) && t.begin > tk[i - 1].end &&
+          text[tk[i - 1].end] == ','));
+    if (f & (kLexRelation | kLexTitle)) continue;
+    if (!NameLike(t) && !(strong_prev && t.IsAlphaWord() && (f & kLexFirstName) &&
+                          !(f & (kLexMonth | kLexWeekday)) && t.end - t.begin >= 2)) {
+      continue;
+    }
     const bool common = (f & (kLexCommon | kLexClinical)) != 0;
     const bool is_first = (f & kLexFirstName) != 0;
     const bool is_last = (f & kLexSurname) != 0;
@@ -406,22 +425,47 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     if (i > 0) {
       const Token& p = tk[i - 1];
       const uint32_t pf = p.lf();
-      if ((pf & kLexTitle) && LinkGap(text, p, t, false) && !NewlineBetween(text, p, t)) {
-        s += 0.7f;
+      const std::string_view pw = text.substr(p.begin, p.end - p.begin);
+      const bool cred_title = (pw == "NP" || pw == "RN" || pw == "MD" || pw == "RRT") &&
+                              capitalised(t) && !(f & (kLexCommon | kLexClinical)) &&
+                              ((f & (kLexFirstName | kLexSurname)) || t.lex == nullptr);
+      if (((pf & kLexTitle) || cred_title) && LinkGap(text, p, t, false) &&
+          !NewlineBetween(text, p, t)) {
+        s += cred_title && !(pf & kLexTitle) ? 0.5f : 0.7f;
       } else if ((pf & kLexRelation) && LinkGap(text, p, t, true)) {
         s += (common && !is_first) ? 0.2f : 0.5f;
       } else if ((pf & kLexNameVerb) && (is_first || is_last) && LinkGap(text, p, t, false)) {
         s += 0.25f;
       }
-      // "Dr. J. Smith": title, initial, name.
-      if (i > 1 && IsInitial(p) && (tk[i - 2].lf() & kLexTitle)) s += 0.6f;
+      // "Dr. J. Smith": title, initial, name. "N. Grandone aware": initial, name.
+      if (i > 1 && IsInitial(p) && (tk[i - 2].lf() & kLexTitle)) {
+        s += 0.6f;
+      } else if (IsInitial(p) && (p.flags & kTokPeriod) && capitalised(t) &&
+                 !(f & (kLexCommon | kLexClinical)) && t.end - t.begin >= 3 &&
+                 !NewlineBetween(text, p, t)) {
+        s += 0.45f;
+      }
     }
     // Context after: a credential ("Smith, RN"), or "(son)".
     if (i + 1 < n) {
       const Token& q = tk[i + 1];
-      if ((q.lf() & kLexCredential) && (q.flags & (kTokUpper | kTokLower)) &&
-          LinkGap(text, t, q, true) && !NewlineBetween(text, t, q) && capitalised(t)) {
-        s += (q.flags & kTokUpper) ? 0.45f : 0.2f;
+      const std::string_view qw = text.substr(q.begin, q.end - q.begin);
+      static constexpr std::string_view kStrongCreds[] = {
+          "rn",    "RN",    "rrt",      "RRT",      "md",       "MD",     "np",     "NP",
+          "crt",   "CRT",   "lpn",      "LPN",      "msw",      "MSW",    "lcsw",   "LCSW",
+          "licsw", "LICSW", "crna",     "CRNA",     "pharmd",   "PharmD", "PHARMD", "phd",
+          "PhD",   "PHD",   "resident", "RESIDENT", "Resident", "cna",    "CNA"};
+      bool strong_cred = false;
+      for (auto c : kStrongCreds) strong_cred = strong_cred || qw == c;
+      if (strong_cred && LinkGap(text, t, q, true) && !NewlineBetween(text, t, q) &&
+          capitalised(t) && !(f & kLexClinical) &&
+          (!common || (f & (kLexFirstName | kLexSurname)))) {
+        s += ((q.flags & kTokUpper) || doc == DocCase::kLower) ? 0.45f : 0.2f;
+      }
+      // "Hank Przybylo (son)": a relation in brackets after a name.
+      if ((q.lf() & kLexRelation) && q.begin > t.end && text[q.begin - 1] == '(' &&
+          capitalised(t)) {
+        s += 0.45f;
       }
     }
     if (mixed && !(t.flags & (kTokTitle | kTokUpper)) && s < 0.7f) s -= 0.1f;
@@ -436,8 +480,9 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     if (NewlineBetween(text, a, b)) continue;
     const bool a_first = (a.lf() & kLexFirstName) != 0;
     const bool b_known = (b.lf() & (kLexSurname | kLexFirstName)) != 0 && !(b.lf() & kLexCommon);
+    const bool b_surname_any = (b.lf() & kLexSurname) != 0 && name[i] >= 0.5f;
     if (a_first && capitalised(a) && capitalised(b) &&
-        (b_known || (!(b.lf() & kLexCommon) && b.lex == nullptr))) {
+        (b_known || b_surname_any || (!(b.lf() & kLexCommon) && b.lex == nullptr))) {
       if (name[i] >= 0.5f || name[i + 1] >= 0.5f || (b_known && !(a.lf() & kLexCommon))) {
         name[i] = std::max(name[i], 0.6f);
         name[i + 1] = std::max(name[i + 1], 0.6f);
@@ -458,11 +503,29 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         const Token& u = tk[j];
         if (IsInitial(u) && (u.flags & kTokPeriod || dir > 0)) {
           name[j] = 0.55f;
-        } else if (NameLike(u) && capitalised(u) && !(u.lf() & (kLexCommon | kLexFacility)) &&
-                   (u.lf() & (kLexFirstName | kLexSurname) || (mixed && u.lex == nullptr))) {
+        } else if (NameLike(u) && capitalised(u) && !(u.lf() & kLexFacility) &&
+                   ((!(u.lf() & (kLexCommon | kLexClinical)) &&
+                     (u.lf() & (kLexFirstName | kLexSurname) || u.lex == nullptr)) ||
+                    ((u.lf() & kLexFirstName) && dir < 0 && !(u.lf() & kLexClinical)))) {
           name[j] = 0.55f;
         }
       }
+    }
+  }
+
+  // Coordination: "Suzette and Hank", "Drs Joseph and Robbins".
+  for (size_t i = 0; i + 2 < n; ++i) {
+    if (name[i] < 0.5f) continue;
+    const Token& c = tk[i + 1];
+    const Token& u = tk[i + 2];
+    if (text.substr(c.begin, c.end - c.begin) != "and" &&
+        text.substr(c.begin, c.end - c.begin) != "AND" &&
+        text.substr(c.begin, c.end - c.begin) != "&") {
+      continue;
+    }
+    if (name[i + 2] < 0.5f && u.IsAlphaWord() && capitalised(u) &&
+        (u.lf() & (kLexFirstName | kLexSurname)) && !(u.lf() & (kLexClinical | kLexStop))) {
+      name[i + 2] = 0.55f;
     }
   }
 
@@ -514,8 +577,8 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         continue;
       }
     }
-    if ((f & kLexCity) && !(f & (kLexCommon | kLexStop | kLexClinical | kLexState | kLexMonth)) &&
-        capitalised(t) && t.end - t.begin >= 3) {
+    if ((f & kLexCity) && !(f & (kLexCommon | kLexStop | kLexState | kLexMonth)) &&
+        capitalised(t) && t.end - t.begin >= 3 && (prev_prep || !(f & kLexClinical))) {
       loc[i] = 1;
     }
     // Facility names: words before "Hospital", "Medical Center", "Nursing Home"...
@@ -537,8 +600,9 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
           if (!p.IsAlphaWord() || !capitalised(p)) break;
           if ((pf & (kLexStop | kLexLocPrep)) && !(p.end - p.begin <= 3 && (p.flags & kTokPeriod)))
             break;
-          if (pf & kLexFacility) {  // "Medical" in "Mercy Medical Center": keep walking
+          if (pf & kLexFacility) {  // "Memorial" in "Memorial Hospital": part of the name
             --k;
+            loc[k] = 2;
             continue;
           }
           if ((pf & kLexCommon) && !(pf & (kLexFirstName | kLexSurname | kLexCity)) && !mixed)
@@ -549,18 +613,37 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         }
       }
     }
-    // "University of X", "U of X".
-    if (i + 2 < n && (f & kLexFacility) && tk[i + 1].end - tk[i + 1].begin == 2 &&
-        (tk[i + 1].lf() & kLexLocPrep)) {
+    // "University of X", "U of X", "U Maryland".
+    {
       std::string w(text.substr(t.begin, t.end - t.begin));
       for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (w == "university" || w == "univ") {
-        loc[i + 2] = 2;
+      if ((w == "university" || w == "univ" || w == "u" || w == "uof") && i + 1 < n &&
+          capitalised(t) && LinkGap(text, t, tk[i + 1], false) && t.end < text.size() &&
+          text[t.end] == ' ') {
+        size_t k = i + 1;
+        if (k < n && k + 1 < n && text.substr(tk[k].begin, 2) != "" && (tk[k].lf() & kLexLocPrep) &&
+            tk[k].end - tk[k].begin == 2) {
+          ++k;
+        }
+        if (k < n && tk[k].end - tk[k].begin >= 2 && tk[k].IsAlphaWord() &&
+            (tk[k].lf() & (kLexState | kLexCity | kLexCityStart)) && capitalised(tk[k])) {
+          for (size_t j = i; j <= k; ++j) loc[j] = 2;
+        }
+      }
+      // "St. Mary's", "Saint Agnes": a saint's name is a facility.
+      if ((w == "st" || w == "saint") && i + 1 < n && capitalised(tk[i + 1]) &&
+          (tk[i + 1].lf() & kLexFirstName) && LinkGap(text, t, tk[i + 1], false) &&
+          (i == 0 || !(tk[i - 1].flags & kTokDigit))) {
+        loc[i] = 2;
+        loc[i + 1] = 2;
       }
     }
     // Acronym facilities after a location preposition: "to GH", "at BIDMC".
-    if (prev_prep && t.lex == nullptr && t.end - t.begin >= 2 && t.end - t.begin <= 5 &&
-        (t.flags & kTokUpper || !mixed)) {
+    const bool prev_the_by =
+        i > 0 && (text.substr(tk[i - 1].begin, tk[i - 1].end - tk[i - 1].begin).size() <= 3) &&
+        (tk[i - 1].lf() & kLexStop) && !(tk[i - 1].flags & kTokDigit);
+    if ((prev_prep || prev_the_by) && t.lex == nullptr && t.end - t.begin >= 2 &&
+        t.end - t.begin <= 5 && (t.flags & kTokUpper || !mixed)) {
       std::string w(text.substr(t.begin, t.end - t.begin));
       for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       const bool ends_h = w.back() == 'h';
@@ -568,14 +651,21 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       if (ends_h || ends_mc) loc[i] = 2;
     }
     // Wards and units named after places: "to Quartermain 2".
-    if (prev_prep && i + 1 < n && t.lex == nullptr && capitalised(t) && t.end - t.begin >= 4 &&
-        (tk[i + 1].flags & kTokDigit) && !(tk[i + 1].flags & kTokAlpha) &&
+    bool ward_ctx = false;
+    if (i > 0) {
+      std::string v(text.substr(tk[i - 1].begin, tk[i - 1].end - tk[i - 1].begin));
+      for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      ward_ctx = prev_prep || v == "on" || v == "per" || v == "transfer" || v == "transferred" ||
+                 v == "plan" || v == "admitted" || v == "or";
+    }
+    if (ward_ctx && i + 1 < n && t.lex == nullptr && t.IsAlphaWord() && capitalised(t) &&
+        t.end - t.begin >= 5 && (tk[i + 1].flags & kTokDigit) && !(tk[i + 1].flags & kTokAlpha) &&
         tk[i + 1].end - tk[i + 1].begin <= 2 && LinkGap(text, t, tk[i + 1], false)) {
       loc[i] = 3;
     }
-    // "lives in X", "resides at X".
-    if (prev_prep && i > 1) {
-      std::string v(text.substr(tk[i - 2].begin, tk[i - 2].end - tk[i - 2].begin));
+    // "lives in X", "lives alone in X", "resides at X".
+    for (size_t back = 2; prev_prep && back <= 3 && i >= back; ++back) {
+      std::string v(text.substr(tk[i - back].begin, tk[i - back].end - tk[i - back].begin));
       for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       if (v == "lives" || v == "lived" || v == "resides" || v == "living" || v == "moved" ||
           v == "relocated" || v == "vacationing" || v == "traveling" || v == "travelling") {
@@ -586,6 +676,46 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
             break;
           loc[k] = 1;
         }
+        break;
+      }
+    }
+    // Unit names with the number fused on: "QUARTERMAIN7", "quartermain2".
+    if (ward_ctx && !t.IsAlphaWord() && (t.flags & kTokAlpha) && t.end - t.begin >= 6 &&
+        capitalised(t)) {
+      size_t d = t.end;
+      while (d > t.begin && std::isdigit(static_cast<unsigned char>(text[d - 1]))) --d;
+      bool alpha_prefix = t.end - d <= 2 && d - t.begin >= 5;
+      for (size_t k = t.begin; alpha_prefix && k < d; ++k) {
+        alpha_prefix = std::isalpha(static_cast<unsigned char>(text[k])) != 0;
+      }
+      if (alpha_prefix) {
+        std::string w(text.substr(t.begin, d - t.begin));
+        for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (lexicon_->Find(w) == nullptr) loc[i] = 3;
+      }
+    }
+  }
+
+  // Document-level consistency for places: a word confirmed as a place once is
+  // a place everywhere in the note.
+  {
+    std::vector<std::string> places;
+    for (size_t i = 0; i < n; ++i) {
+      if (loc[i] != 0 && tk[i].IsAlphaWord() && tk[i].end - tk[i].begin >= 4 &&
+          !(tk[i].lf() & (kLexCommon | kLexFacility | kLexStop))) {
+        std::string w(text.substr(tk[i].begin, tk[i].end - tk[i].begin));
+        for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        places.push_back(std::move(w));
+      }
+    }
+    if (!places.empty()) {
+      std::sort(places.begin(), places.end());
+      std::string w;
+      for (size_t i = 0; i < n; ++i) {
+        if (loc[i] != 0 || !tk[i].IsAlphaWord()) continue;
+        w.assign(text.substr(tk[i].begin, tk[i].end - tk[i].begin));
+        for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (std::binary_search(places.begin(), places.end(), w)) loc[i] = 3;
       }
     }
   }

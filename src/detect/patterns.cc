@@ -8,28 +8,31 @@ namespace {
 using C = PhiCategory;
 
 // Reusable fragments. Keep them free of capture groups: group 1 is the value.
-#define MONTH                                                                                   \
-  "(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|" \
+#define MONTH                                                                                      \
+  "(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)" \
+  "?|"                                                                                             \
   "oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 #define DAY "(?:0?[1-9]|[12][0-9]|3[01])"
 #define MON "(?:0?[1-9]|1[0-2])"
 #define ORD "(?:st|nd|rd|th)"
-#define TIME "(?:[ T@]+(?:at\\s+)?(?:[01]?[0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?(?:\\s?[ap]\\.?m\\.?)?)?"
+#define TIME \
+  "(?:[ T@]+(?:at\\s+)?(?:[01]?[0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?(?:\\s?[ap]\\.?m\\.?)?)?"
 #define SEP "\\s*(?:#|no\\.?|num(?:ber)?\\.?|nbr)?\\s*[:#=]?\\s*"
-#define STREET_SUFFIX_TITLE                                                                     \
-  "(?:Street|St|Avenue|Ave|Av|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Circle|Cir|"     \
-  "Terrace|Ter|Parkway|Pkwy|Highway|Hwy|Route|Rte|Square|Sq|Trail|Trl|Alley|Plaza|Plz|Pike|"   \
+#define STREET_SUFFIX_TITLE                                                                  \
+  "(?:Street|St|Avenue|Ave|Av|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Circle|Cir|"  \
+  "Terrace|Ter|Parkway|Pkwy|Highway|Hwy|Route|Rte|Square|Sq|Trail|Trl|Alley|Plaza|Plz|Pike|" \
   "Turnpike|Tpke|Expressway|Expy|Freeway|Fwy|Place|Pl|Way|Crescent|Cres|Loop|Ridge|Heights)"
-#define STREET_SUFFIX_UPPER                                                                     \
-  "(?:STREET|ST|AVENUE|AVE|AV|ROAD|RD|BOULEVARD|BLVD|LANE|LN|DRIVE|DR|COURT|CT|CIRCLE|CIR|"     \
-  "TERRACE|TER|PARKWAY|PKWY|HIGHWAY|HWY|ROUTE|RTE|SQUARE|SQ|TRAIL|TRL|ALLEY|PLAZA|PLZ|PIKE|"   \
+#define STREET_SUFFIX_UPPER                                                                  \
+  "(?:STREET|ST|AVENUE|AVE|AV|ROAD|RD|BOULEVARD|BLVD|LANE|LN|DRIVE|DR|COURT|CT|CIRCLE|CIR|"  \
+  "TERRACE|TER|PARKWAY|PKWY|HIGHWAY|HWY|ROUTE|RTE|SQUARE|SQ|TRAIL|TRL|ALLEY|PLAZA|PLZ|PIKE|" \
   "TURNPIKE|TPKE|EXPRESSWAY|EXPY|FREEWAY|FWY)"
 #define IDV "([a-z0-9](?:[a-z0-9]|[-/.][a-z0-9]){3,24})"
 #define IDNUM "([a-z]{0,3}[0-9](?:[a-z0-9]|[-.][a-z0-9]){3,24})"
 
 constexpr PatternSpec kPatterns[] = {
     // ---- (F) email, (N) URL, (O) IP
-    {"email", R"(\b[a-z0-9][a-z0-9._%+\-]*@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9\-]+)*\.[a-z]{2,24}\b)",
+    {"email",
+     R"(\b[a-z0-9][a-z0-9._%+\-]*@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9\-]+)*\.[a-z]{2,24}\b)",
      C::kEmail, 0.95f},
     {"url_scheme", R"(\b(?:https?|ftp|sftp)://[^\s<>"'\)\]]+)", C::kUrl, 0.95f},
     {"url_www", R"(\bwww\.[a-z0-9\-]+(?:\.[a-z0-9\-]+)+(?:/[^\s<>"'\)\]]*)?)", C::kUrl, 0.9f},
@@ -69,26 +72,37 @@ constexpr PatternSpec kPatterns[] = {
      C::kFax, 0.95f},
 
     // ---- (C) dates: numeric, written, partial; with times
-    {"date_mdy_slash", R"(\b)" MON "/" DAY "/" R"((?:[0-9]{4}|[0-9]{2}))" TIME R"(\b)", C::kDate, 0.95f},
-    {"date_mdy_dash", R"(\b)" MON "-" DAY "-" R"((?:[0-9]{4}|[0-9]{2}))" TIME R"(\b)", C::kDate, 0.9f},
+    {"date_mdy_slash",
+     R"(\b)" MON "/" DAY "/"
+     R"((?:[0-9]{4}|[0-9]{2}))" TIME R"(\b)",
+     C::kDate, 0.95f},
+    {"date_mdy_dash",
+     R"(\b)" MON "-" DAY "-"
+     R"((?:[0-9]{4}|[0-9]{2}))" TIME R"(\b)",
+     C::kDate, 0.9f},
     {"date_mdy_dot", R"(\b)" MON R"(\.)" DAY R"(\.(?:[0-9]{4}|[0-9]{2})\b)", C::kDate, 0.7f},
     {"date_md_dot_y", R"(\b)" MON "/" DAY R"(\.[0-9]{2}\b)", C::kDate, 0.7f},
     {"date_md", R"((?:^|[^0-9./:])()" MON "/" DAY R"()(?:$|[^0-9/]))", C::kDate, 0.6f},
-    {"date_md_dash", R"(\b(?:on|from|since|dated|of|until|till|by)\s+()" MON "-" DAY R"()(?:$|[\s)\],;:.]))", C::kDate, 0.7f},
+    {"date_md_dash",
+     R"(\b(?:on|from|since|dated|of|until|till|by)\s+()" MON "-" DAY R"()(?:$|[\s)\],;:.]))",
+     C::kDate, 0.7f},
     {"date_my", R"((?:^|[^0-9./:])()" MON R"(/(?:19|20)?[0-9]{2})(?:$|[^0-9/]))", C::kDate, 0.5f},
     {"date_range", R"(\b)" MON "/" DAY R"(\s*-\s*)" MON "/" DAY R"(\b)", C::kDate, 0.8f},
     {"date_iso", R"(\b(?:19|20)[0-9]{2}[\-/.])" MON R"([\-/.])" DAY TIME R"(\b)", C::kDate, 0.95f},
-    {"date_compact_ymd", R"(\b(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])\b)", C::kDate,
-     0.5f},
-    {"date_month_day", R"(\b)" MONTH R"(\.?\s+)" DAY ORD R"(?(?:,?\s+(?:'|’)?[0-9]{2,4})?)" TIME R"(\b)",
-     C::kDate, 0.9f},
-    {"date_day_month", R"(\b)" DAY ORD R"(?\s+(?:of\s+)?)" MONTH R"(\.?(?:,?\s+(?:'|’)?[0-9]{2,4})?\b)",
-     C::kDate, 0.9f},
-    {"date_month_year", R"(\b()" MONTH R"()\.?(?:\s+of)?,?\s+(?:'|’)?(?:19|20)[0-9]{2}\b)", C::kDate, 0.8f},
+    {"date_compact_ymd", R"(\b(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])\b)",
+     C::kDate, 0.5f},
+    {"date_month_day",
+     R"(\b)" MONTH R"(\.?\s+)" DAY ORD R"(?(?:,?\s+(?:'|’)?[0-9]{2,4})?)" TIME R"(\b)", C::kDate,
+     0.9f},
+    {"date_day_month",
+     R"(\b)" DAY ORD R"(?\s+(?:of\s+)?)" MONTH R"(\.?(?:,?\s+(?:'|’)?[0-9]{2,4})?\b)", C::kDate,
+     0.9f},
+    {"date_month_year", R"(\b()" MONTH R"()\.?(?:\s+of)?,?\s+(?:'|’)?(?:19|20)[0-9]{2}\b)",
+     C::kDate, 0.8f},
     {"date_month_apos_year", R"(\b()" MONTH R"()\.?\s*(?:'|’)[0-9]{2}\b)", C::kDate, 0.8f},
     {"date_month_word",
-     R"(\b(?:in|on|since|until|till|by|of|from|early|late|mid|last|next|this|during|before|after)\s+()"
-     MONTH R"()\b)",
+     R"(\b(?:in|on|since|until|till|by|of|from|early|late|mid|last|next|this|during|before|after)\s+()" MONTH
+     R"()\b)",
      C::kDate, 0.6f},
     {"date_ordinal_ctx",
      R"(\b(?:on|the|since|until|till|by|from|before|after|it'?s|is)\s+(?:the\s+)?([1-9]|[12][0-9]|3[01])(?:st|nd|rd|th)\b)",
@@ -96,6 +110,8 @@ constexpr PatternSpec kPatterns[] = {
     {"date_dob_label",
      R"(\b(?:dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|born(?:\s+on)?)\s*[:#=]?\s*([0-9]{1,2}[/\-.][0-9]{1,2}[/\-.][0-9]{2,4}|[0-9]{6,8}))",
      C::kDate, 0.95f},
+    {"date_apostrophe_year", R"((?:^|[\s(,])((?:'|’)[0-9]{2})\b)", C::kDate, 0.5f},
+    {"date_md_after_word", R"([a-z]\.()" MON "/" DAY R"()(?:$|[^0-9/]))", C::kDate, 0.6f},
     {"date_holiday",
      R"(\b(?:christmas(?:\s+eve)?|thanksgiving|new\s+year'?s(?:\s+(?:eve|day))?|easter|halloween|independence\s+day|memorial\s+day|labor\s+day|valentine'?s\s+day)\b)",
      C::kDate, 0.5f},
@@ -111,7 +127,8 @@ constexpr PatternSpec kPatterns[] = {
     {"mrn_labelled",
      R"(\b(?:mrn|mr#|mr\s*no\.?|med(?:ical)?\s*rec(?:ord)?s?(?:\s*(?:number|no\.?|#|num))?|unit\s*(?:no\.?|number|#)|hospital\s*(?:number|no\.?|#)|chart\s*(?:number|no\.?|#))\s*(?:#|no\.?|number|num)?\s*[:#=]?\s*)",
      C::kMrn, 0.95f, true, nullptr, 0.0f, true},
-    {"mbi", R"(\b([1-9][ac-hjkmnp-rt-y][ac-hjkmnp-rt-y0-9][0-9]-?[ac-hjkmnp-rt-y][ac-hjkmnp-rt-y0-9][0-9]-?[ac-hjkmnp-rt-y]{2}[0-9]{2})\b)",
+    {"mbi",
+     R"(\b([1-9][ac-hjkmnp-rt-y][ac-hjkmnp-rt-y0-9][0-9]-?[ac-hjkmnp-rt-y][ac-hjkmnp-rt-y0-9][0-9]-?[ac-hjkmnp-rt-y]{2}[0-9]{2})\b)",
      C::kHealthPlan, 0.8f, true, &MbiValid},
     {"health_plan_labelled",
      R"(\b(?:mbi|hicn|medicare|medicaid|member|subscriber|beneficiary|policy|insurance|insurer|plan|group|health\s+plan|bcbs|payer)\s*(?:id|identifier|#|no\.?|number|num)\s*(?:#|no\.?|number)?\s*[:#=]?\s*)",
@@ -119,9 +136,11 @@ constexpr PatternSpec kPatterns[] = {
     {"account_labelled",
      R"(\b(?:account|acct|acc|a/c|billing|invoice|claim)\s*(?:#|no\.?|number|num|id)?\s*[:#=]?\s*)",
      C::kAccount, 0.9f, true, nullptr, 0.0f, true},
-    {"credit_card", R"(\b((?:[0-9]{4}[\s\-]?){3}[0-9]{1,7}|[0-9]{4}[\s\-]?[0-9]{6}[\s\-]?[0-9]{5})\b)", C::kAccount,
-     0.85f, true, &CreditCardValid},
-    {"iban", R"(\b([a-z]{2}[0-9]{2}(?:\s?[a-z0-9]{4}){2,7}(?:\s?[a-z0-9]{1,4})?)\b)", C::kAccount, 0.6f, false},
+    {"credit_card",
+     R"(\b((?:[0-9]{4}[\s\-]?){3}[0-9]{1,7}|[0-9]{4}[\s\-]?[0-9]{6}[\s\-]?[0-9]{5})\b)",
+     C::kAccount, 0.85f, true, &CreditCardValid},
+    {"iban", R"(\b([a-z]{2}[0-9]{2}(?:\s?[a-z0-9]{4}){2,7}(?:\s?[a-z0-9]{1,4})?)\b)", C::kAccount,
+     0.6f, false},
     {"drivers_licence",
      R"(\b(?:driver'?s?\s*licen[cs]e|drivers?\s+lic\.?|dl|d/l|lic(?:en[cs]e)?)\s*(?:#|no\.?|number|num|id)?\s*[:#=]?\s*)",
      C::kLicense, 0.9f, true, nullptr, 0.0f, true},
@@ -129,16 +148,20 @@ constexpr PatternSpec kPatterns[] = {
      R"(\b(?:certificate|cert|registration|permit|board\s+cert(?:ification)?)\s*(?:#|no\.?|number|num|id)\s*[:#=]?\s*)",
      C::kLicense, 0.85f, true, nullptr, 0.0f, true},
     {"dea", R"(\b([abcdefghjklmnprstux][a-z9][0-9]{7})\b)", C::kLicense, 0.85f, true, &DeaValid},
-    {"dea_labelled", R"(\bdea\s*(?:#|no\.?|number|num|id)?\s*[:#=]?\s*([a-z]{2}[0-9]{7}))", C::kLicense, 0.95f},
+    {"dea_labelled", R"(\bdea\s*(?:#|no\.?|number|num|id)?\s*[:#=]?\s*([a-z]{2}[0-9]{7}))",
+     C::kLicense, 0.95f},
     {"npi", R"(\bnpi\s*(?:#|no\.?|number|num|id)?\s*[:#=]?\s*([0-9]{10})\b)", C::kLicense, 0.95f},
     {"npi_bare", R"(\b([12][0-9]{9})\b)", C::kLicense, 0.5f, true, &NpiValid},
     {"vin", R"(\b([a-hj-npr-z0-9]{17})\b)", C::kVehicle, 0.9f, true, &VinValid, 0.0f},
-    {"vin_labelled", R"(\bvin\s*(?:#|no\.?|number)?\s*[:#=]?\s*([a-hj-npr-z0-9]{11,17})\b)", C::kVehicle, 0.95f},
+    {"vin_labelled", R"(\bvin\s*(?:#|no\.?|number)?\s*[:#=]?\s*([a-hj-npr-z0-9]{11,17})\b)",
+     C::kVehicle, 0.95f},
     {"plate_labelled",
      R"(\b(?:licen[cs]e\s+plate|plate|tag|registration\s+plate)\s*(?:#|no\.?|number)?\s*[:#=]?\s*([a-z0-9]{1,4}(?:[\s\-][a-z0-9]{1,4})?[0-9a-z]{0,3})\b)",
      C::kVehicle, 0.85f},
-    {"udi_gs1", R"(\((01)\)[0-9]{14}(?:\((?:10|11|17|21)\)[a-z0-9\-]{1,20}){0,4})", C::kDevice, 0.95f},
-    {"udi_gs1_plain", R"(\b(01[0-9]{14}(?:1[017][0-9]{6})?(?:21[a-z0-9]{4,20})?)\b)", C::kDevice, 0.6f},
+    {"udi_gs1", R"(\((01)\)[0-9]{14}(?:\((?:10|11|17|21)\)[a-z0-9\-]{1,20}){0,4})", C::kDevice,
+     0.95f},
+    {"udi_gs1_plain", R"(\b(01[0-9]{14}(?:1[017][0-9]{6})?(?:21[a-z0-9]{4,20})?)\b)", C::kDevice,
+     0.6f},
     {"device_serial",
      R"(\b(?:serial|s/n|sn|ser\.?|device\s*(?:id|identifier)|udi|imei|meid|lot|model\s*/\s*serial|pacemaker|implant|pump|defibrillator|icd)\s*(?:#|no\.?|number|num|id)?\s*[:#=]?\s*)",
      C::kDevice, 0.85f, true, nullptr, 0.0f, true},
@@ -152,16 +175,19 @@ constexpr PatternSpec kPatterns[] = {
 
     // ---- (B) addresses and ZIP codes
     {"street_address_title",
-     R"(\b([0-9]{1,6}[A-Z]?(?:-[0-9]{1,5})?\s+(?:(?:N|S|E|W|North|South|East|West)\.?\s+)?(?:[A-Z][a-z'\-]+\.?\s+|[0-9]{1,3}(?:st|nd|rd|th)\s+){1,3})" STREET_SUFFIX_TITLE R"(\b\.?(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|#|Fl|Floor|Rm|Room|Bldg|Building)\.?\s*#?\s*[A-Za-z0-9\-]{1,6}\b)?))",
+     R"(\b([0-9]{1,6}[A-Z]?(?:-[0-9]{1,5})?\s+(?:(?:N|S|E|W|North|South|East|West)\.?\s+)?(?:[A-Z][a-z'\-]+\.?\s+|[0-9]{1,3}(?:st|nd|rd|th)\s+){1,3})" STREET_SUFFIX_TITLE
+     R"(\b\.?(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|#|Fl|Floor|Rm|Room|Bldg|Building)\.?\s*#?\s*[A-Za-z0-9\-]{1,6}\b)?))",
      C::kStreetAddress, 0.85f, false},
     {"street_address_upper",
-     R"(\b([0-9]{1,6}[A-Z]?(?:-[0-9]{1,5})?\s+(?:(?:N|S|E|W|NORTH|SOUTH|EAST|WEST)\.?\s+)?(?:[A-Z][A-Z'\-]+\.?\s+|[0-9]{1,3}(?:ST|ND|RD|TH)\s+){1,3})" STREET_SUFFIX_UPPER R"(\b\.?(?:,?\s+(?:APT|APARTMENT|SUITE|STE|UNIT|#|FL|FLOOR|RM|ROOM|BLDG|BUILDING)\.?\s*#?\s*[A-Z0-9\-]{1,6}\b)?))",
+     R"(\b([0-9]{1,6}[A-Z]?(?:-[0-9]{1,5})?\s+(?:(?:N|S|E|W|NORTH|SOUTH|EAST|WEST)\.?\s+)?(?:[A-Z][A-Z'\-]+\.?\s+|[0-9]{1,3}(?:ST|ND|RD|TH)\s+){1,3})" STREET_SUFFIX_UPPER
+     R"(\b\.?(?:,?\s+(?:APT|APARTMENT|SUITE|STE|UNIT|#|FL|FLOOR|RM|ROOM|BLDG|BUILDING)\.?\s*#?\s*[A-Z0-9\-]{1,6}\b)?))",
      C::kStreetAddress, 0.8f, false},
     {"po_box", R"(\b(p\.?\s?o\.?\s*box\s+[0-9]{1,7})\b)", C::kStreetAddress, 0.9f},
     {"zip_after_state",
      R"(\b(?:al|ak|az|ar|ca|co|ct|de|dc|fl|ga|hi|id|il|in|ia|ks|ky|la|me|md|ma|mi|mn|ms|mo|mt|ne|nv|nh|nj|nm|ny|nc|nd|oh|ok|or|pa|ri|sc|sd|tn|tx|ut|vt|va|wa|wv|wi|wy|pr)\.?,?\s+([0-9]{5}(?:-[0-9]{4})?)\b)",
      C::kZip, 0.95f},
-    {"zip_labelled", R"(\b(?:zip|zipcode|zip\s+code|postal\s+code)\s*[:#=]?\s*([0-9]{5}(?:-[0-9]{4})?)\b)", C::kZip,
+    {"zip_labelled",
+     R"(\b(?:zip|zipcode|zip\s+code|postal\s+code)\s*[:#=]?\s*([0-9]{5}(?:-[0-9]{4})?)\b)", C::kZip,
      0.95f},
     {"zip_plus4", R"(\b([0-9]{5}-[0-9]{4})\b)", C::kZip, 0.7f},
 };
