@@ -469,6 +469,17 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       }
     }
     if (mixed && !(t.flags & (kTokTitle | kTokUpper)) && s < 0.7f) s -= 0.1f;
+    // Mixed-case prose: a capitalised word no list knows, not starting a
+    // sentence or line, is most likely a proper name.
+    if (mixed && (t.flags & kTokTitle) && t.lex == nullptr && t.end - t.begin >= 3 && i > 0) {
+      size_t k = t.begin;
+      while (k > 0 && text[k - 1] == ' ') --k;
+      const char before = k > 0 ? text[k - 1] : '\n';
+      if (before != '.' && before != '\n' && before != ':' && before != '!' && before != '?' &&
+          before != '"' && before != '-' && before != '>' && before != '(' && before != '*') {
+        s = std::max(s, 0.5f);
+      }
+    }
     name[i] = s;
   }
 
