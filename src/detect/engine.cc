@@ -491,10 +491,14 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     if (NewlineBetween(text, a, b)) continue;
     const bool a_first = (a.lf() & kLexFirstName) != 0;
     const bool b_known = (b.lf() & (kLexSurname | kLexFirstName)) != 0 && !(b.lf() & kLexCommon);
-    const bool b_surname_any = (b.lf() & kLexSurname) != 0 && name[i] >= 0.5f;
+    const bool b_surname_any =
+        (b.lf() & kLexSurname) != 0 &&
+        (name[i] >= 0.5f ||
+         (mixed && (a.flags & kTokTitle) && (b.flags & kTokTitle) && !(a.lf() & kLexClinical)));
     if (a_first && capitalised(a) && capitalised(b) &&
         (b_known || b_surname_any || (!(b.lf() & kLexCommon) && b.lex == nullptr))) {
-      if (name[i] >= 0.5f || name[i + 1] >= 0.5f || (b_known && !(a.lf() & kLexCommon))) {
+      if (name[i] >= 0.5f || name[i + 1] >= 0.5f || b_surname_any ||
+          (b_known && !(a.lf() & kLexCommon))) {
         name[i] = std::max(name[i], 0.6f);
         name[i + 1] = std::max(name[i + 1], 0.6f);
       }

@@ -1,0 +1,227 @@
+// Engine behaviour: one table row per recognizer family, in context, several
+// per text, and the contract of Scan() (sorted, disjoint, PHI-free findings).
+#include "phigate/detect/engine.h"
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "phigate/transform/redactor.h"
+#include "src/detect/resolve.h"
+#include "tests/testing/status_matchers.h"
+
+namespace phigate::detect {
+namespace {
+
+class EngineTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto e = Engine::Create({});
+    ASSERT_TRUE(e.ok()) << e.status();
+    engine_ = e->release();
+  }
+  static void TearDownTestSuite() { delete engine_; }
+
+  // The text of every finding of `category` in `text`.
+  static std::vector<std::string> Found(const std::string& text, PhiCategory category) {
+    auto found = engine_->Scan(text);
+    EXPECT_TRUE(found.ok()) << found.status();
+    std::vector<std::string> out;
+    for (const Finding& f : *found) {
+      if (f.category == category) out.push_back(text.substr(f.begin, f.end - f.begin));
+    }
+    return out;
+  }
+  static bool Covered(const std::string& text, const std::string& value) {
+    auto found = engine_->Scan(text);
+    EXPECT_TRUE(found.ok());
+    const size_t at = text.find(value);
+    EXPECT_NE(at, std::string::npos);
+    for (size_t k = at; k < at + value.size(); ++k) {
+      bool hit = false;
+      for (const Finding& f : *found) hit = hit || (f.begin <= k && k < f.end);
+      if (!hit) return false;
+    }
+    return true;
+  }
+  static Engine* engine_;
+};
+Engine* EngineTest::engine_ = nullptr;
+
+struct Case {
+  const char* text;
+  const char* value;  // must be covered
+  PhiCategory category;
+};
+
+TEST_F(EngineTest, FindsEachIdentifierClassInContext) {
+  // Synthetic values only (invalid ranges, 555 numbers, example domains).
+  const Case cases[] = {
+      {"Pt seen by Dr. Quennell today.", "Quennell", PhiCategory::kName},
+      {"MR. EDWARDO PRZYLANSKI IS AN 83 YR OLD MALE", "PRZYLANSKI", PhiCategory::kName},
+      {"son rob called at noon", "rob", PhiCategory::kName},
+      {"Seen 3/14/2024 in clinic", "3/14/2024", PhiCategory::kDate},
+      {"admitted on March 14, 2024 for CHF", "March 14, 2024", PhiCategory::kDate},
+      {"f/u 7/22 with cardiology", "7/22", PhiCategory::kDate},
+      {"DOB: 04/01/1951", "04/01/1951", PhiCategory::kDate},
+      {"a 93 yo woman with CHF", "93", PhiCategory::kAge},
+      {"cell 617-555-0199 ext. 22", "617-555-0199 ext. 22", PhiCategory::kPhone},
+      {"fax: (617) 555-0143", "(617) 555-0143", PhiCategory::kFax},
+      {"email jdoe@example.org please", "jdoe@example.org", PhiCategory::kEmail},
+      {"portal https://portal.example.com/p/123 now", "https://portal.example.com/p/123",
+       PhiCategory::kUrl},
+      {"from 192.0.2.44 at login", "192.0.2.44", PhiCategory::kIp},
+      {"SSN 219-09-9999 on file", "219-09-9999", PhiCategory::kSsn},
+      {"last 4 of SSN 9999", "9999", PhiCategory::kSsn},
+      {"MRN: 4429871", "4429871", PhiCategory::kMrn},
+      {"Medicare MBI 1EG4-TE5-MK73", "1EG4-TE5-MK73", PhiCategory::kHealthPlan},
+      {"Account # 0012-3344-55", "0012-3344-55", PhiCategory::kAccount},
+      {"DEA AB1234563", "AB1234563", PhiCategory::kLicense},
+      {"NPI 1234567893", "1234567893", PhiCategory::kLicense},
+      {"VIN 1M8GDM9AXKP042788", "1M8GDM9AXKP042788", PhiCategory::kVehicle},
+      {"pacemaker serial # PMX-88213-B", "PMX-88213-B", PhiCategory::kDevice},
+      {"lives at 742 Evergreen Terrace in town", "742 Evergreen Terrace",
+       PhiCategory::kStreetAddress},
+      {"Springfield, IL 62704", "62704", PhiCategory::kZip},
+      {"study ID: ST-20931", "ST-20931", PhiCategory::kOtherId},
+  };
+  for (const Case& c : cases) {
+    EXPECT_TRUE(Covered(c.text, c.value)) << c.text;
+    bool typed = false;
+    for (const std::string& v : Found(c.text, c.category)) {
+      typed = typed || v.find(c.value) != std::string::npos || std::string(c.value).find(v) == 0;
+    }
+    EXPECT_TRUE(typed) << c.text << " not typed " << CategoryName(c.category);
+  }
+}
+
+TEST_F(EngineTest, LeavesNonPhiAlone) {
+  const char* clean[] = {
+      "BP 120/80, HR 72, RR 18, on CPAP 5/5 with FiO2 40%.",
+      "Pt is a 67 yo male with CHF; denies chest pain.",
+      "Given 1 1/2 amps calcium chloride. Plan to wean vent in 2-3 days.",
+      "History of MI in 2019; no stents since.",
+  };
+  for (const char* t : clean) {
+    auto found = engine_->Scan(t);
+    ASSERT_TRUE(found.ok());
+    for (const Finding& f : *found) {
+      ADD_FAILURE() << t << " flagged [" << std::string(t).substr(f.begin, f.end - f.begin)
+                    << "] as " << CategoryName(f.category);
+    }
+  }
+}
+
+TEST_F(EngineTest, InvalidChecksumsAreNotIdentifiers) {
+  EXPECT_TRUE(Found("VIN 1M8GDM9A1KP042788x", PhiCategory::kVehicle).empty());
+  EXPECT_TRUE(Found("code AB1234564 here", PhiCategory::kLicense).empty());
+}
+
+TEST_F(EngineTest, FindingsAreSortedDisjointAndInRange) {
+  const std::string text =
+      "Pt John Smith (MRN 4429871) seen 3/14/2024 by Dr. Alvarez, cell 617-555-0199; "
+      "wife Mary at 12 Oak Street, Boston, MA 02118. email js@example.com";
+  auto found = engine_->Scan(text);
+  ASSERT_TRUE(found.ok());
+  ASSERT_GE(found->size(), 6u);
+  for (size_t i = 0; i < found->size(); ++i) {
+    const Finding& f = (*found)[i];
+    EXPECT_LT(f.begin, f.end);
+    EXPECT_LE(f.end, text.size());
+    if (i > 0) {
+      EXPECT_LE((*found)[i - 1].end, f.begin);
+    }
+  }
+}
+
+TEST_F(EngineTest, IssueExampleBecomesTypedPlaceholders) {
+  const std::string text =
+      "Pt John Smith (MRN 4429871) seen 3/14/2024 by Dr. Alvarez, cell 617-555-0199";
+  auto found = engine_->Scan(text);
+  ASSERT_TRUE(found.ok());
+  auto redactor = transform::Redactor::Create({});
+  ASSERT_TRUE(redactor.ok()) << redactor.status();
+  auto out = (*redactor)->Apply(text, *found);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(*out, "Pt [NAME] (MRN [MRN]) seen [DATE] by Dr. [NAME], cell [PHONE]");
+}
+
+TEST_F(EngineTest, BadInputIsScannedNotCrashed) {
+  const std::string nul("Dr. Quennell\0MRN: 4429871", 25);
+  auto f1 = engine_->Scan(nul);
+  ASSERT_TRUE(f1.ok());
+  EXPECT_FALSE(f1->empty());
+  const std::string invalid = "MRN: 4429871 \xff\xfe Dr. Quennell \xc3";
+  auto f2 = engine_->Scan(invalid);
+  ASSERT_TRUE(f2.ok());
+  EXPECT_FALSE(f2->empty());
+  auto f3 = engine_->Scan("");
+  ASSERT_TRUE(f3.ok());
+  EXPECT_TRUE(f3->empty());
+}
+
+TEST_F(EngineTest, RefusesTextOverTheLimit) {
+  EngineOptions o;
+  o.max_text_bytes = 16;
+  auto small = Engine::Create(o);
+  ASSERT_TRUE(small.ok());
+  auto r = (*small)->Scan(std::string(17, 'a'));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+}
+
+TEST_F(EngineTest, CategoryFilterApplies) {
+  EngineOptions o;
+  o.categories = CategorySet();
+  o.categories.Add(PhiCategory::kDate);
+  auto dates_only = Engine::Create(o);
+  ASSERT_TRUE(dates_only.ok());
+  auto r = (*dates_only)->Scan("Dr. Quennell saw pt 3/14/2024, MRN: 4429871");
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].category, PhiCategory::kDate);
+}
+
+TEST_F(EngineTest, MissingDataFolderIsNotFound) {
+  EngineOptions o;
+  o.data_dir = "/nonexistent/phigate-data";
+  EXPECT_EQ(Engine::Create(o).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(EngineTest, ConcurrentScansAgree) {
+  const std::string text = "Dr. Quennell saw pt 3/14/2024, MRN: 4429871, cell 617-555-0199";
+  auto expect = engine_->Scan(text);
+  ASSERT_TRUE(expect.ok());
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      auto ctx = engine_->NewContext();
+      Findings out;
+      for (int i = 0; i < 200; ++i) {
+        if (!engine_->Scan(text, *ctx, &out).ok() || out != *expect) ++mismatches;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(mismatches.load(), 0);
+}
+
+TEST(ResolveTest, OverlapsMergeAndKeepCoverage) {
+  const std::string text = "John Smith 3/14/2024";
+  Findings f = {{PhiCategory::kName, 0, 4, 0.6f, "a"},
+                {PhiCategory::kName, 5, 10, 0.7f, "a"},
+                {PhiCategory::kDate, 11, 20, 0.9f, "b"},
+                {PhiCategory::kOtherId, 13, 20, 0.5f, "c"}};
+  ResolveConflicts(text, &f);
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].begin, 0u);
+  EXPECT_EQ(f[0].end, 10u);  // adjacent names joined
+  EXPECT_EQ(f[1].category, PhiCategory::kDate);
+  EXPECT_EQ(f[1].begin, 11u);
+  EXPECT_EQ(f[1].end, 20u);
+}
+
+}  // namespace
+}  // namespace phigate::detect
