@@ -760,8 +760,10 @@ Status RuleEngine::Scan(std::string_view text, ScanContext& base_ctx, Findings* 
   auto& ctx = static_cast<EngineContext&>(base_ctx);
   if (ctx.scratch == nullptr) return absl::InternalError("scan context has no pattern scratch");
   if (text.empty()) return absl::OkStatus();
-  PHIGATE_RETURN_IF_ERROR(RunPatterns(text, ctx, out));
-  RunTokenRules(text, ctx, out);
+  if (options().stages & EngineOptions::kPatternStage) {
+    PHIGATE_RETURN_IF_ERROR(RunPatterns(text, ctx, out));
+  }
+  if (options().stages & EngineOptions::kDictionaryStage) RunTokenRules(text, ctx, out);
   ResolveConflicts(text, out);
   const CategorySet& want = options().categories;
   const float min_score = options().min_score;

@@ -32,6 +32,12 @@ struct EngineOptions {
   float min_score = 0.35f;
   // Texts longer than this are refused with ResourceExhausted (callers split bulk input).
   size_t max_text_bytes = size_t{256} << 20;
+  // Which stages run (for ablations and the per-stage benchmarks): the pattern
+  // stage (Hyperscan + RE2 + validators) and the dictionary/context stage
+  // (tokenizer, gazetteer lookups, name and place rules).
+  static constexpr uint32_t kPatternStage = 1u << 0;
+  static constexpr uint32_t kDictionaryStage = 1u << 1;
+  uint32_t stages = kPatternStage | kDictionaryStage;
 };
 
 // Per-thread mutable state (Hyperscan scratch, buffers). Not thread-safe; make
