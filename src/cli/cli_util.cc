@@ -82,19 +82,18 @@ std::string GazetteerFingerprint(const std::string& data_dir) {
 bool LooksBinary(std::string_view sample) {
   if (sample.empty()) return false;
   size_t nul = 0, ctrl = 0;
-  const size_t head = std::min<size_t>(sample.size(), 1000);
-  size_t nul_head = 0;
-  for (size_t i = 0; i < sample.size(); ++i) {
-    const auto c = static_cast<unsigned char>(sample[i]);
+  for (char ch : sample) {
+    const auto c = static_cast<unsigned char>(ch);
     if (c == 0) {
       ++nul;
-      if (i < head) ++nul_head;
     } else if (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != '\v') {
       ++ctrl;
     }
   }
-  if (nul * 1000 >= kBinaryNulPerMille * sample.size()) return true;
-  return nul_head > 0 && ctrl * 100 >= sample.size();
+  if (nul == 0) return false;
+  const size_t n = sample.size();
+  if (nul >= kBinaryMinNul && nul * 1000 >= kBinaryNulPerMille * n) return true;
+  return (nul + ctrl) * 10 >= n * 3;  // short inputs: 30 % NUL or control bytes
 }
 
 bool ReadLine(std::FILE* f, std::string_view* line, const std::string& what) {

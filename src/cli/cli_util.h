@@ -39,12 +39,14 @@ std::string ResolveDataDir(const EngineFlags& flags);
 // gazetteer version in manifests without holding any of their content.
 std::string GazetteerFingerprint(const std::string& data_dir);
 
-// Binary detection by NUL density: true when `sample` (the first bytes of an
-// input) holds at least kBinaryNulPerMille NUL bytes per thousand, or a NUL in
-// its first 1,000 bytes together with other control bytes. Text with a few
-// stray NULs is not binary.
+// Binary detection by NUL density over `sample` (the first kBinarySampleBytes
+// of an input): binary when it holds at least kBinaryMinNul NUL bytes making
+// at least kBinaryNulPerMille per thousand, or when NUL and other control bytes
+// (not tab, newline, CR, FF, VT) make 30 % of it. Text with a few stray NULs
+// is not binary (they are kept as text).
 inline constexpr size_t kBinarySampleBytes = 64 * 1024;
 inline constexpr size_t kBinaryNulPerMille = 10;
+inline constexpr size_t kBinaryMinNul = 16;
 bool LooksBinary(std::string_view sample);
 
 // Reads one line (without its '\n') of any length, NUL bytes included; false

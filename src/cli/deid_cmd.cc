@@ -475,7 +475,19 @@ std::vector<Job> CollectJobs(const DeidFlags& flags, std::vector<FileStats>* err
           it.disable_recursion_pending();  // never de-identify our own output
           continue;
         }
-        if (!it->is_regular_file(ec2)) continue;
+        const bool link = it->is_symlink(ec2);
+        if (it->is_directory(ec2) && !link) continue;  // walked into
+        if (!it->is_regular_file(ec2)) {
+          // A dangling link, fifo, socket or device: reported, never skipped silently.
+          FileStats st;
+          st.input = prefix + fs::relative(it->path(), p, ec2).generic_string();
+          st.status = "error";
+          st.error = !link                   ? "not a regular file"
+                     : it->is_directory(ec2) ? "symbolic link to a folder, not followed"
+                                             : "broken symbolic link";
+          errors->push_back(st);
+          continue;
+        }
         found.push_back({it->path(), prefix + fs::relative(it->path(), p, ec2).generic_string()});
       }
       std::sort(found.begin(), found.end(),
@@ -497,6 +509,9 @@ std::vector<Job> CollectJobs(const DeidFlags& flags, std::vector<FileStats>* err
 int RunFiles(const DeidFlags& flags, Deidentifier& d) {
   std::vector<FileStats> results;
   const std::vector<Job> jobs = CollectJobs(flags, &results);
+  for (const FileStats& st : results) {
+    std::fprintf(stderr, "phigate: error: %s: %s\n", st.input.c_str(), st.error.c_str());
+  }
   const bool to_dir = !flags.out.empty();
   std::error_code ec;
   if (to_dir) {

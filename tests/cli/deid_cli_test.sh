@@ -1,2 +1,207 @@
 #!/usr/bin/env bash
-echo "SKIP: written next"; exit 77
+# `phigate deid` end to end: the input modes and every kind of bad input
+# (invalid UTF-8, NUL bytes, empty input, a multi-megabyte single line, binary
+# files, unreadable paths). Values are synthetic.
+#   deid_cli_test.sh PHIGATE_BINARY
+set -uo pipefail
+PHIGATE="$1"
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); echo "ok   $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL $1"; }
+check() {  # name, then a command that must succeed
+  local name="$1"
+  shift
+  if "$@"; then ok "$name"; else bad "$name"; fi
+}
+contains() { grep -qF -- "$2" "$1"; }
+lacks() { ! grep -qF -- "$2" "$1"; }
+py() { python3 -c "$@"; }
+
+NOTE='Pt seen 3/14/2024 (MRN 4429871), cell 617-555-0199, email jo.doe@example.com'
+
+# --- text on stdin -> placeholders
+echo "$NOTE" | "$PHIGATE" deid >"$TMP/out.txt" 2>"$TMP/err.txt"
+check "stdin: exit 0" test $? -eq 0
+check "stdin: MRN replaced" lacks "$TMP/out.txt" 4429871
+check "stdin: date replaced" lacks "$TMP/out.txt" 3/14/2024
+check "stdin: email replaced" lacks "$TMP/out.txt" jo.doe@example.com
+check "stdin: typed placeholder" contains "$TMP/out.txt" "[DATE]"
+check "stdin: non-PHI kept" contains "$TMP/out.txt" "Pt seen"
+check "stdin: stderr empty" test ! -s "$TMP/err.txt"
+
+echo "$NOTE" | "$PHIGATE" deid --placeholder-format '<<{type}>>' >"$TMP/out.txt"
+check "placeholder format" contains "$TMP/out.txt" "<<DATE>>"
+
+echo "$NOTE" | "$PHIGATE" deid --mode mask >"$TMP/out.txt"
+check "mask: digits masked" lacks "$TMP/out.txt" 4429871
+check "mask: separators kept" contains "$TMP/out.txt" "*/**/****"
+
+echo "$NOTE" | "$PHIGATE" deid --mode generalize >"$TMP/out.txt"
+check "generalize: year kept" contains "$TMP/out.txt" "2024"
+check "generalize: month/day gone" lacks "$TMP/out.txt" "3/14"
+
+"$PHIGATE" deid --mode tokenize </dev/null >/dev/null 2>"$TMP/err.txt"
+check "tokenize not available yet: usage error (2)" test $? -eq 2
+
+# --- empty input
+: | "$PHIGATE" deid >"$TMP/out.txt" 2>"$TMP/err.txt"
+check "empty input: exit 0" test $? -eq 0
+check "empty input: empty output" test ! -s "$TMP/out.txt"
+
+# --- invalid UTF-8: sanitised (U+FFFD), warned, offsets valid
+printf 'bad \xff\xfe bytes, MRN 4429871 \xc3(\n' | "$PHIGATE" deid >"$TMP/out.txt" 2>"$TMP/err.txt"
+check "invalid UTF-8: exit 0" test $? -eq 0
+check "invalid UTF-8: output is valid UTF-8" py "open('$TMP/out.txt', encoding='utf-8').read()"
+check "invalid UTF-8: U+FFFD in output" py "assert '\ufffd' in open('$TMP/out.txt', encoding='utf-8').read()"
+check "invalid UTF-8: still de-identified" lacks "$TMP/out.txt" 4429871
+check "invalid UTF-8: warning counts bytes" contains "$TMP/err.txt" "3 invalid UTF-8 bytes"
+
+# --- a few NUL bytes: text, kept
+printf 'MRN 4429871\0 seen\0 3/14/2024\n' | "$PHIGATE" deid >"$TMP/out.txt"
+check "NUL bytes: exit 0" test $? -eq 0
+check "NUL bytes: kept" py "assert open('$TMP/out.txt','rb').read().count(b'\0') == 2"
+check "NUL bytes: de-identified" lacks "$TMP/out.txt" 4429871
+
+# --- binary on stdin: refused, or skipped with --skip-binary
+head -c 20000 /dev/zero >"$TMP/zeros.bin"
+"$PHIGATE" deid <"$TMP/zeros.bin" >"$TMP/out.txt" 2>"$TMP/err.txt"
+check "binary stdin: exit 1" test $? -eq 1
+check "binary stdin: clear error" contains "$TMP/err.txt" "looks binary"
+check "binary stdin: no output" test ! -s "$TMP/out.txt"
+"$PHIGATE" deid --skip-binary <"$TMP/zeros.bin" >"$TMP/out.txt" 2>"$TMP/err.txt"
+check "binary stdin --skip-binary: exit 0" test $? -eq 0
+
+# --- one long line (8 MB, twice the chunk size): scanned whole, correct
+py "
+line = ('MRN 4429871 seen 3/14/2024 and stable. ' * 220000)
+open('$TMP/long.txt', 'w').write(line)
+"
+"$PHIGATE" deid --chunk-bytes 1048576 <"$TMP/long.txt" >"$TMP/out.txt"
+check "long line: exit 0" test $? -eq 0
+check "long line: no MRN left" lacks "$TMP/out.txt" 4429871
+check "long line: one line out" py "d=open('$TMP/out.txt').read(); assert d.count('\n') == 0 and d.count('[DATE]') == 220000, d.count('[DATE]')"
+
+# --- many lines, chunked: the same result as one chunk
+py "
+import random
+r = random.Random(3)
+lines = []
+for i in range(40000):
+    lines.append(r.choice(['MRN 4429871 noted.', 'Seen 3/14/2024.', 'Stable overnight.', '']))
+open('$TMP/lines.txt', 'w').write('\n'.join(lines) + '\n')
+"
+"$PHIGATE" deid --chunk-bytes 4096 <"$TMP/lines.txt" >"$TMP/a.txt"
+"$PHIGATE" deid --chunk-bytes 67108864 <"$TMP/lines.txt" >"$TMP/b.txt"
+check "chunking does not change the result" cmp -s "$TMP/a.txt" "$TMP/b.txt"
+check "chunked output de-identified" lacks "$TMP/a.txt" 4429871
+
+# --- files to stdout, unreadable paths
+echo "$NOTE" >"$TMP/n1.txt"
+echo "MRN 5550001" >"$TMP/n2.txt"
+"$PHIGATE" deid "$TMP/n1.txt" "$TMP/n2.txt" >"$TMP/out.txt"
+check "files to stdout: both" py "d=open('$TMP/out.txt').read(); assert d.count('\n') == 2 and '5550001' not in d"
+"$PHIGATE" deid "$TMP/n1.txt" "$TMP/missing.txt" >"$TMP/out.txt" 2>"$TMP/err.txt"
+check "missing path: exit 1" test $? -eq 1
+check "missing path: named" contains "$TMP/err.txt" "missing.txt"
+ln -s "$TMP/nowhere" "$TMP/dangling.txt"
+"$PHIGATE" deid "$TMP/dangling.txt" >/dev/null 2>"$TMP/err.txt"
+check "dangling link argument: exit 1" test $? -eq 1
+"$PHIGATE" deid "$TMP" >/dev/null 2>"$TMP/err.txt"
+check "folder without --out: usage error" test $? -eq 2
+
+# --- a folder -> OUTDIR with manifest
+mkdir -p "$TMP/notes/sub" "$TMP/notes/empty"
+echo "$NOTE" >"$TMP/notes/a.txt"
+echo "Seen 3/14/2024 by the team" >"$TMP/notes/sub/b.txt"
+: >"$TMP/notes/sub/empty.txt"
+printf 'x\xffy MRN 4429871\n' >"$TMP/notes/sub/latin1.txt"
+cp "$TMP/zeros.bin" "$TMP/notes/image.bin"
+ln -s "$TMP/nowhere" "$TMP/notes/broken.txt"
+"$PHIGATE" deid "$TMP/notes" --out "$TMP/deid" 2>"$TMP/err.txt"
+check "folder with a binary file and a broken link: exit 1" test $? -eq 1
+check "folder: outputs mirror the tree" test -f "$TMP/deid/sub/b.txt" -a -f "$TMP/deid/a.txt" -a -f "$TMP/deid/sub/empty.txt"
+check "folder: binary file not written" test ! -e "$TMP/deid/image.bin"
+check "folder: no temporary files left" py "
+import os
+assert not [f for d, _, fs in os.walk('$TMP/deid') for f in fs if 'phigate-tmp' in f]"
+check "folder: outputs de-identified" py "
+import os
+for d, _, fs in os.walk('$TMP/deid'):
+    for f in fs:
+        t = open(os.path.join(d, f), 'rb').read()
+        assert b'4429871' not in t and b'3/14/2024' not in t, f"
+check "folder: stderr names the binary file" contains "$TMP/err.txt" "image.bin"
+check "manifest: content" py "
+import json
+m = json.load(open('$TMP/deid/manifest.json'))
+files = {f['input']: f for f in m['files']}
+assert files['a.txt']['status'] == 'ok' and files['a.txt']['findings'] >= 3, files['a.txt']
+assert files['a.txt']['counts'].get('MRN') == 1, files['a.txt']['counts']
+assert files['image.bin']['status'] == 'binary' and 'looks binary' in files['image.bin']['error']
+assert files['broken.txt']['status'] == 'error'
+assert files['sub/empty.txt']['status'] == 'ok' and files['sub/empty.txt']['bytes_in'] == 0
+assert files['sub/latin1.txt']['invalid_utf8_bytes'] == 1
+assert m['totals']['failed'] == 2 and m['totals']['ok'] == 4, m['totals']
+assert m['engine']['gazetteers'].startswith('fnv1a64:'), m['engine']
+assert m['transform']['mode'] == 'placeholder'
+"
+check "manifest: holds no PHI" py "
+t = open('$TMP/deid/manifest.json').read()
+for s in ['4429871', '3/14/2024', 'jo.doe', '617-555']:
+    assert s not in t, s"
+rm "$TMP/notes/broken.txt"
+"$PHIGATE" deid "$TMP/notes" --out "$TMP/deid2" --skip-binary 2>"$TMP/err.txt"
+check "folder --skip-binary: exit 0" test $? -eq 0
+check "manifest: skipped_binary" py "
+import json
+m = json.load(open('$TMP/deid2/manifest.json'))
+assert {f['input']: f['status'] for f in m['files']}['image.bin'] == 'skipped_binary'"
+# OUTDIR inside the input folder is not walked into.
+"$PHIGATE" deid "$TMP/notes" --out "$TMP/notes/out" --skip-binary 2>/dev/null
+"$PHIGATE" deid "$TMP/notes" --out "$TMP/notes/out" --skip-binary 2>/dev/null
+check "OUTDIR inside the input is skipped" py "
+import json
+m = json.load(open('$TMP/notes/out/manifest.json'))
+assert not [f for f in m['files'] if f['input'].startswith('out/')], m['files']"
+
+# --- JSONL
+printf '%s\n' '{"id": 1, "text": "MRN 4429871 seen 3/14/2024 Jos\u00e9"}' '' 'not json' \
+  '{"id": "b", "text": "nothing here"}' '{"id": "c"}' >"$TMP/in.jsonl"
+"$PHIGATE" deid --jsonl <"$TMP/in.jsonl" >"$TMP/out.jsonl" 2>"$TMP/err.txt"
+check "jsonl: bad lines give exit 1" test $? -eq 1
+check "jsonl: bad line named by number" contains "$TMP/err.txt" "line 3"
+check "jsonl: missing text named" contains "$TMP/err.txt" "line 5"
+check "jsonl: good records written, byte offsets" py "
+import json
+src = [json.loads(l) for l in open('$TMP/in.jsonl') if l.startswith('{\"id\": 1')][0]['text'].encode()
+recs = [json.loads(l) for l in open('$TMP/out.jsonl')]
+assert [r['id'] for r in recs] == [1, 'b'], recs
+r = recs[0]
+assert '4429871' not in r['text']
+spans = {src[s['start']:s['end']].decode(): s for s in r['spans']}
+assert '4429871' in spans and spans['4429871']['category'] == 'MRN' and spans['4429871']['type'] == 'ID'
+assert all(0 < s['score'] <= 1 for s in r['spans'])
+assert recs[1]['spans'] == [] and recs[1]['text'] == 'nothing here'"
+
+"$PHIGATE" deid --spans-jsonl <"$TMP/in.jsonl" >"$TMP/pred.jsonl" 2>/dev/null
+check "spans-jsonl: predictions only" py "
+import json
+recs = [json.loads(l) for l in open('$TMP/pred.jsonl')]
+assert set(recs[0]) == {'id', 'spans'} and set(recs[0]['spans'][0]) == {'start', 'end', 'type'}"
+
+# a JSONL record on one 8 MB line
+py "
+import json
+json.dump({'id': 'big', 'text': 'MRN 4429871 seen. ' * 450000}, open('$TMP/big.jsonl', 'w'))"
+"$PHIGATE" deid --jsonl "$TMP/big.jsonl" >"$TMP/out.jsonl"
+check "jsonl: 8 MB record" py "
+import json
+r = json.loads(open('$TMP/out.jsonl').read())
+assert '4429871' not in r['text'] and len(r['spans']) >= 450000"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
