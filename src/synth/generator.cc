@@ -742,8 +742,11 @@ class NoteBuilder final : public NoteWriter {
       Ref(ReferenceKind::kAge, n);
     }
   }
-  void AgeFormatted(int age) {
-    switch (rng_.Below(12)) {
+  // "92 y/o", "aged 95", "91-year-old"...; with_sex adds forms like "92F" and
+  // "92 y/o M" (the label covers the number only).
+  void AgeFormatted(int age, bool with_sex) {
+    const std::string_view sex = p_.name.female ? "F" : "M";
+    switch (rng_.Below(with_sex ? 14 : 11)) {
       case 0:
         Age(age);
         Lit(" y/o");
@@ -782,15 +785,25 @@ class NoteBuilder final : public NoteWriter {
         break;
       case 9:
         Age(age);
-        Lit(p_.name.female ? "F" : "M");
+        Lit("-yr-old");
         break;
       case 10:
         Age(age);
-        Lit(p_.name.female ? " y/o F" : " y/o M");
+        Lit(" yo");
+        break;
+      case 11:
+        Age(age);
+        Lit(sex);
+        break;
+      case 12:
+        Age(age);
+        Lit(" y/o ");
+        Lit(sex);
         break;
       default:
         Age(age);
-        Lit("-yr-old");
+        Lit(" yo ");
+        Lit(sex);
         break;
     }
   }
@@ -1190,6 +1203,11 @@ enum class K : uint8_t {
   kBed,
   kWt,
   kPmhKey,
+  kAgeSex,
+  kHimHer,
+  kHeSheCap,
+  kHisHerCap,
+  kMaleFemale,
   kComplaint,
 };
 
@@ -1311,6 +1329,11 @@ const std::unordered_map<std::string_view, K>& KeyTable() {
       {"wt", K::kWt},
       {"pmh", K::kPmhKey},
       {"complaint", K::kComplaint},
+      {"agesex", K::kAgeSex},
+      {"himher", K::kHimHer},
+      {"HeShe", K::kHeSheCap},
+      {"HisHer", K::kHisHerCap},
+      {"malefemale", K::kMaleFemale},
   };
   return *table;
 }
@@ -1372,7 +1395,7 @@ void NoteBuilder::Emit(std::string_view key) {
       Lit("'s");
       break;
     case K::kRelAge:
-      AgeFormatted(Rel().age);
+      AgeFormatted(Rel().age, false);
       break;
     case K::kDr:
       DoctorName(Staff(1).p);
@@ -1467,17 +1490,23 @@ void NoteBuilder::Emit(std::string_view key) {
     case K::kTime:
       Lit(FormatTime(rng_));
       break;
-    case K::kYear:
-      Ref(ReferenceKind::kYear, std::to_string(Day(note_day_).y - rng_.Range(1, 30)));
+    case K::kYear: {
+      // A past event year after the patient's 15th birthday.
+      const int span = std::clamp(p_.age - 15, 1, 30);
+      Ref(ReferenceKind::kYear, std::to_string(Day(note_day_).y - rng_.Range(1, span)));
       break;
+    }
     case K::kAge:
       Age(p_.age);
       break;
     case K::kAgeFmt:
-      AgeFormatted(p_.age);
+      AgeFormatted(p_.age, false);
+      break;
+    case K::kAgeSex:
+      AgeFormatted(p_.age, true);
       break;
     case K::kOldAge:
-      AgeFormatted(rng_.Range(90, 104));
+      AgeFormatted(rng_.Range(90, 104), false);
       break;
     case K::kStreet:
       Phi(C::kStreetAddress, p_.street);
@@ -1652,6 +1681,18 @@ void NoteBuilder::Emit(std::string_view key) {
       break;
     case K::kHisHer:
       Lit(pt.female ? "her" : "his");
+      break;
+    case K::kHimHer:
+      Lit(pt.female ? "her" : "him");
+      break;
+    case K::kHeSheCap:
+      Lit(pt.female ? "She" : "He");
+      break;
+    case K::kHisHerCap:
+      Lit(pt.female ? "Her" : "His");
+      break;
+    case K::kMaleFemale:
+      Lit(pt.female ? "female" : "male");
       break;
     case K::kManWoman:
       Lit(pt.female ? "woman" : "man");

@@ -68,15 +68,16 @@ constexpr std::string_view kIcuHeader[] = {
     "Pt: {ptlf}   MRN: {mrn}   Bed {bed}\n",
 };
 constexpr std::string_view kIcuOpeners[] = {
-    "{agefmt} [male|female] admitted from {fac2} on {dshort} with {pmh}. ",
+    "{agefmt} {malefemale} admitted from {fac2} on {dshort} with {pmh}. ",
     "Pt is a {agefmt} {manwoman} transferred from {fac2} for {pmh} mgmt. ",
     "{pttitle} is a {agefmt} with hx {pmh}, admitted {date} after [a fall|syncope|resp failure]. ",
-    "{agefmt} [M|F] s/p [CABG|AVR|ex-lap|TIPS] on {dpart}, PMH {pmh}. ",
+    "{agesex} s/p [CABG|AVR|ex-lap|TIPS] on {dpart}, PMH {pmh}. ",
     "Pt {pt} remains on MICU. ",
     "Report received from {rn}, RN. ",
 };
 constexpr std::string_view kIcuSocial[] = {
-    "Social: {relrole} {rel} in to visit, updated by {dr}. [Plan to call|Can be reached at] "
+    "Social: {relrole} {rel} in to visit, updated by {dr}. [Plan to call|{relrole} can be reached "
+    "at] "
     "{relphone}.\n",
     "Social: pt's {relrole} ({rel}) is HCP, cell {relphone}. Lives in {city} with {hisher} "
     "{relrole}.\n",
@@ -127,7 +128,7 @@ void WriteIcu(NoteWriter& w) {
 // ------------------------------------------------------------ upper telegraphic
 
 constexpr std::string_view kUpperLines[] = {
-    "{agefmt} ADMITTED IN TRANSFER FROM {fac2} FOR {pmh}. ",
+    "{agesex} ADMITTED IN TRANSFER FROM {fac2} FOR {pmh}. ",
     "PMH {pmh}. ",
     "TRANS TO {fac} {dshort}. DOPAMINE WEANED TO OFF. ",
     "{relrole} {rel} IN, UPDATED BY DR {drlast}. ",
@@ -168,7 +169,7 @@ void WriteUpper(NoteWriter& w) {
 constexpr std::string_view kLowerLines[] = {
     "pt {pt} seen {dshort}, c/o {complaint}. ",
     "spoke w/ {relrole} {rel} @ {relphone}, updated re plan. ",
-    "{agefmt} w hx {pmh}. ",
+    "{agesex} w hx {pmh}. ",
     "lives in {city} w/ {relrole}, [indep w adls|uses walker]. ",
     "f/u w dr {drlast} next wk, clinic # {clinicphone}. ",
     "pcp is {pcp}. ",
@@ -215,8 +216,9 @@ void WriteDischarge(NoteWriter& w) {
   w.T("[{pttitle}|{ptfull}|The patient] is a {agefmt} {manwoman} with [a history of|PMH of] {pmh} "
       "who presented to [the ED at |]{fac} on {adm} with [chest pain|shortness of breath|a fall at "
       "home|fever|confusion]. ");
-  if (w.Chance(0.5)) w.T("[{heshe} was|Pt was] recently seen at {fac2} on {date}. ");
-  if (w.Chance(0.5)) w.T("{relrole} {rel} reports {heshe} had been declining since {dpart}. ");
+  if (w.Chance(0.5)) w.T("[{HeShe} was|Pt was] recently seen at {fac2} on {date}. ");
+  if (w.Chance(0.5))
+    w.T("[Pt's|The patient's] {relrole} {rel} reports {heshe} had been declining since {dpart}. ");
   w.T("\n\nHOSPITAL COURSE:\n");
   w.T("1. [CHF|Pneumonia|NSTEMI|Sepsis|AKI] - treated with [IV lasix|ceftriaxone/azithro|heparin "
       "gtt|IVF and vanco/zosyn]. [Echo on {dpart} showed EF 35%.|Cx negative.|Cr peaked at "
@@ -249,17 +251,18 @@ void WriteReferral(NoteWriter& w) {
   w.T("\n[Re|RE|Regarding]: {ptfull}[, DOB {dob}| (DOB: {dob})]\n");
   if (w.Chance(0.7)) w.T("MRN: {mrn}[   Insurance: {planname} #{plan}|]\n");
   w.T("\nDear [Dr.|Doctor] {dr2last},\n\n");
-  w.T("Thank you for seeing [{pttitle}|{ptfirst}|my patient, {pt},] a pleasant {agefmt} {manwoman} "
+  w.T("Thank you for seeing [{pttitle}, |{ptfirst}, |my patient, {pt}, ]a pleasant {agefmt} "
+      "{manwoman} "
       "whom I am referring for evaluation of [worsening dyspnea|a thyroid nodule|refractory "
       "hypertension|memory loss|chronic low back pain]. ");
-  w.T("[{heshe} has a history of {pmh}.|PMH is notable for {pmh}.] ");
+  w.T("[{HeShe} has a history of {pmh}.|PMH is notable for {pmh}.] ");
   if (w.Chance(0.5))
-    w.T("[{heshe} was last seen here on {date}.|I last saw {hisher} on {dpart}.] ");
+    w.T("[{HeShe} was last seen here on {date}.|I last saw {himher} on {dpart}.] ");
   if (w.Chance(0.5))
-    w.T("{ptposs} {relrole}, {rel}, usually accompanies {hisher} to visits and "
+    w.T("{ptposs} {relrole}, {rel}, usually accompanies {himher} to visits and "
         "can be reached at {relphone}. ");
   if (w.Chance(0.4)) w.T("Records from {fac} are enclosed. ");
-  if (w.Chance(0.3)) w.T("{heshe} now lives at {snf} in {city}. ");
+  if (w.Chance(0.3)) w.T("{HeShe} now lives at {snf} in {city}. ");
   w.T("\n\nPlease do not hesitate to contact me at {clinicphone} [or by email at {dremail}|].\n\n");
   w.T("[Sincerely|Best regards|Kind regards],\n\n{drfull}, MD\n");
   if (w.Chance(0.6)) w.T("NPI: {npi}[   DEA: {dea}|]\n");
@@ -297,7 +300,7 @@ void WriteLab(NoteWriter& w) {
     w.T("Accession #: {accession}   Location: {fac}\n");
     w.T("Referring: {dr}\n");
     w.T("COMPARISON: [{date}|None.|Outside films from {fac2} dated {date}.]\n");
-    w.T("HISTORY: {agefmt} with [cough|fall|headache|back pain|abd pain].\n");
+    w.T("HISTORY: {agesex} with [cough|fall|headache|back pain|abd pain].\n");
     w.T("FINDINGS: [Lungs are clear. No effusion or pneumothorax.|No acute intracranial "
         "hemorrhage.|Mild degenerative changes.|Small bilateral effusions.] ");
     if (w.Chance(0.5)) {
@@ -323,14 +326,14 @@ void WriteEmail(NoteWriter& w) {
   w.T("[Hi|Hello|Dear] {dr2last},\n\n");
   w.T("[Quick question about|Following up on|Wanted to loop you in on] [our mutual patient |]{pt} "
       "(MRN {mrn}[, DOB {dob}|]). ");
-  w.T("[{heshe} was discharged on {dc}|{heshe} came in {dpart}|I saw {hisher} in clinic on "
+  w.T("[{HeShe} was discharged on {dc}|{HeShe} came in {dpart}|I saw {himher} in clinic on "
       "{date}] with [a K of {k}|Cr {cr}|BP {bp}|worsening edema]. ");
   if (w.Chance(0.5))
-    w.T("Can you see {hisher} before {next}? {relrole} {rel} prefers mornings "
+    w.T("Can you see {himher} before {next}? {relrole} {rel} prefers mornings "
         "({relphone}). ");
   if (w.Chance(0.4)) w.T("Records from {fac2} attached. ");
   if (w.Chance(0.3)) w.T("Note {heshe} is {agefmt} and lives alone in {city}. ");
-  if (w.Chance(0.3)) w.T("{heshe} also asked to update {hisher} email to {email}. ");
+  if (w.Chance(0.3)) w.T("{HeShe} also asked to update {hisher} email to {email}. ");
   w.T("\n\n[Thanks|Thank you|Best],\n{drfirst}\n\n--\n");
   w.T("{drfull}, MD | {fac} | [p|tel] {clinicphone} | [f|fax] {fax}\n");
   if (w.Chance(0.4)) w.T("{url}\n");
@@ -364,7 +367,7 @@ void WritePortal(NoteWriter& w) {
         w.T("I need a refill of my [lisinopril|metformin|inhaler|eliquis] before {dpart}. ");
         break;
       case 5:
-        w.T("My {relrole} {rel} will drive me, [her|his] number is {relphone}. ");
+        w.T("My {relrole} {rel} will drive me, their number is {relphone}. ");
         break;
       case 6:
         w.T("I can't make the appointment on {next}, can we move it? ");
@@ -397,7 +400,7 @@ void WriteEd(NoteWriter& w) {
   w.T("[ED PHYSICIAN NOTE|Emergency Department Note|TRAUMA ACTIVATION] {dtime}\n");
   w.T("Pt: {pt}   MRN {mrn}   Age {age}\n");
   w.T("[CC|Chief complaint]: [MVC|fall|chest pain|assault|pedestrian struck]\n");
-  w.T("HPI: {agefmt} [restrained|unrestrained] [driver|passenger] in [a rollover|a T-bone|a "
+  w.T("HPI: {agesex} [restrained|unrestrained] [driver|passenger] in [a rollover|a T-bone|a "
       "low-speed] MVC on Route [9|2|128|30] near {loc}. ");
   if (w.Chance(0.7)) {
     w.T("Vehicle: [{car}|car], VIN {vin}, [plate|lic plate|tag] {plate} ({state}). ");
