@@ -39,6 +39,7 @@ struct Token {
   uint16_t flags;
   uint16_t pad = 0;
   const LexEntry* lex;  // may be null
+  uint64_t hash;        // Lexicon::Hash of the lower-cased word: equal words, equal hashes
   bool IsAlphaWord() const { return (flags & kTokAllAlpha) != 0; }
   uint32_t lf() const { return lex ? lex->flags : 0; }
 };
@@ -57,6 +58,8 @@ class EngineContext : public ScanContext {
   hs_scratch_t* scratch = nullptr;
   std::vector<Token> tokens;
   std::vector<float> name_score;
+  std::vector<uint8_t> loc;
+  std::vector<uint64_t> hashes;
   std::string lower;
   struct RawMatch {
     uint32_t id;
@@ -326,7 +329,8 @@ void RuleEngine::Tokenize(std::string_view text, EngineContext& ctx) const {
     const LexEntry* lex = (digits == 0 && len <= sizeof(low))
                               ? lexicon_->FindHashed(h, std::string_view(low, len))
                               : nullptr;
-    ctx.tokens.push_back(Token{static_cast<uint32_t>(b), static_cast<uint32_t>(e), flags, 0, lex});
+    ctx.tokens.push_back(
+        Token{static_cast<uint32_t>(b), static_cast<uint32_t>(e), flags, 0, lex, h});
   }
 }
 
@@ -385,7 +389,8 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
 
   std::vector<float>& name = ctx.name_score;
   name.assign(n, 0.0f);
-  std::vector<uint8_t> loc(n, 0);  // 1 city, 2 facility, 3 other location
+  std::vector<uint8_t>& loc = ctx.loc;  // 1 city, 2 facility, 3 other location
+  loc.assign(n, 0);
 
   for (size_t i = 0; i < n; ++i) {
     const Token& t = tk[i];
@@ -425,9 +430,8 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     if (i > 0) {
       const Token& p = tk[i - 1];
       const uint32_t pf = p.lf();
-      const std::string_view pw = text.substr(p.begin, p.end - p.begin);
-      const bool cred_title = (pw == "NP" || pw == "RN" || pw == "MD" || pw == "RRT") &&
-                              capitalised(t) && !(f & (kLexCommon | kLexClinical)) &&
+      const bool cred_title = (pf & kLexCredTitle) && (p.flags & kTokUpper) && capitalised(t) &&
+                              !(f & (kLexCommon | kLexClinical)) &&
                               ((f & (kLexFirstName | kLexSurname)) || t.lex == nullptr);
       if (((pf & kLexTitle) || cred_title) && LinkGap(text, p, t, false) &&
           !NewlineBetween(text, p, t)) {
@@ -449,14 +453,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     // Context after: a credential ("Smith, RN"), or "(son)".
     if (i + 1 < n) {
       const Token& q = tk[i + 1];
-      const std::string_view qw = text.substr(q.begin, q.end - q.begin);
-      static constexpr std::string_view kStrongCreds[] = {
-          "rn",    "RN",    "rrt",      "RRT",      "md",       "MD",     "np",     "NP",
-          "crt",   "CRT",   "lpn",      "LPN",      "msw",      "MSW",    "lcsw",   "LCSW",
-          "licsw", "LICSW", "crna",     "CRNA",     "pharmd",   "PharmD", "PHARMD", "phd",
-          "PhD",   "PHD",   "resident", "RESIDENT", "Resident", "cna",    "CNA"};
-      bool strong_cred = false;
-      for (auto c : kStrongCreds) strong_cred = strong_cred || qw == c;
+      const bool strong_cred = (q.lf() & kLexStrongCred) != 0;
       if (strong_cred && LinkGap(text, t, q, true) && !NewlineBetween(text, t, q) &&
           capitalised(t) && !(f & kLexClinical) &&
           (!common || (f & (kLexFirstName | kLexSurname)))) {
@@ -533,11 +530,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     if (name[i] < 0.5f) continue;
     const Token& c = tk[i + 1];
     const Token& u = tk[i + 2];
-    if (text.substr(c.begin, c.end - c.begin) != "and" &&
-        text.substr(c.begin, c.end - c.begin) != "AND" &&
-        text.substr(c.begin, c.end - c.begin) != "&") {
-      continue;
-    }
+    if (!(c.lf() & kLexAnd)) continue;
     if (name[i + 2] < 0.5f && u.IsAlphaWord() && capitalised(u) &&
         (u.lf() & (kLexFirstName | kLexSurname)) && !(u.lf() & (kLexClinical | kLexStop))) {
       name[i + 2] = 0.55f;
@@ -547,23 +540,18 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
   // Document-level consistency: a word confirmed as a name elsewhere in the note
   // is a name everywhere in it (unless it is a common word).
   {
-    std::vector<std::string> confirmed;
+    std::vector<uint64_t>& confirmed = ctx.hashes;
+    confirmed.clear();
     for (size_t i = 0; i < n; ++i) {
       if (name[i] >= 0.75f && !(tk[i].lf() & kLexCommon) && tk[i].end - tk[i].begin >= 3) {
-        std::string w(text.substr(tk[i].begin, tk[i].end - tk[i].begin));
-        for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        confirmed.push_back(std::move(w));
+        confirmed.push_back(tk[i].hash);
       }
     }
     if (!confirmed.empty()) {
       std::sort(confirmed.begin(), confirmed.end());
-      confirmed.erase(std::unique(confirmed.begin(), confirmed.end()), confirmed.end());
-      std::string w;
       for (size_t i = 0; i < n; ++i) {
         if (name[i] >= 0.5f || !tk[i].IsAlphaWord()) continue;
-        w.assign(text.substr(tk[i].begin, tk[i].end - tk[i].begin));
-        for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (std::binary_search(confirmed.begin(), confirmed.end(), w)) name[i] = 0.6f;
+        if (std::binary_search(confirmed.begin(), confirmed.end(), tk[i].hash)) name[i] = 0.6f;
       }
     }
   }
@@ -576,15 +564,15 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     const bool prev_prep = i > 0 && (tk[i - 1].lf() & kLexLocPrep) != 0;
     // Multi-word cities ("san diego"), longest first.
     if ((f & kLexCityStart) && (capitalised(t))) {
-      std::string phrase(text.substr(t.begin, t.end - t.begin));
+      std::string& phrase = ctx.lower;
+      phrase.assign(text.substr(t.begin, t.end - t.begin));
       size_t best = 0;
       for (size_t k = i + 1; k < n && k < i + 4; ++k) {
         if (!LinkGap(text, tk[k - 1], tk[k], false) || !capitalised(tk[k])) break;
         phrase += ' ';
         phrase.append(text.substr(tk[k].begin, tk[k].end - tk[k].begin));
-        std::string lowp = phrase;
-        for (char& c : lowp) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (lexicon_->IsMultiWordCity(lowp)) best = k;
+        for (char& c : phrase) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (lexicon_->IsMultiWordCity(phrase)) best = k;
       }
       if (best > 0) {
         for (size_t k = i; k <= best; ++k) loc[k] = 1;
@@ -598,13 +586,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
     // Facility names: words before "Hospital", "Medical Center", "Nursing Home"...
     if ((f & kLexFacility) && i > 0 && capitalised(t)) {
-      static constexpr std::string_view kHeads[] = {"hospital", "hosp",      "clinic", "rehab",
-                                                    "hospice",  "infirmary", "manor",  "center",
-                                                    "centre",   "home",      "living", "institute"};
-      std::string w(text.substr(t.begin, t.end - t.begin));
-      for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      bool head = false;
-      for (auto h : kHeads) head = head || w == h;
+      const bool head = (f & kLexFacilityHead) != 0;
       if (head) {
         size_t k = i;
         int taken = 0;
@@ -630,11 +612,8 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
     // "University of X", "U of X", "U Maryland".
     {
-      std::string w(text.substr(t.begin, t.end - t.begin));
-      for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if ((w == "university" || w == "univ" || w == "u" || w == "uof") && i + 1 < n &&
-          capitalised(t) && LinkGap(text, t, tk[i + 1], false) && t.end < text.size() &&
-          text[t.end] == ' ') {
+      if ((f & kLexUniversity) && i + 1 < n && capitalised(t) &&
+          LinkGap(text, t, tk[i + 1], false) && t.end < text.size() && text[t.end] == ' ') {
         size_t k = i + 1;
         if (k < n && k + 1 < n && text.substr(tk[k].begin, 2) != "" && (tk[k].lf() & kLexLocPrep) &&
             tk[k].end - tk[k].begin == 2) {
@@ -646,7 +625,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         }
       }
       // "St. Mary's", "Saint Agnes": a saint's name is a facility.
-      if ((w == "st" || w == "saint") && i + 1 < n && capitalised(tk[i + 1]) &&
+      if ((f & kLexSaint) && i + 1 < n && capitalised(tk[i + 1]) &&
           (tk[i + 1].lf() & kLexFirstName) && LinkGap(text, t, tk[i + 1], false) &&
           (i == 0 || !(tk[i - 1].flags & kTokDigit))) {
         loc[i] = 2;
@@ -659,20 +638,16 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         (tk[i - 1].lf() & kLexStop) && !(tk[i - 1].flags & kTokDigit);
     if ((prev_prep || prev_the_by) && t.lex == nullptr && t.end - t.begin >= 2 &&
         t.end - t.begin <= 5 && (t.flags & kTokUpper || !mixed)) {
-      std::string w(text.substr(t.begin, t.end - t.begin));
-      for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      const bool ends_h = w.back() == 'h';
-      const bool ends_mc = w.size() >= 3 && w.substr(w.size() - 2) == "mc";
+      const char last =
+          static_cast<char>(std::tolower(static_cast<unsigned char>(text[t.end - 1])));
+      const char before_last =
+          static_cast<char>(std::tolower(static_cast<unsigned char>(text[t.end - 2])));
+      const bool ends_h = last == 'h';
+      const bool ends_mc = t.end - t.begin >= 3 && last == 'c' && before_last == 'm';
       if (ends_h || ends_mc) loc[i] = 2;
     }
     // Wards and units named after places: "to Quartermain 2".
-    bool ward_ctx = false;
-    if (i > 0) {
-      std::string v(text.substr(tk[i - 1].begin, tk[i - 1].end - tk[i - 1].begin));
-      for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      ward_ctx = prev_prep || v == "on" || v == "per" || v == "transfer" || v == "transferred" ||
-                 v == "plan" || v == "admitted" || v == "or";
-    }
+    const bool ward_ctx = i > 0 && (prev_prep || (tk[i - 1].lf() & kLexWardCue));
     if (ward_ctx && i + 1 < n && t.lex == nullptr && t.IsAlphaWord() && capitalised(t) &&
         t.end - t.begin >= 5 && (tk[i + 1].flags & kTokDigit) && !(tk[i + 1].flags & kTokAlpha) &&
         tk[i + 1].end - tk[i + 1].begin <= 2 && LinkGap(text, t, tk[i + 1], false)) {
@@ -680,10 +655,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
     // "lives in X", "lives alone in X", "resides at X".
     for (size_t back = 2; prev_prep && back <= 3 && i >= back; ++back) {
-      std::string v(text.substr(tk[i - back].begin, tk[i - back].end - tk[i - back].begin));
-      for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (v == "lives" || v == "lived" || v == "resides" || v == "living" || v == "moved" ||
-          v == "relocated" || v == "vacationing" || v == "traveling" || v == "travelling") {
+      if (tk[i - back].lf() & kLexResideVerb) {
         for (size_t k = i; k < n && k < i + 3; ++k) {
           const Token& u = tk[k];
           if (!u.IsAlphaWord() || (u.lf() & (kLexStop | kLexState)) || !capitalised(u)) break;
@@ -704,7 +676,8 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         alpha_prefix = std::isalpha(static_cast<unsigned char>(text[k])) != 0;
       }
       if (alpha_prefix) {
-        std::string w(text.substr(t.begin, d - t.begin));
+        std::string& w = ctx.lower;
+        w.assign(text.substr(t.begin, d - t.begin));
         for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         if (lexicon_->Find(w) == nullptr) loc[i] = 3;
       }
@@ -714,23 +687,19 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
   // Document-level consistency for places: a word confirmed as a place once is
   // a place everywhere in the note.
   {
-    std::vector<std::string> places;
+    std::vector<uint64_t>& places = ctx.hashes;
+    places.clear();
     for (size_t i = 0; i < n; ++i) {
       if (loc[i] != 0 && tk[i].IsAlphaWord() && tk[i].end - tk[i].begin >= 4 &&
           !(tk[i].lf() & (kLexCommon | kLexFacility | kLexStop))) {
-        std::string w(text.substr(tk[i].begin, tk[i].end - tk[i].begin));
-        for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        places.push_back(std::move(w));
+        places.push_back(tk[i].hash);
       }
     }
     if (!places.empty()) {
       std::sort(places.begin(), places.end());
-      std::string w;
       for (size_t i = 0; i < n; ++i) {
         if (loc[i] != 0 || !tk[i].IsAlphaWord()) continue;
-        w.assign(text.substr(tk[i].begin, tk[i].end - tk[i].begin));
-        for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (std::binary_search(places.begin(), places.end(), w)) loc[i] = 3;
+        if (std::binary_search(places.begin(), places.end(), tk[i].hash)) loc[i] = 3;
       }
     }
   }

@@ -139,6 +139,58 @@ constexpr std::string_view kDemonyms[] = {
     "muslim",    "baptist",  "methodist",  "lutheran", "irish",   "scottish",   "british",
     "canadian",  "mexican",  "cuban",      "indian",   "persian", "farsi",      "turkish",
     "ukrainian", "albanian", "amharic",    "swahili",  "bengali", "punjabi"};
+constexpr std::pair<std::string_view, uint32_t> kCueWords[] = {
+    {"and", kLexAnd},
+    {"&", kLexAnd},
+    {"university", kLexUniversity},
+    {"univ", kLexUniversity},
+    {"u", kLexUniversity},
+    {"uof", kLexUniversity},
+    {"st", kLexSaint},
+    {"saint", kLexSaint},
+    {"hospital", kLexFacilityHead},
+    {"hosp", kLexFacilityHead},
+    {"clinic", kLexFacilityHead},
+    {"rehab", kLexFacilityHead},
+    {"hospice", kLexFacilityHead},
+    {"infirmary", kLexFacilityHead},
+    {"manor", kLexFacilityHead},
+    {"center", kLexFacilityHead},
+    {"centre", kLexFacilityHead},
+    {"ctr", kLexFacilityHead},
+    {"home", kLexFacilityHead},
+    {"living", kLexFacilityHead},
+    {"institute", kLexFacilityHead},
+    {"lives", kLexResideVerb},
+    {"lived", kLexResideVerb},
+    {"resides", kLexResideVerb},
+    {"living", kLexResideVerb},
+    {"moved", kLexResideVerb},
+    {"relocated", kLexResideVerb},
+    {"vacationing", kLexResideVerb},
+    {"traveling", kLexResideVerb},
+    {"travelling", kLexResideVerb},
+    {"on", kLexWardCue},
+    {"per", kLexWardCue},
+    {"transfer", kLexWardCue},
+    {"transferred", kLexWardCue},
+    {"plan", kLexWardCue},
+    {"admitted", kLexWardCue},
+    {"or", kLexWardCue},
+    {"rn", kLexStrongCred | kLexCredTitle},
+    {"rrt", kLexStrongCred | kLexCredTitle},
+    {"md", kLexStrongCred | kLexCredTitle},
+    {"np", kLexStrongCred | kLexCredTitle},
+    {"crt", kLexStrongCred},
+    {"lpn", kLexStrongCred},
+    {"msw", kLexStrongCred},
+    {"lcsw", kLexStrongCred},
+    {"licsw", kLexStrongCred},
+    {"crna", kLexStrongCred},
+    {"pharmd", kLexStrongCred},
+    {"phd", kLexStrongCred},
+    {"resident", kLexStrongCred},
+    {"cna", kLexStrongCred}};
 constexpr std::string_view kLocPreps[] = {"in",      "from",   "to",      "at",  "near", "into",
                                           "outside", "toward", "towards", "via", "of"};
 constexpr std::string_view kMonths[] = {
@@ -172,6 +224,7 @@ void Lexicon::AddBuiltins() {
   for (auto w : kNameVerbs) Add(w, kLexNameVerb, 0, 0);
   for (auto w : kLocPreps) Add(w, kLexLocPrep, 0, 0);
   for (auto w : kDemonyms) Add(w, kLexCommon, 0, 0);
+  for (auto [w, flag] : kCueWords) Add(w, flag, 0, 0);
   for (auto w : kMonths) Add(w, kLexMonth, 0, 0);
   for (auto w : kWeekdays) Add(w, kLexWeekday, 0, 0);
   for (auto w : kStreetSuffixes) Add(w, kLexStreetSuffix, 0, 0);

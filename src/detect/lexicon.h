@@ -36,6 +36,15 @@ enum LexFlag : uint32_t {
   kLexCounty = 1u << 15,
   kLexStreetSuffix = 1u << 16,
   kLexWeekday = 1u << 17,
+  // Cue words of single rules, so the rules test a flag instead of a string.
+  kLexAnd = 1u << 18,           // and, &
+  kLexUniversity = 1u << 19,    // university, univ, u, uof
+  kLexSaint = 1u << 20,         // st, saint
+  kLexFacilityHead = 1u << 21,  // hospital, clinic, center ... (ends a facility name)
+  kLexResideVerb = 1u << 22,    // lives, resides, moved ...
+  kLexWardCue = 1u << 23,       // on, per, transfer, admitted ... (a unit name may follow)
+  kLexStrongCred = 1u << 24,    // RN, RRT, MD ... (a name precedes it)
+  kLexCredTitle = 1u << 25,     // NP, RN, MD, RRT (a name may follow)
 };
 
 struct LexEntry {
