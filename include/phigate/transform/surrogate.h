@@ -1,0 +1,76 @@
+// Surrogates: realistic fake values of the same kind and shape as the
+// original ("Qorvin Abelstam" -> "Mark Ellis", "(617) 555-0142" -> "(508) 555-0117"),
+// so a model can still do its work. Consistency within a scope and the way
+// back come from the vault (Vault::Surrogate); this file only makes candidates.
+//
+//   names      first names / surnames from data/gazetteers (weighted), keeping
+//              the shape: "Last, First", initials, titles, ALL CAPS
+//   phones     same punctuation, fictional 555-01xx line numbers
+//   SSN        valid-format (area not 000/666/9xx, group and serial not zero)
+//   IDs        same shape (letters stay letters, digits digits, prefixes like
+//              "MRN-" kept); Luhn, NPI and VIN check digits stay valid when the
+//              original's were
+//   addresses  "<number> <Name> <Suffix>"; cities from the gazetteer; ZIPs
+//   email/URL  reserved example domains; IPs from the TEST-NET ranges
+//   dates      shifted by the scope's offset (date_shift.h)
+//
+// Example:
+//   PHIGATE_ASSIGN_OR_RETURN(auto gen, SurrogateGenerator::Create({}));
+//   PHIGATE_ASSIGN_OR_RETURN(std::string fake, gen->Generate(PhiCategory::kPhone, "617-555-0100",
+//   0, 0));
+#ifndef PHIGATE_TRANSFORM_SURROGATE_H_
+#define PHIGATE_TRANSFORM_SURROGATE_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "phigate/core/phi_category.h"
+#include "phigate/core/status.h"
+#include "phigate/transform/operator.h"
+
+namespace phigate::transform {
+
+struct SurrogateOptions {
+  // Folder holding gazetteers/first_names.tsv, surnames.tsv, us_cities.tsv,
+  // street_suffixes.tsv. Empty: $PHIGATE_DATA_DIR, then the source tree's data/.
+  // Missing files fall back to small built-in lists of invented names.
+  std::string data_dir;
+};
+
+// Immutable after Create(); Generate() is thread-safe (CSPRNG draws).
+class SurrogateGenerator {
+ public:
+  static Result<std::unique_ptr<SurrogateGenerator>> Create(const SurrogateOptions& options);
+
+  // A candidate for `original`. `attempt` > 0 asks for a different one (the
+  // previous collided). `date_shift_days` is the scope's offset for dates.
+  // Dates that cannot be parsed are InvalidArgument (callers tokenize them).
+  Result<std::string> Generate(PhiCategory category, std::string_view original, int attempt,
+                               int date_shift_days) const;
+
+  size_t first_name_count() const { return first_.size(); }
+  size_t surname_count() const { return last_.size(); }
+
+ private:
+  SurrogateGenerator() = default;
+  Result<std::string> Name(std::string_view original) const;
+  Result<std::string> Pick(const std::vector<std::string>& list) const;
+  std::vector<std::string> first_, last_, cities_, suffixes_;
+};
+
+// Luhn check over the digits of s (non-digits ignored; false when < 2 digits).
+bool LuhnValid(std::string_view s);
+// NPI: 10 digits, Luhn over "80840" + digits.
+bool NpiValid(std::string_view s);
+// VIN: 17 characters, check digit at position 9.
+bool VinValid(std::string_view s);
+
+// The "surrogate" operator: Vault::Surrogate with a SurrogateGenerator. Needs
+// a VaultContext (tokenize.h) that carries the generator.
+std::unique_ptr<Operator> NewSurrogateOperator();
+
+}  // namespace phigate::transform
+
+#endif  // PHIGATE_TRANSFORM_SURROGATE_H_

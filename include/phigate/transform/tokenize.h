@@ -1,0 +1,83 @@
+// Reversible de-identification: "tokenize" and "surrogate" replace each
+// finding by a token ("[NAME_7QK2X]") or a realistic surrogate kept in the
+// tenant's vault, so Reidentifier (reidentify.h) can put the originals back.
+//
+// Two ways in:
+//   - whole texts: DeidentifyReversibly()/TokenizeText() (one vault batch per
+//     text; what `phigate deid --mode tokenize|surrogate` and the gateway call);
+//   - per finding: the Operators below, through Redactor::RegisterOperator()
+//     with a VaultContext as the TransformContext.
+//
+// Example:
+//   vault::Scope scope = vault::Scope::Conversation("conv-42");
+//   PHIGATE_ASSIGN_OR_RETURN(std::string safe, TokenizeText(note, findings, *vault, scope));
+#ifndef PHIGATE_TRANSFORM_TOKENIZE_H_
+#define PHIGATE_TRANSFORM_TOKENIZE_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "phigate/core/finding.h"
+#include "phigate/core/status.h"
+#include "phigate/transform/operator.h"
+#include "phigate/transform/surrogate.h"
+#include "phigate/vault/vault.h"
+
+namespace phigate::transform {
+
+// The TransformContext of the reversible operators: which vault and scope.
+// `generator` is needed by "surrogate" only. Not owned; must outlive the context.
+class VaultContext : public TransformContext {
+ public:
+  VaultContext(vault::Vault& vault, vault::Scope scope,
+               const SurrogateGenerator* generator = nullptr)
+      : vault_(vault), scope_(std::move(scope)), generator_(generator) {}
+  vault::Vault& vault() const { return vault_; }
+  const vault::Scope& scope() const { return scope_; }
+  const SurrogateGenerator* generator() const { return generator_; }
+  // Replacements issued through this context, in order (tokens and surrogates).
+  std::vector<std::string>& issued() { return issued_; }
+
+ private:
+  vault::Vault& vault_;
+  vault::Scope scope_;
+  const SurrogateGenerator* generator_;
+  std::vector<std::string> issued_;
+};
+
+enum class ReversibleMode { kTokenize, kSurrogate };
+
+struct ReversibleOptions {
+  ReversibleMode mode = ReversibleMode::kTokenize;
+  // Surrogate mode: the generator (required) and the date offset range.
+  const SurrogateGenerator* generator = nullptr;
+  int max_date_shift_days = 365;
+};
+
+struct ReversibleResult {
+  std::string text;
+  // The replacements sent out, one per span after merging (for the reid report).
+  std::vector<std::string> replacements;
+};
+
+// Replaces every finding of `text` by a token or surrogate from `vault` in
+// `scope`. Findings may come in any order and may overlap or touch: overlapping
+// ones are merged into one span (so the way back restores the text exactly).
+// Out-of-range findings are InvalidArgument. Any vault error fails the whole
+// call (never a partial result, never the original text).
+Result<ReversibleResult> DeidentifyReversibly(std::string_view text, const Findings& findings,
+                                              vault::Vault& vault, const vault::Scope& scope,
+                                              const ReversibleOptions& options);
+
+// DeidentifyReversibly in tokenize mode, returning the text only.
+Result<std::string> TokenizeText(std::string_view text, const Findings& findings,
+                                 vault::Vault& vault, const vault::Scope& scope);
+
+// The "tokenize" operator (no params). Needs a VaultContext.
+std::unique_ptr<Operator> NewTokenizeOperator();
+
+}  // namespace phigate::transform
+
+#endif  // PHIGATE_TRANSFORM_TOKENIZE_H_

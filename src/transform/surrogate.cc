@@ -1,0 +1,472 @@
+#include "phigate/transform/surrogate.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "phigate/crypto/random.h"
+#include "phigate/transform/date_shift.h"
+
+#ifndef PHIGATE_DEFAULT_DATA_DIR
+#define PHIGATE_DEFAULT_DATA_DIR "data"
+#endif
+
+namespace phigate::transform {
+namespace {
+
+// Invented fallbacks, used when the gazetteers are missing.
+constexpr std::string_view kFallbackFirst[] = {"Alder",  "Brisa",  "Corvin", "Delphine", "Emrys",
+                                               "Fenna",  "Galen",  "Hollis", "Ione",     "Jory",
+                                               "Kestra", "Lorcan", "Maelis", "Niven",    "Oriel"};
+constexpr std::string_view kFallbackLast[] = {"Ashgrove", "Brackwell", "Culvane",  "Dunmore",
+                                              "Ellery",   "Farrowby",  "Garland",  "Hartwell",
+                                              "Islay",    "Jessup",    "Kilbride", "Lathrop"};
+constexpr std::string_view kFallbackCities[] = {"Fairhaven", "Millbrook", "Oakridge", "Riverton",
+                                                "Westfield", "Brookdale", "Lakeview", "Granville"};
+constexpr std::string_view kSuffixes[][2] = {
+    {"Street", "St"}, {"Avenue", "Ave"}, {"Road", "Rd"},        {"Lane", "Ln"},     {"Drive", "Dr"},
+    {"Court", "Ct"},  {"Place", "Pl"},   {"Boulevard", "Blvd"}, {"Terrace", "Ter"}, {"Way", "Way"}};
+constexpr std::string_view kTitles[] = {"dr",  "dr.",  "mr",   "mr.",   "mrs", "mrs.", "ms",
+                                        "ms.", "miss", "prof", "prof.", "mx",  "mx."};
+constexpr std::string_view kNameSuffixes[] = {"jr", "jr.",  "sr",  "sr.", "ii", "iii", "iv",
+                                              "md", "m.d.", "phd", "rn",  "np", "do"};
+
+// Collects the first CSPRNG failure so generators read linearly.
+class Rng {
+ public:
+  size_t Below(size_t n) {
+    if (n == 0) return 0;
+    auto r = crypto::RandomUniform(n);
+    if (!r.ok()) {
+      if (status_.ok()) status_ = r.status();
+      return 0;
+    }
+    return static_cast<size_t>(*r);
+  }
+  char Digit(bool nonzero = false) {
+    return static_cast<char>('0' + (nonzero ? 1 + Below(9) : Below(10)));
+  }
+  char Letter(bool upper) {
+    static constexpr std::string_view kLetters = "ABCDEFGHJKLMNPRSTUVWXYZ";
+    const char c = kLetters[Below(kLetters.size())];
+    return upper ? c : static_cast<char>(absl::ascii_tolower(static_cast<unsigned char>(c)));
+  }
+  const Status& status() const { return status_; }
+
+ private:
+  Status status_;
+};
+
+std::string DataDir(const SurrogateOptions& o) {
+  if (!o.data_dir.empty()) return o.data_dir;
+  if (const char* e = std::getenv("PHIGATE_DATA_DIR"); e != nullptr && *e != '\0') return e;
+  return PHIGATE_DEFAULT_DATA_DIR;
+}
+
+// Reads "value<TAB>weight..." lines ('#' comments); keeps values whose column
+// `weight_col` is >= min_weight (or all when weight_col < 0).
+std::vector<std::string> LoadColumn(const std::string& path, int weight_col, int64_t min_weight) {
+  std::vector<std::string> out;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<absl::string_view> f = absl::StrSplit(line, '\t');
+    if (f.empty() || f[0].empty()) continue;
+    if (weight_col >= 0) {
+      int64_t w = 0;
+      if (static_cast<size_t>(weight_col) >= f.size() ||
+          !absl::SimpleAtoi(f[static_cast<size_t>(weight_col)], &w) || w < min_weight) {
+        continue;
+      }
+    }
+    // Single-word, letters-only entries keep surrogates simple to re-find.
+    bool ok = true;
+    for (char c : f[0]) ok = ok && (absl::ascii_isalpha(static_cast<unsigned char>(c)) || c == ' ');
+    if (ok) out.emplace_back(f[0]);
+  }
+  return out;
+}
+
+template <size_t N>
+std::vector<std::string> Fallback(const std::string_view (&list)[N]) {
+  return std::vector<std::string>(std::begin(list), std::end(list));
+}
+
+bool InList(std::string_view word, std::span<const std::string_view> list) {
+  const std::string w = absl::AsciiStrToLower(std::string(word));
+  for (auto l : list) {
+    if (w == l) return true;
+  }
+  return false;
+}
+
+enum class CaseStyle { kAsIs, kUpper, kLower };
+CaseStyle StyleOf(std::string_view s) {
+  bool any_upper = false, any_lower = false;
+  for (char c : s) {
+    any_upper = any_upper || absl::ascii_isupper(static_cast<unsigned char>(c));
+    any_lower = any_lower || absl::ascii_islower(static_cast<unsigned char>(c));
+  }
+  if (any_upper && !any_lower) return CaseStyle::kUpper;
+  if (any_lower && !any_upper) return CaseStyle::kLower;
+  return CaseStyle::kAsIs;
+}
+std::string Styled(std::string s, CaseStyle st) {
+  if (st == CaseStyle::kUpper) absl::AsciiStrToUpper(&s);
+  if (st == CaseStyle::kLower) absl::AsciiStrToLower(&s);
+  return s;
+}
+
+// Every digit/letter of `shape` replaced by a random one of the same kind;
+// a leading run of 2+ letters followed by a non-letter ("MRN-") is kept.
+std::string ShapeRandom(std::string_view shape, Rng& rng) {
+  std::string out(shape);
+  size_t keep = 0;
+  while (keep < out.size() && absl::ascii_isalpha(static_cast<unsigned char>(out[keep]))) ++keep;
+  if (keep < 2 || keep == out.size()) keep = 0;
+  bool first_digit = true;
+  for (size_t i = keep; i < out.size(); ++i) {
+    const auto c = static_cast<unsigned char>(out[i]);
+    if (absl::ascii_isdigit(c)) {
+      out[i] = rng.Digit(first_digit && shape.size() > 1 && out[i] != '0');
+      first_digit = false;
+    } else if (absl::ascii_isalpha(c)) {
+      out[i] = rng.Letter(absl::ascii_isupper(c));
+    }
+  }
+  return out;
+}
+
+// Index of the last digit in s, or npos.
+size_t LastDigit(std::string_view s) {
+  for (size_t i = s.size(); i > 0; --i) {
+    if (absl::ascii_isdigit(static_cast<unsigned char>(s[i - 1]))) return i - 1;
+  }
+  return std::string::npos;
+}
+
+// Sets the last digit so that valid(s) holds (when some digit does).
+template <class F>
+void FixLastDigit(std::string& s, F valid) {
+  const size_t i = LastDigit(s);
+  if (i == std::string::npos) return;
+  for (char d = '0'; d <= '9'; ++d) {
+    s[i] = d;
+    if (valid(s)) return;
+  }
+}
+
+std::string_view DigitsOnly(std::string_view s, std::string* buf) {
+  buf->clear();
+  for (char c : s) {
+    if (absl::ascii_isdigit(static_cast<unsigned char>(c))) *buf += c;
+  }
+  return *buf;
+}
+
+int VinValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  static constexpr std::string_view kMap = "ABCDEFGHJKLMNPRSTUVWXYZ";
+  static constexpr int kVal[] = {1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4,
+                                 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9};
+  const size_t i = kMap.find(static_cast<char>(absl::ascii_toupper(static_cast<unsigned char>(c))));
+  return i == std::string_view::npos ? -1 : kVal[i];
+}
+char VinCheck(std::string_view v) {
+  static constexpr int kWeights[] = {8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2};
+  int sum = 0;
+  for (size_t i = 0; i < 17; ++i) {
+    const int x = VinValue(v[i]);
+    if (x < 0) return '?';
+    sum += x * kWeights[i];
+  }
+  const int r = sum % 11;
+  return r == 10 ? 'X' : static_cast<char>('0' + r);
+}
+
+std::string Phone(std::string_view original, Rng& rng) {
+  std::string digits;
+  DigitsOnly(original, &digits);
+  std::string fresh;
+  size_t i = 0;
+  // A leading country code 1 (+1 617 ...) stays; then a NANP number with a
+  // fictional 555-01xx line; any extension digits are random.
+  if (digits.size() >= 11 && digits[0] == '1') {
+    fresh += '1';
+    i = 1;
+  }
+  if (digits.size() - i >= 10) {
+    fresh += static_cast<char>('2' + rng.Below(8));  // area code: 2..9
+    fresh += rng.Digit();
+    fresh += rng.Digit();
+    fresh += "55501";
+    fresh += rng.Digit();
+    fresh += rng.Digit();
+    i += 10;
+  }
+  for (; i < digits.size(); ++i) fresh += rng.Digit(fresh.empty());
+  std::string out(original);
+  size_t k = 0;
+  for (char& c : out) {
+    if (absl::ascii_isdigit(static_cast<unsigned char>(c)) && k < fresh.size()) c = fresh[k++];
+  }
+  return out;
+}
+
+std::string Ssn(std::string_view original, Rng& rng) {
+  std::string digits;
+  DigitsOnly(original, &digits);
+  std::string fresh;
+  if (digits.size() == 9) {
+    size_t area = 1 + rng.Below(898);  // 1..898, skipping 666
+    if (area >= 666) ++area;
+    fresh = absl::StrCat(absl::Dec(area, absl::kZeroPad3),
+                         absl::Dec(1 + rng.Below(99), absl::kZeroPad2),
+                         absl::Dec(1 + rng.Below(9999), absl::kZeroPad4));
+  } else {
+    for (size_t i = 0; i < digits.size(); ++i) fresh += rng.Digit(i == 0);
+  }
+  std::string out(original);
+  size_t k = 0;
+  for (char& c : out) {
+    if (absl::ascii_isdigit(static_cast<unsigned char>(c)) && k < fresh.size()) c = fresh[k++];
+  }
+  return out;
+}
+
+}  // namespace
+
+bool LuhnValid(std::string_view s) {
+  int sum = 0, n = 0;
+  for (size_t i = s.size(); i > 0; --i) {
+    const char c = s[i - 1];
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) continue;
+    int d = c - '0';
+    if (n % 2 == 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    ++n;
+  }
+  return n >= 2 && sum % 10 == 0;
+}
+
+bool NpiValid(std::string_view s) {
+  std::string d;
+  DigitsOnly(s, &d);
+  return d.size() == 10 && LuhnValid("80840" + d);
+}
+
+bool VinValid(std::string_view s) {
+  if (s.size() != 17) return false;
+  return VinCheck(s) == absl::ascii_toupper(static_cast<unsigned char>(s[8]));
+}
+
+Result<std::unique_ptr<SurrogateGenerator>> SurrogateGenerator::Create(
+    const SurrogateOptions& options) {
+  std::unique_ptr<SurrogateGenerator> g(new SurrogateGenerator());
+  const std::string dir = DataDir(options) + "/gazetteers/";
+  // Common names only (weight >= 50 ~ the top few thousand census names): realistic, re-findable.
+  g->first_ = LoadColumn(dir + "first_names.tsv", 1, 50);
+  g->last_ = LoadColumn(dir + "surnames.tsv", 1, 50);
+  g->cities_ = LoadColumn(dir + "us_cities.tsv", 2, 50000);
+  // Names that are also common words ("Will", "Hope", "Brown") would be
+  // re-identified inside ordinary prose; leave them out.
+  std::set<std::string> common;
+  {
+    std::ifstream in(dir + "common_words.txt");
+    std::string w;
+    while (std::getline(in, w)) {
+      if (!w.empty() && w[0] != '#') common.insert(absl::AsciiStrToLower(w));
+    }
+  }
+  for (auto* list : {&g->first_, &g->last_, &g->cities_}) {
+    std::erase_if(*list, [&](const std::string& n) {
+      return common.count(absl::AsciiStrToLower(n)) > 0 || n.size() < 3;
+    });
+  }
+  if (g->first_.size() < 20) g->first_ = Fallback(kFallbackFirst);
+  if (g->last_.size() < 20) g->last_ = Fallback(kFallbackLast);
+  if (g->cities_.size() < 5) g->cities_ = Fallback(kFallbackCities);
+  return g;
+}
+
+Result<std::string> SurrogateGenerator::Pick(const std::vector<std::string>& list) const {
+  PHIGATE_ASSIGN_OR_RETURN(uint64_t i, crypto::RandomUniform(list.size()));
+  return list[static_cast<size_t>(i)];
+}
+
+Result<std::string> SurrogateGenerator::Name(std::string_view original) const {
+  Rng rng;
+  const CaseStyle style = StyleOf(original);
+  std::vector<std::string> words = absl::StrSplit(std::string(original), ' ', absl::SkipEmpty());
+  const bool last_first = !words.empty() && words[0].size() > 1 && words[0].back() == ',';
+  // Which words are name parts (not titles or suffixes)?
+  std::vector<size_t> parts;
+  for (size_t i = 0; i < words.size(); ++i) {
+    std::string w = words[i];
+    if (!w.empty() && w.back() == ',') w.pop_back();
+    if (InList(w, kTitles) || InList(w, kNameSuffixes)) continue;
+    parts.push_back(i);
+  }
+  for (size_t j = 0; j < parts.size(); ++j) {
+    std::string& w = words[parts[j]];
+    const bool comma = !w.empty() && w.back() == ',';
+    std::string core = comma ? w.substr(0, w.size() - 1) : w;
+    const bool initial = core.size() <= 2 && (core.size() == 1 || core.back() == '.');
+    std::string fresh;
+    if (initial) {
+      fresh = std::string(1, rng.Letter(true)) + (core.size() == 2 ? "." : "");
+    } else {
+      // The surname is the last part, or the first in "Last, First".
+      const bool is_surname = parts.size() == 1 || (last_first ? j == 0 : j + 1 == parts.size());
+      PHIGATE_ASSIGN_OR_RETURN(fresh, Pick(is_surname ? last_ : first_));
+    }
+    w = Styled(fresh, style) + (comma ? "," : "");
+  }
+  PHIGATE_RETURN_IF_ERROR(rng.status());
+  if (words.empty()) return Pick(last_);
+  // Keep the original's leading/trailing whitespace.
+  const size_t lead = original.find_first_not_of(' ');
+  const size_t end = original.find_last_not_of(' ');
+  return absl::StrCat(ToAbsl(original.substr(0, lead == std::string_view::npos ? 0 : lead)),
+                      absl::StrJoin(words, " "),
+                      ToAbsl(end == std::string_view::npos ? "" : original.substr(end + 1)));
+}
+
+Result<std::string> SurrogateGenerator::Generate(PhiCategory category, std::string_view original,
+                                                 int attempt, int date_shift_days) const {
+  (void)attempt;  // every call draws fresh randomness
+  Rng rng;
+  std::string out;
+  switch (category) {
+    case PhiCategory::kName:
+      return Name(original);
+    case PhiCategory::kDate: {
+      auto shifted = ShiftDateText(original, date_shift_days);
+      if (!shifted) return absl::InvalidArgumentError("date in an unsupported format");
+      if (attempt > 0) return absl::AlreadyExistsError("shifted date collides");
+      return *shifted;
+    }
+    case PhiCategory::kPhone:
+    case PhiCategory::kFax:
+      out = Phone(original, rng);
+      break;
+    case PhiCategory::kSsn:
+      out = Ssn(original, rng);
+      break;
+    case PhiCategory::kEmail: {
+      PHIGATE_ASSIGN_OR_RETURN(std::string f, Pick(first_));
+      PHIGATE_ASSIGN_OR_RETURN(std::string l, Pick(last_));
+      static constexpr std::string_view kDomains[] = {"example.com", "example.org", "example.net"};
+      out = absl::AsciiStrToLower(
+          absl::StrCat(f, ".", l, rng.Below(100), "@", ToAbsl(kDomains[rng.Below(3)])));
+      break;
+    }
+    case PhiCategory::kStreetAddress: {
+      size_t nd = 0;
+      while (nd < original.size() && absl::ascii_isdigit(static_cast<unsigned char>(original[nd])))
+        ++nd;
+      std::string number;
+      for (size_t i = 0; i < nd; ++i) number += rng.Digit(i == 0);
+      PHIGATE_ASSIGN_OR_RETURN(std::string street, Pick(last_));
+      // Abbreviated suffix when the original's last word is short ("St", "Ave.").
+      const auto& suffix = kSuffixes[rng.Below(std::size(kSuffixes))];
+      std::string_view last_word = original.substr(
+          original.rfind(' ') == std::string_view::npos ? 0 : original.rfind(' ') + 1);
+      const bool dot = !last_word.empty() && last_word.back() == '.';
+      const bool abbr = dot || last_word.size() <= 4;
+      out = absl::StrCat(number, number.empty() ? "" : " ", street, " ",
+                         ToAbsl(abbr ? suffix[1] : suffix[0]), dot ? "." : "");
+      out = Styled(out, StyleOf(original));
+      break;
+    }
+    case PhiCategory::kCity:
+    case PhiCategory::kLocation: {
+      PHIGATE_ASSIGN_OR_RETURN(std::string c, Pick(cities_));
+      out = Styled(c, StyleOf(original));
+      break;
+    }
+    case PhiCategory::kFacility: {
+      PHIGATE_ASSIGN_OR_RETURN(std::string n, Pick(last_));
+      const std::string lower = absl::AsciiStrToLower(std::string(original));
+      std::string_view kind = "Medical Center";
+      if (lower.find("clinic") != std::string::npos)
+        kind = "Clinic";
+      else if (lower.find("hospital") != std::string::npos)
+        kind = "Memorial Hospital";
+      else if (lower.find("health") != std::string::npos)
+        kind = "Health Center";
+      out = Styled(absl::StrCat(n, " ", ToAbsl(kind)), StyleOf(original));
+      break;
+    }
+    case PhiCategory::kZip:
+      out = ShapeRandom(original, rng);
+      break;
+    case PhiCategory::kAge: {
+      int age = 0;
+      std::string d;
+      DigitsOnly(original, &d);
+      if (!absl::SimpleAtoi(d, &age)) age = 90;
+      const size_t fresh = age >= 90 ? 90 + rng.Below(15) : 18 + rng.Below(72);
+      out = std::string(original);
+      const size_t b = out.find_first_of("0123456789");
+      if (b == std::string::npos) {
+        out = absl::StrCat(fresh);
+        break;
+      }
+      const size_t e = out.find_first_not_of("0123456789", b);
+      out.replace(b, (e == std::string::npos ? out.size() : e) - b, absl::StrCat(fresh));
+      break;
+    }
+    case PhiCategory::kUrl: {
+      std::string path;
+      for (int i = 0; i < 8; ++i) path += rng.Letter(false);
+      const bool http = original.substr(0, 7) == "http://";
+      out = absl::StrCat(http ? "http://" : "https://", "www.example.org/", path);
+      break;
+    }
+    case PhiCategory::kIp:
+      if (original.find(':') != std::string_view::npos) {
+        out = absl::StrCat("2001:db8::", absl::Hex(1 + rng.Below(0xfffe)));
+      } else {
+        static constexpr std::string_view kNets[] = {"192.0.2.", "198.51.100.", "203.0.113."};
+        out = absl::StrCat(ToAbsl(kNets[rng.Below(3)]), 1 + rng.Below(254));
+      }
+      break;
+    case PhiCategory::kVehicle:
+      out = ShapeRandom(original, rng);
+      if (VinValid(original)) {
+        for (char& c : out) {
+          if (c == 'I' || c == 'O' || c == 'Q') c = 'X';
+        }
+        out[8] = VinCheck(out);
+      }
+      break;
+    case PhiCategory::kLicense:
+      out = ShapeRandom(original, rng);
+      if (NpiValid(original)) {
+        FixLastDigit(out, NpiValid);
+      } else if (LuhnValid(original)) {
+        FixLastDigit(out, LuhnValid);
+      }
+      break;
+    default: {  // MRN, health plan, account, device, other ids, biometric, photo
+      out = ShapeRandom(original, rng);
+      std::string d;
+      if (DigitsOnly(original, &d).size() >= 8 && LuhnValid(original)) FixLastDigit(out, LuhnValid);
+      break;
+    }
+  }
+  PHIGATE_RETURN_IF_ERROR(rng.status());
+  return out;
+}
+
+}  // namespace phigate::transform

@@ -1,0 +1,296 @@
+// Re-identification: round trips on generated notes, tolerant matching of
+// mangled tokens, scope and tenant isolation, permission, streaming.
+#include "phigate/transform/reidentify.h"
+
+#include <random>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "phigate/synth/generator.h"
+#include "phigate/transform/tokenize.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/transform/reversible_testing.h"
+
+namespace phigate::transform {
+namespace {
+
+Finding F(PhiCategory c, size_t b, size_t e) { return Finding{c, b, e, 1.0f, "test"}; }
+
+std::vector<synth::Note> Notes(int n, uint64_t seed) {
+  synth::GeneratorOptions o;
+  o.seed = seed;
+  o.data_dir = phigate::testing::SourceDir() + "/data";
+  auto g = synth::Generator::Create(o);
+  EXPECT_TRUE(g.ok()) << g.status();
+  std::vector<synth::Note> out;
+  for (int i = 0; i < n; ++i) out.push_back((*g)->Generate());
+  return out;
+}
+
+Findings FindingsOf(const synth::Note& note) {
+  Findings f;
+  for (const auto& s : note.spans) f.push_back(F(s.category, s.begin, s.end));
+  return f;
+}
+
+class ReidentifyTest : public ::testing::Test {
+ protected:
+  void SetUp() override { fx_ = testing::VaultFixture::Make(); }
+  std::unique_ptr<Reidentifier> Reid(vault::Vault& v, const vault::Scope& s, bool tolerant = true) {
+    auto r = Reidentifier::Create(v, s, {.allow_reidentify = true, .tolerant = tolerant});
+    EXPECT_TRUE(r.ok()) << r.status();
+    return std::move(*r);
+  }
+  std::unique_ptr<testing::VaultFixture> fx_;
+  const vault::Scope scope_ = vault::Scope::Conversation("conv-42");
+};
+
+TEST_F(ReidentifyTest, NeedsExplicitPermission) {
+  auto r = Reidentifier::Create(*fx_->acme, scope_, {});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(ReidentifyTest, RoundTripTokensOnGeneratedNotes) {
+  int notes = 0;
+  for (const auto& note : Notes(150, 11)) {
+    const vault::Scope scope = vault::Scope::Conversation(note.id);
+    PHIGATE_ASSERT_OK_AND_ASSIGN(
+        ReversibleResult d,
+        DeidentifyReversibly(note.text, FindingsOf(note), *fx_->acme, scope, {}));
+    for (const auto& s : note.spans) {
+      const std::string v = note.text.substr(s.begin, s.end - s.begin);
+      if (v.size() >= 6) {
+        EXPECT_EQ(d.text.find(v), std::string::npos) << "value survived deid";
+      }
+    }
+    auto reid = Reid(*fx_->acme, scope);
+    reid->ExpectSent(d.replacements);
+    ReidReport report;
+    PHIGATE_ASSERT_OK_AND_ASSIGN(std::string back, reid->Reidentify(d.text, &report));
+    ASSERT_EQ(back, note.text) << note.id;
+    EXPECT_EQ(report.tokens_altered, 0u);
+    EXPECT_EQ(report.tokens_unknown, 0u);
+    EXPECT_TRUE(reid->Summary().missing.empty());
+    ++notes;
+  }
+  EXPECT_EQ(notes, 150);
+}
+
+TEST_F(ReidentifyTest, RoundTripSurrogatesOnGeneratedNotes) {
+  int exact = 0, total = 0;
+  for (const auto& note : Notes(150, 12)) {
+    const vault::Scope scope = vault::Scope::Conversation(note.id);
+    ReversibleOptions o{.mode = ReversibleMode::kSurrogate, .generator = fx_->gen.get()};
+    PHIGATE_ASSERT_OK_AND_ASSIGN(
+        ReversibleResult d,
+        DeidentifyReversibly(note.text, FindingsOf(note), *fx_->acme, scope, o));
+    auto reid = Reid(*fx_->acme, scope);
+    PHIGATE_ASSERT_OK_AND_ASSIGN(std::string back, reid->Reidentify(d.text));
+    ++total;
+    if (back == note.text) {
+      ++exact;
+    } else {
+      size_t i = 0;
+      while (i < back.size() && i < note.text.size() && back[i] == note.text[i]) ++i;
+      ADD_FAILURE() << "surrogate round trip differs for " << note.id << " at " << i << ": got ["
+                    << back.substr(i > 20 ? i - 20 : 0, 60) << "] want ["
+                    << note.text.substr(i > 20 ? i - 20 : 0, 60) << "]";
+    }
+  }
+  EXPECT_EQ(exact, total);
+}
+
+TEST_F(ReidentifyTest, AdjacentAndOverlappingIdentifiersRoundTrip) {
+  // Synthetic values, touching each other and overlapping.
+  const std::string text = "QorvinAbelstam3/14/2031(555) 010-0199 MRN:AB12CD34 x";
+  Findings f = {F(PhiCategory::kName, 0, 6),   F(PhiCategory::kName, 6, 14),
+                F(PhiCategory::kDate, 14, 23), F(PhiCategory::kPhone, 23, 37),
+                F(PhiCategory::kMrn, 42, 48),  F(PhiCategory::kAccount, 46, 50)};
+  for (ReversibleMode mode : {ReversibleMode::kTokenize, ReversibleMode::kSurrogate}) {
+    ReversibleOptions o{.mode = mode, .generator = fx_->gen.get()};
+    PHIGATE_ASSERT_OK_AND_ASSIGN(ReversibleResult d,
+                                 DeidentifyReversibly(text, f, *fx_->acme, scope_, o));
+    auto reid = Reid(*fx_->acme, scope_);
+    PHIGATE_ASSERT_OK_AND_ASSIGN(std::string back, reid->Reidentify(d.text));
+    EXPECT_EQ(back, text) << "mode " << static_cast<int>(mode) << ": " << d.text;
+  }
+}
+
+// Mangles one token the way models do.
+std::string Mangle(const std::string& tok, int how) {
+  std::string body = tok.substr(1, tok.size() - 2);  // NAME_7QK2X
+  switch (how % 7) {
+    case 0:
+      return absl::AsciiStrToLower(tok);
+    case 1:
+      return body;  // lost brackets
+    case 2:
+      return "[ " + body + " ]";
+    case 3: {
+      std::string esc = body;
+      const size_t u = esc.rfind('_');
+      esc.replace(u, 1, "\\_");
+      return "\\[" + esc + "\\]";
+    }
+    case 4: {
+      std::string sp = body;
+      sp[sp.rfind('_')] = ' ';
+      return "[" + sp + "]";
+    }
+    case 5:
+      return absl::AsciiStrToLower(body);
+    default:
+      return tok;
+  }
+}
+
+TEST_F(ReidentifyTest, MangledTokensAreRestoredWithHighRecall) {
+  size_t tokens = 0, restored = 0, exact_notes = 0;
+  std::mt19937 rng(5);
+  for (const auto& note : Notes(100, 13)) {
+    const vault::Scope scope = vault::Scope::Conversation(note.id);
+    PHIGATE_ASSERT_OK_AND_ASSIGN(
+        ReversibleResult d,
+        DeidentifyReversibly(note.text, FindingsOf(note), *fx_->acme, scope, {}));
+    // Rebuild the de-identified text with every token mangled.
+    std::string mangled = d.text;
+    const std::set<std::string> distinct(d.replacements.begin(), d.replacements.end());
+    for (const auto& tok : distinct) {
+      size_t pos = 0;
+      while ((pos = mangled.find(tok, pos)) != std::string::npos) {
+        const std::string m = Mangle(tok, static_cast<int>(rng() % 7));
+        mangled.replace(pos, tok.size(), m);
+        pos += m.size();
+        ++tokens;
+      }
+    }
+    auto reid = Reid(*fx_->acme, scope);
+    ReidReport report;
+    PHIGATE_ASSERT_OK_AND_ASSIGN(std::string back, reid->Reidentify(mangled, &report));
+    restored += report.tokens_restored + report.tokens_altered;
+    if (back == note.text) ++exact_notes;
+  }
+  ASSERT_GT(tokens, 500u);
+  const double recall = static_cast<double>(restored) / static_cast<double>(tokens);
+  std::printf("mangled-token recall: %zu / %zu = %.4f (notes restored exactly: %zu/100)\n",
+              restored, tokens, recall, exact_notes);
+  EXPECT_GE(recall, 0.99);
+}
+
+TEST_F(ReidentifyTest, PossessivesAndCaseAroundTokens) {
+  const std::string text = "Qorvin";
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string tok,
+                               fx_->acme->Tokenize(PhiCategory::kName, text, scope_));
+  auto reid = Reid(*fx_->acme, scope_);
+  const std::string body = tok.substr(1, tok.size() - 2);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string a, reid->Reidentify(tok + "'s chart"));
+  EXPECT_EQ(a, "Qorvin's chart");
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string b, reid->Reidentify("[" + body + "'s] chart"));
+  EXPECT_EQ(b, "Qorvin's chart");
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string c,
+                               reid->Reidentify("see " + absl::AsciiStrToLower(body) + "."));
+  EXPECT_EQ(c, "see Qorvin.");
+}
+
+TEST_F(ReidentifyTest, InventedOtherScopeAndOtherTenantTokensAreNeverResolved) {
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string tok,
+                               fx_->acme->Tokenize(PhiCategory::kName, "Qorvin", scope_));
+  const std::string answer = "A: " + tok + " B: [NAME_ZZZZZ] C: name_abcde";
+  // Other scope of the same tenant.
+  auto other_scope = Reid(*fx_->acme, vault::Scope::Conversation("conv-43"));
+  ReidReport r1;
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string o1, other_scope->Reidentify(answer, &r1));
+  EXPECT_EQ(o1, answer);
+  EXPECT_EQ(r1.tokens_unknown, 2u);
+  // Another tenant, with A's token strings in hand.
+  auto beta = Reid(*fx_->beta, scope_);
+  ReidReport r2;
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string o2, beta->Reidentify(answer, &r2));
+  EXPECT_EQ(o2, answer);
+  EXPECT_EQ(r2.restored(), 0u);
+  // The right tenant and scope: only the real token resolves; the invented one is reported.
+  auto acme = Reid(*fx_->acme, scope_);
+  acme->ExpectSent(std::vector<std::string>{tok, "[DATE_22222]"});
+  ReidReport r3;
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string o3, acme->Reidentify(answer, &r3));
+  EXPECT_EQ(o3, "A: Qorvin B: [NAME_ZZZZZ] C: name_abcde");
+  EXPECT_EQ(r3.tokens_restored, 1u);
+  EXPECT_EQ(r3.tokens_unknown, 1u);
+  ASSERT_EQ(r3.unknown_tokens.size(), 1u);
+  EXPECT_EQ(r3.unknown_tokens[0], "[NAME_ZZZZZ]");
+  EXPECT_EQ(acme->Summary().missing, std::vector<std::string>{"[DATE_22222]"});
+}
+
+TEST_F(ReidentifyTest, TenantBCannotReidentifyTenantASurrogates) {
+  const std::string text = "Qorvin Abelstam called (555) 010-0199.";
+  Findings f = {F(PhiCategory::kName, 0, 15), F(PhiCategory::kPhone, 23, 37)};
+  ReversibleOptions o{.mode = ReversibleMode::kSurrogate, .generator = fx_->gen.get()};
+  PHIGATE_ASSERT_OK_AND_ASSIGN(ReversibleResult d,
+                               DeidentifyReversibly(text, f, *fx_->acme, scope_, o));
+  auto beta = Reid(*fx_->beta, scope_);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string o2, beta->Reidentify(d.text));
+  EXPECT_EQ(o2, d.text);
+  auto acme = Reid(*fx_->acme, scope_);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string o3, acme->Reidentify(d.text));
+  EXPECT_EQ(o3, text);
+}
+
+TEST_F(ReidentifyTest, ShiftedDatesInTheModelsOwnFormat) {
+  const std::string text = "Admitted 3/14/2031.";
+  ReversibleOptions o{.mode = ReversibleMode::kSurrogate, .generator = fx_->gen.get()};
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      ReversibleResult d,
+      DeidentifyReversibly(text, {F(PhiCategory::kDate, 9, 18)}, *fx_->acme, scope_, o));
+  auto shifted = ParseDate(d.replacements[0]);
+  ASSERT_TRUE(shifted.has_value());
+  DateFormat long_form;
+  long_form.kind = DateFormat::Kind::kMonthNameDy;
+  const std::string model = "The patient came in on " + FormatDate(shifted->day, long_form) + ".";
+  auto reid = Reid(*fx_->acme, scope_);
+  ReidReport report;
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string back, reid->Reidentify(model, &report));
+  EXPECT_EQ(back, "The patient came in on March 14, 2031.");
+  EXPECT_EQ(report.dates_restored, 1u);
+}
+
+TEST_F(ReidentifyTest, StreamingMatchesWholeTextForAnyChunking) {
+  auto notes = Notes(20, 14);
+  for (const auto& note : notes) {
+    const vault::Scope scope = vault::Scope::Conversation(note.id);
+    ReversibleOptions o{.mode = ReversibleMode::kTokenize};
+    PHIGATE_ASSERT_OK_AND_ASSIGN(
+        ReversibleResult d,
+        DeidentifyReversibly(note.text, FindingsOf(note), *fx_->acme, scope, o));
+    std::string input = d.text;
+    for (size_t chunk : {size_t{1}, size_t{3}, size_t{7}, size_t{64}, size_t{100000}}) {
+      StreamReidentifier stream(Reid(*fx_->acme, scope));
+      std::string out;
+      for (size_t i = 0; i < input.size(); i += chunk) {
+        PHIGATE_ASSERT_OK_AND_ASSIGN(std::string ready,
+                                     stream.Feed(std::string_view(input).substr(i, chunk)));
+        out += ready;
+      }
+      PHIGATE_ASSERT_OK_AND_ASSIGN(std::string rest, stream.Finish());
+      out += rest;
+      ASSERT_EQ(out, note.text) << note.id << " chunk " << chunk;
+    }
+  }
+}
+
+TEST_F(ReidentifyTest, StreamingHoldsBackOnlyATail) {
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string tok,
+                               fx_->acme->Tokenize(PhiCategory::kName, "Qorvin", scope_));
+  StreamReidentifier stream(Reid(*fx_->acme, scope_));
+  const std::string long_text(500, 'x');
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string first, stream.Feed(long_text));
+  EXPECT_GE(first.size(), 500 - stream.reidentifier().holdback_bytes());
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string a, stream.Feed(" " + tok.substr(0, 4)));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string b, stream.Feed(tok.substr(4) + " done"));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string c, stream.Finish());
+  EXPECT_EQ(first + a + b + c, long_text + " Qorvin done");
+}
+
+}  // namespace
+}  // namespace phigate::transform

@@ -1,0 +1,133 @@
+#include "phigate/transform/surrogate.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "phigate/transform/date_shift.h"
+#include "tests/testing/status_matchers.h"
+
+namespace phigate::transform {
+namespace {
+
+class SurrogateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SurrogateOptions o;
+    o.data_dir = phigate::testing::SourceDir() + "/data";
+    auto g = SurrogateGenerator::Create(o);
+    ASSERT_TRUE(g.ok()) << g.status();
+    gen_ = std::move(*g);
+  }
+  std::string Gen(PhiCategory c, std::string_view v, int shift = 0) {
+    auto r = gen_->Generate(c, v, 0, shift);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : "";
+  }
+  // Letters stay letters, digits digits, everything else in place.
+  static void ExpectSameShape(std::string_view a, std::string_view b) {
+    ASSERT_EQ(a.size(), b.size()) << a << " vs " << b;
+    for (size_t i = 0; i < a.size(); ++i) {
+      const auto x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
+      EXPECT_EQ(absl::ascii_isdigit(x), absl::ascii_isdigit(y)) << a << " vs " << b;
+      EXPECT_EQ(absl::ascii_isalpha(x), absl::ascii_isalpha(y)) << a << " vs " << b;
+      if (!absl::ascii_isalnum(x)) {
+        EXPECT_EQ(x, y);
+      }
+    }
+  }
+  std::unique_ptr<SurrogateGenerator> gen_;
+};
+
+TEST_F(SurrogateTest, UsesTheGazetteers) {
+  EXPECT_GT(gen_->first_name_count(), 100u);
+  EXPECT_GT(gen_->surname_count(), 100u);
+}
+
+TEST_F(SurrogateTest, FallsBackToBuiltInNamesWithoutData) {
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto g, SurrogateGenerator::Create({.data_dir = "/nonexistent"}));
+  EXPECT_GT(g->first_name_count(), 5u);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string n,
+                               g->Generate(PhiCategory::kName, "Qorvin Abelstam", 0, 0));
+  EXPECT_NE(n.find(' '), std::string::npos);
+}
+
+TEST_F(SurrogateTest, NamesKeepTheirShape) {
+  const std::string two = Gen(PhiCategory::kName, "Qorvin Abelstam");
+  EXPECT_EQ(std::count(two.begin(), two.end(), ' '), 1) << two;
+  EXPECT_NE(two, "Qorvin Abelstam");
+  const std::string caps = Gen(PhiCategory::kName, "QORVIN ABELSTAM");
+  EXPECT_EQ(caps, absl::AsciiStrToUpper(caps));
+  const std::string last_first = Gen(PhiCategory::kName, "Abelstam, Qorvin");
+  EXPECT_NE(last_first.find(", "), std::string::npos) << last_first;
+  const std::string titled = Gen(PhiCategory::kName, "Dr. Qorvin J. Abelstam");
+  EXPECT_TRUE(absl::StartsWith(titled, "Dr. ")) << titled;
+  EXPECT_EQ(titled.size() > 8 && titled.find(". ", 4) != std::string::npos, true) << titled;
+}
+
+TEST_F(SurrogateTest, PhonesKeepFormatAndUseFictionalLines) {
+  const std::string p = Gen(PhiCategory::kPhone, "(617) 432-0199");
+  ExpectSameShape("(617) 432-0199", p);
+  EXPECT_EQ(p.substr(6, 5), "555-0") << p;
+  EXPECT_GE(p[1], '2');
+  ExpectSameShape("617.432.0199", Gen(PhiCategory::kFax, "617.432.0199"));
+}
+
+TEST_F(SurrogateTest, SsnIsValidFormat) {
+  for (int i = 0; i < 50; ++i) {
+    const std::string s = Gen(PhiCategory::kSsn, "123-45-6789");
+    ExpectSameShape("123-45-6789", s);
+    const int area = std::stoi(s.substr(0, 3));
+    EXPECT_TRUE(area > 0 && area != 666 && area < 900) << s;
+    EXPECT_NE(s.substr(4, 2), "00");
+    EXPECT_NE(s.substr(7, 4), "0000");
+  }
+}
+
+TEST_F(SurrogateTest, CheckDigitsStayValid) {
+  // Synthetic identifiers with valid check digits.
+  const std::string npi = "1234567893";
+  ASSERT_TRUE(NpiValid(npi));
+  const std::string luhn = "4111111111111111";
+  ASSERT_TRUE(LuhnValid(luhn));
+  const std::string vin = "1M8GDM9AXKP042788";
+  ASSERT_TRUE(VinValid(vin));
+  for (int i = 0; i < 20; ++i) {
+    const std::string n = Gen(PhiCategory::kLicense, npi);
+    EXPECT_TRUE(NpiValid(n)) << n;
+    ExpectSameShape(npi, n);
+    const std::string a = Gen(PhiCategory::kAccount, luhn);
+    EXPECT_TRUE(LuhnValid(a)) << a;
+    const std::string v = Gen(PhiCategory::kVehicle, vin);
+    EXPECT_TRUE(VinValid(v)) << v;
+    EXPECT_NE(v, vin);
+  }
+}
+
+TEST_F(SurrogateTest, IdsKeepPrefixAndShape) {
+  const std::string m = Gen(PhiCategory::kMrn, "MRN-00482913");
+  EXPECT_TRUE(absl::StartsWith(m, "MRN-")) << m;
+  ExpectSameShape("MRN-00482913", m);
+  EXPECT_NE(m, "MRN-00482913");
+}
+
+TEST_F(SurrogateTest, EmailUrlIpUseReservedRanges) {
+  EXPECT_NE(Gen(PhiCategory::kEmail, "q.abelstam@mail.test").find("@example."), std::string::npos);
+  EXPECT_NE(Gen(PhiCategory::kUrl, "https://qorvin.test/me").find("example.org"),
+            std::string::npos);
+  const std::string ip = Gen(PhiCategory::kIp, "10.1.2.3");
+  EXPECT_TRUE(absl::StartsWith(ip, "192.0.2.") || absl::StartsWith(ip, "198.51.100.") ||
+              absl::StartsWith(ip, "203.0.113."))
+      << ip;
+}
+
+TEST_F(SurrogateTest, AddressesAndDates) {
+  const std::string a = Gen(PhiCategory::kStreetAddress, "482 Quillon Ave.");
+  EXPECT_TRUE(absl::ascii_isdigit(static_cast<unsigned char>(a[0]))) << a;
+  EXPECT_EQ(a.back(), '.') << a;
+  EXPECT_EQ(Gen(PhiCategory::kDate, "3/14/2024", 19), "4/2/2024");
+  EXPECT_EQ(gen_->Generate(PhiCategory::kDate, "yesterday", 0, 19).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace phigate::transform

@@ -1,0 +1,104 @@
+#include "phigate/transform/tokenize.h"
+
+#include "gtest/gtest.h"
+#include "phigate/transform/date_shift.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/transform/reversible_testing.h"
+
+namespace phigate::transform {
+namespace {
+
+Finding F(PhiCategory c, size_t b, size_t e) { return Finding{c, b, e, 1.0f, "test"}; }
+
+class TokenizeTest : public ::testing::Test {
+ protected:
+  void SetUp() override { fx_ = testing::VaultFixture::Make(); }
+  std::unique_ptr<testing::VaultFixture> fx_;
+  const vault::Scope scope_ = vault::Scope::Conversation("conv-42");
+};
+
+TEST_F(TokenizeTest, ReplacesEveryFindingWithATokenAndKeepsTheRest) {
+  const std::string note = "Pt Qorvin Abelstam seen 3/14/2031, call (555) 010-0199.";
+  Findings f = {F(PhiCategory::kName, 3, 18), F(PhiCategory::kDate, 24, 33),
+                F(PhiCategory::kPhone, 40, 54)};
+  PHIGATE_ASSERT_OK_AND_ASSIGN(ReversibleResult r,
+                               DeidentifyReversibly(note, f, *fx_->acme, scope_, {}));
+  EXPECT_EQ(r.text.find("Qorvin"), std::string::npos);
+  EXPECT_EQ(r.text.find("3/14/2031"), std::string::npos);
+  EXPECT_EQ(r.text.find("010-0199"), std::string::npos);
+  EXPECT_EQ(r.text.substr(0, 3), "Pt ");
+  ASSERT_EQ(r.replacements.size(), 3u);
+  EXPECT_EQ(r.replacements[0].substr(0, 6), "[NAME_");
+  EXPECT_EQ(r.replacements[1].substr(0, 6), "[DATE_");
+  EXPECT_NE(r.text.find(r.replacements[2] + "."), std::string::npos);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string again, TokenizeText(note, f, *fx_->acme, scope_));
+  EXPECT_EQ(again, r.text) << "same values, same scope: same tokens";
+}
+
+TEST_F(TokenizeTest, OverlappingFindingsAreMergedAndTouchingOnesKept) {
+  const std::string note = "AB12CD34";
+  Findings f = {F(PhiCategory::kMrn, 0, 4), F(PhiCategory::kAccount, 2, 6),
+                F(PhiCategory::kOtherId, 6, 8)};
+  PHIGATE_ASSERT_OK_AND_ASSIGN(ReversibleResult r,
+                               DeidentifyReversibly(note, f, *fx_->acme, scope_, {}));
+  ASSERT_EQ(r.replacements.size(), 2u);
+  EXPECT_EQ(r.text, r.replacements[0] + r.replacements[1]);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string first, fx_->acme->Resolve(r.replacements[0], scope_));
+  EXPECT_EQ(first, "AB12CD");
+}
+
+TEST_F(TokenizeTest, OutOfRangeFindingIsInvalidArgumentWithoutText) {
+  const std::string note = "short";
+  auto r = TokenizeText(note, {F(PhiCategory::kName, 2, 9)}, *fx_->acme, scope_);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(TokenizeTest, SurrogateModeGivesRealisticValuesAndShiftsDatesTogether) {
+  const std::string note = "Qorvin Abelstam admitted 3/14/2031, discharged 3/20/2031.";
+  Findings f = {F(PhiCategory::kName, 0, 15), F(PhiCategory::kDate, 25, 34),
+                F(PhiCategory::kDate, 47, 56)};
+  ReversibleOptions o{.mode = ReversibleMode::kSurrogate, .generator = fx_->gen.get()};
+  PHIGATE_ASSERT_OK_AND_ASSIGN(ReversibleResult r,
+                               DeidentifyReversibly(note, f, *fx_->acme, scope_, o));
+  EXPECT_EQ(r.text.find("Qorvin"), std::string::npos);
+  EXPECT_EQ(r.text.find('['), std::string::npos) << r.text;
+  auto d1 = ParseDate(r.replacements[1]);
+  auto d2 = ParseDate(r.replacements[2]);
+  ASSERT_TRUE(d1 && d2) << r.text;
+  EXPECT_NE(d1->day, (CivilDate{2031, 3, 14}));
+  EXPECT_EQ(ShiftDays(d1->day, 6), d2->day) << "the interval must survive";
+  // Same name again in the same scope: the same surrogate.
+  PHIGATE_ASSERT_OK_AND_ASSIGN(ReversibleResult again,
+                               DeidentifyReversibly(note, f, *fx_->acme, scope_, o));
+  EXPECT_EQ(again.text, r.text);
+}
+
+TEST_F(TokenizeTest, OperatorsWorkThroughTheOperatorInterface) {
+  auto tok = NewTokenizeOperator();
+  EXPECT_EQ(tok->name(), "tokenize");
+  PHIGATE_EXPECT_OK(tok->Validate({}));
+  EXPECT_FALSE(tok->Validate({{"x", "y"}}).ok());
+  VaultContext ctx(*fx_->acme, scope_, fx_->gen.get());
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string t,
+                               tok->Apply("Qorvin", F(PhiCategory::kName, 0, 6), {}, ctx));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string back, fx_->acme->Resolve(t, scope_));
+  EXPECT_EQ(back, "Qorvin");
+  auto sur = NewSurrogateOperator();
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      std::string s, sur->Apply("(555) 010-0199", F(PhiCategory::kPhone, 0, 14), {}, ctx));
+  EXPECT_NE(s, "(555) 010-0199");
+  auto ds = NewDateShiftOperator();
+  EXPECT_FALSE(ds->Validate({{"max_days", "0"}}).ok());
+  PHIGATE_EXPECT_OK(ds->Validate({{"max_days", "30"}}));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string d, ds->Apply("3/14/2031", F(PhiCategory::kDate, 0, 9),
+                                                        {{"max_days", "30"}}, ctx));
+  EXPECT_TRUE(ParseDate(d).has_value()) << d;
+  EXPECT_EQ(ctx.issued().size(), 3u);
+  // Without a VaultContext the operators refuse (fail closed).
+  TransformContext plain;
+  EXPECT_EQ(tok->Apply("x", F(PhiCategory::kName, 0, 1), {}, plain).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace phigate::transform
