@@ -28,6 +28,7 @@
 #include "phigate/crypto/encoding.h"
 #include "phigate/crypto/keyring.h"
 #include "phigate/crypto/random.h"
+#include "phigate/vault/open.h"
 
 namespace phigate::vault {
 namespace {
@@ -487,17 +488,7 @@ class VaultImpl : public Vault {
 
   Result<int64_t> Purge(int64_t older_than_seconds) override {
     if (older_than_seconds < 0) return absl::InvalidArgumentError("older_than must be >= 0");
-    const int64_t cutoff = options_.clock() - older_than_seconds;
-    int64_t n = 0;
-    if (Status tx_status = store_->RunInTransaction([&](Transaction& tx) -> Status {
-          PHIGATE_ASSIGN_OR_RETURN(n, tx.DeleteOlderThan(kMapNamespace, cutoff));
-          PHIGATE_ASSIGN_OR_RETURN(int64_t m, tx.DeleteOlderThan(kIndexNamespace, cutoff));
-          (void)m;
-          return absl::OkStatus();
-        });
-        !tx_status.ok())
-      return tx_status;
-    return n;
+    return PurgeMappingsBefore(*store_, options_.clock() - older_than_seconds);
   }
 
   Result<uint32_t> RotateKey() override {
