@@ -97,6 +97,9 @@ class RuleEngine final : public Engine {
   Status RunPatterns(std::string_view text, EngineContext& ctx, Findings* out) const;
   void Tokenize(std::string_view text, EngineContext& ctx) const;
   void RunTokenRules(std::string_view text, EngineContext& ctx, Findings* out) const;
+  // An unknown word that is clinical shorthand: hyphenated or plural forms of
+  // known words ("A-line", "TFs") or a prefix of a clinical term ("Vanco").
+  bool LooksClinical(std::string_view word) const;
 
   hs_database_t* db_;
   std::vector<CompiledPattern> patterns_;
@@ -185,8 +188,14 @@ bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
       if (before == w) return true;
     }
     // "1 1/2": a fraction after a whole number.
-    if (b >= 2 && text[b - 1] == ' ' && std::isdigit(static_cast<unsigned char>(text[b - 2]))) {
-      return true;
+    if (b >= 2 && text[b - 1] == ' ' && std::isdigit(static_cast<unsigned char>(text[b - 2])) &&
+        (b < 3 || !std::isalnum(static_cast<unsigned char>(text[b - 3])))) {
+      const size_t slash = text.find('/', b);
+      if (slash != std::string_view::npos && slash < e) {
+        const std::string_view num = text.substr(b, slash - b);
+        const std::string_view den = text.substr(slash + 1, e - slash - 1);
+        if (num.size() == 1 && den.size() == 1 && num < den) return true;  // proper fraction
+      }
     }
     const std::string after = LowerWordAfter(text, e);
     static constexpr std::string_view kAfter[] = {"ns",   "nss", "strength", "th",   "tabs", "tab",
@@ -270,6 +279,30 @@ constexpr std::array<uint8_t, 256> MakeClassTable() {
   return t;
 }
 constexpr std::array<uint8_t, 256> kClass = MakeClassTable();
+
+bool RuleEngine::LooksClinical(std::string_view word) const {
+  std::string w(word);
+  for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // Hyphenated or apostrophe forms: any known part makes it vocabulary.
+  if (w.find_first_of("-'") != std::string::npos) {
+    size_t start = 0;
+    while (start <= w.size()) {
+      size_t end = w.find_first_of("-'", start);
+      if (end == std::string::npos) end = w.size();
+      if (end > start) {
+        const LexEntry* e = lexicon_->Find(std::string_view(w).substr(start, end - start));
+        if (e != nullptr && (e->flags & (kLexCommon | kLexClinical | kLexStop))) return true;
+      }
+      start = end + 1;
+    }
+    return w.size() - std::min(w.size(), w.find_first_of("-'")) <= 3;
+  }
+  if (w.size() >= 4 && w.back() == 's') {
+    const LexEntry* e = lexicon_->Find(std::string_view(w).substr(0, w.size() - 1));
+    if (e != nullptr && (e->flags & (kLexCommon | kLexClinical | kLexStop))) return true;
+  }
+  return w.size() >= 4 && lexicon_->IsClinicalPrefix(w);
+}
 
 void RuleEngine::Tokenize(std::string_view text, EngineContext& ctx) const {
   ctx.tokens.clear();
@@ -430,9 +463,10 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     if (i > 0) {
       const Token& p = tk[i - 1];
       const uint32_t pf = p.lf();
-      const bool cred_title = (pf & kLexCredTitle) && (p.flags & kTokUpper) && capitalised(t) &&
-                              !(f & (kLexCommon | kLexClinical)) &&
-                              ((f & (kLexFirstName | kLexSurname)) || t.lex == nullptr);
+      const bool cred_title =
+          (pf & kLexCredTitle) && (p.flags & kTokUpper) && capitalised(t) &&
+          (((f & (kLexFirstName | kLexSurname)) && !((f & kLexCommon) && (f & kLexClinical))) ||
+           t.lex == nullptr);
       if (((pf & kLexTitle) || cred_title) && LinkGap(text, p, t, false) &&
           !NewlineBetween(text, p, t)) {
         s += cred_title && !(pf & kLexTitle) ? 0.5f : 0.7f;
@@ -454,9 +488,9 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     if (i + 1 < n) {
       const Token& q = tk[i + 1];
       const bool strong_cred = (q.lf() & kLexStrongCred) != 0;
+      const bool listed = (f & (kLexFirstName | kLexSurname)) != 0;
       if (strong_cred && LinkGap(text, t, q, true) && !NewlineBetween(text, t, q) &&
-          capitalised(t) && !(f & kLexClinical) &&
-          (!common || (f & (kLexFirstName | kLexSurname)))) {
+          (capitalised(t) || (listed && (q.flags & kTokLower))) && (listed || !common)) {
         s += ((q.flags & kTokUpper) || doc == DocCase::kLower) ? 0.45f : 0.2f;
       }
       // "Hank Przybylo (son)": a relation in brackets after a name.
@@ -468,7 +502,8 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     if (mixed && !(t.flags & (kTokTitle | kTokUpper)) && s < 0.7f) s -= 0.1f;
     // Mixed-case prose: a capitalised word no list knows, not starting a
     // sentence or line, is most likely a proper name.
-    if (mixed && (t.flags & kTokTitle) && t.lex == nullptr && t.end - t.begin >= 3 && i > 0) {
+    if (mixed && (t.flags & kTokTitle) && t.lex == nullptr && t.end - t.begin >= 3 && i > 0 &&
+        !LooksClinical(text.substr(t.begin, t.end - t.begin))) {
       size_t k = t.begin;
       while (k > 0 && text[k - 1] == ' ') --k;
       const char before = k > 0 ? text[k - 1] : '\n';
@@ -518,7 +553,8 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         } else if (NameLike(u) && capitalised(u) && !(u.lf() & kLexFacility) &&
                    ((!(u.lf() & (kLexCommon | kLexClinical)) &&
                      (u.lf() & (kLexFirstName | kLexSurname) || u.lex == nullptr)) ||
-                    ((u.lf() & kLexFirstName) && dir < 0 && !(u.lf() & kLexClinical)))) {
+                    ((u.lf() & kLexFirstName) && dir < 0 &&
+                     (!(u.lf() & kLexClinical) || IsInitial(tk[i]))))) {
           name[j] = 0.55f;
         }
       }
@@ -559,9 +595,27 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
   // ---- Locations.
   for (size_t i = 0; i < n; ++i) {
     const Token& t = tk[i];
-    if (!t.IsAlphaWord()) continue;
     const uint32_t f = t.lf();
     const bool prev_prep = i > 0 && (tk[i - 1].lf() & kLexLocPrep) != 0;
+    if (!t.IsAlphaWord()) {
+      // Unit names with the number fused on: "QUARTERMAIN7", "quartermain2".
+      if (prev_prep && (t.flags & kTokAlpha) && t.end - t.begin >= 6 && capitalised(t)) {
+        size_t d = t.end;
+        while (d > t.begin && std::isdigit(static_cast<unsigned char>(text[d - 1]))) --d;
+        bool alpha_prefix = t.end - d <= 2 && d - t.begin >= 5;
+        for (size_t k = t.begin; alpha_prefix && k < d; ++k) {
+          alpha_prefix = std::isalpha(static_cast<unsigned char>(text[k])) != 0;
+        }
+        if (alpha_prefix) {
+          std::string& w = ctx.lower;
+          w.assign(text.substr(t.begin, d - t.begin));
+          for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          const LexEntry* e = lexicon_->Find(w);
+          if (e == nullptr || !(e->flags & (kLexCommon | kLexClinical | kLexStop))) loc[i] = 3;
+        }
+      }
+      continue;
+    }
     // Multi-word cities ("san diego"), longest first.
     if ((f & kLexCityStart) && (capitalised(t))) {
       std::string& phrase = ctx.lower;
@@ -586,7 +640,9 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
     // Facility names: words before "Hospital", "Medical Center", "Nursing Home"...
     if ((f & kLexFacility) && i > 0 && capitalised(t)) {
-      const bool head = (f & kLexFacilityHead) != 0;
+      // "home" and "living" end a facility name only as "nursing home", "assisted living".
+      const bool weak_head = (f & kLexWeakHead) && !(tk[i - 1].lf() & kLexFacility);
+      const bool head = (f & kLexFacilityHead) != 0 && !weak_head;
       if (head) {
         size_t k = i;
         int taken = 0;
@@ -664,22 +720,6 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
           loc[k] = 1;
         }
         break;
-      }
-    }
-    // Unit names with the number fused on: "QUARTERMAIN7", "quartermain2".
-    if (ward_ctx && !t.IsAlphaWord() && (t.flags & kTokAlpha) && t.end - t.begin >= 6 &&
-        capitalised(t)) {
-      size_t d = t.end;
-      while (d > t.begin && std::isdigit(static_cast<unsigned char>(text[d - 1]))) --d;
-      bool alpha_prefix = t.end - d <= 2 && d - t.begin >= 5;
-      for (size_t k = t.begin; alpha_prefix && k < d; ++k) {
-        alpha_prefix = std::isalpha(static_cast<unsigned char>(text[k])) != 0;
-      }
-      if (alpha_prefix) {
-        std::string& w = ctx.lower;
-        w.assign(text.substr(t.begin, d - t.begin));
-        for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (lexicon_->Find(w) == nullptr) loc[i] = 3;
       }
     }
   }

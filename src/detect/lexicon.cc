@@ -33,9 +33,10 @@ bool FileExists(const std::string& path) {
 
 // Built-in word lists: generic English and clinical vocabulary, not taken
 // from any evaluation file.
-constexpr std::string_view kTitles[] = {"dr",     "drs",    "doctor", "mr",   "mrs",       "ms",
-                                        "miss",   "mister", "mx",     "prof", "professor", "sr",
-                                        "sister", "rev",    "father", "fr",   "attending"};
+constexpr std::string_view kTitles[] = {
+    "dr",        "drs",   "doctor",    "mr",     "mrs",      "ms",   "miss",   "mister",
+    "mx",        "prof",  "professor", "sr",     "sister",   "rev",  "father", "fr",
+    "attending", "rabbi", "chaplain",  "pastor", "reverend", "imam", "deacon"};
 constexpr std::string_view kRelations[] = {
     "son",         "sons",        "daughter", "daughters", "dtr",       "dau",
     "wife",        "husband",     "hubby",    "spouse",    "brother",   "bro",
@@ -67,57 +68,58 @@ constexpr std::string_view kFacilityWords[] = {
     "village",        "lodge",      "gardens",    "place",
     "house",          "towers",     "court",      "commons"};
 constexpr std::string_view kStop[] = {
-    "a",         "an",        "the",        "and",       "or",       "but",       "nor",
-    "of",        "in",        "on",         "at",        "to",       "from",      "by",
-    "for",       "with",      "without",    "w/",        "w/o",      "s/p",       "as",
-    "is",        "are",       "was",        "were",      "be",       "been",      "being",
-    "has",       "have",      "had",        "do",        "does",     "did",       "will",
-    "would",     "shall",     "should",     "can",       "could",    "may",       "might",
-    "must",      "not",       "no",         "yes",       "this",     "that",      "these",
-    "those",     "it",        "its",        "he",        "she",      "him",       "her",
-    "his",       "hers",      "they",       "them",      "their",    "we",        "us",
-    "our",       "you",       "your",       "i",         "me",       "my",        "who",
-    "whom",      "whose",     "which",      "what",      "when",     "where",     "why",
-    "how",       "all",       "any",        "some",      "each",     "every",     "both",
-    "either",    "neither",   "other",      "another",   "such",     "than",      "then",
-    "there",     "here",      "also",       "very",      "so",       "too",       "just",
-    "only",      "about",     "above",      "after",     "again",    "against",   "before",
-    "below",     "between",   "during",     "into",      "over",     "through",   "under",
-    "until",     "up",        "down",       "out",       "off",      "per",       "via",
-    "re",        "if",        "while",      "because",   "since",    "though",    "although",
-    "well",      "now",       "today",      "tonight",   "tomorrow", "yesterday", "am",
-    "pm",        "noc",       "aware",      "called",    "notified", "updated",   "informed",
-    "said",      "states",    "stated",     "spoke",     "plan",     "pt",        "pts",
-    "patient",   "patients",  "family",     "team",      "staff",    "nurse",     "rn",
-    "md",        "dr",        "mr",         "mrs",       "ms",       "see",       "seen",
-    "note",      "notes",     "none",       "new",       "old",      "yr",        "yo",
-    "y/o",       "male",      "female",     "man",       "woman",    "lady",      "gentleman",
-    "visit",     "visited",   "visiting",   "home",      "here",     "call",      "page",
-    "paged",     "x",         "h/o",        "c/o",       "f/u",      "d/c",       "dc",
-    "p",         "s",         "o",          "a",         "r",        "l",         "c",
-    "t",         "ok",        "okay",       "alert",     "oriented", "unit",      "floor",
-    "room",      "bed",       "icu",        "micu",      "sicu",     "ccu",       "csru",
-    "er",        "ed",        "or",         "pacu",      "tcu",      "rehab",     "vent",
-    "cath",      "lab",       "labs",       "cxr",       "ct",       "mri",       "ekg",
-    "ecg",       "echo",      "iv",         "ivf",       "po",       "prn",       "q",
-    "bid",       "tid",       "qid",        "qd",        "qhs",      "hr",        "bp",
-    "rr",        "sat",       "sats",       "temp",      "resp",     "neuro",     "cv",
-    "gi",        "gu",        "id",         "skin",      "social",   "dispo",     "code",
-    "full",      "dnr",       "dni",        "cmo",       "abg",      "ng",        "ngt",
-    "ogt",       "peg",       "picc",       "ett",       "trach",    "foley",     "ns",
-    "lr",        "d5w",       "kcl",        "mg",        "mcg",      "ml",        "cc",
-    "hep",       "ins",       "ss",         "rss",       "fs",       "bs",        "bm",
-    "uo",        "u/o",       "i&o",        "neg",       "pos",      "wnl",       "nad",
-    "sob",       "doe",       "cp",         "n/v",       "abd",      "ext",       "pulses",
-    "edema",     "mae",       "perrl",      "perrla",    "htn",      "dm",        "cad",
-    "chf",       "copd",      "afib",       "mi",        "cabg",     "ptca",      "pe",
-    "dvt",       "uti",       "pna",        "ards",      "sepsis",   "arf",       "cri",
-    "esrd",      "hd",        "cvvh",       "cvvhd",     "tpn",      "npo",       "ad",
-    "lib",       "tol",       "tolerating", "tolerated", "cont",     "continue",  "continues",
-    "continued", "remains",   "received",   "recieved",  "given",    "started",   "stopped",
-    "increased", "decreased", "weaned",     "placed",    "removed",  "changed",   "sent",
-    "done",      "pending",   "ordered",    "awaiting",  "await",    "will",      "wants",
-    "would",     "like",      "likes",      "needs",     "need",     "able",      "unable"};
+    "a",        "an",        "the",       "and",       "or",         "but",       "nor",
+    "of",       "in",        "on",        "at",        "to",         "from",      "by",
+    "for",      "with",      "without",   "w/",        "w/o",        "s/p",       "as",
+    "is",       "are",       "was",       "were",      "be",         "been",      "being",
+    "has",      "have",      "had",       "do",        "does",       "did",       "will",
+    "would",    "shall",     "should",    "can",       "could",      "may",       "might",
+    "must",     "not",       "no",        "yes",       "this",       "that",      "these",
+    "those",    "it",        "its",       "he",        "she",        "him",       "her",
+    "his",      "hers",      "they",      "them",      "their",      "we",        "us",
+    "our",      "you",       "your",      "i",         "me",         "my",        "who",
+    "whom",     "whose",     "which",     "what",      "when",       "where",     "why",
+    "how",      "all",       "any",       "some",      "each",       "every",     "both",
+    "either",   "neither",   "other",     "another",   "such",       "than",      "then",
+    "there",    "here",      "also",      "very",      "so",         "too",       "just",
+    "only",     "about",     "above",     "after",     "again",      "against",   "before",
+    "below",    "between",   "during",    "into",      "over",       "through",   "under",
+    "until",    "up",        "down",      "out",       "off",        "per",       "via",
+    "re",       "if",        "while",     "because",   "since",      "though",    "although",
+    "well",     "now",       "today",     "tonight",   "tomorrow",   "yesterday", "am",
+    "pm",       "noc",       "aware",     "called",    "notified",   "updated",   "informed",
+    "said",     "states",    "stated",    "spoke",     "plan",       "pt",        "pts",
+    "patient",  "patients",  "family",    "team",      "staff",      "nurse",     "rn",
+    "md",       "dr",        "mr",        "mrs",       "ms",         "see",       "seen",
+    "note",     "notes",     "none",      "new",       "old",        "yr",        "yo",
+    "y/o",      "male",      "female",    "man",       "woman",      "lady",      "gentleman",
+    "visit",    "visited",   "visiting",  "home",      "here",       "call",      "page",
+    "paged",    "x",         "h/o",       "c/o",       "f/u",        "d/c",       "dc",
+    "p",        "s",         "o",         "a",         "r",          "l",         "c",
+    "t",        "ok",        "okay",      "alert",     "oriented",   "unit",      "floor",
+    "room",     "bed",       "icu",       "micu",      "sicu",       "ccu",       "csru",
+    "er",       "ed",        "or",        "pacu",      "tcu",        "rehab",     "vent",
+    "cath",     "lab",       "labs",      "cxr",       "ct",         "mri",       "ekg",
+    "ecg",      "echo",      "iv",        "ivf",       "po",         "prn",       "q",
+    "bid",      "tid",       "qid",       "qd",        "qhs",        "hr",        "bp",
+    "rr",       "sat",       "sats",      "temp",      "resp",       "neuro",     "cv",
+    "gi",       "gu",        "id",        "skin",      "social",     "dispo",     "code",
+    "full",     "dnr",       "dni",       "cmo",       "abg",        "ng",        "ngt",
+    "ogt",      "peg",       "picc",      "ett",       "trach",      "foley",     "ns",
+    "lr",       "d5w",       "kcl",       "mg",        "mcg",        "ml",        "cc",
+    "hep",      "ins",       "ss",        "rss",       "fs",         "bs",        "bm",
+    "uo",       "u/o",       "i&o",       "neg",       "pos",        "wnl",       "nad",
+    "sob",      "doe",       "cp",        "n/v",       "abd",        "ext",       "pulses",
+    "edema",    "mae",       "perrl",     "perrla",    "htn",        "dm",        "cad",
+    "chf",      "copd",      "afib",      "mi",        "cabg",       "ptca",      "pe",
+    "dvt",      "uti",       "pna",       "ards",      "osh",        "ew",        "sepsis",
+    "arf",      "cri",       "esrd",      "hd",        "cvvh",       "cvvhd",     "tpn",
+    "npo",      "ad",        "lib",       "tol",       "tolerating", "tolerated", "cont",
+    "continue", "continues", "continued", "remains",   "received",   "recieved",  "given",
+    "started",  "stopped",   "increased", "decreased", "weaned",     "placed",    "removed",
+    "changed",  "sent",      "done",      "pending",   "ordered",    "awaiting",  "await",
+    "will",     "wants",     "would",     "like",      "likes",      "needs",     "need",
+    "able",     "unable"};
 constexpr std::string_view kNameVerbs[] = {
     "per",       "with",         "w/",         "by",           "spoke",       "talked",
     "called",    "paged",        "page",       "notified",     "informed",    "updated",
@@ -149,6 +151,7 @@ constexpr std::pair<std::string_view, uint32_t> kCueWords[] = {
     {"st", kLexSaint},
     {"saint", kLexSaint},
     {"hospital", kLexFacilityHead},
+    {"regional", kLexFacilityHead},
     {"hosp", kLexFacilityHead},
     {"clinic", kLexFacilityHead},
     {"rehab", kLexFacilityHead},
@@ -158,8 +161,8 @@ constexpr std::pair<std::string_view, uint32_t> kCueWords[] = {
     {"center", kLexFacilityHead},
     {"centre", kLexFacilityHead},
     {"ctr", kLexFacilityHead},
-    {"home", kLexFacilityHead},
-    {"living", kLexFacilityHead},
+    {"home", kLexFacilityHead | kLexWeakHead},
+    {"living", kLexFacilityHead | kLexWeakHead},
     {"institute", kLexFacilityHead},
     {"lives", kLexResideVerb},
     {"lived", kLexResideVerb},
@@ -230,7 +233,21 @@ void Lexicon::AddBuiltins() {
   for (auto w : kStreetSuffixes) Add(w, kLexStreetSuffix, 0, 0);
 }
 
+bool Lexicon::IsClinicalPrefix(std::string_view lower) const {
+  auto it = std::lower_bound(clinical_sorted_.begin(), clinical_sorted_.end(), lower,
+                             [](const std::string& a, std::string_view b) { return a < b; });
+  return it != clinical_sorted_.end() && it->size() >= lower.size() + 2 &&
+         std::string_view(*it).substr(0, lower.size()) == lower;
+}
+
 void Lexicon::Freeze() {
+  clinical_sorted_.clear();
+  for (const auto& [word, entry] : words_) {
+    if ((entry.flags & kLexClinical) && !(entry.flags & (kLexFirstName | kLexSurname))) {
+      clinical_sorted_.push_back(word);
+    }
+  }
+  std::sort(clinical_sorted_.begin(), clinical_sorted_.end());
   size_t cap = 16;
   while (cap < words_.size() * 2) cap <<= 1;
   table_.assign(cap, Slot{});

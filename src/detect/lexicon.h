@@ -45,6 +45,7 @@ enum LexFlag : uint32_t {
   kLexWardCue = 1u << 23,       // on, per, transfer, admitted ... (a unit name may follow)
   kLexStrongCred = 1u << 24,    // RN, RRT, MD ... (a name precedes it)
   kLexCredTitle = 1u << 25,     // NP, RN, MD, RRT (a name may follow)
+  kLexWeakHead = 1u << 26,      // home, living: a facility head only after "nursing", "assisted"
 };
 
 struct LexEntry {
@@ -89,6 +90,9 @@ class Lexicon {
   bool IsMultiWordCity(std::string_view lower_phrase) const {
     return multi_cities_.contains(ToAbsl(lower_phrase));
   }
+  // True when `lower` (4+ letters) begins a longer clinical word ("vanco" ->
+  // "vancomycin"): clinical shorthand, not a name.
+  bool IsClinicalPrefix(std::string_view lower) const;
   size_t size() const { return words_.size(); }
   std::string version() const { return version_; }
 
@@ -113,6 +117,7 @@ class Lexicon {
     LexEntry entry;
   };
   std::vector<Slot> table_;
+  std::vector<std::string> clinical_sorted_;
   std::string arena_;
   size_t mask_ = 0;
 
