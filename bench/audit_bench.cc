@@ -1,0 +1,203 @@
+// Audit trail benchmarks: durable appends per second with group commit
+// (SQLite; PostgreSQL when PHIGATE_TEST_PG_URL is set), VerifyTrail over
+// 1,000,000 events, and inclusion proofs on that trail.
+//
+//   build/<dir>/bench/audit_bench --benchmark_filter=Append
+//   build/<dir>/bench/audit_bench --benchmark_filter='Verify|Proof'   # builds a 1M trail once
+//
+// Env: PHIGATE_BENCH_DIR (default /tmp) for the SQLite files;
+// PHIGATE_BENCH_VERIFY_EVENTS (default 1000000).
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+#include <random>
+
+#include "phigate/audit/audit_log.h"
+#include "phigate/crypto/signer.h"
+
+namespace phigate::audit {
+namespace {
+
+std::shared_ptr<const crypto::Ed25519Signer> Signer() {
+  static auto s = std::shared_ptr<const crypto::Ed25519Signer>(
+      crypto::Ed25519Signer::FromSeed(std::string(32, '\x09')).value());
+  return s;
+}
+
+AuditId Id(std::string_view s) { return AuditId::Make(s).value(); }
+
+AuditEvent Event(int i) {
+  AuditEvent e;
+  e.time_us = int64_t{1795000000} * 1000000 + i;
+  e.kind = EventKind::kEgress;
+  e.tenant = TenantId("acme");
+  e.user = Id("u17");
+  e.role = Id("clinician");
+  e.feature = Id("summarize");
+  e.purpose = Id("treatment");
+  e.request_id = Id("req-" + std::to_string(i));
+  e.vendor = Id("openai");
+  e.endpoint = Id("/v1/chat/completions");
+  e.model = Id("gpt-4o");
+  e.baa_id = Id("baa-2026-01");
+  e.policy_version = Id("p7");
+  e.reasons = {Id("baa_covered")};
+  e.AddCategoryCount(PhiCategory::kName, 2);
+  e.AddCategoryCount(PhiCategory::kMrn, 1);
+  e.AddCategoryCount(PhiCategory::kDate, 3);
+  e.AddOperator(OperatorKind::kTokenize);
+  e.tokens_minted = 6;
+  BlindIndex b{};
+  b[0] = static_cast<uint8_t>(i);
+  b[1] = static_cast<uint8_t>(i >> 8);
+  e.subjects = {b};
+  return e;
+}
+
+std::string BenchDir() {
+  const char* d = std::getenv("PHIGATE_BENCH_DIR");
+  return d ? d : "/tmp";
+}
+
+std::string FreshSqlitePath(const std::string& name) {
+  const std::string p =
+      BenchDir() + "/phigate_audit_bench_" + std::to_string(getpid()) + "_" + name;
+  for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(p + s);
+  return p;
+}
+
+std::unique_ptr<AuditLog> g_log;
+std::atomic<int> g_counter{0};
+
+void AppendBench(benchmark::State& state, bool pg) {
+  if (state.thread_index() == 0) {
+    std::string url;
+    AuditStoreOptions so;
+    if (pg) {
+      const char* u = std::getenv("PHIGATE_TEST_PG_URL");
+      if (u == nullptr) {
+        state.SkipWithError("PHIGATE_TEST_PG_URL not set");
+      } else {
+        url = u;
+        so.table_prefix = "bench" + std::to_string(getpid()) + "_";
+      }
+    } else {
+      url = "sqlite://" + FreshSqlitePath("append.db");
+    }
+    if (!url.empty()) {
+      AuditLogOptions o;
+      o.fsync_interval = std::chrono::milliseconds(20);  // power-loss window bound
+      g_log = AuditLog::Open(AuditLogStore::Open(url, so).value(), Signer(), o).value();
+    }
+  }
+  for (auto _ : state) {
+    if (!g_log) break;
+    auto r = g_log->Append(Event(g_counter.fetch_add(1)));
+    if (!r.ok()) {
+      state.SkipWithError("append failed");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+  if (state.thread_index() == 0) g_log.reset();
+}
+
+void BM_AppendSqlite(benchmark::State& state) { AppendBench(state, false); }
+void BM_AppendPostgres(benchmark::State& state) { AppendBench(state, true); }
+BENCHMARK(BM_AppendSqlite)->ThreadRange(1, 256)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_AppendPostgres)->ThreadRange(1, 256)->UseRealTime()->MinTime(2.0);
+
+// Many requests in flight from one thread: the writer's own throughput
+// (each future still resolves only after its group commit).
+void BM_AppendAsyncSqlite(benchmark::State& state) {
+  AuditLogOptions o;
+  auto log = AuditLog::Open(AuditLogStore::Open("sqlite://" + FreshSqlitePath("async.db")).value(),
+                            Signer(), o)
+                 .value();
+  std::deque<std::future<Result<uint64_t>>> inflight;
+  int i = 0;
+  for (auto _ : state) {
+    inflight.push_back(log->AppendAsync(Event(i++)));
+    if (inflight.size() >= static_cast<size_t>(state.range(0))) {
+      if (!inflight.front().get().ok()) state.SkipWithError("append failed");
+      inflight.pop_front();
+    }
+  }
+  for (auto& f : inflight) f.get().IgnoreError();
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_AppendAsyncSqlite)->Arg(256)->Arg(4096)->UseRealTime()->MinTime(2.0);
+
+// The trail for the verify and proof benchmarks: built once.
+struct BigTrail {
+  std::string url;
+  uint64_t size = 0;
+};
+const BigTrail& Big() {
+  static BigTrail t = [] {
+    BigTrail b;
+    const char* n = std::getenv("PHIGATE_BENCH_VERIFY_EVENTS");
+    b.size = n ? std::strtoull(n, nullptr, 10) : 1000000;
+    b.url = "sqlite://" + FreshSqlitePath("verify.db");
+    auto log = AuditLog::Open(AuditLogStore::Open(b.url).value(), Signer()).value();
+    std::vector<std::future<Result<uint64_t>>> inflight;
+    for (uint64_t i = 0; i < b.size; ++i) {
+      inflight.push_back(log->AppendAsync(Event(static_cast<int>(i))));
+      if (inflight.size() == 8192) {
+        for (auto& f : inflight) f.get().IgnoreError();
+        inflight.clear();
+      }
+    }
+    for (auto& f : inflight) f.get().IgnoreError();
+    return b;
+  }();
+  return t;
+}
+
+void BM_Verify(benchmark::State& state) {
+  const BigTrail& b = Big();
+  auto store = AuditLogStore::Open(b.url).value();
+  auto verifier = crypto::Ed25519Verifier::FromRawPublicKey(Signer()->RawPublicKey()).value();
+  for (auto _ : state) {
+    auto r = VerifyTrail(*store, TenantId("acme"), *verifier);
+    if (!r.ok() || r->events_checked != b.size) state.SkipWithError("verify failed");
+  }
+  state.counters["events"] = static_cast<double>(b.size);
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(b.size));
+}
+BENCHMARK(BM_Verify)->Unit(benchmark::kSecond)->Iterations(1);
+
+void BM_InclusionProof(benchmark::State& state) {
+  const BigTrail& b = Big();
+  auto log = AuditLog::Open(AuditLogStore::Open(b.url).value(), Signer()).value();
+  std::mt19937_64 rng(7);
+  for (auto _ : state) {
+    const uint64_t seq = rng() % b.size;
+    auto p = log->ProveInclusion(TenantId("acme"), seq);
+    if (!p.ok() || !VerifyInclusion(seq, p->head.tree_size, p->leaf, p->path, p->head.root).ok()) {
+      state.SkipWithError("proof failed");
+    }
+  }
+}
+BENCHMARK(BM_InclusionProof)->Unit(benchmark::kMicrosecond);
+
+void BM_ConsistencyProof(benchmark::State& state) {
+  const BigTrail& b = Big();
+  auto log = AuditLog::Open(AuditLogStore::Open(b.url).value(), Signer()).value();
+  std::mt19937_64 rng(9);
+  for (auto _ : state) {
+    const uint64_t first = 1 + rng() % (b.size - 1);
+    auto p = log->ProveConsistency(TenantId("acme"), first, b.size);
+    if (!p.ok()) state.SkipWithError("proof failed");
+  }
+}
+BENCHMARK(BM_ConsistencyProof)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace phigate::audit
+
+BENCHMARK_MAIN();
