@@ -280,6 +280,12 @@ constexpr std::array<uint8_t, 256> MakeClassTable() {
 }
 constexpr std::array<uint8_t, 256> kClass = MakeClassTable();
 
+size_t CountUpper(std::string_view w) {
+  size_t n = 0;
+  for (char c : w) n += (c >= 'A' && c <= 'Z') ? 1 : 0;
+  return n;
+}
+
 bool RuleEngine::LooksClinical(std::string_view word) const {
   std::string w(word);
   for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -297,8 +303,19 @@ bool RuleEngine::LooksClinical(std::string_view word) const {
     }
     return w.size() - std::min(w.size(), w.find_first_of("-'")) <= 3;
   }
-  if (w.size() >= 4 && w.back() == 's') {
-    const LexEntry* e = lexicon_->Find(std::string_view(w).substr(0, w.size() - 1));
+  // Inflected forms of known words: "intubated" (intubate), "titrated", "pacers".
+  static constexpr std::pair<std::string_view, std::string_view> kSuffixes[] = {
+      {"s", ""},    {"es", ""}, {"ed", ""}, {"ed", "e"}, {"d", ""},    {"ing", ""}, {"ing", "e"},
+      {"ion", "e"}, {"ly", ""}, {"er", ""}, {"ers", ""}, {"ies", "y"}, {"ied", "y"}};
+  std::string stem;
+  for (auto [suffix, add] : kSuffixes) {
+    if (w.size() < suffix.size() + 3 ||
+        w.compare(w.size() - suffix.size(), suffix.size(), suffix) != 0) {
+      continue;
+    }
+    stem.assign(w, 0, w.size() - suffix.size());
+    stem.append(add);
+    const LexEntry* e = lexicon_->Find(stem);
     if (e != nullptr && (e->flags & (kLexCommon | kLexClinical | kLexStop))) return true;
   }
   return w.size() >= 4 && lexicon_->IsClinicalPrefix(w);
@@ -416,6 +433,11 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
   if (n_alpha > 0 && n_upper * 10 >= n_alpha * 7) doc = DocCase::kUpper;
   if (n_alpha > 0 && n_lower * 100 >= n_alpha * 93) doc = DocCase::kLower;
   const bool mixed = doc == DocCase::kMixed;
+  // Prose (sentences of common words) rather than clinical shorthand: most
+  // alphabetic tokens are known English words.
+  size_t n_common = 0;
+  for (const Token& t : tk) n_common += (t.lf() & (kLexCommon | kLexStop)) ? 1 : 0;
+  const bool doc_prose = n_alpha > 0 && n_common * 100 >= n_alpha * 80;
   auto capitalised = [&](const Token& t) {
     return mixed ? (t.flags & (kTokTitle | kTokUpper)) != 0 : true;
   };
@@ -502,15 +524,18 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     if (mixed && !(t.flags & (kTokTitle | kTokUpper)) && s < 0.7f) s -= 0.1f;
     // Mixed-case prose: a capitalised word no list knows, not starting a
     // sentence or line, is most likely a proper name.
-    if (mixed && (t.flags & kTokTitle) && t.lex == nullptr && t.end - t.begin >= 3 && i > 0 &&
+    if (mixed && (t.flags & kTokTitle) && t.lex == nullptr && t.end - t.begin >= 4 &&
+        CountUpper(text.substr(t.begin, t.end - t.begin)) == 1 &&
         !LooksClinical(text.substr(t.begin, t.end - t.begin))) {
       size_t k = t.begin;
       while (k > 0 && text[k - 1] == ' ') --k;
       const char before = k > 0 ? text[k - 1] : '\n';
-      if (before != '.' && before != '\n' && before != ':' && before != '!' && before != '?' &&
-          before != '"' && before != '-' && before != '>' && before != '(' && before != '*') {
-        s = std::max(s, 0.5f);
-      }
+      const bool sentence_start = before == '.' || before == '\n' || before == '!' ||
+                                  before == '?' || before == '*' || before == '-' || k == 0;
+      // At a sentence start an unknown word is a name only when no clinical
+      // header follows it ("Neuro:") and it is not a note-style heading.
+      const bool header = t.end < text.size() && (text[t.end] == ':' || text[t.end] == '-');
+      if (!header && (!sentence_start || doc_prose)) s = std::max(s, 0.5f);
     }
     name[i] = s;
   }
@@ -814,6 +839,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
     ro.set_case_sensitive(!s.caseless);
     ro.set_log_errors(false);
     ro.set_max_mem(8 << 20);
+    ro.set_encoding(RE2::Options::EncodingLatin1);  // bytes, as Hyperscan sees them
     auto re = std::make_unique<RE2>(re2::StringPiece(s.regex.data(), s.regex.size()), ro);
     if (!re->ok()) {
       return absl::InternalError(
