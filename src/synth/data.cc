@@ -223,6 +223,28 @@ Result<Gazetteers> LoadGazetteers(const std::string& data_dir) {
     }
   }
   g.sources.cities = g.cities.size();
+  if (const std::string zp = FindFile(data_dir, "zip_prefixes.tsv"); !zp.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    PHIGATE_ASSIGN_OR_RETURN(bool found, ReadTsv(zp, 2, &rows));
+    for (size_t i = 0; found && i < rows.size(); ++i) {
+      const std::string& prefix = rows[i][0];
+      if (prefix.size() != 3 || prefix == "000") continue;
+      size_t start = 0;
+      while (start <= rows[i][1].size()) {
+        size_t comma = rows[i][1].find(',', start);
+        if (comma == std::string::npos) comma = rows[i][1].size();
+        g.zip_prefixes[rows[i][1].substr(start, comma - start)].push_back(prefix);
+        start = comma + 1;
+      }
+    }
+  }
+  if (const std::string cp = FindFile(data_dir, "us_counties.tsv"); !cp.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    PHIGATE_ASSIGN_OR_RETURN(bool found, ReadTsv(cp, 2, &rows));
+    for (size_t i = 0; found && i < rows.size(); ++i) {
+      g.counties[rows[i][1]].push_back(std::move(rows[i][0]));
+    }
+  }
   return g;
 }
 

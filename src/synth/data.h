@@ -3,6 +3,7 @@
 #ifndef PHIGATE_SRC_SYNTH_DATA_H_
 #define PHIGATE_SRC_SYNTH_DATA_H_
 
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -41,6 +42,10 @@ struct Gazetteers {
   WeightedList surnames;
   std::vector<City> cities;
   WeightedList city_weights;  // city names weighted by sqrt(pop); index = index into cities
+  // Optional: 3-digit ZIP prefixes and counties by state code (zip_prefixes.tsv,
+  // us_counties.tsv), so a ZIP and a county match the city's state.
+  std::map<std::string, std::vector<std::string>, std::less<>> zip_prefixes;
+  std::map<std::string, std::vector<std::string>, std::less<>> counties;
   DataSources sources;
 };
 

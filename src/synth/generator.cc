@@ -213,6 +213,17 @@ std::string Initial(std::string_view name) {
   return std::string(name.substr(0, std::min(len, name.size())));
 }
 
+// The first n code points of a name.
+std::string Prefix(std::string_view name, size_t n) {
+  size_t i = 0;
+  while (i < name.size() && n > 0) {
+    const std::string one = Initial(name.substr(i));
+    i += one.size();
+    --n;
+  }
+  return std::string(name.substr(0, i));
+}
+
 std::string Recased(std::string_view v, bool upper) {
   std::string s(v);
   Recase(s, 0, s.size(), upper);
@@ -1115,6 +1126,9 @@ enum class K : uint8_t {
   kDc,
   kDShort,
   kDPart,
+  kDth,
+  kDrPoss,
+  kSsnMasked,
   kDTime,
   kDLong,
   kDNum,
@@ -1245,6 +1259,9 @@ const std::unordered_map<std::string_view, K>& KeyTable() {
       {"dc", K::kDc},
       {"dshort", K::kDShort},
       {"dpart", K::kDPart},
+      {"dth", K::kDth},
+      {"drposs", K::kDrPoss},
+      {"ssnmasked", K::kSsnMasked},
       {"dtime", K::kDTime},
       {"dlong", K::kDLong},
       {"dnum", K::kDNum},
@@ -1466,6 +1483,21 @@ void NoteBuilder::Emit(std::string_view key) {
       break;
     case K::kDPart:
       Phi(C::kDate, FormatWrittenPartial(Day(NearDay()), rng_));
+      break;
+    case K::kDth:
+      // "the 3rd": the day is the date element; the article stays unlabelled.
+      Lit("the ");
+      Phi(C::kDate, Ordinal(Day(NearDay()).d));
+      break;
+    case K::kDrPoss:
+      Lit("Dr. ");
+      Phi(C::kName, Staff(1).p.last);
+      Lit("'s");
+      break;
+    case K::kSsnMasked:
+      // A partial SSN: the visible digits are the identifier.
+      Lit(rng_.Pick(std::array<std::string_view, 4>{"***-**-", "xxx-xx-", "XXX-XX-", "###-##-"}));
+      Phi(C::kSsn, p_.ssn.substr(5));
       break;
     case K::kDTime:
       Phi(C::kDate, FormatDateTime(Day(note_day_), rng_));
@@ -1827,7 +1859,7 @@ struct Generator::Impl {
       if (full == p.first && rng.Chance(0.7)) p.nick = std::string(nick);
     }
     if (p.nick.empty() && rng.Chance(0.1) && p.first.size() > 4) {
-      p.nick = absl::StrCat(p.first.substr(0, 3), "ie");
+      p.nick = absl::StrCat(internal::Prefix(p.first, 3), "ie");
     }
     return p;
   }
@@ -1844,8 +1876,15 @@ struct Generator::Impl {
     }
     return s;
   }
-  std::string ZipFor() {
-    std::string z = rng.Digits(5);
+  // A ZIP whose 3-digit prefix belongs to the state when zip_prefixes.tsv is loaded.
+  std::string ZipFor(const std::string& state) {
+    std::string z;
+    const auto it = g.zip_prefixes.find(state);
+    if (it != g.zip_prefixes.end() && !it->second.empty()) {
+      z = it->second[rng.Below(it->second.size())] + rng.Digits(2);
+    } else {
+      z = rng.Digits(5);
+    }
     if (z == "00000") z = "01001";
     if (rng.Chance(0.3)) absl::StrAppend(&z, "-", rng.Digits(4));
     return z;
@@ -1940,18 +1979,20 @@ struct Generator::Impl {
     p->street = Street();
     p->city = city.name;
     p->state = city.state;
-    switch (rng.Below(3)) {
-      case 0:
-        p->county = absl::StrCat(ToAbsl(rng.Pick(internal::kCounties)), " County");
-        break;
-      case 1:
-        p->county = absl::StrCat(city.name, " County");
-        break;
-      default:
-        p->county = absl::StrCat(g.surnames.Sample(rng), " County");
-        break;
+    {
+      const std::string_view kind = city.state == "LA"   ? " Parish"
+                                    : city.state == "AK" ? " Borough"
+                                                         : " County";
+      const auto it = g.counties.find(city.state);
+      if (it != g.counties.end() && !it->second.empty() && rng.Chance(0.8)) {
+        p->county = absl::StrCat(it->second[rng.Below(it->second.size())], ToAbsl(kind));
+      } else if (rng.Chance(0.5)) {
+        p->county = absl::StrCat(ToAbsl(rng.Pick(internal::kCounties)), ToAbsl(kind));
+      } else {
+        p->county = absl::StrCat(city.name, ToAbsl(kind));
+      }
     }
-    p->zip = ZipFor();
+    p->zip = ZipFor(p->state);
     switch (rng.Below(4)) {
       case 0:
         p->hood = absl::StrCat(ToAbsl(rng.Pick(internal::kStreetWords)), " Heights");
@@ -2101,7 +2142,7 @@ struct Generator::Impl {
     p->clinic_street = Street();
     p->clinic_city = cc.name;
     p->clinic_state = cc.state;
-    p->clinic_zip = ZipFor();
+    p->clinic_zip = ZipFor(p->clinic_state);
     p->clinic_phone = PhoneDigits();
     p->clinic_fax = PhoneDigits();
     const size_t nrel = 1 + rng.Below(3);

@@ -1,6 +1,7 @@
 // The style scripts: which template lines make up a note of each style.
 // Template syntax: src/synth/note_writer.h. Keys: NoteBuilder::Emit().
 #include <string_view>
+#include <utility>
 
 #include "src/synth/note_writer.h"
 
@@ -88,6 +89,9 @@ constexpr std::string_view kIcuSocial[] = {
     "Social- pt's {relrole} {rel} ({relage}) also a pt at {fac2}.\n",
     "Social: {ptposs} {relrole} asking for update, {dr} aware, will call {relphone} in am.\n",
     "Social: lives at home in the {hood} area of {city} with {relrole}. Retired from {employer}.\n",
+    "Family: {relrole} {rel} states pt was at baseline until {dth}, then [more confused|"
+    "SOB|not eating]. Per {drposs} note, goals of care discussion pending.\n",
+    "Social: pt from {county}, {state}; {relrole} {rel} driving in from {city}, ETA {time}.\n",
 };
 
 void WriteIcu(NoteWriter& w) {
@@ -142,6 +146,8 @@ constexpr std::string_view kUpperLines[] = {
     "FAMILY MTG {dshort} AT 1400 W/ DR {dr2last}. ",
     "PT'S {relrole} {rel} CALLED FROM {relphone}. ",
     "S/P CABG {year}. ",
+    "SEEN BY CARDS ON {dth}. ",
+    "PER DR {drlast}'S NOTE, FOR TEE {dpart}. ",
     "AWAITING BED AT {snf}. ",
     "SEEN BY {dr2} FROM RENAL. ",
     "PLAN: CONT MONITOR, ADVANCE DIET AS TOL, OOB TO CHAIR. ",
@@ -186,6 +192,8 @@ constexpr std::string_view kLowerLines[] = {
     "pt wants copy sent to {fulladdr}. ",
     "cxr {dpart} neg. ",
     "hx cabg {year}. ",
+    "pt verified id w/ dob {dob} and ssn {ssnmasked}. ",
+    "seen in clinic on {dth}, no changes. ",
     "ins {planname} id {plan}. ",
 };
 
@@ -207,7 +215,7 @@ void WriteDischarge(NoteWriter& w) {
   w.T("{fac}\n");
   w.T("[Patient|Name|PATIENT NAME]: {ptlf}[    |\n]MRN: {mrn}\n");
   w.T("[DOB|Date of Birth|D.O.B.]: {dob}   Age: {age}   Sex: {sex}\n");
-  if (w.Chance(0.3)) w.T("Acct #: {acct}\n");
+  if (w.Chance(0.3)) w.T("Acct #: {acct}[   SSN: {ssnmasked}|]\n");
   w.T("[Admission Date|Admit Date|Date of Admission]: {adm}[    |\n][Discharge Date|"
       "Date of Discharge]: {dc}\n");
   w.T("[Attending|Attending Physician]: {dr}\n");
@@ -348,9 +356,12 @@ void WritePortal(NoteWriter& w) {
   w.T("To: {dr}\n");
   w.T("Subject: [refill|question|new address|appointment|insurance change|test results]\n\n");
   w.T("[Hi|Hello|Dear|hey] Dr. {drlast}, [this is|it's] {ptfirst}[ {ptlast}|]. ");
+  // 2-5 distinct topics: a partial Fisher-Yates shuffle of the 11.
+  size_t topics[11] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
   const size_t n = 2 + w.rng().Below(4);
   for (size_t i = 0; i < n; ++i) {
-    switch (w.rng().Below(11)) {
+    std::swap(topics[i], topics[i + w.rng().Below(11 - i)]);
+    switch (topics[i]) {
       case 0:
         w.T("I moved, my new address is {fulladdr}. ");
         break;
@@ -373,7 +384,8 @@ void WritePortal(NoteWriter& w) {
         w.T("I can't make the appointment on {next}, can we move it? ");
         break;
       case 7:
-        w.T("The pharmacy on {street} said they never got it. ");
+        w.T("[The pharmacy on {street} said they never got it.|I'm visiting family abroad until "
+            "{dpart}, you can reach me at {intlphone}.] ");
         break;
       case 8:
         w.T("I uploaded a photo of the rash ({photo}). ");
@@ -406,7 +418,7 @@ void WriteEd(NoteWriter& w) {
     w.T("Vehicle: [{car}|car], VIN {vin}, [plate|lic plate|tag] {plate} ({state}). ");
   }
   if (w.Chance(0.5)) w.T("Per {city} PD officer {other} (badge #{otherid}), airbags deployed. ");
-  w.T("EMS from {city} [Fire|Ambulance] reports GCS 15 at scene. ");
+  w.T("EMS from [{city} Fire|{city} Ambulance|{county} EMS] reports GCS 15 at scene. ");
   if (w.Chance(0.4)) w.T("Pt ID'd by {state} driver's license [#|no.] {dl}. ");
   if (w.Chance(0.5)) w.T("Contact: {relrole} {rel} {relphone}. ");
   w.T("\nVS: HR {hr} BP {bp} RR {rr} T {temp} SpO2 {spo2}%\n");

@@ -212,7 +212,8 @@ TEST(SynthGeneratorTest, SpansCoverExactlyTheValues) {
                                 "OCT", "NOV", "DEC"}) {
             month |= u.find(m) != std::string::npos;
           }
-          EXPECT_TRUE(month || CountDigits(v) >= 2) << n.id;
+          EXPECT_TRUE(month || CountDigits(v) >= 2 || (CountDigits(v) == 1 && v.size() == 3))
+              << n.id << " " << v;  // "3rd" of "the 3rd"
           break;
         }
         case PhiCategory::kIp:
@@ -391,6 +392,26 @@ TEST_F(SynthDataDirTest, UsesGazetteerFiles) {
   EXPECT_NE(all.find("Plimpfield"), std::string::npos);
   EXPECT_NE(all.find("Vortwell"), std::string::npos);  // all-caps entries are title-cased
   EXPECT_NE(all.find("Testville"), std::string::npos);
+}
+
+// Every name non-ASCII: initials, nicknames, re-casing and upper-case notes
+// must never cut a UTF-8 sequence.
+TEST_F(SynthDataDirTest, NonAsciiNamesKeepTextValid) {
+  Write("first_names.tsv", "Łukasz\t3\nÅsa\t2\nZoë\t1\nÉmile\t1\nĐorđe\t1\n");
+  Write("surnames.tsv", "Nguyễn\t3\nŻółć-Øster\t1\nÖzdemir\t1\n");
+  GeneratorOptions o;
+  o.seed = 2;
+  o.data_dir = dir_.string();
+  o.invented_name_share = 0.0;
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto g, Generator::Create(o));
+  size_t names = 0;
+  for (int i = 0; i < 600; ++i) {
+    const Note n = g->Generate();
+    CheckNote(n);
+    if (::testing::Test::HasFatalFailure()) return;
+    for (const LabeledSpan& s : n.spans) names += s.category == PhiCategory::kName ? 1 : 0;
+  }
+  EXPECT_GT(names, 1000u);
 }
 
 TEST_F(SynthDataDirTest, MissingFilesFallBackToBuiltins) {
