@@ -27,10 +27,10 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_replace.h"
 #include "nlohmann/json.hpp"
 #include "phigate/core/phi_category.h"
 #include "phigate/core/utf8.h"
+#include "phigate/transform/redactor.h"
 #include "src/cli/cli_util.h"
 #include "src/cli/command.h"
 
@@ -44,115 +44,22 @@ using OJson = nlohmann::ordered_json;
 constexpr const char* kToolVersion = "phigate 0.1.0";
 
 // ------------------------------------------------------------- replacement
-// The replacement step. ApplyReplacement() is the one switch point: when the
-// transform module's Redactor lands it replaces this body; "tokenize" and
-// "surrogate" (vault-backed, later) become further ReplacementMode values.
+// The replacement step: the transform module's Redactor (placeholder, mask,
+// generalize). ApplyReplacement() is the one switch point; the reversible
+// modes (tokenize, surrogate: vault-backed) plug in by registering their
+// operator on the Redactor (Redactor::RegisterOperator) in MakeRedactor().
 enum class ReplacementMode { kPlaceholder, kMask, kGeneralize };
 
 struct ReplacementOptions {
   ReplacementMode mode = ReplacementMode::kPlaceholder;
-  std::string placeholder_format = "[{type}]";  // {type} -> CategoryName(), e.g. NAME
-  bool keep_year = true;                        // generalize: a date keeps its year
-  std::set<std::string> restricted_zip3;        // generalize: prefixes that become 000
+  std::unique_ptr<transform::Redactor> redactor;
 };
 
-std::string Placeholder(const ReplacementOptions& o, PhiCategory c) {
-  return absl::StrReplaceAll(o.placeholder_format, {{"{type}", ToAbsl(CategoryName(c))}});
-}
-
-// Every character but ASCII separators becomes '*' (one per code point).
-std::string Mask(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      if ((c & 0xC0) != 0x80) out += '*';  // lead byte: one '*' per code point
-    } else if (std::isalnum(c)) {
-      out += '*';
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-// The first run of exactly n digits (not part of a longer run), or npos.
-size_t FindDigitRun(std::string_view s, size_t n) {
-  size_t i = 0;
-  while (i < s.size()) {
-    if (!IsDigit(s[i])) {
-      ++i;
-      continue;
-    }
-    size_t j = i;
-    while (j < s.size() && IsDigit(s[j])) ++j;
-    if (j - i == n) return i;
-    i = j;
-  }
-  return std::string_view::npos;
-}
-
-std::string Generalize(std::string_view original, const Finding& f, const ReplacementOptions& o) {
-  switch (f.category) {
-    case PhiCategory::kAge:
-      return "90 or older";
-    case PhiCategory::kDate: {
-      const size_t y = FindDigitRun(original, 4);
-      if (o.keep_year && y != std::string_view::npos &&
-          (original.substr(y, 2) == "19" || original.substr(y, 2) == "20")) {
-        return std::string(original.substr(y, 4));
-      }
-      return Placeholder(o, f.category);
-    }
-    case PhiCategory::kZip: {
-      const size_t z = FindDigitRun(original, 5) != std::string_view::npos
-                           ? FindDigitRun(original, 5)
-                           : FindDigitRun(original, 9);
-      if (z == std::string_view::npos) return Placeholder(o, f.category);
-      const std::string prefix(original.substr(z, 3));
-      return o.restricted_zip3.count(prefix) ? "000" : prefix;
-    }
-    default:
-      return Placeholder(o, f.category);
-  }
-}
-
 // Replaces every finding in `text`. Findings are sorted and disjoint (the
-// engine's contract); overlaps are merged defensively. A finding outside the
-// text is an error: the caller fails closed and writes nothing.
+// engine's contract); anything else is an error and the caller fails closed.
 Result<std::string> ApplyReplacement(std::string_view text, const Findings& findings,
                                      const ReplacementOptions& options) {
-  std::string out;
-  out.reserve(text.size());
-  size_t pos = 0;
-  for (const Finding& f : findings) {
-    if (f.begin > f.end || f.end > text.size()) {
-      return absl::InternalError(absl::StrFormat("finding [%d, %d) outside a text of %d bytes",
-                                                 f.begin, f.end, text.size()));
-    }
-    if (f.end <= pos) continue;  // inside the previous replacement
-    Finding g = f;
-    g.begin = std::max(g.begin, pos);
-    out.append(text.substr(pos, g.begin - pos));
-    const std::string_view original = text.substr(g.begin, g.size());
-    switch (options.mode) {
-      case ReplacementMode::kPlaceholder:
-        out += Placeholder(options, g.category);
-        break;
-      case ReplacementMode::kMask:
-        out += Mask(original);
-        break;
-      case ReplacementMode::kGeneralize:
-        out += Generalize(original, g, options);
-        break;
-    }
-    pos = g.end;
-  }
-  out.append(text.substr(pos));
-  return out;
+  return options.redactor->Apply(text, findings);
 }
 
 // ------------------------------------------------------------- processing
@@ -163,6 +70,7 @@ struct DeidFlags {
   bool spans_jsonl = false;
   std::string mode = "placeholder";
   std::string placeholder_format = "[{type}]";
+  std::string placeholder_types = "coarse";
   bool drop_year = false;
   std::string zip3_list = "census2020";
   bool skip_binary = false;
@@ -338,24 +246,18 @@ ReplacementOptions MakeReplacementOptions(const DeidFlags& flags) {
   if (flags.placeholder_format.find("{type}") == std::string::npos) {
     throw CliError(2, "--placeholder-format must contain {type}");
   }
-  o.placeholder_format = flags.placeholder_format;
-  o.keep_year = !flags.drop_year;
-  if (o.mode == ReplacementMode::kGeneralize) {
-    const std::string path = ResolveDataDir(flags.engine) + "/gazetteers/zip3.tsv";
-    std::ifstream in(path);
-    if (!in) throw CliError(1, "cannot read " + path + " (restricted ZIP prefixes)");
-    std::string line;
-    bool any_list = false;
-    while (std::getline(in, line)) {
-      if (line.empty() || line[0] == '#') continue;
-      const size_t t1 = line.find('\t'), t2 = line.rfind('\t');
-      if (t1 == std::string::npos || t2 == t1) continue;
-      if (line.substr(t2 + 1) != flags.zip3_list) continue;
-      any_list = true;
-      o.restricted_zip3.insert(line.substr(0, t1));
-    }
-    if (!any_list) throw CliError(1, "no ZIP prefix list \"" + flags.zip3_list + "\" in " + path);
+  transform::RedactorOptions ro;
+  ro.default_operator = flags.mode;
+  ro.placeholder_format = flags.placeholder_format;
+  ro.coarse_placeholders = flags.placeholder_types == "coarse";
+  ro.zip3_list = flags.zip3_list;
+  ro.data_dir = flags.engine.data_dir;
+  if (flags.drop_year && o.mode == ReplacementMode::kGeneralize) {
+    ro.operator_for[static_cast<size_t>(PhiCategory::kDate)] = "placeholder";
   }
+  auto redactor = transform::Redactor::Create(ro);
+  ThrowIfError(redactor.status(), "cannot set up the replacement");
+  o.redactor = std::move(redactor).value();
   return o;
 }
 
@@ -603,6 +505,7 @@ int RunFiles(const DeidFlags& flags, Deidentifier& d) {
                    {"gazetteers", GazetteerFingerprint(ResolveDataDir(flags.engine))}};
     m["transform"] = {{"mode", flags.mode},
                       {"placeholder_format", flags.placeholder_format},
+                      {"placeholder_types", flags.placeholder_types},
                       {"keep_year", !flags.drop_year},
                       {"zip3_list", flags.zip3_list}};
     std::array<int64_t, kNumPhiCategories> totals{};
@@ -698,6 +601,11 @@ void Register(CLI::App& app) {
       ->check(CLI::IsMember({"placeholder", "mask", "generalize", "tokenize", "surrogate"}));
   cmd->add_option("--placeholder-format", flags->placeholder_format,
                   "Placeholder text; {type} becomes the category (NAME, DATE, ...)");
+  cmd->add_option(
+         "--placeholder-types", flags->placeholder_types,
+         "coarse: {type} is NAME, LOCATION, DATE, ID, MRN... (default); fine: the category "
+         "(STREET_ADDRESS, CITY, HEALTH_PLAN...)")
+      ->check(CLI::IsMember({"coarse", "fine"}));
   cmd->add_flag("--drop-year", flags->drop_year, "generalize: replace whole dates, years too");
   cmd->add_option(
       "--zip3-list", flags->zip3_list,
