@@ -506,6 +506,19 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         s += 0.45f;
       }
     }
+    // Name-introducing phrases: "my name is X", "maiden name is X", "calls me X", "says X".
+    if (i >= 2 && (capitalised(t) || doc == DocCase::kLower)) {
+      const uint64_t p1 = tk[i - 1].hash, p2 = tk[i - 2].hash;
+      static const uint64_t kIs = Lexicon::Hash("is"), kName = Lexicon::Hash("name"),
+                            kMe = Lexicon::Hash("me"), kCalls = Lexicon::Hash("calls"),
+                            kCall = Lexicon::Hash("call"), kSays = Lexicon::Hash("says"),
+                            kNamed = Lexicon::Hash("named"), kWas = Lexicon::Hash("was");
+      if ((p2 == kName && (p1 == kIs || p1 == kWas)) ||
+          (p1 == kMe && (p2 == kCalls || p2 == kCall)) || p1 == kNamed ||
+          (p1 == kSays && capitalised(t))) {
+        s += 0.5f;
+      }
+    }
     // Context after: a credential ("Smith, RN"), or "(son)".
     if (i + 1 < n) {
       const Token& q = tk[i + 1];
@@ -586,15 +599,34 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
   }
 
-  // Coordination: "Suzette and Hank", "Drs Joseph and Robbins".
-  for (size_t i = 0; i + 2 < n; ++i) {
-    if (name[i] < 0.5f) continue;
-    const Token& c = tk[i + 1];
-    const Token& u = tk[i + 2];
-    if (!(c.lf() & kLexAnd)) continue;
-    if (name[i + 2] < 0.5f && u.IsAlphaWord() && capitalised(u) &&
-        (u.lf() & (kLexFirstName | kLexSurname)) && !(u.lf() & (kLexClinical | kLexStop))) {
-      name[i + 2] = 0.55f;
+  // Coordination: "Suzette and Hank", "Hannah, Anthony, Derek and Andrew": a
+  // listed name joined to a confirmed name by "and" or a comma is a name too.
+  auto listed_name = [&](const Token& u) {
+    return u.IsAlphaWord() && capitalised(u) && (u.lf() & (kLexFirstName | kLexSurname)) &&
+           !(u.lf() & (kLexClinical | kLexStop | kLexMonth | kLexWeekday));
+  };
+  auto joined = [&](size_t a, size_t b) {  // tokens a < b joined by ", " or " and "
+    if (b == a + 1) {
+      for (size_t k = tk[a].end; k < tk[b].begin; ++k) {
+        if (text[k] != ',' && text[k] != ' ') return false;
+      }
+      return tk[b].begin - tk[a].end <= 3 && text.substr(tk[a].end, 1) == ",";
+    }
+    return b == a + 2 && (tk[a + 1].lf() & kLexAnd) && LinkGap(text, tk[a], tk[a + 1], true) &&
+           LinkGap(text, tk[a + 1], tk[b], false);
+  };
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t i = 0; i < n; ++i) {
+      if (name[i] < 0.5f) continue;
+      for (size_t j : {i + 1, i + 2}) {
+        if (j < n && name[j] < 0.5f && listed_name(tk[j]) && joined(i, j)) name[j] = 0.55f;
+      }
+      for (size_t back : {size_t{1}, size_t{2}}) {
+        if (i >= back && name[i - back] < 0.5f && listed_name(tk[i - back]) &&
+            joined(i - back, i)) {
+          name[i - back] = 0.55f;
+        }
+      }
     }
   }
 
@@ -726,6 +758,13 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       const bool ends_h = last == 'h';
       const bool ends_mc = t.end - t.begin >= 3 && last == 'c' && before_last == 'm';
       if (ends_h || ends_mc) loc[i] = 2;
+    }
+    // Mixed-case prose: an all-caps unknown word after "in", "to", "from"
+    // ("based in ESPOO", "flew to STAXROITH") is a place.
+    if (mixed && prev_prep && (t.flags & kTokUpper) && t.end - t.begin >= 4 &&
+        (t.lex == nullptr || (f & kLexCity)) && !(f & (kLexCommon | kLexClinical | kLexState)) &&
+        !LooksClinical(text.substr(t.begin, t.end - t.begin))) {
+      loc[i] = 1;
     }
     // Wards and units named after places: "to Quartermain 2".
     const bool ward_ctx = i > 0 && (prev_prep || (tk[i - 1].lf() & kLexWardCue));
