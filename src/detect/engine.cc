@@ -280,6 +280,71 @@ constexpr std::array<uint8_t, 256> MakeClassTable() {
 }
 constexpr std::array<uint8_t, 256> kClass = MakeClassTable();
 
+// An address continues over the lines or comma-separated parts that follow a
+// street line: a town ("Toronto", "LONDON"), a region code ("ON", "CO"), a
+// country, a postal code. Each part is at most three capitalised or all-caps
+// words, or a 3-7 character postal code; a part with a lower-case word, or a
+// sentence end, stops the block. Also joins a house number written before it.
+void ExtendAddressBlocks(std::string_view text, Findings* findings) {
+  const size_t n_before = findings->size();
+  for (size_t fi = 0; fi < n_before; ++fi) {
+    Finding& f = (*findings)[fi];
+    if (f.category != PhiCategory::kStreetAddress) continue;
+    size_t end = f.end;
+    for (int parts = 0; parts < 5; ++parts) {
+      size_t i = end;
+      int newlines = 0;
+      bool comma = false;
+      while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == ',' ||
+                                 text[i] == '\t' || text[i] == '\r')) {
+        newlines += text[i] == '\n';
+        comma = comma || text[i] == ',';
+        ++i;
+      }
+      if (i >= text.size() || (newlines == 0 && !comma && i - end < 2) || newlines > 1) break;
+      // One part: up to the next comma, newline or end.
+      size_t j = i;
+      while (j < text.size() && text[j] != ',' && text[j] != '\n' && j - i < 48) ++j;
+      if (j - i >= 48) break;
+      std::string_view part = text.substr(i, j - i);
+      while (!part.empty() && (part.back() == ' ' || part.back() == '.')) part.remove_suffix(1);
+      if (part.empty()) break;
+      // Every word of the part must start upper-case or be a digit group.
+      bool ok = true;
+      int words = 0;
+      size_t k = 0;
+      while (k < part.size() && ok) {
+        while (k < part.size() && part[k] == ' ') ++k;
+        size_t w = k;
+        while (w < part.size() && part[w] != ' ') ++w;
+        if (w == k) break;
+        const std::string_view word = part.substr(k, w - k);
+        const auto c0 = static_cast<unsigned char>(word[0]);
+        const bool digits = std::all_of(word.begin(), word.end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c)) || c == '-';
+        });
+        ok = (std::isupper(c0) || c0 >= 0x80 || c0 == '(' ||
+              (digits && word.size() >= 3 && word.size() <= 10));
+        ++words;
+        k = w;
+      }
+      if (!ok || words == 0 || words > 4) break;
+      end = i + part.size();
+    }
+    f.end = end;
+    // "9554 62 Rue Gafsa": a house number written before the street number.
+    size_t b = f.begin;
+    size_t k = b;
+    while (k > 0 && text[k - 1] == ' ') --k;
+    size_t d = k;
+    while (d > 0 && std::isdigit(static_cast<unsigned char>(text[d - 1]))) --d;
+    if (d < k && k - d <= 6 && k < b &&
+        (d == 0 || !std::isalnum(static_cast<unsigned char>(text[d - 1])))) {
+      f.begin = d;
+    }
+  }
+}
+
 size_t CountUpper(std::string_view w) {
   size_t n = 0;
   for (char c : w) n += (c >= 'A' && c <= 'Z') ? 1 : 0;
@@ -837,6 +902,7 @@ Status RuleEngine::Scan(std::string_view text, ScanContext& base_ctx, Findings* 
     PHIGATE_RETURN_IF_ERROR(RunPatterns(text, ctx, out));
   }
   if (options().stages & EngineOptions::kDictionaryStage) RunTokenRules(text, ctx, out);
+  ExtendAddressBlocks(text, out);
   ResolveConflicts(text, out);
   const CategorySet& want = options().categories;
   const float min_score = options().min_score;
