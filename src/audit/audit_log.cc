@@ -187,10 +187,11 @@ void AuditLog::CommitBatch(std::vector<Pending>& batch) {
     }
   }
   if (!status.ok()) {
-    // Nothing was written (or it is not durable): restore the in-memory trail
-    // and fail every caller of the batch so none of them forwards anything.
-    for (auto& [name, st] : backup) tenants_[name] = std::move(st);
-    if (status.code() == absl::StatusCode::kAlreadyExists) tenants_.clear();  // reload next time
+    // Nothing was written (or it is not durable). Forget the tenants' cached
+    // state so the next append reloads it from the store (another writer may
+    // have extended the trail), and fail every caller of the batch so none of
+    // them forwards anything.
+    for (const auto& [name, st] : backup) tenants_.erase(name);
     for (auto& [p, seq] : accepted) p->done.set_value(status);
     return;
   }
@@ -226,12 +227,27 @@ Result<InclusionProofResult> AuditLog::ProveInclusion(const TenantId& tenant, ui
     PHIGATE_ASSIGN_OR_RETURN(out.head.root, RootAt(tree_size, FetcherFor(*store_, tenant)));
     // An unsigned head: the caller pairs it with a consistency proof to a signed one.
   }
-  const NodeId leaf_id{0, seq};
-  PHIGATE_ASSIGN_OR_RETURN(auto leaf,
-                           store_->GetNodes(tenant, std::span<const NodeId>(&leaf_id, 1)));
-  out.leaf = leaf[0];
-  PHIGATE_ASSIGN_OR_RETURN(out.path,
-                           InclusionProof(seq, out.head.tree_size, FetcherFor(*store_, tenant)));
+  if (seq >= out.head.tree_size) {
+    return absl::InvalidArgumentError("inclusion proof: seq beyond the tree size");
+  }
+  // One store round trip: the leaf rides along with the proof's nodes.
+  bool fetched = false;
+  NodeFetcher with_leaf = [&](std::span<const NodeId> ids) -> Result<std::vector<Hash>> {
+    std::vector<NodeId> all(ids.begin(), ids.end());
+    all.push_back(NodeId{0, seq});
+    PHIGATE_ASSIGN_OR_RETURN(std::vector<Hash> h, store_->GetNodes(tenant, all));
+    out.leaf = h.back();
+    h.pop_back();
+    fetched = true;
+    return h;
+  };
+  PHIGATE_ASSIGN_OR_RETURN(out.path, InclusionProof(seq, out.head.tree_size, with_leaf));
+  if (!fetched) {  // a tree of one leaf has an empty path
+    const NodeId leaf_id{0, seq};
+    PHIGATE_ASSIGN_OR_RETURN(auto leaf,
+                             store_->GetNodes(tenant, std::span<const NodeId>(&leaf_id, 1)));
+    out.leaf = leaf[0];
+  }
   return out;
 }
 

@@ -148,16 +148,26 @@ class SqliteStore final : public AuditLogStore {
 
   Result<std::optional<SignedTreeHead>> LatestHead(const TenantId& tenant) override {
     std::lock_guard<std::mutex> lock(rmu_);
-    Stmt s;
-    PHIGATE_RETURN_IF_ERROR(
-        s.Prepare(rdb_, T("SELECT tree_size, root, last_leaf, time_us, signature FROM {p}heads "
-                          "WHERE tenant = ?")));
+    if (!latest_stmt_.get()) {
+      PHIGATE_RETURN_IF_ERROR(latest_stmt_.Prepare(
+          rdb_, T("SELECT tree_size, root, last_leaf, time_us, signature FROM {p}heads "
+                  "WHERE tenant = ?")));
+    }
+    Stmt& s = latest_stmt_;
     s.Text(1, tenant.value());
     const int rc = sqlite3_step(s.get());
-    if (rc == SQLITE_DONE) return std::optional<SignedTreeHead>();
-    if (rc != SQLITE_ROW) return SqlError(rdb_, "latest head");
-    PHIGATE_ASSIGN_OR_RETURN(SignedTreeHead h, ReadHead(s, tenant, 0));
-    return std::optional<SignedTreeHead>(std::move(h));
+    if (rc == SQLITE_DONE) {
+      s.Reset();
+      return std::optional<SignedTreeHead>();
+    }
+    if (rc != SQLITE_ROW) {
+      s.Reset();
+      return SqlError(rdb_, "latest head");
+    }
+    auto h = ReadHead(s, tenant, 0);
+    s.Reset();
+    if (!h.ok()) return h.status();
+    return std::optional<SignedTreeHead>(*std::move(h));
   }
 
   Result<std::vector<SignedTreeHead>> HeadLog(const TenantId& tenant) override {
@@ -443,7 +453,7 @@ class SqliteStore final : public AuditLogStore {
   Stmt event_stmt_, subject_stmt_, node_insert_stmt_, head_stmt_, head_log_stmt_;
   std::mutex rmu_;  // the read connection and its statements
   sqlite3* rdb_ = nullptr;
-  Stmt leaf_stmt_, node_stmt_;
+  Stmt leaf_stmt_, node_stmt_, latest_stmt_;
 };
 
 }  // namespace

@@ -1,0 +1,276 @@
+// `phigate audit ...`: verify, query, disclosures, export, checkpoint, pubkey,
+// retention. Keys: PHIGATE_MASTER_KEY (hex) or --master-key-file; the signing
+// key is derived from it unless PHIGATE_AUDIT_SIGNING_KEY names a PEM file.
+// Store: --store URL, else PHIGATE_AUDIT_STORE, else sqlite://phigate-audit.db.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "phigate/audit/audit_log.h"
+#include "phigate/audit/query.h"
+#include "phigate/audit/subject.h"
+#include "src/cli/command.h"
+
+namespace phigate::cli {
+namespace {
+
+using namespace phigate::audit;
+
+struct AuditArgs {
+  std::string store;
+  std::string master_key_file;
+  std::string tenant;
+  std::string user, feature, vendor, outcome, kind;
+  std::string since, until;
+  std::string patient;
+  std::string format = "markdown";
+  size_t limit = 0;
+  bool all_tenants = false;
+  int retention_years = 6;
+};
+
+std::string StoreUrl(const AuditArgs& a) {
+  if (!a.store.empty()) return a.store;
+  const char* env = std::getenv("PHIGATE_AUDIT_STORE");
+  if (env != nullptr && *env != '\0') return env;
+  return "sqlite://phigate-audit.db";
+}
+
+std::unique_ptr<AuditLogStore> OpenStore(const AuditArgs& a) {
+  auto s = AuditLogStore::Open(StoreUrl(a));
+  ThrowIfError(s.status(), "audit store");
+  return std::move(s).value();
+}
+
+std::string MasterKey(const AuditArgs& a) {
+  auto k = a.master_key_file.empty() ? MasterKeyFromEnv() : MasterKeyFromFile(a.master_key_file);
+  ThrowIfError(k.status(), "audit key");
+  return *k;
+}
+
+std::shared_ptr<const crypto::Ed25519Signer> Signer(const AuditArgs& a) {
+  auto s = SigningKeyFromEnv(MasterKey(a));
+  ThrowIfError(s.status(), "signing key");
+  return std::shared_ptr<const crypto::Ed25519Signer>(std::move(s).value());
+}
+
+TenantId Tenant(const AuditArgs& a) {
+  auto t = MakeTenantId(a.tenant);
+  ThrowIfError(t.status(), "--tenant");
+  return *t;
+}
+
+int64_t Time(const std::string& s, int64_t dflt) {
+  if (s.empty()) return dflt;
+  auto t = ParseTimeUs(s);
+  ThrowIfError(t.status(), "time");
+  return *t;
+}
+
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+QueryFilter Filter(const AuditArgs& a) {
+  QueryFilter f;
+  f.tenant = Tenant(a);
+  auto id = [](const std::string& v, const char* flag) -> std::optional<AuditId> {
+    if (v.empty()) return std::nullopt;
+    auto r = AuditId::Make(v);
+    ThrowIfError(r.status(), flag);
+    return *r;
+  };
+  f.user = id(a.user, "--user");
+  f.feature = id(a.feature, "--feature");
+  f.vendor = id(a.vendor, "--vendor");
+  if (!a.outcome.empty()) {
+    f.outcome = ParseOutcome(a.outcome);
+    if (!f.outcome) throw CliError(2, "--outcome: forwarded, blocked or error");
+  }
+  if (!a.kind.empty()) {
+    f.kind = ParseEventKind(a.kind);
+    if (!f.kind) throw CliError(2, "--kind: egress, ingress, reidentify, admin, breach, ...");
+  }
+  f.since_us = Time(a.since, f.since_us);
+  f.until_us = Time(a.until, f.until_us);
+  f.limit = a.limit;
+  return f;
+}
+
+void Verify(const AuditArgs& a) {
+  auto store = OpenStore(a);
+  auto verifier = crypto::Ed25519Verifier::FromRawPublicKey(Signer(a)->RawPublicKey());
+  ThrowIfError(verifier.status(), "verifier");
+  std::vector<TenantId> tenants;
+  if (!a.tenant.empty()) {
+    tenants.push_back(Tenant(a));
+  } else {
+    auto t = store->Tenants();
+    ThrowIfError(t.status(), "tenants");
+    tenants = *t;
+  }
+  bool ok = true;
+  for (const TenantId& t : tenants) {
+    auto r = VerifyTrail(*store, t, **verifier);
+    if (r.ok()) {
+      std::printf("OK    tenant %s: %llu events (from seq %llu), %llu signed heads, root %s\n",
+                  t.value().c_str(), static_cast<unsigned long long>(r->events_checked),
+                  static_cast<unsigned long long>(r->first_seq),
+                  static_cast<unsigned long long>(r->heads_checked), HashHex(r->root).c_str());
+    } else {
+      ok = false;
+      std::printf("BROKEN %s\n", std::string(r.status().message()).c_str());
+    }
+  }
+  if (tenants.empty()) std::printf("no audit trails in the store\n");
+  if (!ok) throw CliError(1, "audit trail verification failed");
+}
+
+void QueryCmd(const AuditArgs& a) {
+  auto store = OpenStore(a);
+  ThrowIfError(QueryEach(*store, Filter(a),
+                         [](const StoredEvent& e) {
+                           std::printf("%s\n", EventToJson(e).c_str());
+                           return absl::OkStatus();
+                         }),
+               "query");
+}
+
+void Export(const AuditArgs& a) {
+  if (a.format != "jsonl" && a.format != "markdown") throw CliError(2, "--format: jsonl");
+  QueryCmd(a);
+}
+
+void Disclosures(const AuditArgs& a) {
+  if (a.patient.empty()) throw CliError(2, "--patient is required");
+  const TenantId tenant = Tenant(a);
+  auto key = TenantAuditKey(MasterKey(a), tenant);
+  ThrowIfError(key.status(), "tenant audit key");
+  auto subject = SubjectIndex(*key, a.patient);
+  ThrowIfError(subject.status(), "--patient");
+  auto store = OpenStore(a);
+  // 164.528: disclosures in the six years before the request by default.
+  const int64_t since = Time(a.since, NowUs() - kMinRetentionUs);
+  auto ds = AccountingOfDisclosures(*store, tenant, *subject, since, Time(a.until, INT64_MAX));
+  ThrowIfError(ds.status(), "disclosures");
+  if (a.format == "json") {
+    std::printf("%s\n", DisclosuresJson(tenant, *subject, *ds).c_str());
+  } else {
+    std::printf("%s", DisclosuresMarkdown(tenant, *subject, *ds).c_str());
+  }
+}
+
+void CheckpointCmd(const AuditArgs& a) {
+  auto store = OpenStore(a);
+  auto signer = Signer(a);
+  std::vector<TenantId> tenants;
+  if (!a.tenant.empty()) {
+    tenants.push_back(Tenant(a));
+  } else {
+    auto t = store->Tenants();
+    ThrowIfError(t.status(), "tenants");
+    tenants = *t;
+  }
+  auto log = AuditLog::Open(std::move(store), signer);
+  ThrowIfError(log.status(), "audit log");
+  for (const TenantId& t : tenants) {
+    auto cp = (*log)->MakeCheckpoint(t);
+    ThrowIfError(cp.status(), "checkpoint");
+    std::printf(
+        "{\"tenant\":\"%s\",\"tree_size\":%llu,\"root\":\"%s\",\"last_leaf\":\"%s\","
+        "\"timestamp\":\"%s\",\"signature\":\"%s\",\"public_key\":\"%s\"}\n",
+        t.value().c_str(), static_cast<unsigned long long>(cp->head.tree_size),
+        HashHex(cp->head.root).c_str(), HashHex(cp->head.last_leaf).c_str(),
+        FormatTimeUs(cp->head.timestamp_us).c_str(), crypto::ToHex(cp->head.signature).c_str(),
+        crypto::ToHex(signer->RawPublicKey()).c_str());
+  }
+}
+
+void Retention(const AuditArgs& a) {
+  if (a.retention_years < 6) throw CliError(2, "--years must be at least 6");
+  auto log = AuditLog::Open(OpenStore(a), Signer(a));
+  ThrowIfError(log.status(), "audit log");
+  const int64_t retention =
+      std::max(kMinRetentionUs, int64_t{a.retention_years} * 36525 * 86400 * 1000000 / 100);
+  auto n = (*log)->ApplyRetention(Tenant(a), NowUs(), retention);
+  ThrowIfError(n.status(), "retention");
+  std::printf("dropped %llu events behind a signed retention checkpoint\n",
+              static_cast<unsigned long long>(*n));
+}
+
+void Register(CLI::App& app) {
+  auto args = std::make_shared<AuditArgs>();
+  auto* audit = app.add_subcommand("audit", "PHI-free audit trail: verify, query, disclosures");
+  audit->require_subcommand(1);
+  auto common = [args](CLI::App* c) {
+    c->add_option("--store", args->store,
+                  "sqlite:///path, postgres://..., memory: (default $PHIGATE_AUDIT_STORE)");
+    c->add_option("--master-key-file", args->master_key_file,
+                  "file with the hex master key (default $PHIGATE_MASTER_KEY)");
+  };
+  auto filters = [args](CLI::App* c) {
+    c->add_option("--tenant", args->tenant, "tenant id")->required();
+    c->add_option("--user", args->user, "user id");
+    c->add_option("--feature", args->feature, "feature id");
+    c->add_option("--vendor", args->vendor, "vendor id");
+    c->add_option("--outcome", args->outcome, "forwarded | blocked | error");
+    c->add_option("--kind", args->kind, "egress | ingress | reidentify | admin | breach | ...");
+    c->add_option("--since", args->since, "YYYY-MM-DD or RFC 3339 (inclusive)");
+    c->add_option("--until", args->until, "YYYY-MM-DD or RFC 3339 (exclusive)");
+    c->add_option("--limit", args->limit, "most events to print");
+  };
+
+  auto* verify = audit->add_subcommand("verify", "verify every tenant's trail (or --tenant)");
+  common(verify);
+  verify->add_option("--tenant", args->tenant, "only this tenant");
+  verify->callback([args] { Verify(*args); });
+
+  auto* query = audit->add_subcommand("query", "events as JSON lines");
+  common(query);
+  filters(query);
+  query->callback([args] { QueryCmd(*args); });
+
+  auto* exp = audit->add_subcommand("export", "export events (JSONL)");
+  common(exp);
+  filters(exp);
+  exp->add_option("--format", args->format, "jsonl")->default_val("jsonl");
+  exp->callback([args] { Export(*args); });
+
+  auto* disc = audit->add_subcommand("disclosures", "accounting of disclosures for one patient");
+  common(disc);
+  disc->add_option("--tenant", args->tenant, "tenant id")->required();
+  disc->add_option("--patient", args->patient,
+                   "the patient's identifier, e.g. \"MRN 4429871\" (blinded, never stored)")
+      ->required();
+  disc->add_option("--since", args->since, "default: six years ago");
+  disc->add_option("--until", args->until, "end (exclusive)");
+  disc->add_option("--format", args->format, "markdown | json")->default_val("markdown");
+  disc->callback([args] { Disclosures(*args); });
+
+  auto* cp = audit->add_subcommand("checkpoint", "sign and store a checkpoint; print it as JSON");
+  common(cp);
+  cp->add_option("--tenant", args->tenant, "only this tenant");
+  cp->callback([args] { CheckpointCmd(*args); });
+
+  auto* pub = audit->add_subcommand("pubkey", "print the tree-head public key (PEM)");
+  common(pub);
+  pub->callback([args] { std::printf("%s", Signer(*args)->PublicKeyPem().c_str()); });
+
+  auto* ret =
+      audit->add_subcommand("retention", "drop events older than --years behind a checkpoint");
+  common(ret);
+  ret->add_option("--tenant", args->tenant, "tenant id")->required();
+  ret->add_option("--years", args->retention_years, "at least 6")->default_val(6);
+  ret->callback([args] { Retention(*args); });
+}
+
+PHIGATE_REGISTER_COMMAND(Register);
+
+}  // namespace
+}  // namespace phigate::cli
