@@ -166,6 +166,32 @@ bool IdAfterLabel(std::string_view text, size_t pos, size_t* b, size_t* e) {
   return true;
 }
 
+// The rest of the sentence after an address cue, when it holds a digit: up to
+// a newline, '?', '!', ';', or a period that ends a sentence; at most 120 bytes.
+bool AddressAfterCue(std::string_view text, size_t pos, size_t* b, size_t* e) {
+  size_t i = pos;
+  while (i < text.size() && (text[i] == ' ' || text[i] == ':')) ++i;
+  const size_t start = i;
+  bool digit = false;
+  while (i < text.size() && i - start < 120) {
+    const char c = text[i];
+    if (c == '\n' || c == '?' || c == '!' || c == ';' || c == '"') break;
+    if (c == '.' && (i + 1 >= text.size() || text[i + 1] == ' ' || text[i + 1] == '\n') &&
+        (i + 2 >= text.size() || !std::islower(static_cast<unsigned char>(text[i + 2])))) {
+      // "u. 15." and "Apt. 4" keep going; a sentence end stops.
+      const bool abbrev =
+          i >= 3 && text[i - 3] == ' ' && std::isalpha(static_cast<unsigned char>(text[i - 1]));
+      if (!abbrev) break;
+    }
+    digit = digit || std::isdigit(static_cast<unsigned char>(c));
+    ++i;
+  }
+  if (!digit || i - start < 4 || i - start >= 120) return false;
+  *b = start;
+  *e = i;
+  return true;
+}
+
 // Context vetoes for ambiguous date shapes: "CPAP 5/5", "1/2 NS", "pain 5/10",
 // "1st step", "2nd cath". These are clinical ratios and ordinals, not dates.
 bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
@@ -240,6 +266,9 @@ Status RuleEngine::RunPatterns(std::string_view text, EngineContext& ctx, Findin
       if (p.spec->id_after_label) {
         pos = std::max(me, pos + 1);
         if (!IdAfterLabel(text, me, &b, &e)) continue;
+      } else if (p.spec->address_after_cue) {
+        pos = std::max(me, pos + 1);
+        if (!AddressAfterCue(text, me, &b, &e)) continue;
       } else if (ngroups == 2) {
         if (groups[1].data() == nullptr || groups[1].empty()) {
           pos = std::max(me, pos + 1);

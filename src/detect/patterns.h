@@ -23,6 +23,9 @@ struct PatternSpec {
   // The regex matches only a label ("MRN #:"); the value is the identifier that
   // follows it (4-25 characters of [A-Za-z0-9] joined by - . /, with a digit).
   bool id_after_label = false;
+  // The regex matches a cue ("lives at", "address:"); the value is the rest of
+  // the sentence when it holds a digit (a house number or postal code).
+  bool address_after_cue = false;
 };
 
 std::span<const PatternSpec> DefaultPatterns();
