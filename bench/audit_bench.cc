@@ -113,11 +113,20 @@ BENCHMARK(BM_AppendPostgres)->ThreadRange(1, 256)->UseRealTime()->MinTime(2.0);
 
 // Many requests in flight from one thread: the writer's own throughput
 // (each future still resolves only after its group commit).
-void BM_AppendAsyncSqlite(benchmark::State& state) {
-  AuditLogOptions o;
-  auto log = AuditLog::Open(AuditLogStore::Open("sqlite://" + FreshSqlitePath("async.db")).value(),
-                            Signer(), o)
-                 .value();
+void AppendAsyncBench(benchmark::State& state, bool pg) {
+  std::string url = "sqlite://" + FreshSqlitePath("async.db");
+  AuditStoreOptions so;
+  if (pg) {
+    const char* u = std::getenv("PHIGATE_TEST_PG_URL");
+    if (u == nullptr) {
+      state.SkipWithError("PHIGATE_TEST_PG_URL not set");
+      return;
+    }
+    url = u;
+    so.table_prefix =
+        "bencha" + std::to_string(getpid()) + "_" + std::to_string(state.range(0)) + "_";
+  }
+  auto log = AuditLog::Open(AuditLogStore::Open(url, so).value(), Signer()).value();
   std::deque<std::future<Result<uint64_t>>> inflight;
   int i = 0;
   for (auto _ : state) {
@@ -130,7 +139,10 @@ void BM_AppendAsyncSqlite(benchmark::State& state) {
   for (auto& f : inflight) f.get().IgnoreError();
   state.SetItemsProcessed(state.iterations());
 }
+void BM_AppendAsyncSqlite(benchmark::State& state) { AppendAsyncBench(state, false); }
+void BM_AppendAsyncPostgres(benchmark::State& state) { AppendAsyncBench(state, true); }
 BENCHMARK(BM_AppendAsyncSqlite)->Arg(256)->Arg(4096)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_AppendAsyncPostgres)->Arg(256)->Arg(4096)->UseRealTime()->MinTime(2.0);
 
 // The trail for the verify and proof benchmarks: built once.
 struct BigTrail {
