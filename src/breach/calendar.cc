@@ -41,7 +41,7 @@ Result<Date> ParseDate(std::string_view text) {
   if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
     return absl::InvalidArgumentError("date must be YYYY-MM-DD");
   }
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+  for (size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u}) {
     if (text[i] < '0' || text[i] > '9')
       return absl::InvalidArgumentError("date must be YYYY-MM-DD");
   }

@@ -305,7 +305,13 @@ Result<PlanResult> ComputeObligations(const RuleTable& rules, const IncidentFact
       ob.timing = absl::StrCat("no fixed deadline (", r.clock_starts, ")");
       continue;
     }
-    const int n = *r.due_days;
+    int n = *r.due_days;
+    if (r.recipient == RecipientKind::kCoveredEntity && f.baa_notice_days.has_value() &&
+        *f.baa_notice_days >= 0 && *f.baa_notice_days < n) {
+      n = *f.baa_notice_days;
+      add_note(ob,
+               absl::StrCat("BAA sets ", n, " days (shorter than the rule's ", *r.due_days, ")"));
+    }
     Date due = Advance(*start, n, r.day_kind);
     ob.timing = n == 0 ? absl::StrCat("immediately after ", RelativeText(r.relative_to))
                        : absl::StrCat(n, " ", ToAbsl(Name(r.day_kind)), " days after ",

@@ -62,7 +62,7 @@ constexpr std::string_view kAdvice[] = {"Labs reviewed; potassium is within rang
 std::string RandomDate(uint64_t& s, int from_year, int years) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02d",
-                from_year + static_cast<int>(SplitMix(s) % years),
+                from_year + static_cast<int>(SplitMix(s) % static_cast<uint64_t>(years)),
                 1 + static_cast<int>(SplitMix(s) % 12), 1 + static_cast<int>(SplitMix(s) % 28));
   return buf;
 }

@@ -135,6 +135,7 @@ IncidentFacts Incident::ToFacts() const {
   f.role = notice.role;
   f.ba_is_agent = notice.ba_is_agent;
   f.ce_notified = notice.ce_notified;
+  f.baa_notice_days = notice.baa_notice_days;
   f.residents_by_state = residents_by_state;
   f.total_affected = total_affected;
   f.individual_notice_sent = notice.individual_notice_sent;
@@ -277,6 +278,7 @@ std::string IncidentToJson(const Incident& inc) {
   j["notice"] = {{"role", std::string(Name(n.role))},
                  {"ba_is_agent", n.ba_is_agent},
                  {"ce_notified", DateJson(n.ce_notified)},
+                 {"baa_notice_days", n.baa_notice_days ? json(*n.baa_notice_days) : json(nullptr)},
                  {"determination", DateJson(n.determination)},
                  {"individual_notice_sent", DateJson(n.individual_notice_sent)},
                  {"hhs_notified", DateJson(n.hhs_notified)},
@@ -370,6 +372,9 @@ Result<Incident> IncidentFromJson(std::string_view text) {
     PHIGATE_ASSIGN_OR_RETURN(n.role, ParseEntityRole(jn.at("role").get<std::string>()));
     n.ba_is_agent = jn.value("ba_is_agent", false);
     PHIGATE_ASSIGN_OR_RETURN(n.ce_notified, DateFrom(jn, "ce_notified"));
+    if (jn.contains("baa_notice_days") && !jn.at("baa_notice_days").is_null()) {
+      n.baa_notice_days = jn.at("baa_notice_days").get<int>();
+    }
     PHIGATE_ASSIGN_OR_RETURN(n.determination, DateFrom(jn, "determination"));
     PHIGATE_ASSIGN_OR_RETURN(n.individual_notice_sent, DateFrom(jn, "individual_notice_sent"));
     PHIGATE_ASSIGN_OR_RETURN(n.hhs_notified, DateFrom(jn, "hhs_notified"));

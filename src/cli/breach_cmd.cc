@@ -248,6 +248,7 @@ void RegisterBreach(CLI::App& app) {
     struct F {
       std::vector<std::string> states, categories;
       int64_t total = -1;
+      int baa_days = -1;
       std::string role, ce_notified, determination, breach_date, individual, hhs, no_harm, le_oral,
           le_written, le_until;
       bool ba_agent = false, licensed = false, dfs = false, part2 = false, clear_le = false;
@@ -261,6 +262,7 @@ void RegisterBreach(CLI::App& app) {
     cmd->add_option("--role", f->role, "ce | ba | phr");
     cmd->add_flag("--ba-agent", f->ba_agent, "The BA is the covered entity's agent");
     cmd->add_option("--ce-notified", f->ce_notified, "Date the BA notified the covered entity");
+    cmd->add_option("--baa-days", f->baa_days, "BA: the BAA's notice window in days (if < 60)");
     cmd->add_option("--determination", f->determination, "Date the breach was determined");
     cmd->add_option("--breach-date", f->breach_date, "Date of the breach, if known");
     cmd->add_option("--individual-notice-sent", f->individual, "Date individuals were notified");
@@ -299,6 +301,7 @@ void RegisterBreach(CLI::App& app) {
         n.role = *r;
       }
       if (f->ba_agent) n.ba_is_agent = true;
+      if (f->baa_days >= 0) n.baa_notice_days = f->baa_days;
       if (f->licensed) n.licensed_ca_facility = true;
       if (f->dfs) n.dfs_regulated = true;
       if (f->part2) n.part2_program = true;

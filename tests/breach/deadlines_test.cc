@@ -269,6 +269,10 @@ TEST_F(DeadlinesTest, BusinessAssociateOwesTheCoveredEntityAndDataOwners) {
   EXPECT_EQ(dues["fl.agent-to-owner"], "2026-03-12");
   EXPECT_FALSE(dues.contains("us-hipaa.individuals"));  // CE's clock not started (not an agent)
   EXPECT_FALSE(p.not_applicable.empty());
+  // A BAA with a 10-day window shortens the BA -> CE notice.
+  f.baa_notice_days = 10;
+  EXPECT_EQ(Dues(Plan(f))["us-hipaa.ba-to-ce"], "2026-03-12");
+  f.baa_notice_days.reset();
   // As the CE's agent, the CE's clock starts at the BA's discovery.
   f.ba_is_agent = true;
   PlanResult agent = Plan(f);

@@ -122,6 +122,7 @@ TEST(IncidentTest, JsonRoundTrip) {
   AddDetection(inc, CanaryDetection());
   inc.residents_by_state = {{"CA", 3}, {"TX", 2}};
   inc.notice.role = EntityRole::kBusinessAssociate;
+  inc.notice.baa_notice_days = 10;
   inc.notice.hhs_notified = ParseDate("2026-12-05").value();
   inc.notice.le_delay = LawEnforcementDelay{.oral_statement = ParseDate("2026-12-01").value()};
   PHIGATE_ASSERT_OK(RecordAssessment(inc, AllLow(), "officer", kNov30 + 5));

@@ -47,6 +47,8 @@ struct IncidentFacts {
   bool ba_is_agent = false;
   // For a business associate that is not an agent: when it notified the CE (the CE's clock).
   std::optional<Date> ce_notified;
+  // For a business associate: the BAA's notice window when shorter than 60 days.
+  std::optional<int> baa_notice_days;
   // Affected individuals by two-letter state of residence ("CA", "DC", "PR"). Unknown = "??".
   std::map<std::string, int64_t> residents_by_state;
   // Total affected; 0 means the sum of residents_by_state.

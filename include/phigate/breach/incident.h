@@ -135,6 +135,7 @@ struct NoticeFacts {
   EntityRole role = EntityRole::kCoveredEntity;
   bool ba_is_agent = false;
   std::optional<Date> ce_notified;
+  std::optional<int> baa_notice_days;
   std::optional<Date> determination;
   std::optional<Date> individual_notice_sent;
   std::optional<Date> hhs_notified;
