@@ -1,0 +1,196 @@
+// The gateway's seams: small interfaces for every module the request path
+// depends on (auth, policy, vault, audit, leak scan). `phigate serve` wires
+// them to the real modules (src/gateway/real_adapters.cc); tests use fakes.
+//
+// Every type here carries ids, categories, counts and reasons, never PHI text,
+// except the arguments of TokenVault (the original value it must store).
+//
+// Example:
+//   Principal who = auth.Authenticate("pg_live_...").value();
+//   Decision d = policy.Decide({who, "scribe", "openai", "https://...", "gpt-4o"}).value();
+//   if (!d.allowed) refuse(403);
+//   Action a = d.ActionFor(PhiCategory::kName);  // kTokenize
+#ifndef PHIGATE_GATEWAY_INTERFACES_H_
+#define PHIGATE_GATEWAY_INTERFACES_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "phigate/core/finding.h"
+#include "phigate/core/ids.h"
+#include "phigate/core/phi_category.h"
+#include "phigate/core/status.h"
+
+namespace phigate::gateway {
+
+// What the transform stage does with one PHI category (the policy's decision table).
+enum class Action : uint8_t {
+  kAllow,      // send the original text
+  kTokenize,   // replace by an opaque typed token kept in the vault
+  kSurrogate,  // replace by a realistic fake value kept in the vault
+  kRedact,     // replace by a placeholder, irreversible
+  kBlock,      // refuse the whole request if the category is present
+};
+std::string_view ActionName(Action a);
+
+// Who is calling, from the API key. Bound to exactly one tenant.
+struct Principal {
+  TenantId tenant;
+  UserId user;
+  std::vector<std::string> roles;
+  std::string key_id;           // a stable, non-secret id of the API key (for audit)
+  std::string default_feature;  // feature bound to the key; "" = must come from the header
+};
+
+// Verifies an API key. Unauthenticated for an unknown key; the message never
+// quotes the key.
+class Authenticator {
+ public:
+  virtual ~Authenticator() = default;
+  virtual Result<Principal> Authenticate(std::string_view api_key) const = 0;
+};
+
+struct DecisionRequest {
+  const Principal* principal = nullptr;
+  std::string_view feature;
+  std::string_view vendor;    // the policy's vendor id, e.g. "openai"
+  std::string_view endpoint;  // upstream base URL
+  std::string_view model;     // the model the upstream will be asked for
+};
+
+// The policy decision for one request. PHI-free.
+struct Decision {
+  bool allowed = false;
+  std::vector<std::string> reasons;  // human-readable, PHI-free; the first explains a deny
+  std::array<Action, kNumPhiCategories> actions{};  // per category, default kAllow(0)
+  std::string policy_version;           // hash or version of the loaded policy (cache keys, audit)
+  std::string baa_id;                   // "" when none applies
+  std::string purpose;                  // the feature's declared purpose
+  std::string token_scope = "request";  // "request", "conversation" or "tenant"
+  // Tokens/surrogates in the answer are mapped back for this caller (feature and role allow).
+  bool reidentify = false;
+
+  Action ActionFor(PhiCategory c) const { return actions[static_cast<size_t>(c)]; }
+  void SetAll(Action a) { actions.fill(a); }
+};
+
+// The policy engine. Decide() runs per request: must be fast and thread-safe.
+// PermissionDenied/NotFound are turned into a refusal; any error refuses.
+class PolicyDecider {
+ public:
+  virtual ~PolicyDecider() = default;
+  virtual Result<Decision> Decide(const DecisionRequest& request) const = 0;
+  // True once a valid policy is loaded (for /readyz).
+  virtual bool loaded() const = 0;
+};
+
+// Reversible replacements, bound to one tenant. Thread-safe.
+class TokenVault {
+ public:
+  virtual ~TokenVault() = default;
+  // Returns the token for `original` in `scope`, minting one if new. The same
+  // value gets the same token within the scope. Any error must refuse the request.
+  virtual Result<std::string> Tokenize(PhiCategory category, std::string_view original,
+                                       std::string_view scope) = 0;
+  // Tokens for many values at once (one vault transaction), in request order.
+  // The default calls Tokenize() for each.
+  virtual Result<std::vector<std::string>> TokenizeBatch(
+      const std::vector<std::pair<PhiCategory, std::string_view>>& values,
+      std::string_view scope) {
+    std::vector<std::string> out;
+    out.reserve(values.size());
+    for (const auto& [c, v] : values) {
+      Result<std::string> t = Tokenize(c, v, scope);
+      if (!t.ok()) return t.status();
+      out.push_back(std::move(t).value());
+    }
+    return out;
+  }
+  // Same with a realistic surrogate of the same category.
+  virtual Result<std::string> Surrogate(PhiCategory category, std::string_view original,
+                                        std::string_view scope) = 0;
+};
+
+// Hands out tenant-bound vaults. Thread-safe.
+class VaultProvider {
+ public:
+  virtual ~VaultProvider() = default;
+  virtual Result<std::shared_ptr<TokenVault>> ForTenant(const TenantId& tenant) = 0;
+  virtual bool ready() const = 0;  // store open and keys loaded (for /readyz)
+};
+
+enum class AuditPhase : uint8_t { kEgress, kIngress, kRefused };
+enum class AuditOutcome : uint8_t { kForwarded, kBlocked, kError, kAnswered, kCached };
+
+// One PHI-free audit event. There is no field for text by construction.
+struct AuditRecord {
+  AuditPhase phase = AuditPhase::kEgress;
+  AuditOutcome outcome = AuditOutcome::kForwarded;
+  TenantId tenant;
+  UserId user;
+  std::vector<std::string> roles;
+  std::string key_id;
+  std::string feature;
+  std::string purpose;
+  std::string request_id;
+  std::string api;  // "openai.chat", "openai.embeddings", "anthropic.messages"
+  std::string vendor;
+  std::string endpoint;
+  std::string model;
+  std::string baa_id;
+  std::string policy_version;
+  std::vector<std::string> reasons;
+  std::array<uint32_t, kNumPhiCategories> category_counts{};
+  std::array<uint32_t, 5> action_counts{};  // indexed by Action
+  uint32_t tokens_minted = 0;
+  uint32_t tokens_reidentified = 0;
+  int http_status = 0;
+  // Keyed blind indexes of the patients concerned (the audit module computes
+  // them); the gateway passes none itself.
+  std::vector<std::string> subject_refs;
+};
+
+// Durably commits audit events. Commit() returns only when the event survives
+// a crash of the process; any error refuses the request (no audit, no egress).
+class AuditSink {
+ public:
+  virtual ~AuditSink() = default;
+  virtual Status Commit(const AuditRecord& record) = 0;
+  virtual bool ready() const = 0;
+};
+
+enum class LeakVerdict : uint8_t { kClean, kWithhold };
+
+// Scans the model's answer (de-identified form, before re-identification) for
+// PHI that this request did not send. Thread-safe.
+class LeakScanner {
+ public:
+  virtual ~LeakScanner() = default;
+  // `sent_replacements` are the tokens/surrogates this request sent.
+  virtual Result<LeakVerdict> Scan(const Principal& who, std::string_view answer,
+                                   const std::vector<std::string>& sent_replacements) = 0;
+};
+
+// Finds PHI spans in text (the detect engine behind an interface so tests can
+// pin findings). Thread-safe.
+class Detector {
+ public:
+  virtual ~Detector() = default;
+  virtual Status Scan(std::string_view text, Findings* out) const = 0;
+};
+
+// Irreversible replacement text for a redacted span (e.g. "[NAME]").
+class Redactor {
+ public:
+  virtual ~Redactor() = default;
+  virtual Result<std::string> Redact(std::string_view original, const Finding& finding) const = 0;
+};
+
+}  // namespace phigate::gateway
+
+#endif  // PHIGATE_GATEWAY_INTERFACES_H_

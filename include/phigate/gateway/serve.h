@@ -1,0 +1,43 @@
+// The production wiring of `phigate serve`: the gateway's seams bound to the
+// real modules (policy with live reload, detect engine, transform redactor and
+// surrogate generator, the encrypted vault on the store, the audit log).
+//
+// Example:
+//   PHIGATE_ASSIGN_OR_RETURN(auto stack, ServeStack::Build("phigate.yaml", {}));
+//   PHIGATE_ASSIGN_OR_RETURN(auto gw, Gateway::Create(stack->config(), stack->deps()));
+#ifndef PHIGATE_GATEWAY_SERVE_H_
+#define PHIGATE_GATEWAY_SERVE_H_
+
+#include <memory>
+#include <string>
+
+#include "phigate/core/status.h"
+#include "phigate/gateway/config.h"
+#include "phigate/gateway/gateway.h"
+
+namespace phigate::gateway {
+
+struct ServeOptions {
+  std::string store_url;  // overrides gateway.store ("" = config, then sqlite:///./phigate.db)
+  std::string audit_url;  // "" = the store URL
+  std::string data_dir;   // gazetteers; "" = engine default
+  bool watch_policy = true;
+};
+
+// Owns every real component for the lifetime of the server. Build() fails with
+// a clear, PHI-free message when a part cannot start (no master key, bad
+// policy, store unreachable): the server never starts half-wired.
+class ServeStack {
+ public:
+  static Result<std::unique_ptr<ServeStack>> Build(const std::string& config_path,
+                                                   const ServeOptions& options);
+  virtual ~ServeStack() = default;
+  virtual const GatewayConfig& config() const = 0;
+  virtual const GatewayDeps& deps() const = 0;
+  // One line per component: what is wired ("detect: engine", ...). PHI-free.
+  virtual std::string Describe() const = 0;
+};
+
+}  // namespace phigate::gateway
+
+#endif  // PHIGATE_GATEWAY_SERVE_H_

@@ -1,0 +1,598 @@
+#include "src/gateway/api.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace phigate::gateway {
+
+using nlohmann::json;
+
+std::string_view ApiName(Api api) {
+  switch (api) {
+    case Api::kOpenAIChat:
+      return "openai.chat";
+    case Api::kOpenAIEmbeddings:
+      return "openai.embeddings";
+    case Api::kAnthropicMessages:
+      return "anthropic.messages";
+  }
+  return "unknown";
+}
+
+std::string_view ApiEndpoint(Api api) {
+  switch (api) {
+    case Api::kOpenAIChat:
+      return "chat/completions";
+    case Api::kOpenAIEmbeddings:
+      return "embeddings";
+    case Api::kAnthropicMessages:
+      return "messages";
+  }
+  return "";
+}
+
+std::string DumpJson(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+namespace {
+
+std::string_view OpenAIErrorType(int status) {
+  switch (status) {
+    case 400:
+    case 404:
+    case 413:
+    case 422:
+      return "invalid_request_error";
+    case 401:
+      return "authentication_error";
+    case 403:
+      return "permission_error";
+    case 429:
+      return "rate_limit_error";
+    case 504:
+      return "timeout_error";
+    default:
+      return status >= 500 ? "upstream_error" : "invalid_request_error";
+  }
+}
+
+std::string_view AnthropicErrorType(int status) {
+  switch (status) {
+    case 400:
+    case 422:
+      return "invalid_request_error";
+    case 401:
+      return "authentication_error";
+    case 403:
+      return "permission_error";
+    case 404:
+      return "not_found_error";
+    case 413:
+      return "request_too_large";
+    case 429:
+      return "rate_limit_error";
+    case 503:
+    case 529:
+      return "overloaded_error";
+    case 504:
+      return "timeout_error";
+    default:
+      return status >= 500 ? "api_error" : "invalid_request_error";
+  }
+}
+
+Status BadShape(std::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat("invalid request: ", ToAbsl(what)));
+}
+
+// Every string value (not key) under j.
+Status WalkStrings(json& j, const TextFn& fn) {
+  if (j.is_string()) return fn(j.get_ptr<std::string*>());
+  if (j.is_object() || j.is_array()) {
+    for (auto& v : j) PHIGATE_RETURN_IF_ERROR(WalkStrings(v, fn));
+  }
+  return absl::OkStatus();
+}
+
+// Tool-call arguments are JSON text: de-identify the decoded strings when they
+// parse, else the text as a whole.
+Status DeidArguments(json& args, const TextFn& fn) {
+  if (!args.is_string()) return WalkStrings(args, fn);
+  std::string* s = args.get_ptr<std::string*>();
+  json parsed = json::parse(*s, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded() || !(parsed.is_object() || parsed.is_array())) return fn(s);
+  PHIGATE_RETURN_IF_ERROR(WalkStrings(parsed, fn));
+  *s = DumpJson(parsed);
+  return absl::OkStatus();
+}
+
+Status OpenAIContent(json& content, const TextFn& fn) {
+  if (content.is_null()) return absl::OkStatus();
+  if (content.is_string()) return fn(content.get_ptr<std::string*>());
+  if (!content.is_array()) return BadShape("message content must be a string or an array");
+  for (json& part : content) {
+    if (part.is_string()) {
+      PHIGATE_RETURN_IF_ERROR(fn(part.get_ptr<std::string*>()));
+      continue;
+    }
+    if (!part.is_object()) return BadShape("content part must be an object");
+    auto type = part.find("type");
+    if (type == part.end() || !type->is_string()) return BadShape("content part without a type");
+    const std::string& t = type->get_ref<const std::string&>();
+    if (t == "text" || t == "input_text" || t == "refusal") {
+      auto f = part.find(t == "refusal" ? "refusal" : "text");
+      if (f != part.end() && f->is_string())
+        PHIGATE_RETURN_IF_ERROR(fn(f->get_ptr<std::string*>()));
+    } else {
+      return absl::InvalidArgumentError(
+          "only text content parts can be de-identified; images, audio and files are refused");
+    }
+  }
+  return absl::OkStatus();
+}
+
+Status OpenAIChat(json& body, const TextFn& fn) {
+  auto msgs = body.find("messages");
+  if (msgs == body.end() || !msgs->is_array()) return BadShape("messages must be an array");
+  for (json& m : *msgs) {
+    if (!m.is_object()) return BadShape("each message must be an object");
+    if (auto c = m.find("content"); c != m.end()) PHIGATE_RETURN_IF_ERROR(OpenAIContent(*c, fn));
+    if (auto n = m.find("name"); n != m.end() && n->is_string()) {
+      PHIGATE_RETURN_IF_ERROR(fn(n->get_ptr<std::string*>()));
+    }
+    if (auto r = m.find("refusal"); r != m.end() && r->is_string()) {
+      PHIGATE_RETURN_IF_ERROR(fn(r->get_ptr<std::string*>()));
+    }
+    if (auto tcs = m.find("tool_calls"); tcs != m.end() && tcs->is_array()) {
+      for (json& tc : *tcs) {
+        auto f = tc.find("function");
+        if (f == tc.end() || !f->is_object()) continue;
+        if (auto a = f->find("arguments"); a != f->end()) {
+          PHIGATE_RETURN_IF_ERROR(DeidArguments(*a, fn));
+        }
+      }
+    }
+    if (auto fc = m.find("function_call"); fc != m.end() && fc->is_object()) {
+      if (auto a = fc->find("arguments"); a != fc->end()) {
+        PHIGATE_RETURN_IF_ERROR(DeidArguments(*a, fn));
+      }
+    }
+    if (m.contains("audio")) {
+      return absl::InvalidArgumentError("audio messages cannot be de-identified; refused");
+    }
+  }
+  if (auto md = body.find("metadata"); md != body.end())
+    PHIGATE_RETURN_IF_ERROR(WalkStrings(*md, fn));
+  if (auto p = body.find("prediction"); p != body.end() && p->is_object()) {
+    if (auto c = p->find("content"); c != p->end()) PHIGATE_RETURN_IF_ERROR(OpenAIContent(*c, fn));
+  }
+  return absl::OkStatus();
+}
+
+Status OpenAIEmbeddings(json& body, const TextFn& fn) {
+  auto in = body.find("input");
+  if (in == body.end()) return BadShape("input is required");
+  if (in->is_string()) return fn(in->get_ptr<std::string*>());
+  if (!in->is_array()) return BadShape("input must be a string or an array of strings");
+  for (json& s : *in) {
+    if (!s.is_string()) {
+      return absl::InvalidArgumentError(
+          "token-array embedding input cannot be de-identified; send text");
+    }
+    PHIGATE_RETURN_IF_ERROR(fn(s.get_ptr<std::string*>()));
+  }
+  return absl::OkStatus();
+}
+
+Status AnthropicBlocks(json& content, const TextFn& fn, int depth) {
+  if (content.is_string()) return fn(content.get_ptr<std::string*>());
+  if (!content.is_array()) return BadShape("content must be a string or an array of blocks");
+  for (json& b : content) {
+    if (!b.is_object()) return BadShape("content block must be an object");
+    auto type = b.find("type");
+    if (type == b.end() || !type->is_string()) return BadShape("content block without a type");
+    const std::string& t = type->get_ref<const std::string&>();
+    if (t == "text") {
+      if (auto f = b.find("text"); f != b.end() && f->is_string()) {
+        PHIGATE_RETURN_IF_ERROR(fn(f->get_ptr<std::string*>()));
+      }
+    } else if (t == "tool_use" || t == "server_tool_use") {
+      if (auto f = b.find("input"); f != b.end()) PHIGATE_RETURN_IF_ERROR(WalkStrings(*f, fn));
+    } else if (t == "tool_result") {
+      if (auto f = b.find("content"); f != b.end() && !f->is_null()) {
+        if (depth > 0) return BadShape("nested tool results");
+        PHIGATE_RETURN_IF_ERROR(AnthropicBlocks(*f, fn, depth + 1));
+      }
+    } else if (t == "thinking") {
+      if (auto f = b.find("thinking"); f != b.end() && f->is_string()) {
+        PHIGATE_RETURN_IF_ERROR(fn(f->get_ptr<std::string*>()));
+      }
+    } else if (t == "redacted_thinking") {
+      // Opaque, encrypted by the provider: holds no client text.
+    } else {
+      return absl::InvalidArgumentError(
+          "only text, tool_use and tool_result blocks can be de-identified; images and "
+          "documents are refused");
+    }
+  }
+  return absl::OkStatus();
+}
+
+Status AnthropicMessages(json& body, const TextFn& fn) {
+  if (auto sys = body.find("system"); sys != body.end() && !sys->is_null()) {
+    PHIGATE_RETURN_IF_ERROR(AnthropicBlocks(*sys, fn, 0));
+  }
+  auto msgs = body.find("messages");
+  if (msgs == body.end() || !msgs->is_array()) return BadShape("messages must be an array");
+  for (json& m : *msgs) {
+    if (!m.is_object()) return BadShape("each message must be an object");
+    auto c = m.find("content");
+    if (c == m.end()) return BadShape("message without content");
+    PHIGATE_RETURN_IF_ERROR(AnthropicBlocks(*c, fn, 0));
+  }
+  return absl::OkStatus();
+}
+
+// Re-identifies one string in place; collects its de-identified text.
+void Rewrite(json& j, DeidSession* s, bool json_escape, std::string* scan) {
+  if (!j.is_string()) return;
+  std::string* v = j.get_ptr<std::string*>();
+  scan->append(*v);
+  scan->push_back('\n');
+  if (s == nullptr || !s->has_replacements()) return;
+  std::string out;
+  out.reserve(v->size() + 16);
+  s->Reidentify(*v, json_escape, &out);
+  *v = std::move(out);
+}
+
+void RewriteAll(json& j, DeidSession* s, std::string* scan) {
+  if (j.is_string()) {
+    Rewrite(j, s, false, scan);
+  } else if (j.is_object() || j.is_array()) {
+    for (auto& v : j) RewriteAll(v, s, scan);
+  }
+}
+
+}  // namespace
+
+std::string ErrorJson(Api api, int status, std::string_view message) {
+  json j;
+  if (IsAnthropic(api)) {
+    j = {{"type", "error"},
+         {"error", {{"type", AnthropicErrorType(status)}, {"message", message}}}};
+  } else {
+    j = {{"error",
+          {{"message", message},
+           {"type", OpenAIErrorType(status)},
+           {"param", nullptr},
+           {"code", nullptr}}}};
+  }
+  return DumpJson(j);
+}
+
+Status ForEachRequestText(Api api, json& body, const TextFn& fn) {
+  if (!body.is_object()) return BadShape("the body must be a JSON object");
+  switch (api) {
+    case Api::kOpenAIChat:
+      return OpenAIChat(body, fn);
+    case Api::kOpenAIEmbeddings:
+      return OpenAIEmbeddings(body, fn);
+    case Api::kAnthropicMessages:
+      return AnthropicMessages(body, fn);
+  }
+  return absl::InternalError("unknown api");
+}
+
+void RewriteResponse(Api api, json& body, DeidSession* s, std::string* scan) {
+  if (!body.is_object()) return;
+  if (api == Api::kOpenAIChat) {
+    auto choices = body.find("choices");
+    if (choices == body.end() || !choices->is_array()) return;
+    for (json& c : *choices) {
+      auto m = c.find("message");
+      if (m == c.end() || !m->is_object()) continue;
+      if (auto f = m->find("content"); f != m->end()) {
+        if (f->is_array()) {
+          for (json& part : *f) {
+            if (auto t = part.find("text"); t != part.end()) Rewrite(*t, s, false, scan);
+          }
+        } else {
+          Rewrite(*f, s, false, scan);
+        }
+      }
+      if (auto f = m->find("refusal"); f != m->end()) Rewrite(*f, s, false, scan);
+      if (auto tcs = m->find("tool_calls"); tcs != m->end() && tcs->is_array()) {
+        for (json& tc : *tcs) {
+          auto fn = tc.find("function");
+          if (fn == tc.end() || !fn->is_object()) continue;
+          if (auto a = fn->find("arguments"); a != fn->end()) Rewrite(*a, s, true, scan);
+        }
+      }
+      if (auto fc = m->find("function_call"); fc != m->end() && fc->is_object()) {
+        if (auto a = fc->find("arguments"); a != fc->end()) Rewrite(*a, s, true, scan);
+      }
+    }
+  } else if (api == Api::kAnthropicMessages) {
+    auto content = body.find("content");
+    if (content == body.end() || !content->is_array()) return;
+    for (json& b : *content) {
+      if (auto t = b.find("text"); t != b.end()) Rewrite(*t, s, false, scan);
+      if (auto t = b.find("thinking"); t != b.end()) Rewrite(*t, s, false, scan);
+      if (auto in = b.find("input"); in != b.end()) RewriteAll(*in, s, scan);
+    }
+  }
+}
+
+namespace {
+
+// One streamed text field and its held-back tail.
+struct Field {
+  int owner = 0;  // choice index (OpenAI) or block index (Anthropic)
+  int sub = -1;   // OpenAI: -1 content, -2 refusal, >= 0 tool-call index; Anthropic: kind
+  bool json_escape = false;
+  std::string tail;
+};
+
+class FieldSet {
+ public:
+  explicit FieldSet(DeidSession* s) : s_(s) {}
+  Field& Get(int owner, int sub, bool json_escape) {
+    for (Field& f : fields_) {
+      if (f.owner == owner && f.sub == sub) return f;
+    }
+    fields_.push_back(Field{owner, sub, json_escape, {}});
+    return fields_.back();
+  }
+  // Rewrites *text (one delta of field f); holds back a possible partial token
+  // unless `final`.
+  void Process(Field& f, std::string* text, bool final, std::string* scan) {
+    if (s_ == nullptr || !s_->has_replacements()) {
+      scan->append(*text);
+      return;
+    }
+    std::string full = std::move(f.tail);
+    f.tail.clear();
+    full.append(*text);
+    const size_t hold = final ? 0 : s_->HoldBack(full);
+    const std::string_view emit = std::string_view(full).substr(0, full.size() - hold);
+    scan->append(emit);
+    text->clear();
+    s_->Reidentify(emit, f.json_escape, text);
+    f.tail.assign(full, full.size() - hold, std::string::npos);
+  }
+  // Re-identified tail of f (emptied).
+  std::string TakeTail(Field& f) {
+    std::string out;
+    if (f.tail.empty()) return out;
+    s_->Reidentify(f.tail, f.json_escape, &out);
+    f.tail.clear();
+    return out;
+  }
+  std::vector<Field>& fields() { return fields_; }
+
+ private:
+  DeidSession* s_;
+  std::vector<Field> fields_;
+};
+
+class OpenAIStream : public StreamRewriter {
+ public:
+  explicit OpenAIStream(DeidSession* s) : fields_(s), s_(s) {}
+
+  Status OnEvent(const SseEvent& ev, std::string* out, std::string* scan) override {
+    if (ev.data == "[DONE]") {
+      Flush(out);
+      out->append("data: [DONE]\n\n");
+      complete_ = true;
+      return absl::OkStatus();
+    }
+    json j = json::parse(ev.data, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      return absl::DataLossError("the upstream sent a malformed stream event");
+    }
+    if (j.contains("error")) return absl::UnavailableError("the upstream reported an error");
+    auto choices = j.find("choices");
+    const bool rewrite = s_ != nullptr && s_->has_replacements();
+    if (choices != j.end() && choices->is_array()) {
+      envelope_ = j;
+      envelope_.erase("choices");
+      envelope_.erase("usage");
+      for (json& c : *choices) {
+        const int idx = c.value("index", 0);
+        const bool final = c.contains("finish_reason") && !c["finish_reason"].is_null();
+        auto d = c.find("delta");
+        if (d == c.end() || !d->is_object()) continue;
+        if (final && rewrite) EmitOtherTails(idx, *d, out);
+        if (auto t = d->find("content"); t != d->end() && t->is_string()) {
+          fields_.Process(fields_.Get(idx, -1, false), t->get_ptr<std::string*>(), final, scan);
+        }
+        if (auto t = d->find("refusal"); t != d->end() && t->is_string()) {
+          fields_.Process(fields_.Get(idx, -2, false), t->get_ptr<std::string*>(), final, scan);
+        }
+        if (auto tcs = d->find("tool_calls"); tcs != d->end() && tcs->is_array()) {
+          for (json& tc : *tcs) {
+            const int ti = tc.value("index", 0);
+            auto fn = tc.find("function");
+            if (fn == tc.end() || !fn->is_object()) continue;
+            if (auto a = fn->find("arguments"); a != fn->end() && a->is_string()) {
+              fields_.Process(fields_.Get(idx, ti, true), a->get_ptr<std::string*>(), final, scan);
+            }
+          }
+        }
+      }
+    }
+    if (rewrite) {
+      AppendSse("", DumpJson(j), out);
+    } else {
+      AppendSse("", ev.data, out);
+    }
+    return absl::OkStatus();
+  }
+
+  void Flush(std::string* out) override {
+    for (Field& f : fields_.fields()) {
+      if (f.tail.empty()) continue;
+      json d = json::object();
+      SetDelta(f, fields_.TakeTail(f), d);
+      AppendSse("", DumpJson(Wrap(f.owner, std::move(d))), out);
+    }
+  }
+  bool complete() const override { return complete_; }
+  void AppendError(std::string_view message, std::string* out) override {
+    json j = {{"error",
+               {{"message", message},
+                {"type", "upstream_error"},
+                {"param", nullptr},
+                {"code", nullptr}}}};
+    AppendSse("", DumpJson(j), out);
+  }
+
+ private:
+  static void SetDelta(const Field& f, std::string text, json& d) {
+    if (f.sub == -1) {
+      d["content"] = std::move(text);
+    } else if (f.sub == -2) {
+      d["refusal"] = std::move(text);
+    } else {
+      d["tool_calls"] =
+          json::array({{{"index", f.sub}, {"function", {{"arguments", std::move(text)}}}}});
+    }
+  }
+  json Wrap(int idx, json delta) const {
+    json e = envelope_.is_object() ? envelope_ : json::object();
+    e["choices"] =
+        json::array({{{"index", idx}, {"delta", std::move(delta)}, {"finish_reason", nullptr}}});
+    return e;
+  }
+  // Before a choice's final event: tails of fields the final delta does not carry.
+  void EmitOtherTails(int idx, const json& d, std::string* out) {
+    for (Field& f : fields_.fields()) {
+      if (f.owner != idx || f.tail.empty()) continue;
+      bool carried = false;
+      if (f.sub == -1) carried = d.contains("content") && d["content"].is_string();
+      if (f.sub == -2) carried = d.contains("refusal") && d["refusal"].is_string();
+      if (carried) continue;
+      json nd = json::object();
+      SetDelta(f, fields_.TakeTail(f), nd);
+      AppendSse("", DumpJson(Wrap(idx, std::move(nd))), out);
+    }
+  }
+
+  FieldSet fields_;
+  DeidSession* s_;
+  json envelope_;
+  bool complete_ = false;
+};
+
+class AnthropicStream : public StreamRewriter {
+ public:
+  explicit AnthropicStream(DeidSession* s) : fields_(s), s_(s) {}
+  enum Kind { kText = 0, kJson = 1, kThinking = 2 };
+
+  Status OnEvent(const SseEvent& ev, std::string* out, std::string* scan) override {
+    if (ev.event == "ping") {
+      AppendSse(ev.event, ev.data, out);
+      return absl::OkStatus();
+    }
+    if (ev.event == "error") return absl::UnavailableError("the upstream reported an error");
+    json j = json::parse(ev.data, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      return absl::DataLossError("the upstream sent a malformed stream event");
+    }
+    const std::string type = j.value("type", ev.event);
+    if (type == "error") return absl::UnavailableError("the upstream reported an error");
+    const bool rewrite = s_ != nullptr && s_->has_replacements();
+    bool modified = false;
+    if (type == "content_block_delta") {
+      const int idx = j.value("index", 0);
+      json& d = j["delta"];
+      if (d.is_object()) {
+        if (auto t = d.find("text"); t != d.end() && t->is_string()) {
+          fields_.Process(fields_.Get(idx, kText, false), t->get_ptr<std::string*>(), false, scan);
+          modified = true;
+        } else if (auto p = d.find("partial_json"); p != d.end() && p->is_string()) {
+          fields_.Process(fields_.Get(idx, kJson, true), p->get_ptr<std::string*>(), false, scan);
+          modified = true;
+        } else if (auto th = d.find("thinking"); th != d.end() && th->is_string()) {
+          fields_.Process(fields_.Get(idx, kThinking, false), th->get_ptr<std::string*>(), false,
+                          scan);
+          modified = true;
+        }
+      }
+    } else if (type == "content_block_start") {
+      if (auto cb = j.find("content_block"); cb != j.end()) {
+        RewriteAllStrings(*cb, rewrite ? s_ : nullptr, scan);
+        modified = true;
+      }
+    } else if (type == "content_block_stop") {
+      const int idx = j.value("index", 0);
+      if (rewrite) FlushBlock(idx, out);
+    } else if (type == "message_stop") {
+      Flush(out);
+      complete_ = true;
+    }
+    if (rewrite && modified) {
+      AppendSse(ev.event.empty() ? std::string_view(type) : std::string_view(ev.event), DumpJson(j),
+                out);
+    } else {
+      AppendSse(ev.event.empty() ? std::string_view(type) : std::string_view(ev.event), ev.data,
+                out);
+    }
+    return absl::OkStatus();
+  }
+
+  void Flush(std::string* out) override {
+    for (Field& f : fields_.fields()) {
+      if (!f.tail.empty()) EmitTail(f, out);
+    }
+  }
+  bool complete() const override { return complete_; }
+  void AppendError(std::string_view message, std::string* out) override {
+    json j = {{"type", "error"}, {"error", {{"type", "api_error"}, {"message", message}}}};
+    AppendSse("error", DumpJson(j), out);
+  }
+
+ private:
+  static void RewriteAllStrings(json& j, DeidSession* s, std::string* scan) {
+    if (j.is_string()) {
+      Rewrite(j, s, false, scan);
+    } else if (j.is_object()) {
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        if (it.key() == "type" || it.key() == "id" || it.key() == "name") continue;
+        RewriteAllStrings(it.value(), s, scan);
+      }
+    } else if (j.is_array()) {
+      for (auto& v : j) RewriteAllStrings(v, s, scan);
+    }
+  }
+  void FlushBlock(int idx, std::string* out) {
+    for (Field& f : fields_.fields()) {
+      if (f.owner == idx && !f.tail.empty()) EmitTail(f, out);
+    }
+  }
+  void EmitTail(Field& f, std::string* out) {
+    json d;
+    const std::string text = fields_.TakeTail(f);
+    if (f.sub == kText) d = {{"type", "text_delta"}, {"text", text}};
+    if (f.sub == kJson) d = {{"type", "input_json_delta"}, {"partial_json", text}};
+    if (f.sub == kThinking) d = {{"type", "thinking_delta"}, {"thinking", text}};
+    json e = {{"type", "content_block_delta"}, {"index", f.owner}, {"delta", std::move(d)}};
+    AppendSse("content_block_delta", DumpJson(e), out);
+  }
+
+  FieldSet fields_;
+  DeidSession* s_;
+  bool complete_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<StreamRewriter> StreamRewriter::Create(Api api, DeidSession* session) {
+  if (IsAnthropic(api)) return std::make_unique<AnthropicStream>(session);
+  return std::make_unique<OpenAIStream>(session);
+}
+
+}  // namespace phigate::gateway

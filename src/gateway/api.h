@@ -1,0 +1,63 @@
+// The inbound APIs phigate speaks: OpenAI chat completions and embeddings,
+// Anthropic messages. For each: which JSON fields carry text (to de-identify),
+// how answers are re-identified (whole or streamed), and the API's own error format.
+#ifndef PHIGATE_SRC_GATEWAY_API_H_
+#define PHIGATE_SRC_GATEWAY_API_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "nlohmann/json.hpp"
+#include "phigate/core/status.h"
+#include "src/gateway/deid.h"
+#include "src/gateway/sse.h"
+
+namespace phigate::gateway {
+
+enum class Api : uint8_t { kOpenAIChat = 0, kOpenAIEmbeddings = 1, kAnthropicMessages = 2 };
+inline constexpr size_t kNumApis = 3;
+std::string_view ApiName(Api api);      // "openai.chat", "openai.embeddings", "anthropic.messages"
+std::string_view ApiEndpoint(Api api);  // the policy's endpoint: "chat/completions", ...
+inline bool IsAnthropic(Api api) { return api == Api::kAnthropicMessages; }
+
+// The error body in the API's own JSON format. `message` must be PHI-free.
+std::string ErrorJson(Api api, int http_status, std::string_view message);
+
+// Calls fn on every text-bearing string of a request body (messages, system
+// prompts, tool-call arguments, tool results, embedding inputs). InvalidArgument
+// for content that cannot be de-identified (images, token arrays) or a bad shape.
+using TextFn = std::function<Status(std::string*)>;
+Status ForEachRequestText(Api api, nlohmann::json& body, const TextFn& fn);
+
+// Re-identifies a complete answer in place when `session` is not null, and
+// appends its de-identified text to *scan_text (for the leak scanner).
+void RewriteResponse(Api api, nlohmann::json& body, DeidSession* session, std::string* scan_text);
+
+// Rewrites a streamed answer event by event. Text held back (half a token) is
+// emitted with the next delta of the same field or when the field ends.
+class StreamRewriter {
+ public:
+  // `session` null: no re-identification (the caller may not see PHI).
+  static std::unique_ptr<StreamRewriter> Create(Api api, DeidSession* session);
+  virtual ~StreamRewriter() = default;
+  // Appends the client events for one upstream event to *out and the
+  // de-identified answer text to *scan_text. Unavailable when the upstream sent
+  // an error event, DataLoss for a malformed one: the caller ends the stream.
+  virtual Status OnEvent(const SseEvent& event, std::string* out, std::string* scan_text) = 0;
+  // Emits every held-back tail (the upstream stream ended).
+  virtual void Flush(std::string* out) = 0;
+  // True once the upstream's terminal event ([DONE] / message_stop) was seen.
+  virtual bool complete() const = 0;
+  // An SSE error event in the API's streaming format.
+  virtual void AppendError(std::string_view message, std::string* out) = 0;
+};
+
+// JSON dump that never throws (invalid UTF-8 replaced).
+std::string DumpJson(const nlohmann::json& j);
+
+}  // namespace phigate::gateway
+
+#endif  // PHIGATE_SRC_GATEWAY_API_H_

@@ -1,0 +1,279 @@
+#include "src/gateway/deid.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "absl/strings/str_cat.h"
+
+namespace phigate::gateway {
+namespace {
+
+inline char Lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+inline bool IsWordByte(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return std::isalnum(u) || c == '_' || u >= 0x80;
+}
+// Case-insensitive compare of text[0, lower.size()) with an already lower-cased string.
+inline bool EqualsLower(std::string_view text, std::string_view lower) {
+  for (size_t i = 0; i < lower.size(); ++i) {
+    if (Lower(text[i]) != lower[i]) return false;
+  }
+  return true;
+}
+
+void AppendJsonEscaped(std::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      default:
+        if (u < 0x20) {
+          out->append("\\u00");
+          out->push_back(kHex[u >> 4]);
+          out->push_back(kHex[u & 0xF]);
+        } else {
+          out->push_back(c);
+        }
+    }
+  }
+}
+
+}  // namespace
+
+std::string_view ActionName(Action a) {
+  switch (a) {
+    case Action::kAllow:
+      return "allow";
+    case Action::kTokenize:
+      return "tokenize";
+    case Action::kSurrogate:
+      return "surrogate";
+    case Action::kRedact:
+      return "redact";
+    case Action::kBlock:
+      return "block";
+  }
+  return "unknown";
+}
+
+DeidSession::DeidSession(const Detector& detector, const Redactor* redactor, TokenVault* vault,
+                         const Decision& decision, std::string scope)
+    : detector_(detector),
+      redactor_(redactor),
+      vault_(vault),
+      decision_(decision),
+      scope_(std::move(scope)) {}
+
+Status DeidSession::Deidentify(std::string* text) {
+  findings_.clear();
+  if (Status s = detector_.Scan(*text, &findings_); !s.ok()) {
+    failure_ = DeidFailure::kDetect;
+    return absl::InternalError("PHI detection failed; request refused");
+  }
+  if (findings_.empty()) return absl::OkStatus();
+  // Check the spans and the blocked categories before any vault write.
+  size_t prev_end = 0;
+  for (const Finding& f : findings_) {
+    if (f.begin < prev_end || f.begin >= f.end || f.end > text->size()) {
+      failure_ = DeidFailure::kDetect;
+      return absl::InternalError("PHI detection returned invalid spans; request refused");
+    }
+    prev_end = f.end;
+    if (decision_.ActionFor(f.category) == Action::kBlock) {
+      failure_ = DeidFailure::kBlocked;
+      return absl::PermissionDeniedError(absl::StrCat("the policy blocks PHI of category ",
+                                                      ToAbsl(CategoryName(f.category)),
+                                                      " for this feature and vendor"));
+    }
+  }
+  // Mint every new token of this text in one vault transaction.
+  std::vector<std::pair<PhiCategory, std::string_view>> batch;
+  for (const Finding& f : findings_) {
+    if (decision_.ActionFor(f.category) != Action::kTokenize) continue;
+    const std::string_view original = std::string_view(*text).substr(f.begin, f.size());
+    bool known = false;
+    for (const Entry& e : map_) {
+      known |= !e.surrogate && e.category == f.category && e.original == original;
+    }
+    for (const auto& [c, v] : batch) known |= c == f.category && v == original;
+    if (!known) batch.emplace_back(f.category, original);
+  }
+  if (!batch.empty()) {
+    if (vault_ == nullptr) {
+      failure_ = DeidFailure::kVault;
+      return absl::UnavailableError("the token vault is not available; request refused");
+    }
+    Result<std::vector<std::string>> tokens = vault_->TokenizeBatch(batch, scope_);
+    if (!tokens.ok() || tokens->size() != batch.size()) {
+      failure_ = DeidFailure::kVault;
+      return absl::UnavailableError("the token vault failed; request refused");
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if ((*tokens)[i].empty()) {
+        failure_ = DeidFailure::kVault;
+        return absl::UnavailableError("the token vault failed; request refused");
+      }
+      map_.push_back(Entry{std::move((*tokens)[i]), std::string(batch[i].second), batch[i].first,
+                           /*surrogate=*/false});
+      ++stats_.tokens_minted;
+      AddVariants(map_.size() - 1);
+    }
+  }
+  std::string out;
+  out.reserve(text->size() + findings_.size() * 8);
+  size_t pos = 0;
+  for (const Finding& f : findings_) {
+    out.append(*text, pos, f.begin - pos);
+    const std::string_view original = std::string_view(*text).substr(f.begin, f.size());
+    const Action action = decision_.ActionFor(f.category);
+    ++stats_.category_counts[static_cast<size_t>(f.category)];
+    ++stats_.action_counts[static_cast<size_t>(action)];
+    if (action == Action::kAllow) {
+      out.append(original);
+    } else {
+      Result<std::string> r = Replace(original, f);
+      if (!r.ok()) return r.status();
+      out.append(*r);
+    }
+    pos = f.end;
+  }
+  out.append(*text, pos, std::string::npos);
+  *text = std::move(out);
+  return absl::OkStatus();
+}
+
+Result<std::string> DeidSession::Replace(std::string_view original, const Finding& f) {
+  const Action action = decision_.ActionFor(f.category);
+  if (action == Action::kRedact) {
+    if (redactor_ == nullptr) return absl::StrCat("[", ToAbsl(CategoryName(f.category)), "]");
+    Result<std::string> r = redactor_->Redact(original, f);
+    if (!r.ok()) {
+      failure_ = DeidFailure::kRedact;
+      return absl::InternalError("redaction failed; request refused");
+    }
+    return r;
+  }
+  const bool surrogate = action == Action::kSurrogate;
+  for (const Entry& e : map_) {
+    if (e.category == f.category && e.surrogate == surrogate && e.original == original) {
+      return e.replacement;
+    }
+  }
+  if (vault_ == nullptr) {
+    failure_ = DeidFailure::kVault;
+    return absl::UnavailableError("the token vault is not available; request refused");
+  }
+  Result<std::string> r = surrogate ? vault_->Surrogate(f.category, original, scope_)
+                                    : vault_->Tokenize(f.category, original, scope_);
+  if (!r.ok() || r->empty()) {
+    failure_ = DeidFailure::kVault;
+    return absl::UnavailableError("the token vault failed; request refused");
+  }
+  map_.push_back(Entry{*r, std::string(original), f.category, surrogate});
+  ++stats_.tokens_minted;
+  AddVariants(map_.size() - 1);
+  return std::move(r).value();
+}
+
+void DeidSession::AddVariants(size_t entry) {
+  const std::string& rep = map_[entry].replacement;
+  std::string lower(rep.size(), '\0');
+  std::transform(rep.begin(), rep.end(), lower.begin(), Lower);
+  const bool bracketed = rep.size() > 2 && rep.front() == '[' && rep.back() == ']';
+  variants_.push_back(Variant{lower, entry, !bracketed});
+  if (bracketed) variants_.push_back(Variant{lower.substr(1, lower.size() - 2), entry, true});
+  std::stable_sort(variants_.begin(), variants_.end(), [](const Variant& a, const Variant& b) {
+    return a.lower.size() > b.lower.size();
+  });
+  first_bytes_.fill(false);
+  max_variant_ = 0;
+  for (const Variant& v : variants_) {
+    first_bytes_[static_cast<unsigned char>(v.lower[0])] = true;
+    first_bytes_[static_cast<unsigned char>(std::toupper(static_cast<unsigned char>(v.lower[0])))] =
+        true;
+    max_variant_ = std::max(max_variant_, v.lower.size());
+  }
+}
+
+void DeidSession::Reidentify(std::string_view text, bool json_escape, std::string* out) {
+  if (variants_.empty()) {
+    out->append(text);
+    return;
+  }
+  size_t last = 0;
+  size_t i = 0;
+  const size_t n = text.size();
+  while (i < n) {
+    if (!first_bytes_[static_cast<unsigned char>(text[i])]) {
+      ++i;
+      continue;
+    }
+    const Variant* hit = nullptr;
+    for (const Variant& v : variants_) {
+      const size_t len = v.lower.size();
+      if (n - i < len || !EqualsLower(text.substr(i), v.lower)) continue;
+      if (v.needs_word_boundary &&
+          ((i > 0 && IsWordByte(text[i - 1])) || (i + len < n && IsWordByte(text[i + len])))) {
+        continue;
+      }
+      hit = &v;
+      break;
+    }
+    if (hit == nullptr) {
+      ++i;
+      continue;
+    }
+    out->append(text.substr(last, i - last));
+    const std::string& original = map_[hit->entry].original;
+    if (json_escape) {
+      AppendJsonEscaped(original, out);
+    } else {
+      out->append(original);
+    }
+    ++stats_.tokens_reidentified;
+    i += hit->lower.size();
+    last = i;
+  }
+  out->append(text.substr(last));
+}
+
+size_t DeidSession::HoldBack(std::string_view text) const {
+  if (variants_.empty() || text.empty()) return 0;
+  const size_t n = text.size();
+  const size_t start = n >= max_variant_ ? n - max_variant_ + 1 : 0;
+  for (size_t i = start; i < n; ++i) {
+    if (!first_bytes_[static_cast<unsigned char>(text[i])]) continue;
+    const std::string_view suffix = text.substr(i);
+    for (const Variant& v : variants_) {
+      if (v.lower.size() <= suffix.size()) continue;
+      if (!EqualsLower(suffix, v.lower.substr(0, suffix.size()))) continue;
+      if (v.needs_word_boundary && i > 0 && IsWordByte(text[i - 1])) continue;
+      return n - i;
+    }
+  }
+  return 0;
+}
+
+std::vector<std::string> DeidSession::SentReplacements() const {
+  std::vector<std::string> out;
+  out.reserve(map_.size());
+  for (const Entry& e : map_) out.push_back(e.replacement);
+  return out;
+}
+
+}  // namespace phigate::gateway

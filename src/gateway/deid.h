@@ -1,0 +1,94 @@
+// DeidSession: one request's de-identification and re-identification.
+//
+// Deidentify() runs the detector over one text field and applies the policy's
+// action per category (tokens and surrogates through the tenant's vault,
+// placeholders through the redactor). It remembers every replacement it made,
+// so the answer to this request can be re-identified without ever looking at
+// another request's, scope's or tenant's tokens (isolation by construction).
+//
+// Not thread-safe: one session per request.
+#ifndef PHIGATE_SRC_GATEWAY_DEID_H_
+#define PHIGATE_SRC_GATEWAY_DEID_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "phigate/gateway/interfaces.h"
+
+namespace phigate::gateway {
+
+struct DeidStats {
+  std::array<uint32_t, kNumPhiCategories> category_counts{};
+  std::array<uint32_t, 5> action_counts{};
+  uint32_t tokens_minted = 0;        // distinct reversible replacements sent
+  uint32_t tokens_reidentified = 0;  // replacements mapped back in the answer
+};
+
+// Why Deidentify failed, for the error reply and the metrics.
+enum class DeidFailure : uint8_t { kNone, kBlocked, kDetect, kVault, kRedact };
+
+class DeidSession {
+ public:
+  // `vault` may be null when the decision has no reversible action; `redactor`
+  // may be null (then "[CATEGORY]" placeholders). All pointers must outlive the session.
+  DeidSession(const Detector& detector, const Redactor* redactor, TokenVault* vault,
+              const Decision& decision, std::string scope);
+
+  // Replaces PHI in *text. On error *text is unchanged and failure() says why:
+  // PermissionDenied (a blocked category), Unavailable (vault), Internal (detect).
+  Status Deidentify(std::string* text);
+  DeidFailure failure() const { return failure_; }
+
+  // Appends `text` with every replacement this session made mapped back to its
+  // original (case-insensitive, brackets optional for tokens). With
+  // `json_escape`, originals are written JSON-string-escaped (for text that is
+  // itself a JSON fragment, e.g. streamed tool-call arguments).
+  void Reidentify(std::string_view text, bool json_escape, std::string* out);
+
+  // The number of trailing bytes of `text` that may be the beginning of a
+  // replacement (a token split across streamed chunks); hold them back until
+  // more text or the end of the field arrives.
+  size_t HoldBack(std::string_view text) const;
+
+  // Every token/surrogate sent (for the leak scanner).
+  std::vector<std::string> SentReplacements() const;
+  bool has_replacements() const { return !map_.empty(); }
+  const DeidStats& stats() const { return stats_; }
+
+ private:
+  struct Entry {
+    std::string replacement;
+    std::string original;
+    PhiCategory category;
+    bool surrogate;
+  };
+  struct Variant {  // a spelling of a replacement the answer may contain
+    std::string lower;
+    size_t entry;
+    bool needs_word_boundary;
+  };
+  Result<std::string> Replace(std::string_view original, const Finding& f);
+  void AddVariants(size_t entry);
+
+  const Detector& detector_;
+  const Redactor* redactor_;
+  TokenVault* vault_;
+  const Decision& decision_;
+  std::string scope_;
+  DeidFailure failure_ = DeidFailure::kNone;
+  std::vector<Entry> map_;
+  std::vector<Variant> variants_;  // sorted longest first
+  std::array<bool, 256> first_bytes_{};
+  size_t max_variant_ = 0;
+  Findings findings_;
+  DeidStats stats_;
+};
+
+}  // namespace phigate::gateway
+
+#endif  // PHIGATE_SRC_GATEWAY_DEID_H_

@@ -1,0 +1,818 @@
+// The request pipeline (architecture.md), stage by stage, as Envoy-style
+// filters over one RequestContext; the upstream call and the streamed answer
+// run in the connection's coroutine.
+#include "phigate/gateway/gateway.h"
+
+#include <chrono>
+#include <random>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "src/gateway/api.h"
+#include "src/gateway/cache.h"
+#include "src/gateway/deid.h"
+#include "src/gateway/http_server.h"
+#include "src/gateway/metrics.h"
+#include "src/gateway/sigv4.h"
+#include "src/gateway/sse.h"
+#include "src/gateway/upstream_client.h"
+#include "src/gateway/vendors.h"
+
+namespace phigate::gateway {
+
+using nlohmann::json;
+
+std::string TenantOpaqueId(std::string_view key, std::string_view tenant) {
+  return "pgt_" + HexEncode(HmacSha256(key, absl::StrCat("phigate-tenant-v1:", ToAbsl(tenant))))
+                      .substr(0, 32);
+}
+
+namespace {
+
+std::string NewRequestId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = "req_";
+  for (int i = 0; i < 2; ++i) {
+    uint64_t v = rng();
+    for (int j = 0; j < 16; ++j) {
+      id.push_back(kHex[v & 0xF]);
+      v >>= 4;
+    }
+  }
+  return id;
+}
+
+// HTTP status for a failed stage (style.md: one mapping function).
+int HttpStatusFor(const Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kUnauthenticated:
+      return 401;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kFailedPrecondition:
+      return 400;
+    case absl::StatusCode::kResourceExhausted:
+      return 429;
+    case absl::StatusCode::kDeadlineExceeded:
+      return 504;
+    case absl::StatusCode::kUnavailable:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+std::string_view Header(const HttpRequest& req, std::string_view name) {
+  auto it = req.find(beast::string_view(name.data(), name.size()));
+  if (it == req.end()) return {};
+  return std::string_view(it->value().data(), it->value().size());
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Filters (style.md): one object per request, from the shared immutable config.
+
+enum class FilterStatus { kContinue, kStop };
+
+struct Shared;
+
+struct RequestContext {
+  Api api = Api::kOpenAIChat;
+  HttpRequest* req = nullptr;
+  std::string request_id;
+  json body;
+  bool stream = false;
+  std::string requested_model;
+  Principal principal;
+  bool authenticated = false;
+  std::string feature;
+  const UpstreamConfig* upstream = nullptr;
+  const UpstreamEndpoint* endpoint = nullptr;
+  std::string upstream_model;
+  Decision decision;
+  bool decided = false;
+  std::shared_ptr<TokenVault> vault;
+  std::unique_ptr<DeidSession> session;
+  // Set by a stage that stops the chain.
+  int reply_status = 0;
+  std::string reply_message;
+  std::string failed_stage;
+};
+
+class Filter {
+ public:
+  virtual ~Filter() = default;
+  virtual std::string_view name() const = 0;
+  virtual FilterStatus OnRequest(RequestContext& ctx) = 0;
+
+ protected:
+  static FilterStatus Stop(RequestContext& ctx, std::string_view stage, int status,
+                           std::string_view message) {
+    ctx.reply_status = status;
+    ctx.reply_message = std::string(message);
+    ctx.failed_stage = std::string(stage);
+    return FilterStatus::kStop;
+  }
+  static FilterStatus Stop(RequestContext& ctx, std::string_view stage, const Status& s) {
+    return Stop(ctx, stage, HttpStatusFor(s), FromAbsl(s.message()));
+  }
+};
+
+struct Shared {
+  GatewayConfig config;
+  GatewayDeps deps;
+  std::vector<UpstreamEndpoint> endpoints;  // parallel to config.upstreams
+  Metrics metrics;
+  std::unique_ptr<UpstreamClient> client;
+  std::unique_ptr<ResponseCache> cache;
+  std::atomic<int64_t> streams{0};
+};
+
+// 1. auth: API key -> tenant, user, roles. No tenant, no request.
+class AuthFilter : public Filter {
+ public:
+  explicit AuthFilter(const Shared& s) : s_(s) {}
+  std::string_view name() const override { return "auth"; }
+  FilterStatus OnRequest(RequestContext& ctx) override {
+    std::string_view key = Header(*ctx.req, "x-api-key");
+    if (key.empty()) {
+      std::string_view authz = Header(*ctx.req, "authorization");
+      if (authz.size() > 7 && absl::EqualsIgnoreCase(ToAbsl(authz.substr(0, 7)), "bearer ")) {
+        key = authz.substr(7);
+      }
+    }
+    if (key.empty()) return Stop(ctx, name(), 401, "missing API key");
+    Result<Principal> p = s_.deps.auth->Authenticate(key);
+    if (!p.ok()) return Stop(ctx, name(), 401, "invalid API key");
+    ctx.principal = std::move(p).value();
+    ctx.authenticated = true;
+    return FilterStatus::kContinue;
+  }
+
+ private:
+  const Shared& s_;
+};
+
+// 2. route: body, model, feature -> vendor route.
+class RouteFilter : public Filter {
+ public:
+  explicit RouteFilter(const Shared& s) : s_(s) {}
+  std::string_view name() const override { return "route"; }
+  FilterStatus OnRequest(RequestContext& ctx) override {
+    ctx.body = json::parse(ctx.req->body(), nullptr, /*allow_exceptions=*/false);
+    if (ctx.body.is_discarded() || !ctx.body.is_object()) {
+      return Stop(ctx, name(), 400, "the request body is not a JSON object");
+    }
+    auto m = ctx.body.find("model");
+    if (m == ctx.body.end() || !m->is_string() || m->get_ref<const std::string&>().empty()) {
+      return Stop(ctx, name(), 400, "the request has no model");
+    }
+    ctx.requested_model = m->get<std::string>();
+    if (auto st = ctx.body.find("stream"); st != ctx.body.end() && st->is_boolean()) {
+      ctx.stream = st->get<bool>();
+    }
+    if (ctx.api == Api::kOpenAIEmbeddings) ctx.stream = false;
+    ctx.feature = std::string(Header(*ctx.req, "x-phigate-feature"));
+    if (ctx.feature.empty()) ctx.feature = ctx.principal.default_feature;
+    if (ctx.feature.empty()) {
+      return Stop(ctx, name(), 400,
+                  "no feature: send the x-phigate-feature header or bind one to the API key");
+    }
+    const std::string_view hint = Header(*ctx.req, "x-phigate-vendor");
+    std::string vendor;
+    if (s_.deps.router != nullptr) {
+      Result<RouteTarget> t = s_.deps.router->Route(
+          ctx.principal, ctx.feature, ApiEndpoint(ctx.api), ctx.requested_model, hint);
+      if (!t.ok()) return Stop(ctx, name(), 404, "no route to a vendor for this model and feature");
+      vendor = t->vendor;
+      ctx.upstream_model = t->upstream_model;
+    }
+    for (size_t i = 0; i < s_.config.upstreams.size(); ++i) {
+      const UpstreamConfig& up = s_.config.upstreams[i];
+      if (!KindServes(up.kind, ctx.api)) continue;
+      if (!vendor.empty()) {
+        if (up.vendor != vendor) continue;
+      } else {
+        if (!hint.empty() && up.vendor != hint) continue;
+        bool listed = false;
+        for (const std::string& name : up.models)
+          listed |= name == "*" || name == ctx.requested_model;
+        if (!listed) continue;
+        ctx.upstream_model = ctx.requested_model;
+      }
+      ctx.upstream = &up;
+      ctx.endpoint = &s_.endpoints[i];
+      break;
+    }
+    if (ctx.upstream == nullptr) {
+      return Stop(ctx, name(), 404, "no upstream serves this model on this API");
+    }
+    if (ctx.upstream_model.empty()) ctx.upstream_model = ctx.requested_model;
+    return FilterStatus::kContinue;
+  }
+
+ private:
+  const Shared& s_;
+};
+
+// 3. policy: tenant + feature + vendor/model -> decision table.
+class PolicyFilter : public Filter {
+ public:
+  explicit PolicyFilter(Shared& s) : s_(s) {}
+  std::string_view name() const override { return "policy"; }
+  FilterStatus OnRequest(RequestContext& ctx) override {
+    DecisionRequest dr{&ctx.principal, ctx.feature, ctx.upstream->vendor, ApiEndpoint(ctx.api),
+                       ctx.upstream_model};
+    Result<Decision> d = s_.deps.policy->Decide(dr);
+    if (!d.ok()) {
+      s_.metrics.Inc("phigate_policy_decisions_total", "result=\"error\"");
+      return Stop(ctx, name(), 503, "the policy is not available; request refused");
+    }
+    ctx.decision = std::move(d).value();
+    ctx.decided = true;
+    if (!ctx.decision.allowed) {
+      s_.metrics.Inc("phigate_policy_decisions_total", "result=\"deny\"");
+      std::string msg = "denied by policy";
+      if (!ctx.decision.reasons.empty()) msg += ": " + ctx.decision.reasons.front();
+      return Stop(ctx, name(), 403, msg);
+    }
+    s_.metrics.Inc("phigate_policy_decisions_total", "result=\"allow\"");
+    return FilterStatus::kContinue;
+  }
+
+ private:
+  Shared& s_;
+};
+
+// 4+5. detect + transform every text field per the decision table.
+class DeidentifyFilter : public Filter {
+ public:
+  explicit DeidentifyFilter(Shared& s) : s_(s) {}
+  std::string_view name() const override { return "transform"; }
+  FilterStatus OnRequest(RequestContext& ctx) override {
+    bool reversible = false;
+    for (Action a : ctx.decision.actions) {
+      reversible |= a == Action::kTokenize || a == Action::kSurrogate;
+    }
+    if (reversible) {
+      if (s_.deps.vaults == nullptr) {
+        s_.metrics.Inc("phigate_stage_failures_total", "stage=\"vault\"");
+        return Stop(ctx, "vault", 503, "the token vault is not available; request refused");
+      }
+      Result<std::shared_ptr<TokenVault>> v = s_.deps.vaults->ForTenant(ctx.principal.tenant);
+      if (!v.ok()) {
+        s_.metrics.Inc("phigate_stage_failures_total", "stage=\"vault\"");
+        return Stop(ctx, "vault", 503, "the token vault is not available; request refused");
+      }
+      ctx.vault = std::move(v).value();
+    }
+    std::string scope;
+    if (ctx.decision.token_scope == "tenant") {
+      scope = "tenant";
+    } else if (ctx.decision.token_scope == "conversation") {
+      std::string_view conv = Header(*ctx.req, "x-phigate-conversation");
+      scope = conv.empty() ? ctx.request_id : absl::StrCat("conv:", ToAbsl(conv));
+    } else {
+      scope = ctx.request_id;
+    }
+    ctx.session = std::make_unique<DeidSession>(*s_.deps.detector, s_.deps.redactor.get(),
+                                                ctx.vault.get(), ctx.decision, std::move(scope));
+    DeidSession* session = ctx.session.get();
+    Status st = ForEachRequestText(ctx.api, ctx.body,
+                                   [session](std::string* t) { return session->Deidentify(t); });
+    if (!st.ok()) {
+      switch (session->failure()) {
+        case DeidFailure::kBlocked:
+          s_.metrics.Inc("phigate_transform_blocked_total");
+          return Stop(ctx, name(), 403, FromAbsl(st.message()));
+        case DeidFailure::kDetect:
+          s_.metrics.Inc("phigate_stage_failures_total", "stage=\"detect\"");
+          return Stop(ctx, "detect", 500, "PHI detection failed; request refused");
+        case DeidFailure::kVault:
+          s_.metrics.Inc("phigate_stage_failures_total", "stage=\"vault\"");
+          return Stop(ctx, "vault", 503, "the token vault failed; request refused");
+        case DeidFailure::kRedact:
+          s_.metrics.Inc("phigate_stage_failures_total", "stage=\"transform\"");
+          return Stop(ctx, name(), 500, "redaction failed; request refused");
+        case DeidFailure::kNone:
+          break;
+      }
+      return Stop(ctx, name(), st);  // the request's shape (400)
+    }
+    const DeidStats& stats = session->stats();
+    for (size_t a = 0; a < stats.action_counts.size(); ++a) {
+      if (stats.action_counts[a] == 0) continue;
+      s_.metrics.Inc("phigate_transform_actions_total",
+                     absl::StrCat("action=\"", ToAbsl(ActionName(static_cast<Action>(a))), "\""),
+                     stats.action_counts[a]);
+    }
+    return FilterStatus::kContinue;
+  }
+
+ private:
+  Shared& s_;
+};
+
+// ---------------------------------------------------------------------------
+
+struct Gateway::Impl {
+  Shared shared;
+  std::unique_ptr<HttpServer> server;
+
+  AuditRecord BaseRecord(const RequestContext& ctx) const {
+    AuditRecord r;
+    r.tenant = ctx.principal.tenant;
+    r.user = ctx.principal.user;
+    r.roles = ctx.principal.roles;
+    r.key_id = ctx.principal.key_id;
+    r.feature = ctx.feature;
+    r.purpose = ctx.decision.purpose;
+    r.request_id = ctx.request_id;
+    r.api = std::string(ApiName(ctx.api));
+    if (ctx.upstream != nullptr) {
+      r.vendor = ctx.upstream->vendor;
+      r.endpoint = ctx.upstream->base_url;
+    }
+    r.model = ctx.upstream_model;
+    r.baa_id = ctx.decision.baa_id;
+    r.policy_version = ctx.decision.policy_version;
+    r.reasons = ctx.decision.reasons;
+    if (ctx.session) {
+      const DeidStats& st = ctx.session->stats();
+      r.category_counts = st.category_counts;
+      r.action_counts = st.action_counts;
+      r.tokens_minted = st.tokens_minted;
+      r.tokens_reidentified = st.tokens_reidentified;
+    }
+    return r;
+  }
+
+  void CountRequest(Api api, int status) {
+    shared.metrics.Inc("phigate_requests_total", absl::StrCat("route=\"", ToAbsl(ApiName(api)),
+                                                              "\",status=\"", status, "\""));
+  }
+
+  net::awaitable<void> ReplyError(RequestContext& ctx, ResponseWriter& w, int status,
+                                  std::string_view message) {
+    HttpResponse res{static_cast<http::status>(status), 11};
+    res.set(http::field::content_type, "application/json");
+    res.set("x-request-id", ctx.request_id);
+    res.body() = ErrorJson(ctx.api, status, message);
+    CountRequest(ctx.api, status);
+    co_await w.Send(std::move(res));
+  }
+
+  net::awaitable<void> ReplyJson(RequestContext& ctx, ResponseWriter& w, std::string body,
+                                 std::vector<std::pair<std::string, std::string>> extra = {}) {
+    HttpResponse res{http::status::ok, 11};
+    res.set(http::field::content_type, "application/json");
+    res.set("x-request-id", ctx.request_id);
+    for (auto& [k, v] : extra) res.set(k, v);
+    res.body() = std::move(body);
+    CountRequest(ctx.api, 200);
+    co_await w.Send(std::move(res));
+  }
+
+  // Audit of a refused request (best effort: the request is refused anyway).
+  void AuditRefusal(const RequestContext& ctx, int status) {
+    if (!ctx.authenticated) return;
+    AuditRecord r = BaseRecord(ctx);
+    r.phase = AuditPhase::kRefused;
+    r.outcome = status == 403 ? AuditOutcome::kBlocked : AuditOutcome::kError;
+    r.http_status = status;
+    if (!ctx.failed_stage.empty()) r.reasons.push_back("refused at stage " + ctx.failed_stage);
+    if (!shared.deps.audit->Commit(r).ok()) {
+      shared.metrics.Inc("phigate_stage_failures_total", "stage=\"audit\"");
+    }
+  }
+
+  net::awaitable<void> Handle(HttpRequest& req, ResponseWriter& w) {
+    const std::string_view target(req.target().data(), req.target().size());
+    const std::string_view path = target.substr(0, target.find('?'));
+    if (req.method() == http::verb::get) {
+      if (path == "/healthz") {
+        HttpResponse res{http::status::ok, 11};
+        res.set(http::field::content_type, "application/json");
+        res.body() = R"({"status":"ok"})";
+        co_await w.Send(std::move(res));
+        co_return;
+      }
+      if (path == "/readyz") {
+        co_await Ready(w);
+        co_return;
+      }
+      if (path == "/metrics") {
+        HttpResponse res{http::status::ok, 11};
+        res.set(http::field::content_type, "text/plain; version=0.0.4");
+        res.body() = shared.metrics.Render();
+        co_await w.Send(std::move(res));
+        co_return;
+      }
+    }
+    RequestContext ctx;
+    ctx.req = &req;
+    ctx.request_id = NewRequestId();
+    if (path == "/v1/chat/completions" || path == "/chat/completions") {
+      ctx.api = Api::kOpenAIChat;
+    } else if (path == "/v1/embeddings" || path == "/embeddings") {
+      ctx.api = Api::kOpenAIEmbeddings;
+    } else if (path == "/v1/messages") {
+      ctx.api = Api::kAnthropicMessages;
+    } else {
+      co_await ReplyError(ctx, w, 404, "unknown endpoint");
+      co_return;
+    }
+    if (req.method() != http::verb::post) {
+      co_await ReplyError(ctx, w, 405, "use POST");
+      co_return;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    co_await Pipeline(ctx, w);
+    shared.metrics.ObserveLatencyUs(static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+            .count()));
+  }
+
+  net::awaitable<void> Ready(ResponseWriter& w) {
+    json checks = json::object();
+    checks["policy"] = shared.deps.policy->loaded();
+    checks["audit"] = shared.deps.audit->ready();
+    checks["vault"] = shared.deps.vaults == nullptr || shared.deps.vaults->ready();
+    checks["accepting"] = !(server && server->draining());
+    bool ok = true;
+    for (auto& [k, v] : checks.items()) ok = ok && v.get<bool>();
+    HttpResponse res{ok ? http::status::ok : http::status::service_unavailable, 11};
+    res.set(http::field::content_type, "application/json");
+    res.body() = DumpJson(json{{"ready", ok}, {"checks", checks}});
+    co_await w.Send(std::move(res));
+  }
+
+  net::awaitable<void> Pipeline(RequestContext& ctx, ResponseWriter& w) {
+    {
+      AuthFilter auth(shared);
+      RouteFilter route(shared);
+      PolicyFilter policy(shared);
+      DeidentifyFilter deid(shared);
+      Filter* chain[] = {&auth, &route, &policy, &deid};
+      for (Filter* f : chain) {
+        if (f->OnRequest(ctx) == FilterStatus::kStop) {
+          AuditRefusal(ctx, ctx.reply_status);
+          co_await ReplyError(ctx, w, ctx.reply_status, ctx.reply_message);
+          co_return;
+        }
+      }
+    }
+    DeidSession* reid = ctx.decision.reidentify ? ctx.session.get() : nullptr;
+
+    // Build the vendor request (de-identified body only from here on).
+    VendorCallOptions vo;
+    vo.upstream_model = ctx.upstream_model;
+    if (!shared.config.tenant_key.empty()) {
+      vo.tenant_opaque_id = TenantOpaqueId(shared.config.tenant_key, ctx.principal.tenant.value());
+    }
+    vo.client_anthropic_version = std::string(Header(*ctx.req, "anthropic-version"));
+    Result<VendorCall> call =
+        BuildVendorCall(*ctx.upstream, *ctx.endpoint, ctx.api, ctx.body, ctx.stream, vo);
+    if (!call.ok()) {
+      ctx.failed_stage = "upstream";
+      AuditRefusal(ctx, 400);
+      co_await ReplyError(ctx, w, 400, FromAbsl(call.status().message()));
+      co_return;
+    }
+
+    // Exact-match cache (non-streamed answers), partitioned by tenant + policy.
+    std::string cache_key;
+    if (shared.cache && !ctx.stream) {
+      cache_key = ResponseCache::Key(ctx.principal.tenant.value(), ctx.decision.policy_version,
+                                     ctx.upstream->vendor, ApiName(ctx.api), call->request.body);
+      if (std::optional<std::string> hit = shared.cache->Get(cache_key)) {
+        shared.metrics.Inc("phigate_cache_total", "result=\"hit\"");
+        co_await Answer(ctx, w, std::move(*hit), reid, /*from_cache=*/true, "");
+        co_return;
+      }
+      shared.metrics.Inc("phigate_cache_total", "result=\"miss\"");
+    }
+
+    if (ctx.stream && shared.streams.load() >= shared.config.server.max_concurrent_streams) {
+      shared.metrics.Inc("phigate_stage_failures_total", "stage=\"stream_limit\"");
+      co_await ReplyError(ctx, w, 429, "too many concurrent streams; retry later");
+      co_return;
+    }
+
+    // Audit (egress): durably committed before any byte leaves.
+    {
+      AuditRecord r = BaseRecord(ctx);
+      r.phase = AuditPhase::kEgress;
+      r.outcome = AuditOutcome::kForwarded;
+      if (Status s = shared.deps.audit->Commit(r); !s.ok()) {
+        shared.metrics.Inc("phigate_stage_failures_total", "stage=\"audit\"");
+        co_await ReplyError(ctx, w, 503, "the audit trail is not available; request refused");
+        co_return;
+      }
+    }
+
+    if (ctx.stream && !call->emulate_stream) {
+      co_await Stream(ctx, w, call->request, reid);
+      co_return;
+    }
+    // Whole answer.
+    Result<UpstreamResponse> res = co_await shared.client->Send(call->request);
+    if (!res.ok()) {
+      co_await UpstreamFailed(ctx, w, res.status());
+      co_return;
+    }
+    if (res->status != 200) {
+      co_await UpstreamStatus(ctx, w, res->status);
+      co_return;
+    }
+    std::string body = std::move(res->body);
+    if (call->bedrock) {
+      json c = json::parse(body, nullptr, false);
+      Result<json> oa = ConverseToOpenAI(c, ctx.requested_model);
+      if (!oa.ok()) {
+        co_await UpstreamFailed(ctx, w, oa.status());
+        co_return;
+      }
+      body = DumpJson(*oa);
+    }
+    if (call->emulate_stream) {
+      json completion = json::parse(body, nullptr, false);
+      co_await StreamFromBytes(ctx, w, CompletionToSse(completion), reid);
+      co_return;
+    }
+    co_await Answer(ctx, w, std::move(body), reid, /*from_cache=*/false, cache_key);
+  }
+
+  net::awaitable<void> UpstreamFailed(RequestContext& ctx, ResponseWriter& w, const Status& s) {
+    const bool timeout = s.code() == absl::StatusCode::kDeadlineExceeded;
+    shared.metrics.Inc("phigate_upstream_errors_total",
+                       timeout ? "kind=\"timeout\"" : "kind=\"unavailable\"");
+    AuditIngress(ctx, AuditOutcome::kError, timeout ? 504 : 502);
+    co_await ReplyError(
+        ctx, w, timeout ? 504 : 502,
+        timeout ? "the upstream model timed out" : "the upstream model is unavailable");
+  }
+
+  net::awaitable<void> UpstreamStatus(RequestContext& ctx, ResponseWriter& w, unsigned status) {
+    shared.metrics.Inc("phigate_upstream_errors_total",
+                       absl::StrCat("kind=\"status\",status=\"", status, "\""));
+    AuditIngress(ctx, AuditOutcome::kError, static_cast<int>(status));
+    // The vendor's error text may quote the (de-identified) request; send only the status.
+    const int out = status >= 500 ? 502 : (status == 429 ? 429 : static_cast<int>(status));
+    co_await ReplyError(ctx, w, out,
+                        absl::StrCat("the upstream model returned HTTP status ", status));
+  }
+
+  bool AuditIngress(RequestContext& ctx, AuditOutcome outcome, int status) {
+    AuditRecord r = BaseRecord(ctx);
+    r.phase = AuditPhase::kIngress;
+    r.outcome = outcome;
+    r.http_status = status;
+    if (!shared.deps.audit->Commit(r).ok()) {
+      shared.metrics.Inc("phigate_stage_failures_total", "stage=\"audit\"");
+      return false;
+    }
+    return true;
+  }
+
+  // Leak scan of de-identified answer text. True = may be delivered.
+  bool LeakClean(RequestContext& ctx, std::string_view scan) {
+    if (shared.deps.leak == nullptr || scan.empty()) return true;
+    Result<LeakVerdict> v =
+        shared.deps.leak->Scan(ctx.principal, scan, ctx.session->SentReplacements());
+    if (!v.ok()) {
+      shared.metrics.Inc("phigate_stage_failures_total", "stage=\"leak_scan\"");
+      return false;
+    }
+    if (*v == LeakVerdict::kWithhold) {
+      shared.metrics.Inc("phigate_leak_withheld_total");
+      return false;
+    }
+    return true;
+  }
+
+  net::awaitable<void> Answer(RequestContext& ctx, ResponseWriter& w, std::string body,
+                              DeidSession* reid, bool from_cache, const std::string& cache_key) {
+    json j = json::parse(body, nullptr, false);
+    if (j.is_discarded()) {
+      co_await UpstreamFailed(ctx, w, absl::DataLossError("malformed upstream answer"));
+      co_return;
+    }
+    if (!from_cache && !cache_key.empty()) shared.cache->Put(cache_key, body);
+    std::string scan;
+    RewriteResponse(ctx.api, j, reid, &scan);
+    if (!LeakClean(ctx, scan)) {
+      AuditIngress(ctx, AuditOutcome::kBlocked, 502);
+      co_await ReplyError(ctx, w, 502, "the answer was withheld by leak detection");
+      co_return;
+    }
+    if (!AuditIngress(ctx, from_cache ? AuditOutcome::kCached : AuditOutcome::kAnswered, 200)) {
+      co_await ReplyError(ctx, w, 503, "the audit trail is not available; answer withheld");
+      co_return;
+    }
+    if (reid != nullptr) {
+      shared.metrics.Inc("phigate_reidentified_total", "", reid->stats().tokens_reidentified);
+    }
+    std::vector<std::pair<std::string, std::string>> extra;
+    extra.emplace_back("x-phigate-cache", std::string(from_cache ? "hit" : "miss"));
+    co_await ReplyJson(ctx, w, DumpJson(j), std::move(extra));
+  }
+
+  // Streams an answer already held in memory (vendors called without streaming).
+  net::awaitable<void> StreamFromBytes(RequestContext& ctx, ResponseWriter& w, std::string sse,
+                                       DeidSession* reid) {
+    auto rw = StreamRewriter::Create(ctx.api, reid);
+    SseParser parser;
+    std::vector<SseEvent> events;
+    parser.Feed(sse, &events);
+    std::string out, scan;
+    for (const SseEvent& ev : events) {
+      if (!rw->OnEvent(ev, &out, &scan).ok()) break;
+    }
+    if (!LeakClean(ctx, scan)) {
+      AuditIngress(ctx, AuditOutcome::kBlocked, 502);
+      co_await ReplyError(ctx, w, 502, "the answer was withheld by leak detection");
+      co_return;
+    }
+    AuditIngress(ctx, AuditOutcome::kAnswered, 200);
+    CountRequest(ctx.api, 200);
+    std::vector<std::pair<std::string, std::string>> hdrs;
+    hdrs.emplace_back("x-request-id", ctx.request_id);
+    if (!co_await w.StartStream(200, "text/event-stream", std::move(hdrs))) {
+      co_return;
+    }
+    if (co_await w.SendChunk(out)) co_await w.EndStream();
+  }
+
+  net::awaitable<void> Stream(RequestContext& ctx, ResponseWriter& w, const UpstreamRequest& req,
+                              DeidSession* reid) {
+    struct StreamCount {
+      explicit StreamCount(Shared& s) : s_(s) {
+        s_.streams.fetch_add(1);
+        s_.metrics.active_streams.fetch_add(1);
+      }
+      ~StreamCount() {
+        s_.streams.fetch_sub(1);
+        s_.metrics.active_streams.fetch_sub(1);
+      }
+      Shared& s_;
+    } count(shared);
+    Result<std::unique_ptr<UpstreamStream>> up = co_await shared.client->Open(req);
+    if (!up.ok()) {
+      co_await UpstreamFailed(ctx, w, up.status());
+      co_return;
+    }
+    UpstreamStream& us = **up;
+    if (us.status() != 200) {
+      co_await UpstreamStatus(ctx, w, us.status());
+      co_return;
+    }
+    CountRequest(ctx.api, 200);
+    std::vector<std::pair<std::string, std::string>> hdrs;
+    hdrs.emplace_back("x-request-id", ctx.request_id);
+    if (!co_await w.StartStream(200, "text/event-stream", std::move(hdrs))) {
+      co_return;
+    }
+    auto rw = StreamRewriter::Create(ctx.api, reid);
+    SseParser parser;
+    std::vector<SseEvent> events;
+    std::string out, scan;
+    std::string_view failure;
+    bool client_gone = false;
+    while (true) {
+      Result<std::string_view> chunk = co_await us.Next();
+      if (!chunk.ok()) {
+        failure = chunk.status().code() == absl::StatusCode::kDeadlineExceeded
+                      ? "the upstream model stalled; stream ended"
+                      : "the upstream connection was lost; stream ended";
+        shared.metrics.Inc("phigate_upstream_errors_total", "kind=\"stream_broken\"");
+        break;
+      }
+      if (chunk->empty()) {
+        if (!rw->complete()) {
+          failure = "the upstream stream was truncated; stream ended";
+          shared.metrics.Inc("phigate_upstream_errors_total", "kind=\"stream_truncated\"");
+        }
+        break;
+      }
+      events.clear();
+      if (!parser.Feed(*chunk, &events)) {
+        failure = "the upstream sent a malformed stream; stream ended";
+        break;
+      }
+      out.clear();
+      scan.clear();
+      for (const SseEvent& ev : events) {
+        if (Status s = rw->OnEvent(ev, &out, &scan); !s.ok()) {
+          failure = s.code() == absl::StatusCode::kUnavailable
+                        ? "the upstream model reported an error; stream ended"
+                        : "the upstream sent a malformed stream event; stream ended";
+          shared.metrics.Inc("phigate_upstream_errors_total", "kind=\"stream_error_event\"");
+          break;
+        }
+      }
+      if (!LeakClean(ctx, scan)) {
+        out.clear();  // withhold this part
+        failure = "the answer was withheld by leak detection; stream ended";
+        break;
+      }
+      if (!out.empty() && !co_await w.SendChunk(out)) {
+        client_gone = true;
+        break;
+      }
+      if (!failure.empty()) break;
+      if (rw->complete()) {
+        // Read the end of the HTTP message so the connection can be reused.
+        while (true) {
+          Result<std::string_view> rest = co_await us.Next();
+          if (!rest.ok() || rest->empty()) break;
+        }
+        break;
+      }
+    }
+    if (client_gone) {
+      AuditIngress(ctx, AuditOutcome::kError, 499);
+      co_return;
+    }
+    out.clear();
+    if (!failure.empty()) {
+      if (failure.find("leak") == std::string_view::npos) rw->Flush(&out);
+      rw->AppendError(failure, &out);
+    }
+    AuditIngress(ctx, failure.empty() ? AuditOutcome::kAnswered : AuditOutcome::kError,
+                 failure.empty() ? 200 : 502);
+    if (reid != nullptr) {
+      shared.metrics.Inc("phigate_reidentified_total", "", reid->stats().tokens_reidentified);
+    }
+    if (!out.empty() && !co_await w.SendChunk(out)) co_return;
+    co_await w.EndStream();
+  }
+};
+
+Gateway::Gateway(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Gateway::~Gateway() {
+  if (!impl_ || !impl_->server) return;
+  impl_->server->Shutdown();  // io threads joined
+  // Pooled upstream sockets belong to the server's io_context: drop them first.
+  impl_->shared.client->Close();
+  impl_->server.reset();
+}
+
+Result<std::unique_ptr<Gateway>> Gateway::Create(GatewayConfig config, GatewayDeps deps) {
+  if (!deps.auth || !deps.policy || !deps.detector || !deps.audit) {
+    return absl::InvalidArgumentError("the gateway needs auth, policy, detector and audit");
+  }
+  auto impl = std::make_unique<Impl>();
+  Shared& s = impl->shared;
+  s.config = std::move(config);
+  s.deps = std::move(deps);
+  for (const UpstreamConfig& up : s.config.upstreams) {
+    PHIGATE_ASSIGN_OR_RETURN(UpstreamEndpoint ep, ParseUpstreamUrl(up.base_url));
+    ep.ca_file = up.ca_file;
+    s.endpoints.push_back(std::move(ep));
+  }
+  UpstreamOptions uo;
+  uo.connect_timeout = s.config.server.upstream_connect_timeout;
+  uo.response_timeout = s.config.server.upstream_timeout;
+  uo.idle_timeout = s.config.server.upstream_idle_timeout;
+  uo.max_body_bytes = s.config.server.max_upstream_body_bytes;
+  s.client = std::make_unique<UpstreamClient>(uo);
+  if (s.config.cache.enabled) {
+    s.cache = std::make_unique<ResponseCache>(s.config.cache.max_entries, s.config.cache.ttl);
+  }
+  Impl* raw = impl.get();
+  auto handler = [raw](HttpRequest& req, ResponseWriter& w) -> net::awaitable<void> {
+    co_await raw->Handle(req, w);
+  };
+  auto errors = [](unsigned status, std::string_view target, std::string_view message) {
+    const Api api =
+        target.rfind("/v1/messages", 0) == 0 ? Api::kAnthropicMessages : Api::kOpenAIChat;
+    HttpResponse res{static_cast<http::status>(status), 11};
+    res.set(http::field::content_type, "application/json");
+    res.body() = ErrorJson(api, static_cast<int>(status), message);
+    return res;
+  };
+  PHIGATE_ASSIGN_OR_RETURN(impl->server,
+                           HttpServer::Create(s.config.server, handler, errors, &s.metrics));
+  return std::unique_ptr<Gateway>(new Gateway(std::move(impl)));
+}
+
+Status Gateway::Start() { return impl_->server->Start(); }
+uint16_t Gateway::port() const { return impl_->server->port(); }
+void Gateway::HandleSignals() { impl_->server->HandleSignals(); }
+void Gateway::Wait() { impl_->server->Wait(); }
+void Gateway::Shutdown() { impl_->server->Shutdown(); }
+std::string Gateway::MetricsText() const { return impl_->shared.metrics.Render(); }
+uint64_t Gateway::CounterForTesting(std::string_view name, std::string_view labels) const {
+  return impl_->shared.metrics.Get(name, labels);
+}
+
+}  // namespace phigate::gateway

@@ -1,0 +1,445 @@
+// `phigate serve` wiring: adapters from the gateway's seams to the real modules.
+#include <cstdlib>
+#include <map>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "phigate/audit/audit_log.h"
+#include "phigate/audit/event.h"
+#include "phigate/audit/log_store.h"
+#include "phigate/crypto/key_provider.h"
+#include "phigate/crypto/signer.h"
+#include "phigate/detect/engine.h"
+#include "phigate/gateway/serve.h"
+#include "phigate/policy/holder.h"
+#include "phigate/policy/policy.h"
+#include "phigate/store/store.h"
+#include "phigate/transform/redactor.h"
+#include "phigate/transform/surrogate.h"
+#include "phigate/vault/vault.h"
+
+namespace phigate::gateway {
+namespace {
+
+// --- detect ---------------------------------------------------------------
+class EngineDetector : public Detector {
+ public:
+  explicit EngineDetector(std::unique_ptr<detect::Engine> e) : engine_(std::move(e)) {}
+  Status Scan(std::string_view text, Findings* out) const override {
+    thread_local std::unique_ptr<detect::ScanContext> ctx;
+    thread_local const detect::Engine* owner = nullptr;
+    if (!ctx || owner != engine_.get()) {
+      ctx = engine_->NewContext();
+      owner = engine_.get();
+    }
+    return engine_->Scan(text, *ctx, out);
+  }
+
+ private:
+  std::unique_ptr<detect::Engine> engine_;
+};
+
+// --- transform (redact) ---------------------------------------------------
+class TransformRedactor : public Redactor {
+ public:
+  explicit TransformRedactor(std::unique_ptr<transform::Redactor> r) : r_(std::move(r)) {}
+  Result<std::string> Redact(std::string_view original, const Finding& f) const override {
+    Findings one{Finding{f.category, 0, original.size(), f.score, f.recognizer}};
+    return r_->Apply(original, one);
+  }
+
+ private:
+  std::unique_ptr<transform::Redactor> r_;
+};
+
+// --- policy: auth, decisions, routes --------------------------------------
+Action MapAction(policy::Action a) {
+  switch (a) {
+    case policy::Action::kAllow:
+      return Action::kAllow;
+    case policy::Action::kSurrogate:
+      return Action::kSurrogate;
+    case policy::Action::kTokenize:
+      return Action::kTokenize;
+    case policy::Action::kRedact:
+      return Action::kRedact;
+    case policy::Action::kBlock:
+      return Action::kBlock;
+  }
+  return Action::kBlock;
+}
+
+class PolicyAdapter : public Authenticator, public PolicyDecider, public Router {
+ public:
+  explicit PolicyAdapter(std::unique_ptr<policy::PolicyHolder> h) : holder_(std::move(h)) {}
+  policy::PolicyHolder& holder() { return *holder_; }
+
+  Result<Principal> Authenticate(std::string_view api_key) const override {
+    std::shared_ptr<const policy::Policy> p = holder_->Current();
+    const policy::User* u = p->FindUserByApiKey(api_key);
+    if (u == nullptr) return absl::UnauthenticatedError("unknown API key");
+    PHIGATE_ASSIGN_OR_RETURN(TenantId t, MakeTenantId(u->tenant));
+    Principal who;
+    who.tenant = std::move(t);
+    who.user = UserId(u->id);
+    for (size_t r = 0; r < policy::kNumRoles; ++r) {
+      if (u->roles & (1u << r)) {
+        who.roles.emplace_back(policy::RoleName(static_cast<policy::Role>(r)));
+      }
+    }
+    who.key_id = "user:" + u->id;
+    return who;
+  }
+
+  Result<Decision> Decide(const DecisionRequest& r) const override {
+    std::shared_ptr<const policy::Policy> p = holder_->Current();
+    policy::DecisionRequest pr{r.principal->tenant.value(),
+                               r.principal->user.value(),
+                               r.feature,
+                               r.vendor,
+                               r.endpoint,
+                               r.model,
+                               absl::Now()};
+    const policy::Decision& pd = p->Decide(pr);
+    Decision d;
+    d.allowed = pd.allowed;
+    for (size_t i = 0; i < kNumPhiCategories; ++i) d.actions[i] = MapAction(pd.actions[i]);
+    d.policy_version = pd.policy_version.empty() ? p->version() : pd.policy_version;
+    d.baa_id = pd.baa_id;
+    d.reidentify = pd.reidentify;
+    d.token_scope = "conversation";
+    for (const policy::Reason& reason : pd.reasons) {
+      d.reasons.push_back(
+          absl::StrCat(ToAbsl(policy::ReasonCodeName(reason.code)), ": ", reason.text));
+    }
+    if (const policy::Feature* f = p->config().FindFeature(r.feature)) d.purpose = f->purpose;
+    return d;
+  }
+  bool loaded() const override { return holder_->Current() != nullptr; }
+
+  Result<RouteTarget> Route(const Principal&, std::string_view feature, std::string_view,
+                            std::string_view model, std::string_view hint) const override {
+    std::shared_ptr<const policy::Policy> p = holder_->Current();
+    const policy::Feature* f = p->config().FindFeature(feature);
+    if (f == nullptr) return absl::NotFoundError("unknown feature");
+    for (const policy::Route& route : f->routes) {
+      if (!hint.empty() && route.vendor != hint) continue;
+      bool listed = false;
+      for (const std::string& m : route.models) listed |= m == "*" || m == model;
+      if (!listed) continue;
+      const policy::Vendor* v = p->config().FindVendor(route.vendor);
+      if (v == nullptr) continue;
+      const policy::VendorModel* vm = v->FindModel(model);
+      if (vm == nullptr) continue;
+      return RouteTarget{v->name, vm->upstream_model.empty() ? vm->name : vm->upstream_model};
+    }
+    return absl::NotFoundError("no route");
+  }
+
+ private:
+  std::unique_ptr<policy::PolicyHolder> holder_;
+};
+
+// --- vault ------------------------------------------------------------------
+vault::Scope ToScope(std::string_view s) {
+  if (s == "tenant") return vault::Scope::Tenant();
+  if (s.rfind("conv:", 0) == 0) return vault::Scope::Conversation(std::string(s.substr(5)));
+  return vault::Scope::Request(std::string(s));
+}
+
+class RealVault : public TokenVault {
+ public:
+  RealVault(std::unique_ptr<vault::Vault> v, const transform::SurrogateGenerator* gen)
+      : v_(std::move(v)), gen_(gen) {}
+  Result<std::string> Tokenize(PhiCategory c, std::string_view value,
+                               std::string_view scope) override {
+    return v_->Tokenize(c, value, ToScope(scope));
+  }
+  Result<std::vector<std::string>> TokenizeBatch(
+      const std::vector<std::pair<PhiCategory, std::string_view>>& values,
+      std::string_view scope) override {
+    std::vector<vault::TokenRequest> reqs;
+    reqs.reserve(values.size());
+    for (const auto& [c, v] : values) reqs.push_back(vault::TokenRequest{c, v});
+    return v_->TokenizeBatch(reqs, ToScope(scope));
+  }
+  Result<std::string> Surrogate(PhiCategory c, std::string_view value,
+                                std::string_view scope) override {
+    const vault::Scope sc = ToScope(scope);
+    int shift = 0;
+    if (c == PhiCategory::kDate) {
+      PHIGATE_ASSIGN_OR_RETURN(shift, v_->DateShiftDays(sc, 365));
+    }
+    const transform::SurrogateGenerator* gen = gen_;
+    Result<std::string> r = v_->Surrogate(
+        c, value, sc, [gen, shift](PhiCategory cat, std::string_view orig, int attempt) {
+          return gen->Generate(cat, orig, attempt, shift);
+        });
+    // A value the generator cannot shape (an unparsable date) is tokenized instead.
+    if (!r.ok() && r.status().code() == absl::StatusCode::kInvalidArgument) {
+      return v_->Tokenize(c, value, sc);
+    }
+    return r;
+  }
+
+ private:
+  std::unique_ptr<vault::Vault> v_;
+  const transform::SurrogateGenerator* gen_;
+};
+
+class RealVaultProvider : public VaultProvider {
+ public:
+  RealVaultProvider(std::unique_ptr<store::Store> store, std::unique_ptr<crypto::KeyProvider> keys,
+                    std::unique_ptr<transform::SurrogateGenerator> gen)
+      : store_(std::move(store)), keys_(std::move(keys)), gen_(std::move(gen)) {}
+  Result<std::shared_ptr<TokenVault>> ForTenant(const TenantId& tenant) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = vaults_.find(tenant.value());
+    if (it != vaults_.end()) return it->second;
+    PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<store::TenantStore> ts, store_->ForTenant(tenant));
+    PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v,
+                             vault::Vault::Open(std::move(ts), *keys_, vault::VaultOptions{}));
+    auto tv = std::make_shared<RealVault>(std::move(v), gen_.get());
+    vaults_[tenant.value()] = tv;
+    return std::shared_ptr<TokenVault>(tv);
+  }
+  bool ready() const override { return store_ != nullptr && keys_ != nullptr; }
+
+ private:
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<crypto::KeyProvider> keys_;
+  std::unique_ptr<transform::SurrogateGenerator> gen_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<TokenVault>> vaults_;
+};
+
+// --- audit ------------------------------------------------------------------
+// AuditId allows [A-Za-z0-9_.:/-]{1,128}; anything else becomes '_'.
+audit::AuditId Id(std::string_view raw) {
+  if (raw.empty()) return audit::AuditId();
+  std::string s(raw.substr(0, audit::kMaxAuditIdLength));
+  for (char& c : s) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
+                    c == ':' || c == '/' || c == '-';
+    if (!ok) c = '_';
+  }
+  Result<audit::AuditId> id = audit::AuditId::Make(s);
+  return id.ok() ? *id : audit::AuditId();
+}
+
+class RealAudit : public AuditSink {
+ public:
+  explicit RealAudit(std::unique_ptr<audit::AuditLog> log) : log_(std::move(log)) {}
+  Status Commit(const AuditRecord& r) override {
+    audit::AuditEvent e;
+    e.time_us = absl::ToUnixMicros(absl::Now());
+    e.kind =
+        r.phase == AuditPhase::kIngress ? audit::EventKind::kIngress : audit::EventKind::kEgress;
+    e.tenant = r.tenant;
+    e.user = Id(r.user.value());
+    if (!r.roles.empty()) e.role = Id(r.roles.front());
+    e.feature = Id(r.feature);
+    e.purpose = Id(r.purpose);
+    e.request_id = Id(r.request_id);
+    e.vendor = Id(r.vendor);
+    e.endpoint = Id(r.endpoint);
+    e.model = Id(r.model);
+    e.baa_id = Id(r.baa_id);
+    e.policy_version = Id(r.policy_version);
+    e.decision = r.outcome == AuditOutcome::kBlocked && r.phase == AuditPhase::kRefused
+                     ? audit::Decision::kDeny
+                     : audit::Decision::kAllow;
+    switch (r.outcome) {
+      case AuditOutcome::kBlocked:
+        e.outcome = audit::Outcome::kBlocked;
+        break;
+      case AuditOutcome::kError:
+        e.outcome = audit::Outcome::kError;
+        break;
+      default:
+        e.outcome = audit::Outcome::kForwarded;
+        break;
+    }
+    if (r.phase == AuditPhase::kRefused && r.outcome != AuditOutcome::kBlocked) {
+      e.outcome = audit::Outcome::kError;
+    }
+    for (const std::string& reason : r.reasons) {
+      audit::AuditId id = Id(std::string_view(reason).substr(0, reason.find(':')));
+      if (!id.empty()) e.reasons.push_back(std::move(id));
+    }
+    for (size_t c = 0; c < kNumPhiCategories; ++c) {
+      if (r.category_counts[c] > 0)
+        e.AddCategoryCount(static_cast<PhiCategory>(c), r.category_counts[c]);
+    }
+    static constexpr audit::OperatorKind kOps[] = {
+        audit::OperatorKind::kAllow, audit::OperatorKind::kTokenize,
+        audit::OperatorKind::kSurrogate, audit::OperatorKind::kRedact, audit::OperatorKind::kBlock};
+    for (size_t a = 0; a < r.action_counts.size(); ++a) {
+      if (r.action_counts[a] > 0) e.AddOperator(kOps[a]);
+    }
+    e.tokens_minted = r.tokens_minted;
+    e.tokens_reidentified = r.tokens_reidentified;
+    Result<uint64_t> seq = log_->Append(e);
+    if (!seq.ok()) return absl::UnavailableError("the audit trail could not commit the event");
+    return absl::OkStatus();
+  }
+  bool ready() const override { return log_ != nullptr; }
+
+ private:
+  std::unique_ptr<audit::AuditLog> log_;
+};
+
+VendorKind MapKind(policy::VendorKind k) {
+  switch (k) {
+    case policy::VendorKind::kOpenAi:
+      return VendorKind::kOpenAI;
+    case policy::VendorKind::kAzureOpenAi:
+      return VendorKind::kAzureOpenAI;
+    case policy::VendorKind::kAnthropic:
+      return VendorKind::kAnthropic;
+    case policy::VendorKind::kBedrock:
+      return VendorKind::kBedrock;
+    case policy::VendorKind::kSelfHosted:
+      return VendorKind::kOpenAICompatible;
+  }
+  return VendorKind::kOpenAICompatible;
+}
+
+class Stack : public ServeStack {
+ public:
+  const GatewayConfig& config() const override { return config_; }
+  const GatewayDeps& deps() const override { return deps_; }
+  std::string Describe() const override { return describe_; }
+
+  GatewayConfig config_;
+  GatewayDeps deps_;
+  std::string describe_;
+  std::unique_ptr<policy::PolicyWatcher> watcher_;
+  std::shared_ptr<PolicyAdapter> policy_;
+};
+
+std::string EnvOr(const char* name, std::string fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
+                                                      const ServeOptions& options) {
+  auto stack = std::make_unique<Stack>();
+  PHIGATE_ASSIGN_OR_RETURN(stack->config_, LoadGatewayConfig(path));
+  GatewayConfig& cfg = stack->config_;
+
+  // Policy (fails on a bad file), with live reload.
+  PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<policy::PolicyHolder> holder,
+                           policy::PolicyHolder::Create(path, policy::LoadOptions{}));
+  stack->policy_ = std::make_shared<PolicyAdapter>(std::move(holder));
+  if (options.watch_policy) {
+    PHIGATE_ASSIGN_OR_RETURN(stack->watcher_,
+                             policy::PolicyWatcher::Start(stack->policy_->holder(), {}));
+  }
+  std::shared_ptr<const policy::Policy> pol = stack->policy_->holder().Current();
+
+  // Upstreams: the policy's vendors, completed by gateway.upstreams entries of the same name.
+  std::vector<UpstreamConfig> extra = std::move(cfg.upstreams);
+  cfg.upstreams.clear();
+  for (const policy::Vendor& v : pol->config().vendors) {
+    UpstreamConfig up;
+    up.vendor = v.name;
+    up.kind = MapKind(v.kind);
+    up.base_url = v.api_base;
+    if (!v.api_key_env.empty()) up.api_key = EnvOr(v.api_key_env.c_str(), "");
+    up.ca_file = v.tls.ca_file;
+    up.models = {"*"};  // routes come from the policy (PolicyAdapter::Route)
+    if (!v.region.empty()) up.region = v.region;
+    for (UpstreamConfig& e : extra) {
+      if (e.vendor != v.name) continue;
+      if (e.kind_explicit) up.kind = e.kind;
+      if (!e.base_url.empty()) up.base_url = e.base_url;
+      if (!e.api_key.empty()) up.api_key = e.api_key;
+      up.deployments = e.deployments;
+      up.model_ids = e.model_ids;
+      up.api_version = e.api_version;
+      up.anthropic_version = e.anthropic_version;
+      up.region = e.region;
+      up.aws_access_key_id = e.aws_access_key_id;
+      up.aws_secret_access_key = e.aws_secret_access_key;
+      up.aws_session_token = e.aws_session_token;
+      if (!e.ca_file.empty()) up.ca_file = e.ca_file;
+    }
+    cfg.upstreams.push_back(std::move(up));
+  }
+
+  // Keys: the master key (vault data keys, audit signing key, tenant HMAC key).
+  const std::string master = EnvOr("PHIGATE_MASTER_KEY", "");
+  if (master.empty()) {
+    return absl::FailedPreconditionError(
+        "PHIGATE_MASTER_KEY is not set (64 hex digits); the vault and the audit trail need it");
+  }
+  PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<crypto::LocalKeyProvider> keys,
+                           crypto::LocalKeyProvider::FromText(master));
+  PHIGATE_ASSIGN_OR_RETURN(std::string audit_seed,
+                           crypto::HkdfSha256(master, "phigate", "audit-signing-key-v1", 32));
+  if (cfg.tenant_key.empty()) {
+    PHIGATE_ASSIGN_OR_RETURN(cfg.tenant_key,
+                             crypto::HkdfSha256(master, "phigate", "gateway-tenant-id-v1", 32));
+  }
+
+  // Store + vault.
+  std::string store_url = options.store_url;
+  if (store_url.empty()) store_url = cfg.store_url;
+  if (store_url.empty()) store_url = EnvOr("PHIGATE_STORE_URL", "sqlite://phigate.db");
+  PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store,
+                           store::Store::Open(store::StoreOptions{store_url}));
+  transform::SurrogateOptions so;
+  so.data_dir = options.data_dir;
+  PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<transform::SurrogateGenerator> gen,
+                           transform::SurrogateGenerator::Create(so));
+  stack->deps_.vaults =
+      std::make_shared<RealVaultProvider>(std::move(store), std::move(keys), std::move(gen));
+
+  // Audit log.
+  // The audit trail gets its own SQLite file (no lock contention with the vault).
+  std::string audit_url = options.audit_url;
+  if (audit_url.empty()) {
+    audit_url = store_url;
+    const size_t dot = audit_url.rfind(".db");
+    if (audit_url.rfind("sqlite:", 0) == 0 && dot != std::string::npos) {
+      audit_url.insert(dot, "-audit");
+    }
+  }
+  PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditLogStore> astore,
+                           audit::AuditLogStore::Open(audit_url));
+  PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<crypto::Ed25519Signer> signer,
+                           crypto::Ed25519Signer::FromSeed(audit_seed));
+  PHIGATE_ASSIGN_OR_RETURN(
+      std::unique_ptr<audit::AuditLog> log,
+      audit::AuditLog::Open(std::move(astore),
+                            std::shared_ptr<const crypto::Ed25519Signer>(std::move(signer))));
+  stack->deps_.audit = std::make_shared<RealAudit>(std::move(log));
+
+  // Detection and redaction.
+  detect::EngineOptions eo;
+  eo.data_dir = options.data_dir;
+  PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<detect::Engine> engine, detect::Engine::Create(eo));
+  stack->deps_.detector = std::make_shared<EngineDetector>(std::move(engine));
+  PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<transform::Redactor> red,
+                           transform::Redactor::Create(transform::RedactorOptions{}));
+  stack->deps_.redactor = std::make_shared<TransformRedactor>(std::move(red));
+
+  stack->deps_.auth = stack->policy_;
+  stack->deps_.policy = stack->policy_;
+  stack->deps_.router = stack->policy_;
+  stack->describe_ = absl::StrCat(
+      "auth: policy users (SHA-256 API keys)\npolicy: ", pol->version(),
+      " (live reload)\ndetect: engine\ntransform: redactor + vault tokens/surrogates\nvault: ",
+      store_url.substr(0, store_url.find(':')),
+      "\naudit: ", audit_url.substr(0, audit_url.find(':')),
+      " (group commit, signed heads)\nleak scan: not wired\nupstreams: ", cfg.upstreams.size(),
+      "\n");
+  return std::unique_ptr<ServeStack>(std::move(stack));
+}
+
+}  // namespace phigate::gateway

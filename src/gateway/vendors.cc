@@ -1,0 +1,239 @@
+#include "src/gateway/vendors.h"
+
+#include <ctime>
+
+#include "absl/strings/str_cat.h"
+#include "src/gateway/sigv4.h"
+
+namespace phigate::gateway {
+
+using nlohmann::json;
+
+bool KindServes(VendorKind kind, Api api) {
+  switch (kind) {
+    case VendorKind::kOpenAI:
+    case VendorKind::kAzureOpenAI:
+    case VendorKind::kOpenAICompatible:
+      return api == Api::kOpenAIChat || api == Api::kOpenAIEmbeddings;
+    case VendorKind::kAnthropic:
+      return api == Api::kAnthropicMessages;
+    case VendorKind::kBedrock:
+      return api == Api::kOpenAIChat;
+  }
+  return false;
+}
+
+namespace {
+
+std::string NowAmzDate() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[20];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
+// Text of an OpenAI message content (string or text parts).
+std::string ContentText(const json& c) {
+  if (c.is_string()) return c.get<std::string>();
+  std::string out;
+  if (c.is_array()) {
+    for (const json& p : c) {
+      if (p.is_object() && p.contains("text") && p["text"].is_string()) {
+        if (!out.empty()) out.push_back('\n');
+        out += p["text"].get<std::string>();
+      }
+    }
+  }
+  return out;
+}
+
+Result<json> OpenAIToConverse(const json& body) {
+  json out = json::object();
+  json system = json::array();
+  json messages = json::array();
+  for (const json& m : body.value("messages", json::array())) {
+    const std::string role = m.value("role", "");
+    if (role == "system" || role == "developer") {
+      system.push_back({{"text", ContentText(m.value("content", json("")))}});
+    } else if (role == "user" || role == "assistant") {
+      const std::string text = ContentText(m.value("content", json("")));
+      if (m.contains("tool_calls")) {
+        return absl::FailedPreconditionError("tool calls are not supported on Bedrock routes");
+      }
+      if (!messages.empty() && messages.back()["role"] == role) {
+        messages.back()["content"].push_back({{"text", text}});
+      } else {
+        messages.push_back({{"role", role}, {"content", json::array({{{"text", text}}})}});
+      }
+    } else {
+      return absl::FailedPreconditionError("tool messages are not supported on Bedrock routes");
+    }
+  }
+  if (body.contains("tools")) {
+    return absl::FailedPreconditionError("tools are not supported on Bedrock routes");
+  }
+  out["messages"] = std::move(messages);
+  if (!system.empty()) out["system"] = std::move(system);
+  json inf = json::object();
+  if (body.contains("max_completion_tokens"))
+    inf["maxTokens"] = body["max_completion_tokens"];
+  else if (body.contains("max_tokens"))
+    inf["maxTokens"] = body["max_tokens"];
+  if (body.contains("temperature")) inf["temperature"] = body["temperature"];
+  if (body.contains("top_p")) inf["topP"] = body["top_p"];
+  if (body.contains("stop")) {
+    inf["stopSequences"] = body["stop"].is_string() ? json::array({body["stop"]}) : body["stop"];
+  }
+  if (!inf.empty()) out["inferenceConfig"] = std::move(inf);
+  return out;
+}
+
+}  // namespace
+
+Result<VendorCall> BuildVendorCall(const UpstreamConfig& up, const UpstreamEndpoint& ep, Api api,
+                                   json& body, bool stream, const VendorCallOptions& o) {
+  if (!KindServes(up.kind, api)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the route's vendor kind ", ToAbsl(VendorKindName(up.kind)),
+                     " does not serve the ", ToAbsl(ApiName(api)), " API"));
+  }
+  VendorCall call;
+  UpstreamRequest& r = call.request;
+  r.endpoint = &ep;
+  r.headers.emplace_back("content-type", "application/json");
+  const std::string model = o.upstream_model;
+  switch (up.kind) {
+    case VendorKind::kOpenAI:
+    case VendorKind::kOpenAICompatible: {
+      r.target = absl::StrCat(ep.base_path, "/", ToAbsl(ApiEndpoint(api)));
+      if (!up.api_key.empty()) r.headers.emplace_back("authorization", "Bearer " + up.api_key);
+      body["model"] = model;
+      if (!o.tenant_opaque_id.empty()) {
+        body["user"] = o.tenant_opaque_id;
+        if (up.kind == VendorKind::kOpenAI && api == Api::kOpenAIChat) {
+          body["prompt_cache_key"] = o.tenant_opaque_id;
+        }
+      }
+      r.body = DumpJson(body);
+      break;
+    }
+    case VendorKind::kAzureOpenAI: {
+      auto it = up.deployments.find(model);
+      const std::string deployment = it == up.deployments.end() ? model : it->second;
+      r.target =
+          absl::StrCat(ep.base_path, "/openai/deployments/", UriEncode(deployment, false), "/",
+                       ToAbsl(ApiEndpoint(api)), "?api-version=", UriEncode(up.api_version, false));
+      if (!up.api_key.empty()) r.headers.emplace_back("api-key", up.api_key);
+      body["model"] = model;
+      if (!o.tenant_opaque_id.empty()) body["user"] = o.tenant_opaque_id;
+      r.body = DumpJson(body);
+      break;
+    }
+    case VendorKind::kAnthropic: {
+      // base_url may or may not carry the version ("https://api.anthropic.com[/v1]").
+      const bool versioned =
+          ep.base_path.size() >= 3 && ep.base_path.compare(ep.base_path.size() - 3, 3, "/v1") == 0;
+      r.target = absl::StrCat(ep.base_path, versioned ? "/messages" : "/v1/messages");
+      if (!up.api_key.empty()) r.headers.emplace_back("x-api-key", up.api_key);
+      r.headers.emplace_back("anthropic-version", o.client_anthropic_version.empty()
+                                                      ? up.anthropic_version
+                                                      : o.client_anthropic_version);
+      body["model"] = model;
+      if (!o.tenant_opaque_id.empty()) {
+        if (!body.contains("metadata") || !body["metadata"].is_object()) {
+          body["metadata"] = json::object();
+        }
+        body["metadata"]["user_id"] = o.tenant_opaque_id;
+      }
+      r.body = DumpJson(body);
+      break;
+    }
+    case VendorKind::kBedrock: {
+      auto it = up.model_ids.find(model);
+      const std::string model_id = it == up.model_ids.end() ? model : it->second;
+      PHIGATE_ASSIGN_OR_RETURN(json converse, OpenAIToConverse(body));
+      r.target = absl::StrCat(ep.base_path, "/model/", UriEncode(model_id, false), "/converse");
+      r.body = DumpJson(converse);
+      call.bedrock = true;
+      call.emulate_stream = stream;
+      if (up.aws_access_key_id.empty() || up.aws_secret_access_key.empty()) {
+        return absl::FailedPreconditionError("the Bedrock route has no AWS credentials");
+      }
+      SigV4Request sr;
+      sr.method = "POST";
+      sr.path = r.target;
+      const bool default_port = ep.port == (ep.tls ? "443" : "80");
+      const std::string host = default_port ? ep.host : ep.host + ":" + ep.port;
+      sr.headers = {{"host", host}, {"content-type", "application/json"}};
+      sr.body = r.body;
+      const std::string date = o.amz_date.empty() ? NowAmzDate() : o.amz_date;
+      const std::string auth = SignV4(
+          sr,
+          SigV4Credentials{up.aws_access_key_id, up.aws_secret_access_key, up.aws_session_token},
+          up.region, "bedrock", date);
+      r.headers.emplace_back("host", host);
+      for (const auto& [k, v] : sr.headers) {
+        if (k.rfind("x-amz-", 0) == 0) r.headers.emplace_back(k, v);
+      }
+      r.headers.emplace_back("authorization", auth);
+      break;
+    }
+  }
+  if (stream && !call.emulate_stream) r.headers.emplace_back("accept", "text/event-stream");
+  return call;
+}
+
+Result<json> ConverseToOpenAI(const json& c, std::string_view model) {
+  if (!c.is_object() || !c.contains("output")) {
+    return absl::DataLossError("malformed Bedrock Converse answer");
+  }
+  std::string text;
+  const json& msg = c["output"].value("message", json::object());
+  for (const json& b : msg.value("content", json::array())) {
+    if (b.contains("text") && b["text"].is_string()) text += b["text"].get<std::string>();
+  }
+  const std::string stop = c.value("stopReason", "end_turn");
+  std::string finish = "stop";
+  if (stop == "max_tokens") finish = "length";
+  if (stop == "content_filtered" || stop == "guardrail_intervened") finish = "content_filter";
+  const json usage = c.value("usage", json::object());
+  return json{{"id", "chatcmpl-bedrock"},
+              {"object", "chat.completion"},
+              {"created", static_cast<int64_t>(std::time(nullptr))},
+              {"model", model},
+              {"choices", json::array({{{"index", 0},
+                                        {"message", {{"role", "assistant"}, {"content", text}}},
+                                        {"finish_reason", finish}}})},
+              {"usage",
+               {{"prompt_tokens", usage.value("inputTokens", 0)},
+                {"completion_tokens", usage.value("outputTokens", 0)},
+                {"total_tokens", usage.value("totalTokens", 0)}}}};
+}
+
+std::string CompletionToSse(const json& completion) {
+  std::string out;
+  json base = {{"id", completion.value("id", "chatcmpl")},
+               {"object", "chat.completion.chunk"},
+               {"created", completion.value("created", 0)},
+               {"model", completion.value("model", "")}};
+  for (const json& ch : completion.value("choices", json::array())) {
+    const json msg = ch.value("message", json::object());
+    json first = base;
+    first["choices"] = json::array(
+        {{{"index", ch.value("index", 0)},
+          {"delta", {{"role", "assistant"}, {"content", msg.value("content", json(""))}}},
+          {"finish_reason", nullptr}}});
+    AppendSse("", DumpJson(first), &out);
+    json last = base;
+    last["choices"] = json::array({{{"index", ch.value("index", 0)},
+                                    {"delta", json::object()},
+                                    {"finish_reason", ch.value("finish_reason", json("stop"))}}});
+    AppendSse("", DumpJson(last), &out);
+  }
+  out += "data: [DONE]\n\n";
+  return out;
+}
+
+}  // namespace phigate::gateway
