@@ -384,7 +384,7 @@ Status Reidentifier::Process(std::string_view text, char prev, bool final, std::
   // Resolve the distinct new tokens in one vault batch.
   std::vector<std::string> ask;
   for (const Match& m : tokens) {
-    if (m.begin < cut && !resolved_.count(m.canonical)) ask.push_back(m.canonical);
+    if (m.begin < cut && !resolved_.contains(m.canonical)) ask.push_back(m.canonical);
   }
   std::sort(ask.begin(), ask.end());
   ask.erase(std::unique(ask.begin(), ask.end()), ask.end());
@@ -392,27 +392,27 @@ Status Reidentifier::Process(std::string_view text, char prev, bool final, std::
     PHIGATE_ASSIGN_OR_RETURN(auto got, vault_.ResolveBatch(ask, scope_));
     for (size_t i = 0; i < ask.size(); ++i) resolved_[ask[i]] = std::move(got[i]);
   }
-  // Merge: tokens first, then surrogates/dates that do not overlap a token.
-  std::vector<Match> all;
-  all.reserve(tokens.size() + others.size());
-  for (auto& m : tokens) all.push_back(std::move(m));
-  for (auto& m : others) all.push_back(std::move(m));
-  std::stable_sort(all.begin(), all.end(),
-                   [](const Match& a, const Match& b) { return a.begin < b.begin; });
+  // Both lists are sorted by begin: merge them, dropping overlaps (the earlier
+  // match wins; at the same offset, the token).
   ReidReport local;
   size_t pos = 0;
   size_t last_end = 0;
-  for (Match& m : all) {
+  const bool track_seen = !sent_.empty();
+  size_t ti = 0, oi = 0;
+  while (ti < tokens.size() || oi < others.size()) {
+    const bool take_token =
+        oi >= others.size() || (ti < tokens.size() && tokens[ti].begin <= others[oi].begin);
+    Match& m = take_token ? tokens[ti++] : others[oi++];
     if (m.begin < last_end) continue;  // overlaps an earlier match
     if (m.begin >= cut) break;
     out->append(text.substr(pos, m.begin - pos));
     if (m.kind == Match::Kind::kToken) {
-      const auto& r = resolved_[m.canonical];
-      if (r.has_value()) {
-        out->append(*r);
+      auto it = resolved_.find(m.canonical);
+      if (it != resolved_.end() && it->second.has_value()) {
+        out->append(*it->second);
         out->append(m.suffix);
         ++(m.exact ? local.tokens_restored : local.tokens_altered);
-        seen_.insert(m.canonical);
+        if (track_seen) seen_.insert(m.canonical);
       } else {
         out->append(text.substr(m.begin, m.end - m.begin));
         // Only bracketed shapes count as tokens the model returned; bare
@@ -424,7 +424,7 @@ Status Reidentifier::Process(std::string_view text, char prev, bool final, std::
       }
     } else if (m.kind == Match::Kind::kSurrogate) {
       out->append(m.replacement);
-      seen_.insert(std::string(text.substr(m.begin, m.end - m.begin)));
+      if (track_seen) seen_.insert(std::string(text.substr(m.begin, m.end - m.begin)));
       ++(m.exact ? local.surrogates_restored : local.surrogates_altered);
     } else {
       out->append(m.replacement);

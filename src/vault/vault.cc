@@ -9,7 +9,7 @@
 //   vault.bidx  "<scope>/<t|s>/<hmac>"     blind index of an original -> "t/<CAT>_<BODY>" or
 //   "s/<hmac>"
 //
-// <scope> = hex(HMAC(index key, "scope" ‖ kind ‖ id))[0:24]: scope ids never
+// <scope> = hex(HMAC(index key, "scope" ‖ kind ‖ id))[0:16]: scope ids never
 // reach the database, and a token of one scope has no row under another.
 // Sealed value: 0x01 ‖ key version (u32 BE) ‖ AES-256-GCM(nonce ‖ ct ‖ tag),
 // associated data "pgv1|tenant|ns|key|version": a row copied to another
@@ -237,7 +237,7 @@ class VaultImpl : public Vault {
                                  Normalize(r.category, r.value, options_.loose_matching)}));
       std::string key = absl::StrCat(
           sk, "/t/",
-          crypto::HexEncode(std::string_view(reinterpret_cast<const char*>(d.data()), 20)));
+          crypto::HexEncode(std::string_view(reinterpret_cast<const char*>(d.data()), 16)));
       auto [it, inserted] = by_bidx.emplace(std::move(key), items.size());
       if (inserted) items.push_back(Item{r.category, r.value, it->first, ""});
       which[i] = it->second;
@@ -386,7 +386,7 @@ class VaultImpl : public Vault {
                                Normalize(category, value, options_.loose_matching)}));
     const std::string bidx = absl::StrCat(
         sk, "/s/",
-        crypto::HexEncode(std::string_view(reinterpret_cast<const char*>(d.data()), 20)));
+        crypto::HexEncode(std::string_view(reinterpret_cast<const char*>(d.data()), 16)));
     const int64_t now = options_.clock();
     // 1. Already mapped in this scope?
     PHIGATE_ASSIGN_OR_RETURN(auto existing, ReadIndexed(bidx, sk, now));
@@ -627,7 +627,7 @@ class VaultImpl : public Vault {
     const char kind = static_cast<char>(scope.kind);
     PHIGATE_ASSIGN_OR_RETURN(crypto::Digest d,
                              ring.index().Compute({"scope", std::string_view(&kind, 1), scope.id}));
-    return crypto::HexEncode(std::string_view(reinterpret_cast<const char*>(d.data()), 12));
+    return crypto::HexEncode(std::string_view(reinterpret_cast<const char*>(d.data()), 8));
   }
 
   Result<std::string> SurrogateRef(const Keyring& ring, PhiCategory category,

@@ -33,6 +33,8 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "phigate/core/status.h"
 #include "phigate/transform/date_shift.h"
 #include "phigate/vault/vault.h"
@@ -112,10 +114,10 @@ class Reidentifier {
   size_t holdback_ = 64;
   std::vector<Surrogate> surrogates_;
   std::vector<std::vector<uint32_t>> by_first_byte_;  // 256 lists of surrogate indexes
-  std::map<CivilDate, std::pair<CivilDate, std::string>> shifted_dates_;  // shifted -> original
-  std::map<std::string, std::optional<std::string>> resolved_;  // canonical token -> original
+  std::map<CivilDate, std::pair<CivilDate, std::string>> shifted_dates_;   // shifted -> original
+  absl::flat_hash_map<std::string, std::optional<std::string>> resolved_;  // token -> original
   std::set<std::string> sent_;
-  std::set<std::string> seen_;
+  absl::flat_hash_set<std::string> seen_;  // kept only when sent_ is non-empty
   ReidReport total_;
 };
 
