@@ -175,7 +175,8 @@ Result<RuleTable> RuleTable::Parse(std::string_view tsv) {
     if (!ParseEnum(kRelatives, cell("relative_to"), &r.relative_to)) return bad("relative_to");
     if (!cell("due_days").empty()) {
       int d = 0;
-      if (!absl::SimpleAtoi(cell("due_days"), &d) || d < 0) return bad("due_days");
+      // Capped: no statute counts in years, and business-day arithmetic is linear in d.
+      if (!absl::SimpleAtoi(cell("due_days"), &d) || d < 0 || d > 3660) return bad("due_days");
       r.due_days = d;
     }
     if (!ParseEnum(kDayKinds, cell("day_kind"), &r.day_kind)) return bad("day_kind");
