@@ -675,10 +675,15 @@ class NoteBuilder final : public NoteWriter {
                                        : absl::StrCat(x.first, " ", x.middle, ". ", x.last));
         break;
       case 4:
-        Phi(C::kName, absl::StrCat(x.last, ", ", x.first));
+        // "Last, First" reads as a list entry; in prose it is rare.
+        if (rng_.Chance(0.25)) {
+          Phi(C::kName, absl::StrCat(x.last, ", ", x.first));
+        } else {
+          Phi(C::kName, absl::StrCat(x.first, " ", x.last));
+        }
         break;
       case 5:
-        Phi(C::kName, Recased(absl::StrCat(x.last, ", ", x.first), true));
+        Phi(C::kName, absl::StrCat(x.first, " ", Recased(x.last, true)));
         break;
       case 6:
         Phi(C::kName, absl::StrCat(Initial(x.first), ". ", x.last));
