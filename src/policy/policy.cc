@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <deque>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -19,8 +20,8 @@ namespace phigate::policy {
 // One stretch of time over which the decision does not change.
 struct Segment {
   int64_t start = std::numeric_limits<int64_t>::min();  // unix seconds, inclusive
-  Decision no_reidentify;                               // callers whose roles may not
-  Decision reidentify;                                  // callers whose roles may
+  const Decision* no_reidentify = nullptr;              // callers whose roles may not
+  const Decision* reidentify = nullptr;                 // callers whose roles may
 };
 
 struct Entry {
@@ -33,6 +34,25 @@ struct Policy::Tables {
   absl::flat_hash_map<std::string, size_t> users_by_id;
   absl::flat_hash_map<std::string, size_t> users_by_key_hash;
   std::vector<Decision> deny;  // indexed by ReasonCode
+  // Every distinct decision, once: routes of tenants with the same jurisdictions and of
+  // endpoints with the same coverage share them, which keeps large policies small.
+  std::deque<Decision> pool;
+  absl::flat_hash_map<std::string, const Decision*> interned;
+
+  const Decision* Intern(Decision d) {
+    std::string key =
+        absl::StrCat(d.allowed, d.baa_covered, d.self_hosted, d.reidentify, "|", d.baa_id, "|");
+    for (Action a : d.actions) key.push_back(static_cast<char>('0' + static_cast<int>(a)));
+    for (const Reason& r : d.reasons) {
+      absl::StrAppend(&key, "|", static_cast<int>(r.code), ":", r.text);
+    }
+    const auto it = interned.find(key);
+    if (it != interned.end()) return it->second;
+    pool.push_back(std::move(d));
+    const Decision* p = &pool.back();
+    interned.emplace(std::move(key), p);
+    return p;
+  }
 };
 
 namespace {
@@ -410,8 +430,8 @@ Status Policy::Compile() {
               const Coverage cov = CoverageAt(*v, endpoint, m.name, rules, s);
               Segment seg;
               seg.start = s;
-              seg.no_reidentify = BuildDecision(config_, f, rules, cov, false);
-              seg.reidentify = BuildDecision(config_, f, rules, cov, true);
+              seg.no_reidentify = tb.Intern(BuildDecision(config_, f, rules, cov, false));
+              seg.reidentify = tb.Intern(BuildDecision(config_, f, rules, cov, true));
               e.segments.push_back(std::move(seg));
             }
             tb.entries.emplace(key, std::move(e));
@@ -462,7 +482,7 @@ const Decision& Policy::DecideImpl(const DecisionRequest& request, const User* /
     size_t i = e.segments.size() - 1;
     while (i > 0 && e.segments[i].start > t) --i;
     const Segment& s = e.segments[i];
-    return (roles & kReidentifyRoles) != 0 ? s.reidentify : s.no_reidentify;
+    return (roles & kReidentifyRoles) != 0 ? *s.reidentify : *s.no_reidentify;
   }
   // Miss: find the most specific reason (rare path).
   const Tenant* t = config_.FindTenant(request.tenant);
