@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <string>
 
@@ -23,6 +25,7 @@ using namespace phigate::audit;
 struct AuditArgs {
   std::string store;
   std::string master_key_file;
+  std::string public_key_file;
   std::string tenant;
   std::string user, feature, vendor, outcome, kind;
   std::string since, until;
@@ -105,7 +108,16 @@ QueryFilter Filter(const AuditArgs& a) {
 
 void Verify(const AuditArgs& a) {
   auto store = OpenStore(a);
-  auto verifier = crypto::Ed25519Verifier::FromRawPublicKey(Signer(a)->RawPublicKey());
+  // An external verifier needs only the public key; else derive it like the writer.
+  Result<std::unique_ptr<crypto::Ed25519Verifier>> verifier = absl::InternalError("no key");
+  if (!a.public_key_file.empty()) {
+    std::ifstream in(a.public_key_file, std::ios::binary);
+    if (!in) throw CliError(1, "--public-key: cannot open the file");
+    std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    verifier = crypto::Ed25519Verifier::FromPem(pem);
+  } else {
+    verifier = crypto::Ed25519Verifier::FromRawPublicKey(Signer(a)->RawPublicKey());
+  }
   ThrowIfError(verifier.status(), "verifier");
   std::vector<TenantId> tenants;
   if (!a.tenant.empty()) {
@@ -229,6 +241,8 @@ void Register(CLI::App& app) {
   auto* verify = audit->add_subcommand("verify", "verify every tenant's trail (or --tenant)");
   common(verify);
   verify->add_option("--tenant", args->tenant, "only this tenant");
+  verify->add_option("--public-key", args->public_key_file,
+                     "tree-head public key (PEM or hex); default: derived from the master key");
   verify->callback([args] { Verify(*args); });
 
   auto* query = audit->add_subcommand("query", "events as JSON lines");

@@ -90,7 +90,9 @@ TEST(AuditCrashTest, KillDuringBurstLosesNoAcknowledgedEventSqlite) {
 
 TEST(AuditCrashTest, KillDuringBurstLosesNoAcknowledgedEventPostgres) {
   if (testing::PgUrl() == nullptr) GTEST_SKIP() << "PHIGATE_TEST_PG_URL not set";
-  RunCrash(testing::PgUrl(), testing::UniquePrefix());
+  const std::string prefix = testing::UniquePrefix();
+  RunCrash(testing::PgUrl(), prefix);
+  testing::DropPgTables(prefix);
 }
 
 }  // namespace

@@ -38,6 +38,10 @@ class AuditStoreConformance : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(s.ok()) << s.status();
     store_ = std::move(s).value();
   }
+  void TearDown() override {
+    store_.reset();
+    if (GetParam() == "postgres") testing::DropPgTables(opts_.table_prefix);
+  }
   std::unique_ptr<AuditLog> NewLog(std::unique_ptr<AuditLogStore> store, uint64_t head_log = 16) {
     AuditLogOptions o;
     o.head_log_interval = head_log;

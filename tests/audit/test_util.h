@@ -2,6 +2,7 @@
 #ifndef PHIGATE_TESTS_AUDIT_TEST_UTIL_H_
 #define PHIGATE_TESTS_AUDIT_TEST_UTIL_H_
 
+#include <libpq-fe.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -92,6 +93,19 @@ inline std::string UniquePrefix() {
 inline const char* PgUrl() {
   const char* u = std::getenv("PHIGATE_TEST_PG_URL");
   return (u != nullptr && *u != '\0') ? u : nullptr;
+}
+
+// Drops the tables a test created under `prefix` (PostgreSQL only).
+inline void DropPgTables(const std::string& prefix) {
+  if (PgUrl() == nullptr || prefix.empty()) return;
+  PGconn* c = PQconnectdb(PgUrl());
+  if (PQstatus(c) == CONNECTION_OK) {
+    std::string sql = "SET client_min_messages = warning; DROP TABLE IF EXISTS ";
+    const char* tables[] = {"events", "subjects", "nodes", "heads", "head_log", "checkpoints"};
+    for (size_t i = 0; i < 6; ++i) sql += (i ? ", " : "") + prefix + tables[i];
+    PQclear(PQexec(c, sql.c_str()));
+  }
+  PQfinish(c);
 }
 
 }  // namespace phigate::audit::testing
