@@ -186,10 +186,13 @@ TEST(PolicyPropertyTest, NoIdentifierReachesAVendorWithoutAnActiveCoveringBaa) {
                                  b.active_until()};
         t = edges[g.Int(0, 3)];
       }
+      const std::string user_id = g.Maybe(user.id, "ghost");
+      const std::string feature_name = g.Maybe(feature.name, "fX");
+      const std::string vendor_name = g.Maybe(vendor.name, "vX");
       DecisionRequest req{tenant.id,
-                          g.Maybe(user.id, "ghost"),
-                          g.Maybe(feature.name, "fX"),
-                          g.Maybe(vendor.name, "vX"),
+                          user_id,
+                          feature_name,
+                          vendor_name,
                           endpoint,
                           model,
                           absl::FromUnixSeconds(t)};
