@@ -428,7 +428,22 @@ Result<PlanResult> ComputeObligations(const RuleTable& rules, const IncidentFact
                                [](const Pending& p) { return p.ob.rule_id.empty(); }),
                 pending.end());
 
-  for (Pending& p : pending) plan.obligations.push_back(std::move(p.ob));
+  for (Pending& p : pending) {
+    Obligation& ob = p.ob;
+    std::optional<Date> sent;
+    if (ob.recipient_kind == RecipientKind::kIndividuals &&
+        p.rule->applies_to != AppliesTo::kLicensedFacility) {
+      sent = f.individual_notice_sent;
+    } else if (ob.recipient_kind == RecipientKind::kHhs) {
+      sent = f.hhs_notified;
+    }
+    if (sent) {
+      ob.sent = sent;
+      ob.late = ob.due.has_value() && sys_days{*ob.due} < sys_days{*sent};
+      add_note(ob, absl::StrCat("sent ", FormatDate(*sent), ob.late ? " (LATE)" : " (on time)"));
+    }
+    plan.obligations.push_back(std::move(ob));
+  }
   std::stable_sort(plan.obligations.begin(), plan.obligations.end(),
                    [](const Obligation& a, const Obligation& b) { return Earlier(a.due, b.due); });
   return plan;

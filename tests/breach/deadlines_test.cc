@@ -190,6 +190,21 @@ TEST_F(DeadlinesTest, ActualNoticeDatesReplaceProjections) {
     if (o.rule_id == "ca.ag") {
       EXPECT_FALSE(o.projected);
     }
+    if (o.rule_id == "us-hipaa.individuals") {
+      ASSERT_TRUE(o.sent.has_value());
+      EXPECT_FALSE(o.late);
+    }
+  }
+  // Sent after the CA 30-day limit: that row is late, the HIPAA 60-day row is not.
+  f.individual_notice_sent = D("2026-04-10");
+  f.hhs_notified = D("2026-04-10");
+  for (const Obligation& o : Plan(f).obligations) {
+    if (o.rule_id == "ca.individuals") {
+      EXPECT_TRUE(o.late);
+    }
+    if (o.rule_id == "us-hipaa.individuals") {
+      EXPECT_FALSE(o.late);
+    }
   }
 }
 

@@ -83,6 +83,10 @@ struct Obligation {
   std::string timing;  // human text, e.g. "15 business days after discovery"
   bool must_precede_individual_notice = false;
   std::string note;  // law-enforcement delay applied, HIPAA effect, projections
+  // Set for individual and HHS rows when that notice has gone out (its date);
+  // `late` when it went out after `due`.
+  std::optional<Date> sent;
+  bool late = false;
 };
 
 struct PlanResult {
