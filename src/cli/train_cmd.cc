@@ -32,6 +32,9 @@ struct TrainArgs {
   int epochs = 12;
   uint32_t hash_bits = 18;
   float recall_bias = 2.0f;
+  float word_dropout = 0.5f;
+  float margin = 0.0f;
+  bool average = true;
   std::string gazetteers;
   std::string holdout;
   int crossval = 0;
@@ -77,6 +80,9 @@ std::string Metadata(const TrainArgs& a, const std::vector<std::string>& files,
   j["epochs"] = a.epochs;
   j["hash_bits"] = a.hash_bits;
   j["recall_bias"] = a.recall_bias;
+  j["word_dropout"] = a.word_dropout;
+  j["margin"] = a.margin;
+  j["average"] = a.average;
   j["holdout_patients"] = a.holdout;
   std::vector<std::string> all = files;
   for (const char* g :
@@ -140,6 +146,9 @@ pm::TrainOptions Options(const TrainArgs& a) {
   o.epochs = a.epochs;
   o.hash_bits = a.hash_bits;
   o.recall_bias = a.recall_bias;
+  o.word_dropout = a.word_dropout;
+  o.margin = a.margin;
+  o.average = a.average;
   o.gazetteer_dir = a.gazetteers.empty() ? DefaultGazetteerDir() : a.gazetteers;
   return o;
 }
@@ -232,6 +241,9 @@ void Register(CLI::App& app) {
   cmd->add_option("--epochs", args->epochs, "Training epochs");
   cmd->add_option("--hash-bits", args->hash_bits, "log2 of the feature table rows (10..24)");
   cmd->add_option("--recall-bias", args->recall_bias, "Default decoding recall bias");
+  cmd->add_option("--word-dropout", args->word_dropout, "Word dropout share for PHI tokens");
+  cmd->add_option("--margin", args->margin, "Loss-augmented training margin (0: off)");
+  cmd->add_option("--average", args->average, "Average the perceptron weights (1) or not (0)");
   cmd->add_option("--gazetteers", args->gazetteers, "Gazetteer folder (default data/gazetteers)");
   cmd->add_option("--holdout-patients", args->holdout,
                   "Comma-separated patient ids whose notes are not trained on");

@@ -331,7 +331,7 @@ Status Gazetteer::LoadDirectory(std::string_view dir, int* files_loaded) {
 }
 
 void FeatureExtractor::Extract(std::string_view text, std::span<const Token> tokens,
-                               std::vector<uint32_t>* rows) const {
+                               std::vector<uint32_t>* rows, bool unknown_words) const {
   const size_t n = tokens.size();
   rows->resize(n * kFeaturesPerToken);
   if (n == 0) return;
@@ -411,13 +411,18 @@ void FeatureExtractor::Extract(std::string_view text, std::span<const Token> tok
     const Token& t = tokens[i];
     std::string_view w = text.substr(t.begin, t.end - t.begin);
     const size_t len = w.size();
+    static const uint64_t kUnk = HashLower("<unk>");
+    const bool unk = unknown_words && c.alnum && c.cls != kDigitCls;
+    const uint64_t cw = unk ? kUnk : c.word;
+    const uint64_t cn = unk ? kUnk : c.norm;
     auto affix = [&](bool prefix, size_t k) -> uint64_t {
-      if (len <= k) return c.word;
+      if (unk && k >= 3) return kUnk;
+      if (len <= k) return cw;
       return HashLower(prefix ? w.substr(0, k) : w.substr(len - k));
     };
     uint64_t v[kFeaturesPerToken] = {
         0,
-        c.word,
+        cw,
         c.shape,
         c.sshape,
         affix(true, 1),
@@ -440,8 +445,8 @@ void FeatureExtractor::Extract(std::string_view text, std::span<const Token> tok
         p2.sshape,
         m1.gaz,
         p1.gaz,
-        Combine(m1.word, c.word),
-        Combine(c.word, p1.word),
+        Combine(m1.word, cw),
+        Combine(cw, p1.word),
         Combine(Combine(m1.sshape, c.sshape), p1.sshape),
         pw.word,
         nw.word,
@@ -449,8 +454,8 @@ void FeatureExtractor::Extract(std::string_view text, std::span<const Token> tok
         Combine(pw.word, c.sshape),
         Combine(c.flags & kTokenLineStart, c.sshape),
         infos[c.line_first].word,
-        c.norm,
-        Combine(Combine(m1.norm, c.norm), p1.norm),
+        cn,
+        Combine(Combine(m1.norm, cn), p1.norm),
         Combine(m1.word, p1.word),
         uint64_t{std::min<uint32_t>(c.line_index, 7)} * 8 + c.cls,
         (uint64_t{m1.gaz} << 16) | (uint64_t{c.gaz} << 8) | p1.gaz,
@@ -460,6 +465,9 @@ void FeatureExtractor::Extract(std::string_view text, std::span<const Token> tok
     for (int k = 0; k < kFeaturesPerToken; ++k) {
       const uint64_t h = Fmix64(v[k] ^ (static_cast<uint64_t>(k + 1) * 0x9E3779B97F4A7C15ull));
       out[k] = static_cast<uint32_t>(h >> shift);
+      // Word dropout: the token's own identity features point at the row past
+      // the table, which training keeps at zero (as for a word never seen).
+      if (unk && v[k] == kUnk) out[k] = uint32_t{1} << hash_bits_;
     }
     out += kFeaturesPerToken;
   }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -38,7 +40,8 @@ void Shuffle(std::vector<T>* v, Rng* rng) {
 }
 
 struct Prepared {
-  std::vector<uint32_t> rows;  // tokens * kFeaturesPerToken
+  std::vector<uint32_t> rows;      // tokens * kFeaturesPerToken
+  std::vector<uint32_t> unk_rows;  // the same with unknown_words
   std::vector<int> labels;
 };
 
@@ -175,6 +178,7 @@ Result<std::string> Train(const std::vector<Example>& examples, const TrainOptio
   for (size_t i = 0; i < examples.size(); ++i) {
     Tokenize(examples[i].text, &tokens);
     fx.Extract(examples[i].text, tokens, &data[i].rows);
+    if (options.word_dropout > 0) fx.Extract(examples[i].text, tokens, &data[i].unk_rows, true);
     data[i].labels = LabelTokens(tokens, examples[i].spans);
     stats->tokens += tokens.size();
   }
@@ -183,8 +187,9 @@ Result<std::string> Train(const std::vector<Example>& examples, const TrainOptio
   // Averaged perceptron (Collins 2002) with the lazy-average trick: keep w and
   // u = sum of c * update; the average is w - u / c.
   const size_t rows = size_t{1} << options.hash_bits;
-  std::vector<float> w(rows * L, 0.0f);
-  std::vector<double> u(rows * L, 0.0);
+  // One extra row: the target of dropped word features, always zero.
+  std::vector<float> w((rows + 1) * L, 0.0f);
+  std::vector<double> u((rows + 1) * L, 0.0);
   std::array<float, kNumTransRows * L> tw{};
   std::array<double, kNumTransRows * L> tu{};
   std::array<float, kNumTransRows * L> dtrans{};
@@ -194,15 +199,39 @@ Result<std::string> Train(const std::vector<Example>& examples, const TrainOptio
   Rng rng(options.seed);
   std::vector<float> emit;
   std::vector<int> pred;
+  std::vector<uint32_t> mixed;
   DecodeScratch scratch;
+  const uint64_t drop_phi = static_cast<uint64_t>(options.word_dropout * 65536.0f);
+  const uint64_t drop_other = drop_phi / 4;
   for (int epoch = 0; epoch < options.epochs; ++epoch) {
     Shuffle(&order, &rng);
     size_t errors = 0;
     for (size_t idx : order) {
-      const Prepared& p = data[idx];
+      Prepared& p = data[idx];
       const size_t n = p.labels.size();
       if (n == 0) continue;
-      Emissions(w, p.rows.data(), n, &emit);
+      const std::vector<uint32_t>* rows_used = &p.rows;
+      if (drop_phi > 0) {
+        mixed = p.rows;
+        for (size_t t = 0; t < n; ++t) {
+          const uint64_t cut = p.labels[t] != kOutside ? drop_phi : drop_other;
+          if ((rng.Next() & 0xFFFF) < cut) {
+            std::copy_n(&p.unk_rows[t * kFeaturesPerToken], kFeaturesPerToken,
+                        &mixed[t * kFeaturesPerToken]);
+          }
+        }
+        rows_used = &mixed;
+      }
+      Emissions(w, rows_used->data(), n, &emit);
+      if (options.margin > 0) {
+        for (size_t t = 0; t < n; ++t) {
+          for (int l = 0; l < L; ++l) {
+            if (l == p.labels[t]) continue;
+            const bool miss = l == kOutside;
+            emit[t * L + static_cast<size_t>(l)] += miss ? 2 * options.margin : options.margin;
+          }
+        }
+      }
       FillDecodeTrans(tw.data(), dtrans.data());
       Viterbi(emit.data(), n, dtrans.data(), &scratch, &pred);
       int prev_gold = kNumLabels, prev_pred = kNumLabels;
@@ -211,7 +240,9 @@ Result<std::string> Train(const std::vector<Example>& examples, const TrainOptio
         if (g != y) {
           ++errors;
           for (int k = 0; k < kFeaturesPerToken; ++k) {
-            const size_t r = size_t{p.rows[t * kFeaturesPerToken + static_cast<size_t>(k)]} * L;
+            const size_t r =
+                size_t{(*rows_used)[t * kFeaturesPerToken + static_cast<size_t>(k)]} * L;
+            if (r == rows * L) continue;
             w[r + static_cast<size_t>(g)] += 1.0f;
             u[r + static_cast<size_t>(g)] += c;
             w[r + static_cast<size_t>(y)] -= 1.0f;
@@ -238,10 +269,12 @@ Result<std::string> Train(const std::vector<Example>& examples, const TrainOptio
   std::vector<float> avg(rows * L);
   float max_abs = 0.0f;
   for (size_t i = 0; i < avg.size(); ++i) {
-    avg[i] = static_cast<float>(w[i] - u[i] / c);
+    avg[i] = options.average ? static_cast<float>(w[i] - u[i] / c) : w[i];
     max_abs = std::max(max_abs, std::fabs(avg[i]));
   }
-  for (size_t i = 0; i < tw.size(); ++i) model.trans[i] = static_cast<float>(tw[i] - tu[i] / c);
+  for (size_t i = 0; i < tw.size(); ++i) {
+    model.trans[i] = options.average ? static_cast<float>(tw[i] - tu[i] / c) : tw[i];
+  }
   model.weight_scale = max_abs > 0 ? max_abs / 32767.0f : 1.0f;
   model.weights.resize(rows * L);
   for (size_t i = 0; i < avg.size(); ++i) {
@@ -249,6 +282,33 @@ Result<std::string> Train(const std::vector<Example>& examples, const TrainOptio
     avg[i] = static_cast<float>(model.weights[i]) * model.weight_scale;
   }
 
+  if (std::getenv("PHIGATE_MODEL_DEBUG") != nullptr) {
+    std::vector<float> wf(w.begin(), w.end());
+    std::vector<float> avgf(rows * L);
+    for (size_t i = 0; i < avgf.size(); ++i) avgf[i] = static_cast<float>(w[i] - u[i] / c);
+    std::array<float, kNumTransRows * L> tfin{}, tavg{};
+    std::array<float, kNumTransRows * L> fin_raw{};
+    for (size_t i = 0; i < tw.size(); ++i) fin_raw[i] = tw[i];
+    FillDecodeTrans(fin_raw.data(), tfin.data());
+    FillDecodeTrans(model.trans.data(), tavg.data());
+    const std::vector<float>* ws[3] = {&wf, &avgf, &avg};
+    const float* ts[3] = {tfin.data(), tavg.data(), tavg.data()};
+    for (int v = 0; v < 3; ++v) {
+      size_t err = 0, phi_err = 0;
+      for (const Prepared& p : data) {
+        const size_t n = p.labels.size();
+        if (n == 0) continue;
+        Emissions(*ws[v], p.rows.data(), n, &emit);
+        Viterbi(emit.data(), n, ts[v], &scratch, &pred);
+        for (size_t t = 0; t < n; ++t) {
+          err += pred[t] != p.labels[t];
+          phi_err += p.labels[t] != kOutside && pred[t] == kOutside;
+        }
+      }
+      std::fprintf(stderr, "debug variant %d: token errors %zu, missed PHI tokens %zu\n", v, err,
+                   phi_err);
+    }
+  }
   // Score scale: the median margin of the PHI tokens of (up to 400) training
   // examples maps to a score of sigmoid(2) = 0.88.
   std::vector<float> margins_all, margins;

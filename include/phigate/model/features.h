@@ -99,9 +99,13 @@ class FeatureExtractor {
       : gazetteer_(gazetteer), hash_bits_(hash_bits) {}
 
   // Writes tokens.size() * kFeaturesPerToken row indices (< 2^hash_bits) to
-  // *rows (resized), token by token. Deterministic.
-  void Extract(std::string_view text, std::span<const Token> tokens,
-               std::vector<uint32_t>* rows) const;
+  // *rows (resized), token by token. Deterministic. With `unknown_words`, each
+  // word token's own identity features (word, bigrams, long affixes) are the
+  // row 2^hash_bits instead, which training keeps at zero, while its context
+  // stays: training mixes these rows in (word dropout) so the model learns to
+  // tag names it has never seen.
+  void Extract(std::string_view text, std::span<const Token> tokens, std::vector<uint32_t>* rows,
+               bool unknown_words = false) const;
 
   uint32_t hash_bits() const { return hash_bits_; }
 

@@ -58,6 +58,14 @@ struct TrainOptions {
   uint32_t hash_bits = 18;
   // Default decoding recall bias stored in the model (TagOptions::recall_bias).
   float recall_bias = 2.0f;
+  // Word dropout: the share of PHI tokens (and of other word tokens, times
+  // 1/4) whose own word features are replaced by "unknown" in each epoch.
+  float word_dropout = 0.5f;
+  // Loss-augmented training: during training decoding, every wrong label of a
+  // token gets +margin, and O on a PHI token +2*margin (misses cost more).
+  float margin = 0.0f;
+  // Average the weights over all steps (Collins 2002); false keeps the final ones.
+  bool average = true;
   // Folder with first_names.tsv, surnames.tsv, us_cities.tsv, us_states.tsv,
   // common_words.txt; embedded in the model. Empty or missing: no gazetteers.
   std::string gazetteer_dir;

@@ -1,0 +1,60 @@
+// libFuzzer target for the sequence tagger: Tag() on any bytes, and the model
+// file parser on any bytes. Properties: never crashes; findings are in range,
+// non-empty, sorted and disjoint, scores in [0, 1]; a mutated model file is
+// refused or loads.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "phigate/model/tagger.h"
+#include "phigate/model/trainer.h"
+
+namespace {
+
+const phigate::model::Tagger* FuzzTagger() {
+  static const phigate::model::Tagger* t = [] {
+    // A tiny model trained at start-up, so the target needs no file.
+    std::vector<phigate::model::Example> data;
+    for (int i = 0; i < 20; ++i) {
+      phigate::model::Example ex;
+      ex.id = std::to_string(i) + "-1";
+      ex.text = "Seen by Dr. Quintavia Zorblat on 4/" + std::to_string(1 + i) + ".";
+      ex.spans.push_back({12, 29, phigate::model::EntityType::kName});
+      ex.spans.push_back({33, ex.text.size() - 1, phigate::model::EntityType::kDate});
+      data.push_back(ex);
+    }
+    phigate::model::TrainOptions o;
+    o.hash_bits = 12;
+    o.epochs = 3;
+    auto bytes = phigate::model::Train(data, o, nullptr);
+    if (!bytes.ok()) std::abort();
+    auto tagger = phigate::model::Tagger::FromBytes(*bytes);
+    if (!tagger.ok()) std::abort();
+    return tagger->release();
+  }();
+  return t;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size > (size_t{1} << 20)) return 0;
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  std::vector<phigate::Finding> found;
+  if (!FuzzTagger()->Tag(text, &found).ok()) std::abort();
+  size_t last = 0;
+  for (const phigate::Finding& f : found) {
+    if (f.begin < last || f.begin >= f.end || f.end > size) std::abort();
+    if (!(f.score >= 0.0f && f.score <= 1.0f)) std::abort();
+    last = f.end;
+  }
+  // The same bytes as a model file: must be refused (or, if valid, usable).
+  auto parsed = phigate::model::Tagger::FromBytes(text);
+  if (parsed.ok()) {
+    if (!(*parsed)->Tag("Seen by Dr. Quintavia Zorblat on 4/2.", &found).ok()) std::abort();
+  }
+  return 0;
+}
