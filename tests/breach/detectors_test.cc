@@ -230,7 +230,8 @@ TEST_F(DetectorsTest, TrainingDataLeakFromAnEarlierSession) {
   sessions_.RecordSent(T("beta"), "t0", {TestingBlindIndex(PhiCategory::kAccount, "AC-88")});
   Built b;
   b.Text("acct ").Phi(PhiCategory::kAccount, "AC-77");
-  const Detection* d = Find(Scan(b, std::nullopt, "s1"), DetectionKind::kTrainingDataLeak);
+  const auto found = Scan(b, std::nullopt, "s1");
+  const Detection* d = Find(found, DetectionKind::kTrainingDataLeak);
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->severity, Severity::kHigh);
   EXPECT_EQ(d->evidence[0].ref, "s0");
