@@ -77,7 +77,7 @@ void BM_TokenizeSqlite(benchmark::State& state) {
   auto b = Open(TempSqliteUrl(), "bench");
   TokenizeLoop(state, *b->vault, false);
 }
-BENCHMARK(BM_TokenizeSqlite)->Arg(1000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_TokenizeSqlite)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 
 void BM_TokenizeSqliteRepeat(benchmark::State& state) {
   auto b = Open(TempSqliteUrl(), "bench");
@@ -101,7 +101,7 @@ void BM_TokenizePostgres(benchmark::State& state) {
   }
   TokenizeLoop(state, *b->vault, false);
 }
-BENCHMARK(BM_TokenizePostgres)->Arg(1000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_TokenizePostgres)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 
 // ~1 MiB of "model output": generated notes with their PHI tokenized.
 void BM_Reidentify(benchmark::State& state) {
