@@ -1,0 +1,54 @@
+#include "src/cli/cli_util.h"
+
+#include <cstdio>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace phigate::cli {
+namespace {
+
+TEST(LooksBinaryTest, TextWithFewNulsIsText) {
+  EXPECT_FALSE(LooksBinary(""));
+  EXPECT_FALSE(LooksBinary("plain text\n"));
+  EXPECT_FALSE(LooksBinary(std::string("MRN 1\0 seen\0 today\n", 20)));
+  std::string long_text(10000, 'a');
+  long_text[500] = '\0';
+  EXPECT_FALSE(LooksBinary(long_text));
+}
+
+TEST(LooksBinaryTest, NulDenseOrControlHeavyIsBinary) {
+  EXPECT_TRUE(LooksBinary(std::string(100, '\0')));
+  std::string sparse(10000, 'a');
+  for (size_t i = 0; i < 10000; i += 50) sparse[i] = '\0';  // 2 %
+  EXPECT_TRUE(LooksBinary(sparse));
+  std::string header("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\x01\x02\x03", 24);
+  EXPECT_TRUE(LooksBinary(header));
+}
+
+TEST(ReadLineTest, KeepsNulBytesAndLongLines) {
+  std::FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  const std::string long_line(300000, 'x');
+  std::string data = std::string("a\0b\n", 4) + long_line + "\nlast";
+  ASSERT_EQ(std::fwrite(data.data(), 1, data.size(), f), data.size());
+  std::rewind(f);
+  std::string_view line;
+  ASSERT_TRUE(ReadLine(f, &line, "tmp"));
+  EXPECT_EQ(line, std::string_view("a\0b", 3));
+  ASSERT_TRUE(ReadLine(f, &line, "tmp"));
+  EXPECT_EQ(line.size(), long_line.size());
+  ASSERT_TRUE(ReadLine(f, &line, "tmp"));
+  EXPECT_EQ(line, "last");
+  EXPECT_FALSE(ReadLine(f, &line, "tmp"));
+  std::fclose(f);
+}
+
+TEST(HumanBytesTest, Units) {
+  EXPECT_EQ(HumanBytes(512), "512 B");
+  EXPECT_EQ(HumanBytes(2500), "2.5 kB");
+  EXPECT_EQ(HumanBytes(12.3e6), "12.3 MB");
+}
+
+}  // namespace
+}  // namespace phigate::cli
