@@ -564,12 +564,24 @@ class NoteBuilder final : public NoteWriter {
     const size_t refs_mark = refs_.size();
     dropped_ = false;
     Expand(tpl);
-    if (dropped_) {
+    if (dropped_ || RedundantBlank(text_mark)) {
       text_.resize(text_mark);
       spans_.resize(spans_mark);
       refs_.resize(refs_mark);
       dropped_ = false;
     }
+  }
+
+  // A whitespace-only segment right after a line break (left when the lines
+  // around it were dropped by the category filter) adds only blank lines.
+  bool RedundantBlank(size_t mark) const {
+    if (mark == text_.size()) return false;
+    for (size_t i = mark; i < text_.size(); ++i) {
+      if (text_[i] != ' ' && text_[i] != '\n') return false;
+    }
+    size_t j = mark;
+    while (j > 0 && text_[j - 1] == ' ') --j;
+    return j == 0 || text_[j - 1] == '\n';
   }
   Rng& rng() override { return rng_; }
   size_t size() const override { return text_.size(); }
