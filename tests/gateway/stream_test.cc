@@ -1,0 +1,275 @@
+// DeidSession, SseParser and the stream rewriters: split tokens are held back
+// only until complete, tool-call deltas too, and events pass intact otherwise.
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "src/gateway/api.h"
+#include "src/gateway/cache.h"
+#include "src/gateway/deid.h"
+#include "src/gateway/sse.h"
+#include "tests/integration/gateway_fakes.h"
+#include "tests/testing/status_matchers.h"
+
+namespace phigate::gateway {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kName[] = "Zephyrine Quallsworth";
+constexpr char kMrn[] = "MRN-48213377";
+
+class DeidTest : public ::testing::Test {
+ protected:
+  DeidTest() {
+    detector_.Add(kName, PhiCategory::kName);
+    detector_.Add(kMrn, PhiCategory::kMrn);
+    decision_.allowed = true;
+    decision_.SetAll(Action::kTokenize);
+  }
+  testing::DictDetector detector_;
+  std::atomic<bool> fail_{false};
+  testing::MemoryVault vault_{"acme", &fail_};
+  Decision decision_;
+};
+
+TEST_F(DeidTest, TokenizesAndMapsBackTolerantly) {
+  DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
+  std::string text = std::string("Pt ") + kName + " " + kMrn + " and " + kName + ".";
+  PHIGATE_ASSERT_OK(s.Deidentify(&text));
+  EXPECT_THAT(text, Not(HasSubstr(kName)));
+  EXPECT_THAT(text, Not(HasSubstr(kMrn)));
+  EXPECT_EQ(s.stats().tokens_minted, 2u);
+  std::vector<std::string> reps = s.SentReplacements();
+  ASSERT_EQ(reps.size(), 2u);
+  // Exact, lower-cased and bracket-less forms all map back.
+  std::string lower = reps[0];
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string answer =
+      "A: " + reps[0] + ", B: " + lower + ", C: " + reps[1].substr(1, reps[1].size() - 2) + ".";
+  std::string out;
+  s.Reidentify(answer, false, &out);
+  EXPECT_EQ(out, std::string("A: ") + kName + ", B: " + kName + ", C: " + kMrn + ".");
+}
+
+TEST_F(DeidTest, HoldBackCoversEveryPrefixOfAToken) {
+  DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
+  std::string text = kName;
+  PHIGATE_ASSERT_OK(s.Deidentify(&text));
+  const std::string token = text;
+  for (size_t k = 1; k < token.size(); ++k) {
+    const std::string chunk = "see " + token.substr(0, k);
+    EXPECT_EQ(s.HoldBack(chunk), k) << k;
+  }
+  EXPECT_EQ(s.HoldBack("see " + token), 0u);
+  EXPECT_EQ(s.HoldBack("nothing here."), 0u);
+}
+
+TEST_F(DeidTest, JsonEscapedReidentification) {
+  detector_.Add("O'Quinn \"Q\"", PhiCategory::kName);
+  DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
+  std::string text = "O'Quinn \"Q\"";
+  PHIGATE_ASSERT_OK(s.Deidentify(&text));
+  std::string out;
+  s.Reidentify("{\"p\":\"" + text + "\"}", true, &out);
+  EXPECT_EQ(json::parse(out)["p"], "O'Quinn \"Q\"");
+}
+
+TEST_F(DeidTest, BlockedCategoryRefusesWithoutVaultWrites) {
+  decision_.actions[static_cast<size_t>(PhiCategory::kMrn)] = Action::kBlock;
+  DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
+  std::string text = std::string(kName) + " " + kMrn;
+  const std::string before = text;
+  Status st = s.Deidentify(&text);
+  EXPECT_EQ(st.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(s.failure(), DeidFailure::kBlocked);
+  EXPECT_EQ(text, before);
+  EXPECT_TRUE(vault_.AllTokens().empty());
+  EXPECT_THAT(std::string(st.message()), Not(HasSubstr(kMrn)));
+}
+
+TEST_F(DeidTest, VaultFailureIsUnavailable) {
+  fail_ = true;
+  DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
+  std::string text = kName;
+  EXPECT_EQ(s.Deidentify(&text).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(s.failure(), DeidFailure::kVault);
+  EXPECT_EQ(text, kName);
+}
+
+TEST_F(DeidTest, SurrogatesNeedWordBoundaries) {
+  decision_.SetAll(Action::kSurrogate);
+  DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
+  std::string text = kName;
+  PHIGATE_ASSERT_OK(s.Deidentify(&text));
+  const std::string sur = text;
+  std::string out;
+  s.Reidentify(sur + " and X" + sur, false, &out);
+  EXPECT_EQ(out, std::string(kName) + " and X" + sur);
+}
+
+TEST(SseParserTest, EventsSplitAnywhere) {
+  const std::string stream =
+      "event: a\r\ndata: {\"x\":1}\r\n\r\n: keep-alive\n\ndata: line1\ndata: line2\n\ndata: "
+      "[DONE]\n\n";
+  for (size_t cut = 0; cut <= stream.size(); ++cut) {
+    SseParser p;
+    std::vector<SseEvent> ev;
+    ASSERT_TRUE(p.Feed(stream.substr(0, cut), &ev));
+    ASSERT_TRUE(p.Feed(stream.substr(cut), &ev));
+    ASSERT_EQ(ev.size(), 3u) << cut;
+    EXPECT_EQ(ev[0].event, "a");
+    EXPECT_EQ(ev[0].data, "{\"x\":1}");
+    EXPECT_EQ(ev[1].data, "line1\nline2");
+    EXPECT_EQ(ev[2].data, "[DONE]");
+    EXPECT_FALSE(p.has_partial());
+  }
+}
+
+std::string OpenAIChunk(const json& delta, const json& finish = nullptr) {
+  json e = {
+      {"id", "c"},
+      {"object", "chat.completion.chunk"},
+      {"created", 1},
+      {"model", "m"},
+      {"choices", json::array({{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}})}};
+  return e.dump();
+}
+
+// Runs events through a rewriter; returns (content text, tool args) seen by the client.
+std::pair<std::string, std::string> RunOpenAI(DeidSession* s,
+                                              const std::vector<std::string>& datas) {
+  auto rw = StreamRewriter::Create(Api::kOpenAIChat, s);
+  std::string out, scan;
+  for (const std::string& d : datas) {
+    PHIGATE_EXPECT_OK(rw->OnEvent(SseEvent{"", d}, &out, &scan));
+  }
+  EXPECT_TRUE(rw->complete());
+  SseParser p;
+  std::vector<SseEvent> evs;
+  p.Feed(out, &evs);
+  std::string text, args;
+  for (const SseEvent& e : evs) {
+    if (e.data == "[DONE]") continue;
+    json j = json::parse(e.data);
+    const json& d = j["choices"][0]["delta"];
+    if (d.contains("content") && d["content"].is_string()) text += d["content"].get<std::string>();
+    if (d.contains("tool_calls"))
+      args += d["tool_calls"][0]["function"]["arguments"].get<std::string>();
+  }
+  return {text, args};
+}
+
+TEST_F(DeidTest, OpenAIStreamTokensSplitEverywhere) {
+  DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
+  std::string tok = kName;
+  PHIGATE_ASSERT_OK(s.Deidentify(&tok));
+  const std::string answer = "Seen " + tok + " today; " + tok;
+  for (size_t cut = 1; cut < answer.size(); ++cut) {
+    auto [text, args] = RunOpenAI(&s, {OpenAIChunk({{"content", answer.substr(0, cut)}}),
+                                       OpenAIChunk({{"content", answer.substr(cut)}}),
+                                       OpenAIChunk(json::object(), "stop"), "[DONE]"});
+    EXPECT_EQ(text, std::string("Seen ") + kName + " today; " + kName) << cut;
+  }
+}
+
+TEST_F(DeidTest, OpenAIStreamToolCallDeltas) {
+  DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
+  std::string tok = kName;
+  PHIGATE_ASSERT_OK(s.Deidentify(&tok));
+  const std::string args = "{\"patient\":\"" + tok + "\"}";
+  std::vector<std::string> events;
+  for (size_t i = 0; i < args.size(); i += 4) {
+    events.push_back(OpenAIChunk(
+        {{"tool_calls",
+          json::array({{{"index", 0}, {"function", {{"arguments", args.substr(i, 4)}}}}})}}));
+  }
+  events.push_back(OpenAIChunk(json::object(), "tool_calls"));
+  events.push_back("[DONE]");
+  auto [text, got] = RunOpenAI(&s, events);
+  EXPECT_EQ(json::parse(got)["patient"], kName);
+}
+
+TEST_F(DeidTest, AnthropicStreamFlushesTailAtBlockStop) {
+  DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
+  std::string tok = kName;
+  PHIGATE_ASSERT_OK(s.Deidentify(&tok));
+  auto rw = StreamRewriter::Create(Api::kAnthropicMessages, &s);
+  std::string out, scan;
+  auto delta = [](const std::string& t) {
+    return json{{"type", "content_block_delta"},
+                {"index", 0},
+                {"delta", {{"type", "text_delta"}, {"text", t}}}}
+        .dump();
+  };
+  // The answer ends with half a token the model never completes.
+  const std::string half = tok.substr(0, 4);
+  PHIGATE_ASSERT_OK(rw->OnEvent({"content_block_delta", delta("Hi " + tok + " ")}, &out, &scan));
+  PHIGATE_ASSERT_OK(rw->OnEvent({"content_block_delta", delta(half)}, &out, &scan));
+  EXPECT_THAT(out, Not(HasSubstr(half + "\"")));
+  PHIGATE_ASSERT_OK(rw->OnEvent(
+      {"content_block_stop", R"({"type":"content_block_stop","index":0})"}, &out, &scan));
+  PHIGATE_ASSERT_OK(rw->OnEvent({"message_stop", R"({"type":"message_stop"})"}, &out, &scan));
+  EXPECT_TRUE(rw->complete());
+  SseParser p;
+  std::vector<SseEvent> evs;
+  p.Feed(out, &evs);
+  std::string text;
+  for (const auto& e : evs) {
+    json j = json::parse(e.data);
+    if (j["type"] == "content_block_delta") text += j["delta"]["text"].get<std::string>();
+  }
+  EXPECT_EQ(text, std::string("Hi ") + kName + " " + half);
+  EXPECT_EQ(evs.back().event, "message_stop");
+}
+
+TEST(ApiTest, ErrorFormats) {
+  json o = json::parse(ErrorJson(Api::kOpenAIChat, 403, "denied"));
+  EXPECT_EQ(o["error"]["message"], "denied");
+  EXPECT_EQ(o["error"]["type"], "permission_error");
+  json a = json::parse(ErrorJson(Api::kAnthropicMessages, 413, "too big"));
+  EXPECT_EQ(a["type"], "error");
+  EXPECT_EQ(a["error"]["type"], "request_too_large");
+}
+
+TEST(ApiTest, EveryTextFieldIsVisited) {
+  json body = json::parse(R"({
+    "model":"m",
+    "system":[{"type":"text","text":"S1"}],
+    "messages":[
+      {"role":"user","content":"U1"},
+      {"role":"assistant","content":[{"type":"text","text":"A1"},
+        {"type":"tool_use","id":"t","name":"f","input":{"q":"T1","n":{"deep":["T2"]}}}]},
+      {"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"text","text":"R1"}]}]}
+    ]})");
+  std::vector<std::string> seen;
+  PHIGATE_ASSERT_OK(ForEachRequestText(Api::kAnthropicMessages, body, [&](std::string* s) {
+    seen.push_back(*s);
+    *s = "x";
+    return absl::OkStatus();
+  }));
+  EXPECT_THAT(seen, ::testing::UnorderedElementsAre("S1", "U1", "A1", "T1", "T2", "R1"));
+  EXPECT_EQ(body["messages"][1]["content"][1]["input"]["n"]["deep"][0], "x");
+}
+
+TEST(CacheTest, KeysArePartitionedByTenantAndPolicy) {
+  const std::string a = ResponseCache::Key("acme", "v1", "openai", "openai.chat", "{}");
+  EXPECT_NE(a, ResponseCache::Key("globex", "v1", "openai", "openai.chat", "{}"));
+  EXPECT_NE(a, ResponseCache::Key("acme", "v2", "openai", "openai.chat", "{}"));
+  EXPECT_NE(ResponseCache::Key("ab", "c", "", "", ""), ResponseCache::Key("a", "bc", "", "", ""));
+  ResponseCache cache(2, std::chrono::seconds(60));
+  cache.Put(a, "x");
+  EXPECT_EQ(cache.Get(a).value_or(""), "x");
+  EXPECT_FALSE(
+      cache.Get(ResponseCache::Key("globex", "v1", "openai", "openai.chat", "{}")).has_value());
+  cache.Put("k2", "y");
+  cache.Put("k3", "z");
+  EXPECT_EQ(cache.size(), 2u);
+}
+
+}  // namespace
+}  // namespace phigate::gateway

@@ -1,0 +1,172 @@
+// Upstream adapters (request shapes per vendor) and the gateway config parser.
+#include "src/gateway/vendors.h"
+
+#include <cstdlib>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "phigate/gateway/config.h"
+#include "phigate/gateway/gateway.h"
+#include "src/gateway/sigv4.h"
+#include "tests/testing/status_matchers.h"
+
+namespace phigate::gateway {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+std::string HeaderOf(const UpstreamRequest& r, const std::string& name) {
+  for (const auto& [k, v] : r.headers) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+json ChatBody() {
+  return json::parse(R"({"model":"gpt-4o","max_tokens":50,"temperature":0.2,"stop":"END",
+    "messages":[{"role":"system","content":"sys"},{"role":"user","content":"hello"},
+                {"role":"user","content":[{"type":"text","text":"again"}]}]})");
+}
+
+TEST(VendorsTest, OpenAISetsTenantScopedKeys) {
+  UpstreamConfig up;
+  up.kind = VendorKind::kOpenAI;
+  up.api_key = "sk-x";
+  PHIGATE_ASSERT_OK_AND_ASSIGN(UpstreamEndpoint ep, ParseUpstreamUrl("https://api.openai.com/v1/"));
+  EXPECT_TRUE(ep.tls);
+  EXPECT_EQ(ep.port, "443");
+  json body = ChatBody();
+  VendorCallOptions o;
+  o.upstream_model = "gpt-4o-2024";
+  o.tenant_opaque_id = TenantOpaqueId("k", "acme");
+  PHIGATE_ASSERT_OK_AND_ASSIGN(VendorCall c,
+                               BuildVendorCall(up, ep, Api::kOpenAIChat, body, false, o));
+  EXPECT_EQ(c.request.target, "/v1/chat/completions");
+  EXPECT_EQ(HeaderOf(c.request, "authorization"), "Bearer sk-x");
+  json sent = json::parse(c.request.body);
+  EXPECT_EQ(sent["model"], "gpt-4o-2024");
+  EXPECT_EQ(sent["user"], o.tenant_opaque_id);
+  EXPECT_EQ(sent["prompt_cache_key"], o.tenant_opaque_id);
+  EXPECT_NE(TenantOpaqueId("k", "acme"), TenantOpaqueId("k", "globex"));
+  EXPECT_THAT(TenantOpaqueId("k", "acme"), ::testing::Not(HasSubstr("acme")));
+}
+
+TEST(VendorsTest, AzureDeploymentUrlAndApiKey) {
+  UpstreamConfig up;
+  up.kind = VendorKind::kAzureOpenAI;
+  up.api_key = "az-key";
+  up.deployments = {{"gpt-4o", "prod-4o"}};
+  up.api_version = "2024-10-21";
+  PHIGATE_ASSERT_OK_AND_ASSIGN(UpstreamEndpoint ep,
+                               ParseUpstreamUrl("https://res.openai.azure.com"));
+  json body = ChatBody();
+  VendorCallOptions o;
+  o.upstream_model = "gpt-4o";
+  PHIGATE_ASSERT_OK_AND_ASSIGN(VendorCall c,
+                               BuildVendorCall(up, ep, Api::kOpenAIChat, body, true, o));
+  EXPECT_EQ(c.request.target,
+            "/openai/deployments/prod-4o/chat/completions?api-version=2024-10-21");
+  EXPECT_EQ(HeaderOf(c.request, "api-key"), "az-key");
+  EXPECT_EQ(HeaderOf(c.request, "authorization"), "");
+}
+
+TEST(VendorsTest, BedrockConverseSignedWithSigV4) {
+  UpstreamConfig up;
+  up.kind = VendorKind::kBedrock;
+  up.region = "us-east-1";
+  up.aws_access_key_id = "AKIDEXAMPLE";
+  up.aws_secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+  up.model_ids = {{"claude-haiku", "anthropic.claude-3-haiku-20240307-v1:0"}};
+  PHIGATE_ASSERT_OK_AND_ASSIGN(UpstreamEndpoint ep,
+                               ParseUpstreamUrl("https://bedrock-runtime.us-east-1.amazonaws.com"));
+  json body = ChatBody();
+  VendorCallOptions o;
+  o.upstream_model = "claude-haiku";
+  o.amz_date = "20250101T000000Z";
+  PHIGATE_ASSERT_OK_AND_ASSIGN(VendorCall c,
+                               BuildVendorCall(up, ep, Api::kOpenAIChat, body, false, o));
+  EXPECT_TRUE(c.bedrock);
+  EXPECT_EQ(c.request.target, "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse");
+  json sent = json::parse(c.request.body);
+  EXPECT_EQ(sent["system"][0]["text"], "sys");
+  ASSERT_EQ(sent["messages"].size(), 1u);  // consecutive user turns merged
+  EXPECT_EQ(sent["messages"][0]["content"][1]["text"], "again");
+  EXPECT_EQ(sent["inferenceConfig"]["maxTokens"], 50);
+  EXPECT_EQ(sent["inferenceConfig"]["stopSequences"][0], "END");
+  // Recompute the signature independently from the pieces.
+  SigV4Request sr;
+  sr.method = "POST";
+  sr.path = c.request.target;
+  sr.headers = {{"host", "bedrock-runtime.us-east-1.amazonaws.com"},
+                {"content-type", "application/json"}};
+  sr.body = c.request.body;
+  const std::string expected = SignV4(sr, {up.aws_access_key_id, up.aws_secret_access_key, ""},
+                                      "us-east-1", "bedrock", "20250101T000000Z");
+  EXPECT_EQ(HeaderOf(c.request, "authorization"), expected);
+  EXPECT_THAT(expected, HasSubstr("/20250101/us-east-1/bedrock/aws4_request"));
+  EXPECT_EQ(HeaderOf(c.request, "x-amz-date"), "20250101T000000Z");
+}
+
+TEST(VendorsTest, ConverseAnswerBecomesChatCompletion) {
+  json c = json::parse(
+      R"({"output":{"message":{"role":"assistant","content":[{"text":"Hi "},{"text":"there"}]}},
+    "stopReason":"max_tokens","usage":{"inputTokens":3,"outputTokens":2,"totalTokens":5}})");
+  PHIGATE_ASSERT_OK_AND_ASSIGN(json oa, ConverseToOpenAI(c, "claude-haiku"));
+  EXPECT_EQ(oa["choices"][0]["message"]["content"], "Hi there");
+  EXPECT_EQ(oa["choices"][0]["finish_reason"], "length");
+  EXPECT_EQ(oa["usage"]["total_tokens"], 5);
+  const std::string sse = CompletionToSse(oa);
+  EXPECT_THAT(sse, HasSubstr("\"content\":\"Hi there\""));
+  EXPECT_THAT(sse, HasSubstr("data: [DONE]"));
+}
+
+TEST(VendorsTest, KindMustServeTheApi) {
+  UpstreamConfig up;
+  up.kind = VendorKind::kAnthropic;
+  PHIGATE_ASSERT_OK_AND_ASSIGN(UpstreamEndpoint ep, ParseUpstreamUrl("http://127.0.0.1:9"));
+  json body = ChatBody();
+  EXPECT_EQ(BuildVendorCall(up, ep, Api::kOpenAIChat, body, false, {}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(ConfigTest, ParsesServerAndGatewaySections) {
+  setenv("PHIGATE_TEST_UP_KEY", "sk-env", 1);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(GatewayConfig c, ParseGatewayConfig(R"(
+tenants: [ignored]
+server:
+  listen: 0.0.0.0:9090
+  io_threads: 4
+  max_body_bytes: 1000
+  upstream_timeout_ms: 2500
+  tls: {cert_file: /c.pem, key_file: /k.pem}
+gateway:
+  cache: {enabled: true, max_entries: 5, ttl_seconds: 9}
+  upstreams:
+    - vendor: azure-east
+      kind: azure-openai
+      base_url: https://res.openai.azure.com
+      api_key_env: PHIGATE_TEST_UP_KEY
+      models: [gpt-4o]
+      deployments: {gpt-4o: prod-4o}
+)"));
+  EXPECT_EQ(c.server.address, "0.0.0.0");
+  EXPECT_EQ(c.server.port, 9090);
+  EXPECT_EQ(c.server.io_threads, 4);
+  EXPECT_EQ(c.server.max_body_bytes, 1000u);
+  EXPECT_EQ(c.server.upstream_timeout, std::chrono::milliseconds(2500));
+  EXPECT_EQ(c.server.tls_key_file, "/k.pem");
+  EXPECT_TRUE(c.cache.enabled);
+  ASSERT_EQ(c.upstreams.size(), 1u);
+  EXPECT_EQ(c.upstreams[0].kind, VendorKind::kAzureOpenAI);
+  EXPECT_EQ(c.upstreams[0].api_key, "sk-env");
+  EXPECT_EQ(c.upstreams[0].deployments.at("gpt-4o"), "prod-4o");
+  EXPECT_FALSE(
+      ParseGatewayConfig(
+          "gateway:\n  upstreams:\n    - vendor: x\n      kind: nope\n      base_url: http://a\n")
+          .ok());
+  EXPECT_FALSE(ParseGatewayConfig("server: [unclosed").ok());
+}
+
+}  // namespace
+}  // namespace phigate::gateway
