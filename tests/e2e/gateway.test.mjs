@@ -1,0 +1,223 @@
+// End-to-end: the real `openai` and `@anthropic-ai/sdk` clients against
+// `phigate serve` (real policy, detect engine, vault on SQLite, audit log) and
+// a fake upstream that records what it received. Synthetic PHI only.
+//
+// Run: PHIGATE_BIN=build/.../phigate node --test tests/e2e/   (ctest gateway_e2e does this)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
+import { startFakeUpstream } from './fake_upstream.mjs';
+
+const BIN = process.env.PHIGATE_BIN;
+const KEYS = { clinician: 'pg_e2e_clinician', analyst: 'pg_e2e_analyst', other: 'pg_e2e_globex' };
+const sha = (s) => crypto.createHash('sha256').update(s).digest('hex');
+
+// Hand-made synthetic identifiers (invented; SSN in the never-issued 9xx area).
+export const PHI = {
+  name: 'Marisol Vandergriff',
+  mrn: '7734229108',
+  dob: '03/14/1961',
+  phone: '(555) 014-2293',
+  ssn: '912-55-0147',
+  email: 'marisol.vandergriff@example.com',
+};
+export const NOTE =
+  `Patient: ${PHI.name}\nMRN: ${PHI.mrn}\nDOB: ${PHI.dob}\nPhone: ${PHI.phone}\n` +
+  `SSN: ${PHI.ssn}\nEmail: ${PHI.email}\nSeen for follow-up of hypertension; BP improved on lisinopril.`;
+
+let upstream, gw, port, tmp, stderr = '';
+
+function config(upPort) {
+  return `version: 1
+tenants:
+  - id: acme
+    name: Acme (e2e)
+    jurisdictions: [US-HIPAA]
+  - id: globex
+    name: Globex (e2e)
+    jurisdictions: [US-HIPAA]
+users:
+  - id: dr-e2e
+    tenant: acme
+    roles: [clinician]
+    api_key_sha256: ${sha(KEYS.clinician)}
+  - id: analyst-e2e
+    tenant: acme
+    roles: [analyst]
+    api_key_sha256: ${sha(KEYS.analyst)}
+  - id: dr-globex
+    tenant: globex
+    roles: [clinician]
+    api_key_sha256: ${sha(KEYS.other)}
+vendors:
+  - name: local
+    kind: self-hosted
+    api_base: http://127.0.0.1:${upPort}/v1
+    inside_boundary: true
+    region: us
+    endpoints: [chat/completions]
+    models: [local-llama]
+  - name: anthropic
+    kind: self-hosted
+    api_base: http://127.0.0.1:${upPort}/v1
+    inside_boundary: true
+    region: us
+    endpoints: [messages]
+    models: [claude-sonnet-4-5]
+features:
+  - name: scribe
+    purpose: treatment
+    roles: [clinician, analyst]
+    reidentify_answers: true
+    on_missing_baa: tokenize
+    phi:
+      NAME: tokenize
+      DATE: tokenize
+      MRN: tokenize
+      SSN: tokenize
+      PHONE: tokenize
+      EMAIL: tokenize
+    routes:
+      - vendor: local
+        models: ["*"]
+      - vendor: anthropic
+        models: ["*"]
+gateway:
+  upstreams:
+    - vendor: anthropic
+      kind: anthropic
+      base_url: http://127.0.0.1:${upPort}/v1
+`;
+}
+
+before(async () => {
+  assert.ok(BIN && fs.existsSync(BIN), 'set PHIGATE_BIN to the phigate binary');
+  upstream = await startFakeUpstream();
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'phigate-e2e-'));
+  const cfg = path.join(tmp, 'phigate.yaml');
+  fs.writeFileSync(cfg, config(upstream.port));
+  gw = spawn(BIN, ['serve', '--config', cfg, '--listen', '127.0.0.1:0',
+                   '--store', `sqlite://${path.join(tmp, 'vault.db')}`, '--no-watch'], {
+    env: { ...process.env, PHIGATE_MASTER_KEY: crypto.randomBytes(32).toString('hex') },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('phigate serve did not start: ' + stderr)), 60000);
+    gw.stderr.on('data', (d) => {
+      stderr += d.toString();
+      const m = stderr.match(/listening on [^:]+:(\d+)/);
+      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+    });
+    gw.on('exit', (code) => { clearTimeout(timer); reject(new Error(`phigate serve exited ${code}: ${stderr}`)); });
+  });
+});
+
+after(async () => {
+  if (gw && gw.exitCode === null) {
+    gw.kill('SIGTERM');
+    await new Promise((r) => gw.on('exit', r));
+  }
+  if (upstream) await upstream.close();
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function openai(key = KEYS.clinician) {
+  return new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: key, maxRetries: 0,
+                      defaultHeaders: { 'x-phigate-feature': 'scribe' } });
+}
+function anthropic(key = KEYS.clinician) {
+  return new Anthropic({ baseURL: `http://127.0.0.1:${port}`, apiKey: key, maxRetries: 0,
+                         defaultHeaders: { 'x-phigate-feature': 'scribe' } });
+}
+
+function assertUpstreamSawNoPhi() {
+  const all = upstream.allBytes();
+  assert.ok(upstream.received.length > 0, 'the upstream was called');
+  for (const [kind, value] of Object.entries(PHI)) {
+    assert.ok(!all.includes(value), `the upstream received the ${kind}`);
+  }
+}
+
+test('openai chat, not streamed: upstream sees tokens, clinician gets real values', async () => {
+  const r = await openai().chat.completions.create({
+    model: 'local-llama', messages: [{ role: 'system', content: 'You are a scribe.' },
+                                     { role: 'user', content: NOTE }] });
+  assert.equal(r.choices[0].message.content, 'Summary: ' + NOTE);
+  assertUpstreamSawNoPhi();
+  const sent = JSON.parse(upstream.received.at(-1).body);
+  assert.match(sent.messages[1].content, /\[NAME_[0-9A-Z]+\]/);
+  assert.match(sent.user, /^pgt_[0-9a-f]+$/);
+});
+
+test('openai chat, streamed: re-identified chunk by chunk', async () => {
+  const stream = await openai().chat.completions.create({
+    model: 'local-llama', stream: true, messages: [{ role: 'user', content: NOTE }] });
+  let text = '';
+  let chunks = 0;
+  for await (const c of stream) { text += c.choices[0]?.delta?.content ?? ''; chunks++; }
+  assert.equal(text, 'Summary: ' + NOTE);
+  assert.ok(chunks > 10, 'streamed as many chunks');
+  assertUpstreamSawNoPhi();
+});
+
+test('anthropic messages, not streamed and streamed', async () => {
+  const client = anthropic();
+  const m = await client.messages.create({
+    model: 'claude-sonnet-4-5', max_tokens: 200, system: `Chart of ${PHI.name}.`,
+    messages: [{ role: 'user', content: NOTE }] });
+  assert.equal(m.content[0].text, 'Summary: ' + NOTE);
+  const stream = client.messages.stream({
+    model: 'claude-sonnet-4-5', max_tokens: 200, messages: [{ role: 'user', content: NOTE }] });
+  let text = '';
+  stream.on('text', (t) => { text += t; });
+  const final = await stream.finalMessage();
+  assert.equal(text, 'Summary: ' + NOTE);
+  assert.equal(final.content[0].text, 'Summary: ' + NOTE);
+  assertUpstreamSawNoPhi();
+  const sent = JSON.parse(upstream.received.at(-1).body);
+  assert.match(sent.metadata.user_id, /^pgt_/);
+});
+
+test('a caller without the permission gets tokens, never PHI', async () => {
+  const r = await openai(KEYS.analyst).chat.completions.create({
+    model: 'local-llama', messages: [{ role: 'user', content: NOTE }] });
+  const text = r.choices[0].message.content;
+  assert.match(text, /\[NAME_[0-9A-Z]+\]/);
+  for (const [kind, value] of Object.entries(PHI)) assert.ok(!text.includes(value), kind);
+  const stream = await openai(KEYS.analyst).chat.completions.create({
+    model: 'local-llama', stream: true, messages: [{ role: 'user', content: NOTE }] });
+  let s = '';
+  for await (const c of stream) s += c.choices[0]?.delta?.content ?? '';
+  for (const [kind, value] of Object.entries(PHI)) assert.ok(!s.includes(value), kind);
+});
+
+test('two tenants with identical prompts get different tokens', async () => {
+  await openai(KEYS.clinician).chat.completions.create({
+    model: 'local-llama', messages: [{ role: 'user', content: NOTE }] });
+  const a = JSON.parse(upstream.received.at(-1).body);
+  await openai(KEYS.other).chat.completions.create({
+    model: 'local-llama', messages: [{ role: 'user', content: NOTE }] });
+  const b = JSON.parse(upstream.received.at(-1).body);
+  const tokens = (s) => new Set(s.match(/\[[A-Z_]+_[0-9A-Z]+\]/g));
+  const ta = tokens(a.messages[0].content), tb = tokens(b.messages[0].content);
+  assert.ok(ta.size > 0 && tb.size > 0);
+  for (const t of ta) assert.ok(!tb.has(t), 'a token is shared across tenants');
+  assert.notEqual(a.user, b.user);
+});
+
+test('errors come back in each API format, PHI-free', async () => {
+  await assert.rejects(openai('pg_wrong').chat.completions.create({
+    model: 'local-llama', messages: [{ role: 'user', content: NOTE }] }), (e) => e.status === 401);
+  await assert.rejects(anthropic('pg_wrong').messages.create({
+    model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: NOTE }] }),
+    (e) => e.status === 401 && !String(e.message).includes(PHI.name));
+  await assert.rejects(openai().chat.completions.create({
+    model: 'no-such-model', messages: [{ role: 'user', content: NOTE }] }),
+    (e) => e.status === 404 && !String(e.message).includes(PHI.name));
+});

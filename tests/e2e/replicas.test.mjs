@@ -1,0 +1,96 @@
+// Replicas: two `phigate serve` processes sharing one PostgreSQL vault serve the
+// same tenant consistently — the same value in the same conversation gets the
+// same token on either replica, so either re-identifies the model's answer.
+// Runs when PHIGATE_TEST_PG_URL is set (tools/test.sh starts a server); skips otherwise.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import OpenAI from 'openai';
+import { startFakeUpstream } from './fake_upstream.mjs';
+
+const BIN = process.env.PHIGATE_BIN;
+const PG = process.env.PHIGATE_TEST_PG_URL;
+const KEY = 'pg_e2e_replica';
+const NOTE = 'Patient: Marisol Vandergriff\nMRN: 7734229108\nSeen for follow-up.';
+const sha = (s) => crypto.createHash('sha256').update(s).digest('hex');
+let upstream, tmp;
+const procs = [];
+const ports = [];
+
+function config(upPort) {
+  return `version: 1
+tenants:
+  - {id: acme, name: Acme, jurisdictions: [US-HIPAA]}
+users:
+  - {id: dr-r, tenant: acme, roles: [clinician], api_key_sha256: ${sha(KEY)}}
+vendors:
+  - name: local
+    kind: self-hosted
+    api_base: http://127.0.0.1:${upPort}/v1
+    inside_boundary: true
+    region: us
+    endpoints: [chat/completions]
+    models: [local-llama]
+features:
+  - name: scribe
+    purpose: treatment
+    roles: [clinician]
+    reidentify_answers: true
+    phi: {NAME: tokenize, MRN: tokenize, DATE: tokenize}
+    routes: [{vendor: local, models: ["*"]}]
+`;
+}
+
+async function serve(i, cfg, store, master) {
+  const p = spawn(BIN, ['serve', '--config', cfg, '--listen', '127.0.0.1:0', '--no-watch',
+                        '--store', store, '--audit-store', `sqlite://${path.join(tmp, `audit${i}.db`)}`],
+                  { env: { ...process.env, PHIGATE_MASTER_KEY: master }, stdio: ['ignore', 'ignore', 'pipe'] });
+  procs.push(p);
+  let err = '';
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('no start: ' + err)), 60000);
+    p.stderr.on('data', (d) => {
+      err += d;
+      const m = err.match(/listening on [^:]+:(\d+)/);
+      if (m) { clearTimeout(t); resolve(Number(m[1])); }
+    });
+    p.on('exit', (c) => { clearTimeout(t); reject(new Error(`exit ${c}: ${err}`)); });
+  });
+}
+
+before(async () => {
+  if (!PG || !BIN) return;
+  upstream = await startFakeUpstream();
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'phigate-replicas-'));
+  const cfg = path.join(tmp, 'phigate.yaml');
+  fs.writeFileSync(cfg, config(upstream.port));
+  const schema = 'gw_replicas_' + crypto.randomBytes(4).toString('hex');
+  const store = PG + (PG.includes('?') ? '&' : '?') + 'phigate_schema=' + schema;
+  const master = crypto.randomBytes(32).toString('hex');
+  ports.push(await serve(0, cfg, store, master));
+  ports.push(await serve(1, cfg, store, master));
+});
+
+after(async () => {
+  for (const p of procs) if (p.exitCode === null) { p.kill('SIGTERM'); await new Promise((r) => p.on('exit', r)); }
+  if (upstream) await upstream.close();
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test('a token minted by one replica is the one the other uses and re-identifies', { skip: !PG || !BIN }, async () => {
+  const ask = (port) => new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: KEY, maxRetries: 0,
+    defaultHeaders: { 'x-phigate-feature': 'scribe', 'x-phigate-conversation': 'conv-r1' } })
+    .chat.completions.create({ model: 'local-llama', messages: [{ role: 'user', content: NOTE }] });
+  const a = await ask(ports[0]);
+  const sentA = JSON.parse(upstream.received.at(-1).body).messages[0].content;
+  const b = await ask(ports[1]);
+  const sentB = JSON.parse(upstream.received.at(-1).body).messages[0].content;
+  assert.match(sentA, /\[NAME_[0-9A-Z]+\]/);
+  assert.equal(sentA, sentB);
+  assert.equal(a.choices[0].message.content, 'Summary: ' + NOTE);
+  assert.equal(b.choices[0].message.content, 'Summary: ' + NOTE);
+});
