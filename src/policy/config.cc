@@ -110,8 +110,8 @@ std::string_view ReasonCodeName(ReasonCode code) {
 
 std::optional<Day> ParseDay(std::string_view t) {
   if (t.size() != 10 || t[4] != '-' || t[7] != '-') return std::nullopt;
-  for (size_t i : {size_t{0}, size_t{1}, size_t{2}, size_t{3}, size_t{5}, size_t{6}, size_t{8},
-                   size_t{9}}) {
+  for (size_t i :
+       {size_t{0}, size_t{1}, size_t{2}, size_t{3}, size_t{5}, size_t{6}, size_t{8}, size_t{9}}) {
     if (!std::isdigit(static_cast<unsigned char>(t[i]))) return std::nullopt;
   }
   const int y = (t[0] - '0') * 1000 + (t[1] - '0') * 100 + (t[2] - '0') * 10 + (t[3] - '0');

@@ -189,13 +189,8 @@ TEST(PolicyPropertyTest, NoIdentifierReachesAVendorWithoutAnActiveCoveringBaa) {
       const std::string user_id = g.Maybe(user.id, "ghost");
       const std::string feature_name = g.Maybe(feature.name, "fX");
       const std::string vendor_name = g.Maybe(vendor.name, "vX");
-      DecisionRequest req{tenant.id,
-                          user_id,
-                          feature_name,
-                          vendor_name,
-                          endpoint,
-                          model,
-                          absl::FromUnixSeconds(t)};
+      DecisionRequest req{
+          tenant.id, user_id, feature_name, vendor_name, endpoint, model, absl::FromUnixSeconds(t)};
       const Decision& d = policy->Decide(req);
       ++checked;
       if (!d.allowed) {
