@@ -195,6 +195,9 @@ Result<std::unique_ptr<ModelData>> ParseModel(std::string_view bytes) {
   return m;
 }
 
+// Under the BIO constraints, I-X can only follow B-X or I-X, and only O or a B
+// label can follow O; the loops below visit just the allowed pairs (the
+// forbidden ones score -1e9 in `trans` anyway, so the result is the same).
 void Viterbi(const float* emit, size_t n, const float* trans, DecodeScratch* s,
              std::vector<int>* labels) {
   constexpr int L = kNumLabels;
@@ -211,6 +214,14 @@ void Viterbi(const float* emit, size_t n, const float* trans, DecodeScratch* s,
     uint8_t* bp = s->back.data() + t * L;
     const float* e = emit + t * L;
     for (int y = 0; y < L; ++y) {
+      if (IsInside(y)) {
+        const float vb = prev[y - 1] + trans[(y - 1) * L + y];
+        const float vi = prev[y] + trans[y * L + y];
+        const bool from_b = vb >= vi;
+        cur[y] = (from_b ? vb : vi) + e[y];
+        bp[y] = static_cast<uint8_t>(from_b ? y - 1 : y);
+        continue;
+      }
       float best = prev[0] + trans[y];
       int arg = 0;
       for (int p = 1; p < L; ++p) {
@@ -240,17 +251,28 @@ void Margins(const float* emit, size_t n, const float* trans, const std::vector<
   constexpr int L = kNumLabels;
   margins->assign(n, 0.0f);
   if (n == 0) return;
+  bool any = false;
+  for (int l : labels) any = any || l != kOutside;
+  if (!any) return;
   s->bwd.resize(n * L);
   float* bwd = s->bwd.data();
   const float* fwd = s->fwd.data();
   for (int y = 0; y < L; ++y) bwd[(n - 1) * L + static_cast<size_t>(y)] = 0.0f;
+  float gain[L];
   for (size_t t = n - 1; t-- > 0;) {
     const float* nb = bwd + (t + 1) * L;
     const float* e = emit + (t + 1) * L;
     float* cur = bwd + t * L;
+    for (int c = 0; c < L; ++c) gain[c] = e[c] + nb[c];
     for (int y = 0; y < L; ++y) {
-      float best = -std::numeric_limits<float>::infinity();
-      for (int c = 0; c < L; ++c) best = std::max(best, trans[y * L + c] + e[c] + nb[c]);
+      // Next label: O or any B, or the I of y's own type.
+      const float* tr = trans + y * L;
+      float best = tr[0] + gain[0];
+      for (int c = 1; c < L; c += 2) best = std::max(best, tr[c] + gain[c]);
+      if (y != kOutside) {
+        const int in = IsInside(y) ? y : y + 1;
+        best = std::max(best, tr[in] + gain[in]);
+      }
       cur[y] = best;
     }
   }
@@ -266,6 +288,18 @@ void Margins(const float* emit, size_t n, const float* trans, const std::vector<
 }  // namespace phigate::model
 
 namespace phigate::model {
+
+void PadWeights(ModelData* m) {
+  const size_t rows = size_t{1} << m->hash_bits;
+  const size_t n = rows * kPaddedLabels;
+  m->padded.reset(
+      static_cast<int16_t*>(::operator new[](n * sizeof(int16_t), std::align_val_t(64))));
+  std::fill(m->padded.get(), m->padded.get() + n, int16_t{0});
+  for (size_t r = 0; r < rows; ++r) {
+    std::copy_n(&m->weights[r * kNumLabels], kNumLabels, &m->padded[r * kPaddedLabels]);
+  }
+  std::vector<int16_t>().swap(m->weights);
+}
 
 void FillDecodeTrans(const float* trans, float* out) {
   for (int p = 0; p < kNumTransRows; ++p) {

@@ -20,6 +20,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,11 @@ inline constexpr uint32_t kFeatureSetVersion = 1;
 inline constexpr size_t kMaxModelBytes = size_t{64} << 20;
 inline constexpr int kNumTransRows = kNumLabels + 1;  // previous label, or start
 
+inline constexpr int kPaddedLabels = 32;
+struct AlignedDelete {
+  void operator()(int16_t* p) const { ::operator delete[](p, std::align_val_t(64)); }
+};
+
 struct ModelData {
   uint32_t hash_bits = 18;
   float recall_bias = 0.0f;
@@ -48,7 +54,13 @@ struct ModelData {
 
   // Not stored: trans with -1e9 on the transitions BIO forbids (FillDecodeTrans).
   std::array<float, kNumTransRows * kNumLabels> decode_trans{};
+  // Not stored: the weights with rows padded to kPaddedLabels int16 (one
+  // 64-byte cache line each), built by PadWeights() for fast decoding.
+  std::unique_ptr<int16_t[], AlignedDelete> padded;
 };
+
+// Builds m->padded from m->weights and releases m->weights.
+void PadWeights(ModelData* m);
 
 // Writes `trans` plus the BIO constraints (-1e9 where !Allowed) to *out.
 void FillDecodeTrans(const float* trans, float* out);

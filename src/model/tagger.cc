@@ -42,6 +42,7 @@ struct Scratch {
 
 Tagger::Tagger(std::unique_ptr<ModelData> data) : data_(std::move(data)) {
   FillDecodeTrans(data_->trans.data(), data_->decode_trans.data());
+  PadWeights(data_.get());
 }
 
 Tagger::~Tagger() = default;
@@ -88,12 +89,18 @@ Status Tagger::Tag(std::string_view text, const TagOptions& options,
     const size_t n = s.tokens.size();
     fx.Extract(chunk, s.tokens, &s.rows);
     s.emit.resize(n * L);
+    const int16_t* table = m.padded.get();
     for (size_t t = 0; t < n; ++t) {
-      int32_t acc[L] = {};
+      alignas(64) int32_t acc[kPaddedLabels] = {};
       const uint32_t* rows = &s.rows[t * kFeaturesPerToken];
+      if (t + 1 < n) {
+        for (int k = 0; k < kFeaturesPerToken; ++k) {
+          __builtin_prefetch(table + size_t{rows[kFeaturesPerToken + k]} * kPaddedLabels);
+        }
+      }
       for (int k = 0; k < kFeaturesPerToken; ++k) {
-        const int16_t* w = &m.weights[size_t{rows[k]} * L];
-        for (int l = 0; l < L; ++l) acc[l] += w[l];
+        const int16_t* w = table + size_t{rows[k]} * kPaddedLabels;
+        for (int l = 0; l < kPaddedLabels; ++l) acc[l] += w[l];
       }
       float* e = &s.emit[t * L];
       for (int l = 0; l < L; ++l) e[l] = static_cast<float>(acc[l]) * m.weight_scale;

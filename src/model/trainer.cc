@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -282,33 +280,6 @@ Result<std::string> Train(const std::vector<Example>& examples, const TrainOptio
     avg[i] = static_cast<float>(model.weights[i]) * model.weight_scale;
   }
 
-  if (std::getenv("PHIGATE_MODEL_DEBUG") != nullptr) {
-    std::vector<float> wf(w.begin(), w.end());
-    std::vector<float> avgf(rows * L);
-    for (size_t i = 0; i < avgf.size(); ++i) avgf[i] = static_cast<float>(w[i] - u[i] / c);
-    std::array<float, kNumTransRows * L> tfin{}, tavg{};
-    std::array<float, kNumTransRows * L> fin_raw{};
-    for (size_t i = 0; i < tw.size(); ++i) fin_raw[i] = tw[i];
-    FillDecodeTrans(fin_raw.data(), tfin.data());
-    FillDecodeTrans(model.trans.data(), tavg.data());
-    const std::vector<float>* ws[3] = {&wf, &avgf, &avg};
-    const float* ts[3] = {tfin.data(), tavg.data(), tavg.data()};
-    for (int v = 0; v < 3; ++v) {
-      size_t err = 0, phi_err = 0;
-      for (const Prepared& p : data) {
-        const size_t n = p.labels.size();
-        if (n == 0) continue;
-        Emissions(*ws[v], p.rows.data(), n, &emit);
-        Viterbi(emit.data(), n, ts[v], &scratch, &pred);
-        for (size_t t = 0; t < n; ++t) {
-          err += pred[t] != p.labels[t];
-          phi_err += p.labels[t] != kOutside && pred[t] == kOutside;
-        }
-      }
-      std::fprintf(stderr, "debug variant %d: token errors %zu, missed PHI tokens %zu\n", v, err,
-                   phi_err);
-    }
-  }
   // Score scale: the median margin of the PHI tokens of (up to 400) training
   // examples maps to a score of sigmoid(2) = 0.88.
   std::vector<float> margins_all, margins;
