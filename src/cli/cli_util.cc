@@ -99,18 +99,22 @@ bool LooksBinary(std::string_view sample) {
 bool ReadLine(std::FILE* f, std::string_view* line, const std::string& what) {
   // getline() keeps NUL bytes and returns the true length; one buffer per
   // thread is reused, so memory is bounded by the longest line.
-  thread_local char* buf = nullptr;
-  thread_local size_t cap = 0;
+  struct Buffer {
+    char* data = nullptr;
+    size_t cap = 0;
+    ~Buffer() { std::free(data); }
+  };
+  thread_local Buffer b;
   *line = {};
   errno = 0;
-  const ssize_t n = ::getline(&buf, &cap, f);
+  const ssize_t n = ::getline(&b.data, &b.cap, f);
   if (n < 0) {
     if (std::ferror(f)) throw CliError(3, "read error on " + what + ": " + std::strerror(errno));
     return false;
   }
   size_t len = static_cast<size_t>(n);
-  if (len > 0 && buf[len - 1] == '\n') --len;
-  *line = std::string_view(buf, len);
+  if (len > 0 && b.data[len - 1] == '\n') --len;
+  *line = std::string_view(b.data, len);
   return true;
 }
 

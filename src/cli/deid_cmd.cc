@@ -569,8 +569,9 @@ void RunDeid(const DeidFlags& flags) {
   ReplacementOptions ropts = MakeReplacementOptions(flags);
   std::unique_ptr<detect::Engine> engine = MakeEngine(flags.engine);
   Deidentifier d(flags, *engine, std::move(ropts));
-  static std::vector<char> stdout_buf(size_t{1} << 20);
-  std::setvbuf(stdout, stdout_buf.data(), _IOFBF, stdout_buf.size());
+  // A plain array: it outlives static destructors, so the exit-time flush is safe.
+  static char stdout_buf[1 << 20];
+  std::setvbuf(stdout, stdout_buf, _IOFBF, sizeof stdout_buf);
   int rc;
   if (flags.jsonl || flags.spans_jsonl) {
     rc = RunJsonl(flags, d);
