@@ -12,6 +12,9 @@ namespace {
 
 constexpr size_t kChunkMin = size_t{32} << 10;
 constexpr size_t kChunkMax = size_t{64} << 10;
+// Lanes summed per row: the 21 labels rounded up to whole 8-lane vectors.
+constexpr int kSumLanes = 24;
+static_assert(kSumLanes >= kNumLabels && kSumLanes <= kPaddedLabels);
 
 // End of the chunk that starts at `pos`: the whole rest if short, else just
 // after the last newline (or space) in [pos + kChunkMin, pos + kChunkMax), else
@@ -91,7 +94,7 @@ Status Tagger::Tag(std::string_view text, const TagOptions& options,
     s.emit.resize(n * L);
     const int16_t* table = m.padded.get();
     for (size_t t = 0; t < n; ++t) {
-      alignas(64) int32_t acc[kPaddedLabels] = {};
+      alignas(64) int32_t acc[kSumLanes] = {};
       const uint32_t* rows = &s.rows[t * kFeaturesPerToken];
       if (t + 1 < n) {
         for (int k = 0; k < kFeaturesPerToken; ++k) {
@@ -100,7 +103,7 @@ Status Tagger::Tag(std::string_view text, const TagOptions& options,
       }
       for (int k = 0; k < kFeaturesPerToken; ++k) {
         const int16_t* w = table + size_t{rows[k]} * kPaddedLabels;
-        for (int l = 0; l < kPaddedLabels; ++l) acc[l] += w[l];
+        for (int l = 0; l < kSumLanes; ++l) acc[l] += w[l];
       }
       float* e = &s.emit[t * L];
       for (int l = 0; l < L; ++l) e[l] = static_cast<float>(acc[l]) * m.weight_scale;
