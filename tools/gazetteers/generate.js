@@ -258,6 +258,20 @@ function licenses() {
              'SCOWL permissive licence (below) | lower-case entries of /usr/share/dict/american-english |');
   parts.push('| secondary_units.tsv | USPS Publication 28 Appendix C2 | - | public domain (US government work) | written by hand in generate.js |');
   parts.push('| zip3.tsv | 45 CFR 164.514(b)(2)(i)(B), HHS de-identification guidance (2012), Census 2010/2020 recomputations as listed in hipaa-rules.md 1.2 | 2026-11-30 | public domain (facts, US government works) | restricted 3-digit ZIP prefixes |');
+  // Sections other scripts keep here ("## medical_words.txt", written by
+  // tools/gazetteers/medical_words.sh) survive regeneration.
+  const keep = [];
+  const old = path.join(OUT, 'LICENSES.md');
+  if (fs.existsSync(old)) {
+    const sections = fs.readFileSync(old, 'utf8').split(/^(?=## )/m);
+    for (const sec of sections) {
+      const m = /^## ([\w.-]+\.(?:txt|tsv))\s*\n/.exec(sec);
+      if (m && fs.existsSync(path.join(OUT, m[1]))) {
+        keep.push(sec.trimEnd());
+        parts.push(`| ${m[1]} | see its section below | - | see below | not written by generate.js |`);
+      }
+    }
+  }
   parts.push('');
   for (const [pkg] of SOURCES) {
     const dir = path.join(__dirname, 'node_modules', pkg);
@@ -271,6 +285,7 @@ function licenses() {
     parts.push('## Debian wamerican: /usr/share/doc/wamerican/copyright', '', '```',
                fs.readFileSync(deb, 'utf8').trim(), '```', '');
   }
+  for (const sec of keep) parts.push(sec, '');
   fs.writeFileSync(path.join(OUT, 'LICENSES.md'), parts.join('\n'));
   console.log('LICENSES.md written');
 }
