@@ -257,9 +257,13 @@ TEST_F(ReidentifyTest, ShiftedDatesInTheModelsOwnFormat) {
 
 TEST_F(ReidentifyTest, StreamingMatchesWholeTextForAnyChunking) {
   auto notes = Notes(20, 14);
+  int n = 0;
   for (const auto& note : notes) {
     const vault::Scope scope = vault::Scope::Conversation(note.id);
-    ReversibleOptions o{.mode = ReversibleMode::kTokenize};
+    // Half the notes with tokens, half with surrogates (names, phones, shifted dates).
+    ReversibleOptions o{
+        .mode = (n++ % 2 == 0) ? ReversibleMode::kTokenize : ReversibleMode::kSurrogate,
+        .generator = fx_->gen.get()};
     PHIGATE_ASSERT_OK_AND_ASSIGN(
         ReversibleResult d,
         DeidentifyReversibly(note.text, FindingsOf(note), *fx_->acme, scope, o));
