@@ -37,16 +37,15 @@ taskset -c "$SRV_CPU" nginx -c "$OUT_DIR/nginx-proxy.conf" -p "$OUT_DIR"
 sleep 0.5
 MOCK_MASTER=$(cat "$OUT_DIR/mock.pid"); PROXY_MASTER=$(cat "$OUT_DIR/proxy.pid")
 PIDS+=("$MOCK_MASTER" "$PROXY_MASTER")
-start_gw() {  # config store-file log
+start_gw() {  # config store-file log -> sets LAST_PID (no subshell: PIDS must see it)
   taskset -c "$SRV_CPU" "$PHIGATE_BIN" serve --config "$OUT_DIR/$1" --no-watch \
     --store "sqlite://$OUT_DIR/$2" > "$OUT_DIR/$3" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
+  LAST_PID=$!
+  PIDS+=("$LAST_PID")
   for _ in $(seq 1 100); do grep -q "listening on" "$OUT_DIR/$3" 2>/dev/null && break; sleep 0.1; done
-  echo "$pid"
 }
-GW_PID=$(start_gw phigate.yaml vault.db phigate.log)
-GWS_PID=$(start_gw phigate-sse.yaml vault-sse.db phigate-sse.log)
+start_gw phigate.yaml vault.db phigate.log; GW_PID=$LAST_PID
+start_gw phigate-sse.yaml vault-sse.db phigate-sse.log; GWS_PID=$LAST_PID
 PROXY_W=$(pgrep -P "$PROXY_MASTER" | tr '\n' ' ')
 
 printf 'Authorization: Bearer %s\nx-phigate-feature: scribe\n' "$API_KEY" > "$OUT_DIR/gw.hdr"

@@ -1,0 +1,123 @@
+// Per-request CPU of the gateway's hot path, without the network: JSON parse,
+// detection (the real engine), tokenization (an in-memory vault: the vault's own
+// cost is measured by the vault benchmarks), re-serialization, and the
+// re-identification of a streamed answer. bench/load/run.sh measures the whole
+// server under wrk.
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "benchmark/benchmark.h"
+#include "nlohmann/json.hpp"
+#include "phigate/detect/engine.h"
+#include "src/gateway/api.h"
+#include "src/gateway/deid.h"
+#include "src/gateway/sse.h"
+
+namespace phigate::gateway {
+namespace {
+
+class EngineDetector : public Detector {
+ public:
+  EngineDetector() : engine_(detect::Engine::Create({}).value()), ctx_(engine_->NewContext()) {}
+  Status Scan(std::string_view text, Findings* out) const override {
+    return engine_->Scan(text, *ctx_, out);
+  }
+
+ private:
+  std::unique_ptr<detect::Engine> engine_;
+  std::unique_ptr<detect::ScanContext> ctx_;
+};
+
+class MapVault : public TokenVault {
+ public:
+  Result<std::string> Tokenize(PhiCategory c, std::string_view v, std::string_view) override {
+    auto [it, fresh] = map_.try_emplace(std::string(v), "");
+    if (fresh) it->second = "[" + std::string(CategoryName(c)) + "_" + std::to_string(n_++) + "X]";
+    return it->second;
+  }
+  Result<std::string> Surrogate(PhiCategory c, std::string_view v, std::string_view s) override {
+    return Tokenize(c, v, s);
+  }
+
+ private:
+  std::map<std::string, std::string> map_;
+  int n_ = 0;
+};
+
+// ~4 KB chat request with ~10 synthetic identifiers (as bench/load/gen_fixtures.py).
+std::string Request() {
+  std::string note =
+      "DISCHARGE SUMMARY\nPatient: Orrin Tessaly-Brookmere   DOB: 03/14/1962   MRN: 00482913\n"
+      "SSN: 912-45-6789   Phone: (555) 010-0134\nEmail: o.tessaly62@example.com\n"
+      "Admitted: 01/03/2024   Discharged: 01/09/2024   Attending: Dr. Velma Ostrander\n";
+  while (note.size() < 3900) {
+    note +=
+        "HOSPITAL COURSE: Chest radiograph showed bilateral pleural effusions. BNP 1,840 "
+        "pg/mL. He was diuresed with IV furosemide 40 mg twice daily with net negative 6.2 L. ";
+  }
+  nlohmann::json j = {{"model", "local-llama"},
+                      {"messages",
+                       {{{"role", "system"}, {"content", "Summarize the note."}},
+                        {{"role", "user"}, {"content", note}}}}};
+  return j.dump();
+}
+
+void BM_DeidentifyChatRequest(benchmark::State& state) {
+  static EngineDetector detector;
+  const std::string body = Request();
+  Decision d;
+  d.allowed = true;
+  d.SetAll(Action::kTokenize);
+  MapVault vault;
+  size_t tokens = 0;
+  for (auto _ : state) {
+    nlohmann::json j = nlohmann::json::parse(body);
+    DeidSession s(detector, nullptr, &vault, d, "req");
+    Status st =
+        ForEachRequestText(Api::kOpenAIChat, j, [&](std::string* t) { return s.Deidentify(t); });
+    benchmark::DoNotOptimize(st);
+    std::string out = DumpJson(j);
+    benchmark::DoNotOptimize(out);
+    tokens = s.stats().tokens_minted;
+  }
+  state.counters["identifiers"] = static_cast<double>(tokens);
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body.size()));
+}
+BENCHMARK(BM_DeidentifyChatRequest);
+
+void BM_ReidentifyStream(benchmark::State& state) {
+  static EngineDetector detector;
+  Decision d;
+  d.allowed = true;
+  d.SetAll(Action::kTokenize);
+  MapVault vault;
+  DeidSession s(detector, nullptr, &vault, d, "req");
+  std::string seed = "Patient: Orrin Tessaly-Brookmere MRN: 00482913";
+  s.Deidentify(&seed).IgnoreError();
+  std::string sse;
+  for (int i = 0; i < 60; ++i) {
+    nlohmann::json e = {{"choices",
+                         {{{"index", 0},
+                           {"delta", {{"content", seed.substr(i % 20, 7)}}},
+                           {"finish_reason", nullptr}}}}};
+    AppendSse("", e.dump(), &sse);
+  }
+  sse += "data: [DONE]\n\n";
+  for (auto _ : state) {
+    SseParser p;
+    std::vector<SseEvent> events;
+    p.Feed(sse, &events);
+    auto rw = StreamRewriter::Create(Api::kOpenAIChat, &s);
+    std::string out, scan;
+    for (const SseEvent& e : events) rw->OnEvent(e, &out, &scan).IgnoreError();
+    benchmark::DoNotOptimize(out);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * sse.size()));
+}
+BENCHMARK(BM_ReidentifyStream);
+
+}  // namespace
+}  // namespace phigate::gateway
+
+BENCHMARK_MAIN();
