@@ -29,11 +29,12 @@ struct TrainArgs {
   std::vector<std::string> extra;
   std::string out;
   uint64_t seed = 1;
-  int epochs = 12;
+  // Defaults: the shipped model's options (models/README.md).
+  int epochs = 8;
   uint32_t hash_bits = 18;
-  float recall_bias = 2.0f;
+  float recall_bias = 4.0f;
   float word_dropout = 0.5f;
-  float margin = 0.0f;
+  float margin = 10.0f;
   bool average = true;
   std::string gazetteers;
   std::string holdout;
