@@ -179,3 +179,30 @@ TEST(TaggerTest, ConcurrentTagCallsAgree) {
 
 }  // namespace
 }  // namespace phigate::model
+
+namespace phigate::model {
+namespace {
+
+TEST(ShippedModelTest, LoadsAndFindsInventedPhi) {
+  const std::string path = ::phigate::testing::SourceDir() + "/models/phigate_tagger.bin";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "no shipped model";
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto t, Tagger::Load(path));
+  EXPECT_NE(t->metadata().find("\"seed\""), std::string::npos);
+  const std::string text =
+      "Pt Quintavia Zorblat seen 3/14 by Dr. Alvarez, lives in Ostervale. Call 617-555-0199.";
+  std::vector<Finding> found;
+  PHIGATE_ASSERT_OK(t->Tag(text, &found));
+  bool name = false, date = false, phone = false;
+  for (const Finding& f : found) {
+    const std::string_view v = std::string_view(text).substr(f.begin, f.end - f.begin);
+    name = name || (f.category == PhiCategory::kName && v == "Quintavia Zorblat");
+    date = date || (f.category == PhiCategory::kDate && v == "3/14");
+    phone = phone || (f.category == PhiCategory::kPhone && v == "617-555-0199");
+  }
+  EXPECT_TRUE(name);
+  EXPECT_TRUE(date);
+  EXPECT_TRUE(phone);
+}
+
+}  // namespace
+}  // namespace phigate::model
