@@ -225,6 +225,15 @@ net::awaitable<void> HttpServer::Session(net::ip::tcp::socket socket) {
   } else {
     co_await Serve(tcp, tcp);
     tcp.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+    // Lingering close (as nginx does): read and drop what the client is still
+    // sending (e.g. the rest of a refused 413 body) so our reply is not lost to a reset.
+    char sink[4096];
+    size_t drained = 0;
+    while (!ec && drained < (size_t{1} << 20)) {
+      tcp.expires_after(std::chrono::milliseconds(500));
+      drained += co_await tcp.async_read_some(net::buffer(sink),
+                                              net::redirect_error(net::use_awaitable, ec));
+    }
   }
 }
 

@@ -184,12 +184,16 @@ net::awaitable<Result<std::unique_ptr<UpstreamStream>>> UpstreamClient::Open(
     if (conn->tls) {
       co_await http::async_write(*conn->tls, req, net::redirect_error(net::use_awaitable, ec));
       if (!ec) {
+        // A tcp_stream's expiry covers one logical operation: set it again for the answer.
+        conn->lowest().expires_after(options_.response_timeout);
         co_await http::async_read_header(*conn->tls, s->buffer_, *s->parser_,
                                          net::redirect_error(net::use_awaitable, ec));
       }
     } else {
       co_await http::async_write(*conn->tcp, req, net::redirect_error(net::use_awaitable, ec));
       if (!ec) {
+        // A tcp_stream's expiry covers one logical operation: set it again for the answer.
+        conn->lowest().expires_after(options_.response_timeout);
         co_await http::async_read_header(*conn->tcp, s->buffer_, *s->parser_,
                                          net::redirect_error(net::use_awaitable, ec));
       }

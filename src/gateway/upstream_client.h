@@ -109,7 +109,7 @@ class UpstreamClient {
   std::mutex mu_;
   std::map<std::string, std::vector<std::unique_ptr<Conn>>> idle_;  // guarded by mu_
   std::map<std::string, std::unique_ptr<ssl::context>> tls_;        // guarded by mu_
-  bool closed_ = false;  // guarded by mu_
+  bool closed_ = false;                                             // guarded by mu_
 };
 
 }  // namespace phigate::gateway

@@ -1,0 +1,723 @@
+// The whole gateway on 127.0.0.1:0 against a FakeUpstream that records what it
+// received: de-identification of every text field, re-identification (whole and
+// streamed), permission, fail-closed paths, tenant isolation, limits and probes.
+// Synthetic PHI only.
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "phigate/gateway/gateway.h"
+#include "tests/integration/fake_upstream.h"
+#include "tests/integration/gateway_fakes.h"
+#include "tests/integration/http_client.h"
+#include "tests/testing/status_matchers.h"
+
+namespace phigate::gateway {
+namespace {
+
+using nlohmann::json;
+using ::phigate::testing::FakeUpstream;
+using ::phigate::testing::HttpCall;
+using ::phigate::testing::HttpResult;
+using ::phigate::testing::ReceivedRequest;
+using ::phigate::testing::Script;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Synthetic identifiers (made up; the SSN is in the never-issued 9xx area).
+constexpr char kName[] = "Zephyrine Quallsworth";
+constexpr char kMrn[] = "MRN-48213377";
+constexpr char kPhone[] = "(555) 010-4477";
+constexpr char kSsn[] = "912-44-5678";
+const char* const kAllPhi[] = {kName, kMrn, kPhone, kSsn};
+
+std::string Note() {
+  return std::string("Pt ") + kName + " (" + kMrn + ") called from " + kPhone +
+         " about refills; SSN " + kSsn + " on file.";
+}
+
+// The text of the last message (OpenAI or Anthropic shape).
+std::string LastText(const json& body) {
+  const json& m = body["messages"].back();
+  if (m["content"].is_string()) return m["content"].get<std::string>();
+  std::string out;
+  for (const json& b : m["content"]) {
+    if (b.contains("text")) out += b["text"].get<std::string>();
+    if (b.contains("content") && b["content"].is_string()) out += b["content"].get<std::string>();
+  }
+  return out;
+}
+
+std::vector<std::string> Pieces(const std::string& s, size_t n) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < s.size(); i += n) out.push_back(s.substr(i, n));
+  return out;
+}
+
+// Echoes "Summary: <last user text>" in the vendor's format, streamed in
+// 3-byte pieces (so tokens split across chunks).
+Script Echo(const ReceivedRequest& r) {
+  Script sc;
+  json body = json::parse(r.body, nullptr, false);
+  if (body.is_discarded()) {
+    sc.status = 400;
+    sc.chunks = {R"({"error":{"message":"bad json"}})"};
+    return sc;
+  }
+  const std::string answer = "Summary: " + LastText(body);
+  const bool stream = body.value("stream", false);
+  const bool anthropic = r.target.find("/v1/messages") != std::string::npos;
+  if (!stream) {
+    json res;
+    if (anthropic) {
+      res = {{"id", "msg_1"},
+             {"type", "message"},
+             {"role", "assistant"},
+             {"model", "m"},
+             {"content", json::array({{{"type", "text"}, {"text", answer}}})},
+             {"stop_reason", "end_turn"},
+             {"usage", {{"input_tokens", 1}, {"output_tokens", 1}}}};
+    } else {
+      res = {{"id", "chatcmpl-1"},
+             {"object", "chat.completion"},
+             {"created", 1},
+             {"model", "m"},
+             {"choices", json::array({{{"index", 0},
+                                       {"message", {{"role", "assistant"}, {"content", answer}}},
+                                       {"finish_reason", "stop"}}})}};
+    }
+    sc.chunks = {res.dump()};
+    return sc;
+  }
+  sc.chunked = true;
+  sc.content_type = "text/event-stream";
+  if (anthropic) {
+    sc.chunks.push_back("event: message_start\ndata: " +
+                        json{{"type", "message_start"},
+                             {"message",
+                              {{"id", "msg_1"},
+                               {"type", "message"},
+                               {"role", "assistant"},
+                               {"model", "m"},
+                               {"content", json::array()},
+                               {"stop_reason", nullptr},
+                               {"stop_sequence", nullptr},
+                               {"usage", {{"input_tokens", 1}, {"output_tokens", 1}}}}}}
+                            .dump() +
+                        "\n\n");
+    sc.chunks.push_back("event: content_block_start\ndata: " +
+                        json{{"type", "content_block_start"},
+                             {"index", 0},
+                             {"content_block", {{"type", "text"}, {"text", ""}}}}
+                            .dump() +
+                        "\n\n");
+    for (const std::string& p : Pieces(answer, 3)) {
+      sc.chunks.push_back("event: content_block_delta\ndata: " +
+                          json{{"type", "content_block_delta"},
+                               {"index", 0},
+                               {"delta", {{"type", "text_delta"}, {"text", p}}}}
+                              .dump() +
+                          "\n\n");
+    }
+    sc.chunks.push_back(
+        "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n");
+    sc.chunks.push_back("event: message_delta\ndata: " +
+                        json{{"type", "message_delta"},
+                             {"delta", {{"stop_reason", "end_turn"}, {"stop_sequence", nullptr}}},
+                             {"usage", {{"output_tokens", 5}}}}
+                            .dump() +
+                        "\n\n");
+    sc.chunks.push_back("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+    return sc;
+  }
+  auto chunk = [](json delta, json finish) {
+    json e = {
+        {"id", "chatcmpl-1"},
+        {"object", "chat.completion.chunk"},
+        {"created", 1},
+        {"model", "m"},
+        {"choices", json::array({{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}})}};
+    return "data: " + e.dump() + "\n\n";
+  };
+  sc.chunks.push_back(chunk({{"role", "assistant"}, {"content", ""}}, nullptr));
+  for (const std::string& p : Pieces(answer, 3))
+    sc.chunks.push_back(chunk({{"content", p}}, nullptr));
+  sc.chunks.push_back(chunk(json::object(), "stop"));
+  sc.chunks.push_back("data: [DONE]\n\n");
+  return sc;
+}
+
+// Concatenated text deltas of an SSE body (OpenAI or Anthropic).
+std::string StreamedText(const std::string& sse, bool* saw_error = nullptr,
+                         bool* saw_end = nullptr) {
+  std::string text;
+  size_t pos = 0;
+  while ((pos = sse.find("data: ", pos)) != std::string::npos) {
+    size_t end = sse.find('\n', pos);
+    std::string data = sse.substr(pos + 6, end - pos - 6);
+    pos = end;
+    if (data == "[DONE]") {
+      if (saw_end) *saw_end = true;
+      continue;
+    }
+    json j = json::parse(data, nullptr, false);
+    if (j.is_discarded()) continue;
+    if (j.contains("error") && saw_error) *saw_error = true;
+    if (j.value("type", "") == "message_stop" && saw_end) *saw_end = true;
+    if (j.contains("choices")) {
+      for (const json& c : j["choices"]) {
+        if (c.contains("delta") && c["delta"].contains("content") &&
+            c["delta"]["content"].is_string()) {
+          text += c["delta"]["content"].get<std::string>();
+        }
+      }
+    }
+    if (j.value("type", "") == "content_block_delta" && j["delta"].contains("text")) {
+      text += j["delta"]["text"].get<std::string>();
+    }
+  }
+  return text;
+}
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    upstream_ =
+        std::make_unique<FakeUpstream>([this](const ReceivedRequest& r) { return responder_(r); });
+    auth_ = std::make_shared<testing::FakeAuth>();
+    auth_->Add("pg_test_alice", "acme", "alice");
+    auth_->Add("pg_test_bob", "acme", "bob");
+    auth_->Add("pg_test_carol", "globex", "carol");
+    policy_ = std::make_shared<testing::FakePolicy>();
+    policy_->DenyReid("bob");
+    detector_ = std::make_shared<testing::DictDetector>();
+    detector_->Add(kName, PhiCategory::kName);
+    detector_->Add(kMrn, PhiCategory::kMrn);
+    detector_->Add(kPhone, PhiCategory::kPhone);
+    detector_->Add(kSsn, PhiCategory::kSsn);
+    vaults_ = std::make_shared<testing::MemoryVaultProvider>();
+    audit_ = std::make_shared<testing::MemoryAudit>();
+    config_.server.port = 0;
+    config_.server.io_threads = 2;
+    config_.server.upstream_timeout = std::chrono::milliseconds(1500);
+    config_.server.upstream_idle_timeout = std::chrono::milliseconds(1500);
+    config_.server.max_body_bytes = 64 * 1024;
+    config_.tenant_key = "test-tenant-key";
+    UpstreamConfig oa;
+    oa.vendor = "openai";
+    oa.kind = VendorKind::kOpenAI;
+    oa.base_url = upstream_->url("/v1");
+    oa.models = {"gpt-4o"};
+    oa.api_key = "sk-upstream";
+    UpstreamConfig an;
+    an.vendor = "anthropic";
+    an.kind = VendorKind::kAnthropic;
+    an.base_url = upstream_->url();
+    an.models = {"claude-sonnet-4"};
+    an.api_key = "sk-ant-upstream";
+    config_.upstreams = {oa, an};
+  }
+
+  void StartGateway() {
+    GatewayDeps deps;
+    deps.auth = auth_;
+    deps.policy = policy_;
+    deps.detector = detector_;
+    deps.vaults = vaults_;
+    deps.audit = audit_;
+    auto gw = Gateway::Create(config_, deps);
+    ASSERT_TRUE(gw.ok()) << gw.status();
+    gw_ = std::move(gw).value();
+    PHIGATE_ASSERT_OK(gw_->Start());
+  }
+  void TearDown() override {
+    if (gw_) gw_->Shutdown();
+    upstream_->Stop();
+  }
+
+  HttpResult Chat(const std::string& key, bool stream, const std::string& content = Note()) {
+    json body = {{"model", "gpt-4o"},
+                 {"stream", stream},
+                 {"messages", json::array({{{"role", "system"}, {"content", "You are a scribe."}},
+                                           {{"role", "user"}, {"content", content}}})}};
+    return HttpCall(gw_->port(), "POST", "/v1/chat/completions", body.dump(),
+                    {{"authorization", "Bearer " + key}});
+  }
+  HttpResult Messages(const std::string& key, bool stream) {
+    json body = {{"model", "claude-sonnet-4"},
+                 {"max_tokens", 100},
+                 {"stream", stream},
+                 {"system", std::string("Patient ") + kName + " is known to the clinic."},
+                 {"messages", json::array({{{"role", "user"}, {"content", Note()}}})}};
+    return HttpCall(gw_->port(), "POST", "/v1/messages", body.dump(),
+                    {{"x-api-key", key}, {"anthropic-version", "2023-06-01"}});
+  }
+  void ExpectUpstreamSawNoPhi() {
+    const std::string all = upstream_->AllReceivedBytes();
+    for (const char* phi : kAllPhi) EXPECT_THAT(all, Not(HasSubstr(phi))) << "leaked: a PHI value";
+  }
+
+  std::function<Script(const ReceivedRequest&)> responder_ = Echo;
+  std::unique_ptr<FakeUpstream> upstream_;
+  std::shared_ptr<testing::FakeAuth> auth_;
+  std::shared_ptr<testing::FakePolicy> policy_;
+  std::shared_ptr<testing::DictDetector> detector_;
+  std::shared_ptr<testing::MemoryVaultProvider> vaults_;
+  std::shared_ptr<testing::MemoryAudit> audit_;
+  GatewayConfig config_;
+  std::unique_ptr<Gateway> gw_;
+};
+
+TEST_F(GatewayTest, OpenAINonStreamDeidentifiesUpstreamAndReidentifiesAnswer) {
+  StartGateway();
+  HttpResult r = Chat("pg_test_alice", false);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  ASSERT_EQ(upstream_->count(), 1u);
+  ExpectUpstreamSawNoPhi();
+  const ReceivedRequest got = upstream_->received()[0];
+  EXPECT_EQ(got.target, "/v1/chat/completions");
+  EXPECT_EQ(got.headers.at("authorization"), "Bearer sk-upstream");
+  EXPECT_THAT(got.body, HasSubstr("[NAME_"));
+  json sent = json::parse(got.body);
+  EXPECT_THAT(sent["user"].get<std::string>(), HasSubstr("pgt_"));
+  EXPECT_EQ(sent["user"], sent["prompt_cache_key"]);
+  EXPECT_THAT(got.body, Not(HasSubstr("acme")));
+  json answer = json::parse(r.body);
+  EXPECT_EQ(answer["choices"][0]["message"]["content"], "Summary: " + Note());
+  // Audit: egress committed before the upstream, then ingress; counts, no text.
+  auto recs = audit_->records();
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].phase, AuditPhase::kEgress);
+  EXPECT_EQ(recs[1].phase, AuditPhase::kIngress);
+  EXPECT_EQ(recs[0].category_counts[static_cast<size_t>(PhiCategory::kName)], 1u);
+  EXPECT_EQ(recs[0].tokens_minted, 4u);
+  EXPECT_EQ(recs[1].tokens_reidentified, 4u);
+  EXPECT_EQ(recs[0].tenant.value(), "acme");
+}
+
+TEST_F(GatewayTest, CallerWithoutPermissionGetsTokens) {
+  StartGateway();
+  HttpResult r = Chat("pg_test_bob", false);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("[NAME_"));
+  for (const char* phi : kAllPhi) EXPECT_THAT(r.body, Not(HasSubstr(phi)));
+  HttpResult s = Chat("pg_test_bob", true);
+  ASSERT_EQ(s.status, 200u);
+  const std::string text = StreamedText(s.body);
+  EXPECT_THAT(text, HasSubstr("[NAME_"));
+  for (const char* phi : kAllPhi) EXPECT_THAT(text, Not(HasSubstr(phi)));
+}
+
+TEST_F(GatewayTest, OpenAIStreamReidentifiesTokensSplitAcrossChunks) {
+  StartGateway();
+  HttpResult r = Chat("pg_test_alice", true);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.headers["content-type"], "text/event-stream");
+  bool err = false, end = false;
+  EXPECT_EQ(StreamedText(r.body, &err, &end), "Summary: " + Note());
+  EXPECT_FALSE(err);
+  EXPECT_TRUE(end);
+  ExpectUpstreamSawNoPhi();
+  for (const char* phi : kAllPhi) {
+    // The raw stream never carries a partial token to the client.
+    EXPECT_THAT(r.body, Not(HasSubstr("[NAME_")));
+    (void)phi;
+  }
+}
+
+TEST_F(GatewayTest, AnthropicMessagesNonStreamAndStream) {
+  StartGateway();
+  HttpResult r = Messages("pg_test_alice", false);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  json answer = json::parse(r.body);
+  EXPECT_EQ(answer["content"][0]["text"], "Summary: " + Note());
+  HttpResult s = Messages("pg_test_alice", true);
+  ASSERT_EQ(s.status, 200u) << s.body;
+  bool err = false, end = false;
+  EXPECT_EQ(StreamedText(s.body, &err, &end), "Summary: " + Note());
+  EXPECT_FALSE(err);
+  EXPECT_TRUE(end);
+  ExpectUpstreamSawNoPhi();
+  const ReceivedRequest got = upstream_->received()[0];
+  EXPECT_EQ(got.target, "/v1/messages");
+  EXPECT_EQ(got.headers.at("x-api-key"), "sk-ant-upstream");
+  json sent = json::parse(got.body);
+  EXPECT_THAT(sent["metadata"]["user_id"].get<std::string>(), HasSubstr("pgt_"));
+  EXPECT_THAT(sent["system"].get<std::string>(), HasSubstr("[NAME_"));
+}
+
+TEST_F(GatewayTest, ToolArgumentsAndToolResultsAreDeidentified) {
+  StartGateway();
+  json args = {{"patient", kName}, {"mrn", kMrn}};
+  json body = {
+      {"model", "gpt-4o"},
+      {"tools",
+       json::array({{{"type", "function"},
+                     {"function", {{"name", "lookup"}, {"parameters", {{"type", "object"}}}}}}})},
+      {"messages",
+       json::array(
+           {{{"role", "user"}, {"content", json::array({{{"type", "text"}, {"text", Note()}}})}},
+            {{"role", "assistant"},
+             {"content", nullptr},
+             {"tool_calls",
+              json::array({{{"id", "call_1"},
+                            {"type", "function"},
+                            {"function", {{"name", "lookup"}, {"arguments", args.dump()}}}}})}},
+            {{"role", "tool"},
+             {"tool_call_id", "call_1"},
+             {"content", std::string("Found ") + kName + " phone " + kPhone}}})}};
+  HttpResult r = HttpCall(gw_->port(), "POST", "/v1/chat/completions", body.dump(),
+                          {{"authorization", "Bearer pg_test_alice"}});
+  ASSERT_EQ(r.status, 200u) << r.body;
+  ExpectUpstreamSawNoPhi();
+  // The answer echoes the tool result, re-identified.
+  EXPECT_THAT(r.body, HasSubstr(kName));
+
+  json an = {
+      {"model", "claude-sonnet-4"},
+      {"max_tokens", 10},
+      {"messages",
+       json::array(
+           {{{"role", "user"}, {"content", "look up the patient"}},
+            {{"role", "assistant"},
+             {"content",
+              json::array(
+                  {{{"type", "tool_use"}, {"id", "tu_1"}, {"name", "lookup"}, {"input", args}}})}},
+            {{"role", "user"},
+             {"content", json::array({{{"type", "tool_result"},
+                                       {"tool_use_id", "tu_1"},
+                                       {"content", std::string("SSN ") + kSsn}}})}}})}};
+  HttpResult a =
+      HttpCall(gw_->port(), "POST", "/v1/messages", an.dump(), {{"x-api-key", "pg_test_alice"}});
+  ASSERT_EQ(a.status, 200u) << a.body;
+  ExpectUpstreamSawNoPhi();
+  EXPECT_THAT(a.body, HasSubstr(kSsn));
+}
+
+TEST_F(GatewayTest, ImagesAreRefusedNotForwarded) {
+  StartGateway();
+  json body = {
+      {"model", "gpt-4o"},
+      {"messages",
+       json::array({{{"role", "user"},
+                     {"content",
+                      json::array({{{"type", "image_url"},
+                                    {"image_url", {{"url", "data:image/png;base64,AAAA"}}}}})}}})}};
+  HttpResult r = HttpCall(gw_->port(), "POST", "/v1/chat/completions", body.dump(),
+                          {{"authorization", "Bearer pg_test_alice"}});
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_EQ(upstream_->count(), 0u);
+  EXPECT_EQ(json::parse(r.body)["error"]["type"], "invalid_request_error");
+}
+
+TEST_F(GatewayTest, BlockedCategoryRefusesWholeRequest) {
+  policy_->base().actions[static_cast<size_t>(PhiCategory::kSsn)] = Action::kBlock;
+  StartGateway();
+  HttpResult r = Chat("pg_test_alice", false);
+  EXPECT_EQ(r.status, 403u);
+  EXPECT_THAT(r.body, HasSubstr("SSN"));
+  for (const char* phi : kAllPhi) EXPECT_THAT(r.body, Not(HasSubstr(phi)));
+  EXPECT_EQ(upstream_->count(), 0u);
+  EXPECT_EQ(gw_->CounterForTesting("phigate_transform_blocked_total", ""), 1u);
+}
+
+TEST_F(GatewayTest, RedactAndAllowActions) {
+  policy_->base().actions[static_cast<size_t>(PhiCategory::kPhone)] = Action::kRedact;
+  policy_->base().actions[static_cast<size_t>(PhiCategory::kMrn)] = Action::kAllow;
+  StartGateway();
+  HttpResult r = Chat("pg_test_alice", false);
+  ASSERT_EQ(r.status, 200u);
+  const std::string sent = upstream_->received()[0].body;
+  EXPECT_THAT(sent, HasSubstr("[PHONE]"));
+  EXPECT_THAT(sent, HasSubstr(kMrn));  // allowed by the decision table
+  EXPECT_THAT(sent, Not(HasSubstr(kName)));
+  EXPECT_THAT(sent, Not(HasSubstr(kPhone)));
+}
+
+// --- fail closed -----------------------------------------------------------
+
+TEST_F(GatewayTest, UpstreamDownIs502) {
+  config_.upstreams[0].base_url = "http://127.0.0.1:1/v1";
+  StartGateway();
+  HttpResult r = Chat("pg_test_alice", false);
+  EXPECT_EQ(r.status, 502u);
+  EXPECT_EQ(json::parse(r.body)["error"]["type"], "upstream_error");
+  HttpResult s = Chat("pg_test_alice", true);
+  EXPECT_EQ(s.status, 502u);
+  for (const char* phi : kAllPhi) EXPECT_THAT(r.body + s.body, Not(HasSubstr(phi)));
+}
+
+TEST_F(GatewayTest, UpstreamSlowIs504) {
+  config_.server.upstream_timeout = std::chrono::milliseconds(200);
+  responder_ = [](const ReceivedRequest& r) {
+    Script sc = Echo(r);
+    sc.delay_before_headers = std::chrono::milliseconds(1200);
+    return sc;
+  };
+  StartGateway();
+  HttpResult r = Chat("pg_test_alice", false);
+  EXPECT_EQ(r.status, 504u);
+  EXPECT_THAT(r.body, HasSubstr("timed out"));
+}
+
+TEST_F(GatewayTest, Upstream5xxIs502WithoutVendorText) {
+  responder_ = [](const ReceivedRequest&) {
+    Script sc;
+    sc.status = 500;
+    sc.chunks = {R"({"error":{"message":"internal failure near [NAME_ABCDE]"}})"};
+    return sc;
+  };
+  StartGateway();
+  HttpResult r = Chat("pg_test_alice", false);
+  EXPECT_EQ(r.status, 502u);
+  EXPECT_THAT(r.body, HasSubstr("500"));
+  EXPECT_THAT(r.body, Not(HasSubstr("NAME_")));
+  HttpResult a = Messages("pg_test_alice", true);
+  EXPECT_EQ(a.status, 502u);
+  EXPECT_EQ(json::parse(a.body)["type"], "error");
+}
+
+TEST_F(GatewayTest, ResetMidStreamEndsWithErrorEvent) {
+  responder_ = [](const ReceivedRequest& r) {
+    Script sc = Echo(r);
+    sc.reset_after_chunks = 6;
+    return sc;
+  };
+  StartGateway();
+  HttpResult r = Chat("pg_test_alice", true);
+  ASSERT_EQ(r.status, 200u);
+  bool err = false, end = false;
+  StreamedText(r.body, &err, &end);
+  EXPECT_TRUE(err);
+  EXPECT_FALSE(end);
+  EXPECT_TRUE(r.ok) << "the gateway ends the chunked stream cleanly";
+  EXPECT_EQ(gw_->CounterForTesting("phigate_upstream_errors_total", "kind=\"stream_broken\""), 1u);
+}
+
+TEST_F(GatewayTest, StalledStreamEndsWithErrorEvent) {
+  config_.server.upstream_idle_timeout = std::chrono::milliseconds(200);
+  responder_ = [](const ReceivedRequest& r) {
+    Script sc = Echo(r);
+    sc.reset_after_chunks = 4;
+    sc.stall_after_chunks = true;
+    return sc;
+  };
+  StartGateway();
+  HttpResult r = Messages("pg_test_alice", true);
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_THAT(r.body, HasSubstr("event: error"));
+  EXPECT_THAT(r.body, Not(HasSubstr("message_stop")));
+  EXPECT_TRUE(r.ok);
+}
+
+TEST_F(GatewayTest, TruncatedSseEndsWithErrorEvent) {
+  responder_ = [](const ReceivedRequest& r) {
+    Script sc = Echo(r);
+    sc.chunks.resize(sc.chunks.size() - 2);                // no finish chunk, no [DONE]
+    sc.chunks.back().resize(sc.chunks.back().size() / 2);  // and half an event
+    return sc;
+  };
+  StartGateway();
+  HttpResult r = Chat("pg_test_alice", true);
+  ASSERT_EQ(r.status, 200u);
+  bool err = false, end = false;
+  StreamedText(r.body, &err, &end);
+  EXPECT_TRUE(err);
+  EXPECT_FALSE(end);
+  EXPECT_EQ(gw_->CounterForTesting("phigate_upstream_errors_total", "kind=\"stream_truncated\""),
+            1u);
+}
+
+TEST_F(GatewayTest, UpstreamErrorEventMidStreamEndsCleanly) {
+  responder_ = [](const ReceivedRequest& r) {
+    Script sc = Echo(r);
+    sc.chunks.insert(sc.chunks.begin() + 3, "data: {\"error\":{\"message\":\"overloaded\"}}\n\n");
+    return sc;
+  };
+  StartGateway();
+  HttpResult r = Chat("pg_test_alice", true);
+  bool err = false, end = false;
+  StreamedText(r.body, &err, &end);
+  EXPECT_TRUE(err);
+  EXPECT_FALSE(end);
+}
+
+TEST_F(GatewayTest, VaultDownRefusesAndForwardsNothing) {
+  vaults_->fail = true;
+  StartGateway();
+  HttpResult r = Chat("pg_test_alice", false);
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_THAT(r.body, HasSubstr("vault"));
+  vaults_->fail = false;
+  vaults_->fail_tokens = true;  // open works, token writes fail
+  HttpResult s = Chat("pg_test_alice", true);
+  EXPECT_EQ(s.status, 503u);
+  EXPECT_EQ(upstream_->count(), 0u);
+}
+
+TEST_F(GatewayTest, AuditFailureRefusesAndForwardsNothing) {
+  audit_->fail = true;
+  StartGateway();
+  HttpResult r = Chat("pg_test_alice", false);
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_THAT(r.body, HasSubstr("audit"));
+  HttpResult s = Messages("pg_test_alice", true);
+  EXPECT_EQ(s.status, 503u);
+  EXPECT_EQ(upstream_->count(), 0u);
+}
+
+TEST_F(GatewayTest, PolicyMissingRefuses) {
+  policy_->is_loaded = false;
+  StartGateway();
+  HttpResult r = Chat("pg_test_alice", false);
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_EQ(upstream_->count(), 0u);
+  HttpResult ready = HttpCall(gw_->port(), "GET", "/readyz", "");
+  EXPECT_EQ(ready.status, 503u);
+  EXPECT_EQ(json::parse(ready.body)["checks"]["policy"], false);
+}
+
+TEST_F(GatewayTest, PolicyDenyIs403) {
+  policy_->base().allowed = false;
+  policy_->base().reasons = {"NO_BAA: vendor openai has no BAA"};
+  StartGateway();
+  HttpResult r = Chat("pg_test_alice", false);
+  EXPECT_EQ(r.status, 403u);
+  EXPECT_THAT(r.body, HasSubstr("NO_BAA"));
+  EXPECT_EQ(upstream_->count(), 0u);
+  auto recs = audit_->records();
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].phase, AuditPhase::kRefused);
+  EXPECT_EQ(recs[0].outcome, AuditOutcome::kBlocked);
+}
+
+TEST_F(GatewayTest, DetectorFailureRefuses) {
+  detector_->fail = true;
+  StartGateway();
+  HttpResult r = Chat("pg_test_alice", false);
+  EXPECT_EQ(r.status, 500u);
+  EXPECT_EQ(upstream_->count(), 0u);
+}
+
+TEST_F(GatewayTest, UnknownKeyIs401InEachApiFormat) {
+  StartGateway();
+  HttpResult r = Chat("pg_wrong", false);
+  EXPECT_EQ(r.status, 401u);
+  EXPECT_EQ(json::parse(r.body)["error"]["type"], "authentication_error");
+  HttpResult a = Messages("pg_wrong", false);
+  EXPECT_EQ(a.status, 401u);
+  EXPECT_EQ(json::parse(a.body)["error"]["type"], "authentication_error");
+  EXPECT_EQ(json::parse(a.body)["type"], "error");
+  EXPECT_EQ(upstream_->count(), 0u);
+}
+
+// --- isolation --------------------------------------------------------------
+
+TEST_F(GatewayTest, TwoTenantsNeverShareATokenOrCacheEntry) {
+  policy_->base().token_scope = "tenant";
+  config_.cache.enabled = true;
+  StartGateway();
+  HttpResult a1 = Chat("pg_test_alice", false);
+  HttpResult a2 = Chat("pg_test_alice", false);
+  HttpResult c1 = Chat("pg_test_carol", false);
+  ASSERT_EQ(a1.status, 200u);
+  ASSERT_EQ(a2.status, 200u);
+  ASSERT_EQ(c1.status, 200u);
+  EXPECT_EQ(a1.headers["x-phigate-cache"], "miss");
+  EXPECT_EQ(a2.headers["x-phigate-cache"], "hit");   // same tenant, same policy, same request
+  EXPECT_EQ(c1.headers["x-phigate-cache"], "miss");  // identical prompt, other tenant
+  EXPECT_EQ(upstream_->count(), 2u);
+  EXPECT_EQ(json::parse(c1.body)["choices"][0]["message"]["content"], "Summary: " + Note());
+  const auto got = upstream_->received();
+  json acme = json::parse(got[0].body), globex = json::parse(got[1].body);
+  EXPECT_NE(acme["messages"], globex["messages"]);  // different tokens
+  EXPECT_NE(acme["user"], globex["user"]);          // different provider cache keys
+  auto acme_tokens = vaults_->vault("acme")->AllTokens();
+  for (const std::string& t : vaults_->vault("globex")->AllTokens()) {
+    EXPECT_THAT(acme_tokens, Not(::testing::Contains(t)));
+  }
+}
+
+TEST_F(GatewayTest, ConversationScopeKeepsTokensAcrossTurns) {
+  policy_->base().token_scope = "conversation";
+  StartGateway();
+  json body = {{"model", "gpt-4o"},
+               {"messages", json::array({{{"role", "user"}, {"content", Note()}}})}};
+  for (int i = 0; i < 2; ++i) {
+    HttpResult r =
+        HttpCall(gw_->port(), "POST", "/v1/chat/completions", body.dump(),
+                 {{"authorization", "Bearer pg_test_alice"}, {"x-phigate-conversation", "c-1"}});
+    ASSERT_EQ(r.status, 200u);
+  }
+  const auto got = upstream_->received();
+  EXPECT_EQ(json::parse(got[0].body)["messages"], json::parse(got[1].body)["messages"]);
+}
+
+// --- limits and probes -----------------------------------------------------
+
+TEST_F(GatewayTest, OversizedBodyIs413Json) {
+  StartGateway();
+  std::string big(100 * 1024, 'x');
+  HttpResult r = Chat("pg_test_alice", false, big);
+  EXPECT_EQ(r.status, 413u);
+  EXPECT_EQ(json::parse(r.body)["error"]["type"], "invalid_request_error");
+  EXPECT_EQ(upstream_->count(), 0u);
+}
+
+TEST_F(GatewayTest, HealthReadyAndMetrics) {
+  StartGateway();
+  EXPECT_EQ(HttpCall(gw_->port(), "GET", "/healthz", "").status, 200u);
+  EXPECT_EQ(HttpCall(gw_->port(), "GET", "/readyz", "").status, 200u);
+  ASSERT_EQ(Chat("pg_test_alice", false).status, 200u);
+  HttpResult m = HttpCall(gw_->port(), "GET", "/metrics", "");
+  EXPECT_EQ(m.status, 200u);
+  EXPECT_THAT(m.body, HasSubstr("phigate_requests_total{route=\"openai.chat\",status=\"200\"} 1"));
+  EXPECT_THAT(m.body, HasSubstr("phigate_transform_actions_total{action=\"tokenize\"} 4"));
+  for (const char* phi : kAllPhi) EXPECT_THAT(m.body, Not(HasSubstr(phi)));
+  audit_->fail = true;
+  EXPECT_EQ(HttpCall(gw_->port(), "GET", "/readyz", "").status, 503u);
+}
+
+TEST_F(GatewayTest, EmbeddingsAreDeidentified) {
+  responder_ = [](const ReceivedRequest&) {
+    Script sc;
+    sc.chunks = {
+        R"({"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1,0.2]}],"model":"m","usage":{"prompt_tokens":1,"total_tokens":1}})"};
+    return sc;
+  };
+  StartGateway();
+  json body = {{"model", "gpt-4o"}, {"input", json::array({Note(), "plain text"})}};
+  HttpResult r = HttpCall(gw_->port(), "POST", "/v1/embeddings", body.dump(),
+                          {{"authorization", "Bearer pg_test_alice"}});
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(upstream_->received()[0].target, "/v1/embeddings");
+  ExpectUpstreamSawNoPhi();
+  json tokens = {{"model", "gpt-4o"}, {"input", json::array({json::array({1, 2, 3})})}};
+  EXPECT_EQ(HttpCall(gw_->port(), "POST", "/v1/embeddings", tokens.dump(),
+                     {{"authorization", "Bearer pg_test_alice"}})
+                .status,
+            400u);
+}
+
+TEST_F(GatewayTest, ManyConcurrentStreams) {
+  config_.server.io_threads = 2;
+  StartGateway();
+  std::vector<std::thread> threads;
+  std::atomic<int> good{0};
+  for (int i = 0; i < 24; ++i) {
+    threads.emplace_back([&] {
+      HttpResult r = Chat("pg_test_alice", true);
+      if (r.status == 200 && StreamedText(r.body) == "Summary: " + Note()) ++good;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(good.load(), 24);
+}
+
+}  // namespace
+}  // namespace phigate::gateway
