@@ -4,6 +4,7 @@
 //   phigate synth --size-mb 100 --format text > bench.txt
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -121,6 +122,9 @@ void Run(const SynthArgs& a) {
 
 void Register(CLI::App& app) {
   auto args = std::make_shared<SynthArgs>();
+  if (const char* env = std::getenv("PHIGATE_DATA_DIR"); env != nullptr && *env != '\0') {
+    args->data_dir = env;
+  }
   auto* cmd = app.add_subcommand(
       "synth", "Write labelled synthetic clinical notes (JSONL in the ../shared/data format)");
   cmd->add_option("--seed", args->seed, "PRNG seed; same seed, same notes")->capture_default_str();
@@ -134,8 +138,9 @@ void Register(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--unit", args->unit, "Span offsets: codepoint (default) or utf8");
   cmd->add_option("--format", args->format, "jsonl (default) or text (notes only)");
-  cmd->add_option("--data-dir", args->data_dir,
-                  "Folder with gazetteers/ (first_names.tsv, surnames.tsv, us_cities.tsv)")
+  cmd->add_option(
+         "--data-dir", args->data_dir,
+         "Folder with gazetteers/ (default: $PHIGATE_DATA_DIR, then the source tree's data/)")
       ->capture_default_str();
   cmd->add_option("--max-notes-per-patient", args->max_notes_per_patient,
                   "Each patient gets 1..N consecutive notes")
