@@ -36,7 +36,7 @@ FAKE_UPSTREAM_LOG=1 node tests/e2e/fake_upstream.mjs 18001 > "$DEMO/fake-upstrea
 PIDS+=($!)
 "$BIN" serve --config config/demo.yaml --store "sqlite://$DEMO/vault.db" 2> "$DEMO/phigate.log" &
 PIDS+=($!)
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do  # up to 60 s: the engine loads its gazetteers at start
   curl -sf http://127.0.0.1:8080/readyz >/dev/null 2>&1 && break
   sleep 0.1
 done
