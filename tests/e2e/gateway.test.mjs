@@ -108,7 +108,7 @@ before(async () => {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('phigate serve did not start: ' + stderr)), 60000);
+    const timer = setTimeout(() => reject(new Error('phigate serve did not start: ' + stderr)), 120000);
     gw.stderr.on('data', (d) => {
       stderr += d.toString();
       const m = stderr.match(/listening on [^:]+:(\d+)/);

@@ -52,7 +52,7 @@ async function serve(i, cfg, store, master) {
   procs.push(p);
   let err = '';
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('no start: ' + err)), 60000);
+    const t = setTimeout(() => reject(new Error('no start: ' + err)), 120000);
     p.stderr.on('data', (d) => {
       err += d;
       const m = err.match(/listening on [^:]+:(\d+)/);
