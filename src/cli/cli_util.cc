@@ -21,6 +21,8 @@ void AddEngineFlags(CLI::App* cmd, EngineFlags* flags, const std::string& mode_f
       "Folder with gazetteers/ (default: $PHIGATE_DATA_DIR, then the source tree's data/)");
   cmd->add_option(mode_flag, flags->engine_mode, "Detectors to run: rules, model or both")
       ->check(CLI::IsMember({"rules", "model", "both"}));
+  cmd->add_option("--model", flags->model_path,
+                  "Tagger model file (default: $PHIGATE_MODEL, then models/phigate_tagger.bin)");
   cmd->add_option("--min-score", flags->min_score, "Drop findings scoring below this (0..1)")
       ->check(CLI::Range(0.0, 1.0));
 }
@@ -29,8 +31,9 @@ detect::EngineOptions ToEngineOptions(const EngineFlags& flags) {
   detect::EngineOptions o;
   o.data_dir = flags.data_dir;
   if (flags.min_score >= 0) o.min_score = flags.min_score;
-  // flags.engine_mode ("rules" | "model" | "both"): wire here when EngineOptions
-  // gains its detector switch.
+  // The option's check already restricted it to rules|model|both.
+  o.mode = detect::ParseMode(flags.engine_mode).value_or(detect::EngineOptions::Mode::kBoth);
+  o.model_path = flags.model_path;
   return o;
 }
 

@@ -20,6 +20,7 @@ struct EngineFlags {
   // ToEngineOptions() is the one place that maps it onto EngineOptions once the
   // engine has a switch for it (today every value runs the engine as built).
   std::string engine_mode = "both";
+  std::string model_path;
   float min_score = -1;  // --min-score; < 0: the engine's default
 };
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "phigate/model/tagger.h"
 #include "re2/re2.h"
 #include "src/detect/lexicon.h"
 #include "src/detect/patterns.h"
@@ -60,6 +61,7 @@ class EngineContext : public ScanContext {
   std::vector<float> name_score;
   std::vector<uint8_t> loc;
   std::vector<uint64_t> hashes;
+  Findings model_findings;
   std::string lower;
   struct RawMatch {
     uint32_t id;
@@ -77,11 +79,12 @@ struct CompiledPattern {
 class RuleEngine final : public Engine {
  public:
   RuleEngine(EngineOptions options, hs_database_t* db, std::vector<CompiledPattern> patterns,
-             std::unique_ptr<Lexicon> lexicon)
+             std::unique_ptr<Lexicon> lexicon, std::unique_ptr<model::Tagger> tagger)
       : Engine(std::move(options)),
         db_(db),
         patterns_(std::move(patterns)),
-        lexicon_(std::move(lexicon)) {}
+        lexicon_(std::move(lexicon)),
+        tagger_(std::move(tagger)) {}
   ~RuleEngine() override { hs_free_database(db_); }
 
   std::unique_ptr<ScanContext> NewContext() const override {
@@ -104,6 +107,7 @@ class RuleEngine final : public Engine {
   hs_database_t* db_;
   std::vector<CompiledPattern> patterns_;
   std::unique_ptr<Lexicon> lexicon_;
+  std::unique_ptr<model::Tagger> tagger_;  // null in rules-only mode
 };
 
 int OnMatch(unsigned int id, unsigned long long, unsigned long long to, unsigned int, void* user) {
@@ -927,11 +931,17 @@ Status RuleEngine::Scan(std::string_view text, ScanContext& base_ctx, Findings* 
   auto& ctx = static_cast<EngineContext&>(base_ctx);
   if (ctx.scratch == nullptr) return absl::InternalError("scan context has no pattern scratch");
   if (text.empty()) return absl::OkStatus();
-  if (options().stages & EngineOptions::kPatternStage) {
+  const bool rules = options().mode != EngineOptions::Mode::kModel;
+  if (rules && (options().stages & EngineOptions::kPatternStage)) {
     PHIGATE_RETURN_IF_ERROR(RunPatterns(text, ctx, out));
   }
-  if (options().stages & EngineOptions::kDictionaryStage) RunTokenRules(text, ctx, out);
-  ExtendAddressBlocks(text, out);
+  if (rules && (options().stages & EngineOptions::kDictionaryStage)) RunTokenRules(text, ctx, out);
+  if (rules) ExtendAddressBlocks(text, out);
+  if (tagger_ != nullptr) {
+    Findings& tagged = ctx.model_findings;
+    PHIGATE_RETURN_IF_ERROR(tagger_->Tag(text, &tagged));
+    out->insert(out->end(), tagged.begin(), tagged.end());
+  }
   ResolveConflicts(text, out);
   const CategorySet& want = options().categories;
   const float min_score = options().min_score;
@@ -941,6 +951,12 @@ Status RuleEngine::Scan(std::string_view text, ScanContext& base_ctx, Findings* 
                             }),
              out->end());
   return absl::OkStatus();
+}
+
+std::string ModelPath(const EngineOptions& o) {
+  if (!o.model_path.empty()) return o.model_path;
+  if (const char* env = std::getenv("PHIGATE_MODEL"); env != nullptr && *env != '\0') return env;
+  return PHIGATE_DEFAULT_MODEL_PATH;
 }
 
 std::string DataDir(const EngineOptions& o) {
@@ -994,8 +1010,25 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
     hs_free_compile_error(cerr);
     return absl::InternalError(msg);
   }
+  std::unique_ptr<model::Tagger> tagger;
+  if (options.mode != EngineOptions::Mode::kRules) {
+    auto loaded = model::Tagger::Load(ModelPath(options));
+    if (!loaded.ok()) {
+      hs_free_database(db);
+      return loaded.status();
+    }
+    tagger = std::move(loaded).value();
+  }
   return std::unique_ptr<Engine>(
-      new RuleEngine(options, db, std::move(compiled), std::move(lexicon)));
+      new RuleEngine(options, db, std::move(compiled), std::move(lexicon), std::move(tagger)));
+}
+
+Result<EngineOptions::Mode> ParseMode(std::string_view name) {
+  if (name == "rules") return EngineOptions::Mode::kRules;
+  if (name == "model") return EngineOptions::Mode::kModel;
+  if (name == "both") return EngineOptions::Mode::kBoth;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown detection mode '", ToAbsl(name), "' (rules, model or both)"));
 }
 
 Result<Findings> Engine::Scan(std::string_view text) const {

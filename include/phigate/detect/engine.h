@@ -38,7 +38,19 @@ struct EngineOptions {
   static constexpr uint32_t kPatternStage = 1u << 0;
   static constexpr uint32_t kDictionaryStage = 1u << 1;
   uint32_t stages = kPatternStage | kDictionaryStage;
+
+  // Which detectors run: the rules above, the trained tagger (src/model), or
+  // both merged by the same resolver. The tagger adds ~latency per request, so
+  // the library default is rules only; bulk `phigate deid` turns it on.
+  enum class Mode { kRules, kModel, kBoth };
+  Mode mode = Mode::kRules;
+  // The tagger's model file; empty = $PHIGATE_MODEL, then models/phigate_tagger.bin
+  // of the source tree.
+  std::string model_path;
 };
+
+// "rules", "model", "both" -> Mode; InvalidArgument otherwise.
+Result<EngineOptions::Mode> ParseMode(std::string_view name);
 
 // Per-thread mutable state (Hyperscan scratch, buffers). Not thread-safe; make
 // one per worker with Engine::NewContext(), or let Scan(text) use a thread-local one.
