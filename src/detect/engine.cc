@@ -45,10 +45,6 @@ struct Token {
   uint32_t lf() const { return lex ? lex->flags : 0; }
 };
 
-inline bool IsWordByte(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
-}
-
 enum class DocCase { kMixed, kUpper, kLower };
 
 class EngineContext : public ScanContext {
