@@ -6,7 +6,9 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   list(APPEND PHIGATE_WARNINGS -Wno-restrict)
 endif()
 if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
-  list(APPEND PHIGATE_WARNINGS -Wthread-safety)
+  # clang's -Wconversion also turns on -Wsign-conversion, which gcc's does not
+  # for C++; keep the two compilers' warning sets the same.
+  list(APPEND PHIGATE_WARNINGS -Wthread-safety -Wno-sign-conversion)
 endif()
 if(PHIGATE_WERROR)
   list(APPEND PHIGATE_WARNINGS -Werror)
