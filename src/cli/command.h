@@ -48,11 +48,11 @@ class CliError : public std::runtime_error {
 // Throws CliError with a message derived from a non-OK status.
 inline void ThrowIfError(const Status& s, const std::string& context) {
   if (s.ok()) return;
-  const int code = (s.code() == absl::StatusCode::kInvalidArgument ||
-                    s.code() == absl::StatusCode::kNotFound ||
-                    s.code() == absl::StatusCode::kFailedPrecondition)
-                       ? 1
-                       : 3;
+  const int code =
+      (s.code() == absl::StatusCode::kInvalidArgument || s.code() == absl::StatusCode::kNotFound ||
+       s.code() == absl::StatusCode::kFailedPrecondition)
+          ? 1
+          : 3;
   throw CliError(code, context + ": " + std::string(s.message()));
 }
 

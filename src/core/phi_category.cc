@@ -51,7 +51,8 @@ const CategoryInfo& Info(PhiCategory c) { return kInfo[static_cast<size_t>(c)]; 
 std::string Upper(std::string_view s) {
   std::string out(s);
   for (char& ch : out) {
-    ch = (ch == '-' || ch == ' ') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    ch = (ch == '-' || ch == ' ') ? '_'
+                                  : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   }
   return out;
 }
@@ -73,14 +74,22 @@ std::optional<PhiCategory> ParseCategory(std::string_view name) {
     PhiCategory category;
   };
   static constexpr Alias kAliases[] = {
-      {"ADDRESS", PhiCategory::kStreetAddress}, {"STREET", PhiCategory::kStreetAddress},
-      {"ZIPCODE", PhiCategory::kZip},           {"ZIP_CODE", PhiCategory::kZip},
-      {"TOWN", PhiCategory::kCity},             {"HOSPITAL", PhiCategory::kFacility},
-      {"TELEPHONE", PhiCategory::kPhone},       {"PERSON", PhiCategory::kName},
-      {"MBI", PhiCategory::kHealthPlan},        {"PLAN", PhiCategory::kHealthPlan},
-      {"IP_ADDRESS", PhiCategory::kIp},         {"WEB_URL", PhiCategory::kUrl},
-      {"OTHER_ID", PhiCategory::kOtherId},      {"MEDICAL_RECORD_NUMBER", PhiCategory::kMrn},
-      {"LICENCE", PhiCategory::kLicense},       {"SERIAL", PhiCategory::kDevice},
+      {"ADDRESS", PhiCategory::kStreetAddress},
+      {"STREET", PhiCategory::kStreetAddress},
+      {"ZIPCODE", PhiCategory::kZip},
+      {"ZIP_CODE", PhiCategory::kZip},
+      {"TOWN", PhiCategory::kCity},
+      {"HOSPITAL", PhiCategory::kFacility},
+      {"TELEPHONE", PhiCategory::kPhone},
+      {"PERSON", PhiCategory::kName},
+      {"MBI", PhiCategory::kHealthPlan},
+      {"PLAN", PhiCategory::kHealthPlan},
+      {"IP_ADDRESS", PhiCategory::kIp},
+      {"WEB_URL", PhiCategory::kUrl},
+      {"OTHER_ID", PhiCategory::kOtherId},
+      {"MEDICAL_RECORD_NUMBER", PhiCategory::kMrn},
+      {"LICENCE", PhiCategory::kLicense},
+      {"SERIAL", PhiCategory::kDevice},
   };
   for (const Alias& a : kAliases) {
     if (u == a.alias) return a.category;

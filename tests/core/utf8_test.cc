@@ -14,19 +14,25 @@ TEST(Utf8Test, ValidTextHasNoInvalidOffset) {
 
 TEST(Utf8Test, ReportsFirstInvalidByte) {
   EXPECT_EQ(FindInvalidUtf8("abc\xFF"), 3u);
-  EXPECT_EQ(FindInvalidUtf8("abcdefghij\xC3"), 10u);           // truncated
-  EXPECT_EQ(FindInvalidUtf8("x\xC0\xAF"), 1u);                 // overlong '/'
-  EXPECT_EQ(FindInvalidUtf8("x\xED\xA0\x80"), 1u);             // surrogate
-  EXPECT_EQ(FindInvalidUtf8("x\xF4\x90\x80\x80"), 1u);         // > U+10FFFF
+  EXPECT_EQ(FindInvalidUtf8("abcdefghij\xC3"), 10u);    // truncated
+  EXPECT_EQ(FindInvalidUtf8("x\xC0\xAF"), 1u);          // overlong '/'
+  EXPECT_EQ(FindInvalidUtf8("x\xED\xA0\x80"), 1u);      // surrogate
+  EXPECT_EQ(FindInvalidUtf8("x\xF4\x90\x80\x80"), 1u);  // > U+10FFFF
 }
 
 TEST(Utf8Test, SanitizeReplacesOnlyInvalidBytes) {
-  EXPECT_EQ(SanitizeUtf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(SanitizeUtf8("a\xFF"
+                         "b"),
+            "a\xEF\xBF\xBD"
+            "b");
   EXPECT_EQ(SanitizeUtf8("\xC3\xB6"), "\xC3\xB6");
 }
 
 TEST(Utf8Test, OffsetMapConvertsBothWays) {
-  const std::string_view text = "a\xC3\xB6" "b\xE2\x82\xAC" "c";  // a ö b € c
+  const std::string_view text =
+      "a\xC3\xB6"
+      "b\xE2\x82\xAC"
+      "c";  // a ö b € c
   Utf8OffsetMap map(text);
   EXPECT_EQ(map.code_points(), 5u);
   EXPECT_EQ(map.ToByte(0), 0u);

@@ -24,13 +24,13 @@ inline std::string SourceDir() {
 
 }  // namespace phigate::testing
 
-#define PHIGATE_EXPECT_OK(expr) EXPECT_TRUE(::phigate::testing::GetStatus(expr).ok()) \
-    << ::phigate::testing::GetStatus(expr)
-#define PHIGATE_ASSERT_OK(expr) ASSERT_TRUE(::phigate::testing::GetStatus(expr).ok()) \
-    << ::phigate::testing::GetStatus(expr)
-#define PHIGATE_ASSERT_OK_AND_ASSIGN(lhs, rexpr)                               \
-  PHIGATE_ASSERT_OK_AND_ASSIGN_IMPL_(                                          \
-      PHIGATE_STATUS_CONCAT_(phigate_test_result_, __LINE__), lhs, rexpr)
+#define PHIGATE_EXPECT_OK(expr) \
+  EXPECT_TRUE(::phigate::testing::GetStatus(expr).ok()) << ::phigate::testing::GetStatus(expr)
+#define PHIGATE_ASSERT_OK(expr) \
+  ASSERT_TRUE(::phigate::testing::GetStatus(expr).ok()) << ::phigate::testing::GetStatus(expr)
+#define PHIGATE_ASSERT_OK_AND_ASSIGN(lhs, rexpr)                                                  \
+  PHIGATE_ASSERT_OK_AND_ASSIGN_IMPL_(PHIGATE_STATUS_CONCAT_(phigate_test_result_, __LINE__), lhs, \
+                                     rexpr)
 #define PHIGATE_ASSERT_OK_AND_ASSIGN_IMPL_(result, lhs, rexpr) \
   auto result = (rexpr);                                       \
   ASSERT_TRUE(result.ok()) << result.status();                 \

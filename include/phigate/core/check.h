@@ -7,13 +7,13 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define PHIGATE_CHECK(cond, msg)                                                          \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
-      std::fprintf(stderr, "%s:%d: PHIGATE_CHECK(%s) failed: %s\n", __FILE__, __LINE__, \
-                   #cond, msg);                                                           \
-      std::abort();                                                                       \
-    }                                                                                     \
+#define PHIGATE_CHECK(cond, msg)                                                               \
+  do {                                                                                         \
+    if (!(cond)) {                                                                             \
+      std::fprintf(stderr, "%s:%d: PHIGATE_CHECK(%s) failed: %s\n", __FILE__, __LINE__, #cond, \
+                   msg);                                                                       \
+      std::abort();                                                                            \
+    }                                                                                          \
   } while (false)
 
 #endif  // PHIGATE_CORE_CHECK_H_

@@ -19,29 +19,29 @@
 namespace phigate {
 
 enum class PhiCategory : uint8_t {
-  kName = 0,        // (A) names of the individual, relatives, employers, clinicians
-  kStreetAddress,   // (B) street address
-  kCity,            // (B) city, town, county, precinct
-  kZip,             // (B) ZIP code
-  kFacility,        // (B) named hospital, clinic, ward that reveals a place
-  kLocation,        // (B) any other geographic subdivision smaller than a state
-  kDate,            // (C) all elements of dates except the year
-  kAge,             // (C) ages over 89
-  kPhone,           // (D)
-  kFax,             // (E)
-  kEmail,           // (F)
-  kSsn,             // (G) full or partial
-  kMrn,             // (H) medical record number
-  kHealthPlan,      // (I) health plan beneficiary number, Medicare MBI
-  kAccount,         // (J)
-  kLicense,         // (K) certificate/licence numbers: driver's licence, DEA, NPI
-  kVehicle,         // (L) VIN, licence plate
-  kDevice,          // (M) device identifiers and serial numbers, UDI
-  kUrl,             // (N)
-  kIp,              // (O)
-  kBiometric,       // (P) biometric identifiers (references to them in text)
-  kPhoto,           // (Q) full-face photographs (references to them in text)
-  kOtherId,         // (R) any other unique identifying number or code
+  kName = 0,       // (A) names of the individual, relatives, employers, clinicians
+  kStreetAddress,  // (B) street address
+  kCity,           // (B) city, town, county, precinct
+  kZip,            // (B) ZIP code
+  kFacility,       // (B) named hospital, clinic, ward that reveals a place
+  kLocation,       // (B) any other geographic subdivision smaller than a state
+  kDate,           // (C) all elements of dates except the year
+  kAge,            // (C) ages over 89
+  kPhone,          // (D)
+  kFax,            // (E)
+  kEmail,          // (F)
+  kSsn,            // (G) full or partial
+  kMrn,            // (H) medical record number
+  kHealthPlan,     // (I) health plan beneficiary number, Medicare MBI
+  kAccount,        // (J)
+  kLicense,        // (K) certificate/licence numbers: driver's licence, DEA, NPI
+  kVehicle,        // (L) VIN, licence plate
+  kDevice,         // (M) device identifiers and serial numbers, UDI
+  kUrl,            // (N)
+  kIp,             // (O)
+  kBiometric,      // (P) biometric identifiers (references to them in text)
+  kPhoto,          // (Q) full-face photographs (references to them in text)
+  kOtherId,        // (R) any other unique identifying number or code
 };
 
 inline constexpr size_t kNumPhiCategories = 23;

@@ -100,8 +100,7 @@ class TokenVault {
   // Tokens for many values at once (one vault transaction), in request order.
   // The default calls Tokenize() for each.
   virtual Result<std::vector<std::string>> TokenizeBatch(
-      const std::vector<std::pair<PhiCategory, std::string_view>>& values,
-      std::string_view scope) {
+      const std::vector<std::pair<PhiCategory, std::string_view>>& values, std::string_view scope) {
     std::vector<std::string> out;
     out.reserve(values.size());
     for (const auto& [c, v] : values) {

@@ -42,8 +42,7 @@ class Operator {
   virtual Status Validate(const OperatorParams& params) const = 0;
   // The replacement text for one finding; `original` is the finding's text.
   virtual Result<std::string> Apply(std::string_view original, const Finding& finding,
-                                    const OperatorParams& params,
-                                    TransformContext& ctx) const = 0;
+                                    const OperatorParams& params, TransformContext& ctx) const = 0;
 };
 
 }  // namespace phigate::transform
