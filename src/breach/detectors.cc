@@ -177,9 +177,24 @@ class CacheLeakDetector : public LeakDetector {
     if (c.served_from_cache) {
       if (c.cached_tenant_tag != in.tenant.value()) {
         add(Severity::kCritical, "cached answer made for another tenant");
+      } else if (!c.cached_scope_tag.empty() && !c.request_scope_tag.empty() &&
+                 c.cached_scope_tag != c.request_scope_tag) {
+        add(Severity::kHigh, "cached answer made for another conversation");
       }
       if (c.cached_policy_tag != c.request_policy_tag) {
         add(Severity::kHigh, "cached answer made under another decision table");
+      }
+    }
+    if (!d.evidence.empty()) {
+      // Where it shows in the answer (offsets only), so a redaction can find it.
+      for (const auto& [b, e] : c.spans) {
+        if (b >= e || e > in.answer.size()) continue;
+        Evidence ev;
+        ev.begin = b;
+        ev.end = e;
+        ev.ref = c.cache_key_ref;
+        ev.note = "part of an answer made for another request";
+        d.evidence.push_back(std::move(ev));
       }
     }
     if (!c.provider_key_tenant_scoped) {

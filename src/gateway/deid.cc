@@ -54,7 +54,10 @@ Status DeidSession::Deidentify(std::string* text) {
     failure_ = DeidFailure::kDetect;
     return absl::InternalError("PHI detection failed; request refused");
   }
-  if (findings_.empty()) return absl::OkStatus();
+  if (findings_.empty()) {
+    sent_text_.append(*text).push_back('\n');
+    return absl::OkStatus();
+  }
   // Check the spans and the blocked categories before any vault write.
   size_t prev_end = 0;
   for (const Finding& f : findings_) {
@@ -114,15 +117,20 @@ Status DeidSession::Deidentify(std::string* text) {
     ++stats_.action_counts[static_cast<size_t>(action)];
     if (action == Action::kAllow) {
       out.append(original);
+      plain_.push_back(SentValue{f.category, std::string(original), ""});
     } else {
       Result<std::string> r = Replace(original, f);
       if (!r.ok()) return r.status();
+      if (action == Action::kRedact) {
+        plain_.push_back(SentValue{f.category, std::string(original), *r});
+      }
       out.append(*r);
     }
     pos = f.end;
   }
   out.append(*text, pos, std::string::npos);
   *text = std::move(out);
+  sent_text_.append(*text).push_back('\n');
   return absl::OkStatus();
 }
 
@@ -242,6 +250,13 @@ std::vector<std::string> DeidSession::SentReplacements() const {
   std::vector<std::string> out;
   out.reserve(map_.size());
   for (const Entry& e : map_) out.push_back(e.replacement);
+  return out;
+}
+
+std::vector<SentValue> DeidSession::SentValues() const {
+  std::vector<SentValue> out = plain_;
+  out.reserve(plain_.size() + map_.size());
+  for (const Entry& e : map_) out.push_back(SentValue{e.category, e.original, e.replacement});
   return out;
 }
 

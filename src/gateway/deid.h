@@ -57,6 +57,11 @@ class DeidSession {
 
   // Every token/surrogate sent (for the leak scanner).
   std::vector<std::string> SentReplacements() const;
+  // Every PHI value of the request with what was sent for it (token, surrogate,
+  // placeholder, or "" when sent as is), for the leak scanner. In memory only.
+  std::vector<SentValue> SentValues() const;
+  // The de-identified request text that was sent (every field, '\n'-separated).
+  const std::string& sent_text() const { return sent_text_; }
   bool has_replacements() const { return !map_.empty(); }
   const DeidStats& stats() const { return stats_; }
 
@@ -87,6 +92,8 @@ class DeidSession {
   size_t max_variant_ = 0;
   Findings findings_;
   DeidStats stats_;
+  std::vector<SentValue> plain_;  // allowed (sent as is) and redacted values
+  std::string sent_text_;
 };
 
 }  // namespace phigate::gateway

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "phigate/core/json_escape.h"
 #include "src/gateway/api.h"
 #include "src/gateway/cache.h"
 #include "src/gateway/deid.h"
@@ -101,6 +102,8 @@ struct RequestContext {
   bool decided = false;
   std::shared_ptr<TokenVault> vault;
   std::unique_ptr<DeidSession> session;
+  std::string scope;       // the token scope of this request
+  std::string session_id;  // the conversation, or the request id (leak scan)
   // Set by a stage that stops the chain.
   int reply_status = 0;
   std::string reply_message;
@@ -275,14 +278,16 @@ class DeidentifyFilter : public Filter {
       ctx.vault = std::move(v).value();
     }
     std::string scope;
+    const std::string_view conv = Header(*ctx.req, "x-phigate-conversation");
+    ctx.session_id = conv.empty() ? ctx.request_id : absl::StrCat("conv:", ToAbsl(conv));
     if (ctx.decision.token_scope == "tenant") {
       scope = "tenant";
     } else if (ctx.decision.token_scope == "conversation") {
-      std::string_view conv = Header(*ctx.req, "x-phigate-conversation");
-      scope = conv.empty() ? ctx.request_id : absl::StrCat("conv:", ToAbsl(conv));
+      scope = ctx.session_id;
     } else {
       scope = ctx.request_id;
     }
+    ctx.scope = scope;
     ctx.session = std::make_unique<DeidSession>(*s_.deps.detector, s_.deps.redactor.get(),
                                                 ctx.vault.get(), ctx.decision, std::move(scope));
     DeidSession* session = ctx.session.get();
@@ -583,20 +588,75 @@ struct Gateway::Impl {
     return true;
   }
 
-  // Leak scan of de-identified answer text. True = may be delivered.
-  bool LeakClean(RequestContext& ctx, std::string_view scan) {
-    if (shared.deps.leak == nullptr || scan.empty()) return true;
-    Result<LeakVerdict> v =
-        shared.deps.leak->Scan(ctx.principal, scan, ctx.session->SentReplacements());
+  // Leak scan of de-identified answer text.
+  struct LeakOutcome {
+    bool deliver = true;              // false: withhold (scanner error or verdict)
+    std::vector<std::string> redact;  // deliver with these substrings redacted
+    std::string incident_id;
+    std::string Message(std::string_view base) const {
+      return incident_id.empty() ? std::string(base)
+                                 : absl::StrCat(ToAbsl(base), " (incident ", incident_id, ")");
+    }
+  };
+  LeakOutcome LeakCheck(RequestContext& ctx, std::string_view scan, bool from_cache) {
+    LeakOutcome o;
+    if (shared.deps.leak == nullptr || scan.empty()) return o;
+    const std::vector<SentValue> sent = ctx.session->SentValues();
+    LeakScanContext lc;
+    lc.who = &ctx.principal;
+    lc.request_id = ctx.request_id;
+    lc.feature = ctx.feature;
+    if (ctx.upstream != nullptr) lc.vendor = ctx.upstream->vendor;
+    lc.policy_version = ctx.decision.policy_version;
+    lc.scope = ctx.scope;
+    lc.session_id = ctx.session_id;
+    lc.sent_values = &sent;
+    lc.sent_text = ctx.session->sent_text();
+    lc.from_cache = from_cache;
+    Result<LeakScanResult> v = shared.deps.leak->ScanAnswer(lc, scan);
     if (!v.ok()) {
       shared.metrics.Inc("phigate_stage_failures_total", "stage=\"leak_scan\"");
-      return false;
+      o.deliver = false;
+      return o;
     }
-    if (*v == LeakVerdict::kWithhold) {
+    o.incident_id = v->incident_id;
+    if (!o.incident_id.empty()) shared.metrics.Inc("phigate_leak_incidents_total");
+    if (v->verdict == LeakVerdict::kWithhold ||
+        (v->verdict == LeakVerdict::kRedact && v->redact.empty())) {
       shared.metrics.Inc("phigate_leak_withheld_total");
-      return false;
+      o.deliver = false;
+    } else if (v->verdict == LeakVerdict::kRedact) {
+      shared.metrics.Inc("phigate_leak_redacted_total");
+      o.redact = std::move(v->redact);
     }
-    return true;
+    return o;
+  }
+  bool LeakClean(RequestContext& ctx, std::string_view scan) {
+    return LeakCheck(ctx, scan, false).deliver;
+  }
+
+  // Replaces every occurrence of each value (and of its JSON-escaped form, for
+  // SSE/JSON text) with "[REDACTED]".
+  static void RedactText(const std::vector<std::string>& values, bool json_too, std::string* s) {
+    for (const std::string& v : values) {
+      if (v.empty()) continue;
+      std::string esc;
+      AppendJsonEscaped(v, &esc);
+      const std::string* needles[] = {&v, &esc};
+      for (const std::string* needle : needles) {
+        if (needle == &esc && (!json_too || esc == v)) continue;
+        for (size_t p = s->find(*needle); p != std::string::npos; p = s->find(*needle, p + 10)) {
+          s->replace(p, needle->size(), "[REDACTED]");
+        }
+      }
+    }
+  }
+  static void RedactJson(const std::vector<std::string>& values, json& j) {
+    if (j.is_string()) {
+      RedactText(values, false, j.get_ptr<std::string*>());
+    } else if (j.is_object() || j.is_array()) {
+      for (auto& v : j) RedactJson(values, v);
+    }
   }
 
   net::awaitable<void> Answer(RequestContext& ctx, ResponseWriter& w, std::string body,
@@ -609,11 +669,13 @@ struct Gateway::Impl {
     if (!from_cache && !cache_key.empty()) shared.cache->Put(cache_key, body);
     std::string scan;
     RewriteResponse(ctx.api, j, reid, &scan);
-    if (!LeakClean(ctx, scan)) {
+    const LeakOutcome leak = LeakCheck(ctx, scan, from_cache);
+    if (!leak.deliver) {
       AuditIngress(ctx, AuditOutcome::kBlocked, 502);
-      co_await ReplyError(ctx, w, 502, "the answer was withheld by leak detection");
+      co_await ReplyError(ctx, w, 502, leak.Message("the answer was withheld by leak detection"));
       co_return;
     }
+    if (!leak.redact.empty()) RedactJson(leak.redact, j);
     if (!AuditIngress(ctx, from_cache ? AuditOutcome::kCached : AuditOutcome::kAnswered, 200)) {
       co_await ReplyError(ctx, w, 503, "the audit trail is not available; answer withheld");
       co_return;
@@ -623,6 +685,10 @@ struct Gateway::Impl {
     }
     std::vector<std::pair<std::string, std::string>> extra;
     extra.emplace_back("x-phigate-cache", std::string(from_cache ? "hit" : "miss"));
+    if (!leak.incident_id.empty()) {
+      extra.emplace_back("x-phigate-incident", leak.incident_id);
+      extra.emplace_back("x-phigate-leak", leak.redact.empty() ? "alert" : "redacted");
+    }
     co_await ReplyJson(ctx, w, DumpJson(j), std::move(extra));
   }
 
@@ -637,11 +703,13 @@ struct Gateway::Impl {
     for (const SseEvent& ev : events) {
       if (!rw->OnEvent(ev, &out, &scan).ok()) break;
     }
-    if (!LeakClean(ctx, scan)) {
+    const LeakOutcome leak = LeakCheck(ctx, scan, false);
+    if (!leak.deliver) {
       AuditIngress(ctx, AuditOutcome::kBlocked, 502);
-      co_await ReplyError(ctx, w, 502, "the answer was withheld by leak detection");
+      co_await ReplyError(ctx, w, 502, leak.Message("the answer was withheld by leak detection"));
       co_return;
     }
+    RedactText(leak.redact, /*json_too=*/true, &out);
     AuditIngress(ctx, AuditOutcome::kAnswered, 200);
     CountRequest(ctx.api, 200);
     std::vector<std::pair<std::string, std::string>> hdrs;
@@ -685,6 +753,10 @@ struct Gateway::Impl {
     SseParser parser;
     std::vector<SseEvent> events;
     std::string out, scan;
+    // The leak scan sees the tail of the previous text too, so a value split
+    // across chunks is found in the chunk that completes it (the stream is cut there).
+    std::string scan_window;
+    std::string leak_failure;
     std::string_view failure;
     bool client_gone = false;
     while (true) {
@@ -719,10 +791,21 @@ struct Gateway::Impl {
           break;
         }
       }
-      if (!LeakClean(ctx, scan)) {
-        out.clear();  // withhold this part
-        failure = "the answer was withheld by leak detection; stream ended";
-        break;
+      if (!scan.empty()) {
+        scan_window.append(scan);
+        const LeakOutcome leak = LeakCheck(ctx, scan_window, false);
+        if (!leak.deliver || !leak.redact.empty()) {
+          out.clear();  // withhold this part and the rest
+          leak_failure = leak.Message("the answer was withheld by leak detection; stream ended");
+          failure = leak_failure;
+          break;
+        }
+        // Keep the last ~256 bytes, cut at a space so no word is scanned half.
+        if (scan_window.size() > 256) {
+          size_t cut = scan_window.find(' ', scan_window.size() - 256);
+          if (cut == std::string::npos) cut = scan_window.size() - 256;
+          scan_window.erase(0, cut + 1);
+        }
       }
       if (!out.empty() && !co_await w.SendChunk(out)) {
         client_gone = true;

@@ -11,6 +11,7 @@
 #include "phigate/crypto/key_provider.h"
 #include "phigate/crypto/signer.h"
 #include "phigate/detect/engine.h"
+#include "phigate/gateway/breach_scanner.h"
 #include "phigate/gateway/serve.h"
 #include "phigate/policy/holder.h"
 #include "phigate/policy/policy.h"
@@ -429,6 +430,17 @@ Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
                            transform::Redactor::Create(transform::RedactorOptions{}));
   stack->deps_.redactor = std::make_shared<TransformRedactor>(std::move(red));
 
+  // Leak scan: the breach detectors (`breach:` section; docs/breach.md).
+  std::vector<TenantId> breach_tenants;
+  for (const policy::Tenant& t : pol->config().tenants) {
+    if (Result<TenantId> id = MakeTenantId(t.id); id.ok()) breach_tenants.push_back(*id);
+  }
+  PHIGATE_ASSIGN_OR_RETURN(std::shared_ptr<BreachLeakScanner> leak,
+                           BuildServeLeakScanner(path, master, store_url, breach_tenants,
+                                                 stack->deps_.detector, stack->deps_.audit));
+  const std::string leak_line = leak ? leak->Describe() : "off (no breach: section)";
+  stack->deps_.leak = std::move(leak);
+
   stack->deps_.auth = stack->policy_;
   stack->deps_.policy = stack->policy_;
   stack->deps_.router = stack->policy_;
@@ -437,8 +449,8 @@ Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
       " (live reload)\ndetect: engine\ntransform: redactor + vault tokens/surrogates\nvault: ",
       store_url.substr(0, store_url.find(':')),
       "\naudit: ", audit_url.substr(0, audit_url.find(':')),
-      " (group commit, signed heads)\nleak scan: not wired\nupstreams: ", cfg.upstreams.size(),
-      "\n");
+      " (group commit, signed heads)\nleak scan: ", leak_line,
+      "\nupstreams: ", cfg.upstreams.size(), "\n");
   return std::unique_ptr<ServeStack>(std::move(stack));
 }
 

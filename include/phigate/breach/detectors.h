@@ -24,6 +24,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -67,6 +68,13 @@ struct CacheInfo {
   std::string request_policy_tag;          // the request's decision-table hash
   bool provider_key_tenant_scoped = true;  // upstream prompt-cache key includes the tenant
   std::string cache_key_ref;               // hash of the cache key (evidence)
+  // The conversation scope the cached answer was made for and the request's
+  // ("" = not known): same tenant, other scope is still a cache leak (high).
+  std::string cached_scope_tag;
+  std::string request_scope_tag;
+  // Offsets in the answer that show where the cached answer came from (e.g.
+  // tokens minted for another request), as evidence spans.
+  std::vector<std::pair<size_t, size_t>> spans;
 };
 
 struct LeakScanInput {

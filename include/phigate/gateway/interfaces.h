@@ -163,7 +163,41 @@ class AuditSink {
   virtual bool ready() const = 0;
 };
 
-enum class LeakVerdict : uint8_t { kClean, kWithhold };
+enum class LeakVerdict : uint8_t {
+  kClean,     // deliver the answer
+  kWithhold,  // refuse it (502) and deliver nothing
+  kRedact,    // deliver it with LeakScanResult::redact replaced by "[REDACTED]"
+};
+
+// One PHI value of the request and what was sent upstream for it. Holds PHI:
+// in memory only, never logged.
+struct SentValue {
+  PhiCategory category = PhiCategory::kName;
+  std::string original;
+  std::string replacement;  // token, surrogate or placeholder; "" = sent as is
+};
+
+// What the leak scanner knows about the request an answer belongs to.
+// Pointers and views live for the duration of the call.
+struct LeakScanContext {
+  const Principal* who = nullptr;
+  std::string_view request_id;
+  std::string_view feature;
+  std::string_view vendor;
+  std::string_view policy_version;
+  std::string_view scope;       // the token scope ("conv:<id>", "tenant" or the request id)
+  std::string_view session_id;  // the conversation (x-phigate-conversation) or the request id
+  const std::vector<SentValue>* sent_values = nullptr;
+  std::string_view sent_text;  // the de-identified request text that left
+  bool from_cache = false;     // the answer came from the gateway's own cache
+};
+
+struct LeakScanResult {
+  LeakVerdict verdict = LeakVerdict::kClean;
+  // kRedact: substrings of the scanned answer to replace (in memory only).
+  std::vector<std::string> redact;
+  std::string incident_id;  // PHI-free; "" when nothing was detected
+};
 
 // Scans the model's answer (de-identified form, before re-identification) for
 // PHI that this request did not send. Thread-safe.
@@ -173,6 +207,21 @@ class LeakScanner {
   // `sent_replacements` are the tokens/surrogates this request sent.
   virtual Result<LeakVerdict> Scan(const Principal& who, std::string_view answer,
                                    const std::vector<std::string>& sent_replacements) = 0;
+  // The gateway calls this one. The default runs Scan() with the replacements
+  // of ctx.sent_values. Any error withholds the answer (fail closed).
+  virtual Result<LeakScanResult> ScanAnswer(const LeakScanContext& ctx, std::string_view answer) {
+    std::vector<std::string> sent;
+    if (ctx.sent_values != nullptr) {
+      for (const SentValue& v : *ctx.sent_values) {
+        if (!v.replacement.empty()) sent.push_back(v.replacement);
+      }
+    }
+    Result<LeakVerdict> v = Scan(*ctx.who, answer, sent);
+    if (!v.ok()) return v.status();
+    LeakScanResult r;
+    r.verdict = *v;
+    return r;
+  }
 };
 
 // Finds PHI spans in text (the detect engine behind an interface so tests can
