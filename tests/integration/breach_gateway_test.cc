@@ -1,0 +1,341 @@
+// The breach detectors in the gateway's answer path (BreachLeakScanner): the
+// whole gateway on 127.0.0.1:0 against a FakeUpstream that misbehaves on
+// demand (echoes another tenant's canary, replays an answer made for another
+// request, emits a stored patient's name). Each detector must withhold or
+// redact the answer and record an incident; clean echoes stay quiet.
+// Synthetic PHI only.
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "phigate/breach/detectors.h"
+#include "phigate/breach/incident_store.h"
+#include "phigate/gateway/breach_scanner.h"
+#include "phigate/gateway/gateway.h"
+#include "tests/integration/fake_upstream.h"
+#include "tests/integration/gateway_fakes.h"
+#include "tests/integration/http_client.h"
+#include "tests/testing/status_matchers.h"
+
+namespace phigate::gateway {
+namespace {
+
+using nlohmann::json;
+using ::phigate::testing::FakeUpstream;
+using ::phigate::testing::HttpCall;
+using ::phigate::testing::HttpResult;
+using ::phigate::testing::ReceivedRequest;
+using ::phigate::testing::Script;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Synthetic identifiers (invented; the SSN is in the never-issued 9xx area).
+constexpr char kNameA[] = "Orsolya Brightwater";
+constexpr char kMrnA[] = "MRN-55120934";
+constexpr char kNameB[] = "Tadeusz Quillfeather";
+constexpr char kStranger[] = "Wilhelmina Oakenshaw";  // never sent by anyone
+constexpr uint64_t kCanarySeed = 77;
+
+std::string LastText(const json& body) {
+  const json& m = body["messages"].back();
+  return m["content"].is_string() ? m["content"].get<std::string>() : std::string();
+}
+
+Script Completion(const std::string& answer, bool stream) {
+  Script sc;
+  if (!stream) {
+    json res = {{"id", "chatcmpl-1"},
+                {"object", "chat.completion"},
+                {"created", 1},
+                {"model", "m"},
+                {"choices", json::array({{{"index", 0},
+                                          {"message", {{"role", "assistant"}, {"content", answer}}},
+                                          {"finish_reason", "stop"}}})}};
+    sc.chunks = {res.dump()};
+    return sc;
+  }
+  sc.chunked = true;
+  sc.content_type = "text/event-stream";
+  auto chunk = [](json delta, json finish) {
+    json e = {
+        {"id", "chatcmpl-1"},
+        {"object", "chat.completion.chunk"},
+        {"created", 1},
+        {"model", "m"},
+        {"choices", json::array({{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}})}};
+    return "data: " + e.dump() + "\n\n";
+  };
+  sc.chunks.push_back(chunk({{"role", "assistant"}, {"content", ""}}, nullptr));
+  for (size_t i = 0; i < answer.size(); i += 3) {
+    sc.chunks.push_back(chunk({{"content", answer.substr(i, 3)}}, nullptr));
+  }
+  sc.chunks.push_back(chunk(json::object(), "stop"));
+  sc.chunks.push_back("data: [DONE]\n\n");
+  return sc;
+}
+
+// A detector whose failures are switched on separately from the request path's.
+class SwitchDetector : public Detector {
+ public:
+  explicit SwitchDetector(std::shared_ptr<const Detector> d) : d_(std::move(d)) {}
+  std::atomic<bool> fail{false};
+  Status Scan(std::string_view text, Findings* out) const override {
+    if (fail) return absl::InternalError("scratch exhausted");
+    return d_->Scan(text, out);
+  }
+
+ private:
+  std::shared_ptr<const Detector> d_;
+};
+
+class BreachGatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    upstream_ = std::make_unique<FakeUpstream>([this](const ReceivedRequest& r) {
+      json body = json::parse(r.body, nullptr, false);
+      const bool stream = !body.is_discarded() && body.value("stream", false);
+      std::string answer = "Summary: " + (body.is_discarded() ? "" : LastText(body));
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!say_.empty()) answer = say_;
+      if (replay_) {
+        if (last_answer_.empty()) last_answer_ = answer;  // a cache not scoped to the tenant
+        answer = last_answer_;
+      }
+      return Completion(answer, stream);
+    });
+    auth_ = std::make_shared<testing::FakeAuth>();
+    auth_->Add("pg_test_alice", "acme", "alice");
+    auth_->Add("pg_test_carol", "globex", "carol");
+    policy_ = std::make_shared<testing::FakePolicy>();
+    policy_->base().token_scope = "conversation";
+    dict_ = std::make_shared<testing::DictDetector>();
+    for (const char* n : {kNameA, kNameB, kStranger}) dict_->Add(n, PhiCategory::kName);
+    dict_->Add(kMrnA, PhiCategory::kMrn);
+    canaries_ = breach::GenerateCanaries(TenantId("globex"), kCanarySeed, 1);
+    for (const breach::CanaryValue& v : canaries_[0].values) dict_->Add(v.value, v.category);
+    scan_detector_ = std::make_shared<SwitchDetector>(dict_);
+    vaults_ = std::make_shared<testing::MemoryVaultProvider>();
+    audit_ = std::make_shared<testing::MemoryAudit>();
+
+    BreachConfig bc;
+    bc.enabled = true;
+    bc.canaries_per_tenant = 1;
+    bc.canary_seed = kCanarySeed;
+    BreachLeakScanner::Deps d;
+    d.detector = scan_detector_;
+    auto store = breach::OpenIncidentStore("memory:");
+    ASSERT_TRUE(store.ok()) << store.status();
+    d.incidents = std::move(store).value();
+    d.audit = audit_;
+    d.clock = [] { return int64_t{1796083200}; };  // 2026-12-01
+    auto s = BreachLeakScanner::Create(bc, "test-breach-key",
+                                       {TenantId("acme"), TenantId("globex")}, std::move(d));
+    ASSERT_TRUE(s.ok()) << s.status();
+    scanner_ = std::shared_ptr<BreachLeakScanner>(std::move(s).value());
+
+    GatewayConfig config;
+    config.server.port = 0;
+    config.server.io_threads = 2;
+    config.tenant_key = "test-tenant-key";
+    UpstreamConfig oa;
+    oa.vendor = "openai";
+    oa.kind = VendorKind::kOpenAI;
+    oa.base_url = upstream_->url("/v1");
+    oa.models = {"gpt-4o"};
+    oa.api_key = "sk-upstream";
+    config.upstreams = {oa};
+    GatewayDeps deps;
+    deps.auth = auth_;
+    deps.policy = policy_;
+    deps.detector = dict_;
+    deps.vaults = vaults_;
+    deps.audit = audit_;
+    deps.leak = scanner_;
+    auto gw = Gateway::Create(config, deps);
+    ASSERT_TRUE(gw.ok()) << gw.status();
+    gw_ = std::move(gw).value();
+    PHIGATE_ASSERT_OK(gw_->Start());
+  }
+  void TearDown() override {
+    if (gw_) gw_->Shutdown();
+    upstream_->Stop();
+  }
+
+  void Say(std::string s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    say_ = std::move(s);
+  }
+  void Replay(bool on) {
+    std::lock_guard<std::mutex> lock(mu_);
+    replay_ = on;
+    last_answer_.clear();
+  }
+
+  HttpResult Chat(const std::string& key, const std::string& content, const std::string& conv,
+                  bool stream = false) {
+    json body = {{"model", "gpt-4o"},
+                 {"stream", stream},
+                 {"messages", json::array({{{"role", "user"}, {"content", content}}})}};
+    return HttpCall(gw_->port(), "POST", "/v1/chat/completions", body.dump(),
+                    {{"authorization", "Bearer " + key}, {"x-phigate-conversation", conv}});
+  }
+
+  std::vector<breach::Incident> Incidents(const std::string& tenant) {
+    auto list = scanner_->incidents().List(TenantId(tenant));
+    EXPECT_TRUE(list.ok()) << list.status();
+    return list.ok() ? *list : std::vector<breach::Incident>{};
+  }
+  static std::vector<std::string> Kinds(const breach::Incident& inc) {
+    std::vector<std::string> out;
+    for (const breach::Detection& d : inc.detections) out.emplace_back(breach::Name(d.kind));
+    return out;
+  }
+
+  std::mutex mu_;
+  std::string say_;
+  bool replay_ = false;
+  std::string last_answer_;
+  std::unique_ptr<FakeUpstream> upstream_;
+  std::shared_ptr<testing::FakeAuth> auth_;
+  std::shared_ptr<testing::FakePolicy> policy_;
+  std::shared_ptr<testing::DictDetector> dict_;
+  std::shared_ptr<SwitchDetector> scan_detector_;
+  std::shared_ptr<testing::MemoryVaultProvider> vaults_;
+  std::shared_ptr<testing::MemoryAudit> audit_;
+  std::vector<breach::CanaryPatient> canaries_;
+  std::shared_ptr<BreachLeakScanner> scanner_;
+  std::unique_ptr<Gateway> gw_;
+};
+
+TEST_F(BreachGatewayTest, CleanEchoIsDeliveredAndRecordsNothing) {
+  const std::string note = std::string("Pt ") + kNameA + " (" + kMrnA + ") doing well.";
+  for (bool stream : {false, true}) {
+    HttpResult r = Chat("pg_test_alice", note, "c-clean", stream);
+    ASSERT_EQ(r.status, 200u) << r.body;
+    EXPECT_THAT(r.body, HasSubstr(kMrnA));  // re-identified
+  }
+  EXPECT_TRUE(Incidents("acme").empty());
+  EXPECT_EQ(gw_->CounterForTesting("phigate_leak_withheld_total", ""), 0u);
+}
+
+TEST_F(BreachGatewayTest, CanaryOfAnotherTenantIsWithheldAsCritical) {
+  ASSERT_EQ(scanner_->Canaries().size(), 2u);  // one per tenant
+  Say("Also seen: " + canaries_[0].values[0].value + ".");
+  HttpResult r = Chat("pg_test_alice", "Pt doing well.", "c-canary");
+  EXPECT_EQ(r.status, 502u);
+  EXPECT_THAT(r.body, HasSubstr("withheld by leak detection (incident INC-2026-0001)"));
+  EXPECT_THAT(r.body, Not(HasSubstr(canaries_[0].values[0].value)));
+  auto incs = Incidents("acme");
+  ASSERT_EQ(incs.size(), 1u);
+  EXPECT_EQ(incs[0].severity, breach::Severity::kCritical);
+  EXPECT_THAT(Kinds(incs[0]), Contains("canary"));
+  EXPECT_THAT(incs[0].patient_refs, Contains("canary-globex-0"));
+  // Containment ran and each action was audited (PHI-free records).
+  EXPECT_THAT(scanner_->ContainmentCalls(), Contains("purge_cache acme"));
+  int audited = 0;
+  for (const AuditRecord& a : audit_->records()) audited += a.api == "breach.containment";
+  EXPECT_GE(audited, 1);
+}
+
+TEST_F(BreachGatewayTest, StoredPatientNameNotSentIsWithheld) {
+  // Conversation 1 sends patient A; conversation 2 is about patient B, but the
+  // model answers with patient A's name (prompt injection / cross-patient).
+  ASSERT_EQ(Chat("pg_test_alice", std::string("Pt ") + kNameA + " seen today.", "c-1").status,
+            200u);
+  Say(std::string("As noted for ") + kNameA + ", continue.");
+  HttpResult r = Chat("pg_test_alice", std::string("Pt ") + kNameB + " seen today.", "c-2");
+  EXPECT_EQ(r.status, 502u);
+  EXPECT_THAT(r.body, Not(HasSubstr(kNameA)));
+  auto incs = Incidents("acme");
+  ASSERT_EQ(incs.size(), 1u);
+  EXPECT_THAT(Kinds(incs[0]), Contains("prompt_injection_leak"));
+  EXPECT_THAT(Kinds(incs[0]), Contains("cross_patient"));
+  EXPECT_THAT(Kinds(incs[0]), Contains("training_data_leak"));
+  // The incident holds offsets and blind indexes, never the name.
+  EXPECT_THAT(breach::IncidentToJson(incs[0]), Not(HasSubstr(kNameA)));
+}
+
+TEST_F(BreachGatewayTest, AnotherTenantsPatientIsCrossTenantCritical) {
+  ASSERT_EQ(Chat("pg_test_carol", std::string("Pt ") + kNameB + " seen.", "g-1").status, 200u);
+  Say(std::string("Patient ") + kNameB + " is stable.");
+  HttpResult r = Chat("pg_test_alice", "Pt doing well.", "c-x");
+  EXPECT_EQ(r.status, 502u);
+  auto incs = Incidents("acme");
+  ASSERT_EQ(incs.size(), 1u);
+  EXPECT_EQ(incs[0].severity, breach::Severity::kCritical);
+  EXPECT_THAT(Kinds(incs[0]), Contains("cross_tenant"));
+  EXPECT_TRUE(Incidents("globex").empty());
+}
+
+TEST_F(BreachGatewayTest, ReplayedAnswerOfAnotherTenantIsACacheLeak) {
+  Replay(true);  // the upstream serves the first answer it made to everyone
+  HttpResult first = Chat("pg_test_carol", std::string("Pt ") + kNameB + " seen.", "g-2");
+  ASSERT_EQ(first.status, 200u) << first.body;
+  EXPECT_THAT(first.body, HasSubstr(kNameB));
+  HttpResult r = Chat("pg_test_alice", std::string("Pt ") + kNameA + " seen.", "c-r");
+  EXPECT_EQ(r.status, 502u);
+  auto incs = Incidents("acme");
+  ASSERT_EQ(incs.size(), 1u);
+  EXPECT_THAT(Kinds(incs[0]), Contains("cache_leak"));
+  EXPECT_EQ(incs[0].severity, breach::Severity::kCritical);
+}
+
+TEST_F(BreachGatewayTest, UnknownNameIsRedactedAndTheAnswerDelivered) {
+  // A name nobody sent and the vault does not know: medium -> redact.
+  Say(std::string("Refer to Dr ") + kStranger + " for follow-up.");
+  HttpResult r = Chat("pg_test_alice", "Pt doing well.", "c-red");
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("Refer to Dr [REDACTED] for follow-up."));
+  EXPECT_THAT(r.body, Not(HasSubstr(kStranger)));
+  EXPECT_EQ(r.headers["x-phigate-leak"], "redacted");
+  EXPECT_EQ(r.headers["x-phigate-incident"], "INC-2026-0001");
+  auto incs = Incidents("acme");
+  ASSERT_EQ(incs.size(), 1u);
+  EXPECT_EQ(incs[0].severity, breach::Severity::kMedium);
+}
+
+TEST_F(BreachGatewayTest, LeakSplitAcrossStreamedChunksEndsTheStream) {
+  ASSERT_EQ(Chat("pg_test_alice", std::string("Pt ") + kNameA + " seen today.", "c-s1").status,
+            200u);
+  Say(std::string("Continue the plan agreed with ") + kNameA + " last week and more text.");
+  HttpResult r = Chat("pg_test_alice", "Pt doing well.", "c-s2", /*stream=*/true);
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_THAT(r.body, HasSubstr("withheld by leak detection"));
+  EXPECT_THAT(r.body, Not(HasSubstr("last week")));  // nothing after the leak is sent
+  auto incs = Incidents("acme");
+  ASSERT_EQ(incs.size(), 1u);
+  EXPECT_THAT(Kinds(incs[0]), Contains("cross_patient"));
+}
+
+TEST_F(BreachGatewayTest, ScannerFailureWithholdsTheAnswer) {
+  scan_detector_->fail = true;
+  HttpResult r = Chat("pg_test_alice", "Pt doing well.", "c-f");
+  EXPECT_EQ(r.status, 502u);
+  EXPECT_THAT(r.body, HasSubstr("withheld by leak detection"));
+  EXPECT_EQ(gw_->CounterForTesting("phigate_stage_failures_total", "stage=\"leak_scan\""), 1u);
+}
+
+TEST_F(BreachGatewayTest, ServeConfigSectionParses) {
+  auto c = ParseBreachConfig(
+      "breach:\n  response: {medium: withhold, low: redact}\n  canaries: {per_tenant: 3, seed: "
+      "9}\n  incidents: \"memory:\"\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->enabled);
+  EXPECT_EQ(c->response.medium, breach::ResponseAction::kWithhold);
+  EXPECT_EQ(c->response.low, breach::ResponseAction::kRedact);
+  EXPECT_EQ(c->canaries_per_tenant, 3);
+  EXPECT_EQ(c->canary_seed, 9u);
+  EXPECT_EQ(c->incidents_url, "memory:");
+  auto off = ParseBreachConfig("server: {}\n");
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->enabled);
+  EXPECT_FALSE(ParseBreachConfig("breach:\n  response: {high: shrug}\n").ok());
+}
+
+}  // namespace
+}  // namespace phigate::gateway
