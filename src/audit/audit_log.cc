@@ -22,8 +22,7 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(
   if (options.head_log_interval == 0) options.head_log_interval = 4096;
   auto log = std::unique_ptr<AuditLog>(
       new AuditLog(std::move(store), std::move(signer), std::move(options)));
-  log->last_sync_ = std::chrono::steady_clock::now();
-  log->writer_ = std::thread([p = log.get()] { p->WriterLoop(); });
+  log->background_ = std::thread([p = log.get()] { p->BackgroundLoop(); });
   return log;
 }
 
@@ -32,8 +31,8 @@ AuditLog::~AuditLog() {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
-  cv_.notify_all();
-  writer_.join();
+  bg_cv_.notify_all();
+  background_.join();
 }
 
 int64_t AuditLog::Now() const {
@@ -43,54 +42,205 @@ int64_t AuditLog::Now() const {
       .count();
 }
 
+namespace {
+template <class T, class Less>
+bool StrictlySorted(const std::vector<T>& v, Less less) {
+  for (size_t i = 1; i < v.size(); ++i) {
+    if (!less(v[i - 1], v[i])) return false;
+  }
+  return true;
+}
+// True when Canonicalize() would change nothing (the usual case: one reason,
+// categories added in order), so Append need not copy the event.
+bool IsCanonical(const AuditEvent& e) {
+  for (const auto& [c, n] : e.category_counts) {
+    if (n == 0) return false;
+  }
+  return StrictlySorted(e.reasons, std::less<AuditId>()) &&
+         StrictlySorted(e.category_counts,
+                        [](const auto& a, const auto& b) { return a.first < b.first; }) &&
+         StrictlySorted(e.subjects, std::less<BlindIndex>());
+}
+}  // namespace
+
+// Everything that does not depend on the event's place in the trail runs here,
+// on the caller's thread, in parallel with other callers and with the leader.
+Status AuditLog::Prepare(const AuditEvent& event, Writer* w) {
+  const AuditEvent* e = &event;
+  AuditEvent canonical;
+  if (!IsCanonical(event)) {
+    canonical = event;
+    canonical.Canonicalize();
+    e = &canonical;
+  }
+  PHIGATE_RETURN_IF_ERROR(e->Validate());
+  PHIGATE_ASSIGN_OR_RETURN(w->frame, EncodeEventFrame(*e));
+  w->tenant = e->tenant;
+  w->time_us = e->time_us;
+  w->subjects = e->subjects;
+  return absl::OkStatus();
+}
+
+Result<uint64_t> AuditLog::Append(const AuditEvent& event) {
+  active_.fetch_add(1, std::memory_order_relaxed);
+  struct Leave {
+    std::atomic<int>& n;
+    ~Leave() { n.fetch_sub(1, std::memory_order_relaxed); }
+  } leave{active_};
+  Writer w;
+  PHIGATE_RETURN_IF_ERROR(Prepare(event, &w));
+  bool lead;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return absl::FailedPreconditionError("audit log: closed");
+    queue_.push_back(&w);
+    lead = queue_.size() == 1;
+  }
+  // Not first: sleep until a leader committed our event (done) or handed us
+  // the lead. Exactly one Wake() reaches each waiting writer.
+  if (!lead) w.Wait();
+  if (!w.done) LeadBatch(&w);
+  if (!w.status.ok()) return w.status;
+  return w.seq;
+}
+
 std::future<Result<uint64_t>> AuditLog::AppendAsync(AuditEvent event) {
-  Pending p{std::move(event), {}};
-  auto f = p.done.get_future();
+  auto w = std::make_unique<Writer>();
+  w->promise = std::make_unique<std::promise<Result<uint64_t>>>();
+  auto f = w->promise->get_future();
+  if (Status s = Prepare(event, w.get()); !s.ok()) {
+    w->promise->set_value(s);
+    return f;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_) {
-      p.done.set_value(absl::FailedPreconditionError("audit log: closed"));
+      w->promise->set_value(absl::FailedPreconditionError("audit log: closed"));
       return f;
     }
-    queue_.push_back(std::move(p));
+    queue_.push_back(w.release());    // owned by the queue until done
+    if (queue_.size() > 1) return f;  // the current leader hands the lead on
   }
-  cv_.notify_one();
+  bg_cv_.notify_one();  // an async writer at the front: the background thread leads
   return f;
 }
 
-Result<uint64_t> AuditLog::Append(const AuditEvent& event) { return AppendAsync(event).get(); }
+void AuditLog::WaitForMoreWriters() {
+  const auto max_delay = options_.max_commit_delay;
+  if (max_delay.count() <= 0) return;
+  auto queued = [&] {
+    std::lock_guard<std::mutex> lock(mu_);
+    return queue_.size();
+  };
+  size_t n = queued();
+  // Concurrency: callers still encoding their event, or the last batch had
+  // company. A lone caller commits at once.
+  auto others_coming = [&](size_t q) {
+    return static_cast<size_t>(std::max(active_.load(std::memory_order_relaxed), 0)) > q;
+  };
+  if (n >= options_.max_batch || (last_batch_ <= 1 && !others_coming(n))) return;
+  const auto deadline = std::chrono::steady_clock::now() + max_delay;
+  const auto step = std::max(max_delay / 8, std::chrono::microseconds(20));
+  while (std::chrono::steady_clock::now() + step <= deadline) {
+    // Sleeping hands the CPU to the callers that are about to queue (on a
+    // busy machine they are runnable but not running).
+    std::this_thread::sleep_for(step);
+    const size_t m = queued();
+    if (m >= options_.max_batch || (m == n && !others_coming(m))) break;
+    n = m;
+  }
+}
+
+void AuditLog::LeadBatch(Writer* self) {
+  // The batch stays at the front of the queue while it commits, so no one
+  // else can lead; callers arriving meanwhile queue up for the next batch.
+  thread_local std::vector<Writer*> batch;
+  WaitForMoreWriters();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const size_t n = std::min(queue_.size(), options_.max_batch);
+    batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    leading_ = true;
+  }
+  last_batch_ = batch.size();
+  const bool unsynced = CommitBatch(batch);
+  Writer* next = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    leading_ = false;
+    for (size_t i = 0; i < batch.size(); ++i) queue_.pop_front();
+    if (!queue_.empty()) next = queue_.front();
+    if (unsynced && !dirty_) {
+      dirty_ = true;  // the fsync_interval clock starts now
+      dirty_since_ = std::chrono::steady_clock::now();
+      bg_cv_.notify_one();
+    }
+    if (next != nullptr && next->promise) {
+      bg_cv_.notify_one();
+      next = nullptr;
+    }
+  }
+  // Wake outside the lock, so woken callers do not pile up on mu_. The next
+  // leader first: its commit overlaps the wake-ups of this batch.
+  if (next != nullptr) next->Wake();
+  for (Writer* w : batch) {
+    w->done = true;  // published to w's owner by Wake() / set_value()
+    if (w->promise) {
+      std::unique_ptr<Writer> owned(w);
+      if (w->status.ok()) {
+        w->promise->set_value(w->seq);
+      } else {
+        w->promise->set_value(w->status);
+      }
+    } else if (w != self) {
+      w->Wake();
+    }
+  }
+}
 
 Status AuditLog::Sync() { return store_->Sync(); }
 
-void AuditLog::WriterLoop() {
-  std::vector<Pending> batch;
+void AuditLog::BackgroundLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
   while (true) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (dirty_) {
-        // Wake up in time to honour the fsync bound even when idle.
-        cv_.wait_until(lock, last_sync_ + options_.fsync_interval,
-                       [&] { return stop_ || !queue_.empty(); });
-      } else {
-        cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-      }
-      if (queue_.empty() && stop_) break;
-      const size_t n = std::min(queue_.size(), options_.max_batch);
-      for (size_t i = 0; i < n; ++i) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
+    const auto async_front = [&] {
+      return !leading_ && !queue_.empty() && queue_.front()->promise != nullptr;
+    };
+    if (async_front()) {
+      // Only the front may lead and an async front waits for this thread, so
+      // nobody else leads between here and LeadBatch taking the batch.
+      lock.unlock();
+      LeadBatch(nullptr);
+      lock.lock();
+      continue;
     }
-    if (!batch.empty()) CommitBatch(batch);
-    batch.clear();
-    if (dirty_ && std::chrono::steady_clock::now() - last_sync_ >= options_.fsync_interval) {
-      // A failed fsync is retried at the next batch; the commits themselves
-      // already survive a process crash.
-      if (store_->Sync().ok()) dirty_ = false;
-      last_sync_ = std::chrono::steady_clock::now();
+    const auto due = dirty_since_ + options_.fsync_interval;
+    if (dirty_ && std::chrono::steady_clock::now() >= due) {
+      // Cleared before the fsync: a commit that lands meanwhile sets it again
+      // and is synced next time. A failed fsync is retried; the commits
+      // themselves already survive a process crash.
+      dirty_ = false;
+      lock.unlock();
+      const bool ok = store_->Sync().ok();
+      syncs_.fetch_add(1, std::memory_order_relaxed);
+      lock.lock();
+      if (!ok && !dirty_) {
+        dirty_ = true;
+        dirty_since_ = std::chrono::steady_clock::now();
+      }
+      continue;
+    }
+    if (stop_ && queue_.empty()) break;
+    if (dirty_) {
+      bg_cv_.wait_until(lock, due, [&] { return stop_ || async_front(); });
+    } else {
+      bg_cv_.wait(lock, [&] { return stop_ || dirty_ || async_front(); });
     }
   }
-  if (dirty_) store_->Sync().IgnoreError();  // best effort at shutdown
+  if (dirty_) {
+    lock.unlock();
+    store_->Sync().IgnoreError();  // best effort at shutdown
+  }
 }
 
 Result<AuditLog::TenantState*> AuditLog::StateFor(const TenantId& tenant) {
@@ -112,60 +262,56 @@ Result<AuditLog::TenantState*> AuditLog::StateFor(const TenantId& tenant) {
   return &tenants_.emplace(tenant.value(), std::move(st)).first->second;
 }
 
-void AuditLog::CommitBatch(std::vector<Pending>& batch) {
-  WriteBatch wb;
-  std::map<std::string, TenantState> backup;  // to undo on a failed commit
-  std::map<std::string, uint64_t> start_size;
-  std::vector<std::pair<Pending*, uint64_t>> accepted;
-  std::vector<Node> completed;
-  for (Pending& p : batch) {
-    AuditEvent& e = p.event;
-    e.Canonicalize();
-    if (Status s = e.Validate(); !s.ok()) {
-      p.done.set_value(s);
-      continue;
+bool AuditLog::CommitBatch(std::span<Writer* const> batch) {
+  WriteBatch& wb = wb_;  // reused: its vectors keep their capacity
+  wb.rows.clear();
+  wb.nodes.clear();
+  wb.heads.clear();
+  wb.head_log.clear();
+  std::map<std::string, uint64_t> size_before;  // per tenant in the batch
+  std::vector<Writer*> accepted;
+  accepted.reserve(batch.size());
+  thread_local std::vector<Node> completed;
+  const std::string* last_tenant = nullptr;
+  TenantState* ts = nullptr;
+  for (Writer* w : batch) {
+    if (last_tenant == nullptr || *last_tenant != w->tenant.value()) {
+      auto st = StateFor(w->tenant);
+      if (!st.ok()) {
+        w->status = st.status();
+        last_tenant = nullptr;
+        continue;
+      }
+      ts = *st;
+      last_tenant = &w->tenant.value();
+      size_before.emplace(w->tenant.value(), ts->tree.size());
     }
-    auto st = StateFor(e.tenant);
-    if (!st.ok()) {
-      p.done.set_value(st.status());
-      continue;
-    }
-    TenantState& ts = **st;
-    if (!backup.count(e.tenant.value())) {
-      backup[e.tenant.value()] = ts;
-      start_size[e.tenant.value()] = ts.tree.size();
-    }
-    Record r{ts.tree.size(), ts.last_leaf, std::move(e)};
-    auto frame = EncodeRecord(r);
-    if (!frame.ok()) {
-      p.done.set_value(frame.status());
-      continue;
-    }
-    StoredRow row;
-    row.tenant = r.event.tenant;
-    row.seq = r.seq;
-    row.time_us = r.event.time_us;
-    row.leaf = LeafHash(*frame);
-    row.record = *std::move(frame);
-    row.subjects = r.event.subjects;
+    StoredRow& row = wb.rows.emplace_back();
+    row.seq = ts->tree.size();
+    SealRecord(&w->frame, row.seq, ts->last_leaf);
+    row.tenant = w->tenant;
+    row.time_us = w->time_us;
+    row.leaf = LeafHash(w->frame);
+    row.record = std::move(w->frame);
+    row.subjects = std::move(w->subjects);
     completed.clear();
-    ts.tree.Append(row.leaf, &completed);
-    ts.last_leaf = row.leaf;
+    ts->tree.Append(row.leaf, &completed);
+    ts->last_leaf = row.leaf;
     for (const Node& n : completed) wb.nodes.push_back(TenantNode{row.tenant, n});
-    accepted.emplace_back(&p, row.seq);
-    wb.rows.push_back(std::move(row));
+    w->seq = row.seq;
+    accepted.push_back(w);
   }
-  if (accepted.empty()) return;
+  if (accepted.empty()) return false;
 
   Status status;
   const int64_t now = Now();
-  for (const auto& [name, size0] : start_size) {
-    const TenantState& ts = tenants_.at(name);
+  for (const auto& [name, size0] : size_before) {
+    const TenantState& st = tenants_.at(name);
     SignedTreeHead h;
     h.tenant = TenantId(name);
-    h.tree_size = ts.tree.size();
-    h.root = ts.tree.Root();
-    h.last_leaf = ts.last_leaf;
+    h.tree_size = st.tree.size();
+    h.root = st.tree.Root();
+    h.last_leaf = st.last_leaf;
     h.timestamp_us = now;
     auto sig = signer_->Sign(h.SignedBytes());
     if (!sig.ok()) {
@@ -178,24 +324,25 @@ void AuditLog::CommitBatch(std::vector<Pending>& batch) {
     wb.heads.push_back(std::move(h));
   }
   if (status.ok()) status = store_->Commit(wb);
-  if (status.ok()) {
-    dirty_ = true;
-    if (options_.fsync_interval.count() == 0) {
-      status = store_->Sync();
-      last_sync_ = std::chrono::steady_clock::now();
-      if (status.ok()) dirty_ = false;
-    }
+  bool synced = false;
+  if (status.ok() && options_.fsync_interval.count() == 0) {
+    status = store_->Sync();
+    synced = status.ok();
   }
   if (!status.ok()) {
     // Nothing was written (or it is not durable). Forget the tenants' cached
     // state so the next append reloads it from the store (another writer may
     // have extended the trail), and fail every caller of the batch so none of
     // them forwards anything.
-    for (const auto& [name, st] : backup) tenants_.erase(name);
-    for (auto& [p, seq] : accepted) p->done.set_value(status);
-    return;
+    for (const auto& [name, size0] : size_before) tenants_.erase(name);
+    for (Writer* w : accepted) w->status = status;
+    return false;
   }
-  for (auto& [p, seq] : accepted) p->done.set_value(seq);
+  for (Writer* w : accepted) w->status = absl::OkStatus();
+  commits_.fetch_add(1, std::memory_order_relaxed);
+  events_.fetch_add(accepted.size(), std::memory_order_relaxed);
+  if (synced) syncs_.fetch_add(1, std::memory_order_relaxed);
+  return !synced;
 }
 
 Result<SignedTreeHead> AuditLog::LatestHead(const TenantId& tenant) {

@@ -115,16 +115,17 @@ uint32_t Crc32c(std::string_view data, uint32_t init) {
   return ~crc;
 }
 
-Result<std::string> EncodeRecord(const Record& record) {
-  AuditEvent e = record.event;
-  e.Canonicalize();
-  PHIGATE_RETURN_IF_ERROR(e.Validate());
+namespace {
+constexpr size_t kSeqOffset = kRecordHeaderSize + 1;  // after the version byte
+constexpr size_t kPrevOffset = kSeqOffset + 8;
+}  // namespace
+
+Result<std::string> EncodeEventFrame(const AuditEvent& e) {
   std::string out;
-  out.reserve(256);
+  out.reserve(320);
   out.append(kRecordHeaderSize, '\0');  // length + type, filled below
   out.push_back(static_cast<char>(kRecordVersion));
-  PutU64(&out, record.seq);
-  out.append(HashBytes(record.prev_hash));
+  out.append(8 + 32, '\0');  // seq and prev_hash: SealRecord
   PutU64(&out, static_cast<uint64_t>(e.time_us));
   out.push_back(static_cast<char>(e.kind));
   PutStr(&out, e.tenant.value());
@@ -152,11 +153,33 @@ Result<std::string> EncodeRecord(const Record& record) {
   for (int i = 0; i < 4; ++i)
     out[static_cast<size_t>(i)] = static_cast<char>((payload >> (8 * i)) & 0xff);
   out[4] = static_cast<char>(kRecordTypeEvent);
-  PutU32(&out, MaskCrc(Crc32c(std::string_view(out).substr(4))));
+  out.append(kRecordTrailerSize, '\0');  // checksum: SealRecord
   return out;
 }
 
-Result<Record> DecodeRecord(std::string_view frame) {
+void SealRecord(std::string* frame, uint64_t seq, const Hash& prev_hash) {
+  char* p = frame->data();
+  for (int i = 0; i < 8; ++i)
+    p[kSeqOffset + static_cast<size_t>(i)] = static_cast<char>((seq >> (8 * i)) & 0xff);
+  std::memcpy(p + kPrevOffset, prev_hash.data(), 32);
+  const size_t crc_at = frame->size() - kRecordTrailerSize;
+  const uint32_t crc = MaskCrc(Crc32c(std::string_view(*frame).substr(4, crc_at - 4)));
+  for (int i = 0; i < 4; ++i)
+    p[crc_at + static_cast<size_t>(i)] = static_cast<char>((crc >> (8 * i)) & 0xff);
+}
+
+Result<std::string> EncodeRecord(const Record& record) {
+  AuditEvent e = record.event;
+  e.Canonicalize();
+  PHIGATE_RETURN_IF_ERROR(e.Validate());
+  PHIGATE_ASSIGN_OR_RETURN(std::string out, EncodeEventFrame(e));
+  SealRecord(&out, record.seq, record.prev_hash);
+  return out;
+}
+
+namespace {
+// Checks length, type and checksum; returns the payload length.
+Result<uint32_t> CheckFrame(std::string_view frame) {
   if (frame.size() < kRecordHeaderSize + kRecordTrailerSize) return Corrupt("short frame", 0);
   uint32_t length = 0;
   for (int i = 0; i < 4; ++i) {
@@ -176,7 +199,32 @@ Result<Record> DecodeRecord(std::string_view frame) {
   if (MaskCrc(Crc32c(frame.substr(4, 1 + length))) != stored) {
     return Corrupt("checksum mismatch", crc_at);
   }
+  return length;
+}
+}  // namespace
 
+Result<RecordHeader> ParseRecordHeader(std::string_view frame) {
+  PHIGATE_ASSIGN_OR_RETURN(uint32_t length, CheckFrame(frame));
+  Reader in(frame.substr(kRecordHeaderSize, length), kRecordHeaderSize);
+  RecordHeader h;
+  uint8_t version = 0, kind = 0, n = 0;
+  uint64_t time = 0;
+  std::string_view prev;
+  if (!in.U8(&version) || version != kRecordVersion) return Corrupt("unknown version", in.offset());
+  if (!in.U64(&h.seq) || !in.Bytes(32, &prev) || !in.U64(&time) || !in.U8(&kind)) {
+    return Corrupt("truncated header", in.offset());
+  }
+  std::memcpy(h.prev_hash.data(), prev.data(), 32);
+  h.time_us = static_cast<int64_t>(time);
+  if (kind < 1 || kind > kMaxEventKind) return Corrupt("bad kind", in.offset());
+  if (!in.U8(&n) || n == 0 || !in.Bytes(n, &h.tenant) || !AuditId::IsValid(h.tenant)) {
+    return Corrupt("bad tenant", in.offset());
+  }
+  return h;
+}
+
+Result<Record> DecodeRecord(std::string_view frame) {
+  PHIGATE_ASSIGN_OR_RETURN(uint32_t length, CheckFrame(frame));
   Reader in(frame.substr(kRecordHeaderSize, length), kRecordHeaderSize);
   Record r;
   AuditEvent& e = r.event;

@@ -4,12 +4,18 @@
 // leaf hash of the one before (a hash chain), all hashed into an RFC 6962
 // Merkle tree whose head is signed (Ed25519) on every group commit.
 //
-// Append() hands the event to one writer thread, which batches every event
-// that arrived meanwhile into one transaction (group commit), signs the new
-// tree heads of the tenants in it, commits, and only then wakes the callers.
-// So when Append() returns OK the event is committed: it survives a kill -9
-// of the process. The fsync that makes it survive a power loss is batched too:
-// it runs at most `fsync_interval` after the commit (0 = before Append returns).
+// Group commit (LevelDB's writer queue, leader/follower): Append() encodes
+// the event on the caller's thread, then queues it. The caller at the front
+// of the queue becomes the leader: it takes every event queued behind it (up
+// to max_batch), chains and hashes them, signs the new tree head of each
+// tenant in the batch, writes all of it in one transaction, and only then
+// wakes the followers whose events were in the batch and hands the lead to
+// the next queued caller. A lone caller commits on its own thread (no thread
+// hand-off); under load one commit carries as many events as arrived during
+// the previous one. So when Append() returns OK the event is committed: it
+// survives a kill -9 of the process. The fsync that makes it survive a power
+// loss is batched too: a background thread runs it at most `fsync_interval`
+// after the commit (0 = the leader fsyncs before anyone in the batch returns).
 // On any failure Append() returns an error and the caller must not forward
 // anything (no audit, no egress).
 //
@@ -24,6 +30,7 @@
 #ifndef PHIGATE_AUDIT_AUDIT_LOG_H_
 #define PHIGATE_AUDIT_AUDIT_LOG_H_
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -34,6 +41,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -54,6 +62,12 @@ inline constexpr int64_t kMinRetentionUs = int64_t{2192} * 24 * 3600 * 1000000; 
 struct AuditLogOptions {
   // Most events per group commit.
   size_t max_batch = 4096;
+  // Group-commit window (PostgreSQL's commit_delay, adaptive): when other
+  // callers are appending concurrently, the leader waits while more events
+  // keep arriving, at most this long, so that one transaction (one signature,
+  // one set of page writes) carries many events. A lone caller never waits.
+  // Zero: commit at once.
+  std::chrono::microseconds max_commit_delay{500};
   // Bound on how long a committed event may stay un-fsynced (power-loss
   // window). Zero: fsync before Append returns.
   std::chrono::microseconds fsync_interval{std::chrono::milliseconds(20)};
@@ -62,6 +76,13 @@ struct AuditLogOptions {
   uint64_t head_log_interval = 4096;
   // Clock for tree-head timestamps (microseconds since the epoch).
   std::function<int64_t()> now_us;
+};
+
+// Counters of the group commit (monotonic since Open).
+struct AuditLogStats {
+  uint64_t commits = 0;  // transactions (batches) committed
+  uint64_t events = 0;   // events committed
+  uint64_t syncs = 0;    // fsyncs run (by the background thread or the leader)
 };
 
 struct InclusionProofResult {
@@ -98,6 +119,10 @@ class AuditLog {
   std::future<Result<uint64_t>> AppendAsync(AuditEvent event);
   // Fsyncs now (everything committed so far survives a power loss).
   Status Sync();
+  AuditLogStats stats() const {
+    return {commits_.load(std::memory_order_relaxed), events_.load(std::memory_order_relaxed),
+            syncs_.load(std::memory_order_relaxed)};
+  }
 
   AuditLogStore& store() { return *store_; }
   const crypto::Ed25519Signer& signer() const { return *signer_; }
@@ -117,9 +142,34 @@ class AuditLog {
                                   int64_t retention_us = kMinRetentionUs);
 
  private:
-  struct Pending {
-    AuditEvent event;
-    std::promise<Result<uint64_t>> done;
+  // One queued append. Lives on the caller's stack (Append) or the heap
+  // (AppendAsync, then `promise` is set and the background thread leads).
+  struct Writer {
+    std::string frame;  // EncodeEventFrame; sealed and moved out by the leader
+    TenantId tenant;
+    int64_t time_us = 0;
+    std::vector<BlindIndex> subjects;
+    std::unique_ptr<std::promise<Result<uint64_t>>> promise;
+    Status status;      // set by the leader
+    uint64_t seq = 0;   // set by the leader when status is OK
+    bool done = false;  // set by the leader before it wakes the writer
+    // Woken once: when the event is committed (done) or the lead is handed to
+    // this writer (not done). A private mutex, not mu_, so woken writers do not
+    // pile up on the queue's lock. (std::binary_semaphore spins with
+    // sched_yield in libstdc++ 12, which costs more than it saves here.)
+    void Wait() {
+      std::unique_lock<std::mutex> lock(wake_mu);
+      wake_cv.wait(lock, [&] { return woken; });
+    }
+    // The writer may be destroyed as soon as this returns.
+    void Wake() {
+      std::lock_guard<std::mutex> lock(wake_mu);
+      woken = true;
+      wake_cv.notify_one();
+    }
+    std::mutex wake_mu;
+    std::condition_variable wake_cv;
+    bool woken = false;  // guarded by wake_mu
   };
   struct TenantState {
     CompactRange tree;
@@ -128,8 +178,17 @@ class AuditLog {
 
   AuditLog(std::unique_ptr<AuditLogStore> store,
            std::shared_ptr<const crypto::Ed25519Signer> signer, AuditLogOptions options);
-  void WriterLoop();
-  void CommitBatch(std::vector<Pending>& batch);
+  static Status Prepare(const AuditEvent& event, Writer* w);
+  // Commits a batch from the front of the queue and hands the lead on.
+  // REQUIRES: mu_ not held; the caller's writer `self` (nullptr for the
+  // background thread) is queue_.front().
+  void LeadBatch(Writer* self);
+  // The adaptive group-commit window (max_commit_delay). Leader only.
+  void WaitForMoreWriters();
+  // Leader only, without mu_. Sets every writer's status and seq; true when
+  // something was committed but not fsynced.
+  bool CommitBatch(std::span<Writer* const> batch);
+  void BackgroundLoop();
   Result<TenantState*> StateFor(const TenantId& tenant);
   int64_t Now() const;
 
@@ -138,15 +197,20 @@ class AuditLog {
   AuditLogOptions options_;
 
   std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Pending> queue_;  // guarded by mu_
-  bool stop_ = false;          // guarded by mu_
+  std::condition_variable bg_cv_;                      // wakes the background thread
+  std::deque<Writer*> queue_;                          // guarded by mu_; front = leader
+  bool leading_ = false;                               // guarded by mu_: a batch is being committed
+  bool stop_ = false;                                  // guarded by mu_
+  bool dirty_ = false;                                 // guarded by mu_: committed but not fsynced
+  std::chrono::steady_clock::time_point dirty_since_;  // guarded by mu_
 
-  // Writer thread only.
+  // Only the current leader touches these (one leader at a time).
   std::map<std::string, TenantState> tenants_;
-  bool dirty_ = false;  // committed but not fsynced
-  std::chrono::steady_clock::time_point last_sync_;
-  std::thread writer_;
+  std::atomic<uint64_t> commits_{0}, events_{0}, syncs_{0};
+  std::atomic<int> active_{0};  // callers inside Append / Prepare
+  size_t last_batch_ = 0;       // leader only
+  WriteBatch wb_;
+  std::thread background_;
 };
 
 // Checks the whole trail of one tenant: every record's frame and checksum,

@@ -39,6 +39,29 @@ Result<std::string> EncodeRecord(const Record& record);
 // type, checksum mismatch, malformed or non-canonical payload, trailing bytes.
 Result<Record> DecodeRecord(std::string_view frame);
 
+// The two halves of EncodeRecord, so the costly part runs on the caller's
+// thread before the record's place in the trail is known (group commit):
+// EncodeEventFrame serialises a canonical, valid event into a frame whose
+// seq and prev_hash are still zero and whose checksum is not set yet;
+// SealRecord writes them in. EncodeRecord(r) == Seal(EncodeEventFrame(r.event)).
+// REQUIRES (EncodeEventFrame): event.Canonicalize() was applied and
+// event.Validate() is OK; InvalidArgument when the payload is too large.
+Result<std::string> EncodeEventFrame(const AuditEvent& event);
+// REQUIRES: *frame came from EncodeEventFrame.
+void SealRecord(std::string* frame, uint64_t seq, const Hash& prev_hash);
+
+// What verification needs from a stored frame, parsed without allocating:
+// the frame (length, type, checksum, version) is checked, the event payload is
+// not decoded. `tenant` points into the frame.
+struct RecordHeader {
+  uint64_t seq = 0;
+  Hash prev_hash{};
+  int64_t time_us = 0;
+  std::string_view tenant;
+};
+// DataLoss (naming the byte offset) as DecodeRecord for a bad frame.
+Result<RecordHeader> ParseRecordHeader(std::string_view frame);
+
 // CRC-32C (Castagnoli) and LevelDB's mask, as used in the frame trailer.
 uint32_t Crc32c(std::string_view data, uint32_t init = 0);
 inline uint32_t MaskCrc(uint32_t crc) { return ((crc >> 15) | (crc << 17)) + 0xa282ead8u; }
