@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "phigate/model/tagger.h"
 #include "re2/re2.h"
@@ -145,6 +146,15 @@ bool IdAfterLabel(std::string_view text, size_t pos, size_t* b, size_t* e) {
       (text[i] == ' ' || text[i] == ':' || text[i] == '#' || text[i] == '=' || text[i] == '\t')) {
     ++i;
   }
+  // "member ID is W945722266", "MRN was 1234567".
+  for (std::string_view verb : {std::string_view("is "), std::string_view("was ")}) {
+    if (text.size() - i > verb.size() + 3 &&
+        absl::EqualsIgnoreCase(ToAbsl(text.substr(i, verb.size())), ToAbsl(verb))) {
+      i += verb.size();
+      while (i < text.size() && (text[i] == ' ' || text[i] == '#' || text[i] == ':')) ++i;
+      break;
+    }
+  }
   const size_t start = i;
   bool digit = false;
   while (i < text.size()) {
@@ -231,6 +241,9 @@ bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
       if (after == w) return true;
     }
     if (e < text.size() && (text[e] == '%' || text[e] == '/')) return true;
+  } else if (rec == "phone_local") {
+    // "TV 900-1000", "IS 750-1000": round numbers are ranges, not local numbers.
+    return e - b == 8 && text[e - 1] == '0' && text[e - 2] == '0';
   } else if (rec == "date_ordinal_ctx") {
     const std::string after = LowerWordAfter(text, e);
     if (!after.empty() && after != "of" && after != "at" && after != "and" && after != "or") {
@@ -286,9 +299,15 @@ Status RuleEngine::RunPatterns(std::string_view text, EngineContext& ctx, Findin
         score = p.spec->invalid_score;
       }
       if (score <= 0.0f) continue;
-      // Trim trailing punctuation that patterns may swallow (URLs, IDs).
+      // Trim trailing punctuation that patterns may swallow (URLs, IDs); a
+      // street address keeps the period of its abbreviated suffix ("Spruce St.").
       while (e > b && (text[e - 1] == '.' || text[e - 1] == ',' || text[e - 1] == ';' ||
                        text[e - 1] == ':' || text[e - 1] == '-' || text[e - 1] == ' ')) {
+        if (text[e - 1] == '.' && p.spec->category == PhiCategory::kStreetAddress && e >= b + 3 &&
+            std::isalpha(static_cast<unsigned char>(text[e - 2])) &&
+            std::isalpha(static_cast<unsigned char>(text[e - 3]))) {
+          break;
+        }
         --e;
       }
       if (e > b) out->push_back(Finding{p.spec->category, b, e, score, p.spec->name});
@@ -371,6 +390,85 @@ void ExtendAddressBlocks(std::string_view text, Findings* findings) {
         (d == 0 || !std::isalnum(static_cast<unsigned char>(text[d - 1])))) {
       f.begin = d;
     }
+  }
+}
+
+// A time written after a date is part of it: "3/23/2015 2355", "10/05/2012 @
+// 2305", "May 5, 2022 0610", "6.1.2017 1:33". Four-digit military times count
+// only after a date with a year and not before a lower-case word ("1/2/2020
+// 1000 units"). And a name that ends in an initial takes its period ("Ettie P.").
+void ExtendDatesAndInitials(std::string_view text, Findings* findings) {
+  auto digit = [&](size_t i) { return i < text.size() && text[i] >= '0' && text[i] <= '9'; };
+  auto alpha = [&](size_t i) {
+    return i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]));
+  };
+  for (Finding& f : *findings) {
+    // "St. Mary's Hospital": the possessive belongs to the facility's name.
+    if (f.category == PhiCategory::kFacility && text.size() - f.end >= 2 && (text[f.end] == '\'') &&
+        (text[f.end + 1] == 's' || text[f.end + 1] == 'S') && !alpha(f.end + 2)) {
+      f.end += 2;
+      continue;
+    }
+    if (f.category == PhiCategory::kName) {
+      if (f.end < text.size() && text[f.end] == '.' && f.end >= f.begin + 1 && alpha(f.end - 1) &&
+          (f.end - 1 == f.begin || !alpha(f.end - 2))) {
+        ++f.end;
+      }
+      continue;
+    }
+    if (f.category != PhiCategory::kDate) continue;
+    size_t i = f.end;
+    size_t spaces = 0;
+    while (i < text.size() && text[i] == ' ' && spaces < 3) ++i, ++spaces;
+    if (spaces == 0) continue;
+    if (i < text.size() && text[i] == '@') {
+      ++i;
+      while (i < text.size() && text[i] == ' ') ++i;
+    } else if (text.size() - i > 3 && (text[i] == 'a' || text[i] == 'A') &&
+               (text[i + 1] == 't' || text[i + 1] == 'T') && text[i + 2] == ' ') {
+      i += 3;
+    }
+    const size_t t = i;
+    size_t j = t;
+    while (digit(j) && j - t < 4) ++j;
+    size_t end = 0;
+    if ((j - t == 1 || j - t == 2) && j < text.size() && text[j] == ':' && digit(j + 1) &&
+        digit(j + 2) && !digit(j + 3)) {
+      end = j + 3;
+      if (end < text.size() && text[end] == ':' && digit(end + 1) && digit(end + 2)) end += 3;
+      size_t k = end;
+      if (k < text.size() && text[k] == ' ') ++k;
+      if (text.size() - k >= 2 &&
+          (text[k] == 'a' || text[k] == 'p' || text[k] == 'A' || text[k] == 'P') &&
+          (text[k + 1] == 'm' || text[k + 1] == 'M') && !alpha(k + 2)) {
+        end = k + 2;
+      }
+    } else if (j - t == 4 && !digit(j) && !alpha(j) && text[t] <= '2' &&
+               (text[t] < '2' || text[t + 1] <= '3') && text[t + 2] <= '5') {
+      // Military time: only after a date that holds a year.
+      int groups = 0, run = 0, longest = 0;
+      for (size_t k = f.begin; k <= f.end; ++k) {
+        if (k < f.end && digit(k)) {
+          ++run;
+        } else {
+          if (run > 0) ++groups;
+          longest = std::max(longest, run);
+          run = 0;
+        }
+      }
+      size_t k = j;
+      while (k < text.size() && text[k] == ' ') ++k;
+      static constexpr std::string_view kUnits[] = {"mg",  "mcg",  "ml", "cc",    "g",
+                                                    "kg",  "u",    "iu", "units", "unit",
+                                                    "meq", "mmol", "l",  "x",     "times"};
+      bool unit_next = false;
+      if (k > j) {
+        const std::string next = LowerWordAfter(text, k);
+        for (std::string_view u : kUnits) unit_next = unit_next || next == u;
+      }
+      if ((groups >= 3 || longest >= 4) && !unit_next) end = j;
+    }
+    if (end != 0) f.end = end;
   }
 }
 
@@ -802,13 +900,14 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
           if (!LinkGap(text, p, tk[k], true) || NewlineBetween(text, p, tk[k])) break;
           const uint32_t pf = p.lf();
           if (!p.IsAlphaWord() || !capitalised(p)) break;
-          if ((pf & (kLexStop | kLexLocPrep)) && !(p.end - p.begin <= 3 && (p.flags & kTokPeriod)))
-            break;
-          if (pf & kLexFacility) {  // "Memorial" in "Memorial Hospital": part of the name
+          // "Memorial" in "Memorial Hospital", "Family" in "Family Practice": part of the name.
+          if ((pf & kLexFacility) && !(pf & kLexLocPrep)) {
             --k;
             loc[k] = 2;
             continue;
           }
+          if ((pf & (kLexStop | kLexLocPrep)) && !(p.end - p.begin <= 3 && (p.flags & kTokPeriod)))
+            break;
           if ((pf & kLexCommon) && !(pf & (kLexFirstName | kLexSurname | kLexCity)) && !mixed)
             break;
           --k;
@@ -866,6 +965,50 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         t.end - t.begin >= 5 && (tk[i + 1].flags & kTokDigit) && !(tk[i + 1].flags & kTokAlpha) &&
         tk[i + 1].end - tk[i + 1].begin <= 2 && LinkGap(text, t, tk[i + 1], false)) {
       loc[i] = 3;
+    }
+    // Counties and parishes: "Marion County", "Palm Beach County", "SUFFOLK COUNTY".
+    if (i > 0 && t.end - t.begin == 6 && capitalised(t) &&
+        (absl::EqualsIgnoreCase(ToAbsl(text.substr(t.begin, 6)), "county") ||
+         absl::EqualsIgnoreCase(ToAbsl(text.substr(t.begin, 6)), "parish"))) {
+      size_t k = i;
+      while (k > 0 && i - k < 3) {
+        const Token& p = tk[k - 1];
+        if (!p.IsAlphaWord() || !capitalised(p) || (p.lf() & (kLexStop | kLexLocPrep)) ||
+            !LinkGap(text, p, tk[k], false) || NewlineBetween(text, p, tk[k])) {
+          break;
+        }
+        --k;
+      }
+      if (k < i) {
+        for (size_t j = k; j <= i; ++j) loc[j] = 1;
+      }
+    }
+    // Neighbourhoods: "in the Ashford Estates area", and in prose "near Cherry Hill Plaza".
+    if (t.end - t.begin == 4 && i >= 2 && (t.flags & kTokLower) &&
+        absl::EqualsIgnoreCase(ToAbsl(text.substr(t.begin, 4)), "area")) {
+      size_t k = i;
+      while (k > 0 && i - k < 3 && tk[k - 1].IsAlphaWord() && capitalised(tk[k - 1]) &&
+             !(tk[k - 1].lf() & (kLexStop | kLexLocPrep)) &&
+             LinkGap(text, tk[k - 1], tk[k], false)) {
+        --k;
+      }
+      if (k < i && k > 0 &&
+          absl::EqualsIgnoreCase(
+              ToAbsl(text.substr(tk[k - 1].begin, tk[k - 1].end - tk[k - 1].begin)), "the")) {
+        for (size_t j = k; j < i; ++j) loc[j] = 3;
+      }
+    }
+    if (mixed && i > 0 && (t.flags & kTokTitle) && t.IsAlphaWord() &&
+        !(f & (kLexStop | kLexTitle | kLexMonth | kLexWeekday | kLexState)) &&
+        tk[i - 1].end - tk[i - 1].begin == 4 && (tk[i - 1].flags & kTokLower) &&
+        absl::EqualsIgnoreCase(ToAbsl(text.substr(tk[i - 1].begin, 4)), "near")) {
+      for (size_t k = i; k < n && k < i + 3; ++k) {
+        const Token& u = tk[k];
+        if (!u.IsAlphaWord() || !(u.flags & kTokTitle) || (u.lf() & (kLexStop | kLexTitle))) break;
+        if (k > i && (!LinkGap(text, tk[k - 1], u, false) || NewlineBetween(text, tk[k - 1], u)))
+          break;
+        loc[k] = 3;
+      }
     }
     // "lives in X", "lives alone in X", "resides at X".
     for (size_t back = 2; prev_prep && back <= 3 && i >= back; ++back) {
@@ -932,7 +1075,10 @@ Status RuleEngine::Scan(std::string_view text, ScanContext& base_ctx, Findings* 
     PHIGATE_RETURN_IF_ERROR(RunPatterns(text, ctx, out));
   }
   if (rules && (options().stages & EngineOptions::kDictionaryStage)) RunTokenRules(text, ctx, out);
-  if (rules) ExtendAddressBlocks(text, out);
+  if (rules) {
+    ExtendAddressBlocks(text, out);
+    ExtendDatesAndInitials(text, out);
+  }
   if (tagger_ != nullptr) {
     Findings& tagged = ctx.model_findings;
     PHIGATE_RETURN_IF_ERROR(tagger_->Tag(text, &tagged));

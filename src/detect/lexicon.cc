@@ -66,7 +66,8 @@ constexpr std::string_view kFacilityWords[] = {
     "medctr",         "pediatrics", "practice",   "associates",
     "group",          "home",       "homes",      "residence",
     "village",        "lodge",      "gardens",    "place",
-    "house",          "towers",     "court",      "commons"};
+    "house",          "towers",     "court",      "commons",
+    "family",         "skilled"};
 constexpr std::string_view kStop[] = {
     "a",        "an",        "the",       "and",       "or",         "but",       "nor",
     "of",       "in",        "on",        "at",        "to",         "from",      "by",
@@ -164,6 +165,9 @@ constexpr std::pair<std::string_view, uint32_t> kCueWords[] = {
     {"home", kLexFacilityHead | kLexWeakHead},
     {"living", kLexFacilityHead | kLexWeakHead},
     {"institute", kLexFacilityHead},
+    {"practice", kLexFacilityHead | kLexWeakHead},  // "Family Practice"
+    {"group", kLexFacilityHead | kLexWeakHead},     // "Medical Group"
+    {"facility", kLexFacilityHead | kLexWeakHead},  // "Skilled Nursing Facility"
     {"lives", kLexResideVerb},
     {"lived", kLexResideVerb},
     {"resides", kLexResideVerb},

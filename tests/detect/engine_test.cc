@@ -97,6 +97,45 @@ TEST_F(EngineTest, FindsEachIdentifierClassInContext) {
   }
 }
 
+TEST_F(EngineTest, FindsLabelledAndContextualShapes) {
+  // Shapes added after measuring the synthetic notes' misses; synthetic values only.
+  const Case cases[] = {
+      {"DOB: 03-Oct-1928 on file", "03-Oct-1928", PhiCategory::kDate},
+      {"NOTE 3/23/2015 2355 NURSING", "3/23/2015 2355", PhiCategory::kDate},
+      {"Emergency Note 10/05/2012 @ 2305|", "10/05/2012 @ 2305", PhiCategory::kDate},
+      {"at baseline until the 16th, then worse", "16th", PhiCategory::kDate},
+      {"Fax: 555-0124 ext 12", "555-0124 ext 12", PhiCategory::kPhone},
+      {"SSN: ###-##-0579 on file", "0579", PhiCategory::kSsn},
+      {"Age/Sex: 103/M", "103", PhiCategory::kAge},
+      {"Job #: STU91454738", "STU91454738", PhiCategory::kOtherId},
+      {"Photo on file: IMG_4530.JPG", "IMG_4530.JPG", PhiCategory::kPhoto},
+      {"the new member ID is W945722266.", "W945722266", PhiCategory::kHealthPlan},
+      {"Driver's license: KS H86594902", "H86594902", PhiCategory::kLicense},
+      {"Ins: MassHealth LI3783951-04", "LI3783951-04", PhiCategory::kHealthPlan},
+      {"iris template VP6400043", "VP6400043", PhiCategory::kBiometric},
+      {"MVC near 26.0616\xc2\xb0 N, 109.6615\xc2\xb0 W today", "26.0616", PhiCategory::kLocation},
+      {"MVC near 33.30482, -101.81474.", "33.30482, -101.81474", PhiCategory::kLocation},
+      {"also a pt at Quenby Family Practice.", "Quenby", PhiCategory::kFacility},
+      {"transferred from St. Agnes's Hospital", "St. Agnes's", PhiCategory::kFacility},
+      {"EMS from Marion County reports", "Marion County", PhiCategory::kCity},
+      {"copy sent to 540 lakeview lane, please", "540 lakeview lane", PhiCategory::kStreetAddress},
+      {"Waterville, Maine 04901", "04901", PhiCategory::kZip},
+  };
+  for (const Case& c : cases) {
+    EXPECT_TRUE(Covered(c.text, c.value)) << c.text;
+    bool typed = false;
+    for (const std::string& v : Found(c.text, c.category)) {
+      typed = typed || v.find(c.value) != std::string::npos || std::string(c.value).find(v) == 0;
+    }
+    EXPECT_TRUE(typed) << c.text << " not typed " << CategoryName(c.category);
+  }
+  // ... and their near misses stay clean.
+  EXPECT_TRUE(Found("TV 900-1000 on the vent", PhiCategory::kPhone).empty());
+  EXPECT_TRUE(Found("given 4/1/2020 1000 mg", PhiCategory::kDate) ==
+              std::vector<std::string>{"4/1/2020"});
+  EXPECT_TRUE(Found("s/p 2nd cath today", PhiCategory::kDate).empty());
+}
+
 TEST_F(EngineTest, LeavesNonPhiAlone) {
   const char* clean[] = {
       "BP 120/80, HR 72, RR 18, on CPAP 5/5 with FiO2 40%.",
