@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "phigate/core/check.h"
 #include "phigate/synth/checksums.h"
@@ -612,6 +613,46 @@ class NoteBuilder final : public NoteWriter {
     if (v.empty()) return;
     spans_.push_back(LabeledSpan{text_.size(), text_.size() + v.size(), c});
     text_.append(v);
+  }
+  // A facility name: the distinctive part is PHI (a place smaller than a
+  // state), the generic head ("Medical Center", "Hospital of") a neutral
+  // reference span, as the PhysioNet gold standard labels them.
+  void FacilityPhi(std::string_view v) {
+    static constexpr std::string_view kHeads[] = {"Regional Medical Center",
+                                                  "Community Health Center",
+                                                  "Skilled Nursing Facility",
+                                                  "Rehabilitation Center",
+                                                  "General Hospital",
+                                                  "Memorial Hospital",
+                                                  "Medical Center",
+                                                  "Health Center",
+                                                  "Nursing Home",
+                                                  "Assisted Living",
+                                                  "Family Practice",
+                                                  "Medical Group",
+                                                  "Hospital",
+                                                  "Clinic",
+                                                  "Rehab"};
+    if (!opts_.categories.Contains(C::kFacility)) dropped_ = true;
+    for (std::string_view head : kHeads) {
+      // "<name> <head>" (any case)
+      if (v.size() > head.size() + 1 && v[v.size() - head.size() - 1] == ' ' &&
+          absl::EqualsIgnoreCase(ToAbsl(v.substr(v.size() - head.size())), ToAbsl(head))) {
+        Phi(C::kFacility, v.substr(0, v.size() - head.size() - 1));
+        Lit(" ");
+        Ref(ReferenceKind::kFacilityType, v.substr(v.size() - head.size()));
+        return;
+      }
+    }
+    // "Mercy Hospital of <city>": the city is the PHI.
+    const size_t of = v.find(" of ");
+    if (of != std::string_view::npos) {
+      Ref(ReferenceKind::kFacilityType, v.substr(0, of + 3));
+      Lit(" ");
+      Phi(C::kFacility, v.substr(of + 4));
+      return;
+    }
+    Phi(C::kFacility, v);
   }
   void Ref(ReferenceKind k, std::string_view v) {
     refs_.push_back(ReferenceSpan{text_.size(), text_.size() + v.size(), k});
@@ -1582,16 +1623,16 @@ void NoteBuilder::Emit(std::string_view key) {
       Phi(C::kZip, Zip());
       break;
     case K::kFac:
-      Phi(C::kFacility, p_.facility);
+      FacilityPhi(p_.facility);
       break;
     case K::kFac2:
-      Phi(C::kFacility, Facility());
+      FacilityPhi(Facility());
       break;
     case K::kSnf:
-      Phi(C::kFacility, SnfName());
+      FacilityPhi(SnfName());
       break;
     case K::kClinic:
-      Phi(C::kFacility, p_.clinic);
+      FacilityPhi(p_.clinic);
       break;
     case K::kClinicAddr:
       Phi(C::kStreetAddress, p_.clinic_street);

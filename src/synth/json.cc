@@ -18,6 +18,8 @@ std::string_view ReferenceType(ReferenceKind k) {
       return "LOCATION";
     case ReferenceKind::kAge:
       return "AGE";
+    case ReferenceKind::kFacilityType:
+      return "ORGANIZATION";
   }
   return "ID";
 }
@@ -29,6 +31,8 @@ std::string_view ReferenceCategory(ReferenceKind k) {
       return "STATE";
     case ReferenceKind::kAge:
       return "AGE_UNDER_90";
+    case ReferenceKind::kFacilityType:
+      return "FACILITY_TYPE";
   }
   return "ID";
 }

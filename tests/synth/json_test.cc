@@ -58,7 +58,8 @@ TEST(SynthJsonTest, CodePointOffsetsSelectTheSpanText) {
         ASSERT_TRUE(cat.has_value());
         EXPECT_EQ(s["type"], std::string(CategoryEvalType(*cat)));
       } else {
-        EXPECT_TRUE(s["type"] == "DATE" || s["type"] == "LOCATION" || s["type"] == "AGE");
+        EXPECT_TRUE(s["type"] == "DATE" || s["type"] == "LOCATION" || s["type"] == "AGE" ||
+                    s["type"] == "ORGANIZATION");
       }
     }
     EXPECT_EQ(phi, note.spans.size());

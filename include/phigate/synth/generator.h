@@ -54,7 +54,11 @@ struct LabeledSpan {
 // Text that looks like PHI but is not PHI under Safe Harbor (a bare year, a
 // US state, an age of 89 or less). Written as "phi": false reference spans so
 // that a scorer neither asks for them nor counts them as false positives.
-enum class ReferenceKind : uint8_t { kYear, kState, kAge };
+// Neutral reference spans ("phi": false): a year alone, a state, an age of 89
+// or less, and the generic head of a facility name ("General Hospital" in
+// "Calvert General Hospital"; the name part is the PHI, as in the PhysioNet
+// gold standard, where "CALVERT" is labelled and "HOSPITAL" is not).
+enum class ReferenceKind : uint8_t { kYear, kState, kAge, kFacilityType };
 struct ReferenceSpan {
   size_t begin = 0;
   size_t end = 0;
