@@ -1,8 +1,11 @@
-// PostgreSQL backend of AuditLogStore (libpq). A group commit is one
-// transaction that COPYs the batch's events, subjects and nodes and upserts
-// the tenant's head; with synchronous_commit on (the default) COMMIT returns
-// after the server flushed its WAL, so Sync() has nothing left to do. One
-// connection writes, another reads; scans page through the trail by seq.
+// PostgreSQL backend of AuditLogStore (libpq). A group commit is ONE
+// statement, prepared once: data-modifying CTEs insert the batch's events,
+// subjects, Merkle nodes and head-log entries from binary arrays (unnest) and
+// upsert the tenants' heads. One statement in autocommit mode is one
+// transaction, so the whole batch costs one round trip plus the server's WAL
+// flush; with synchronous_commit on (the default) it returns after the flush,
+// so Sync() has nothing left to do. One connection writes, another reads;
+// scans page through the trail by seq.
 #include <libpq-fe.h>
 
 #include <cstring>
@@ -11,7 +14,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "phigate/audit/log_store.h"
-#include "phigate/crypto/signer.h"
 
 namespace phigate::audit {
 namespace {
@@ -97,10 +99,80 @@ std::string_view GetBytes(PGresult* r, int row, int col) {
   return std::string_view(PQgetvalue(r, row, col), static_cast<size_t>(PQgetlength(r, row, col)));
 }
 
-void CopyHex(std::string* out, std::string_view bytes) {
-  out->append("\\\\x");
-  out->append(crypto::ToHex(bytes));
-}
+// A one-dimensional array in PostgreSQL's binary format (array_recv): ndim,
+// has-null flag, element type, then per element its length and bytes; all
+// integers big-endian.
+class PgArray {
+ public:
+  static constexpr uint32_t kInt4 = 23, kInt8 = 20, kText = 25, kBytea = 17;
+  explicit PgArray(uint32_t oid) : oid_(oid) {}
+  void Clear() {
+    body_.clear();
+    n_ = 0;
+  }
+  void Add(std::string_view bytes) {
+    PutBe32(&body_, static_cast<uint32_t>(bytes.size()));
+    body_.append(bytes);
+    ++n_;
+  }
+  void AddInt8(int64_t v) {
+    PutBe32(&body_, 8);
+    PutBe32(&body_, static_cast<uint32_t>(static_cast<uint64_t>(v) >> 32));
+    PutBe32(&body_, static_cast<uint32_t>(static_cast<uint64_t>(v) & 0xffffffffu));
+    ++n_;
+  }
+  void AddInt4(int32_t v) {
+    PutBe32(&body_, 4);
+    PutBe32(&body_, static_cast<uint32_t>(v));
+    ++n_;
+  }
+  // The whole array value; valid until the next change.
+  const std::string& Finish() {
+    out_.clear();
+    PutBe32(&out_, n_ == 0 ? 0 : 1);  // ndim
+    PutBe32(&out_, 0);                // no nulls
+    PutBe32(&out_, oid_);
+    if (n_ > 0) {
+      PutBe32(&out_, n_);
+      PutBe32(&out_, 1);  // lower bound
+    }
+    out_.append(body_);
+    return out_;
+  }
+
+ private:
+  static void PutBe32(std::string* out, uint32_t v) {
+    const char b[4] = {static_cast<char>(v >> 24), static_cast<char>((v >> 16) & 0xff),
+                       static_cast<char>((v >> 8) & 0xff), static_cast<char>(v & 0xff)};
+    out->append(b, 4);
+  }
+  uint32_t oid_;
+  uint32_t n_ = 0;
+  std::string body_, out_;
+};
+
+constexpr char kCommitSql[] = R"sql(
+WITH e AS (
+  INSERT INTO {p}events (tenant, seq, time_us, record, leaf)
+  SELECT * FROM unnest($1::text[], $2::int8[], $3::int8[], $4::bytea[], $5::bytea[])),
+s AS (
+  INSERT INTO {p}subjects (tenant, subject, seq)
+  SELECT * FROM unnest($6::text[], $7::bytea[], $8::int8[])),
+n AS (
+  INSERT INTO {p}nodes (tenant, level, idx, hash)
+  SELECT * FROM unnest($9::text[], $10::int4[], $11::int8[], $12::bytea[])),
+hl AS (
+  INSERT INTO {p}head_log (tenant, tree_size, root, last_leaf, time_us, signature)
+  SELECT * FROM unnest($13::text[], $14::int8[], $15::bytea[], $16::bytea[], $17::int8[],
+                       $18::bytea[])
+  ON CONFLICT DO NOTHING)
+INSERT INTO {p}heads (tenant, tree_size, root, last_leaf, time_us, signature)
+SELECT * FROM unnest($19::text[], $20::int8[], $21::bytea[], $22::bytea[], $23::int8[],
+                     $24::bytea[])
+ON CONFLICT (tenant) DO UPDATE SET tree_size = EXCLUDED.tree_size, root = EXCLUDED.root,
+  last_leaf = EXCLUDED.last_leaf, time_us = EXCLUDED.time_us, signature = EXCLUDED.signature
+)sql";
+constexpr char kCommitStmt[] = "phigate_audit_commit";
 
 class PgStore final : public AuditLogStore {
  public:
@@ -117,13 +189,7 @@ class PgStore final : public AuditLogStore {
 
   Status Commit(const WriteBatch& batch) override {
     std::lock_guard<std::mutex> lock(wmu_);
-    PHIGATE_RETURN_IF_ERROR(Simple(w_, "BEGIN"));
-    Status s = CommitLocked(batch);
-    if (!s.ok()) {
-      Simple(w_, "ROLLBACK").IgnoreError();  // report the batch error
-      return s;
-    }
-    return Simple(w_, "COMMIT");
+    return CommitLocked(batch);
   }
   Status Sync() override { return absl::OkStatus(); }
 
@@ -335,79 +401,56 @@ class PgStore final : public AuditLogStore {
       Simple(w_, "ROLLBACK").IgnoreError();
       return s;
     }
-    return Simple(w_, "COMMIT");
-  }
-
-  Status Copy(const std::string& sql, const std::string& data) {
-    PgResult r(PQexec(w_, sql.c_str()));
-    if (PQresultStatus(r.get()) != PGRES_COPY_IN) return PgError(w_, "copy");
-    if (PQputCopyData(w_, data.data(), static_cast<int>(data.size())) != 1 ||
-        PQputCopyEnd(w_, nullptr) != 1) {
-      return PgError(w_, "copy data");
-    }
-    PgResult done(PQgetResult(w_));
-    const bool ok = PQresultStatus(done.get()) == PGRES_COMMAND_OK;
-    while (PGresult* extra = PQgetResult(w_)) PQclear(extra);
-    if (!ok) return PgError(w_, "copy end");
+    PHIGATE_RETURN_IF_ERROR(Simple(w_, "COMMIT"));
+    PgResult prep(PQprepare(w_, kCommitStmt, T(kCommitSql).c_str(), 0, nullptr));
+    if (PQresultStatus(prep.get()) != PGRES_COMMAND_OK) return PgError(w_, "prepare commit");
     return absl::OkStatus();
   }
 
   Status CommitLocked(const WriteBatch& batch) {
-    if (!batch.rows.empty()) {
-      std::string events, subjects;
-      events.reserve(batch.rows.size() * 700);
-      for (const StoredRow& r : batch.rows) {
-        // Tenant ids are [A-Za-z0-9_.:/-]: nothing to escape in COPY text.
-        absl::StrAppend(&events, r.tenant.value(), "\t", r.seq, "\t", r.time_us, "\t");
-        CopyHex(&events, r.record);
-        events += "\t";
-        CopyHex(&events, HashBytes(r.leaf));
-        events += "\n";
-        for (const BlindIndex& b : r.subjects) {
-          absl::StrAppend(&subjects, r.tenant.value(), "\t");
-          CopyHex(&subjects, std::string_view(reinterpret_cast<const char*>(b.data()), 32));
-          absl::StrAppend(&subjects, "\t", r.seq, "\n");
-        }
-      }
-      PHIGATE_RETURN_IF_ERROR(
-          Copy(T("COPY {p}events (tenant, seq, time_us, record, leaf) FROM STDIN"), events));
-      if (!subjects.empty()) {
-        PHIGATE_RETURN_IF_ERROR(
-            Copy(T("COPY {p}subjects (tenant, subject, seq) FROM STDIN"), subjects));
+    for (PgArray& a : cols_) a.Clear();
+    for (const StoredRow& r : batch.rows) {
+      cols_[0].Add(r.tenant.value());
+      cols_[1].AddInt8(static_cast<int64_t>(r.seq));
+      cols_[2].AddInt8(r.time_us);
+      cols_[3].Add(r.record);
+      cols_[4].Add(HashBytes(r.leaf));
+      for (const BlindIndex& b : r.subjects) {
+        cols_[5].Add(r.tenant.value());
+        cols_[6].Add(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+        cols_[7].AddInt8(static_cast<int64_t>(r.seq));
       }
     }
-    if (!batch.nodes.empty()) {
-      std::string nodes;
-      for (const TenantNode& n : batch.nodes) {
-        absl::StrAppend(&nodes, n.tenant.value(), "\t", n.node.id.level, "\t", n.node.id.index,
-                        "\t");
-        CopyHex(&nodes, HashBytes(n.node.hash));
-        nodes += "\n";
+    for (const TenantNode& n : batch.nodes) {
+      cols_[8].Add(n.tenant.value());
+      cols_[9].AddInt4(static_cast<int32_t>(n.node.id.level));
+      cols_[10].AddInt8(static_cast<int64_t>(n.node.id.index));
+      cols_[11].Add(HashBytes(n.node.hash));
+    }
+    size_t c = 12;
+    for (const auto* heads : {&batch.head_log, &batch.heads}) {
+      for (const SignedTreeHead& h : *heads) {
+        cols_[c].Add(h.tenant.value());
+        cols_[c + 1].AddInt8(static_cast<int64_t>(h.tree_size));
+        cols_[c + 2].Add(HashBytes(h.root));
+        cols_[c + 3].Add(HashBytes(h.last_leaf));
+        cols_[c + 4].AddInt8(h.timestamp_us);
+        cols_[c + 5].Add(h.signature);
       }
-      PHIGATE_RETURN_IF_ERROR(
-          Copy(T("COPY {p}nodes (tenant, level, idx, hash) FROM STDIN"), nodes));
+      c += 6;
     }
-    for (const SignedTreeHead& h : batch.heads) {
-      PHIGATE_RETURN_IF_ERROR(
-          HeadParams(h)
-              .Exec(w_,
-                    T("INSERT INTO {p}heads (tenant, tree_size, root, last_leaf, time_us, "
-                      "signature) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (tenant) DO UPDATE SET "
-                      "tree_size = EXCLUDED.tree_size, root = EXCLUDED.root, last_leaf = "
-                      "EXCLUDED.last_leaf, time_us = EXCLUDED.time_us, signature = "
-                      "EXCLUDED.signature"),
-                    PGRES_COMMAND_OK, "upsert head")
-              .status());
+    const char* values[kCommitParams];
+    int lengths[kCommitParams];
+    int formats[kCommitParams];
+    for (size_t i = 0; i < kCommitParams; ++i) {
+      const std::string& v = cols_[i].Finish();
+      values[i] = v.data();
+      lengths[i] = static_cast<int>(v.size());
+      formats[i] = 1;
     }
-    for (const SignedTreeHead& h : batch.head_log) {
-      PHIGATE_RETURN_IF_ERROR(
-          HeadParams(h)
-              .Exec(w_,
-                    T("INSERT INTO {p}head_log (tenant, tree_size, root, last_leaf, time_us, "
-                      "signature) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING"),
-                    PGRES_COMMAND_OK, "insert head log")
-              .status());
-    }
+    PgResult r(PQexecPrepared(w_, kCommitStmt, static_cast<int>(kCommitParams), values, lengths,
+                              formats, /*resultFormat=*/0));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return PgError(w_, "commit batch");
     return absl::OkStatus();
   }
 
@@ -446,9 +489,22 @@ class PgStore final : public AuditLogStore {
         .status();
   }
 
+  static constexpr size_t kCommitParams = 24;
   const std::string prefix_;
   std::mutex wmu_;
   PGconn* w_ = nullptr;
+  // The commit statement's array parameters, reused across batches (wmu_).
+  PgArray cols_[kCommitParams] = {
+      PgArray(PgArray::kText),  PgArray(PgArray::kInt8),  PgArray(PgArray::kInt8),
+      PgArray(PgArray::kBytea), PgArray(PgArray::kBytea),                           // events
+      PgArray(PgArray::kText),  PgArray(PgArray::kBytea), PgArray(PgArray::kInt8),  // subjects
+      PgArray(PgArray::kText),  PgArray(PgArray::kInt4),  PgArray(PgArray::kInt8),
+      PgArray(PgArray::kBytea),  // nodes
+      PgArray(PgArray::kText),  PgArray(PgArray::kInt8),  PgArray(PgArray::kBytea),
+      PgArray(PgArray::kBytea), PgArray(PgArray::kInt8),  PgArray(PgArray::kBytea),  // head log
+      PgArray(PgArray::kText),  PgArray(PgArray::kInt8),  PgArray(PgArray::kBytea),
+      PgArray(PgArray::kBytea), PgArray(PgArray::kInt8),  PgArray(PgArray::kBytea),  // heads
+  };
   std::mutex rmu_;
   PGconn* r_ = nullptr;
 };
