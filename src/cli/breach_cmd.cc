@@ -27,12 +27,15 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "phigate/audit/log_store.h"
+#include "phigate/audit/query.h"
 #include "phigate/breach/calendar.h"
 #include "phigate/breach/deadlines.h"
 #include "phigate/breach/harness.h"
 #include "phigate/breach/incident.h"
 #include "phigate/breach/incident_store.h"
 #include "phigate/breach/notices.h"
+#include "phigate/breach/response.h"
 #include "phigate/breach/rules.h"
 #include "src/cli/command.h"
 
@@ -586,6 +589,95 @@ void RegisterBreach(CLI::App& app) {
       if (!r->ok())
         throw CliError(1, "drill failed: a detector did not fire or clean traffic was flagged");
       std::printf("drill passed\n");
+    });
+  }
+
+  // ---- canaries: the synthetic canary patients `phigate serve` plants per tenant
+  {
+    auto* cmd = breach->add_subcommand(
+        "canaries", "Print the synthetic canary patients planted for a tenant (breach.canaries)");
+    auto tenant = std::make_shared<std::string>();
+    auto seed = std::make_shared<uint64_t>(1);
+    auto count = std::make_shared<int>(2);
+    auto as_json = std::make_shared<bool>(false);
+    cmd->add_option("--tenant", *tenant, "Tenant")->required();
+    cmd->add_option("--seed", *seed, "breach.canaries.seed")->capture_default_str();
+    cmd->add_option("--count", *count, "breach.canaries.per_tenant")->capture_default_str();
+    cmd->add_flag("--json", *as_json, "One JSON object per canary value");
+    cmd->callback([tenant, seed, count, as_json] {
+      // Canaries are invented (syllable names, CNRY- MRNs, 9xx SSNs, 555-01xx
+      // phones, canary.invalid e-mail): printing them prints no real person's data.
+      for (const CanaryPatient& c : GenerateCanaries(Tenant(*tenant), *seed, *count)) {
+        for (const CanaryValue& v : c.values) {
+          if (*as_json) {
+            std::printf("{\"patient_ref\":\"%s\",\"category\":\"%s\",\"value\":\"%s\"}\n",
+                        c.patient_ref.c_str(), std::string(CategoryName(v.category)).c_str(),
+                        v.value.c_str());
+          } else {
+            std::printf("%-22s %-8s %s\n", c.patient_ref.c_str(),
+                        std::string(CategoryName(v.category)).c_str(), v.value.c_str());
+          }
+        }
+      }
+    });
+  }
+
+  // ---- failopen: egress without a matching audit event
+  {
+    auto* cmd = breach->add_subcommand(
+        "failopen",
+        "Fail-open evidence: egress request ids (e.g. a vendor or proxy log) without a "
+        "forwarded egress event in the audit trail; records a critical incident");
+    auto c = std::make_shared<Common>();
+    auto audit_url = std::make_shared<std::string>();
+    auto egress_file = std::make_shared<std::string>();
+    auto dry = std::make_shared<bool>(false);
+    AddCommon(cmd, c.get(), false);
+    cmd->add_option("--tenant", c->tenant, "Tenant")->required();
+    cmd->add_option("--audit", *audit_url, "Audit store URL (sqlite://PATH or postgres://...)")
+        ->required();
+    cmd->add_option("--egress", *egress_file, "File with one egress request id per line")
+        ->required();
+    cmd->add_flag("--dry-run", *dry, "Report only; record no incident");
+    cmd->callback([c, audit_url, egress_file, dry] {
+      std::ifstream in(*egress_file);
+      if (!in) throw CliError(1, "failopen: cannot read the egress id file");
+      std::vector<std::string> egress;
+      for (std::string line; std::getline(in, line);) {
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+        if (!line.empty()) egress.push_back(line);
+      }
+      auto astore = audit::AuditLogStore::Open(*audit_url);
+      ThrowIfError(astore.status(), "audit store");
+      audit::QueryFilter f;
+      f.tenant = Tenant(c->tenant);
+      f.kind = audit::EventKind::kEgress;
+      f.outcome = audit::Outcome::kForwarded;
+      std::vector<std::string> audited;
+      ThrowIfError(audit::QueryEach(**astore, f,
+                                    [&](const audit::StoredEvent& e) {
+                                      audited.push_back(e.event.request_id.value());
+                                      return absl::OkStatus();
+                                    }),
+                   "audit query");
+      std::optional<Detection> d = DetectFailOpen(egress, audited);
+      std::printf("egress ids: %zu  audited egress events: %zu  without audit: %zu\n",
+                  egress.size(), audited.size(), d ? d->evidence.size() : size_t{0});
+      if (!d) {
+        std::printf("no fail-open evidence\n");
+        return;
+      }
+      for (const Evidence& e : d->evidence) std::printf("  %s\n", e.ref.c_str());
+      if (*dry) throw CliError(2, "fail-open evidence found (dry run: no incident recorded)");
+      auto store = OpenStore(*c);
+      BreachResponder responder(nullptr, store.get(), nullptr, ResponsePolicy{},
+                                ContainmentPlan::Default());
+      auto id = responder.Record(
+          Tenant(c->tenant), {*d}, NowUnix(),
+          absl::StrCat("fail_open: ", d->evidence.size(), " egress without an audit event"));
+      ThrowIfError(id.status(), "incident store");
+      std::printf("%s recorded (critical)\n", id->c_str());
+      throw CliError(2, absl::StrCat("fail-open evidence: incident ", *id));
     });
   }
 

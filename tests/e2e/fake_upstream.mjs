@@ -2,6 +2,14 @@
 // /v1/chat/completions and Anthropic /v1/messages, stream or not. It echoes
 // "Summary: <last user text>" (streamed in 3-byte pieces so tokens split across
 // chunks) and records every request it received, to check what left phigate.
+//
+// Misbehaving modes, chosen per request by the model name (the gateway forwards
+// the model, never the client's headers): `up.setMode(model, mode)` with
+//   { say: 'text' }   answer with this text instead of the echo (a leak the
+//                     test planted: another tenant's canary, a stored patient's name);
+//   { replay: true }  an answer cache not scoped to the tenant: the first answer
+//                     made for this model is served to every later request.
+// Models without a mode keep the default echo.
 import http from 'node:http';
 
 function lastText(body) {
@@ -18,6 +26,7 @@ function pieces(s, n) {
 
 export async function startFakeUpstream(port = 0, host = '127.0.0.1') {
   const received = [];
+  const modes = new Map();  // model -> { say?: string, replay?: boolean, cached?: string }
   const server = http.createServer((req, res) => {
     let raw = '';
     req.on('data', (c) => (raw += c));
@@ -32,7 +41,13 @@ export async function startFakeUpstream(port = 0, host = '127.0.0.1') {
         res.end('{"error":{"message":"bad json"}}');
         return;
       }
-      const answer = 'Summary: ' + lastText(body);
+      let answer = 'Summary: ' + lastText(body);
+      const mode = modes.get(body.model);
+      if (mode?.say !== undefined) answer = mode.say;
+      if (mode?.replay) {
+        if (mode.cached === undefined) mode.cached = answer;
+        answer = mode.cached;
+      }
       const anthropic = req.url.includes('/messages');
       if (!body.stream) {
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -77,6 +92,8 @@ export async function startFakeUpstream(port = 0, host = '127.0.0.1') {
   return {
     port: server.address().port,
     received,
+    setMode: (model, mode) => modes.set(model, { ...mode }),
+    clearModes: () => modes.clear(),
     allBytes: () => received.map((r) => r.url + '\n' + JSON.stringify(r.headers) + '\n' + r.body).join('\n'),
     close: () => new Promise((r) => server.close(r)),
   };
