@@ -57,6 +57,7 @@ class EngineContext : public ScanContext {
   std::vector<Token> tokens;
   std::vector<float> name_score;
   std::vector<uint8_t> loc;
+  std::vector<uint8_t> field_name;
   std::vector<uint64_t> hashes;
   Findings model_findings;
   std::string lower;
@@ -525,7 +526,7 @@ void RuleEngine::Tokenize(std::string_view text, EngineContext& ctx) const {
     const size_t b = i;
     uint64_t h = Lexicon::kHashSeed;
     size_t len = 0;
-    int upper = 0, lower = 0, digits = 0;
+    int upper = 0, lower = 0, digits = 0, high = 0;
     const bool first_upper = kClass[u[i]] == kCwUpper;
     while (i < n) {
       const unsigned char c = u[i];
@@ -537,8 +538,10 @@ void RuleEngine::Tokenize(std::string_view text, EngineContext& ctx) const {
           lc = static_cast<unsigned char>(c + 32);
         } else if (k == kCwDigit) {
           ++digits;
+        } else if (k == kCwLower) {
+          ++lower;
         } else {
-          ++lower;  // a-z and non-ASCII bytes
+          ++high;  // non-ASCII letters: no case information
         }
         h = Lexicon::HashStep(h, lc);
         if (len < sizeof(low)) low[len] = static_cast<char>(lc);
@@ -561,7 +564,7 @@ void RuleEngine::Tokenize(std::string_view text, EngineContext& ctx) const {
     const size_t e = i;
     if (i + 1 < n && u[i] == '\'' && (u[i + 1] == 's' || u[i + 1] == 'S')) i += 2;
     uint16_t flags = 0;
-    if (upper + lower > 0) flags |= kTokAlpha;
+    if (upper + lower + high > 0) flags |= kTokAlpha;
     if (digits > 0) flags |= kTokDigit;
     if (digits == 0) flags |= kTokAllAlpha;
     if (upper > 0 && lower == 0) flags |= kTokUpper;
@@ -638,6 +641,8 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
   name.assign(n, 0.0f);
   std::vector<uint8_t>& loc = ctx.loc;  // 1 city, 2 facility, 3 other location
   loc.assign(n, 0);
+  std::vector<uint8_t>& field_name = ctx.field_name;  // 1: a name field's word, 2: its label
+  field_name.assign(n, 0);
 
   for (size_t i = 0; i < n; ++i) {
     const Token& t = tk[i];
@@ -743,6 +748,120 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       if (!header && (!sentence_start || doc_prose)) s = std::max(s, 0.5f);
     }
     name[i] = s;
+  }
+
+  // Name fields: "Name: SMITH, SANDRA", "Patient: Marciniak, Lien N", "From: Ciera
+  // Smith", "Signed by: Maribel Confer, MD". The words after such a label, on
+  // its line, up to a credential, a bracket, a digit or a common lower-case
+  // word, are a person's name whatever the lists say of them.
+  {
+    static const uint64_t kFieldLabels[] = {
+        Lexicon::Hash("name"),      Lexicon::Hash("patient"),   Lexicon::Hash("pt"),
+        Lexicon::Hash("preferred"), Lexicon::Hash("from"),      Lexicon::Hash("to"),
+        Lexicon::Hash("cc"),        Lexicon::Hash("attending"), Lexicon::Hash("pcp"),
+        Lexicon::Hash("referring"), Lexicon::Hash("ordering"),  Lexicon::Hash("by"),
+        Lexicon::Hash("physician"), Lexicon::Hash("provider"),  Lexicon::Hash("contact"),
+        Lexicon::Hash("guarantor"), Lexicon::Hash("subscriber")};
+    static const uint64_t kGreetings[] = {Lexicon::Hash("dear"), Lexicon::Hash("hi"),
+                                          Lexicon::Hash("hello"), Lexicon::Hash("hey")};
+    for (size_t i = 0; i + 1 < n; ++i) {
+      const Token& l = tk[i];
+      bool field = false;
+      if (l.end < text.size() && text[l.end] == ':') {
+        for (uint64_t h : kFieldLabels) field = field || l.hash == h;
+      }
+      bool greeting = false;
+      if (!field && (l.begin == 0 || text[l.begin - 1] == '\n')) {
+        for (uint64_t h : kGreetings) greeting = greeting || l.hash == h;
+      }
+      if (!field && !greeting) continue;
+      size_t k = i + 1;
+      // "Subject: RE: Smith": not a field; "To: Dr. Garling": skip the title.
+      while (k < n && (tk[k].lf() & kLexTitle) && !NewlineBetween(text, tk[k - 1], tk[k])) ++k;
+      size_t taken = 0;
+      size_t first = k;
+      for (; k < n && taken < 4; ++k) {
+        const Token& u = tk[k];
+        if (NewlineBetween(text, tk[k - 1], u)) break;
+        if (k > first) {
+          // Only spaces, one comma or an initial's period between the parts.
+          bool ok = true;
+          int commas = 0;
+          for (size_t c = tk[k - 1].end; c < u.begin && ok; ++c) {
+            const char ch = text[c];
+            if (ch == ',') {
+              ok = ++commas <= 1;
+            } else if (ch != ' ' && ch != '.') {
+              ok = false;
+            }
+          }
+          if (!ok) break;
+        } else if (u.begin - tk[k - 1].end > 4) {
+          break;
+        }
+        if (!u.IsAlphaWord() || !capitalised(u)) break;
+        const uint32_t uf = u.lf();
+        if (uf & (kLexCredential | kLexStop | kLexMonth | kLexWeekday | kLexTitle)) break;
+        const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;
+        if (!listed && (uf & (kLexClinical | kLexFacility))) break;
+        if (!listed && (uf & kLexCommon) && (greeting || taken == 0)) break;
+        // "Oscar Mirner, MLS(ASCP)": a short all-caps word after a comma is a credential.
+        if (!listed && mixed && (u.flags & kTokUpper) && u.end - u.begin <= 4 && taken > 0) break;
+        ++taken;
+      }
+      // A greeting takes one or two words before its comma ("Dear Gomez-Ruiz,").
+      if (greeting && (taken == 0 || taken > 2 || k >= n || tk[k - 1].end >= text.size() ||
+                       text[tk[k - 1].end] != ',')) {
+        continue;
+      }
+      if (field) field_name[i] = 2;  // the label itself is never a name
+      for (size_t j = first; j < first + taken; ++j) {
+        name[j] = std::max(name[j], 0.7f);
+        field_name[j] = 1;
+      }
+    }
+  }
+
+  // Sign-offs: "Thanks,\nJohn", "Best regards,\n\nSolon Furino, MD": the line
+  // after the closing holds the writer's name.
+  {
+    static const uint64_t kClosings[] = {
+        Lexicon::Hash("thanks"),  Lexicon::Hash("best"),   Lexicon::Hash("sincerely"),
+        Lexicon::Hash("regards"), Lexicon::Hash("thx"),    Lexicon::Hash("cheers"),
+        Lexicon::Hash("you"),     Lexicon::Hash("warmly"), Lexicon::Hash("respectfully")};
+    for (size_t i = 0; i + 1 < n; ++i) {
+      const Token& c = tk[i];
+      if (c.end + 1 >= text.size() || text[c.end] != ',') continue;
+      bool closing = false;
+      for (uint64_t h : kClosings) closing = closing || c.hash == h;
+      if (!closing) continue;
+      size_t p = c.end + 1;
+      while (p < text.size() && text[p] == ' ') ++p;
+      if (p >= text.size() || text[p] != '\n') continue;
+      // The next non-empty line: 1-3 name-like words, then the line's end or ", MD".
+      size_t k = i + 1;
+      size_t taken = 0;
+      for (; k < n && taken < 3; ++k) {
+        const Token& u = tk[k];
+        if (taken > 0 &&
+            (NewlineBetween(text, tk[k - 1], u) || !LinkGap(text, tk[k - 1], u, false)))
+          break;
+        const uint32_t uf = u.lf();
+        const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;
+        if (!u.IsAlphaWord() || !capitalised(u) ||
+            (uf & (kLexCredential | kLexStop | kLexTitle | kLexMonth | kLexWeekday)) ||
+            (!listed && (uf & (kLexCommon | kLexClinical)))) {
+          break;
+        }
+        ++taken;
+      }
+      if (taken == 0) continue;
+      const size_t e = tk[i + taken].end;
+      size_t q = e;
+      while (q < text.size() && text[q] == ' ') ++q;
+      if (q < text.size() && text[q] != '\n' && text[q] != ',') continue;
+      for (size_t j = i + 1; j <= i + taken; ++j) name[j] = std::max(name[j], 0.6f);
+    }
   }
 
   // Pairs: a first name next to a name-like word makes both names.
@@ -1047,14 +1166,14 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
 
   // Emit: names, then locations (the resolver merges adjacent same-category spans).
   for (size_t i = 0; i < n; ++i) {
-    if (loc[i] != 0) {
+    if (loc[i] != 0 && field_name[i] != 1) {
       const PhiCategory c = loc[i] == 1   ? PhiCategory::kCity
                             : loc[i] == 2 ? PhiCategory::kFacility
                                           : PhiCategory::kLocation;
       out->push_back(Finding{c, tk[i].begin, tk[i].end, 0.6f, "location_rules"});
       continue;
     }
-    if (name[i] >= 0.5f) {
+    if (name[i] >= 0.5f && field_name[i] != 2) {
       out->push_back(Finding{PhiCategory::kName, tk[i].begin, tk[i].end, std::min(name[i], 0.99f),
                              "name_rules"});
     }
