@@ -1,6 +1,10 @@
 // The group-commit writer, proofs, checkpoints and retention.
 #include "phigate/audit/audit_log.h"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -40,6 +44,26 @@ int64_t AuditLog::Now() const {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t) &&
+                  std::atomic<uint32_t>::is_always_lock_free,
+              "the futex word must be a plain 32-bit integer");
+
+void AuditLog::Writer::Wait() {
+  while (woken.load(std::memory_order_acquire) == 0) {
+    // Returns at once if woken is no longer 0; spurious wake-ups loop.
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&woken), FUTEX_WAIT_PRIVATE, 0, nullptr, nullptr,
+            0);
+  }
+}
+
+void AuditLog::Writer::Wake() {
+  // After the store the owner may return and free this writer; a wake on a
+  // stale address is harmless (a waiter that reuses it re-checks its word).
+  uint32_t* word = reinterpret_cast<uint32_t*>(&woken);
+  woken.store(1, std::memory_order_release);
+  syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
 }
 
 namespace {

@@ -154,22 +154,13 @@ class AuditLog {
     uint64_t seq = 0;   // set by the leader when status is OK
     bool done = false;  // set by the leader before it wakes the writer
     // Woken once: when the event is committed (done) or the lead is handed to
-    // this writer (not done). A private mutex, not mu_, so woken writers do not
-    // pile up on the queue's lock. (std::binary_semaphore spins with
-    // sched_yield in libstdc++ 12, which costs more than it saves here.)
-    void Wait() {
-      std::unique_lock<std::mutex> lock(wake_mu);
-      wake_cv.wait(lock, [&] { return woken; });
-    }
-    // The writer may be destroyed as soon as this returns.
-    void Wake() {
-      std::lock_guard<std::mutex> lock(wake_mu);
-      woken = true;
-      wake_cv.notify_one();
-    }
-    std::mutex wake_mu;
-    std::condition_variable wake_cv;
-    bool woken = false;  // guarded by wake_mu
+    // this writer (not done). A bare futex word: one system call to sleep and
+    // one to wake, no mutex for the woken thread to queue on. (libstdc++ 12's
+    // std::binary_semaphore spins on sched_yield first, which costs more than
+    // it saves with dozens of waiters on two cores.)
+    void Wait();
+    void Wake();  // the writer may be destroyed as soon as the store is seen
+    std::atomic<uint32_t> woken{0};
   };
   struct TenantState {
     CompactRange tree;
