@@ -1166,7 +1166,12 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
 
   // Emit: names, then locations (the resolver merges adjacent same-category spans).
   for (size_t i = 0; i < n; ++i) {
-    if (loc[i] != 0 && field_name[i] != 1) {
+    // A city-list word inside a person's name ("Dr. Kyle Kuefer", "Laura
+    // Carvalho") is the name: a name next to it or a title before it decides.
+    const bool name_ctx =
+        name[i] >= 0.6f && ((i > 0 && (name[i - 1] >= 0.5f || (tk[i - 1].lf() & kLexTitle))) ||
+                            (i + 1 < n && name[i + 1] >= 0.5f));
+    if (loc[i] != 0 && field_name[i] != 1 && !(loc[i] == 1 && name_ctx)) {
       const PhiCategory c = loc[i] == 1   ? PhiCategory::kCity
                             : loc[i] == 2 ? PhiCategory::kFacility
                                           : PhiCategory::kLocation;
