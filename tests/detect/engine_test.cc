@@ -120,6 +120,12 @@ TEST_F(EngineTest, FindsLabelledAndContextualShapes) {
       {"EMS from Marion County reports", "Marion County", PhiCategory::kCity},
       {"copy sent to 540 lakeview lane, please", "540 lakeview lane", PhiCategory::kStreetAddress},
       {"Waterville, Maine 04901", "04901", PhiCategory::kZip},
+      {"Name: LAMAR, JAMES\nMRN: 00520791", "LAMAR", PhiCategory::kName},
+      {"Name: LAMAR, JAMES\nMRN: 00520791", "JAMES", PhiCategory::kName},
+      {"Verified by: Oscar Mirner, MLS(ASCP)", "Oscar Mirner", PhiCategory::kName},
+      {"Dear Quellbiez,\n\nThank you", "Quellbiez", PhiCategory::kName},
+      {"See you then.\n\nThanks,\nJomthyven\n", "Jomthyven", PhiCategory::kName},
+      {"Hello, this is Dr. Kyle Kuefer.", "Kyle Kuefer", PhiCategory::kName},
   };
   for (const Case& c : cases) {
     EXPECT_TRUE(Covered(c.text, c.value)) << c.text;
@@ -134,6 +140,10 @@ TEST_F(EngineTest, FindsLabelledAndContextualShapes) {
   EXPECT_TRUE(Found("given 4/1/2020 1000 mg", PhiCategory::kDate) ==
               std::vector<std::string>{"4/1/2020"});
   EXPECT_TRUE(Found("s/p 2nd cath today", PhiCategory::kDate).empty());
+  // A field's label is not part of the name.
+  for (const std::string& v : Found("Name: LAMAR, JAMES", PhiCategory::kName)) {
+    EXPECT_EQ(v.find("Name"), std::string::npos) << v;
+  }
 }
 
 TEST_F(EngineTest, LeavesNonPhiAlone) {
