@@ -103,6 +103,12 @@ void AppendBench(benchmark::State& state, bool pg, bool pg_async_commit = false)
     if (!url.empty()) {
       AuditLogOptions o;
       o.fsync_interval = std::chrono::milliseconds(20);  // power-loss window bound
+      if (const char* d = std::getenv("PHIGATE_BENCH_COMMIT_DELAY_US")) {
+        o.max_commit_delay = std::chrono::microseconds(std::atoi(d));
+      }
+      if (const char* f = std::getenv("PHIGATE_BENCH_FSYNC_INTERVAL_US")) {
+        o.fsync_interval = std::chrono::microseconds(std::atoi(f));
+      }
       g_log = AuditLog::Open(AuditLogStore::Open(url, so).value(), Signer(), o).value();
     }
   }

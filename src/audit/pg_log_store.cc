@@ -9,6 +9,7 @@
 #include <libpq-fe.h>
 
 #include <cstring>
+#include <map>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
@@ -22,6 +23,7 @@ constexpr char kSchema[] = R"sql(
 CREATE TABLE IF NOT EXISTS {p}events (
   tenant TEXT NOT NULL, seq BIGINT NOT NULL, time_us BIGINT NOT NULL,
   record BYTEA NOT NULL, leaf BYTEA NOT NULL, PRIMARY KEY (tenant, seq));
+ALTER TABLE {p}events ADD COLUMN IF NOT EXISTS nodes BYTEA NOT NULL DEFAULT '';
 CREATE INDEX IF NOT EXISTS {p}events_time ON {p}events (tenant, time_us);
 CREATE TABLE IF NOT EXISTS {p}subjects (
   tenant TEXT NOT NULL, subject BYTEA NOT NULL, seq BIGINT NOT NULL,
@@ -153,26 +155,29 @@ class PgArray {
 
 constexpr char kCommitSql[] = R"sql(
 WITH e AS (
-  INSERT INTO {p}events (tenant, seq, time_us, record, leaf)
-  SELECT * FROM unnest($1::text[], $2::int8[], $3::int8[], $4::bytea[], $5::bytea[])),
+  INSERT INTO {p}events (tenant, seq, time_us, record, leaf, nodes)
+  SELECT * FROM unnest($1::text[], $2::int8[], $3::int8[], $4::bytea[], $5::bytea[],
+                       $6::bytea[])),
 s AS (
   INSERT INTO {p}subjects (tenant, subject, seq)
-  SELECT * FROM unnest($6::text[], $7::bytea[], $8::int8[])),
-n AS (
-  INSERT INTO {p}nodes (tenant, level, idx, hash)
-  SELECT * FROM unnest($9::text[], $10::int4[], $11::int8[], $12::bytea[])),
+  SELECT * FROM unnest($7::text[], $8::bytea[], $9::int8[])),
 hl AS (
   INSERT INTO {p}head_log (tenant, tree_size, root, last_leaf, time_us, signature)
-  SELECT * FROM unnest($13::text[], $14::int8[], $15::bytea[], $16::bytea[], $17::int8[],
-                       $18::bytea[])
+  SELECT * FROM unnest($10::text[], $11::int8[], $12::bytea[], $13::bytea[], $14::int8[],
+                       $15::bytea[])
   ON CONFLICT DO NOTHING)
 INSERT INTO {p}heads (tenant, tree_size, root, last_leaf, time_us, signature)
-SELECT * FROM unnest($19::text[], $20::int8[], $21::bytea[], $22::bytea[], $23::int8[],
-                     $24::bytea[])
+SELECT * FROM unnest($16::text[], $17::int8[], $18::bytea[], $19::bytea[], $20::int8[],
+                     $21::bytea[])
 ON CONFLICT (tenant) DO UPDATE SET tree_size = EXCLUDED.tree_size, root = EXCLUDED.root,
   last_leaf = EXCLUDED.last_leaf, time_us = EXCLUDED.time_us, signature = EXCLUDED.signature
 )sql";
 constexpr char kCommitStmt[] = "phigate_audit_commit";
+
+// The leaf whose append completed node `id` (level >= 1): the last leaf of
+// its subtree. The node's hash is stored in that leaf's row, at offset
+// (level - 1) * 32 of the row's `nodes` column.
+uint64_t RowOfNode(const NodeId& id) { return ((id.index + 1) << id.level) - 1; }
 
 class PgStore final : public AuditLogStore {
  public:
@@ -297,14 +302,18 @@ class PgStore final : public AuditLogStore {
             .Text(tenant.value())
             .Text(levels)
             .Text(idxs)
-            .Exec(r_,
-                  T("SELECT q.ord, COALESCE(n.hash, e.leaf) FROM "
-                    "unnest($2::int[], $3::bigint[]) WITH ORDINALITY AS q(level, idx, ord) "
-                    "LEFT JOIN {p}nodes n ON q.level > 0 AND n.tenant = $1 AND n.level = q.level "
-                    "AND n.idx = q.idx "
-                    "LEFT JOIN {p}events e ON q.level = 0 AND e.tenant = $1 AND e.seq = q.idx "
-                    "ORDER BY q.ord"),
-                  PGRES_TUPLES_OK, "get nodes"));
+            .Exec(
+                r_,
+                // A node is in the row of the leaf that completed it, or
+                // (after retention dropped that row) in the nodes table.
+                T("SELECT q.ord, CASE WHEN q.level = 0 THEN e.leaf ELSE COALESCE(NULLIF("
+                  "substring(e.nodes FROM (q.level - 1) * 32 + 1 FOR 32), ''::bytea), n.hash) "
+                  "END FROM unnest($2::int[], $3::bigint[]) WITH ORDINALITY AS q(level, idx, ord) "
+                  "LEFT JOIN {p}events e ON e.tenant = $1 AND e.seq = "
+                  "((q.idx + 1) << q.level) - 1 "
+                  "LEFT JOIN {p}nodes n ON q.level > 0 AND n.tenant = $1 AND n.level = q.level "
+                  "AND n.idx = q.idx ORDER BY q.ord"),
+                PGRES_TUPLES_OK, "get nodes"));
     std::vector<Hash> out;
     for (int i = 0; i < PQntuples(r.get()); ++i) {
       if (PQgetisnull(r.get(), i, 1)) {
@@ -355,7 +364,13 @@ class PgStore final : public AuditLogStore {
     std::lock_guard<std::mutex> lock(wmu_);
     PHIGATE_RETURN_IF_ERROR(Simple(w_, "BEGIN"));
     Status s = InsertCheckpoint(cut);
-    for (const char* sql : {"DELETE FROM {p}events WHERE tenant = $1 AND seq < $2",
+    for (const char* sql : {// Keep the Merkle nodes of the dropped rows (proofs need them).
+                            "INSERT INTO {p}nodes (tenant, level, idx, hash) "
+                            "SELECT e.tenant, l, ((e.seq + 1) >> l) - 1, "
+                            "substring(e.nodes FROM (l - 1) * 32 + 1 FOR 32) "
+                            "FROM {p}events e, generate_series(1, octet_length(e.nodes) / 32) AS l "
+                            "WHERE e.tenant = $1 AND e.seq < $2 ON CONFLICT DO NOTHING",
+                            "DELETE FROM {p}events WHERE tenant = $1 AND seq < $2",
                             "DELETE FROM {p}subjects WHERE tenant = $1 AND seq < $2"}) {
       if (!s.ok()) break;
       s = Params()
@@ -409,25 +424,31 @@ class PgStore final : public AuditLogStore {
 
   Status CommitLocked(const WriteBatch& batch) {
     for (PgArray& a : cols_) a.Clear();
+    // Each Merkle node goes into the row of the leaf that completed it
+    // (RowOfNode), level by level, so a batch writes no node rows at all.
+    std::map<std::pair<std::string_view, uint64_t>, std::string> row_nodes;
+    for (const TenantNode& n : batch.nodes) {
+      std::string& blob = row_nodes[{n.tenant.value(), RowOfNode(n.node.id)}];
+      if (blob.size() != (n.node.id.level - 1) * size_t{32}) {
+        return absl::InternalError("audit postgres: Merkle nodes out of order in a batch");
+      }
+      blob.append(HashBytes(n.node.hash));
+    }
     for (const StoredRow& r : batch.rows) {
       cols_[0].Add(r.tenant.value());
       cols_[1].AddInt8(static_cast<int64_t>(r.seq));
       cols_[2].AddInt8(r.time_us);
       cols_[3].Add(r.record);
       cols_[4].Add(HashBytes(r.leaf));
+      auto it = row_nodes.find({r.tenant.value(), r.seq});
+      cols_[5].Add(it == row_nodes.end() ? std::string_view() : std::string_view(it->second));
       for (const BlindIndex& b : r.subjects) {
-        cols_[5].Add(r.tenant.value());
-        cols_[6].Add(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
-        cols_[7].AddInt8(static_cast<int64_t>(r.seq));
+        cols_[6].Add(r.tenant.value());
+        cols_[7].Add(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+        cols_[8].AddInt8(static_cast<int64_t>(r.seq));
       }
     }
-    for (const TenantNode& n : batch.nodes) {
-      cols_[8].Add(n.tenant.value());
-      cols_[9].AddInt4(static_cast<int32_t>(n.node.id.level));
-      cols_[10].AddInt8(static_cast<int64_t>(n.node.id.index));
-      cols_[11].Add(HashBytes(n.node.hash));
-    }
-    size_t c = 12;
+    size_t c = 9;
     for (const auto* heads : {&batch.head_log, &batch.heads}) {
       for (const SignedTreeHead& h : *heads) {
         cols_[c].Add(h.tenant.value());
@@ -489,21 +510,36 @@ class PgStore final : public AuditLogStore {
         .status();
   }
 
-  static constexpr size_t kCommitParams = 24;
+  static constexpr size_t kCommitParams = 21;
   const std::string prefix_;
   std::mutex wmu_;
   PGconn* w_ = nullptr;
   // The commit statement's array parameters, reused across batches (wmu_).
   PgArray cols_[kCommitParams] = {
-      PgArray(PgArray::kText),  PgArray(PgArray::kInt8),  PgArray(PgArray::kInt8),
-      PgArray(PgArray::kBytea), PgArray(PgArray::kBytea),                           // events
-      PgArray(PgArray::kText),  PgArray(PgArray::kBytea), PgArray(PgArray::kInt8),  // subjects
-      PgArray(PgArray::kText),  PgArray(PgArray::kInt4),  PgArray(PgArray::kInt8),
-      PgArray(PgArray::kBytea),  // nodes
-      PgArray(PgArray::kText),  PgArray(PgArray::kInt8),  PgArray(PgArray::kBytea),
-      PgArray(PgArray::kBytea), PgArray(PgArray::kInt8),  PgArray(PgArray::kBytea),  // head log
-      PgArray(PgArray::kText),  PgArray(PgArray::kInt8),  PgArray(PgArray::kBytea),
-      PgArray(PgArray::kBytea), PgArray(PgArray::kInt8),  PgArray(PgArray::kBytea),  // heads
+      // events: tenant, seq, time_us, record, leaf, nodes
+      PgArray(PgArray::kText),
+      PgArray(PgArray::kInt8),
+      PgArray(PgArray::kInt8),
+      PgArray(PgArray::kBytea),
+      PgArray(PgArray::kBytea),
+      PgArray(PgArray::kBytea),
+      // subjects: tenant, subject, seq
+      PgArray(PgArray::kText),
+      PgArray(PgArray::kBytea),
+      PgArray(PgArray::kInt8),
+      // head log, then heads: tenant, tree_size, root, last_leaf, time_us, signature
+      PgArray(PgArray::kText),
+      PgArray(PgArray::kInt8),
+      PgArray(PgArray::kBytea),
+      PgArray(PgArray::kBytea),
+      PgArray(PgArray::kInt8),
+      PgArray(PgArray::kBytea),
+      PgArray(PgArray::kText),
+      PgArray(PgArray::kInt8),
+      PgArray(PgArray::kBytea),
+      PgArray(PgArray::kBytea),
+      PgArray(PgArray::kInt8),
+      PgArray(PgArray::kBytea),
   };
   std::mutex rmu_;
   PGconn* r_ = nullptr;
