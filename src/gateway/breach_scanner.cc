@@ -136,7 +136,7 @@ class AuditedContainment : public breach::ContainmentActions {
     }
     if (audit_ == nullptr) return absl::OkStatus();
     AuditRecord r;
-    r.phase = AuditPhase::kRefused;
+    r.phase = AuditPhase::kBreach;
     r.outcome = AuditOutcome::kBlocked;
     r.tenant = t;
     r.user = UserId("phigate");

@@ -237,6 +237,7 @@ class RealAudit : public AuditSink {
     e.time_us = absl::ToUnixMicros(absl::Now());
     e.kind =
         r.phase == AuditPhase::kIngress ? audit::EventKind::kIngress : audit::EventKind::kEgress;
+    if (r.phase == AuditPhase::kBreach) e.kind = audit::EventKind::kBreach;
     e.tenant = r.tenant;
     e.user = Id(r.user.value());
     if (!r.roles.empty()) e.role = Id(r.roles.front());

@@ -123,7 +123,12 @@ class VaultProvider {
   virtual bool ready() const = 0;  // store open and keys loaded (for /readyz)
 };
 
-enum class AuditPhase : uint8_t { kEgress, kIngress, kRefused };
+enum class AuditPhase : uint8_t {
+  kEgress,
+  kIngress,
+  kRefused,
+  kBreach,  // a leak-scan containment action (api "breach.containment")
+};
 enum class AuditOutcome : uint8_t { kForwarded, kBlocked, kError, kAnswered, kCached };
 
 // One PHI-free audit event. There is no field for text by construction.
