@@ -225,6 +225,31 @@ TEST_F(DetectorsTest, CacheLeakOnTenantOrPolicyMismatchOrUnscopedProviderKey) {
   EXPECT_NE(Find(Scan(b, unscoped), DetectionKind::kCacheLeak), nullptr);
 }
 
+TEST_F(DetectorsTest, CacheLeakOfAnotherConversationCarriesTheSpans) {
+  Built b;
+  b.Text("Summary: [NAME_7QK2X] is stable.");
+  CacheInfo same{.served_from_cache = true,
+                 .cached_tenant_tag = "acme",
+                 .cached_policy_tag = "p",
+                 .request_policy_tag = "p",
+                 .cached_scope_tag = "conv-p1",
+                 .request_scope_tag = "conv-p1"};
+  EXPECT_TRUE(Scan(b, same).empty());
+  CacheInfo other_conv = same;
+  other_conv.cached_scope_tag = "conv-p2";
+  other_conv.spans = {{9, 21}, {30, 99}};  // the second is outside the answer: ignored
+  auto ds = Scan(b, other_conv);
+  const Detection* d = Find(ds, DetectionKind::kCacheLeak);
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->severity, Severity::kHigh);
+  bool span = false;
+  for (const Evidence& e : d->evidence) span |= e.begin == 9 && e.end == 21;
+  EXPECT_TRUE(span);
+  auto redacted = RedactEvidence(b.text, ds);
+  ASSERT_TRUE(redacted.ok()) << redacted.status();
+  EXPECT_EQ(*redacted, "Summary: [REDACTED] is stable.");
+}
+
 TEST_F(DetectorsTest, TrainingDataLeakFromAnEarlierSession) {
   sessions_.RecordSent(T("acme"), "s0", {TestingBlindIndex(PhiCategory::kAccount, "AC-77")});
   sessions_.RecordSent(T("beta"), "t0", {TestingBlindIndex(PhiCategory::kAccount, "AC-88")});
