@@ -1,16 +1,16 @@
-// `phigate breach`: the breach workflow (docs/breach.md).
-//
-//   phigate breach list --tenant acme                  open incidents, severity, days left
-//   phigate breach new --tenant acme --title "..."     open an incident by hand (first detection =
-//   now) phigate breach facts INC-2026-0007 --state CA=501  affected counts per state, notice
-//   dates, flags phigate breach show INC-2026-0007                  what leaked, where, which
-//   patients (refs), evidence phigate breach assess INC-2026-0007 --by officer --nature high ...
-//   4-factor assessment, signed off phigate breach plan INC-2026-0007                  every notice
-//   owed, to whom, by when, earliest first phigate breach notices INC-2026-0007 --out notices/
-//   Markdown drafts from templates/breach phigate breach advance INC-2026-0007 --to notified --by
-//   officer phigate breach drill --tenant acme                 plants canaries, proves each
-//   detector fires phigate breach false-alarms --n 10000              detectors over clean
-//   synthetic answers
+// `phigate breach`: the breach workflow (docs/breach.md). Subcommands:
+//   list       open incidents, severity, days left
+//   new        open an incident by hand (first detection = now)
+//   facts      affected counts per state, notice dates, flags
+//   show       what leaked, where, which patients (refs), evidence
+//   assess     the 4-factor assessment, signed off
+//   plan       every notice owed, to whom, by when, earliest first
+//   notices    Markdown drafts from templates/breach
+//   advance    move an incident to notified or closed
+//   drill      plants canaries, proves each detector fires
+//   false-alarms  detectors over clean synthetic answers
+//   canaries   the synthetic canaries `phigate serve` plants for a tenant
+//   failopen   egress ids without a forwarded egress event in the audit trail
 //
 // The store is --store (default sqlite://phigate-incidents.db). Nothing printed
 // holds PHI: incidents hold blind-index references, offsets and categories only.
