@@ -6,6 +6,15 @@
 //   phigate deid --jsonl < in.jsonl            {"id","text"} -> {"id","text","spans"}
 //   phigate deid --spans-jsonl < gold.jsonl    {"id","spans":[{start,end,type}]} (score.py --unit
 //   utf8)
+//   phigate deid --mode tokenize --tenant acme --scope conv-42 < note.txt   reversible tokens
+//   phigate deid --mode surrogate --tenant acme < note.txt                  realistic surrogates
+//
+// The reversible modes keep the originals in the tenant's encrypted vault
+// (docs/vault.md): --store URL (default sqlite://phigate.db), --master-key-file
+// FILE (default $PHIGATE_MASTER_KEY), --scope (default: the tenant scope), the
+// same flags as `phigate reid`, which puts the originals back. Each chunk,
+// record or file is one vault batch (one transaction); a vault error fails
+// that input closed (no output for it).
 //
 // Input handling (docs/deid-cli.md): invalid UTF-8 is sanitised (each invalid
 // byte becomes U+FFFD) before detection, so offsets and output always refer to
@@ -31,6 +40,10 @@
 #include "phigate/core/phi_category.h"
 #include "phigate/core/utf8.h"
 #include "phigate/transform/redactor.h"
+#include "phigate/transform/surrogate.h"
+#include "phigate/transform/tokenize.h"
+#include "phigate/vault/open.h"
+#include "phigate/vault/vault.h"
 #include "src/cli/cli_util.h"
 #include "src/cli/command.h"
 
@@ -45,20 +58,42 @@ constexpr const char* kToolVersion = "phigate 0.1.0";
 
 // ------------------------------------------------------------- replacement
 // The replacement step: the transform module's Redactor (placeholder, mask,
-// generalize). ApplyReplacement() is the one switch point; the reversible
-// modes (tokenize, surrogate: vault-backed) plug in by registering their
-// operator on the Redactor (Redactor::RegisterOperator) in MakeRedactor().
-enum class ReplacementMode { kPlaceholder, kMask, kGeneralize };
+// generalize) or, for tokenize and surrogate, transform::DeidentifyReversibly
+// over the tenant's vault. ApplyReplacement() is the one switch point.
+enum class ReplacementMode { kPlaceholder, kMask, kGeneralize, kTokenize, kSurrogate };
+
+constexpr char kDefaultStore[] = "sqlite://phigate.db";
 
 struct ReplacementOptions {
   ReplacementMode mode = ReplacementMode::kPlaceholder;
   std::unique_ptr<transform::Redactor> redactor;
+  // tokenize and surrogate only.
+  vault::VaultHandle vault;
+  vault::Scope scope;
+  std::unique_ptr<transform::SurrogateGenerator> generator;
+  int max_date_shift_days = 365;
+
+  bool reversible() const {
+    return mode == ReplacementMode::kTokenize || mode == ReplacementMode::kSurrogate;
+  }
 };
 
 // Replaces every finding in `text`. Findings are sorted and disjoint (the
 // engine's contract); anything else is an error and the caller fails closed.
+// Reversible modes: one vault batch per call; any vault error fails the call.
 Result<std::string> ApplyReplacement(std::string_view text, const Findings& findings,
                                      const ReplacementOptions& options) {
+  if (options.reversible()) {
+    transform::ReversibleOptions ro;
+    ro.mode = options.mode == ReplacementMode::kTokenize ? transform::ReversibleMode::kTokenize
+                                                         : transform::ReversibleMode::kSurrogate;
+    ro.generator = options.generator.get();
+    ro.max_date_shift_days = options.max_date_shift_days;
+    PHIGATE_ASSIGN_OR_RETURN(
+        transform::ReversibleResult r,
+        transform::DeidentifyReversibly(text, findings, *options.vault.vault, options.scope, ro));
+    return std::move(r.text);
+  }
   return options.redactor->Apply(text, findings);
 }
 
@@ -77,6 +112,12 @@ struct DeidFlags {
   bool no_progress = false;
   size_t chunk_bytes = size_t{4} << 20;
   EngineFlags engine;
+  // tokenize / surrogate
+  std::string tenant;
+  std::string scope;
+  std::string store = kDefaultStore;
+  std::string master_key_file;
+  int max_date_shift_days = 365;
 };
 
 struct FileStats {
@@ -231,6 +272,28 @@ std::string BinaryMessage(const BinaryInput& b) {
       b.nul, b.sampled);
 }
 
+// Opens the tenant's vault (and, for surrogates, the generator) for the reversible modes.
+void OpenReversible(const DeidFlags& flags, ReplacementOptions* o) {
+  if (flags.tenant.empty()) {
+    throw CliError(2, "--mode " + flags.mode +
+                          " needs --tenant (and optionally --scope, --store, --master-key-file)");
+  }
+  auto tenant = MakeTenantId(flags.tenant);
+  ThrowIfError(tenant.status(), "--tenant");
+  auto scope = vault::ParseScope(flags.scope.empty() ? "tenant" : flags.scope);
+  ThrowIfError(scope.status(), "--scope");
+  o->scope = *std::move(scope);
+  o->max_date_shift_days = flags.max_date_shift_days;
+  if (o->mode == ReplacementMode::kSurrogate) {
+    auto gen = transform::SurrogateGenerator::Create({.data_dir = ResolveDataDir(flags.engine)});
+    ThrowIfError(gen.status(), "cannot set up the surrogate generator");
+    o->generator = *std::move(gen);
+  }
+  auto h = vault::OpenVaultFromConfig(flags.store, *tenant, flags.master_key_file);
+  ThrowIfError(h.status(), "vault");
+  o->vault = *std::move(h);
+}
+
 ReplacementOptions MakeReplacementOptions(const DeidFlags& flags) {
   ReplacementOptions o;
   if (flags.mode == "placeholder") {
@@ -239,9 +302,15 @@ ReplacementOptions MakeReplacementOptions(const DeidFlags& flags) {
     o.mode = ReplacementMode::kMask;
   } else if (flags.mode == "generalize") {
     o.mode = ReplacementMode::kGeneralize;
+  } else if (flags.mode == "tokenize" || flags.mode == "surrogate") {
+    o.mode = flags.mode == "tokenize" ? ReplacementMode::kTokenize : ReplacementMode::kSurrogate;
+    OpenReversible(flags, &o);
+    return o;
   } else {
-    throw CliError(2, "--mode " + flags.mode +
-                          " is not available yet (tokenize and surrogate need the vault)");
+    throw CliError(2, "--mode " + flags.mode + " is unknown");
+  }
+  if (!flags.tenant.empty() || !flags.scope.empty()) {
+    throw CliError(2, "--tenant and --scope apply to --mode tokenize and surrogate only");
   }
   if (flags.placeholder_format.find("{type}") == std::string::npos) {
     throw CliError(2, "--placeholder-format must contain {type}");
@@ -503,11 +572,18 @@ int RunFiles(const DeidFlags& flags, Deidentifier& d) {
     m["engine"] = {{"mode", flags.engine.engine_mode},
                    {"data_dir", ResolveDataDir(flags.engine)},
                    {"gazetteers", GazetteerFingerprint(ResolveDataDir(flags.engine))}};
-    m["transform"] = {{"mode", flags.mode},
-                      {"placeholder_format", flags.placeholder_format},
-                      {"placeholder_types", flags.placeholder_types},
-                      {"keep_year", !flags.drop_year},
-                      {"zip3_list", flags.zip3_list}};
+    if (flags.mode == "tokenize" || flags.mode == "surrogate") {
+      // Tenant and scope ids name the vault mappings (no PHI; no store URL or key).
+      m["transform"] = {{"mode", flags.mode},
+                        {"tenant", flags.tenant},
+                        {"scope", flags.scope.empty() ? "tenant" : flags.scope}};
+    } else {
+      m["transform"] = {{"mode", flags.mode},
+                        {"placeholder_format", flags.placeholder_format},
+                        {"placeholder_types", flags.placeholder_types},
+                        {"keep_year", !flags.drop_year},
+                        {"zip3_list", flags.zip3_list}};
+    }
     std::array<int64_t, kNumPhiCategories> totals{};
     int64_t bytes_in = 0, bytes_out = 0, findings = 0, ok = 0, failed = 0, skipped = 0;
     OJson files = OJson::array();
@@ -598,7 +674,9 @@ void Register(CLI::App& app) {
   cmd->add_flag("--spans-jsonl", flags->spans_jsonl,
                 "Input is JSONL {id,text}; output predictions {id,spans:[{start,end,type}]} in "
                 "UTF-8 byte offsets (score.py --unit utf8)");
-  cmd->add_option("--mode", flags->mode, "Replacement: placeholder, mask or generalize")
+  cmd->add_option("--mode", flags->mode,
+                  "Replacement: placeholder, mask, generalize, tokenize or surrogate (the last two "
+                  "keep the originals in the tenant's vault for `phigate reid`)")
       ->check(CLI::IsMember({"placeholder", "mask", "generalize", "tokenize", "surrogate"}));
   cmd->add_option("--placeholder-format", flags->placeholder_format,
                   "Placeholder text; {type} becomes the category (NAME, DATE, ...)");
@@ -617,6 +695,20 @@ void Register(CLI::App& app) {
   cmd->add_option("--chunk-bytes", flags->chunk_bytes,
                   "Plain text is scanned in chunks of about this size, cut at line breaks")
       ->check(CLI::Range(size_t{1024}, size_t{1} << 30));
+  cmd->add_option("--tenant", flags->tenant, "tokenize/surrogate: the tenant whose vault is used");
+  cmd->add_option("--scope", flags->scope,
+                  "tokenize/surrogate: tenant (default), conversation:<id>, request:<id> or a bare "
+                  "conversation id; the same value gets the same token within a scope");
+  cmd->add_option("--store", flags->store,
+                  "tokenize/surrogate: vault store URL: sqlite:///path, postgres://..., memory:")
+      ->capture_default_str();
+  cmd->add_option("--master-key-file", flags->master_key_file,
+                  "tokenize/surrogate: file holding the master key (hex or base64); default "
+                  "$PHIGATE_MASTER_KEY");
+  cmd->add_option("--max-date-shift-days", flags->max_date_shift_days,
+                  "surrogate: dates move by one random offset per scope within +-this many days")
+      ->check(CLI::Range(1, 3650))
+      ->capture_default_str();
   AddEngineFlags(cmd, &flags->engine, "--engine");
   cmd->callback([flags] { RunDeid(*flags); });
 }

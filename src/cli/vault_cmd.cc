@@ -1,6 +1,7 @@
 // Vault commands:
 //
 //   phigate reid --tenant acme --scope conv-42 --allow-reidentify < answer.txt
+//     (the output of `phigate deid --mode tokenize|surrogate --tenant acme --scope conv-42`)
 //   phigate keys rotate --tenant acme [--reencrypt]
 //   phigate keys shred --tenant acme
 //   phigate keys rewrap --tenant acme --new-master-key-file new.key
@@ -64,12 +65,13 @@ void RegisterReid(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "reid", "Re-identify model output: put back the originals of tokens and surrogates");
   static VaultFlags flags;
-  static std::string scope_text;
+  static std::string scope_text = "tenant";
   static bool allow = false, strict = false, report = false, no_surrogates = false;
   AddVaultFlags(cmd, &flags);
   cmd->add_option("--scope", scope_text,
-                  "Scope: tenant, conversation:<id>, request:<id> or a bare conversation id")
-      ->required();
+                  "Scope: tenant (default, as for `deid --mode surrogate` without --scope), "
+                  "conversation:<id>, request:<id> or a bare conversation id")
+      ->capture_default_str();
   cmd->add_flag("--allow-reidentify", allow,
                 "Required: the caller is allowed to see PHI again (the output is PHI)");
   cmd->add_flag("--strict", strict, "Only canonical tokens (no tolerant matching)");

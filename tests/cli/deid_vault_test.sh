@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# `phigate deid --mode tokenize|surrogate` and `phigate reid` end to end through
+# the real binary: stdin, --jsonl and folder inputs, round trips, scopes,
+# tenant isolation, the permission flag, and no value in clear in the vault
+# file. Every value is synthetic (made up for this test).
+#   deid_vault_test.sh PHIGATE_BINARY   (PHIGATE_DATA_DIR set by ctest)
+set -uo pipefail
+PHIGATE="$1"
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok   $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL $1"; }
+check() {  # name, then a command that must succeed
+  local name="$1"
+  shift
+  if "$@"; then ok "$name"; else bad "$name"; fi
+}
+contains() { grep -qF -- "$2" "$1"; }
+lacks() { ! grep -qF -- "$2" "$1"; }
+same() { cmp -s "$1" "$2"; }
+
+STORE="sqlite://$TMP/vault.db"
+export PHIGATE_MASTER_KEY="$("$PHIGATE" keys new-master)"
+V=(--store "$STORE")
+# Synthetic values, also grepped for in the raw database files below.
+VALUES=("Qorvin Abelstam" "3/14/2024" "4429871" "617-555-0199" "jo.doe@example.com")
+printf 'Pt Qorvin Abelstam seen 3/14/2024 (MRN 4429871), cell 617-555-0199.\nEmail jo.doe@example.com; Qorvin Abelstam called back on 3/14/2024.\n' >"$TMP/note.txt"
+
+# --- tokenize from stdin, reid back
+"$PHIGATE" deid --mode tokenize --tenant acme --scope conv-42 "${V[@]}" <"$TMP/note.txt" \
+  >"$TMP/safe.txt" 2>"$TMP/err.txt"
+check "tokenize: exit 0" test $? -eq 0
+for v in "3/14/2024" "4429871" "617-555-0199" "jo.doe@example.com"; do
+  check "tokenize: '$v' replaced" lacks "$TMP/safe.txt" "$v"
+done
+check "tokenize: typed tokens" grep -qE '\[(DATE|MRN|PHONE|EMAIL)_[2-9A-Z]{5}\]' "$TMP/safe.txt"
+check "tokenize: non-PHI kept" contains "$TMP/safe.txt" "called back on"
+check "tokenize: stderr empty" test ! -s "$TMP/err.txt"
+DATE_TOKENS="$(grep -oE '\[DATE_[2-9A-Z]{5}\]' "$TMP/safe.txt" | sort -u | wc -l)"
+check "tokenize: same value, same token within the scope" test "$DATE_TOKENS" -eq 1
+
+"$PHIGATE" reid --tenant acme --scope conv-42 "${V[@]}" --allow-reidentify <"$TMP/safe.txt" \
+  >"$TMP/back.txt"
+check "reid: exit 0" test $? -eq 0
+check "round trip: reid(deid(note)) == note" same "$TMP/back.txt" "$TMP/note.txt"
+
+# The same note again in the same scope: identical tokens (the blind index).
+"$PHIGATE" deid --mode tokenize --tenant acme --scope conv-42 "${V[@]}" <"$TMP/note.txt" \
+  >"$TMP/safe2.txt"
+check "tokenize: a second run in the scope gives the same tokens" same "$TMP/safe.txt" "$TMP/safe2.txt"
+# Another scope: other tokens, and conv-42's tokens do not resolve there.
+"$PHIGATE" deid --mode tokenize --tenant acme --scope conv-43 "${V[@]}" <"$TMP/note.txt" \
+  >"$TMP/safe43.txt"
+check "tokenize: another scope gives other tokens" test "$(cat "$TMP/safe43.txt")" != "$(cat "$TMP/safe.txt")"
+"$PHIGATE" reid --tenant acme --scope conv-43 "${V[@]}" --allow-reidentify <"$TMP/safe.txt" \
+  >"$TMP/out.txt"
+check "reid: conv-43 leaves conv-42's tokens as they are" same "$TMP/out.txt" "$TMP/safe.txt"
+
+# Tenant B holding A's output (token strings and all) gets nothing back.
+"$PHIGATE" reid --tenant beta --scope conv-42 "${V[@]}" --allow-reidentify <"$TMP/safe.txt" \
+  >"$TMP/out.txt"
+check "reid: tenant beta cannot re-identify acme's tokens" same "$TMP/out.txt" "$TMP/safe.txt"
+
+# Permission is explicit.
+"$PHIGATE" reid --tenant acme --scope conv-42 "${V[@]}" <"$TMP/safe.txt" >"$TMP/out.txt" \
+  2>"$TMP/err.txt"
+check "reid without --allow-reidentify: refused (exit 1)" test $? -eq 1
+check "reid without --allow-reidentify: no output" test ! -s "$TMP/out.txt"
+check "reid without --allow-reidentify: says why" contains "$TMP/err.txt" "--allow-reidentify"
+
+# Model-style mangling: lower case, lost brackets.
+sed -E 's/\[([A-Z]+_[2-9A-Z]{5})\]/\1/; s/\[(DATE_[2-9A-Z]{5})\]/[\L\1]/' "$TMP/safe.txt" >"$TMP/mangled.txt"
+"$PHIGATE" reid --tenant acme --scope conv-42 "${V[@]}" --allow-reidentify <"$TMP/mangled.txt" \
+  >"$TMP/out.txt"
+check "reid: mangled tokens restored" same "$TMP/out.txt" "$TMP/note.txt"
+
+# --- surrogate mode (default scope: the tenant), reid with the default scope too
+"$PHIGATE" deid --mode surrogate --tenant acme "${V[@]}" <"$TMP/note.txt" >"$TMP/sur.txt" \
+  2>"$TMP/err.txt"
+check "surrogate: exit 0" test $? -eq 0
+for v in "3/14/2024" "4429871" "617-555-0199" "jo.doe@example.com"; do
+  check "surrogate: '$v' replaced" lacks "$TMP/sur.txt" "$v"
+done
+check "surrogate: no bracketed tokens" lacks "$TMP/sur.txt" "["
+check "surrogate: non-PHI kept" contains "$TMP/sur.txt" "called back on"
+"$PHIGATE" reid --tenant acme "${V[@]}" --allow-reidentify <"$TMP/sur.txt" >"$TMP/back.txt"
+check "surrogate round trip: reid(deid(note)) == note" same "$TMP/back.txt" "$TMP/note.txt"
+"$PHIGATE" reid --tenant beta "${V[@]}" --allow-reidentify <"$TMP/sur.txt" >"$TMP/out.txt"
+check "surrogate: tenant beta gets the surrogates unchanged" same "$TMP/out.txt" "$TMP/sur.txt"
+
+# --- JSONL records
+python3 - "$TMP/in.jsonl" <<'EOF'
+import json, sys
+notes = ["Pt Qorvin Abelstam seen 3/14/2024, MRN 4429871.",
+         "Call 617-555-0199 or write to jo.doe@example.com about MRN 4429871.",
+         "No identifiers here."]
+with open(sys.argv[1], "w") as f:
+    for i, t in enumerate(notes):
+        f.write(json.dumps({"id": i, "text": t}) + "\n")
+EOF
+"$PHIGATE" deid --jsonl --mode tokenize --tenant acme --scope conv-j "${V[@]}" <"$TMP/in.jsonl" \
+  >"$TMP/out.jsonl"
+check "jsonl: exit 0" test $? -eq 0
+check "jsonl: MRN tokenized" lacks "$TMP/out.jsonl" "4429871"
+python3 - "$TMP/in.jsonl" "$TMP/out.jsonl" "$TMP/jtexts" <<'EOF'
+import json, os, sys
+ins = [json.loads(l) for l in open(sys.argv[1])]
+outs = [json.loads(l) for l in open(sys.argv[2])]
+assert [o["id"] for o in outs] == [i["id"] for i in ins]
+os.makedirs(sys.argv[3])
+for i, o in zip(ins, outs):
+    open(f"{sys.argv[3]}/{i['id']}.in", "w").write(i["text"])
+    open(f"{sys.argv[3]}/{i['id']}.out", "w").write(o["text"])
+EOF
+check "jsonl: one record out per record in" test $? -eq 0
+all_ok=0
+for f in "$TMP"/jtexts/*.out; do
+  "$PHIGATE" reid --tenant acme --scope conv-j "${V[@]}" --allow-reidentify <"$f" >"$f.back"
+  same "$f.back" "${f%.out}.in" || all_ok=1
+done
+check "jsonl: every record round-trips" test "$all_ok" -eq 0
+
+# --- a folder
+mkdir -p "$TMP/notes/sub"
+cp "$TMP/note.txt" "$TMP/notes/a.txt"
+printf 'Seen 3/14/2024; MRN 4429871.\n' >"$TMP/notes/sub/b.txt"
+"$PHIGATE" deid "$TMP/notes" --out "$TMP/safe-notes" --mode tokenize --tenant acme \
+  --scope conv-f "${V[@]}" 2>"$TMP/err.txt"
+check "folder: exit 0" test $? -eq 0
+check "folder: manifest names the mode" python3 -c "
+import json; m = json.load(open('$TMP/safe-notes/manifest.json'))
+assert m['transform']['mode'] == 'tokenize' and m['transform']['scope'] == 'conv-f'
+assert m['totals']['ok'] == 2, m['totals']"
+check "folder: MRN tokenized" lacks "$TMP/safe-notes/sub/b.txt" "4429871"
+"$PHIGATE" reid --tenant acme --scope conv-f "${V[@]}" --allow-reidentify \
+  <"$TMP/safe-notes/sub/b.txt" >"$TMP/out.txt"
+check "folder: round trip" same "$TMP/out.txt" "$TMP/notes/sub/b.txt"
+
+# --- the vault database holds no value in clear
+DB="$TMP/vault.db"
+check "vault file exists" test -s "$DB"
+for v in "${VALUES[@]}" "conv-42"; do
+  check "vault files hold no '$v' in clear" bash -c "! cat '$DB'* | grep -a -q -F -- '$v'"
+done
+
+# --- usage and configuration errors
+"$PHIGATE" deid --mode tokenize "${V[@]}" </dev/null >/dev/null 2>"$TMP/err.txt"
+check "tokenize without --tenant: usage error (2)" test $? -eq 2
+"$PHIGATE" deid --tenant acme </dev/null >/dev/null 2>"$TMP/err.txt"
+check "--tenant with placeholders: usage error (2)" test $? -eq 2
+env -u PHIGATE_MASTER_KEY "$PHIGATE" deid --mode tokenize --tenant acme "${V[@]}" \
+  <"$TMP/note.txt" >"$TMP/out.txt" 2>"$TMP/err.txt"
+check "no master key: exit 1" test $? -eq 1
+check "no master key: no output" test ! -s "$TMP/out.txt"
+check "no master key: says how to set one" contains "$TMP/err.txt" "PHIGATE_MASTER_KEY"
+PHIGATE_MASTER_KEY="$("$PHIGATE" keys new-master)" "$PHIGATE" deid --mode tokenize --tenant acme \
+  "${V[@]}" <"$TMP/note.txt" >"$TMP/out.txt" 2>"$TMP/err.txt"
+check "wrong master key: refused" test $? -ne 0
+check "wrong master key: no output" test ! -s "$TMP/out.txt"
+check "wrong master key: no value in the message" lacks "$TMP/err.txt" "4429871"
+
+echo "passed $passed, failed $failed"
+test "$failed" -eq 0
