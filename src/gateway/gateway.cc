@@ -4,6 +4,7 @@
 #include "phigate/gateway/gateway.h"
 
 #include <chrono>
+#include <deque>
 #include <random>
 
 #include "absl/strings/ascii.h"
@@ -31,6 +32,9 @@ std::string TenantOpaqueId(std::string_view key, std::string_view tenant) {
 }
 
 namespace {
+
+// Bytes of streamed answer text held back for the leak scan (see Stream()).
+constexpr size_t kLeakHoldBackBytes = 64;
 
 std::string NewRequestId() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -756,16 +760,25 @@ struct Gateway::Impl {
     // The leak scan sees the tail of the previous text too, so a value split
     // across chunks is found in the chunk that completes it (the stream is cut there).
     std::string scan_window;
+    // With a leak scanner, client bytes are held back until kLeakHoldBackBytes of
+    // answer text after them were scanned clean, so a value (up to that length)
+    // split across chunks is withheld whole, not cut after its first bytes.
+    const size_t hold_back = shared.deps.leak != nullptr ? kLeakHoldBackBytes : 0;
+    std::deque<std::pair<std::string, size_t>> held;  // client bytes, text scanned with them
+    size_t held_text = 0;
     std::string leak_failure;
     std::string_view failure;
+    int failure_status = 502;  // for the audit: 504 when the upstream stalled
     bool client_gone = false;
     while (true) {
       Result<std::string_view> chunk = co_await us.Next();
       if (!chunk.ok()) {
-        failure = chunk.status().code() == absl::StatusCode::kDeadlineExceeded
-                      ? "the upstream model stalled; stream ended"
-                      : "the upstream connection was lost; stream ended";
-        shared.metrics.Inc("phigate_upstream_errors_total", "kind=\"stream_broken\"");
+        const bool stalled = chunk.status().code() == absl::StatusCode::kDeadlineExceeded;
+        failure = stalled ? "the upstream model stalled; stream ended"
+                          : "the upstream connection was lost; stream ended";
+        failure_status = stalled ? 504 : 502;
+        shared.metrics.Inc("phigate_upstream_errors_total",
+                           stalled ? "kind=\"stream_stalled\"" : "kind=\"stream_broken\"");
         break;
       }
       if (chunk->empty()) {
@@ -795,7 +808,8 @@ struct Gateway::Impl {
         scan_window.append(scan);
         const LeakOutcome leak = LeakCheck(ctx, scan_window, false);
         if (!leak.deliver || !leak.redact.empty()) {
-          out.clear();  // withhold this part and the rest
+          out.clear();  // withhold this part, what is held back, and the rest
+          held.clear();
           leak_failure = leak.Message("the answer was withheld by leak detection; stream ended");
           failure = leak_failure;
           break;
@@ -806,6 +820,15 @@ struct Gateway::Impl {
           if (cut == std::string::npos) cut = scan_window.size() - 256;
           scan_window.erase(0, cut + 1);
         }
+      }
+      held_text += scan.size();
+      held.emplace_back(std::move(out), scan.size());
+      out.clear();
+      const bool last = !failure.empty() || rw->complete();
+      while (!held.empty() && (last || held_text - held.front().second >= hold_back)) {
+        held_text -= held.front().second;
+        out += held.front().first;
+        held.pop_front();
       }
       if (!out.empty() && !co_await w.SendChunk(out)) {
         client_gone = true;
@@ -826,12 +849,13 @@ struct Gateway::Impl {
       co_return;
     }
     out.clear();
+    for (const auto& h : held) out += h.first;  // empty after a leak
     if (!failure.empty()) {
       if (failure.find("leak") == std::string_view::npos) rw->Flush(&out);
       rw->AppendError(failure, &out);
     }
     AuditIngress(ctx, failure.empty() ? AuditOutcome::kAnswered : AuditOutcome::kError,
-                 failure.empty() ? 200 : 502);
+                 failure.empty() ? 200 : failure_status);
     if (reid != nullptr) {
       shared.metrics.Inc("phigate_reidentified_total", "", reid->stats().tokens_reidentified);
     }

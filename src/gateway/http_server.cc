@@ -195,14 +195,20 @@ void HttpServer::Shutdown() {
 net::awaitable<void> HttpServer::Accept() {
   while (acceptor_.is_open()) {
     error_code ec;
+    // Each connection runs on its own strand: with several io threads, a Beast
+    // stream's timer handler (which closes the socket and flags the timeout)
+    // and its read/write completions must never run concurrently, or a timeout
+    // is seen as a plain "operation aborted" (502 instead of 504) or worse.
+    // Upstream streams opened by the session inherit this strand.
+    net::any_io_executor strand = net::make_strand(io_);
     net::ip::tcp::socket socket =
-        co_await acceptor_.async_accept(net::redirect_error(net::use_awaitable, ec));
+        co_await acceptor_.async_accept(strand, net::redirect_error(net::use_awaitable, ec));
     if (ec) {
       if (!acceptor_.is_open()) break;
       continue;
     }
     socket.set_option(net::ip::tcp::no_delay(true), ec);
-    net::co_spawn(io_, Session(std::move(socket)), net::detached);
+    net::co_spawn(strand, Session(std::move(socket)), net::detached);
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
@@ -148,8 +149,12 @@ net::awaitable<Result<std::unique_ptr<UpstreamClient::Conn>>> UpstreamClient::Co
       co_return absl::UnavailableError("cannot set the TLS server name");
     }
     conn->tls->set_verify_callback(ssl::host_name_verification(ep.host));
+    tcp.expires_after(options_.connect_timeout);
     co_await conn->tls->async_handshake(ssl::stream_base::client,
                                         net::redirect_error(net::use_awaitable, ec));
+    if (ec == beast::error::timeout) {
+      co_return absl::DeadlineExceededError("the upstream TLS handshake did not finish in time");
+    }
     if (ec) co_return absl::UnavailableError("upstream TLS handshake or certificate check failed");
   }
   co_return conn;
@@ -225,7 +230,17 @@ net::awaitable<Result<std::string_view>> UpstreamStream::Next() {
     body.data = chunk_;
     body.size = sizeof(chunk_);
     error_code ec;
-    conn_->lowest().expires_after(client_->options().idle_timeout);
+    auto expiry = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        client_->options().idle_timeout);
+    if (deadline_) {
+      const auto left = *deadline_ - std::chrono::steady_clock::now();
+      if (left <= std::chrono::steady_clock::duration::zero()) {
+        conn_.reset();
+        co_return absl::DeadlineExceededError("the upstream timed out (reading the answer)");
+      }
+      expiry = std::min(expiry, left);
+    }
+    conn_->lowest().expires_after(expiry);
     if (conn_->tls) {
       co_await http::async_read_some(*conn_->tls, buffer_, *parser_,
                                      net::redirect_error(net::use_awaitable, ec));
@@ -262,8 +277,10 @@ net::awaitable<Result<std::string>> UpstreamStream::ReadAll(uint64_t max) {
 }
 
 net::awaitable<Result<UpstreamResponse>> UpstreamClient::Send(const UpstreamRequest& request) {
+  const auto deadline = std::chrono::steady_clock::now() + options_.response_timeout;
   Result<std::unique_ptr<UpstreamStream>> s = co_await Open(request);
   if (!s.ok()) co_return s.status();
+  (*s)->deadline_ = deadline;  // the whole answer, not only its first byte
   UpstreamResponse res;
   res.status = (*s)->status();
   res.content_type = (*s)->content_type();

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,8 +45,9 @@ struct UpstreamResponse {
 
 struct UpstreamOptions {
   std::chrono::milliseconds connect_timeout{5'000};
-  std::chrono::milliseconds response_timeout{120'000};  // until the status line / whole body
-  std::chrono::milliseconds idle_timeout{60'000};       // between streamed chunks
+  // Until the status line (Open) / the whole body (Send).
+  std::chrono::milliseconds response_timeout{120'000};
+  std::chrono::milliseconds idle_timeout{60'000};  // between streamed chunks
   uint64_t max_body_bytes = 32u << 20;
   size_t max_idle_per_host = 256;
 };
@@ -77,6 +79,8 @@ class UpstreamStream {
   unsigned status_ = 0;
   std::string content_type_;
   bool done_ = false;
+  // Send(): the whole answer must arrive by then (else DeadlineExceeded).
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
   char chunk_[16384];
 };
 
