@@ -174,11 +174,6 @@ ON CONFLICT (tenant) DO UPDATE SET tree_size = EXCLUDED.tree_size, root = EXCLUD
 )sql";
 constexpr char kCommitStmt[] = "phigate_audit_commit";
 
-// The leaf whose append completed node `id` (level >= 1): the last leaf of
-// its subtree. The node's hash is stored in that leaf's row, at offset
-// (level - 1) * 32 of the row's `nodes` column.
-uint64_t RowOfNode(const NodeId& id) { return ((id.index + 1) << id.level) - 1; }
-
 class PgStore final : public AuditLogStore {
  public:
   static Result<std::unique_ptr<AuditLogStore>> Open(const std::string& conninfo,
@@ -425,10 +420,10 @@ class PgStore final : public AuditLogStore {
   Status CommitLocked(const WriteBatch& batch) {
     for (PgArray& a : cols_) a.Clear();
     // Each Merkle node goes into the row of the leaf that completed it
-    // (RowOfNode), level by level, so a batch writes no node rows at all.
+    // (CompletingLeaf), level by level, so a batch writes no node rows at all.
     std::map<std::pair<std::string_view, uint64_t>, std::string> row_nodes;
     for (const TenantNode& n : batch.nodes) {
-      std::string& blob = row_nodes[{n.tenant.value(), RowOfNode(n.node.id)}];
+      std::string& blob = row_nodes[{n.tenant.value(), CompletingLeaf(n.node.id)}];
       if (blob.size() != (n.node.id.level - 1) * size_t{32}) {
         return absl::InternalError("audit postgres: Merkle nodes out of order in a batch");
       }

@@ -20,7 +20,7 @@ namespace {
 constexpr char kSchema[] = R"sql(
 CREATE TABLE IF NOT EXISTS {p}events (
   tenant TEXT NOT NULL, seq INTEGER NOT NULL, time_us INTEGER NOT NULL,
-  record BLOB NOT NULL, leaf BLOB NOT NULL,
+  record BLOB NOT NULL, leaf BLOB NOT NULL, nodes BLOB NOT NULL DEFAULT x'',
   PRIMARY KEY (tenant, seq)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS {p}events_time ON {p}events (tenant, time_us);
 CREATE TABLE IF NOT EXISTS {p}subject_buckets (
@@ -93,11 +93,11 @@ class Stmt {
 
 Result<Hash> ColHash(Stmt& s, int i) { return HashFromBytes(s.ColBlob(i)); }
 
-// Subject index entries are keyed by (tenant, seq >> 10, subject, seq): a
+// Subject index entries are keyed by (tenant, seq >> 8, subject, seq): a
 // group commit's entries then land in the few pages of the current bucket
 // instead of one random page each across the whole index (each dirty page is
 // a 4 KiB WAL frame per commit). A lookup probes each bucket.
-constexpr int kSubjectBucketBits = 10;  // also spelled ">> 10" in the SQL below
+constexpr int kSubjectBucketBits = 8;  // also spelled ">> 8" in the SQL below
 
 class SqliteStore final : public AuditLogStore {
  public:
@@ -217,8 +217,12 @@ class SqliteStore final : public AuditLogStore {
     if (!leaf_stmt_.get()) {
       PHIGATE_RETURN_IF_ERROR(
           leaf_stmt_.Prepare(rdb_, T("SELECT leaf FROM {p}events WHERE tenant = ? AND seq = ?")));
+      // A node is in the row of its completing leaf, or (after retention
+      // dropped that row, or in a trail from before events.nodes) in nodes.
       PHIGATE_RETURN_IF_ERROR(node_stmt_.Prepare(
-          rdb_, T("SELECT hash FROM {p}nodes WHERE tenant = ? AND level = ? AND idx = ?")));
+          rdb_, T("SELECT COALESCE((SELECT substr(nodes, (?2 - 1) * 32 + 1, 32) FROM {p}events "
+                  "WHERE tenant = ?1 AND seq = ?4 AND length(nodes) >= ?2 * 32), "
+                  "(SELECT hash FROM {p}nodes WHERE tenant = ?1 AND level = ?2 AND idx = ?3))")));
     }
     // One read transaction so all nodes come from the same snapshot.
     PHIGATE_RETURN_IF_ERROR(Exec(rdb_, "BEGIN"));
@@ -233,8 +237,10 @@ class SqliteStore final : public AuditLogStore {
       } else {
         s.Int(2, id.level);
         s.Int(3, static_cast<int64_t>(id.index));
+        s.Int(4, static_cast<int64_t>(CompletingLeaf(id)));
       }
-      const int rc = sqlite3_step(s.get());
+      int rc = sqlite3_step(s.get());
+      if (rc == SQLITE_ROW && sqlite3_column_type(s.get(), 0) == SQLITE_NULL) rc = SQLITE_DONE;
       if (rc == SQLITE_ROW) {
         auto h = ColHash(s, 0);
         s.Reset();
@@ -291,9 +297,10 @@ class SqliteStore final : public AuditLogStore {
     std::lock_guard<std::mutex> lock(wmu_);
     PHIGATE_RETURN_IF_ERROR(Exec(wdb_, "BEGIN IMMEDIATE"));
     Status s = InsertCheckpoint(cut);
+    if (s.ok()) s = ArchiveNodes(cut.head.tenant, cut.head.tree_size);
     for (const char* sql : {"DELETE FROM {p}events WHERE tenant = ? AND seq < ?",
                             "DELETE FROM {p}subject_buckets WHERE tenant = ?1 AND "
-                            "bucket <= (?2 >> 10) AND seq < ?2"}) {
+                            "bucket <= (?2 >> 8) AND seq < ?2"}) {
       if (!s.ok()) break;
       Stmt d;
       s = d.Prepare(wdb_, T(sql));
@@ -344,8 +351,17 @@ class SqliteStore final : public AuditLogStore {
     PHIGATE_RETURN_IF_ERROR(Exec(wdb_, "PRAGMA cache_size=-65536"));
     PHIGATE_RETURN_IF_ERROR(Exec(wdb_, "PRAGMA wal_autocheckpoint=8192"));
     PHIGATE_RETURN_IF_ERROR(Exec(wdb_, T(kSchema)));
+    {
+      // Trails created before events.nodes existed: add the column.
+      Stmt probe;
+      if (!probe.Prepare(wdb_, T("SELECT nodes FROM {p}events LIMIT 0")).ok()) {
+        PHIGATE_RETURN_IF_ERROR(
+            Exec(wdb_, T("ALTER TABLE {p}events ADD COLUMN nodes BLOB NOT NULL DEFAULT x''")));
+      }
+    }
     PHIGATE_RETURN_IF_ERROR(event_stmt_.Prepare(
-        wdb_, T("INSERT INTO {p}events (tenant, seq, time_us, record, leaf) VALUES (?,?,?,?,?)")));
+        wdb_, T("INSERT INTO {p}events (tenant, seq, time_us, record, leaf, nodes) "
+                "VALUES (?,?,?,?,?,?)")));
     PHIGATE_RETURN_IF_ERROR(subject_stmt_.Prepare(
         wdb_, T("INSERT OR IGNORE INTO {p}subject_buckets (tenant, bucket, subject, seq) "
                 "VALUES (?,?,?,?)")));
@@ -361,12 +377,27 @@ class SqliteStore final : public AuditLogStore {
   }
 
   Status CommitLocked(const WriteBatch& batch) {
+    // Each Merkle node is stored in the row of the leaf that completed it,
+    // level by level (no node rows, no node B-tree pages per commit). The
+    // writer lists a row's nodes right after the row, in level order.
+    size_t next_node = 0;
+    std::string nodes;
     for (const StoredRow& r : batch.rows) {
+      nodes.clear();
+      while (next_node < batch.nodes.size() && batch.nodes[next_node].tenant == r.tenant &&
+             CompletingLeaf(batch.nodes[next_node].node.id) == r.seq) {
+        const Node& n = batch.nodes[next_node++].node;
+        if (nodes.size() != (n.id.level - 1) * size_t{32}) {
+          return absl::InternalError("audit sqlite: Merkle nodes out of order in a batch");
+        }
+        nodes.append(HashBytes(n.hash));
+      }
       event_stmt_.Text(1, r.tenant.value());
       event_stmt_.Int(2, static_cast<int64_t>(r.seq));
       event_stmt_.Int(3, r.time_us);
       event_stmt_.Blob(4, r.record);
       event_stmt_.Blob(5, HashBytes(r.leaf));
+      event_stmt_.Blob(6, nodes);
       PHIGATE_RETURN_IF_ERROR(event_stmt_.Run("insert event"));
       for (const BlindIndex& b : r.subjects) {
         subject_stmt_.Text(1, r.tenant.value());
@@ -376,12 +407,8 @@ class SqliteStore final : public AuditLogStore {
         PHIGATE_RETURN_IF_ERROR(subject_stmt_.Run("insert subject"));
       }
     }
-    for (const TenantNode& n : batch.nodes) {
-      node_insert_stmt_.Text(1, n.tenant.value());
-      node_insert_stmt_.Int(2, n.node.id.level);
-      node_insert_stmt_.Int(3, static_cast<int64_t>(n.node.id.index));
-      node_insert_stmt_.Blob(4, HashBytes(n.node.hash));
-      PHIGATE_RETURN_IF_ERROR(node_insert_stmt_.Run("insert node"));
+    if (next_node != batch.nodes.size()) {
+      return absl::InternalError("audit sqlite: a Merkle node has no row in its batch");
     }
     for (const auto* list : {&batch.heads, &batch.head_log}) {
       Stmt& s = list == &batch.heads ? head_stmt_ : head_log_stmt_;
@@ -390,6 +417,30 @@ class SqliteStore final : public AuditLogStore {
         PHIGATE_RETURN_IF_ERROR(s.Run("insert head"));
       }
     }
+    return absl::OkStatus();
+  }
+
+  // Copies the Merkle nodes kept in the rows below `end` into the nodes
+  // table (retention drops those rows; proofs still need the nodes).
+  Status ArchiveNodes(const TenantId& tenant, uint64_t end) {
+    Stmt q;
+    PHIGATE_RETURN_IF_ERROR(q.Prepare(wdb_, T("SELECT seq, nodes FROM {p}events WHERE tenant = ? "
+                                              "AND seq < ? AND length(nodes) > 0")));
+    q.Text(1, tenant.value());
+    q.Int(2, static_cast<int64_t>(end));
+    int rc;
+    while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
+      const auto seq = static_cast<uint64_t>(q.ColInt(0));
+      const std::string_view nodes = q.ColBlob(1);
+      for (uint32_t level = 1; level * size_t{32} <= nodes.size(); ++level) {
+        node_insert_stmt_.Text(1, tenant.value());
+        node_insert_stmt_.Int(2, level);
+        node_insert_stmt_.Int(3, static_cast<int64_t>(((seq + 1) >> level) - 1));
+        node_insert_stmt_.Blob(4, nodes.substr((level - 1) * size_t{32}, 32));
+        PHIGATE_RETURN_IF_ERROR(node_insert_stmt_.Run("archive node"));
+      }
+    }
+    if (rc != SQLITE_DONE) return SqlError(wdb_, "archive nodes");
     return absl::OkStatus();
   }
 
@@ -433,12 +484,12 @@ class SqliteStore final : public AuditLogStore {
         "SELECT seq, time_us, record, leaf FROM {p}events WHERE tenant = ?1 AND seq >= ?2 "
         "AND time_us >= ?3 AND time_us < ?4 ORDER BY seq";
     if (o.subject) {
-      // One index probe per bucket of 1024 events, from the first bucket the
+      // One index probe per bucket of 256 events, from the first bucket the
       // scan can reach to the last one written, then one lookup per match
       // (CROSS JOIN keeps the matches as the outer loop).
       sql =
-          "WITH RECURSIVE b(x) AS (SELECT ?2 >> 10 UNION ALL SELECT x + 1 FROM b "
-          "WHERE x < (SELECT max(seq) >> 10 FROM {p}events WHERE tenant = ?1)), "
+          "WITH RECURSIVE b(x) AS (SELECT ?2 >> 8 UNION ALL SELECT x + 1 FROM b "
+          "WHERE x < (SELECT max(seq) >> 8 FROM {p}events WHERE tenant = ?1)), "
           "m AS (SELECT s.seq AS seq FROM b JOIN {p}subject_buckets s ON s.tenant = ?1 "
           "AND s.bucket = b.x AND s.subject = ?5) "
           "SELECT e.seq, e.time_us, e.record, e.leaf FROM m CROSS JOIN {p}events e "

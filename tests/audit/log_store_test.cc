@@ -173,7 +173,7 @@ TEST_P(AuditStoreConformance, QueriesAndDisclosures) {
 }
 
 // Subject lookups across many index buckets (the SQLite index is bucketed by
-// 1024 events), from the start and from the middle of the trail.
+// 256 events), from the start and from the middle of the trail.
 TEST_P(AuditStoreConformance, SubjectScanFindsEveryMatchAcrossBuckets) {
   auto log = NewLog(std::move(store_), 4096);
   std::vector<std::future<Result<uint64_t>>> fs;

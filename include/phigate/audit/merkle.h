@@ -42,6 +42,10 @@ struct Node {
   Hash hash{};
 };
 
+// The leaf whose append completes node `id` (the last leaf of its subtree).
+// Stores keep a node's hash in that leaf's row (docs/formats/audit_log.md §6).
+inline uint64_t CompletingLeaf(const NodeId& id) { return ((id.index + 1) << id.level) - 1; }
+
 // Returns the hashes of the given nodes, in the same order. Non-OK when one is
 // missing (NotFound) or the store fails.
 using NodeFetcher = std::function<Result<std::vector<Hash>>(std::span<const NodeId>)>;
