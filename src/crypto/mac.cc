@@ -6,6 +6,9 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
+#include <mutex>
+#include <vector>
+
 namespace phigate::crypto {
 namespace {
 
@@ -21,10 +24,30 @@ using MacCtxPtr = std::unique_ptr<EVP_MAC_CTX, MacCtxDeleter>;
 
 }  // namespace
 
-// A keyed template context; each Compute() duplicates it (no re-keying cost
-// and no shared mutable state between threads).
+// A keyed template context plus a pool of keyed contexts for Compute(): a
+// call takes one (or duplicates the template), re-initialises it with the
+// same key (EVP_MAC_init with a null key restores the keyed state, no
+// re-keying) and returns it, instead of duplicating the template per call.
 struct KeyedHash::State {
   MacCtxPtr keyed;
+  std::mutex mu;
+  std::vector<MacCtxPtr> free;
+
+  MacCtxPtr Take() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!free.empty()) {
+        MacCtxPtr c = std::move(free.back());
+        free.pop_back();
+        return c;
+      }
+    }
+    return MacCtxPtr(EVP_MAC_CTX_dup(keyed.get()));
+  }
+  void Give(MacCtxPtr c) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (free.size() < 64) free.push_back(std::move(c));
+  }
 };
 
 KeyedHash::KeyedHash(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -49,8 +72,11 @@ Result<std::unique_ptr<KeyedHash>> KeyedHash::Create(SecretBytes key) {
 }
 
 Result<Digest> KeyedHash::Compute(std::initializer_list<std::string_view> parts) const {
-  MacCtxPtr ctx(EVP_MAC_CTX_dup(state_->keyed.get()));
+  MacCtxPtr ctx = state_->Take();
   if (ctx == nullptr) return absl::InternalError("EVP_MAC_CTX_dup failed");
+  if (EVP_MAC_init(ctx.get(), nullptr, 0, nullptr) != 1) {
+    return absl::InternalError("HMAC re-init failed");
+  }
   for (std::string_view p : parts) {
     const uint32_t n = static_cast<uint32_t>(p.size());
     const unsigned char len[4] = {
@@ -67,6 +93,7 @@ Result<Digest> KeyedHash::Compute(std::initializer_list<std::string_view> parts)
   if (EVP_MAC_final(ctx.get(), d.data(), &out_len, d.size()) != 1 || out_len != d.size()) {
     return absl::InternalError("HMAC final failed");
   }
+  state_->Give(std::move(ctx));
   return d;
 }
 

@@ -43,8 +43,10 @@ class Aead {
   Result<std::string> Open(std::string_view sealed, std::string_view associated_data) const;
 
  private:
-  explicit Aead(SecretBytes key) : key_(std::move(key)) {}
+  struct ContextPool;  // keyed OpenSSL contexts, reused across calls (aead.cc)
+  explicit Aead(SecretBytes key);
   SecretBytes key_;
+  std::unique_ptr<ContextPool> pool_;
 };
 
 }  // namespace phigate::crypto
