@@ -794,12 +794,13 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
   // word, are a person's name whatever the lists say of them.
   {
     static const uint64_t kFieldLabels[] = {
-        Lexicon::Hash("name"),      Lexicon::Hash("patient"),   Lexicon::Hash("pt"),
-        Lexicon::Hash("preferred"), Lexicon::Hash("from"),      Lexicon::Hash("to"),
-        Lexicon::Hash("cc"),        Lexicon::Hash("attending"), Lexicon::Hash("pcp"),
-        Lexicon::Hash("referring"), Lexicon::Hash("ordering"),  Lexicon::Hash("by"),
-        Lexicon::Hash("physician"), Lexicon::Hash("provider"),  Lexicon::Hash("contact"),
-        Lexicon::Hash("guarantor"), Lexicon::Hash("subscriber")};
+        Lexicon::Hash("name"),      Lexicon::Hash("patient"),    Lexicon::Hash("pt"),
+        Lexicon::Hash("preferred"), Lexicon::Hash("from"),       Lexicon::Hash("to"),
+        Lexicon::Hash("cc"),        Lexicon::Hash("attending"),  Lexicon::Hash("pcp"),
+        Lexicon::Hash("referring"), Lexicon::Hash("ordering"),   Lexicon::Hash("by"),
+        Lexicon::Hash("physician"), Lexicon::Hash("provider"),   Lexicon::Hash("contact"),
+        Lexicon::Hash("guarantor"), Lexicon::Hash("subscriber"), Lexicon::Hash("re"),
+        Lexicon::Hash("regarding")};
     static const uint64_t kGreetings[] = {Lexicon::Hash("dear"), Lexicon::Hash("hi"),
                                           Lexicon::Hash("hello"), Lexicon::Hash("hey")};
     for (size_t i = 0; i + 1 < n; ++i) {
@@ -807,6 +808,10 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       bool field = false;
       if (l.end < text.size() && text[l.end] == ':') {
         for (uint64_t h : kFieldLabels) field = field || l.hash == h;
+        // "re: heart transplant" in shorthand notes is not a letter's "Re: Donald Tronzo".
+        static const uint64_t kRe = Lexicon::Hash("re"), kRegarding = Lexicon::Hash("regarding");
+        if (field && (l.hash == kRe || l.hash == kRegarding) && (!mixed || (l.flags & kTokLower)))
+          field = false;
       }
       bool greeting = false;
       if (!field && (l.begin == 0 || text[l.begin - 1] == '\n')) {
@@ -856,6 +861,11 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       for (size_t j = first; j < first + taken; ++j) {
         name[j] = std::max(name[j], 0.7f);
         field_name[j] = 1;
+      }
+      // One span for the whole field: "SMITH, SANDRA" keeps its comma.
+      if (taken > 1) {
+        out->push_back(Finding{PhiCategory::kName, tk[first].begin, tk[first + taken - 1].end, 0.7f,
+                               "name_field"});
       }
     }
   }
