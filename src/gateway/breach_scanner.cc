@@ -432,7 +432,7 @@ Result<LeakScanResult> BreachLeakScanner::ScanAnswer(const LeakScanContext& ctx,
 Result<std::shared_ptr<BreachLeakScanner>> BuildServeLeakScanner(
     const std::string& config_path, std::string_view master_key, std::string_view store_url,
     const std::vector<TenantId>& tenants, std::shared_ptr<const Detector> detector,
-    std::shared_ptr<AuditSink> audit) {
+    std::shared_ptr<AuditSink> audit, std::shared_ptr<VaultProvider> vaults) {
   std::ifstream f(config_path);
   if (!f) return absl::NotFoundError("cannot read the config file");
   std::stringstream text;
@@ -459,6 +459,19 @@ Result<std::shared_ptr<BreachLeakScanner>> BuildServeLeakScanner(
   deps.audit = std::move(audit);
   PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<BreachLeakScanner> s,
                            BreachLeakScanner::Create(bc, std::move(key), tenants, std::move(deps)));
+  if (vaults != nullptr) {
+    // Plant: the same canary gets the same token every start (scope "canary").
+    for (const breach::CanaryPatient& c : s->Canaries()) {
+      PHIGATE_ASSIGN_OR_RETURN(std::shared_ptr<TokenVault> v, vaults->ForTenant(c.tenant));
+      std::vector<std::pair<PhiCategory, std::string_view>> values;
+      for (const breach::CanaryValue& cv : c.values) values.emplace_back(cv.category, cv.value);
+      Result<std::vector<std::string>> planted = v->TokenizeBatch(values, "canary");
+      if (!planted.ok()) {
+        return absl::UnavailableError(absl::StrCat(
+            "breach: could not plant the canaries of tenant ", c.tenant.value(), " in the vault"));
+      }
+    }
+  }
   return std::shared_ptr<BreachLeakScanner>(std::move(s));
 }
 

@@ -436,9 +436,10 @@ Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
   for (const policy::Tenant& t : pol->config().tenants) {
     if (Result<TenantId> id = MakeTenantId(t.id); id.ok()) breach_tenants.push_back(*id);
   }
-  PHIGATE_ASSIGN_OR_RETURN(std::shared_ptr<BreachLeakScanner> leak,
-                           BuildServeLeakScanner(path, master, store_url, breach_tenants,
-                                                 stack->deps_.detector, stack->deps_.audit));
+  PHIGATE_ASSIGN_OR_RETURN(
+      std::shared_ptr<BreachLeakScanner> leak,
+      BuildServeLeakScanner(path, master, store_url, breach_tenants, stack->deps_.detector,
+                            stack->deps_.audit, stack->deps_.vaults));
   const std::string leak_line = leak ? leak->Describe() : "off (no breach: section)";
   stack->deps_.leak = std::move(leak);
 

@@ -211,7 +211,8 @@ test('canary: another tenant\'s canary in an answer is withheld (critical)', asy
   assert.match(line, /canary/);
   assertNoPhiIn(breachList('acme'), [name, mrn]);
 
-  // The same through the Anthropic SDK, streamed: the stream is cut, nothing of the canary arrives.
+  // The same through the Anthropic SDK, streamed: the stream is cut and, as the gateway holds
+  // back the last 64 bytes of text until they are scanned, nothing of the canary arrives.
   upstream.setMode('claude-leak-canary', { say: `Also on file: ${name} (${mrn}). More text follows.` });
   const stream = await anthropic(KEYS.acme, 'canary-2').messages.create({
     model: 'claude-leak-canary', max_tokens: 100, stream: true,
@@ -226,6 +227,7 @@ test('canary: another tenant\'s canary in an answer is withheld (critical)', asy
   }
   assert.ok(failed, 'the stream ends with a leak error');
   assert.ok(!text.includes(mrn), 'the canary MRN never reaches the client');
+  assert.ok(!text.includes(name.slice(0, 4)), 'nor the first bytes of its name (held back)');
   assert.ok(!text.includes('More text follows'));
 });
 
@@ -248,7 +250,8 @@ test('prompt injection / cross-patient: a stored patient\'s name this request di
 
 test('cross-tenant: another tenant\'s patient in an answer is critical', async () => {
   await chat(openai(KEYS.globex, 'ct-g'), 'local-llama', note(P3));
-  upstream.setMode('leak-patient', { say: `Patient: ${P3.name}\nSSN: ${P3.ssn}\nStable.` });
+  upstream.setMode('leak-patient',
+    { say: `Patient: ${P3.name}\nMRN: ${P3.mrn}\nSSN: ${P3.ssn}\nStable.` });
   const id = await withheld(chat(openai(KEYS.acme, 'ct-a'), 'leak-patient', 'Pt doing well.'));
   const line = incidentLine('acme', id);
   assert.match(line, /critical/);

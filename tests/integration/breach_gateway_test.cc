@@ -79,6 +79,24 @@ Script Completion(const std::string& answer, bool stream) {
   return sc;
 }
 
+// The concatenated `content` deltas of an OpenAI SSE body.
+std::string DeltaText(const std::string& sse) {
+  std::string text;
+  for (size_t pos = sse.find("data: "); pos != std::string::npos;
+       pos = sse.find("data: ", pos + 1)) {
+    const size_t end = sse.find('\n', pos);
+    json j = json::parse(sse.substr(pos + 6, end - pos - 6), nullptr, false);
+    if (j.is_discarded() || !j.contains("choices")) continue;
+    for (const json& c : j["choices"]) {
+      if (c.contains("delta") && c["delta"].contains("content") &&
+          c["delta"]["content"].is_string()) {
+        text += c["delta"]["content"].get<std::string>();
+      }
+    }
+  }
+  return text;
+}
+
 // A detector whose failures are switched on separately from the request path's.
 class SwitchDetector : public Detector {
  public:
@@ -306,10 +324,23 @@ TEST_F(BreachGatewayTest, LeakSplitAcrossStreamedChunksEndsTheStream) {
   HttpResult r = Chat("pg_test_alice", "Pt doing well.", "c-s2", /*stream=*/true);
   ASSERT_EQ(r.status, 200u);
   EXPECT_THAT(r.body, HasSubstr("withheld by leak detection"));
-  EXPECT_THAT(r.body, Not(HasSubstr("last week")));  // nothing after the leak is sent
+  // Nothing of the name (held back until it was scanned whole), nothing after it.
+  const std::string text = DeltaText(r.body);
+  EXPECT_THAT(text, Not(HasSubstr("Ors")));
+  EXPECT_THAT(text, Not(HasSubstr("last week")));
   auto incs = Incidents("acme");
   ASSERT_EQ(incs.size(), 1u);
   EXPECT_THAT(Kinds(incs[0]), Contains("cross_patient"));
+}
+
+TEST_F(BreachGatewayTest, CleanStreamIsDeliveredWholeDespiteTheHoldBack) {
+  std::string note = std::string("Pt ") + kNameA + " (" + kMrnA + ").";
+  for (int i = 0; i < 20; ++i) note += " Stable, continue the current plan.";
+  HttpResult r = Chat("pg_test_alice", note, "c-long", /*stream=*/true);
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_EQ(DeltaText(r.body), "Summary: " + note);  // re-identified, complete, in order
+  EXPECT_THAT(r.body, HasSubstr("[DONE]"));
+  EXPECT_TRUE(Incidents("acme").empty());
 }
 
 TEST_F(BreachGatewayTest, ScannerFailureWithholdsTheAnswer) {
@@ -335,6 +366,17 @@ TEST_F(BreachGatewayTest, ServeConfigSectionParses) {
   ASSERT_TRUE(off.ok());
   EXPECT_FALSE(off->enabled);
   EXPECT_FALSE(ParseBreachConfig("breach:\n  response: {high: shrug}\n").ok());
+}
+
+TEST(KeyedBlindIndexTest, FormattingAndCaseDoNotMatterTheKeyDoes) {
+  const breach::BlindIndexFn a = KeyedBlindIndex("key-one");
+  const breach::BlindIndexFn b = KeyedBlindIndex("key-two");
+  EXPECT_EQ(a(PhiCategory::kPhone, "(555) 014-2293"), a(PhiCategory::kPhone, "555-014-2293"));
+  EXPECT_EQ(a(PhiCategory::kName, kNameA), a(PhiCategory::kOtherId, "ORSOLYA  BRIGHTWATER"));
+  EXPECT_NE(a(PhiCategory::kName, kNameA), a(PhiCategory::kName, kNameB));
+  EXPECT_NE(a(PhiCategory::kName, kNameA), b(PhiCategory::kName, kNameA));
+  EXPECT_EQ(a(PhiCategory::kName, kNameA).size(), 32u);
+  EXPECT_EQ(a(PhiCategory::kName, kNameA).find("orsolya"), std::string::npos);
 }
 
 }  // namespace

@@ -103,10 +103,13 @@ class BreachLeakScanner : public LeakScanner {
 // builds the scanner, or returns nullptr when the section is absent or
 // disabled. The blind-index key is derived from the master key; the incident
 // store defaults to the store URL with "-incidents" before ".db" (SQLite).
+// With `vaults`, each tenant's canaries are also planted in its vault (tokens
+// in scope "canary"), so they sit among the real entries; any vault error
+// fails the start.
 Result<std::shared_ptr<BreachLeakScanner>> BuildServeLeakScanner(
     const std::string& config_path, std::string_view master_key, std::string_view store_url,
     const std::vector<TenantId>& tenants, std::shared_ptr<const Detector> detector,
-    std::shared_ptr<AuditSink> audit);
+    std::shared_ptr<AuditSink> audit, std::shared_ptr<VaultProvider> vaults = nullptr);
 
 }  // namespace phigate::gateway
 
