@@ -8,6 +8,7 @@
 // Env: PHIGATE_BENCH_DIR (default /tmp) for the SQLite files;
 // PHIGATE_BENCH_VERIFY_EVENTS (default 1000000).
 #include <benchmark/benchmark.h>
+#include <libpq-fe.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -81,7 +82,26 @@ std::string FreshSqlitePath(const std::string& name) {
   return p;
 }
 
+// Removes what a benchmark wrote: the SQLite files or the PostgreSQL tables.
+void Cleanup(const std::string& sqlite_path, const std::string& pg_prefix) {
+  if (!sqlite_path.empty()) {
+    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(sqlite_path + s);
+  }
+  const char* url = std::getenv("PHIGATE_TEST_PG_URL");
+  if (pg_prefix.empty() || url == nullptr) return;
+  PGconn* c = PQconnectdb(url);
+  if (PQstatus(c) == CONNECTION_OK) {
+    std::string sql = "SET client_min_messages = warning; DROP TABLE IF EXISTS ";
+    const char* tables[] = {"events", "subjects", "subject_buckets", "nodes",
+                            "heads",  "head_log", "checkpoints"};
+    for (size_t i = 0; i < std::size(tables); ++i) sql += (i ? ", " : "") + pg_prefix + tables[i];
+    PQclear(PQexec(c, sql.c_str()));
+  }
+  PQfinish(c);
+}
+
 std::unique_ptr<AuditLog> g_log;
+std::string g_sqlite_path, g_pg_prefix;
 std::atomic<int> g_counter{0};
 
 void AppendBench(benchmark::State& state, bool pg, bool pg_async_commit = false) {
@@ -95,10 +115,12 @@ void AppendBench(benchmark::State& state, bool pg, bool pg_async_commit = false)
       } else {
         url = u;
         so.table_prefix = "bench" + std::to_string(getpid()) + "_";
+        g_pg_prefix = so.table_prefix;
         so.pg_async_commit = pg_async_commit;
       }
     } else {
-      url = "sqlite://" + FreshSqlitePath("append.db");
+      g_sqlite_path = FreshSqlitePath("append.db");
+      url = "sqlite://" + g_sqlite_path;
     }
     if (!url.empty()) {
       AuditLogOptions o;
@@ -126,6 +148,9 @@ void AppendBench(benchmark::State& state, bool pg, bool pg_async_commit = false)
     state.counters["per_commit"] =
         st.commits ? static_cast<double>(st.events) / static_cast<double>(st.commits) : 0;
     g_log.reset();
+    Cleanup(g_sqlite_path, g_pg_prefix);
+    g_sqlite_path.clear();
+    g_pg_prefix.clear();
   }
 }
 
@@ -165,6 +190,8 @@ void AppendAsyncBench(benchmark::State& state, bool pg) {
   }
   for (auto& f : inflight) f.get().IgnoreError();
   state.SetItemsProcessed(state.iterations());
+  log.reset();
+  Cleanup(pg ? "" : url.substr(9), pg ? so.table_prefix : "");
 }
 void BM_AppendAsyncSqlite(benchmark::State& state) { AppendAsyncBench(state, false); }
 void BM_AppendAsyncPostgres(benchmark::State& state) { AppendAsyncBench(state, true); }
@@ -175,6 +202,9 @@ BENCHMARK(BM_AppendAsyncPostgres)->Arg(256)->Arg(4096)->UseRealTime()->MinTime(2
 struct BigTrail {
   std::string url;
   uint64_t size = 0;
+  ~BigTrail() {  // at exit: the trail is ~470 MB
+    if (url.starts_with("sqlite://")) Cleanup(url.substr(9), "");
+  }
 };
 const BigTrail& Big() {
   static BigTrail t = [] {

@@ -101,8 +101,9 @@ inline void DropPgTables(const std::string& prefix) {
   PGconn* c = PQconnectdb(PgUrl());
   if (PQstatus(c) == CONNECTION_OK) {
     std::string sql = "SET client_min_messages = warning; DROP TABLE IF EXISTS ";
-    const char* tables[] = {"events", "subjects", "nodes", "heads", "head_log", "checkpoints"};
-    for (size_t i = 0; i < 6; ++i) sql += (i ? ", " : "") + prefix + tables[i];
+    const char* tables[] = {"events", "subjects", "subject_buckets", "nodes",
+                            "heads",  "head_log", "checkpoints"};
+    for (size_t i = 0; i < std::size(tables); ++i) sql += (i ? ", " : "") + prefix + tables[i];
     PQclear(PQexec(c, sql.c_str()));
   }
   PQfinish(c);
