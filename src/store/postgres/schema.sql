@@ -23,3 +23,11 @@ CREATE INDEX phigate_records_by_ts ON phigate_records (tenant, ns, ts);
 -- with ts is useless for them, and DeleteOlderThan still ranges over ts.
 DROP INDEX IF EXISTS phigate_records_by_ts;
 CREATE INDEX phigate_records_by_ts_first ON phigate_records (ts, tenant, ns);
+
+-- phigate:migration 4
+-- Bytewise comparison for tenant and ns too (key already was): under the
+-- database's default collation every index comparison of these columns went
+-- through strcoll. Same order as SQLite's BINARY collation.
+ALTER TABLE phigate_records
+  ALTER COLUMN tenant TYPE TEXT COLLATE "C",
+  ALTER COLUMN ns TYPE TEXT COLLATE "C";
