@@ -1070,7 +1070,6 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
           // "Memorial" in "Memorial Hospital", "Family" in "Family Practice": part of the name.
           if ((pf & kLexFacility) && !(pf & kLexLocPrep)) {
             --k;
-            loc[k] = 2;
             continue;
           }
           if ((pf & (kLexStop | kLexLocPrep)) && !(p.end - p.begin <= 3 && (p.flags & kTokPeriod)))
@@ -1079,8 +1078,8 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
             break;
           --k;
           ++taken;
-          loc[k] = 2;
         }
+        for (size_t j = k; j < i; ++j) loc[j] = 2;
       }
     }
     // "University of X", "U of X", "U Maryland".
@@ -1132,6 +1131,20 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         t.end - t.begin >= 5 && (tk[i + 1].flags & kTokDigit) && !(tk[i + 1].flags & kTokAlpha) &&
         tk[i + 1].end - tk[i + 1].begin <= 2 && LinkGap(text, t, tk[i + 1], false)) {
       loc[i] = 3;
+    }
+    // Town services: "Per Bowie PD officer", "EMS from Branch Fire": the town before them.
+    if (i > 0 && (t.flags & (kTokUpper | kTokTitle)) && t.end - t.begin <= 9) {
+      static const uint64_t kServices[] = {Lexicon::Hash("pd"), Lexicon::Hash("police"),
+                                           Lexicon::Hash("fire"), Lexicon::Hash("ambulance"),
+                                           Lexicon::Hash("sheriff")};
+      bool service = false;
+      for (uint64_t h : kServices) service = service || t.hash == h;
+      const Token& p = tk[i - 1];
+      if (service && p.IsAlphaWord() && (p.flags & (kTokUpper | kTokTitle)) &&
+          !(p.lf() & (kLexStop | kLexLocPrep | kLexTitle | kLexMonth)) &&
+          LinkGap(text, p, t, false) && !NewlineBetween(text, p, t) && p.end - p.begin >= 3) {
+        loc[i - 1] = 1;
+      }
     }
     // Counties and parishes: "Marion County", "Palm Beach County", "SUFFOLK COUNTY".
     if (i > 0 && t.end - t.begin == 6 && capitalised(t) &&

@@ -67,7 +67,7 @@ constexpr std::string_view kFacilityWords[] = {
     "group",          "home",       "homes",      "residence",
     "village",        "lodge",      "gardens",    "place",
     "house",          "towers",     "court",      "commons",
-    "family",         "skilled"};
+    "family",         "skilled",    "facility"};
 constexpr std::string_view kStop[] = {
     "a",        "an",        "the",       "and",       "or",         "but",       "nor",
     "of",       "in",        "on",        "at",        "to",         "from",      "by",
