@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <deque>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -209,6 +210,14 @@ breach::BlindIndexFn KeyedBlindIndex(std::string key) {
   };
 }
 
+// What the scanner derives once from a request's sent values.
+struct Prepared {
+  size_t values = 0;                 // how many sent values it was made from
+  std::set<std::string> sent;        // blind indexes of originals and replacements
+  std::set<std::string> own_tokens;  // normalised tokens minted for this request
+  std::string sent_text;             // Fold() of the de-identified request text
+};
+
 struct BreachLeakScanner::Impl {
   BreachConfig config;
   breach::BlindIndexFn bidx;
@@ -229,6 +238,67 @@ struct BreachLeakScanner::Impl {
         tokens(c.max_index_entries),
         canaries(bidx),
         sessions(c.max_index_entries) {}
+
+  // Per request id, the last kMaxPrepared requests (FIFO).
+  static constexpr size_t kMaxPrepared = 4096;
+  absl::Mutex prep_mu;
+  std::unordered_map<std::string, std::shared_ptr<const Prepared>> prepared
+      ABSL_GUARDED_BY(prep_mu);
+  std::deque<std::string> prepared_order ABSL_GUARDED_BY(prep_mu);
+
+  std::shared_ptr<const Prepared> Prepare(const LeakScanContext& ctx, const TenantId& tenant,
+                                          const std::string& scope, const std::string& session) {
+    const size_t n = ctx.sent_values != nullptr ? ctx.sent_values->size() : 0;
+    const std::string key(ctx.request_id);
+    if (!key.empty()) {
+      absl::MutexLock lock(&prep_mu);
+      auto it = prepared.find(key);
+      if (it != prepared.end() && it->second->values == n) return it->second;
+    }
+    auto p = std::make_shared<Prepared>();
+    p->values = n;
+    p->sent_text = Fold(ctx.sent_text);
+    std::set<std::string> originals;
+    std::string patient_ref;
+    if (ctx.sent_values != nullptr) {
+      for (const SentValue& v : *ctx.sent_values) {
+        const std::string bo = bidx(v.category, v.original);
+        p->sent.insert(bo);
+        originals.insert(bo);
+        if (patient_ref.empty() && v.category == PhiCategory::kName) patient_ref = bo;
+        if (!v.replacement.empty()) {
+          p->sent.insert(bidx(v.category, v.replacement));
+          if (vault::ParseToken(v.replacement).has_value()) {
+            p->own_tokens.insert(Normalize(v.replacement));
+          }
+        }
+      }
+    }
+    if (patient_ref.empty()) {
+      patient_ref =
+          "scope-" +
+          bidx(PhiCategory::kOtherId, absl::StrCat(tenant.value(), "|", scope)).substr(0, 16);
+    }
+    if (ctx.sent_values != nullptr) {
+      const breach::VaultRef ref{tenant, patient_ref, scope};
+      for (const SentValue& v : *ctx.sent_values) {
+        values.Add(bidx(v.category, v.original), ref);
+        if (!v.replacement.empty() && vault::ParseToken(v.replacement).has_value()) {
+          tokens.Add(bidx(v.category, v.replacement), ref);
+        }
+      }
+    }
+    if (!session.empty()) sessions.RecordSent(tenant, session, originals);
+    if (!key.empty()) {
+      absl::MutexLock lock(&prep_mu);
+      if (prepared.insert_or_assign(key, p).second) prepared_order.push_back(key);
+      while (prepared_order.size() > kMaxPrepared) {
+        prepared.erase(prepared_order.front());
+        prepared_order.pop_front();
+      }
+    }
+    return p;
+  }
 
   int64_t Now() const { return deps.clock ? deps.clock() : absl::ToUnixSeconds(absl::Now()); }
 };
@@ -304,43 +374,16 @@ Result<LeakScanResult> BreachLeakScanner::ScanAnswer(const LeakScanContext& ctx,
   const std::string scope(ctx.scope.empty() ? ctx.request_id : ctx.scope);
   const std::string session(ctx.session_id.empty() ? scope : ctx.session_id);
 
-  // 1. This request's own values: never a leak to this caller; indexed for later requests.
-  std::set<std::string> sent, originals, own_tokens;
-  std::string patient_ref;
-  if (ctx.sent_values != nullptr) {
-    for (const SentValue& v : *ctx.sent_values) {
-      const std::string bo = m.bidx(v.category, v.original);
-      sent.insert(bo);
-      originals.insert(bo);
-      if (patient_ref.empty() && v.category == PhiCategory::kName) patient_ref = bo;
-      if (!v.replacement.empty()) {
-        sent.insert(m.bidx(v.category, v.replacement));
-        if (vault::ParseToken(v.replacement).has_value())
-          own_tokens.insert(Normalize(v.replacement));
-      }
-    }
-  }
-  if (patient_ref.empty()) {
-    patient_ref =
-        "scope-" +
-        m.bidx(PhiCategory::kOtherId, absl::StrCat(tenant.value(), "|", scope)).substr(0, 16);
-  }
-  if (ctx.sent_values != nullptr) {
-    for (const SentValue& v : *ctx.sent_values) {
-      const breach::VaultRef ref{tenant, patient_ref, scope};
-      m.values.Add(m.bidx(v.category, v.original), ref);
-      if (!v.replacement.empty() && vault::ParseToken(v.replacement).has_value()) {
-        m.tokens.Add(m.bidx(v.category, v.replacement), ref);
-      }
-    }
-  }
-  if (!session.empty()) m.sessions.RecordSent(tenant, session, originals);
+  // 1. This request's own values: never a leak to this caller; indexed for
+  // later requests. Once per request (a stream is scanned chunk by chunk).
+  std::shared_ptr<const Prepared> prep = m.Prepare(ctx, tenant, scope, session);
+  std::set<std::string> sent = prep->sent;
 
   // 2. PHI in the answer, less tokens and text the request itself sent.
   Findings found;
   PHIGATE_RETURN_IF_ERROR(m.deps.detector->Scan(answer, &found));
   const auto token_spans = TokenSpans(answer);
-  const std::string sent_text = Fold(ctx.sent_text);
+  const std::string& sent_text = prep->sent_text;
   Findings kept;
   for (const Finding& f : found) {
     if (f.begin >= f.end || f.end > answer.size()) {
@@ -366,7 +409,7 @@ Result<LeakScanResult> BreachLeakScanner::ScanAnswer(const LeakScanContext& ctx,
   }
   for (const auto& [b, e] : token_spans) {
     const std::string_view tok = answer.substr(b, e - b);
-    if (own_tokens.contains(Normalize(tok))) continue;
+    if (prep->own_tokens.contains(Normalize(tok))) continue;
     const std::string tb = m.bidx(PhiCategory::kOtherId, tok);
     for (const breach::VaultRef& r : m.tokens.Lookup(tb)) {
       if (r.tenant == tenant && r.scope == scope) continue;
@@ -375,8 +418,9 @@ Result<LeakScanResult> BreachLeakScanner::ScanAnswer(const LeakScanContext& ctx,
       cache->cache_key_ref = tb;
       cache->request_policy_tag = cache->cached_policy_tag = std::string(ctx.policy_version);
       cache->request_scope_tag = scope;
-      if (r.tenant != tenant || cache->cached_tenant_tag.empty()) {
-        cache->cached_tenant_tag = r.tenant.value();
+      if (r.tenant != tenant || cache->cached_tenant_tag.empty() ||
+          cache->cached_tenant_tag == tenant.value()) {
+        cache->cached_tenant_tag = r.tenant.value();  // another tenant's wins over a scope
         cache->cached_scope_tag = r.scope;
       }
       cache->spans.emplace_back(b, e);

@@ -303,6 +303,17 @@ TEST_F(BreachGatewayTest, ReplayedAnswerOfAnotherTenantIsACacheLeak) {
   EXPECT_EQ(incs[0].severity, breach::Severity::kCritical);
 }
 
+TEST_F(BreachGatewayTest, ReplayedAnswerOfAnotherConversationIsACacheLeakHigh) {
+  Replay(true);
+  ASSERT_EQ(Chat("pg_test_alice", std::string("Pt ") + kNameA + " seen.", "c-r1").status, 200u);
+  HttpResult r = Chat("pg_test_alice", std::string("Pt ") + kNameB + " seen.", "c-r2");
+  EXPECT_EQ(r.status, 502u);
+  auto incs = Incidents("acme");
+  ASSERT_EQ(incs.size(), 1u);
+  EXPECT_THAT(Kinds(incs[0]), Contains("cache_leak"));
+  EXPECT_EQ(incs[0].severity, breach::Severity::kHigh);
+}
+
 TEST_F(BreachGatewayTest, UnknownNameIsRedactedAndTheAnswerDelivered) {
   // A name nobody sent and the vault does not know: medium -> redact.
   Say(std::string("Refer to Dr ") + kStranger + " for follow-up.");
