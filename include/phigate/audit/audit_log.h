@@ -20,11 +20,10 @@
 // anything (no audit, no egress).
 //
 // Example:
-//   PHIGATE_ASSIGN_OR_RETURN(auto store,
-//   AuditLogStore::Open("sqlite:///var/lib/phigate/audit.db")); PHIGATE_ASSIGN_OR_RETURN(auto log,
-//   AuditLog::Open(std::move(store), signer)); PHIGATE_ASSIGN_OR_RETURN(uint64_t seq,
-//   log->Append(event)); PHIGATE_ASSIGN_OR_RETURN(VerifyResult v, VerifyTrail(log->store(), tenant,
-//   verifier));
+//   PHIGATE_ASSIGN_OR_RETURN(auto store, AuditLogStore::Open("sqlite:///var/audit.db"));
+//   PHIGATE_ASSIGN_OR_RETURN(auto log, AuditLog::Open(std::move(store), signer));
+//   PHIGATE_ASSIGN_OR_RETURN(uint64_t seq, log->Append(event));
+//   PHIGATE_ASSIGN_OR_RETURN(VerifyResult v, VerifyTrail(log->store(), tenant, verifier));
 //
 // Thread safety: every method may be called from many threads at once.
 #ifndef PHIGATE_AUDIT_AUDIT_LOG_H_
@@ -106,16 +105,20 @@ class AuditLog {
   static Result<std::unique_ptr<AuditLog>> Open(std::unique_ptr<AuditLogStore> store,
                                                 std::shared_ptr<const crypto::Ed25519Signer> signer,
                                                 AuditLogOptions options = {});
-  // Commits everything queued, fsyncs, stops the writer.
+  // Commits everything queued by AppendAsync, fsyncs, stops the background
+  // thread. REQUIRES: no Append() call in progress.
   ~AuditLog();
   AuditLog(const AuditLog&) = delete;  // owns a thread
   AuditLog& operator=(const AuditLog&) = delete;
 
   // Returns the event's sequence number once committed. InvalidArgument when
   // the event does not Validate(); Unavailable/DataLoss when it could not be
-  // committed (the trail is unchanged then).
+  // committed (the trail is unchanged then). Blocks; the calling thread may
+  // itself commit a whole batch (as leader). `event` is read only before
+  // queueing (it is encoded on the caller's thread).
   Result<uint64_t> Append(const AuditEvent& event);
-  // The same without blocking: the future is ready once committed.
+  // The same without blocking: the future is ready once committed (the
+  // background thread leads batches that start with an async event).
   std::future<Result<uint64_t>> AppendAsync(AuditEvent event);
   // Fsyncs now (everything committed so far survives a power loss).
   Status Sync();

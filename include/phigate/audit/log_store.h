@@ -16,7 +16,7 @@
 // Nothing stored holds PHI: records are PHI-free by construction.
 //
 // Thread safety: every method may be called from any thread; Commit() calls
-// are serialised by the caller (AuditLog's writer thread).
+// are serialised by the caller (AuditLog: one group-commit leader at a time).
 #ifndef PHIGATE_AUDIT_LOG_STORE_H_
 #define PHIGATE_AUDIT_LOG_STORE_H_
 
