@@ -19,27 +19,31 @@
 namespace phigate::audit {
 namespace {
 
+// Tenant ids compare bytewise (COLLATE "C"): every index search on a tenant
+// column would otherwise call strcoll (the database may use C.UTF-8).
 constexpr char kSchema[] = R"sql(
 CREATE TABLE IF NOT EXISTS {p}events (
-  tenant TEXT NOT NULL, seq BIGINT NOT NULL, time_us BIGINT NOT NULL,
+  tenant TEXT COLLATE "C" NOT NULL, seq BIGINT NOT NULL, time_us BIGINT NOT NULL,
   record BYTEA NOT NULL, leaf BYTEA NOT NULL, PRIMARY KEY (tenant, seq));
 ALTER TABLE {p}events ADD COLUMN IF NOT EXISTS nodes BYTEA NOT NULL DEFAULT '';
 CREATE INDEX IF NOT EXISTS {p}events_time ON {p}events (tenant, time_us);
 CREATE TABLE IF NOT EXISTS {p}subject_buckets (
-  tenant TEXT NOT NULL, bucket BIGINT NOT NULL, subject BYTEA NOT NULL, seq BIGINT NOT NULL,
+  tenant TEXT COLLATE "C" NOT NULL, bucket BIGINT NOT NULL, subject BYTEA NOT NULL,
+  seq BIGINT NOT NULL,
   PRIMARY KEY (tenant, bucket, subject, seq));
 CREATE TABLE IF NOT EXISTS {p}nodes (
-  tenant TEXT NOT NULL, level INT NOT NULL, idx BIGINT NOT NULL, hash BYTEA NOT NULL,
+  tenant TEXT COLLATE "C" NOT NULL, level INT NOT NULL, idx BIGINT NOT NULL, hash BYTEA NOT NULL,
   PRIMARY KEY (tenant, level, idx));
 CREATE TABLE IF NOT EXISTS {p}heads (
-  tenant TEXT PRIMARY KEY, tree_size BIGINT NOT NULL, root BYTEA NOT NULL,
+  tenant TEXT COLLATE "C" PRIMARY KEY, tree_size BIGINT NOT NULL, root BYTEA NOT NULL,
   last_leaf BYTEA NOT NULL, time_us BIGINT NOT NULL, signature BYTEA NOT NULL);
 CREATE TABLE IF NOT EXISTS {p}head_log (
-  tenant TEXT NOT NULL, tree_size BIGINT NOT NULL, root BYTEA NOT NULL,
+  tenant TEXT COLLATE "C" NOT NULL, tree_size BIGINT NOT NULL, root BYTEA NOT NULL,
   last_leaf BYTEA NOT NULL, time_us BIGINT NOT NULL, signature BYTEA NOT NULL,
   PRIMARY KEY (tenant, tree_size));
 CREATE TABLE IF NOT EXISTS {p}checkpoints (
-  id BIGSERIAL PRIMARY KEY, tenant TEXT NOT NULL, tree_size BIGINT NOT NULL, root BYTEA NOT NULL,
+  id BIGSERIAL PRIMARY KEY, tenant TEXT COLLATE "C" NOT NULL, tree_size BIGINT NOT NULL,
+  root BYTEA NOT NULL,
   last_leaf BYTEA NOT NULL, time_us BIGINT NOT NULL, signature BYTEA NOT NULL,
   compact BYTEA NOT NULL, cut BOOLEAN NOT NULL);
 )sql";
