@@ -60,6 +60,13 @@ class DeidSession {
   // Every PHI value of the request with what was sent for it (token, surrogate,
   // placeholder, or "" when sent as is), for the leak scanner. In memory only.
   std::vector<SentValue> SentValues() const;
+  // Calls fn(category, original) for the PHI values of the request, whatever
+  // the action (a value may come more than once). In memory only.
+  template <class Fn>
+  void ForEachValue(Fn&& fn) const {
+    for (const Entry& e : map_) fn(e.category, std::string_view(e.original));
+    for (const SentValue& v : plain_) fn(v.category, std::string_view(v.original));
+  }
   // The de-identified request text that was sent (every field, '\n'-separated).
   const std::string& sent_text() const { return sent_text_; }
   bool has_replacements() const { return !map_.empty(); }

@@ -3,6 +3,7 @@
 // run in the connection's coroutine.
 #include "phigate/gateway/gateway.h"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <random>
@@ -106,8 +107,9 @@ struct RequestContext {
   bool decided = false;
   std::shared_ptr<TokenVault> vault;
   std::unique_ptr<DeidSession> session;
-  std::string scope;       // the token scope of this request
-  std::string session_id;  // the conversation, or the request id (leak scan)
+  std::vector<std::string> subject_refs;  // hex subject blind indexes (audit)
+  std::string scope;                      // the token scope of this request
+  std::string session_id;                 // the conversation, or the request id (leak scan)
   // Set by a stage that stops the chain.
   int reply_status = 0;
   std::string reply_message;
@@ -323,10 +325,36 @@ class DeidentifyFilter : public Filter {
                      absl::StrCat("action=\"", ToAbsl(ActionName(static_cast<Action>(a))), "\""),
                      stats.action_counts[a]);
     }
-    return FilterStatus::kContinue;
+    return IndexSubjects(ctx);
   }
 
  private:
+  // The patients the request names, as subject blind indexes for the audit
+  // events (never the identifiers). An indexer failure refuses: the request
+  // could not be audited completely.
+  FilterStatus IndexSubjects(RequestContext& ctx) {
+    const SubjectIndexer* ix = s_.deps.subjects.get();
+    if (ix == nullptr) return FilterStatus::kContinue;
+    Status failed;
+    ctx.session->ForEachValue([&](PhiCategory c, std::string_view original) {
+      if (!failed.ok() || !ix->NamesPatient(c)) return;
+      Result<std::string> ref = ix->Index(ctx.principal.tenant, original);
+      if (ref.ok()) {
+        ctx.subject_refs.push_back(std::move(ref).value());
+      } else if (ref.status().code() != absl::StatusCode::kInvalidArgument) {
+        failed = ref.status();
+      }
+    });
+    if (!failed.ok()) {
+      s_.metrics.Inc("phigate_stage_failures_total", "stage=\"audit\"");
+      return Stop(ctx, "audit", 503, "the audit trail is not available; request refused");
+    }
+    std::sort(ctx.subject_refs.begin(), ctx.subject_refs.end());
+    ctx.subject_refs.erase(std::unique(ctx.subject_refs.begin(), ctx.subject_refs.end()),
+                           ctx.subject_refs.end());
+    return FilterStatus::kContinue;
+  }
+
   Shared& s_;
 };
 
@@ -354,6 +382,7 @@ struct Gateway::Impl {
     r.baa_id = ctx.decision.baa_id;
     r.policy_version = ctx.decision.policy_version;
     r.reasons = ctx.decision.reasons;
+    r.subject_refs = ctx.subject_refs;
     if (ctx.session) {
       const DeidStats& st = ctx.session->stats();
       r.category_counts = st.category_counts;

@@ -1,4 +1,5 @@
 // `phigate serve` wiring: adapters from the gateway's seams to the real modules.
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -8,6 +9,7 @@
 #include "phigate/audit/audit_log.h"
 #include "phigate/audit/event.h"
 #include "phigate/audit/log_store.h"
+#include "phigate/audit/subject.h"
 #include "phigate/crypto/key_provider.h"
 #include "phigate/crypto/signer.h"
 #include "phigate/detect/engine.h"
@@ -282,6 +284,11 @@ class RealAudit : public AuditSink {
     }
     e.tokens_minted = r.tokens_minted;
     e.tokens_reidentified = r.tokens_reidentified;
+    for (const std::string& hex : r.subject_refs) {
+      Result<audit::BlindIndex> b = audit::BlindIndexFromHex(hex);
+      if (!b.ok()) return absl::InternalError("audit: malformed subject reference");
+      e.subjects.push_back(*b);
+    }
     Result<uint64_t> seq = log_->Append(e);
     if (!seq.ok()) return absl::UnavailableError("the audit trail could not commit the event");
     return absl::OkStatus();
@@ -290,6 +297,32 @@ class RealAudit : public AuditSink {
 
  private:
   std::unique_ptr<audit::AuditLog> log_;
+};
+
+// Subject blind indexes exactly as `phigate audit disclosures --patient` computes
+// them: SubjectIndex under the tenant's audit key (HKDF of the master key).
+class AuditSubjectIndexer : public SubjectIndexer {
+ public:
+  explicit AuditSubjectIndexer(std::string master_raw) : master_(std::move(master_raw)) {}
+  Result<std::string> Index(const TenantId& tenant, std::string_view identifier) const override {
+    std::string key;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = keys_.find(tenant.value());
+      if (it == keys_.end()) {
+        PHIGATE_ASSIGN_OR_RETURN(std::string k, audit::TenantAuditKey(master_, tenant));
+        it = keys_.emplace(tenant.value(), std::move(k)).first;
+      }
+      key = it->second;
+    }
+    PHIGATE_ASSIGN_OR_RETURN(audit::BlindIndex b, audit::SubjectIndex(key, identifier));
+    return audit::BlindIndexHex(b);
+  }
+
+ private:
+  const std::string master_;
+  mutable std::mutex mu_;
+  mutable std::map<std::string, std::string> keys_;  // tenant -> audit key; guarded by mu_
 };
 
 VendorKind MapKind(policy::VendorKind k) {
@@ -313,6 +346,11 @@ class Stack : public ServeStack {
   const GatewayConfig& config() const override { return config_; }
   const GatewayDeps& deps() const override { return deps_; }
   std::string Describe() const override { return describe_; }
+  uint64_t policy_generation() const override { return policy_->holder().generation(); }
+  Status policy_last_error() const override { return policy_->holder().last_error(); }
+  void RequestPolicyReload() override {
+    if (watcher_) watcher_->RequestReload();
+  }
 
   GatewayConfig config_;
   GatewayDeps deps_;
@@ -338,9 +376,23 @@ Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
   PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<policy::PolicyHolder> holder,
                            policy::PolicyHolder::Create(path, policy::LoadOptions{}));
   stack->policy_ = std::make_shared<PolicyAdapter>(std::move(holder));
+  // Requests read PolicyHolder::Current() each time, so a reload applies to the
+  // next request. Routes to vendors not configured at startup need a restart.
   if (options.watch_policy) {
+    policy::WatchOptions wo;
+    wo.poll_interval = options.policy_poll_interval;
+    wo.on_reload = [](const Status& s, uint64_t generation) {
+      if (s.ok()) {
+        std::fprintf(stderr, "phigate serve: policy reloaded (generation %llu)\n",
+                     static_cast<unsigned long long>(generation));
+      } else {
+        std::fprintf(stderr, "phigate serve: policy reload failed, keeping the old policy: %s\n",
+                     std::string(s.message()).c_str());
+      }
+    };
     PHIGATE_ASSIGN_OR_RETURN(stack->watcher_,
-                             policy::PolicyWatcher::Start(stack->policy_->holder(), {}));
+                             policy::PolicyWatcher::Start(stack->policy_->holder(), std::move(wo)));
+    policy::PolicyWatcher::InstallSighupHandler();  // `kill -HUP` reloads too
   }
   std::shared_ptr<const policy::Policy> pol = stack->policy_->holder().Current();
 
@@ -382,8 +434,14 @@ Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
   }
   PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<crypto::LocalKeyProvider> keys,
                            crypto::LocalKeyProvider::FromText(master));
-  PHIGATE_ASSIGN_OR_RETURN(std::string audit_seed,
-                           crypto::HkdfSha256(master, "phigate", "audit-signing-key-v1", 32));
+  // The audit keys are derived exactly as `phigate audit` derives them
+  // (audit/subject.h), so `phigate audit verify` checks the gateway's trail.
+  Result<std::string> master_raw = audit::MasterKeyFromHex(master);
+  if (!master_raw.ok()) {
+    return absl::FailedPreconditionError(
+        "PHIGATE_MASTER_KEY must be 64 hex digits for the audit trail (as `phigate audit` reads "
+        "it)");
+  }
   if (cfg.tenant_key.empty()) {
     PHIGATE_ASSIGN_OR_RETURN(cfg.tenant_key,
                              crypto::HkdfSha256(master, "phigate", "gateway-tenant-id-v1", 32));
@@ -415,12 +473,13 @@ Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
   PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditLogStore> astore,
                            audit::AuditLogStore::Open(audit_url));
   PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<crypto::Ed25519Signer> signer,
-                           crypto::Ed25519Signer::FromSeed(audit_seed));
+                           audit::SigningKeyFromEnv(*master_raw));
   PHIGATE_ASSIGN_OR_RETURN(
       std::unique_ptr<audit::AuditLog> log,
       audit::AuditLog::Open(std::move(astore),
                             std::shared_ptr<const crypto::Ed25519Signer>(std::move(signer))));
   stack->deps_.audit = std::make_shared<RealAudit>(std::move(log));
+  stack->deps_.subjects = std::make_shared<AuditSubjectIndexer>(*master_raw);
 
   // Detection and redaction.
   detect::EngineOptions eo;

@@ -230,6 +230,7 @@ class GatewayTest : public ::testing::Test {
     deps.detector = detector_;
     deps.vaults = vaults_;
     deps.audit = audit_;
+    deps.subjects = subjects_;
     auto gw = Gateway::Create(config_, deps);
     ASSERT_TRUE(gw.ok()) << gw.status();
     gw_ = std::move(gw).value();
@@ -269,6 +270,7 @@ class GatewayTest : public ::testing::Test {
   std::shared_ptr<testing::DictDetector> detector_;
   std::shared_ptr<testing::MemoryVaultProvider> vaults_;
   std::shared_ptr<testing::MemoryAudit> audit_;
+  std::shared_ptr<const SubjectIndexer> subjects_;
   GatewayConfig config_;
   std::unique_ptr<Gateway> gw_;
 };
@@ -437,6 +439,51 @@ TEST_F(GatewayTest, RedactAndAllowActions) {
   EXPECT_THAT(sent, HasSubstr(kMrn));  // allowed by the decision table
   EXPECT_THAT(sent, Not(HasSubstr(kName)));
   EXPECT_THAT(sent, Not(HasSubstr(kPhone)));
+}
+
+// A stand-in for the audit module's keyed index: "subj:" + tenant + digits.
+class FakeSubjects : public SubjectIndexer {
+ public:
+  bool fail = false;
+  Result<std::string> Index(const TenantId& tenant, std::string_view id) const override {
+    if (fail) return absl::InternalError("key store down");
+    std::string digits;
+    for (char c : id) {
+      if (c >= '0' && c <= '9') digits.push_back(c);
+    }
+    if (digits.empty()) return absl::InvalidArgumentError("no digits");
+    return "subj:" + tenant.value() + ":" + digits;
+  }
+};
+
+TEST_F(GatewayTest, AuditEventsNameThePatientBySubjectIndexOnly) {
+  subjects_ = std::make_shared<FakeSubjects>();
+  StartGateway();
+  ASSERT_EQ(Chat("pg_test_alice", false).status, 200u);
+  auto recs = audit_->records();
+  ASSERT_EQ(recs.size(), 2u);
+  // The MRN and the SSN name the patient (sorted, one each); the name and the
+  // phone do not.
+  const std::vector<std::string> want = {"subj:acme:48213377", "subj:acme:912445678"};
+  EXPECT_EQ(recs[0].subject_refs, want);
+  EXPECT_EQ(recs[1].subject_refs, want);
+  // Same prompt for another tenant: that tenant's indexes.
+  ASSERT_EQ(Chat("pg_test_carol", false).status, 200u);
+  EXPECT_EQ(audit_->records()[2].subject_refs[0], "subj:globex:48213377");
+  // No patient identifier: no subject.
+  ASSERT_EQ(Chat("pg_test_alice", false, "How should a refill request be worded?").status, 200u);
+  EXPECT_TRUE(audit_->records().back().subject_refs.empty());
+}
+
+TEST_F(GatewayTest, SubjectIndexFailureRefusesAndForwardsNothing) {
+  auto subjects = std::make_shared<FakeSubjects>();
+  subjects->fail = true;
+  subjects_ = subjects;
+  StartGateway();
+  HttpResult r = Chat("pg_test_alice", false);
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_THAT(r.body, HasSubstr("audit"));
+  EXPECT_EQ(upstream_->count(), 0u);
 }
 
 // --- fail closed -----------------------------------------------------------

@@ -51,6 +51,8 @@ struct GatewayDeps {
   std::shared_ptr<AuditSink> audit;       // required
   std::shared_ptr<LeakScanner> leak;      // optional
   std::shared_ptr<const Router> router;   // optional: first upstream listing the model
+  // optional: without, audit events carry no subject blind indexes
+  std::shared_ptr<const SubjectIndexer> subjects;
 };
 
 class Gateway {

@@ -154,8 +154,8 @@ struct AuditRecord {
   uint32_t tokens_minted = 0;
   uint32_t tokens_reidentified = 0;
   int http_status = 0;
-  // Keyed blind indexes of the patients concerned (the audit module computes
-  // them); the gateway passes none itself.
+  // The patients concerned: hex of their subject blind indexes (keyed HMACs
+  // from SubjectIndexer, never the identifiers), sorted, without duplicates.
   std::vector<std::string> subject_refs;
 };
 
@@ -166,6 +166,23 @@ class AuditSink {
   virtual ~AuditSink() = default;
   virtual Status Commit(const AuditRecord& record) = 0;
   virtual bool ready() const = 0;
+};
+
+// Turns a patient identifier found in a request into its subject blind index
+// for the audit trail (in `serve`: audit::SubjectIndex under the tenant's
+// audit key), so "every disclosure of this patient" can be answered without
+// storing who the patient is. Thread-safe.
+class SubjectIndexer {
+ public:
+  virtual ~SubjectIndexer() = default;
+  // True for the categories whose values name a patient (MRN, health plan
+  // beneficiary number, SSN).
+  virtual bool NamesPatient(PhiCategory c) const {
+    return c == PhiCategory::kMrn || c == PhiCategory::kHealthPlan || c == PhiCategory::kSsn;
+  }
+  // Hex of the blind index (64 digits). InvalidArgument when the identifier
+  // normalises to nothing; messages never quote it.
+  virtual Result<std::string> Index(const TenantId& tenant, std::string_view identifier) const = 0;
 };
 
 enum class LeakVerdict : uint8_t {

@@ -8,6 +8,8 @@
 #ifndef PHIGATE_GATEWAY_SERVE_H_
 #define PHIGATE_GATEWAY_SERVE_H_
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -22,6 +24,7 @@ struct ServeOptions {
   std::string audit_url;  // "" = the store URL
   std::string data_dir;   // gazetteers; "" = engine default
   bool watch_policy = true;
+  std::chrono::milliseconds policy_poll_interval{1000};  // file mtime/size/inode check
 };
 
 // Owns every real component for the lifetime of the server. Build() fails with
@@ -36,6 +39,13 @@ class ServeStack {
   virtual const GatewayDeps& deps() const = 0;
   // One line per component: what is wired ("detect: engine", ...). PHI-free.
   virtual std::string Describe() const = 0;
+  // Live policy reload (ServeOptions::watch_policy): the number of policies
+  // loaded so far (1 after Build) and the last reload error (OK when the last
+  // attempt succeeded). A bad file keeps the previous policy in force.
+  virtual uint64_t policy_generation() const = 0;
+  virtual Status policy_last_error() const = 0;
+  // Checks the policy file now (as the watcher does on a change or SIGHUP).
+  virtual void RequestPolicyReload() = 0;
 };
 
 }  // namespace phigate::gateway

@@ -1,0 +1,281 @@
+// `phigate serve`'s real wiring (ServeStack: policy file, detect engine, SQLite
+// vault, audit log) against a fake upstream on 127.0.0.1:0:
+//  - the audit trail the gateway writes verifies with the keys `phigate audit
+//    verify` derives (audit::MasterKeyFromEnv + SigningKeyFromEnv) and names
+//    the patient by subject blind index (accounting of disclosures);
+//  - an edited policy file is reloaded; a broken one keeps the old policy.
+// Synthetic identifiers only.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "phigate/audit/audit_log.h"
+#include "phigate/audit/log_store.h"
+#include "phigate/audit/query.h"
+#include "phigate/audit/subject.h"
+#include "phigate/crypto/signer.h"
+#include "phigate/gateway/gateway.h"
+#include "phigate/gateway/serve.h"
+#include "tests/integration/fake_upstream.h"
+#include "tests/integration/http_client.h"
+#include "tests/testing/status_matchers.h"
+
+namespace phigate::gateway {
+namespace {
+
+using nlohmann::json;
+using ::phigate::testing::FakeUpstream;
+using ::phigate::testing::HttpCall;
+using ::phigate::testing::HttpResult;
+using ::phigate::testing::ReceivedRequest;
+using ::phigate::testing::Script;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Synthetic values (invented; the MRNs belong to nobody).
+constexpr char kMrn[] = "7734229108";
+constexpr char kOtherMrn[] = "5521007743";
+constexpr char kMasterHex[] = "3f1c0e2a9b8d7c6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e";
+const char kClinicianKey[] = "pg_serve_test_clinician";
+const char kNewKey[] = "pg_serve_test_newcomer";
+// SHA-256 hex of the two keys above (the policy stores only hashes).
+std::string Sha256Hex(std::string_view s) {
+  const crypto::Sha256Digest d = crypto::Sha256(s);
+  return crypto::ToHex(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+}
+
+std::string Note() {
+  return std::string("Patient: Corwin Ashdale-Pyne\nMRN: ") + kMrn +
+         "\nSeen for follow-up of hypertension; BP improved on lisinopril.";
+}
+
+Script Echo(const ReceivedRequest& r) {
+  Script sc;
+  json body = json::parse(r.body, nullptr, false);
+  std::string text = "ok";
+  if (!body.is_discarded() && body.contains("messages")) {
+    text = "Summary: " + body["messages"].back().value("content", std::string());
+  }
+  json res = {{"id", "chatcmpl-1"},
+              {"object", "chat.completion"},
+              {"created", 1},
+              {"model", "m"},
+              {"choices", json::array({{{"index", 0},
+                                        {"message", {{"role", "assistant"}, {"content", text}}},
+                                        {"finish_reason", "stop"}}})}};
+  sc.chunks = {res.dump()};
+  return sc;
+}
+
+class ServeStackTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::setenv("PHIGATE_MASTER_KEY", kMasterHex, 1);
+    ::unsetenv("PHIGATE_AUDIT_SIGNING_KEY");
+    dir_ = std::filesystem::temp_directory_path() /
+           ("phigate-serve-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    upstream_ = std::make_unique<FakeUpstream>(Echo);
+    policy_path_ = (dir_ / "phigate.yaml").string();
+    WritePolicy(/*with_newcomer=*/false);
+  }
+  void TearDown() override {
+    if (gw_) gw_->Shutdown();
+    gw_.reset();
+    stack_.reset();
+    upstream_->Stop();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::string PolicyText(bool with_newcomer) const {
+    std::string users =
+        "  - id: dr-serve\n    tenant: acme\n    roles: [clinician]\n"
+        "    api_key_sha256: " +
+        Sha256Hex(kClinicianKey) + "\n";
+    if (with_newcomer) {
+      users +=
+          "  - id: dr-new\n    tenant: acme\n    roles: [clinician]\n"
+          "    api_key_sha256: " +
+          Sha256Hex(kNewKey) + "\n";
+    }
+    return "version: 1\n"
+           "tenants:\n  - id: acme\n    name: Acme (serve test)\n    jurisdictions: [US-HIPAA]\n"
+           "users:\n" +
+           users + "vendors:\n  - name: local\n    kind: self-hosted\n    api_base: " +
+           upstream_->url("/v1") +
+           "\n    inside_boundary: true\n    region: us\n    endpoints: [chat/completions]\n"
+           "    models: [local-llama]\n"
+           "features:\n  - name: scribe\n    purpose: treatment\n    roles: [clinician]\n"
+           "    reidentify_answers: true\n    on_missing_baa: tokenize\n"
+           "    phi:\n      NAME: tokenize\n      MRN: tokenize\n      DATE: tokenize\n"
+           "    routes:\n      - vendor: local\n        models: [\"*\"]\n";
+  }
+  // Written beside and renamed over, so the watcher never reads half a file.
+  void WriteRaw(const std::string& text) {
+    const std::string tmp = policy_path_ + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << text;
+    }
+    std::filesystem::rename(tmp, policy_path_);
+  }
+  void WritePolicy(bool with_newcomer) { WriteRaw(PolicyText(with_newcomer)); }
+
+  std::string StoreUrl() const { return "sqlite://" + (dir_ / "vault.db").string(); }
+  std::string AuditUrl() const { return "sqlite://" + (dir_ / "audit.db").string(); }
+
+  void Start(bool watch) {
+    ServeOptions so;
+    so.store_url = StoreUrl();
+    so.audit_url = AuditUrl();
+    so.watch_policy = watch;
+    so.policy_poll_interval = std::chrono::milliseconds(50);
+    auto stack = ServeStack::Build(policy_path_, so);
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = std::move(stack).value();
+    GatewayConfig cfg = stack_->config();
+    cfg.server.address = "127.0.0.1";
+    cfg.server.port = 0;
+    cfg.server.io_threads = 2;
+    auto gw = Gateway::Create(cfg, stack_->deps());
+    ASSERT_TRUE(gw.ok()) << gw.status();
+    gw_ = std::move(gw).value();
+    PHIGATE_ASSERT_OK(gw_->Start());
+  }
+
+  HttpResult Chat(const std::string& key, const std::string& content = Note()) {
+    json body = {{"model", "local-llama"},
+                 {"messages", json::array({{{"role", "user"}, {"content", content}}})}};
+    return HttpCall(gw_->port(), "POST", "/v1/chat/completions", body.dump(),
+                    {{"authorization", "Bearer " + key}, {"x-phigate-feature", "scribe"}});
+  }
+
+  // Polls `done` (the watcher runs on its own thread); bounded, never a
+  // timing assertion.
+  template <class Fn>
+  static bool Eventually(Fn done) {
+    for (int i = 0; i < 1000; ++i) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return done();
+  }
+
+  std::filesystem::path dir_;
+  std::string policy_path_;
+  std::unique_ptr<FakeUpstream> upstream_;
+  std::unique_ptr<ServeStack> stack_;
+  std::unique_ptr<Gateway> gw_;
+};
+
+TEST_F(ServeStackTest, AuditTrailVerifiesWithTheCliKeysAndNamesThePatient) {
+  Start(/*watch=*/false);
+  HttpResult r = Chat(kClinicianKey);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  ASSERT_EQ(upstream_->count(), 1u);
+  EXPECT_THAT(upstream_->AllReceivedBytes(), Not(HasSubstr(kMrn)));
+  EXPECT_THAT(r.body, HasSubstr(kMrn));  // re-identified for the clinician
+  // Stop the server and close the audit log (everything committed).
+  gw_->Shutdown();
+  gw_.reset();
+  stack_.reset();
+
+  // What `phigate audit verify` does: the master key from PHIGATE_MASTER_KEY,
+  // the signing key derived from it (or PHIGATE_AUDIT_SIGNING_KEY), VerifyTrail.
+  auto store = audit::AuditLogStore::Open(AuditUrl());
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto master = audit::MasterKeyFromEnv();
+  ASSERT_TRUE(master.ok()) << master.status();
+  auto signer = audit::SigningKeyFromEnv(*master);
+  ASSERT_TRUE(signer.ok()) << signer.status();
+  auto verifier = crypto::Ed25519Verifier::FromRawPublicKey((*signer)->RawPublicKey());
+  ASSERT_TRUE(verifier.ok()) << verifier.status();
+  const TenantId acme("acme");
+  auto v = audit::VerifyTrail(**store, acme, **verifier);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->events_checked, 2u);  // egress + ingress
+  EXPECT_GE(v->heads_checked, 1u);
+
+  // Another key does not verify it (the check is real).
+  auto other_master = audit::MasterKeyFromHex(std::string(64, '7'));
+  ASSERT_TRUE(other_master.ok());
+  auto other = audit::SigningKeyFromMaster(*other_master);
+  ASSERT_TRUE(other.ok());
+  auto other_verifier = crypto::Ed25519Verifier::FromRawPublicKey((*other)->RawPublicKey());
+  ASSERT_TRUE(other_verifier.ok());
+  EXPECT_FALSE(audit::VerifyTrail(**store, acme, **other_verifier).ok());
+
+  // The patient is on the events as a subject blind index: the accounting of
+  // disclosures (`phigate audit disclosures --patient "MRN ..."`) finds the
+  // forwarded request, and nothing for another patient.
+  auto key = audit::TenantAuditKey(*master, acme);
+  ASSERT_TRUE(key.ok());
+  auto subject = audit::SubjectIndex(*key, std::string("MRN ") + kMrn);
+  ASSERT_TRUE(subject.ok());
+  auto d = audit::AccountingOfDisclosures(**store, acme, *subject, 0,
+                                          std::numeric_limits<int64_t>::max());
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_EQ(d->size(), 1u);
+  EXPECT_EQ((*d)[0].recipient.value(), "local");
+  EXPECT_EQ((*d)[0].feature.value(), "scribe");
+  auto nobody = audit::SubjectIndex(*key, std::string("MRN ") + kOtherMrn);
+  ASSERT_TRUE(nobody.ok());
+  auto none = audit::AccountingOfDisclosures(**store, acme, *nobody, 0,
+                                             std::numeric_limits<int64_t>::max());
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+
+  // And the stored events hold no identifier text.
+  audit::QueryFilter f;
+  f.tenant = acme;
+  auto events = audit::Query(**store, f);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  for (const audit::StoredEvent& e : *events) {
+    EXPECT_THAT(audit::EventToJson(e), Not(HasSubstr(kMrn)));
+    EXPECT_EQ(e.event.subjects.size(), 1u);
+  }
+}
+
+TEST_F(ServeStackTest, EditedPolicyReloadsAndABrokenOneKeepsTheOld) {
+  Start(/*watch=*/true);
+  EXPECT_EQ(stack_->policy_generation(), 1u);
+  EXPECT_EQ(Chat(kNewKey).status, 401u);
+  ASSERT_EQ(Chat(kClinicianKey).status, 200u);
+
+  // Add a user: the next requests see the new policy.
+  WritePolicy(/*with_newcomer=*/true);
+  ASSERT_TRUE(Eventually([&] { return stack_->policy_generation() >= 2; }));
+  PHIGATE_EXPECT_OK(stack_->policy_last_error());
+  EXPECT_EQ(Chat(kNewKey).status, 200u);
+
+  // A broken file: the reload fails and the old policy stays in force.
+  WriteRaw("version: 1\nusers: [this is not: a valid policy\n");
+  ASSERT_TRUE(Eventually([&] { return !stack_->policy_last_error().ok(); }));
+  EXPECT_EQ(stack_->policy_generation(), 2u);
+  EXPECT_EQ(Chat(kNewKey).status, 200u);
+  EXPECT_EQ(Chat(kClinicianKey).status, 200u);
+  HttpResult ready = HttpCall(gw_->port(), "GET", "/readyz", "");
+  EXPECT_EQ(ready.status, 200u);
+
+  // Fixed again (the newcomer removed): reloads.
+  WritePolicy(/*with_newcomer=*/false);
+  ASSERT_TRUE(Eventually([&] { return stack_->policy_generation() >= 3; }));
+  EXPECT_EQ(Chat(kNewKey).status, 401u);
+}
+
+}  // namespace
+}  // namespace phigate::gateway
