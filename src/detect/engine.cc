@@ -410,7 +410,16 @@ void ExtendAddressBlocks(std::string_view text, Findings* findings) {
         const bool digits = std::all_of(word.begin(), word.end(), [](char c) {
           return std::isdigit(static_cast<unsigned char>(c)) || c == '-';
         });
-        ok = (std::isupper(c0) || c0 >= 0x80 || c0 == '(' ||
+        // Place-name particles: "Montealegre del Castillo", "Quinta de Sao Tiago".
+        static constexpr std::string_view kParticles[] = {"de", "del", "la",  "le",  "di",  "da",
+                                                          "do", "van", "von", "der", "den", "na",
+                                                          "y",  "e",   "des", "du",  "am",  "an"};
+        bool particle = words > 0;
+        if (particle) {
+          particle = false;
+          for (std::string_view pw : kParticles) particle = particle || word == pw;
+        }
+        ok = (std::isupper(c0) || c0 >= 0x80 || c0 == '(' || particle ||
               (digits && word.size() >= 3 && word.size() <= 10));
         ++words;
         k = w;

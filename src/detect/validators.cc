@@ -152,7 +152,12 @@ bool CreditCardValid(std::string_view s) {
   std::array<char, 24> b;
   size_t n;
   if (!Compact(s, b, &n) || n < 13 || n > 19) return false;
-  if (b[0] != '3' && b[0] != '4' && b[0] != '5' && b[0] != '6' && b[0] != '2') return false;
+  // Issuer prefixes: 2/5 Mastercard, 3 Amex/Diners/JCB, 4 Visa, 6 Discover/UnionPay,
+  // and the 15-digit JCB ranges 1800 and 2131.
+  const bool jcb15 = n == 15 && b[0] == '1' && b[1] == '8' && b[2] == '0' && b[3] == '0';
+  if (!jcb15 && b[0] != '3' && b[0] != '4' && b[0] != '5' && b[0] != '6' && b[0] != '2') {
+    return false;
+  }
   return LuhnDigits(b.data(), n);
 }
 

@@ -87,7 +87,9 @@ TEST(ValidatorsTest, Ip) {
 TEST(ValidatorsTest, CreditCard) {
   Check(&CreditCardValid, {{"4111 1111 1111 1111", true},
                            {"4111-1111-1111-1112", false},
-                           {"1111 1111 1111 1117", false}});
+                           {"1111 1111 1111 1117", false},
+                           {"180012345678905", true},
+                           {"180012345678904", false}});
 }
 
 }  // namespace
