@@ -921,6 +921,29 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
   }
 
+  // Two capitalised words no list knows, side by side in mixed-case text
+  // ("Tomomi Nishiyama will", "Weronika Martinsen"), are a name even at a
+  // sentence start.
+  if (mixed) {
+    for (size_t i = 0; i + 1 < n; ++i) {
+      const Token& a = tk[i];
+      const Token& b = tk[i + 1];
+      auto unknown_title = [&](const Token& u) {
+        return u.IsAlphaWord() && (u.flags & kTokTitle) && u.end - u.begin >= 3 &&
+               (u.lex == nullptr ||
+                ((u.lf() & (kLexFirstName | kLexSurname)) &&
+                 !(u.lf() & (kLexCommon | kLexClinical | kLexStop | kLexCity | kLexState |
+                             kLexMonth | kLexWeekday | kLexFacility | kLexStreetSuffix)))) &&
+               !LooksClinical(text.substr(u.begin, u.end - u.begin));
+      };
+      if (b.begin != a.end + 1 || text[a.end] != ' ') continue;
+      if (!unknown_title(a) || !unknown_title(b)) continue;
+      if (a.lex != nullptr && b.lex != nullptr) continue;  // listed pairs: the pair rule below
+      name[i] = std::max(name[i], 0.55f);
+      name[i + 1] = std::max(name[i + 1], 0.55f);
+    }
+  }
+
   // Pairs: a first name next to a name-like word makes both names.
   for (size_t i = 0; i + 1 < n; ++i) {
     const Token& a = tk[i];
