@@ -18,6 +18,15 @@ if hf and hf ~= "" then
   end
 end
 
+-- Paced load (for "p99 at half the maximum load"): each connection waits
+-- $DELAY_MS after every answer, so the rate is about conns * 1000 / (DELAY_MS + latency).
+local pace = tonumber(os.getenv("DELAY_MS") or "")
+if pace and pace > 0 then
+  function delay()
+    return pace
+  end
+end
+
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(

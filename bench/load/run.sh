@@ -8,7 +8,10 @@
 # RSS, streaming time-to-first-byte and 500 concurrent streams.
 # Server side pinned to CPU $SRV_CPU, wrk to CPU $CLI_CPU (2-core machines: 0 and 1).
 # Env: PHIGATE_BIN (default build/release/src/cli/phigate), DUR (8s), WARM (2s), CONCS ("1 32"),
-#      OUT_DIR (/tmp/phigate-load), IO_THREADS (1), PORTKEY_DIR (optional: add Portkey rows).
+#      OUT_DIR (/tmp/phigate-load), IO_THREADS (1), PACE_CONNS (4: connections of the paced
+#      half-maximum-load run), PORTKEY_DIR (optional: a folder where
+#      `npm install --prefix "$PORTKEY_DIR" @portkey-ai/gateway` was run; adds Portkey rows:
+#      the Portkey gateway, no de-identification, in front of the same mock).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -47,6 +50,15 @@ start_gw() {  # config store-file log -> sets LAST_PID (no subshell: PIDS must s
 start_gw phigate.yaml vault.db phigate.log; GW_PID=$LAST_PID
 start_gw phigate-sse.yaml vault-sse.db phigate-sse.log; GWS_PID=$LAST_PID
 PROXY_W=$(pgrep -P "$PROXY_MASTER" | tr '\n' ' ')
+PK_PID=""
+PORTKEY_JS="${PORTKEY_DIR:-}/node_modules/@portkey-ai/gateway/build/start-server.js"
+if [ -n "${PORTKEY_DIR:-}" ] && [ -f "$PORTKEY_JS" ]; then
+  taskset -c "$SRV_CPU" node "$PORTKEY_JS" --port=18195 > "$OUT_DIR/portkey.log" 2>&1 &
+  PK_PID=$!; PIDS+=("$PK_PID")
+  for _ in $(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:18195/ && break; sleep 0.2; done
+  # Portkey routes by headers: OpenAI provider, custom host = the mock.
+  printf 'Authorization: Bearer sk-load-fake\nx-portkey-provider: openai\nx-portkey-custom-host: http://127.0.0.1:18101/v1\n' > "$OUT_DIR/portkey.hdr"
+fi
 
 printf 'Authorization: Bearer %s\nx-phigate-feature: scribe\n' "$API_KEY" > "$OUT_DIR/gw.hdr"
 : > "$OUT_DIR/empty.hdr"
@@ -58,6 +70,11 @@ TARGETS=(
   "nginx-sse|http://127.0.0.1:18181/v1/chat/completions|request_stream.json|empty.hdr|$PROXY_W"
   "phigate-sse|http://127.0.0.1:18191/v1/chat/completions|request_stream.json|gw.hdr|$GWS_PID"
 )
+if [ -n "$PK_PID" ]; then
+  # JSON only: Portkey 1.15.2's streaming path fails on this Node (undici "immutable" headers
+  # TypeError, HTTP 500), so there is no Portkey SSE row.
+  TARGETS+=("portkey-json|http://127.0.0.1:18195/v1/chat/completions|request.json|portkey.hdr|$PK_PID")
+fi
 for t in "${TARGETS[@]}"; do  # sanity: each answers 200
   IFS='|' read -r label url body hdr _ <<< "$t"
   args=(); while IFS= read -r l; do [ -n "$l" ] && args+=(-H "$l"); done < "$OUT_DIR/$hdr"
@@ -71,9 +88,9 @@ cpu_ticks() { local s=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && s=$(( s +
 rss_kb() { local s=0 p; for p in "$@"; do [ -r "/proc/$p/status" ] && s=$(( s + $(awk '/VmRSS/{print $2}' "/proc/$p/status") )); done; echo "$s"; }
 TCK=$(getconf CLK_TCK)
 echo -e "label\tconc\trequests\trps\tp50_us\tp90_us\tp99_us\terrors\tcpu_us_per_req\trss_mb" > "$RES"
-run_wrk() {  # label url body hdr pids conc
+run_wrk() {  # label url body hdr pids conc [delay_ms]
   local label=$1 url=$2 body=$3 hdr=$4 pids=$5 conc=$6
-  export BODY_FILE="$OUT_DIR/$body" HDR_FILE="$OUT_DIR/$hdr" LABEL="$label"
+  export BODY_FILE="$OUT_DIR/$body" HDR_FILE="$OUT_DIR/$hdr" LABEL="$label" DELAY_MS="${7:-0}"
   taskset -c "$CLI_CPU" wrk -t1 -c"$conc" -d"$WARM" -s "$HERE/post.lua" "$url" > /dev/null
   local c0; c0=$(cpu_ticks $pids)
   local line; line=$(taskset -c "$CLI_CPU" wrk -t1 -c"$conc" -d"$DUR" --timeout 10s -s "$HERE/post.lua" "$url" | grep '^RESULT')
@@ -97,6 +114,18 @@ for conc in $CONCS; do
     run_wrk "$label" "$url" "$body" "$hdr" "$pids" "$conc"
   done
 done
+# p99 at half the maximum load: the best phigate JSON req/s above, halved, paced
+# over $PACE_CONNS connections (wrk's delay() after each answer).
+PACE_CONNS="${PACE_CONNS:-4}"
+MAX_RPS=$(awk -F'\t' '$1=="phigate-json" && $4+0>m {m=$4+0} END {print m+0}' "$RES")
+if [ "${MAX_RPS%.*}" -gt 0 ]; then
+  HALF_DELAY=$(python3 -c "print(max(1, int($PACE_CONNS * 1000 / ($MAX_RPS / 2))))")
+  echo -e "half_load_target_rps\t$(python3 -c "print(round($MAX_RPS / 2))")" >> "$RES"
+  run_wrk "phigate-json-halfmax" "http://127.0.0.1:18190/v1/chat/completions" request.json gw.hdr \
+    "$GW_PID" "$PACE_CONNS" "$HALF_DELAY"
+  run_wrk "nginx-json-halfmax" "http://127.0.0.1:18180/v1/chat/completions" request.json empty.hdr \
+    "$PROXY_W" "$PACE_CONNS" "$HALF_DELAY"
+fi
 # 500 concurrent streams.
 run_wrk "direct-sse" "http://127.0.0.1:18102/v1/chat/completions" request_stream.json empty.hdr "" 500
 run_wrk "phigate-sse" "http://127.0.0.1:18191/v1/chat/completions" request_stream.json gw.hdr "$GWS_PID" 500
@@ -110,5 +139,10 @@ ttfb() {  # url hdr
 }
 echo -e "ttfb_direct_us\t$(ttfb http://127.0.0.1:18102/v1/chat/completions empty.hdr)" | tee -a "$RES"
 echo -e "ttfb_phigate_us\t$(ttfb http://127.0.0.1:18191/v1/chat/completions gw.hdr)" | tee -a "$RES"
+echo -e "ttfb_nginx_us\t$(ttfb http://127.0.0.1:18181/v1/chat/completions empty.hdr)" | tee -a "$RES"
+# Peak RSS of the gateways over the whole run (VmHWM).
+hwm() { awk '/VmHWM/{print int($2/1024)}' "/proc/$1/status" 2>/dev/null || echo 0; }
+echo -e "rss_peak_mb_phigate_json\t$(hwm "$GW_PID")" | tee -a "$RES"
+echo -e "rss_peak_mb_phigate_sse\t$(hwm "$GWS_PID")" | tee -a "$RES"
 echo "results: $RES"
 python3 "$HERE/summarize.py" "$RES" | tee "$OUT_DIR/summary.md"
