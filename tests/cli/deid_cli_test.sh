@@ -45,7 +45,8 @@ check "generalize: year kept" contains "$TMP/out.txt" "2024"
 check "generalize: month/day gone" lacks "$TMP/out.txt" "3/14"
 
 "$PHIGATE" deid --mode tokenize </dev/null >/dev/null 2>"$TMP/err.txt"
-check "tokenize not available yet: usage error (2)" test $? -eq 2
+check "tokenize without --tenant: usage error (2)" test $? -eq 2
+check "tokenize without --tenant: says so" grep -qi "tenant" "$TMP/err.txt"
 
 # --- empty input
 : | "$PHIGATE" deid >"$TMP/out.txt" 2>"$TMP/err.txt"
