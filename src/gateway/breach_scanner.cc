@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "phigate/crypto/signer.h"
+#include "phigate/gateway/containment.h"
 #include "phigate/vault/vault.h"
 #include "src/gateway/sigv4.h"
 #include "yaml-cpp/yaml.h"
@@ -113,7 +114,9 @@ class RefIndex {
 // Containment actions: recorded, and each one audited (a PHI-free event).
 class AuditedContainment : public breach::ContainmentActions {
  public:
-  explicit AuditedContainment(std::shared_ptr<AuditSink> audit) : audit_(std::move(audit)) {}
+  AuditedContainment(std::shared_ptr<AuditSink> audit,
+                     std::shared_ptr<ContainmentControls> controls)
+      : audit_(std::move(audit)), controls_(std::move(controls)) {}
   Status PurgeCache(const TenantId& t) override { return Do("purge_cache", t, ""); }
   Status SuspendFeature(const TenantId& t, std::string_view f) override {
     return Do("suspend_feature", t, f);
@@ -126,19 +129,24 @@ class AuditedContainment : public breach::ContainmentActions {
 
  private:
   Status Do(std::string_view action, const TenantId& t, std::string_view target) {
+    Status done = absl::OkStatus();
     if (action == "purge_cache") {
       recorded_.PurgeCache(t).IgnoreError();
+      if (controls_ != nullptr) done = controls_->PurgeCache(t);
     } else if (action == "suspend_feature") {
       recorded_.SuspendFeature(t, target).IgnoreError();
+      if (controls_ != nullptr) controls_->SuspendFeature(t, target);
     } else if (action == "suspend_route") {
       recorded_.SuspendRoute(t, target).IgnoreError();
+      if (controls_ != nullptr) controls_->SuspendRoute(t, target);
     } else {
       recorded_.RotateKeys(t).IgnoreError();
+      if (controls_ != nullptr) done = controls_->RotateKeys(t);
     }
-    if (audit_ == nullptr) return absl::OkStatus();
+    if (audit_ == nullptr) return done;
     AuditRecord r;
     r.phase = AuditPhase::kBreach;
-    r.outcome = AuditOutcome::kBlocked;
+    r.outcome = done.ok() ? AuditOutcome::kBlocked : AuditOutcome::kError;
     r.tenant = t;
     r.user = UserId("phigate");
     r.api = "breach.containment";
@@ -146,9 +154,14 @@ class AuditedContainment : public breach::ContainmentActions {
     if (action == "suspend_feature") r.feature = std::string(target);
     if (action == "suspend_route") r.vendor = std::string(target);
     r.reasons.push_back(absl::StrCat("containment_", ToAbsl(action)));
-    return audit_->Commit(r);
+    if (!done.ok())
+      r.reasons.push_back(
+          absl::StrCat("containment_failed_", absl::StatusCodeToString(done.code())));
+    Status audited = audit_->Commit(r);
+    return done.ok() ? audited : done;
   }
   std::shared_ptr<AuditSink> audit_;
+  std::shared_ptr<ContainmentControls> controls_;
   breach::RecordingContainment recorded_;
 };
 
@@ -178,7 +191,15 @@ Result<BreachConfig> ParseBreachConfig(std::string_view yaml_text) {
     if (!b.IsMap()) return absl::InvalidArgumentError("breach: must be a mapping");
     c.enabled = b["enabled"] ? b["enabled"].as<bool>() : true;
     if (b["incidents"]) c.incidents_url = b["incidents"].as<std::string>();
-    if (b["containment"]) c.containment = b["containment"].as<bool>();
+    if (YAML::Node cn = b["containment"]) {
+      // true: execute and audit; audit_only: record and audit, execute nothing; false: off.
+      if (cn.IsScalar() && cn.as<std::string>() == "audit_only") {
+        c.containment = true;
+        c.containment_execute = false;
+      } else {
+        c.containment = cn.as<bool>();
+      }
+    }
     if (b["max_index_entries"]) c.max_index_entries = b["max_index_entries"].as<size_t>();
     if (YAML::Node r = b["response"]) {
       if (!r.IsMap()) return absl::InvalidArgumentError("breach.response: must be a mapping");
@@ -322,7 +343,7 @@ Result<std::unique_ptr<BreachLeakScanner>> BreachLeakScanner::Create(
       raw->bidx, [raw](std::string_view bi) { return raw->values.Lookup(bi); }, &raw->canaries,
       &raw->sessions);
   if (config.containment) {
-    impl->containment = std::make_unique<AuditedContainment>(impl->deps.audit);
+    impl->containment = std::make_unique<AuditedContainment>(impl->deps.audit, impl->deps.controls);
   }
   for (const TenantId& t : tenants) {
     for (breach::CanaryPatient& c :
@@ -351,7 +372,10 @@ std::string BreachLeakScanner::Describe() const {
       ", cache, training data); response low=", ToAbsl(breach::Name(r.low)),
       " medium=", ToAbsl(breach::Name(r.medium)), " high=", ToAbsl(breach::Name(r.high)),
       " critical=", ToAbsl(breach::Name(r.critical)),
-      impl_->config.containment ? "; containment audited" : "; containment off");
+      !impl_->config.containment        ? "; containment off"
+      : impl_->deps.controls != nullptr ? "; containment executed (cache purge, suspensions, "
+                                          "key rotation) and audited"
+                                        : "; containment audited");
 }
 
 Result<LeakVerdict> BreachLeakScanner::Scan(const Principal& who, std::string_view answer,
@@ -476,7 +500,8 @@ Result<LeakScanResult> BreachLeakScanner::ScanAnswer(const LeakScanContext& ctx,
 Result<std::shared_ptr<BreachLeakScanner>> BuildServeLeakScanner(
     const std::string& config_path, std::string_view master_key, std::string_view store_url,
     const std::vector<TenantId>& tenants, std::shared_ptr<const Detector> detector,
-    std::shared_ptr<AuditSink> audit, std::shared_ptr<VaultProvider> vaults) {
+    std::shared_ptr<AuditSink> audit, std::shared_ptr<VaultProvider> vaults,
+    std::shared_ptr<ContainmentControls> controls) {
   std::ifstream f(config_path);
   if (!f) return absl::NotFoundError("cannot read the config file");
   std::stringstream text;
@@ -501,6 +526,7 @@ Result<std::shared_ptr<BreachLeakScanner>> BuildServeLeakScanner(
   deps.detector = std::move(detector);
   deps.incidents = std::move(store);
   deps.audit = std::move(audit);
+  if (bc.containment_execute) deps.controls = std::move(controls);
   PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<BreachLeakScanner> s,
                            BreachLeakScanner::Create(bc, std::move(key), tenants, std::move(deps)));
   if (vaults != nullptr) {

@@ -31,7 +31,7 @@ std::optional<std::string> ResponseCache::Get(const std::string& key) {
   return it->second.value;
 }
 
-void ResponseCache::Put(const std::string& key, std::string value) {
+void ResponseCache::Put(const std::string& key, std::string value, std::string_view tenant) {
   if (max_ == 0) return;
   std::lock_guard<std::mutex> lock(mu_);
   auto it = map_.find(key);
@@ -44,7 +44,23 @@ void ResponseCache::Put(const std::string& key, std::string value) {
     lru_.pop_back();
   }
   lru_.push_front(key);
-  map_.emplace(key, Entry{std::move(value), std::chrono::steady_clock::now() + ttl_, lru_.begin()});
+  map_.emplace(key, Entry{std::move(value), std::string(tenant),
+                          std::chrono::steady_clock::now() + ttl_, lru_.begin()});
+}
+
+size_t ResponseCache::PurgeTenant(std::string_view tenant) {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t removed = 0;
+  for (auto it = map_.begin(); it != map_.end();) {
+    if (it->second.tenant == tenant) {
+      lru_.erase(it->second.lru);
+      it = map_.erase(it);
+      ++removed;
+    } else {
+      ++it;
+    }
+  }
+  return removed;
 }
 
 size_t ResponseCache::size() const {

@@ -25,12 +25,16 @@ class ResponseCache {
                          std::string_view deidentified_request);
 
   std::optional<std::string> Get(const std::string& key);
-  void Put(const std::string& key, std::string value);
+  // `tenant`: the owner, for PurgeTenant (breach containment).
+  void Put(const std::string& key, std::string value, std::string_view tenant = {});
+  // Drops every entry of `tenant`; returns how many.
+  size_t PurgeTenant(std::string_view tenant);
   size_t size() const;
 
  private:
   struct Entry {
     std::string value;
+    std::string tenant;
     std::chrono::steady_clock::time_point expires;
     std::list<std::string>::iterator lru;
   };

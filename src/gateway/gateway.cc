@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "phigate/core/json_escape.h"
+#include "phigate/gateway/containment.h"
 #include "src/gateway/api.h"
 #include "src/gateway/cache.h"
 #include "src/gateway/deid.h"
@@ -238,6 +239,12 @@ class PolicyFilter : public Filter {
   explicit PolicyFilter(Shared& s) : s_(s) {}
   std::string_view name() const override { return "policy"; }
   FilterStatus OnRequest(RequestContext& ctx) override {
+    if (s_.deps.containment != nullptr &&
+        s_.deps.containment->Suspended(ctx.principal.tenant, ctx.feature, ctx.upstream->vendor)) {
+      s_.metrics.Inc("phigate_policy_decisions_total", "result=\"suspended\"");
+      return Stop(ctx, name(), 503,
+                  "suspended by breach containment for this tenant; request refused");
+    }
     DecisionRequest dr{&ctx.principal, ctx.feature, ctx.upstream->vendor, ApiEndpoint(ctx.api),
                        ctx.upstream_model};
     Result<Decision> d = s_.deps.policy->Decide(dr);
@@ -699,7 +706,9 @@ struct Gateway::Impl {
       co_await UpstreamFailed(ctx, w, absl::DataLossError("malformed upstream answer"));
       co_return;
     }
-    if (!from_cache && !cache_key.empty()) shared.cache->Put(cache_key, body);
+    if (!from_cache && !cache_key.empty()) {
+      shared.cache->Put(cache_key, body, ctx.principal.tenant.value());
+    }
     std::string scan;
     RewriteResponse(ctx.api, j, reid, &scan);
     const LeakOutcome leak = LeakCheck(ctx, scan, from_cache);
@@ -895,6 +904,10 @@ struct Gateway::Impl {
 
 Gateway::Gateway(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Gateway::~Gateway() {
+  // The containment controls may outlive this gateway: forget its cache.
+  if (impl_ && impl_->shared.deps.containment != nullptr) {
+    impl_->shared.deps.containment->SetCachePurger(nullptr);
+  }
   if (!impl_ || !impl_->server) return;
   impl_->server->Shutdown();  // io threads joined
   // Pooled upstream sockets belong to the server's io_context: drop them first.
@@ -923,6 +936,11 @@ Result<std::unique_ptr<Gateway>> Gateway::Create(GatewayConfig config, GatewayDe
   s.client = std::make_unique<UpstreamClient>(uo);
   if (s.config.cache.enabled) {
     s.cache = std::make_unique<ResponseCache>(s.config.cache.max_entries, s.config.cache.ttl);
+    if (s.deps.containment != nullptr) {
+      ResponseCache* cache = s.cache.get();
+      s.deps.containment->SetCachePurger(
+          [cache](const TenantId& t) { return cache->PurgeTenant(t.value()); });
+    }
   }
   Impl* raw = impl.get();
   auto handler = [raw](HttpRequest& req, ResponseWriter& w) -> net::awaitable<void> {

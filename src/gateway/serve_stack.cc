@@ -14,6 +14,7 @@
 #include "phigate/crypto/signer.h"
 #include "phigate/detect/engine.h"
 #include "phigate/gateway/breach_scanner.h"
+#include "phigate/gateway/containment.h"
 #include "phigate/gateway/serve.h"
 #include "phigate/policy/holder.h"
 #include "phigate/policy/policy.h"
@@ -185,6 +186,7 @@ class RealVault : public TokenVault {
     }
     return r;
   }
+  Status RotateKey() override { return v_->RotateKey().status(); }
 
  private:
   std::unique_ptr<vault::Vault> v_;
@@ -495,10 +497,20 @@ Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
   for (const policy::Tenant& t : pol->config().tenants) {
     if (Result<TenantId> id = MakeTenantId(t.id); id.ok()) breach_tenants.push_back(*id);
   }
+  // Containment executes: the gateway registers its cache purge, suspended
+  // features/routes are refused, and key rotation goes to the tenant's vault.
+  auto controls = std::make_shared<ContainmentControls>();
+  if (std::shared_ptr<VaultProvider> vaults = stack->deps_.vaults; vaults != nullptr) {
+    controls->SetKeyRotator([vaults](const TenantId& t) -> Status {
+      PHIGATE_ASSIGN_OR_RETURN(std::shared_ptr<TokenVault> v, vaults->ForTenant(t));
+      return v->RotateKey();
+    });
+  }
   PHIGATE_ASSIGN_OR_RETURN(
       std::shared_ptr<BreachLeakScanner> leak,
       BuildServeLeakScanner(path, master, store_url, breach_tenants, stack->deps_.detector,
-                            stack->deps_.audit, stack->deps_.vaults));
+                            stack->deps_.audit, stack->deps_.vaults, controls));
+  if (leak != nullptr) stack->deps_.containment = controls;
   const std::string leak_line = leak ? leak->Describe() : "off (no breach: section)";
   stack->deps_.leak = std::move(leak);
 

@@ -99,6 +99,10 @@ breach:
   enabled: true
   incidents: ${incidentsUrl}
   response: { low: pass_alert, medium: redact, high: withhold, critical: withhold }
+  # One gateway sees every detector in turn here, so containment is recorded and
+  # audited only; executed containment (purge, suspend, rotate) is tested in
+  # tests/integration/breach_gateway_test.cc.
+  containment: audit_only
   canaries: { per_tenant: 1, seed: ${CANARY_SEED} }
 `;
 }

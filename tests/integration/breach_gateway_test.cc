@@ -15,6 +15,7 @@
 #include "phigate/breach/detectors.h"
 #include "phigate/breach/incident_store.h"
 #include "phigate/gateway/breach_scanner.h"
+#include "phigate/gateway/containment.h"
 #include "phigate/gateway/gateway.h"
 #include "tests/integration/fake_upstream.h"
 #include "tests/integration/gateway_fakes.h"
@@ -151,6 +152,15 @@ class BreachGatewayTest : public ::testing::Test {
     d.incidents = std::move(store).value();
     d.audit = audit_;
     d.clock = [] { return int64_t{1796083200}; };  // 2026-12-01
+    if (with_controls_) {
+      controls_ = std::make_shared<ContainmentControls>();
+      controls_->SetKeyRotator([this](const TenantId& t) {
+        std::lock_guard<std::mutex> lock(mu_);
+        rotated_.push_back(t.value());
+        return absl::OkStatus();
+      });
+      d.controls = controls_;
+    }
     auto s = BreachLeakScanner::Create(bc, "test-breach-key",
                                        {TenantId("acme"), TenantId("globex")}, std::move(d));
     ASSERT_TRUE(s.ok()) << s.status();
@@ -174,6 +184,8 @@ class BreachGatewayTest : public ::testing::Test {
     deps.vaults = vaults_;
     deps.audit = audit_;
     deps.leak = scanner_;
+    deps.containment = controls_;
+    config.cache.enabled = with_controls_;
     auto gw = Gateway::Create(config, deps);
     ASSERT_TRUE(gw.ok()) << gw.status();
     gw_ = std::move(gw).value();
@@ -214,6 +226,9 @@ class BreachGatewayTest : public ::testing::Test {
     return out;
   }
 
+  bool with_controls_ = false;
+  std::shared_ptr<ContainmentControls> controls_;
+  std::vector<std::string> rotated_;
   std::mutex mu_;
   std::string say_;
   bool replay_ = false;
@@ -377,6 +392,89 @@ TEST_F(BreachGatewayTest, ServeConfigSectionParses) {
   ASSERT_TRUE(off.ok());
   EXPECT_FALSE(off->enabled);
   EXPECT_FALSE(ParseBreachConfig("breach:\n  response: {high: shrug}\n").ok());
+}
+
+// Containment executes: after another tenant's canary shows up in acme's
+// answer, acme's cached answers are purged, acme's route to the vendor is
+// suspended (503, nothing forwarded), its keys are rotated; globex is untouched.
+class BreachContainmentTest : public BreachGatewayTest {
+ protected:
+  BreachContainmentTest() { with_controls_ = true; }
+};
+
+TEST_F(BreachContainmentTest, CanaryLeakPurgesCacheSuspendsRouteAndRotatesKeys) {
+  // A clean answer is cached for acme.
+  HttpResult warm = Chat("pg_test_alice", "Pt doing well.", "c-warm");
+  ASSERT_EQ(warm.status, 200u) << warm.body;
+  HttpResult again = Chat("pg_test_alice", "Pt doing well.", "c-warm");
+  ASSERT_EQ(again.status, 200u) << again.body;
+  EXPECT_GE(gw_->CounterForTesting("phigate_cache_total", "result=\"hit\""), 1u);
+
+  Say("Also seen: " + canaries_[0].values[0].value + ".");
+  HttpResult leak = Chat("pg_test_alice", "Pt stable overnight.", "c-canary");
+  EXPECT_EQ(leak.status, 502u);
+  auto incs = Incidents("acme");
+  ASSERT_EQ(incs.size(), 1u);
+  EXPECT_THAT(incs[0].containment, Contains(HasSubstr("purge_cache acme: ok")));
+  EXPECT_THAT(incs[0].containment, Contains(HasSubstr("suspend_route acme/openai: ok")));
+  EXPECT_THAT(incs[0].containment, Contains(HasSubstr("rotate_keys acme: ok")));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    EXPECT_EQ(rotated_, std::vector<std::string>{"acme"});
+  }
+  EXPECT_TRUE(controls_->Suspended(TenantId("acme"), "any-feature", "openai"));
+  EXPECT_FALSE(controls_->Suspended(TenantId("globex"), "any-feature", "openai"));
+
+  // acme's route is suspended: refused before anything leaves, even the cached prompt.
+  Say("");
+  const size_t forwarded = upstream_->received().size();
+  HttpResult refused = Chat("pg_test_alice", "Pt doing well.", "c-warm");
+  EXPECT_EQ(refused.status, 503u);
+  EXPECT_THAT(refused.body, HasSubstr("suspended by breach containment"));
+  EXPECT_EQ(upstream_->received().size(), forwarded);
+  // Another tenant is served.
+  HttpResult other = Chat("pg_test_carol", "Pt doing well.", "c-other");
+  EXPECT_EQ(other.status, 200u) << other.body;
+  // The operator resumes; acme's old cache entry is gone (a miss goes upstream).
+  EXPECT_TRUE(controls_->ResumeRoute(TenantId("acme"), "openai"));
+  // The same answer was also a prompt-injection leak, which suspends the feature.
+  for (const std::string& c : incs[0].containment) {
+    const std::string prefix = "suspend_feature acme/";
+    if (c.rfind(prefix, 0) == 0) {
+      const std::string feature = c.substr(prefix.size(), c.find(':') - prefix.size());
+      EXPECT_TRUE(controls_->ResumeFeature(TenantId("acme"), feature)) << c;
+    }
+  }
+  HttpResult resumed = Chat("pg_test_alice", "Pt doing well.", "c-warm");
+  EXPECT_EQ(resumed.status, 200u) << resumed.body;
+  EXPECT_GT(upstream_->received().size(), forwarded + 1);
+}
+
+TEST(ContainmentControlsTest, PurgeAndRotateFailClosedWhenNotWired) {
+  ContainmentControls c;
+  EXPECT_EQ(c.PurgeCache(TenantId("acme")).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(c.RotateKeys(TenantId("acme")).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(c.Suspended(TenantId("acme"), "summarize", "openai"));
+  c.SuspendFeature(TenantId("acme"), "summarize");
+  EXPECT_TRUE(c.Suspended(TenantId("acme"), "summarize", "openai"));
+  EXPECT_FALSE(c.Suspended(TenantId("acme"), "coding", "openai"));
+  EXPECT_FALSE(c.Suspended(TenantId("globex"), "summarize", "openai"));
+  EXPECT_TRUE(c.ResumeFeature(TenantId("acme"), "summarize"));
+  EXPECT_FALSE(c.ResumeFeature(TenantId("acme"), "summarize"));
+}
+
+TEST(ContainmentControlsTest, ConfigChoosesExecuteOrAuditOnly) {
+  auto exec = ParseBreachConfig("breach:\n  containment: true\n");
+  ASSERT_TRUE(exec.ok()) << exec.status();
+  EXPECT_TRUE(exec->containment && exec->containment_execute);
+  auto audit_only = ParseBreachConfig("breach:\n  containment: audit_only\n");
+  ASSERT_TRUE(audit_only.ok()) << audit_only.status();
+  EXPECT_TRUE(audit_only->containment);
+  EXPECT_FALSE(audit_only->containment_execute);
+  auto off = ParseBreachConfig("breach:\n  containment: false\n");
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_FALSE(off->containment);
+  EXPECT_FALSE(ParseBreachConfig("breach:\n  containment: sometimes\n").ok());
 }
 
 TEST(KeyedBlindIndexTest, FormattingAndCaseDoNotMatterTheKeyDoes) {

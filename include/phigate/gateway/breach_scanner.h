@@ -43,7 +43,8 @@ namespace phigate::gateway {
 //     enabled: true                       # default true when the section exists
 //     incidents: sqlite:///var/lib/phigate/incidents.db   # default: beside the store
 //     response: {low: pass_alert, medium: redact, high: withhold, critical: withhold}
-//     containment: true                   # run (and audit) the default containment plan
+//     containment: true                   # run (and audit) the default containment plan;
+//                                         # audit_only: record and audit, execute nothing
 //     canaries: {per_tenant: 2, seed: 1}  # synthetic canary patients planted per tenant
 //     max_index_entries: 1048576          # bound of the in-memory value index
 struct BreachConfig {
@@ -51,6 +52,8 @@ struct BreachConfig {
   std::string incidents_url;
   breach::ResponsePolicy response;
   bool containment = true;
+  // false (`containment: audit_only`): actions are recorded and audited, not executed.
+  bool containment_execute = true;
   int canaries_per_tenant = 2;
   uint64_t canary_seed = 1;
   size_t max_index_entries = size_t{1} << 20;
@@ -66,13 +69,18 @@ Result<BreachConfig> ParseBreachConfig(std::string_view yaml_text);
 // hash: the engine may type one value differently in a request and an answer.
 breach::BlindIndexFn KeyedBlindIndex(std::string key);
 
+class ContainmentControls;
+
 class BreachLeakScanner : public LeakScanner {
  public:
   struct Deps {
     std::shared_ptr<const Detector> detector;          // required: finds PHI in answers
     std::unique_ptr<breach::IncidentStore> incidents;  // required
     std::shared_ptr<AuditSink> audit;                  // optional: audits containment actions
-    std::function<int64_t()> clock;                    // unix seconds; default: system clock
+    // optional: executes containment (cache purge, suspensions, key rotation);
+    // without, actions are recorded and audited only
+    std::shared_ptr<ContainmentControls> controls;
+    std::function<int64_t()> clock;  // unix seconds; default: system clock
   };
   // Plants config.canaries_per_tenant canaries for each of `tenants`.
   // InvalidArgument without detector or incident store, or with an empty key.
@@ -109,7 +117,8 @@ class BreachLeakScanner : public LeakScanner {
 Result<std::shared_ptr<BreachLeakScanner>> BuildServeLeakScanner(
     const std::string& config_path, std::string_view master_key, std::string_view store_url,
     const std::vector<TenantId>& tenants, std::shared_ptr<const Detector> detector,
-    std::shared_ptr<AuditSink> audit, std::shared_ptr<VaultProvider> vaults = nullptr);
+    std::shared_ptr<AuditSink> audit, std::shared_ptr<VaultProvider> vaults = nullptr,
+    std::shared_ptr<ContainmentControls> controls = nullptr);
 
 }  // namespace phigate::gateway
 

@@ -42,6 +42,8 @@ class Router {
                                     std::string_view vendor_hint) const = 0;
 };
 
+class ContainmentControls;  // phigate/gateway/containment.h
+
 struct GatewayDeps {
   std::shared_ptr<const Authenticator> auth;    // required
   std::shared_ptr<const PolicyDecider> policy;  // required
@@ -53,6 +55,9 @@ struct GatewayDeps {
   std::shared_ptr<const Router> router;   // optional: first upstream listing the model
   // optional: without, audit events carry no subject blind indexes
   std::shared_ptr<const SubjectIndexer> subjects;
+  // optional: breach containment (suspended features/routes are refused with
+  // 503; the gateway registers its cache purge here)
+  std::shared_ptr<ContainmentControls> containment;
 };
 
 class Gateway {

@@ -113,6 +113,9 @@ class TokenVault {
   // Same with a realistic surrogate of the same category.
   virtual Result<std::string> Surrogate(PhiCategory category, std::string_view original,
                                         std::string_view scope) = 0;
+  // Breach containment: a new data key encrypts from now on (old ones still
+  // decrypt). Vaults without key management refuse.
+  virtual Status RotateKey() { return absl::UnimplementedError("this vault cannot rotate keys"); }
 };
 
 // Hands out tenant-bound vaults. Thread-safe.
