@@ -11,6 +11,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "phigate/crypto/aead.h"
+#include "phigate/crypto/encoding.h"
+#include "phigate/crypto/secret.h"
+#include "phigate/crypto/signer.h"
 
 namespace phigate::breach {
 namespace {
@@ -102,9 +106,12 @@ Status SqlError(const char* what) {
   return absl::UnavailableError(absl::StrCat("incident store: ", what, " failed"));
 }
 
+constexpr std::string_view kSealedPrefix = "enc1:";
+
 class SqliteIncidentStore : public IncidentStore {
  public:
-  static Result<std::unique_ptr<IncidentStore>> Open(const std::string& path) {
+  static Result<std::unique_ptr<IncidentStore>> Open(const std::string& path,
+                                                     std::string record_key) {
     sqlite3* db = nullptr;
     if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
         SQLITE_OK) {
@@ -112,6 +119,7 @@ class SqliteIncidentStore : public IncidentStore {
       return absl::UnavailableError("incident store: cannot open the SQLite file");
     }
     std::unique_ptr<SqliteIncidentStore> s(new SqliteIncidentStore(db));
+    s->record_key_ = crypto::SecretBytes(std::move(record_key));
     sqlite3_busy_timeout(db, 5000);
     PHIGATE_RETURN_IF_ERROR(s->Exec("PRAGMA journal_mode=WAL"));
     PHIGATE_RETURN_IF_ERROR(s->Exec(
@@ -135,8 +143,9 @@ class SqliteIncidentStore : public IncidentStore {
     Stmt st(db_,
             "UPDATE breach_incidents SET state = ?1, record = ?2 WHERE tenant = ?3 AND id = ?4");
     if (!st.ok()) return SqlError("prepare update");
+    PHIGATE_ASSIGN_OR_RETURN(std::string record, Seal(inc));
     st.Bind(1, Name(inc.state));
-    st.Bind(2, IncidentToJson(inc));
+    st.Bind(2, record);
     st.Bind(3, inc.tenant.value());
     st.Bind(4, inc.id);
     if (st.Step() != SQLITE_DONE) return SqlError("update");
@@ -145,7 +154,7 @@ class SqliteIncidentStore : public IncidentStore {
   }
   Result<Incident> Get(const TenantId& tenant, std::string_view id) override {
     absl::MutexLock lock(&mu_);
-    Stmt st(db_, "SELECT record FROM breach_incidents WHERE tenant = ?1 AND id = ?2");
+    Stmt st(db_, "SELECT tenant, id, record FROM breach_incidents WHERE tenant = ?1 AND id = ?2");
     if (!st.ok()) return SqlError("prepare get");
     st.Bind(1, tenant.value());
     st.Bind(2, id);
@@ -154,20 +163,20 @@ class SqliteIncidentStore : public IncidentStore {
       return absl::NotFoundError(absl::StrCat("no incident ", ToAbsl(id), " for this tenant"));
     }
     if (rc != SQLITE_ROW) return SqlError("get");
-    return IncidentFromJson(st.Text(0));
+    return Unseal(st.Text(0), st.Text(1), st.Text(2));
   }
   Result<std::vector<Incident>> List(const TenantId& tenant) override {
     absl::MutexLock lock(&mu_);
-    Stmt st(
-        db_,
-        "SELECT record FROM breach_incidents WHERE tenant = ?1 ORDER BY detected_at, year, seq");
+    Stmt st(db_,
+            "SELECT tenant, id, record FROM breach_incidents WHERE tenant = ?1 "
+            "ORDER BY detected_at, year, seq");
     if (!st.ok()) return SqlError("prepare list");
     st.Bind(1, tenant.value());
     return Collect(st);
   }
   Result<std::vector<Incident>> FindById(std::string_view id) override {
     absl::MutexLock lock(&mu_);
-    Stmt st(db_, "SELECT record FROM breach_incidents WHERE id = ?1 ORDER BY tenant");
+    Stmt st(db_, "SELECT tenant, id, record FROM breach_incidents WHERE id = ?1 ORDER BY tenant");
     if (!st.ok()) return SqlError("prepare find");
     st.Bind(1, id);
     return Collect(st);
@@ -206,7 +215,8 @@ class SqliteIncidentStore : public IncidentStore {
     st.Bind(4, seq);
     st.Bind(5, inc.detected_at_unix);
     st.Bind(6, Name(inc.state));
-    st.Bind(7, IncidentToJson(inc));
+    PHIGATE_ASSIGN_OR_RETURN(std::string record, Seal(inc));
+    st.Bind(7, record);
     if (st.Step() != SQLITE_DONE) return SqlError("insert");
     return absl::OkStatus();
   }
@@ -217,14 +227,60 @@ class SqliteIncidentStore : public IncidentStore {
       const int rc = st.Step();
       if (rc == SQLITE_DONE) break;
       if (rc != SQLITE_ROW) return SqlError("read");
-      PHIGATE_ASSIGN_OR_RETURN(Incident inc, IncidentFromJson(st.Text(0)));
+      PHIGATE_ASSIGN_OR_RETURN(Incident inc, Unseal(st.Text(0), st.Text(1), st.Text(2)));
       out.push_back(std::move(inc));
     }
     return out;
   }
 
+  // The tenant's record cipher (HKDF of the record key and the tenant id).
+  Result<const crypto::Aead*> TenantAead(std::string_view tenant)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto it = aeads_.find(std::string(tenant));
+    if (it != aeads_.end()) return it->second.get();
+    PHIGATE_ASSIGN_OR_RETURN(
+        std::string k,
+        crypto::HkdfSha256(record_key_.view(), "phigate",
+                           absl::StrCat("breach-incident-tenant-v1/", ToAbsl(tenant)), 32));
+    PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<crypto::Aead> a,
+                             crypto::Aead::Create(crypto::SecretBytes(std::move(k))));
+    const crypto::Aead* raw = a.get();
+    aeads_.emplace(std::string(tenant), std::move(a));
+    return raw;
+  }
+  static std::string AssociatedData(std::string_view tenant, std::string_view id) {
+    return absl::StrCat("breach.incident\n", ToAbsl(tenant), "\n", ToAbsl(id));
+  }
+  Result<std::string> Seal(const Incident& inc) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::string json = IncidentToJson(inc);
+    if (record_key_.empty()) return json;
+    PHIGATE_ASSIGN_OR_RETURN(const crypto::Aead* a, TenantAead(inc.tenant.value()));
+    PHIGATE_ASSIGN_OR_RETURN(std::string sealed,
+                             a->Seal(json, AssociatedData(inc.tenant.value(), inc.id)));
+    return absl::StrCat(ToAbsl(kSealedPrefix), crypto::Base64Encode(sealed));
+  }
+  Result<Incident> Unseal(std::string_view tenant, std::string_view id, std::string_view record)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!absl::StartsWith(ToAbsl(record), ToAbsl(kSealedPrefix))) return IncidentFromJson(record);
+    if (record_key_.empty()) {
+      return absl::FailedPreconditionError(
+          "incident records are encrypted: set PHIGATE_MASTER_KEY to read them");
+    }
+    PHIGATE_ASSIGN_OR_RETURN(std::string sealed,
+                             crypto::Base64Decode(record.substr(kSealedPrefix.size())));
+    PHIGATE_ASSIGN_OR_RETURN(const crypto::Aead* a, TenantAead(tenant));
+    Result<std::string> json = a->Open(sealed, AssociatedData(tenant, id));
+    if (!json.ok()) {
+      return absl::DataLossError(
+          "an incident record does not decrypt: wrong master key or a tampered row");
+    }
+    return IncidentFromJson(*json);
+  }
+
   absl::Mutex mu_;
   sqlite3* db_;  // one connection, serialised by mu_
+  crypto::SecretBytes record_key_;
+  std::map<std::string, std::unique_ptr<crypto::Aead>> aeads_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace
@@ -235,7 +291,13 @@ std::string FormatIncidentId(int year, int64_t seq) {
   return buf;
 }
 
-Result<std::unique_ptr<IncidentStore>> OpenIncidentStore(std::string_view url) {
+Result<std::string> IncidentRecordKey(std::string_view master_key) {
+  if (master_key.empty()) return absl::InvalidArgumentError("empty master key");
+  return crypto::HkdfSha256(master_key, "phigate", "breach-incident-records-v1", 32);
+}
+
+Result<std::unique_ptr<IncidentStore>> OpenIncidentStore(std::string_view url,
+                                                         std::string record_key) {
   if (url == "memory:") return std::unique_ptr<IncidentStore>(new MemoryIncidentStore());
   std::string path;
   if (absl::StartsWith(ToAbsl(url), "sqlite://")) {
@@ -246,7 +308,7 @@ Result<std::unique_ptr<IncidentStore>> OpenIncidentStore(std::string_view url) {
     return absl::InvalidArgumentError("incident store URL must be memory: or sqlite://path");
   }
   if (path.empty()) return absl::InvalidArgumentError("incident store URL has no path");
-  return SqliteIncidentStore::Open(path);
+  return SqliteIncidentStore::Open(path, std::move(record_key));
 }
 
 }  // namespace phigate::breach

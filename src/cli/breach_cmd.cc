@@ -16,6 +16,7 @@
 // holds PHI: incidents hold blind-index references, offsets and categories only.
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -76,8 +77,16 @@ std::optional<Date> OptDate(const std::string& s, const char* flag) {
   return *d;
 }
 
+// Records written by `phigate serve` are sealed under a key from the master key
+// (PHIGATE_MASTER_KEY); without it they are read and written in clear.
 std::unique_ptr<IncidentStore> OpenStore(const Common& c) {
-  auto s = OpenIncidentStore(c.store);
+  std::string record_key;
+  if (const char* master = std::getenv("PHIGATE_MASTER_KEY"); master != nullptr && *master) {
+    auto k = IncidentRecordKey(master);
+    ThrowIfError(k.status(), "PHIGATE_MASTER_KEY");
+    record_key = std::move(k).value();
+  }
+  auto s = OpenIncidentStore(c.store, std::move(record_key));
   ThrowIfError(s.status(), "incident store");
   return std::move(s).value();
 }

@@ -518,8 +518,10 @@ Result<std::shared_ptr<BreachLeakScanner>> BuildServeLeakScanner(
       url = "sqlite://phigate-incidents.db";
     }
   }
+  // Incident records are sealed at rest under a per-tenant key from the master key.
+  PHIGATE_ASSIGN_OR_RETURN(std::string record_key, breach::IncidentRecordKey(master_key));
   PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<breach::IncidentStore> store,
-                           breach::OpenIncidentStore(url));
+                           breach::OpenIncidentStore(url, std::move(record_key)));
   PHIGATE_ASSIGN_OR_RETURN(std::string key,
                            crypto::HkdfSha256(master_key, "phigate", "breach-blind-index-v1", 32));
   BreachLeakScanner::Deps deps;

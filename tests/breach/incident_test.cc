@@ -1,9 +1,12 @@
 #include "phigate/breach/incident.h"
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -138,13 +141,18 @@ class IncidentStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     std::string url = GetParam();
+    std::string key;
+    if (url == "sqlite-sealed") {
+      key = IncidentRecordKey("test master key").value();
+      url = "sqlite";
+    }
     if (url == "sqlite") {
       path_ = std::filesystem::temp_directory_path() /
               ("breach_store_test_" + std::to_string(::getpid()) + ".db");
       std::filesystem::remove(path_);
       url = "sqlite://" + path_.string();
     }
-    auto s = OpenIncidentStore(url);
+    auto s = OpenIncidentStore(url, key);
     ASSERT_TRUE(s.ok()) << s.status();
     store_ = std::move(s).value();
   }
@@ -192,7 +200,59 @@ TEST_P(IncidentStoreTest, UpdateAndGetAreTenantScoped) {
   EXPECT_EQ(store_->Update(ghost).code(), absl::StatusCode::kNotFound);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, IncidentStoreTest, ::testing::Values("memory:", "sqlite"));
+INSTANTIATE_TEST_SUITE_P(Backends, IncidentStoreTest,
+                         ::testing::Values("memory:", "sqlite", "sqlite-sealed"));
+
+// Records written with a key are sealed at rest: the file holds no record text,
+// reading needs the key, a wrong key or a row moved to another tenant fails.
+TEST(SealedIncidentStoreTest, RecordsAreEncryptedAtRestAndBoundToTheirRow) {
+  const std::filesystem::path path = std::filesystem::temp_directory_path() /
+                                     ("breach_sealed_test_" + std::to_string(::getpid()) + ".db");
+  std::filesystem::remove(path);
+  const std::string url = "sqlite://" + path.string();
+  const std::string title = "canary in answer to request req-quokka-7781";
+  std::string id;
+  {
+    auto store = OpenIncidentStore(url, IncidentRecordKey("master one").value());
+    ASSERT_TRUE(store.ok()) << store.status();
+    Incident a = NewIncident(T("acme"), kNov30, title);
+    AddDetection(a, CanaryDetection());
+    PHIGATE_ASSERT_OK((*store)->Create(a));
+    id = a.id;
+    PHIGATE_ASSERT_OK_AND_ASSIGN(Incident back, (*store)->Get(T("acme"), a.id));
+    EXPECT_EQ(back.title, title);
+  }
+  std::string raw;
+  for (const std::string& f : {path.string(), path.string() + "-wal"}) {
+    std::ifstream in(f, std::ios::binary);
+    raw += std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  EXPECT_EQ(raw.find("req-quokka-7781"), std::string::npos);
+  EXPECT_EQ(raw.find("canary"), std::string::npos);
+  {
+    auto no_key = OpenIncidentStore(url);
+    ASSERT_TRUE(no_key.ok());
+    EXPECT_EQ((*no_key)->Get(T("acme"), id).status().code(), absl::StatusCode::kFailedPrecondition);
+    auto wrong = OpenIncidentStore(url, IncidentRecordKey("master two").value());
+    ASSERT_TRUE(wrong.ok());
+    EXPECT_EQ((*wrong)->Get(T("acme"), id).status().code(), absl::StatusCode::kDataLoss);
+  }
+  {
+    // Move the sealed record to another tenant's row: it no longer opens.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.string().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(db, "UPDATE breach_incidents SET tenant = 'beta'", nullptr, nullptr, nullptr),
+        SQLITE_OK);
+    sqlite3_close(db);
+    auto store = OpenIncidentStore(url, IncidentRecordKey("master one").value());
+    ASSERT_TRUE(store.ok());
+    EXPECT_EQ((*store)->Get(T("beta"), id).status().code(), absl::StatusCode::kDataLoss);
+  }
+  std::filesystem::remove(path);
+  std::filesystem::remove(path.string() + "-wal");
+  std::filesystem::remove(path.string() + "-shm");
+}
 
 TEST(IncidentStoreUrlTest, RejectsUnknownSchemes) {
   EXPECT_EQ(OpenIncidentStore("postgres://x").status().code(), absl::StatusCode::kInvalidArgument);

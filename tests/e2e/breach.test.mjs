@@ -22,6 +22,10 @@ import { startFakeUpstream } from './fake_upstream.mjs';
 
 const BIN = process.env.PHIGATE_BIN;
 const KEYS = { acme: 'pg_breach_acme', globex: 'pg_breach_globex' };
+// The gateway seals incident records under a key from the master key; the CLI
+// reads them with the same PHIGATE_MASTER_KEY.
+const MASTER_KEY = crypto.randomBytes(32).toString('hex');
+const CLI_ENV = { ...process.env, PHIGATE_MASTER_KEY: MASTER_KEY };
 const sha = (s) => crypto.createHash('sha256').update(s).digest('hex');
 const CANARY_SEED = 4242;
 const CLEAN_N = Number(process.env.PHIGATE_E2E_CLEAN_N || 200);
@@ -117,7 +121,7 @@ before(async () => {
   fs.writeFileSync(cfg, config(upstream.port));
   gw = spawn(BIN, ['serve', '--config', cfg, '--listen', '127.0.0.1:0',
                    '--store', `sqlite://${path.join(tmp, 'vault.db')}`, '--no-watch'], {
-    env: { ...process.env, PHIGATE_MASTER_KEY: crypto.randomBytes(32).toString('hex') },
+    env: CLI_ENV,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   port = await new Promise((resolve, reject) => {
@@ -154,7 +158,7 @@ const chat = (client, model, content) =>
 // `phigate breach list` for a tenant: one line per incident.
 function breachList(tenant) {
   return execFileSync(BIN, ['breach', 'list', '--tenant', tenant, '--store', incidentsUrl, '--all'],
-    { encoding: 'utf8' });
+    { encoding: 'utf8', env: CLI_ENV });
 }
 function incidentLine(tenant, id) {
   const line = breachList(tenant).split('\n').find((l) => l.startsWith(id + ' '));
@@ -248,7 +252,7 @@ test('prompt injection / cross-patient: a stored patient\'s name this request di
   assert.match(line, /cross_patient/);
   assertNoPhiIn(breachList('acme'), [P1.name, P1.mrn]);
   const show = execFileSync(BIN, ['breach', 'show', id, '--tenant', 'acme', '--store', incidentsUrl],
-    { encoding: 'utf8' });
+    { encoding: 'utf8', env: CLI_ENV });
   assertNoPhiIn(show, [P1.name, P1.mrn, P2.name, P2.mrn]);
 });
 
@@ -302,12 +306,12 @@ test('fail-open evidence: egress without a matching audit event', async () => {
   fs.writeFileSync(egress, rid + '\n');
   const args = ['breach', 'failopen', '--tenant', 'acme', '--audit', auditUrl,
     '--store', incidentsUrl, '--egress', egress];
-  const ok = spawnSync(BIN, args, { encoding: 'utf8' });
+  const ok = spawnSync(BIN, args, { encoding: 'utf8', env: CLI_ENV });
   assert.equal(ok.status, 0, ok.stdout + ok.stderr);
   assert.match(ok.stdout, /no fail-open evidence/);
   // An egress the audit trail never saw (e.g. a request that bypassed the gateway).
   fs.writeFileSync(egress, `${rid}\nreq_00000000000000000000000000000bad\n`);
-  const bad = spawnSync(BIN, args, { encoding: 'utf8' });
+  const bad = spawnSync(BIN, args, { encoding: 'utf8', env: CLI_ENV });
   assert.equal(bad.status, 2, bad.stdout + bad.stderr);
   const m = bad.stdout.match(/(INC-\d{4}-\d{4,}) recorded/);
   assert.ok(m, bad.stdout);

@@ -43,7 +43,21 @@ class IncidentStore {
 // "memory:" or "sqlite://path" / "sqlite:///abs/path" (a bare path is taken as
 // SQLite). InvalidArgument for another scheme, Unavailable when the file cannot
 // be opened.
-Result<std::unique_ptr<IncidentStore>> OpenIncidentStore(std::string_view url);
+//
+// `record_key` (IncidentRecordKey of the master key): the SQLite store seals
+// each record with AES-256-GCM under a per-tenant key (HKDF of record_key and
+// the tenant id), with tenant and incident id as associated data, so records
+// are encrypted at rest and cannot be moved between rows or tenants. Only the
+// columns needed to find and order them (tenant, id, year, sequence, detection
+// time, state) stay in clear. Without a key, records are written in clear
+// (tests, drills); reading a sealed record without the key is
+// FailedPrecondition, with the wrong key DataLoss.
+Result<std::unique_ptr<IncidentStore>> OpenIncidentStore(std::string_view url,
+                                                         std::string record_key = {});
+
+// The incident record key of a master key (its text as configured, e.g. the
+// value of PHIGATE_MASTER_KEY): HKDF-SHA256, "breach-incident-records-v1".
+Result<std::string> IncidentRecordKey(std::string_view master_key);
 
 std::string FormatIncidentId(int year, int64_t seq);  // INC-2026-0007
 
