@@ -50,11 +50,30 @@ class EngineTest : public ::testing::Test {
 };
 Engine* EngineTest::engine_ = nullptr;
 
+// Free helpers reach the fixture's scanning helpers through this.
+struct EngineTestAccess : EngineTest {
+  using EngineTest::Covered;
+  using EngineTest::Found;
+};
+
 struct Case {
   const char* text;
   const char* value;  // must be covered
   PhiCategory category;
 };
+
+// Every case's value is covered, and a finding of its category holds it.
+template <size_t N>
+void ExpectFoundAndTyped(const Case (&cases)[N]) {
+  for (const Case& c : cases) {
+    EXPECT_TRUE(EngineTestAccess::Covered(c.text, c.value)) << c.text;
+    bool typed = false;
+    for (const std::string& v : EngineTestAccess::Found(c.text, c.category)) {
+      typed = typed || v.find(c.value) != std::string::npos || std::string(c.value).find(v) == 0;
+    }
+    EXPECT_TRUE(typed) << c.text << " not typed " << CategoryName(c.category);
+  }
+}
 
 TEST_F(EngineTest, FindsEachIdentifierClassInContext) {
   // Synthetic values only (invalid ranges, 555 numbers, example domains).
@@ -87,14 +106,7 @@ TEST_F(EngineTest, FindsEachIdentifierClassInContext) {
       {"Springfield, IL 62704", "62704", PhiCategory::kZip},
       {"study ID: ST-20931", "ST-20931", PhiCategory::kOtherId},
   };
-  for (const Case& c : cases) {
-    EXPECT_TRUE(Covered(c.text, c.value)) << c.text;
-    bool typed = false;
-    for (const std::string& v : Found(c.text, c.category)) {
-      typed = typed || v.find(c.value) != std::string::npos || std::string(c.value).find(v) == 0;
-    }
-    EXPECT_TRUE(typed) << c.text << " not typed " << CategoryName(c.category);
-  }
+  ExpectFoundAndTyped(cases);
 }
 
 TEST_F(EngineTest, FindsLabelledAndContextualShapes) {
@@ -127,14 +139,7 @@ TEST_F(EngineTest, FindsLabelledAndContextualShapes) {
       {"See you then.\n\nThanks,\nJomthyven\n", "Jomthyven", PhiCategory::kName},
       {"Hello, this is Dr. Kyle Kuefer.", "Kyle Kuefer", PhiCategory::kName},
   };
-  for (const Case& c : cases) {
-    EXPECT_TRUE(Covered(c.text, c.value)) << c.text;
-    bool typed = false;
-    for (const std::string& v : Found(c.text, c.category)) {
-      typed = typed || v.find(c.value) != std::string::npos || std::string(c.value).find(v) == 0;
-    }
-    EXPECT_TRUE(typed) << c.text << " not typed " << CategoryName(c.category);
-  }
+  ExpectFoundAndTyped(cases);
   // ... and their near misses stay clean.
   EXPECT_TRUE(Found("TV 900-1000 on the vent", PhiCategory::kPhone).empty());
   EXPECT_TRUE(Found("given 4/1/2020 1000 mg", PhiCategory::kDate) ==
