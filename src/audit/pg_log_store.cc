@@ -113,7 +113,7 @@ std::string_view GetBytes(PGresult* r, int row, int col) {
 // integers big-endian.
 class PgArray {
  public:
-  static constexpr uint32_t kInt4 = 23, kInt8 = 20, kText = 25, kBytea = 17;
+  static constexpr uint32_t kInt8 = 20, kText = 25, kBytea = 17;  // pg_type OIDs
   explicit PgArray(uint32_t oid) : oid_(oid) {}
   void Clear() {
     body_.clear();
