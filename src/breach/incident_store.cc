@@ -221,7 +221,7 @@ class SqliteIncidentStore : public IncidentStore {
     return absl::OkStatus();
   }
 
-  Result<std::vector<Incident>> Collect(Stmt& st) {
+  Result<std::vector<Incident>> Collect(Stmt& st) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     std::vector<Incident> out;
     for (;;) {
       const int rc = st.Step();
