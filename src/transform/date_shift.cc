@@ -1,6 +1,7 @@
 #include "phigate/transform/date_shift.h"
 
 #include <array>
+#include <cstdio>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -230,23 +231,31 @@ CivilDate ShiftDays(const CivilDate& day, int days) {
   return {static_cast<int>(d.year()), d.month(), d.day()};
 }
 
+// A four-digit year ("0225", not "225"), so that a formatted date parses again.
+std::string Year4(int year) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d", year);
+  return buf;
+}
+
 std::string FormatDate(const CivilDate& d, const DateFormat& f) {
   switch (f.kind) {
     case DateFormat::Kind::kNumericMdy: {
-      const std::string y = f.two_digit_year ? Pad(d.year % 100, true) : absl::StrCat(d.year);
+      const std::string y = f.two_digit_year ? Pad(d.year % 100, true) : Year4(d.year);
       return absl::StrCat(Pad(d.month, f.pad_month), std::string(1, f.sep), Pad(d.day, f.pad_day),
                           std::string(1, f.sep), y);
     }
     case DateFormat::Kind::kNumericYmd:
-      return absl::StrCat(d.year, std::string(1, f.sep), Pad(d.month, f.pad_month),
+      return absl::StrCat(Year4(d.year), std::string(1, f.sep), Pad(d.month, f.pad_month),
                           std::string(1, f.sep), Pad(d.day, f.pad_day));
     case DateFormat::Kind::kMonthNameDy:
       return absl::StrCat(MonthText(d.month, f), " ", Pad(d.day, f.pad_day),
-                          f.ordinal ? OrdinalSuffix(d.day) : "", f.comma ? "," : "", " ", d.year);
+                          f.ordinal ? OrdinalSuffix(d.day) : "", f.comma ? "," : "", " ",
+                          Year4(d.year));
     case DateFormat::Kind::kDayMonthNameY: {
       const std::string sep(1, f.sep);
       return absl::StrCat(Pad(d.day, f.pad_day), f.ordinal ? OrdinalSuffix(d.day) : "", sep,
-                          MonthText(d.month, f), sep, d.year);
+                          MonthText(d.month, f), sep, Year4(d.year));
     }
   }
   return "";
