@@ -38,11 +38,13 @@ Status ContainmentControls::RotateKeys(const TenantId& tenant) {
 void ContainmentControls::SuspendFeature(const TenantId& tenant, std::string_view feature) {
   absl::MutexLock l(&mu_);
   features_.emplace(tenant.value(), std::string(feature));
+  any_suspended_.store(true, std::memory_order_release);
 }
 
 void ContainmentControls::SuspendRoute(const TenantId& tenant, std::string_view vendor) {
   absl::MutexLock l(&mu_);
   routes_.emplace(tenant.value(), std::string(vendor));
+  any_suspended_.store(true, std::memory_order_release);
 }
 
 bool ContainmentControls::ResumeFeature(const TenantId& tenant, std::string_view feature) {
@@ -57,8 +59,8 @@ bool ContainmentControls::ResumeRoute(const TenantId& tenant, std::string_view v
 
 bool ContainmentControls::Suspended(const TenantId& tenant, std::string_view feature,
                                     std::string_view vendor) const {
+  if (!any_suspended_.load(std::memory_order_acquire)) return false;
   absl::MutexLock l(&mu_);
-  if (features_.empty() && routes_.empty()) return false;
   return features_.contains({tenant.value(), std::string(feature)}) ||
          routes_.contains({tenant.value(), std::string(vendor)});
 }

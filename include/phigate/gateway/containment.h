@@ -7,6 +7,7 @@
 #ifndef PHIGATE_GATEWAY_CONTAINMENT_H_
 #define PHIGATE_GATEWAY_CONTAINMENT_H_
 
+#include <atomic>
 #include <functional>
 #include <set>
 #include <string>
@@ -41,6 +42,9 @@ class ContainmentControls {
   bool Suspended(const TenantId& tenant, std::string_view feature, std::string_view vendor) const;
 
  private:
+  // Checked on every request: false until the first suspension, so the common
+  // case takes no lock.
+  std::atomic<bool> any_suspended_{false};
   mutable absl::Mutex mu_;
   CachePurger purger_ ABSL_GUARDED_BY(mu_);
   KeyRotator rotator_ ABSL_GUARDED_BY(mu_);
