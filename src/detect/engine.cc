@@ -558,7 +558,23 @@ bool RuleEngine::LooksClinical(std::string_view word) const {
     const LexEntry* e = lexicon_->Find(stem);
     if (e != nullptr && (e->flags & (kLexCommon | kLexClinical | kLexStop))) return true;
   }
-  return w.size() >= 4 && lexicon_->IsClinicalPrefix(w);
+  if (w.size() >= 4 && lexicon_->IsClinicalPrefix(w)) return true;
+  // A misspelt word ("Epsiode", "Apetite", "Klonipin") or two words run
+  // together ("Lungsounds", "Siderails"), unless a name list holds it.
+  const LexEntry* self = lexicon_->Find(w);
+  if (self != nullptr && (self->flags & (kLexFirstName | kLexSurname))) return false;
+  if (lexicon_->IsNearVocabulary(w)) return true;
+  for (size_t k = 4; k + 4 <= w.size(); ++k) {
+    const LexEntry* a = lexicon_->Find(std::string_view(w).substr(0, k));
+    const LexEntry* b = lexicon_->Find(std::string_view(w).substr(k));
+    constexpr uint32_t kVocab = kLexCommon | kLexClinical;
+    constexpr uint32_t kNames = kLexFirstName | kLexSurname | kLexCity;
+    if (a != nullptr && b != nullptr && (a->flags & kVocab) && (b->flags & kVocab) &&
+        !(a->flags & kNames) && !(b->flags & kNames)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 void RuleEngine::Tokenize(std::string_view text, EngineContext& ctx) const {
@@ -631,7 +647,8 @@ void RuleEngine::Tokenize(std::string_view text, EngineContext& ctx) const {
 bool NameLike(const Token& t) {
   if (!t.IsAlphaWord()) return false;
   const uint32_t f = t.lf();
-  return (f & (kLexStop | kLexMonth | kLexWeekday | kLexCredential)) == 0;
+  return (f & (kLexStop | kLexMonth | kLexWeekday | kLexCredential | kLexRelation | kLexTitle)) ==
+         0;
 }
 
 bool IsInitial(const Token& t) {
@@ -655,6 +672,28 @@ bool NewlineBetween(std::string_view text, const Token& a, const Token& b) {
     if (text[i] == '\n') return true;
   }
   return false;
+}
+
+// A token used as a measurement label: a number or a slash follows it
+// ("with RA 17", "with CO/CI 5.8/2.7", "Ve 7-9L").
+bool MeasurementNext(std::string_view text, const std::vector<Token>& tk, size_t i) {
+  const Token& t = tk[i];
+  if (t.end < text.size() && text[t.end] == '/') return true;
+  return i + 1 < tk.size() && (tk[i + 1].flags & kTokDigit) && tk[i + 1].begin - t.end <= 2 &&
+         !NewlineBetween(text, t, tk[i + 1]);
+}
+
+// A title before a name: "Dr. Smith", "MS JONES". Not a header ("MS: sedated",
+// mental status), not an abbreviation with a slash ("sr w/ freq"), and "Sr"
+// (sister) only with its period ("SR" is sinus rhythm).
+bool TitleLink(std::string_view text, const Token& title, const Token& t) {
+  if (!LinkGap(text, title, t, false) || NewlineBetween(text, title, t)) return false;
+  for (size_t i = title.end; i < t.begin; ++i) {
+    if (text[i] == ':') return false;
+  }
+  if (t.end < text.size() && text[t.end] == '/') return false;
+  static const uint64_t kSr = Lexicon::Hash("sr");
+  return title.hash != kSr || (title.flags & kTokPeriod);
 }
 
 void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findings* out) const {
@@ -696,11 +735,11 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     const uint32_t f = t.lf();
     // A first name that is also a function word ("Will", "Ed") counts only
     // after a title or a relation word.
-    const bool strong_prev =
-        i > 0 && !(f & kLexLocPrep) && t.lex != nullptr && t.lex->first_weight >= 0.4f &&
-        (((tk[i - 1].lf() & kLexTitle) && LinkGap(text, tk[i - 1], t, false)) ||
-         ((tk[i - 1].lf() & kLexRelation) && t.begin > tk[i - 1].end &&
-          text[tk[i - 1].end] == ','));
+    const bool strong_prev = i > 0 && !(f & kLexLocPrep) && t.lex != nullptr &&
+                             t.lex->first_weight >= 0.4f &&
+                             (((tk[i - 1].lf() & kLexTitle) && TitleLink(text, tk[i - 1], t)) ||
+                              ((tk[i - 1].lf() & kLexRelation) && t.begin > tk[i - 1].end &&
+                               text[tk[i - 1].end] == ','));
     if (f & (kLexRelation | kLexTitle)) continue;
     if (!NameLike(t) && !(strong_prev && t.IsAlphaWord() && (f & kLexFirstName) &&
                           !(f & (kLexMonth | kLexWeekday)) && t.end - t.begin >= 2)) {
@@ -733,12 +772,12 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
           (pf & kLexCredTitle) && (p.flags & kTokUpper) && capitalised(t) &&
           (((f & (kLexFirstName | kLexSurname)) && !((f & kLexCommon) && (f & kLexClinical))) ||
            t.lex == nullptr);
-      if (((pf & kLexTitle) || cred_title) && LinkGap(text, p, t, false) &&
-          !NewlineBetween(text, p, t)) {
+      if (((pf & kLexTitle) || cred_title) && TitleLink(text, p, t)) {
         s += cred_title && !(pf & kLexTitle) ? 0.5f : 0.7f;
       } else if ((pf & kLexRelation) && LinkGap(text, p, t, true)) {
         s += (common && !is_first) ? 0.2f : 0.5f;
-      } else if ((pf & kLexNameVerb) && (is_first || is_last) && LinkGap(text, p, t, false)) {
+      } else if ((pf & kLexNameVerb) && (is_first || is_last) && !MeasurementNext(text, tk, i) &&
+                 LinkGap(text, p, t, false)) {
         s += 0.25f;
       }
       // "Dr. J. Smith": title, initial, name. "N. Grandone aware": initial, name.

@@ -26,6 +26,29 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
+// The single edit that turns vocabulary word `w` into `q`, if there is one:
+// a deleted letter, an adjacent transposition, a substituted letter or an
+// inserted letter.
+enum class Edit { kNone, kDelete, kTranspose, kSubstitute, kInsert };
+Edit SingleEdit(std::string_view q, std::string_view w) {
+  auto one_deleted = [](std::string_view shorter, std::string_view longer) {
+    size_t i = 0;
+    while (i < shorter.size() && shorter[i] == longer[i]) ++i;
+    return shorter.substr(i) == longer.substr(i + 1);
+  };
+  if (q.size() + 1 == w.size()) return one_deleted(q, w) ? Edit::kDelete : Edit::kNone;
+  if (q.size() == w.size() + 1) return one_deleted(w, q) ? Edit::kInsert : Edit::kNone;
+  if (q.size() != w.size()) return Edit::kNone;
+  size_t i = 0;
+  while (i < q.size() && q[i] == w[i]) ++i;
+  if (i == q.size()) return Edit::kNone;  // equal
+  if (q.substr(i + 1) == w.substr(i + 1)) return Edit::kSubstitute;
+  if (i + 1 < q.size() && q[i] == w[i + 1] && q[i + 1] == w[i] &&
+      q.substr(i + 2) == w.substr(i + 2))
+    return Edit::kTranspose;
+  return Edit::kNone;
+}
+
 bool FileExists(const std::string& path) {
   std::ifstream in(path);
   return in.good();
@@ -244,7 +267,76 @@ bool Lexicon::IsClinicalPrefix(std::string_view lower) const {
          std::string_view(*it).substr(0, lower.size()) == lower;
 }
 
+bool Lexicon::IsNearVocabulary(std::string_view lower) const {
+  // Short words are too often a real name one letter away from a word
+  // ("Recife", "Matej", "Pallin", "Glyceria"): swapped letters count from 6
+  // letters, dropped letters from 7, added letters from 8, substituted ones
+  // from 9 and never the last letter ("Australia", "Sokolov": endings vary).
+  constexpr size_t kMinTranspose = 6, kMinDelete = 7, kMinInsert = 8, kMinSubstitute = 9;
+  if (lower.size() < kMinTranspose || lower.size() > 40 || deletes_.empty()) return false;
+  auto probe = [&](std::string_view v) {
+    const uint64_t h = Hash(v);
+    auto it = std::lower_bound(deletes_.begin(), deletes_.end(), std::make_pair(h, uint32_t{0}));
+    for (; it != deletes_.end() && it->first == h; ++it) {
+      const std::string& w = vocab_[it->second];
+      switch (SingleEdit(lower, w)) {
+        case Edit::kTranspose:
+          return true;
+        case Edit::kDelete:
+          if (lower.size() >= kMinDelete) return true;
+          break;
+        case Edit::kInsert:
+          if (lower.size() >= kMinInsert) return true;
+          break;
+        case Edit::kSubstitute:
+          if (lower.size() >= kMinSubstitute && lower.back() == w.back()) return true;
+          break;
+        case Edit::kNone:
+          break;
+      }
+    }
+    return false;
+  };
+  // The query among the words' one-letter deletions (a dropped letter), and the
+  // query's deletions among the words and their deletions (the other edits).
+  if (probe(lower)) return true;
+  std::string v;
+  for (size_t i = 0; i < lower.size(); ++i) {
+    if (i > 0 && lower[i] == lower[i - 1]) continue;  // same string as the previous deletion
+    v.assign(lower.substr(0, i));
+    v.append(lower.substr(i + 1));
+    if (probe(v)) return true;
+  }
+  return false;
+}
+
 void Lexicon::Freeze() {
+  // The delete index over common and clinical words (5+ letters; apostrophes
+  // and hyphens kept as letters) that no name or place list holds, leaving out
+  // clinical words only written capitalised (brands, eponyms, places).
+  vocab_.clear();
+  deletes_.clear();
+  for (const auto& [word, entry] : words_) {
+    const bool vocab = (entry.flags & kLexCommon) ||
+                       ((entry.flags & kLexClinical) && !(entry.flags & kLexProperVocab));
+    if (!vocab || word.size() < 5 || word.size() > 41 ||
+        (entry.flags &
+         (kLexFirstName | kLexSurname | kLexCity | kLexCityStart | kLexState | kLexCounty))) {
+      continue;
+    }
+    const auto id = static_cast<uint32_t>(vocab_.size());
+    vocab_.push_back(word);
+    deletes_.emplace_back(Hash(word), id);
+    std::string v;
+    for (size_t i = 0; i < word.size(); ++i) {
+      if (i > 0 && word[i] == word[i - 1]) continue;
+      v.assign(word, 0, i);
+      v.append(word, i + 1);
+      deletes_.emplace_back(Hash(v), id);
+    }
+  }
+  std::sort(deletes_.begin(), deletes_.end());
+  deletes_.erase(std::unique(deletes_.begin(), deletes_.end()), deletes_.end());
   clinical_sorted_.clear();
   for (const auto& [word, entry] : words_) {
     if ((entry.flags & kLexClinical) && !(entry.flags & (kLexFirstName | kLexSurname))) {
@@ -337,7 +429,8 @@ Status Lexicon::LoadWords(const std::string& path, uint32_t flag) {
       }
       continue;
     }
-    Add(w, flag, 0, 0);
+    const bool proper = flag == kLexClinical && cols.size() >= 2 && cols[1] == "proper";
+    Add(w, proper ? flag | kLexProperVocab : flag, 0, 0);
   }
   return absl::OkStatus();
 }

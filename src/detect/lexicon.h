@@ -46,6 +46,8 @@ enum LexFlag : uint32_t {
   kLexStrongCred = 1u << 24,    // RN, RRT, MD ... (a name precedes it)
   kLexCredTitle = 1u << 25,     // NP, RN, MD, RRT (a name may follow)
   kLexWeakHead = 1u << 26,      // home, living: a facility head only after "nursing", "assisted"
+  kLexProperVocab =
+      1u << 27,  // a clinical word its source writes only capitalised (brands, places)
 };
 
 struct LexEntry {
@@ -93,6 +95,11 @@ class Lexicon {
   // True when `lower` (4+ letters) begins a longer clinical word ("vanco" ->
   // "vancomycin"): clinical shorthand, not a name.
   bool IsClinicalPrefix(std::string_view lower) const;
+  // True when `lower` (5+ letters, not itself listed) is a misspelling of a
+  // common English or clinical word: within Damerau edit distance 1 of one
+  // (2 for words of 8+ letters), found with a SymSpell-style delete index
+  // built at load. "epsiode" (episode), "apetite" (appetite), "klonipin".
+  bool IsNearVocabulary(std::string_view lower) const;
   size_t size() const { return words_.size(); }
   std::string version() const { return version_; }
 
@@ -118,6 +125,10 @@ class Lexicon {
   };
   std::vector<Slot> table_;
   std::vector<std::string> clinical_sorted_;
+  // The delete index: (hash of a vocabulary word or of the word with one
+  // letter deleted, index into vocab_), sorted by hash.
+  std::vector<std::pair<uint64_t, uint32_t>> deletes_;
+  std::vector<std::string> vocab_;
   std::string arena_;
   size_t mask_ = 0;
 

@@ -1,0 +1,46 @@
+// The lexicon's vocabulary lookups: misspellings of common and clinical words
+// (the delete index) are recognised, real names one letter from a word are not.
+#include "src/detect/lexicon.h"
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace phigate::detect {
+namespace {
+
+class LexiconTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const char* src = std::getenv("PHIGATE_SOURCE_DIR");
+    auto lex = Lexicon::Load(std::string(src != nullptr ? src : ".") + "/data");
+    ASSERT_TRUE(lex.ok()) << lex.status();
+    lexicon_ = lex->release();
+  }
+  static void TearDownTestSuite() { delete lexicon_; }
+  static Lexicon* lexicon_;
+};
+Lexicon* LexiconTest::lexicon_ = nullptr;
+
+TEST_F(LexiconTest, MisspeltVocabularyIsNearVocabulary) {
+  // Swapped letters (6+ letters), dropped (7+), added (8+) or substituted letter (9+).
+  for (const char* w : {"apetite", "epsiode", "famliy", "reveiw", "curently", "tranfuse",
+                        "excellant", "persistant", "antiobiotic", "hemodyamically"}) {
+    EXPECT_TRUE(lexicon_->IsNearVocabulary(w)) << w;
+  }
+}
+
+TEST_F(LexiconTest, NamesAndShortWordsAreNotNearVocabulary) {
+  for (const char* w :
+       {"recife", "matej", "loeches", "warrane", "sokolov", "aloisia", "hasle", "valida", "pallin",
+        "glyceria", "nungatta", "kissousa", "jourkdale", "weronika",
+        // One letter from a capitalised-only source word (a place).
+        "australia"}) {
+    EXPECT_FALSE(lexicon_->IsNearVocabulary(w)) << w;
+  }
+}
+
+}  // namespace
+}  // namespace phigate::detect
