@@ -37,3 +37,35 @@ DROP TABLE phigate_records;
 ALTER TABLE phigate_records_v3 RENAME TO phigate_records;
 CREATE UNIQUE INDEX phigate_records_key ON phigate_records (tenant, ns, key);
 CREATE INDEX phigate_records_by_ts ON phigate_records (tenant, ns, ts);
+
+-- phigate:migration 4
+-- (tenant, ns) pairs become small integers ("spaces"): every key index entry
+-- carried the tenant and namespace text (15-30 bytes of a ~90-byte entry, compared
+-- on every step of every B-tree descent). With an integer first column the
+-- key index holds more entries per page, a descent compares one integer and
+-- then the key, and a batch of new vault values dirties fewer pages. Spaces are
+-- never deleted, so an id always names the same (tenant, ns); existing rows are
+-- copied in their insertion order.
+CREATE TABLE phigate_spaces (
+  id     INTEGER PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  ns     TEXT NOT NULL
+);
+CREATE UNIQUE INDEX phigate_spaces_name ON phigate_spaces (tenant, ns);
+INSERT INTO phigate_spaces (tenant, ns)
+  SELECT DISTINCT tenant, ns FROM phigate_records ORDER BY tenant, ns;
+CREATE TABLE phigate_records_v4 (
+  id    INTEGER PRIMARY KEY,
+  space INTEGER NOT NULL,
+  key   TEXT NOT NULL,
+  value BLOB NOT NULL,
+  ts    INTEGER NOT NULL
+);
+INSERT INTO phigate_records_v4 (id, space, key, value, ts)
+  SELECT r.id, s.id, r.key, r.value, r.ts
+  FROM phigate_records r JOIN phigate_spaces s ON s.tenant = r.tenant AND s.ns = r.ns
+  ORDER BY r.id;
+DROP TABLE phigate_records;
+ALTER TABLE phigate_records_v4 RENAME TO phigate_records;
+CREATE UNIQUE INDEX phigate_records_key ON phigate_records (space, key);
+CREATE INDEX phigate_records_by_ts ON phigate_records (space, ts);

@@ -51,6 +51,40 @@ class Conn {
   }
   sqlite3* db() { return db_; }
 
+  // The id of the space (tenant, ns) (schema migration 4); 0 when it does not
+  // exist and `create` is false. Ids are cached: a space is never deleted, so
+  // an id keeps naming the same pair, except one created in a transaction
+  // that rolled back (ForgetSpaces).
+  Result<int64_t> SpaceId(const std::string& tenant, std::string_view ns, bool create) {
+    std::string name = absl::StrCat(tenant.size(), ":", tenant, ToAbsl(ns));
+    if (auto it = spaces_.find(name); it != spaces_.end()) return it->second;
+    PHIGATE_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                             Stmt("SELECT id FROM phigate_spaces WHERE tenant=?1 AND ns=?2"));
+    sqlite3_bind_text(s, 1, tenant.data(), static_cast<int>(tenant.size()), SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, ns.data(), static_cast<int>(ns.size()), SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    int64_t id = 0;
+    if (rc == SQLITE_ROW) {
+      id = sqlite3_column_int64(s, 0);
+    } else if (rc != SQLITE_DONE) {
+      return SqliteError(rc, "space lookup");
+    }
+    sqlite3_reset(s);
+    if (id == 0 && create) {
+      PHIGATE_ASSIGN_OR_RETURN(sqlite3_stmt * ins,
+                               Stmt("INSERT INTO phigate_spaces(tenant,ns) VALUES(?1,?2)"));
+      sqlite3_bind_text(ins, 1, tenant.data(), static_cast<int>(tenant.size()), SQLITE_STATIC);
+      sqlite3_bind_text(ins, 2, ns.data(), static_cast<int>(ns.size()), SQLITE_STATIC);
+      rc = sqlite3_step(ins);
+      if (rc != SQLITE_DONE) return SqliteError(rc, "space insert");
+      id = sqlite3_last_insert_rowid(db_);
+    }
+    if (id != 0) spaces_.emplace(std::move(name), id);
+    return id;
+  }
+  // After a rollback: a space created in it no longer exists.
+  void ForgetSpaces() { spaces_.clear(); }
+
   Status Exec(const char* sql, std::string_view op) {
     char* err = nullptr;
     const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
@@ -76,6 +110,7 @@ class Conn {
  private:
   sqlite3* db_;
   std::map<const char*, sqlite3_stmt*> stmts_;
+  std::map<std::string, int64_t, std::less<>> spaces_;
 };
 
 void BindText(sqlite3_stmt* s, int i, std::string_view v) {
@@ -92,24 +127,24 @@ std::string ColumnBytes(sqlite3_stmt* s, int i) {
                       : std::string(static_cast<const char*>(p), static_cast<size_t>(n));
 }
 
-constexpr char kGet[] =
-    "SELECT value, ts FROM phigate_records WHERE tenant=?1 AND ns=?2 AND key=?3";
+// ?1 is the space id of (tenant, ns) (Conn::SpaceId).
+constexpr char kGet[] = "SELECT value, ts FROM phigate_records WHERE space=?1 AND key=?3";
 constexpr char kPut[] =
-    "INSERT INTO phigate_records(tenant,ns,key,value,ts) VALUES(?1,?2,?3,?4,?5) "
-    "ON CONFLICT(tenant,ns,key) DO UPDATE SET value=excluded.value, ts=excluded.ts";
+    "INSERT INTO phigate_records(space,key,value,ts) VALUES(?1,?3,?4,?5) "
+    "ON CONFLICT(space,key) DO UPDATE SET value=excluded.value, ts=excluded.ts";
 constexpr char kPutIfAbsent[] =
-    "INSERT OR IGNORE INTO phigate_records(tenant,ns,key,value,ts) VALUES(?1,?2,?3,?4,?5)";
-constexpr char kDelete[] = "DELETE FROM phigate_records WHERE tenant=?1 AND ns=?2 AND key=?3";
+    "INSERT OR IGNORE INTO phigate_records(space,key,value,ts) VALUES(?1,?3,?4,?5)";
+constexpr char kDelete[] = "DELETE FROM phigate_records WHERE space=?1 AND key=?3";
 constexpr char kScanBounded[] =
-    "SELECT key, value, ts FROM phigate_records WHERE tenant=?1 AND ns=?2 AND key>=?3 AND "
+    "SELECT key, value, ts FROM phigate_records WHERE space=?1 AND key>=?3 AND "
     "key<?4 AND key>?5 ORDER BY key LIMIT ?6";
 constexpr char kScanOpen[] =
-    "SELECT key, value, ts FROM phigate_records WHERE tenant=?1 AND ns=?2 AND key>=?3 AND "
+    "SELECT key, value, ts FROM phigate_records WHERE space=?1 AND key>=?3 AND "
     "key>?5 ORDER BY key LIMIT ?6";
 constexpr char kDeleteBounded[] =
-    "DELETE FROM phigate_records WHERE tenant=?1 AND ns=?2 AND key>=?3 AND key<?4";
-constexpr char kDeleteOpen[] = "DELETE FROM phigate_records WHERE tenant=?1 AND ns=?2 AND key>=?3";
-constexpr char kDeleteOld[] = "DELETE FROM phigate_records WHERE tenant=?1 AND ns=?2 AND ts<?3";
+    "DELETE FROM phigate_records WHERE space=?1 AND key>=?3 AND key<?4";
+constexpr char kDeleteOpen[] = "DELETE FROM phigate_records WHERE space=?1 AND key>=?3";
+constexpr char kDeleteOld[] = "DELETE FROM phigate_records WHERE space=?1 AND ts<?3";
 
 // Indexes 0..n-1 ordered by key(i), ties by index (so the first occurrence comes first).
 template <class KeyFn>
@@ -127,9 +162,10 @@ class SqliteTransaction : public Transaction {
   Result<std::optional<Record>> Get(std::string_view ns, std::string_view key) override {
     PHIGATE_RETURN_IF_ERROR(ValidateKey("namespace", ns));
     PHIGATE_RETURN_IF_ERROR(ValidateKey("key", key));
+    PHIGATE_ASSIGN_OR_RETURN(int64_t space, Space(ns, false));
+    if (space == 0) return std::optional<Record>();
     PHIGATE_ASSIGN_OR_RETURN(sqlite3_stmt * s, c_.Stmt(kGet));
-    BindText(s, 1, tenant_);
-    BindText(s, 2, ns);
+    sqlite3_bind_int64(s, 1, space);
     BindText(s, 3, key);
     const int rc = sqlite3_step(s);
     if (rc == SQLITE_DONE) return std::optional<Record>();
@@ -179,9 +215,10 @@ class SqliteTransaction : public Transaction {
   Result<bool> Delete(std::string_view ns, std::string_view key) override {
     PHIGATE_RETURN_IF_ERROR(ValidateKey("namespace", ns));
     PHIGATE_RETURN_IF_ERROR(ValidateKey("key", key));
+    PHIGATE_ASSIGN_OR_RETURN(int64_t space, Space(ns, false));
+    if (space == 0) return false;
     PHIGATE_ASSIGN_OR_RETURN(sqlite3_stmt * s, c_.Stmt(kDelete));
-    BindText(s, 1, tenant_);
-    BindText(s, 2, ns);
+    sqlite3_bind_int64(s, 1, space);
     BindText(s, 3, key);
     const int rc = sqlite3_step(s);
     if (rc != SQLITE_DONE) return SqliteError(rc, "delete");
@@ -190,10 +227,11 @@ class SqliteTransaction : public Transaction {
   Result<std::vector<Record>> Scan(std::string_view ns, std::string_view prefix,
                                    const ScanOptions& options) override {
     PHIGATE_RETURN_IF_ERROR(ValidateKey("namespace", ns));
+    PHIGATE_ASSIGN_OR_RETURN(int64_t space, Space(ns, false));
+    if (space == 0) return std::vector<Record>();
     const std::string succ = PrefixSuccessor(prefix);
     PHIGATE_ASSIGN_OR_RETURN(sqlite3_stmt * s, c_.Stmt(succ.empty() ? kScanOpen : kScanBounded));
-    BindText(s, 1, tenant_);
-    BindText(s, 2, ns);
+    sqlite3_bind_int64(s, 1, space);
     BindText(s, 3, prefix);
     if (!succ.empty()) BindText(s, 4, succ);
     BindText(s, 5, options.start_after);
@@ -209,11 +247,12 @@ class SqliteTransaction : public Transaction {
   }
   Result<int64_t> DeletePrefix(std::string_view ns, std::string_view prefix) override {
     PHIGATE_RETURN_IF_ERROR(ValidateKey("namespace", ns));
+    PHIGATE_ASSIGN_OR_RETURN(int64_t space, Space(ns, false));
+    if (space == 0) return int64_t{0};
     const std::string succ = PrefixSuccessor(prefix);
     PHIGATE_ASSIGN_OR_RETURN(sqlite3_stmt * s,
                              c_.Stmt(succ.empty() ? kDeleteOpen : kDeleteBounded));
-    BindText(s, 1, tenant_);
-    BindText(s, 2, ns);
+    sqlite3_bind_int64(s, 1, space);
     BindText(s, 3, prefix);
     if (!succ.empty()) BindText(s, 4, succ);
     const int rc = sqlite3_step(s);
@@ -222,9 +261,10 @@ class SqliteTransaction : public Transaction {
   }
   Result<int64_t> DeleteOlderThan(std::string_view ns, int64_t cutoff) override {
     PHIGATE_RETURN_IF_ERROR(ValidateKey("namespace", ns));
+    PHIGATE_ASSIGN_OR_RETURN(int64_t space, Space(ns, false));
+    if (space == 0) return int64_t{0};
     PHIGATE_ASSIGN_OR_RETURN(sqlite3_stmt * s, c_.Stmt(kDeleteOld));
-    BindText(s, 1, tenant_);
-    BindText(s, 2, ns);
+    sqlite3_bind_int64(s, 1, space);
     sqlite3_bind_int64(s, 3, cutoff);
     const int rc = sqlite3_step(s);
     if (rc != SQLITE_DONE) return SqliteError(rc, "delete-older-than");
@@ -236,9 +276,9 @@ class SqliteTransaction : public Transaction {
                     std::string_view value, int64_t ts, std::string_view op) {
     PHIGATE_RETURN_IF_ERROR(ValidateKey("namespace", ns));
     PHIGATE_RETURN_IF_ERROR(ValidateKey("key", key));
+    PHIGATE_ASSIGN_OR_RETURN(int64_t space, Space(ns, true));
     PHIGATE_ASSIGN_OR_RETURN(sqlite3_stmt * s, c_.Stmt(sql));
-    BindText(s, 1, tenant_);
-    BindText(s, 2, ns);
+    sqlite3_bind_int64(s, 1, space);
     BindText(s, 3, key);
     BindBlob(s, 4, value);
     sqlite3_bind_int64(s, 5, ts);
@@ -247,8 +287,19 @@ class SqliteTransaction : public Transaction {
     return sqlite3_changes(c_.db());
   }
 
+  // The space id of (tenant_, ns), remembered for this transaction.
+  Result<int64_t> Space(std::string_view ns, bool create) {
+    for (const auto& [name, id] : spaces_) {
+      if (name == ns) return id;
+    }
+    PHIGATE_ASSIGN_OR_RETURN(int64_t id, c_.SpaceId(tenant_, ns, create));
+    if (id != 0) spaces_.emplace_back(std::string(ns), id);
+    return id;
+  }
+
   Conn& c_;
   const std::string& tenant_;
+  std::vector<std::pair<std::string, int64_t>> spaces_;
 };
 
 struct Shared {
@@ -274,6 +325,7 @@ Status RunTx(Shared& sh, const std::string& tenant, absl::FunctionRef<Status(Tra
       if (s.ok()) return s;
     }
     c.Exec("ROLLBACK", "rollback").IgnoreError();  // also fine when COMMIT already failed
+    c.ForgetSpaces();
     if (s.code() != absl::StatusCode::kAborted) return s;
     last = s;
   }
@@ -305,7 +357,8 @@ class SqliteStore : public Store {
     absl::MutexLock lock(&sh_->mu);
     PHIGATE_ASSIGN_OR_RETURN(
         sqlite3_stmt * s,
-        sh_->conn->Stmt("SELECT DISTINCT tenant FROM phigate_records ORDER BY 1"));
+        sh_->conn->Stmt("SELECT DISTINCT s.tenant FROM phigate_spaces s WHERE EXISTS "
+                        "(SELECT 1 FROM phigate_records r WHERE r.space = s.id) ORDER BY 1"));
     std::vector<TenantId> out;
     for (;;) {
       const int rc = sqlite3_step(s);
