@@ -330,11 +330,46 @@ Status Gazetteer::LoadDirectory(std::string_view dir, int* files_loaded) {
   return absl::OkStatus();
 }
 
+void TokenHints(std::span<const Token> tokens, std::span<const Finding> findings,
+                std::vector<RuleHint>* out) {
+  out->assign(tokens.size(), RuleHint{});
+  std::vector<float> best(tokens.size(), -1.0f);
+  for (const Finding& f : findings) {
+    if (f.end <= f.begin) continue;
+    // First token ending after f.begin (tokens are sorted and disjoint).
+    auto it = std::partition_point(tokens.begin(), tokens.end(),
+                                   [&](const Token& t) { return t.end <= f.begin; });
+    const uint8_t bucket = f.score < 0.35f ? 0 : f.score < 0.6f ? 1 : f.score < 0.85f ? 2 : 3;
+    const uint64_t rec = HashLower(f.recognizer);
+    bool first = true;
+    for (size_t i = static_cast<size_t>(it - tokens.begin());
+         i < tokens.size() && tokens[i].begin < f.end; ++i) {
+      if (f.score > best[i]) {
+        best[i] = f.score;
+        RuleHint& h = (*out)[i];
+        h.category = static_cast<uint8_t>(1 + static_cast<int>(f.category));
+        h.begin = first ? 1 : 0;
+        h.score_bucket = bucket;
+        h.recognizer = rec;
+      }
+      first = false;
+    }
+  }
+}
+
 void FeatureExtractor::Extract(std::string_view text, std::span<const Token> tokens,
-                               std::vector<uint32_t>* rows, bool unknown_words) const {
+                               std::vector<uint32_t>* rows, bool unknown_words,
+                               std::span<const RuleHint> hints) const {
   const size_t n = tokens.size();
-  rows->resize(n * kFeaturesPerToken);
+  const int fpt = features_per_token();
+  rows->resize(n * static_cast<size_t>(fpt));
   if (n == 0) return;
+  static const RuleHint kNoHint{};
+  auto hint = [&](size_t i, long d) -> const RuleHint& {
+    const long j = static_cast<long>(i) + d;
+    if (hints.size() != n || j < 0 || j >= static_cast<long>(n)) return kNoHint;
+    return hints[static_cast<size_t>(j)];
+  };
 
   // Per-token facts, computed once and shared by the window features.
   thread_local std::vector<TokInfo> infos;
@@ -469,7 +504,28 @@ void FeatureExtractor::Extract(std::string_view text, std::span<const Token> tok
       // the table, which training keeps at zero (as for a word never seen).
       if (unk && v[k] == kUnk) out[k] = uint32_t{1} << hash_bits_;
     }
-    out += kFeaturesPerToken;
+    if (stacked_) {
+      // Stacking: what the rule engine found here and around.
+      const RuleHint& h = hint(i, 0);
+      const RuleHint& hm = hint(i, -1);
+      const RuleHint& hp = hint(i, 1);
+      const uint64_t cat = h.category;
+      const uint64_t hv[kHintFeatures] = {
+          (cat << 8) | (uint64_t{h.begin} << 4) | h.score_bucket,
+          Combine(h.recognizer, h.begin),
+          (uint64_t{hm.category} << 16) | (cat << 8) | hp.category,
+          Combine(Combine(cat, c.sshape), c.gaz),
+          unk ? kUnk : Combine(cat, c.word),
+          Combine(Combine(cat, h.score_bucket), pw.word),
+      };
+      for (int k = 0; k < kHintFeatures; ++k) {
+        const uint64_t hh = Fmix64(
+            hv[k] ^ (static_cast<uint64_t>(kFeaturesPerToken + k + 1) * 0x9E3779B97F4A7C15ull));
+        out[kFeaturesPerToken + k] = static_cast<uint32_t>(hh >> shift);
+        if (unk && hv[k] == kUnk) out[kFeaturesPerToken + k] = uint32_t{1} << hash_bits_;
+      }
+    }
+    out += fpt;
   }
 }
 

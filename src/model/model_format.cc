@@ -4,6 +4,9 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "absl/strings/str_cat.h"
 
@@ -70,7 +73,7 @@ std::string SerializeModel(const ModelData& m) {
   std::string out;
   out.append(kModelMagic);
   Put<uint32_t>(&out, kModelFormatVersion);
-  Put<uint32_t>(&out, kFeatureSetVersion);
+  Put<uint32_t>(&out, m.stacked ? kStackedFeatureSetVersion : kFeatureSetVersion);
   Put<uint32_t>(&out, m.hash_bits);
   Put<uint32_t>(&out, static_cast<uint32_t>(kNumLabels));
   Put<float>(&out, m.recall_bias);
@@ -78,6 +81,10 @@ std::string SerializeModel(const ModelData& m) {
   Put<float>(&out, m.weight_scale);
   Put<uint32_t>(&out, static_cast<uint32_t>(m.metadata.size()));
   out.append(m.metadata);
+  if (m.stacked) {
+    Put<uint32_t>(&out, static_cast<uint32_t>(m.rules_version.size()));
+    out.append(m.rules_version);
+  }
   // Gazetteer entries sorted by hash, so the bytes are deterministic.
   std::vector<std::pair<uint64_t, uint8_t>> gaz(m.gazetteer.entries().begin(),
                                                 m.gazetteer.entries().end());
@@ -145,7 +152,7 @@ Result<std::unique_ptr<ModelData>> ParseModel(std::string_view bytes) {
       !r.Get(&meta_len)) {
     return Corrupt("truncated header", base + r.pos());
   }
-  if (feature_version != kFeatureSetVersion) {
+  if (feature_version != kFeatureSetVersion && feature_version != kStackedFeatureSetVersion) {
     return absl::InvalidArgumentError(
         absl::StrCat("model feature set version ", feature_version, " is not supported"));
   }
@@ -160,6 +167,15 @@ Result<std::unique_ptr<ModelData>> ParseModel(std::string_view bytes) {
   std::string_view meta;
   if (!r.GetBytes(meta_len, &meta)) return Corrupt("truncated metadata", base + r.pos());
   m->metadata = std::string(meta);
+  if (feature_version == kStackedFeatureSetVersion) {
+    m->stacked = true;
+    uint32_t rv_len = 0;
+    std::string_view rv;
+    if (!r.Get(&rv_len) || !r.GetBytes(rv_len, &rv)) {
+      return Corrupt("truncated rules version", base + r.pos());
+    }
+    m->rules_version = std::string(rv);
+  }
   uint64_t gaz_count = 0;
   if (!r.Get(&gaz_count) || gaz_count > r.remaining() / 9) {
     return Corrupt("bad gazetteer size", base + r.pos());
@@ -198,6 +214,51 @@ Result<std::unique_ptr<ModelData>> ParseModel(std::string_view bytes) {
 // Under the BIO constraints, I-X can only follow B-X or I-X, and only O or a B
 // label can follow O; the loops below visit just the allowed pairs (the
 // forbidden ones score -1e9 in `trans` anyway, so the result is the same).
+namespace {
+
+// 21 labels padded to 24 floats: six 4-lane vectors.
+constexpr int kLanes = 24;
+constexpr float kPad = -1e30f;
+
+// max over the 24 lanes of a[i] + b[i], and the first lane reaching it.
+inline float MaxSum(const float* a, const float* b, int* arg) {
+#if defined(__SSE2__)
+  __m128 s[6];
+  __m128 m = _mm_set1_ps(-3e38f);
+  for (int j = 0; j < 6; ++j) {
+    s[j] = _mm_add_ps(_mm_loadu_ps(a + 4 * j), _mm_loadu_ps(b + 4 * j));
+    m = _mm_max_ps(m, s[j]);
+  }
+  m = _mm_max_ps(m, _mm_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
+  m = _mm_max_ps(m, _mm_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
+  for (int j = 0; j < 6; ++j) {
+    const int mask = _mm_movemask_ps(_mm_cmpeq_ps(s[j], m));
+    if (mask != 0) {
+      *arg = 4 * j + __builtin_ctz(static_cast<unsigned>(mask));
+      return _mm_cvtss_f32(m);
+    }
+  }
+#endif
+  float best = a[0] + b[0];
+  int k = 0;
+  for (int i = 1; i < kLanes; ++i) {
+    const float v = a[i] + b[i];
+    if (v > best) {
+      best = v;
+      k = i;
+    }
+  }
+  *arg = k;
+  return best;
+}
+
+}  // namespace
+
+// Under the BIO constraints, I-X can only follow B-X or I-X, and only O or a B
+// label can follow O; the loops below visit just the allowed pairs for I
+// labels (the forbidden ones score -1e9 in `trans` anyway, so the result is the
+// same), and take O and B labels' best predecessor with 4-lane max/compare
+// over the transposed transitions (the first best index, as a scalar scan).
 void Viterbi(const float* emit, size_t n, const float* trans, DecodeScratch* s,
              std::vector<int>* labels) {
   constexpr int L = kNumLabels;
@@ -206,10 +267,17 @@ void Viterbi(const float* emit, size_t n, const float* trans, DecodeScratch* s,
   s->fwd.resize(n * L);
   s->back.resize(n * L);
   float* fwd = s->fwd.data();
+  alignas(16) float trans_t[L][kLanes];  // [cur][prev]
+  for (int y = 0; y < L; ++y) {
+    for (int p = 0; p < kLanes; ++p) trans_t[y][p] = p < L ? trans[p * L + y] : kPad;
+  }
+  alignas(16) float prev_pad[kLanes];
+  for (int p = L; p < kLanes; ++p) prev_pad[p] = kPad;
   const float* start = trans + static_cast<size_t>(kNumLabels) * L;
   for (int y = 0; y < L; ++y) fwd[y] = emit[y] + start[y];
   for (size_t t = 1; t < n; ++t) {
     const float* prev = fwd + (t - 1) * L;
+    std::copy_n(prev, L, prev_pad);
     float* cur = fwd + t * L;
     uint8_t* bp = s->back.data() + t * L;
     const float* e = emit + t * L;
@@ -222,15 +290,8 @@ void Viterbi(const float* emit, size_t n, const float* trans, DecodeScratch* s,
         bp[y] = static_cast<uint8_t>(from_b ? y - 1 : y);
         continue;
       }
-      float best = prev[0] + trans[y];
       int arg = 0;
-      for (int p = 1; p < L; ++p) {
-        const float v = prev[p] + trans[p * L + y];
-        if (v > best) {
-          best = v;
-          arg = p;
-        }
-      }
+      const float best = MaxSum(prev_pad, trans_t[y], &arg);
       cur[y] = best + e[y];
       bp[y] = static_cast<uint8_t>(arg);
     }
@@ -258,22 +319,22 @@ void Margins(const float* emit, size_t n, const float* trans, const std::vector<
   float* bwd = s->bwd.data();
   const float* fwd = s->fwd.data();
   for (int y = 0; y < L; ++y) bwd[(n - 1) * L + static_cast<size_t>(y)] = 0.0f;
-  float gain[L];
+  // Next label after y: O or any B, or the I of y's own type; the forbidden
+  // ones score -1e9 in trans, so the max over all labels is the same.
+  alignas(16) float trans_pad[L][kLanes];
+  for (int y = 0; y < L; ++y) {
+    for (int c = 0; c < kLanes; ++c) trans_pad[y][c] = c < L ? trans[y * L + c] : kPad;
+  }
+  alignas(16) float gain[kLanes];
+  for (int c = L; c < kLanes; ++c) gain[c] = kPad;
   for (size_t t = n - 1; t-- > 0;) {
     const float* nb = bwd + (t + 1) * L;
     const float* e = emit + (t + 1) * L;
     float* cur = bwd + t * L;
     for (int c = 0; c < L; ++c) gain[c] = e[c] + nb[c];
     for (int y = 0; y < L; ++y) {
-      // Next label: O or any B, or the I of y's own type.
-      const float* tr = trans + y * L;
-      float best = tr[0] + gain[0];
-      for (int c = 1; c < L; c += 2) best = std::max(best, tr[c] + gain[c]);
-      if (y != kOutside) {
-        const int in = IsInside(y) ? y : y + 1;
-        best = std::max(best, tr[in] + gain[in]);
-      }
-      cur[y] = best;
+      int unused = 0;
+      cur[y] = MaxSum(trans_pad[y], gain, &unused);
     }
   }
   for (size_t t = 0; t < n; ++t) {

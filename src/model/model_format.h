@@ -10,6 +10,7 @@
 //   28      4     score_scale (f32)
 //   32      4     weight_scale (f32): weight = int16 * weight_scale
 //   36      4     metadata length M, then M bytes of metadata (UTF-8 text)
+//   ...     4     feature set 2 only (stacked): rules version length V, then V bytes
 //   ...     8     gazetteer entries G, then G x (u64 word hash, u8 flags)
 //   ...     4*(L+1)*L transition scores (f32): row p = previous label, row L = start
 //   ...     4     non-zero weight rows R, then R x (u32 row, L x i16), rows ascending
@@ -33,7 +34,11 @@ namespace phigate::model {
 
 inline constexpr std::string_view kModelMagic = "PHGTMODL";
 inline constexpr uint32_t kModelFormatVersion = 1;
+// Feature set 1: the kFeaturesPerToken text features. Feature set 2 (a
+// stacked model): those plus kHintFeatures from the rule engine's findings
+// (RuleHint encoding 1), with the rule engine's version recorded.
 inline constexpr uint32_t kFeatureSetVersion = 1;
+inline constexpr uint32_t kStackedFeatureSetVersion = 2;
 inline constexpr size_t kMaxModelBytes = size_t{64} << 20;
 inline constexpr int kNumTransRows = kNumLabels + 1;  // previous label, or start
 
@@ -48,6 +53,8 @@ struct ModelData {
   float score_scale = 1.0f;
   float weight_scale = 1.0f;
   std::string metadata;
+  bool stacked = false;       // feature set 2: trained with rule hints
+  std::string rules_version;  // stacked only: the rule engine it was trained with
   Gazetteer gazetteer;
   std::array<float, kNumTransRows * kNumLabels> trans{};
   std::vector<int16_t> weights;  // (1 << hash_bits) * kNumLabels, row-major

@@ -38,19 +38,20 @@ void Shuffle(std::vector<T>* v, Rng* rng) {
 }
 
 struct Prepared {
-  std::vector<uint32_t> rows;      // tokens * kFeaturesPerToken
+  std::vector<uint32_t> rows;      // tokens * features per token
   std::vector<uint32_t> unk_rows;  // the same with unknown_words
   std::vector<int> labels;
 };
 
 constexpr int L = kNumLabels;
 
-void Emissions(const std::vector<float>& w, const uint32_t* rows, size_t n, std::vector<float>* e) {
+void Emissions(const std::vector<float>& w, const uint32_t* rows, size_t n, size_t fpt,
+               std::vector<float>* e) {
   e->assign(n * L, 0.0f);
   for (size_t t = 0; t < n; ++t) {
     float* out = &(*e)[t * L];
-    for (int k = 0; k < kFeaturesPerToken; ++k) {
-      const float* row = &w[size_t{rows[t * kFeaturesPerToken + static_cast<size_t>(k)]} * L];
+    for (size_t k = 0; k < fpt; ++k) {
+      const float* row = &w[size_t{rows[t * fpt + k]} * L];
       for (int l = 0; l < L; ++l) out[l] += row[l];
     }
   }
@@ -164,19 +165,27 @@ Result<std::string> Train(const std::vector<Example>& examples, const TrainOptio
   model.hash_bits = options.hash_bits;
   model.recall_bias = options.recall_bias;
   model.metadata = options.metadata;
+  model.stacked = options.stacked;
+  model.rules_version = options.stacked ? options.rules_version : std::string();
   if (!options.gazetteer_dir.empty()) {
     PHIGATE_RETURN_IF_ERROR(
         model.gazetteer.LoadDirectory(options.gazetteer_dir, &stats->gazetteer_files));
   }
 
   // Features and gold labels, computed once.
-  const FeatureExtractor fx(&model.gazetteer, options.hash_bits);
+  const FeatureExtractor fx(&model.gazetteer, options.hash_bits, options.stacked);
+  const size_t fpt = static_cast<size_t>(fx.features_per_token());
   std::vector<Prepared> data(examples.size());
   std::vector<Token> tokens;
+  std::vector<RuleHint> hints;
   for (size_t i = 0; i < examples.size(); ++i) {
     Tokenize(examples[i].text, &tokens);
-    fx.Extract(examples[i].text, tokens, &data[i].rows);
-    if (options.word_dropout > 0) fx.Extract(examples[i].text, tokens, &data[i].unk_rows, true);
+    hints.clear();
+    if (options.stacked) TokenHints(tokens, examples[i].rule_findings, &hints);
+    fx.Extract(examples[i].text, tokens, &data[i].rows, false, hints);
+    if (options.word_dropout > 0) {
+      fx.Extract(examples[i].text, tokens, &data[i].unk_rows, true, hints);
+    }
     data[i].labels = LabelTokens(tokens, examples[i].spans);
     stats->tokens += tokens.size();
   }
@@ -214,13 +223,12 @@ Result<std::string> Train(const std::vector<Example>& examples, const TrainOptio
         for (size_t t = 0; t < n; ++t) {
           const uint64_t cut = p.labels[t] != kOutside ? drop_phi : drop_other;
           if ((rng.Next() & 0xFFFF) < cut) {
-            std::copy_n(&p.unk_rows[t * kFeaturesPerToken], kFeaturesPerToken,
-                        &mixed[t * kFeaturesPerToken]);
+            std::copy_n(&p.unk_rows[t * fpt], fpt, &mixed[t * fpt]);
           }
         }
         rows_used = &mixed;
       }
-      Emissions(w, rows_used->data(), n, &emit);
+      Emissions(w, rows_used->data(), n, fpt, &emit);
       if (options.margin > 0) {
         for (size_t t = 0; t < n; ++t) {
           for (int l = 0; l < L; ++l) {
@@ -237,9 +245,8 @@ Result<std::string> Train(const std::vector<Example>& examples, const TrainOptio
         const int g = p.labels[t], y = pred[t];
         if (g != y) {
           ++errors;
-          for (int k = 0; k < kFeaturesPerToken; ++k) {
-            const size_t r =
-                size_t{(*rows_used)[t * kFeaturesPerToken + static_cast<size_t>(k)]} * L;
+          for (size_t k = 0; k < fpt; ++k) {
+            const size_t r = size_t{(*rows_used)[t * fpt + k]} * L;
             if (r == rows * L) continue;
             w[r + static_cast<size_t>(g)] += 1.0f;
             u[r + static_cast<size_t>(g)] += c;
@@ -287,7 +294,7 @@ Result<std::string> Train(const std::vector<Example>& examples, const TrainOptio
   for (size_t i = 0; i < data.size() && i < 400; ++i) {
     const size_t n = data[i].labels.size();
     if (n == 0) continue;
-    Emissions(avg, data[i].rows.data(), n, &emit);
+    Emissions(avg, data[i].rows.data(), n, fpt, &emit);
     for (size_t t = 0; t < n; ++t) emit[t * L] -= options.recall_bias;
     Viterbi(emit.data(), n, dtrans.data(), &scratch, &pred);
     Margins(emit.data(), n, dtrans.data(), pred, &scratch, &margins);

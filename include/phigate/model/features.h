@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "phigate/core/finding.h"
 #include "phigate/core/status.h"
 
 namespace phigate::model {
@@ -90,28 +91,55 @@ class Gazetteer {
 // platforms: it is part of the model file format.
 uint64_t HashLower(std::string_view s);
 
+// Features of every token; a stacked model (trained with the rule engine's
+// findings as input, see RuleHint) has kHintFeatures more.
 inline constexpr int kFeaturesPerToken = 40;
+inline constexpr int kHintFeatures = 6;
+inline constexpr int kMaxFeaturesPerToken = kFeaturesPerToken + kHintFeatures;
+
+// What the rule engine said about one token (stacking): the category of the
+// rule finding covering it (0: none; else 1 + PhiCategory), whether the token
+// starts that finding, a score bucket and a hash of the recognizer name.
+struct RuleHint {
+  uint8_t category = 0;
+  uint8_t begin = 0;         // 1: first token of the finding
+  uint8_t score_bucket = 0;  // 0: < 0.35, 1: < 0.6, 2: < 0.85, 3: >= 0.85
+  uint64_t recognizer = 0;   // HashLower(recognizer name)
+};
+
+// The hint of each token from rule findings (byte offsets, any order, may
+// overlap: the highest-scoring finding covering a token wins). Writes
+// tokens.size() hints to *out.
+void TokenHints(std::span<const Token> tokens, std::span<const Finding> findings,
+                std::vector<RuleHint>* out);
 
 class FeatureExtractor {
  public:
   // `gazetteer` must outlive the extractor. 10 <= hash_bits <= 24.
-  FeatureExtractor(const Gazetteer* gazetteer, uint32_t hash_bits)
-      : gazetteer_(gazetteer), hash_bits_(hash_bits) {}
+  // With `stacked`, each token gets kHintFeatures more features from its
+  // RuleHint (and its neighbours'); Extract() then needs the hints.
+  FeatureExtractor(const Gazetteer* gazetteer, uint32_t hash_bits, bool stacked = false)
+      : gazetteer_(gazetteer), hash_bits_(hash_bits), stacked_(stacked) {}
 
-  // Writes tokens.size() * kFeaturesPerToken row indices (< 2^hash_bits) to
+  int features_per_token() const { return stacked_ ? kMaxFeaturesPerToken : kFeaturesPerToken; }
+
+  // Writes tokens.size() * features_per_token() row indices (< 2^hash_bits) to
   // *rows (resized), token by token. Deterministic. With `unknown_words`, each
   // word token's own identity features (word, bigrams, long affixes) are the
   // row 2^hash_bits instead, which training keeps at zero, while its context
   // stays: training mixes these rows in (word dropout) so the model learns to
   // tag names it has never seen.
+  // `hints` (stacked extractors only): tokens.size() hints from TokenHints(),
+  // or empty for "the rules found nothing".
   void Extract(std::string_view text, std::span<const Token> tokens, std::vector<uint32_t>* rows,
-               bool unknown_words = false) const;
+               bool unknown_words = false, std::span<const RuleHint> hints = {}) const;
 
   uint32_t hash_bits() const { return hash_bits_; }
 
  private:
   const Gazetteer* gazetteer_;
   uint32_t hash_bits_;
+  bool stacked_ = false;
 };
 
 }  // namespace phigate::model

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,18 @@ class Tagger {
   // texts are tagged in chunks of about 64 KiB cut at line ends.
   Status Tag(std::string_view text, std::vector<Finding>* out) const;
   Status Tag(std::string_view text, const TagOptions& options, std::vector<Finding>* out) const;
+  // Stacking: `rule_findings` are the rule engine's findings on the same text
+  // (byte offsets), read as features by a stacked model (stacked() true) and
+  // ignored otherwise. A stacked model given no rule findings reads "the rules
+  // found nothing", which is not what it was trained on: pass them.
+  Status Tag(std::string_view text, const TagOptions& options,
+             std::span<const Finding> rule_findings, std::vector<Finding>* out) const;
+
+  // True for a model trained with the rule engine's findings as features
+  // (model feature set 2); rules_version() names the rule engine and hint
+  // encoding it was trained with ("" for other models).
+  bool stacked() const;
+  const std::string& rules_version() const;
 
   // The training record stored in the model file (command, seed, data hashes).
   const std::string& metadata() const;

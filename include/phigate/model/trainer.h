@@ -35,6 +35,9 @@ struct Example {
   std::string id;                  // "PATIENT-NOTE", e.g. "12-3"
   std::string text;                // UTF-8
   std::vector<LabeledSpan> spans;  // PHI spans only ("phi": false spans are dropped)
+  // Stacked training only: the rule engine's findings on `text` (byte offsets),
+  // the input features of a stacked model (Tagger::Tag's rule_findings).
+  std::vector<Finding> rule_findings;
 };
 
 // Appends the records of a JSONL file ({"id","text","spans":[{"start","end",
@@ -71,6 +74,11 @@ struct TrainOptions {
   std::string gazetteer_dir;
   // Free text stored in the model file (how it was trained).
   std::string metadata;
+  // Stacking: train with Example::rule_findings as features (model feature
+  // set 2). `rules_version` names the rule engine that made them (stored in the
+  // model; the engine refuses a stacked model made for other rules' hints).
+  bool stacked = false;
+  std::string rules_version;
 };
 
 struct TrainStats {
