@@ -235,6 +235,93 @@ bool AddressAfterCue(std::string_view text, size_t pos, size_t* b, size_t* e) {
 // Context vetoes for ambiguous date shapes: "CPAP 5/5", "1/2 NS", "pain 5/10",
 // "1st step", "2nd cath". These are clinical ratios and ordinals, not dates.
 bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
+  auto digit_at = [&](size_t i) {
+    return i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]));
+  };
+  if (rec == "date_md" || rec == "date_my" || rec == "date_md_dot_y" || rec == "date_md_dash") {
+    // Part of a chain of measurements, not a date: a decimal or a range joined
+    // on ("CO/CI 5.8/2.71", "3.5-4/1.7", "5-6/3-4", "4/1.7").
+    if (b >= 2 && (text[b - 1] == '.' || text[b - 1] == ',') && digit_at(b - 2)) return true;
+    if (e + 1 < text.size() && (text[e] == '.' || text[e] == ',') && digit_at(e + 1)) return true;
+    if (b >= 2 && text[b - 1] == '-' && digit_at(b - 2) && e + 1 < text.size() && text[e] == '-' &&
+        digit_at(e + 1)) {
+      return true;
+    }
+    // A quantity before a unit or a count noun: "3/4 str", "4/4 bottles", "1/2 hour".
+    const std::string unit = LowerWordAfter(text, e);
+    static constexpr std::string_view kUnits[] = {
+        "str",   "bottles", "bottle", "hour",   "hours", "hr",   "amp", "amps",
+        "units", "unit",    "liter",  "liters", "tsp",   "tbsp", "cup", "cups",
+        "dose",  "doses",   "inch",   "inches", "cm",    "mm",   "lpm", "meq"};
+    for (auto u : kUnits) {
+      if (unit == u) return true;
+    }
+  }
+  if (rec == "phone_labelled") {
+    // "pH 7.35", "ph 7.44-7.46": a decimal measurement, not a phone number.
+    size_t digits = 0;
+    bool decimal = false;
+    for (size_t i = b; i < e; ++i) {
+      digits += digit_at(i) ? 1 : 0;
+      decimal = decimal ||
+                (text[i] == '.' && i > b && digit_at(i - 1) && digit_at(i + 1) && !digit_at(i + 3));
+    }
+    if (decimal && digits < 7) return true;
+  }
+  if (rec == "account_labelled") {
+    // "A/C 600x12", "A/C 12/700/1.0/5": ventilator settings after assist-control.
+    // An account number holds a run of 4+ digits and no slash.
+    size_t run = 0, longest = 0;
+    for (size_t i = b; i < e; ++i) {
+      if (text[i] == '/') return true;
+      run = digit_at(i) ? run + 1 : 0;
+      longest = std::max(longest, run);
+    }
+    if (longest < 4) return true;
+  }
+  if (rec == "plate_labelled") {
+    // A plate holds a digit ("plate in frig", "PLATELETS" are not plates).
+    bool digit = false;
+    for (size_t i = b; i < e; ++i) digit = digit || digit_at(i);
+    if (!digit) return true;
+  }
+  if (rec == "street_address_upper" || rec == "street_address_title") {
+    // A number joined to a measurement ("5-5 WO ACUTE ST", ".015 1800 PER DR",
+    // "@2200 PER DR.", ">30 PER DR.") or street words that are units and
+    // function words ("4 MG SQ", "30 PER DR") are not an address ("W." is West).
+    if (b > 0 && (text[b - 1] == '-' || text[b - 1] == '.' || text[b - 1] == '@' ||
+                  text[b - 1] == '>' || text[b - 1] == '<' || text[b - 1] == '/')) {
+      return true;
+    }
+    static constexpr std::string_view kNotStreet[] = {
+        "per", "to", "of",    "with", "wo", "at", "x",   "for", "and", "mg",  "mcg", "ml",
+        "cc",  "u",  "units", "g",    "kg", "hr", "min", "sec", "l",   "meq", "mmhg"};
+    size_t i = b;
+    while (i < e && (digit_at(i) || text[i] == '-')) ++i;
+    while (i < e) {
+      while (i < e && !std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+      size_t j = i;
+      while (j < e && std::isalpha(static_cast<unsigned char>(text[j]))) ++j;
+      std::string w(text.substr(i, j - i));
+      for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      for (auto x : kNotStreet) {
+        if (w == x) return true;
+      }
+      i = j;
+    }
+  }
+  if (rec == "address_cue") {
+    // The first number after the cue is a house number or a postal code, not
+    // a percentage, a date, a time or a count ("staying at 67%", "on 7/23",
+    // "initially 120's", "at 10:30").
+    size_t i = b;
+    while (i < e && !digit_at(i)) ++i;
+    while (i < e && digit_at(i)) ++i;
+    if (i < text.size() && (text[i] == '%' || text[i] == '/' || text[i] == ':' || text[i] == '\'' ||
+                            (text[i] == '.' && digit_at(i + 1)))) {
+      return true;
+    }
+  }
   if (rec == "date_md" || rec == "date_my") {
     static constexpr std::string_view kBefore[] = {
         "cpap",      "ps",      "psv",  "peep",  "simv",     "ac",      "a/c",      "bipap",

@@ -194,7 +194,7 @@ constexpr PatternSpec
                  R"(\bvin\s*(?:#|no\.?|number)?\s*[:#=]?\s*([a-hj-npr-z0-9]{11,17})\b)",
                  C::kVehicle, 0.95f},
                 {"plate_labelled",
-                 R"(\b(?:licen[cs]e\s+plate|plate|tag|registration\s+plate)\s*(?:#|no\.?|number)?\s*[:#=]?\s*([a-z0-9]{1,4}(?:[\s\-][a-z0-9]{1,4})?[0-9a-z]{0,3})\b)",
+                 R"(\b(?:licen[cs]e\s+plate|plate|tag|registration\s+plate)\b\s*(?:#|no\.?|number)?\s*[:#=]?\s*([a-z0-9]{1,4}(?:[\s\-][a-z0-9]{1,4})?[0-9a-z]{0,3})\b)",
                  C::kVehicle, 0.85f},
                 {"udi_gs1", R"((\(01\)[0-9]{14}(?:\((?:10|11|17|21)\)[a-z0-9\-]{1,20}){0,4}))",
                  C::kDevice, 0.95f},
