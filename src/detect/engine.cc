@@ -770,6 +770,62 @@ bool MeasurementNext(std::string_view text, const std::vector<Token>& tk, size_t
          !NewlineBetween(text, t, tk[i + 1]);
 }
 
+// A dose or a measured value follows token i: a number with a unit
+// ("2mcg/kg", "12 cc/hr", ".35mcg") or a decimal ("1.70"), directly or after
+// "at", "@", "gtt", "drip", "iv", "po".
+bool DoseAfter(std::string_view text, const std::vector<Token>& tk, size_t i) {
+  static const uint64_t kLinks[] = {Lexicon::Hash("at"),       Lexicon::Hash("gtt"),
+                                    Lexicon::Hash("drip"),     Lexicon::Hash("iv"),
+                                    Lexicon::Hash("po"),       Lexicon::Hash("infusion"),
+                                    Lexicon::Hash("infusing"), Lexicon::Hash("continues")};
+  static const uint64_t kUnits[] = {
+      Lexicon::Hash("mg"),   Lexicon::Hash("mcg"),   Lexicon::Hash("ml"),   Lexicon::Hash("cc"),
+      Lexicon::Hash("u"),    Lexicon::Hash("units"), Lexicon::Hash("meq"),  Lexicon::Hash("g"),
+      Lexicon::Hash("gm"),   Lexicon::Hash("mgs"),   Lexicon::Hash("mcgs"), Lexicon::Hash("mic"),
+      Lexicon::Hash("mmol"), Lexicon::Hash("l")};
+  auto is_unit = [&](std::string_view lower_word) {
+    const uint64_t h = Lexicon::Hash(lower_word);
+    for (uint64_t u : kUnits) {
+      if (h == u) return true;
+    }
+    return false;
+  };
+  size_t k = i + 1;
+  if (k >= tk.size() || NewlineBetween(text, tk[k - 1], tk[k])) return false;
+  bool linked = false;
+  for (uint64_t h : kLinks) linked = linked || tk[k].hash == h;
+  for (size_t p = tk[i].end; p < tk[k].begin; ++p) linked = linked || text[p] == '@';
+  if (linked && !(tk[k].flags & kTokDigit)) ++k;
+  if (k >= tk.size() || tk[k].begin - tk[k - 1].end > 3 || !(tk[k].flags & kTokDigit)) {
+    return false;
+  }
+  const Token& v = tk[k];
+  // A unit fused to the number: "2mcg", "35mcg", "10cc".
+  size_t d = v.begin;
+  while (d < v.end && std::isdigit(static_cast<unsigned char>(text[d]))) ++d;
+  if (d > v.begin && d < v.end) {
+    std::string u(text.substr(d, v.end - d));
+    for (char& c : u) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return is_unit(u);
+  }
+  if (d != v.end) return false;
+  // A decimal value: "1.70", "24.8" (not a dotted phone number "440.652.7401").
+  if (v.end - v.begin <= 3 && v.end + 1 < text.size() && text[v.end] == '.' &&
+      std::isdigit(static_cast<unsigned char>(text[v.end + 1]))) {
+    size_t f = v.end + 1;
+    while (f < text.size() && std::isdigit(static_cast<unsigned char>(text[f]))) ++f;
+    return f - v.end - 1 <= 2 && (f >= text.size() || text[f] != '.' || f + 1 >= text.size() ||
+                                  !std::isdigit(static_cast<unsigned char>(text[f + 1])));
+  }
+  // A unit word after the number: "12 cc/hr".
+  if (k + 1 < tk.size() && tk[k + 1].begin - v.end <= 2 && !NewlineBetween(text, v, tk[k + 1])) {
+    std::string u(text.substr(tk[k + 1].begin, tk[k + 1].end - tk[k + 1].begin));
+    for (char& c : u) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return is_unit(u);
+  }
+  return false;
+}
+
 // A title before a name: "Dr. Smith", "MS JONES". Not a header ("MS: sedated",
 // mental status), not an abbreviation with a slash ("sr w/ freq"), and "Sr"
 // (sister) only with its period ("SR" is sinus rhythm).
@@ -920,6 +976,9 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       const bool header = t.end < text.size() && (text[t.end] == ':' || text[t.end] == '-');
       if (!header && (!sentence_start || doc_prose)) s = std::max(s, 0.5f);
     }
+    // A drug or a lab before its dose or value ("Integrillin at 2mcg/kg/min",
+    // "Aggrestat 12 cc/hr", "Digixin 1.70") is not a person.
+    if (!titled && s >= 0.5f && DoseAfter(text, tk, i)) s = 0.3f;
     name[i] = s;
   }
 
