@@ -770,6 +770,15 @@ bool MeasurementNext(std::string_view text, const std::vector<Token>& tk, size_t
          !NewlineBetween(text, t, tk[i + 1]);
 }
 
+// A decimal number follows token i: "PH 7.39", "CO 5.5".
+bool DecimalNext(std::string_view text, const std::vector<Token>& tk, size_t i) {
+  if (i + 1 >= tk.size()) return false;
+  const Token& v = tk[i + 1];
+  return (v.flags & kTokDigit) && !(v.flags & kTokAlpha) && v.begin - tk[i].end <= 2 &&
+         !NewlineBetween(text, tk[i], v) && v.end + 1 < text.size() && text[v.end] == '.' &&
+         std::isdigit(static_cast<unsigned char>(text[v.end + 1]));
+}
+
 // A dose or a measured value follows token i: a number with a unit
 // ("2mcg/kg", "12 cc/hr", ".35mcg") or a decimal ("1.70"), directly or after
 // "at", "@", "gtt", "drip", "iv", "po".
@@ -1268,7 +1277,11 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       }
     }
     if ((f & kLexCity) && !(f & (kLexCommon | kLexStop | kLexState | kLexMonth)) &&
-        capitalised(t) && t.end - t.begin >= 3 && (prev_prep || !(f & kLexClinical))) {
+        capitalised(t) && t.end - t.begin >= 3 && (!(f & kLexClinical) || (f & kLexProperVocab)) &&
+        (prev_prep || !LooksClinical(text.substr(t.begin, t.end - t.begin)))) {
+      // A town that is also clinical vocabulary ("Hickman" catheter, "LIMA"
+      // graft) needs more than a preposition: the multi-word, residence,
+      // county and address rules.
       loc[i] = 1;
     }
     // Facility names: words before "Hospital", "Medical Center", "Nursing Home"...
@@ -1333,11 +1346,19 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
           static_cast<char>(std::tolower(static_cast<unsigned char>(text[t.end - 2])));
       const bool ends_h = last == 'h';
       const bool ends_mc = t.end - t.begin >= 3 && last == 'c' && before_last == 'm';
-      if (ends_h || ends_mc) loc[i] = 2;
+      if ((ends_h || ends_mc) && !DecimalNext(text, tk, i)) loc[i] = 2;  // not "and PH 7.39"
     }
     // Mixed-case prose: an all-caps unknown word after "in", "to", "from"
     // ("based in ESPOO", "flew to STAXROITH") is a place.
-    if (mixed && prev_prep && (t.flags & kTokUpper) && t.end - t.begin >= 4 &&
+    // Not after "via"/"into", nor "of" after a lower-case word ("unit of PRBC",
+    // but "University of PORVOO"); not before a decimal.
+    static const uint64_t kOf = Lexicon::Hash("of"), kVia = Lexicon::Hash("via"),
+                          kInto = Lexicon::Hash("into");
+    const bool place_prep =
+        prev_prep && tk[i - 1].hash != kVia && tk[i - 1].hash != kInto &&
+        (tk[i - 1].hash != kOf || (i >= 2 && (tk[i - 2].flags & (kTokTitle | kTokUpper)))) &&
+        !DecimalNext(text, tk, i);
+    if (mixed && place_prep && (t.flags & kTokUpper) && t.end - t.begin >= 4 &&
         (t.lex == nullptr || (f & kLexCity)) && !(f & (kLexCommon | kLexClinical | kLexState)) &&
         !LooksClinical(text.substr(t.begin, t.end - t.begin))) {
       loc[i] = 1;
@@ -1429,7 +1450,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     places.clear();
     for (size_t i = 0; i < n; ++i) {
       if (loc[i] != 0 && tk[i].IsAlphaWord() && tk[i].end - tk[i].begin >= 4 &&
-          !(tk[i].lf() & (kLexCommon | kLexFacility | kLexStop))) {
+          !(tk[i].lf() & (kLexCommon | kLexFacility | kLexStop | kLexClinical))) {
         places.push_back(tk[i].hash);
       }
     }
