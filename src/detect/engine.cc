@@ -926,8 +926,21 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
            t.lex == nullptr);
       if (((pf & kLexTitle) || cred_title) && TitleLink(text, p, t)) {
         s += cred_title && !(pf & kLexTitle) ? 0.5f : 0.7f;
-      } else if ((pf & kLexRelation) && LinkGap(text, p, t, true)) {
-        s += (common && !is_first) ? 0.2f : 0.5f;
+        titled = true;
+      } else if ((pf & kLexRelation) && LinkGap(text, p, t, true) &&
+                 ((is_first || is_last) ||
+                  text.substr(p.end, t.begin - p.end).find('.') == std::string_view::npos)) {
+        // Across a sentence end only to a listed name ("proxy. Famliy is" is
+        // not one); a misspelt or inflected word ("family accompianied",
+        // "daughter phoned-family") gets little.
+        bool vocab_like = common;
+        if (!vocab_like && t.lex == nullptr) {
+          std::string& w = ctx.lower;
+          w.assign(text.substr(t.begin, t.end - t.begin));
+          for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          vocab_like = lexicon_->IsNearVocabulary(w);
+        }
+        s += (vocab_like && !is_first) ? 0.2f : 0.5f;
       } else if ((pf & kLexNameVerb) && (is_first || is_last) && !MeasurementNext(text, tk, i) &&
                  LinkGap(text, p, t, false)) {
         s += 0.25f;
@@ -1188,7 +1201,8 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
   // listed name joined to a confirmed name by "and" or a comma is a name too.
   auto listed_name = [&](const Token& u) {
     return u.IsAlphaWord() && capitalised(u) && (u.lf() & (kLexFirstName | kLexSurname)) &&
-           !(u.lf() & (kLexClinical | kLexStop | kLexMonth | kLexWeekday));
+           !(u.lf() &
+             (kLexClinical | kLexStop | kLexMonth | kLexWeekday | kLexRelation | kLexTitle));
   };
   auto joined = [&](size_t a, size_t b) {  // tokens a < b joined by ", " or " and "
     if (b == a + 1) {
