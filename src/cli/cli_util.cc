@@ -19,8 +19,10 @@ void AddEngineFlags(CLI::App* cmd, EngineFlags* flags, const std::string& mode_f
   cmd->add_option(
       "--data-dir", flags->data_dir,
       "Folder with gazetteers/ (default: $PHIGATE_DATA_DIR, then the source tree's data/)");
-  cmd->add_option(mode_flag, flags->engine_mode, "Detectors to run: rules, model or both")
-      ->check(CLI::IsMember({"rules", "model", "both"}));
+  cmd->add_option(mode_flag, flags->engine_mode,
+                  "Detectors to run: rules, model, both (stacked combination with a stacked "
+                  "model) or union")
+      ->check(CLI::IsMember({"rules", "model", "both", "union"}));
   cmd->add_option("--model", flags->model_path,
                   "Tagger model file (default: $PHIGATE_MODEL, then models/phigate_tagger.bin)");
   cmd->add_option("--min-score", flags->min_score, "Drop findings scoring below this (0..1)")

@@ -25,6 +25,7 @@ struct EvalFlags {
   bool json = false;
   bool show_misses = false;
   bool years_as_phi = false;
+  bool compare = false;
   EngineFlags engine;
 };
 
@@ -84,7 +85,70 @@ void PrintTable(const std::string& name, const detect::EvalResult& r, double sca
   }
 }
 
+// --compare: every engine mode on the same gold notes, one line each.
+void RunCompare(const EvalFlags& flags) {
+  if (!flags.pred.empty()) throw CliError(2, "--compare runs the engine; it takes no --pred");
+  detect::ScoreOptions opts;
+  opts.years_as_phi = flags.years_as_phi;
+  opts.unit = detect::OffsetUnit::kUtf8;
+  std::vector<detect::GoldRecord> golds;
+  {
+    std::FILE* in = std::fopen(flags.gold.c_str(), "rb");
+    if (in == nullptr) throw CliError(1, "cannot open " + flags.gold);
+    std::string_view line;
+    size_t lineno = 0;
+    try {
+      while (ReadLine(in, &line, flags.gold)) {
+        ++lineno;
+        if (line.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos) continue;
+        auto gold = detect::ParseGoldLine(line);
+        if (!gold.ok()) {
+          throw CliError(1, absl::StrFormat("%s line %d: %s", flags.gold, lineno,
+                                            FromAbsl(gold.status().message())));
+        }
+        golds.push_back(std::move(gold).value());
+      }
+    } catch (...) {
+      std::fclose(in);
+      throw;
+    }
+    std::fclose(in);
+  }
+  std::printf("%-6s | char recall | char precision |   F1  | entities missed | MB/s\n", "mode");
+  for (const char* mode : {"rules", "model", "union", "both"}) {
+    EngineFlags ef = flags.engine;
+    ef.engine_mode = mode;
+    detect::EngineOptions eo = ToEngineOptions(ef);
+    eo.mode = detect::ParseMode(mode).value_or(detect::EngineOptions::Mode::kRules);
+    auto engine = detect::Engine::Create(eo);
+    ThrowIfError(engine.status(), absl::StrFormat("engine mode %s", mode));
+    auto ctx = (*engine)->NewContext();
+    detect::Scorer scorer(opts);
+    Findings findings;
+    double seconds = 0, bytes = 0;
+    for (const detect::GoldRecord& g : golds) {
+      const auto t0 = std::chrono::steady_clock::now();
+      Status scan = (*engine)->Scan(g.text, *ctx, &findings);
+      seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      ThrowIfError(scan, absl::StrFormat("detection failed on record %s", g.id));
+      bytes += static_cast<double>(g.text.size());
+      const std::vector<detect::PredSpan> spans = detect::FindingsToPredSpans(findings);
+      ThrowIfError(scorer.Add(g, &spans), absl::StrFormat("record %s", g.id));
+    }
+    detect::EvalResult r = scorer.Finish();
+    std::printf("%-6s |     %s%%  |        %s%%  | %s | %7lld/%-7lld | %.2f\n", mode,
+                Pct(r.chars.recall()).c_str(), Pct(r.chars.precision()).c_str(),
+                Pct(r.chars.f1()).c_str(), static_cast<long long>(r.entities_missed()),
+                static_cast<long long>(r.entities_total),
+                seconds > 0 ? bytes / 1e6 / seconds : 0.0);
+  }
+}
+
 void RunEval(const EvalFlags& flags) {
+  if (flags.compare) {
+    RunCompare(flags);
+    return;
+  }
   detect::ScoreOptions opts;
   opts.years_as_phi = flags.years_as_phi;
   opts.collect_misses = flags.show_misses;
@@ -179,6 +243,8 @@ void Register(CLI::App& app) {
                 "List entities missed entirely: record id, type, offsets (no text)");
   cmd->add_flag("--years-as-phi", flags->years_as_phi,
                 "Count year-only DATE spans as PHI (score.py --years-as-phi)");
+  cmd->add_flag("--compare", flags->compare,
+                "Run every engine mode (rules, model, union, both) and print them side by side");
   AddEngineFlags(cmd, &flags->engine, "--mode");
   cmd->callback([flags] { RunEval(*flags); });
 }

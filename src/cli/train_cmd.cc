@@ -15,9 +15,12 @@
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
 #include "phigate/core/utf8.h"
+#include "phigate/detect/engine.h"
 #include "phigate/model/tagger.h"
 #include "phigate/model/trainer.h"
 #include "src/cli/command.h"
+#include "src/detect/combine.h"
+#include "src/detect/resolve.h"
 
 namespace phigate::cli {
 namespace {
@@ -41,6 +44,8 @@ struct TrainArgs {
   int crossval = 0;
   std::string pred_out;
   std::string eval_biases;
+  bool stack = false;
+  std::string data_dir;
 };
 
 std::string DefaultGazetteerDir() {
@@ -85,6 +90,8 @@ std::string Metadata(const TrainArgs& a, const std::vector<std::string>& files,
   j["margin"] = a.margin;
   j["average"] = a.average;
   j["holdout_patients"] = a.holdout;
+  j["stacked"] = a.stack;
+  if (a.stack) j["rules_version"] = detect::RulesVersion();
   std::vector<std::string> all = files;
   for (const char* g :
        {"first_names.tsv", "surnames.tsv", "us_cities.tsv", "us_states.tsv", "common_words.txt"}) {
@@ -151,7 +158,61 @@ pm::TrainOptions Options(const TrainArgs& a) {
   o.margin = a.margin;
   o.average = a.average;
   o.gazetteer_dir = a.gazetteers.empty() ? DefaultGazetteerDir() : a.gazetteers;
+  o.stacked = a.stack;
+  if (a.stack) o.rules_version = detect::RulesVersion();
   return o;
+}
+
+// The rule engine exactly as the stacked combination reads it: every finding,
+// resolved, no score filter.
+std::unique_ptr<detect::Engine> HintEngine(const TrainArgs& a) {
+  detect::EngineOptions eo;
+  eo.data_dir = a.data_dir;
+  eo.min_score = 0.0f;
+  eo.mode = detect::EngineOptions::Mode::kRules;
+  auto e = detect::Engine::Create(eo);
+  ThrowIfError(e.status(), "creating the rule engine");
+  return std::move(e).value();
+}
+
+void AddRuleFindings(const detect::Engine& engine, std::vector<pm::Example>* examples) {
+  auto ctx = engine.NewContext();
+  for (pm::Example& ex : *examples) {
+    ThrowIfError(engine.Scan(ex.text, *ctx, &ex.rule_findings),
+                 absl::StrFormat("rule engine on record %s", ex.id));
+  }
+}
+
+// What RuleEngine::Scan returns in `mode` (min_score 0.35, all categories),
+// from the rule findings of HintEngine() and a trained tagger.
+Findings EngineOutput(const pm::Tagger& tagger, detect::EngineOptions::Mode mode,
+                      const pm::Example& ex, float recall_bias) {
+  Findings out;
+  if (mode != detect::EngineOptions::Mode::kModel || tagger.stacked()) out = ex.rule_findings;
+  if (mode != detect::EngineOptions::Mode::kRules) {
+    Findings tagged;
+    pm::TagOptions to;
+    to.recall_bias = recall_bias;
+    ThrowIfError(detect::RunTagger(tagger, mode, ex.text, &tagged, &out, to), "tagging");
+  }
+  detect::ResolveConflicts(ex.text, &out);
+  const float min_score = detect::EngineOptions{}.min_score;
+  std::erase_if(out, [&](const Finding& f) { return f.score < min_score; });
+  return out;
+}
+
+// Predictions in score.py's format (code points), types by CategoryEvalType.
+std::string EngineLine(const pm::Example& ex, const Findings& found) {
+  const Utf8OffsetMap map(ex.text);
+  nlohmann::json spans = nlohmann::json::array();
+  for (const Finding& f : found) {
+    spans.push_back({{"start", map.ToCodePoint(f.begin)},
+                     {"end", map.ToCodePoint(f.end)},
+                     {"type", std::string(CategoryEvalType(f.category))},
+                     {"score", f.score}});
+  }
+  nlohmann::json j{{"id", ex.id}, {"spans", spans}};
+  return j.dump() + "\n";
 }
 
 void RunTrain(const TrainArgs& a) {
@@ -165,6 +226,7 @@ void RunTrain(const TrainArgs& a) {
   for (pm::Example& e : all) {
     if (held_set.count(pm::PatientOf(e.id)) == 0) train.push_back(std::move(e));
   }
+  if (a.stack) AddRuleFindings(*HintEngine(a), &train);
   pm::TrainOptions o = Options(a);
   pm::TrainStats st;
   o.metadata = Metadata(a, files, o.gazetteer_dir);
@@ -181,10 +243,25 @@ void RunCrossval(const TrainArgs& a) {
   if (a.pred_out.empty()) throw CliError(2, "--crossval needs --pred-out PRED.jsonl");
   std::vector<pm::Example> eval = ReadAllData(a.data);
   std::vector<pm::Example> extra = ReadAllData(a.extra);
+  // The rule findings of every note: the stacked model's features, and the
+  // rules-only / union / combined predictions written next to the model's.
+  {
+    auto engine = HintEngine(a);
+    AddRuleFindings(*engine, &eval);
+    if (a.stack) AddRuleFindings(*engine, &extra);
+  }
+  using Mode = detect::EngineOptions::Mode;
+  const std::vector<std::pair<std::string, Mode>> modes = {{"rules", Mode::kRules},
+                                                           {"model", Mode::kModel},
+                                                           {"union", Mode::kUnion},
+                                                           {"both", Mode::kBoth}};
   const std::vector<int> folds = pm::AssignFolds(eval, a.crossval, a.seed);
   std::vector<float> biases;
   for (const std::string& b : SplitComma(a.eval_biases)) biases.push_back(std::stof(b));
   if (biases.empty()) biases.push_back(a.recall_bias);
+  // Per note: rules, then model/union/both for each recall bias.
+  const size_t per_note = 1 + 3 * biases.size();
+  std::vector<std::string> mode_lines(eval.size() * per_note);
   std::vector<std::string> outputs(biases.size());
   std::vector<std::string> lines(eval.size() * biases.size());
   for (int k = 0; k < a.crossval; ++k) {
@@ -206,11 +283,19 @@ void RunCrossval(const TrainArgs& a) {
     ThrowIfError(tagger.status(), "loading the trained model");
     for (size_t i = 0; i < eval.size(); ++i) {
       if (folds[i] != k) continue;
+      mode_lines[i * per_note] =
+          EngineLine(eval[i], EngineOutput(**tagger, Mode::kRules, eval[i], biases[0]));
+      for (size_t md = 1; md < modes.size(); ++md) {
+        for (size_t b = 0; b < biases.size(); ++b) {
+          mode_lines[i * per_note + 1 + (md - 1) * biases.size() + b] =
+              EngineLine(eval[i], EngineOutput(**tagger, modes[md].second, eval[i], biases[b]));
+        }
+      }
       for (size_t b = 0; b < biases.size(); ++b) {
         pm::TagOptions to;
         to.recall_bias = biases[b];
         std::vector<Finding> found;
-        ThrowIfError((*tagger)->Tag(eval[i].text, to, &found), "tagging");
+        ThrowIfError((*tagger)->Tag(eval[i].text, to, eval[i].rule_findings, &found), "tagging");
         lines[i * biases.size() + b] = PredictionLine(eval[i], found, TypesOf(found));
       }
     }
@@ -226,6 +311,23 @@ void RunCrossval(const TrainArgs& a) {
     for (size_t i = 0; i < eval.size(); ++i) out << lines[i * biases.size() + b];
     if (!out) throw CliError(3, "cannot write " + path);
     std::fprintf(stderr, "wrote %s\n", path.c_str());
+  }
+  // Engine-mode predictions: PRED.rules.jsonl, PRED.{model,union,both}.jsonl
+  // (with several --eval-biases: PRED.both.bias4.jsonl ...).
+  for (size_t col = 0; col < per_note; ++col) {
+    const size_t md = col == 0 ? 0 : 1 + (col - 1) / biases.size();
+    std::string suffix = "." + modes[md].first;
+    if (col > 0 && biases.size() > 1) {
+      suffix += absl::StrFormat(".bias%g", biases[(col - 1) % biases.size()]);
+    }
+    std::string path = a.pred_out;
+    const size_t dot = path.rfind(".jsonl");
+    path = dot == std::string::npos ? path + suffix : path.substr(0, dot) + suffix + ".jsonl";
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    for (size_t i = 0; i < eval.size(); ++i) out << mode_lines[i * per_note + col];
+    if (!out) throw CliError(3, "cannot write " + path);
+    std::fprintf(stderr, "wrote %s (engine mode %s, min score 0.35)\n", path.c_str(),
+                 modes[md].first.c_str());
   }
 }
 
@@ -252,6 +354,10 @@ void Register(CLI::App& app) {
   cmd->add_option("--pred-out", args->pred_out, "With --crossval: held-out predictions JSONL");
   cmd->add_option("--eval-biases", args->eval_biases,
                   "With --crossval: comma-separated recall biases to predict with");
+  cmd->add_flag("--stack", args->stack,
+                "Stacking: train on the rule engine's findings as features (model feature set 2)");
+  cmd->add_option("--data-dir", args->data_dir,
+                  "Rule engine data folder (default: $PHIGATE_DATA_DIR, then data/)");
   cmd->callback([args] {
     if (args->crossval > 0) {
       RunCrossval(*args);
@@ -279,9 +385,10 @@ void Register(CLI::App& app) {
     std::ofstream out(targs->out, std::ios::binary | std::ios::trunc);
     pm::TagOptions to;
     to.recall_bias = targs->recall_bias;
+    if ((*tagger)->stacked()) AddRuleFindings(*HintEngine(TrainArgs{}), &notes);
     for (const pm::Example& ex : notes) {
       std::vector<Finding> found;
-      ThrowIfError((*tagger)->Tag(ex.text, to, &found), "tagging");
+      ThrowIfError((*tagger)->Tag(ex.text, to, ex.rule_findings, &found), "tagging");
       out << PredictionLine(ex, found, TypesOf(found));
     }
     if (!out) throw CliError(3, "cannot write " + targs->out);

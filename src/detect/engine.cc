@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -16,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "phigate/model/tagger.h"
 #include "re2/re2.h"
+#include "src/detect/combine.h"
 #include "src/detect/lexicon.h"
 #include "src/detect/patterns.h"
 #include "src/detect/resolve.h"
@@ -1507,7 +1509,9 @@ Status RuleEngine::Scan(std::string_view text, ScanContext& base_ctx, Findings* 
   auto& ctx = static_cast<EngineContext&>(base_ctx);
   if (ctx.scratch == nullptr) return absl::InternalError("scan context has no pattern scratch");
   if (text.empty()) return absl::OkStatus();
-  const bool rules = options().mode != EngineOptions::Mode::kModel;
+  // A stacked tagger reads the rule findings, so the rules run in model mode too.
+  const bool rules =
+      options().mode != EngineOptions::Mode::kModel || (tagger_ != nullptr && tagger_->stacked());
   if (rules && (options().stages & EngineOptions::kPatternStage)) {
     PHIGATE_RETURN_IF_ERROR(RunPatterns(text, ctx, out));
   }
@@ -1517,9 +1521,7 @@ Status RuleEngine::Scan(std::string_view text, ScanContext& base_ctx, Findings* 
     ExtendDatesAndInitials(text, out);
   }
   if (tagger_ != nullptr) {
-    Findings& tagged = ctx.model_findings;
-    PHIGATE_RETURN_IF_ERROR(tagger_->Tag(text, &tagged));
-    out->insert(out->end(), tagged.begin(), tagged.end());
+    PHIGATE_RETURN_IF_ERROR(RunTagger(*tagger_, options().mode, text, &ctx.model_findings, out));
   }
   ResolveConflicts(text, out);
   const CategorySet& want = options().categories;
@@ -1611,6 +1613,17 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
       return loaded.status();
     }
     tagger = std::move(loaded).value();
+    bool same_rules = true;
+    if (Status st = CheckModelCompatible(*tagger, &same_rules); !st.ok()) {
+      for (hs_database_t* db : dbs) hs_free_database(db);
+      return st;
+    }
+    if (!same_rules) {
+      std::fprintf(stderr,
+                   "phigate: warning: the tagger model was trained with rules '%s', these rules "
+                   "are '%s'; retrain it for best accuracy\n",
+                   tagger->rules_version().c_str(), RulesVersion().c_str());
+    }
   }
   return std::unique_ptr<Engine>(
       new RuleEngine(options, dbs, std::move(compiled), std::move(lexicon), std::move(tagger)));
@@ -1620,8 +1633,9 @@ Result<EngineOptions::Mode> ParseMode(std::string_view name) {
   if (name == "rules") return EngineOptions::Mode::kRules;
   if (name == "model") return EngineOptions::Mode::kModel;
   if (name == "both") return EngineOptions::Mode::kBoth;
+  if (name == "union") return EngineOptions::Mode::kUnion;
   return absl::InvalidArgumentError(
-      absl::StrCat("unknown detection mode '", ToAbsl(name), "' (rules, model or both)"));
+      absl::StrCat("unknown detection mode '", ToAbsl(name), "' (rules, model, both or union)"));
 }
 
 Result<Findings> Engine::Scan(std::string_view text) const {

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Cross-validates the sequence tagger by patient on the PhysioNet dev notes and
-# scores model-only, rules-only and combined (union of spans) predictions with
+# scores rules-only, model-only, union and combined ("both") predictions with
 # ../shared/tools/score.py. Every note is predicted by a model that never saw
-# any note of its patient.
+# any note of its patient; the rules-only, union and both files are what
+# RuleEngine::Scan returns in those modes (min score 0.35) with that model.
 #
 #   tools/model/crossval.sh [BUILD_DIR]          (default build/model)
-#   env: FOLDS=5 SEED=1 EPOCHS=8 SYNTH_NOTES=3000 BIASES=0,4,16 OUT=<dir>
-# Other options are phigate train's defaults, which are the shipped model's.
+#   env: FOLDS=5 SEED=1 EPOCHS=8 SYNTH_NOTES=3000 BIASES=4 STACK=1 OUT=<dir>
+# STACK=1 (default) trains stacked models (phigate train --stack: the rule
+# engine's findings are features); STACK=0 plain models. Other options are
+# phigate train's defaults, which are the shipped model's.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="$PWD"
@@ -18,7 +21,8 @@ FOLDS="${FOLDS:-5}"
 SEED="${SEED:-1}"
 EPOCHS="${EPOCHS:-8}"
 SYNTH_NOTES="${SYNTH_NOTES:-3000}"
-BIASES="${BIASES:-0,4,16}"
+BIASES="${BIASES:-4}"
+STACK="${STACK:-1}"
 OUT="${OUT:-$BUILD/model-crossval}"
 mkdir -p "$OUT"
 GOLD="$DATA/physionet_deid_dev.jsonl"
@@ -28,55 +32,20 @@ if [ "$SYNTH_NOTES" -gt 0 ]; then
   "$P" synth --notes "$SYNTH_NOTES" --seed 11 > "$OUT/synth.jsonl"
   extra+=("$OUT/synth.jsonl")
 fi
+stack=()
+[ "$STACK" = 1 ] && stack=(--stack)
 
 "$P" train --crossval "$FOLDS" --seed "$SEED" --epochs "$EPOCHS" --data "$GOLD" \
-  --extra-data "${extra[@]}" --pred-out "$OUT/cv.jsonl" --eval-biases "$BIASES"
+  --extra-data "${extra[@]}" --pred-out "$OUT/cv.jsonl" --eval-biases "$BIASES" "${stack[@]}"
 
-# Rules-only predictions (byte offsets) converted to code points, and the union.
-"$P" deid --spans-jsonl < "$GOLD" > "$OUT/rules.utf8.jsonl" || true
 IFS=, read -ra bs <<< "$BIASES"
-for b in "${bs[@]}"; do
-  model="$OUT/cv.bias$b.jsonl"
-  [ "${#bs[@]}" -eq 1 ] && model="$OUT/cv.jsonl"
-  python3 - "$GOLD" "$OUT/rules.utf8.jsonl" "$model" "$OUT/rules.jsonl" "$OUT/combined.bias$b.jsonl" <<'PY'
-import json, sys
-gold, rules_utf8, model, rules_out, combined_out = sys.argv[1:]
-texts = {}
-for l in open(gold, encoding="utf-8"):
-    if l.strip():
-        r = json.loads(l); texts[r["id"]] = r["text"]
-def cpmap(t):
-    m = []
-    for i, ch in enumerate(t):
-        m.extend([i] * len(ch.encode("utf-8")))
-    m.append(len(t)); return m
-rules = {}
-try:
-    for l in open(rules_utf8, encoding="utf-8"):
-        if not l.strip(): continue
-        r = json.loads(l); m = cpmap(texts[r["id"]])
-        rules[r["id"]] = [{"start": m[s["start"]], "end": m[s["end"]], "type": s.get("type", "UNK")}
-                          for s in r["spans"]]
-except FileNotFoundError:
-    pass
-with open(rules_out, "w") as f:
-    for i in texts: f.write(json.dumps({"id": i, "spans": rules.get(i, [])}) + "\n")
-with open(combined_out, "w") as f:
-    for l in open(model, encoding="utf-8"):
-        r = json.loads(l)
-        f.write(json.dumps({"id": r["id"], "spans": r["spans"] + rules.get(r["id"], [])}) + "\n")
-PY
-done
-
-echo "== model only (cross-validated by patient, $FOLDS folds)"
-for b in "${bs[@]}"; do
-  model="$OUT/cv.bias$b.jsonl"; [ "${#bs[@]}" -eq 1 ] && model="$OUT/cv.jsonl"
-  echo "-- recall bias $b"; python3 "$SCORE" "$GOLD" "$model" | sed -n 2,4p
-done
-if [ -s "$OUT/rules.utf8.jsonl" ]; then
-  echo "== rules only"; python3 "$SCORE" "$GOLD" "$OUT/rules.jsonl" | sed -n 2,4p
-  echo "== combined (rules + model)"
+if [ "${#bs[@]}" -gt 1 ]; then
+  echo "== model only by recall bias (cross-validated by patient, $FOLDS folds)"
   for b in "${bs[@]}"; do
-    echo "-- recall bias $b"; python3 "$SCORE" "$GOLD" "$OUT/combined.bias$b.jsonl" | sed -n 2,4p
+    echo "-- recall bias $b"; python3 "$SCORE" "$GOLD" "$OUT/cv.bias$b.jsonl" | sed -n 2,4p
   done
 fi
+for m in rules model union both; do
+  echo "== $m (engine mode, cross-validated by patient, $FOLDS folds, stack=$STACK)"
+  python3 "$SCORE" "$GOLD" "$OUT/cv.$m.jsonl" | sed -n 2,4p
+done

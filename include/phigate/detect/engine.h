@@ -40,16 +40,20 @@ struct EngineOptions {
   uint32_t stages = kPatternStage | kDictionaryStage;
 
   // Which detectors run: the rules above, the trained tagger (src/model), or
-  // both merged by the same resolver. The tagger adds ~latency per request, so
-  // the library default is rules only; bulk `phigate deid` turns it on.
-  enum class Mode { kRules, kModel, kBoth };
+  // both. kBoth with a stacked model (trained on the rules' findings) is the
+  // stacked combination: the tagger decides, reading the rule findings as
+  // features, plus rule findings certain by construction (src/detect/combine.h);
+  // with a plain model it is kUnion: every span of either, merged by the
+  // resolver. The tagger adds ~latency per request, so the library default is
+  // rules only; bulk `phigate deid` turns it on.
+  enum class Mode { kRules, kModel, kBoth, kUnion };
   Mode mode = Mode::kRules;
   // The tagger's model file; empty = $PHIGATE_MODEL, then models/phigate_tagger.bin
   // of the source tree.
   std::string model_path;
 };
 
-// "rules", "model", "both" -> Mode; InvalidArgument otherwise.
+// "rules", "model", "both", "union" -> Mode; InvalidArgument otherwise.
 Result<EngineOptions::Mode> ParseMode(std::string_view name);
 
 // Per-thread mutable state (Hyperscan scratch, buffers). Not thread-safe; make

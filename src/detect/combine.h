@@ -1,0 +1,59 @@
+// How the trained tagger (src/model) and the rule engine are combined
+// (docs/model.md, "Combination"). Used by RuleEngine::Scan's tagger block and
+// by `phigate train --stack` / `phigate eval`, so training and serving see the
+// same rule findings and the same combination.
+//
+// Stacking: a stacked model reads the rule engine's findings as features
+// (model::RuleHint) and decides; the combined output is the tagger's spans plus
+// the rule findings that are certain by construction (IsCertainRuleFinding).
+//
+// Example (inside Scan, after the rule stages wrote *out):
+//   PHIGATE_RETURN_IF_ERROR(RunTagger(*tagger, mode, text, &scratch, out));
+#ifndef PHIGATE_SRC_DETECT_COMBINE_H_
+#define PHIGATE_SRC_DETECT_COMBINE_H_
+
+#include <string>
+#include <string_view>
+
+#include "phigate/core/finding.h"
+#include "phigate/core/status.h"
+#include "phigate/detect/engine.h"
+#include "phigate/model/tagger.h"
+
+namespace phigate::detect {
+
+// The rule-hint encoding a stacked model is trained with (model::RuleHint,
+// TokenHints). A stacked model recording another encoding is refused.
+inline constexpr std::string_view kRuleHintEncoding = "hints=1";
+
+// "hints=1;patterns=<16 hex digits>": the hint encoding and a fingerprint of
+// the pattern table (names, expressions, categories, scores). Recorded in a
+// stacked model at training time.
+std::string RulesVersion();
+
+// OK for a model that is not stacked or uses kRuleHintEncoding; else
+// InvalidArgument naming both versions. *same_rules (optional) is true when
+// the model was trained with exactly RulesVersion().
+Status CheckModelCompatible(const model::Tagger& tagger, bool* same_rules);
+
+// A rule finding certain by construction, kept by the stacked combination even
+// where the tagger says O: structured identifiers and contacts (SSN, email,
+// URL, IP, phone, fax, MRN, account, plan, licence, vehicle, device, biometric,
+// photo) with score >= kCertainRuleScore.
+inline constexpr float kCertainRuleScore = 0.8f;
+bool IsCertainRuleFinding(const Finding& f);
+
+// The tagger's part of RuleEngine::Scan. On entry *out holds the rule
+// findings (unresolved; empty in model mode with a plain model); on return:
+//   kModel: the tagger's spans only (a stacked model still reads the rules);
+//   kUnion: rule findings + tagger spans;
+//   kBoth:  stacked model: the tagger's spans + certain rule findings;
+//           plain model: as kUnion.
+// `tagged` is scratch. The caller resolves overlaps afterwards.
+Status RunTagger(const model::Tagger& tagger, EngineOptions::Mode mode, std::string_view text,
+                 Findings* tagged, Findings* out,
+                 const model::TagOptions& tag_options = model::TagOptions{});
+
+}  // namespace phigate::detect
+
+#endif  // PHIGATE_SRC_DETECT_COMBINE_H_

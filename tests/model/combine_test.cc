@@ -1,0 +1,155 @@
+// The combination of the rule engine and the tagger (src/detect/combine.h):
+// certain rule findings, the rules-version check of stacked models, and what
+// each engine mode returns. All values are invented.
+#include "src/detect/combine.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "phigate/detect/engine.h"
+#include "phigate/model/tagger.h"
+#include "phigate/model/trainer.h"
+#include "src/detect/resolve.h"
+#include "tests/testing/status_matchers.h"
+
+namespace phigate::detect {
+namespace {
+
+using Mode = EngineOptions::Mode;
+
+TEST(CombineTest, CertainRuleFindingsAreStructuredAndConfident) {
+  EXPECT_TRUE(IsCertainRuleFinding({PhiCategory::kSsn, 0, 11, 0.95f, "ssn_labelled"}));
+  EXPECT_TRUE(IsCertainRuleFinding({PhiCategory::kEmail, 0, 11, 0.95f, "email"}));
+  EXPECT_FALSE(IsCertainRuleFinding({PhiCategory::kSsn, 0, 11, 0.6f, "ssn_spaced"}));
+  EXPECT_FALSE(IsCertainRuleFinding({PhiCategory::kName, 0, 5, 0.99f, "name_rules"}));
+  EXPECT_FALSE(IsCertainRuleFinding({PhiCategory::kDate, 0, 5, 0.95f, "date_iso"}));
+}
+
+TEST(CombineTest, RulesVersionNamesTheHintEncodingAndIsStable) {
+  const std::string v = RulesVersion();
+  EXPECT_EQ(v.rfind(std::string(kRuleHintEncoding) + ";patterns=", 0), 0u) << v;
+  EXPECT_EQ(v, RulesVersion());
+}
+
+// A stacked model on notes where "Brumble" is a name exactly when the rules
+// say so.
+std::string StackedModel(const std::string& rules_version) {
+  std::vector<model::Example> data;
+  for (int i = 0; i < 40; ++i) {
+    model::Example ex;
+    ex.id = std::to_string(i % 5) + "-" + std::to_string(i);
+    ex.text = "note says Brumble then stop";
+    if (i % 2 == 0) {
+      ex.spans.push_back({10, 17, model::EntityType::kName});
+      ex.rule_findings.push_back({PhiCategory::kName, 10, 17, 0.7f, "name_rules"});
+    }
+    data.push_back(std::move(ex));
+  }
+  model::TrainOptions o;
+  o.hash_bits = 14;
+  o.epochs = 5;
+  o.recall_bias = 0.0f;
+  o.word_dropout = 0.0f;
+  o.stacked = true;
+  o.rules_version = rules_version;
+  auto bytes = model::Train(data, o, nullptr);
+  EXPECT_TRUE(bytes.ok());
+  return bytes.ok() ? *bytes : std::string();
+}
+
+TEST(CombineTest, StackedModelWithAnotherHintEncodingIsRefused) {
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto other,
+                               model::Tagger::FromBytes(StackedModel("hints=0;patterns=1")));
+  Status s = CheckModelCompatible(*other, nullptr);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(s.message()).find("retrain"), std::string::npos);
+
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto same, model::Tagger::FromBytes(StackedModel(RulesVersion())));
+  bool same_rules = false;
+  PHIGATE_EXPECT_OK(CheckModelCompatible(*same, &same_rules));
+  EXPECT_TRUE(same_rules);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      auto older, model::Tagger::FromBytes(StackedModel("hints=1;patterns=0000000000000000")));
+  PHIGATE_EXPECT_OK(CheckModelCompatible(*older, &same_rules));
+  EXPECT_FALSE(same_rules);
+}
+
+TEST(CombineTest, ModesOfAStackedModel) {
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto tagger, model::Tagger::FromBytes(StackedModel(RulesVersion())));
+  const std::string text = "note says Brumble then stop";
+  const Findings rules = {
+      {PhiCategory::kName, 10, 17, 0.7f, "name_rules"},
+      {PhiCategory::kEmail, 23, 27, 0.95f, "email"},           // certain: kept
+      {PhiCategory::kLocation, 0, 4, 0.6f, "location_rules"},  // tagger says O: dropped
+  };
+  Findings tagged, out = rules;
+  PHIGATE_ASSERT_OK(RunTagger(*tagger, Mode::kBoth, text, &tagged, &out));
+  ResolveConflicts(text, &out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].begin, 10u);
+  EXPECT_EQ(out[0].recognizer, model::kTaggerRecognizer);
+  EXPECT_EQ(out[1].category, PhiCategory::kEmail);
+
+  out = rules;
+  PHIGATE_ASSERT_OK(RunTagger(*tagger, Mode::kModel, text, &tagged, &out));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].begin, 10u);
+
+  out = rules;
+  PHIGATE_ASSERT_OK(RunTagger(*tagger, Mode::kUnion, text, &tagged, &out));
+  ResolveConflicts(text, &out);
+  EXPECT_EQ(out.size(), 3u);
+}
+
+TEST(CombineTest, EngineRefusesAStackedModelWithAnotherHintEncoding) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("phigate_combine_test_" + std::to_string(::getpid()) + ".bin"))
+                               .string();
+  {
+    std::ofstream f(path, std::ios::binary);
+    const std::string bytes = StackedModel("hints=9;patterns=1");
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  EngineOptions eo;
+  eo.data_dir = std::string(PHIGATE_SOURCE_DIR) + "/data";
+  eo.model_path = path;
+  eo.mode = Mode::kBoth;
+  auto engine = Engine::Create(eo);
+  std::filesystem::remove(path);
+  ASSERT_FALSE(engine.ok());
+  EXPECT_EQ(engine.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CombineTest, EngineInBothModeWithAStackedModelKeepsCertainRuleFindings) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("phigate_combine_test2_" + std::to_string(::getpid()) + ".bin"))
+                               .string();
+  {
+    std::ofstream f(path, std::ios::binary);
+    const std::string bytes = StackedModel(RulesVersion());
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  EngineOptions eo;
+  eo.data_dir = std::string(PHIGATE_SOURCE_DIR) + "/data";
+  eo.model_path = path;
+  eo.mode = Mode::kBoth;
+  auto engine = Engine::Create(eo);
+  std::filesystem::remove(path);
+  PHIGATE_ASSERT_OK(engine.status());
+  const std::string text = "Write to qorv.blenn@example.org or call SSN 123-45-6789 today.";
+  PHIGATE_ASSERT_OK_AND_ASSIGN(Findings found, (*engine)->Scan(text));
+  bool email = false, ssn = false;
+  for (const Finding& f : found) {
+    email = email || f.category == PhiCategory::kEmail;
+    ssn = ssn || f.category == PhiCategory::kSsn;
+  }
+  EXPECT_TRUE(email);
+  EXPECT_TRUE(ssn);
+}
+
+}  // namespace
+}  // namespace phigate::detect
