@@ -240,7 +240,8 @@ bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
   auto digit_at = [&](size_t i) {
     return i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]));
   };
-  if (rec == "date_md" || rec == "date_my" || rec == "date_md_dot_y" || rec == "date_md_dash") {
+  if (rec == "date_md" || rec == "date_my" || rec == "date_md_dot_y" || rec == "date_md_dash" ||
+      rec == "date_mdy_slash" || rec == "date_md_after_word" || rec == "date_range") {
     // Part of a chain of measurements, not a date: a decimal or a range joined
     // on ("CO/CI 5.8/2.71", "3.5-4/1.7", "5-6/3-4", "4/1.7").
     if (b >= 2 && (text[b - 1] == '.' || text[b - 1] == ',') && digit_at(b - 2)) return true;
@@ -248,6 +249,62 @@ bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
     if (b >= 2 && text[b - 1] == '-' && digit_at(b - 2) && e + 1 < text.size() && text[e] == '-' &&
         digit_at(e + 1)) {
       return true;
+    }
+    // A percentage or a longer slash chain: "10/5/40%", "AC/400/12/5/60%".
+    if (e < text.size() && text[e] == '%') return true;
+    if (b >= 2 && text[b - 1] == '/' && std::isalnum(static_cast<unsigned char>(text[b - 2]))) {
+      return true;
+    }
+    // Vent settings glued to a rate multiplier: "700x10x.3/5".
+    if (b >= 3 && text[b - 1] == '.' && (text[b - 2] == 'x' || text[b - 2] == 'X') &&
+        digit_at(b - 3)) {
+      return true;
+    }
+    // A pain score: "8/10 CP", "3/10 incisional pain", "3-4/10 cpain".
+    if (e >= 3 && text.substr(e - 3, 3) == "/10") {
+      size_t k = e;
+      for (int words = 0; words < 2; ++words) {
+        const std::string w = LowerWordAfter(text, k);
+        if (w.empty()) break;
+        if (w == "cp" || w == "pain" || w == "cpain" || w == "discomfort") return true;
+        k = text.find_first_not_of(' ', k);
+        k = k == std::string_view::npos ? text.size() : k + w.size();
+      }
+    }
+    // A ventilator setting: a ventilator mode or pressure word within the 40
+    // bytes before on the same line, or right after ("CPAP .5% 5/5", "flowby
+    // 6/3", "IMV 700x10, 50% 8/5", "10/5 BIPAP").
+    if (e - b <= 5) {
+      static constexpr std::string_view kVent[] = {"cpap", "bipap",  "psv",  "peep", "simv",
+                                                   "imv",  "flowby", "fio2", "ps"};
+      size_t from = b > 40 ? b - 40 : 0;
+      const size_t nl = text.rfind('\n', b);
+      if (nl != std::string_view::npos && nl + 1 > from) from = nl + 1;
+      std::string window(text.substr(from, b - from));
+      for (char& c : window) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      bool vent = false;
+      for (auto v : kVent) {
+        for (size_t at = window.find(v); !vent && at != std::string::npos;
+             at = window.find(v, at + 1)) {
+          const bool left = at == 0 || !std::isalpha(static_cast<unsigned char>(window[at - 1]));
+          const size_t r = at + v.size();
+          const bool right =
+              r >= window.size() || !std::isalpha(static_cast<unsigned char>(window[r]));
+          vent = left && right;
+        }
+      }
+      const std::string next = LowerWordAfter(text, e);
+      for (auto v : kVent) vent = vent || next == v;
+      if (vent) return true;
+    }
+    // A proper fraction of a place: "upper 1/3 of", "rales up 1/4", "~1/3 up".
+    if (e - b == 3 && text[b + 1] == '/' && text[b] < text[b + 2]) {
+      const std::string before = LowerWordBefore(text, b);
+      const std::string after = LowerWordAfter(text, e);
+      if (before == "up" || before == "upper" || before == "lower" || after == "of" ||
+          after == "up" || (b > 0 && text[b - 1] == '~')) {
+        return true;
+      }
     }
     // A quantity before a unit or a count noun: "3/4 str", "4/4 bottles", "1/2 hour".
     const std::string unit = LowerWordAfter(text, e);
