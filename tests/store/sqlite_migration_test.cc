@@ -159,5 +159,40 @@ TEST(SqliteMigrationTest, SpaceCreatedInRolledBackTransactionIsForgotten) {
   EXPECT_EQ(tenants.size(), 2u);
 }
 
+TEST(SqlitePageSizeTest, NewDatabaseGetsTheConfiguredPageSize) {
+  std::string path;
+  const std::string url = testing::FreshStoreUrl("sqlite", &path);
+  {
+    PHIGATE_ASSERT_OK_AND_ASSIGN(auto store, Store::Open({.url = url, .sqlite_page_size = 16384}));
+    PHIGATE_ASSERT_OK_AND_ASSIGN(auto a, store->ForTenant(TenantId("tenant-a")));
+    PHIGATE_ASSERT_OK(
+        a->RunInTransaction([&](Transaction& tx) { return tx.Put("ns", "k", "v", 1); }));
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &s, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(s, 0), 16384);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  // An existing file keeps its page size and its records.
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto store, Store::Open({.url = url, .sqlite_page_size = 4096}));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto a, store->ForTenant(TenantId("tenant-a")));
+  PHIGATE_ASSERT_OK(a->RunInTransaction([&](Transaction& tx) -> Status {
+    PHIGATE_ASSIGN_OR_RETURN(auto got, tx.Get("ns", "k"));
+    EXPECT_EQ(got.value_or(Record{}), (Record{"k", "v", 1}));
+    return absl::OkStatus();
+  }));
+}
+
+TEST(SqlitePageSizeTest, BadPageSizeIsInvalidArgument) {
+  const std::string url = testing::FreshStoreUrl("sqlite");
+  EXPECT_EQ(Store::Open({.url = url, .sqlite_page_size = 5000}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Store::Open({.url = url, .sqlite_page_size = 131072}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace phigate::store

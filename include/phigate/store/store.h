@@ -51,6 +51,14 @@ struct StoreOptions {
   int max_retries = 5;
   // SQLite: milliseconds to wait on a lock held by another process.
   int busy_timeout_ms = 5000;
+  // SQLite: page size in bytes of a NEW database file (a power of two,
+  // 512..65536); 0 keeps SQLite's default (4096). Ignored for an existing
+  // file. Larger pages make big batches of random keys cheaper (16384: about
+  // 1.15x the vault's new tokens/s at batches of 10,000) and small
+  // transactions dearer (each dirtied page is written whole to the WAL:
+  // about 0.7x at batches of 10), so the default stays 4096 for the gateway's
+  // per-request batches; bulk tokenization jobs may choose 16384.
+  int sqlite_page_size = 0;
 };
 
 struct Record {

@@ -164,6 +164,26 @@ class SqliteTransaction : public Transaction {
     PHIGATE_RETURN_IF_ERROR(ValidateKey("key", key));
     PHIGATE_ASSIGN_OR_RETURN(int64_t space, Space(ns, false));
     if (space == 0) return std::optional<Record>();
+    return GetIn(space, key);
+  }
+  Result<std::vector<std::optional<Record>>> GetMany(std::string_view ns,
+                                                     std::span<const std::string> keys) override {
+    PHIGATE_RETURN_IF_ERROR(ValidateKey("namespace", ns));
+    for (const auto& k : keys) PHIGATE_RETURN_IF_ERROR(ValidateKey("key", k));
+    std::vector<std::optional<Record>> out(keys.size());
+    PHIGATE_ASSIGN_OR_RETURN(int64_t space, Space(ns, false));
+    if (space == 0) return out;
+    // In key order: consecutive B-tree descents then touch neighbouring pages.
+    for (size_t i :
+         SortedOrder(keys.size(), [&](size_t j) -> std::string_view { return keys[j]; })) {
+      PHIGATE_ASSIGN_OR_RETURN(out[i], GetIn(space, keys[i]));
+    }
+    return out;
+  }
+
+ private:
+  // Get of a validated key in an existing space.
+  Result<std::optional<Record>> GetIn(int64_t space, std::string_view key) {
     PHIGATE_ASSIGN_OR_RETURN(sqlite3_stmt * s, c_.Stmt(kGet));
     sqlite3_bind_int64(s, 1, space);
     BindText(s, 3, key);
@@ -175,16 +195,8 @@ class SqliteTransaction : public Transaction {
     sqlite3_reset(s);  // a pending read must not outlive the call
     return r;
   }
-  Result<std::vector<std::optional<Record>>> GetMany(std::string_view ns,
-                                                     std::span<const std::string> keys) override {
-    // In key order: consecutive B-tree descents then touch neighbouring pages.
-    std::vector<std::optional<Record>> out(keys.size());
-    for (size_t i :
-         SortedOrder(keys.size(), [&](size_t j) -> std::string_view { return keys[j]; })) {
-      PHIGATE_ASSIGN_OR_RETURN(out[i], Get(ns, keys[i]));
-    }
-    return out;
-  }
+
+ public:
   Status Put(std::string_view ns, std::string_view key, std::string_view value,
              int64_t ts) override {
     PHIGATE_ASSIGN_OR_RETURN(int changed, Write(kPut, ns, key, value, ts, "put"));
@@ -203,12 +215,16 @@ class SqliteTransaction : public Transaction {
   Result<std::vector<bool>> PutIfAbsentMany(std::string_view ns,
                                             std::span<const Record> records) override {
     // Inserted in key order (see GetMany); a repeated key: its first occurrence wins.
+    PHIGATE_RETURN_IF_ERROR(ValidateKey("namespace", ns));
     std::vector<bool> out(records.size(), false);
+    if (records.empty()) return out;
+    PHIGATE_ASSIGN_OR_RETURN(int64_t space, Space(ns, true));
     for (size_t i : SortedOrder(records.size(),
                                 [&](size_t j) -> std::string_view { return records[j].key; })) {
-      PHIGATE_ASSIGN_OR_RETURN(bool ins,
-                               PutIfAbsent(ns, records[i].key, records[i].value, records[i].ts));
-      out[i] = ins;
+      const Record& r = records[i];
+      PHIGATE_ASSIGN_OR_RETURN(int changed,
+                               WriteIn(kPutIfAbsent, space, r.key, r.value, r.ts, "put-if-absent"));
+      out[i] = changed > 0;
     }
     return out;
   }
@@ -275,8 +291,12 @@ class SqliteTransaction : public Transaction {
   Result<int> Write(const char* sql, std::string_view ns, std::string_view key,
                     std::string_view value, int64_t ts, std::string_view op) {
     PHIGATE_RETURN_IF_ERROR(ValidateKey("namespace", ns));
-    PHIGATE_RETURN_IF_ERROR(ValidateKey("key", key));
     PHIGATE_ASSIGN_OR_RETURN(int64_t space, Space(ns, true));
+    return WriteIn(sql, space, key, value, ts, op);
+  }
+  Result<int> WriteIn(const char* sql, int64_t space, std::string_view key, std::string_view value,
+                      int64_t ts, std::string_view op) {
+    PHIGATE_RETURN_IF_ERROR(ValidateKey("key", key));
     PHIGATE_ASSIGN_OR_RETURN(sqlite3_stmt * s, c_.Stmt(sql));
     sqlite3_bind_int64(s, 1, space);
     BindText(s, 3, key);
@@ -430,6 +450,15 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
   auto conn = std::make_unique<Conn>(db);
   if (rc != SQLITE_OK) return SqliteError(rc, "open");
   sqlite3_busy_timeout(db, options.busy_timeout_ms);
+  if (options.sqlite_page_size != 0) {
+    // Takes effect only while the file is still empty (a new database).
+    const int ps = options.sqlite_page_size;
+    if (ps < 512 || ps > 65536 || (ps & (ps - 1)) != 0) {
+      return absl::InvalidArgumentError("sqlite_page_size must be a power of two in 512..65536");
+    }
+    PHIGATE_RETURN_IF_ERROR(
+        conn->Exec(absl::StrCat("PRAGMA page_size=", ps).c_str(), "set page size"));
+  }
   PHIGATE_RETURN_IF_ERROR(conn->Exec("PRAGMA journal_mode=WAL", "enable WAL"));
   PHIGATE_RETURN_IF_ERROR(conn->Exec("PRAGMA cache_size=-65536", "set cache size"));
   PHIGATE_RETURN_IF_ERROR(conn->Exec("PRAGMA mmap_size=268435456", "set mmap size"));
