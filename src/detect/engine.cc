@@ -976,6 +976,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       s = 0.1f;  // unknown word: a name only with context
     }
     // Context before: a title, a relation, a verb that takes a person.
+    bool titled = false;
     if (i > 0) {
       const Token& p = tk[i - 1];
       const uint32_t pf = p.lf();
