@@ -20,6 +20,7 @@
 #include <map>
 #include <set>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -227,20 +228,30 @@ class VaultImpl : public Vault {
       std::string ref;  // "t/CAT_BODY" once known
     };
     std::vector<Item> items;
+    items.reserve(requests.size());  // never reallocates: by_bidx views items[].bidx
     std::vector<size_t> which(requests.size());
-    std::map<std::string, size_t, std::less<>> by_bidx;
+    absl::flat_hash_map<std::string_view, size_t> by_bidx;
+    by_bidx.reserve(requests.size());
+    std::string normalized;
     for (size_t i = 0; i < requests.size(); ++i) {
       const auto& r = requests[i];
-      PHIGATE_ASSIGN_OR_RETURN(
-          crypto::Digest d,
-          ring->index().Compute({"bidx", "t", CategoryName(r.category),
-                                 Normalize(r.category, r.value, options_.loose_matching)}));
+      std::string_view v = r.value;
+      if (options_.loose_matching) {
+        normalized = Normalize(r.category, r.value, true);
+        v = normalized;
+      }
+      PHIGATE_ASSIGN_OR_RETURN(crypto::Digest d,
+                               ring->index().Compute({"bidx", "t", CategoryName(r.category), v}));
       std::string key = absl::StrCat(
           sk, "/t/",
           crypto::HexEncode(std::string_view(reinterpret_cast<const char*>(d.data()), 16)));
-      auto [it, inserted] = by_bidx.emplace(std::move(key), items.size());
-      if (inserted) items.push_back(Item{r.category, r.value, it->first, ""});
-      which[i] = it->second;
+      if (auto it = by_bidx.find(key); it != by_bidx.end()) {
+        which[i] = it->second;
+        continue;
+      }
+      which[i] = items.size();
+      items.push_back(Item{r.category, r.value, std::move(key), ""});
+      by_bidx.emplace(items.back().bidx, which[i]);
     }
 
     if (Status tx_status = store_->RunInTransaction([&](Transaction& tx) -> Status {
