@@ -1,0 +1,95 @@
+// Precision rules of the rule engine: clinical text that looks like PHI
+// (misspelt drug names, measurements shaped like dates, ventilator settings
+// after "A/C", pH values) is left alone, while the PHI next to it is still
+// found. Synthetic sentences only.
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "phigate/detect/engine.h"
+
+namespace phigate::detect {
+namespace {
+
+class PrecisionTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto e = Engine::Create({});
+    ASSERT_TRUE(e.ok()) << e.status();
+    engine_ = e->release();
+  }
+  static void TearDownTestSuite() { delete engine_; }
+
+  // Every finding's text in `text`.
+  static std::vector<std::string> All(const std::string& text) {
+    auto found = engine_->Scan(text);
+    EXPECT_TRUE(found.ok()) << found.status();
+    std::vector<std::string> out;
+    if (!found.ok()) return out;
+    for (const Finding& f : *found) out.push_back(text.substr(f.begin, f.end - f.begin));
+    return out;
+  }
+  static bool Covered(const std::string& text, const std::string& value) {
+    auto found = engine_->Scan(text);
+    EXPECT_TRUE(found.ok());
+    const size_t at = text.find(value);
+    EXPECT_NE(at, std::string::npos) << value;
+    if (!found.ok() || at == std::string::npos) return false;
+    for (size_t k = at; k < at + value.size(); ++k) {
+      bool hit = false;
+      for (const Finding& f : *found) hit = hit || (f.begin <= k && k < f.end);
+      if (!hit) return false;
+    }
+    return true;
+  }
+  static Engine* engine_;
+};
+Engine* PrecisionTest::engine_ = nullptr;
+
+TEST_F(PrecisionTest, ClinicalTextIsNotPhi) {
+  const char* clean[] = {
+      // Misspelt vocabulary at a sentence start or after a relation word.
+      "Pt resting comfortably overnight. Epsiode of hypotension at 0300, resolved.",
+      "Tolerating diet. Apetite fair, drinking ensure.",
+      "Daughter is health care proxy. Famliy very supportive at bedside.",
+      // Headers and abbreviations after title-like words.
+      "MS: sedated on propofol, arousable to voice.",
+      "HR 80s sr w/freq pvcs, BP stable.",
+      // Drugs and labs before their dose or value.
+      "Restarted Nepotrix at 10cc/hr via OGT, tolerating.",
+      "AM labs: Digoxane 1.70, K 4.1.",
+      // Measurements shaped like dates, phones, IDs and plates.
+      "Swan numbers CO/CI 5.8/2.71, SVR 900.",
+      "Intubated on CPAP .5% 5/5 overnight, plan to extubate in am.",
+      "Settings A/C 600x12, 50%, peep 5. ABG pH 7.35, pCO2 41.",
+      "Continues on A/C 12/700/1.0/5 with stable gas.",
+      "PIP 30, plateau 22, PLATELETS 58 this am.",
+      "Tube feeds changed to 3/4 str formula, 4/4 bottles positive.",
+      "Reports 8/10 incisional pain, medicated.",
+  };
+  for (const char* t : clean) {
+    for (const std::string& v : All(t)) ADD_FAILURE() << t << " flagged [" << v << "]";
+  }
+}
+
+TEST_F(PrecisionTest, PhiNextToTheVetoesIsStillFound) {
+  struct Case {
+    const char* text;
+    const char* value;
+  };
+  const Case cases[] = {
+      {"Spoke with son Quentrell, updated on plan.", "Quentrell"},
+      {"Pt seen by Dr. Wexham; Ms. Jonquil Averill aware.", "Wexham"},
+      {"Extubated 5/5 without difficulty.", "5/5"},
+      {"Admitted 8/10 with chest pain.", "8/10"},
+      {"Account # 00123344 on file.", "00123344"},
+      {"License plate 7KQX219 seen at scene.", "7KQX219"},
+      {"pager 617-555-0143 for questions", "617-555-0143"},
+      {"She lives in Baltimore with her sister.", "Baltimore"},
+      {"Wife Tahnee at bedside. Son Brysen called.", "Brysen"},
+  };
+  for (const Case& c : cases) EXPECT_TRUE(Covered(c.text, c.value)) << c.text;
+}
+
+}  // namespace
+}  // namespace phigate::detect
