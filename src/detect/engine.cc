@@ -114,6 +114,9 @@ class RuleEngine final : public Engine {
   // An unknown word that is clinical shorthand: hyphenated or plural forms of
   // known words ("A-line", "TFs") or a prefix of a clinical term ("Vanco").
   bool LooksClinical(std::string_view word) const;
+  // Every word of `span` is a common or clinical word no name or place list
+  // holds (digits and punctuation are skipped).
+  bool VocabularyOnly(std::string_view span) const;
 
   // Hyperscan databases: [0] patterns led by a label word ("MRN", "fax"),
   // [1] shape patterns (digit runs, dates, addresses). Two smaller automata
@@ -344,7 +347,20 @@ bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
     for (size_t i = b; i < e; ++i) digit = digit || digit_at(i);
     if (!digit) return true;
   }
-  if (rec == "street_address_upper" || rec == "street_address_title") {
+  if (rec == "street_address_upper" || rec == "street_address_title" ||
+      rec == "street_address_intl") {
+    // A sentence break inside ("4 EXTREMITIES SPONTANEOUSLY. HEAD CT"): a
+    // period after a word of 5+ letters ("Avda." and "Blvd." are shorter).
+    for (size_t i = b + 5; i + 1 < e; ++i) {
+      if (text[i] == '.' && text[i + 1] == ' ' &&
+          std::isalpha(static_cast<unsigned char>(text[i - 5])) &&
+          std::isalpha(static_cast<unsigned char>(text[i - 1])) &&
+          std::isalpha(static_cast<unsigned char>(text[i - 2])) &&
+          std::isalpha(static_cast<unsigned char>(text[i - 3])) &&
+          std::isalpha(static_cast<unsigned char>(text[i - 4]))) {
+        return true;
+      }
+    }
     // A number joined to a measurement ("5-5 WO ACUTE ST", ".015 1800 PER DR",
     // "@2200 PER DR.", ">30 PER DR.") or street words that are units and
     // function words ("4 MG SQ", "30 PER DR") are not an address ("W." is West).
@@ -479,6 +495,10 @@ Status RuleEngine::RunPatterns(std::string_view text, EngineContext& ctx, Findin
         pos = std::max(me, pos + 1);
       }
       if (Vetoed(text, b, e, p.spec->name)) continue;
+      if (p.spec->name == "street_address_intl" && VocabularyOnly(text.substr(b, e - b)) &&
+          !(e - b > 4 && std::isdigit(static_cast<unsigned char>(text[b + 3])))) {
+        continue;  // "750 Rate 10", "8 Wedge 13": a measurement, not "692 Kuuse 53"
+      }
       float score = p.spec->base_score;
       if (p.spec->validate != nullptr && !p.spec->validate(text.substr(b, e - b))) {
         score = p.spec->invalid_score;
@@ -721,6 +741,31 @@ bool RuleEngine::LooksClinical(std::string_view word) const {
     }
   }
   return false;
+}
+
+bool RuleEngine::VocabularyOnly(std::string_view span) const {
+  std::string w;
+  size_t i = 0;
+  bool any = false;
+  while (i < span.size()) {
+    while (i < span.size() && !std::isalpha(static_cast<unsigned char>(span[i]))) ++i;
+    size_t j = i;
+    while (j < span.size() && (std::isalpha(static_cast<unsigned char>(span[j])) ||
+                               static_cast<unsigned char>(span[j]) >= 0x80)) {
+      ++j;
+    }
+    if (j == i) break;
+    w.assign(span.substr(i, j - i));
+    for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const LexEntry* e = lexicon_->Find(w);
+    if (e == nullptr || !(e->flags & (kLexCommon | kLexClinical | kLexStop)) ||
+        (e->flags & (kLexFirstName | kLexSurname | kLexCity | kLexCityStart | kLexStreetSuffix))) {
+      return false;
+    }
+    any = true;
+    i = j;
+  }
+  return any;
 }
 
 void RuleEngine::Tokenize(std::string_view text, EngineContext& ctx) const {
@@ -1344,7 +1389,23 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         for (char& c : phrase) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         if (lexicon_->IsMultiWordCity(phrase)) best = k;
       }
-      if (best > 0) {
+      // Outside mixed case, a town named with common words only ("Left Hand",
+      // "Spring Valley") needs a preposition before it.
+      // An address line before (a comma), a state or a police force after
+      // keeps it ("12 elm st, sandy ridge, nc", "per pine ridge pd").
+      size_t prev_end = i > 0 ? tk[i - 1].end : 0;
+      while (prev_end < t.begin && text[prev_end] == ' ') ++prev_end;
+      const bool after_comma = prev_end < t.begin && text[prev_end] == ',';
+      static const uint64_t kPd = Lexicon::Hash("pd"), kPolice = Lexicon::Hash("police");
+      const bool state_next = best + 1 < n &&
+                              ((tk[best + 1].lf() & kLexState) || tk[best + 1].hash == kPd ||
+                               tk[best + 1].hash == kPolice) &&
+                              !NewlineBetween(text, tk[best], tk[best + 1]);
+      bool all_common = best > 0 && !mixed && !prev_prep && !after_comma && !state_next;
+      for (size_t k = i; all_common && k <= best; ++k) {
+        all_common = (tk[k].lf() & kLexCommon) != 0;
+      }
+      if (best > 0 && !all_common) {
         for (size_t k = i; k <= best; ++k) loc[k] = 1;
         i = best;
         continue;
@@ -1383,7 +1444,15 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
           --k;
           ++taken;
         }
-        for (size_t j = k; j < i; ++j) loc[j] = 2;
+        // Before a weak head ("facility", "home", "living") the name holds a
+        // proper word, not only generic ones ("assisted living facility").
+        bool proper = !(f & kLexWeakHead);
+        for (size_t j = k; j < i; ++j) {
+          const uint32_t jf = tk[j].lf();
+          proper = proper || !(jf & (kLexFacility | kLexCommon | kLexClinical | kLexStop)) ||
+                   (jf & (kLexCity | kLexCityStart | kLexFirstName | kLexSurname | kLexSaint));
+        }
+        for (size_t j = k; proper && j < i; ++j) loc[j] = 2;
       }
     }
     // "University of X", "U of X", "U Maryland".
@@ -1441,7 +1510,8 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     const bool ward_ctx = i > 0 && (prev_prep || (tk[i - 1].lf() & kLexWardCue));
     if (ward_ctx && i + 1 < n && t.lex == nullptr && t.IsAlphaWord() && capitalised(t) &&
         t.end - t.begin >= 5 && (tk[i + 1].flags & kTokDigit) && !(tk[i + 1].flags & kTokAlpha) &&
-        tk[i + 1].end - tk[i + 1].begin <= 2 && LinkGap(text, t, tk[i + 1], false)) {
+        tk[i + 1].end - tk[i + 1].begin <= 2 && LinkGap(text, t, tk[i + 1], false) &&
+        !LooksClinical(text.substr(t.begin, t.end - t.begin))) {  // "to recieve 1 bag"
       loc[i] = 3;
     }
     // Town services: "Per Bowie PD officer", "EMS from Branch Fire": the town before them.
