@@ -283,7 +283,12 @@ bool Lexicon::IsNearVocabulary(std::string_view lower) const {
         case Edit::kTranspose:
           return true;
         case Edit::kDelete:
-          if (lower.size() >= kMinDelete) return true;
+          // A proper word minus its last letter is often a related place
+          // ("Australia" from "Australian"), not a typo.
+          if (lower.size() >= kMinDelete &&
+              !(vocab_proper_[it->second] && w.compare(0, lower.size(), lower) == 0)) {
+            return true;
+          }
           break;
         case Edit::kInsert:
           if (lower.size() >= kMinInsert) return true;
@@ -312,13 +317,12 @@ bool Lexicon::IsNearVocabulary(std::string_view lower) const {
 
 void Lexicon::Freeze() {
   // The delete index over common and clinical words (5+ letters; apostrophes
-  // and hyphens kept as letters) that no name or place list holds, leaving out
-  // clinical words only written capitalised (brands, eponyms, places).
+  // and hyphens kept as letters) that no name or place list holds.
   vocab_.clear();
+  vocab_proper_.clear();
   deletes_.clear();
   for (const auto& [word, entry] : words_) {
-    const bool vocab = (entry.flags & kLexCommon) ||
-                       ((entry.flags & kLexClinical) && !(entry.flags & kLexProperVocab));
+    const bool vocab = (entry.flags & (kLexCommon | kLexClinical)) != 0;
     if (!vocab || word.size() < 5 || word.size() > 41 ||
         (entry.flags &
          (kLexFirstName | kLexSurname | kLexCity | kLexCityStart | kLexState | kLexCounty))) {
@@ -326,6 +330,7 @@ void Lexicon::Freeze() {
     }
     const auto id = static_cast<uint32_t>(vocab_.size());
     vocab_.push_back(word);
+    vocab_proper_.push_back((entry.flags & kLexProperVocab) && !(entry.flags & kLexCommon));
     deletes_.emplace_back(Hash(word), id);
     std::string v;
     for (size_t i = 0; i < word.size(); ++i) {

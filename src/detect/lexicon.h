@@ -129,6 +129,7 @@ class Lexicon {
   // letter deleted, index into vocab_), sorted by hash.
   std::vector<std::pair<uint64_t, uint32_t>> deletes_;
   std::vector<std::string> vocab_;
+  std::vector<bool> vocab_proper_;  // only capitalised in its source (brand, eponym, place)
   std::string arena_;
   size_t mask_ = 0;
 

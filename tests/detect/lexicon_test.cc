@@ -27,7 +27,9 @@ Lexicon* LexiconTest::lexicon_ = nullptr;
 TEST_F(LexiconTest, MisspeltVocabularyIsNearVocabulary) {
   // Swapped letters (6+ letters), dropped (7+), added (8+) or substituted letter (9+).
   for (const char* w : {"apetite", "epsiode", "famliy", "reveiw", "curently", "tranfuse",
-                        "excellant", "persistant", "antiobiotic", "hemodyamically"}) {
+                        "excellant", "persistant", "antiobiotic", "hemodyamically",
+                        // Brand names (capitalised in the source): "Integrilin", "Augmentin".
+                        "integrelin", "aumentin"}) {
     EXPECT_TRUE(lexicon_->IsNearVocabulary(w)) << w;
   }
 }
