@@ -153,7 +153,7 @@ constexpr std::string_view kNameVerbs[] = {
     "dictated",  "attending",    "resident",   "fellow",       "intern",      "pcp",
     "surgeon",   "cardiologist", "oncologist", "nephrologist", "neurologist", "psychiatrist",
     "therapist", "sw",           "cm",         "coordinator",  "chaplain",    "dear",
-    "cc",        "to",           "from",       "and",          "aware",       "name",
+    "cc",        "to",           "from",       "aware",       "name",
     "named",     "patient",      "pt",         "mr",           "mrs",         "ms"};
 // Languages, nationalities and demonyms: capitalised, but never a person or a place.
 constexpr std::string_view kDemonyms[] = {
