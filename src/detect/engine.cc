@@ -1048,7 +1048,11 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         s += (vocab_like && !is_first) ? 0.2f : 0.5f;
       } else if ((pf & kLexNameVerb) && (is_first || is_last) && !MeasurementNext(text, tk, i) &&
                  LinkGap(text, p, t, false)) {
-        s += 0.25f;
+        // "to" and "from" take things as often as people ("wires to PACER",
+        // "foley to grav"): only a common name ("called to mary") gains.
+        static const uint64_t kTo = Lexicon::Hash("to"), kFrom = Lexicon::Hash("from");
+        const bool weak_verb = p.hash == kTo || p.hash == kFrom;
+        if (!weak_verb || std::max(t.lex->first_weight, t.lex->last_weight) >= 0.3f) s += 0.25f;
       }
       // "Dr. J. Smith": title, initial, name. "N. Grandone aware": initial, name.
       if (i > 1 && IsInitial(p) && (tk[i - 2].lf() & kLexTitle)) {
@@ -1491,8 +1495,8 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       const bool ends_mc = t.end - t.begin >= 3 && last == 'c' && before_last == 'm';
       if ((ends_h || ends_mc) && !DecimalNext(text, tk, i)) loc[i] = 2;  // not "and PH 7.39"
     }
-    // Mixed-case prose: an all-caps unknown word after "in", "to", "from"
-    // ("based in ESPOO", "flew to STAXROITH") is a place.
+    // Mixed-case prose: an all-caps unknown word (or rare listed name) after
+    // "in", "to", "from" ("based in ESPOO", "flew to HORTEN") is a place.
     // Not after "via"/"into", nor "of" after a lower-case word ("unit of PRBC",
     // but "University of PORVOO"); not before a decimal.
     static const uint64_t kOf = Lexicon::Hash("of"), kVia = Lexicon::Hash("via"),
@@ -1502,7 +1506,9 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         (tk[i - 1].hash != kOf || (i >= 2 && (tk[i - 2].flags & (kTokTitle | kTokUpper)))) &&
         !DecimalNext(text, tk, i);
     if (mixed && place_prep && (t.flags & kTokUpper) && t.end - t.begin >= 4 &&
-        (t.lex == nullptr || (f & kLexCity)) && !(f & (kLexCommon | kLexClinical | kLexState)) &&
+        (t.lex == nullptr || (f & kLexCity) ||
+         std::max(t.lex->first_weight, t.lex->last_weight) < 0.3f) &&
+        !(f & (kLexCommon | kLexClinical | kLexState | kLexStop)) &&
         !LooksClinical(text.substr(t.begin, t.end - t.begin))) {
       loc[i] = 1;
     }
