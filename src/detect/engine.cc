@@ -1105,7 +1105,16 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       // At a sentence start an unknown word is a name only when no clinical
       // header follows it ("Neuro:") and it is not a note-style heading.
       const bool header = t.end < text.size() && (text[t.end] == ':' || text[t.end] == '-');
-      if (!header && (!sentence_start || doc_prose)) s = std::max(s, 0.5f);
+      // A pointer to a record or a system is not a person: "see Carevue for",
+      // "refer to Careview", "as per Carevue".
+      static const uint64_t kSee = Lexicon::Hash("see"), kRefer = Lexicon::Hash("refer"),
+                            kTo = Lexicon::Hash("to"), kPer = Lexicon::Hash("per"),
+                            kAs = Lexicon::Hash("as");
+      const bool reference =
+          i >= 1 && (tk[i - 1].hash == kSee ||
+                     (i >= 2 && tk[i - 1].hash == kTo && tk[i - 2].hash == kRefer) ||
+                     (i >= 2 && tk[i - 1].hash == kPer && tk[i - 2].hash == kAs));
+      if (!header && !reference && (!sentence_start || doc_prose)) s = std::max(s, 0.5f);
     }
     // A drug or a lab before its dose or value ("Integrillin at 2mcg/kg/min",
     // "Aggrestat 12 cc/hr", "Digixin 1.70") is not a person.
