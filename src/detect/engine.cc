@@ -253,6 +253,10 @@ bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
         digit_at(e + 1)) {
       return true;
     }
+    // After a plural apostrophe ("bp 120-140'2/70's") or before a slash and a
+    // digit ("5/3.27/928"): a chain of values.
+    if (b >= 1 && text[b - 1] == '\'') return true;
+    if (e + 1 < text.size() && text[e] == '/' && digit_at(e + 1)) return true;
     // A percentage or a longer slash chain: "10/5/40%", "AC/400/12/5/60%".
     if (e < text.size() && text[e] == '%') return true;
     if (b >= 2 && text[b - 1] == '/' && std::isalnum(static_cast<unsigned char>(text[b - 2]))) {
@@ -263,13 +267,22 @@ bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
         digit_at(b - 3)) {
       return true;
     }
-    // A pain score: "8/10 CP", "3/10 incisional pain", "3-4/10 cpain".
+    // A pain score: "8/10 CP", "3/10 incisional pain", "3-4/10 cpain",
+    // "rating 3/10", "pain as 5/10", "#4/10", "severe 10/10 angina".
     if (e >= 3 && text.substr(e - 3, 3) == "/10") {
+      if (b >= 1 && text[b - 1] == '#') return true;
+      const std::string w0 = LowerWordBefore(text, b);
+      if (w0 == "rating" || w0 == "rated" || w0 == "as" || w0 == "severe" || w0 == "mild" ||
+          w0 == "moderate") {
+        return true;
+      }
       size_t k = e;
       for (int words = 0; words < 2; ++words) {
         const std::string w = LowerWordAfter(text, k);
         if (w.empty()) break;
-        if (w == "cp" || w == "pain" || w == "cpain" || w == "discomfort") return true;
+        if (w == "cp" || w == "pain" || w == "cpain" || w == "discomfort" || w == "angina") {
+          return true;
+        }
         k = text.find_first_not_of(' ', k);
         k = k == std::string_view::npos ? text.size() : k + w.size();
       }
@@ -312,9 +325,10 @@ bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
     // A quantity before a unit or a count noun: "3/4 str", "4/4 bottles", "1/2 hour".
     const std::string unit = LowerWordAfter(text, e);
     static constexpr std::string_view kUnits[] = {
-        "str",   "bottles", "bottle", "hour",   "hours", "hr",   "amp", "amps",
-        "units", "unit",    "liter",  "liters", "tsp",   "tbsp", "cup", "cups",
-        "dose",  "doses",   "inch",   "inches", "cm",    "mm",   "lpm", "meq"};
+        "str",   "bottles", "bottle", "hour",    "hours",   "hr",   "amp",   "amps",
+        "units", "unit",    "liter",  "liters",  "tsp",     "tbsp", "cup",   "cups",
+        "dose",  "doses",   "inch",   "inches",  "cm",      "mm",   "lpm",   "meq",
+        "u",     "way",     "gallon", "gallons", "breaths", "sem",  "murmur"};
     for (auto u : kUnits) {
       if (unit == u) return true;
     }
@@ -340,6 +354,36 @@ bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
       longest = std::max(longest, run);
     }
     if (longest < 4) return true;
+  }
+  if (rec == "other_id_labelled") {
+    // "ID: 98.9 po": a short decimal after a header, a temperature or a value.
+    size_t digits = 0;
+    bool dot = false, other = false;
+    for (size_t i = b; i < e; ++i) {
+      if (digit_at(i)) {
+        ++digits;
+      } else if (text[i] == '.') {
+        dot = true;
+      } else {
+        other = true;
+      }
+    }
+    if (dot && !other && digits <= 5) return true;
+  }
+  if (rec == "ipv4") {
+    // "abg 80/48/7.45.34.7": blood gas values in a slash chain.
+    if (b >= 2 && text[b - 1] == '/' && digit_at(b - 2)) return true;
+  }
+  if (rec == "date_month_word") {
+    // "this may not be", "thinks this MAY BE R/T": the modal verb.
+    if (e - b == 3 && (text[b] == 'm' || text[b] == 'M') &&
+        (text[b + 1] == 'a' || text[b + 1] == 'A') && (text[b + 2] == 'y' || text[b + 2] == 'Y')) {
+      const std::string next = LowerWordAfter(text, e);
+      if (next == "be" || next == "not" || next == "have" || next == "need" || next == "also" ||
+          next == "help" || next == "want") {
+        return true;
+      }
+    }
   }
   if (rec == "plate_labelled") {
     // A plate holds a digit ("plate in frig", "PLATELETS" are not plates).
@@ -399,14 +443,14 @@ bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
   }
   if (rec == "date_md" || rec == "date_my") {
     static constexpr std::string_view kBefore[] = {
-        "cpap",      "ps",      "psv",  "peep",  "simv",     "ac",      "a/c",      "bipap",
-        "ipap",      "epap",    "vent", "d5",    "pain",     "rales",   "crackles", "strength",
-        "grade",     "ratio",   "x",    "of",    "ie",       "i/e",     "rate",     "settings",
-        "set",       "fio2",    "vt",   "tv",    "pressure", "support", "rr",       "bp",
-        "nbp",       "abp",     "map",  "cvp",   "pap",      "pcwp",    "hr",       "sat",
-        "sats",      "o2",      "mg",   "pip",   "plat",     "gtt",     "drip",     "sliding",
-        "scale",     "score",   "gcs",  "apgar", "mae",      "wean",    "weaned",   "decreased",
-        "increased", "changed", "motor"};
+        "cpap",      "ps",      "psv",   "peep",  "simv",     "ac",      "a/c",      "bipap",
+        "ipap",      "epap",    "vent",  "d5",    "pain",     "rales",   "crackles", "strength",
+        "grade",     "ratio",   "x",     "of",    "ie",       "i/e",     "rate",     "settings",
+        "set",       "fio2",    "vt",    "tv",    "pressure", "support", "rr",       "bp",
+        "nbp",       "abp",     "map",   "cvp",   "pap",      "pcwp",    "hr",       "sat",
+        "sats",      "o2",      "mg",    "pip",   "plat",     "gtt",     "drip",     "sliding",
+        "scale",     "score",   "gcs",   "apgar", "mae",      "wean",    "weaned",   "decreased",
+        "increased", "changed", "motor", "co",    "ci",       "svr"};
     std::string before = LowerWordBefore(text, b);
     if (const size_t slash = before.rfind('/');
         slash != std::string::npos && slash + 1 < before.size()) {

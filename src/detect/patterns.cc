@@ -137,7 +137,7 @@ constexpr PatternSpec
                 {"date_dob_label",
                  R"(\b(?:dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|born(?:\s+on)?)\s*[:#=]?\s*([0-9]{1,2}[/\-.][0-9]{1,2}[/\-.][0-9]{2,4}|[0-9]{6,8}))",
                  C::kDate, 0.95f},
-                {"date_apostrophe_year", R"((?:^|[\s(,])((?:'|’)[0-9]{2})\b)", C::kDate, 0.5f},
+                {"date_apostrophe_year", R"((?:^|[\s(,])(?:'|’)([0-9]{2})\b)", C::kDate, 0.5f},
                 {"date_md_after_word", R"([a-z]\.()" MON "/" DAY R"()(?:$|[^0-9/]))", C::kDate,
                  0.6f},
                 {"date_holiday",
