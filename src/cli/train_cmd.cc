@@ -35,7 +35,7 @@ struct TrainArgs {
   // Defaults: the shipped model's options (models/README.md).
   int epochs = 8;
   uint32_t hash_bits = 18;
-  float recall_bias = 4.0f;
+  float recall_bias = 16.0f;
   float word_dropout = 0.5f;
   float margin = 10.0f;
   bool average = true;
@@ -46,6 +46,7 @@ struct TrainArgs {
   std::string eval_biases;
   bool stack = false;
   std::string data_dir;
+  std::string eval_vetoes;
 };
 
 std::string DefaultGazetteerDir() {
@@ -186,14 +187,16 @@ void AddRuleFindings(const detect::Engine& engine, std::vector<pm::Example>* exa
 // What RuleEngine::Scan returns in `mode` (min_score 0.35, all categories),
 // from the rule findings of HintEngine() and a trained tagger.
 Findings EngineOutput(const pm::Tagger& tagger, detect::EngineOptions::Mode mode,
-                      const pm::Example& ex, float recall_bias) {
+                      const pm::Example& ex, float recall_bias,
+                      float veto_score = detect::kDefaultVetoScore) {
   Findings out;
   if (mode != detect::EngineOptions::Mode::kModel || tagger.stacked()) out = ex.rule_findings;
   if (mode != detect::EngineOptions::Mode::kRules) {
     Findings tagged;
     pm::TagOptions to;
     to.recall_bias = recall_bias;
-    ThrowIfError(detect::RunTagger(tagger, mode, ex.text, &tagged, &out, to), "tagging");
+    ThrowIfError(detect::RunTagger(tagger, mode, ex.text, &tagged, &out, to, veto_score),
+                 "tagging");
   }
   detect::ResolveConflicts(ex.text, &out);
   const float min_score = detect::EngineOptions{}.min_score;
@@ -251,16 +254,37 @@ void RunCrossval(const TrainArgs& a) {
     if (a.stack) AddRuleFindings(*engine, &extra);
   }
   using Mode = detect::EngineOptions::Mode;
-  const std::vector<std::pair<std::string, Mode>> modes = {{"rules", Mode::kRules},
-                                                           {"model", Mode::kModel},
-                                                           {"union", Mode::kUnion},
-                                                           {"both", Mode::kBoth}};
   const std::vector<int> folds = pm::AssignFolds(eval, a.crossval, a.seed);
   std::vector<float> biases;
   for (const std::string& b : SplitComma(a.eval_biases)) biases.push_back(std::stof(b));
   if (biases.empty()) biases.push_back(a.recall_bias);
-  // Per note: rules, then model/union/both for each recall bias.
-  const size_t per_note = 1 + 3 * biases.size();
+  std::vector<float> vetoes;
+  for (const std::string& v : SplitComma(a.eval_vetoes)) vetoes.push_back(std::stof(v));
+  if (vetoes.empty()) vetoes.push_back(detect::kDefaultVetoScore);
+  // Per note: rules, then model and union for each recall bias, then both for
+  // each recall bias and veto score.
+  const size_t per_note = 1 + 2 * biases.size() + biases.size() * vetoes.size();
+  struct Column {
+    std::string suffix;
+    Mode mode;
+    float bias;
+    float veto;
+  };
+  std::vector<Column> columns = {{".rules", Mode::kRules, biases[0], 0.0f}};
+  const bool many_b = biases.size() > 1, many_v = vetoes.size() > 1;
+  for (const char* m : {"model", "union"}) {
+    for (float b : biases) {
+      columns.push_back({absl::StrCat(".", m, many_b ? absl::StrFormat(".bias%g", b) : ""),
+                         std::string(m) == "model" ? Mode::kModel : Mode::kUnion, b, 0.0f});
+    }
+  }
+  for (float b : biases) {
+    for (float v : vetoes) {
+      columns.push_back({absl::StrCat(".both", many_b ? absl::StrFormat(".bias%g", b) : "",
+                                      many_v ? absl::StrFormat(".veto%g", v) : ""),
+                         Mode::kBoth, b, v});
+    }
+  }
   std::vector<std::string> mode_lines(eval.size() * per_note);
   std::vector<std::string> outputs(biases.size());
   std::vector<std::string> lines(eval.size() * biases.size());
@@ -283,13 +307,10 @@ void RunCrossval(const TrainArgs& a) {
     ThrowIfError(tagger.status(), "loading the trained model");
     for (size_t i = 0; i < eval.size(); ++i) {
       if (folds[i] != k) continue;
-      mode_lines[i * per_note] =
-          EngineLine(eval[i], EngineOutput(**tagger, Mode::kRules, eval[i], biases[0]));
-      for (size_t md = 1; md < modes.size(); ++md) {
-        for (size_t b = 0; b < biases.size(); ++b) {
-          mode_lines[i * per_note + 1 + (md - 1) * biases.size() + b] =
-              EngineLine(eval[i], EngineOutput(**tagger, modes[md].second, eval[i], biases[b]));
-        }
+      for (size_t col = 0; col < per_note; ++col) {
+        const Column& c = columns[col];
+        mode_lines[i * per_note + col] =
+            EngineLine(eval[i], EngineOutput(**tagger, c.mode, eval[i], c.bias, c.veto));
       }
       for (size_t b = 0; b < biases.size(); ++b) {
         pm::TagOptions to;
@@ -313,21 +334,16 @@ void RunCrossval(const TrainArgs& a) {
     std::fprintf(stderr, "wrote %s\n", path.c_str());
   }
   // Engine-mode predictions: PRED.rules.jsonl, PRED.{model,union,both}.jsonl
-  // (with several --eval-biases: PRED.both.bias4.jsonl ...).
+  // (with several --eval-biases / --eval-vetoes: PRED.both.bias4.veto0.9.jsonl ...).
   for (size_t col = 0; col < per_note; ++col) {
-    const size_t md = col == 0 ? 0 : 1 + (col - 1) / biases.size();
-    std::string suffix = "." + modes[md].first;
-    if (col > 0 && biases.size() > 1) {
-      suffix += absl::StrFormat(".bias%g", biases[(col - 1) % biases.size()]);
-    }
     std::string path = a.pred_out;
     const size_t dot = path.rfind(".jsonl");
+    const std::string& suffix = columns[col].suffix;
     path = dot == std::string::npos ? path + suffix : path.substr(0, dot) + suffix + ".jsonl";
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     for (size_t i = 0; i < eval.size(); ++i) out << mode_lines[i * per_note + col];
     if (!out) throw CliError(3, "cannot write " + path);
-    std::fprintf(stderr, "wrote %s (engine mode %s, min score 0.35)\n", path.c_str(),
-                 modes[md].first.c_str());
+    std::fprintf(stderr, "wrote %s (engine output, min score 0.35)\n", path.c_str());
   }
 }
 
@@ -354,6 +370,8 @@ void Register(CLI::App& app) {
   cmd->add_option("--pred-out", args->pred_out, "With --crossval: held-out predictions JSONL");
   cmd->add_option("--eval-biases", args->eval_biases,
                   "With --crossval: comma-separated recall biases to predict with");
+  cmd->add_option("--eval-vetoes", args->eval_vetoes,
+                  "With --crossval: comma-separated veto scores for the 'both' predictions");
   cmd->add_flag("--stack", args->stack,
                 "Stacking: train on the rule engine's findings as features (model feature set 2)");
   cmd->add_option("--data-dir", args->data_dir,

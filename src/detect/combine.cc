@@ -66,31 +66,34 @@ bool IsCertainRuleFinding(const Finding& f) {
 }
 
 Status RunTagger(const model::Tagger& tagger, EngineOptions::Mode mode, std::string_view text,
-                 Findings* tagged, Findings* out, const model::TagOptions& tag_options) {
-  if (!tagger.stacked()) {
+                 Findings* tagged, Findings* out, const model::TagOptions& tag_options,
+                 float veto_score) {
+  if (mode == EngineOptions::Mode::kModel && !tagger.stacked()) {
+    out->clear();
     PHIGATE_RETURN_IF_ERROR(tagger.Tag(text, tag_options, tagged));
-    if (mode == EngineOptions::Mode::kModel) out->clear();
     out->insert(out->end(), tagged->begin(), tagged->end());
     return absl::OkStatus();
   }
-  // The hints are the rule findings as the rule engine alone would return
-  // them (resolved, before the score filter): what training saw.
+  // The rule findings as the rule engine alone returns them (resolved, before
+  // the score filter): what a stacked model was trained on.
   thread_local Findings hints;
+  thread_local std::vector<float> outside;
   hints = *out;
   ResolveConflicts(text, &hints);
-  PHIGATE_RETURN_IF_ERROR(tagger.Tag(text, tag_options, hints, tagged));
+  const bool veto = mode == EngineOptions::Mode::kBoth;
+  PHIGATE_RETURN_IF_ERROR(tagger.Tag(text, tag_options, hints, tagged, veto ? &outside : nullptr));
   switch (mode) {
     case EngineOptions::Mode::kModel:
       *out = *tagged;
       break;
     case EngineOptions::Mode::kUnion:
+    case EngineOptions::Mode::kRules:
       out->insert(out->end(), tagged->begin(), tagged->end());
       break;
     case EngineOptions::Mode::kBoth:
-    case EngineOptions::Mode::kRules:
       out->clear();
-      for (const Finding& f : hints) {
-        if (IsCertainRuleFinding(f)) out->push_back(f);
+      for (size_t i = 0; i < hints.size(); ++i) {
+        if (IsCertainRuleFinding(hints[i]) || outside[i] < veto_score) out->push_back(hints[i]);
       }
       out->insert(out->end(), tagged->begin(), tagged->end());
       break;

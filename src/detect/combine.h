@@ -5,7 +5,8 @@
 //
 // Stacking: a stacked model reads the rule engine's findings as features
 // (model::RuleHint) and decides; the combined output is the tagger's spans plus
-// the rule findings that are certain by construction (IsCertainRuleFinding).
+// the rule findings that are certain by construction (IsCertainRuleFinding)
+// plus the rule findings the tagger does not confidently label O (the veto).
 //
 // Example (inside Scan, after the rule stages wrote *out):
 //   PHIGATE_RETURN_IF_ERROR(RunTagger(*tagger, mode, text, &scratch, out));
@@ -43,16 +44,24 @@ Status CheckModelCompatible(const model::Tagger& tagger, bool* same_rules);
 inline constexpr float kCertainRuleScore = 0.8f;
 bool IsCertainRuleFinding(const Finding& f);
 
+// The veto of mode kBoth: a rule finding that is not certain is dropped when
+// the tagger is at least this sure that none of its tokens is PHI
+// (model::Tagger::Tag's rule_outside score, 0.5..1 where it says O). Chosen by
+// cross-validation (docs/model.md).
+inline constexpr float kDefaultVetoScore = 0.55f;
+
 // The tagger's part of RuleEngine::Scan. On entry *out holds the rule
 // findings (unresolved; empty in model mode with a plain model); on return:
 //   kModel: the tagger's spans only (a stacked model still reads the rules);
 //   kUnion: rule findings + tagger spans;
-//   kBoth:  stacked model: the tagger's spans + certain rule findings;
-//           plain model: as kUnion.
+//   kBoth:  the tagger's spans + certain rule findings + the other rule
+//           findings the tagger does not veto (veto_score above); a stacked
+//           model reads the rule findings as features.
 // `tagged` is scratch. The caller resolves overlaps afterwards.
 Status RunTagger(const model::Tagger& tagger, EngineOptions::Mode mode, std::string_view text,
                  Findings* tagged, Findings* out,
-                 const model::TagOptions& tag_options = model::TagOptions{});
+                 const model::TagOptions& tag_options = model::TagOptions{},
+                 float veto_score = kDefaultVetoScore);
 
 }  // namespace phigate::detect
 

@@ -308,11 +308,12 @@ void Viterbi(const float* emit, size_t n, const float* trans, DecodeScratch* s,
 }
 
 void Margins(const float* emit, size_t n, const float* trans, const std::vector<int>& labels,
-             DecodeScratch* s, std::vector<float>* margins) {
+             DecodeScratch* s, std::vector<float>* margins, std::vector<float>* outside) {
   constexpr int L = kNumLabels;
   margins->assign(n, 0.0f);
+  if (outside != nullptr) outside->assign(n, 0.0f);
   if (n == 0) return;
-  bool any = false;
+  bool any = outside != nullptr;
   for (int l : labels) any = any || l != kOutside;
   if (!any) return;
   s->bwd.resize(n * L);
@@ -335,6 +336,15 @@ void Margins(const float* emit, size_t n, const float* trans, const std::vector<
     for (int y = 0; y < L; ++y) {
       int unused = 0;
       cur[y] = MaxSum(trans_pad[y], gain, &unused);
+    }
+  }
+  if (outside != nullptr) {
+    for (size_t t = 0; t < n; ++t) {
+      const size_t k = t * L;
+      float other = fwd[k + 1] + bwd[k + 1];
+      for (size_t y = 2; y < static_cast<size_t>(L); ++y)
+        other = std::max(other, fwd[k + y] + bwd[k + y]);
+      (*outside)[t] = fwd[k] + bwd[k] - other;
     }
   }
   for (size_t t = 0; t < n; ++t) {

@@ -89,8 +89,12 @@ void Viterbi(const float* emit, size_t n, const float* trans, DecodeScratch* scr
              std::vector<int>* labels);
 // After Viterbi(): best - (best path score with token t labelled O), per token.
 // Written to margins (n values, 0 for tokens labelled O).
+// With `outside` (optional): for every token, (best path with it labelled O)
+// - (best path with it labelled anything else): > 0 where the best path says
+// O, by how much.
 void Margins(const float* emit, size_t n, const float* trans, const std::vector<int>& labels,
-             DecodeScratch* scratch, std::vector<float>* margins);
+             DecodeScratch* scratch, std::vector<float>* margins,
+             std::vector<float>* outside = nullptr);
 
 // True when label `cur` may follow `prev` (prev == kNumLabels: sequence start).
 inline bool Allowed(int prev, int cur) {

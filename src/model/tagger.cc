@@ -77,6 +77,7 @@ struct Scratch {
   std::vector<float> emit;
   std::vector<int> labels;
   std::vector<float> margins;
+  std::vector<float> outside;
   DecodeScratch decode;
 };
 
@@ -125,8 +126,10 @@ Status Tagger::Tag(std::string_view text, const TagOptions& options,
 }
 
 Status Tagger::Tag(std::string_view text, const TagOptions& options,
-                   std::span<const Finding> rule_findings, std::vector<Finding>* out) const {
+                   std::span<const Finding> rule_findings, std::vector<Finding>* out,
+                   std::vector<float>* rule_outside) const {
   out->clear();
+  if (rule_outside != nullptr) rule_outside->assign(rule_findings.size(), 1e30f);
   const ModelData& m = *data_;
   const float bias = std::isnan(options.recall_bias) ? m.recall_bias : options.recall_bias;
   const FeatureExtractor fx(&m.gazetteer, m.hash_bits, m.stacked);
@@ -169,7 +172,22 @@ Status Tagger::Tag(std::string_view text, const TagOptions& options,
       e[kOutside] -= bias;
     }
     Viterbi(s.emit.data(), n, m.decode_trans.data(), &s.decode, &s.labels);
-    Margins(s.emit.data(), n, m.decode_trans.data(), s.labels, &s.decode, &s.margins);
+    Margins(s.emit.data(), n, m.decode_trans.data(), s.labels, &s.decode, &s.margins,
+            rule_outside != nullptr ? &s.outside : nullptr);
+    if (rule_outside != nullptr) {
+      // Minimum outside margin over the tokens of each rule finding in this chunk.
+      for (size_t r = 0; r < rule_findings.size(); ++r) {
+        const Finding& f = rule_findings[r];
+        if (f.end <= pos || f.begin >= end) continue;
+        const size_t b = std::max(f.begin, pos) - pos, e = std::min(f.end, end) - pos;
+        auto it = std::partition_point(s.tokens.begin(), s.tokens.end(),
+                                       [&](const Token& tok) { return tok.end <= b; });
+        for (size_t t = static_cast<size_t>(it - s.tokens.begin()); t < n && s.tokens[t].begin < e;
+             ++t) {
+          (*rule_outside)[r] = std::min((*rule_outside)[r], s.outside[t]);
+        }
+      }
+    }
     for (size_t t = 0; t < n;) {
       const int lab = s.labels[t];
       if (lab == kOutside) {
@@ -194,6 +212,12 @@ Status Tagger::Tag(std::string_view text, const TagOptions& options,
       t = u;
     }
     pos = end;
+  }
+  if (rule_outside != nullptr) {
+    for (float& v : *rule_outside) {
+      // A finding covering no token (only separators) gets no veto score (0).
+      v = v >= 1e29f ? 0.0f : 1.0f / (1.0f + std::exp(-v / m.score_scale));
+    }
   }
   return absl::OkStatus();
 }

@@ -61,8 +61,14 @@ class Tagger {
   // (byte offsets), read as features by a stacked model (stacked() true) and
   // ignored otherwise. A stacked model given no rule findings reads "the rules
   // found nothing", which is not what it was trained on: pass them.
+  // `rule_outside` (optional, any model): for each rule finding, in order, how
+  // sure the tagger is that none of its tokens is PHI: sigmoid(min over its
+  // tokens of (best path with the token O - best path with it not O) /
+  // score scale); above 0.5 when the tagger labels every token O, below when it
+  // tags one (the veto of the union combination).
   Status Tag(std::string_view text, const TagOptions& options,
-             std::span<const Finding> rule_findings, std::vector<Finding>* out) const;
+             std::span<const Finding> rule_findings, std::vector<Finding>* out,
+             std::vector<float>* rule_outside = nullptr) const;
 
   // True for a model trained with the rule engine's findings as features
   // (model feature set 2); rules_version() names the rule engine and hint
