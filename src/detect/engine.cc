@@ -431,11 +431,31 @@ bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
   }
   if (rec == "address_cue") {
     // The first number after the cue is a house number or a postal code, not
-    // a percentage, a date, a time or a count ("staying at 67%", "on 7/23",
-    // "initially 120's", "at 10:30").
+    // a percentage, a date, a time, a decade or a duration ("staying at 67%",
+    // "on 7/23", "initially 120's", "at 10:30", "the 90s", "24 hour aide").
     size_t i = b;
     while (i < e && !digit_at(i)) ++i;
     while (i < e && digit_at(i)) ++i;
+    if (i < text.size() && (text[i] == 's' || text[i] == 'S') &&
+        (i + 1 >= text.size() || !std::isalpha(static_cast<unsigned char>(text[i + 1])))) {
+      return true;
+    }
+    {
+      std::string unit = LowerWordAfter(text, i);
+      size_t after = i;
+      while (after < text.size() && text[after] == ' ') ++after;
+      after += unit.size();
+      if (after < text.size() && (std::isalpha(static_cast<unsigned char>(text[after])) ||
+                                  static_cast<unsigned char>(text[after]) >= 0x80)) {
+        unit.clear();  // "1540 Mlýnská": a word that goes on is no unit
+      }
+      static constexpr std::string_view kDurations[] = {
+          "hour",  "hours",  "hr",   "hrs",   "min", "minutes", "day", "days", "week", "weeks",
+          "month", "months", "year", "years", "yr",  "yrs",     "mg",  "ml",   "cc",   "units"};
+      for (auto u : kDurations) {
+        if (unit == u) return true;
+      }
+    }
     if (i < text.size() && (text[i] == '%' || text[i] == '/' || text[i] == ':' || text[i] == '\'' ||
                             (text[i] == '.' && digit_at(i + 1)))) {
       return true;
@@ -1073,7 +1093,10 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
           (pf & kLexCredTitle) && (p.flags & kTokUpper) && capitalised(t) &&
           (((f & (kLexFirstName | kLexSurname)) && !((f & kLexCommon) && (f & kLexClinical))) ||
            t.lex == nullptr);
-      if (((pf & kLexTitle) || cred_title) && TitleLink(text, p, t)) {
+      // In mixed-case text a title takes no lower-case vocabulary word ("MS
+      // changes" is mental status; "Dr. smith" stays a name).
+      if (((pf & kLexTitle) || cred_title) && TitleLink(text, p, t) &&
+          !(mixed && (t.flags & kTokLower) && common && !is_first && !is_last)) {
         s += cred_title && !(pf & kLexTitle) ? 0.5f : 0.7f;
         titled = true;
       } else if ((pf & kLexRelation) && LinkGap(text, p, t, true) &&
