@@ -3,8 +3,9 @@
 # hunspell-en-med (OpenMedSpel, GPL-3+), the clinical vocabulary the name rules
 # must not take for a name on its own (drug names, eponyms, abbreviations).
 # A second column "proper" marks words the source writes only capitalised
-# (brands, eponyms, places: "Augmentin", "Baltimore"); the engine's
-# misspelling index leaves those out.
+# (brands, eponyms, places: "Augmentin", "Baltimore"); the engine treats them
+# as clinical words that may also be a place, and its misspelling index does
+# not read a place minus its last letter as a typo of them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DIC=/usr/share/hunspell/en_med_glut.dic
