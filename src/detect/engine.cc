@@ -1521,6 +1521,8 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
             break;
           if ((pf & kLexCommon) && !(pf & (kLexFirstName | kLexSurname | kLexCity)) && !mixed)
             break;
+          // Clinical shorthand is no facility name ("CON'T REHAB", "Cardic Rehab").
+          if (p.lex == nullptr && LooksClinical(text.substr(p.begin, p.end - p.begin))) break;
           --k;
           ++taken;
         }
