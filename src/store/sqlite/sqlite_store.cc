@@ -462,7 +462,8 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
   PHIGATE_RETURN_IF_ERROR(conn->Exec("PRAGMA journal_mode=WAL", "enable WAL"));
   PHIGATE_RETURN_IF_ERROR(conn->Exec("PRAGMA cache_size=-65536", "set cache size"));
   PHIGATE_RETURN_IF_ERROR(conn->Exec("PRAGMA mmap_size=268435456", "set mmap size"));
-  // Checkpoint (copy the WAL back and fsync) every 16 MiB of WAL, not every 1000 pages.
+  // Checkpoint (copy the WAL back and fsync) every 16,384 WAL pages (64 MiB at 4 KiB pages), not
+  // every 1000.
   PHIGATE_RETURN_IF_ERROR(conn->Exec("PRAGMA wal_autocheckpoint=16384", "set checkpoint"));
   PHIGATE_RETURN_IF_ERROR(conn->Exec("PRAGMA synchronous=NORMAL", "set synchronous"));
   PHIGATE_RETURN_IF_ERROR(Migrate(*conn));
