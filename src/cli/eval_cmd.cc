@@ -6,14 +6,17 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "absl/strings/str_format.h"
 #include "phigate/detect/evaluation.h"
+#include "phigate/model/tagger.h"
 #include "src/cli/cli_util.h"
 #include "src/cli/command.h"
+#include "src/detect/combine.h"
 
 namespace phigate::cli {
 namespace {
@@ -85,6 +88,27 @@ void PrintTable(const std::string& name, const detect::EvalResult& r, double sca
   }
 }
 
+// A stacked tagger trained with other rules than this build's still works
+// (same hint encoding) but was tuned on other rule findings: say so.
+void NoteModelRules(const EngineFlags& flags) {
+  std::string path = flags.model_path;
+  if (path.empty()) {
+    const char* env = std::getenv("PHIGATE_MODEL");
+    path = env != nullptr && *env != '\0'
+               ? env
+               : std::string(PHIGATE_SOURCE_DIR) + "/models/phigate_tagger.bin";
+  }
+  auto tagger = model::Tagger::Load(path);
+  if (!tagger.ok()) return;  // the engine reports it
+  bool same = true;
+  if (detect::CheckModelCompatible(**tagger, &same).ok() && !same) {
+    std::fprintf(stderr,
+                 "note: the tagger model was trained with rules '%s'; these rules are '%s' "
+                 "(retrain it with phigate train --stack for figures of this build)\n",
+                 (*tagger)->rules_version().c_str(), detect::RulesVersion().c_str());
+  }
+}
+
 // --compare: every engine mode on the same gold notes, one line each.
 void RunCompare(const EvalFlags& flags) {
   if (!flags.pred.empty()) throw CliError(2, "--compare runs the engine; it takes no --pred");
@@ -114,6 +138,7 @@ void RunCompare(const EvalFlags& flags) {
     }
     std::fclose(in);
   }
+  NoteModelRules(flags.engine);
   std::printf("%-6s | char recall | char precision |   F1  | entities missed | MB/s\n", "mode");
   for (const char* mode : {"rules", "model", "union", "both"}) {
     EngineFlags ef = flags.engine;
@@ -164,6 +189,7 @@ void RunEval(const EvalFlags& flags) {
     preds = std::move(loaded).value();
   } else {
     opts.unit = detect::OffsetUnit::kUtf8;  // the engine reports byte offsets
+    if (flags.engine.engine_mode != "rules") NoteModelRules(flags.engine);
     engine = MakeEngine(flags.engine);
   }
 
