@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -1433,6 +1434,23 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
   }
 
   // ---- Locations.
+  // Device eponyms: a town's name written before a device noun anywhere in
+  // the note ("Hickman catheter", "HICKMAN CATH") names the device everywhere
+  // in it.
+  std::vector<uint64_t> eponyms;
+  {
+    static const uint64_t kDevices[] = {Lexicon::Hash("cath"),  Lexicon::Hash("catheter"),
+                                        Lexicon::Hash("line"),  Lexicon::Hash("placement"),
+                                        Lexicon::Hash("port"),  Lexicon::Hash("tube"),
+                                        Lexicon::Hash("drain"), Lexicon::Hash("placed")};
+    for (size_t i = 0; i + 1 < n; ++i) {
+      if (!(tk[i].lf() & kLexCity)) continue;
+      if (NewlineBetween(text, tk[i], tk[i + 1]) || tk[i + 1].begin - tk[i].end > 2) continue;
+      for (uint64_t h : kDevices) {
+        if (tk[i + 1].hash == h) eponyms.push_back(tk[i].hash);
+      }
+    }
+  }
   for (size_t i = 0; i < n; ++i) {
     const Token& t = tk[i];
     const uint32_t f = t.lf();
@@ -1492,6 +1510,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
     if ((f & kLexCity) && !(f & (kLexCommon | kLexStop | kLexState | kLexMonth)) &&
         capitalised(t) && t.end - t.begin >= 3 && (!(f & kLexClinical) || (f & kLexProperVocab)) &&
+        std::find(eponyms.begin(), eponyms.end(), t.hash) == eponyms.end() &&
         (prev_prep || !LooksClinical(text.substr(t.begin, t.end - t.begin)))) {
       // A town that is also clinical vocabulary ("Hickman" catheter, "LIMA"
       // graft) needs more than a preposition: the multi-word, residence,
@@ -1692,6 +1711,11 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
 
   // Emit: names, then locations (the resolver merges adjacent same-category spans).
   for (size_t i = 0; i < n; ++i) {
+    // A device eponym of this note is neither a place nor, without a title, a person.
+    if (!eponyms.empty() && name[i] < 0.7f &&
+        std::find(eponyms.begin(), eponyms.end(), tk[i].hash) != eponyms.end()) {
+      continue;
+    }
     // A city-list word inside a person's name ("Dr. Kyle Kuefer", "Laura
     // Carvalho") is the name: a name next to it or a title before it decides.
     const bool name_ctx =
@@ -1824,10 +1848,16 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
       return loaded.status();
     }
     tagger = std::move(loaded).value();
-    // A stacked model made for another rule-hint encoding is refused.
-    if (Status st = CheckModelCompatible(*tagger, nullptr); !st.ok()) {
+    bool same_rules = true;
+    if (Status st = CheckModelCompatible(*tagger, &same_rules); !st.ok()) {
       for (hs_database_t* db : dbs) hs_free_database(db);
       return st;
+    }
+    if (!same_rules) {
+      std::fprintf(stderr,
+                   "phigate: warning: the tagger model was trained with rules '%s', these rules "
+                   "are '%s'; retrain it for best accuracy\n",
+                   tagger->rules_version().c_str(), RulesVersion().c_str());
     }
   }
   return std::unique_ptr<Engine>(

@@ -66,6 +66,8 @@ TEST_F(PrecisionTest, ClinicalTextIsNotPhi) {
       "PIP 30, plateau 22, PLATELETS 58 this am.",
       "Tube feeds changed to 3/4 str formula, 4/4 bottles positive.",
       "Reports 8/10 incisional pain, medicated.",
+      // A town's name before a device noun names the device in the whole note.
+      "To IR for Hickman placement. Hickman flushes well, site clean.",
   };
   for (const char* t : clean) {
     for (const std::string& v : All(t)) ADD_FAILURE() << t << " flagged [" << v << "]";
