@@ -171,7 +171,7 @@ constexpr PatternSpec
                  R"(\b((?:[0-9]{4}[\s\-]?){3}[0-9]{1,7}|[0-9]{4}[\s\-]?[0-9]{6}[\s\-]?[0-9]{5})\b)",
                  C::kAccount, 0.85f, true, &CreditCardValid},
                 {"iban", R"(\b([A-Z]{2}[0-9]{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,4})?)\b)",
-                 C::kAccount, 0.7f, false},
+                 C::kAccount, 0.7f, false, &IbanValid},
                 {"drivers_licence",
                  R"(\b(?:driver'?s?\s*licen[cs]e|drivers?\s+lic\.?|dl|d/l|lic(?:en[cs]e|\.)?)\s*(?:#|no\.?|number|num|id)?\s*[:#=]?\s*)",
                  C::kLicense, 0.9f, true, nullptr, 0.0f, true},

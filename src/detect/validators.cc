@@ -161,4 +161,34 @@ bool CreditCardValid(std::string_view s) {
   return LuhnDigits(b.data(), n);
 }
 
+bool IbanValid(std::string_view s) {
+  // Letters and digits only (spaces skipped); the first four characters move
+  // to the end, letters become 10..35, and the number mod 97 must be 1.
+  char buf[40];
+  size_t n = 0;
+  for (char c : s) {
+    if (c == ' ') continue;
+    if (n >= sizeof(buf)) return false;
+    const auto u = static_cast<unsigned char>(c);
+    if (!std::isalnum(u)) return false;
+    buf[n++] = static_cast<char>(std::toupper(u));
+  }
+  if (n < 15 || n > 34 || !std::isalpha(static_cast<unsigned char>(buf[0])) ||
+      !std::isalpha(static_cast<unsigned char>(buf[1])) ||
+      !std::isdigit(static_cast<unsigned char>(buf[2])) ||
+      !std::isdigit(static_cast<unsigned char>(buf[3]))) {
+    return false;
+  }
+  unsigned rem = 0;
+  for (size_t k = 0; k < n; ++k) {
+    const char c = buf[(k + 4) % n];
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      rem = (rem * 10 + static_cast<unsigned>(c - '0')) % 97;
+    } else {
+      rem = (rem * 100 + static_cast<unsigned>(c - 'A' + 10)) % 97;
+    }
+  }
+  return rem == 1;
+}
+
 }  // namespace phigate::detect

@@ -17,6 +17,7 @@ bool SsnValid(std::string_view s);         // area not 000/666/9xx, group not 00
 bool Ipv4Valid(std::string_view s);        // four octets 0..255, no leading zeros beyond "0"
 bool Ipv6Valid(std::string_view s);        // inet_pton-equivalent
 bool CreditCardValid(std::string_view s);  // 13-19 digits, Luhn, known IIN ranges
+bool IbanValid(std::string_view s);        // ISO 13616: 15-34 characters, mod-97 check == 1
 
 }  // namespace phigate::detect
 

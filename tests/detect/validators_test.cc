@@ -92,5 +92,14 @@ TEST(ValidatorsTest, CreditCard) {
                            {"180012345678904", false}});
 }
 
+TEST(ValidatorsTest, Iban) {
+  // The ISO 13616 documentation example, a changed check, and a note's words.
+  Check(&IbanValid, {{"GB82 WEST 1234 5698 7654 32", true},
+                     {"GB82WEST12345698765432", true},
+                     {"GB82 WEST 1234 5698 7654 33", false},
+                     {"FI02 WEAN THIS SHIFT", false},
+                     {"GB82", false}});
+}
+
 }  // namespace
 }  // namespace phigate::detect
