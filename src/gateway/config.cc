@@ -71,6 +71,7 @@ Status ParseServer(const YAML::Node& s, ServerConfig* c) {
     c->port = static_cast<uint16_t>(port);
   }
   Get(s, "io_threads", &c->io_threads);
+  Get(s, "audit_threads", &c->audit_threads);
   Get(s, "max_body_bytes", &c->max_body_bytes);
   Get(s, "max_header_bytes", &c->max_header_bytes);
   Get(s, "max_concurrent_streams", &c->max_concurrent_streams);
@@ -87,6 +88,9 @@ Status ParseServer(const YAML::Node& s, ServerConfig* c) {
   }
   if (c->io_threads < 1 || c->io_threads > 256) {
     return absl::InvalidArgumentError("server.io_threads must be 1..256");
+  }
+  if (c->audit_threads < 0 || c->audit_threads > 256) {
+    return absl::InvalidArgumentError("server.audit_threads must be 0..256");
   }
   return absl::OkStatus();
 }

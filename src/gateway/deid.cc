@@ -48,20 +48,43 @@ DeidSession::DeidSession(const Detector& detector, const Redactor* redactor, Tok
       decision_(decision),
       scope_(std::move(scope)) {}
 
+std::string DeidSession::MapKey(bool surrogate, PhiCategory c, std::string_view original) {
+  std::string key;
+  key.reserve(original.size() + 2);
+  key.push_back(surrogate ? 's' : 't');
+  key.push_back(static_cast<char>(c));
+  key.append(original);
+  return key;
+}
+
+size_t DeidSession::AddEntry(Entry e) {
+  index_.emplace(MapKey(e.surrogate, e.category, e.original), map_.size());
+  map_.push_back(std::move(e));
+  ++stats_.tokens_minted;
+  AddVariants(map_.size() - 1);
+  return map_.size() - 1;
+}
+
 Status DeidSession::Deidentify(std::string* text) {
-  findings_.clear();
-  if (Status s = detector_.Scan(*text, &findings_); !s.ok()) {
+  const size_t first = fields_.size();
+  PHIGATE_RETURN_IF_ERROR(Scan(*text));
+  Status s = Mint();
+  if (s.ok()) s = Apply(text);
+  if (!s.ok()) fields_.resize(first);  // a failed field is not pending
+  applied_ = fields_.size();
+  return s;
+}
+
+Status DeidSession::Scan(std::string_view text) {
+  Findings findings;
+  if (Status s = detector_.Scan(text, &findings); !s.ok()) {
     failure_ = DeidFailure::kDetect;
     return absl::InternalError("PHI detection failed; request refused");
   }
-  if (findings_.empty()) {
-    sent_text_.append(*text).push_back('\n');
-    return absl::OkStatus();
-  }
   // Check the spans and the blocked categories before any vault write.
   size_t prev_end = 0;
-  for (const Finding& f : findings_) {
-    if (f.begin < prev_end || f.begin >= f.end || f.end > text->size()) {
+  for (const Finding& f : findings) {
+    if (f.begin < prev_end || f.begin >= f.end || f.end > text.size()) {
       failure_ = DeidFailure::kDetect;
       return absl::InternalError("PHI detection returned invalid spans; request refused");
     }
@@ -73,43 +96,74 @@ Status DeidSession::Deidentify(std::string* text) {
                                                       " for this feature and vendor"));
     }
   }
-  // Mint every new token of this text in one vault transaction.
-  std::vector<std::pair<PhiCategory, std::string_view>> batch;
-  for (const Finding& f : findings_) {
+  // The values to tokenize that no earlier field of the request already has.
+  for (const Finding& f : findings) {
     if (decision_.ActionFor(f.category) != Action::kTokenize) continue;
-    const std::string_view original = std::string_view(*text).substr(f.begin, f.size());
-    bool known = false;
-    for (const Entry& e : map_) {
-      known |= !e.surrogate && e.category == f.category && e.original == original;
-    }
-    for (const auto& [c, v] : batch) known |= c == f.category && v == original;
-    if (!known) batch.emplace_back(f.category, original);
+    const std::string_view original = text.substr(f.begin, f.size());
+    std::string key = MapKey(/*surrogate=*/false, f.category, original);
+    if (index_.contains(key) || pending_keys_.contains(key)) continue;
+    pending_keys_.insert(std::move(key));
+    pending_.emplace_back(f.category, std::string(original));
   }
-  if (!batch.empty()) {
-    if (vault_ == nullptr) {
-      failure_ = DeidFailure::kVault;
-      return absl::UnavailableError("the token vault is not available; request refused");
-    }
-    Result<std::vector<std::string>> tokens = vault_->TokenizeBatch(batch, scope_);
-    if (!tokens.ok() || tokens->size() != batch.size()) {
+  fields_.push_back(
+      ScannedField{text.size(), std::hash<std::string_view>{}(text), std::move(findings)});
+  return absl::OkStatus();
+}
+
+Status DeidSession::Mint() {
+  if (pending_.empty()) return absl::OkStatus();
+  std::vector<std::pair<PhiCategory, std::string>> pending = std::move(pending_);
+  pending_.clear();
+  pending_keys_.clear();
+  if (vault_ == nullptr) {
+    failure_ = DeidFailure::kVault;
+    return absl::UnavailableError("the token vault is not available; request refused");
+  }
+  std::vector<std::pair<PhiCategory, std::string_view>> batch;
+  batch.reserve(pending.size());
+  for (const auto& [c, v] : pending) batch.emplace_back(c, v);
+  Result<std::vector<std::string>> tokens = vault_->TokenizeBatch(batch, scope_);
+  if (!tokens.ok() || tokens->size() != batch.size()) {
+    failure_ = DeidFailure::kVault;
+    return absl::UnavailableError("the token vault failed; request refused");
+  }
+  for (const std::string& t : *tokens) {
+    if (t.empty()) {
       failure_ = DeidFailure::kVault;
       return absl::UnavailableError("the token vault failed; request refused");
     }
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if ((*tokens)[i].empty()) {
-        failure_ = DeidFailure::kVault;
-        return absl::UnavailableError("the token vault failed; request refused");
-      }
-      map_.push_back(Entry{std::move((*tokens)[i]), std::string(batch[i].second), batch[i].first,
-                           /*surrogate=*/false});
-      ++stats_.tokens_minted;
-      AddVariants(map_.size() - 1);
-    }
+  }
+  map_.reserve(map_.size() + pending.size());
+  for (size_t i = 0; i < pending.size(); ++i) {
+    AddEntry(Entry{std::move((*tokens)[i]), std::move(pending[i].second), pending[i].first,
+                   /*surrogate=*/false});
+  }
+  return absl::OkStatus();
+}
+
+Status DeidSession::FinishFields() const {
+  if (applied_ != fields_.size()) {
+    return absl::InternalError("de-identification did not cover every field; request refused");
+  }
+  return absl::OkStatus();
+}
+
+Status DeidSession::Apply(std::string* text) {
+  if (applied_ >= fields_.size() || fields_[applied_].size != text->size() ||
+      fields_[applied_].hash != std::hash<std::string_view>{}(*text)) {
+    failure_ = DeidFailure::kDetect;
+    return absl::InternalError("the request changed during de-identification; request refused");
+  }
+  const Findings& findings = fields_[applied_].findings;
+  if (findings.empty()) {
+    ++applied_;
+    sent_text_.append(*text).push_back('\n');
+    return absl::OkStatus();
   }
   std::string out;
-  out.reserve(text->size() + findings_.size() * 8);
+  out.reserve(text->size() + findings.size() * 8);
   size_t pos = 0;
-  for (const Finding& f : findings_) {
+  for (const Finding& f : findings) {
     out.append(*text, pos, f.begin - pos);
     const std::string_view original = std::string_view(*text).substr(f.begin, f.size());
     const Action action = decision_.ActionFor(f.category);
@@ -130,6 +184,7 @@ Status DeidSession::Deidentify(std::string* text) {
   }
   out.append(*text, pos, std::string::npos);
   *text = std::move(out);
+  ++applied_;
   sent_text_.append(*text).push_back('\n');
   return absl::OkStatus();
 }
@@ -146,10 +201,8 @@ Result<std::string> DeidSession::Replace(std::string_view original, const Findin
     return r;
   }
   const bool surrogate = action == Action::kSurrogate;
-  for (const Entry& e : map_) {
-    if (e.category == f.category && e.surrogate == surrogate && e.original == original) {
-      return e.replacement;
-    }
+  if (auto it = index_.find(MapKey(surrogate, f.category, original)); it != index_.end()) {
+    return map_[it->second].replacement;
   }
   if (vault_ == nullptr) {
     failure_ = DeidFailure::kVault;
@@ -161,9 +214,7 @@ Result<std::string> DeidSession::Replace(std::string_view original, const Findin
     failure_ = DeidFailure::kVault;
     return absl::UnavailableError("the token vault failed; request refused");
   }
-  map_.push_back(Entry{*r, std::string(original), f.category, surrogate});
-  ++stats_.tokens_minted;
-  AddVariants(map_.size() - 1);
+  AddEntry(Entry{*r, std::string(original), f.category, surrogate});
   return std::move(r).value();
 }
 

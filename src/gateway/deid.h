@@ -15,6 +15,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -41,7 +43,20 @@ class DeidSession {
 
   // Replaces PHI in *text. On error *text is unchanged and failure() says why:
   // PermissionDenied (a blocked category), Unavailable (vault), Internal (detect).
+  // One field on its own: Scan + Mint + Apply.
   Status Deidentify(std::string* text);
+
+  // A whole request in one vault transaction: Scan() every text field (detect,
+  // check the spans and the blocked categories, collect the values to tokenize),
+  // then Mint() once (every new token of every field in one TokenizeBatch),
+  // then Apply() to the same fields in the same order (substitute). Nothing is
+  // written to the vault unless every field scanned clean. Apply() refuses a
+  // field that differs from the one scanned at its position (Internal).
+  Status Scan(std::string_view text);
+  Status Mint();
+  Status Apply(std::string* text);
+  // Internal unless every scanned field was applied.
+  Status FinishFields() const;
   DeidFailure failure() const { return failure_; }
 
   // Appends `text` with every replacement this session made mapped back to its
@@ -86,6 +101,15 @@ class DeidSession {
   };
   Result<std::string> Replace(std::string_view original, const Finding& f);
   void AddVariants(size_t entry);
+  static std::string MapKey(bool surrogate, PhiCategory c, std::string_view original);
+  size_t AddEntry(Entry e);
+
+  // A field seen by Scan(), waiting for Apply().
+  struct ScannedField {
+    size_t size;
+    size_t hash;
+    Findings findings;
+  };
 
   const Detector& detector_;
   const Redactor* redactor_;
@@ -94,10 +118,14 @@ class DeidSession {
   std::string scope_;
   DeidFailure failure_ = DeidFailure::kNone;
   std::vector<Entry> map_;
+  std::unordered_map<std::string, size_t> index_;             // MapKey -> map_ entry
+  std::vector<std::pair<PhiCategory, std::string>> pending_;  // to mint (Scan -> Mint)
+  std::unordered_set<std::string> pending_keys_;              // MapKey of pending_
+  std::vector<ScannedField> fields_;
+  size_t applied_ = 0;
   std::vector<Variant> variants_;  // sorted longest first
   std::array<bool, 256> first_bytes_{};
   size_t max_variant_ = 0;
-  Findings findings_;
   DeidStats stats_;
   std::vector<SentValue> plain_;  // allowed (sent as is) and redacted values
   std::string sent_text_;

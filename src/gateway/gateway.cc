@@ -144,6 +144,9 @@ struct Shared {
   std::unique_ptr<UpstreamClient> client;
   std::unique_ptr<ResponseCache> cache;
   std::atomic<int64_t> streams{0};
+  std::atomic<int64_t> in_flight{0};  // requests inside Pipeline()
+  // Audit commits while other requests are in flight (ServerConfig::audit_threads).
+  std::unique_ptr<net::thread_pool> audit_pool;
 };
 
 // 1. auth: API key -> tenant, user, roles. No tenant, no request.
@@ -304,8 +307,16 @@ class DeidentifyFilter : public Filter {
     ctx.session = std::make_unique<DeidSession>(*s_.deps.detector, s_.deps.redactor.get(),
                                                 ctx.vault.get(), ctx.decision, std::move(scope));
     DeidSession* session = ctx.session.get();
+    // Every field is scanned first, then every new token of the request is
+    // minted in one vault transaction, then the fields are rewritten.
     Status st = ForEachRequestText(ctx.api, ctx.body,
-                                   [session](std::string* t) { return session->Deidentify(t); });
+                                   [session](std::string* t) { return session->Scan(*t); });
+    if (st.ok()) st = session->Mint();
+    if (st.ok()) {
+      st = ForEachRequestText(ctx.api, ctx.body,
+                              [session](std::string* t) { return session->Apply(t); });
+    }
+    if (st.ok()) st = session->FinishFields();
     if (!st.ok()) {
       switch (session->failure()) {
         case DeidFailure::kBlocked:
@@ -426,15 +437,46 @@ struct Gateway::Impl {
     co_await w.Send(std::move(res));
   }
 
+  // Commits one audit event and resumes when it is committed. With only this
+  // request in flight the commit runs right here (no thread hand-off). With
+  // others in flight it runs on the audit threads: the io thread keeps serving
+  // the other connections meanwhile, and events committed at the same time
+  // share one group commit (AuditLog: one transaction, one signed head). In
+  // both cases the caller continues only once the event is committed.
+  net::awaitable<Status> CommitAudit(AuditRecord r) {
+    if (shared.audit_pool == nullptr || shared.in_flight.load(std::memory_order_relaxed) <= 1) {
+      co_return shared.deps.audit->Commit(r);
+    }
+    // A plain hand-off (no coroutine frame on the audit thread): the record and
+    // this coroutine's completion handler go to an audit thread, which commits
+    // and posts the handler back to the io executor with the status.
+    AuditSink* sink = shared.deps.audit.get();
+    net::thread_pool& pool = *shared.audit_pool;
+    co_return co_await net::async_initiate<decltype(net::use_awaitable), void(Status)>(
+        [sink, &pool](auto handler, AuditRecord rec) {
+          auto work = net::make_work_guard(net::get_associated_executor(handler));
+          net::post(pool, [sink, rec = std::move(rec), handler = std::move(handler),
+                           work = std::move(work)]() mutable {
+            Status st = sink->Commit(rec);
+            auto io = work.get_executor();
+            net::post(io, [handler = std::move(handler), st = std::move(st)]() mutable {
+              handler(std::move(st));
+            });
+            work.reset();
+          });
+        },
+        net::use_awaitable, std::move(r));
+  }
+
   // Audit of a refused request (best effort: the request is refused anyway).
-  void AuditRefusal(const RequestContext& ctx, int status) {
-    if (!ctx.authenticated) return;
+  net::awaitable<void> AuditRefusal(const RequestContext& ctx, int status) {
+    if (!ctx.authenticated) co_return;
     AuditRecord r = BaseRecord(ctx);
     r.phase = AuditPhase::kRefused;
     r.outcome = status == 403 ? AuditOutcome::kBlocked : AuditOutcome::kError;
     r.http_status = status;
     if (!ctx.failed_stage.empty()) r.reasons.push_back("refused at stage " + ctx.failed_stage);
-    if (!shared.deps.audit->Commit(r).ok()) {
+    if (!(co_await CommitAudit(std::move(r))).ok()) {
       shared.metrics.Inc("phigate_stage_failures_total", "stage=\"audit\"");
     }
   }
@@ -480,6 +522,11 @@ struct Gateway::Impl {
       co_return;
     }
     const auto t0 = std::chrono::steady_clock::now();
+    struct InFlight {
+      explicit InFlight(std::atomic<int64_t>& n) : n_(n) { n_.fetch_add(1); }
+      ~InFlight() { n_.fetch_sub(1); }
+      std::atomic<int64_t>& n_;
+    } in_flight(shared.in_flight);
     co_await Pipeline(ctx, w);
     shared.metrics.ObserveLatencyUs(static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
@@ -501,6 +548,7 @@ struct Gateway::Impl {
   }
 
   net::awaitable<void> Pipeline(RequestContext& ctx, ResponseWriter& w) {
+    bool stopped = false;
     {
       AuthFilter auth(shared);
       RouteFilter route(shared);
@@ -509,11 +557,15 @@ struct Gateway::Impl {
       Filter* chain[] = {&auth, &route, &policy, &deid};
       for (Filter* f : chain) {
         if (f->OnRequest(ctx) == FilterStatus::kStop) {
-          AuditRefusal(ctx, ctx.reply_status);
-          co_await ReplyError(ctx, w, ctx.reply_status, ctx.reply_message);
-          co_return;
+          stopped = true;
+          break;
         }
       }
+    }
+    if (stopped) {
+      co_await AuditRefusal(ctx, ctx.reply_status);
+      co_await ReplyError(ctx, w, ctx.reply_status, ctx.reply_message);
+      co_return;
     }
     DeidSession* reid = ctx.decision.reidentify ? ctx.session.get() : nullptr;
 
@@ -528,7 +580,7 @@ struct Gateway::Impl {
         BuildVendorCall(*ctx.upstream, *ctx.endpoint, ctx.api, ctx.body, ctx.stream, vo);
     if (!call.ok()) {
       ctx.failed_stage = "upstream";
-      AuditRefusal(ctx, 400);
+      co_await AuditRefusal(ctx, 400);
       co_await ReplyError(ctx, w, 400, FromAbsl(call.status().message()));
       co_return;
     }
@@ -557,7 +609,7 @@ struct Gateway::Impl {
       AuditRecord r = BaseRecord(ctx);
       r.phase = AuditPhase::kEgress;
       r.outcome = AuditOutcome::kForwarded;
-      if (Status s = shared.deps.audit->Commit(r); !s.ok()) {
+      if (Status s = co_await CommitAudit(std::move(r)); !s.ok()) {
         shared.metrics.Inc("phigate_stage_failures_total", "stage=\"audit\"");
         co_await ReplyError(ctx, w, 503, "the audit trail is not available; request refused");
         co_return;
@@ -600,7 +652,7 @@ struct Gateway::Impl {
     const bool timeout = s.code() == absl::StatusCode::kDeadlineExceeded;
     shared.metrics.Inc("phigate_upstream_errors_total",
                        timeout ? "kind=\"timeout\"" : "kind=\"unavailable\"");
-    AuditIngress(ctx, AuditOutcome::kError, timeout ? 504 : 502);
+    co_await AuditIngress(ctx, AuditOutcome::kError, timeout ? 504 : 502);
     co_await ReplyError(
         ctx, w, timeout ? 504 : 502,
         timeout ? "the upstream model timed out" : "the upstream model is unavailable");
@@ -609,23 +661,23 @@ struct Gateway::Impl {
   net::awaitable<void> UpstreamStatus(RequestContext& ctx, ResponseWriter& w, unsigned status) {
     shared.metrics.Inc("phigate_upstream_errors_total",
                        absl::StrCat("kind=\"status\",status=\"", status, "\""));
-    AuditIngress(ctx, AuditOutcome::kError, static_cast<int>(status));
+    co_await AuditIngress(ctx, AuditOutcome::kError, static_cast<int>(status));
     // The vendor's error text may quote the (de-identified) request; send only the status.
     const int out = status >= 500 ? 502 : (status == 429 ? 429 : static_cast<int>(status));
     co_await ReplyError(ctx, w, out,
                         absl::StrCat("the upstream model returned HTTP status ", status));
   }
 
-  bool AuditIngress(RequestContext& ctx, AuditOutcome outcome, int status) {
+  net::awaitable<bool> AuditIngress(RequestContext& ctx, AuditOutcome outcome, int status) {
     AuditRecord r = BaseRecord(ctx);
     r.phase = AuditPhase::kIngress;
     r.outcome = outcome;
     r.http_status = status;
-    if (!shared.deps.audit->Commit(r).ok()) {
+    if (!(co_await CommitAudit(std::move(r))).ok()) {
       shared.metrics.Inc("phigate_stage_failures_total", "stage=\"audit\"");
-      return false;
+      co_return false;
     }
-    return true;
+    co_return true;
   }
 
   // Leak scan of de-identified answer text.
@@ -713,12 +765,13 @@ struct Gateway::Impl {
     RewriteResponse(ctx.api, j, reid, &scan);
     const LeakOutcome leak = LeakCheck(ctx, scan, from_cache);
     if (!leak.deliver) {
-      AuditIngress(ctx, AuditOutcome::kBlocked, 502);
+      co_await AuditIngress(ctx, AuditOutcome::kBlocked, 502);
       co_await ReplyError(ctx, w, 502, leak.Message("the answer was withheld by leak detection"));
       co_return;
     }
     if (!leak.redact.empty()) RedactJson(leak.redact, j);
-    if (!AuditIngress(ctx, from_cache ? AuditOutcome::kCached : AuditOutcome::kAnswered, 200)) {
+    if (!co_await AuditIngress(ctx, from_cache ? AuditOutcome::kCached : AuditOutcome::kAnswered,
+                               200)) {
       co_await ReplyError(ctx, w, 503, "the audit trail is not available; answer withheld");
       co_return;
     }
@@ -747,12 +800,12 @@ struct Gateway::Impl {
     }
     const LeakOutcome leak = LeakCheck(ctx, scan, false);
     if (!leak.deliver) {
-      AuditIngress(ctx, AuditOutcome::kBlocked, 502);
+      co_await AuditIngress(ctx, AuditOutcome::kBlocked, 502);
       co_await ReplyError(ctx, w, 502, leak.Message("the answer was withheld by leak detection"));
       co_return;
     }
     RedactText(leak.redact, /*json_too=*/true, &out);
-    AuditIngress(ctx, AuditOutcome::kAnswered, 200);
+    co_await AuditIngress(ctx, AuditOutcome::kAnswered, 200);
     CountRequest(ctx.api, 200);
     std::vector<std::pair<std::string, std::string>> hdrs;
     hdrs.emplace_back("x-request-id", ctx.request_id);
@@ -883,7 +936,7 @@ struct Gateway::Impl {
       }
     }
     if (client_gone) {
-      AuditIngress(ctx, AuditOutcome::kError, 499);
+      co_await AuditIngress(ctx, AuditOutcome::kError, 499);
       co_return;
     }
     out.clear();
@@ -892,8 +945,8 @@ struct Gateway::Impl {
       if (failure.find("leak") == std::string_view::npos) rw->Flush(&out);
       rw->AppendError(failure, &out);
     }
-    AuditIngress(ctx, failure.empty() ? AuditOutcome::kAnswered : AuditOutcome::kError,
-                 failure.empty() ? 200 : failure_status);
+    co_await AuditIngress(ctx, failure.empty() ? AuditOutcome::kAnswered : AuditOutcome::kError,
+                          failure.empty() ? 200 : failure_status);
     if (reid != nullptr) {
       shared.metrics.Inc("phigate_reidentified_total", "", reid->stats().tokens_reidentified);
     }
@@ -910,6 +963,9 @@ Gateway::~Gateway() {
   }
   if (!impl_ || !impl_->server) return;
   impl_->server->Shutdown();  // io threads joined
+  // Audit commits still running finish (their requests wait on them); their
+  // completions go to the stopped io_context and are dropped with it.
+  if (impl_->shared.audit_pool) impl_->shared.audit_pool->join();
   // Pooled upstream sockets belong to the server's io_context: drop them first.
   impl_->shared.client->Close();
   impl_->server.reset();
@@ -934,6 +990,10 @@ Result<std::unique_ptr<Gateway>> Gateway::Create(GatewayConfig config, GatewayDe
   uo.idle_timeout = s.config.server.upstream_idle_timeout;
   uo.max_body_bytes = s.config.server.max_upstream_body_bytes;
   s.client = std::make_unique<UpstreamClient>(uo);
+  if (s.config.server.audit_threads > 0) {
+    s.audit_pool =
+        std::make_unique<net::thread_pool>(static_cast<size_t>(s.config.server.audit_threads));
+  }
   if (s.config.cache.enabled) {
     s.cache = std::make_unique<ResponseCache>(s.config.cache.max_entries, s.config.cache.ttl);
     if (s.deps.containment != nullptr) {

@@ -101,6 +101,88 @@ TEST_F(DeidTest, VaultFailureIsUnavailable) {
   EXPECT_EQ(text, kName);
 }
 
+// Counts the vault transactions of a session.
+class CountingVault : public TokenVault {
+ public:
+  explicit CountingVault(TokenVault* inner) : inner_(inner) {}
+  Result<std::string> Tokenize(PhiCategory c, std::string_view v, std::string_view sc) override {
+    ++singles;
+    return inner_->Tokenize(c, v, sc);
+  }
+  Result<std::vector<std::string>> TokenizeBatch(
+      const std::vector<std::pair<PhiCategory, std::string_view>>& values,
+      std::string_view sc) override {
+    ++batches;
+    batch_sizes.push_back(values.size());
+    return inner_->TokenizeBatch(values, sc);
+  }
+  Result<std::string> Surrogate(PhiCategory c, std::string_view v, std::string_view sc) override {
+    return inner_->Surrogate(c, v, sc);
+  }
+  int singles = 0;
+  int batches = 0;
+  std::vector<size_t> batch_sizes;
+
+ private:
+  TokenVault* inner_;
+};
+
+TEST_F(DeidTest, WholeRequestMintsInOneVaultTransaction) {
+  CountingVault counting(&vault_);
+  DeidSession s(detector_, nullptr, &counting, decision_, "req-1");
+  json body = {{"model", "m"},
+               {"messages",
+                {{{"role", "system"}, {"content", std::string("About ") + kName}},
+                 {{"role", "user"}, {"content", std::string(kMrn) + " and " + kName}},
+                 {{"role", "user"}, {"content", "no identifiers here"}}}}};
+  PHIGATE_ASSERT_OK(
+      ForEachRequestText(Api::kOpenAIChat, body, [&](std::string* t) { return s.Scan(*t); }));
+  EXPECT_EQ(counting.batches, 0);  // nothing written while scanning
+  PHIGATE_ASSERT_OK(s.Mint());
+  PHIGATE_ASSERT_OK(
+      ForEachRequestText(Api::kOpenAIChat, body, [&](std::string* t) { return s.Apply(t); }));
+  PHIGATE_ASSERT_OK(s.FinishFields());
+  EXPECT_EQ(counting.batches, 1);
+  EXPECT_EQ(counting.singles, 0);
+  EXPECT_THAT(counting.batch_sizes, ::testing::ElementsAre(2u));  // name once, MRN once
+  const std::string sent = body.dump();
+  EXPECT_THAT(sent, Not(HasSubstr(kName)));
+  EXPECT_THAT(sent, Not(HasSubstr(kMrn)));
+  EXPECT_EQ(s.stats().tokens_minted, 2u);
+  // The same name got the same token in both fields.
+  const std::string first = body["messages"][0]["content"];
+  const std::string second = body["messages"][1]["content"];
+  const std::string name_token = first.substr(std::string("About ").size());
+  EXPECT_THAT(second, HasSubstr(name_token));
+  std::string back;
+  s.Reidentify(second, false, &back);
+  EXPECT_EQ(back, std::string(kMrn) + " and " + kName);
+}
+
+TEST_F(DeidTest, BlockedCategoryInALaterFieldRefusesBeforeAnyVaultWrite) {
+  decision_.actions[static_cast<size_t>(PhiCategory::kMrn)] = Action::kBlock;
+  CountingVault counting(&vault_);
+  DeidSession s(detector_, nullptr, &counting, decision_, "req-1");
+  PHIGATE_ASSERT_OK(s.Scan(std::string("first field: ") + kName));
+  Status st = s.Scan(std::string("second field: ") + kMrn);
+  EXPECT_EQ(st.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(s.failure(), DeidFailure::kBlocked);
+  EXPECT_EQ(counting.batches + counting.singles, 0);
+  EXPECT_TRUE(vault_.AllTokens().empty());
+}
+
+TEST_F(DeidTest, ApplyRefusesAFieldThatIsNotTheOneScanned) {
+  DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
+  PHIGATE_ASSERT_OK(s.Scan(std::string("Pt ") + kName));
+  PHIGATE_ASSERT_OK(s.Mint());
+  std::string other = std::string("Pt ") + kMrn;  // same shape, different text
+  other.resize(std::string("Pt ").size() + std::string(kName).size(), 'x');
+  EXPECT_EQ(s.Apply(&other).code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(s.FinishFields().code(), absl::StatusCode::kInternal);  // one field never applied
+  std::string extra = "never scanned";
+  EXPECT_EQ(s.Apply(&extra).code(), absl::StatusCode::kInternal);
+}
+
 TEST_F(DeidTest, SurrogatesNeedWordBoundaries) {
   decision_.SetAll(Action::kSurrogate);
   DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");

@@ -56,6 +56,10 @@ struct ServerConfig {
   std::string address = "127.0.0.1";
   uint16_t port = 8080;  // 0 = any free port
   int io_threads = 2;
+  // Threads that commit audit events while other requests are in flight, so
+  // the io threads keep serving and concurrent events share one group commit.
+  // 0: every audit event is committed on the io thread.
+  int audit_threads = 16;
   std::string tls_cert_file;  // both set = TLS
   std::string tls_key_file;
   uint64_t max_body_bytes = 4u << 20;

@@ -25,6 +25,12 @@ struct ServeOptions {
   std::string data_dir;   // gazetteers; "" = engine default
   bool watch_policy = true;
   std::chrono::milliseconds policy_poll_interval{1000};  // file mtime/size/inode check
+  // Soft limit on all SQLite memory of the process (page caches of the vault,
+  // audit and breach stores): bounds resident memory by design. 0 = no limit.
+  int64_t sqlite_heap_limit_bytes = int64_t{64} << 20;
+  // Background WAL checkpoints of the SQLite vault and audit files (off the io
+  // threads; see docs/gateway.md "Performance"). 0 = SQLite's own auto-checkpoints only.
+  std::chrono::milliseconds wal_checkpoint_interval{200};
 };
 
 // Owns every real component for the lifetime of the server. Build() fails with
