@@ -1550,7 +1550,8 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         for (size_t j = k; j < i; ++j) {
           const uint32_t jf = tk[j].lf();
           proper = proper || !(jf & (kLexFacility | kLexCommon | kLexClinical | kLexStop)) ||
-                   (jf & (kLexCity | kLexCityStart | kLexFirstName | kLexSurname | kLexSaint));
+                   (jf & (kLexCity | kLexCityStart | kLexSaint)) ||
+                   ((jf & (kLexFirstName | kLexSurname)) && !(jf & kLexFacility));
         }
         for (size_t j = k; proper && j < i; ++j) loc[j] = 2;
       }
