@@ -1003,6 +1003,9 @@ bool DoseAfter(std::string_view text, const std::vector<Token>& tk, size_t i) {
   return false;
 }
 
+// "Sr" is a title (sister) only with its period; "SR" is sinus rhythm.
+const uint64_t kSrHash = Lexicon::Hash("sr");
+
 // A title before a name: "Dr. Smith", "MS JONES". Not a header ("MS: sedated",
 // mental status), not an abbreviation with a slash ("sr w/ freq"), and "Sr"
 // (sister) only with its period ("SR" is sinus rhythm).
@@ -1012,8 +1015,7 @@ bool TitleLink(std::string_view text, const Token& title, const Token& t) {
     if (text[i] == ':') return false;
   }
   if (t.end < text.size() && text[t.end] == '/') return false;
-  static const uint64_t kSr = Lexicon::Hash("sr");
-  return title.hash != kSr || (title.flags & kTokPeriod);
+  return title.hash != kSrHash || (title.flags & kTokPeriod);
 }
 
 void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findings* out) const {
@@ -1122,7 +1124,8 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         if (!weak_verb || std::max(t.lex->first_weight, t.lex->last_weight) >= 0.3f) s += 0.25f;
       }
       // "Dr. J. Smith": title, initial, name. "N. Grandone aware": initial, name.
-      if (i > 1 && IsInitial(p) && (tk[i - 2].lf() & kLexTitle)) {
+      if (i > 1 && IsInitial(p) && (tk[i - 2].lf() & kLexTitle) &&
+          (tk[i - 2].hash != kSrHash || (tk[i - 2].flags & kTokPeriod))) {
         s += 0.6f;
       } else if (IsInitial(p) && (p.flags & kTokPeriod) && capitalised(t) &&
                  !(f & (kLexCommon | kLexClinical)) && t.end - t.begin >= 3 &&
