@@ -794,6 +794,16 @@ bool RuleEngine::LooksClinical(std::string_view word) const {
   const LexEntry* self = lexicon_->Find(w);
   if (self != nullptr && (self->flags & (kLexFirstName | kLexSurname))) return false;
   if (lexicon_->IsNearVocabulary(w)) return true;
+  // English derivational endings names rarely have ("Arousable",
+  // "Nonpurposeful", "Edemedous", "Patientintubated").
+  if (w.size() >= 7) {
+    static constexpr std::string_view kEndings[] = {"able", "ible", "ful",  "ous",  "ness",
+                                                    "tion", "sion", "ment", "ated", "ized",
+                                                    "ity",  "ally", "ive"};
+    for (std::string_view x : kEndings) {
+      if (w.size() > x.size() && w.compare(w.size() - x.size(), x.size(), x) == 0) return true;
+    }
+  }
   for (size_t k = 4; k + 4 <= w.size(); ++k) {
     const LexEntry* a = lexicon_->Find(std::string_view(w).substr(0, k));
     const LexEntry* b = lexicon_->Find(std::string_view(w).substr(k));
