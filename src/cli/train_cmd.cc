@@ -35,7 +35,7 @@ struct TrainArgs {
   // Defaults: the shipped model's options (models/README.md).
   int epochs = 8;
   uint32_t hash_bits = 18;
-  float recall_bias = 16.0f;
+  float recall_bias = 24.0f;
   float word_dropout = 0.5f;
   float margin = 10.0f;
   bool average = true;

@@ -48,7 +48,7 @@ bool IsCertainRuleFinding(const Finding& f);
 // the tagger is at least this sure that none of its tokens is PHI
 // (model::Tagger::Tag's rule_outside score, 0.5..1 where it says O). Chosen by
 // cross-validation (docs/model.md).
-inline constexpr float kDefaultVetoScore = 0.6f;
+inline constexpr float kDefaultVetoScore = 0.55f;
 
 // The tagger's part of RuleEngine::Scan. On entry *out holds the rule
 // findings (unresolved; empty in model mode with a plain model); on return:

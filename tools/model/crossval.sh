@@ -6,7 +6,7 @@
 # RuleEngine::Scan returns in those modes (min score 0.35) with that model.
 #
 #   tools/model/crossval.sh [BUILD_DIR]          (default build/model)
-#   env: FOLDS=5 SEED=1 EPOCHS=8 SYNTH_NOTES=3000 BIASES=16 STACK=1 OUT=<dir>
+#   env: FOLDS=5 SEED=1 EPOCHS=8 SYNTH_NOTES=3000 BIASES=24 STACK=1 OUT=<dir>
 # STACK=1 (default) trains stacked models (phigate train --stack: the rule
 # engine's findings are features); STACK=0 plain models. Other options are
 # phigate train's defaults, which are the shipped model's.
@@ -21,7 +21,7 @@ FOLDS="${FOLDS:-5}"
 SEED="${SEED:-1}"
 EPOCHS="${EPOCHS:-8}"
 SYNTH_NOTES="${SYNTH_NOTES:-3000}"
-BIASES="${BIASES:-16}"
+BIASES="${BIASES:-24}"
 STACK="${STACK:-1}"
 OUT="${OUT:-$BUILD/model-crossval}"
 mkdir -p "$OUT"
