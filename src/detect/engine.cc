@@ -461,7 +461,7 @@ bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
       return true;
     }
   }
-  if (rec == "date_md" || rec == "date_my") {
+  if (rec == "date_md" || rec == "date_my" || rec == "date_range") {
     static constexpr std::string_view kBefore[] = {
         "cpap",      "ps",      "psv",   "peep",  "simv",     "ac",      "a/c",      "bipap",
         "ipap",      "epap",    "vent",  "d5",    "pain",     "rales",   "crackles", "strength",
@@ -470,7 +470,7 @@ bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
         "nbp",       "abp",     "map",   "cvp",   "pap",      "pcwp",    "hr",       "sat",
         "sats",      "o2",      "mg",    "pip",   "plat",     "gtt",     "drip",     "sliding",
         "scale",     "score",   "gcs",   "apgar", "mae",      "wean",    "weaned",   "decreased",
-        "increased", "changed", "motor", "co",    "ci",       "svr"};
+        "increased", "changed", "motor", "co",    "ci",       "svr",     "perrla",   "perrl"};
     std::string before = LowerWordBefore(text, b);
     if (const size_t slash = before.rfind('/');
         slash != std::string::npos && slash + 1 < before.size()) {
