@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -1862,16 +1861,10 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
       return loaded.status();
     }
     tagger = std::move(loaded).value();
-    bool same_rules = true;
-    if (Status st = CheckModelCompatible(*tagger, &same_rules); !st.ok()) {
+    // A stacked model made for another rule-hint encoding is refused.
+    if (Status st = CheckModelCompatible(*tagger, nullptr); !st.ok()) {
       for (hs_database_t* db : dbs) hs_free_database(db);
       return st;
-    }
-    if (!same_rules) {
-      std::fprintf(stderr,
-                   "phigate: warning: the tagger model was trained with rules '%s', these rules "
-                   "are '%s'; retrain it for best accuracy\n",
-                   tagger->rules_version().c_str(), RulesVersion().c_str());
     }
   }
   return std::unique_ptr<Engine>(
