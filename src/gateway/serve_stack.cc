@@ -520,6 +520,14 @@ Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
                              crypto::HkdfSha256(master, "phigate", "gateway-tenant-id-v1", 32));
   }
 
+  // Memory-mapped database pages count as resident too: cap every
+  // connection's `PRAGMA mmap_size` (the stores ask for 256 MiB-1 GiB). Only
+  // possible before SQLite is initialized (first connection or heap limit); otherwise
+  // the stores' own sizes stay in force.
+  if (options.sqlite_max_mmap_bytes >= 0) {
+    (void)sqlite3_config(SQLITE_CONFIG_MMAP_SIZE, sqlite3_int64{0},
+                         sqlite3_int64{options.sqlite_max_mmap_bytes});
+  }
   // Every SQLite page cache of the process (vault, audit, breach stores) shares
   // one soft heap limit: past it SQLite recycles clean cache pages instead of
   // growing, so resident memory is bounded by design, not by the database sizes.

@@ -28,6 +28,9 @@ struct ServeOptions {
   // Soft limit on all SQLite memory of the process (page caches of the vault,
   // audit and breach stores): bounds resident memory by design. 0 = no limit.
   int64_t sqlite_heap_limit_bytes = int64_t{64} << 20;
+  // Cap on each SQLite connection's memory-mapped I/O (resident file pages);
+  // -1 = the stores' own settings.
+  int64_t sqlite_max_mmap_bytes = int64_t{16} << 20;
   // Background WAL checkpoints of the SQLite vault and audit files (off the io
   // threads; see docs/gateway.md "Performance"). 0 = SQLite's own auto-checkpoints only.
   std::chrono::milliseconds wal_checkpoint_interval{200};
