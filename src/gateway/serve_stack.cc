@@ -1,5 +1,4 @@
 // `phigate serve` wiring: adapters from the gateway's seams to the real modules.
-#include <sqlite3.h>
 
 #include <condition_variable>
 #include <cstdio>
@@ -22,6 +21,7 @@
 #include "phigate/gateway/serve.h"
 #include "phigate/policy/holder.h"
 #include "phigate/policy/policy.h"
+#include "phigate/store/sqlite_process.h"
 #include "phigate/store/store.h"
 #include "phigate/transform/redactor.h"
 #include "phigate/transform/surrogate.h"
@@ -347,71 +347,6 @@ VendorKind MapKind(policy::VendorKind k) {
   return VendorKind::kOpenAICompatible;
 }
 
-// --- SQLite housekeeping ------------------------------------------------------
-// The SQLite files the gateway writes on the request path (vault, audit) are
-// checkpointed by this thread, through its own connection, so that the WAL is
-// copied back (and the database fsynced) off the io threads: a writer's own
-// auto-checkpoint (every 8-16k pages of WAL) otherwise stalls the request that
-// happens to commit at that moment for 100+ ms. PASSIVE checkpoints take no
-// lock a writer waits on; once everything is backfilled the next writer
-// restarts the WAL from its beginning, so the WAL stays small and writers never
-// reach their auto-checkpoint threshold. A failed checkpoint changes nothing
-// (the data is in the WAL) and is retried on the next tick.
-class WalCheckpointer {
- public:
-  WalCheckpointer(std::vector<std::string> paths, std::chrono::milliseconds interval)
-      : paths_(std::move(paths)), interval_(interval) {
-    thread_ = std::thread([this] { Loop(); });
-  }
-  ~WalCheckpointer() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  WalCheckpointer(const WalCheckpointer&) = delete;
-  WalCheckpointer& operator=(const WalCheckpointer&) = delete;
-
- private:
-  void Loop() {
-    std::vector<sqlite3*> dbs(paths_.size(), nullptr);
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!cv_.wait_for(lock, interval_, [this] { return stop_; })) {
-      lock.unlock();
-      for (size_t i = 0; i < paths_.size(); ++i) {
-        if (dbs[i] == nullptr &&
-            sqlite3_open_v2(paths_[i].c_str(), &dbs[i], SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                            nullptr) != SQLITE_OK) {
-          sqlite3_close_v2(dbs[i]);
-          dbs[i] = nullptr;
-          continue;
-        }
-        // Errors (SQLITE_BUSY while another checkpoint runs) are retried next tick.
-        (void)sqlite3_wal_checkpoint_v2(dbs[i], nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                                        nullptr);
-      }
-      lock.lock();
-    }
-    for (sqlite3* db : dbs) sqlite3_close_v2(db);
-  }
-
-  const std::vector<std::string> paths_;
-  const std::chrono::milliseconds interval_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;  // guarded by mu_
-  std::thread thread_;
-};
-
-// "sqlite:///abs.db" / "sqlite://rel.db" -> the file path; "" for other URLs.
-std::string SqlitePath(std::string_view url) {
-  constexpr std::string_view kPrefix = "sqlite://";
-  if (url.substr(0, kPrefix.size()) != kPrefix) return "";
-  return std::string(url.substr(kPrefix.size()));
-}
-
 class Stack : public ServeStack {
  public:
   const GatewayConfig& config() const override { return config_; }
@@ -429,7 +364,7 @@ class Stack : public ServeStack {
   std::unique_ptr<policy::PolicyWatcher> watcher_;
   std::shared_ptr<PolicyAdapter> policy_;
   // Declared last: stopped first, before the stores it checkpoints close.
-  std::unique_ptr<WalCheckpointer> checkpointer_;
+  std::unique_ptr<store::WalCheckpointer> checkpointer_;
 };
 
 std::string EnvOr(const char* name, std::string fallback) {
@@ -523,17 +458,11 @@ Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
   // Memory-mapped database pages count as resident too: cap every
   // connection's `PRAGMA mmap_size` (the stores ask for 256 MiB-1 GiB). Only
   // possible before SQLite is initialized (first connection or heap limit); otherwise
-  // the stores' own sizes stay in force.
-  if (options.sqlite_max_mmap_bytes >= 0) {
-    (void)sqlite3_config(SQLITE_CONFIG_MMAP_SIZE, sqlite3_int64{0},
-                         sqlite3_int64{options.sqlite_max_mmap_bytes});
-  }
-  // Every SQLite page cache of the process (vault, audit, breach stores) shares
-  // one soft heap limit: past it SQLite recycles clean cache pages instead of
-  // growing, so resident memory is bounded by design, not by the database sizes.
-  if (options.sqlite_heap_limit_bytes > 0) {
-    sqlite3_soft_heap_limit64(options.sqlite_heap_limit_bytes);
-  }
+  // the stores' own sizes stay in force. Every SQLite page cache of the process
+  // (vault, audit, breach stores) shares one soft heap limit, so resident memory
+  // is bounded by design, not by the database sizes.
+  store::LimitSqliteMemory({.max_mmap_bytes = options.sqlite_max_mmap_bytes,
+                            .heap_limit_bytes = options.sqlite_heap_limit_bytes});
 
   // Store + vault.
   std::string store_url = options.store_url;
@@ -567,14 +496,17 @@ Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
       audit::AuditLog::Open(std::move(astore),
                             std::shared_ptr<const crypto::Ed25519Signer>(std::move(signer))));
   stack->deps_.audit = std::make_shared<RealAudit>(std::move(log));
+  // The files written on the request path (vault, audit) are checkpointed on a
+  // background thread, so the WAL copy-back rarely lands on an io thread.
   if (options.wal_checkpoint_interval.count() > 0) {
     std::vector<std::string> wal_files;
     for (const std::string* url : {&store_url, &audit_url}) {
-      if (std::string p = SqlitePath(*url); !p.empty()) wal_files.push_back(std::move(p));
+      if (std::string p = store::SqliteFilePath(*url); !p.empty())
+        wal_files.push_back(std::move(p));
     }
     if (!wal_files.empty()) {
       stack->checkpointer_ =
-          std::make_unique<WalCheckpointer>(std::move(wal_files), options.wal_checkpoint_interval);
+          store::WalCheckpointer::Start(std::move(wal_files), options.wal_checkpoint_interval);
     }
   }
   stack->deps_.subjects = std::make_shared<AuditSubjectIndexer>(*master_raw);

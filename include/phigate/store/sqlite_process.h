@@ -1,0 +1,53 @@
+// Process-wide SQLite settings and maintenance for long-running servers
+// (`phigate serve`). The store module is the only one that talks to SQLite;
+// the gateway reaches these through this header.
+//
+//   store::LimitSqliteMemory({.max_mmap_bytes = 16 << 20, .heap_limit_bytes = 64 << 20});
+//   auto ckpt = store::WalCheckpointer::Start({"/var/lib/phigate.db"},
+//   std::chrono::milliseconds(200));
+#ifndef PHIGATE_STORE_SQLITE_PROCESS_H_
+#define PHIGATE_STORE_SQLITE_PROCESS_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace phigate::store {
+
+struct SqliteMemoryLimits {
+  // Cap of every connection's memory-mapped I/O (`PRAGMA mmap_size`); < 0 keeps
+  // the stores' own sizes. Takes effect only before SQLite is first initialized.
+  int64_t max_mmap_bytes = -1;
+  // Soft limit shared by every page cache of the process; past it SQLite
+  // recycles clean pages instead of growing. <= 0: no limit.
+  int64_t heap_limit_bytes = 0;
+};
+
+// Applies `limits` process-wide. Best effort: a setting SQLite no longer
+// accepts (already initialized) leaves the previous one in force.
+void LimitSqliteMemory(const SqliteMemoryLimits& limits);
+
+// "sqlite:///abs.db" / "sqlite://rel.db" -> the file path; "" for other URLs.
+std::string SqliteFilePath(std::string_view url);
+
+// Runs PASSIVE WAL checkpoints of the given database files every `interval`
+// on its own thread, so that writers rarely reach their auto-checkpoint
+// threshold on a request path. PASSIVE checkpoints take no lock a writer waits
+// on; a failed checkpoint changes nothing (the data is in the WAL) and is
+// retried on the next tick. Destruction stops and joins the thread.
+class WalCheckpointer {
+ public:
+  static std::unique_ptr<WalCheckpointer> Start(std::vector<std::string> paths,
+                                                std::chrono::milliseconds interval);
+  virtual ~WalCheckpointer() = default;
+
+ protected:
+  WalCheckpointer() = default;
+};
+
+}  // namespace phigate::store
+
+#endif  // PHIGATE_STORE_SQLITE_PROCESS_H_
