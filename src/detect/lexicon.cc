@@ -153,8 +153,8 @@ constexpr std::string_view kNameVerbs[] = {
     "dictated",  "attending",    "resident",   "fellow",       "intern",      "pcp",
     "surgeon",   "cardiologist", "oncologist", "nephrologist", "neurologist", "psychiatrist",
     "therapist", "sw",           "cm",         "coordinator",  "chaplain",    "dear",
-    "cc",        "to",           "from",       "aware",       "name",
-    "named",     "patient",      "pt",         "mr",           "mrs",         "ms"};
+    "cc",        "to",           "from",       "aware",        "name",        "named",
+    "patient",   "pt",           "mr",         "mrs",          "ms"};
 // Languages, nationalities and demonyms: capitalised, but never a person or a place.
 constexpr std::string_view kDemonyms[] = {
     "english",   "spanish",  "french",     "german",   "italian", "russian",    "polish",
@@ -276,6 +276,8 @@ bool Lexicon::IsNearVocabulary(std::string_view lower) const {
   if (lower.size() < kMinTranspose || lower.size() > 40 || deletes_.empty()) return false;
   auto probe = [&](std::string_view v) {
     const uint64_t h = Hash(v);
+    const uint64_t bit = (h * 0x9E3779B97F4A7C15ull) >> delete_filter_shift_;
+    if (((delete_filter_[bit >> 6] >> (bit & 63)) & 1) == 0) return false;
     auto it = std::lower_bound(deletes_.begin(), deletes_.end(), std::make_pair(h, uint32_t{0}));
     for (; it != deletes_.end() && it->first == h; ++it) {
       const std::string& w = vocab_[it->second];
@@ -342,6 +344,14 @@ void Lexicon::Freeze() {
   }
   std::sort(deletes_.begin(), deletes_.end());
   deletes_.erase(std::unique(deletes_.begin(), deletes_.end()), deletes_.end());
+  int bits = 6;
+  while ((size_t{1} << bits) < deletes_.size() * 16) ++bits;
+  delete_filter_.assign((size_t{1} << bits) / 64, 0);
+  delete_filter_shift_ = 64 - bits;
+  for (const auto& [h, id] : deletes_) {
+    const uint64_t bit = (h * 0x9E3779B97F4A7C15ull) >> delete_filter_shift_;
+    delete_filter_[bit >> 6] |= uint64_t{1} << (bit & 63);
+  }
   clinical_sorted_.clear();
   for (const auto& [word, entry] : words_) {
     if ((entry.flags & kLexClinical) && !(entry.flags & (kLexFirstName | kLexSurname))) {

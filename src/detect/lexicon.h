@@ -128,6 +128,10 @@ class Lexicon {
   // The delete index: (hash of a vocabulary word or of the word with one
   // letter deleted, index into vocab_), sorted by hash.
   std::vector<std::pair<uint64_t, uint32_t>> deletes_;
+  // One bit per delete hash (16+ bits per entry, ~6 % false hits): most probes
+  // miss, and the bit test spares them the binary search over deletes_.
+  std::vector<uint64_t> delete_filter_;
+  int delete_filter_shift_ = 64;
   std::vector<std::string> vocab_;
   std::vector<bool> vocab_proper_;  // only capitalised in its source (brand, eponym, place)
   std::string arena_;
