@@ -139,6 +139,12 @@ Result<GatewayConfig> ParseGatewayConfig(std::string_view yaml_text) {
     if (const YAML::Node s = root["server"]) PHIGATE_RETURN_IF_ERROR(ParseServer(s, &c.server));
     if (const YAML::Node g = root["gateway"]) {
       Get(g, "store", &c.store_url);
+      Get(g, "detection", &c.detection);
+      if (c.detection != "rules" && c.detection != "both" && c.detection != "model" &&
+          c.detection != "union") {
+        return absl::InvalidArgumentError(
+            "gateway.detection must be one of rules, both, model, union");
+      }
       std::string key_env = "PHIGATE_GATEWAY_KEY";
       Get(g, "tenant_key_env", &key_env);
       c.tenant_key = Env(key_env);

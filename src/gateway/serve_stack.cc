@@ -514,6 +514,7 @@ Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
   // Detection and redaction.
   detect::EngineOptions eo;
   eo.data_dir = options.data_dir;
+  PHIGATE_ASSIGN_OR_RETURN(eo.mode, detect::ParseMode(cfg.detection));
   PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<detect::Engine> engine, detect::Engine::Create(eo));
   stack->deps_.detector = std::make_shared<EngineDetector>(std::move(engine));
   PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<transform::Redactor> red,
@@ -545,13 +546,13 @@ Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
   stack->deps_.auth = stack->policy_;
   stack->deps_.policy = stack->policy_;
   stack->deps_.router = stack->policy_;
-  stack->describe_ = absl::StrCat(
-      "auth: policy users (SHA-256 API keys)\npolicy: ", pol->version(),
-      " (live reload)\ndetect: engine\ntransform: redactor + vault tokens/surrogates\nvault: ",
-      store_url.substr(0, store_url.find(':')),
-      "\naudit: ", audit_url.substr(0, audit_url.find(':')),
-      " (group commit, signed heads)\nleak scan: ", leak_line,
-      "\nupstreams: ", cfg.upstreams.size(), "\n");
+  stack->describe_ = absl::StrCat("auth: policy users (SHA-256 API keys)\npolicy: ", pol->version(),
+                                  " (live reload)\ndetect: engine (", cfg.detection,
+                                  ")\ntransform: redactor + vault tokens/surrogates\nvault: ",
+                                  store_url.substr(0, store_url.find(':')),
+                                  "\naudit: ", audit_url.substr(0, audit_url.find(':')),
+                                  " (group commit, signed heads)\nleak scan: ", leak_line,
+                                  "\nupstreams: ", cfg.upstreams.size(), "\n");
   return std::unique_ptr<ServeStack>(std::move(stack));
 }
 

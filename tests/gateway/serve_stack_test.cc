@@ -250,6 +250,34 @@ TEST_F(ServeStackTest, AuditTrailVerifiesWithTheCliKeysAndNamesThePatient) {
   }
 }
 
+TEST_F(ServeStackTest, DetectionModeComesFromTheConfigAndABadOneRefusesToStart) {
+  // gateway.detection: both runs the rules with the stacked tagger (the shipped
+  // model); the request is de-identified as with the rules.
+  WriteRaw(PolicyText(false) + "gateway:\n  detection: both\n");
+  Start(/*watch=*/false);
+  EXPECT_THAT(stack_->Describe(), HasSubstr("detect: engine (both)"));
+  HttpResult r = Chat(kClinicianKey);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  ASSERT_EQ(upstream_->count(), 1u);
+  EXPECT_THAT(upstream_->AllReceivedBytes(), Not(HasSubstr(kMrn)));
+  EXPECT_THAT(upstream_->AllReceivedBytes(), Not(HasSubstr("Ashdale")));
+  EXPECT_THAT(r.body, HasSubstr(kMrn));
+  gw_->Shutdown();
+  gw_.reset();
+  stack_.reset();
+
+  // An unknown mode is a configuration error, not a silent fallback.
+  WriteRaw(PolicyText(false) + "gateway:\n  detection: fancy\n");
+  ServeOptions so;
+  so.store_url = StoreUrl();
+  so.audit_url = AuditUrl();
+  so.watch_policy = false;
+  auto bad = ServeStack::Build(policy_path_, so);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("gateway.detection"));
+}
+
 TEST_F(ServeStackTest, EditedPolicyReloadsAndABrokenOneKeepsTheOld) {
   Start(/*watch=*/true);
   EXPECT_EQ(stack_->policy_generation(), 1u);

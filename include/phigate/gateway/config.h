@@ -85,6 +85,10 @@ struct GatewayConfig {
   CacheConfig cache;
   std::vector<UpstreamConfig> upstreams;
   std::string store_url;  // "" = sqlite in the working directory
+  // Detection engine mode (`gateway.detection`): "rules" (default: the trained
+  // tagger adds ~0.5 ms per 4 KB prompt, more than the gateway's latency budget),
+  // "both" (rules + stacked tagger, as bulk `phigate deid`), "model" or "union".
+  std::string detection = "rules";
   // HMAC key for the tenant-scoped opaque ids sent to providers (prompt cache, user).
   std::string tenant_key;
 };
