@@ -242,6 +242,18 @@ bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
   auto digit_at = [&](size_t i) {
     return i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]));
   };
+  if (rec == "age_over_89_sex") {
+    // "Tmax 101F w/ chills", "spiked to 102F": a temperature, not an age.
+    static constexpr std::string_view kTemperature[] = {
+        "t",     "tc",     "tm",     "tmax",  "temp",     "temperature", "febrile",
+        "fever", "fevers", "spiked", "spike", "afebrile", "to",          "of",
+        "at",    "max",    "peak",   "up",    "oral",     "rectal",      "axillary"};
+    const std::string before = LowerWordBefore(text, b);
+    for (std::string_view w : kTemperature) {
+      if (before == w) return true;
+    }
+    if (b >= 1 && text[b - 1] == '.') return true;  // a decimal: "101.5F"
+  }
   if (rec == "date_md" || rec == "date_my" || rec == "date_md_dot_y" || rec == "date_md_dash" ||
       rec == "date_mdy_slash" || rec == "date_md_after_word" || rec == "date_range") {
     // Part of a chain of measurements, not a date: a decimal or a range joined

@@ -93,5 +93,18 @@ TEST_F(PrecisionTest, PhiNextToTheVetoesIsStillFound) {
   for (const Case& c : cases) EXPECT_TRUE(Covered(c.text, c.value)) << c.text;
 }
 
+TEST_F(PrecisionTest, AgeAndSexShorthandOver89IsAnAgeButATemperatureIsNot) {
+  EXPECT_TRUE(Covered("HISTORY: 97M with headache and confusion.", "97"));
+  EXPECT_TRUE(Covered("101f w hx cad s/p cabg, htn.", "101"));
+  EXPECT_TRUE(Covered("HPI: 93 F admitted from rehab after a fall.", "93"));
+  const char* temperatures[] = {
+      "Tmax 101F w/ rigors overnight, cultures sent.",
+      "Spiked to 102F was given acetaminophen.",
+      "Temp: 100F with chills.",
+      "T 101.5F w/ chills.",
+  };
+  for (const char* t : temperatures) EXPECT_TRUE(All(t).empty()) << t;
+}
+
 }  // namespace
 }  // namespace phigate::detect
