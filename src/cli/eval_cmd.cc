@@ -109,6 +109,32 @@ void NoteModelRules(const EngineFlags& flags) {
   }
 }
 
+// Reads the gold JSONL file, calling fn(record, line number) for each record;
+// blank lines are skipped, a bad line or an unreadable file throws CliError.
+template <class Fn>
+void ForEachGold(const std::string& path, Fn fn) {
+  std::FILE* in = std::fopen(path.c_str(), "rb");
+  if (in == nullptr) throw CliError(1, "cannot open " + path);
+  std::string_view line;
+  size_t lineno = 0;
+  try {
+    while (ReadLine(in, &line, path)) {
+      ++lineno;
+      if (line.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos) continue;
+      auto gold = detect::ParseGoldLine(line);
+      if (!gold.ok()) {
+        throw CliError(
+            1, absl::StrFormat("%s line %d: %s", path, lineno, FromAbsl(gold.status().message())));
+      }
+      fn(std::move(gold).value(), lineno);
+    }
+  } catch (...) {
+    std::fclose(in);
+    throw;
+  }
+  std::fclose(in);
+}
+
 // --compare: every engine mode on the same gold notes, one line each.
 void RunCompare(const EvalFlags& flags) {
   if (!flags.pred.empty()) throw CliError(2, "--compare runs the engine; it takes no --pred");
@@ -116,28 +142,8 @@ void RunCompare(const EvalFlags& flags) {
   opts.years_as_phi = flags.years_as_phi;
   opts.unit = detect::OffsetUnit::kUtf8;
   std::vector<detect::GoldRecord> golds;
-  {
-    std::FILE* in = std::fopen(flags.gold.c_str(), "rb");
-    if (in == nullptr) throw CliError(1, "cannot open " + flags.gold);
-    std::string_view line;
-    size_t lineno = 0;
-    try {
-      while (ReadLine(in, &line, flags.gold)) {
-        ++lineno;
-        if (line.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos) continue;
-        auto gold = detect::ParseGoldLine(line);
-        if (!gold.ok()) {
-          throw CliError(1, absl::StrFormat("%s line %d: %s", flags.gold, lineno,
-                                            FromAbsl(gold.status().message())));
-        }
-        golds.push_back(std::move(gold).value());
-      }
-    } catch (...) {
-      std::fclose(in);
-      throw;
-    }
-    std::fclose(in);
-  }
+  ForEachGold(flags.gold,
+              [&](detect::GoldRecord gold, size_t) { golds.push_back(std::move(gold)); });
   NoteModelRules(flags.engine);
   std::printf("%-6s | char recall | char precision |   F1  | entities missed | MB/s\n", "mode");
   for (const char* mode : {"rules", "model", "union", "both"}) {
@@ -193,44 +199,26 @@ void RunEval(const EvalFlags& flags) {
     engine = MakeEngine(flags.engine);
   }
 
-  std::FILE* in = std::fopen(flags.gold.c_str(), "rb");
-  if (in == nullptr) throw CliError(1, "cannot open " + flags.gold);
   detect::Scorer scorer(opts);
   std::unique_ptr<detect::ScanContext> ctx = engine ? engine->NewContext() : nullptr;
   Findings findings;
   double scan_seconds = 0, bytes = 0;
-  std::string_view line;
-  size_t lineno = 0;
-  try {
-    while (ReadLine(in, &line, flags.gold)) {
-      ++lineno;
-      if (line.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos) continue;
-      auto gold = detect::ParseGoldLine(line);
-      if (!gold.ok()) {
-        throw CliError(1, absl::StrFormat("%s line %d: %s", flags.gold, lineno,
-                                          FromAbsl(gold.status().message())));
-      }
-      Status s;
-      if (engine) {
-        const auto t0 = std::chrono::steady_clock::now();
-        Status scan = engine->Scan(gold->text, *ctx, &findings);
-        scan_seconds +=
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        ThrowIfError(scan, absl::StrFormat("detection failed on record %s", gold->id));
-        bytes += static_cast<double>(gold->text.size());
-        const std::vector<detect::PredSpan> spans = detect::FindingsToPredSpans(findings);
-        s = scorer.Add(*gold, &spans);
-      } else {
-        auto it = preds.find(gold->id);
-        s = scorer.Add(*gold, it == preds.end() ? nullptr : &it->second);
-      }
-      ThrowIfError(s, absl::StrFormat("%s line %d", flags.gold, lineno));
+  ForEachGold(flags.gold, [&](detect::GoldRecord gold, size_t lineno) {
+    Status s;
+    if (engine) {
+      const auto t0 = std::chrono::steady_clock::now();
+      Status scan = engine->Scan(gold.text, *ctx, &findings);
+      scan_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      ThrowIfError(scan, absl::StrFormat("detection failed on record %s", gold.id));
+      bytes += static_cast<double>(gold.text.size());
+      const std::vector<detect::PredSpan> spans = detect::FindingsToPredSpans(findings);
+      s = scorer.Add(gold, &spans);
+    } else {
+      auto it = preds.find(gold.id);
+      s = scorer.Add(gold, it == preds.end() ? nullptr : &it->second);
     }
-  } catch (...) {
-    std::fclose(in);
-    throw;
-  }
-  std::fclose(in);
+    ThrowIfError(s, absl::StrFormat("%s line %d", flags.gold, lineno));
+  });
   detect::EvalResult r = scorer.Finish();
   if (flags.json) {
     std::string out = r.ToJson(1);
