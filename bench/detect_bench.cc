@@ -4,6 +4,7 @@
 // corpus when ../shared/data is present. Reports bytes/s.
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -43,7 +44,11 @@ std::vector<std::string> GeneratedDocs(size_t doc_bytes, size_t total_bytes) {
 
 std::vector<std::string> DevCorpus() {
   std::vector<std::string> docs;
-  std::ifstream in(std::string(PHIGATE_SOURCE_DIR) + "/../shared/data/physionet_deid_dev.jsonl");
+  // PHIGATE_DEV_CORPUS overrides the path (a worktree has no ../shared beside it).
+  const char* env = std::getenv("PHIGATE_DEV_CORPUS");
+  std::ifstream in(env != nullptr && *env != '\0' ? std::string(env)
+                                                  : std::string(PHIGATE_SOURCE_DIR) +
+                                                        "/../shared/data/physionet_deid_dev.jsonl");
   std::string line;
   while (std::getline(in, line)) docs.push_back(nlohmann::json::parse(line)["text"]);
   return docs;

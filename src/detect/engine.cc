@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <array>
+#include <bitset>
 #include <cctype>
+#include <climits>
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -66,6 +69,7 @@ class EngineContext : public ScanContext {
     uint32_t id;
     size_t from;
     size_t to;
+    size_t prev_to;  // `to` of the previous window of `id`, or kNoWindow
   };
   std::vector<RawMatch> matches;     // windows: [from, to] holds every reported end of `id`
   std::vector<int32_t> open_window;  // per pattern: index into matches, or -1
@@ -74,6 +78,9 @@ class EngineContext : public ScanContext {
 struct CompiledPattern {
   const PatternSpec* spec;
   std::unique_ptr<RE2> re2;  // finds spans; group 1, when present, is the value
+  std::bitset<256> bytes;    // MatchableBytes(): no match holds another byte
+  size_t min_width = 0;      // Hyperscan's bounds on a match's length
+  size_t max_width = 0;      // (SIZE_MAX when unbounded)
 };
 
 class RuleEngine final : public Engine {
@@ -130,6 +137,7 @@ class RuleEngine final : public Engine {
 // URLs is bounded well below this; a longer URL is still covered up to its end.
 constexpr size_t kWindowBack = 320;
 constexpr size_t kUrlWindowBack = 4096;
+constexpr size_t kNoWindow = static_cast<size_t>(-1);
 
 int OnMatch(unsigned int id, unsigned long long, unsigned long long to, unsigned int, void* user) {
   auto* ctx = static_cast<EngineContext*>(user);
@@ -142,8 +150,9 @@ int OnMatch(unsigned int id, unsigned long long, unsigned long long to, unsigned
       return 0;
     }
   }
+  const size_t prev_to = open >= 0 ? ctx->matches[static_cast<size_t>(open)].to : kNoWindow;
   open = static_cast<int32_t>(ctx->matches.size());
-  ctx->matches.push_back({id, end, end});  // `from` is widened by the caller
+  ctx->matches.push_back({id, end, end, prev_to});  // `from` is widened by the caller
   return 0;
 }
 
@@ -541,12 +550,27 @@ Status RuleEngine::RunPatterns(std::string_view text, EngineContext& ctx, Findin
     const RE2& re = *p.re2;
     const int ngroups = std::min(re.NumberOfCapturingGroups(), 1) + 1;
     const size_t back = p.spec->category == PhiCategory::kUrl ? kUrlWindowBack : kWindowBack;
-    size_t pos = hit.from > back ? hit.from - back : 0;
+    const size_t floor = hit.from > back ? hit.from - back : 0;
+    size_t pos = floor;
+    // RE2 starts where the first match it would find from `floor` can start
+    // at the earliest, so it finds the same matches reading far fewer bytes.
+    // That match ends at or after `from` (no end of this pattern lies in
+    // [floor, from) unless an earlier window reaches past `floor`, as a URL
+    // window can: then RE2 starts at `floor` as before), so it starts no
+    // earlier than max_width before `from`, and every byte between its start
+    // and `from` is one the pattern can consume.
+    if (hit.prev_to == kNoWindow || hit.prev_to < floor) {
+      const size_t lowest = hit.from - std::min(hit.from - floor, p.max_width);
+      pos = hit.from;
+      while (pos > lowest && p.bytes.test(static_cast<unsigned char>(text[pos - 1]))) --pos;
+    }
     // RE2 sees a little past the window so that \b and lookahead-like
     // classes at its last end read the real next character; a match ending
-    // past the window's last reported end is not a real one.
+    // past the window's last reported end is not a real one. A match starting
+    // at `pos` ends at `pos + min_width` at the earliest, so once that passes
+    // the window's last end no search can find one.
     const size_t limit = std::min(text.size(), hit.to + 64);
-    while (pos <= hit.to && pos < text.size() &&
+    while (pos + p.min_width <= hit.to && pos < text.size() &&
            re.Match(input, pos, limit, RE2::UNANCHORED, groups, ngroups)) {
       const size_t mb = static_cast<size_t>(groups[0].data() - text.data());
       const size_t me = mb + groups[0].size();
@@ -1835,7 +1859,17 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
       return absl::InternalError(
           absl::StrCat("pattern ", ToAbsl(s.name), " does not compile in RE2"));
     }
-    compiled.push_back(CompiledPattern{&s, std::move(re)});
+    hs_expr_info_t* info = nullptr;
+    hs_compile_error_t* ierr = nullptr;
+    if (hs_expression_info(exprs.back().c_str(), flags.back(), &info, &ierr) != HS_SUCCESS) {
+      hs_free_compile_error(ierr);
+      return absl::InternalError(
+          absl::StrCat("pattern ", ToAbsl(s.name), " does not compile in Hyperscan"));
+    }
+    CompiledPattern cp{&s, std::move(re), MatchableBytes(s), info->min_width,
+                       info->max_width == UINT_MAX ? SIZE_MAX : size_t{info->max_width}};
+    std::free(info);  // allocated with Hyperscan's default allocator (malloc)
+    compiled.push_back(std::move(cp));
   }
   std::array<hs_database_t*, 2> dbs{nullptr, nullptr};
   for (int group = 0; group < 2; ++group) {

@@ -284,4 +284,161 @@ constexpr PatternSpec
 
 std::span<const PatternSpec> DefaultPatterns() { return kPatterns; }
 
+namespace {
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool IsAsciiAlnum(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// Reads the escape at re[*i] == '\\', adds the bytes it matches to *set and
+// moves *i past it. *single is its byte when it stands for exactly one (so it
+// can start or end a class range), else -1. False for an escape this reader
+// does not know (the caller then admits every byte).
+bool ReadEscape(std::string_view re, size_t* i, std::bitset<256>* set, int* single) {
+  *single = -1;
+  if (*i + 1 >= re.size()) return false;
+  const char c = re[*i + 1];
+  *i += 2;
+  switch (c) {
+    case 's':  // RE2: [\t\n\f\r ]; Hyperscan adds \v
+      for (const char b : {'\t', '\n', '\v', '\f', '\r', ' '})
+        set->set(static_cast<unsigned char>(b));
+      return true;
+    case 'd':
+      for (int b = '0'; b <= '9'; ++b) set->set(static_cast<size_t>(b));
+      return true;
+    case 'w':
+      for (int b = 0; b < 256; ++b) {
+        if (IsAsciiAlnum(static_cast<char>(b)) || b == '_') set->set(static_cast<size_t>(b));
+      }
+      return true;
+    case 'b':
+    case 'B':
+    case 'A':
+    case 'z':
+      return true;  // zero width
+    case 'n':
+      *single = '\n';
+      break;
+    case 't':
+      *single = '\t';
+      break;
+    case 'r':
+      *single = '\r';
+      break;
+    case 'f':
+      *single = '\f';
+      break;
+    case 'v':
+      *single = '\v';
+      break;
+    case 'x':
+      if (*i + 1 >= re.size() || HexDigit(re[*i]) < 0 || HexDigit(re[*i + 1]) < 0) return false;
+      *single = HexDigit(re[*i]) * 16 + HexDigit(re[*i + 1]);
+      *i += 2;
+      break;
+    default:
+      if (IsAsciiAlnum(c)) return false;  // \S, \pL, back-references, ...
+      *single = static_cast<unsigned char>(c);
+  }
+  set->set(static_cast<size_t>(*single));
+  return true;
+}
+
+// The class at re[*i] == '['; false when it holds something unsupported.
+bool ReadClass(std::string_view re, size_t* i, std::bitset<256>* set) {
+  size_t j = *i + 1;
+  const bool negated = j < re.size() && re[j] == '^';
+  if (negated) ++j;
+  std::bitset<256> cls;
+  for (bool first = true;; first = false) {
+    if (j >= re.size()) return false;
+    if (re[j] == ']' && !first) {
+      ++j;
+      break;
+    }
+    int lo;
+    if (re[j] == '\\') {
+      if (!ReadEscape(re, &j, &cls, &lo)) return false;
+    } else if (re[j] == '[' && j + 1 < re.size() && re[j + 1] == ':') {
+      return false;  // [:alpha:]
+    } else {
+      lo = static_cast<unsigned char>(re[j++]);
+      cls.set(static_cast<size_t>(lo));
+    }
+    if (lo >= 0 && j + 1 < re.size() && re[j] == '-' && re[j + 1] != ']') {
+      ++j;
+      int hi;
+      if (re[j] == '\\') {
+        std::bitset<256> ignored;
+        if (!ReadEscape(re, &j, &ignored, &hi) || hi < 0) return false;
+      } else {
+        hi = static_cast<unsigned char>(re[j++]);
+      }
+      if (hi < lo) return false;
+      for (int b = lo; b <= hi; ++b) cls.set(static_cast<size_t>(b));
+    }
+  }
+  // A negated class admits the complement of its unfolded members: a
+  // superset of what a caseless match admits.
+  *set |= negated ? ~cls : cls;
+  *i = j;
+  return true;
+}
+
+}  // namespace
+
+std::bitset<256> MatchableBytes(const PatternSpec& spec) {
+  const std::string_view re = spec.regex;
+  std::bitset<256> set;
+  std::bitset<256> all;
+  all.set();
+  size_t i = 0;
+  while (i < re.size()) {
+    const char c = re[i];
+    if (c == '\\') {
+      int single;
+      if (!ReadEscape(re, &i, &set, &single)) return all;
+    } else if (c == '[') {
+      if (!ReadClass(re, &i, &set)) return all;
+    } else if (c == '(') {
+      if (i + 1 < re.size() && re[i + 1] == '?') {
+        if (i + 2 >= re.size() || re[i + 2] != ':') return all;  // flags, named groups
+        i += 3;
+      } else {
+        ++i;
+      }
+    } else if (c == '{') {  // a counted repeat
+      for (++i; i < re.size() && re[i] != '}'; ++i) {
+        if (re[i] != ',' && !(re[i] >= '0' && re[i] <= '9')) return all;
+      }
+      ++i;
+    } else if (c == ')' || c == '|' || c == '*' || c == '+' || c == '?' || c == '^' || c == '$') {
+      ++i;
+    } else if (c == '.') {
+      return all;
+    } else {
+      set.set(static_cast<unsigned char>(c));
+      ++i;
+    }
+  }
+  if (spec.caseless) {
+    // ASCII letters, and Latin-1 0xC0-0xFE with their 0x20-apart partner
+    // (RE2 folds those in Latin-1 mode; the two non-letters there only widen it).
+    for (size_t b = 0; b < 256; ++b) {
+      if (!set.test(b)) continue;
+      const bool ascii_letter = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z');
+      if (ascii_letter || b >= 0xC0) set.set(b ^ 0x20);
+    }
+  }
+  return set;
+}
+
 }  // namespace phigate::detect

@@ -5,6 +5,7 @@
 #ifndef PHIGATE_SRC_DETECT_PATTERNS_H_
 #define PHIGATE_SRC_DETECT_PATTERNS_H_
 
+#include <bitset>
 #include <span>
 #include <string_view>
 
@@ -29,6 +30,14 @@ struct PatternSpec {
 };
 
 std::span<const PatternSpec> DefaultPatterns();
+
+// Every byte a match of `spec.regex` can consume (over-approximated: an
+// unsupported construct such as '.' or "(?i)" gives all 256). Zero-width
+// assertions (\b, ^, $) consume nothing. With `spec.caseless` a letter also
+// admits its other case (Latin-1 included, as RE2 folds it). The rule engine
+// uses it to bound where a match that reaches a Hyperscan-reported end can
+// start: no byte outside the set lies inside any match.
+std::bitset<256> MatchableBytes(const PatternSpec& spec);
 
 }  // namespace phigate::detect
 
