@@ -44,10 +44,11 @@ struct Token {
   uint32_t end;  // excludes a trailing possessive 's
   uint16_t flags;
   uint16_t pad = 0;
+  uint32_t lex_flags;   // lex->flags (0 when unknown), copied so rules need not chase lex
   const LexEntry* lex;  // may be null
   uint64_t hash;        // Lexicon::Hash of the lower-cased word: equal words, equal hashes
   bool IsAlphaWord() const { return (flags & kTokAllAlpha) != 0; }
-  uint32_t lf() const { return lex ? lex->flags : 0; }
+  uint32_t lf() const { return lex_flags; }
 };
 
 enum class DocCase { kMixed, kUpper, kLower };
@@ -63,6 +64,7 @@ class EngineContext : public ScanContext {
   std::vector<uint8_t> loc;
   std::vector<uint8_t> field_name;
   std::vector<uint64_t> hashes;
+  std::vector<int8_t> clinical;  // per token: LooksClinical() result, -1 not computed yet
   Findings model_findings;
   std::string lower;
   struct RawMatch {
@@ -882,13 +884,11 @@ void RuleEngine::Tokenize(std::string_view text, EngineContext& ctx) const {
   const size_t n = text.size();
   const auto* u = reinterpret_cast<const unsigned char*>(text.data());
   size_t i = 0;
-  char low[64];
   while (i < n) {
     while (i < n && kClass[u[i]] == kCwOther) ++i;
     if (i >= n) break;
     const size_t b = i;
     uint64_t h = Lexicon::kHashSeed;
-    size_t len = 0;
     int upper = 0, lower = 0, digits = 0, high = 0;
     const bool first_upper = kClass[u[i]] == kCwUpper;
     while (i < n) {
@@ -907,8 +907,6 @@ void RuleEngine::Tokenize(std::string_view text, EngineContext& ctx) const {
           ++high;  // non-ASCII letters: no case information
         }
         h = Lexicon::HashStep(h, lc);
-        if (len < sizeof(low)) low[len] = static_cast<char>(lc);
-        ++len;
         ++i;
       } else if ((c == '\'' || c == '-') && i > b && i + 1 < n && kClass[u[i + 1]] != kCwOther) {
         // Internal apostrophe or hyphen (O'Neil, Forman-Lyons); a possessive 's ends the word.
@@ -917,8 +915,6 @@ void RuleEngine::Tokenize(std::string_view text, EngineContext& ctx) const {
           break;
         }
         h = Lexicon::HashStep(h, c);
-        if (len < sizeof(low)) low[len] = static_cast<char>(c);
-        ++len;
         ++i;
       } else {
         break;
@@ -934,13 +930,37 @@ void RuleEngine::Tokenize(std::string_view text, EngineContext& ctx) const {
     if (lower > 0 && upper == 0) flags |= kTokLower;
     if (first_upper && lower > 0 && upper <= 3) flags |= kTokTitle;
     if (e < n && u[e] == '.') flags |= kTokPeriod;
-    const LexEntry* lex = (digits == 0 && len <= sizeof(low))
-                              ? lexicon_->FindHashed(h, std::string_view(low, len))
-                              : nullptr;
     ctx.tokens.push_back(
-        Token{static_cast<uint32_t>(b), static_cast<uint32_t>(e), flags, 0, lex, h});
+        Token{static_cast<uint32_t>(b), static_cast<uint32_t>(e), flags, 0, 0, nullptr, h});
+  }
+  // Lexicon lookups of words (no digit, at most 64 bytes) in a second pass, each
+  // slot prefetched a few words ahead so that the table's cache misses overlap.
+  constexpr size_t kMaxWord = 64, kAhead = 8;
+  std::vector<Token>& tk = ctx.tokens;
+  const size_t nt = tk.size();
+  for (size_t k = 0; k < std::min(nt, kAhead); ++k) lexicon_->Prefetch(tk[k].hash);
+  for (size_t k = 0; k < nt; ++k) {
+    if (k + kAhead < nt) lexicon_->Prefetch(tk[k + kAhead].hash);
+    Token& t = tk[k];
+    if ((t.flags & kTokDigit) || t.end - t.begin > kMaxWord) continue;
+    t.lex = lexicon_->FindHashedFolded(t.hash, text.substr(t.begin, t.end - t.begin));
+    t.lex_flags = t.lex != nullptr ? t.lex->flags : 0;
   }
 }
+
+// A 512-bit filter over a few word hashes: most tokens of a note are not in
+// the set, and one bit test spares them the binary search.
+class HashFilter {
+ public:
+  explicit HashFilter(const std::vector<uint64_t>& hashes) {
+    for (uint64_t h : hashes) bits_[Bit(h) >> 6] |= uint64_t{1} << (Bit(h) & 63);
+  }
+  bool MayContain(uint64_t h) const { return (bits_[Bit(h) >> 6] >> (Bit(h) & 63)) & 1; }
+
+ private:
+  static uint64_t Bit(uint64_t h) { return (h * 0x9E3779B97F4A7C15ull) >> 55; }
+  uint64_t bits_[8] = {};
+};
 
 // Name-like: letters only (hyphen/apostrophe inside), not a function word or
 // clinical abbreviation.
@@ -1096,6 +1116,15 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
   loc.assign(n, 0);
   std::vector<uint8_t>& field_name = ctx.field_name;  // 1: a name field's word, 2: its label
   field_name.assign(n, 0);
+  // LooksClinical() of token k, computed at most once per token (several rules ask).
+  std::vector<int8_t>& clinical = ctx.clinical;
+  clinical.assign(n, -1);
+  auto looks_clinical = [&](size_t k) {
+    if (clinical[k] < 0) {
+      clinical[k] = LooksClinical(text.substr(tk[k].begin, tk[k].end - tk[k].begin)) ? 1 : 0;
+    }
+    return clinical[k] != 0;
+  };
 
   for (size_t i = 0; i < n; ++i) {
     const Token& t = tk[i];
@@ -1210,8 +1239,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     // Mixed-case prose: a capitalised word no list knows, not starting a
     // sentence or line, is most likely a proper name.
     if (mixed && (t.flags & kTokTitle) && t.lex == nullptr && t.end - t.begin >= 4 &&
-        CountUpper(text.substr(t.begin, t.end - t.begin)) == 1 &&
-        !LooksClinical(text.substr(t.begin, t.end - t.begin))) {
+        CountUpper(text.substr(t.begin, t.end - t.begin)) == 1 && !looks_clinical(i)) {
       size_t k = t.begin;
       while (k > 0 && text[k - 1] == ' ') --k;
       const char before = k > 0 ? text[k - 1] : '\n';
@@ -1368,16 +1396,17 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     for (size_t i = 0; i + 1 < n; ++i) {
       const Token& a = tk[i];
       const Token& b = tk[i + 1];
-      auto unknown_title = [&](const Token& u) {
+      auto unknown_title = [&](size_t k) {
+        const Token& u = tk[k];
         return u.IsAlphaWord() && (u.flags & kTokTitle) && u.end - u.begin >= 3 &&
                (u.lex == nullptr ||
                 ((u.lf() & (kLexFirstName | kLexSurname)) &&
                  !(u.lf() & (kLexCommon | kLexClinical | kLexStop | kLexCity | kLexState |
                              kLexMonth | kLexWeekday | kLexFacility | kLexStreetSuffix)))) &&
-               !LooksClinical(text.substr(u.begin, u.end - u.begin));
+               !looks_clinical(k);
       };
       if (b.begin != a.end + 1 || text[a.end] != ' ') continue;
-      if (!unknown_title(a) || !unknown_title(b)) continue;
+      if (!unknown_title(i) || !unknown_title(i + 1)) continue;
       if (a.lex != nullptr && b.lex != nullptr) continue;  // listed pairs: the pair rule below
       name[i] = std::max(name[i], 0.55f);
       name[i + 1] = std::max(name[i + 1], 0.55f);
@@ -1474,8 +1503,9 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
     if (!confirmed.empty()) {
       std::sort(confirmed.begin(), confirmed.end());
+      const HashFilter filter(confirmed);
       for (size_t i = 0; i < n; ++i) {
-        if (name[i] >= 0.5f || !tk[i].IsAlphaWord()) continue;
+        if (name[i] >= 0.5f || !tk[i].IsAlphaWord() || !filter.MayContain(tk[i].hash)) continue;
         if (std::binary_search(confirmed.begin(), confirmed.end(), tk[i].hash)) name[i] = 0.6f;
       }
     }
@@ -1559,7 +1589,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     if ((f & kLexCity) && !(f & (kLexCommon | kLexStop | kLexState | kLexMonth)) &&
         capitalised(t) && t.end - t.begin >= 3 && (!(f & kLexClinical) || (f & kLexProperVocab)) &&
         std::find(eponyms.begin(), eponyms.end(), t.hash) == eponyms.end() &&
-        (prev_prep || !LooksClinical(text.substr(t.begin, t.end - t.begin)))) {
+        (prev_prep || !looks_clinical(i))) {
       // A town that is also clinical vocabulary ("Hickman" catheter, "LIMA"
       // graft) needs more than a preposition: the multi-word, residence,
       // county and address rules.
@@ -1588,7 +1618,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
           if ((pf & kLexCommon) && !(pf & (kLexFirstName | kLexSurname | kLexCity)) && !mixed)
             break;
           // Clinical shorthand is no facility name ("CON'T REHAB", "Cardic Rehab").
-          if (p.lex == nullptr && LooksClinical(text.substr(p.begin, p.end - p.begin))) break;
+          if (p.lex == nullptr && looks_clinical(k - 1)) break;
           --k;
           ++taken;
         }
@@ -1653,8 +1683,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     if (mixed && place_prep && (t.flags & kTokUpper) && t.end - t.begin >= 4 &&
         (t.lex == nullptr || (f & kLexCity) ||
          std::max(t.lex->first_weight, t.lex->last_weight) < 0.3f) &&
-        !(f & (kLexCommon | kLexClinical | kLexState | kLexStop)) &&
-        !LooksClinical(text.substr(t.begin, t.end - t.begin))) {
+        !(f & (kLexCommon | kLexClinical | kLexState | kLexStop)) && !looks_clinical(i)) {
       loc[i] = 1;
     }
     // Wards and units named after places: "to Quartermain 2".
@@ -1662,7 +1691,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     if (ward_ctx && i + 1 < n && t.lex == nullptr && t.IsAlphaWord() && capitalised(t) &&
         t.end - t.begin >= 5 && (tk[i + 1].flags & kTokDigit) && !(tk[i + 1].flags & kTokAlpha) &&
         tk[i + 1].end - tk[i + 1].begin <= 2 && LinkGap(text, t, tk[i + 1], false) &&
-        !LooksClinical(text.substr(t.begin, t.end - t.begin))) {  // "to recieve 1 bag"
+        !looks_clinical(i)) {  // "to recieve 1 bag"
       loc[i] = 3;
     }
     // Town services: "Per Bowie PD officer", "EMS from Branch Fire": the town before them.
@@ -1751,8 +1780,9 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
     if (!places.empty()) {
       std::sort(places.begin(), places.end());
+      const HashFilter filter(places);
       for (size_t i = 0; i < n; ++i) {
-        if (loc[i] != 0 || !tk[i].IsAlphaWord()) continue;
+        if (loc[i] != 0 || !tk[i].IsAlphaWord() || !filter.MayContain(tk[i].hash)) continue;
         if (std::binary_search(places.begin(), places.end(), tk[i].hash)) loc[i] = 3;
       }
     }

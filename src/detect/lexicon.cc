@@ -369,9 +369,17 @@ void Lexicon::Freeze() {
     const uint64_t h = Hash(word);
     size_t i = h & mask_;
     while (table_[i].len != 0) i = (i + 1) & mask_;
-    table_[i] =
-        Slot{h, static_cast<uint32_t>(arena_.size()), static_cast<uint32_t>(word.size()), entry};
-    arena_ += word;
+    Slot& s = table_[i];
+    s.hash = h;
+    s.entry = entry;
+    s.len = static_cast<uint16_t>(word.size());
+    if (word.size() <= kInline) {
+      word.copy(s.chars, word.size());
+    } else {
+      const auto offset = static_cast<uint32_t>(arena_.size());
+      __builtin_memcpy(s.chars, &offset, sizeof offset);
+      arena_ += word;
+    }
   }
 }
 

@@ -78,17 +78,16 @@ class Lexicon {
   const LexEntry* Find(std::string_view lower) const { return FindHashed(Hash(lower), lower); }
   // The same with the word's Hash() already computed.
   const LexEntry* FindHashed(uint64_t hash, std::string_view lower) const {
-    size_t i = hash & mask_;
-    while (true) {
-      const Slot& s = table_[i];
-      if (s.len == 0) return nullptr;
-      if (s.hash == hash && s.len == lower.size() &&
-          arena_.compare(s.offset, s.len, lower.data(), lower.size()) == 0) {
-        return &s.entry;
-      }
-      i = (i + 1) & mask_;
-    }
+    return Probe<false>(hash, lower);
   }
+  // The same for a word as written: ASCII capitals compare as lower case
+  // (`hash` is the Hash() of the lower-cased word, as the tokenizer makes it).
+  const LexEntry* FindHashedFolded(uint64_t hash, std::string_view word) const {
+    return Probe<true>(hash, word);
+  }
+  // Starts loading the slot a later FindHashed*(hash, ...) reads first, so that
+  // lookups of a run of words overlap their cache misses.
+  void Prefetch(uint64_t hash) const { __builtin_prefetch(&table_[hash & mask_]); }
   bool IsMultiWordCity(std::string_view lower_phrase) const {
     return multi_cities_.contains(ToAbsl(lower_phrase));
   }
@@ -117,12 +116,44 @@ class Lexicon {
   // Builds the open-addressing lookup table from words_.
   void Freeze();
 
+  // One 32-byte slot per word: a word of up to kInline bytes is stored in the
+  // slot itself, so a lookup reads one cache line; a longer one in arena_
+  // (its offset in the first 4 bytes of `chars`).
+  static constexpr size_t kInline = 10;
   struct Slot {
     uint64_t hash = 0;
-    uint32_t offset = 0;  // into arena_
-    uint32_t len = 0;     // 0 = empty slot
     LexEntry entry;
+    uint16_t len = 0;  // 0 = empty slot
+    char chars[kInline] = {};
   };
+  static_assert(sizeof(Slot) == 32, "two slots per cache line");
+  template <bool kFold>
+  static bool SameWord(const char* stored, std::string_view w) {
+    for (size_t k = 0; k < w.size(); ++k) {
+      char c = w[k];
+      if (kFold && c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+      if (stored[k] != c) return false;
+    }
+    return true;
+  }
+  template <bool kFold>
+  const LexEntry* Probe(uint64_t hash, std::string_view w) const {
+    size_t i = hash & mask_;
+    while (true) {
+      const Slot& s = table_[i];
+      if (s.len == 0) return nullptr;
+      if (s.hash == hash && s.len == w.size()) {
+        const char* stored = s.chars;
+        if (s.len > kInline) {
+          uint32_t offset;
+          __builtin_memcpy(&offset, s.chars, sizeof offset);
+          stored = arena_.data() + offset;
+        }
+        if (SameWord<kFold>(stored, w)) return &s.entry;
+      }
+      i = (i + 1) & mask_;
+    }
+  }
   std::vector<Slot> table_;
   std::vector<std::string> clinical_sorted_;
   // The delete index: (hash of a vocabulary word or of the word with one

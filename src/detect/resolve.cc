@@ -25,11 +25,12 @@ void ResolveConflicts(std::string_view text, Findings* findings, ConflictPolicy 
   std::sort(f.begin(), f.end(), [](const Finding& a, const Finding& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
   });
-  Findings out;
-  out.reserve(f.size());
-  for (const Finding& x : f) {
-    if (!out.empty()) {
-      Finding& last = out.back();
+  // Merged in place: f[0, w) is the output so far (w <= r, so x is never overwritten).
+  size_t w = 0;
+  for (size_t r = 0; r < f.size(); ++r) {
+    const Finding x = f[r];
+    if (w > 0) {
+      Finding& last = f[w - 1];
       const bool overlap = x.begin < last.end;
       const bool join =
           !overlap && x.category == last.category && JoinableGap(text, last.end, x.begin);
@@ -46,9 +47,9 @@ void ResolveConflicts(std::string_view text, Findings* findings, ConflictPolicy 
         continue;
       }
     }
-    out.push_back(x);
+    f[w++] = x;
   }
-  f.swap(out);
+  f.resize(w);
 }
 
 }  // namespace phigate::detect
