@@ -1,9 +1,12 @@
 #include "src/detect/lexicon.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <fstream>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -237,6 +240,13 @@ constexpr std::string_view kStreetSuffixes[] = {
     "square",  "sq",    "trail",  "trl",     "alley", "plaza",   "pike",      "turnpike"};
 
 }  // namespace
+
+void* AllocateHuge(size_t bytes) {
+  void* p = std::aligned_alloc(size_t{2} << 20, bytes);
+  if (p == nullptr) throw std::bad_alloc();
+  madvise(p, bytes, MADV_HUGEPAGE);  // a hint: without huge pages it is only slower
+  return p;
+}
 
 void Lexicon::Add(std::string_view lower, uint32_t flags, float first_w, float last_w) {
   LexEntry& e = words_[ToAbsl(lower)];

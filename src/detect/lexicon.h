@@ -6,6 +6,7 @@
 #define PHIGATE_SRC_DETECT_LEXICON_H_
 
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -48,6 +49,30 @@ enum LexFlag : uint32_t {
   kLexWeakHead = 1u << 26,      // home, living: a facility head only after "nursing", "assisted"
   kLexProperVocab =
       1u << 27,  // a clinical word its source writes only capitalised (brands, places)
+};
+
+// Allocates arrays of 1 MiB and more on 2 MiB boundaries and asks the kernel
+// for transparent huge pages there: the lexicon's tables are read at random,
+// and with 4 KiB pages nearly every lookup would also miss the TLB.
+// aligned_alloc + madvise(MADV_HUGEPAGE); throws std::bad_alloc like operator new.
+void* AllocateHuge(size_t bytes);
+template <class T>
+struct HugePageAllocator {
+  using value_type = T;
+  HugePageAllocator() = default;
+  template <class U>
+  explicit HugePageAllocator(const HugePageAllocator<U>&) {}
+  static constexpr size_t kHuge = size_t{2} << 20;
+  static bool Big(size_t n) { return n * sizeof(T) >= (size_t{1} << 20); }
+  T* allocate(size_t n) {
+    if (!Big(n)) return std::allocator<T>().allocate(n);
+    return static_cast<T*>(AllocateHuge((n * sizeof(T) + kHuge - 1) / kHuge * kHuge));
+  }
+  void deallocate(T* p, size_t n) {
+    if (!Big(n)) return std::allocator<T>().deallocate(p, n);
+    std::free(p);
+  }
+  friend bool operator==(const HugePageAllocator&, const HugePageAllocator&) { return true; }
 };
 
 struct LexEntry {
@@ -154,11 +179,12 @@ class Lexicon {
       i = (i + 1) & mask_;
     }
   }
-  std::vector<Slot> table_;
+  std::vector<Slot, HugePageAllocator<Slot>> table_;
   std::vector<std::string> clinical_sorted_;
   // The delete index: (hash of a vocabulary word or of the word with one
   // letter deleted, index into vocab_), sorted by hash.
-  std::vector<std::pair<uint64_t, uint32_t>> deletes_;
+  std::vector<std::pair<uint64_t, uint32_t>, HugePageAllocator<std::pair<uint64_t, uint32_t>>>
+      deletes_;
   // One bit per delete hash (16+ bits per entry, ~6 % false hits): most probes
   // miss, and the bit test spares them the binary search over deletes_.
   std::vector<uint64_t> delete_filter_;
