@@ -72,6 +72,7 @@ class EngineContext : public ScanContext {
     size_t from;
     size_t to;
     size_t prev_to;  // `to` of the previous window of `id`, or kNoWindow
+    size_t first;    // the least end reported (Hyperscan may report one late)
   };
   std::vector<RawMatch> matches;     // windows: [from, to] holds every reported end of `id`
   std::vector<int32_t> open_window;  // per pattern: index into matches, or -1
@@ -149,12 +150,13 @@ int OnMatch(unsigned int id, unsigned long long, unsigned long long to, unsigned
     auto& w = ctx->matches[static_cast<size_t>(open)];
     if (end <= w.to + kWindowBack) {
       w.to = std::max(w.to, end);
+      w.first = std::min(w.first, end);
       return 0;
     }
   }
   const size_t prev_to = open >= 0 ? ctx->matches[static_cast<size_t>(open)].to : kNoWindow;
   open = static_cast<int32_t>(ctx->matches.size());
-  ctx->matches.push_back({id, end, end, prev_to});  // `from` is widened by the caller
+  ctx->matches.push_back({id, end, end, prev_to, end});  // `from` is widened by the caller
   return 0;
 }
 
@@ -556,14 +558,14 @@ Status RuleEngine::RunPatterns(std::string_view text, EngineContext& ctx, Findin
     size_t pos = floor;
     // RE2 starts where the first match it would find from `floor` can start
     // at the earliest, so it finds the same matches reading far fewer bytes.
-    // That match ends at or after `from` (no end of this pattern lies in
-    // [floor, from) unless an earlier window reaches past `floor`, as a URL
+    // That match ends at or after `first` (no end of this pattern lies in
+    // [floor, first) unless an earlier window reaches past `floor`, as a URL
     // window can: then RE2 starts at `floor` as before), so it starts no
-    // earlier than max_width before `from`, and every byte between its start
-    // and `from` is one the pattern can consume.
-    if (hit.prev_to == kNoWindow || hit.prev_to < floor) {
-      const size_t lowest = hit.from - std::min(hit.from - floor, p.max_width);
-      pos = hit.from;
+    // earlier than max_width before `first`, and every byte between its start
+    // and `first` is one the pattern can consume.
+    if ((hit.prev_to == kNoWindow || hit.prev_to < floor) && hit.first >= floor) {
+      const size_t lowest = hit.first - std::min(hit.first - floor, p.max_width);
+      pos = hit.first;
       while (pos > lowest && p.bytes.test(static_cast<unsigned char>(text[pos - 1]))) --pos;
     }
     // RE2 sees a little past the window so that \b and lookahead-like
