@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "phigate/model/tagger.h"
@@ -65,6 +66,9 @@ class EngineContext : public ScanContext {
   std::vector<uint8_t> field_name;
   std::vector<uint64_t> hashes;
   std::vector<int8_t> clinical;  // per token: LooksClinical() result, -1 not computed yet
+  // LooksClinical() of words seen before on this thread (a pure function of the
+  // lower-cased word): token hash -> (lower-cased word, result). Cleared when large.
+  absl::flat_hash_map<uint64_t, std::pair<std::string, bool>> clinical_memo;
   Findings model_findings;
   std::string lower;
   struct RawMatch {
@@ -123,6 +127,8 @@ class RuleEngine final : public Engine {
   // An unknown word that is clinical shorthand: hyphenated or plural forms of
   // known words ("A-line", "TFs") or a prefix of a clinical term ("Vanco").
   bool LooksClinical(std::string_view word) const;
+  // LooksClinical() of token t, through ctx.clinical_memo.
+  bool LooksClinicalMemo(std::string_view text, const Token& t, EngineContext& ctx) const;
   // Every word of `span` is a common or clinical word no name or place list
   // holds (digits and punctuation are skipped).
   bool VocabularyOnly(std::string_view span) const;
@@ -856,6 +862,35 @@ bool RuleEngine::LooksClinical(std::string_view word) const {
   return false;
 }
 
+bool RuleEngine::LooksClinicalMemo(std::string_view text, const Token& t,
+                                   EngineContext& ctx) const {
+  const std::string_view word = text.substr(t.begin, t.end - t.begin);
+  // The word as the memo keeps it: ASCII capitals lowered, as Token::hash is computed.
+  auto same = [&](const std::string& lower) {
+    if (lower.size() != word.size()) return false;
+    for (size_t k = 0; k < word.size(); ++k) {
+      char c = word[k];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+      if (lower[k] != c) return false;
+    }
+    return true;
+  };
+  constexpr size_t kMaxMemo = size_t{1} << 16;
+  auto it = ctx.clinical_memo.find(t.hash);
+  if (it != ctx.clinical_memo.end()) {
+    if (same(it->second.first)) return it->second.second;
+    return LooksClinical(word);  // another word with the same hash: not memoised
+  }
+  const bool result = LooksClinical(word);
+  if (ctx.clinical_memo.size() >= kMaxMemo) ctx.clinical_memo.clear();
+  std::string lower(word);
+  for (char& c : lower) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+  }
+  ctx.clinical_memo.emplace(t.hash, std::make_pair(std::move(lower), result));
+  return result;
+}
+
 bool RuleEngine::VocabularyOnly(std::string_view span) const {
   std::string w;
   size_t i = 0;
@@ -1122,9 +1157,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
   std::vector<int8_t>& clinical = ctx.clinical;
   clinical.assign(n, -1);
   auto looks_clinical = [&](size_t k) {
-    if (clinical[k] < 0) {
-      clinical[k] = LooksClinical(text.substr(tk[k].begin, tk[k].end - tk[k].begin)) ? 1 : 0;
-    }
+    if (clinical[k] < 0) clinical[k] = LooksClinicalMemo(text, tk[k], ctx) ? 1 : 0;
     return clinical[k] != 0;
   };
 
