@@ -926,24 +926,19 @@ void RuleEngine::Tokenize(std::string_view text, EngineContext& ctx) const {
     if (i >= n) break;
     const size_t b = i;
     uint64_t h = Lexicon::kHashSeed;
-    int upper = 0, lower = 0, digits = 0, high = 0;
+    // Branch-free per byte: which classes occur (bit kCw*) and how many capitals.
+    // Non-ASCII letters (kCwHigh) carry no case information.
+    uint32_t seen = 0;
+    int upper = 0;
     const bool first_upper = kClass[u[i]] == kCwUpper;
     while (i < n) {
       const unsigned char c = u[i];
       const uint8_t k = kClass[c];
       if (k != kCwOther) {
-        unsigned char lc = c;
-        if (k == kCwUpper) {
-          ++upper;
-          lc = static_cast<unsigned char>(c + 32);
-        } else if (k == kCwDigit) {
-          ++digits;
-        } else if (k == kCwLower) {
-          ++lower;
-        } else {
-          ++high;  // non-ASCII letters: no case information
-        }
-        h = Lexicon::HashStep(h, lc);
+        const bool up = k == kCwUpper;
+        upper += up ? 1 : 0;
+        seen |= 1u << k;
+        h = Lexicon::HashStep(h, static_cast<unsigned char>(c + (up ? 32 : 0)));
         ++i;
       } else if ((c == '\'' || c == '-') && i > b && i + 1 < n && kClass[u[i + 1]] != kCwOther) {
         // Internal apostrophe or hyphen (O'Neil, Forman-Lyons); a possessive 's ends the word.
@@ -959,13 +954,16 @@ void RuleEngine::Tokenize(std::string_view text, EngineContext& ctx) const {
     }
     const size_t e = i;
     if (i + 1 < n && u[i] == '\'' && (u[i + 1] == 's' || u[i + 1] == 'S')) i += 2;
+    const bool lower = (seen & (1u << kCwLower)) != 0;
+    const bool digits = (seen & (1u << kCwDigit)) != 0;
+    const bool high = (seen & (1u << kCwHigh)) != 0;
     uint16_t flags = 0;
-    if (upper + lower + high > 0) flags |= kTokAlpha;
-    if (digits > 0) flags |= kTokDigit;
-    if (digits == 0) flags |= kTokAllAlpha;
-    if (upper > 0 && lower == 0) flags |= kTokUpper;
-    if (lower > 0 && upper == 0) flags |= kTokLower;
-    if (first_upper && lower > 0 && upper <= 3) flags |= kTokTitle;
+    if (upper > 0 || lower || high) flags |= kTokAlpha;
+    if (digits) flags |= kTokDigit;
+    if (!digits) flags |= kTokAllAlpha;
+    if (upper > 0 && !lower) flags |= kTokUpper;
+    if (lower && upper == 0) flags |= kTokLower;
+    if (first_upper && lower && upper <= 3) flags |= kTokTitle;
     if (e < n && u[e] == '.') flags |= kTokPeriod;
     ctx.tokens.push_back(
         Token{static_cast<uint32_t>(b), static_cast<uint32_t>(e), flags, 0, 0, nullptr, h});
