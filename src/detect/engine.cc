@@ -65,6 +65,8 @@ class EngineContext : public ScanContext {
   std::vector<uint8_t> loc;
   std::vector<uint8_t> field_name;
   std::vector<uint64_t> hashes;
+  std::vector<uint64_t> filter_bits;  // HashFilter storage
+  std::vector<uint64_t> eponyms;
   std::vector<int8_t> clinical;  // per token: LooksClinical() result, -1 not computed yet
   // LooksClinical() of words seen before on this thread (a pure function of the
   // lower-cased word): token hash -> (lower-cased word, result). Cleared when large.
@@ -983,18 +985,25 @@ void RuleEngine::Tokenize(std::string_view text, EngineContext& ctx) const {
   }
 }
 
-// A 512-bit filter over a few word hashes: most tokens of a note are not in
-// the set, and one bit test spares them the binary search.
+// A bit filter over a set of word hashes (16+ bits per hash, at least 512):
+// most tokens of a note are not in the set, and one bit test spares them the
+// binary search. Sized by the set, so a 4 MB chunk's thousands of names do not
+// fill it. `storage` is reused scratch.
 class HashFilter {
  public:
-  explicit HashFilter(const std::vector<uint64_t>& hashes) {
+  HashFilter(const std::vector<uint64_t>& hashes, std::vector<uint64_t>& storage) : bits_(storage) {
+    int log2 = 9;
+    while ((size_t{1} << log2) < hashes.size() * 16 && log2 < 30) ++log2;
+    shift_ = 64 - log2;
+    bits_.assign((size_t{1} << log2) / 64, 0);
     for (uint64_t h : hashes) bits_[Bit(h) >> 6] |= uint64_t{1} << (Bit(h) & 63);
   }
   bool MayContain(uint64_t h) const { return (bits_[Bit(h) >> 6] >> (Bit(h) & 63)) & 1; }
 
  private:
-  static uint64_t Bit(uint64_t h) { return (h * 0x9E3779B97F4A7C15ull) >> 55; }
-  uint64_t bits_[8] = {};
+  uint64_t Bit(uint64_t h) const { return (h * 0x9E3779B97F4A7C15ull) >> shift_; }
+  std::vector<uint64_t>& bits_;
+  int shift_;
 };
 
 // Name-like: letters only (hyphen/apostrophe inside), not a function word or
@@ -1536,7 +1545,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
     if (!confirmed.empty()) {
       std::sort(confirmed.begin(), confirmed.end());
-      const HashFilter filter(confirmed);
+      const HashFilter filter(confirmed, ctx.filter_bits);
       for (size_t i = 0; i < n; ++i) {
         if (name[i] >= 0.5f || !tk[i].IsAlphaWord() || !filter.MayContain(tk[i].hash)) continue;
         if (std::binary_search(confirmed.begin(), confirmed.end(), tk[i].hash)) name[i] = 0.6f;
@@ -1548,7 +1557,8 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
   // Device eponyms: a town's name written before a device noun anywhere in
   // the note ("Hickman catheter", "HICKMAN CATH") names the device everywhere
   // in it.
-  std::vector<uint64_t> eponyms;
+  std::vector<uint64_t>& eponyms = ctx.eponyms;  // sorted once collected
+  eponyms.clear();
   {
     static const uint64_t kDevices[] = {Lexicon::Hash("cath"),  Lexicon::Hash("catheter"),
                                         Lexicon::Hash("line"),  Lexicon::Hash("placement"),
@@ -1561,6 +1571,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         if (tk[i + 1].hash == h) eponyms.push_back(tk[i].hash);
       }
     }
+    std::sort(eponyms.begin(), eponyms.end());
   }
   for (size_t i = 0; i < n; ++i) {
     const Token& t = tk[i];
@@ -1621,7 +1632,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
     if ((f & kLexCity) && !(f & (kLexCommon | kLexStop | kLexState | kLexMonth)) &&
         capitalised(t) && t.end - t.begin >= 3 && (!(f & kLexClinical) || (f & kLexProperVocab)) &&
-        std::find(eponyms.begin(), eponyms.end(), t.hash) == eponyms.end() &&
+        !std::binary_search(eponyms.begin(), eponyms.end(), t.hash) &&
         (prev_prep || !looks_clinical(i))) {
       // A town that is also clinical vocabulary ("Hickman" catheter, "LIMA"
       // graft) needs more than a preposition: the multi-word, residence,
@@ -1813,7 +1824,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
     if (!places.empty()) {
       std::sort(places.begin(), places.end());
-      const HashFilter filter(places);
+      const HashFilter filter(places, ctx.filter_bits);
       for (size_t i = 0; i < n; ++i) {
         if (loc[i] != 0 || !tk[i].IsAlphaWord() || !filter.MayContain(tk[i].hash)) continue;
         if (std::binary_search(places.begin(), places.end(), tk[i].hash)) loc[i] = 3;
@@ -1825,7 +1836,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
   for (size_t i = 0; i < n; ++i) {
     // A device eponym of this note is neither a place nor, without a title, a person.
     if (!eponyms.empty() && name[i] < 0.7f &&
-        std::find(eponyms.begin(), eponyms.end(), tk[i].hash) != eponyms.end()) {
+        std::binary_search(eponyms.begin(), eponyms.end(), tk[i].hash)) {
       continue;
     }
     // A city-list word inside a person's name ("Dr. Kyle Kuefer", "Laura
