@@ -39,12 +39,15 @@ struct TrainArgs {
   float word_dropout = 0.5f;
   float margin = 10.0f;
   bool average = true;
+  int ensemble = 1;
+  float miss_cost = 1.0f;
   std::string gazetteers;
   std::string holdout;
   int crossval = 0;
   std::string pred_out;
   std::string eval_biases;
   bool stack = false;
+  bool extended = false;
   std::string data_dir;
   std::string eval_vetoes;
 };
@@ -90,8 +93,11 @@ std::string Metadata(const TrainArgs& a, const std::vector<std::string>& files,
   j["word_dropout"] = a.word_dropout;
   j["margin"] = a.margin;
   j["average"] = a.average;
+  if (a.ensemble != 1) j["ensemble"] = a.ensemble;
+  if (a.miss_cost != 1.0f) j["miss_cost"] = a.miss_cost;
   j["holdout_patients"] = a.holdout;
   j["stacked"] = a.stack;
+  if (a.extended) j["extended"] = true;
   if (a.stack) j["rules_version"] = detect::RulesVersion();
   std::vector<std::string> all = files;
   for (const char* g :
@@ -158,8 +164,11 @@ pm::TrainOptions Options(const TrainArgs& a) {
   o.word_dropout = a.word_dropout;
   o.margin = a.margin;
   o.average = a.average;
+  o.ensemble = a.ensemble;
+  o.miss_cost = a.miss_cost;
   o.gazetteer_dir = a.gazetteers.empty() ? DefaultGazetteerDir() : a.gazetteers;
   o.stacked = a.stack;
+  o.extended = a.extended;
   if (a.stack) o.rules_version = detect::RulesVersion();
   return o;
 }
@@ -363,6 +372,10 @@ void Register(CLI::App& app) {
   cmd->add_option("--word-dropout", args->word_dropout, "Word dropout share for PHI tokens");
   cmd->add_option("--margin", args->margin, "Loss-augmented training margin (0: off)");
   cmd->add_option("--average", args->average, "Average the perceptron weights (1) or not (0)");
+  cmd->add_option("--ensemble", args->ensemble,
+                  "Train N perceptrons (seeds seed..seed+N-1) and average them into one model");
+  cmd->add_option("--miss-cost", args->miss_cost,
+                  "Update step for a PHI token decoded as O (other mistakes: 1)");
   cmd->add_option("--gazetteers", args->gazetteers, "Gazetteer folder (default data/gazetteers)");
   cmd->add_option("--holdout-patients", args->holdout,
                   "Comma-separated patient ids whose notes are not trained on");
@@ -374,6 +387,9 @@ void Register(CLI::App& app) {
                   "With --crossval: comma-separated veto scores for the 'both' predictions");
   cmd->add_flag("--stack", args->stack,
                 "Stacking: train on the rule engine's findings as features (model feature set 2)");
+  cmd->add_flag("--extended", args->extended,
+                "Extended feature set (3, or 4 with --stack): line case, clinical words, "
+                "counties, trigger words in the line, word repeats");
   cmd->add_option("--data-dir", args->data_dir,
                   "Rule engine data folder (default: $PHIGATE_DATA_DIR, then data/)");
   cmd->callback([args] {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <fstream>
 #include <string>
 
@@ -130,12 +131,16 @@ struct TokInfo {
   uint64_t shape = 0;
   uint64_t sshape = 0;
   uint64_t norm = 0;
-  uint8_t gaz = 0;
+  uint8_t gaz = 0;   // the low 8 GazetteerFlag bits (feature sets 1 and 2)
+  uint8_t gazx = 0;  // the high bits >> 8 (extended feature sets only)
   uint8_t cls = 0;
   uint8_t flags = 0;
   bool alnum = false;
   uint32_t line_index = 0;
   size_t line_first = 0;
+  // Extended feature sets only:
+  uint32_t line = 0;        // line number (within the text)
+  size_t last_trigger = 0;  // nearest earlier trigger word of the line, or SIZE_MAX
 };
 
 constexpr std::string_view kTriggers[] = {
@@ -160,7 +165,7 @@ constexpr std::string_view kMonths[] = {
     "fri",      "friday",  "sat",       "saturday",  "sun",    "sunday"};
 
 // Adds each word token of `entry` with `flags`.
-void AddEntryWords(Gazetteer* g, std::string_view entry, uint8_t flags, bool letters_only) {
+void AddEntryWords(Gazetteer* g, std::string_view entry, uint16_t flags, bool letters_only) {
   std::vector<Token> toks;
   Tokenize(entry, &toks);
   for (const Token& t : toks) {
@@ -298,11 +303,11 @@ Gazetteer::Gazetteer() {
   for (std::string_view w : kMonths) Add(w, kGazMonth);
 }
 
-void Gazetteer::Add(std::string_view word, uint8_t flags) { map_[HashLower(word)] |= flags; }
+void Gazetteer::Add(std::string_view word, uint16_t flags) { map_[HashLower(word)] |= flags; }
 
-uint8_t Gazetteer::Lookup(std::string_view word) const { return LookupHash(HashLower(word)); }
+uint16_t Gazetteer::Lookup(std::string_view word) const { return LookupHash(HashLower(word)); }
 
-Status Gazetteer::LoadDirectory(std::string_view dir, int* files_loaded) {
+Status Gazetteer::LoadDirectory(std::string_view dir, int* files_loaded, bool extended) {
   *files_loaded = 0;
   const std::string d(dir);
   bool found = false;
@@ -326,6 +331,37 @@ Status Gazetteer::LoadDirectory(std::string_view dir, int* files_loaded) {
   if (ReadLines(d + "/common_words.txt", &lines)) {
     ++*files_loaded;
     for (const std::string& l : lines) AddEntryWords(this, l, kGazCommon, true);
+  }
+  if (!extended) return absl::OkStatus();
+  lines.clear();
+  if (ReadLines(d + "/medical_words.txt", &lines)) {
+    ++*files_loaded;
+    for (const std::string& l : lines) {
+      const std::vector<std::string_view> cols = SplitTabs(l);
+      const bool proper = cols.size() >= 2 && cols[1] == "proper";
+      AddEntryWords(this, cols[0], proper ? kGazMedicalProper : kGazMedical, true);
+    }
+  }
+  lines.clear();
+  if (ReadLines(d + "/us_counties.tsv", &lines)) {
+    ++*files_loaded;
+    for (const std::string& l : lines) AddEntryWords(this, SplitTabs(l)[0], kGazCounty, true);
+  }
+  for (const char* f : {"/street_suffixes.tsv", "/secondary_units.tsv"}) {
+    lines.clear();
+    if (!ReadLines(d + f, &lines)) continue;
+    ++*files_loaded;
+    for (const std::string& l : lines) {
+      for (std::string_view col : SplitTabs(l)) {
+        // "ALLEY<TAB>ALY,ALLEE,ALLY": every spelling.
+        size_t pos = 0;
+        while (pos <= col.size()) {
+          const size_t comma = std::min(col.find(',', pos), col.size());
+          AddEntryWords(this, col.substr(pos, comma - pos), kGazStreet, true);
+          pos = comma + 1;
+        }
+      }
+    }
   }
   return absl::OkStatus();
 }
@@ -386,7 +422,9 @@ void FeatureExtractor::Extract(std::string_view text, std::span<const Token> tok
     f.cls = CaseClass(w);
     f.alnum = f.cls != kPunct;
     f.norm = NormHash(w, f.cls, f.word);
-    f.gaz = f.alnum ? gazetteer_->LookupHash(f.word) : 0;
+    const uint16_t gaz = f.alnum ? gazetteer_->LookupHash(f.word) : 0;
+    f.gaz = static_cast<uint8_t>(gaz & 0xFF);
+    f.gazx = static_cast<uint8_t>(gaz >> 8);
     f.flags = t.flags;
     if ((t.flags & kTokenLineStart) != 0) {
       line_first = i;
@@ -394,6 +432,76 @@ void FeatureExtractor::Extract(std::string_view text, std::span<const Token> tok
     }
     f.line_first = line_first;
     f.line_index = line_index++;
+  }
+  // Extended feature sets: per-line case, the nearest earlier trigger word of
+  // the line, the word after next, and per-text facts about each word.
+  struct ExtraFacts {
+    size_t next_word2 = SIZE_MAX;
+    uint8_t repeats = 0;       // occurrences of the word in the text, capped at 3
+    uint8_t doc_category = 0;  // a rule category on some occurrence of the word
+  };
+  struct WordFacts {
+    uint32_t count = 0;
+    uint8_t category = 0;
+  };
+  thread_local std::vector<uint8_t> line_case;
+  thread_local std::vector<ExtraFacts> extra;
+  thread_local absl::flat_hash_map<uint64_t, WordFacts> words;
+  if (extended_) {
+    line_case.clear();
+    extra.assign(n, ExtraFacts{});
+    words.clear();
+    uint32_t line = 0;
+    size_t upper = 0, lower = 0, trigger = SIZE_MAX;
+    auto close_line = [&] {
+      uint8_t cls = 0;  // no letters
+      if (upper + lower > 0) {
+        cls = (lower == 0 || upper > 4 * lower) ? 2 : (lower > 8 * upper) ? 1 : 3;
+      }
+      line_case.push_back(cls);
+      upper = lower = 0;
+    };
+    for (size_t i = 0; i < n; ++i) {
+      if (i > 0 && (tokens[i].flags & kTokenLineStart) != 0) {
+        close_line();
+        ++line;
+        trigger = SIZE_MAX;
+      }
+      TokInfo& f = infos[i];
+      f.line = line;
+      f.last_trigger = trigger;
+      if (f.alnum && (f.gaz & kGazTrigger) != 0) trigger = i;
+      for (size_t b = tokens[i].begin; b < tokens[i].end; ++b) {
+        const char ch = text[b];
+        upper += (ch >= 'A' && ch <= 'Z') ? 1 : 0;
+        lower += (ch >= 'a' && ch <= 'z') ? 1 : 0;
+      }
+      if (f.alnum && f.cls != kDigitCls) {
+        WordFacts& w = words[f.word];
+        ++w.count;
+        if (hints.size() == n && hints[i].category != 0 && w.category == 0) {
+          w.category = hints[i].category;
+        }
+      }
+    }
+    close_line();
+    size_t next1 = SIZE_MAX, next2 = SIZE_MAX;  // the next two word tokens after i
+    for (size_t i = n; i-- > 0;) {
+      extra[i].next_word2 = next2;
+      if (infos[i].alnum) {
+        next2 = next1;
+        next1 = i;
+      }
+    }
+    // next_word2 above is the second word token after i; nw (next_word) is
+    // the first, so the pair is (next word, the word after it).
+    for (size_t i = 0; i < n; ++i) {
+      const TokInfo& f = infos[i];
+      if (!f.alnum || f.cls == kDigitCls) continue;
+      const WordFacts& w = words[f.word];
+      extra[i].repeats = static_cast<uint8_t>(std::min<uint32_t>(w.count, 3));
+      extra[i].doc_category = w.category;
+    }
   }
 
   static const TokInfo kBos = [] {
@@ -523,6 +631,31 @@ void FeatureExtractor::Extract(std::string_view text, std::span<const Token> tok
             hv[k] ^ (static_cast<uint64_t>(kFeaturesPerToken + k + 1) * 0x9E3779B97F4A7C15ull));
         out[kFeaturesPerToken + k] = static_cast<uint32_t>(hh >> shift);
         if (unk && hv[k] == kUnk) out[kFeaturesPerToken + k] = uint32_t{1} << hash_bits_;
+      }
+    }
+    if (extended_) {
+      const RuleHint& h = hint(i, 0);
+      const ExtraFacts& x = extra[i];
+      const TokInfo& nw2 = x.next_word2 < n ? infos[x.next_word2] : kEos;
+      const uint64_t trig = c.last_trigger < n ? Combine(infos[c.last_trigger].word,
+                                                         std::min<size_t>(i - c.last_trigger, 7))
+                                               : 0;
+      const uint64_t ev[kExtendedFeatures] = {
+          Combine(Combine(line_case[c.line], c.cls), c.gaz & 0x1F),
+          uint64_t{c.gazx} * 8 + c.cls,
+          (uint64_t{m1.gazx} << 16) | (uint64_t{c.gazx} << 8) | p1.gazx,
+          Combine(trig, c.sshape),
+          Combine(Combine(m2.sshape, m1.word), c.sshape),
+          Combine(Combine(c.sshape, p1.word), p2.sshape),
+          Combine(nw.word, nw2.word),
+          Combine(x.repeats, c.cls),
+          Combine(Combine(x.doc_category, h.category), c.cls),
+      };
+      const int base = kFeaturesPerToken + (stacked_ ? kHintFeatures : 0);
+      for (int k = 0; k < kExtendedFeatures; ++k) {
+        const uint64_t hh =
+            Fmix64(ev[k] ^ (static_cast<uint64_t>(100 + k) * 0x9E3779B97F4A7C15ull));
+        out[base + k] = static_cast<uint32_t>(hh >> shift);
       }
     }
     out += fpt;

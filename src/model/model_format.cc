@@ -73,7 +73,9 @@ std::string SerializeModel(const ModelData& m) {
   std::string out;
   out.append(kModelMagic);
   Put<uint32_t>(&out, kModelFormatVersion);
-  Put<uint32_t>(&out, m.stacked ? kStackedFeatureSetVersion : kFeatureSetVersion);
+  Put<uint32_t>(&out, m.extended ? (m.stacked ? kExtendedStackedFeatureSetVersion
+                                              : kExtendedFeatureSetVersion)
+                                 : (m.stacked ? kStackedFeatureSetVersion : kFeatureSetVersion));
   Put<uint32_t>(&out, m.hash_bits);
   Put<uint32_t>(&out, static_cast<uint32_t>(kNumLabels));
   Put<float>(&out, m.recall_bias);
@@ -86,13 +88,17 @@ std::string SerializeModel(const ModelData& m) {
     out.append(m.rules_version);
   }
   // Gazetteer entries sorted by hash, so the bytes are deterministic.
-  std::vector<std::pair<uint64_t, uint8_t>> gaz(m.gazetteer.entries().begin(),
-                                                m.gazetteer.entries().end());
+  std::vector<std::pair<uint64_t, uint16_t>> gaz(m.gazetteer.entries().begin(),
+                                                 m.gazetteer.entries().end());
   std::sort(gaz.begin(), gaz.end());
   Put<uint64_t>(&out, gaz.size());
   for (const auto& [h, f] : gaz) {
     Put<uint64_t>(&out, h);
-    Put<uint8_t>(&out, f);
+    if (m.extended) {
+      Put<uint16_t>(&out, f);
+    } else {
+      Put<uint8_t>(&out, static_cast<uint8_t>(f & 0xFF));
+    }
   }
   for (float t : m.trans) Put<float>(&out, t);
   const size_t rows = size_t{1} << m.hash_bits;
@@ -152,7 +158,7 @@ Result<std::unique_ptr<ModelData>> ParseModel(std::string_view bytes) {
       !r.Get(&meta_len)) {
     return Corrupt("truncated header", base + r.pos());
   }
-  if (feature_version != kFeatureSetVersion && feature_version != kStackedFeatureSetVersion) {
+  if (feature_version < kFeatureSetVersion || feature_version > kExtendedStackedFeatureSetVersion) {
     return absl::InvalidArgumentError(
         absl::StrCat("model feature set version ", feature_version, " is not supported"));
   }
@@ -167,7 +173,10 @@ Result<std::unique_ptr<ModelData>> ParseModel(std::string_view bytes) {
   std::string_view meta;
   if (!r.GetBytes(meta_len, &meta)) return Corrupt("truncated metadata", base + r.pos());
   m->metadata = std::string(meta);
-  if (feature_version == kStackedFeatureSetVersion) {
+  m->extended = feature_version == kExtendedFeatureSetVersion ||
+                feature_version == kExtendedStackedFeatureSetVersion;
+  if (feature_version == kStackedFeatureSetVersion ||
+      feature_version == kExtendedStackedFeatureSetVersion) {
     m->stacked = true;
     uint32_t rv_len = 0;
     std::string_view rv;
@@ -177,14 +186,18 @@ Result<std::unique_ptr<ModelData>> ParseModel(std::string_view bytes) {
     m->rules_version = std::string(rv);
   }
   uint64_t gaz_count = 0;
-  if (!r.Get(&gaz_count) || gaz_count > r.remaining() / 9) {
+  const size_t entry_bytes = m->extended ? 10 : 9;
+  if (!r.Get(&gaz_count) || gaz_count > r.remaining() / entry_bytes) {
     return Corrupt("bad gazetteer size", base + r.pos());
   }
   for (uint64_t i = 0; i < gaz_count; ++i) {
     uint64_t h = 0;
-    uint8_t f = 0;
-    if (!r.Get(&h) || !r.Get(&f)) return Corrupt("truncated gazetteer", base + r.pos());
-    m->gazetteer.AddHash(h, f);
+    uint16_t f = 0;
+    uint8_t f8 = 0;
+    if (!r.Get(&h) || !(m->extended ? r.Get(&f) : r.Get(&f8))) {
+      return Corrupt("truncated gazetteer", base + r.pos());
+    }
+    m->gazetteer.AddHash(h, m->extended ? f : f8);
   }
   for (float& t : m->trans) {
     if (!r.Get(&t) || !std::isfinite(t)) return Corrupt("bad transitions", base + r.pos());

@@ -10,8 +10,9 @@
 //   28      4     score_scale (f32)
 //   32      4     weight_scale (f32): weight = int16 * weight_scale
 //   36      4     metadata length M, then M bytes of metadata (UTF-8 text)
-//   ...     4     feature set 2 only (stacked): rules version length V, then V bytes
-//   ...     8     gazetteer entries G, then G x (u64 word hash, u8 flags)
+//   ...     4     feature sets 2 and 4 (stacked): rules version length V, then V bytes
+//   ...     8     gazetteer entries G, then G x (u64 word hash, u8 flags; u16
+//                 flags in feature sets 3 and 4)
 //   ...     4*(L+1)*L transition scores (f32): row p = previous label, row L = start
 //   ...     4     non-zero weight rows R, then R x (u32 row, L x i16), rows ascending
 //   end-4   4     CRC-32C of every byte before it
@@ -37,8 +38,12 @@ inline constexpr uint32_t kModelFormatVersion = 1;
 // Feature set 1: the kFeaturesPerToken text features. Feature set 2 (a
 // stacked model): those plus kHintFeatures from the rule engine's findings
 // (RuleHint encoding 1), with the rule engine's version recorded.
+// Feature sets 3 and 4: 1 and 2 plus kExtendedFeatures (an extended model,
+// with the high gazetteer bits).
 inline constexpr uint32_t kFeatureSetVersion = 1;
 inline constexpr uint32_t kStackedFeatureSetVersion = 2;
+inline constexpr uint32_t kExtendedFeatureSetVersion = 3;
+inline constexpr uint32_t kExtendedStackedFeatureSetVersion = 4;
 inline constexpr size_t kMaxModelBytes = size_t{64} << 20;
 inline constexpr int kNumTransRows = kNumLabels + 1;  // previous label, or start
 
@@ -53,7 +58,8 @@ struct ModelData {
   float score_scale = 1.0f;
   float weight_scale = 1.0f;
   std::string metadata;
-  bool stacked = false;       // feature set 2: trained with rule hints
+  bool stacked = false;       // feature sets 2 and 4: trained with rule hints
+  bool extended = false;      // feature sets 3 and 4: kExtendedFeatures more
   std::string rules_version;  // stacked only: the rule engine it was trained with
   Gazetteer gazetteer;
   std::array<float, kNumTransRows * kNumLabels> trans{};

@@ -57,6 +57,100 @@ void Emissions(const std::vector<float>& w, const uint32_t* rows, size_t n, size
   }
 }
 
+// One averaged-perceptron run with its own seed (shuffle order, word dropout),
+// the lazy-average trick: keep w and u = sum of c * update; the average is
+// w - u / c. Adds the final (averaged) emission weights to *avg_sum (rows * L)
+// and the transition weights to trans_sum; appends the epochs' error counts.
+void LearnPerceptron(std::vector<Prepared>& data, size_t fpt, size_t rows,
+                     const TrainOptions& options, uint64_t seed, std::vector<float>* avg_sum,
+                     double* trans_sum, TrainStats* stats) {
+  // One extra row: the target of dropped word features, always zero.
+  std::vector<float> w((rows + 1) * L, 0.0f);
+  std::vector<double> u((rows + 1) * L, 0.0);
+  std::array<float, kNumTransRows * L> tw{};
+  std::array<double, kNumTransRows * L> tu{};
+  std::array<float, kNumTransRows * L> dtrans{};
+  double c = 1.0;
+  std::vector<size_t> order(data.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  Rng rng(seed);
+  std::vector<float> emit;
+  std::vector<int> pred;
+  std::vector<uint32_t> mixed;
+  DecodeScratch scratch;
+  const uint64_t drop_phi = static_cast<uint64_t>(options.word_dropout * 65536.0f);
+  const uint64_t drop_other = drop_phi / 4;
+  const float miss_cost = options.miss_cost;
+  for (int epoch = 0; epoch < options.epochs; ++epoch) {
+    Shuffle(&order, &rng);
+    size_t errors = 0;
+    for (size_t idx : order) {
+      Prepared& p = data[idx];
+      const size_t n = p.labels.size();
+      if (n == 0) continue;
+      const std::vector<uint32_t>* rows_used = &p.rows;
+      if (drop_phi > 0) {
+        mixed = p.rows;
+        for (size_t t = 0; t < n; ++t) {
+          const uint64_t cut = p.labels[t] != kOutside ? drop_phi : drop_other;
+          if ((rng.Next() & 0xFFFF) < cut) {
+            std::copy_n(&p.unk_rows[t * fpt], fpt, &mixed[t * fpt]);
+          }
+        }
+        rows_used = &mixed;
+      }
+      Emissions(w, rows_used->data(), n, fpt, &emit);
+      if (options.margin > 0) {
+        for (size_t t = 0; t < n; ++t) {
+          for (int l = 0; l < L; ++l) {
+            if (l == p.labels[t]) continue;
+            const bool miss = l == kOutside;
+            emit[t * L + static_cast<size_t>(l)] += miss ? 2 * options.margin : options.margin;
+          }
+        }
+      }
+      FillDecodeTrans(tw.data(), dtrans.data());
+      Viterbi(emit.data(), n, dtrans.data(), &scratch, &pred);
+      int prev_gold = kNumLabels, prev_pred = kNumLabels;
+      for (size_t t = 0; t < n; ++t) {
+        const int g = p.labels[t], y = pred[t];
+        if (g != y) {
+          ++errors;
+          // Cost-sensitive: a PHI token predicted O (a miss) moves the
+          // weights miss_cost times as far as other mistakes.
+          const float step = (g != kOutside && y == kOutside) ? miss_cost : 1.0f;
+          for (size_t k = 0; k < fpt; ++k) {
+            const size_t r = size_t{(*rows_used)[t * fpt + k]} * L;
+            if (r == rows * L) continue;
+            w[r + static_cast<size_t>(g)] += step;
+            u[r + static_cast<size_t>(g)] += c * step;
+            w[r + static_cast<size_t>(y)] -= step;
+            u[r + static_cast<size_t>(y)] -= c * step;
+          }
+        }
+        if (g != y || prev_gold != prev_pred) {
+          const size_t kg = static_cast<size_t>(prev_gold) * L + static_cast<size_t>(g);
+          const size_t kp = static_cast<size_t>(prev_pred) * L + static_cast<size_t>(y);
+          tw[kg] += 1.0f;
+          tu[kg] += c;
+          tw[kp] -= 1.0f;
+          tu[kp] -= c;
+        }
+        prev_gold = g;
+        prev_pred = y;
+      }
+      c += 1.0;
+    }
+    stats->token_errors_per_epoch.push_back(errors);
+  }
+  for (size_t i = 0; i < rows * L; ++i) {
+    (*avg_sum)[i] += options.average ? static_cast<float>(w[i] - u[i] / c) : w[i];
+  }
+  for (size_t i = 0; i < tw.size(); ++i) {
+    trans_sum[i] += options.average ? tw[i] - tu[i] / c : tw[i];
+  }
+}
+
 }  // namespace
 
 Status ReadJsonl(std::string_view path, std::vector<Example>* out) {
@@ -166,14 +260,15 @@ Result<std::string> Train(const std::vector<Example>& examples, const TrainOptio
   model.recall_bias = options.recall_bias;
   model.metadata = options.metadata;
   model.stacked = options.stacked;
+  model.extended = options.extended;
   model.rules_version = options.stacked ? options.rules_version : std::string();
   if (!options.gazetteer_dir.empty()) {
-    PHIGATE_RETURN_IF_ERROR(
-        model.gazetteer.LoadDirectory(options.gazetteer_dir, &stats->gazetteer_files));
+    PHIGATE_RETURN_IF_ERROR(model.gazetteer.LoadDirectory(
+        options.gazetteer_dir, &stats->gazetteer_files, options.extended));
   }
 
   // Features and gold labels, computed once.
-  const FeatureExtractor fx(&model.gazetteer, options.hash_bits, options.stacked);
+  const FeatureExtractor fx(&model.gazetteer, options.hash_bits, options.stacked, options.extended);
   const size_t fpt = static_cast<size_t>(fx.features_per_token());
   std::vector<Prepared> data(examples.size());
   std::vector<Token> tokens;
@@ -191,94 +286,25 @@ Result<std::string> Train(const std::vector<Example>& examples, const TrainOptio
   }
   stats->examples = examples.size();
 
-  // Averaged perceptron (Collins 2002) with the lazy-average trick: keep w and
-  // u = sum of c * update; the average is w - u / c.
+  // Averaged perceptron (Collins 2002), one run per ensemble member (seeds
+  // seed, seed+1, ...: other shuffles and dropout); the members' averaged
+  // weights are averaged again. The model is linear, so that is exactly the
+  // mean of the members' scores, in one model of the same size and speed.
   const size_t rows = size_t{1} << options.hash_bits;
-  // One extra row: the target of dropped word features, always zero.
-  std::vector<float> w((rows + 1) * L, 0.0f);
-  std::vector<double> u((rows + 1) * L, 0.0);
-  std::array<float, kNumTransRows * L> tw{};
-  std::array<double, kNumTransRows * L> tu{};
-  std::array<float, kNumTransRows * L> dtrans{};
-  double c = 1.0;
-  std::vector<size_t> order(examples.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  Rng rng(options.seed);
-  std::vector<float> emit;
-  std::vector<int> pred;
-  std::vector<uint32_t> mixed;
-  DecodeScratch scratch;
-  const uint64_t drop_phi = static_cast<uint64_t>(options.word_dropout * 65536.0f);
-  const uint64_t drop_other = drop_phi / 4;
-  for (int epoch = 0; epoch < options.epochs; ++epoch) {
-    Shuffle(&order, &rng);
-    size_t errors = 0;
-    for (size_t idx : order) {
-      Prepared& p = data[idx];
-      const size_t n = p.labels.size();
-      if (n == 0) continue;
-      const std::vector<uint32_t>* rows_used = &p.rows;
-      if (drop_phi > 0) {
-        mixed = p.rows;
-        for (size_t t = 0; t < n; ++t) {
-          const uint64_t cut = p.labels[t] != kOutside ? drop_phi : drop_other;
-          if ((rng.Next() & 0xFFFF) < cut) {
-            std::copy_n(&p.unk_rows[t * fpt], fpt, &mixed[t * fpt]);
-          }
-        }
-        rows_used = &mixed;
-      }
-      Emissions(w, rows_used->data(), n, fpt, &emit);
-      if (options.margin > 0) {
-        for (size_t t = 0; t < n; ++t) {
-          for (int l = 0; l < L; ++l) {
-            if (l == p.labels[t]) continue;
-            const bool miss = l == kOutside;
-            emit[t * L + static_cast<size_t>(l)] += miss ? 2 * options.margin : options.margin;
-          }
-        }
-      }
-      FillDecodeTrans(tw.data(), dtrans.data());
-      Viterbi(emit.data(), n, dtrans.data(), &scratch, &pred);
-      int prev_gold = kNumLabels, prev_pred = kNumLabels;
-      for (size_t t = 0; t < n; ++t) {
-        const int g = p.labels[t], y = pred[t];
-        if (g != y) {
-          ++errors;
-          for (size_t k = 0; k < fpt; ++k) {
-            const size_t r = size_t{(*rows_used)[t * fpt + k]} * L;
-            if (r == rows * L) continue;
-            w[r + static_cast<size_t>(g)] += 1.0f;
-            u[r + static_cast<size_t>(g)] += c;
-            w[r + static_cast<size_t>(y)] -= 1.0f;
-            u[r + static_cast<size_t>(y)] -= c;
-          }
-        }
-        if (g != y || prev_gold != prev_pred) {
-          const size_t kg = static_cast<size_t>(prev_gold) * L + static_cast<size_t>(g);
-          const size_t kp = static_cast<size_t>(prev_pred) * L + static_cast<size_t>(y);
-          tw[kg] += 1.0f;
-          tu[kg] += c;
-          tw[kp] -= 1.0f;
-          tu[kp] -= c;
-        }
-        prev_gold = g;
-        prev_pred = y;
-      }
-      c += 1.0;
-    }
-    stats->token_errors_per_epoch.push_back(errors);
+  const int members = std::max(1, options.ensemble);
+  std::vector<float> avg(rows * L, 0.0f);
+  std::array<double, kNumTransRows * L> trans_sum{};
+  for (int m = 0; m < members; ++m) {
+    LearnPerceptron(data, fpt, rows, options, options.seed + static_cast<uint64_t>(m), &avg,
+                    trans_sum.data(), stats);
   }
-
-  // Average, then quantize the emission weights to int16.
-  std::vector<float> avg(rows * L);
   float max_abs = 0.0f;
-  for (size_t i = 0; i < avg.size(); ++i) {
-    avg[i] = options.average ? static_cast<float>(w[i] - u[i] / c) : w[i];
-    max_abs = std::max(max_abs, std::fabs(avg[i]));
+  for (float& a : avg) {
+    a /= static_cast<float>(members);
+    max_abs = std::max(max_abs, std::fabs(a));
   }
-  for (size_t i = 0; i < tw.size(); ++i) {
-    model.trans[i] = options.average ? static_cast<float>(tw[i] - tu[i] / c) : tw[i];
+  for (size_t i = 0; i < model.trans.size(); ++i) {
+    model.trans[i] = static_cast<float>(trans_sum[i] / members);
   }
   model.weight_scale = max_abs > 0 ? max_abs / 32767.0f : 1.0f;
   model.weights.resize(rows * L);
@@ -289,7 +315,10 @@ Result<std::string> Train(const std::vector<Example>& examples, const TrainOptio
 
   // Score scale: the median margin of the PHI tokens of (up to 400) training
   // examples maps to a score of sigmoid(2) = 0.88.
-  std::vector<float> margins_all, margins;
+  std::vector<float> margins_all, margins, emit;
+  std::vector<int> pred;
+  std::array<float, kNumTransRows * L> dtrans{};
+  DecodeScratch scratch;
   FillDecodeTrans(model.trans.data(), dtrans.data());
   for (size_t i = 0; i < data.size() && i < 400; ++i) {
     const size_t n = data[i].labels.size();

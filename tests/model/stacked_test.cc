@@ -13,6 +13,8 @@
 namespace phigate::model {
 namespace {
 
+constexpr int kStackedFeatures = kFeaturesPerToken + kHintFeatures;
+
 TEST(TokenHintsTest, MarksCoveredTokensWithBeginAndBucket) {
   const std::string text = "Seen by Qorv Blenn on 3/4 today";
   std::vector<Token> tokens;
@@ -46,15 +48,15 @@ TEST(TokenHintsTest, StackedExtractorAddsHintFeaturesThatDependOnHints) {
   Gazetteer gaz;
   FeatureExtractor plain(&gaz, 16), stacked(&gaz, 16, true);
   EXPECT_EQ(plain.features_per_token(), kFeaturesPerToken);
-  EXPECT_EQ(stacked.features_per_token(), kMaxFeaturesPerToken);
+  EXPECT_EQ(stacked.features_per_token(), kStackedFeatures);
   std::vector<uint32_t> a, b, c;
   plain.Extract(text, tokens, &a);
   stacked.Extract(text, tokens, &b);
-  ASSERT_EQ(b.size(), tokens.size() * kMaxFeaturesPerToken);
+  ASSERT_EQ(b.size(), tokens.size() * kStackedFeatures);
   // The text features are the same as the plain extractor's.
   for (size_t t = 0; t < tokens.size(); ++t) {
     for (int k = 0; k < kFeaturesPerToken; ++k) {
-      EXPECT_EQ(a[t * kFeaturesPerToken + k], b[t * kMaxFeaturesPerToken + k]);
+      EXPECT_EQ(a[t * kFeaturesPerToken + k], b[t * kStackedFeatures + k]);
     }
   }
   std::vector<RuleHint> hints;
@@ -62,9 +64,9 @@ TEST(TokenHintsTest, StackedExtractorAddsHintFeaturesThatDependOnHints) {
   TokenHints(tokens, rules, &hints);
   stacked.Extract(text, tokens, &c, false, hints);
   int differ = 0;
-  for (int k = kFeaturesPerToken; k < kMaxFeaturesPerToken; ++k) {
-    differ += b[kMaxFeaturesPerToken + k] != c[kMaxFeaturesPerToken + k] ? 1 : 0;
-    EXPECT_LT(c[kMaxFeaturesPerToken + k], 1u << 16);
+  for (int k = kFeaturesPerToken; k < kStackedFeatures; ++k) {
+    differ += b[kStackedFeatures + k] != c[kStackedFeatures + k] ? 1 : 0;
+    EXPECT_LT(c[kStackedFeatures + k], 1u << 16);
   }
   EXPECT_EQ(differ, kHintFeatures);
 }

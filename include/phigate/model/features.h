@@ -50,16 +50,22 @@ std::string WordShape(std::string_view word);
 // Short shape: runs collapsed to one: "Smith" -> "Xx", "MRN4429" -> "Xd".
 std::string ShortShape(std::string_view word);
 
-// Gazetteer bits of a lower-cased word.
-enum GazetteerFlag : uint8_t {
+// Gazetteer bits of a lower-cased word. The low 8 bits are those of feature
+// sets 1 and 2; the high bits are loaded only for extended models (feature
+// sets 3 and 4, LoadDirectory's `extended`).
+enum GazetteerFlag : uint16_t {
   kGazFirstName = 1,
   kGazSurname = 2,
-  kGazCity = 4,       // a one-word city, or one word of a multi-word city
-  kGazState = 8,      // a US state name word or postal code
-  kGazCommon = 16,    // a common English word
-  kGazTrigger = 32,   // built in: a title or label word (dr, mr, mrn, dob, ...)
-  kGazMonth = 64,     // built in: month and weekday names and abbreviations
-  kGazFrequent = 128  // a first name or surname of the top weight decile
+  kGazCity = 4,             // a one-word city, or one word of a multi-word city
+  kGazState = 8,            // a US state name word or postal code
+  kGazCommon = 16,          // a common English word
+  kGazTrigger = 32,         // built in: a title or label word (dr, mr, mrn, dob, ...)
+  kGazMonth = 64,           // built in: month and weekday names and abbreviations
+  kGazFrequent = 128,       // a first name or surname of the top weight decile
+  kGazMedical = 256,        // a word of the clinical dictionary (medical_words.txt)
+  kGazMedicalProper = 512,  // ... that it writes only capitalised (brands, eponyms)
+  kGazCounty = 1024,        // a word of a US county name
+  kGazStreet = 2048,        // a USPS street suffix or unit designator (st, ave, apt)
 };
 
 // A set of words (ASCII-lower-cased) with GazetteerFlag bits. Keys are 64-bit
@@ -67,24 +73,26 @@ enum GazetteerFlag : uint8_t {
 class Gazetteer {
  public:
   Gazetteer();  // holds the built-in trigger and month words
-  void Add(std::string_view word, uint8_t flags);
-  void AddHash(uint64_t hash, uint8_t flags) { map_[hash] |= flags; }
-  uint8_t Lookup(std::string_view word) const;
-  uint8_t LookupHash(uint64_t hash) const {
+  void Add(std::string_view word, uint16_t flags);
+  void AddHash(uint64_t hash, uint16_t flags) { map_[hash] |= flags; }
+  uint16_t Lookup(std::string_view word) const;
+  uint16_t LookupHash(uint64_t hash) const {
     auto it = map_.find(hash);
     return it == map_.end() ? 0 : it->second;
   }
   size_t size() const { return map_.size(); }
-  const absl::flat_hash_map<uint64_t, uint8_t>& entries() const { return map_; }
+  const absl::flat_hash_map<uint64_t, uint16_t>& entries() const { return map_; }
 
   // Loads data/gazetteers-style files from `dir`: first_names.tsv, surnames.tsv
   // (name<TAB>weight), us_cities.tsv (city<TAB>STATE<TAB>pop), us_states.tsv,
   // common_words.txt; '#' starts a comment line. Missing files are skipped and
-  // counted in *files_loaded; a malformed file is InvalidArgument.
-  Status LoadDirectory(std::string_view dir, int* files_loaded);
+  // counted in *files_loaded; a malformed file is InvalidArgument. With
+  // `extended`, also medical_words.txt, us_counties.tsv, street_suffixes.tsv
+  // and secondary_units.tsv (the high GazetteerFlag bits).
+  Status LoadDirectory(std::string_view dir, int* files_loaded, bool extended = false);
 
  private:
-  absl::flat_hash_map<uint64_t, uint8_t> map_;
+  absl::flat_hash_map<uint64_t, uint16_t> map_;
 };
 
 // Hash of the ASCII-lower-cased bytes (FNV-1a 64). Stable across builds and
@@ -92,10 +100,16 @@ class Gazetteer {
 uint64_t HashLower(std::string_view s);
 
 // Features of every token; a stacked model (trained with the rule engine's
-// findings as input, see RuleHint) has kHintFeatures more.
+// findings as input, see RuleHint) has kHintFeatures more, an extended model
+// (feature sets 3 and 4) kExtendedFeatures more: the line's case, the high
+// gazetteer bits (clinical word, county, street), the nearest trigger word
+// earlier in the line, initial-dot-name patterns, the word after next, how
+// often the word occurs in the text and (stacked) whether the rules flag
+// another occurrence of it.
 inline constexpr int kFeaturesPerToken = 40;
 inline constexpr int kHintFeatures = 6;
-inline constexpr int kMaxFeaturesPerToken = kFeaturesPerToken + kHintFeatures;
+inline constexpr int kExtendedFeatures = 9;
+inline constexpr int kMaxFeaturesPerToken = kFeaturesPerToken + kHintFeatures + kExtendedFeatures;
 
 // What the rule engine said about one token (stacking): the category of the
 // rule finding covering it (0: none; else 1 + PhiCategory), whether the token
@@ -118,10 +132,14 @@ class FeatureExtractor {
   // `gazetteer` must outlive the extractor. 10 <= hash_bits <= 24.
   // With `stacked`, each token gets kHintFeatures more features from its
   // RuleHint (and its neighbours'); Extract() then needs the hints.
-  FeatureExtractor(const Gazetteer* gazetteer, uint32_t hash_bits, bool stacked = false)
-      : gazetteer_(gazetteer), hash_bits_(hash_bits), stacked_(stacked) {}
+  // With `extended`, kExtendedFeatures more (feature sets 3 and 4).
+  FeatureExtractor(const Gazetteer* gazetteer, uint32_t hash_bits, bool stacked = false,
+                   bool extended = false)
+      : gazetteer_(gazetteer), hash_bits_(hash_bits), stacked_(stacked), extended_(extended) {}
 
-  int features_per_token() const { return stacked_ ? kMaxFeaturesPerToken : kFeaturesPerToken; }
+  int features_per_token() const {
+    return kFeaturesPerToken + (stacked_ ? kHintFeatures : 0) + (extended_ ? kExtendedFeatures : 0);
+  }
 
   // Writes tokens.size() * features_per_token() row indices (< 2^hash_bits) to
   // *rows (resized), token by token. Deterministic. With `unknown_words`, each
@@ -140,6 +158,7 @@ class FeatureExtractor {
   const Gazetteer* gazetteer_;
   uint32_t hash_bits_;
   bool stacked_ = false;
+  bool extended_ = false;
 };
 
 }  // namespace phigate::model

@@ -69,6 +69,13 @@ struct TrainOptions {
   float margin = 0.0f;
   // Average the weights over all steps (Collins 2002); false keeps the final ones.
   bool average = true;
+  // Ensemble: train this many perceptrons (seeds seed, seed+1, ...) on the same
+  // data and average their weights into one model (same size and speed: the
+  // model is linear, so this is the mean of their scores).
+  int ensemble = 1;
+  // Cost-sensitive updates: a PHI token decoded as O moves the weights this
+  // many times as far as other mistakes (recall is the weaker side).
+  float miss_cost = 1.0f;
   // Folder with first_names.tsv, surnames.tsv, us_cities.tsv, us_states.tsv,
   // common_words.txt; embedded in the model. Empty or missing: no gazetteers.
   std::string gazetteer_dir;
@@ -79,10 +86,15 @@ struct TrainOptions {
   // model; the engine refuses a stacked model made for other rules' hints).
   bool stacked = false;
   std::string rules_version;
+  // Extended feature set (3, or 4 when stacked): kExtendedFeatures more per
+  // token and the extra gazetteers (Gazetteer::LoadDirectory's `extended`).
+  bool extended = false;
 };
 
 struct TrainStats {
-  std::vector<size_t> token_errors_per_epoch;  // mistakes of the online pass
+  // Mistakes of the online pass, epoch by epoch (ensemble members one after
+  // the other).
+  std::vector<size_t> token_errors_per_epoch;
   size_t tokens = 0;
   size_t examples = 0;
   int gazetteer_files = 0;
