@@ -6,7 +6,9 @@
 # RuleEngine::Scan returns in those modes (min score 0.35) with that model.
 #
 #   tools/model/crossval.sh [BUILD_DIR]          (default build/model)
-#   env: FOLDS=5 SEED=1 EPOCHS=8 SYNTH_NOTES=3000 BIASES=24 STACK=1 OUT=<dir>
+#   env: FOLDS=5 SEED=1 EPOCHS=8 SYNTH_NOTES=3000 BIASES=24 VETOES=<default>
+#        STACK=1 TRAIN_ARGS="<more phigate train options>" OUT=<dir>
+#        PHIGATE_SHARED_DATA=<dir of the gold files> PHIGATE_SCORE=<score.py>
 # STACK=1 (default) trains stacked models (phigate train --stack: the rule
 # engine's findings are features); STACK=0 plain models. Other options are
 # phigate train's defaults, which are the shipped model's.
@@ -22,7 +24,9 @@ SEED="${SEED:-1}"
 EPOCHS="${EPOCHS:-8}"
 SYNTH_NOTES="${SYNTH_NOTES:-3000}"
 BIASES="${BIASES:-24}"
+VETOES="${VETOES:-}"
 STACK="${STACK:-1}"
+read -ra more <<< "${TRAIN_ARGS:-}"
 OUT="${OUT:-$BUILD/model-crossval}"
 mkdir -p "$OUT"
 GOLD="$DATA/physionet_deid_dev.jsonl"
@@ -34,9 +38,10 @@ if [ "$SYNTH_NOTES" -gt 0 ]; then
 fi
 stack=()
 [ "$STACK" = 1 ] && stack=(--stack)
+[ -n "$VETOES" ] && stack+=(--eval-vetoes "$VETOES")
 
 "$P" train --crossval "$FOLDS" --seed "$SEED" --epochs "$EPOCHS" --data "$GOLD" \
-  --extra-data "${extra[@]}" --pred-out "$OUT/cv.jsonl" --eval-biases "$BIASES" "${stack[@]}"
+  --extra-data "${extra[@]}" --pred-out "$OUT/cv.jsonl" --eval-biases "$BIASES" "${stack[@]}" "${more[@]}"
 
 IFS=, read -ra bs <<< "$BIASES"
 if [ "${#bs[@]}" -gt 1 ]; then
@@ -44,6 +49,12 @@ if [ "${#bs[@]}" -gt 1 ]; then
   for b in "${bs[@]}"; do
     echo "-- recall bias $b"; python3 "$SCORE" "$GOLD" "$OUT/cv.bias$b.jsonl" | sed -n 2,4p
   done
+fi
+if [ "${#bs[@]}" -gt 1 ] || [[ "$VETOES" == *,* ]]; then
+  # One line per engine-mode predictions file (several biases / vetoes).
+  PHIGATE_SCORE="$SCORE" python3 tools/model/score_table.py "$GOLD" "$OUT"/cv.rules.jsonl \
+    "$OUT"/cv.model*.jsonl "$OUT"/cv.union*.jsonl "$OUT"/cv.both*.jsonl
+  exit 0
 fi
 for m in rules model union both; do
   echo "== $m (engine mode, cross-validated by patient, $FOLDS folds, stack=$STACK)"
