@@ -962,9 +962,11 @@ Gateway::~Gateway() {
     impl_->shared.deps.containment->SetCachePurger(nullptr);
   }
   if (!impl_ || !impl_->server) return;
-  impl_->server->Shutdown();  // io threads joined
-  // Audit commits still running finish (their requests wait on them); their
-  // completions go to the stopped io_context and are dropped with it.
+  // Every connection closed and every request coroutine run to its end (see
+  // HttpServer::Shutdown), io threads joined.
+  impl_->server->Shutdown();
+  // Nothing is left on the audit threads normally (their completions kept the
+  // io threads running); after a forced stop, commits still running finish.
   if (impl_->shared.audit_pool) impl_->shared.audit_pool->join();
   // Pooled upstream sockets belong to the server's io_context: drop them first.
   impl_->shared.client->Close();
@@ -1016,6 +1018,9 @@ Result<std::unique_ptr<Gateway>> Gateway::Create(GatewayConfig config, GatewayDe
   };
   PHIGATE_ASSIGN_OR_RETURN(impl->server,
                            HttpServer::Create(s.config.server, handler, errors, &s.metrics));
+  // At shutdown, requests still waiting on an upstream are ended by closing
+  // their upstream connections, so no coroutine outlives the io threads.
+  impl->server->SetCancelHook([client = s.client.get()] { client->CancelActive(); });
   return std::unique_ptr<Gateway>(new Gateway(std::move(impl)));
 }
 

@@ -1,5 +1,6 @@
 #include "src/gateway/http_server.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -98,7 +99,8 @@ HttpServer::HttpServer(const ServerConfig& config, Handler handler, ErrorRespond
       errors_(std::move(errors)),
       metrics_(m),
       io_(config.io_threads > 0 ? config.io_threads : 1),
-      acceptor_(io_) {}
+      accept_strand_(net::make_strand(io_)),
+      acceptor_(accept_strand_) {}
 
 HttpServer::~HttpServer() { Shutdown(); }
 
@@ -140,14 +142,14 @@ Status HttpServer::Start() {
         absl::StrCat("cannot listen on ", config_.address, ":", config_.port, ": ", ec.message()));
   }
   port_ = acceptor_.local_endpoint().port();
-  net::co_spawn(io_, Accept(), net::detached);
+  net::co_spawn(accept_strand_, Accept(), net::detached);
   const int n = config_.io_threads > 0 ? config_.io_threads : 1;
   for (int i = 0; i < n; ++i) threads_.emplace_back([this] { io_.run(); });
   return absl::OkStatus();
 }
 
 void HttpServer::HandleSignals() {
-  signals_ = std::make_unique<net::signal_set>(io_, SIGTERM, SIGINT);
+  signals_ = std::make_unique<net::signal_set>(accept_strand_, SIGTERM, SIGINT);
   signals_->async_wait([this](const error_code& ec, int) {
     if (ec) return;
     std::lock_guard<std::mutex> lock(stop_mu_);
@@ -164,6 +166,18 @@ void HttpServer::Wait() {
   Shutdown();
 }
 
+// Shutdown never leaves a coroutine suspended for the io_context's destructor.
+// Boost 1.74's awaitable_thread destructor *posts* the unwinding of a
+// destroyed coroutine to its executor: a session's frame destroyed while
+// ~io_context shuts its services down is unwound through a strand whose
+// service is already shut down or destroyed, and its sockets, timers and
+// strand are released in the middle of that teardown (use after free; one
+// SIGSEGV in CI, see docs/gateway.md "Shutdown"). So: stop accepting, let the
+// requests in flight finish (drain_timeout), then close every connection and
+// let the owner close the upstream ones (cancel hook) — each close runs on its
+// connection's strand — and let the io threads run every coroutine to its end:
+// run() returns by itself when nothing is left. io_.stop() is only the last
+// resort if something still runs after a further drain_timeout.
 void HttpServer::Shutdown() {
   if (stopped_.exchange(true)) {
     for (auto& t : threads_) {
@@ -176,19 +190,52 @@ void HttpServer::Shutdown() {
     std::lock_guard<std::mutex> lock(stop_mu_);
     stop_cv_.notify_all();
   }
-  net::post(io_, [this] {
+  // On the accept strand: closing the acceptor while the accept loop (on
+  // another io thread) starts its next accept was a data race (TSan: the
+  // reactor's descriptor state freed under a starting accept).
+  net::post(accept_strand_, [this] {
     error_code ec;
     acceptor_.close(ec);
     if (signals_) signals_->cancel(ec);
   });
-  const auto deadline = std::chrono::steady_clock::now() + config_.drain_timeout;
+  auto deadline = std::chrono::steady_clock::now() + config_.drain_timeout;
   while (metrics_->active_requests.load() > 0 && std::chrono::steady_clock::now() < deadline &&
          !threads_.empty()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  io_.stop();
+  CloseAllConnections();
+  if (cancel_hook_) cancel_hook_();
+  deadline = std::chrono::steady_clock::now() +
+             std::max(config_.drain_timeout, std::chrono::milliseconds(1000));
+  while (!threads_.empty() && !io_.stopped() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  io_.stop();  // a no-op when the threads ran out of work
   for (auto& t : threads_) {
     if (t.joinable() && t.get_id() != std::this_thread::get_id()) t.join();
+  }
+}
+
+bool HttpServer::Register(const std::shared_ptr<ConnHandle>& h, const net::any_io_executor& ex) {
+  std::lock_guard<std::mutex> lock(conns_mu_);
+  if (closing_) return false;
+  conns_.emplace(h, ex);
+  return true;
+}
+
+void HttpServer::Unregister(const std::shared_ptr<ConnHandle>& h) {
+  h->tcp = nullptr;  // on the connection's strand, like every use of the handle
+  std::lock_guard<std::mutex> lock(conns_mu_);
+  conns_.erase(h);
+}
+
+void HttpServer::CloseAllConnections() {
+  std::lock_guard<std::mutex> lock(conns_mu_);
+  closing_ = true;
+  for (const auto& [h, ex] : conns_) {
+    net::post(ex, [h = h] {
+      if (h->tcp != nullptr) h->tcp->close();  // pending reads/writes complete with an error
+    });
   }
 }
 
@@ -215,9 +262,18 @@ net::awaitable<void> HttpServer::Accept() {
 net::awaitable<void> HttpServer::Session(net::ip::tcp::socket socket) {
   Gauge conn(metrics_->open_connections);
   beast::tcp_stream tcp(std::move(socket));
+  auto handle = std::make_shared<ConnHandle>();
+  handle->tcp = &tcp;
+  if (!Register(handle, co_await net::this_coro::executor)) co_return;  // shutting down
+  struct Unregistration {
+    HttpServer* server;
+    std::shared_ptr<ConnHandle> h;
+    ~Unregistration() { server->Unregister(h); }
+  } unregister{this, handle};
   error_code ec;
   if (tls_) {
     beast::ssl_stream<beast::tcp_stream> s(std::move(tcp), *tls_);
+    handle->tcp = &s.next_layer();
     s.next_layer().expires_after(config_.read_timeout);
     co_await s.async_handshake(ssl::stream_base::server,
                                net::redirect_error(net::use_awaitable, ec));
@@ -228,6 +284,7 @@ net::awaitable<void> HttpServer::Session(net::ip::tcp::socket socket) {
     co_await Serve(s, s.next_layer());
     s.next_layer().expires_after(std::chrono::seconds(1));
     co_await s.async_shutdown(net::redirect_error(net::use_awaitable, ec));
+    handle->tcp = nullptr;  // `s` goes before `unregister`
   } else {
     co_await Serve(tcp, tcp);
     tcp.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);

@@ -5,8 +5,11 @@
 #define PHIGATE_SRC_GATEWAY_HTTP_SERVER_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -61,6 +64,10 @@ class HttpServer {
   // Installs SIGTERM/SIGINT handling that triggers Shutdown().
   void HandleSignals();
   bool draining() const { return draining_.load(); }
+  // Called by Shutdown() once the drain time is over, with the io threads
+  // still running: the owner closes what its handlers are waiting on (e.g.
+  // upstream connections) so that every coroutine can run to its end.
+  void SetCancelHook(std::function<void()> hook) { cancel_hook_ = std::move(hook); }
 
  private:
   HttpServer(const ServerConfig& config, Handler handler, ErrorResponder errors, Metrics* m);
@@ -68,12 +75,23 @@ class HttpServer {
   template <class Stream>
   net::awaitable<void> Serve(Stream& stream, beast::tcp_stream& tcp);
   net::awaitable<void> Session(net::ip::tcp::socket socket);
+  // Open connections, closed at shutdown (see Shutdown()). A handle is read
+  // and written only on its connection's strand.
+  struct ConnHandle {
+    beast::tcp_stream* tcp = nullptr;
+  };
+  bool Register(const std::shared_ptr<ConnHandle>& h, const net::any_io_executor& ex);
+  void Unregister(const std::shared_ptr<ConnHandle>& h);
+  void CloseAllConnections();
 
   ServerConfig config_;
   Handler handler_;
   ErrorResponder errors_;
   Metrics* metrics_;
   net::io_context io_;
+  // The acceptor (and signal set) are used only on this strand: the accept
+  // loop and the close at shutdown never run at the same time on two io threads.
+  net::strand<net::io_context::executor_type> accept_strand_;
   std::unique_ptr<ssl::context> tls_;
   net::ip::tcp::acceptor acceptor_;
   std::unique_ptr<net::signal_set> signals_;
@@ -83,6 +101,10 @@ class HttpServer {
   std::atomic<bool> stopped_{false};
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
+  std::function<void()> cancel_hook_;
+  std::mutex conns_mu_;
+  bool closing_ = false;  // guarded by conns_mu_: no new connection is served
+  std::map<std::shared_ptr<ConnHandle>, net::any_io_executor> conns_;  // guarded by conns_mu_
 };
 
 }  // namespace phigate::gateway

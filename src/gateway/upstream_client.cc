@@ -12,10 +12,14 @@ namespace phigate::gateway {
 using boost::system::error_code;
 
 struct UpstreamStream::Conn {
+  ~Conn() {
+    if (client != nullptr) client->Forget(this);
+  }
   std::string key;
   std::unique_ptr<beast::tcp_stream> tcp;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
   bool reused = false;
+  UpstreamClient* client = nullptr;  // set while a request uses the connection (Track)
   beast::tcp_stream& lowest() { return tls ? tls->next_layer() : *tcp; }
 };
 
@@ -109,9 +113,37 @@ void UpstreamClient::Close() {
   idle.swap(idle_);
 }
 
-void UpstreamClient::Release(std::unique_ptr<Conn> conn) {
+bool UpstreamClient::Track(Conn* conn, const net::any_io_executor& ex) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (closed_) return;
+  if (cancelling_) return false;
+  active_[conn] = ex;
+  conn->client = this;
+  return true;
+}
+
+void UpstreamClient::Forget(Conn* conn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  active_.erase(conn);
+  conn->client = nullptr;
+}
+
+void UpstreamClient::CancelActive() {
+  std::lock_guard<std::mutex> lock(mu_);
+  cancelling_ = true;
+  for (const auto& [conn, ex] : active_) {
+    // Runs on the strand of the coroutine using the connection; it is still
+    // in use there only if it is still tracked (it is forgotten on that strand).
+    net::post(ex, [this, c = conn] {
+      std::lock_guard<std::mutex> l(mu_);
+      if (active_.count(c) != 0) c->lowest().close();
+    });
+  }
+}
+
+void UpstreamClient::Release(std::unique_ptr<Conn> conn) {
+  Forget(conn.get());
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_ || cancelling_) return;
   auto& v = idle_[conn->key];
   if (v.size() < options_.max_idle_per_host) v.push_back(std::move(conn));
 }
@@ -180,6 +212,9 @@ net::awaitable<Result<std::unique_ptr<UpstreamStream>>> UpstreamClient::Open(
       conn = std::move(c).value();
     }
     const bool reused = conn->reused;
+    if (!Track(conn.get(), co_await net::this_coro::executor)) {
+      co_return absl::UnavailableError("the gateway is shutting down");
+    }
     auto s = std::unique_ptr<UpstreamStream>(new UpstreamStream());
     s->client_ = this;
     s->parser_ = std::make_unique<http::response_parser<http::buffer_body>>();

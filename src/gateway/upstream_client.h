@@ -100,6 +100,10 @@ class UpstreamClient {
   // Drops every pooled connection; later releases are dropped too. Call while
   // the io_context that made the connections still exists (before it is destroyed).
   void Close();
+  // Shutdown: closes every connection a request is using (on the strand of
+  // the coroutine using it), so requests waiting on an upstream end now with
+  // an error; later Open()s fail. The io threads must still be running.
+  void CancelActive();
 
  private:
   friend class UpstreamStream;
@@ -108,12 +112,17 @@ class UpstreamClient {
   std::unique_ptr<Conn> TakeIdle(const std::string& key);
   void Release(std::unique_ptr<Conn> conn);
   Result<ssl::context*> TlsContext(const std::string& ca_file);
+  // Connections in use, with the executor of the coroutine using each.
+  bool Track(Conn* conn, const net::any_io_executor& ex);
+  void Forget(Conn* conn);
 
   UpstreamOptions options_;
   std::mutex mu_;
   std::map<std::string, std::vector<std::unique_ptr<Conn>>> idle_;  // guarded by mu_
   std::map<std::string, std::unique_ptr<ssl::context>> tls_;        // guarded by mu_
   bool closed_ = false;                                             // guarded by mu_
+  bool cancelling_ = false;                                         // guarded by mu_
+  std::map<Conn*, net::any_io_executor> active_;                    // guarded by mu_
 };
 
 }  // namespace phigate::gateway

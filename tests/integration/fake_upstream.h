@@ -51,23 +51,29 @@ class FakeUpstream {
       : responder_(std::move(responder)),
         acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
     port_ = acceptor_.local_endpoint().port();
+    listen_fd_ = acceptor_.native_handle();
     thread_ = std::thread([this] { AcceptLoop(); });
   }
   ~FakeUpstream() { Stop(); }
 
+  // Wakes the accept loop with shutdown() on the listening socket (close()
+  // from this thread while another blocks in accept() on it was a data race,
+  // and the fd number could be reused meanwhile), shuts the open connections
+  // down (each under its lock, so never one a worker already closed), joins.
   void Stop() {
     if (stopped_.exchange(true)) return;
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    if (thread_.joinable()) thread_.join();
     boost::system::error_code ec;
     acceptor_.close(ec);
-    // Wake the accept call.
-    boost::asio::ip::tcp::socket s(io_);
-    s.connect({boost::asio::ip::make_address("127.0.0.1"), port_}, ec);
-    if (thread_.joinable()) thread_.join();
     std::vector<std::thread> workers;
     {
       std::lock_guard<std::mutex> lock(mu_);
       workers.swap(workers_);
-      for (auto& so : sockets_) ::shutdown(so->native_handle(), SHUT_RDWR);
+      for (auto& c : conns_) {
+        std::lock_guard<std::mutex> conn_lock(c->mu);
+        if (c->sock.is_open()) ::shutdown(c->sock.native_handle(), SHUT_RDWR);
+      }
     }
     for (auto& t : workers) t.join();
   }
@@ -102,14 +108,21 @@ class FakeUpstream {
       boost::system::error_code ec;
       acceptor_.accept(sock, ec);
       if (ec || stopped_) break;
-      auto shared = std::make_shared<boost::asio::ip::tcp::socket>(std::move(sock));
+      auto conn = std::make_shared<Conn>(std::move(sock));
       std::lock_guard<std::mutex> lock(mu_);
-      sockets_.push_back(shared);
-      workers_.emplace_back([this, shared] { Serve(*shared); });
+      conns_.push_back(conn);
+      workers_.emplace_back([this, conn] { Serve(*conn); });
     }
   }
 
-  void Serve(boost::asio::ip::tcp::socket& sock) {
+  struct Conn {
+    explicit Conn(boost::asio::ip::tcp::socket s) : sock(std::move(s)) {}
+    std::mutex mu;  // guards closing `sock` against Stop()'s shutdown
+    boost::asio::ip::tcp::socket sock;
+  };
+
+  void Serve(Conn& conn) {
+    boost::asio::ip::tcp::socket& sock = conn.sock;
     namespace http = boost::beast::http;
     boost::beast::flat_buffer buf;
     boost::system::error_code ec;
@@ -159,6 +172,7 @@ class FakeUpstream {
               std::this_thread::sleep_for(std::chrono::milliseconds(10));
             }
           }
+          std::lock_guard<std::mutex> lock(conn.mu);
           sock.set_option(boost::asio::socket_base::linger(true, 0), ec);
           sock.close(ec);
           return;
@@ -180,7 +194,8 @@ class FakeUpstream {
   std::thread thread_;
   mutable std::mutex mu_;
   std::vector<std::thread> workers_;
-  std::vector<std::shared_ptr<boost::asio::ip::tcp::socket>> sockets_;
+  std::vector<std::shared_ptr<Conn>> conns_;
+  int listen_fd_ = -1;
   std::vector<ReceivedRequest> received_;
 };
 
