@@ -86,10 +86,11 @@ class EngineContext : public ScanContext {
 
 struct CompiledPattern {
   const PatternSpec* spec;
-  std::unique_ptr<RE2> re2;  // finds spans; group 1, when present, is the value
-  std::bitset<256> bytes;    // MatchableBytes(): no match holds another byte
-  size_t min_width = 0;      // Hyperscan's bounds on a match's length
-  size_t max_width = 0;      // (SIZE_MAX when unbounded)
+  std::unique_ptr<RE2> re2;     // finds spans; group 1, when present, is the value
+  std::bitset<256> bytes;       // MatchableBytes(): no match holds another byte
+  size_t min_width = 0;         // Hyperscan's bounds on a match's length
+  size_t max_width = 0;         // (SIZE_MAX when unbounded)
+  bool group_is_match = false;  // GroupIsWholeMatch(): group 1 is group 0
 };
 
 class RuleEngine final : public Engine {
@@ -561,6 +562,7 @@ Status RuleEngine::RunPatterns(std::string_view text, EngineContext& ctx, Findin
     const CompiledPattern& p = patterns_[hit.id];
     const RE2& re = *p.re2;
     const int ngroups = std::min(re.NumberOfCapturingGroups(), 1) + 1;
+    const int nsearch = p.group_is_match ? 1 : ngroups;
     const size_t back = p.spec->category == PhiCategory::kUrl ? kUrlWindowBack : kWindowBack;
     const size_t floor = hit.from > back ? hit.from - back : 0;
     size_t pos = floor;
@@ -583,7 +585,8 @@ Status RuleEngine::RunPatterns(std::string_view text, EngineContext& ctx, Findin
     // the window's last end no search can find one.
     const size_t limit = std::min(text.size(), hit.to + 64);
     while (pos + p.min_width <= hit.to && pos < text.size() &&
-           re.Match(input, pos, limit, RE2::UNANCHORED, groups, ngroups)) {
+           re.Match(input, pos, limit, RE2::UNANCHORED, groups, nsearch)) {
+      if (p.group_is_match) groups[1] = groups[0];
       const size_t mb = static_cast<size_t>(groups[0].data() - text.data());
       const size_t me = mb + groups[0].size();
       if (me > hit.to) break;
@@ -1940,8 +1943,13 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
       return absl::InternalError(
           absl::StrCat("pattern ", ToAbsl(s.name), " does not compile in Hyperscan"));
     }
-    CompiledPattern cp{&s, std::move(re), MatchableBytes(s), info->min_width,
-                       info->max_width == UINT_MAX ? SIZE_MAX : size_t{info->max_width}};
+    const bool group_is_match = re->NumberOfCapturingGroups() >= 1 && GroupIsWholeMatch(s.regex);
+    CompiledPattern cp{&s,
+                       std::move(re),
+                       MatchableBytes(s),
+                       info->min_width,
+                       info->max_width == UINT_MAX ? SIZE_MAX : size_t{info->max_width},
+                       group_is_match};
     std::free(info);  // allocated with Hyperscan's default allocator (malloc)
     compiled.push_back(std::move(cp));
   }

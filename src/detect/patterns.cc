@@ -441,4 +441,54 @@ std::bitset<256> MatchableBytes(const PatternSpec& spec) {
   return set;
 }
 
+bool GroupIsWholeMatch(std::string_view re) {
+  size_t b = 0;
+  size_t e = re.size();
+  for (;;) {
+    if (re.substr(b, 2) == "\\b") {
+      b += 2;
+    } else if (re.substr(b, 1) == "^") {
+      b += 1;
+    } else {
+      break;
+    }
+  }
+  // A trailing assertion, unless its backslash or '$' is itself escaped.
+  const auto escaped = [&](size_t i) {
+    size_t n = 0;
+    while (i > b + n && re[i - 1 - n] == '\\') ++n;
+    return n % 2 == 1;
+  };
+  for (;;) {
+    if (e >= b + 2 && re.substr(e - 2, 2) == "\\b" && !escaped(e - 2)) {
+      e -= 2;
+    } else if (e >= b + 1 && re[e - 1] == '$' && !escaped(e - 1)) {
+      e -= 1;
+    } else {
+      break;
+    }
+  }
+  if (e < b + 2 || re[b] != '(' || re.substr(b, 2) == "(?" || re[e - 1] != ')' || escaped(e - 1)) {
+    return false;
+  }
+  // The group opened at b must close at e - 1.
+  int depth = 0;
+  for (size_t i = b; i < e; ++i) {
+    const char c = re[i];
+    if (c == '\\') {
+      ++i;
+    } else if (c == '[') {
+      ++i;  // a ']' or "^]" right after '[' is a member
+      if (i < e && re[i] == '^') ++i;
+      if (i < e && re[i] == ']') ++i;
+      while (i < e && re[i] != ']') i += re[i] == '\\' ? 2 : 1;
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')' && --depth == 0) {
+      return i == e - 1;
+    }
+  }
+  return false;
+}
+
 }  // namespace phigate::detect

@@ -39,6 +39,12 @@ std::span<const PatternSpec> DefaultPatterns();
 // start: no byte outside the set lies inside any match.
 std::bitset<256> MatchableBytes(const PatternSpec& spec);
 
+// True when capture group 1 always spans the whole match: the regex is a
+// capturing group with only zero-width assertions (\b, ^, $) around it, as in
+// "\b([0-9]{3}-[0-9]{2}-[0-9]{4})\b". RE2 then finds the value without its
+// (slower) submatch engine.
+bool GroupIsWholeMatch(std::string_view regex);
+
 }  // namespace phigate::detect
 
 #endif  // PHIGATE_SRC_DETECT_PATTERNS_H_

@@ -80,5 +80,53 @@ TEST(MatchableBytesTest, HoldsEveryMatchOfTheDefaultPatterns) {
   EXPECT_GT(checked, 1000u);
 }
 
+TEST(GroupIsWholeMatchTest, Shapes) {
+  EXPECT_TRUE(GroupIsWholeMatch(R"(\b([0-9]{3}-[0-9]{2})\b)"));
+  EXPECT_TRUE(GroupIsWholeMatch(R"((\(01\)[0-9]{14}))"));
+  EXPECT_TRUE(GroupIsWholeMatch(R"(^(a|b)$)"));
+  EXPECT_TRUE(GroupIsWholeMatch(R"(\b([)\]]+))"));
+  EXPECT_FALSE(GroupIsWholeMatch(R"(\bmrn\s*([0-9]+))"));
+  EXPECT_FALSE(GroupIsWholeMatch(R"((a)(b))"));
+  EXPECT_FALSE(GroupIsWholeMatch(R"((a)b)"));
+  EXPECT_FALSE(GroupIsWholeMatch(R"((?:a)\b)"));
+  EXPECT_FALSE(GroupIsWholeMatch(R"((a\))"));
+  EXPECT_FALSE(GroupIsWholeMatch(R"((a)\\b)"));  // a literal backslash, then 'b'
+  EXPECT_FALSE(GroupIsWholeMatch("(a"));
+  EXPECT_FALSE(GroupIsWholeMatch(""));
+}
+
+// Where GroupIsWholeMatch() holds for a default pattern, RE2's group 1 is its
+// whole match on generated notes.
+TEST(GroupIsWholeMatchTest, AgreesWithRe2OnTheDefaultPatterns) {
+  synth::GeneratorOptions o;
+  o.seed = 12;
+  auto gen = synth::Generator::Create(o);
+  ASSERT_TRUE(gen.ok());
+  std::string text;
+  for (int i = 0; i < 400; ++i) text += (*gen)->Generate().text + "\n";
+  size_t patterns = 0, checked = 0;
+  for (const PatternSpec& spec : DefaultPatterns()) {
+    if (!GroupIsWholeMatch(spec.regex)) continue;
+    ++patterns;
+    RE2::Options ro;
+    ro.set_case_sensitive(!spec.caseless);
+    ro.set_encoding(RE2::Options::EncodingLatin1);
+    ro.set_max_mem(8 << 20);
+    const RE2 re(re2::StringPiece(spec.regex.data(), spec.regex.size()), ro);
+    ASSERT_TRUE(re.ok()) << spec.name;
+    ASSERT_GE(re.NumberOfCapturingGroups(), 1) << spec.name;
+    re2::StringPiece input(text), m[2];
+    size_t pos = 0;
+    while (pos < text.size() && re.Match(input, pos, text.size(), RE2::UNANCHORED, m, 2)) {
+      ASSERT_EQ(m[0].data(), m[1].data()) << spec.name;
+      ASSERT_EQ(m[0].size(), m[1].size()) << spec.name;
+      ++checked;
+      pos = std::max(static_cast<size_t>(m[0].data() - text.data()) + m[0].size(), pos + 1);
+    }
+  }
+  EXPECT_GE(patterns, 20u);
+  EXPECT_GT(checked, 500u);
+}
+
 }  // namespace
 }  // namespace phigate::detect
