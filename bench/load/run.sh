@@ -61,11 +61,17 @@ if [ -n "${PORTKEY_DIR:-}" ] && [ -f "$PORTKEY_JS" ]; then
 fi
 
 printf 'Authorization: Bearer %s\nx-phigate-feature: scribe\n' "$API_KEY" > "$OUT_DIR/gw.hdr"
+# The same request inside one conversation (x-phigate-conversation): its identifiers are
+# already in the vault under that scope after the first request, so this row shows the
+# gateway without vault writes (phigate-json mints 10 new tokens per request: request scope).
+printf 'Authorization: Bearer %s\nx-phigate-feature: scribe\nx-phigate-conversation: load-conversation-1\n' \
+  "$API_KEY" > "$OUT_DIR/gw-conv.hdr"
 : > "$OUT_DIR/empty.hdr"
 TARGETS=(
   "direct-json|http://127.0.0.1:18101/v1/chat/completions|request.json|empty.hdr|"
   "nginx-json|http://127.0.0.1:18180/v1/chat/completions|request.json|empty.hdr|$PROXY_W"
   "phigate-json|http://127.0.0.1:18190/v1/chat/completions|request.json|gw.hdr|$GW_PID"
+  "phigate-json-conv|http://127.0.0.1:18190/v1/chat/completions|request.json|gw-conv.hdr|$GW_PID"
   "direct-sse|http://127.0.0.1:18102/v1/chat/completions|request_stream.json|empty.hdr|"
   "nginx-sse|http://127.0.0.1:18181/v1/chat/completions|request_stream.json|empty.hdr|$PROXY_W"
   "phigate-sse|http://127.0.0.1:18191/v1/chat/completions|request_stream.json|gw.hdr|$GWS_PID"

@@ -1,4 +1,5 @@
 // `phigate serve --config phigate.yaml`: the PHI gateway (docs/gateway.md).
+#include <chrono>
 #include <cstdio>
 #include <string>
 
@@ -17,6 +18,7 @@ struct ServeArgs {
   std::string data_dir;
   int io_threads = 0;
   bool no_watch = false;
+  int wal_checkpoint_ms = -1;  // -1: ServeOptions' default
 };
 
 void Register(CLI::App& app) {
@@ -30,12 +32,18 @@ void Register(CLI::App& app) {
   cmd->add_option("--data-dir", args->data_dir, "Gazetteer folder (default: built in)");
   cmd->add_option("--io-threads", args->io_threads, "IO threads (overrides server.io_threads)");
   cmd->add_flag("--no-watch", args->no_watch, "Do not reload the policy file on change");
+  cmd->add_option("--wal-checkpoint-ms", args->wal_checkpoint_ms,
+                  "Background WAL checkpoint interval of the SQLite vault and audit files "
+                  "(0: SQLite's own auto-checkpoints only)");
   cmd->callback([args] {
     gateway::ServeOptions so;
     so.store_url = args->store;
     so.audit_url = args->audit;
     so.data_dir = args->data_dir;
     so.watch_policy = !args->no_watch;
+    if (args->wal_checkpoint_ms >= 0) {
+      so.wal_checkpoint_interval = std::chrono::milliseconds(args->wal_checkpoint_ms);
+    }
     auto stack = gateway::ServeStack::Build(args->config, so);
     ThrowIfError(stack.status(), "serve");
     gateway::GatewayConfig cfg = (*stack)->config();

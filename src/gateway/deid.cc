@@ -57,11 +57,12 @@ std::string DeidSession::MapKey(bool surrogate, PhiCategory c, std::string_view 
   return key;
 }
 
-size_t DeidSession::AddEntry(Entry e) {
+size_t DeidSession::AddEntry(Entry e, bool index_variants) {
   index_.emplace(MapKey(e.surrogate, e.category, e.original), map_.size());
   map_.push_back(std::move(e));
   ++stats_.tokens_minted;
   AddVariants(map_.size() - 1);
+  if (index_variants) IndexVariants();
   return map_.size() - 1;
 }
 
@@ -136,8 +137,10 @@ Status DeidSession::Mint() {
   map_.reserve(map_.size() + pending.size());
   for (size_t i = 0; i < pending.size(); ++i) {
     AddEntry(Entry{std::move((*tokens)[i]), std::move(pending[i].second), pending[i].first,
-                   /*surrogate=*/false});
+                   /*surrogate=*/false},
+             /*index_variants=*/false);
   }
+  IndexVariants();  // once per batch, not once per token
   return absl::OkStatus();
 }
 
@@ -225,6 +228,9 @@ void DeidSession::AddVariants(size_t entry) {
   const bool bracketed = rep.size() > 2 && rep.front() == '[' && rep.back() == ']';
   variants_.push_back(Variant{lower, entry, !bracketed});
   if (bracketed) variants_.push_back(Variant{lower.substr(1, lower.size() - 2), entry, true});
+}
+
+void DeidSession::IndexVariants() {
   std::stable_sort(variants_.begin(), variants_.end(), [](const Variant& a, const Variant& b) {
     return a.lower.size() > b.lower.size();
   });

@@ -100,9 +100,12 @@ class DeidSession {
     bool needs_word_boundary;
   };
   Result<std::string> Replace(std::string_view original, const Finding& f);
+  // Appends the spellings of map_[entry]; IndexVariants() then sorts them
+  // (longest first) and rebuilds the first-byte table, once per batch.
   void AddVariants(size_t entry);
+  void IndexVariants();
   static std::string MapKey(bool surrogate, PhiCategory c, std::string_view original);
-  size_t AddEntry(Entry e);
+  size_t AddEntry(Entry e, bool index_variants = true);
 
   // A field seen by Scan(), waiting for Apply().
   struct ScannedField {
