@@ -102,6 +102,10 @@ void BM_PatternStage_Generated4K(benchmark::State& s) {
   static auto docs = GeneratedDocs(4096, 8 << 20);
   Run(s, docs, EngineOptions::kPatternStage, false);
 }
+void BM_PatternStage_DevCorpus(benchmark::State& s) {
+  static auto docs = DevCorpus();
+  Run(s, docs, EngineOptions::kPatternStage, false);
+}
 void BM_DictionaryStage_Generated4K(benchmark::State& s) {
   static auto docs = GeneratedDocs(4096, 8 << 20);
   Run(s, docs, EngineOptions::kDictionaryStage, false);
@@ -111,6 +115,7 @@ BENCHMARK(BM_DetectAndReplace_Generated4K);
 BENCHMARK(BM_DetectAndReplace_Generated1M);
 BENCHMARK(BM_DetectAndReplace_DevCorpus);
 BENCHMARK(BM_PatternStage_Generated4K);
+BENCHMARK(BM_PatternStage_DevCorpus);
 BENCHMARK(BM_DictionaryStage_Generated4K);
 
 }  // namespace
