@@ -123,7 +123,10 @@ Status DeidSession::Mint() {
   std::vector<std::pair<PhiCategory, std::string_view>> batch;
   batch.reserve(pending.size());
   for (const auto& [c, v] : pending) batch.emplace_back(c, v);
-  Result<std::vector<std::string>> tokens = vault_->TokenizeBatch(batch, scope_);
+  // A value is minted once per session (Scan skips values already in index_),
+  // so a request's own scope is never tokenized into twice for the same value:
+  // the vault may skip its value index for it (TokenizeBatchOnce).
+  Result<std::vector<std::string>> tokens = vault_->TokenizeBatchOnce(batch, scope_);
   if (!tokens.ok() || tokens->size() != batch.size()) {
     failure_ = DeidFailure::kVault;
     return absl::UnavailableError("the token vault failed; request refused");

@@ -172,6 +172,15 @@ class RealVault : public TokenVault {
     for (const auto& [c, v] : values) reqs.push_back(vault::TokenRequest{c, v});
     return v_->TokenizeBatch(reqs, ToScope(scope));
   }
+  // The gateway's request scopes (a fresh request id) are minted into once.
+  Result<std::vector<std::string>> TokenizeBatchOnce(
+      const std::vector<std::pair<PhiCategory, std::string_view>>& values,
+      std::string_view scope) override {
+    std::vector<vault::TokenRequest> reqs;
+    reqs.reserve(values.size());
+    for (const auto& [c, v] : values) reqs.push_back(vault::TokenRequest{c, v});
+    return v_->TokenizeBatchOnce(reqs, ToScope(scope));
+  }
   Result<std::string> Surrogate(PhiCategory c, std::string_view value,
                                 std::string_view scope) override {
     const vault::Scope sc = ToScope(scope);

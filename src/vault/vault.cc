@@ -217,6 +217,19 @@ class VaultImpl : public Vault {
 
   Result<std::vector<std::string>> TokenizeBatch(std::span<const TokenRequest> requests,
                                                  const Scope& scope) override {
+    return Mint(requests, scope, /*indexed=*/true);
+  }
+
+  Result<std::vector<std::string>> TokenizeBatchOnce(std::span<const TokenRequest> requests,
+                                                     const Scope& scope) override {
+    return Mint(requests, scope, /*indexed=*/scope.kind != ScopeKind::kRequest);
+  }
+
+  // indexed = false: the scope is never tokenized into again, so neither the
+  // blind index is looked up (nothing can be there) nor written (nothing will
+  // look). Values repeated within `requests` still share one token.
+  Result<std::vector<std::string>> Mint(std::span<const TokenRequest> requests, const Scope& scope,
+                                        bool indexed) {
     PHIGATE_ASSIGN_OR_RETURN(auto ring, Ring());
     PHIGATE_ASSIGN_OR_RETURN(const std::string sk, ScopeKey(*ring, scope));
     const int64_t now = options_.clock();
@@ -259,7 +272,10 @@ class VaultImpl : public Vault {
           std::vector<std::string> keys;
           keys.reserve(items.size());
           for (const auto& it : items) keys.push_back(it.bidx);
-          PHIGATE_ASSIGN_OR_RETURN(auto found, tx.GetMany(kIndexNamespace, keys));
+          std::vector<std::optional<Record>> found(items.size());
+          if (indexed) {
+            PHIGATE_ASSIGN_OR_RETURN(found, tx.GetMany(kIndexNamespace, keys));
+          }
           std::vector<size_t> missing;
           for (size_t i = 0; i < items.size(); ++i) {
             if (found[i].has_value() && !Expired(found[i]->ts, now)) {
@@ -301,6 +317,7 @@ class VaultImpl : public Vault {
             }
             missing.swap(again);
           }
+          if (!indexed) return absl::OkStatus();
           // Index the new tokens. Losing here means another transaction (maybe
           // another replica) indexed the same value first: use its token.
           std::vector<Record> idx;

@@ -132,6 +132,44 @@ TEST_P(VaultTest, TenantBCannotResolveTenantATokensEvenWithTheStrings) {
   EXPECT_EQ(a_list[0].replacement, sur);
 }
 
+// A request scope minted into once (the gateway's per-request batch): the
+// mappings are written and resolve, repeated values share a token, but no
+// blind-index row is written; other scope kinds behave exactly as TokenizeBatch.
+TEST_P(VaultTest, BatchOnceInARequestScopeWritesNoIndexRows) {
+  auto index_rows = [&] {
+    auto ts = store_->ForTenant(TenantId("acme"));
+    EXPECT_TRUE(ts.ok());
+    size_t n = 0;
+    Status s = (*ts)->RunInTransaction([&](store::Transaction& tx) -> Status {
+      PHIGATE_ASSIGN_OR_RETURN(auto page, tx.Scan(kIndexNamespace, "", {.limit = 1000}));
+      n = page.size();
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return n;
+  };
+  const size_t before = index_rows();
+  const Scope req = Scope::Request("req-7Q2");
+  std::vector<TokenRequest> reqs = {{PhiCategory::kName, "Qorvin Abelstam"},
+                                    {PhiCategory::kPhone, "(555) 010-0199"},
+                                    {PhiCategory::kName, "Qorvin Abelstam"}};
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto toks, vault_->TokenizeBatchOnce(reqs, req));
+  ASSERT_EQ(toks.size(), 3u);
+  EXPECT_EQ(toks[0], toks[2]);
+  EXPECT_NE(toks[0], toks[1]);
+  EXPECT_EQ(index_rows(), before);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto back, vault_->ResolveBatch(toks, req));
+  EXPECT_EQ(back[0], std::optional<std::string>("Qorvin Abelstam"));
+  EXPECT_EQ(back[1], std::optional<std::string>("(555) 010-0199"));
+  // Scoped like any token: not resolvable from another scope.
+  EXPECT_FALSE(vault_->Resolve(toks[0], Scope::Request("req-other")).ok());
+  // A conversation scope keeps its index: the same token again.
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto c1, vault_->TokenizeBatchOnce(reqs, conv_));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto c2, vault_->TokenizeBatch(reqs, conv_));
+  EXPECT_EQ(c1, c2);
+  EXPECT_GT(index_rows(), before);
+}
+
 TEST_P(VaultTest, BatchMatchesSingleAndDeduplicates) {
   std::vector<TokenRequest> reqs = {{PhiCategory::kName, "Qorvin Abelstam"},
                                     {PhiCategory::kPhone, "(555) 010-0199"},

@@ -110,6 +110,13 @@ class TokenVault {
     }
     return out;
   }
+  // TokenizeBatch for a scope the caller tokenizes into only this once (a
+  // request's own scope): the vault may skip its value index for it. The
+  // default is TokenizeBatch.
+  virtual Result<std::vector<std::string>> TokenizeBatchOnce(
+      const std::vector<std::pair<PhiCategory, std::string_view>>& values, std::string_view scope) {
+    return TokenizeBatch(values, scope);
+  }
   // Same with a realistic surrogate of the same category.
   virtual Result<std::string> Surrogate(PhiCategory category, std::string_view original,
                                         std::string_view scope) = 0;

@@ -131,6 +131,14 @@ class Vault {
   // Many at once, in one transaction; tokens in request order.
   virtual Result<std::vector<std::string>> TokenizeBatch(std::span<const TokenRequest> requests,
                                                          const Scope& scope) = 0;
+  // TokenizeBatch for a request scope that is tokenized into exactly once (the
+  // gateway's per-request scope: one batch per request, the scope id never
+  // reused): the sealed token mappings are written as usual, but no blind-index
+  // rows are read or written — half the rows per new token. Values repeated
+  // within `requests` still share one token; a later call in the same request
+  // scope would get new tokens. Other scope kinds: exactly TokenizeBatch.
+  virtual Result<std::vector<std::string>> TokenizeBatchOnce(std::span<const TokenRequest> requests,
+                                                             const Scope& scope) = 0;
   // The original of a token issued in `scope` (canonical or case-mangled form).
   virtual Result<std::string> Resolve(std::string_view token, const Scope& scope) = 0;
   // One entry per token, nullopt where unknown/purged/expired/other scope.
