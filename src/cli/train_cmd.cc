@@ -35,7 +35,7 @@ struct TrainArgs {
   // Defaults: the shipped model's options (models/README.md).
   int epochs = 8;
   uint32_t hash_bits = 18;
-  float recall_bias = 24.0f;
+  float recall_bias = 16.0f;
   float word_dropout = 0.5f;
   float margin = 10.0f;
   bool average = true;
@@ -44,12 +44,14 @@ struct TrainArgs {
   std::string gazetteers;
   std::string holdout;
   int crossval = 0;
+  int64_t fold_seed = -1;  // -1: --seed
   std::string pred_out;
   std::string eval_biases;
   bool stack = false;
-  bool extended = false;
+  bool extended = true;
   std::string data_dir;
   std::string eval_vetoes;
+  std::string veto_out;
 };
 
 std::string DefaultGazetteerDir() {
@@ -227,6 +229,32 @@ std::string EngineLine(const pm::Example& ex, const Findings& found) {
   return j.dump() + "\n";
 }
 
+// For tuning the combination: each resolved rule finding of a held-out note
+// (code points), its category, score, whether it is certain, and the tagger's
+// veto score for it (the first --eval-biases value).
+std::string VetoLine(const pm::Tagger& tagger, const pm::Example& ex, float recall_bias) {
+  Findings hints = ex.rule_findings;
+  detect::ResolveConflicts(ex.text, &hints);
+  Findings tagged;
+  std::vector<float> outside;
+  pm::TagOptions to;
+  to.recall_bias = recall_bias;
+  ThrowIfError(tagger.Tag(ex.text, to, hints, &tagged, &outside), "tagging");
+  const Utf8OffsetMap map(ex.text);
+  nlohmann::json rules = nlohmann::json::array();
+  for (size_t i = 0; i < hints.size(); ++i) {
+    rules.push_back({{"start", map.ToCodePoint(hints[i].begin)},
+                     {"end", map.ToCodePoint(hints[i].end)},
+                     {"type", std::string(CategoryEvalType(hints[i].category))},
+                     {"score", hints[i].score},
+                     {"recognizer", hints[i].recognizer},
+                     {"certain", detect::IsCertainRuleFinding(hints[i])},
+                     {"outside", outside[i]}});
+  }
+  nlohmann::json j{{"id", ex.id}, {"rules", rules}};
+  return j.dump() + "\n";
+}
+
 void RunTrain(const TrainArgs& a) {
   if (a.out.empty()) throw CliError(2, "--out is required (or use --crossval K)");
   std::vector<std::string> files = a.data;
@@ -263,7 +291,8 @@ void RunCrossval(const TrainArgs& a) {
     if (a.stack) AddRuleFindings(*engine, &extra);
   }
   using Mode = detect::EngineOptions::Mode;
-  const std::vector<int> folds = pm::AssignFolds(eval, a.crossval, a.seed);
+  const std::vector<int> folds = pm::AssignFolds(
+      eval, a.crossval, a.fold_seed >= 0 ? static_cast<uint64_t>(a.fold_seed) : a.seed);
   std::vector<float> biases;
   for (const std::string& b : SplitComma(a.eval_biases)) biases.push_back(std::stof(b));
   if (biases.empty()) biases.push_back(a.recall_bias);
@@ -295,6 +324,7 @@ void RunCrossval(const TrainArgs& a) {
     }
   }
   std::vector<std::string> mode_lines(eval.size() * per_note);
+  std::vector<std::string> veto_lines(eval.size());
   std::vector<std::string> outputs(biases.size());
   std::vector<std::string> lines(eval.size() * biases.size());
   for (int k = 0; k < a.crossval; ++k) {
@@ -321,6 +351,7 @@ void RunCrossval(const TrainArgs& a) {
         mode_lines[i * per_note + col] =
             EngineLine(eval[i], EngineOutput(**tagger, c.mode, eval[i], c.bias, c.veto));
       }
+      if (!a.veto_out.empty()) veto_lines[i] = VetoLine(**tagger, eval[i], biases[0]);
       for (size_t b = 0; b < biases.size(); ++b) {
         pm::TagOptions to;
         to.recall_bias = biases[b];
@@ -341,6 +372,11 @@ void RunCrossval(const TrainArgs& a) {
     for (size_t i = 0; i < eval.size(); ++i) out << lines[i * biases.size() + b];
     if (!out) throw CliError(3, "cannot write " + path);
     std::fprintf(stderr, "wrote %s\n", path.c_str());
+  }
+  if (!a.veto_out.empty()) {
+    std::ofstream out(a.veto_out, std::ios::binary | std::ios::trunc);
+    for (const std::string& l : veto_lines) out << l;
+    if (!out) throw CliError(3, "cannot write " + a.veto_out);
   }
   // Engine-mode predictions: PRED.rules.jsonl, PRED.{model,union,both}.jsonl
   // (with several --eval-biases / --eval-vetoes: PRED.both.bias4.veto0.9.jsonl ...).
@@ -380,16 +416,22 @@ void Register(CLI::App& app) {
   cmd->add_option("--holdout-patients", args->holdout,
                   "Comma-separated patient ids whose notes are not trained on");
   cmd->add_option("--crossval", args->crossval, "K: k-fold cross-validation by patient");
+  cmd->add_option("--fold-seed", args->fold_seed,
+                  "With --crossval: seed of the patient folds (default --seed), so training "
+                  "seeds can vary over the same folds (training noise)");
   cmd->add_option("--pred-out", args->pred_out, "With --crossval: held-out predictions JSONL");
   cmd->add_option("--eval-biases", args->eval_biases,
                   "With --crossval: comma-separated recall biases to predict with");
   cmd->add_option("--eval-vetoes", args->eval_vetoes,
                   "With --crossval: comma-separated veto scores for the 'both' predictions");
+  cmd->add_option("--veto-out", args->veto_out,
+                  "With --crossval: JSONL of every held-out rule finding with its veto score "
+                  "(tuning the combination)");
   cmd->add_flag("--stack", args->stack,
                 "Stacking: train on the rule engine's findings as features (model feature set 2)");
-  cmd->add_flag("--extended", args->extended,
-                "Extended feature set (3, or 4 with --stack): line case, clinical words, "
-                "counties, trigger words in the line, word repeats");
+  cmd->add_option("--extended", args->extended,
+                  "Extended feature set 3 (4 with --stack), 1 (default) or 0: line case, "
+                  "clinical words, counties, trigger words in the line, word repeats");
   cmd->add_option("--data-dir", args->data_dir,
                   "Rule engine data folder (default: $PHIGATE_DATA_DIR, then data/)");
   cmd->callback([args] {

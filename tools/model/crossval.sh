@@ -6,7 +6,7 @@
 # RuleEngine::Scan returns in those modes (min score 0.35) with that model.
 #
 #   tools/model/crossval.sh [BUILD_DIR]          (default build/model)
-#   env: FOLDS=5 SEED=1 EPOCHS=8 SYNTH_NOTES=3000 BIASES=24 VETOES=<default>
+#   env: FOLDS=5 SEED=1 EPOCHS=8 SYNTH_NOTES=3000 BIASES=16 VETOES=<default>
 #        STACK=1 TRAIN_ARGS="<more phigate train options>" OUT=<dir>
 #        PHIGATE_SHARED_DATA=<dir of the gold files> PHIGATE_SCORE=<score.py>
 # STACK=1 (default) trains stacked models (phigate train --stack: the rule
@@ -23,7 +23,7 @@ FOLDS="${FOLDS:-5}"
 SEED="${SEED:-1}"
 EPOCHS="${EPOCHS:-8}"
 SYNTH_NOTES="${SYNTH_NOTES:-3000}"
-BIASES="${BIASES:-24}"
+BIASES="${BIASES:-16}"
 VETOES="${VETOES:-}"
 STACK="${STACK:-1}"
 read -ra more <<< "${TRAIN_ARGS:-}"
