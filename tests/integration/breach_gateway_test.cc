@@ -170,12 +170,7 @@ class BreachGatewayTest : public ::testing::Test {
     config.server.port = 0;
     config.server.io_threads = 2;
     config.tenant_key = "test-tenant-key";
-    UpstreamConfig oa;
-    oa.vendor = "openai";
-    oa.kind = VendorKind::kOpenAI;
-    oa.base_url = upstream_->url("/v1");
-    oa.models = {"gpt-4o"};
-    oa.api_key = "sk-upstream";
+    const UpstreamConfig oa = testing::OpenAiUpstream(upstream_->url("/v1"));
     config.upstreams = {oa};
     GatewayDeps deps;
     deps.auth = auth_;

@@ -11,8 +11,10 @@
 #include <random>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
+#include "phigate/gateway/config.h"
 #include "phigate/gateway/interfaces.h"
 
 namespace phigate::testing {
@@ -178,6 +180,18 @@ class MemoryAudit : public gateway::AuditSink {
   std::mutex mu_;
   std::vector<gateway::AuditRecord> records_;
 };
+
+// The OpenAI upstream every gateway test talks to: a FakeUpstream serving
+// base_url (".../v1"), model gpt-4o, upstream key "sk-upstream".
+inline gateway::UpstreamConfig OpenAiUpstream(std::string base_url) {
+  gateway::UpstreamConfig oa;
+  oa.vendor = "openai";
+  oa.kind = gateway::VendorKind::kOpenAI;
+  oa.base_url = std::move(base_url);
+  oa.models = {"gpt-4o"};
+  oa.api_key = "sk-upstream";
+  return oa;
+}
 
 }  // namespace phigate::testing
 

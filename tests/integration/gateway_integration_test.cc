@@ -208,12 +208,7 @@ class GatewayTest : public ::testing::Test {
     config_.server.upstream_idle_timeout = std::chrono::milliseconds(1500);
     config_.server.max_body_bytes = 64 * 1024;
     config_.tenant_key = "test-tenant-key";
-    UpstreamConfig oa;
-    oa.vendor = "openai";
-    oa.kind = VendorKind::kOpenAI;
-    oa.base_url = upstream_->url("/v1");
-    oa.models = {"gpt-4o"};
-    oa.api_key = "sk-upstream";
+    const UpstreamConfig oa = testing::OpenAiUpstream(upstream_->url("/v1"));
     UpstreamConfig an;
     an.vendor = "anthropic";
     an.kind = VendorKind::kAnthropic;

@@ -171,12 +171,7 @@ class GatewayLifecycleTest : public ::testing::Test {
     config_.server.drain_timeout = std::chrono::milliseconds(20);  // cut work short
     config_.server.upstream_timeout = std::chrono::milliseconds(3000);
     config_.server.upstream_idle_timeout = std::chrono::milliseconds(3000);
-    UpstreamConfig oa;
-    oa.vendor = "openai";
-    oa.kind = VendorKind::kOpenAI;
-    oa.base_url = upstream_->url("/v1");
-    oa.models = {"gpt-4o"};
-    oa.api_key = "sk-upstream";
+    const UpstreamConfig oa = testing::OpenAiUpstream(upstream_->url("/v1"));
     config_.upstreams = {oa};
   }
   void TearDown() override { upstream_->Stop(); }
