@@ -660,6 +660,47 @@ constexpr std::array<uint8_t, 256> kClass = MakeClassTable();
 // country, a postal code. Each part is at most three capitalised or all-caps
 // words, or a 3-7 character postal code; a part with a lower-case word, or a
 // sentence end, stops the block. Also joins a house number written before it.
+// A part that runs on into prose ends the block at a postal code ("Norway
+// 61682 in case of"), and after a unit number the town may follow on the same
+// line ("Apt. 237 Moss Vale NSW", up to the line's or sentence's end).
+
+// True when the text before `end` is a unit designator and its number
+// ("Apt. 237", "Suite 9B"); not "Room 4" or "Unit 2", which clinical notes use.
+bool EndsWithUnitNumber(std::string_view text, size_t end) {
+  size_t k = end;
+  while (k > 0 && std::isalnum(static_cast<unsigned char>(text[k - 1])) && end - k < 6) --k;
+  if (k == end || !std::isdigit(static_cast<unsigned char>(text[k]))) return false;
+  while (k > 0 && (text[k - 1] == ' ' || text[k - 1] == '#' || text[k - 1] == '.')) --k;
+  size_t w = k;
+  while (w > 0 && std::isalpha(static_cast<unsigned char>(text[w - 1]))) --w;
+  if (w == k || (w > 0 && std::isalnum(static_cast<unsigned char>(text[w - 1])))) return false;
+  std::string word(text.substr(w, k - w));
+  for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return word == "apt" || word == "apartment" || word == "suite" || word == "ste" || word == "flat";
+}
+
+// True when the line at `pos` starts (after spaces) with a unit designator
+// and its number ("Apt. 12", "Suite 300").
+bool LineStartsWithUnit(std::string_view text, size_t pos) {
+  while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t')) ++pos;
+  size_t k = pos;
+  while (k < text.size() && std::isalpha(static_cast<unsigned char>(text[k]))) ++k;
+  size_t d = k;
+  while (d < text.size() && (text[d] == '.' || text[d] == ' ' || text[d] == '#')) ++d;
+  if (d >= text.size() || !std::isdigit(static_cast<unsigned char>(text[d]))) return false;
+  while (d < text.size() && std::isalnum(static_cast<unsigned char>(text[d]))) ++d;
+  return EndsWithUnitNumber(text, d);
+}
+
+// A postal code: 3-10 digits with at most one hyphen.
+bool IsPostalDigits(std::string_view word) {
+  return word.size() >= 3 && word.size() <= 10 &&
+         std::isdigit(static_cast<unsigned char>(word[0])) &&
+         std::all_of(word.begin(), word.end(), [](char c) {
+           return std::isdigit(static_cast<unsigned char>(c)) || c == '-';
+         });
+}
+
 void ExtendAddressBlocks(std::string_view text, Findings* findings) {
   const size_t n_before = findings->size();
   for (size_t fi = 0; fi < n_before; ++fi) {
@@ -676,24 +717,57 @@ void ExtendAddressBlocks(std::string_view text, Findings* findings) {
         comma = comma || text[i] == ',';
         ++i;
       }
-      if (i >= text.size() || (newlines == 0 && !comma && i - end < 2) || newlines > 1) break;
+      if (i >= text.size() || newlines > 1) break;
+      const bool same_line = newlines == 0 && !comma && i - end < 2;
       // One part: up to the next comma, newline or end.
       size_t j = i;
       while (j < text.size() && text[j] != ',' && text[j] != '\n' && j - i < 48) ++j;
-      if (j - i >= 48) break;
+      // On the street's own line only after a unit number, or when the next
+      // line is the unit ("14 Oak Street Kew Gardens\n Suite 3").
+      if (same_line && !EndsWithUnitNumber(text, end) &&
+          !(j < text.size() && text[j] == '\n' && LineStartsWithUnit(text, j + 1))) {
+        break;
+      }
       std::string_view part = text.substr(i, j - i);
-      while (!part.empty() && (part.back() == ' ' || part.back() == '.')) part.remove_suffix(1);
-      if (part.empty()) break;
-      // Every word of the part must start upper-case or be a digit group.
+      // Every word of the part must start upper-case or be a digit group. A
+      // part that runs on into other words ends at a postal code (or, on the
+      // line of a unit number, at a sentence end).
       bool ok = true;
+      bool runs_on = j - i >= 48;
       int words = 0;
       size_t k = 0;
+      size_t last_code_end = 0;  // end of the part's words up to a postal code
+      size_t last_word_end = 0;
+      bool stop_after = false;  // the part ends at sentence punctuation
       while (k < part.size() && ok) {
         while (k < part.size() && part[k] == ' ') ++k;
         size_t w = k;
         while (w < part.size() && part[w] != ' ') ++w;
         if (w == k) break;
-        const std::string_view word = part.substr(k, w - k);
+        std::string_view word = part.substr(k, w - k);
+        // A field label ("County:", "Patient:") starts something else.
+        if (word.back() == ':') {
+          ok = false;
+          break;
+        }
+        // Sentence punctuation after the word ends the part ("Norway 61682?").
+        // A period ends a sentence after a number or a word of 5+ letters
+        // ("Norway 61682. I"), not after an abbreviation ("u. 49.", "St.").
+        bool sentence_end = false;
+        bool period = false;
+        while (!word.empty() && (word.back() == '?' || word.back() == '!' || word.back() == ';' ||
+                                 word.back() == '.')) {
+          sentence_end = sentence_end || word.back() != '.';
+          period = period || word.back() == '.';
+          word.remove_suffix(1);
+        }
+        if (word.empty()) {
+          ok = false;
+          break;
+        }
+        if (period && (word.size() >= 5 || std::isdigit(static_cast<unsigned char>(word.back())))) {
+          sentence_end = true;
+        }
         const auto c0 = static_cast<unsigned char>(word[0]);
         const bool digits = std::all_of(word.begin(), word.end(), [](char c) {
           return std::isdigit(static_cast<unsigned char>(c)) || c == '-';
@@ -707,13 +781,31 @@ void ExtendAddressBlocks(std::string_view text, Findings* findings) {
           particle = false;
           for (std::string_view pw : kParticles) particle = particle || word == pw;
         }
-        ok = (std::isupper(c0) || c0 >= 0x80 || c0 == '(' || particle ||
-              (digits && word.size() >= 3 && word.size() <= 10));
+        const bool good = (std::isupper(c0) || c0 >= 0x80 || c0 == '(' || particle ||
+                           (digits && word.size() >= 3 && word.size() <= 10));
+        if (!good) {
+          ok = false;
+          break;
+        }
         ++words;
+        last_word_end = k + word.size();
+        if (IsPostalDigits(word) && words >= 2) last_code_end = last_word_end;
         k = w;
+        if (sentence_end && k < part.size()) {
+          stop_after = true;
+          break;
+        }
       }
-      if (!ok || words == 0 || words > 4) break;
-      end = i + part.size();
+      // A whole part, or words up to a sentence end (or, on a unit number's
+      // line, up to the first word that is not a place's).
+      if (((ok && !runs_on) || stop_after || same_line) && words > 0 && words <= 4) {
+        end = i + last_word_end;
+        if (ok && !runs_on && !stop_after) continue;
+        break;
+      }
+      // The part runs on: keep its words up to a postal code.
+      if (last_code_end > 0 && words <= 5) end = i + last_code_end;
+      break;
     }
     f.end = end;
     // "9554 62 Rue Gafsa": a house number written before the street number.

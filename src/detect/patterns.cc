@@ -267,6 +267,11 @@ constexpr PatternSpec
              R"(\b(?:zip|zipcode|zip\s+code|postal\s+code|postcode)(?:\s+is)?\s*[:#=]?\s*([0-9]{4,6}(?:-[0-9]{3,4})?)\b)",
              C::kZip, 0.95f},
             {"zip_plus4", R"(\b([0-9]{5}-[0-9]{4})\b)", C::kZip, 0.7f},
+            // US Navy / Coast Guard ship mail: "USS Name, FPO AE 09501" (the
+            // ship's name is one or two words).
+            {"military_ship_address",
+             R"(\b((?:uss|usns|usnv|uscgc)\s+[a-z\x80-\xff][a-z\x80-\xff'\-]+(?:\s+[a-z\x80-\xff][a-z\x80-\xff'\-]+)?,?\s+(?:fpo|apo|dpo)\s+(?:aa|ae|ap)\s+[0-9]{5})\b)",
+             C::kStreetAddress, 0.85f},
 };
 
 #undef MONTH

@@ -151,6 +151,45 @@ TEST_F(EngineTest, FindsLabelledAndContextualShapes) {
   }
 }
 
+// Address blocks (session 5): parts that run on into prose end at a postal
+// code or a sentence end, the town may follow a unit number on the same line,
+// a line before a unit line belongs to the street, ship mail is an address,
+// and a field label ends the block. Synthetic addresses only.
+TEST_F(EngineTest, AddressBlocksEndWhereTheAddressEnds) {
+  const Case cases[] = {
+      {"Please ship it to 41 Harbour Road Apt. 7 Kelso Bay Tasmania? Thanks", "Kelso Bay Tasmania",
+       PhiCategory::kStreetAddress},
+      {"Send to 12 Mill Lane\nLowfield\nNorway 40417 in case it is late.", "Norway 40417",
+       PhiCategory::kStreetAddress},
+      {"mail: 22 Quarry Street Low Fields\n Suite 12\n Dunmore", "Low Fields",
+       PhiCategory::kStreetAddress},
+      {"Forward it to USNS Brightwater\nFPO AE 09512 please", "USNS Brightwater\nFPO AE 09512",
+       PhiCategory::kStreetAddress},
+      {"forward it to uss kelvale fpo ap 96612.", "uss kelvale fpo ap 96612",
+       PhiCategory::kStreetAddress},
+  };
+  ExpectFoundAndTyped(cases);
+  const auto street = [](const std::string& text) {
+    std::string all;
+    for (const std::string& v : Found(text, PhiCategory::kStreetAddress)) all += v + "|";
+    return all;
+  };
+  // The prose after the block is not part of it.
+  EXPECT_EQ(
+      street("Please ship it to 41 Harbour Road Apt. 7 Kelso Bay Tasmania? Thanks").find("Thanks"),
+      std::string::npos);
+  EXPECT_EQ(street("Send to 12 Mill Lane\nLowfield\nNorway 40417 in case it is late.").find("case"),
+            std::string::npos);
+  // A labelled field after the address is not an address line.
+  EXPECT_EQ(
+      street("Address: 206 Elm Street, Linn Creek, MO 64001\nCounty: Holt County\n").find("County"),
+      std::string::npos);
+  // "Room 4" is no unit number that carries a town after it.
+  EXPECT_EQ(street("Seen at 14 Oak Street Room 4 Pt Stable").find("Stable"), std::string::npos);
+  // Without a unit line after it, the street's line does not run on.
+  EXPECT_EQ(street("Seen at 14 Oak Street Kew Gardens\nPlan: discharge"), "14 Oak Street|");
+}
+
 TEST_F(EngineTest, LeavesNonPhiAlone) {
   const char* clean[] = {
       "BP 120/80, HR 72, RR 18, on CPAP 5/5 with FiO2 40%.",
