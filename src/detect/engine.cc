@@ -127,6 +127,7 @@ class RuleEngine final : public Engine {
   Status RunPatterns(std::string_view text, EngineContext& ctx, Findings* out) const;
   void Tokenize(std::string_view text, EngineContext& ctx) const;
   void RunTokenRules(std::string_view text, EngineContext& ctx, Findings* out) const;
+  bool HyphenJoinsWord(std::string_view text, const Token& t, DocCase doc, uint32_t* end) const;
   // An unknown word that is clinical shorthand: hyphenated or plural forms of
   // known words ("A-line", "TFs") or a prefix of a clinical term ("Vanco").
   bool LooksClinical(std::string_view word) const;
@@ -1220,14 +1221,65 @@ const uint64_t kSrHash = Lexicon::Hash("sr");
 
 // A title before a name: "Dr. Smith", "MS JONES". Not a header ("MS: sedated",
 // mental status), not an abbreviation with a slash ("sr w/ freq"), and "Sr"
-// (sister) only with its period ("SR" is sinus rhythm).
+// (sister) only with its period and before no vocabulary word ("SR" is sinus
+// rhythm).
 bool TitleLink(std::string_view text, const Token& title, const Token& t) {
   if (!LinkGap(text, title, t, false) || NewlineBetween(text, title, t)) return false;
   for (size_t i = title.end; i < t.begin; ++i) {
     if (text[i] == ':') return false;
   }
   if (t.end < text.size() && text[t.end] == '/') return false;
-  return title.hash != kSrHash || (title.flags & kTokPeriod);
+  if (title.hash != kSrHash) return true;
+  // "SR. CURRENTLY ON", "PT IN SR. HAVING ECTOPY": sinus rhythm at a sentence
+  // end; a sister's name is no common or clinical word.
+  constexpr uint32_t kVocab = kLexCommon | kLexClinical | kLexStop;
+  constexpr uint32_t kNames = kLexFirstName | kLexSurname;
+  return (title.flags & kTokPeriod) && !((t.lf() & kVocab) && !(t.lf() & kNames));
+}
+
+// A name token with a hyphen inside: returns false when no part of it is a
+// name, else sets *end (the whole token, or only its first part when a later
+// part is a common, clinical or function word that no name list holds,
+// written in lower case unless the note is all caps; "Retterer-moore" stays).
+bool RuleEngine::HyphenJoinsWord(std::string_view text, const Token& t, DocCase doc,
+                                 uint32_t* end) const {
+  *end = t.end;
+  const std::string_view w = text.substr(t.begin, t.end - t.begin);
+  const size_t hy = w.find('-');
+  if (hy == std::string_view::npos || doc == DocCase::kLower) return true;
+  auto lower = [](std::string_view x) {
+    std::string l(x);
+    for (char& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return l;
+  };
+  auto vocabulary = [&](std::string_view part) {
+    const LexEntry* e = lexicon_->Find(lower(part));
+    return e != nullptr && (e->flags & (kLexCommon | kLexClinical | kLexStop)) != 0 &&
+           (e->flags & (kLexFirstName | kLexSurname)) == 0;
+  };
+  bool joins_word = false;
+  size_t p = hy + 1;
+  while (p < w.size() && !joins_word) {
+    size_t q = p;
+    while (q < w.size() && w[q] != '-') ++q;
+    const std::string_view part = w.substr(p, q - p);
+    const bool all_lower = part.size() >= 2 && std::all_of(part.begin(), part.end(), [](char c) {
+                             return std::islower(static_cast<unsigned char>(c)) != 0;
+                           });
+    joins_word = (doc == DocCase::kUpper || all_lower) && part.size() >= 2 && vocabulary(part);
+    p = q + 1;
+  }
+  if (!joins_word) return true;
+  const std::string_view first = w.substr(0, hy);
+  const bool letters = std::all_of(first.begin(), first.end(), [](char c) {
+    return std::isalpha(static_cast<unsigned char>(c)) != 0;
+  });
+  if (first.size() < 2 || !letters || !std::isupper(static_cast<unsigned char>(first[0])) ||
+      vocabulary(first)) {
+    return false;
+  }
+  *end = t.begin + static_cast<uint32_t>(hy);
+  return true;
 }
 
 void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findings* out) const {
@@ -1957,8 +2009,14 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       continue;
     }
     if (name[i] >= 0.5f && field_name[i] != 2) {
-      out->push_back(Finding{PhiCategory::kName, tk[i].begin, tk[i].end, std::min(name[i], 0.99f),
-                             "name_rules"});
+      // A hyphen that joins a word to a name is telegraphic punctuation, not
+      // a double-barrelled name ("Dr. Rockwood-thinking", "daughter
+      // phoned-family", "NEW S.L. STARTED-TRAUMA"): only the first part can
+      // be a name, and only when it is no vocabulary word.
+      uint32_t end = tk[i].end;
+      if (!HyphenJoinsWord(text, tk[i], doc, &end)) continue;
+      out->push_back(
+          Finding{PhiCategory::kName, tk[i].begin, end, std::min(name[i], 0.99f), "name_rules"});
     }
   }
 }

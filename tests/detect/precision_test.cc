@@ -106,5 +106,27 @@ TEST_F(PrecisionTest, AgeAndSexShorthandOver89IsAnAgeButATemperatureIsNot) {
   for (const char* t : temperatures) EXPECT_TRUE(All(t).empty()) << t;
 }
 
+// Session 5: a hyphen that joins a word to a name is punctuation, and "SR."
+// (sinus rhythm) before a vocabulary word is no "Sister" title.
+TEST_F(PrecisionTest, HyphenJoinedWordsAndSinusRhythmAreNotNames) {
+  const auto name_text = [](const std::string& text) {
+    std::string all;
+    for (const std::string& v : All(text)) all += v + "|";
+    return all;
+  };
+  // Only the name before the hyphen is a name; a word joined to a relation is none.
+  EXPECT_EQ(name_text("Dopamine weaned per Dr. Quellmoor-thinking is it helps."), "Quellmoor|");
+  EXPECT_EQ(name_text("Social: daughter phoned-family making plans."), "");
+  EXPECT_EQ(name_text("NEW S.L. STARTED-TRAUMA LINE PULLED.").find("STARTED"), std::string::npos);
+  // Double-barrelled names stay whole, in any case.
+  EXPECT_TRUE(Covered("Seen by Dr. Quellmoor-Bastrey today.", "Quellmoor-Bastrey"));
+  EXPECT_TRUE(Covered("Wife Tahnee Brenvik-ostrand at bedside.", "Brenvik-ostrand"));
+  EXPECT_TRUE(Covered("SEEN BY DR. QUELLMOOR-BASTREY TODAY.", "QUELLMOOR-BASTREY"));
+  // Sinus rhythm, not a sister.
+  EXPECT_TRUE(All("UNDERLYING 52-65 SR. CURRENTLY ON DEMAND PACING.").empty());
+  EXPECT_TRUE(All("CV: PT IN SR. HAVING ECTOPY WHEN AGITATED.").empty());
+  EXPECT_TRUE(Covered("Visited by Sr. Quellmoor from the parish.", "Quellmoor"));
+}
+
 }  // namespace
 }  // namespace phigate::detect
