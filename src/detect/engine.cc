@@ -1326,17 +1326,19 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
   for (size_t i = 0; i < n; ++i) {
     const Token& t = tk[i];
     const uint32_t f = t.lf();
-    // A first name that is also a function word ("Will", "Ed") counts only
-    // after a title or a relation word.
-    const bool strong_prev = i > 0 && !(f & kLexLocPrep) && t.lex != nullptr &&
-                             t.lex->first_weight >= 0.4f &&
-                             (((tk[i - 1].lf() & kLexTitle) && TitleLink(text, tk[i - 1], t)) ||
-                              ((tk[i - 1].lf() & kLexRelation) && t.begin > tk[i - 1].end &&
-                               text[tk[i - 1].end] == ','));
     if (f & (kLexRelation | kLexTitle)) continue;
-    if (!NameLike(t) && !(strong_prev && t.IsAlphaWord() && (f & kLexFirstName) &&
-                          !(f & (kLexMonth | kLexWeekday)) && t.end - t.begin >= 2)) {
-      continue;
+    if (!NameLike(t)) {
+      // A first name that is also a function word ("Will", "Ed") counts only
+      // after a title or a relation word. The token's flags are tested before
+      // its weight: reading `lex` is a cache miss into the lexicon table.
+      const bool strong_prev = i > 0 && t.IsAlphaWord() && (f & kLexFirstName) &&
+                               !(f & (kLexLocPrep | kLexMonth | kLexWeekday)) &&
+                               t.end - t.begin >= 2 && t.lex != nullptr &&
+                               t.lex->first_weight >= 0.4f &&
+                               (((tk[i - 1].lf() & kLexTitle) && TitleLink(text, tk[i - 1], t)) ||
+                                ((tk[i - 1].lf() & kLexRelation) && t.begin > tk[i - 1].end &&
+                                 text[tk[i - 1].end] == ','));
+      if (!strong_prev) continue;
     }
     const bool common = (f & (kLexCommon | kLexClinical)) != 0;
     const bool is_first = (f & kLexFirstName) != 0;
