@@ -22,8 +22,17 @@ void ResolveConflicts(std::string_view text, Findings* findings, ConflictPolicy 
   f.erase(std::remove_if(f.begin(), f.end(), [](const Finding& x) { return x.end <= x.begin; }),
           f.end());
   if (f.size() < 2) return;
+  // A total order on everything the merge reads, so the result depends only on
+  // the set of candidates, never on the order they were reported in (which
+  // std::sort would otherwise leave to chance for exact ties: same span and
+  // score, two categories). Ties: the higher score, then the lower category,
+  // then the recognizer's name.
   std::sort(f.begin(), f.end(), [](const Finding& a, const Finding& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+    if (a.begin != b.begin) return a.begin < b.begin;
+    if (a.end != b.end) return a.end > b.end;
+    if (a.score != b.score) return a.score > b.score;
+    if (a.category != b.category) return a.category < b.category;
+    return a.recognizer < b.recognizer;
   });
   // Merged in place: f[0, w) is the output so far (w <= r, so x is never overwritten).
   size_t w = 0;

@@ -2,6 +2,7 @@
 // per text, and the contract of Scan() (sorted, disjoint, PHI-free findings).
 #include "phigate/detect/engine.h"
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <thread>
@@ -314,6 +315,32 @@ TEST(ResolveTest, OverlapsMergeAndKeepCoverage) {
   EXPECT_EQ(f[1].category, PhiCategory::kDate);
   EXPECT_EQ(f[1].begin, 11u);
   EXPECT_EQ(f[1].end, 20u);
+}
+
+// Exact ties (same span and score, two categories) resolve the same way
+// whatever order the candidates were reported in.
+TEST(ResolveTest, ExactTiesDoNotDependOnReportOrder) {
+  const std::string text = "ref 12345678 on 3/14/2024";
+  Findings in = {{PhiCategory::kOtherId, 4, 12, 0.5f, "other_id"},
+                 {PhiCategory::kDate, 4, 12, 0.5f, "date_compact"},
+                 {PhiCategory::kMrn, 4, 12, 0.5f, "mrn"},
+                 {PhiCategory::kDate, 16, 25, 0.9f, "date_numeric"},
+                 {PhiCategory::kOtherId, 16, 25, 0.9f, "other_id"}};
+  std::vector<size_t> order = {0, 1, 2, 3, 4};
+  Findings first;
+  int orders = 0;
+  do {
+    Findings f;
+    for (size_t k : order) f.push_back(in[k]);
+    ResolveConflicts(text, &f);
+    ASSERT_EQ(f.size(), 2u);
+    if (orders++ == 0) {
+      first = f;
+    } else {
+      EXPECT_EQ(f, first) << "order #" << orders;
+    }
+  } while (std::next_permutation(order.begin(), order.end()));
+  EXPECT_EQ(orders, 120);
 }
 
 }  // namespace
