@@ -571,13 +571,20 @@ Status RuleEngine::RunPatterns(std::string_view text, EngineContext& ctx, Findin
     // at the earliest, so it finds the same matches reading far fewer bytes.
     // That match ends at or after `first` (no end of this pattern lies in
     // [floor, first) unless an earlier window reaches past `floor`, as a URL
-    // window can: then RE2 starts at `floor` as before), so it starts no
-    // earlier than max_width before `first`, and every byte between its start
-    // and `first` is one the pattern can consume.
-    if ((hit.prev_to == kNoWindow || hit.prev_to < floor) && hit.first >= floor) {
+    // window can), so it starts no earlier than max_width before `first`, and
+    // every byte between its start and `first` is one the pattern can consume.
+    // When the previous window of this pattern reaches past `floor` (only URL
+    // windows can: 4096 bytes back), the search from `floor` first finds
+    // matches ending at or before that window's last end `prev_to` (found by
+    // that window already: repeats, or parts of its spans) and then goes on
+    // from prev_to + 1 at the latest, so a start after prev_to finds the same
+    // later matches. The findings after conflict resolution are unchanged
+    // (spans-check); only the repeats are no longer produced.
+    if (hit.first >= floor) {
       const size_t lowest = hit.first - std::min(hit.first - floor, p.max_width);
-      pos = hit.first;
-      while (pos > lowest && p.bytes.test(static_cast<unsigned char>(text[pos - 1]))) --pos;
+      size_t start = hit.first;
+      while (start > lowest && p.bytes.test(static_cast<unsigned char>(text[start - 1]))) --start;
+      if (hit.prev_to == kNoWindow || hit.prev_to < floor || start > hit.prev_to) pos = start;
     }
     // RE2 sees a little past the window so that \b and lookahead-like
     // classes at its last end read the real next character; a match ending
