@@ -31,6 +31,9 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(
 }
 
 AuditLog::~AuditLog() {
+  // A log closed cleanly ends with a signed head covering everything. Best
+  // effort: a failure leaves an unsigned tail, which the next writer signs.
+  SignHeads().IgnoreError();
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -128,6 +131,24 @@ Result<uint64_t> AuditLog::Append(const AuditEvent& event) {
   return w.seq;
 }
 
+Status AuditLog::RunSignOnly(const TenantId* tenant) {
+  Writer w;
+  w.sign_only = true;
+  if (tenant != nullptr) w.tenant = *tenant;
+  bool lead;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return absl::FailedPreconditionError("audit log: closed");
+    queue_.push_back(&w);
+    lead = queue_.size() == 1;
+  }
+  if (!lead) w.Wait();
+  if (!w.done) LeadBatch(&w);
+  return w.status;
+}
+
+Status AuditLog::SignHeads() { return RunSignOnly(nullptr); }
+
 std::future<Result<uint64_t>> AuditLog::AppendAsync(AuditEvent event) {
   auto w = std::make_unique<Writer>();
   w->promise = std::make_unique<std::promise<Result<uint64_t>>>();
@@ -187,14 +208,23 @@ void AuditLog::LeadBatch(Writer* self) {
     leading_ = true;
   }
   last_batch_ = batch.size();
-  const bool unsynced = CommitBatch(batch);
+  const CommitOutcome out = CommitBatch(batch);
   Writer* next = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
     leading_ = false;
     for (size_t i = 0; i < batch.size(); ++i) queue_.pop_front();
     if (!queue_.empty()) next = queue_.front();
-    if (unsynced && !dirty_) {
+    if (out.unsigned_tail && !sign_pending_) {
+      // The sign_interval clock starts now: the background thread signs the
+      // tail by then if no commit has.
+      sign_pending_ = true;
+      sign_due_ = std::chrono::steady_clock::now() + options_.sign_interval;
+      bg_cv_.notify_one();
+    } else if (!out.unsigned_tail) {
+      sign_pending_ = false;
+    }
+    if (out.unsynced && !dirty_) {
       dirty_ = true;  // the fsync_interval clock starts now
       dirty_since_ = std::chrono::steady_clock::now();
       bg_cv_.notify_one();
@@ -254,11 +284,27 @@ void AuditLog::BackgroundLoop() {
       }
       continue;
     }
+    if (sign_pending_ && !stop_ && std::chrono::steady_clock::now() >= sign_due_) {
+      // Idle with an unsigned tail: queue a sign-only writer (this thread
+      // leads it when it reaches the front; a busy leader takes it along).
+      // Retried after another interval if the tail is still unsigned then.
+      sign_due_ = std::chrono::steady_clock::now() + options_.sign_interval;
+      auto w = std::make_unique<Writer>();
+      w->sign_only = true;
+      w->promise = std::make_unique<std::promise<Result<uint64_t>>>();
+      queue_.push_back(w.release());  // owned by the queue until done
+      continue;
+    }
     if (stop_ && queue_.empty()) break;
-    if (dirty_) {
-      bg_cv_.wait_until(lock, due, [&] { return stop_ || async_front(); });
+    const auto wake = [&] { return stop_ || async_front(); };
+    if (dirty_ && sign_pending_) {
+      bg_cv_.wait_until(lock, std::min(due, sign_due_), wake);
+    } else if (dirty_) {
+      bg_cv_.wait_until(lock, due, wake);
+    } else if (sign_pending_) {
+      bg_cv_.wait_until(lock, sign_due_, [&] { return wake() || dirty_; });
     } else {
-      bg_cv_.wait(lock, [&] { return stop_ || dirty_ || async_front(); });
+      bg_cv_.wait(lock, [&] { return wake() || dirty_ || sign_pending_; });
     }
   }
   if (dirty_) {
@@ -272,6 +318,7 @@ Result<AuditLog::TenantState*> AuditLog::StateFor(const TenantId& tenant) {
   if (it != tenants_.end()) return &it->second;
   TenantState st;
   PHIGATE_ASSIGN_OR_RETURN(std::optional<SignedTreeHead> head, store_->LatestHead(tenant));
+  if (head) st.signed_size = head->tree_size;
   if (head && head->tree_size > 0) {
     const auto ids = Decompose(0, head->tree_size);
     PHIGATE_ASSIGN_OR_RETURN(std::vector<Hash> hashes, store_->GetNodes(tenant, ids));
@@ -283,22 +330,60 @@ Result<AuditLog::TenantState*> AuditLog::StateFor(const TenantId& tenant) {
     }
     st.last_leaf = head->last_leaf;
   }
+  // The unsigned tail (events committed after the newest signed head, e.g.
+  // by a writer that crashed before signing): extend the tree over it, and
+  // refuse to go on from a tail that does not chain (it would get signed).
+  const auto bad_tail = [&](uint64_t seq, std::string_view why) {
+    return absl::DataLossError(absl::StrCat("tenant ", tenant.value(), ": event seq ", seq,
+                                            " (unsigned tail): ", ToAbsl(why)));
+  };
+  PHIGATE_RETURN_IF_ERROR(store_->Scan(tenant, ScanOptions{.from_seq = st.tree.size()},
+                                       [&](const RecordView& v) -> Status {
+                                         if (v.seq != st.tree.size())
+                                           return bad_tail(st.tree.size(), "missing");
+                                         auto rec = ParseRecordHeader(v.record);
+                                         if (!rec.ok())
+                                           return bad_tail(v.seq, FromAbsl(rec.status().message()));
+                                         const Hash leaf = LeafHash(v.record);
+                                         if (rec->seq != v.seq || rec->tenant != tenant.value() ||
+                                             rec->prev_hash != st.last_leaf || leaf != v.leaf) {
+                                           return bad_tail(v.seq, "does not chain to the trail");
+                                         }
+                                         st.tree.Append(leaf, nullptr);
+                                         st.last_leaf = leaf;
+                                         return absl::OkStatus();
+                                       }));
   return &tenants_.emplace(tenant.value(), std::move(st)).first->second;
 }
 
-bool AuditLog::CommitBatch(std::span<Writer* const> batch) {
+AuditLog::CommitOutcome AuditLog::CommitBatch(std::span<Writer* const> batch) {
   WriteBatch& wb = wb_;  // reused: its vectors keep their capacity
   wb.rows.clear();
   wb.nodes.clear();
   wb.heads.clear();
   wb.head_log.clear();
-  std::map<std::string, uint64_t> size_before;  // per tenant in the batch
+  std::set<std::string> touched;  // tenants with rows in the batch
   std::vector<Writer*> accepted;
   accepted.reserve(batch.size());
   thread_local std::vector<Node> completed;
   const std::string* last_tenant = nullptr;
   TenantState* ts = nullptr;
+  bool force_sign = false;            // a sign_only writer is in the batch
+  std::vector<Writer*> sign_writers;  // their status is the commit's
   for (Writer* w : batch) {
+    if (w->sign_only) {
+      force_sign = true;
+      if (!w->tenant.value().empty()) {
+        auto st = StateFor(w->tenant);
+        if (!st.ok()) {
+          w->status = st.status();
+          continue;
+        }
+        if ((*st)->tree.size() > (*st)->signed_size) unsigned_.insert(w->tenant.value());
+      }
+      sign_writers.push_back(w);
+      continue;
+    }
     if (last_tenant == nullptr || *last_tenant != w->tenant.value()) {
       auto st = StateFor(w->tenant);
       if (!st.ok()) {
@@ -308,7 +393,7 @@ bool AuditLog::CommitBatch(std::span<Writer* const> batch) {
       }
       ts = *st;
       last_tenant = &w->tenant.value();
-      size_before.emplace(w->tenant.value(), ts->tree.size());
+      touched.insert(w->tenant.value());
     }
     StoredRow& row = wb.rows.emplace_back();
     row.seq = ts->tree.size();
@@ -325,11 +410,29 @@ bool AuditLog::CommitBatch(std::span<Writer* const> batch) {
     w->seq = row.seq;
     accepted.push_back(w);
   }
-  if (accepted.empty()) return false;
+  // Whose heads to sign: every tenant with an unsigned tail when asked to
+  // (sign_only), else the batch's tenants whose last signature is at least
+  // sign_interval old (or that are new / reloaded).
+  const auto steady_now = std::chrono::steady_clock::now();
+  for (const std::string& name : touched) unsigned_.insert(name);
+  std::vector<std::string> to_sign;
+  for (const std::string& name : unsigned_) {
+    const TenantState& st = tenants_.at(name);
+    if (force_sign || st.sign_now || options_.sign_interval.count() <= 0 ||
+        steady_now - st.signed_at >= options_.sign_interval) {
+      to_sign.push_back(name);
+    }
+  }
+  CommitOutcome out;
+  if (accepted.empty() && to_sign.empty()) {
+    for (Writer* w : sign_writers) w->status = absl::OkStatus();
+    out.unsigned_tail = !unsigned_.empty();
+    return out;
+  }
 
   Status status;
   const int64_t now = Now();
-  for (const auto& [name, size0] : size_before) {
+  for (const std::string& name : to_sign) {
     const TenantState& st = tenants_.at(name);
     SignedTreeHead h;
     h.tenant = TenantId(name);
@@ -344,7 +447,7 @@ bool AuditLog::CommitBatch(std::span<Writer* const> batch) {
     }
     h.signature = *std::move(sig);
     const uint64_t k = options_.head_log_interval;
-    if (size0 == 0 || size0 / k != h.tree_size / k) wb.head_log.push_back(h);
+    if (st.signed_size == 0 || st.signed_size / k != h.tree_size / k) wb.head_log.push_back(h);
     wb.heads.push_back(std::move(h));
   }
   if (status.ok()) status = store_->Commit(wb);
@@ -358,15 +461,34 @@ bool AuditLog::CommitBatch(std::span<Writer* const> batch) {
     // state so the next append reloads it from the store (another writer may
     // have extended the trail), and fail every caller of the batch so none of
     // them forwards anything.
-    for (const auto& [name, size0] : size_before) tenants_.erase(name);
+    // A tenant forgotten here is reloaded (with its tail) and signed at
+    // its next append.
+    for (const std::string& name : touched) tenants_.erase(name);
+    for (const std::string& name : to_sign) tenants_.erase(name);
+    for (auto it = unsigned_.begin(); it != unsigned_.end();) {
+      it = tenants_.count(*it) == 0 ? unsigned_.erase(it) : std::next(it);
+    }
     for (Writer* w : accepted) w->status = status;
-    return false;
+    for (Writer* w : sign_writers) w->status = status;
+    out.unsigned_tail = !unsigned_.empty();
+    return out;
+  }
+  for (const std::string& name : to_sign) {
+    TenantState& st = tenants_.at(name);
+    st.signed_size = st.tree.size();
+    st.signed_at = steady_now;
+    st.sign_now = false;
+    unsigned_.erase(name);
   }
   for (Writer* w : accepted) w->status = absl::OkStatus();
+  for (Writer* w : sign_writers) w->status = absl::OkStatus();
   commits_.fetch_add(1, std::memory_order_relaxed);
   events_.fetch_add(accepted.size(), std::memory_order_relaxed);
+  signatures_.fetch_add(wb.heads.size(), std::memory_order_relaxed);
   if (synced) syncs_.fetch_add(1, std::memory_order_relaxed);
-  return !synced;
+  out.unsynced = !synced;
+  out.unsigned_tail = !unsigned_.empty();
+  return out;
 }
 
 Result<SignedTreeHead> AuditLog::LatestHead(const TenantId& tenant) {
@@ -432,6 +554,7 @@ Result<std::vector<Hash>> AuditLog::ProveConsistency(const TenantId& tenant, uin
 }
 
 Result<Checkpoint> AuditLog::MakeCheckpoint(const TenantId& tenant) {
+  PHIGATE_RETURN_IF_ERROR(RunSignOnly(&tenant));
   PHIGATE_ASSIGN_OR_RETURN(SignedTreeHead head, LatestHead(tenant));
   Checkpoint cp;
   const auto ids = Decompose(0, head.tree_size);
@@ -448,6 +571,7 @@ Result<uint64_t> AuditLog::ApplyRetention(const TenantId& tenant, int64_t now_us
   if (retention_us < kMinRetentionUs) {
     return absl::InvalidArgumentError("retention: must keep at least six years");
   }
+  PHIGATE_RETURN_IF_ERROR(RunSignOnly(&tenant));  // cut behind a head covering everything
   PHIGATE_ASSIGN_OR_RETURN(SignedTreeHead head, LatestHead(tenant));
   PHIGATE_ASSIGN_OR_RETURN(std::vector<Checkpoint> cps, store_->Checkpoints(tenant));
   uint64_t first = 0;

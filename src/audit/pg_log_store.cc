@@ -1,7 +1,8 @@
 // PostgreSQL backend of AuditLogStore (libpq). A group commit is ONE
 // statement, prepared once: data-modifying CTEs insert the batch's events,
 // subjects, Merkle nodes and head-log entries from binary arrays (unnest) and
-// upsert the tenants' heads. One statement in autocommit mode is one
+// upsert the tenants' heads (never to a smaller tree: a replica with a stale
+// view may sign an older head). One statement in autocommit mode is one
 // transaction, so the whole batch costs one round trip plus the server's WAL
 // flush; with synchronous_commit on (the default) it returns after the flush,
 // so Sync() has nothing left to do. One connection writes, another reads;
@@ -178,6 +179,7 @@ SELECT * FROM unnest($16::text[], $17::int8[], $18::bytea[], $19::bytea[], $20::
                      $21::bytea[])
 ON CONFLICT (tenant) DO UPDATE SET tree_size = EXCLUDED.tree_size, root = EXCLUDED.root,
   last_leaf = EXCLUDED.last_leaf, time_us = EXCLUDED.time_us, signature = EXCLUDED.signature
+  WHERE {p}heads.tree_size <= EXCLUDED.tree_size
 )sql";
 constexpr char kCommitStmt[] = "phigate_audit_commit";
 

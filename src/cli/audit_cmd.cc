@@ -131,10 +131,13 @@ void Verify(const AuditArgs& a) {
   for (const TenantId& t : tenants) {
     auto r = VerifyTrail(*store, t, **verifier);
     if (r.ok()) {
-      std::printf("OK    tenant %s: %llu events (from seq %llu), %llu signed heads, root %s\n",
-                  t.value().c_str(), static_cast<unsigned long long>(r->events_checked),
-                  static_cast<unsigned long long>(r->first_seq),
-                  static_cast<unsigned long long>(r->heads_checked), HashHex(r->root).c_str());
+      std::printf(
+          "OK    tenant %s: %llu events (from seq %llu), %llu signed heads, root %s, "
+          "%llu newest events not yet covered by a signed head\n",
+          t.value().c_str(), static_cast<unsigned long long>(r->events_checked),
+          static_cast<unsigned long long>(r->first_seq),
+          static_cast<unsigned long long>(r->heads_checked), HashHex(r->root).c_str(),
+          static_cast<unsigned long long>(r->unsigned_events));
     } else {
       ok = false;
       std::printf("BROKEN %s\n", std::string(r.status().message()).c_str());

@@ -162,6 +162,12 @@ Result<GatewayConfig> ParseGatewayConfig(std::string_view yaml_text) {
         }
       }
     }
+    if (const YAML::Node a = root["audit"]) {
+      GetMs(a, "sign_interval_ms", &c.audit_sign_interval);
+      if (c.audit_sign_interval.count() < 0) {
+        return absl::InvalidArgumentError("audit.sign_interval_ms must be >= 0");
+      }
+    }
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat("gateway config: YAML error at line ", e.mark.line + 1));

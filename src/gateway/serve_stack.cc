@@ -500,10 +500,13 @@ Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
                            audit::AuditLogStore::Open(audit_url));
   PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<crypto::Ed25519Signer> signer,
                            audit::SigningKeyFromEnv(*master_raw));
+  audit::AuditLogOptions audit_options;
+  audit_options.sign_interval = stack->config_.audit_sign_interval;
   PHIGATE_ASSIGN_OR_RETURN(
       std::unique_ptr<audit::AuditLog> log,
       audit::AuditLog::Open(std::move(astore),
-                            std::shared_ptr<const crypto::Ed25519Signer>(std::move(signer))));
+                            std::shared_ptr<const crypto::Ed25519Signer>(std::move(signer)),
+                            std::move(audit_options)));
   stack->deps_.audit = std::make_shared<RealAudit>(std::move(log));
   // The files written on the request path (vault, audit) are checkpointed on a
   // background thread, so the WAL copy-back rarely lands on an io thread.

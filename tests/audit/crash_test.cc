@@ -25,6 +25,9 @@ namespace {
   AuditLogOptions o;
   o.fsync_interval = std::chrono::seconds(10);  // kill -9 needs no fsync
   o.head_log_interval = 64;
+  // Only the first commit signs: the kill leaves an unsigned tail, which the
+  // next writer must continue and sign.
+  o.sign_interval = std::chrono::hours(1);
   auto log = AuditLog::Open(std::move(store).value(), testing::TestSigner(), o);
   if (!log.ok()) _exit(4);
   std::vector<std::thread> threads;
@@ -71,6 +74,8 @@ void RunCrash(const std::string& url, const std::string& prefix) {
   PHIGATE_ASSERT_OK_AND_ASSIGN(VerifyResult v,
                                VerifyTrail(*store, TenantId("acme"), *testing::TestVerifier()));
   EXPECT_GE(v.tree_size, *acked.rbegin() + 1);
+  EXPECT_GT(v.unsigned_events, 0u);
+  EXPECT_EQ(v.signed_size + v.unsigned_events, v.tree_size);
   std::set<uint64_t> present;
   PHIGATE_ASSERT_OK(store->Scan(TenantId("acme"), {}, [&](const RecordView& r) {
     present.insert(r.seq);
@@ -81,6 +86,13 @@ void RunCrash(const std::string& url, const std::string& prefix) {
   auto log = AuditLog::Open(std::move(store), testing::TestSigner()).value();
   PHIGATE_ASSERT_OK_AND_ASSIGN(uint64_t next, log->Append(testing::SampleEvent("acme", 1)));
   EXPECT_EQ(next, v.tree_size);
+  // The reloaded tenant's first commit signs a head over the old tail too.
+  PHIGATE_ASSERT_OK_AND_ASSIGN(SignedTreeHead head, log->LatestHead(TenantId("acme")));
+  EXPECT_EQ(head.tree_size, next + 1);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      VerifyResult after, VerifyTrail(log->store(), TenantId("acme"), *testing::TestVerifier()));
+  EXPECT_EQ(after.unsigned_events, 0u);
+  EXPECT_EQ(after.events_checked, next + 1);
 }
 
 TEST(AuditCrashTest, KillDuringBurstLosesNoAcknowledgedEventSqlite) {

@@ -43,9 +43,13 @@ class AuditStoreConformance : public ::testing::TestWithParam<std::string> {
     store_.reset();
     if (GetParam() == "postgres") testing::DropPgTables(opts_.table_prefix);
   }
-  std::unique_ptr<AuditLog> NewLog(std::unique_ptr<AuditLogStore> store, uint64_t head_log = 16) {
+  // Signs every commit unless told otherwise (the amortised signing has its
+  // own tests below).
+  std::unique_ptr<AuditLog> NewLog(std::unique_ptr<AuditLogStore> store, uint64_t head_log = 16,
+                                   std::chrono::microseconds sign_interval = {}) {
     AuditLogOptions o;
     o.head_log_interval = head_log;
+    o.sign_interval = sign_interval;
     return AuditLog::Open(std::move(store), TestSigner(), o).value();
   }
   testing::TempDir dir_;
@@ -96,6 +100,74 @@ TEST_P(AuditStoreConformance, AppendVerifyProveReopen) {
     PHIGATE_ASSERT_OK_AND_ASSIGN(VerifyResult v, VerifyTrail(log->store(), acme, *TestVerifier()));
     EXPECT_EQ(v.events_checked, 51u);
   }
+}
+
+uint64_t StoredHeadSize(AuditLogStore& store, const TenantId& t) {
+  auto h = store.LatestHead(t);
+  EXPECT_TRUE(h.ok()) << h.status();
+  return h.ok() && h->has_value() ? (*h)->tree_size : 0;
+}
+
+TEST_P(AuditStoreConformance, AmortisedSigningLeavesAnUnsignedTailUntilSignHeadsAndClose) {
+  const TenantId acme("acme");
+  {
+    auto log = NewLog(std::move(store_), 16, std::chrono::hours(1));
+    for (int i = 0; i < 10; ++i) PHIGATE_ASSERT_OK(log->Append(SampleEvent("acme", i)));
+    // The first commit of a tenant signs at once; the next nine are within
+    // the hour: committed and chained, not signed yet.
+    EXPECT_EQ(StoredHeadSize(log->store(), acme), 1u);
+    EXPECT_EQ(log->stats().signatures, 1u);
+    PHIGATE_ASSERT_OK_AND_ASSIGN(VerifyResult v, VerifyTrail(log->store(), acme, *TestVerifier()));
+    EXPECT_EQ(v.events_checked, 10u);
+    EXPECT_EQ(v.signed_size, 1u);
+    EXPECT_EQ(v.unsigned_events, 9u);
+
+    PHIGATE_ASSERT_OK(log->SignHeads());
+    EXPECT_EQ(StoredHeadSize(log->store(), acme), 10u);
+    PHIGATE_ASSERT_OK_AND_ASSIGN(v, VerifyTrail(log->store(), acme, *TestVerifier()));
+    EXPECT_EQ(v.unsigned_events, 0u);
+    PHIGATE_ASSERT_OK_AND_ASSIGN(InclusionProofResult p, log->ProveInclusion(acme, 9));
+    PHIGATE_EXPECT_OK(VerifyInclusion(9, p.head.tree_size, p.leaf, p.path, p.head.root));
+
+    for (int i = 10; i < 15; ++i) PHIGATE_ASSERT_OK(log->Append(SampleEvent("acme", i)));
+    PHIGATE_ASSERT_OK_AND_ASSIGN(v, VerifyTrail(log->store(), acme, *TestVerifier()));
+    EXPECT_EQ(v.unsigned_events, 5u);
+  }                                    // close: signs the tail
+  if (GetParam() == "memory") return;  // nothing persists
+  auto s = AuditLogStore::Open(url_, opts_);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(StoredHeadSize(**s, acme), 15u);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(VerifyResult v, VerifyTrail(**s, acme, *TestVerifier()));
+  EXPECT_EQ(v.events_checked, 15u);
+  EXPECT_EQ(v.unsigned_events, 0u);
+}
+
+TEST_P(AuditStoreConformance, UnsignedTailIsSignedAfterTheIntervalWhenIdle) {
+  const TenantId acme("acme");
+  auto log = NewLog(std::move(store_), 16, std::chrono::milliseconds(20));
+  for (int i = 0; i < 6; ++i) PHIGATE_ASSERT_OK(log->Append(SampleEvent("acme", i)));
+  // No more appends: the background thread signs the tail. (Generous bound
+  // for a loaded machine; the test asserts that it happens, not when.)
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (StoredHeadSize(log->store(), acme) < 6 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(StoredHeadSize(log->store(), acme), 6u);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(VerifyResult v, VerifyTrail(log->store(), acme, *TestVerifier()));
+  EXPECT_EQ(v.unsigned_events, 0u);
+  EXPECT_EQ(v.events_checked, 6u);
+}
+
+TEST_P(AuditStoreConformance, ZeroSignIntervalSignsEveryCommit) {
+  const TenantId acme("acme");
+  auto log = NewLog(std::move(store_), 16, std::chrono::microseconds(0));
+  for (uint64_t i = 0; i < 10; ++i) {
+    PHIGATE_ASSERT_OK(log->Append(SampleEvent("acme", static_cast<int>(i))));
+    EXPECT_EQ(StoredHeadSize(log->store(), acme), i + 1);
+  }
+  EXPECT_EQ(log->stats().signatures, 10u);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(VerifyResult v, VerifyTrail(log->store(), acme, *TestVerifier()));
+  EXPECT_EQ(v.unsigned_events, 0u);
 }
 
 TEST_P(AuditStoreConformance, ConcurrentAppendersAreGroupCommitted) {

@@ -28,6 +28,7 @@ class PgTamperTest : public ::testing::Test {
     AuditLogOptions o;
     o.head_log_interval = 4;
     o.max_batch = 1;  // one head per event
+    o.sign_interval = std::chrono::microseconds(0);
     auto log = AuditLog::Open(Store(), TestSigner(), o).value();
     for (int i = 0; i < kEvents; ++i) ASSERT_TRUE(log->Append(SampleEvent("acme", i)).ok());
     log.reset();
@@ -128,6 +129,44 @@ TEST_F(PgTamperTest, EditedMerkleNodeInARowFailsTheProof) {
   PHIGATE_ASSERT_OK_AND_ASSIGN(InclusionProofResult p, log->ProveInclusion(TenantId("acme"), 2));
   EXPECT_EQ(VerifyInclusion(2, p.head.tree_size, p.leaf, p.path, p.head.root).code(),
             absl::StatusCode::kDataLoss);
+}
+
+TEST_F(PgTamperTest, UnsignedTailIsCheckedAndItsRewriteDetectedOnceSigned) {
+  // Amortised signing: the first commit after reopening signs (head at 21),
+  // the next four stay unsigned for the hour.
+  AuditLogOptions o;
+  o.sign_interval = std::chrono::hours(1);
+  auto log = AuditLog::Open(Store(), TestSigner(), o).value();
+  for (int i = 0; i < 5; ++i) PHIGATE_ASSERT_OK(log->Append(SampleEvent("acme", 100 + i)));
+  {
+    auto store = Store();
+    PHIGATE_ASSERT_OK_AND_ASSIGN(VerifyResult v,
+                                 VerifyTrail(*store, TenantId("acme"), *TestVerifier()));
+    EXPECT_EQ(v.signed_size, static_cast<uint64_t>(kEvents + 1));
+    EXPECT_EQ(v.unsigned_events, 4u);
+  }
+  // Rewrite the newest (unsigned) event with a valid frame and leaf: nothing
+  // after it chains to it, so only the next signed head can tell.
+  const int seq = kEvents + 4;
+  auto rec = DecodeRecord(Record(seq));
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  rec->event.user = testing::Id("u_attacker");
+  const std::string edited = EncodeRecord(*rec).value();
+  SetRecord(seq, edited);
+  ExecBytes("UPDATE " + T("events") + " SET leaf = $1 WHERE seq = " + std::to_string(seq),
+            HashBytes(LeafHash(edited)));
+  PHIGATE_EXPECT_OK(Verify());
+  PHIGATE_ASSERT_OK(log->SignHeads());
+  ExpectBad(seq, "signed tree head");
+  // A signed event edited the same way is caught at once.
+  auto rec20 = DecodeRecord(Record(kEvents));
+  ASSERT_TRUE(rec20.ok()) << rec20.status();
+  rec20->event.user = testing::Id("u_attacker");
+  const std::string edited20 = EncodeRecord(*rec20).value();
+  SetRecord(kEvents, edited20);
+  ExecBytes("UPDATE " + T("events") + " SET leaf = $1 WHERE seq = " + std::to_string(kEvents),
+            HashBytes(LeafHash(edited20)));
+  ExpectBad(kEvents, "");
 }
 
 TEST_F(PgTamperTest, EditedMerkleNodeIsRefusedByTheNextWriter) {

@@ -24,6 +24,7 @@ class TamperTest : public ::testing::Test {
     AuditLogOptions o;
     o.head_log_interval = 4;
     o.max_batch = 1;  // one head per event: the heads table then names every size
+    o.sign_interval = std::chrono::microseconds(0);
     auto store = AuditLogStore::Open("sqlite://" + path_).value();
     auto log = AuditLog::Open(std::move(store), TestSigner(), o).value();
     for (int i = 0; i < kEvents; ++i) ASSERT_TRUE(log->Append(SampleEvent("acme", i)).ok());
@@ -138,8 +139,9 @@ TEST_F(TamperTest, ReorderedEventsAreNamed) {
   ExpectBad(3, "reordered");
 }
 
-TEST_F(TamperTest, EventInsertedAtTheEndIsNotCoveredBySignedHead) {
-  // A well-formed record that chains correctly, but nobody signed it.
+TEST_F(TamperTest, EventInsertedAtTheEndIsReportedAsUnsigned) {
+  // A well-formed record that chains correctly, but nobody signed it: it is
+  // counted as the unsigned tail (a cleanly closed log leaves none).
   const std::string last = Record(kEvents - 1);
   audit::Record r{kEvents, LeafHash(last), SampleEvent("acme", 99)};
   const std::string frame = EncodeRecord(r).value();
@@ -154,7 +156,69 @@ TEST_F(TamperTest, EventInsertedAtTheEndIsNotCoveredBySignedHead) {
   sqlite3_bind_blob(s, 2, leaf.data(), 32, SQLITE_TRANSIENT);
   ASSERT_EQ(sqlite3_step(s), SQLITE_DONE);
   sqlite3_finalize(s);
-  ExpectBad(kEvents, "inserted");
+  auto store = AuditLogStore::Open("sqlite://" + path_).value();
+  PHIGATE_ASSERT_OK_AND_ASSIGN(VerifyResult v,
+                               VerifyTrail(*store, TenantId("acme"), *TestVerifier()));
+  EXPECT_EQ(v.signed_size, static_cast<uint64_t>(kEvents));
+  EXPECT_EQ(v.unsigned_events, 1u);
+}
+
+// Amortised signing (sign_interval > 0): a running log whose newest events
+// are not signed yet.
+class UnsignedTailTamperTest : public TamperTest {
+ protected:
+  void SetUp() override {
+    TamperTest::SetUp();
+    if (HasFatalFailure()) return;
+    AuditLogOptions o;
+    o.sign_interval = std::chrono::hours(1);
+    log_ =
+        AuditLog::Open(AuditLogStore::Open("sqlite://" + path_).value(), TestSigner(), o).value();
+    // The first commit after reopening signs (head at kEvents + 1); the
+    // next four stay unsigned for the hour.
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(log_->Append(SampleEvent("acme", 100 + i)).ok());
+    auto store = AuditLogStore::Open("sqlite://" + path_).value();
+    auto v = VerifyTrail(*store, TenantId("acme"), *TestVerifier());
+    ASSERT_TRUE(v.ok()) << v.status();
+    ASSERT_EQ(v->signed_size, static_cast<uint64_t>(kEvents + 1));
+    ASSERT_EQ(v->unsigned_events, 4u);
+  }
+  void TearDown() override {
+    log_.reset();
+    TamperTest::TearDown();
+  }
+  std::unique_ptr<AuditLog> log_;
+};
+
+TEST_F(UnsignedTailTamperTest, EditedSignedEventIsDetected) {
+  const std::string r = EditedRecord(kEvents);  // covered by the head at kEvents + 1
+  SetRecord(kEvents, r);
+  SetLeaf(kEvents, LeafHash(r));
+  Status s = Verify();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_EQ(FirstBadSeq(s), std::optional<uint64_t>(kEvents)) << s;
+}
+
+TEST_F(UnsignedTailTamperTest, EditedUnsignedEventBreaksTheChain) {
+  const int seq = kEvents + 2;
+  const std::string r = EditedRecord(seq);
+  SetRecord(seq, r);
+  SetLeaf(seq, LeafHash(r));
+  ExpectBad(seq, "previous-record hash in event seq " + std::to_string(seq + 1));
+}
+
+TEST_F(UnsignedTailTamperTest, RewrittenLastUnsignedEventIsDetectedOnceTheNextHeadIsSigned) {
+  // The newest event, rewritten with a fixed checksum and leaf, chains to
+  // nothing after it: before the next signed head nothing can tell.
+  const int seq = kEvents + 4;
+  const std::string r = EditedRecord(seq);
+  SetRecord(seq, r);
+  SetLeaf(seq, LeafHash(r));
+  PHIGATE_EXPECT_OK(Verify());
+  // The writer signs the tree it built from what it committed, so the
+  // signed head disagrees with the stored record.
+  PHIGATE_ASSERT_OK(log_->SignHeads());
+  ExpectBad(seq, "signed tree head");
 }
 
 TEST_F(TamperTest, EventInsertedInTheMiddleIsNamed) {

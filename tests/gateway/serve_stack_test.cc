@@ -208,6 +208,10 @@ TEST_F(ServeStackTest, AuditTrailVerifiesWithTheCliKeysAndNamesThePatient) {
   ASSERT_TRUE(v.ok()) << v.status();
   EXPECT_EQ(v->events_checked, 2u);  // egress + ingress
   EXPECT_GE(v->heads_checked, 1u);
+  // Signing is amortised (audit.sign_interval_ms), but a stopped server has
+  // signed a head over everything it wrote.
+  EXPECT_EQ(v->signed_size, 2u);
+  EXPECT_EQ(v->unsigned_events, 0u);
 
   // Another key does not verify it (the check is real).
   auto other_master = audit::MasterKeyFromHex(std::string(64, '7'));

@@ -168,5 +168,17 @@ gateway:
   EXPECT_FALSE(ParseGatewayConfig("server: [unclosed").ok());
 }
 
+TEST(ConfigTest, AuditSignInterval) {
+  PHIGATE_ASSERT_OK_AND_ASSIGN(GatewayConfig d, ParseGatewayConfig("gateway: {}\n"));
+  EXPECT_EQ(d.audit_sign_interval, std::chrono::milliseconds(1000));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(GatewayConfig z,
+                               ParseGatewayConfig("audit:\n  sign_interval_ms: 0\n"));
+  EXPECT_EQ(z.audit_sign_interval, std::chrono::milliseconds(0));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(GatewayConfig f,
+                               ParseGatewayConfig("audit: {sign_interval_ms: 250}\n"));
+  EXPECT_EQ(f.audit_sign_interval, std::chrono::milliseconds(250));
+  EXPECT_FALSE(ParseGatewayConfig("audit: {sign_interval_ms: -1}\n").ok());
+}
+
 }  // namespace
 }  // namespace phigate::gateway

@@ -2,7 +2,12 @@
 //
 // Each tenant has its own trail: records numbered 0, 1, 2..., each holding the
 // leaf hash of the one before (a hash chain), all hashed into an RFC 6962
-// Merkle tree whose head is signed (Ed25519) on every group commit.
+// Merkle tree whose head is signed (Ed25519). Every commit extends the chain
+// and the tree durably; the tree head is signed at most once per
+// `sign_interval` per tenant (Trillian's signed tree heads per interval,
+// Certificate Transparency's maximum merge delay): by the next commit after
+// the interval, by the background thread when the log is idle, and always by
+// SignHeads() and the destructor. 0 = sign on every commit.
 //
 // Group commit (LevelDB's writer queue, leader/follower): Append() encodes
 // the event on the caller's thread, then queues it. The caller at the front
@@ -40,6 +45,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <thread>
@@ -73,15 +79,23 @@ struct AuditLogOptions {
   // A head is also appended to the sparse head log whenever the tree crosses
   // a multiple of this size, so Verify can narrow a mismatch to that window.
   uint64_t head_log_interval = 4096;
+  // Most time between a commit and a signed tree head covering it (plus
+  // scheduling delay); also the least time between two signatures of one
+  // tenant's head by commits. Zero: every commit signs its tenants' heads.
+  // Until signed, the newest events (the "unsigned tail") are protected by
+  // the hash chain only: someone with write access to the store could rewrite
+  // them undetected before the next signed head (docs/audit.md).
+  std::chrono::microseconds sign_interval{std::chrono::milliseconds(1000)};
   // Clock for tree-head timestamps (microseconds since the epoch).
   std::function<int64_t()> now_us;
 };
 
 // Counters of the group commit (monotonic since Open).
 struct AuditLogStats {
-  uint64_t commits = 0;  // transactions (batches) committed
-  uint64_t events = 0;   // events committed
-  uint64_t syncs = 0;    // fsyncs run (by the background thread or the leader)
+  uint64_t commits = 0;     // transactions (batches) committed
+  uint64_t events = 0;      // events committed
+  uint64_t syncs = 0;       // fsyncs run (by the background thread or the leader)
+  uint64_t signatures = 0;  // tree heads signed and stored
 };
 
 struct InclusionProofResult {
@@ -98,6 +112,12 @@ struct VerifyResult {
   uint64_t tree_size = 0;
   Hash root{};
   uint64_t heads_checked = 0;  // signatures verified
+  // The newest signed head covers this many events (seq < signed_size) ...
+  uint64_t signed_size = 0;
+  // ... and this many newer events are not covered by any signed head yet
+  // (the unsigned tail; their chain was checked). Not an error: a running log
+  // signs them within sign_interval; a log closed cleanly leaves none.
+  uint64_t unsigned_events = 0;
 };
 
 class AuditLog {
@@ -105,8 +125,9 @@ class AuditLog {
   static Result<std::unique_ptr<AuditLog>> Open(std::unique_ptr<AuditLogStore> store,
                                                 std::shared_ptr<const crypto::Ed25519Signer> signer,
                                                 AuditLogOptions options = {});
-  // Commits everything queued by AppendAsync, fsyncs, stops the background
-  // thread. REQUIRES: no Append() call in progress.
+  // Commits everything queued by AppendAsync, signs the heads of every
+  // unsigned tail (SignHeads), fsyncs, stops the background thread.
+  // REQUIRES: no Append() call in progress.
   ~AuditLog();
   AuditLog(const AuditLog&) = delete;  // owns a thread
   AuditLog& operator=(const AuditLog&) = delete;
@@ -122,9 +143,13 @@ class AuditLog {
   std::future<Result<uint64_t>> AppendAsync(AuditEvent event);
   // Fsyncs now (everything committed so far survives a power loss).
   Status Sync();
+  // Signs and stores the tree head of every tenant this log has appended to
+  // whose newest events are not covered by a signed head yet. Returns once
+  // stored (blocks like Append).
+  Status SignHeads();
   AuditLogStats stats() const {
     return {commits_.load(std::memory_order_relaxed), events_.load(std::memory_order_relaxed),
-            syncs_.load(std::memory_order_relaxed)};
+            syncs_.load(std::memory_order_relaxed), signatures_.load(std::memory_order_relaxed)};
   }
 
   AuditLogStore& store() { return *store_; }
@@ -137,7 +162,9 @@ class AuditLog {
                                               uint64_t tree_size = 0);
   Result<std::vector<Hash>> ProveConsistency(const TenantId& tenant, uint64_t first,
                                              uint64_t second);
-  // Signs and stores a checkpoint of the latest head (for an external witness).
+  // Signs the tenant's head first (SignHeads for this tenant, also a tail left
+  // by a crashed writer), then signs and stores a checkpoint of it (for an
+  // external witness).
   Result<Checkpoint> MakeCheckpoint(const TenantId& tenant);
   // Drops the records older than `retention` (>= kMinRetentionUs) behind a
   // signed retention checkpoint. Returns the number of records dropped.
@@ -153,6 +180,9 @@ class AuditLog {
     int64_t time_us = 0;
     std::vector<BlindIndex> subjects;
     std::unique_ptr<std::promise<Result<uint64_t>>> promise;
+    // No event: asks the leader to sign every unsigned tail now (and, when
+    // `tenant` is set, to load that tenant and sign its tail too).
+    bool sign_only = false;
     Status status;      // set by the leader
     uint64_t seq = 0;   // set by the leader when status is OK
     bool done = false;  // set by the leader before it wakes the writer
@@ -168,6 +198,13 @@ class AuditLog {
   struct TenantState {
     CompactRange tree;
     Hash last_leaf{};
+    uint64_t signed_size = 0;  // tree size of the newest signed head
+    bool sign_now = true;      // new or reloaded: the next commit signs
+    std::chrono::steady_clock::time_point signed_at{};
+  };
+  struct CommitOutcome {
+    bool unsynced = false;       // something committed but not fsynced
+    bool unsigned_tail = false;  // some tenant's newest events are unsigned
   };
 
   AuditLog(std::unique_ptr<AuditLogStore> store,
@@ -179,10 +216,14 @@ class AuditLog {
   void LeadBatch(Writer* self);
   // The adaptive group-commit window (max_commit_delay). Leader only.
   void WaitForMoreWriters();
-  // Leader only, without mu_. Sets every writer's status and seq; true when
-  // something was committed but not fsynced.
-  bool CommitBatch(std::span<Writer* const> batch);
+  // Leader only, without mu_. Sets every writer's status and seq.
+  CommitOutcome CommitBatch(std::span<Writer* const> batch);
+  // Queues a sign_only writer and waits for it (SignHeads, MakeCheckpoint).
+  Status RunSignOnly(const TenantId* tenant);
   void BackgroundLoop();
+  // The tenant's cached state; loads it from the store on first use: the
+  // tree at the signed head, extended by the unsigned tail after it (chain
+  // and leaf hashes checked).
   Result<TenantState*> StateFor(const TenantId& tenant);
   int64_t Now() const;
 
@@ -197,10 +238,13 @@ class AuditLog {
   bool stop_ = false;                                  // guarded by mu_
   bool dirty_ = false;                                 // guarded by mu_: committed but not fsynced
   std::chrono::steady_clock::time_point dirty_since_;  // guarded by mu_
+  bool sign_pending_ = false;                          // guarded by mu_: an unsigned tail exists
+  std::chrono::steady_clock::time_point sign_due_;     // guarded by mu_
 
   // Only the current leader touches these (one leader at a time).
   std::map<std::string, TenantState> tenants_;
-  std::atomic<uint64_t> commits_{0}, events_{0}, syncs_{0};
+  std::set<std::string> unsigned_;  // tenants with an unsigned tail
+  std::atomic<uint64_t> commits_{0}, events_{0}, syncs_{0}, signatures_{0};
   std::atomic<int> active_{0};  // callers inside Append / Prepare
   size_t last_batch_ = 0;       // leader only
   WriteBatch wb_;
@@ -210,8 +254,10 @@ class AuditLog {
 // Checks the whole trail of one tenant: every record's frame and checksum,
 // sequence numbers, tenant, stored leaf hash, the hash chain, every signed
 // tree head (latest, head log, checkpoints) against the recomputed Merkle
-// root, and that nothing is missing after the last signed head or present
-// beyond it. On the first problem returns DataLoss whose message starts with
+// root, and that nothing the newest signed head covers is missing. Events
+// after the newest signed head (the unsigned tail) are checked for frame,
+// sequence and chain and counted in VerifyResult::unsigned_events; they are
+// not an error. On the first problem returns DataLoss whose message starts with
 // "tenant T: event seq N:" naming the first bad event (FirstBadSeq parses it).
 Result<VerifyResult> VerifyTrail(AuditLogStore& store, const TenantId& tenant,
                                  const crypto::Ed25519Verifier& verifier);

@@ -91,6 +91,10 @@ struct GatewayConfig {
   std::string detection = "rules";
   // HMAC key for the tenant-scoped opaque ids sent to providers (prompt cache, user).
   std::string tenant_key;
+  // `audit.sign_interval_ms`: most time between an audit commit and a signed
+  // tree head covering it (audit::AuditLogOptions::sign_interval); 0 = sign
+  // every commit.
+  std::chrono::milliseconds audit_sign_interval{1000};
 };
 
 // Parses the server:/gateway: sections of a YAML document (other sections are
