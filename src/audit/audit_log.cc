@@ -116,35 +116,30 @@ Result<uint64_t> AuditLog::Append(const AuditEvent& event) {
   } leave{active_};
   Writer w;
   PHIGATE_RETURN_IF_ERROR(Prepare(event, &w));
+  PHIGATE_RETURN_IF_ERROR(RunQueued(&w));
+  return w.seq;
+}
+
+Status AuditLog::RunQueued(Writer* w) {
   bool lead;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_) return absl::FailedPreconditionError("audit log: closed");
-    queue_.push_back(&w);
+    queue_.push_back(w);
     lead = queue_.size() == 1;
   }
   // Not first: sleep until a leader committed our event (done) or handed us
   // the lead. Exactly one Wake() reaches each waiting writer.
-  if (!lead) w.Wait();
-  if (!w.done) LeadBatch(&w);
-  if (!w.status.ok()) return w.status;
-  return w.seq;
+  if (!lead) w->Wait();
+  if (!w->done) LeadBatch(w);
+  return w->status;
 }
 
 Status AuditLog::RunSignOnly(const TenantId* tenant) {
   Writer w;
   w.sign_only = true;
   if (tenant != nullptr) w.tenant = *tenant;
-  bool lead;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stop_) return absl::FailedPreconditionError("audit log: closed");
-    queue_.push_back(&w);
-    lead = queue_.size() == 1;
-  }
-  if (!lead) w.Wait();
-  if (!w.done) LeadBatch(&w);
-  return w.status;
+  return RunQueued(&w);
 }
 
 Status AuditLog::SignHeads() { return RunSignOnly(nullptr); }

@@ -219,6 +219,9 @@ class AuditLog {
   // Leader only, without mu_. Sets every writer's status and seq.
   CommitOutcome CommitBatch(std::span<Writer* const> batch);
   // Queues a sign_only writer and waits for it (SignHeads, MakeCheckpoint).
+  // Queues |w| and returns once it ran: led by this thread, or committed by
+  // the leader it waited for (group commit).
+  Status RunQueued(Writer* w);
   Status RunSignOnly(const TenantId* tenant);
   void BackgroundLoop();
   // The tenant's cached state; loads it from the store on first use: the
