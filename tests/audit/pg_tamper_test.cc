@@ -147,25 +147,23 @@ TEST_F(PgTamperTest, UnsignedTailIsCheckedAndItsRewriteDetectedOnceSigned) {
   }
   // Rewrite the newest (unsigned) event with a valid frame and leaf: nothing
   // after it chains to it, so only the next signed head can tell.
+  // Rewrites event |seq|'s user with a valid frame and a matching leaf hash.
+  const auto rewrite_user = [&](int seq) {
+    auto rec = DecodeRecord(Record(seq));
+    ASSERT_TRUE(rec.ok()) << rec.status();
+    rec->event.user = testing::Id("u_attacker");
+    const std::string edited = EncodeRecord(*rec).value();
+    SetRecord(seq, edited);
+    ExecBytes("UPDATE " + T("events") + " SET leaf = $1 WHERE seq = " + std::to_string(seq),
+              HashBytes(LeafHash(edited)));
+  };
   const int seq = kEvents + 4;
-  auto rec = DecodeRecord(Record(seq));
-  ASSERT_TRUE(rec.ok()) << rec.status();
-  rec->event.user = testing::Id("u_attacker");
-  const std::string edited = EncodeRecord(*rec).value();
-  SetRecord(seq, edited);
-  ExecBytes("UPDATE " + T("events") + " SET leaf = $1 WHERE seq = " + std::to_string(seq),
-            HashBytes(LeafHash(edited)));
+  rewrite_user(seq);
   PHIGATE_EXPECT_OK(Verify());
   PHIGATE_ASSERT_OK(log->SignHeads());
   ExpectBad(seq, "signed tree head");
   // A signed event edited the same way is caught at once.
-  auto rec20 = DecodeRecord(Record(kEvents));
-  ASSERT_TRUE(rec20.ok()) << rec20.status();
-  rec20->event.user = testing::Id("u_attacker");
-  const std::string edited20 = EncodeRecord(*rec20).value();
-  SetRecord(kEvents, edited20);
-  ExecBytes("UPDATE " + T("events") + " SET leaf = $1 WHERE seq = " + std::to_string(kEvents),
-            HashBytes(LeafHash(edited20)));
+  rewrite_user(kEvents);
   ExpectBad(kEvents, "");
 }
 
