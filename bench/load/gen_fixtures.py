@@ -21,6 +21,8 @@ PROXY, PROXY_SSE = int(os.environ.get("PROXY_PORT", 18180)), int(os.environ.get(
 GW_PORT = int(os.environ.get("GW_PORT", 18190))
 GW_SSE_PORT = int(os.environ.get("GW_SSE_PORT", 18191))
 IO_THREADS = int(os.environ.get("IO_THREADS", 1))
+# Optional audit tree-head signing interval (docs/audit.md); unset = the gateway default.
+SIGN_MS = os.environ.get("AUDIT_SIGN_INTERVAL_MS", "")
 os.makedirs(OUT, exist_ok=True)
 
 NOTE = (
@@ -186,6 +188,8 @@ server:
   io_threads: {IO_THREADS}
   max_concurrent_streams: 4096
 """)
+            if SIGN_MS:
+                f.write(f"audit:\n  sign_interval_ms: {int(SIGN_MS)}\n")
     with open(os.path.join(OUT, "keys.env"), "w") as f:
         f.write(f"API_KEY={key}\nPHIGATE_MASTER_KEY={master}\n")
     print(f"request {len(files['request.json'])} B, sse {len(files['response.sse'])} B")

@@ -11,7 +11,8 @@
 #      OUT_DIR (/tmp/phigate-load), IO_THREADS (1), PACE_CONNS (4: connections of the paced
 #      half-maximum-load run), PORTKEY_DIR (optional: a folder where
 #      `npm install --prefix "$PORTKEY_DIR" @portkey-ai/gateway` was run; adds Portkey rows:
-#      the Portkey gateway, no de-identification, in front of the same mock).
+#      the Portkey gateway, no de-identification, in front of the same mock),
+#      AUDIT_SIGN_INTERVAL_MS (optional: audit tree-head signing interval, 0 = every commit).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
