@@ -1170,6 +1170,31 @@ bool DecimalNext(std::string_view text, const std::vector<Token>& tk, size_t i) 
 // A dose or a measured value follows token i: a number with a unit
 // ("2mcg/kg", "12 cc/hr", ".35mcg") or a decimal ("1.70"), directly or after
 // "at", "@", "gtt", "drip", "iv", "po".
+// A treatment word follows token i on its line: what was given, started or
+// applied ("Neosynephrine started", "Lacrilube applied", "Mgsulfate x1",
+// "Levoquin po") is a drug, a device or a procedure, not a person.
+bool TreatmentAfter(std::string_view text, const std::vector<Token>& tk, size_t i) {
+  static const uint64_t kTreat[] = {
+      Lexicon::Hash("given"),     Lexicon::Hash("started"),  Lexicon::Hash("restarted"),
+      Lexicon::Hash("applied"),   Lexicon::Hash("placed"),   Lexicon::Hash("infusing"),
+      Lexicon::Hash("infusion"),  Lexicon::Hash("infused"),  Lexicon::Hash("gtt"),
+      Lexicon::Hash("drip"),      Lexicon::Hash("po"),       Lexicon::Hash("iv"),
+      Lexicon::Hash("continues"), Lexicon::Hash("dc'd"),     Lexicon::Hash("discontinued"),
+      Lexicon::Hash("bolus"),     Lexicon::Hash("titrated"), Lexicon::Hash("ordered"),
+      Lexicon::Hash("x1"),        Lexicon::Hash("x2"),       Lexicon::Hash("x3")};
+  if (i + 1 >= tk.size()) return false;
+  const Token& t = tk[i];
+  const Token& q = tk[i + 1];
+  if (q.begin - t.end > 2 || NewlineBetween(text, t, q)) return false;
+  for (size_t p = t.end; p < q.begin; ++p) {
+    if (text[p] != ' ') return false;
+  }
+  for (uint64_t h : kTreat) {
+    if (q.hash == h) return true;
+  }
+  return false;
+}
+
 bool DoseAfter(std::string_view text, const std::vector<Token>& tk, size_t i) {
   static const uint64_t kLinks[] = {Lexicon::Hash("at"),       Lexicon::Hash("gtt"),
                                     Lexicon::Hash("drip"),     Lexicon::Hash("iv"),
@@ -1367,7 +1392,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       s = 0.1f;  // unknown word: a name only with context
     }
     // Context before: a title, a relation, a verb that takes a person.
-    bool titled = false;
+    bool titled = false, related = false;
     if (i > 0) {
       const Token& p = tk[i - 1];
       const uint32_t pf = p.lf();
@@ -1395,6 +1420,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
           vocab_like = lexicon_->IsNearVocabulary(w);
         }
         s += (vocab_like && !is_first) ? 0.2f : 0.5f;
+        related = true;
       } else if ((pf & kLexNameVerb) && (is_first || is_last) && !MeasurementNext(text, tk, i) &&
                  LinkGap(text, p, t, false)) {
         // "to" and "from" take things as often as people ("wires to PACER",
@@ -1468,6 +1494,12 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     // A drug or a lab before its dose or value ("Integrillin at 2mcg/kg/min",
     // "Aggrestat 12 cc/hr", "Digixin 1.70") is not a person.
     if (!titled && s >= 0.5f && DoseAfter(text, tk, i)) s = 0.3f;
+    // A word no list holds before a treatment word ("Neosynephrine started",
+    // "Readicat given") is what was given, not who (unless a title or a
+    // relation names a person: "Wife Tahnee given update").
+    if (!titled && !related && s >= 0.5f && t.lex == nullptr && TreatmentAfter(text, tk, i)) {
+      s = 0.3f;
+    }
     name[i] = s;
   }
 

@@ -128,5 +128,23 @@ TEST_F(PrecisionTest, HyphenJoinedWordsAndSinusRhythmAreNotNames) {
   EXPECT_TRUE(Covered("Visited by Sr. Quellmoor from the parish.", "Quellmoor"));
 }
 
+// Session 6: a word no list holds, right before a treatment word, is what was
+// given or applied (a drug, a device), not who.
+TEST_F(PrecisionTest, WordsBeforeATreatmentWordAreNotNames) {
+  const char* clean[] = {
+      "Pressure soft, so Vasoprenix started at 0200.",
+      "Eye care done, Oculanex applied to both eyes.",
+      "Low mag, Magnorel x1 given.",
+      "Also Brevomycin po with breakfast.",
+      "Sedated, Propanex infusion titrated overnight.",
+  };
+  for (const char* t : clean) {
+    for (const std::string& v : All(t)) ADD_FAILURE() << t << " flagged [" << v << "]";
+  }
+  // A title still makes a person, and a listed name stays a name.
+  EXPECT_TRUE(Covered("Line placed, Dr. Vasoprenix placed a second one.", "Vasoprenix"));
+  EXPECT_TRUE(Covered("Wife Tahnee given update by phone.", "Tahnee"));
+}
+
 }  // namespace
 }  // namespace phigate::detect
