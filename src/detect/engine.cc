@@ -1673,6 +1673,30 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
   }
 
+  // A sign-off line "First Word CRED" ("Ansel Hickman RRT"): a listed first
+  // name, a capitalised word and an upper-case credential are a person, even
+  // when the names are also clinical words (eponyms: "Bernard", "Foley").
+  for (size_t i = 0; i + 2 < n; ++i) {
+    const Token& a = tk[i];
+    const Token& b = tk[i + 1];
+    const Token& c = tk[i + 2];
+    if (!(a.lf() & kLexFirstName) || (a.lf() & (kLexCommon | kLexStop)) || !a.IsAlphaWord() ||
+        !(a.flags & (kTokTitle | kTokUpper)) || a.end - a.begin < 3) {
+      continue;
+    }
+    if (!b.IsAlphaWord() || !(b.flags & (kTokTitle | kTokUpper)) || b.end - b.begin < 3 ||
+        (b.lf() & (kLexTitle | kLexRelation | kLexCredential | kLexMonth | kLexWeekday))) {
+      continue;
+    }
+    if (!(c.lf() & kLexStrongCred) || !(c.flags & kTokUpper)) continue;
+    if (b.begin - a.end != 1 || text[a.end] != ' ' || !LinkGap(text, b, c, true) ||
+        NewlineBetween(text, b, c)) {
+      continue;
+    }
+    name[i] = std::max(name[i], 0.6f);
+    name[i + 1] = std::max(name[i + 1], 0.6f);
+  }
+
   // Extend confirmed names over adjacent initials and name-like words.
   for (int pass = 0; pass < 2; ++pass) {
     for (size_t i = 0; i < n; ++i) {
@@ -1878,15 +1902,21 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
     // "University of X", "U of X", "U Maryland".
     {
-      if ((f & kLexUniversity) && i + 1 < n && capitalised(t) &&
-          LinkGap(text, t, tk[i + 1], false) && t.end < text.size() && text[t.end] == ' ') {
+      if ((f & kLexUniversity) && i + 1 < n && LinkGap(text, t, tk[i + 1], false) &&
+          t.end < text.size() && text[t.end] == ' ') {
         size_t k = i + 1;
         if (k < n && k + 1 < n && text.substr(tk[k].begin, 2) != "" && (tk[k].lf() & kLexLocPrep) &&
             tk[k].end - tk[k].begin == 2) {
           ++k;
         }
+        // Written in lower case ("university of iowa hospital"), the place
+        // needs a facility word after it.
+        const bool cased = capitalised(t) && k < n && capitalised(tk[k]);
+        const bool facility_next =
+            k + 1 < n && t.end - t.begin >= 4 && (tk[k + 1].lf() & kLexFacility) &&
+            LinkGap(text, tk[k], tk[k + 1], false) && !NewlineBetween(text, tk[k], tk[k + 1]);
         if (k < n && tk[k].end - tk[k].begin >= 2 && tk[k].IsAlphaWord() &&
-            (tk[k].lf() & (kLexState | kLexCity | kLexCityStart)) && capitalised(tk[k])) {
+            (tk[k].lf() & (kLexState | kLexCity | kLexCityStart)) && (cased || facility_next)) {
           for (size_t j = i; j <= k; ++j) loc[j] = 2;
         }
       }
@@ -2024,9 +2054,41 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       std::sort(places.begin(), places.end());
       const HashFilter filter(places, ctx.filter_bits);
       for (size_t i = 0; i < n; ++i) {
-        if (loc[i] != 0 || !tk[i].IsAlphaWord() || !filter.MayContain(tk[i].hash)) continue;
-        if (std::binary_search(places.begin(), places.end(), tk[i].hash)) loc[i] = 3;
+        if (loc[i] != 0) continue;
+        const Token& t = tk[i];
+        uint64_t h = t.hash;
+        if (!t.IsAlphaWord()) {
+          // The place's name with a unit number fused on: "QUARTERMAIN3" where
+          // "Quartermain 3" is a place of this note.
+          if ((t.flags & (kTokAlpha | kTokDigit)) != (kTokAlpha | kTokDigit)) continue;
+          size_t d = t.end;
+          while (d > t.begin && std::isdigit(static_cast<unsigned char>(text[d - 1]))) --d;
+          if (t.end - d > 2 || d - t.begin < 4) continue;
+          bool alpha = true;
+          for (size_t k = t.begin; alpha && k < d; ++k) {
+            alpha = std::isalpha(static_cast<unsigned char>(text[k])) != 0;
+          }
+          if (!alpha) continue;
+          std::string& w = ctx.lower;
+          w.assign(text.substr(t.begin, d - t.begin));
+          AsciiLower(w);
+          h = Lexicon::Hash(w);
+        }
+        if (!filter.MayContain(h)) continue;
+        if (std::binary_search(places.begin(), places.end(), h)) loc[i] = 3;
       }
+    }
+  }
+  // "Memorial" and "Regional" after a place name the facility by themselves:
+  // "works at Harford Memorial", "taken to LAUREL REGIONAL where".
+  {
+    static const uint64_t kMemorial = Lexicon::Hash("memorial"),
+                          kRegional = Lexicon::Hash("regional");
+    for (size_t i = 0; i + 1 < n; ++i) {
+      const Token& q = tk[i + 1];
+      if (loc[i] == 0 || loc[i + 1] != 0 || (q.hash != kMemorial && q.hash != kRegional)) continue;
+      if (q.begin - tk[i].end != 1 || text[tk[i].end] != ' ') continue;
+      loc[i + 1] = 2;
     }
   }
 

@@ -191,6 +191,36 @@ TEST_F(EngineTest, AddressBlocksEndWhereTheAddressEnds) {
   EXPECT_EQ(street("Seen at 14 Oak Street Kew Gardens\nPlan: discharge"), "14 Oak Street|");
 }
 
+// Session 6: facility nicknames and unit names written another way, and
+// sign-off lines whose names are also clinical eponyms.
+TEST_F(EngineTest, FacilityNicknamesWardsAndSignOffs) {
+  // "Memorial"/"Regional" after a place name the facility by themselves.
+  EXPECT_TRUE(Covered("Her son works as a nurse at Easton Memorial. Pt stable.", "Memorial"));
+  EXPECT_TRUE(
+      Covered("TRANSFERRED TO SALISBURY REGIONAL FOR CATH. PT STABLE.", "SALISBURY REGIONAL"));
+  // "university of <state>" in lower case, before a facility word.
+  EXPECT_TRUE(
+      Covered("Pt recieved from university of iowa hospital, intubated.", "university of iowa"));
+  // A unit of the note with its number fused on.
+  EXPECT_TRUE(
+      Covered("BACK TO LINTHICUM 4 AFTER CATH. LINTHICUM4 REPORTED CP AT 0300.", "LINTHICUM4"));
+  // "First Surname CRED" where both names are also eponyms.
+  EXPECT_TRUE(Covered("Pt stable on floor.\nAnsel Foley RRT", "Ansel Foley"));
+  const auto all = [](const std::string& text) {
+    std::string out;
+    for (PhiCategory c :
+         {PhiCategory::kName, PhiCategory::kCity, PhiCategory::kFacility, PhiCategory::kLocation}) {
+      for (const std::string& v : Found(text, c)) out += v + "|";
+    }
+    return out;
+  };
+  // Not: "memorial" without a place, a university without a facility word,
+  // a catheter with no name before its credential-like word.
+  EXPECT_EQ(all("family planning a memorial service next week."), "");
+  EXPECT_EQ(all("Pt is stable. Her son is at university of maryland now."), "");
+  EXPECT_EQ(all("Foley RN aware of low output."), "");
+}
+
 TEST_F(EngineTest, LeavesNonPhiAlone) {
   const char* clean[] = {
       "BP 120/80, HR 72, RR 18, on CPAP 5/5 with FiO2 40%.",
