@@ -1435,7 +1435,13 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         s += 0.6f;
       } else if (IsInitial(p) && (p.flags & kTokPeriod) && capitalised(t) &&
                  !(f & (kLexCommon | kLexClinical)) && t.end - t.begin >= 3 &&
-                 !NewlineBetween(text, p, t)) {
+                 !NewlineBetween(text, p, t) &&
+                 (t.lex != nullptr ||
+                  text.substr(t.begin, t.end - t.begin).find('-') != std::string_view::npos ||
+                  !looks_clinical(i))) {
+        // Not an inflected or misspelt clinical word after a letter that ends a
+        // word or an abbreviation ("O.R. PRIVELAGES", "0-15CC/H. BOLUSED");
+        // hyphenated surnames stay ("D. Kell-Ames").
         s += 0.45f;
       }
     }
@@ -1697,6 +1703,40 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     name[i + 1] = std::max(name[i + 1], 0.6f);
   }
 
+  // A listed first name right before a verb that people do on the ward
+  // ("bill called once", "bob visited", "JOHN STATES"), or a first name and a
+  // word no list holds before it ("BEA TURA AWARE"), is a person in any case.
+  {
+    static const uint64_t kActs[] = {Lexicon::Hash("called"),  Lexicon::Hash("calls"),
+                                     Lexicon::Hash("visited"), Lexicon::Hash("visits"),
+                                     Lexicon::Hash("phoned"),  Lexicon::Hash("states"),
+                                     Lexicon::Hash("stated"),  Lexicon::Hash("said"),
+                                     Lexicon::Hash("aware"),   Lexicon::Hash("notified")};
+    auto first = [&](const Token& u) {
+      return u.IsAlphaWord() && (u.lf() & kLexFirstName) && u.end - u.begin >= 3 &&
+             !(u.lf() & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth |
+                         kLexWeekday | kLexCity | kLexState)) &&
+             u.lex != nullptr && u.lex->first_weight >= 0.3f;
+    };
+    for (size_t i = 1; i < n; ++i) {
+      bool act = false;
+      for (uint64_t h : kActs) act = act || tk[i].hash == h;
+      if (!act) continue;
+      const Token& v = tk[i];
+      const Token& a = tk[i - 1];
+      if (v.begin - a.end != 1 || text[a.end] != ' ') continue;
+      if (first(a) && !(mixed && (a.flags & kTokLower) && !(v.flags & kTokLower))) {
+        name[i - 1] = std::max(name[i - 1], 0.55f);
+      } else if (i >= 2 && a.IsAlphaWord() && a.lex == nullptr && a.end - a.begin >= 3 &&
+                 first(tk[i - 2]) && tk[i - 2].flags == a.flags && capitalised(a) &&
+                 a.begin - tk[i - 2].end == 1 && text[tk[i - 2].end] == ' ' &&
+                 !looks_clinical(i - 1)) {
+        name[i - 2] = std::max(name[i - 2], 0.55f);
+        name[i - 1] = std::max(name[i - 1], 0.55f);
+      }
+    }
+  }
+
   // Extend confirmed names over adjacent initials and name-like words.
   for (int pass = 0; pass < 2; ++pass) {
     for (size_t i = 0; i < n; ++i) {
@@ -1707,6 +1747,9 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         const Token& a = dir > 0 ? tk[i] : tk[j];
         const Token& b = dir > 0 ? tk[j] : tk[i];
         if (!LinkGap(text, a, b, false) || NewlineBetween(text, a, b)) continue;
+        // Not across a sentence end: a period after a word that is no initial
+        // ("TO DR. ROGERS. PRBC INFUSING", "AS PER B. KARGAS. NGT TO LCWS").
+        if ((a.flags & kTokPeriod) && a.end - a.begin >= 2) continue;
         const Token& u = tk[j];
         if (IsInitial(u) && (u.flags & kTokPeriod || dir > 0)) {
           name[j] = 0.55f;

@@ -221,6 +221,17 @@ TEST_F(EngineTest, FacilityNicknamesWardsAndSignOffs) {
   EXPECT_EQ(all("Foley RN aware of low output."), "");
 }
 
+// Session 6: a first name right before what people do on a ward, in any case.
+TEST_F(EngineTest, FirstNamesBeforeWardVerbs) {
+  EXPECT_TRUE(Covered("Labs sent. social: bill called once about 2am, updated.", "bill"));
+  EXPECT_TRUE(Covered("Pt resting. bob visited during the evening.", "bob"));
+  EXPECT_TRUE(Covered("PT RESTING. JOHN STATES HIS SISTER IS COMING. PT STABLE.", "JOHN"));
+  // Common words that are also first names, before the same verbs, are not.
+  EXPECT_TRUE(
+      Found("Pt calm, grace period given for meds, hope states she is fine.", PhiCategory::kName)
+          .empty());
+}
+
 TEST_F(EngineTest, LeavesNonPhiAlone) {
   const char* clean[] = {
       "BP 120/80, HR 72, RR 18, on CPAP 5/5 with FiO2 40%.",

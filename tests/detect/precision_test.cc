@@ -146,5 +146,24 @@ TEST_F(PrecisionTest, WordsBeforeATreatmentWordAreNotNames) {
   EXPECT_TRUE(Covered("Wife Tahnee given update by phone.", "Tahnee"));
 }
 
+// Session 6: a letter with a period before an inflected clinical word is no
+// initial, and a name is not extended across the end of its sentence.
+TEST_F(PrecisionTest, InitialsAndNamesStopAtClinicalWordsAndSentenceEnds) {
+  const char* clean[] = {
+      "U/O DROPPED TO 10CC/H. BOLUSED WITH 500CC NS.",
+      "PT WAS PLACED ON BIPAP. S. INTUBATED AT 0200 FOR HYPOXIA.",
+  };
+  for (const char* t : clean) {
+    for (const std::string& v : All(t)) ADD_FAILURE() << t << " flagged [" << v << "]";
+  }
+  for (const std::string& v :
+       All("TELEPHONE UPDATE GIVEN TO DR. WEXHAM. PRBC INFUSING, PT STABLE.")) {
+    EXPECT_EQ(v.find("PRBC"), std::string::npos) << v;
+  }
+  // Initials before names, hyphenated ones too, are still found.
+  EXPECT_TRUE(Covered("Dictated by: D. Kell-Amesbury, MD", "D. Kell-Amesbury"));
+  EXPECT_TRUE(Covered("TELEPHONE UPDATE GIVEN TO DR. WEXHAM. PRBC INFUSING.", "WEXHAM"));
+}
+
 }  // namespace
 }  // namespace phigate::detect
