@@ -1737,6 +1737,39 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
   }
 
+  // After a verb that takes a person ("by", "with", "per"): an initial and a
+  // listed name ("BY C. BERTHA"), or (not after "to"/"from") a listed first
+  // name and a word no list holds ("seen with anika zellweg"), are a person
+  // in any case.
+  static const uint64_t kToHash = Lexicon::Hash("to"), kFromHash = Lexicon::Hash("from");
+  for (size_t i = 2; i < n; ++i) {
+    const Token& v = tk[i - 2];
+    const Token& a = tk[i - 1];
+    const Token& b = tk[i];
+    if (!(v.lf() & kLexNameVerb) || !b.IsAlphaWord() || b.end - b.begin < 3 ||
+        NewlineBetween(text, v, b) || !LinkGap(text, v, a, false) || !LinkGap(text, a, b, false)) {
+      continue;
+    }
+    if (b.lf() & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth | kLexWeekday |
+                  kLexFacility)) {
+      continue;
+    }
+    if (IsInitial(a) && (a.flags & kTokPeriod) && (b.flags & kTokUpper) &&
+        (b.lf() & (kLexFirstName | kLexSurname)) && b.lex != nullptr &&
+        std::max(b.lex->first_weight, b.lex->last_weight) >= 0.3f) {
+      name[i - 1] = std::max(name[i - 1], 0.55f);
+      name[i] = std::max(name[i], 0.55f);
+    } else if (v.hash != kToHash && v.hash != kFromHash && a.IsAlphaWord() &&
+               (a.lf() & kLexFirstName) && a.end - a.begin >= 3 &&
+               !(a.lf() & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth |
+                           kLexWeekday | kLexState)) &&
+               a.lex->first_weight >= 0.3f && b.lex == nullptr && a.flags == b.flags &&
+               b.begin - a.end == 1) {
+      name[i - 1] = std::max(name[i - 1], 0.55f);
+      name[i] = std::max(name[i], 0.55f);
+    }
+  }
+
   // Extend confirmed names over adjacent initials and name-like words.
   for (int pass = 0; pass < 2; ++pass) {
     for (size_t i = 0; i < n; ++i) {
@@ -1752,6 +1785,13 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         if ((a.flags & kTokPeriod) && a.end - a.begin >= 2) continue;
         const Token& u = tk[j];
         if (IsInitial(u) && (u.flags & kTokPeriod || dir > 0)) {
+          name[j] = 0.55f;
+        } else if (dir < 0 && mixed && (u.flags & kTokLower) && (tk[i].flags & kTokLower) &&
+                   u.IsAlphaWord() && u.end - u.begin >= 3 && (u.lf() & kLexFirstName) &&
+                   !(u.lf() & (kLexCommon | kLexStop | kLexState | kLexMonth | kLexWeekday |
+                               kLexTitle | kLexRelation)) &&
+                   u.lex->first_weight >= 0.3f) {
+          // A lower-case first name before a lower-case name ("anita morris rn").
           name[j] = 0.55f;
         } else if (NameLike(u) && capitalised(u) && !(u.lf() & kLexFacility) &&
                    ((!(u.lf() & (kLexCommon | kLexClinical)) &&
@@ -2067,6 +2107,25 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         loc[k] = 3;
       }
     }
+    // Regions named by a compass word and a coast: "the Eastern Shore", "the
+    // North Shore", "the West Coast" (mixed case, both capitalised).
+    if (mixed && i + 1 < n && (t.flags & kTokTitle) && (tk[i + 1].flags & kTokTitle) &&
+        tk[i + 1].begin - t.end == 1 && text[t.end] == ' ') {
+      static const uint64_t kCompass[] = {Lexicon::Hash("north"),    Lexicon::Hash("south"),
+                                          Lexicon::Hash("east"),     Lexicon::Hash("west"),
+                                          Lexicon::Hash("northern"), Lexicon::Hash("southern"),
+                                          Lexicon::Hash("eastern"),  Lexicon::Hash("western"),
+                                          Lexicon::Hash("upper"),    Lexicon::Hash("lower")};
+      static const uint64_t kCoast[] = {Lexicon::Hash("shore"), Lexicon::Hash("coast"),
+                                        Lexicon::Hash("shores"), Lexicon::Hash("peninsula")};
+      bool compass = false, coast = false;
+      for (uint64_t h : kCompass) compass = compass || t.hash == h;
+      for (uint64_t h : kCoast) coast = coast || tk[i + 1].hash == h;
+      if (compass && coast) {
+        loc[i] = 3;
+        loc[i + 1] = 3;
+      }
+    }
     // "lives in X", "lives alone in X", "resides at X".
     for (size_t back = 2; prev_prep && back <= 3 && i >= back; ++back) {
       if (tk[i - back].lf() & kLexResideVerb) {
@@ -2090,6 +2149,11 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     for (size_t i = 0; i < n; ++i) {
       if (loc[i] != 0 && tk[i].IsAlphaWord() && tk[i].end - tk[i].begin >= 4 &&
           !(tk[i].lf() & (kLexCommon | kLexFacility | kLexStop | kLexClinical))) {
+        places.push_back(tk[i].hash);
+      }
+      // An acronym facility ("to GH") is that facility wherever the note names it.
+      if (loc[i] == 2 && tk[i].lex == nullptr && (tk[i].flags & kTokUpper) && tk[i].IsAlphaWord() &&
+          tk[i].end - tk[i].begin >= 2 && tk[i].end - tk[i].begin <= 5) {
         places.push_back(tk[i].hash);
       }
     }

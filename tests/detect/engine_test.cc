@@ -226,6 +226,18 @@ TEST_F(EngineTest, FirstNamesBeforeWardVerbs) {
   EXPECT_TRUE(Covered("Labs sent. social: bill called once about 2am, updated.", "bill"));
   EXPECT_TRUE(Covered("Pt resting. bob visited during the evening.", "bob"));
   EXPECT_TRUE(Covered("PT RESTING. JOHN STATES HIS SISTER IS COMING. PT STABLE.", "JOHN"));
+  // After a verb that takes a person: an initial and a listed name, a first
+  // name and an unknown word; a lower-case first name before a lower-case name.
+  EXPECT_TRUE(Covered("CVL CHANGED OVER WIRE BY C. BERTHA. BLEEDING AT SITE.", "BERTHA"));
+  EXPECT_TRUE(Covered("Wound care discussed with anika zellweg today.", "anika zellweg"));
+  EXPECT_TRUE(Covered("Plan per oncology note.\nanita morris rn", "anita morris"));
+  EXPECT_TRUE(Found("CONTINUE TO MAX RPP- ENALAPRIL AS ORDERED.", PhiCategory::kName).empty());
+  // A region named by a compass word and a coast; an acronym facility of the
+  // note wherever it is named.
+  EXPECT_TRUE(
+      Covered("Was on vacation on the Western Shore when the pain began.", "Western Shore"));
+  EXPECT_EQ(Found("Pt referred to GH for cath. Wants to leave GH soon.", PhiCategory::kLocation),
+            (std::vector<std::string>{"GH"}));
   // Common words that are also first names, before the same verbs, are not.
   EXPECT_TRUE(
       Found("Pt calm, grace period given for meds, hope states she is fine.", PhiCategory::kName)
