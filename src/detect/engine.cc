@@ -1770,7 +1770,28 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
   }
 
-  // Extend confirmed names over adjacent initials and name-like words.
+  // Extend confirmed names over adjacent initials and name-like words; not over
+  // a hyphenated word with a relation or vocabulary part ("SOCIAL-daughter Lou",
+  // "dtr-in-law Rita"): that is telegraphic punctuation.
+  auto hyphen_vocab = [&](const Token& u) {
+    const std::string_view w = text.substr(u.begin, u.end - u.begin);
+    if (w.find('-') == std::string_view::npos) return false;
+    size_t from = 0;
+    while (from <= w.size()) {
+      size_t to = w.find('-', from);
+      if (to == std::string_view::npos) to = w.size();
+      std::string& part = ctx.lower;
+      part.assign(w.substr(from, to - from));
+      AsciiLower(part);
+      const LexEntry* e = part.empty() ? nullptr : lexicon_->Find(part);
+      if (e != nullptr && (e->flags & (kLexRelation | kLexStop | kLexCommon | kLexClinical)) &&
+          !(e->flags & (kLexFirstName | kLexSurname))) {
+        return true;
+      }
+      from = to + 1;
+    }
+    return false;
+  };
   for (int pass = 0; pass < 2; ++pass) {
     for (size_t i = 0; i < n; ++i) {
       if (name[i] < 0.5f) continue;
@@ -1784,6 +1805,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         // ("TO DR. ROGERS. PRBC INFUSING", "AS PER B. KARGAS. NGT TO LCWS").
         if ((a.flags & kTokPeriod) && a.end - a.begin >= 2) continue;
         const Token& u = tk[j];
+        if (hyphen_vocab(u)) continue;
         if (IsInitial(u) && (u.flags & kTokPeriod || dir > 0)) {
           name[j] = 0.55f;
         } else if (dir < 0 && mixed && (u.flags & kTokLower) && (tk[i].flags & kTokLower) &&

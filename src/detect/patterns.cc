@@ -72,6 +72,9 @@ constexpr PatternSpec
              R"(\b([2-9][0-9]{2}[\-.][0-9]{4}(?:\s*(?:x|ext\.?|extension)\s*[0-9]{1,6})?)\b)",
              C::kPhone, 0.5f},
             {"phone_paren_odd", R"(\([0-9]{3}[0-9]{3}[\-.][0-9]{4}\))", C::kPhone, 0.8f},
+            // A spaced number in brackets whose last group has a digit too many
+            // (a typo): "(410 555 01234)". The 3-3-4 form is phone_us.
+            {"phone_paren_spaced", R"(\(([2-9][0-9]{2} [0-9]{3} [0-9]{5})\))", C::kPhone, 0.6f},
             {"phone_intl",
              R"(\+(?:[0-9]{1,3})[\s.\-]?\(?[0-9]{1,4}\)?(?:[\s.\-]?[0-9]{2,4}){2,4}\b(?:\s*(?:x|ext\.?)\s*[0-9]{1,6}\b)?)",
              C::kPhone, 0.85f},

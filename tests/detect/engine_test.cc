@@ -238,10 +238,25 @@ TEST_F(EngineTest, FirstNamesBeforeWardVerbs) {
       Covered("Was on vacation on the Western Shore when the pain began.", "Western Shore"));
   EXPECT_EQ(Found("Pt referred to GH for cath. Wants to leave GH soon.", PhiCategory::kLocation),
             (std::vector<std::string>{"GH"}));
+  // A name is not extended over a hyphenated word with a relation part.
+  EXPECT_EQ(Found("Heplocks x2. |SOCIAL-daughter Lou notified of change.", PhiCategory::kName),
+            (std::vector<std::string>{"Lou"}));
   // Common words that are also first names, before the same verbs, are not.
   EXPECT_TRUE(
       Found("Pt calm, grace period given for meds, hope states she is fine.", PhiCategory::kName)
           .empty());
+}
+
+// Session 6: a spaced phone number in brackets with one digit too many.
+TEST_F(EngineTest, SpacedPhoneInBracketsWithATypo) {
+  const Case cases[] = {
+      {"Son and grandson visited today (410 555 01234), both updated.", "410 555 01234",
+       PhiCategory::kPhone},
+  };
+  ExpectFoundAndTyped(cases);
+  // Not without the brackets, nor with a leading 0 or 1 (no US area code).
+  EXPECT_TRUE(Found("Vent 410 555 01234 cycles.", PhiCategory::kPhone).empty());
+  EXPECT_TRUE(Found("Counts (110 555 01234) noted.", PhiCategory::kPhone).empty());
 }
 
 TEST_F(EngineTest, LeavesNonPhiAlone) {
