@@ -1669,9 +1669,17 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         (b.lf() & kLexSurname) != 0 &&
         (name[i] >= 0.5f ||
          (mixed && (a.flags & kTokTitle) && (b.flags & kTokTitle) && !(a.lf() & kLexClinical)));
+    // A frequent first name that is also a word ("Martin", "Lea") before a
+    // capitalised word no list holds, in mixed-case text ("Martin Karlsen").
+    const bool frequent_first =
+        mixed && a_first && (a.flags & kTokTitle) && (b.flags & kTokTitle) &&
+        (b.lex == nullptr || ((b.lf() & kLexSurname) && !(b.lf() & kLexCommon))) &&
+        b.end - b.begin >= 4 && b.begin - a.end == 1 && a.lex->first_weight >= 0.5f &&
+        !(a.lf() & (kLexMonth | kLexWeekday | kLexState)) &&
+        (b.lex != nullptr || !looks_clinical(i + 1));
     if (a_first && capitalised(a) && capitalised(b) &&
         (b_known || b_surname_any || (!(b.lf() & kLexCommon) && b.lex == nullptr))) {
-      if (name[i] >= 0.5f || name[i + 1] >= 0.5f || b_surname_any ||
+      if (name[i] >= 0.5f || name[i + 1] >= 0.5f || b_surname_any || frequent_first ||
           (b_known && !(a.lf() & kLexCommon))) {
         name[i] = std::max(name[i], 0.6f);
         name[i + 1] = std::max(name[i + 1], 0.6f);

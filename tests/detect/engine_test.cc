@@ -247,6 +247,14 @@ TEST_F(EngineTest, FirstNamesBeforeWardVerbs) {
           .empty());
 }
 
+// Session 6: a frequent first name that is also a word, a town or an eponym,
+// before a capitalised surname or unknown word, in mixed-case text.
+TEST_F(EngineTest, FrequentFirstNamesBeforeASurname) {
+  EXPECT_TRUE(Covered("A tribute to Lea Petersen today, sadly.", "Lea Petersen"));
+  EXPECT_TRUE(Covered("We spoke to Martin Karlsen about it.", "Martin Karlsen"));
+  EXPECT_TRUE(Found("Will Reassess in am.", PhiCategory::kName).empty());
+}
+
 // Session 6: a spaced phone number in brackets with one digit too many.
 TEST_F(EngineTest, SpacedPhoneInBracketsWithATypo) {
   const Case cases[] = {
