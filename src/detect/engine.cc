@@ -1715,11 +1715,11 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
   // ("bill called once", "bob visited", "JOHN STATES"), or a first name and a
   // word no list holds before it ("BEA TURA AWARE"), is a person in any case.
   {
-    static const uint64_t kActs[] = {Lexicon::Hash("called"),  Lexicon::Hash("calls"),
-                                     Lexicon::Hash("visited"), Lexicon::Hash("visits"),
-                                     Lexicon::Hash("phoned"),  Lexicon::Hash("states"),
-                                     Lexicon::Hash("stated"),  Lexicon::Hash("said"),
-                                     Lexicon::Hash("aware"),   Lexicon::Hash("notified")};
+    static const uint64_t kActs[] = {
+        Lexicon::Hash("called"),   Lexicon::Hash("calls"),     Lexicon::Hash("visited"),
+        Lexicon::Hash("visits"),   Lexicon::Hash("phoned"),    Lexicon::Hash("states"),
+        Lexicon::Hash("stated"),   Lexicon::Hash("said"),      Lexicon::Hash("aware"),
+        Lexicon::Hash("notified"), Lexicon::Hash("tolerated"), Lexicon::Hash("remains")};
     auto first = [&](const Token& u) {
       return u.IsAlphaWord() && (u.lf() & kLexFirstName) && u.end - u.begin >= 3 &&
              !(u.lf() & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth |
@@ -1739,6 +1739,15 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
                  first(tk[i - 2]) && tk[i - 2].flags == a.flags && capitalised(a) &&
                  a.begin - tk[i - 2].end == 1 && text[tk[i - 2].end] == ' ' &&
                  !looks_clinical(i - 1)) {
+        name[i - 2] = std::max(name[i - 2], 0.55f);
+        name[i - 1] = std::max(name[i - 1], 0.55f);
+      } else if (i >= 2 && a.IsAlphaWord() && tk[i - 2].IsAlphaWord() && a.lex == nullptr &&
+                 tk[i - 2].lex == nullptr && a.end - a.begin >= 4 &&
+                 tk[i - 2].end - tk[i - 2].begin >= 4 && tk[i - 2].flags == a.flags &&
+                 capitalised(a) && a.begin - tk[i - 2].end == 1 && text[tk[i - 2].end] == ' ' &&
+                 !looks_clinical(i - 1) && !looks_clinical(i - 2)) {
+        // Two words no list holds before such a verb ("RUNDMALLA TRIELCARKSKI
+        // TOLERATED PROCEDURE", "korvandel pristamore remains on micu").
         name[i - 2] = std::max(name[i - 2], 0.55f);
         name[i - 1] = std::max(name[i - 1], 0.55f);
       }

@@ -238,6 +238,10 @@ TEST_F(EngineTest, FirstNamesBeforeWardVerbs) {
       Covered("Was on vacation on the Western Shore when the pain began.", "Western Shore"));
   EXPECT_EQ(Found("Pt referred to GH for cath. Wants to leave GH soon.", PhiCategory::kLocation),
             (std::vector<std::string>{"GH"}));
+  // Two words no list holds before such a verb.
+  EXPECT_TRUE(
+      Covered("BP STABLE. KORVANDEL PRISTAMORE TOLERATED PROCEDURE WELL.", "KORVANDEL PRISTAMORE"));
+  EXPECT_TRUE(Found("Pt stable. Dressing changed and remains intact.", PhiCategory::kName).empty());
   // A name is not extended over a hyphenated word with a relation part.
   EXPECT_EQ(Found("Heplocks x2. |SOCIAL-daughter Lou notified of change.", PhiCategory::kName),
             (std::vector<std::string>{"Lou"}));
