@@ -95,28 +95,21 @@ struct CompiledPattern {
 
 class RuleEngine final : public Engine {
  public:
-  RuleEngine(EngineOptions options, std::array<hs_database_t*, 2> dbs,
-             std::vector<CompiledPattern> patterns, std::unique_ptr<Lexicon> lexicon,
-             std::unique_ptr<model::Tagger> tagger)
+  RuleEngine(EngineOptions options, hs_database_t* db, std::vector<CompiledPattern> patterns,
+             std::unique_ptr<Lexicon> lexicon, std::unique_ptr<model::Tagger> tagger)
       : Engine(std::move(options)),
-        dbs_(dbs),
+        db_(db),
         patterns_(std::move(patterns)),
         lexicon_(std::move(lexicon)),
         tagger_(std::move(tagger)) {}
-  ~RuleEngine() override {
-    for (hs_database_t* db : dbs_) hs_free_database(db);
-  }
+  ~RuleEngine() override { hs_free_database(db_); }
 
   std::unique_ptr<ScanContext> NewContext() const override {
     auto ctx = std::make_unique<EngineContext>();
     // Allocation failure leaves scratch null; Scan() then fails closed.
-    // One scratch serves both databases (hs_alloc_scratch grows it to fit).
-    for (hs_database_t* db : dbs_) {
-      if (hs_alloc_scratch(db, &ctx->scratch) != HS_SUCCESS) {
-        if (ctx->scratch != nullptr) hs_free_scratch(ctx->scratch);
-        ctx->scratch = nullptr;
-        break;
-      }
+    if (hs_alloc_scratch(db_, &ctx->scratch) != HS_SUCCESS) {
+      if (ctx->scratch != nullptr) hs_free_scratch(ctx->scratch);
+      ctx->scratch = nullptr;
     }
     return ctx;
   }
@@ -137,10 +130,12 @@ class RuleEngine final : public Engine {
   // holds (digits and punctuation are skipped).
   bool VocabularyOnly(std::string_view span) const;
 
-  // Hyperscan databases: [0] patterns led by a label word ("MRN", "fax"),
-  // [1] shape patterns (digit runs, dates, addresses). Two smaller automata
-  // scan faster than one (measured: 1.4-2x on generated notes).
-  std::array<hs_database_t*, 2> dbs_;
+  // One Hyperscan database of all rows. Sessions 2-5 split it in two (rows led
+  // by a label word, shape rows); with session 5's rows one database scans
+  // 10-17 % faster (docs/detect.md, session 6), and conflict resolution no
+  // longer depends on the order of reports (resolve.cc), so the findings are
+  // the same.
+  hs_database_t* db_;
   std::vector<CompiledPattern> patterns_;
   std::unique_ptr<Lexicon> lexicon_;
   std::unique_ptr<model::Tagger> tagger_;  // null in rules-only mode
@@ -550,12 +545,10 @@ Status RuleEngine::RunPatterns(std::string_view text, EngineContext& ctx, Findin
   ctx.matches.clear();
   ctx.open_window.assign(patterns_.size(), -1);
   if (text.size() > 0xFFFFFFFFu) return absl::ResourceExhaustedError("text too long for one scan");
-  for (hs_database_t* db : dbs_) {
-    const hs_error_t err = hs_scan(db, text.data(), static_cast<unsigned int>(text.size()), 0,
-                                   ctx.scratch, &OnMatch, &ctx);
-    if (err != HS_SUCCESS) {
-      return absl::InternalError(absl::StrCat("pattern scan failed (hyperscan error ", err, ")"));
-    }
+  const hs_error_t err = hs_scan(db_, text.data(), static_cast<unsigned int>(text.size()), 0,
+                                 ctx.scratch, &OnMatch, &ctx);
+  if (err != HS_SUCCESS) {
+    return absl::InternalError(absl::StrCat("pattern scan failed (hyperscan error ", err, ")"));
   }
   re2::StringPiece input(text.data(), text.size());
   re2::StringPiece groups[2];
@@ -2362,31 +2355,19 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
     std::free(info);  // allocated with Hyperscan's default allocator (malloc)
     compiled.push_back(std::move(cp));
   }
-  std::array<hs_database_t*, 2> dbs{nullptr, nullptr};
-  for (int group = 0; group < 2; ++group) {
-    std::vector<const char*> group_ptrs;
-    std::vector<unsigned int> group_flags, group_ids;
-    for (size_t k = 0; k < exprs.size(); ++k) {
-      const std::string& e = exprs[k];
-      const bool label_led = e.rfind("\\b(?:", 0) == 0 && e.size() > 5 &&
-                             std::isalpha(static_cast<unsigned char>(e[5]));
-      if (label_led != (group == 0)) continue;
-      group_ptrs.push_back(e.c_str());
-      group_flags.push_back(flags[k]);
-      group_ids.push_back(ids[k]);
-    }
+  hs_database_t* db = nullptr;
+  {
+    std::vector<const char*> ptrs;
+    for (const std::string& e : exprs) ptrs.push_back(e.c_str());
     hs_compile_error_t* cerr = nullptr;
-    if (hs_compile_multi(group_ptrs.data(), group_flags.data(), group_ids.data(),
-                         static_cast<unsigned int>(group_ptrs.size()), HS_MODE_BLOCK, nullptr,
-                         &dbs[static_cast<size_t>(group)], &cerr) != HS_SUCCESS) {
-      std::string msg =
-          absl::StrCat("pattern database does not compile: pattern ",
-                       cerr->expression >= 0
-                           ? ToAbsl(specs[group_ids[static_cast<size_t>(cerr->expression)]].name)
-                           : "?",
-                       ": ", cerr->message);
+    if (hs_compile_multi(ptrs.data(), flags.data(), ids.data(),
+                         static_cast<unsigned int>(ptrs.size()), HS_MODE_BLOCK, nullptr, &db,
+                         &cerr) != HS_SUCCESS) {
+      std::string msg = absl::StrCat(
+          "pattern database does not compile: pattern ",
+          cerr->expression >= 0 ? ToAbsl(specs[static_cast<size_t>(cerr->expression)].name) : "?",
+          ": ", cerr->message);
       hs_free_compile_error(cerr);
-      for (hs_database_t* db : dbs) hs_free_database(db);
       return absl::InternalError(msg);
     }
   }
@@ -2394,18 +2375,18 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
   if (options.mode != EngineOptions::Mode::kRules) {
     auto loaded = model::Tagger::Load(ModelPath(options));
     if (!loaded.ok()) {
-      for (hs_database_t* db : dbs) hs_free_database(db);
+      hs_free_database(db);
       return loaded.status();
     }
     tagger = std::move(loaded).value();
     // A stacked model made for another rule-hint encoding is refused.
     if (Status st = CheckModelCompatible(*tagger, nullptr); !st.ok()) {
-      for (hs_database_t* db : dbs) hs_free_database(db);
+      hs_free_database(db);
       return st;
     }
   }
   return std::unique_ptr<Engine>(
-      new RuleEngine(options, dbs, std::move(compiled), std::move(lexicon), std::move(tagger)));
+      new RuleEngine(options, db, std::move(compiled), std::move(lexicon), std::move(tagger)));
 }
 
 Result<EngineOptions::Mode> ParseMode(std::string_view name) {
