@@ -95,21 +95,28 @@ struct CompiledPattern {
 
 class RuleEngine final : public Engine {
  public:
-  RuleEngine(EngineOptions options, hs_database_t* db, std::vector<CompiledPattern> patterns,
-             std::unique_ptr<Lexicon> lexicon, std::unique_ptr<model::Tagger> tagger)
+  RuleEngine(EngineOptions options, std::vector<hs_database_t*> dbs,
+             std::vector<CompiledPattern> patterns, std::unique_ptr<Lexicon> lexicon,
+             std::unique_ptr<model::Tagger> tagger)
       : Engine(std::move(options)),
-        db_(db),
+        dbs_(std::move(dbs)),
         patterns_(std::move(patterns)),
         lexicon_(std::move(lexicon)),
         tagger_(std::move(tagger)) {}
-  ~RuleEngine() override { hs_free_database(db_); }
+  ~RuleEngine() override {
+    for (hs_database_t* db : dbs_) hs_free_database(db);
+  }
 
   std::unique_ptr<ScanContext> NewContext() const override {
     auto ctx = std::make_unique<EngineContext>();
     // Allocation failure leaves scratch null; Scan() then fails closed.
-    if (hs_alloc_scratch(db_, &ctx->scratch) != HS_SUCCESS) {
-      if (ctx->scratch != nullptr) hs_free_scratch(ctx->scratch);
-      ctx->scratch = nullptr;
+    // One scratch serves every database (hs_alloc_scratch grows it to fit).
+    for (hs_database_t* db : dbs_) {
+      if (hs_alloc_scratch(db, &ctx->scratch) != HS_SUCCESS) {
+        if (ctx->scratch != nullptr) hs_free_scratch(ctx->scratch);
+        ctx->scratch = nullptr;
+        break;
+      }
     }
     return ctx;
   }
@@ -130,12 +137,9 @@ class RuleEngine final : public Engine {
   // holds (digits and punctuation are skipped).
   bool VocabularyOnly(std::string_view span) const;
 
-  // One Hyperscan database of all rows. Sessions 2-5 split it in two (rows led
-  // by a label word, shape rows); with session 5's rows one database scans
-  // 10-17 % faster (docs/detect.md, session 6), and conflict resolution no
-  // longer depends on the order of reports (resolve.cc), so the findings are
-  // the same.
-  hs_database_t* db_;
+  // Hyperscan databases: [0] every row but those of kOwnDatabase, then one
+  // database per row of kOwnDatabase (see there).
+  std::vector<hs_database_t*> dbs_;
   std::vector<CompiledPattern> patterns_;
   std::unique_ptr<Lexicon> lexicon_;
   std::unique_ptr<model::Tagger> tagger_;  // null in rules-only mode
@@ -545,10 +549,12 @@ Status RuleEngine::RunPatterns(std::string_view text, EngineContext& ctx, Findin
   ctx.matches.clear();
   ctx.open_window.assign(patterns_.size(), -1);
   if (text.size() > 0xFFFFFFFFu) return absl::ResourceExhaustedError("text too long for one scan");
-  const hs_error_t err = hs_scan(db_, text.data(), static_cast<unsigned int>(text.size()), 0,
-                                 ctx.scratch, &OnMatch, &ctx);
-  if (err != HS_SUCCESS) {
-    return absl::InternalError(absl::StrCat("pattern scan failed (hyperscan error ", err, ")"));
+  for (hs_database_t* db : dbs_) {
+    const hs_error_t err = hs_scan(db, text.data(), static_cast<unsigned int>(text.size()), 0,
+                                   ctx.scratch, &OnMatch, &ctx);
+    if (err != HS_SUCCESS) {
+      return absl::InternalError(absl::StrCat("pattern scan failed (hyperscan error ", err, ")"));
+    }
   }
   re2::StringPiece input(text.data(), text.size());
   re2::StringPiece groups[2];
@@ -2311,6 +2317,24 @@ std::string DataDir(const EngineOptions& o) {
 
 }  // namespace
 
+namespace {
+
+// Rows that scan faster in a Hyperscan database of their own. In one database
+// with the other rows, phone_intl (a rare "+" and then bounded repeats of
+// digit groups) made the whole database 15-25 % slower, and by itself it
+// costs almost nothing, "+" being rare (session 6, docs/detect.md).
+constexpr std::string_view kOwnDatabase[] = {"phone_intl"};
+
+// The database of a row: 0 (shared), or 1 + its index in kOwnDatabase.
+size_t DatabaseOf(std::string_view row) {
+  for (size_t k = 0; k < std::size(kOwnDatabase); ++k) {
+    if (kOwnDatabase[k] == row) return 1 + k;
+  }
+  return 0;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
   if (options.min_score < 0.0f || options.min_score > 1.0f) {
     return absl::InvalidArgumentError("min_score must be within [0, 1]");
@@ -2355,19 +2379,38 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
     std::free(info);  // allocated with Hyperscan's default allocator (malloc)
     compiled.push_back(std::move(cp));
   }
-  hs_database_t* db = nullptr;
-  {
-    std::vector<const char*> ptrs;
-    for (const std::string& e : exprs) ptrs.push_back(e.c_str());
+  // Database k holds the rows whose DatabaseOf() is k. Conflict resolution
+  // does not depend on the order of reports (resolve.cc), so the layout only
+  // changes speed.
+  std::vector<hs_database_t*> dbs(1 + std::size(kOwnDatabase), nullptr);
+  auto free_dbs = [&dbs] {
+    for (hs_database_t* db : dbs) hs_free_database(db);  // accepts nullptr
+  };
+  for (size_t group = 0; group < dbs.size(); ++group) {
+    std::vector<const char*> group_ptrs;
+    std::vector<unsigned int> group_flags, group_ids;
+    for (size_t k = 0; k < exprs.size(); ++k) {
+      if (DatabaseOf(specs[k].name) != group) continue;
+      group_ptrs.push_back(exprs[k].c_str());
+      group_flags.push_back(flags[k]);
+      group_ids.push_back(ids[k]);
+    }
+    if (group_ptrs.empty()) {
+      free_dbs();
+      return absl::InternalError(absl::StrCat("no pattern for Hyperscan database ", group));
+    }
     hs_compile_error_t* cerr = nullptr;
-    if (hs_compile_multi(ptrs.data(), flags.data(), ids.data(),
-                         static_cast<unsigned int>(ptrs.size()), HS_MODE_BLOCK, nullptr, &db,
-                         &cerr) != HS_SUCCESS) {
-      std::string msg = absl::StrCat(
-          "pattern database does not compile: pattern ",
-          cerr->expression >= 0 ? ToAbsl(specs[static_cast<size_t>(cerr->expression)].name) : "?",
-          ": ", cerr->message);
+    if (hs_compile_multi(group_ptrs.data(), group_flags.data(), group_ids.data(),
+                         static_cast<unsigned int>(group_ptrs.size()), HS_MODE_BLOCK, nullptr,
+                         &dbs[group], &cerr) != HS_SUCCESS) {
+      std::string msg =
+          absl::StrCat("pattern database does not compile: pattern ",
+                       cerr->expression >= 0
+                           ? ToAbsl(specs[group_ids[static_cast<size_t>(cerr->expression)]].name)
+                           : "?",
+                       ": ", cerr->message);
       hs_free_compile_error(cerr);
+      free_dbs();
       return absl::InternalError(msg);
     }
   }
@@ -2375,18 +2418,18 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
   if (options.mode != EngineOptions::Mode::kRules) {
     auto loaded = model::Tagger::Load(ModelPath(options));
     if (!loaded.ok()) {
-      hs_free_database(db);
+      free_dbs();
       return loaded.status();
     }
     tagger = std::move(loaded).value();
     // A stacked model made for another rule-hint encoding is refused.
     if (Status st = CheckModelCompatible(*tagger, nullptr); !st.ok()) {
-      hs_free_database(db);
+      free_dbs();
       return st;
     }
   }
-  return std::unique_ptr<Engine>(
-      new RuleEngine(options, db, std::move(compiled), std::move(lexicon), std::move(tagger)));
+  return std::unique_ptr<Engine>(new RuleEngine(options, std::move(dbs), std::move(compiled),
+                                                std::move(lexicon), std::move(tagger)));
 }
 
 Result<EngineOptions::Mode> ParseMode(std::string_view name) {
