@@ -1718,12 +1718,13 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         Lexicon::Hash("called"),   Lexicon::Hash("calls"),     Lexicon::Hash("visited"),
         Lexicon::Hash("visits"),   Lexicon::Hash("phoned"),    Lexicon::Hash("states"),
         Lexicon::Hash("stated"),   Lexicon::Hash("said"),      Lexicon::Hash("aware"),
-        Lexicon::Hash("notified"), Lexicon::Hash("tolerated"), Lexicon::Hash("remains")};
-    auto first = [&](const Token& u) {
+        Lexicon::Hash("notified"), Lexicon::Hash("tolerated"), Lexicon::Hash("remains"),
+        Lexicon::Hash("seen")};
+    auto first = [&](const Token& u, float min_weight) {
       return u.IsAlphaWord() && (u.lf() & kLexFirstName) && u.end - u.begin >= 3 &&
              !(u.lf() & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth |
                          kLexWeekday | kLexCity | kLexState)) &&
-             u.lex != nullptr && u.lex->first_weight >= 0.3f;
+             u.lex != nullptr && u.lex->first_weight >= min_weight;
     };
     for (size_t i = 1; i < n; ++i) {
       bool act = false;
@@ -1732,10 +1733,10 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       const Token& v = tk[i];
       const Token& a = tk[i - 1];
       if (v.begin - a.end != 1 || text[a.end] != ' ') continue;
-      if (first(a) && !(mixed && (a.flags & kTokLower) && !(v.flags & kTokLower))) {
+      if (first(a, 0.3f) && !(mixed && (a.flags & kTokLower) && !(v.flags & kTokLower))) {
         name[i - 1] = std::max(name[i - 1], 0.55f);
       } else if (i >= 2 && a.IsAlphaWord() && a.lex == nullptr && a.end - a.begin >= 3 &&
-                 first(tk[i - 2]) && tk[i - 2].flags == a.flags && capitalised(a) &&
+                 first(tk[i - 2], 0.3f) && tk[i - 2].flags == a.flags && capitalised(a) &&
                  a.begin - tk[i - 2].end == 1 && text[tk[i - 2].end] == ' ' &&
                  !looks_clinical(i - 1)) {
         name[i - 2] = std::max(name[i - 2], 0.55f);

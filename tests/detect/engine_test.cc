@@ -242,6 +242,8 @@ TEST_F(EngineTest, FirstNamesBeforeWardVerbs) {
   EXPECT_TRUE(
       Covered("BP STABLE. KORVANDEL PRISTAMORE TOLERATED PROCEDURE WELL.", "KORVANDEL PRISTAMORE"));
   EXPECT_TRUE(Found("Pt stable. Dressing changed and remains intact.", PhiCategory::kName).empty());
+  EXPECT_TRUE(Covered("vs stable. pt zorbeth quillane seen 5/20, c/o fever.", "zorbeth quillane"));
+  EXPECT_TRUE(Found("Wound seen by team.", PhiCategory::kName).empty());
   // A name is not extended over a hyphenated word with a relation part.
   EXPECT_EQ(Found("Heplocks x2. |SOCIAL-daughter Lou notified of change.", PhiCategory::kName),
             (std::vector<std::string>{"Lou"}));
