@@ -1726,6 +1726,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
                          kLexWeekday | kLexCity | kLexState)) &&
              u.lex != nullptr && u.lex->first_weight >= min_weight;
     };
+    static const uint64_t kPtHash = Lexicon::Hash("pt"), kPatientHash = Lexicon::Hash("patient");
     for (size_t i = 1; i < n; ++i) {
       bool act = false;
       for (uint64_t h : kActs) act = act || tk[i].hash == h;
@@ -1749,6 +1750,13 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         // Two words no list holds before such a verb ("RUNDMALLA TRIELCARKSKI
         // TOLERATED PROCEDURE", "korvandel pristamore remains on micu").
         name[i - 2] = std::max(name[i - 2], 0.55f);
+        name[i - 1] = std::max(name[i - 1], 0.55f);
+      } else if (i >= 2 && (tk[i - 2].hash == kPtHash || tk[i - 2].hash == kPatientHash) &&
+                 a.IsAlphaWord() && a.lex == nullptr && a.end - a.begin >= 6 &&
+                 a.begin - tk[i - 2].end == 1 && text[tk[i - 2].end] == ' ' &&
+                 !looks_clinical(i - 1)) {
+        // "pt kollmerand seen 10/23": the patient's name between "pt" and the
+        // verb (6+ letters: shorthand such as "pt sxned seen" is shorter).
         name[i - 1] = std::max(name[i - 1], 0.55f);
       }
     }

@@ -215,6 +215,7 @@ constexpr std::pair<std::string_view, uint32_t> kCueWords[] = {
     {"md", kLexStrongCred | kLexCredTitle},
     {"np", kLexStrongCred | kLexCredTitle},
     {"crt", kLexStrongCred},
+    {"pa-c", kLexStrongCred},
     {"lpn", kLexStrongCred},
     {"msw", kLexStrongCred},
     {"lcsw", kLexStrongCred},

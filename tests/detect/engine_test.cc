@@ -244,6 +244,10 @@ TEST_F(EngineTest, FirstNamesBeforeWardVerbs) {
   EXPECT_TRUE(Found("Pt stable. Dressing changed and remains intact.", PhiCategory::kName).empty());
   EXPECT_TRUE(Covered("vs stable. pt zorbeth quillane seen 5/20, c/o fever.", "zorbeth quillane"));
   EXPECT_TRUE(Found("Wound seen by team.", PhiCategory::kName).empty());
+  // The patient's name between "pt" and such a verb; a name before "PA-C".
+  EXPECT_TRUE(Covered("vs stable. pt kollmerand seen 10/23, c/o hypotension.", "kollmerand"));
+  EXPECT_TRUE(Found("Pt sxned seen by RT.", PhiCategory::kName).empty());
+  EXPECT_TRUE(Covered("labs ok. pcp is zorbeth, pa-c. no changes.", "zorbeth"));
   // A name is not extended over a hyphenated word with a relation part.
   EXPECT_EQ(Found("Heplocks x2. |SOCIAL-daughter Lou notified of change.", PhiCategory::kName),
             (std::vector<std::string>{"Lou"}));
