@@ -1456,6 +1456,15 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
           (p1 == kSays && capitalised(t))) {
         s += 0.5f;
       }
+      // A writer introducing themselves after a greeting: "Dear Dr. Lind,
+      // this is Rama." ("this is" right after a comma), not a vocabulary word.
+      static const uint64_t kThis = Lexicon::Hash("this");
+      if (p2 == kThis && p1 == kIs && capitalised(t) &&
+          (!common || ((f & kLexFirstName) && !(f & kLexClinical))) && !looks_clinical(i)) {
+        size_t k = tk[i - 2].begin;
+        while (k > 0 && text[k - 1] == ' ') --k;
+        if (k > 0 && text[k - 1] == ',') s += 0.5f;
+      }
     }
     // Context after: a credential ("Smith, RN"), or "(son)".
     if (i + 1 < n) {
@@ -1727,6 +1736,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
              u.lex != nullptr && u.lex->first_weight >= min_weight;
     };
     static const uint64_t kPtHash = Lexicon::Hash("pt"), kPatientHash = Lexicon::Hash("patient");
+
     for (size_t i = 1; i < n; ++i) {
       bool act = false;
       for (uint64_t h : kActs) act = act || tk[i].hash == h;

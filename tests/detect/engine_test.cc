@@ -248,6 +248,10 @@ TEST_F(EngineTest, FirstNamesBeforeWardVerbs) {
   EXPECT_TRUE(Covered("vs stable. pt kollmerand seen 10/23, c/o hypotension.", "kollmerand"));
   EXPECT_TRUE(Found("Pt sxned seen by RT.", PhiCategory::kName).empty());
   EXPECT_TRUE(Covered("labs ok. pcp is zorbeth, pa-c. no changes.", "zorbeth"));
+  // A writer introducing themselves after a greeting, even with a common word.
+  EXPECT_TRUE(
+      Covered("Subject: refill\n\nDear Dr. Lindqvist, this is Grace. I need a refill.", "Grace"));
+  EXPECT_TRUE(Found("Pain better, this is Tylenol related.", PhiCategory::kName).empty());
   // A name is not extended over a hyphenated word with a relation part.
   EXPECT_EQ(Found("Heplocks x2. |SOCIAL-daughter Lou notified of change.", PhiCategory::kName),
             (std::vector<std::string>{"Lou"}));
