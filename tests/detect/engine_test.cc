@@ -228,16 +228,16 @@ TEST_F(EngineTest, FirstNamesBeforeWardVerbs) {
   EXPECT_TRUE(Covered("PT RESTING. JOHN STATES HIS SISTER IS COMING. PT STABLE.", "JOHN"));
   // After a verb that takes a person: an initial and a listed name, a first
   // name and an unknown word; a lower-case first name before a lower-case name.
-  EXPECT_TRUE(Covered("CVL CHANGED OVER WIRE BY C. BERTHA. BLEEDING AT SITE.", "BERTHA"));
+  EXPECT_TRUE(Covered("LINE RESITED BY C. HOPE. NO BLEEDING AT SITE.", "HOPE"));
   EXPECT_TRUE(Covered("Wound care discussed with anika zellweg today.", "anika zellweg"));
-  EXPECT_TRUE(Covered("Plan per oncology note.\nanita morris rn", "anita morris"));
+  EXPECT_TRUE(Covered("Plan per oncology note.\nlucinda morris rn", "lucinda morris"));
   EXPECT_TRUE(Found("CONTINUE TO MAX RPP- ENALAPRIL AS ORDERED.", PhiCategory::kName).empty());
   // A region named by a compass word and a coast; an acronym facility of the
   // note wherever it is named.
   EXPECT_TRUE(
       Covered("Was on vacation on the Western Shore when the pain began.", "Western Shore"));
-  EXPECT_EQ(Found("Pt referred to GH for cath. Wants to leave GH soon.", PhiCategory::kLocation),
-            (std::vector<std::string>{"GH"}));
+  EXPECT_EQ(Found("Pt referred to NRH for cath. Wants to leave NRH soon.", PhiCategory::kLocation),
+            (std::vector<std::string>{"NRH"}));
   // Two words no list holds before such a verb.
   EXPECT_TRUE(
       Covered("BP STABLE. KORVANDEL PRISTAMORE TOLERATED PROCEDURE WELL.", "KORVANDEL PRISTAMORE"));
@@ -253,8 +253,8 @@ TEST_F(EngineTest, FirstNamesBeforeWardVerbs) {
       Covered("Subject: refill\n\nDear Dr. Lindqvist, this is Grace. I need a refill.", "Grace"));
   EXPECT_TRUE(Found("Pain better, this is Tylenol related.", PhiCategory::kName).empty());
   // A name is not extended over a hyphenated word with a relation part.
-  EXPECT_EQ(Found("Heplocks x2. |SOCIAL-daughter Lou notified of change.", PhiCategory::kName),
-            (std::vector<std::string>{"Lou"}));
+  EXPECT_EQ(Found("Heplocks x2. |FAMILY-son Ned notified of change.", PhiCategory::kName),
+            (std::vector<std::string>{"Ned"}));
   // Common words that are also first names, before the same verbs, are not.
   EXPECT_TRUE(
       Found("Pt calm, grace period given for meds, hope states she is fine.", PhiCategory::kName)
@@ -264,8 +264,8 @@ TEST_F(EngineTest, FirstNamesBeforeWardVerbs) {
 // Session 6: a frequent first name that is also a word, a town or an eponym,
 // before a capitalised surname or unknown word, in mixed-case text.
 TEST_F(EngineTest, FrequentFirstNamesBeforeASurname) {
-  EXPECT_TRUE(Covered("A tribute to Lea Petersen today, sadly.", "Lea Petersen"));
-  EXPECT_TRUE(Covered("We spoke to Martin Karlsen about it.", "Martin Karlsen"));
+  EXPECT_TRUE(Covered("A tribute to Warren Petersen today, sadly.", "Warren Petersen"));
+  EXPECT_TRUE(Covered("We spoke to Martin Larsen about it.", "Martin Larsen"));
   EXPECT_TRUE(Found("Will Reassess in am.", PhiCategory::kName).empty());
 }
 
