@@ -1,7 +1,8 @@
 // The pattern table: one row per PHI pattern (Presidio's PatternRecognizer).
-// All rows compile into one Hyperscan database; a row's optional capture group
-// 1 (RE2, run only on matches) narrows the span to the value, so labelled
-// patterns ("MRN: 12345") report only the identifier.
+// All rows compile into Hyperscan (engine.cc's kOwnDatabase decides which rows
+// share a database); a row's optional capture group 1 (RE2, run only on
+// matches) narrows the span to the value, so labelled patterns ("MRN: 12345")
+// report only the identifier.
 #ifndef PHIGATE_SRC_DETECT_PATTERNS_H_
 #define PHIGATE_SRC_DETECT_PATTERNS_H_
 
