@@ -1678,7 +1678,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         (name[i] >= 0.5f ||
          (mixed && (a.flags & kTokTitle) && (b.flags & kTokTitle) && !(a.lf() & kLexClinical)));
     // A frequent first name that is also a word ("Martin", "Lea") before a
-    // capitalised word no list holds, in mixed-case text ("Martin Karlsen").
+    // capitalised word no list holds, in mixed-case text ("Martin Larsen").
     const bool frequent_first =
         mixed && a_first && (a.flags & kTokTitle) && (b.flags & kTokTitle) &&
         (b.lex == nullptr || ((b.lf() & kLexSurname) && !(b.lf() & kLexCommon))) &&
@@ -1721,7 +1721,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
 
   // A listed first name right before a verb that people do on the ward
   // ("bill called once", "bob visited", "JOHN STATES"), or a first name and a
-  // word no list holds before it ("BEA TURA AWARE"), is a person in any case.
+  // word no list holds before it ("KORVANDEL PRISTAMORE AWARE"), is a person in any case.
   {
     static const uint64_t kActs[] = {
         Lexicon::Hash("called"),   Lexicon::Hash("calls"),     Lexicon::Hash("visited"),
@@ -1773,7 +1773,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
   }
 
   // After a verb that takes a person ("by", "with", "per"): an initial and a
-  // listed name ("BY C. BERTHA"), or (not after "to"/"from") a listed first
+  // listed name ("BY C. HOPE"), or (not after "to"/"from") a listed first
   // name and a word no list holds ("seen with anika zellweg"), are a person
   // in any case.
   static const uint64_t kToHash = Lexicon::Hash("to"), kFromHash = Lexicon::Hash("from");
@@ -1806,8 +1806,8 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
   }
 
   // Extend confirmed names over adjacent initials and name-like words; not over
-  // a hyphenated word with a relation or vocabulary part ("SOCIAL-daughter Lou",
-  // "dtr-in-law Rita"): that is telegraphic punctuation.
+  // a hyphenated word with a relation or vocabulary part ("FAMILY-son Ned",
+  // "dtr-in-law Ida"): that is telegraphic punctuation.
   auto hyphen_vocab = [&](const Token& u) {
     const std::string_view w = text.substr(u.begin, u.end - u.begin);
     if (w.find('-') == std::string_view::npos) return false;
@@ -1848,7 +1848,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
                    !(u.lf() & (kLexCommon | kLexStop | kLexState | kLexMonth | kLexWeekday |
                                kLexTitle | kLexRelation)) &&
                    u.lex->first_weight >= 0.3f) {
-          // A lower-case first name before a lower-case name ("anita morris rn").
+          // A lower-case first name before a lower-case name ("lucinda morris rn").
           name[j] = 0.55f;
         } else if (NameLike(u) && capitalised(u) && !(u.lf() & kLexFacility) &&
                    ((!(u.lf() & (kLexCommon | kLexClinical)) &&
@@ -1938,7 +1938,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     const uint32_t f = t.lf();
     const bool prev_prep = i > 0 && (tk[i - 1].lf() & kLexLocPrep) != 0;
     if (!t.IsAlphaWord()) {
-      // Unit names with the number fused on: "QUARTERMAIN7", "quartermain2".
+      // Unit names with the number fused on: "LINTHICUM7", "linthicum2".
       if (prev_prep && (t.flags & kTokAlpha) && t.end - t.begin >= 6 && capitalised(t)) {
         size_t d = t.end;
         while (d > t.begin && std::isdigit(static_cast<unsigned char>(text[d - 1]))) --d;
@@ -2068,7 +2068,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         loc[i + 1] = 2;
       }
     }
-    // Acronym facilities after a location preposition: "to GH", "at BIDMC".
+    // Acronym facilities after a location preposition: "to NRH", "at KMC".
     const bool prev_the_by =
         i > 0 && (text.substr(tk[i - 1].begin, tk[i - 1].end - tk[i - 1].begin).size() <= 3) &&
         (tk[i - 1].lf() & kLexStop) && !(tk[i - 1].flags & kTokDigit);
@@ -2098,7 +2098,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         !(f & (kLexCommon | kLexClinical | kLexState | kLexStop)) && !looks_clinical(i)) {
       loc[i] = 1;
     }
-    // Wards and units named after places: "to Quartermain 2".
+    // Wards and units named after places: "to Linthicum 2".
     const bool ward_ctx = i > 0 && (prev_prep || (tk[i - 1].lf() & kLexWardCue));
     if (ward_ctx && i + 1 < n && t.lex == nullptr && t.IsAlphaWord() && capitalised(t) &&
         t.end - t.begin >= 5 && (tk[i + 1].flags & kTokDigit) && !(tk[i + 1].flags & kTokAlpha) &&
@@ -2164,7 +2164,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         loc[k] = 3;
       }
     }
-    // Regions named by a compass word and a coast: "the Eastern Shore", "the
+    // Regions named by a compass word and a coast: "the Western Shore", "the
     // North Shore", "the West Coast" (mixed case, both capitalised).
     if (mixed && i + 1 < n && (t.flags & kTokTitle) && (tk[i + 1].flags & kTokTitle) &&
         tk[i + 1].begin - t.end == 1 && text[t.end] == ' ') {
@@ -2208,7 +2208,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
           !(tk[i].lf() & (kLexCommon | kLexFacility | kLexStop | kLexClinical))) {
         places.push_back(tk[i].hash);
       }
-      // An acronym facility ("to GH") is that facility wherever the note names it.
+      // An acronym facility ("to NRH") is that facility wherever the note names it.
       if (loc[i] == 2 && tk[i].lex == nullptr && (tk[i].flags & kTokUpper) && tk[i].IsAlphaWord() &&
           tk[i].end - tk[i].begin >= 2 && tk[i].end - tk[i].begin <= 5) {
         places.push_back(tk[i].hash);
@@ -2222,8 +2222,8 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         const Token& t = tk[i];
         uint64_t h = t.hash;
         if (!t.IsAlphaWord()) {
-          // The place's name with a unit number fused on: "QUARTERMAIN3" where
-          // "Quartermain 3" is a place of this note.
+          // The place's name with a unit number fused on: "LINTHICUM3" where
+          // "Linthicum 3" is a place of this note.
           if ((t.flags & (kTokAlpha | kTokDigit)) != (kTokAlpha | kTokDigit)) continue;
           size_t d = t.end;
           while (d > t.begin && std::isdigit(static_cast<unsigned char>(text[d - 1]))) --d;
