@@ -1271,7 +1271,7 @@ bool TitleLink(std::string_view text, const Token& title, const Token& t) {
 // A name token with a hyphen inside: returns false when no part of it is a
 // name, else sets *end (the whole token, or only its first part when a later
 // part is a common, clinical or function word that no name list holds,
-// written in lower case unless the note is all caps; "Retterer-moore" stays).
+// written in lower case unless the note is all caps; "Okafor-smith" stays).
 bool RuleEngine::HyphenJoinsWord(std::string_view text, const Token& t, DocCase doc,
                                  uint32_t* end) const {
   *end = t.end;
@@ -1837,7 +1837,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         const Token& b = dir > 0 ? tk[j] : tk[i];
         if (!LinkGap(text, a, b, false) || NewlineBetween(text, a, b)) continue;
         // Not across a sentence end: a period after a word that is no initial
-        // ("TO DR. ROGERS. PRBC INFUSING", "AS PER B. KARGAS. NGT TO LCWS").
+        // ("TO DR. WEXHAM. PRBC INFUSING", "AS PER B. OKAFOR. NGT TO LCWS").
         if ((a.flags & kTokPeriod) && a.end - a.begin >= 2) continue;
         const Token& u = tk[j];
         if (hyphen_vocab(u)) continue;
@@ -2277,7 +2277,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
     if (name[i] >= 0.5f && field_name[i] != 2) {
       // A hyphen that joins a word to a name is telegraphic punctuation, not
-      // a double-barrelled name ("Dr. Rockwood-thinking", "daughter
+      // a double-barrelled name ("Dr. Halvorsen-thinking", "daughter
       // phoned-family", "NEW S.L. STARTED-TRAUMA"): only the first part can
       // be a name, and only when it is no vocabulary word.
       uint32_t end = tk[i].end;

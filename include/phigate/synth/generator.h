@@ -57,7 +57,7 @@ struct LabeledSpan {
 // Neutral reference spans ("phi": false): a year alone, a state, an age of 89
 // or less, and the generic head of a facility name ("General Hospital" in
 // "Calvert General Hospital"; the name part is the PHI, as in the PhysioNet
-// gold standard, where "CALVERT" is labelled and "HOSPITAL" is not).
+// gold standard, where the place word is labelled and "HOSPITAL" is not).
 enum class ReferenceKind : uint8_t { kYear, kState, kAge, kFacilityType };
 struct ReferenceSpan {
   size_t begin = 0;
