@@ -618,12 +618,10 @@ class NoteBuilder final : public NoteWriter {
   // state), the generic head ("Medical Center", "Hospital of") a neutral
   // reference span, as the PhysioNet gold standard labels them.
   void FacilityPhi(std::string_view v) {
-    static constexpr std::string_view kHeads[] = {"Regional Medical Center",
-                                                  "Community Health Center",
+    static constexpr std::string_view kHeads[] = {"Community Health Center",
                                                   "Skilled Nursing Facility",
                                                   "Rehabilitation Center",
                                                   "General Hospital",
-                                                  "Memorial Hospital",
                                                   "Medical Center",
                                                   "Health Center",
                                                   "Nursing Home",
