@@ -48,7 +48,7 @@ struct TrainArgs {
   std::string pred_out;
   std::string eval_biases;
   bool stack = false;
-  bool extended = true;
+  int extended = 1;  // 0: feature set 1/2, 1: 3/4 (extended), 2: 5/6 (context)
   std::string data_dir;
   std::string eval_vetoes;
   std::string veto_out;
@@ -99,7 +99,8 @@ std::string Metadata(const TrainArgs& a, const std::vector<std::string>& files,
   if (a.miss_cost != 1.0f) j["miss_cost"] = a.miss_cost;
   j["holdout_patients"] = a.holdout;
   j["stacked"] = a.stack;
-  if (a.extended) j["extended"] = true;
+  if (a.extended >= 1) j["extended"] = true;
+  if (a.extended >= 2) j["context"] = true;
   if (a.stack) j["rules_version"] = detect::RulesVersion();
   std::vector<std::string> all = files;
   for (const char* g :
@@ -170,7 +171,8 @@ pm::TrainOptions Options(const TrainArgs& a) {
   o.miss_cost = a.miss_cost;
   o.gazetteer_dir = a.gazetteers.empty() ? DefaultGazetteerDir() : a.gazetteers;
   o.stacked = a.stack;
-  o.extended = a.extended;
+  o.extended = a.extended >= 1;
+  o.context = a.extended >= 2;
   if (a.stack) o.rules_version = detect::RulesVersion();
   return o;
 }
@@ -430,8 +432,10 @@ void Register(CLI::App& app) {
   cmd->add_flag("--stack", args->stack,
                 "Stacking: train on the rule engine's findings as features (model feature set 2)");
   cmd->add_option("--extended", args->extended,
-                  "Extended feature set 3 (4 with --stack), 1 (default) or 0: line case, "
-                  "clinical words, counties, trigger words in the line, word repeats");
+                  "Feature set level: 0 (sets 1/2), 1 (default; sets 3/4: line case, clinical "
+                  "words, counties, trigger words in the line, word repeats) or 2 (sets 5/6: "
+                  "also +-3 words, facility nouns, roles, position after a line's colon)")
+      ->check(CLI::Range(0, 2));
   cmd->add_option("--data-dir", args->data_dir,
                   "Rule engine data folder (default: $PHIGATE_DATA_DIR, then data/)");
   cmd->callback([args] {

@@ -156,6 +156,18 @@ constexpr std::string_view kTriggers[] = {
     "edu",     "gov",         "attending", "resident", "nurse",   "name",     "named",    "contact",
     "visited", "transferred", "home",      "old",      "year",    "years",    "birthday", "born"};
 
+// Context feature sets only (kGazFacility, kGazRole): generic English facility
+// nouns and the care roles and credentials written after a clinician's name.
+constexpr std::string_view kFacilityWords[] = {
+    "hospital", "hospitals",  "hosp",     "clinic",    "clinics", "center",     "centre",
+    "ctr",      "medical",    "memorial", "regional",  "general", "rehab",      "rehabilitation",
+    "nursing",  "manor",      "hospice",  "institute", "college", "university", "infirmary",
+    "health",   "healthcare", "facility", "sanitarium"};
+constexpr std::string_view kRoleWords[] = {
+    "rn",   "rrt", "crt", "rt",  "md",  "np",     "pa",       "ho",     "lpn",
+    "cna",  "ot",  "slp", "sw",  "msw", "lcsw",   "cm",       "pharmd", "phd",
+    "crna", "do",  "ns",  "nsg", "rph", "intern", "resident", "fellow", "attending"};
+
 constexpr std::string_view kMonths[] = {
     "jan",      "january", "feb",       "february",  "mar",    "march",   "apr",
     "april",    "may",     "jun",       "june",      "jul",    "july",    "aug",
@@ -307,7 +319,12 @@ void Gazetteer::Add(std::string_view word, uint16_t flags) { map_[HashLower(word
 
 uint16_t Gazetteer::Lookup(std::string_view word) const { return LookupHash(HashLower(word)); }
 
-Status Gazetteer::LoadDirectory(std::string_view dir, int* files_loaded, bool extended) {
+Status Gazetteer::LoadDirectory(std::string_view dir, int* files_loaded, bool extended,
+                                bool context) {
+  if (context) {
+    for (std::string_view w : kFacilityWords) Add(w, kGazFacility);
+    for (std::string_view w : kRoleWords) Add(w, kGazRole);
+  }
   *files_loaded = 0;
   const std::string d(dir);
   bool found = false;
@@ -504,6 +521,37 @@ void FeatureExtractor::Extract(std::string_view text, std::span<const Token> tok
     }
   }
 
+  // Context feature sets: the word token right before the first ':' of the
+  // line ("Family", "social") and how many word tokens after it this one is.
+  struct ContextFacts {
+    uint64_t label = 0;  // 0: no colon earlier in the line
+    uint8_t after = 0;   // word tokens since the colon, capped at 4 (1: the first)
+  };
+  thread_local std::vector<ContextFacts> ctx;
+  if (context_) {
+    ctx.assign(n, ContextFacts{});
+    uint64_t label = 0;
+    uint8_t after = 0;
+    size_t last_word = SIZE_MAX;
+    for (size_t i = 0; i < n; ++i) {
+      if ((tokens[i].flags & kTokenLineStart) != 0) {
+        label = 0;
+        after = 0;
+        last_word = SIZE_MAX;
+      }
+      const TokInfo& f = infos[i];
+      if (f.alnum) {
+        if (label != 0 && after < 4) ++after;
+        last_word = i;
+      } else if (label == 0 && tokens[i].end - tokens[i].begin == 1 &&
+                 text[tokens[i].begin] == ':') {
+        label = last_word < n ? infos[last_word].word : HashLower(":");
+      }
+      ctx[i].label = label;
+      ctx[i].after = f.alnum ? after : 0;
+    }
+  }
+
   static const TokInfo kBos = [] {
     TokInfo b;
     b.word = b.shape = b.sshape = b.norm = HashLower("<s>");
@@ -655,6 +703,33 @@ void FeatureExtractor::Extract(std::string_view text, std::span<const Token> tok
       for (int k = 0; k < kExtendedFeatures; ++k) {
         const uint64_t hh =
             Fmix64(ev[k] ^ (static_cast<uint64_t>(100 + k) * 0x9E3779B97F4A7C15ull));
+        out[base + k] = static_cast<uint32_t>(hh >> shift);
+      }
+    }
+    if (context_) {
+      const ContextFacts& cf = ctx[i];
+      const TokInfo& m3 = at(i, -3);
+      const TokInfo& p3 = at(i, 3);
+      const size_t next2 = extra[i].next_word2;
+      const uint8_t nw2x = next2 < n ? infos[next2].gazx : 0;
+      constexpr uint8_t kFac = kGazFacility >> 8, kRole = kGazRole >> 8;
+      // Facility noun after the word (next word, or the one after it:
+      // "X general hospital", "university of X hospital").
+      const uint64_t fac = ((nw.gazx & kFac) != 0 ? 1 : 0) | ((nw2x & kFac) != 0 ? 2 : 0);
+      const uint64_t role = ((nw.gazx & kRole) != 0 ? 1 : 0) | ((pw.gazx & kRole) != 0 ? 2 : 0);
+      const uint64_t cv[kContextFeatures] = {
+          m3.word,
+          p3.word,
+          Combine(Combine(fac, c.cls), c.gaz & 0x1F),
+          Combine(Combine(fac, pw.word), c.cls),
+          Combine(Combine(role, c.sshape), c.gaz & 0x1F),
+          Combine(Combine(cf.label, cf.after), c.cls),
+      };
+      const int base =
+          kFeaturesPerToken + (stacked_ ? kHintFeatures : 0) + (extended_ ? kExtendedFeatures : 0);
+      for (int k = 0; k < kContextFeatures; ++k) {
+        const uint64_t hh =
+            Fmix64(cv[k] ^ (static_cast<uint64_t>(200 + k) * 0x9E3779B97F4A7C15ull));
         out[base + k] = static_cast<uint32_t>(hh >> shift);
       }
     }

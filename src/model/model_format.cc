@@ -73,9 +73,13 @@ std::string SerializeModel(const ModelData& m) {
   std::string out;
   out.append(kModelMagic);
   Put<uint32_t>(&out, kModelFormatVersion);
-  Put<uint32_t>(&out, m.extended ? (m.stacked ? kExtendedStackedFeatureSetVersion
-                                              : kExtendedFeatureSetVersion)
-                                 : (m.stacked ? kStackedFeatureSetVersion : kFeatureSetVersion));
+  uint32_t feature_version = m.stacked ? kStackedFeatureSetVersion : kFeatureSetVersion;
+  if (m.context) {
+    feature_version = m.stacked ? kContextStackedFeatureSetVersion : kContextFeatureSetVersion;
+  } else if (m.extended) {
+    feature_version = m.stacked ? kExtendedStackedFeatureSetVersion : kExtendedFeatureSetVersion;
+  }
+  Put<uint32_t>(&out, feature_version);
   Put<uint32_t>(&out, m.hash_bits);
   Put<uint32_t>(&out, static_cast<uint32_t>(kNumLabels));
   Put<float>(&out, m.recall_bias);
@@ -94,7 +98,7 @@ std::string SerializeModel(const ModelData& m) {
   Put<uint64_t>(&out, gaz.size());
   for (const auto& [h, f] : gaz) {
     Put<uint64_t>(&out, h);
-    if (m.extended) {
+    if (m.extended || m.context) {
       Put<uint16_t>(&out, f);
     } else {
       Put<uint8_t>(&out, static_cast<uint8_t>(f & 0xFF));
@@ -158,7 +162,7 @@ Result<std::unique_ptr<ModelData>> ParseModel(std::string_view bytes) {
       !r.Get(&meta_len)) {
     return Corrupt("truncated header", base + r.pos());
   }
-  if (feature_version < kFeatureSetVersion || feature_version > kExtendedStackedFeatureSetVersion) {
+  if (feature_version < kFeatureSetVersion || feature_version > kContextStackedFeatureSetVersion) {
     return absl::InvalidArgumentError(
         absl::StrCat("model feature set version ", feature_version, " is not supported"));
   }
@@ -173,10 +177,9 @@ Result<std::unique_ptr<ModelData>> ParseModel(std::string_view bytes) {
   std::string_view meta;
   if (!r.GetBytes(meta_len, &meta)) return Corrupt("truncated metadata", base + r.pos());
   m->metadata = std::string(meta);
-  m->extended = feature_version == kExtendedFeatureSetVersion ||
-                feature_version == kExtendedStackedFeatureSetVersion;
-  if (feature_version == kStackedFeatureSetVersion ||
-      feature_version == kExtendedStackedFeatureSetVersion) {
+  m->extended = feature_version >= kExtendedFeatureSetVersion;
+  m->context = feature_version >= kContextFeatureSetVersion;
+  if (feature_version % 2 == 0) {  // 2, 4, 6: stacked
     m->stacked = true;
     uint32_t rv_len = 0;
     std::string_view rv;

@@ -10,9 +10,9 @@
 //   28      4     score_scale (f32)
 //   32      4     weight_scale (f32): weight = int16 * weight_scale
 //   36      4     metadata length M, then M bytes of metadata (UTF-8 text)
-//   ...     4     feature sets 2 and 4 (stacked): rules version length V, then V bytes
+//   ...     4     feature sets 2, 4 and 6 (stacked): rules version length V, then V bytes
 //   ...     8     gazetteer entries G, then G x (u64 word hash, u8 flags; u16
-//                 flags in feature sets 3 and 4)
+//                 flags in feature sets 3 to 6)
 //   ...     4*(L+1)*L transition scores (f32): row p = previous label, row L = start
 //   ...     4     non-zero weight rows R, then R x (u32 row, L x i16), rows ascending
 //   end-4   4     CRC-32C of every byte before it
@@ -44,6 +44,9 @@ inline constexpr uint32_t kFeatureSetVersion = 1;
 inline constexpr uint32_t kStackedFeatureSetVersion = 2;
 inline constexpr uint32_t kExtendedFeatureSetVersion = 3;
 inline constexpr uint32_t kExtendedStackedFeatureSetVersion = 4;
+// Feature sets 5 and 6: 3 and 4 plus kContextFeatures (a context model).
+inline constexpr uint32_t kContextFeatureSetVersion = 5;
+inline constexpr uint32_t kContextStackedFeatureSetVersion = 6;
 inline constexpr size_t kMaxModelBytes = size_t{64} << 20;
 inline constexpr int kNumTransRows = kNumLabels + 1;  // previous label, or start
 
@@ -59,7 +62,8 @@ struct ModelData {
   float weight_scale = 1.0f;
   std::string metadata;
   bool stacked = false;       // feature sets 2 and 4: trained with rule hints
-  bool extended = false;      // feature sets 3 and 4: kExtendedFeatures more
+  bool extended = false;      // feature sets 3 to 6: kExtendedFeatures more
+  bool context = false;       // feature sets 5 and 6: kContextFeatures more
   std::string rules_version;  // stacked only: the rule engine it was trained with
   Gazetteer gazetteer;
   std::array<float, kNumTransRows * kNumLabels> trans{};

@@ -132,7 +132,7 @@ Status Tagger::Tag(std::string_view text, const TagOptions& options,
   if (rule_outside != nullptr) rule_outside->assign(rule_findings.size(), 1e30f);
   const ModelData& m = *data_;
   const float bias = std::isnan(options.recall_bias) ? m.recall_bias : options.recall_bias;
-  const FeatureExtractor fx(&m.gazetteer, m.hash_bits, m.stacked, m.extended);
+  const FeatureExtractor fx(&m.gazetteer, m.hash_bits, m.stacked, m.extended, m.context);
   const size_t fpt = static_cast<size_t>(fx.features_per_token());
   thread_local Scratch s;
   constexpr int L = kNumLabels;

@@ -260,15 +260,17 @@ Result<std::string> Train(const std::vector<Example>& examples, const TrainOptio
   model.recall_bias = options.recall_bias;
   model.metadata = options.metadata;
   model.stacked = options.stacked;
-  model.extended = options.extended;
+  model.extended = options.extended || options.context;
+  model.context = options.context;
   model.rules_version = options.stacked ? options.rules_version : std::string();
   if (!options.gazetteer_dir.empty()) {
     PHIGATE_RETURN_IF_ERROR(model.gazetteer.LoadDirectory(
-        options.gazetteer_dir, &stats->gazetteer_files, options.extended));
+        options.gazetteer_dir, &stats->gazetteer_files, model.extended, model.context));
   }
 
   // Features and gold labels, computed once.
-  const FeatureExtractor fx(&model.gazetteer, options.hash_bits, options.stacked, options.extended);
+  const FeatureExtractor fx(&model.gazetteer, options.hash_bits, options.stacked, model.extended,
+                            model.context);
   const size_t fpt = static_cast<size_t>(fx.features_per_token());
   std::vector<Prepared> data(examples.size());
   std::vector<Token> tokens;

@@ -36,7 +36,7 @@ TEST(ExtendedFeaturesTest, AddsFeaturesAndKeepsTheOldOnesIdentical) {
   const FeatureExtractor stacked(&gaz, 16, true), ext_stacked(&gaz, 16, true, true);
   EXPECT_EQ(ext.features_per_token(), kFeaturesPerToken + kExtendedFeatures);
   EXPECT_EQ(ext_stacked.features_per_token(), kExtendedStacked);
-  EXPECT_EQ(kMaxFeaturesPerToken, kExtendedStacked);
+  EXPECT_EQ(kMaxFeaturesPerToken, kExtendedStacked + kContextFeatures);
   const auto a = Rows(plain, text), b = Rows(ext, text);
   const auto c = Rows(stacked, text), d = Rows(ext_stacked, text);
   const size_t n = a.size() / kFeaturesPerToken;

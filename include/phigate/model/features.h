@@ -66,6 +66,9 @@ enum GazetteerFlag : uint16_t {
   kGazMedicalProper = 512,  // ... that it writes only capitalised (brands, eponyms)
   kGazCounty = 1024,        // a word of a US county name
   kGazStreet = 2048,        // a USPS street suffix or unit designator (st, ave, apt)
+  // Built in, context feature sets (5 and 6) only (LoadDirectory's `context`):
+  kGazFacility = 4096,  // a facility noun (hospital, clinic, rehab, memorial, ...)
+  kGazRole = 8192,      // a care role or credential written after a name (rn, rrt, md, ho)
 };
 
 // A set of words (ASCII-lower-cased) with GazetteerFlag bits. Keys are 64-bit
@@ -88,8 +91,10 @@ class Gazetteer {
   // common_words.txt; '#' starts a comment line. Missing files are skipped and
   // counted in *files_loaded; a malformed file is InvalidArgument. With
   // `extended`, also medical_words.txt, us_counties.tsv, street_suffixes.tsv
-  // and secondary_units.tsv (the high GazetteerFlag bits).
-  Status LoadDirectory(std::string_view dir, int* files_loaded, bool extended = false);
+  // and secondary_units.tsv (the high GazetteerFlag bits). With `context`
+  // (REQUIRES extended), also the built-in facility and role words.
+  Status LoadDirectory(std::string_view dir, int* files_loaded, bool extended = false,
+                       bool context = false);
 
  private:
   absl::flat_hash_map<uint64_t, uint16_t> map_;
@@ -109,7 +114,12 @@ uint64_t HashLower(std::string_view s);
 inline constexpr int kFeaturesPerToken = 40;
 inline constexpr int kHintFeatures = 6;
 inline constexpr int kExtendedFeatures = 9;
-inline constexpr int kMaxFeaturesPerToken = kFeaturesPerToken + kHintFeatures + kExtendedFeatures;
+// Context feature sets (5, or 6 when stacked; always extended): the words 3
+// to the left and right, facility nouns after the word, care roles after it,
+// and the token's position after the line's "Label:" colon (session 6).
+inline constexpr int kContextFeatures = 6;
+inline constexpr int kMaxFeaturesPerToken =
+    kFeaturesPerToken + kHintFeatures + kExtendedFeatures + kContextFeatures;
 
 // What the rule engine said about one token (stacking): the category of the
 // rule finding covering it (0: none; else 1 + PhiCategory), whether the token
@@ -132,13 +142,19 @@ class FeatureExtractor {
   // `gazetteer` must outlive the extractor. 10 <= hash_bits <= 24.
   // With `stacked`, each token gets kHintFeatures more features from its
   // RuleHint (and its neighbours'); Extract() then needs the hints.
-  // With `extended`, kExtendedFeatures more (feature sets 3 and 4).
+  // With `extended`, kExtendedFeatures more (feature sets 3 and 4); with
+  // `context` (which implies extended), kContextFeatures more (5 and 6).
   FeatureExtractor(const Gazetteer* gazetteer, uint32_t hash_bits, bool stacked = false,
-                   bool extended = false)
-      : gazetteer_(gazetteer), hash_bits_(hash_bits), stacked_(stacked), extended_(extended) {}
+                   bool extended = false, bool context = false)
+      : gazetteer_(gazetteer),
+        hash_bits_(hash_bits),
+        stacked_(stacked),
+        extended_(extended || context),
+        context_(context) {}
 
   int features_per_token() const {
-    return kFeaturesPerToken + (stacked_ ? kHintFeatures : 0) + (extended_ ? kExtendedFeatures : 0);
+    return kFeaturesPerToken + (stacked_ ? kHintFeatures : 0) +
+           (extended_ ? kExtendedFeatures : 0) + (context_ ? kContextFeatures : 0);
   }
 
   // Writes tokens.size() * features_per_token() row indices (< 2^hash_bits) to
@@ -159,6 +175,7 @@ class FeatureExtractor {
   uint32_t hash_bits_;
   bool stacked_ = false;
   bool extended_ = false;
+  bool context_ = false;
 };
 
 }  // namespace phigate::model

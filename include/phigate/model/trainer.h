@@ -89,6 +89,9 @@ struct TrainOptions {
   // Extended feature set (3, or 4 when stacked): kExtendedFeatures more per
   // token and the extra gazetteers (Gazetteer::LoadDirectory's `extended`).
   bool extended = false;
+  // Context feature set (5, or 6 when stacked; implies extended):
+  // kContextFeatures more per token and the built-in facility/role words.
+  bool context = false;
 };
 
 struct TrainStats {
