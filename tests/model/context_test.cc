@@ -9,6 +9,7 @@
 #include "phigate/model/features.h"
 #include "phigate/model/tagger.h"
 #include "phigate/model/trainer.h"
+#include "tests/model/feature_rows.h"
 #include "tests/testing/status_matchers.h"
 
 namespace phigate::model {
@@ -18,16 +19,7 @@ constexpr int kExt = kFeaturesPerToken + kExtendedFeatures;
 constexpr int kCtxStacked =
     kFeaturesPerToken + kHintFeatures + kExtendedFeatures + kContextFeatures;
 
-std::vector<uint32_t> Rows(const FeatureExtractor& fx, std::string_view text,
-                           const std::vector<Finding>& rules = {}) {
-  std::vector<Token> toks;
-  Tokenize(text, &toks);
-  std::vector<RuleHint> hints;
-  if (!rules.empty()) TokenHints(toks, rules, &hints);
-  std::vector<uint32_t> rows;
-  fx.Extract(text, toks, &rows, false, hints);
-  return rows;
-}
+using testing::Rows;
 
 // Token t's context feature k (non-stacked context extractor).
 uint32_t Ctx(const std::vector<uint32_t>& rows, size_t t, int k) {

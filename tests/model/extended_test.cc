@@ -10,6 +10,7 @@
 #include "phigate/model/features.h"
 #include "phigate/model/tagger.h"
 #include "phigate/model/trainer.h"
+#include "tests/model/feature_rows.h"
 #include "tests/testing/status_matchers.h"
 
 namespace phigate::model {
@@ -17,16 +18,7 @@ namespace {
 
 constexpr int kExtendedStacked = kFeaturesPerToken + kHintFeatures + kExtendedFeatures;
 
-std::vector<uint32_t> Rows(const FeatureExtractor& fx, std::string_view text,
-                           const std::vector<Finding>& rules = {}) {
-  std::vector<Token> toks;
-  Tokenize(text, &toks);
-  std::vector<RuleHint> hints;
-  if (!rules.empty()) TokenHints(toks, rules, &hints);
-  std::vector<uint32_t> rows;
-  fx.Extract(text, toks, &rows, false, hints);
-  return rows;
-}
+using testing::Rows;
 
 TEST(ExtendedFeaturesTest, AddsFeaturesAndKeepsTheOldOnesIdentical) {
   Gazetteer gaz;
