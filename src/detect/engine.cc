@@ -1723,12 +1723,6 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
   // ("bill called once", "bob visited", "JOHN STATES"), or a first name and a
   // word no list holds before it ("KORVANDEL PRISTAMORE AWARE"), is a person in any case.
   {
-    static const uint64_t kActs[] = {
-        Lexicon::Hash("called"),   Lexicon::Hash("calls"),     Lexicon::Hash("visited"),
-        Lexicon::Hash("visits"),   Lexicon::Hash("phoned"),    Lexicon::Hash("states"),
-        Lexicon::Hash("stated"),   Lexicon::Hash("said"),      Lexicon::Hash("aware"),
-        Lexicon::Hash("notified"), Lexicon::Hash("tolerated"), Lexicon::Hash("remains"),
-        Lexicon::Hash("seen")};
     auto first = [&](const Token& u, float min_weight) {
       return u.IsAlphaWord() && (u.lf() & kLexFirstName) && u.end - u.begin >= 3 &&
              !(u.lf() & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth |
@@ -1738,9 +1732,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     static const uint64_t kPtHash = Lexicon::Hash("pt"), kPatientHash = Lexicon::Hash("patient");
 
     for (size_t i = 1; i < n; ++i) {
-      bool act = false;
-      for (uint64_t h : kActs) act = act || tk[i].hash == h;
-      if (!act) continue;
+      if (!(tk[i].lf() & kLexWardVerb)) continue;
       const Token& v = tk[i];
       const Token& a = tk[i - 1];
       if (v.begin - a.end != 1 || text[a.end] != ' ') continue;

@@ -48,7 +48,8 @@ enum LexFlag : uint32_t {
   kLexCredTitle = 1u << 25,     // NP, RN, MD, RRT (a name may follow)
   kLexWeakHead = 1u << 26,      // home, living: a facility head only after "nursing", "assisted"
   kLexProperVocab =
-      1u << 27,  // a clinical word its source writes only capitalised (brands, places)
+      1u << 27,             // a clinical word its source writes only capitalised (brands, places)
+  kLexWardVerb = 1u << 28,  // called, visited, states, aware ... (a person did it)
 };
 
 // Allocates arrays of 1 MiB and more on 2 MiB boundaries and asks the kernel
