@@ -662,6 +662,23 @@ constexpr std::array<uint8_t, 256> MakeClassTable() {
 }
 constexpr std::array<uint8_t, 256> kClass = MakeClassTable();
 
+// True when the UTF-8 sequence at u[i] is an upper-case Latin letter outside
+// ASCII: Latin-1 (À-Þ but ×) and Latin Extended-A (Ā-ž: capitals at even code
+// points up to U+0137, odd ones from U+0139 to U+0148, even ones from U+014A
+// to U+0177, then Ÿ and odd ones from U+0179). Names written with their
+// diacritics ("Øverland", "Čapek", "Ángel") start with such a letter.
+bool HighUpperAt(const unsigned char* u, size_t i, size_t n) {
+  if (i + 1 >= n || (u[i + 1] & 0xC0) != 0x80) return false;
+  if (u[i] == 0xC3) return u[i + 1] <= 0x9E && u[i + 1] != 0x97;
+  if (u[i] != 0xC4 && u[i] != 0xC5) return false;
+  const unsigned cp = ((u[i] & 0x1Fu) << 6) | (u[i + 1] & 0x3Fu);
+  if (cp <= 0x137) return cp % 2 == 0;
+  if (cp >= 0x139 && cp <= 0x148) return cp % 2 == 1;
+  if (cp >= 0x14A && cp <= 0x177) return cp % 2 == 0;
+  if (cp == 0x178) return true;
+  return cp >= 0x179 && cp <= 0x17E && cp % 2 == 1;
+}
+
 // An address continues over the lines or comma-separated parts that follow a
 // street line: a town ("Toronto", "LONDON"), a region code ("ON", "CO"), a
 // country, a postal code. Each part is at most three capitalised or all-caps
@@ -910,6 +927,8 @@ void ExtendDatesAndInitials(std::string_view text, Findings* findings) {
 size_t CountUpper(std::string_view w) {
   size_t n = 0;
   for (char c : w) n += (c >= 'A' && c <= 'Z') ? 1 : 0;
+  const auto* u = reinterpret_cast<const unsigned char*>(w.data());
+  for (size_t k = 0; k + 1 < w.size(); ++k) n += HighUpperAt(u, k, w.size()) ? 1 : 0;
   return n;
 }
 
@@ -1042,7 +1061,8 @@ void RuleEngine::Tokenize(std::string_view text, EngineContext& ctx) const {
     // Non-ASCII letters (kCwHigh) carry no case information.
     uint32_t seen = 0;
     int upper = 0;
-    const bool first_upper = kClass[u[i]] == kCwUpper;
+    const bool high_upper = kClass[u[i]] == kCwHigh && HighUpperAt(u, i, n);
+    const bool first_upper = kClass[u[i]] == kCwUpper || high_upper;
     while (i < n) {
       const unsigned char c = u[i];
       const uint8_t k = kClass[c];
@@ -1065,6 +1085,7 @@ void RuleEngine::Tokenize(std::string_view text, EngineContext& ctx) const {
       }
     }
     const size_t e = i;
+    upper += high_upper ? 1 : 0;
     if (i + 1 < n && u[i] == '\'' && (u[i + 1] == 's' || u[i + 1] == 'S')) i += 2;
     const bool lower = (seen & (1u << kCwLower)) != 0;
     const bool digits = (seen & (1u << kCwDigit)) != 0;

@@ -346,6 +346,18 @@ TEST_F(EngineTest, BadInputIsScannedNotCrashed) {
   EXPECT_TRUE(f3->empty());
 }
 
+// A word that starts with an upper-case Latin letter outside ASCII is
+// capitalised: names written with their diacritics (invented names).
+TEST_F(EngineTest, NamesStartingWithAnAccentedCapital) {
+  EXPECT_TRUE(Covered("Discussed plan with Ingrid \u00d8stmarkvik this afternoon.",
+                      "Ingrid \u00d8stmarkvik"));
+  EXPECT_TRUE(Covered("Family meeting with Tomas \u010celakorv\u00fd and the team.",
+                      "Tomas \u010celakorv\u00fd"));
+  EXPECT_TRUE(Covered("Visited by \u00c9milie Brandtv\u00f6l, friend.", "\u00c9milie"));
+  // Lower-case accented letters start no capitalised word.
+  EXPECT_TRUE(Found("Pt ate cr\u00e8me br\u00fbl\u00e9e today.", PhiCategory::kName).empty());
+}
+
 TEST_F(EngineTest, RefusesTextOverTheLimit) {
   EngineOptions o;
   o.max_text_bytes = 16;
