@@ -725,21 +725,63 @@ bool IsPostalDigits(std::string_view word) {
          });
 }
 
+// Past the marks that open a line of a quoted or bulleted block: '>' (e-mail
+// quoting), '*', '|', '?' (a bullet lost to a wrong encoding) or a bullet
+// character, then spaces. Returns `pos` when the line has none.
+size_t SkipLineMarks(std::string_view text, size_t pos) {
+  size_t k = pos;
+  while (k < text.size() && (text[k] == ' ' || text[k] == '\t')) ++k;
+  size_t marks = k;
+  for (;;) {
+    if (marks < text.size() &&
+        (text[marks] == '>' || text[marks] == '*' || text[marks] == '|' || text[marks] == '?')) {
+      ++marks;
+    } else if (text.substr(marks, 3) == "\xE2\x80\xA2") {
+      marks += 3;
+    } else {
+      break;
+    }
+  }
+  if (marks == k || marks - k > 4) return pos;
+  while (marks < text.size() && (text[marks] == ' ' || text[marks] == '\t')) ++marks;
+  return marks;
+}
+
 void ExtendAddressBlocks(std::string_view text, Findings* findings) {
   const size_t n_before = findings->size();
+  Findings lines;  // the later lines of quoted or bulleted blocks
   for (size_t fi = 0; fi < n_before; ++fi) {
     Finding& f = (*findings)[fi];
     if (f.category != PhiCategory::kStreetAddress) continue;
     size_t end = f.end;
+    // A block whose lines open with marks is reported line by line, without them.
+    size_t line_begin = f.begin, first_end = 0;
+    auto new_line = [&](bool marked, size_t at) {
+      if (!marked) return;
+      if (first_end == 0) {
+        first_end = end;
+      } else {
+        lines.push_back(Finding{f.category, line_begin, end, f.score, f.recognizer});
+      }
+      line_begin = at;
+    };
     for (int parts = 0; parts < 5; ++parts) {
       size_t i = end;
       int newlines = 0;
       bool comma = false;
+      bool marked = false;
       while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == ',' ||
                                  text[i] == '\t' || text[i] == '\r')) {
         newlines += text[i] == '\n';
         comma = comma || text[i] == ',';
         ++i;
+        // A quoted or bulleted block: the marks that open each of its lines
+        // ("> ", "* ", "| ", a bullet) are no part of the address.
+        if (text[i - 1] == '\n') {
+          const size_t at = i;
+          i = SkipLineMarks(text, i);
+          marked = marked || i != at;
+        }
       }
       if (i >= text.size() || newlines > 1) break;
       const bool same_line = newlines == 0 && !comma && i - end < 2;
@@ -823,13 +865,21 @@ void ExtendAddressBlocks(std::string_view text, Findings* findings) {
       // A whole part, or words up to a sentence end (or, on a unit number's
       // line, up to the first word that is not a place's).
       if (((ok && !runs_on) || stop_after || same_line) && words > 0 && words <= 4) {
+        new_line(marked, i);
         end = i + last_word_end;
         if (ok && !runs_on && !stop_after) continue;
         break;
       }
       // The part runs on: keep its words up to a postal code.
-      if (last_code_end > 0 && words <= 5) end = i + last_code_end;
+      if (last_code_end > 0 && words <= 5) {
+        new_line(marked, i);
+        end = i + last_code_end;
+      }
       break;
+    }
+    if (first_end != 0) {
+      lines.push_back(Finding{f.category, line_begin, end, f.score, f.recognizer});
+      end = first_end;
     }
     f.end = end;
     // "9554 62 Rue Gafsa": a house number written before the street number.
@@ -843,6 +893,7 @@ void ExtendAddressBlocks(std::string_view text, Findings* findings) {
       f.begin = d;
     }
   }
+  findings->insert(findings->end(), lines.begin(), lines.end());
 }
 
 // A time written after a date is part of it: "3/23/2015 2355", "10/05/2012 @

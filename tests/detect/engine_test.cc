@@ -346,6 +346,23 @@ TEST_F(EngineTest, BadInputIsScannedNotCrashed) {
   EXPECT_TRUE(f3->empty());
 }
 
+// An address in a quoted or bulleted block continues over the lines that
+// open with the marks ("> ", "* "); each line is reported without its mark.
+TEST_F(EngineTest, AddressBlocksInQuotedOrBulletedLines) {
+  const std::string quoted =
+      "Forwarded note:\n> Tova Brenning\n> 4471 Larkspur Avenue\n> Suite 210\n> Wendmoor "
+      "Falls\n> Canada 55120\n> thanks";
+  EXPECT_EQ(Found(quoted, PhiCategory::kStreetAddress),
+            (std::vector<std::string>{"4471 Larkspur Avenue", "Suite 210", "Wendmoor Falls",
+                                      "Canada 55120"}));
+  const std::string bulleted =
+      "Contact:\n* 88 Quillan Road\n* Apt. 4\n* Harrowgate\n* Norway 20931";
+  EXPECT_TRUE(Covered(bulleted, "Harrowgate"));
+  EXPECT_TRUE(Covered(bulleted, "Norway 20931"));
+  // A bulleted plan after an address line is not taken into it.
+  EXPECT_FALSE(Covered("Lives at 12 Mill Lane\n* continue lasix", "continue"));
+}
+
 // A word that starts with an upper-case Latin letter outside ASCII is
 // capitalised: names written with their diacritics (invented names).
 TEST_F(EngineTest, NamesStartingWithAnAccentedCapital) {
