@@ -896,6 +896,74 @@ void ExtendAddressBlocks(std::string_view text, Findings* findings) {
   findings->insert(findings->end(), lines.begin(), lines.end());
 }
 
+// An intersection is an address: "the corner of Elm Street and 5th", "at the
+// corner of Dunmore and Vale". A name or place found right after "corner of"
+// takes the phrase (and a "the" before it) into a street address.
+void ExtendIntersections(std::string_view text, Findings* findings) {
+  const size_t n_before = findings->size();
+  for (size_t fi = 0; fi < n_before; ++fi) {
+    const Finding f = (*findings)[fi];
+    const PhiCategory c = f.category;
+    if (c != PhiCategory::kStreetAddress && c != PhiCategory::kCity &&
+        c != PhiCategory::kLocation && c != PhiCategory::kFacility && c != PhiCategory::kName) {
+      continue;
+    }
+    size_t k = f.begin;
+    while (k > 0 && text[k - 1] == ' ') --k;
+    auto ends_with_word = [&](size_t at, std::string_view w) {
+      if (at < w.size()) return false;
+      if (at > w.size() && std::isalnum(static_cast<unsigned char>(text[at - w.size() - 1]))) {
+        return false;
+      }
+      for (size_t j = 0; j < w.size(); ++j) {
+        if (std::tolower(static_cast<unsigned char>(text[at - w.size() + j])) != w[j]) {
+          return false;
+        }
+      }
+      return true;
+    };
+    if (k == f.begin || !ends_with_word(k, "of")) continue;
+    size_t b = k - 2;
+    while (b > 0 && text[b - 1] == ' ') --b;
+    if (!ends_with_word(b, "corner")) continue;
+    b -= 6;
+    size_t t = b;
+    while (t > 0 && text[t - 1] == ' ') --t;
+    if (ends_with_word(t, "the")) b = t - 3;
+    // The streets: capitalised words or numbers ("Elm Street", "5th", "St."),
+    // joined by "and" or "&", on one line.
+    size_t end = f.begin, p = f.begin;
+    bool joined = false;
+    for (int words = 0; words < 10; ++words) {
+      while (p < text.size() && text[p] == ' ') ++p;
+      size_t w = p;
+      while (w < text.size() && text[w] != ' ' && text[w] != '\n' && text[w] != ',' &&
+             text[w] != '?' && text[w] != '!' && text[w] != ';' && text[w] != ')') {
+        ++w;
+      }
+      if (w == p) break;
+      const std::string_view word = text.substr(p, w - p);
+      if (!joined && words > 0 && (word == "and" || word == "&")) {
+        joined = true;
+        p = w;
+        continue;
+      }
+      const auto c0 = static_cast<unsigned char>(word[0]);
+      if (!std::isupper(c0) && !std::isdigit(c0) && c0 < 0x80) break;
+      size_t word_end = w;
+      // A period ends the phrase after a number or a word of 5+ letters ("St." does not).
+      const bool period = word.back() == '.' &&
+                          (word.size() >= 6 || std::isdigit(static_cast<unsigned char>(word[0])));
+      if (period) --word_end;
+      end = std::max(end, word_end);
+      p = w;
+      if (period || (w < text.size() && text[w] != ' ')) break;
+    }
+    findings->push_back(
+        Finding{PhiCategory::kStreetAddress, b, std::max(end, f.end), f.score, "location_rules"});
+  }
+}
+
 // A time written after a date is part of it: "3/23/2015 2355", "10/05/2012 @
 // 2305", "May 5, 2022 0610", "6.1.2017 1:33". Four-digit military times count
 // only after a date with a year and not before a lower-case word ("1/2/2020
@@ -2370,6 +2438,7 @@ Status RuleEngine::Scan(std::string_view text, ScanContext& base_ctx, Findings* 
   if (rules && (options().stages & EngineOptions::kDictionaryStage)) RunTokenRules(text, ctx, out);
   if (rules) {
     ExtendAddressBlocks(text, out);
+    ExtendIntersections(text, out);
     ExtendDatesAndInitials(text, out);
   }
   if (tagger_ != nullptr) {

@@ -363,6 +363,17 @@ TEST_F(EngineTest, AddressBlocksInQuotedOrBulletedLines) {
   EXPECT_FALSE(Covered("Lives at 12 Mill Lane\n* continue lasix", "continue"));
 }
 
+// An intersection after "the corner of" is one address, the phrase included.
+TEST_F(EngineTest, IntersectionsAreAddresses) {
+  EXPECT_TRUE(Covered("Meet me at the corner of Quillby Street and Harlow Lane tomorrow.",
+                      "the corner of Quillby Street and Harlow Lane"));
+  EXPECT_TRUE(Covered("She waits at the corner of Brennoch Way & 5th St. then leaves.",
+                      "the corner of Brennoch Way & 5th St."));
+  EXPECT_FALSE(
+      Covered("Meet me at the corner of Quillby Street and Harlow Lane tomorrow.", "tomorrow"));
+  EXPECT_TRUE(Found("Redness in the corner of the left eye.", PhiCategory::kStreetAddress).empty());
+}
+
 // A word that starts with an upper-case Latin letter outside ASCII is
 // capitalised: names written with their diacritics (invented names).
 TEST_F(EngineTest, NamesStartingWithAnAccentedCapital) {
