@@ -22,6 +22,7 @@
 #include "re2/re2.h"
 #include "src/detect/combine.h"
 #include "src/detect/lexicon.h"
+#include "src/detect/pattern_db.h"
 #include "src/detect/patterns.h"
 #include "src/detect/resolve.h"
 
@@ -2469,24 +2470,6 @@ std::string DataDir(const EngineOptions& o) {
 
 }  // namespace
 
-namespace {
-
-// Rows that scan faster in a Hyperscan database of their own. In one database
-// with the other rows, phone_intl (a rare "+" and then bounded repeats of
-// digit groups) made the whole database 15-25 % slower, and by itself it
-// costs almost nothing, "+" being rare (session 6, docs/detect.md).
-constexpr std::string_view kOwnDatabase[] = {"phone_intl"};
-
-// The database of a row: 0 (shared), or 1 + its index in kOwnDatabase.
-size_t DatabaseOf(std::string_view row) {
-  for (size_t k = 0; k < std::size(kOwnDatabase); ++k) {
-    if (kOwnDatabase[k] == row) return 1 + k;
-  }
-  return 0;
-}
-
-}  // namespace
-
 Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
   if (options.min_score < 0.0f || options.min_score > 1.0f) {
     return absl::InvalidArgumentError("min_score must be within [0, 1]");
@@ -2494,15 +2477,10 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
   PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<Lexicon> lexicon, Lexicon::Load(DataDir(options)));
 
   std::span<const PatternSpec> specs = DefaultPatterns();
-  std::vector<std::string> exprs;
-  std::vector<unsigned int> flags, ids;
   std::vector<CompiledPattern> compiled;
-  exprs.reserve(specs.size());
+  compiled.reserve(specs.size());
   for (size_t i = 0; i < specs.size(); ++i) {
     const PatternSpec& s = specs[i];
-    exprs.emplace_back(s.regex);
-    flags.push_back(s.caseless ? HS_FLAG_CASELESS : 0u);
-    ids.push_back(static_cast<unsigned int>(i));
     // Every pattern also compiles in RE2, which finds the spans and value groups.
     RE2::Options ro;
     ro.set_case_sensitive(!s.caseless);
@@ -2514,9 +2492,11 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
       return absl::InternalError(
           absl::StrCat("pattern ", ToAbsl(s.name), " does not compile in RE2"));
     }
+    const std::string expr(s.regex);
     hs_expr_info_t* info = nullptr;
     hs_compile_error_t* ierr = nullptr;
-    if (hs_expression_info(exprs.back().c_str(), flags.back(), &info, &ierr) != HS_SUCCESS) {
+    if (hs_expression_info(expr.c_str(), s.caseless ? HS_FLAG_CASELESS : 0u, &info, &ierr) !=
+        HS_SUCCESS) {
       hs_free_compile_error(ierr);
       return absl::InternalError(
           absl::StrCat("pattern ", ToAbsl(s.name), " does not compile in Hyperscan"));
@@ -2531,41 +2511,16 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
     std::free(info);  // allocated with Hyperscan's default allocator (malloc)
     compiled.push_back(std::move(cp));
   }
-  // Database k holds the rows whose DatabaseOf() is k. Conflict resolution
-  // does not depend on the order of reports (resolve.cc), so the layout only
-  // changes speed.
-  std::vector<hs_database_t*> dbs(1 + std::size(kOwnDatabase), nullptr);
+  // The build's precompiled databases when they hold exactly these rows for
+  // this CPU, else compiled now (pattern_db.h). Conflict resolution does not
+  // depend on the order of reports (resolve.cc), so the layout only changes speed.
+  PHIGATE_ASSIGN_OR_RETURN(
+      PatternDatabases databases,
+      LoadPatternDatabases(specs, PatternDatabaseSpecs(specs), EmbeddedPatternDatabases()));
+  std::vector<hs_database_t*> dbs = databases.Release();
   auto free_dbs = [&dbs] {
     for (hs_database_t* db : dbs) hs_free_database(db);  // accepts nullptr
   };
-  for (size_t group = 0; group < dbs.size(); ++group) {
-    std::vector<const char*> group_ptrs;
-    std::vector<unsigned int> group_flags, group_ids;
-    for (size_t k = 0; k < exprs.size(); ++k) {
-      if (DatabaseOf(specs[k].name) != group) continue;
-      group_ptrs.push_back(exprs[k].c_str());
-      group_flags.push_back(flags[k]);
-      group_ids.push_back(ids[k]);
-    }
-    if (group_ptrs.empty()) {
-      free_dbs();
-      return absl::InternalError(absl::StrCat("no pattern for Hyperscan database ", group));
-    }
-    hs_compile_error_t* cerr = nullptr;
-    if (hs_compile_multi(group_ptrs.data(), group_flags.data(), group_ids.data(),
-                         static_cast<unsigned int>(group_ptrs.size()), HS_MODE_BLOCK, nullptr,
-                         &dbs[group], &cerr) != HS_SUCCESS) {
-      std::string msg =
-          absl::StrCat("pattern database does not compile: pattern ",
-                       cerr->expression >= 0
-                           ? ToAbsl(specs[group_ids[static_cast<size_t>(cerr->expression)]].name)
-                           : "?",
-                       ": ", cerr->message);
-      hs_free_compile_error(cerr);
-      free_dbs();
-      return absl::InternalError(msg);
-    }
-  }
   std::unique_ptr<model::Tagger> tagger;
   if (options.mode != EngineOptions::Mode::kRules) {
     auto loaded = model::Tagger::Load(ModelPath(options));

@@ -1,5 +1,5 @@
 // The pattern table: one row per PHI pattern (Presidio's PatternRecognizer).
-// All rows compile into Hyperscan (engine.cc's kOwnDatabase decides which rows
+// All rows compile into Hyperscan (pattern_db.cc's kOwnDatabase decides which rows
 // share a database); a row's optional capture group 1 (RE2, run only on
 // matches) narrows the span to the value, so labelled patterns ("MRN: 12345")
 // report only the identifier.

@@ -1,0 +1,135 @@
+// The precompiled pattern databases (pattern_db.h): the build embeds them, the
+// engine uses them only when they hold exactly its rows, and they report the
+// same matches as databases compiled at start-up.
+#include "src/detect/pattern_db.h"
+
+#include <algorithm>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "phigate/synth/generator.h"
+
+namespace phigate::detect {
+namespace {
+
+using Report = std::tuple<size_t, unsigned int, unsigned long long>;  // database, row, end
+
+// Every (database, row, end offset) Hyperscan reports on `text`, sorted.
+std::vector<Report> Reports(const PatternDatabases& dbs, const std::string& text) {
+  std::vector<Report> out;
+  for (size_t k = 0; k < dbs.get().size(); ++k) {
+    hs_scratch_t* scratch = nullptr;
+    EXPECT_EQ(hs_alloc_scratch(dbs.get()[k], &scratch), HS_SUCCESS);
+    struct Ctx {
+      std::vector<Report>* out;
+      size_t db;
+    } ctx{&out, k};
+    auto on_match = [](unsigned int id, unsigned long long /*from*/, unsigned long long to,
+                       unsigned int /*flags*/, void* p) -> int {
+      auto* c = static_cast<Ctx*>(p);
+      c->out->emplace_back(c->db, id, to);
+      return 0;
+    };
+    EXPECT_EQ(hs_scan(dbs.get()[k], text.data(), static_cast<unsigned int>(text.size()), 0, scratch,
+                      on_match, &ctx),
+              HS_SUCCESS);
+    hs_free_scratch(scratch);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// 300 notes of the project's generator (synthetic values only).
+std::string GeneratedNotes() {
+  synth::GeneratorOptions o;
+  o.seed = 23;
+  auto gen = synth::Generator::Create(o);
+  if (!gen.ok()) return "";
+  std::string text;
+  for (int i = 0; i < 300; ++i) text += (*gen)->Generate().text + "\n";
+  return text;
+}
+
+TEST(PatternDbTest, TheEmbeddedSetHoldsTheCurrentRowsAndMatchesACompiledOne) {
+  const auto specs = DefaultPatterns();
+  const std::vector<PatternDatabaseSpec> rows = PatternDatabaseSpecs(specs);
+  ASSERT_FALSE(EmbeddedPatternDatabases().empty());
+  auto embedded = LoadPatternDatabases(specs, rows, EmbeddedPatternDatabases());
+  ASSERT_TRUE(embedded.ok()) << embedded.status();
+  EXPECT_TRUE(embedded->precompiled());  // built on this machine from these rows
+  ASSERT_EQ(embedded->get().size(), rows.size());
+
+  auto compiled = CompilePatternDatabases(specs, rows);
+  ASSERT_TRUE(compiled.ok()) << compiled.status();
+  EXPECT_FALSE(compiled->precompiled());
+
+  const std::string text = GeneratedNotes();
+  ASSERT_FALSE(text.empty());
+  const std::vector<Report> a = Reports(*embedded, text);
+  EXPECT_GT(a.size(), 1000u);  // the notes are full of identifiers
+  EXPECT_EQ(a, Reports(*compiled, text));
+}
+
+TEST(PatternDbTest, ASetMadeFromOtherRowsIsNotUsed) {
+  const auto specs = DefaultPatterns();
+  std::vector<PatternDatabaseSpec> rows = PatternDatabaseSpecs(specs);
+  ASSERT_FALSE(rows.empty());
+  ASSERT_FALSE(rows[0].exprs.empty());
+  // One row's expression changed: the embedded set no longer describes it.
+  std::vector<PatternDatabaseSpec> changed = rows;
+  changed[0].exprs[0] = "(?:" + changed[0].exprs[0] + ")|zq7x";
+  EXPECT_NE(DescribePatternDatabases(changed), DescribePatternDatabases(rows));
+  auto loaded = LoadPatternDatabases(specs, changed, EmbeddedPatternDatabases());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_FALSE(loaded->precompiled());
+  // A changed flag is a different set too.
+  changed = rows;
+  changed[0].flags[0] ^= HS_FLAG_CASELESS;
+  loaded = LoadPatternDatabases(specs, changed, EmbeddedPatternDatabases());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_FALSE(loaded->precompiled());
+}
+
+TEST(PatternDbTest, DamagedOrMissingBytesCompileInstead) {
+  const auto specs = DefaultPatterns();
+  const std::vector<PatternDatabaseSpec> rows = PatternDatabaseSpecs(specs);
+  const std::string good(EmbeddedPatternDatabases());
+  ASSERT_GT(good.size(), 64u);
+  const std::vector<std::string> bad = {
+      "",                                // a build without the set
+      good.substr(0, good.size() / 2),   // truncated inside a database
+      good.substr(0, 20),                // truncated inside the description
+      good + "trailing",                 // more than the generator writes
+      "not a pattern database at all"};  // no magic
+  for (const std::string& bytes : bad) {
+    auto loaded = LoadPatternDatabases(specs, rows, bytes);
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_FALSE(loaded->precompiled()) << bytes.size();
+    EXPECT_EQ(loaded->get().size(), rows.size());
+  }
+}
+
+TEST(PatternDbTest, SerializeThenLoadRoundTrips) {
+  const auto specs = DefaultPatterns();
+  const std::vector<PatternDatabaseSpec> rows = PatternDatabaseSpecs(specs);
+  auto compiled = CompilePatternDatabases(specs, rows);
+  ASSERT_TRUE(compiled.ok()) << compiled.status();
+  auto bytes = SerializePatternDatabases(rows, *compiled);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  auto loaded = LoadPatternDatabases(specs, rows, *bytes);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_TRUE(loaded->precompiled());
+  EXPECT_EQ(loaded->get().size(), rows.size());
+}
+
+TEST(PatternDbTest, ARowThatDoesNotCompileIsNamed) {
+  const PatternSpec bad[] = {{"broken_row", "(unclosed", PhiCategory::kMrn, 0.5f, false}};
+  auto compiled = CompilePatternDatabases(bad, PatternDatabaseSpecs(bad));
+  ASSERT_FALSE(compiled.ok());
+  EXPECT_NE(compiled.status().message().find("broken_row"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace phigate::detect
