@@ -1782,9 +1782,9 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
   }
 
-  // Two capitalised words no list knows, side by side in mixed-case text
-  // ("Tomomi Nishiyama will", "Weronika Martinsen"), are a name even at a
-  // sentence start.
+  // Two capitalised words that no list knows or that only name lists hold,
+  // side by side in mixed-case text ("Tomomi Nishiyama will", "Weronika
+  // Martinsen", two listed surnames), are a name even at a sentence start.
   if (mixed) {
     for (size_t i = 0; i + 1 < n; ++i) {
       const Token& a = tk[i];
@@ -1798,12 +1798,70 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
                              kLexMonth | kLexWeekday | kLexFacility | kLexStreetSuffix)))) &&
                !looks_clinical(k);
       };
+      // A word only a clinical source holds, and only capitalised (a surname
+      // there as an eponym or an author: "Lindqvist"), next to such a word.
+      auto proper_vocab = [&](size_t k) {
+        const Token& u = tk[k];
+        return u.IsAlphaWord() && (u.flags & kTokTitle) && u.end - u.begin >= 4 &&
+               (u.lf() & kLexProperVocab) &&
+               !(u.lf() & (kLexCommon | kLexStop | kLexCity | kLexState | kLexMonth | kLexWeekday |
+                           kLexFacility | kLexStreetSuffix));
+      };
       if (b.begin != a.end + 1 || text[a.end] != ' ') continue;
-      if (!unknown_title(i) || !unknown_title(i + 1)) continue;
-      if (a.lex != nullptr && b.lex != nullptr) continue;  // listed pairs: the pair rule below
+      if (!(unknown_title(i) && (unknown_title(i + 1) || proper_vocab(i + 1))) &&
+          !(proper_vocab(i) && unknown_title(i + 1))) {
+        continue;
+      }
       name[i] = std::max(name[i], 0.55f);
       name[i + 1] = std::max(name[i + 1], 0.55f);
     }
+  }
+
+  // First name, middle initial, surname ("Tamsin R Oakley", "orla j. brennick"):
+  // a listed first name (a frequent one may be a word too, in mixed case) or,
+  // outside all-caps notes, a word no list holds; one letter; a listed name or
+  // a word no list holds that does not look clinical; the three in one case.
+  for (size_t i = 0; i + 2 < n; ++i) {
+    const Token& a = tk[i];
+    const Token& m = tk[i + 1];
+    const Token& c = tk[i + 2];
+    const bool unknown_first = a.IsAlphaWord() && a.lex == nullptr && a.end - a.begin >= 3 &&
+                               doc != DocCase::kUpper && !looks_clinical(i);
+    if (!unknown_first && (!a.IsAlphaWord() || !(a.lf() & kLexFirstName) || a.end - a.begin < 3 ||
+                           (a.lf() & (kLexStop | kLexTitle | kLexRelation | kLexCredential |
+                                      kLexMonth | kLexWeekday | kLexState)))) {
+      continue;
+    }
+    if ((a.lf() & (kLexCommon | kLexClinical)) &&
+        !(mixed && (a.flags & kTokTitle) && a.lex->first_weight >= 0.5f)) {
+      continue;
+    }
+    if (!m.IsAlphaWord() || m.end - m.begin != 1 || m.begin != a.end + 1 || text[a.end] != ' ') {
+      continue;
+    }
+    const size_t gap = c.begin - m.end;
+    if (!(gap == 1 && text[m.end] == ' ') &&
+        !(gap == 2 && text[m.end] == '.' && text[m.end + 1] == ' ')) {
+      continue;
+    }
+    if (!c.IsAlphaWord() || c.end - c.begin < 2 ||
+        (c.lf() &
+         (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth | kLexWeekday))) {
+      continue;
+    }
+    bool cased;
+    if (mixed) {
+      cased = (a.flags & kTokTitle) && (m.flags & kTokUpper) && (c.flags & kTokTitle);
+    } else {
+      constexpr uint16_t kCase = kTokUpper | kTokLower;
+      cased = (a.flags & kCase) == (m.flags & kCase) && (a.flags & kCase) == (c.flags & kCase);
+    }
+    if (!cased) continue;
+    if (!(c.lf() & (kLexFirstName | kLexSurname)) && (c.lex != nullptr || looks_clinical(i + 2)))
+      continue;
+    name[i] = std::max(name[i], 0.6f);
+    name[i + 1] = std::max(name[i + 1], 0.6f);
+    name[i + 2] = std::max(name[i + 2], 0.6f);
   }
 
   // Pairs: a first name next to a name-like word makes both names.

@@ -374,6 +374,25 @@ TEST_F(EngineTest, IntersectionsAreAddresses) {
   EXPECT_TRUE(Found("Redness in the corner of the left eye.", PhiCategory::kStreetAddress).empty());
 }
 
+// Names without a cue: two rare listed surnames, a word no list holds
+// beside a capitalised-only clinical-source word (an eponym's surname), and a
+// first name, a middle initial and a surname.
+TEST_F(EngineTest, SurnamePairsAndMiddleInitials) {
+  EXPECT_TRUE(
+      Covered("Consent signed today; Houghland Leverenz witnessed it.", "Houghland Leverenz"));
+  EXPECT_TRUE(
+      Covered("Consent signed today; Zofiena Bardenheuer witnessed it.", "Zofiena Bardenheuer"));
+  EXPECT_TRUE(Covered("Plan reviewed. Tamsin R Oakley will call back.", "Tamsin R Oakley"));
+  EXPECT_TRUE(
+      Covered("Meds given. Brivelle K Tormanski brought the forms.", "Brivelle K Tormanski"));
+  EXPECT_TRUE(Covered("plan reviewed. maren j. brennick will call back.", "maren j. brennick"));
+  EXPECT_TRUE(Covered("plan reviewed. zofiena t kasprow will call back.", "zofiena t kasprow"));
+  // Drugs with a letter are not names.
+  EXPECT_TRUE(
+      Found("Pt got K Dur at 0800; gave Bumex 1 mg and K Phos.", PhiCategory::kName).empty());
+  EXPECT_TRUE(Found("pt given k dur at 0800. gave bob a call.", PhiCategory::kName).empty());
+}
+
 // A word that starts with an upper-case Latin letter outside ASCII is
 // capitalised: names written with their diacritics (invented names).
 TEST_F(EngineTest, NamesStartingWithAnAccentedCapital) {
