@@ -510,8 +510,19 @@ bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
         slash != std::string::npos && slash + 1 < before.size()) {
       before = before.substr(slash + 1);
     }
+    // "IV in R AC 11/17": after a side, "AC" is the antecubital fossa (an
+    // IV or a line site), not the assist-control mode.
+    bool side_ac = false;
+    if (before == "ac") {
+      size_t k = b;
+      while (k > 0 && !std::isalpha(static_cast<unsigned char>(text[k - 1]))) --k;
+      while (k > 0 && std::isalpha(static_cast<unsigned char>(text[k - 1]))) --k;
+      const std::string side = LowerWordBefore(text, k);
+      side_ac = side == "r" || side == "l" || side == "rt" || side == "lt" || side == "right" ||
+                side == "left";
+    }
     for (auto w : kBefore) {
-      if (before == w) return true;
+      if (before == w && !side_ac) return true;
     }
     // "1 1/2": a fraction after a whole number.
     if (b >= 2 && text[b - 1] == ' ' && std::isdigit(static_cast<unsigned char>(text[b - 2])) &&

@@ -89,8 +89,13 @@ TEST_F(PrecisionTest, PhiNextToTheVetoesIsStillFound) {
       {"pager 617-555-0143 for questions", "617-555-0143"},
       {"She lives in Baltimore with her sister.", "Baltimore"},
       {"Wife Tahnee at bedside. Son Brysen called.", "Brysen"},
+      // After a side, "AC" is the antecubital fossa, not the vent mode.
+      {"PIV SITE: RT AC 4/19, ART LINE L RAD.", "4/19"},
+      {"IV in lt AC 3/2 and right hand 3/3.", "3/2"},
   };
   for (const Case& c : cases) EXPECT_TRUE(Covered(c.text, c.value)) << c.text;
+  // The vent mode still vetoes its settings.
+  EXPECT_TRUE(All("Vent mode AC 12/5, PEEP 5.").empty());
 }
 
 TEST_F(PrecisionTest, AgeAndSexShorthandOver89IsAnAgeButATemperatureIsNot) {
