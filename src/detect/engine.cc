@@ -1976,8 +1976,8 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
 
   // After a verb that takes a person ("by", "with", "per"): an initial and a
   // listed name ("BY C. HOPE"), or (not after "to"/"from") a listed first
-  // name and a word no list holds ("seen with anika zellweg"), are a person
-  // in any case.
+  // name and a word no list holds or only the surname list holds ("seen with
+  // anika zellweg"), are a person in any case.
   static const uint64_t kToHash = Lexicon::Hash("to"), kFromHash = Lexicon::Hash("from");
   for (size_t i = 2; i < n; ++i) {
     const Token& v = tk[i - 2];
@@ -2000,8 +2000,11 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
                (a.lf() & kLexFirstName) && a.end - a.begin >= 3 &&
                !(a.lf() & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth |
                            kLexWeekday | kLexState)) &&
-               a.lex->first_weight >= 0.3f && b.lex == nullptr && a.flags == b.flags &&
-               b.begin - a.end == 1) {
+               a.lex->first_weight >= 0.3f &&
+               (b.lex == nullptr ||
+                ((b.lf() & kLexSurname) &&
+                 !(b.lf() & (kLexCommon | kLexClinical | kLexFirstName | kLexCity | kLexState)))) &&
+               a.flags == b.flags && b.begin - a.end == 1) {
       name[i - 1] = std::max(name[i - 1], 0.55f);
       name[i] = std::max(name[i], 0.55f);
     }
@@ -2043,7 +2046,12 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         if ((a.flags & kTokPeriod) && a.end - a.begin >= 2) continue;
         const Token& u = tk[j];
         if (hyphen_vocab(u)) continue;
-        if (IsInitial(u) && (u.flags & kTokPeriod || dir > 0)) {
+        // A lower-case initial with its period before a lower-case name
+        // ("d. halloran rrt").
+        if (dir < 0 && u.IsAlphaWord() && u.end - u.begin == 1 && (u.flags & kTokLower) &&
+            (tk[i].flags & kTokLower) && (u.flags & kTokPeriod) && u.end + 2 == tk[i].begin) {
+          name[j] = 0.55f;
+        } else if (IsInitial(u) && (u.flags & kTokPeriod || dir > 0)) {
           name[j] = 0.55f;
         } else if (dir < 0 && mixed && (u.flags & kTokLower) && (tk[i].flags & kTokLower) &&
                    u.IsAlphaWord() && u.end - u.begin >= 3 && (u.lf() & kLexFirstName) &&
@@ -2066,6 +2074,13 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
   // Coordination: "Suzette and Hank", "Hannah, Anthony, Derek and Andrew": a
   // listed name joined to a confirmed name by "and" or a comma is a name too.
   auto listed_name = [&](const Token& u) {
+    // A frequent first name that a clinical source writes capitalised (an
+    // eponym) is still a name in a list of names ("Sons Ned, Ivo and Roland").
+    if (u.IsAlphaWord() && mixed && (u.flags & kTokTitle) && (u.lf() & kLexFirstName) &&
+        (u.lf() & kLexProperVocab) && u.lex->first_weight >= 0.5f &&
+        !(u.lf() & (kLexStop | kLexMonth | kLexWeekday | kLexRelation | kLexTitle))) {
+      return true;
+    }
     return u.IsAlphaWord() && capitalised(u) && (u.lf() & (kLexFirstName | kLexSurname)) &&
            !(u.lf() &
              (kLexClinical | kLexStop | kLexMonth | kLexWeekday | kLexRelation | kLexTitle));

@@ -393,6 +393,18 @@ TEST_F(EngineTest, SurnamePairsAndMiddleInitials) {
   EXPECT_TRUE(Found("pt given k dur at 0800. gave bob a call.", PhiCategory::kName).empty());
 }
 
+// A first name and a word only the surname list holds after "with"; a
+// frequent first name that is also an eponym in a list of names; a lower-case
+// initial before a lower-case name.
+TEST_F(EngineTest, NamesAfterWithInListsAndAfterLowerCaseInitials) {
+  EXPECT_TRUE(
+      Covered("dsg changed. will consult with sandy kobryn re wound care.", "sandy kobryn"));
+  EXPECT_TRUE(Covered("MICU NOTE\nDaughters Zofia, Lenka and Clara in to visit.", "Clara"));
+  EXPECT_TRUE(Covered("no events overnight. all is well. d. halloran rrt", "d. halloran"));
+  EXPECT_TRUE(Found("pt given a. fib meds", PhiCategory::kName).empty());
+  EXPECT_TRUE(Found("Labs and Clara cell counts pending.", PhiCategory::kName).empty());
+}
+
 // A word that starts with an upper-case Latin letter outside ASCII is
 // capitalised: names written with their diacritics (invented names).
 TEST_F(EngineTest, NamesStartingWithAnAccentedCapital) {
