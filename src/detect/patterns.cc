@@ -79,7 +79,7 @@ constexpr PatternSpec
              R"(\+(?:[0-9]{1,3})[\s.\-]?\(?[0-9]{1,4}\)?(?:[\s.\-]?[0-9]{2,4}){2,4}\b(?:\s*(?:x|ext\.?)\s*[0-9]{1,6}\b)?)",
              C::kPhone, 0.85f},
             {"phone_labelled",
-             R"(\b(?:phone|ph|tel|telephone|cell|mobile|mob|home|work|office|beeper|pager|pgr|pg|page|call|contact|number|reached\s+at|extension|ext)\s*(?:phone|number|num|no\.?|#)?\s*[:#=.]?\s*#?\s*((?:\+?[0-9][0-9()\s.\-]{2,18}[0-9])|[0-9]{3,7})\b(?:\s*(?:x|ext\.?|extension)\s*[0-9]{1,6}\b)?)",
+             R"(\b(?:phone|ph|tel|telephone|cell|mobile|mob|home|work|office|beeper|pager|pgr|pg|page|call|contact|number|reached\s+at|extension|ext)\s*(?:phone|number|num|no\.?|#)?\s*[:#=.]?\s*#?\s*((?:\(?\+?[0-9][0-9()\s.\-]{2,18}[0-9])|[0-9]{3,7})\b(?:\s*(?:x|ext\.?|extension)\s*[0-9]{1,6}\b)?)",
              C::kPhone, 0.8f},
             {"phone_reach_me",
              R"(\b(?:call(?:\s+me)?\s+(?:at|on)|reach(?:ed)?\s+(?:me\s+)?(?:at|on)|text(?:\s+me)?\s+(?:at|on)|answering\s+at|messages\s+to|registered(?:\s+(?:phone|number|mobile))?)\s+(\(?\+?[0-9]{2,4}\)?(?:[\s.\-][0-9]{2,4}){1,4})\b)",

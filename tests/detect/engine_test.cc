@@ -405,6 +405,15 @@ TEST_F(EngineTest, NamesAfterWithInListsAndAfterLowerCaseInitials) {
   EXPECT_TRUE(Found("Labs and Clara cell counts pending.", PhiCategory::kName).empty());
 }
 
+// A labelled phone number may open with its area code in brackets, on the
+// label's line or the next.
+TEST_F(EngineTest, LabelledPhonesWithABracketedAreaCode) {
+  EXPECT_EQ(Found("Name: Orla Kettering\nPhone: (44) 812-905", PhiCategory::kPhone),
+            (std::vector<std::string>{"(44) 812-905"}));
+  EXPECT_TRUE(Covered("Personal Info:\nPhone:\n(03) 9182 4471\n", "(03) 9182 4471"));
+  EXPECT_TRUE(Found("Resting in bed, call (2-3 times) if needed.", PhiCategory::kPhone).empty());
+}
+
 // A word that starts with an upper-case Latin letter outside ASCII is
 // capitalised: names written with their diacritics (invented names).
 TEST_F(EngineTest, NamesStartingWithAnAccentedCapital) {
