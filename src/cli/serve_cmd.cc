@@ -19,6 +19,7 @@ struct ServeArgs {
   int io_threads = 0;
   bool no_watch = false;
   int wal_checkpoint_ms = -1;  // -1: ServeOptions' default
+  bool two_writes_per_wal_frame = false;
 };
 
 void Register(CLI::App& app) {
@@ -35,12 +36,16 @@ void Register(CLI::App& app) {
   cmd->add_option("--wal-checkpoint-ms", args->wal_checkpoint_ms,
                   "Background WAL checkpoint interval of the SQLite vault and audit files "
                   "(0: SQLite's own auto-checkpoints only)");
+  cmd->add_flag("--two-writes-per-wal-frame", args->two_writes_per_wal_frame,
+                "SQLite's own WAL writes (frame header and page in two system calls; for A/B "
+                "measurements)");
   cmd->callback([args] {
     gateway::ServeOptions so;
     so.store_url = args->store;
     so.audit_url = args->audit;
     so.data_dir = args->data_dir;
     so.watch_policy = !args->no_watch;
+    so.coalesce_wal_frames = !args->two_writes_per_wal_frame;
     if (args->wal_checkpoint_ms >= 0) {
       so.wal_checkpoint_interval = std::chrono::milliseconds(args->wal_checkpoint_ms);
     }

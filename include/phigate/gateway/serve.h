@@ -34,6 +34,9 @@ struct ServeOptions {
   // Background WAL checkpoints of the SQLite vault and audit files (off the io
   // threads; see docs/gateway.md "Performance"). 0 = SQLite's own auto-checkpoints only.
   std::chrono::milliseconds wal_checkpoint_interval{200};
+  // Each SQLite WAL frame written with one system call instead of two
+  // (store::CoalesceSqliteWalFrames; process-wide, cannot be undone).
+  bool coalesce_wal_frames = true;
 };
 
 // Owns every real component for the lifetime of the server. Build() fails with

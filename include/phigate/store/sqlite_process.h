@@ -30,6 +30,14 @@ struct SqliteMemoryLimits {
 // accepts (already initialized) leaves the previous one in force.
 void LimitSqliteMemory(const SqliteMemoryLimits& limits);
 
+// Makes every SQLite connection the process opens from now on write each WAL
+// frame (24-byte header + page) with one write call instead of two, through a
+// VFS over the default one that becomes the default (src/store/sqlite/wal_vfs.cc).
+// The bytes, their order and offsets in the file are unchanged; only the number
+// of system calls drops. Idempotent; false if it could not be registered (the
+// default VFS stays in use).
+bool CoalesceSqliteWalFrames();
+
 // "sqlite:///abs.db" / "sqlite://rel.db" -> the file path; "" for other URLs.
 std::string SqliteFilePath(std::string_view url);
 
