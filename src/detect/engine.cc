@@ -1719,7 +1719,8 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
               ok = false;
             }
           }
-          if (!ok) break;
+          // A greeting's name ends at its comma ("Hi Anna, I am ...").
+          if (!ok || (greeting && commas > 0)) break;
         } else if (u.begin - tk[k - 1].end > 4) {
           break;
         }

@@ -414,6 +414,13 @@ TEST_F(EngineTest, LabelledPhonesWithABracketedAreaCode) {
   EXPECT_TRUE(Found("Resting in bed, call (2-3 times) if needed.", PhiCategory::kPhone).empty());
 }
 
+// A greeting's name ends at its comma, even when a capitalised word follows.
+TEST_F(EngineTest, GreetingNameEndsAtItsComma) {
+  EXPECT_EQ(Found("Hi Warren, I'm writing about my refill.", PhiCategory::kName),
+            (std::vector<std::string>{"Warren"}));
+  EXPECT_TRUE(Found("Hello Everyone, We got your forms.", PhiCategory::kName).empty());
+}
+
 // A word that starts with an upper-case Latin letter outside ASCII is
 // capitalised: names written with their diacritics (invented names).
 TEST_F(EngineTest, NamesStartingWithAnAccentedCapital) {
