@@ -72,56 +72,79 @@ TEST(PatternDbTest, TheEmbeddedSetHoldsTheCurrentRowsAndMatchesACompiledOne) {
   EXPECT_EQ(a, Reports(*compiled, text));
 }
 
+// A small table (two databases: phone_intl has its own) for the fallback
+// tests: each fallback compiles, and compiling the full table takes seconds
+// under the sanitizers.
+constexpr PatternSpec kSmallTable[] = {
+    {"test_mrn", R"(\bMRN\s*[0-9]{6,8}\b)", PhiCategory::kMrn, 0.5f, true},
+    {"phone_intl", R"(\+[0-9]{2} [0-9]{3} [0-9]{4})", PhiCategory::kPhone, 0.5f, false}};
+
+std::string SmallTableBytes() {
+  const std::vector<PatternDatabaseSpec> rows = PatternDatabaseSpecs(kSmallTable);
+  auto compiled = CompilePatternDatabases(kSmallTable, rows);
+  EXPECT_TRUE(compiled.ok()) << compiled.status();
+  if (!compiled.ok()) return "";
+  auto bytes = SerializePatternDatabases(rows, *compiled);
+  EXPECT_TRUE(bytes.ok()) << bytes.status();
+  return bytes.ok() ? *bytes : "";
+}
+
+TEST(PatternDbTest, SerializeThenLoadRoundTrips) {
+  const std::vector<PatternDatabaseSpec> rows = PatternDatabaseSpecs(kSmallTable);
+  ASSERT_EQ(rows.size(), 2u);
+  const std::string bytes = SmallTableBytes();
+  ASSERT_FALSE(bytes.empty());
+  auto loaded = LoadPatternDatabases(kSmallTable, rows, bytes);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_TRUE(loaded->precompiled());
+  EXPECT_EQ(loaded->get().size(), rows.size());
+  const std::string text = "seen MRN 4471920, cell +44 207 5550 (synthetic)";
+  const std::vector<Report> reports = Reports(*loaded, text);
+  EXPECT_FALSE(reports.empty());
+  auto compiled = CompilePatternDatabases(kSmallTable, rows);
+  ASSERT_TRUE(compiled.ok()) << compiled.status();
+  EXPECT_EQ(reports, Reports(*compiled, text));
+}
+
 TEST(PatternDbTest, ASetMadeFromOtherRowsIsNotUsed) {
-  const auto specs = DefaultPatterns();
-  std::vector<PatternDatabaseSpec> rows = PatternDatabaseSpecs(specs);
-  ASSERT_FALSE(rows.empty());
-  ASSERT_FALSE(rows[0].exprs.empty());
-  // One row's expression changed: the embedded set no longer describes it.
+  const std::vector<PatternDatabaseSpec> rows = PatternDatabaseSpecs(kSmallTable);
+  const std::string bytes = SmallTableBytes();
+  ASSERT_FALSE(bytes.empty());
+  // One row's expression changed: the set no longer describes the table.
   std::vector<PatternDatabaseSpec> changed = rows;
   changed[0].exprs[0] = "(?:" + changed[0].exprs[0] + ")|zq7x";
   EXPECT_NE(DescribePatternDatabases(changed), DescribePatternDatabases(rows));
-  auto loaded = LoadPatternDatabases(specs, changed, EmbeddedPatternDatabases());
+  auto loaded = LoadPatternDatabases(kSmallTable, changed, bytes);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_FALSE(loaded->precompiled());
   // A changed flag is a different set too.
   changed = rows;
   changed[0].flags[0] ^= HS_FLAG_CASELESS;
-  loaded = LoadPatternDatabases(specs, changed, EmbeddedPatternDatabases());
+  loaded = LoadPatternDatabases(kSmallTable, changed, bytes);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_FALSE(loaded->precompiled());
+  // The build's set is for the default table, not this one.
+  loaded = LoadPatternDatabases(kSmallTable, rows, EmbeddedPatternDatabases());
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_FALSE(loaded->precompiled());
 }
 
 TEST(PatternDbTest, DamagedOrMissingBytesCompileInstead) {
-  const auto specs = DefaultPatterns();
-  const std::vector<PatternDatabaseSpec> rows = PatternDatabaseSpecs(specs);
-  const std::string good(EmbeddedPatternDatabases());
+  const std::vector<PatternDatabaseSpec> rows = PatternDatabaseSpecs(kSmallTable);
+  const std::string good = SmallTableBytes();
   ASSERT_GT(good.size(), 64u);
   const std::vector<std::string> bad = {
       "",                                // a build without the set
-      good.substr(0, good.size() / 2),   // truncated inside a database
+      good.substr(0, good.size() - 40),  // truncated inside the last database
       good.substr(0, 20),                // truncated inside the description
       good + "trailing",                 // more than the generator writes
       "not a pattern database at all"};  // no magic
   for (const std::string& bytes : bad) {
-    auto loaded = LoadPatternDatabases(specs, rows, bytes);
+    auto loaded = LoadPatternDatabases(kSmallTable, rows, bytes);
     ASSERT_TRUE(loaded.ok()) << loaded.status();
     EXPECT_FALSE(loaded->precompiled()) << bytes.size();
     EXPECT_EQ(loaded->get().size(), rows.size());
   }
-}
-
-TEST(PatternDbTest, SerializeThenLoadRoundTrips) {
-  const auto specs = DefaultPatterns();
-  const std::vector<PatternDatabaseSpec> rows = PatternDatabaseSpecs(specs);
-  auto compiled = CompilePatternDatabases(specs, rows);
-  ASSERT_TRUE(compiled.ok()) << compiled.status();
-  auto bytes = SerializePatternDatabases(rows, *compiled);
-  ASSERT_TRUE(bytes.ok()) << bytes.status();
-  auto loaded = LoadPatternDatabases(specs, rows, *bytes);
-  ASSERT_TRUE(loaded.ok()) << loaded.status();
-  EXPECT_TRUE(loaded->precompiled());
-  EXPECT_EQ(loaded->get().size(), rows.size());
 }
 
 TEST(PatternDbTest, ARowThatDoesNotCompileIsNamed) {
