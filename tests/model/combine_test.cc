@@ -151,5 +151,30 @@ TEST(CombineTest, EngineInBothModeWithAStackedModelKeepsCertainRuleFindings) {
   EXPECT_TRUE(ssn);
 }
 
+// The shipped model, used as the engine uses it (a stacked model reads the
+// rule findings as features), finds invented PHI in model-only mode.
+TEST(CombineTest, ShippedModelInTheEngineFindsInventedPhi) {
+  const std::string path = std::string(PHIGATE_SOURCE_DIR) + "/models/phigate_tagger.bin";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "no shipped model";
+  EngineOptions eo;
+  eo.data_dir = std::string(PHIGATE_SOURCE_DIR) + "/data";
+  eo.model_path = path;
+  eo.mode = Mode::kModel;
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto engine, Engine::Create(eo));
+  const std::string text =
+      "Pt Quintavia Zorblat seen 3/14 by Dr. Alvarez, lives in Ostervale. Call 617-555-0199.";
+  PHIGATE_ASSERT_OK_AND_ASSIGN(Findings found, engine->Scan(text));
+  bool name = false, date = false, phone = false;
+  for (const Finding& f : found) {
+    const std::string_view v = std::string_view(text).substr(f.begin, f.end - f.begin);
+    name = name || (f.category == PhiCategory::kName && v == "Quintavia Zorblat");
+    date = date || (f.category == PhiCategory::kDate && v == "3/14");
+    phone = phone || (f.category == PhiCategory::kPhone && v == "617-555-0199");
+  }
+  EXPECT_TRUE(name);
+  EXPECT_TRUE(date);
+  EXPECT_TRUE(phone);
+}
+
 }  // namespace
 }  // namespace phigate::detect

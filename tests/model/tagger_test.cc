@@ -183,6 +183,9 @@ TEST(TaggerTest, ConcurrentTagCallsAgree) {
 namespace phigate::model {
 namespace {
 
+// The shipped model is stacked: without the rule findings it reads "the rules
+// found nothing", so here only the shapes it finds on its own are checked;
+// combine_test.cc checks it inside the engine, as it is used.
 TEST(ShippedModelTest, LoadsAndFindsInventedPhi) {
   const std::string path = ::phigate::testing::SourceDir() + "/models/phigate_tagger.bin";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << "no shipped model";
@@ -192,14 +195,13 @@ TEST(ShippedModelTest, LoadsAndFindsInventedPhi) {
       "Pt Quintavia Zorblat seen 3/14 by Dr. Alvarez, lives in Ostervale. Call 617-555-0199.";
   std::vector<Finding> found;
   PHIGATE_ASSERT_OK(t->Tag(text, &found));
-  bool name = false, date = false, phone = false;
+  EXPECT_TRUE(t->stacked());
+  bool date = false, phone = false;
   for (const Finding& f : found) {
     const std::string_view v = std::string_view(text).substr(f.begin, f.end - f.begin);
-    name = name || (f.category == PhiCategory::kName && v == "Quintavia Zorblat");
     date = date || (f.category == PhiCategory::kDate && v == "3/14");
     phone = phone || (f.category == PhiCategory::kPhone && v == "617-555-0199");
   }
-  EXPECT_TRUE(name);
   EXPECT_TRUE(date);
   EXPECT_TRUE(phone);
 }
