@@ -1795,8 +1795,8 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
   }
 
   // Two capitalised words that no list knows or that only name lists hold,
-  // side by side in mixed-case text ("Tomomi Nishiyama will", "Weronika
-  // Martinsen", two listed surnames), are a name even at a sentence start.
+  // side by side in mixed-case text ("Quorra Delvantis will", "Ysolde
+  // Brannock", two listed surnames), are a name even at a sentence start.
   if (mixed) {
     for (size_t i = 0; i + 1 < n; ++i) {
       const Token& a = tk[i];
