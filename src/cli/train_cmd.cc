@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
@@ -72,6 +73,21 @@ std::vector<std::string> SplitComma(const std::string& s) {
   std::string item;
   while (std::getline(ss, item, ',')) {
     if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+// "0.5,0.6" -> {0.5, 0.6}. Every item must be one number: "0.55 0.6" (a
+// space instead of a comma) once parsed silently as 0.55 alone.
+std::vector<float> SplitCommaFloats(const std::string& s, const char* option) {
+  std::vector<float> out;
+  for (const std::string& item : SplitComma(s)) {
+    float v = 0.0f;
+    if (!absl::SimpleAtof(item, &v)) {
+      throw CliError(
+          2, absl::StrCat(option, ": '", item, "' is not a number (separate values with commas)"));
+    }
+    out.push_back(v);
   }
   return out;
 }
@@ -295,11 +311,9 @@ void RunCrossval(const TrainArgs& a) {
   using Mode = detect::EngineOptions::Mode;
   const std::vector<int> folds = pm::AssignFolds(
       eval, a.crossval, a.fold_seed >= 0 ? static_cast<uint64_t>(a.fold_seed) : a.seed);
-  std::vector<float> biases;
-  for (const std::string& b : SplitComma(a.eval_biases)) biases.push_back(std::stof(b));
+  std::vector<float> biases = SplitCommaFloats(a.eval_biases, "--eval-biases");
   if (biases.empty()) biases.push_back(a.recall_bias);
-  std::vector<float> vetoes;
-  for (const std::string& v : SplitComma(a.eval_vetoes)) vetoes.push_back(std::stof(v));
+  std::vector<float> vetoes = SplitCommaFloats(a.eval_vetoes, "--eval-vetoes");
   if (vetoes.empty()) vetoes.push_back(detect::kDefaultVetoScore);
   // Per note: rules, then model and union for each recall bias, then both for
   // each recall bias and veto score.
