@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "phigate/synth/generator.h"
+#include "tests/detect/generated_notes.h"
 
 namespace phigate::detect {
 namespace {
@@ -41,17 +41,6 @@ std::vector<Report> Reports(const PatternDatabases& dbs, const std::string& text
   return out;
 }
 
-// 300 notes of the project's generator (synthetic values only).
-std::string GeneratedNotes() {
-  synth::GeneratorOptions o;
-  o.seed = 23;
-  auto gen = synth::Generator::Create(o);
-  if (!gen.ok()) return "";
-  std::string text;
-  for (int i = 0; i < 300; ++i) text += (*gen)->Generate().text + "\n";
-  return text;
-}
-
 TEST(PatternDbTest, TheEmbeddedSetHoldsTheCurrentRowsAndMatchesACompiledOne) {
   const auto specs = DefaultPatterns();
   const std::vector<PatternDatabaseSpec> rows = PatternDatabaseSpecs(specs);
@@ -65,7 +54,7 @@ TEST(PatternDbTest, TheEmbeddedSetHoldsTheCurrentRowsAndMatchesACompiledOne) {
   ASSERT_TRUE(compiled.ok()) << compiled.status();
   EXPECT_FALSE(compiled->precompiled());
 
-  const std::string text = GeneratedNotes();
+  const std::string text = testing::GeneratedNotes(23, 300);
   ASSERT_FALSE(text.empty());
   const std::vector<Report> a = Reports(*embedded, text);
   EXPECT_GT(a.size(), 1000u);  // the notes are full of identifiers

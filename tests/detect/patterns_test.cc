@@ -7,8 +7,8 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "phigate/synth/generator.h"
 #include "re2/re2.h"
+#include "tests/detect/generated_notes.h"
 
 namespace phigate::detect {
 namespace {
@@ -46,22 +46,10 @@ TEST(MatchableBytesTest, NegatedClassAndUnknownConstructsAdmitMore) {
   EXPECT_TRUE(MatchableBytes({"x", "[[:alpha:]]", PhiCategory::kUrl, 0.5f, true}).all());
 }
 
-// 400 notes of the project's generator (synthetic values only), one per line;
-// empty if the generator cannot be created.
-std::string GeneratedNotes(uint64_t seed) {
-  synth::GeneratorOptions o;
-  o.seed = seed;
-  auto gen = synth::Generator::Create(o);
-  if (!gen.ok()) return "";
-  std::string text;
-  for (int i = 0; i < 400; ++i) text += (*gen)->Generate().text + "\n";
-  return text;
-}
-
 // Every byte of every match of every default pattern on generated notes
 // (synthetic values only) lies in the pattern's set.
 TEST(MatchableBytesTest, HoldsEveryMatchOfTheDefaultPatterns) {
-  const std::string text = GeneratedNotes(11);
+  const std::string text = testing::GeneratedNotes(11, 400);
   ASSERT_FALSE(text.empty());
   size_t checked = 0;
   for (const PatternSpec& spec : DefaultPatterns()) {
@@ -106,7 +94,7 @@ TEST(GroupIsWholeMatchTest, Shapes) {
 // Where GroupIsWholeMatch() holds for a default pattern, RE2's group 1 is its
 // whole match on generated notes.
 TEST(GroupIsWholeMatchTest, AgreesWithRe2OnTheDefaultPatterns) {
-  const std::string text = GeneratedNotes(12);
+  const std::string text = testing::GeneratedNotes(12, 400);
   ASSERT_FALSE(text.empty());
   size_t patterns = 0, checked = 0;
   for (const PatternSpec& spec : DefaultPatterns()) {
