@@ -10,9 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "nlohmann/json.hpp"
+#include "bench/detect_corpora.h"
 #include "phigate/detect/engine.h"
-#include "phigate/synth/generator.h"
 #include "phigate/transform/redactor.h"
 
 namespace {
@@ -20,39 +19,8 @@ namespace {
 using phigate::detect::Engine;
 using phigate::detect::EngineOptions;
 
-// Generated notes, concatenated into documents of about `doc_bytes` each.
-std::vector<std::string> GeneratedDocs(size_t doc_bytes, size_t total_bytes) {
-  phigate::synth::GeneratorOptions o;
-  o.seed = 7;
-  auto gen = phigate::synth::Generator::Create(o);
-  if (!gen.ok()) return {};
-  std::vector<std::string> docs;
-  std::string cur;
-  size_t total = 0;
-  while (total < total_bytes) {
-    const phigate::synth::Note note = (*gen)->Generate();
-    cur += note.text;
-    cur += "\n";
-    if (cur.size() >= doc_bytes) {
-      total += cur.size();
-      docs.push_back(std::move(cur));
-      cur.clear();
-    }
-  }
-  return docs;
-}
-
-std::vector<std::string> DevCorpus() {
-  std::vector<std::string> docs;
-  // PHIGATE_DEV_CORPUS overrides the path (a worktree has no ../shared beside it).
-  const char* env = std::getenv("PHIGATE_DEV_CORPUS");
-  std::ifstream in(env != nullptr && *env != '\0' ? std::string(env)
-                                                  : std::string(PHIGATE_SOURCE_DIR) +
-                                                        "/../shared/data/physionet_deid_dev.jsonl");
-  std::string line;
-  while (std::getline(in, line)) docs.push_back(nlohmann::json::parse(line)["text"]);
-  return docs;
-}
+using phigate::bench::DevCorpus;
+using phigate::bench::GeneratedDocs;
 
 const Engine& GetEngine(uint32_t stages) {
   static std::unique_ptr<Engine> engines[4];

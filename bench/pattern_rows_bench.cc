@@ -18,8 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "nlohmann/json.hpp"
-#include "phigate/synth/generator.h"
+#include "bench/detect_corpora.h"
 #include "src/detect/pattern_db.h"
 #include "src/detect/patterns.h"
 
@@ -35,41 +34,10 @@ const PatternDatabaseSpec& Shared() {
   return *shared;
 }
 
-// Generated notes (seed 7, as bench/detect_bench.cc) in documents of ~4 KiB.
-std::vector<std::string> GeneratedDocs() {
-  phigate::synth::GeneratorOptions o;
-  o.seed = 7;
-  auto gen = phigate::synth::Generator::Create(o);
-  if (!gen.ok()) return {};
-  std::vector<std::string> docs;
-  std::string cur;
-  size_t total = 0;
-  while (total < (size_t{4} << 20)) {
-    cur += (*gen)->Generate().text;
-    cur += "\n";
-    if (cur.size() >= 4096) {
-      total += cur.size();
-      docs.push_back(std::move(cur));
-      cur.clear();
-    }
-  }
-  return docs;
-}
-
-std::vector<std::string> DevCorpus() {
-  std::vector<std::string> docs;
-  const char* env = std::getenv("PHIGATE_DEV_CORPUS");
-  std::ifstream in(env != nullptr && *env != '\0' ? std::string(env)
-                                                  : std::string(PHIGATE_SOURCE_DIR) +
-                                                        "/../shared/data/physionet_deid_dev.jsonl");
-  std::string line;
-  while (std::getline(in, line)) docs.push_back(nlohmann::json::parse(line)["text"]);
-  return docs;
-}
-
 const std::vector<std::string>& Corpus(bool dev) {
-  static const auto* generated = new std::vector<std::string>(GeneratedDocs());
-  static const auto* dev_docs = new std::vector<std::string>(DevCorpus());
+  static const auto* generated =
+      new std::vector<std::string>(phigate::bench::GeneratedDocs(4096, size_t{4} << 20));
+  static const auto* dev_docs = new std::vector<std::string>(phigate::bench::DevCorpus());
   return dev ? *dev_docs : *generated;
 }
 
