@@ -419,20 +419,29 @@ class VaultImpl : public Vault {
     // 1. Already mapped in this scope?
     PHIGATE_ASSIGN_OR_RETURN(auto existing, ReadIndexed(bidx, sk, now));
     if (existing.has_value()) return std::move(existing->replacement);
-    // 2. A new surrogate, unique in the scope (case-insensitive).
+    // 2. A new surrogate, unique in the scope (case-insensitive, across
+    //    categories).
     for (int attempt = 0; attempt < 32; ++attempt) {
       PHIGATE_ASSIGN_OR_RETURN(std::string candidate, generate(category, value, attempt));
       if (candidate.empty() ||
           absl::AsciiStrToLower(candidate) == absl::AsciiStrToLower(std::string(value))) {
         continue;
       }
-      PHIGATE_ASSIGN_OR_RETURN(std::string ref, SurrogateRef(*ring, category, candidate));
+      PHIGATE_ASSIGN_OR_RETURN(std::string ref, SurrogateRef(*ring, candidate));
+      PHIGATE_ASSIGN_OR_RETURN(std::string legacy_ref,
+                               LegacySurrogateRef(*ring, category, candidate));
       const std::string key = absl::StrCat(sk, "/", ref);
+      const std::string legacy_key = absl::StrCat(sk, "/", legacy_ref);
       Mapping m{MappingKind::kSurrogate, category, std::string(value), candidate};
       PHIGATE_ASSIGN_OR_RETURN(std::string sealed,
                                Seal(*ring, kMapNamespace, key, SerializeMapping(m)));
       enum class Outcome { kCollision, kMine, kTheirs } outcome = Outcome::kCollision;
       const Status race = store_->RunInTransaction([&](Transaction& tx) -> Status {
+        PHIGATE_ASSIGN_OR_RETURN(auto legacy, tx.Get(kMapNamespace, legacy_key));
+        if (legacy.has_value()) {
+          outcome = Outcome::kCollision;
+          return absl::OkStatus();
+        }
         PHIGATE_ASSIGN_OR_RETURN(bool ins, tx.PutIfAbsent(kMapNamespace, key, sealed, now));
         if (!ins) {
           outcome = Outcome::kCollision;
@@ -658,8 +667,22 @@ class VaultImpl : public Vault {
     return crypto::HexEncode(std::string_view(reinterpret_cast<const char*>(d.data()), 8));
   }
 
-  Result<std::string> SurrogateRef(const Keyring& ring, PhiCategory category,
-                                   std::string_view surrogate) const {
+  // A surrogate's index is the same whatever its category: one surrogate text
+  // ("Marion") is issued once per scope, so re-identification never has to
+  // choose between a patient's name and a town that were given the same one.
+  Result<std::string> SurrogateRef(const Keyring& ring, std::string_view surrogate) const {
+    PHIGATE_ASSIGN_OR_RETURN(
+        crypto::Digest d,
+        ring.index().Compute({"surrogate", absl::AsciiStrToLower(std::string(surrogate))}));
+    return absl::StrCat(
+        "s/", crypto::HexEncode(std::string_view(reinterpret_cast<const char*>(d.data()), 16)));
+  }
+
+  // The index that rows written before the one above (which were unique per
+  // category only) are stored under; a new candidate that equals one of them
+  // in the same category still counts as taken.
+  Result<std::string> LegacySurrogateRef(const Keyring& ring, PhiCategory category,
+                                         std::string_view surrogate) const {
     PHIGATE_ASSIGN_OR_RETURN(crypto::Digest d,
                              ring.index().Compute({"sur", CategoryName(category),
                                                    absl::AsciiStrToLower(std::string(surrogate))}));

@@ -344,6 +344,33 @@ TEST_P(VaultTest, SurrogatesAreConsistentAndUniqueInScope) {
   EXPECT_EQ(originals, (std::set<std::string>{"Qorvin Abelstam", "Belvia Tranter"}));
 }
 
+TEST_P(VaultTest, SurrogatesAreUniqueAcrossCategoriesInScope) {
+  // A generator that offers the same text for a name and for a town first:
+  // the second one must be given another, or "Marlow" in a model's answer
+  // could be read back as either.
+  auto gen = [](PhiCategory, std::string_view, int attempt) -> Result<std::string> {
+    return std::string(attempt == 0 ? "Marlow" : "Penhallow");
+  };
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string name,
+                               vault_->Surrogate(PhiCategory::kName, "Qorvin", conv_, gen));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string town,
+                               vault_->Surrogate(PhiCategory::kCity, "Belvia", conv_, gen));
+  EXPECT_EQ(name, "Marlow");
+  EXPECT_EQ(town, "Penhallow");
+  // Case does not make a second surrogate either.
+  auto upper = [](PhiCategory, std::string_view, int attempt) -> Result<std::string> {
+    return std::string(attempt == 0 ? "MARLOW" : "Trevose");
+  };
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string place,
+                               vault_->Surrogate(PhiCategory::kLocation, "Ardmere", conv_, upper));
+  EXPECT_EQ(place, "Trevose");
+  // Another scope may use the same text.
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      std::string other,
+      vault_->Surrogate(PhiCategory::kCity, "Belvia", Scope::Conversation("conv-other"), gen));
+  EXPECT_EQ(other, "Marlow");
+}
+
 TEST_P(VaultTest, DateShiftIsStablePerScope) {
   PHIGATE_ASSERT_OK_AND_ASSIGN(int d1, vault_->DateShiftDays(conv_, 30));
   PHIGATE_ASSERT_OK_AND_ASSIGN(int d2, vault_->DateShiftDays(conv_, 30));
