@@ -8,8 +8,9 @@
 # Env: A, B (binaries; may be the same), CONCS ("1 16"), ROUNDS (3), DUR (6s), WARM (2s),
 #      HDR (gw.hdr: a new request scope each time | gw-conv.hdr: one conversation),
 #      B_ARGS (extra `serve` arguments of B), B_SERVER (one extra `server:` line of B's
-#      config, e.g. "audit_threads: 2"), PERF (A or B: `perf record --call-graph dwarf` of
-#      that gateway during its round-1 measurements, into $OUT_DIR/perf-<A|B>-c<conc>.data),
+#      config, e.g. "audit_threads: 2"), A_SERVER (the same for A; swap the roles to see
+#      an order/port bias), PERF (A or B: `perf record --call-graph dwarf` of that
+#      gateway during its round-1 measurements, into $OUT_DIR/perf-<A|B>-c<conc>.data),
 #      OUT_DIR (/tmp/phigate-ab), ports 28101 (mock), 28190 (A), 28290 (B).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -25,6 +26,9 @@ source "$OUT_DIR/keys.env"; export PHIGATE_MASTER_KEY
 sed "s/127.0.0.1:28190/127.0.0.1:28290/" "$OUT_DIR/phigate.yaml" > "$OUT_DIR/phigate-b.yaml"
 if [ -n "${B_SERVER:-}" ]; then
   sed -i "s/^  io_threads: \(.*\)$/  io_threads: \1\n  ${B_SERVER}/" "$OUT_DIR/phigate-b.yaml"
+fi
+if [ -n "${A_SERVER:-}" ]; then
+  sed -i "s/^  io_threads: \(.*\)$/  io_threads: \1\n  ${A_SERVER}/" "$OUT_DIR/phigate.yaml"
 fi
 PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do if [ -n "$p" ]; then kill "$p" 2>/dev/null || true; fi; done; }
