@@ -131,7 +131,9 @@ class RuleEngine final : public Engine {
   bool HyphenJoinsWord(std::string_view text, const Token& t, DocCase doc, uint32_t* end) const;
   // An unknown word that is clinical shorthand: hyphenated or plural forms of
   // known words ("A-line", "TFs") or a prefix of a clinical term ("Vanco").
-  bool LooksClinical(std::string_view word) const;
+  // `short_prefixes`: a 4-letter word that starts a longer clinical term counts
+  // (most such beginnings are shorthand); without it only the other tests do.
+  bool LooksClinical(std::string_view word, bool short_prefixes = true) const;
   // LooksClinical() of token t, through ctx.clinical_memo.
   bool LooksClinicalMemo(std::string_view text, const Token& t, EngineContext& ctx) const;
   // Every word of `span` is a common or clinical word no name or place list
@@ -1063,7 +1065,7 @@ size_t CountUpper(std::string_view w) {
   return n;
 }
 
-bool RuleEngine::LooksClinical(std::string_view word) const {
+bool RuleEngine::LooksClinical(std::string_view word, bool short_prefixes) const {
   std::string w(word);
   AsciiLower(w);
   // Hyphenated or apostrophe forms: any known part makes it vocabulary.
@@ -1095,7 +1097,7 @@ bool RuleEngine::LooksClinical(std::string_view word) const {
     const LexEntry* e = lexicon_->Find(stem);
     if (e != nullptr && (e->flags & (kLexCommon | kLexClinical | kLexStop))) return true;
   }
-  if (w.size() >= 4 && lexicon_->IsClinicalPrefix(w)) return true;
+  if (w.size() >= (short_prefixes ? 4u : 5u) && lexicon_->IsClinicalPrefix(w)) return true;
   // A misspelt word ("Epsiode", "Apetite", "Klonipin") or two words run
   // together ("Lungsounds", "Siderails"), unless a name list holds it.
   const LexEntry* self = lexicon_->Find(w);
@@ -1504,6 +1506,13 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
   auto looks_clinical = [&](size_t k) {
     if (clinical[k] < 0) clinical[k] = LooksClinicalMemo(text, tk[k], ctx) ? 1 : 0;
     return clinical[k] != 0;
+  };
+  // Clinical by more than being the first four letters of a longer term: a
+  // short surname ("Vell", "Koro") next to a first name is no shorthand.
+  auto clinical_beyond_prefix = [&](size_t k) {
+    if (!looks_clinical(k)) return false;
+    return tk[k].end - tk[k].begin != 4 ||
+           LooksClinical(text.substr(tk[k].begin, 4), /*short_prefixes=*/false);
   };
 
   for (size_t i = 0; i < n; ++i) {
@@ -1952,7 +1961,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       } else if (i >= 2 && a.IsAlphaWord() && a.lex == nullptr && a.end - a.begin >= 3 &&
                  first(tk[i - 2], 0.3f) && tk[i - 2].flags == a.flags && capitalised(a) &&
                  a.begin - tk[i - 2].end == 1 && text[tk[i - 2].end] == ' ' &&
-                 !looks_clinical(i - 1)) {
+                 !clinical_beyond_prefix(i - 1)) {
         name[i - 2] = std::max(name[i - 2], 0.55f);
         name[i - 1] = std::max(name[i - 1], 0.55f);
       } else if (i >= 2 && a.IsAlphaWord() && tk[i - 2].IsAlphaWord() && a.lex == nullptr &&

@@ -433,6 +433,13 @@ TEST_F(EngineTest, NamesStartingWithAnAccentedCapital) {
   EXPECT_TRUE(Found("Pt ate cr\u00e8me br\u00fbl\u00e9e today.", PhiCategory::kName).empty());
 }
 
+// Session 8: a short surname that starts a longer clinical term (its first
+// four letters) is no shorthand beside a listed first name before a ward verb.
+TEST_F(EngineTest, ShortSurnamesBeforeWardVerbs) {
+  EXPECT_TRUE(Covered("HR 88 SR. RUN OF VENT BIGEMINY, EDA KEME AWARE, MGSO4 GIVEN.", "EDA KEME"));
+  EXPECT_TRUE(Covered("pt calm. flo kabo notified of k 3.1.", "flo kabo"));
+}
+
 TEST_F(EngineTest, RefusesTextOverTheLimit) {
   EngineOptions o;
   o.max_text_bytes = 16;
