@@ -2120,6 +2120,51 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
   }
 
+  // A listed first name and a word no list holds, joined by "and" (and a
+  // title) to a confirmed name, are a person too, in one case: "Vera Koll and
+  // Dr. Ames aware", "called Dr. Ames and Vera Koll".
+  {
+    auto spaces_only = [&](const Token& a, const Token& b) {
+      if (b.begin <= a.end) return false;
+      for (size_t c = a.end; c < b.begin; ++c) {
+        if (text[c] != ' ') return false;
+      }
+      return true;
+    };
+    auto first_unknown_pair = [&](size_t a) {  // tokens a and a + 1
+      if (a + 1 >= n || name[a + 1] >= 0.5f) return false;
+      const Token& x = tk[a];
+      const Token& y = tk[a + 1];
+      return x.IsAlphaWord() && (x.lf() & kLexFirstName) && x.end - x.begin >= 3 &&
+             !(x.lf() & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth |
+                         kLexWeekday | kLexCity | kLexState | kLexCommon | kLexClinical)) &&
+             x.lex->first_weight >= 0.3f && y.IsAlphaWord() && y.lex == nullptr &&
+             y.end - y.begin >= 3 && x.flags == y.flags && capitalised(x) && y.begin - x.end == 1 &&
+             text[x.end] == ' ' && !clinical_beyond_prefix(a + 1);
+    };
+    for (size_t i = 0; i < n; ++i) {
+      if (name[i] < 0.5f || !tk[i].IsAlphaWord()) continue;
+      // Before: pair, "and", a title or none, name i.
+      size_t k = i;
+      if (k >= 1 && (tk[k - 1].lf() & kLexTitle) && TitleLink(text, tk[k - 1], tk[k])) --k;
+      if (k >= 3 && (tk[k - 1].lf() & kLexAnd) && spaces_only(tk[k - 2], tk[k - 1]) &&
+          spaces_only(tk[k - 1], tk[k]) && first_unknown_pair(k - 3)) {
+        name[k - 3] = std::max(name[k - 3], 0.55f);
+        name[k - 2] = 0.55f;
+      }
+      // After: name i, "and", a title or none, pair.
+      if (i + 3 < n && (tk[i + 1].lf() & kLexAnd) && spaces_only(tk[i], tk[i + 1])) {
+        size_t j = i + 2;
+        if (!spaces_only(tk[i + 1], tk[j])) continue;
+        if ((tk[j].lf() & kLexTitle) && j + 1 < n && TitleLink(text, tk[j], tk[j + 1])) ++j;
+        if (first_unknown_pair(j)) {
+          name[j] = std::max(name[j], 0.55f);
+          name[j + 1] = 0.55f;
+        }
+      }
+    }
+  }
+
   // Document-level consistency: a word confirmed as a name elsewhere in the note
   // is a name everywhere in it (unless it is a common word).
   {

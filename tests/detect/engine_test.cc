@@ -440,6 +440,15 @@ TEST_F(EngineTest, ShortSurnamesBeforeWardVerbs) {
   EXPECT_TRUE(Covered("pt calm. flo kabo notified of k 3.1.", "flo kabo"));
 }
 
+// Session 8: a first name and a word no list holds, joined by "and" (and a
+// title) to a confirmed name, are a person as well.
+TEST_F(EngineTest, FirstNameAndUnknownWordJoinedToANamedPerson) {
+  EXPECT_TRUE(Covered("KCL GIVEN. EDA KEME AND DRS HALVORSEN AND QUARVELLO AWARE.", "EDA KEME"));
+  EXPECT_TRUE(Covered("KCL GIVEN. DR. HALVORSEN AND EDA KEME UPDATED. NO NEW ORDERS.", "EDA KEME"));
+  EXPECT_EQ(Found("MAG AND K REPLETED. DR. HALVORSEN AND TEAM UPDATED.", PhiCategory::kName),
+            (std::vector<std::string>{"HALVORSEN"}));
+}
+
 TEST_F(EngineTest, RefusesTextOverTheLimit) {
   EngineOptions o;
   o.max_text_bytes = 16;
