@@ -1666,6 +1666,28 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
                      (i >= 2 && tk[i - 1].hash == kPer && tk[i - 2].hash == kAs));
       if (!header && !reference && (!sentence_start || doc_prose)) s = std::max(s, 0.5f);
     }
+    // A frequent first name that is also a lower-case word ("Chuck", "Penny"),
+    // written capitalised inside a sentence of a mixed- or lower-case note with
+    // no capitalised word beside it, is a person: "unable to reach Chuck",
+    // "supportive, Penny." (not a sentence's or a line's first word).
+    if (doc != DocCase::kUpper && (t.flags & kTokTitle) && len >= 3 && is_first &&
+        (f & kLexCommon) && t.lex->first_weight >= 0.5f &&
+        !(f & (kLexClinical | kLexStop | kLexMonth | kLexWeekday | kLexState | kLexCredential |
+               kLexFacility))) {
+      size_t k = t.begin;
+      while (k > 0 && text[k - 1] == ' ') --k;
+      const char before = k > 0 ? text[k - 1] : '\n';
+      const bool sentence_start = before == '.' || before == '\n' || before == '!' ||
+                                  before == '?' || before == '*' || before == '-' ||
+                                  before == ':' || before == '"' || k == 0;
+      auto capital_word = [&](size_t j) {
+        return tk[j].IsAlphaWord() && (tk[j].flags & (kTokTitle | kTokUpper)) &&
+               !NewlineBetween(text, tk[std::min(i, j)], tk[std::max(i, j)]) &&
+               LinkGap(text, tk[std::min(i, j)], tk[std::max(i, j)], false);
+      };
+      if (!sentence_start && !(i > 0 && capital_word(i - 1)) && !(i + 1 < n && capital_word(i + 1)))
+        s = std::max(s, 0.5f);
+    }
     // A drug or a lab before its dose or value ("Integrillin at 2mcg/kg/min",
     // "Aggrestat 12 cc/hr", "Digixin 1.70") is not a person.
     if (!titled && s >= 0.5f && DoseAfter(text, tk, i)) s = 0.3f;

@@ -449,6 +449,17 @@ TEST_F(EngineTest, FirstNameAndUnknownWordJoinedToANamedPerson) {
             (std::vector<std::string>{"HALVORSEN"}));
 }
 
+// Session 8: a frequent first name that is also a word, capitalised inside a
+// sentence of a mixed- or lower-case note, alone, is a person.
+TEST_F(EngineTest, CapitalisedFirstNamesThatAreAlsoWords) {
+  EXPECT_TRUE(Covered("Plan discussed. Unable to reach Chuck overnight, will try again.", "Chuck"));
+  EXPECT_TRUE(
+      Covered("social- daughter at bedside all day, supportive, Penny. son flying in.", "Penny"));
+  // Not a sentence's first word, nor a word of a capitalised phrase.
+  EXPECT_TRUE(Found("Pt ate well. Faith remains strong per family.", PhiCategory::kName).empty());
+  EXPECT_TRUE(Found("Wound care per Rose Garden protocol.", PhiCategory::kName).empty());
+}
+
 TEST_F(EngineTest, RefusesTextOverTheLimit) {
   EngineOptions o;
   o.max_text_bytes = 16;
