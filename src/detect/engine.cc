@@ -2295,6 +2295,26 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       // county and address rules.
       loc[i] = 1;
     }
+    // A town named with a common word ("Liberty", "Paradise"), capitalised
+    // alone right after "to", "from", "at", "in" or "near" in mixed-case text:
+    // "surgeon from Paradise", "wants to go to Liberty".
+    if (mixed && prev_prep && (f & kLexCity) && (f & kLexCommon) && (t.flags & kTokTitle) &&
+        t.end - t.begin >= 4 &&
+        !(f & (kLexStop | kLexState | kLexMonth | kLexWeekday | kLexFacility | kLexUniversity |
+               kLexTitle | kLexRelation | kLexCredential)) &&
+        (!(f & kLexClinical) || (f & kLexProperVocab)) &&
+        !std::binary_search(eponyms.begin(), eponyms.end(), t.hash) && !DecimalNext(text, tk, i)) {
+      static const uint64_t kVia = Lexicon::Hash("via"), kInto = Lexicon::Hash("into"),
+                            kOf = Lexicon::Hash("of");
+      const uint64_t ph = tk[i - 1].hash;
+      const bool next_capital =
+          i + 1 < n && tk[i + 1].IsAlphaWord() && (tk[i + 1].flags & (kTokTitle | kTokUpper)) &&
+          LinkGap(text, t, tk[i + 1], false) && !NewlineBetween(text, t, tk[i + 1]);
+      if (ph != kVia && ph != kInto && ph != kOf && !next_capital &&
+          LinkGap(text, tk[i - 1], t, false)) {
+        loc[i] = 1;
+      }
+    }
     // Facility names: words before "Hospital", "Medical Center", "Nursing Home"...
     if ((f & kLexFacility) && i > 0 && capitalised(t)) {
       // "home" and "living" end a facility name only as "nursing home", "assisted living".

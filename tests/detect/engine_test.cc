@@ -460,6 +460,17 @@ TEST_F(EngineTest, CapitalisedFirstNamesThatAreAlsoWords) {
   EXPECT_TRUE(Found("Wound care per Rose Garden protocol.", PhiCategory::kName).empty());
 }
 
+// Session 8: a town named with a common word, capitalised alone after a
+// place preposition in mixed-case text.
+TEST_F(EngineTest, TownsNamedWithCommonWordsAfterAPreposition) {
+  EXPECT_EQ(Found("Wants to go to Liberty to be near family.", PhiCategory::kCity),
+            (std::vector<std::string>{"Liberty"}));
+  EXPECT_TRUE(Covered("Surgeon from Paradise came by this eve to talk to pt.", "Paradise"));
+  // Not clinical words.
+  EXPECT_TRUE(Found("Pt was in Pain most of the shift, then went to Radiology.", PhiCategory::kCity)
+                  .empty());
+}
+
 TEST_F(EngineTest, RefusesTextOverTheLimit) {
   EngineOptions o;
   o.max_text_bytes = 16;
