@@ -2315,6 +2315,38 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         loc[i] = 1;
       }
     }
+    // Where a patient came from, named by capitalised words and no facility
+    // word, in mixed-case text: "transferred from Mercy Ridge s/p MI",
+    // "arrived from Riverbend tonight".
+    if (mixed && i >= 2 && (t.flags & kTokTitle) && tk[i - 1].hash == kFromHash &&
+        LinkGap(text, tk[i - 1], t, false) && LinkGap(text, tk[i - 2], tk[i - 1], false) &&
+        !NewlineBetween(text, tk[i - 2], t)) {
+      static const uint64_t kCameFrom[] = {Lexicon::Hash("transferred"), Lexicon::Hash("transfer"),
+                                           Lexicon::Hash("admitted"), Lexicon::Hash("arrived"),
+                                           Lexicon::Hash("came")};
+      bool came = false;
+      for (uint64_t h : kCameFrom) came = came || tk[i - 2].hash == h;
+      size_t k = i;
+      while (came && k < n && k < i + 3) {
+        const Token& u = tk[k];
+        const uint32_t uf = u.lf();
+        if (!u.IsAlphaWord() || !(u.flags & kTokTitle) || u.end - u.begin < 3 ||
+            (uf & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth | kLexWeekday |
+                   kLexFacility | kLexState)) ||
+            ((uf & kLexClinical) && !(uf & kLexProperVocab)) ||
+            (u.lex == nullptr && looks_clinical(k))) {
+          break;
+        }
+        if (k > i && (u.begin - tk[k - 1].end != 1 || text[tk[k - 1].end] != ' ')) break;
+        ++k;
+      }
+      const bool facility_next = k < n && (tk[k].lf() & kLexFacility) &&
+                                 LinkGap(text, tk[k - 1], tk[k], false) &&
+                                 !NewlineBetween(text, tk[k - 1], tk[k]);
+      if (came && k > i && !facility_next) {
+        for (size_t j = i; j < k; ++j) loc[j] = 2;
+      }
+    }
     // Facility names: words before "Hospital", "Medical Center", "Nursing Home"...
     if ((f & kLexFacility) && i > 0 && capitalised(t)) {
       // "home" and "living" end a facility name only as "nursing home", "assisted living".

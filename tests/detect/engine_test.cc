@@ -471,6 +471,16 @@ TEST_F(EngineTest, TownsNamedWithCommonWordsAfterAPreposition) {
                   .empty());
 }
 
+// Session 8: where a patient was transferred from, named by capitalised words
+// and no facility word.
+TEST_F(EngineTest, PlacesAPatientWasTransferredFrom) {
+  EXPECT_EQ(Found("O: 72 yo female transferred from Kind Hal s/p fall.", PhiCategory::kFacility),
+            (std::vector<std::string>{"Kind Hal"}));
+  EXPECT_TRUE(Found("Pt transferred from Cardiology service. Admitted from ER. Arrived from OSH.",
+                    PhiCategory::kFacility)
+                  .empty());
+}
+
 TEST_F(EngineTest, RefusesTextOverTheLimit) {
   EngineOptions o;
   o.max_text_bytes = 16;
