@@ -2444,6 +2444,18 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         !(f & (kLexCommon | kLexClinical | kLexState | kLexStop)) && !looks_clinical(i)) {
       loc[i] = 1;
     }
+    // A town's name cut short ("in Phila", "from Indpls"): a capitalised word
+    // no list holds that begins a listed town, alone after a place
+    // preposition in mixed-case text.
+    if (mixed && place_prep && (t.flags & kTokTitle) && t.lex == nullptr && t.IsAlphaWord() &&
+        t.end - t.begin >= 4 && LinkGap(text, tk[i - 1], t, false) &&
+        !(i + 1 < n && tk[i + 1].IsAlphaWord() && (tk[i + 1].flags & (kTokTitle | kTokUpper)) &&
+          LinkGap(text, t, tk[i + 1], false) && !NewlineBetween(text, t, tk[i + 1]))) {
+      std::string& w = ctx.lower;
+      w.assign(text.substr(t.begin, t.end - t.begin));
+      AsciiLower(w);
+      if (lexicon_->IsCityPrefix(w)) loc[i] = 1;
+    }
     // Wards and units named after places: "to Linthicum 2".
     const bool ward_ctx = i > 0 && (prev_prep || (tk[i - 1].lf() & kLexWardCue));
     if (ward_ctx && i + 1 < n && t.lex == nullptr && t.IsAlphaWord() && capitalised(t) &&

@@ -481,6 +481,15 @@ TEST_F(EngineTest, PlacesAPatientWasTransferredFrom) {
                   .empty());
 }
 
+// Session 8: a town's name cut short, after a place preposition.
+TEST_F(EngineTest, TownNamesCutShort) {
+  EXPECT_EQ(Found("Pt arrived by ambulance from Phila this evening, alert.", PhiCategory::kCity),
+            (std::vector<std::string>{"Phila"}));
+  EXPECT_EQ(Found("Son drove in from Albuq overnight to be with pt.", PhiCategory::kCity),
+            (std::vector<std::string>{"Albuq"}));
+  EXPECT_TRUE(Found("Pt sent to Zorvex for scan.", PhiCategory::kCity).empty());
+}
+
 TEST_F(EngineTest, RefusesTextOverTheLimit) {
   EngineOptions o;
   o.max_text_bytes = 16;
