@@ -2414,12 +2414,23 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         loc[i + 1] = 2;
       }
     }
-    // Acronym facilities after a location preposition: "to NRH", "at KMC".
+    // Acronym facilities after a location preposition: "to NRH", "at KMC";
+    // after "leave" ("would need to leave NRH"); in lower case after "at",
+    // "to", "from" in mixed-case text ("had surgery at nrh").
     const bool prev_the_by =
         i > 0 && (text.substr(tk[i - 1].begin, tk[i - 1].end - tk[i - 1].begin).size() <= 3) &&
         (tk[i - 1].lf() & kLexStop) && !(tk[i - 1].flags & kTokDigit);
-    if ((prev_prep || prev_the_by) && t.lex == nullptr && t.end - t.begin >= 2 &&
-        t.end - t.begin <= 5 && (t.flags & kTokUpper || !mixed)) {
+    static const uint64_t kLeave = Lexicon::Hash("leave"), kLeaving = Lexicon::Hash("leaving"),
+                          kAt = Lexicon::Hash("at"), kToPlace = Lexicon::Hash("to"),
+                          kFromPlace = Lexicon::Hash("from");
+    const bool prev_leave = i > 0 && (tk[i - 1].hash == kLeave || tk[i - 1].hash == kLeaving) &&
+                            LinkGap(text, tk[i - 1], t, false);
+    const bool lower_acronym =
+        mixed && (t.flags & kTokLower) && t.IsAlphaWord() && t.end - t.begin <= 3 && i > 0 &&
+        (tk[i - 1].hash == kAt || tk[i - 1].hash == kToPlace || tk[i - 1].hash == kFromPlace) &&
+        LinkGap(text, tk[i - 1], t, false);
+    if ((prev_prep || prev_the_by || prev_leave) && t.lex == nullptr && t.end - t.begin >= 2 &&
+        t.end - t.begin <= 5 && (t.flags & kTokUpper || !mixed || lower_acronym)) {
       const char last =
           static_cast<char>(std::tolower(static_cast<unsigned char>(text[t.end - 1])));
       const char before_last =

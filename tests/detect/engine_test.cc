@@ -236,7 +236,7 @@ TEST_F(EngineTest, FirstNamesBeforeWardVerbs) {
   // note wherever it is named.
   EXPECT_TRUE(
       Covered("Was on vacation on the Western Shore when the pain began.", "Western Shore"));
-  EXPECT_EQ(Found("Pt referred to NRH for cath. Wants to leave NRH soon.", PhiCategory::kLocation),
+  EXPECT_EQ(Found("Pt referred to NRH for cath. Wants NRH records soon.", PhiCategory::kLocation),
             (std::vector<std::string>{"NRH"}));
   // Two words no list holds before such a verb.
   EXPECT_TRUE(
@@ -488,6 +488,18 @@ TEST_F(EngineTest, TownNamesCutShort) {
   EXPECT_EQ(Found("Son drove in from Albuq overnight to be with pt.", PhiCategory::kCity),
             (std::vector<std::string>{"Albuq"}));
   EXPECT_TRUE(Found("Pt sent to Zorvex for scan.", PhiCategory::kCity).empty());
+}
+
+// Session 8: acronym facilities after "leave", and in lower case after "at",
+// "to", "from" in mixed-case text.
+TEST_F(EngineTest, AcronymFacilitiesAfterLeaveAndInLowerCase) {
+  EXPECT_EQ(Found("PT MAY LEAVE KMH TOMORROW FOR A SECOND OPINION.", PhiCategory::kFacility),
+            (std::vector<std::string>{"KMH"}));
+  EXPECT_EQ(Found("Had a long stay at bmh last spring, per daughter.", PhiCategory::kFacility),
+            (std::vector<std::string>{"bmh"}));
+  EXPECT_TRUE(
+      Found("Pt has pain with each breath, worse when moving to rt side.", PhiCategory::kFacility)
+          .empty());
 }
 
 TEST_F(EngineTest, RefusesTextOverTheLimit) {
