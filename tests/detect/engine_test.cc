@@ -502,6 +502,15 @@ TEST_F(EngineTest, AcronymFacilitiesAfterLeaveAndInLowerCase) {
           .empty());
 }
 
+// Session 8: a six-digit month-day-year date standing alone.
+TEST_F(EngineTest, SixDigitMonthDayYearDates) {
+  EXPECT_EQ(Found("Plan: wean vent, meeting with team 031525", PhiCategory::kDate),
+            (std::vector<std::string>{"031525"}));
+  // Not a longer number, an impossible month, or a decimal.
+  EXPECT_TRUE(
+      Found("Order 1031525 sent. plt 150000. level 031525.7 noted.", PhiCategory::kDate).empty());
+}
+
 TEST_F(EngineTest, RefusesTextOverTheLimit) {
   EngineOptions o;
   o.max_text_bytes = 16;
