@@ -987,6 +987,7 @@ void ExtendDatesAndInitials(std::string_view text, Findings* findings) {
   auto alpha = [&](size_t i) {
     return i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]));
   };
+  std::vector<Finding> range_starts;
   for (Finding& f : *findings) {
     // "St. Mary's Hospital": the possessive belongs to the facility's name.
     if (f.category == PhiCategory::kFacility && text.size() - f.end >= 2 && (text[f.end] == '\'') &&
@@ -1002,6 +1003,29 @@ void ExtendDatesAndInitials(std::string_view text, Findings* findings) {
       continue;
     }
     if (f.category != PhiCategory::kDate) continue;
+    // A range of days before a day and a month: "3->4 June", "10-11 Mar": the
+    // first day is a date too (the arrow or dash is not).
+    if (digit(f.begin) && f.begin >= 2) {
+      size_t d = f.begin;
+      while (d < f.end && digit(d)) ++d;
+      size_t b = f.begin;
+      if (d - f.begin <= 2 && d < f.end && text[d] == ' ' && alpha(d + 1)) {
+        if (text[b - 1] == '>' && b >= 3 && text[b - 2] == '-') {
+          b -= 2;
+        } else if (text[b - 1] == '-') {
+          b -= 1;
+        }
+        size_t k = b;
+        while (k > 0 && digit(k - 1) && b - k < 3) --k;
+        int day = 0;
+        for (size_t c = k; c < b; ++c) day = day * 10 + (text[c] - '0');
+        if (b < f.begin && day >= 1 && day <= 31 &&
+            (k == 0 || (!digit(k - 1) && !alpha(k - 1) && text[k - 1] != '/' &&
+                        text[k - 1] != '.' && text[k - 1] != '-'))) {
+          range_starts.push_back(Finding{PhiCategory::kDate, k, b, f.score, f.recognizer});
+        }
+      }
+    }
     size_t i = f.end;
     size_t spaces = 0;
     while (i < text.size() && text[i] == ' ' && spaces < 3) ++i, ++spaces;
@@ -1055,6 +1079,7 @@ void ExtendDatesAndInitials(std::string_view text, Findings* findings) {
     }
     if (end != 0) f.end = end;
   }
+  findings->insert(findings->end(), range_starts.begin(), range_starts.end());
 }
 
 size_t CountUpper(std::string_view w) {

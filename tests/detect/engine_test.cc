@@ -511,6 +511,18 @@ TEST_F(EngineTest, SixDigitMonthDayYearDates) {
       Found("Order 1031525 sent. plt 150000. level 031525.7 noted.", PhiCategory::kDate).empty());
 }
 
+// Session 8: the first day of a range before a day and a month is a date;
+// the arrow or dash between is not.
+TEST_F(EngineTest, FirstDayOfARangeBeforeADayAndMonth) {
+  EXPECT_EQ(Found("progress note\n3->4 june, 97\n1900 - 0700", PhiCategory::kDate),
+            (std::vector<std::string>{"3", "4 june, 97"}));
+  EXPECT_EQ(Found("Vacation planned 10-11 Mar with family.", PhiCategory::kDate),
+            (std::vector<std::string>{"10", "11 Mar"}));
+  // Not a number that cannot be a day.
+  EXPECT_EQ(Found("Pt had 120-2 Mar labs.", PhiCategory::kDate),
+            (std::vector<std::string>{"2 Mar"}));
+}
+
 TEST_F(EngineTest, RefusesTextOverTheLimit) {
   EngineOptions o;
   o.max_text_bytes = 16;
