@@ -2650,6 +2650,19 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
   }
 
+  // An initial fused to the word before it by a hyphen, before a confirmed
+  // name ("HEPARIN-K. VOSS AWARE"): telegraphic punctuation, the letter is the
+  // person's initial.
+  for (size_t i = 1; i < n; ++i) {
+    const Token& u = tk[i - 1];
+    if (name[i] < 0.5f || !u.IsAlphaWord() || u.end - u.begin < 4 || !(u.flags & kTokPeriod) ||
+        tk[i].begin != u.end + 2 || text[u.end + 1] != ' ' || text[u.end - 2] != '-' ||
+        !std::isupper(static_cast<unsigned char>(text[u.end - 1])) || !capitalised(tk[i])) {
+      continue;
+    }
+    out->push_back(Finding{PhiCategory::kName, u.end - 1, u.end, 0.55f, "name_rules"});
+  }
+
   // Emit: names, then locations (the resolver merges adjacent same-category spans).
   for (size_t i = 0; i < n; ++i) {
     // A device eponym of this note is neither a place nor, without a title, a person.

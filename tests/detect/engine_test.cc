@@ -523,6 +523,14 @@ TEST_F(EngineTest, FirstDayOfARangeBeforeADayAndMonth) {
             (std::vector<std::string>{"2 Mar"}));
 }
 
+// Session 8: an initial fused to the word before it by a hyphen, before a
+// confirmed name.
+TEST_F(EngineTest, InitialAfterAHyphenBeforeAName) {
+  EXPECT_TRUE(Covered("GI: NGT-CLEAR. GIVEN HEPARIN-K. VOSS AWARE, WILL RECHECK PTT.", "K. VOSS"));
+  EXPECT_FALSE(Covered("GI: NGT-CLEAR. GIVEN HEPARIN-K. VOSS AWARE, WILL RECHECK PTT.", "HEPARIN"));
+  EXPECT_TRUE(Found("Pt on A-C. Weaned to PS-A. Stable.", PhiCategory::kName).empty());
+}
+
 TEST_F(EngineTest, RefusesTextOverTheLimit) {
   EngineOptions o;
   o.max_text_bytes = 16;
