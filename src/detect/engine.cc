@@ -2167,6 +2167,26 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
   }
 
+  // A word no list holds after a confirmed name and "and", in the name's
+  // case, at the end of its sentence or line: "her sons, rolf and ivek".
+  for (size_t i = 0; i + 2 < n; ++i) {
+    const Token& a = tk[i];
+    const Token& y = tk[i + 2];
+    if (name[i] < 0.5f || name[i + 2] >= 0.5f || !(tk[i + 1].lf() & kLexAnd) || !a.IsAlphaWord() ||
+        !y.IsAlphaWord() || y.lex != nullptr || y.end - y.begin < 3 ||
+        (a.flags & (kTokUpper | kTokTitle | kTokLower)) !=
+            (y.flags & (kTokUpper | kTokTitle | kTokLower)) ||
+        tk[i + 1].begin != a.end + 1 || y.begin != tk[i + 1].end + 1 || text[a.end] != ' ' ||
+        text[tk[i + 1].end] != ' ') {
+      continue;
+    }
+    size_t q = y.end;
+    while (q < text.size() && text[q] == ' ') ++q;
+    const bool ends = q >= text.size() || text[q] == '\n' || text[q] == '.' || text[q] == ',' ||
+                      text[q] == ';' || text[q] == '!' || text[q] == '?';
+    if (ends && !looks_clinical(i + 2)) name[i + 2] = 0.55f;
+  }
+
   // A listed first name and a word no list holds, joined by "and" (and a
   // title) to a confirmed name, are a person too, in one case: "Vera Koll and
   // Dr. Ames aware", "called Dr. Ames and Vera Koll".

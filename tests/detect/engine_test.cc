@@ -531,6 +531,15 @@ TEST_F(EngineTest, InitialAfterAHyphenBeforeAName) {
   EXPECT_TRUE(Found("Pt on A-C. Weaned to PS-A. Stable.", PhiCategory::kName).empty());
 }
 
+// Session 8: a word no list holds after a confirmed name and "and", in the
+// name's case, at the end of its sentence or line.
+TEST_F(EngineTest, UnknownWordJoinedToANameAtASentenceEnd) {
+  EXPECT_TRUE(Covered("pt calm overnight. proxies are her sons, rolf and ivek", "ivek"));
+  // Not a word that goes on into the sentence, nor lower case after a capital.
+  EXPECT_FALSE(Covered("Spoke with Dr. Lindqvist and vanco level pending.", "vanco"));
+  EXPECT_FALSE(Covered("Spoke with Dr. Lindqvist and ivek.", "ivek"));
+}
+
 TEST_F(EngineTest, RefusesTextOverTheLimit) {
   EngineOptions o;
   o.max_text_bytes = 16;
