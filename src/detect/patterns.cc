@@ -117,6 +117,11 @@ constexpr PatternSpec
             {"date_compact_mdy",
              R"((?:^|[\s(,;])((?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{2})(?:$|[\s),;]|\.(?:$|[^0-9])))",
              C::kDate, 0.5f},
+            // A two-digit year opening a history item before a procedure ("PMH:
+            // DM. 04 CABG x3. 11 PTCA to RCA").
+            {"date_year_before_procedure",
+             R"((?:^|\n\s*|[.;:]\s+)([0-9]{2})\s+(?:ptca|cabg|stent|pci|avr|mvr|cath|mi|angioplasty|bypass|ppm|aicd|icd)\b)",
+             C::kDate, 0.5f},
             {"date_month_day",
              R"(\b)" MONTH R"(\.?\s+)" DAY ORD R"(?(?:,?\s+(?:'|’)?[0-9]{2,4})?)" TIME R"(\b)",
              C::kDate, 0.9f},

@@ -540,6 +540,15 @@ TEST_F(EngineTest, UnknownWordJoinedToANameAtASentenceEnd) {
   EXPECT_FALSE(Covered("Spoke with Dr. Lindqvist and ivek.", "ivek"));
 }
 
+// Session 8: a two-digit year opening a history item before a procedure.
+TEST_F(EngineTest, TwoDigitYearsBeforeAProcedure) {
+  EXPECT_EQ(Found("PMH: DM. 04 CABG x3. 11 PTCA to RCA. HTN.", PhiCategory::kDate),
+            (std::vector<std::string>{"04", "11"}));
+  EXPECT_TRUE(
+      Found("Plan: 2 units PRBC. 20 minutes after cath, HR 88; 10 beats of VT.", PhiCategory::kDate)
+          .empty());
+}
+
 TEST_F(EngineTest, RefusesTextOverTheLimit) {
   EngineOptions o;
   o.max_text_bytes = 16;
