@@ -2512,6 +2512,23 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       AsciiLower(w);
       if (lexicon_->IsCityPrefix(w)) loc[i] = 1;
     }
+    // An employer named by its acronym after a job title: "CEO of ZNT",
+    // "director at KWX" (an acronym no list holds).
+    if (i >= 2 && (t.flags & kTokUpper) && t.IsAlphaWord() && t.lex == nullptr &&
+        t.end - t.begin >= 2 && t.end - t.begin <= 5 && LinkGap(text, tk[i - 1], t, false) &&
+        LinkGap(text, tk[i - 2], tk[i - 1], false) && !NewlineBetween(text, tk[i - 2], t)) {
+      static const uint64_t kJobs[] = {
+          Lexicon::Hash("ceo"),     Lexicon::Hash("cfo"),       Lexicon::Hash("coo"),
+          Lexicon::Hash("cto"),     Lexicon::Hash("president"), Lexicon::Hash("chairman"),
+          Lexicon::Hash("founder"), Lexicon::Hash("owner"),     Lexicon::Hash("director"),
+          Lexicon::Hash("manager"), Lexicon::Hash("employee"),  Lexicon::Hash("vp")};
+      static const uint64_t kOfJob = Lexicon::Hash("of"), kAtJob = Lexicon::Hash("at"),
+                            kForJob = Lexicon::Hash("for");
+      const uint64_t ph = tk[i - 1].hash;
+      bool job = false;
+      for (uint64_t h : kJobs) job = job || tk[i - 2].hash == h;
+      if (job && (ph == kOfJob || ph == kAtJob || ph == kForJob)) loc[i] = 3;
+    }
     // Wards and units named after places: "to Linthicum 2".
     const bool ward_ctx = i > 0 && (prev_prep || (tk[i - 1].lf() & kLexWardCue));
     if (ward_ctx && i + 1 < n && t.lex == nullptr && t.IsAlphaWord() && capitalised(t) &&

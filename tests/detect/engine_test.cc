@@ -549,6 +549,16 @@ TEST_F(EngineTest, TwoDigitYearsBeforeAProcedure) {
           .empty());
 }
 
+// Session 8: an employer named by an acronym no list holds after a job title.
+TEST_F(EngineTest, EmployerAcronymsAfterAJobTitle) {
+  EXPECT_TRUE(Covered("SOCIAL: MARRIED. WIFE IS DIRECTOR AT KWX. NO ETOH.", "KWX"));
+  EXPECT_TRUE(Covered("Social: son is the owner of ZNT, lives nearby.", "ZNT"));
+  // Clinical acronyms stay.
+  EXPECT_TRUE(Found("Pt is a retired manager of ICU staffing; director of PT at rehab.",
+                    PhiCategory::kLocation)
+                  .empty());
+}
+
 TEST_F(EngineTest, RefusesTextOverTheLimit) {
   EngineOptions o;
   o.max_text_bytes = 16;
