@@ -1661,7 +1661,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
           (capitalised(t) || (listed && (q.flags & kTokLower))) && (listed || !common)) {
         s += ((q.flags & kTokUpper) || doc == DocCase::kLower) ? 0.45f : 0.2f;
       }
-      // "Hank Przybylo (son)": a relation in brackets after a name.
+      // "Ivo Oberwald (son)": a relation in brackets after a name.
       if ((q.lf() & kLexRelation) && q.begin > t.end && text[q.begin - 1] == '(' &&
           capitalised(t)) {
         s += 0.45f;
