@@ -1850,6 +1850,40 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
   }
 
+  // A signature line: a dash and one or two names alone on a line ("- Orla
+  // Venn", "-kasprow"): each word a listed name, or a word no list holds that
+  // does not look clinical.
+  for (size_t i = 0; i < n; ++i) {
+    const Token& a = tk[i];
+    size_t p = a.begin;
+    while (p > 0 && text[p - 1] == ' ') --p;
+    if (p == 0 || text[p - 1] != '-') continue;
+    --p;
+    while (p > 0 && text[p - 1] == ' ') --p;
+    if (p != 0 && text[p - 1] != '\n') continue;
+    size_t last = i;
+    if (i + 1 < n && tk[i + 1].begin == a.end + 1 && text[a.end] == ' ' &&
+        !NewlineBetween(text, a, tk[i + 1])) {
+      last = i + 1;
+    }
+    size_t q = tk[last].end;
+    while (q < text.size() && text[q] == ' ') ++q;
+    if (q < text.size() && text[q] != '\n') continue;
+    bool names = true;
+    for (size_t k = i; names && k <= last; ++k) {
+      const Token& u = tk[k];
+      const uint32_t uf = u.lf();
+      const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;
+      names =
+          u.IsAlphaWord() && u.end - u.begin >= 3 &&
+          !(uf & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth | kLexWeekday |
+                  kLexFacility | kLexClinical)) &&
+          (listed ? !(uf & kLexCommon) || capitalised(u) : u.lex == nullptr && !looks_clinical(k));
+    }
+    if (!names) continue;
+    for (size_t k = i; k <= last; ++k) name[k] = std::max(name[k], 0.6f);
+  }
+
   // Two capitalised words that no list knows or that only name lists hold,
   // side by side in mixed-case text ("Quorra Delvantis will", "Ysolde
   // Brannock", two listed surnames), are a name even at a sentence start.

@@ -559,6 +559,18 @@ TEST_F(EngineTest, EmployerAcronymsAfterAJobTitle) {
                   .empty());
 }
 
+// Session 8: a signature line, a dash and one or two names alone on a line.
+TEST_F(EngineTest, DashSignatureLines) {
+  EXPECT_EQ(Found("PLAN: NPO P MN FOR CATH IN AM.\n- QUENTARD", PhiCategory::kName),
+            (std::vector<std::string>{"QUENTARD"}));
+  EXPECT_EQ(Found("gave tylenol, pain better.\n-kasprow\n", PhiCategory::kName),
+            (std::vector<std::string>{"kasprow"}));
+  // Bullets of a plan are no signature.
+  EXPECT_TRUE(Found("Plan:\n- Monitor\n- NPO\n- cont abx\n- Wean vent\n- Update family\n",
+                    PhiCategory::kName)
+                  .empty());
+}
+
 TEST_F(EngineTest, RefusesTextOverTheLimit) {
   EngineOptions o;
   o.max_text_bytes = 16;
