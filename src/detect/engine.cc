@@ -1850,6 +1850,41 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
   }
 
+  // The words right before a bracketed MRN or date of birth name the patient:
+  // "our mutual patient Quillan (MRN 0042", "Tova R. (DOB 3/4/51)": up to
+  // three capitalised listed names, words no list holds or initials.
+  {
+    static const uint64_t kMrn = Lexicon::Hash("mrn"), kDob = Lexicon::Hash("dob");
+    for (size_t i = 1; i + 1 < n; ++i) {
+      const Token& lab = tk[i + 1];
+      if ((lab.hash != kMrn && lab.hash != kDob) || lab.begin < 2 || text[lab.begin - 1] != '(' ||
+          text[lab.begin - 2] != ' ' ||
+          (tk[i].end + 2 != lab.begin && !(tk[i].end + 3 == lab.begin && text[tk[i].end] == '.'))) {
+        continue;
+      }
+      size_t k = i + 1;
+      while (k > 0 && i + 1 - k < 3) {
+        const Token& u = tk[k - 1];
+        const uint32_t uf = u.lf();
+        const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;
+        const bool ok =
+            u.IsAlphaWord() && capitalised(u) &&
+            !(uf & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth | kLexWeekday |
+                    kLexFacility)) &&
+            (IsInitial(u) ||
+             (u.end - u.begin >= 3 &&
+              (listed ? !(uf & kLexClinical) : u.lex == nullptr && !looks_clinical(k - 1))));
+        if (!ok) break;
+        if (k <= i && !LinkGap(text, u, tk[k], false)) break;
+        if (k <= i && NewlineBetween(text, u, tk[k])) break;
+        --k;
+      }
+      // An initial alone is no name.
+      if (k > i || (k == i && IsInitial(tk[i]))) continue;
+      for (size_t j = k; j <= i; ++j) name[j] = std::max(name[j], 0.6f);
+    }
+  }
+
   // A signature line: a dash and one or two names alone on a line ("- Orla
   // Venn", "-kasprow"): each word a listed name, or a word no list holds that
   // does not look clinical.

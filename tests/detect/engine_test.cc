@@ -571,6 +571,15 @@ TEST_F(EngineTest, DashSignatureLines) {
                   .empty());
 }
 
+// Session 8: the words right before a bracketed MRN or date of birth name
+// the patient.
+TEST_F(EngineTest, NamesBeforeABracketedMrnOrBirthDate) {
+  EXPECT_TRUE(
+      Covered("Wanted to loop you in on our mutual patient Miles (MRN 00931245).", "Miles"));
+  EXPECT_TRUE(Found("Labs drawn on Heparin (MRN 00931245).", PhiCategory::kName).empty());
+  EXPECT_TRUE(Found("Labs drawn today (DOB 1/2/45).", PhiCategory::kName).empty());
+}
+
 TEST_F(EngineTest, RefusesTextOverTheLimit) {
   EngineOptions o;
   o.max_text_bytes = 16;
