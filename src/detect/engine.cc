@@ -1850,6 +1850,41 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
   }
 
+  // A message's subject that opens with a name: "Subject: Quarvello - labs",
+  // "Subject: RE: orvane d/c planning". One or two words, after any "RE:" or
+  // "FW:", that are listed names (not also common words unless capitalised)
+  // or words no list holds that do not look clinical.
+  {
+    static const uint64_t kSubject = Lexicon::Hash("subject"), kReply = Lexicon::Hash("re"),
+                          kFw = Lexicon::Hash("fw"), kFwd = Lexicon::Hash("fwd");
+    for (size_t i = 0; i + 1 < n; ++i) {
+      if (tk[i].hash != kSubject || tk[i].end >= text.size() || text[tk[i].end] != ':') continue;
+      size_t k = i + 1;
+      while (k < n && (tk[k].hash == kReply || tk[k].hash == kFw || tk[k].hash == kFwd) &&
+             tk[k].end < text.size() && text[tk[k].end] == ':' &&
+             !NewlineBetween(text, tk[i], tk[k])) {
+        ++k;
+      }
+      const size_t first = k;
+      for (; k < n && k < first + 2; ++k) {
+        const Token& u = tk[k];
+        if (NewlineBetween(text, tk[k - 1], u)) break;
+        if (k > first && (u.begin != tk[k - 1].end + 1 || text[tk[k - 1].end] != ' ')) break;
+        const uint32_t uf = u.lf();
+        const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;
+        const bool ok = u.IsAlphaWord() && u.end - u.begin >= 3 &&
+                        !(uf & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth |
+                                kLexWeekday | kLexFacility | kLexClinical)) &&
+                        (listed ? !(uf & kLexCommon) || (u.flags & kTokTitle)
+                                : u.lex == nullptr && !looks_clinical(k));
+        if (!ok) break;
+      }
+      if (k == first) continue;
+      for (size_t j = i; j < first; ++j) field_name[j] = 2;  // "Subject", "RE", "FW": labels
+      for (size_t j = first; j < k; ++j) name[j] = std::max(name[j], 0.6f);
+    }
+  }
+
   // The words right before a bracketed MRN or date of birth name the patient:
   // "our mutual patient Quillan (MRN 0042", "Tova R. (DOB 3/4/51)": up to
   // three capitalised listed names, words no list holds or initials.

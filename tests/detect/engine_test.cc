@@ -580,6 +580,18 @@ TEST_F(EngineTest, NamesBeforeABracketedMrnOrBirthDate) {
   EXPECT_TRUE(Found("Labs drawn today (DOB 1/2/45).", PhiCategory::kName).empty());
 }
 
+// Session 8: a message's subject that opens with a name; "RE:" and "FW:" are
+// labels.
+TEST_F(EngineTest, SubjectLinesThatOpenWithAName) {
+  EXPECT_EQ(Found("From: clinic desk\nSubject: FW: Quarvello - labs\n\nHi, see the labs below.",
+                  PhiCategory::kName),
+            (std::vector<std::string>{"Quarvello"}));
+  EXPECT_TRUE(Covered("Subject: RE: orvane d/c planning\n\nHello, quick question about the plan.",
+                      "orvane"));
+  EXPECT_TRUE(
+      Found("Subject: test results\n\nHello, my refill is late.", PhiCategory::kName).empty());
+}
+
 TEST_F(EngineTest, RefusesTextOverTheLimit) {
   EngineOptions o;
   o.max_text_bytes = 16;
