@@ -131,7 +131,9 @@ class RuleEngine final : public Engine {
   bool HyphenJoinsWord(std::string_view text, const Token& t, DocCase doc, uint32_t* end) const;
   // An unknown word that is clinical shorthand: hyphenated or plural forms of
   // known words ("A-line", "TFs") or a prefix of a clinical term ("Vanco").
-  bool LooksClinical(std::string_view word) const;
+  // `short_prefixes`: a 4-letter word that starts a longer clinical term counts
+  // (most such beginnings are shorthand); without it only the other tests do.
+  bool LooksClinical(std::string_view word, bool short_prefixes = true) const;
   // LooksClinical() of token t, through ctx.clinical_memo.
   bool LooksClinicalMemo(std::string_view text, const Token& t, EngineContext& ctx) const;
   // Every word of `span` is a common or clinical word no name or place list
@@ -985,6 +987,7 @@ void ExtendDatesAndInitials(std::string_view text, Findings* findings) {
   auto alpha = [&](size_t i) {
     return i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]));
   };
+  std::vector<Finding> range_starts;
   for (Finding& f : *findings) {
     // "St. Mary's Hospital": the possessive belongs to the facility's name.
     if (f.category == PhiCategory::kFacility && text.size() - f.end >= 2 && (text[f.end] == '\'') &&
@@ -1000,6 +1003,29 @@ void ExtendDatesAndInitials(std::string_view text, Findings* findings) {
       continue;
     }
     if (f.category != PhiCategory::kDate) continue;
+    // A range of days before a day and a month: "3->4 June", "10-11 Mar": the
+    // first day is a date too (the arrow or dash is not).
+    if (digit(f.begin) && f.begin >= 2) {
+      size_t d = f.begin;
+      while (d < f.end && digit(d)) ++d;
+      size_t b = f.begin;
+      if (d - f.begin <= 2 && d < f.end && text[d] == ' ' && alpha(d + 1)) {
+        if (text[b - 1] == '>' && b >= 3 && text[b - 2] == '-') {
+          b -= 2;
+        } else if (text[b - 1] == '-') {
+          b -= 1;
+        }
+        size_t k = b;
+        while (k > 0 && digit(k - 1) && b - k < 3) --k;
+        int day = 0;
+        for (size_t c = k; c < b; ++c) day = day * 10 + (text[c] - '0');
+        if (b < f.begin && day >= 1 && day <= 31 &&
+            (k == 0 || (!digit(k - 1) && !alpha(k - 1) && text[k - 1] != '/' &&
+                        text[k - 1] != '.' && text[k - 1] != '-'))) {
+          range_starts.push_back(Finding{PhiCategory::kDate, k, b, f.score, f.recognizer});
+        }
+      }
+    }
     size_t i = f.end;
     size_t spaces = 0;
     while (i < text.size() && text[i] == ' ' && spaces < 3) ++i, ++spaces;
@@ -1053,6 +1079,7 @@ void ExtendDatesAndInitials(std::string_view text, Findings* findings) {
     }
     if (end != 0) f.end = end;
   }
+  findings->insert(findings->end(), range_starts.begin(), range_starts.end());
 }
 
 size_t CountUpper(std::string_view w) {
@@ -1063,7 +1090,7 @@ size_t CountUpper(std::string_view w) {
   return n;
 }
 
-bool RuleEngine::LooksClinical(std::string_view word) const {
+bool RuleEngine::LooksClinical(std::string_view word, bool short_prefixes) const {
   std::string w(word);
   AsciiLower(w);
   // Hyphenated or apostrophe forms: any known part makes it vocabulary.
@@ -1095,7 +1122,7 @@ bool RuleEngine::LooksClinical(std::string_view word) const {
     const LexEntry* e = lexicon_->Find(stem);
     if (e != nullptr && (e->flags & (kLexCommon | kLexClinical | kLexStop))) return true;
   }
-  if (w.size() >= 4 && lexicon_->IsClinicalPrefix(w)) return true;
+  if (w.size() >= (short_prefixes ? 4u : 5u) && lexicon_->IsClinicalPrefix(w)) return true;
   // A misspelt word ("Epsiode", "Apetite", "Klonipin") or two words run
   // together ("Lungsounds", "Siderails"), unless a name list holds it.
   const LexEntry* self = lexicon_->Find(w);
@@ -1505,6 +1532,13 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     if (clinical[k] < 0) clinical[k] = LooksClinicalMemo(text, tk[k], ctx) ? 1 : 0;
     return clinical[k] != 0;
   };
+  // Clinical by more than being the first four letters of a longer term: a
+  // short surname ("Vell", "Koro") next to a first name is no shorthand.
+  auto clinical_beyond_prefix = [&](size_t k) {
+    if (!looks_clinical(k)) return false;
+    return tk[k].end - tk[k].begin != 4 ||
+           LooksClinical(text.substr(tk[k].begin, 4), /*short_prefixes=*/false);
+  };
 
   for (size_t i = 0; i < n; ++i) {
     const Token& t = tk[i];
@@ -1627,7 +1661,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
           (capitalised(t) || (listed && (q.flags & kTokLower))) && (listed || !common)) {
         s += ((q.flags & kTokUpper) || doc == DocCase::kLower) ? 0.45f : 0.2f;
       }
-      // "Hank Przybylo (son)": a relation in brackets after a name.
+      // "Ivo Oberwald (son)": a relation in brackets after a name.
       if ((q.lf() & kLexRelation) && q.begin > t.end && text[q.begin - 1] == '(' &&
           capitalised(t)) {
         s += 0.45f;
@@ -1656,6 +1690,28 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
                      (i >= 2 && tk[i - 1].hash == kTo && tk[i - 2].hash == kRefer) ||
                      (i >= 2 && tk[i - 1].hash == kPer && tk[i - 2].hash == kAs));
       if (!header && !reference && (!sentence_start || doc_prose)) s = std::max(s, 0.5f);
+    }
+    // A frequent first name that is also a lower-case word ("Chuck", "Penny"),
+    // written capitalised inside a sentence of a mixed- or lower-case note with
+    // no capitalised word beside it, is a person: "unable to reach Chuck",
+    // "supportive, Penny." (not a sentence's or a line's first word).
+    if (doc != DocCase::kUpper && (t.flags & kTokTitle) && len >= 3 && is_first &&
+        (f & kLexCommon) && t.lex->first_weight >= 0.5f &&
+        !(f & (kLexClinical | kLexStop | kLexMonth | kLexWeekday | kLexState | kLexCredential |
+               kLexFacility))) {
+      size_t k = t.begin;
+      while (k > 0 && text[k - 1] == ' ') --k;
+      const char before = k > 0 ? text[k - 1] : '\n';
+      const bool sentence_start = before == '.' || before == '\n' || before == '!' ||
+                                  before == '?' || before == '*' || before == '-' ||
+                                  before == ':' || before == '"' || k == 0;
+      auto capital_word = [&](size_t j) {
+        return tk[j].IsAlphaWord() && (tk[j].flags & (kTokTitle | kTokUpper)) &&
+               !NewlineBetween(text, tk[std::min(i, j)], tk[std::max(i, j)]) &&
+               LinkGap(text, tk[std::min(i, j)], tk[std::max(i, j)], false);
+      };
+      if (!sentence_start && !(i > 0 && capital_word(i - 1)) && !(i + 1 < n && capital_word(i + 1)))
+        s = std::max(s, 0.5f);
     }
     // A drug or a lab before its dose or value ("Integrillin at 2mcg/kg/min",
     // "Aggrestat 12 cc/hr", "Digixin 1.70") is not a person.
@@ -1792,6 +1848,110 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       if (q < text.size() && text[q] != '\n' && text[q] != ',') continue;
       for (size_t j = i + 1; j <= i + taken; ++j) name[j] = std::max(name[j], 0.6f);
     }
+  }
+
+  // A message's subject that opens with a name: "Subject: Quarvello - labs",
+  // "Subject: RE: orvane d/c planning". One or two words, after any "RE:" or
+  // "FW:", that are listed names (not also common words unless capitalised)
+  // or words no list holds that do not look clinical.
+  {
+    static const uint64_t kSubject = Lexicon::Hash("subject"), kReply = Lexicon::Hash("re"),
+                          kFw = Lexicon::Hash("fw"), kFwd = Lexicon::Hash("fwd");
+    for (size_t i = 0; i + 1 < n; ++i) {
+      if (tk[i].hash != kSubject || tk[i].end >= text.size() || text[tk[i].end] != ':') continue;
+      size_t k = i + 1;
+      while (k < n && (tk[k].hash == kReply || tk[k].hash == kFw || tk[k].hash == kFwd) &&
+             tk[k].end < text.size() && text[tk[k].end] == ':' &&
+             !NewlineBetween(text, tk[i], tk[k])) {
+        ++k;
+      }
+      const size_t first = k;
+      for (; k < n && k < first + 2; ++k) {
+        const Token& u = tk[k];
+        if (NewlineBetween(text, tk[k - 1], u)) break;
+        if (k > first && (u.begin != tk[k - 1].end + 1 || text[tk[k - 1].end] != ' ')) break;
+        const uint32_t uf = u.lf();
+        const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;
+        const bool ok = u.IsAlphaWord() && u.end - u.begin >= 3 &&
+                        !(uf & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth |
+                                kLexWeekday | kLexFacility | kLexClinical)) &&
+                        (listed ? !(uf & kLexCommon) || (u.flags & kTokTitle)
+                                : u.lex == nullptr && !looks_clinical(k));
+        if (!ok) break;
+      }
+      if (k == first) continue;
+      for (size_t j = i; j < first; ++j) field_name[j] = 2;  // "Subject", "RE", "FW": labels
+      for (size_t j = first; j < k; ++j) name[j] = std::max(name[j], 0.6f);
+    }
+  }
+
+  // The words right before a bracketed MRN or date of birth name the patient:
+  // "our mutual patient Quillan (MRN 0042", "Tova R. (DOB 3/4/51)": up to
+  // three capitalised listed names, words no list holds or initials.
+  {
+    static const uint64_t kMrn = Lexicon::Hash("mrn"), kDob = Lexicon::Hash("dob");
+    for (size_t i = 1; i + 1 < n; ++i) {
+      const Token& lab = tk[i + 1];
+      if ((lab.hash != kMrn && lab.hash != kDob) || lab.begin < 2 || text[lab.begin - 1] != '(' ||
+          text[lab.begin - 2] != ' ' ||
+          (tk[i].end + 2 != lab.begin && !(tk[i].end + 3 == lab.begin && text[tk[i].end] == '.'))) {
+        continue;
+      }
+      size_t k = i + 1;
+      while (k > 0 && i + 1 - k < 3) {
+        const Token& u = tk[k - 1];
+        const uint32_t uf = u.lf();
+        const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;
+        const bool ok =
+            u.IsAlphaWord() && capitalised(u) &&
+            !(uf & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth | kLexWeekday |
+                    kLexFacility)) &&
+            (IsInitial(u) ||
+             (u.end - u.begin >= 3 &&
+              (listed ? !(uf & kLexClinical) : u.lex == nullptr && !looks_clinical(k - 1))));
+        if (!ok) break;
+        if (k <= i && !LinkGap(text, u, tk[k], false)) break;
+        if (k <= i && NewlineBetween(text, u, tk[k])) break;
+        --k;
+      }
+      // An initial alone is no name.
+      if (k > i || (k == i && IsInitial(tk[i]))) continue;
+      for (size_t j = k; j <= i; ++j) name[j] = std::max(name[j], 0.6f);
+    }
+  }
+
+  // A signature line: a dash and one or two names alone on a line ("- Orla
+  // Venn", "-kasprow"): each word a listed name, or a word no list holds that
+  // does not look clinical.
+  for (size_t i = 0; i < n; ++i) {
+    const Token& a = tk[i];
+    size_t p = a.begin;
+    while (p > 0 && text[p - 1] == ' ') --p;
+    if (p == 0 || text[p - 1] != '-') continue;
+    --p;
+    while (p > 0 && text[p - 1] == ' ') --p;
+    if (p != 0 && text[p - 1] != '\n') continue;
+    size_t last = i;
+    if (i + 1 < n && tk[i + 1].begin == a.end + 1 && text[a.end] == ' ' &&
+        !NewlineBetween(text, a, tk[i + 1])) {
+      last = i + 1;
+    }
+    size_t q = tk[last].end;
+    while (q < text.size() && text[q] == ' ') ++q;
+    if (q < text.size() && text[q] != '\n') continue;
+    bool names = true;
+    for (size_t k = i; names && k <= last; ++k) {
+      const Token& u = tk[k];
+      const uint32_t uf = u.lf();
+      const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;
+      names =
+          u.IsAlphaWord() && u.end - u.begin >= 3 &&
+          !(uf & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth | kLexWeekday |
+                  kLexFacility | kLexClinical)) &&
+          (listed ? !(uf & kLexCommon) || capitalised(u) : u.lex == nullptr && !looks_clinical(k));
+    }
+    if (!names) continue;
+    for (size_t k = i; k <= last; ++k) name[k] = std::max(name[k], 0.6f);
   }
 
   // Two capitalised words that no list knows or that only name lists hold,
@@ -1952,7 +2112,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       } else if (i >= 2 && a.IsAlphaWord() && a.lex == nullptr && a.end - a.begin >= 3 &&
                  first(tk[i - 2], 0.3f) && tk[i - 2].flags == a.flags && capitalised(a) &&
                  a.begin - tk[i - 2].end == 1 && text[tk[i - 2].end] == ' ' &&
-                 !looks_clinical(i - 1)) {
+                 !clinical_beyond_prefix(i - 1)) {
         name[i - 2] = std::max(name[i - 2], 0.55f);
         name[i - 1] = std::max(name[i - 1], 0.55f);
       } else if (i >= 2 && a.IsAlphaWord() && tk[i - 2].IsAlphaWord() && a.lex == nullptr &&
@@ -2111,6 +2271,71 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
   }
 
+  // A word no list holds after a confirmed name and "and", in the name's
+  // case, at the end of its sentence or line: "her sons, rolf and ivek".
+  for (size_t i = 0; i + 2 < n; ++i) {
+    const Token& a = tk[i];
+    const Token& y = tk[i + 2];
+    if (name[i] < 0.5f || name[i + 2] >= 0.5f || !(tk[i + 1].lf() & kLexAnd) || !a.IsAlphaWord() ||
+        !y.IsAlphaWord() || y.lex != nullptr || y.end - y.begin < 3 ||
+        (a.flags & (kTokUpper | kTokTitle | kTokLower)) !=
+            (y.flags & (kTokUpper | kTokTitle | kTokLower)) ||
+        tk[i + 1].begin != a.end + 1 || y.begin != tk[i + 1].end + 1 || text[a.end] != ' ' ||
+        text[tk[i + 1].end] != ' ') {
+      continue;
+    }
+    size_t q = y.end;
+    while (q < text.size() && text[q] == ' ') ++q;
+    const bool ends = q >= text.size() || text[q] == '\n' || text[q] == '.' || text[q] == ',' ||
+                      text[q] == ';' || text[q] == '!' || text[q] == '?';
+    if (ends && !looks_clinical(i + 2)) name[i + 2] = 0.55f;
+  }
+
+  // A listed first name and a word no list holds, joined by "and" (and a
+  // title) to a confirmed name, are a person too, in one case: "Vera Koll and
+  // Dr. Ames aware", "called Dr. Ames and Vera Koll".
+  {
+    auto spaces_only = [&](const Token& a, const Token& b) {
+      if (b.begin <= a.end) return false;
+      for (size_t c = a.end; c < b.begin; ++c) {
+        if (text[c] != ' ') return false;
+      }
+      return true;
+    };
+    auto first_unknown_pair = [&](size_t a) {  // tokens a and a + 1
+      if (a + 1 >= n || name[a + 1] >= 0.5f) return false;
+      const Token& x = tk[a];
+      const Token& y = tk[a + 1];
+      return x.IsAlphaWord() && (x.lf() & kLexFirstName) && x.end - x.begin >= 3 &&
+             !(x.lf() & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth |
+                         kLexWeekday | kLexCity | kLexState | kLexCommon | kLexClinical)) &&
+             x.lex->first_weight >= 0.3f && y.IsAlphaWord() && y.lex == nullptr &&
+             y.end - y.begin >= 3 && x.flags == y.flags && capitalised(x) && y.begin - x.end == 1 &&
+             text[x.end] == ' ' && !clinical_beyond_prefix(a + 1);
+    };
+    for (size_t i = 0; i < n; ++i) {
+      if (name[i] < 0.5f || !tk[i].IsAlphaWord()) continue;
+      // Before: pair, "and", a title or none, name i.
+      size_t k = i;
+      if (k >= 1 && (tk[k - 1].lf() & kLexTitle) && TitleLink(text, tk[k - 1], tk[k])) --k;
+      if (k >= 3 && (tk[k - 1].lf() & kLexAnd) && spaces_only(tk[k - 2], tk[k - 1]) &&
+          spaces_only(tk[k - 1], tk[k]) && first_unknown_pair(k - 3)) {
+        name[k - 3] = std::max(name[k - 3], 0.55f);
+        name[k - 2] = 0.55f;
+      }
+      // After: name i, "and", a title or none, pair.
+      if (i + 3 < n && (tk[i + 1].lf() & kLexAnd) && spaces_only(tk[i], tk[i + 1])) {
+        size_t j = i + 2;
+        if (!spaces_only(tk[i + 1], tk[j])) continue;
+        if ((tk[j].lf() & kLexTitle) && j + 1 < n && TitleLink(text, tk[j], tk[j + 1])) ++j;
+        if (first_unknown_pair(j)) {
+          name[j] = std::max(name[j], 0.55f);
+          name[j + 1] = 0.55f;
+        }
+      }
+    }
+  }
+
   // Document-level consistency: a word confirmed as a name elsewhere in the note
   // is a name everywhere in it (unless it is a common word).
   {
@@ -2219,6 +2444,58 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       // county and address rules.
       loc[i] = 1;
     }
+    // A town named with a common word ("Liberty", "Paradise"), capitalised
+    // alone right after "to", "from", "at", "in" or "near" in mixed-case text:
+    // "surgeon from Paradise", "wants to go to Liberty".
+    if (mixed && prev_prep && (f & kLexCity) && (f & kLexCommon) && (t.flags & kTokTitle) &&
+        t.end - t.begin >= 4 &&
+        !(f & (kLexStop | kLexState | kLexMonth | kLexWeekday | kLexFacility | kLexUniversity |
+               kLexTitle | kLexRelation | kLexCredential)) &&
+        (!(f & kLexClinical) || (f & kLexProperVocab)) &&
+        !std::binary_search(eponyms.begin(), eponyms.end(), t.hash) && !DecimalNext(text, tk, i)) {
+      static const uint64_t kVia = Lexicon::Hash("via"), kInto = Lexicon::Hash("into"),
+                            kOf = Lexicon::Hash("of");
+      const uint64_t ph = tk[i - 1].hash;
+      const bool next_capital =
+          i + 1 < n && tk[i + 1].IsAlphaWord() && (tk[i + 1].flags & (kTokTitle | kTokUpper)) &&
+          LinkGap(text, t, tk[i + 1], false) && !NewlineBetween(text, t, tk[i + 1]);
+      if (ph != kVia && ph != kInto && ph != kOf && !next_capital &&
+          LinkGap(text, tk[i - 1], t, false)) {
+        loc[i] = 1;
+      }
+    }
+    // Where a patient came from, named by capitalised words and no facility
+    // word, in mixed-case text: "transferred from Mercy Ridge s/p MI",
+    // "arrived from Riverbend tonight".
+    if (mixed && i >= 2 && (t.flags & kTokTitle) && tk[i - 1].hash == kFromHash &&
+        LinkGap(text, tk[i - 1], t, false) && LinkGap(text, tk[i - 2], tk[i - 1], false) &&
+        !NewlineBetween(text, tk[i - 2], t)) {
+      static const uint64_t kCameFrom[] = {Lexicon::Hash("transferred"), Lexicon::Hash("transfer"),
+                                           Lexicon::Hash("admitted"), Lexicon::Hash("arrived"),
+                                           Lexicon::Hash("came")};
+      bool came = false;
+      for (uint64_t h : kCameFrom) came = came || tk[i - 2].hash == h;
+      size_t k = i;
+      while (came && k < n && k < i + 3) {
+        const Token& u = tk[k];
+        const uint32_t uf = u.lf();
+        if (!u.IsAlphaWord() || !(u.flags & kTokTitle) || u.end - u.begin < 3 ||
+            (uf & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth | kLexWeekday |
+                   kLexFacility | kLexState)) ||
+            ((uf & kLexClinical) && !(uf & kLexProperVocab)) ||
+            (u.lex == nullptr && looks_clinical(k))) {
+          break;
+        }
+        if (k > i && (u.begin - tk[k - 1].end != 1 || text[tk[k - 1].end] != ' ')) break;
+        ++k;
+      }
+      const bool facility_next = k < n && (tk[k].lf() & kLexFacility) &&
+                                 LinkGap(text, tk[k - 1], tk[k], false) &&
+                                 !NewlineBetween(text, tk[k - 1], tk[k]);
+      if (came && k > i && !facility_next) {
+        for (size_t j = i; j < k; ++j) loc[j] = 2;
+      }
+    }
     // Facility names: words before "Hospital", "Medical Center", "Nursing Home"...
     if ((f & kLexFacility) && i > 0 && capitalised(t)) {
       // "home" and "living" end a facility name only as "nursing home", "assisted living".
@@ -2286,12 +2563,23 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         loc[i + 1] = 2;
       }
     }
-    // Acronym facilities after a location preposition: "to NRH", "at KMC".
+    // Acronym facilities after a location preposition: "to NRH", "at KMC";
+    // after "leave" ("would need to leave NRH"); in lower case after "at",
+    // "to", "from" in mixed-case text ("had surgery at nrh").
     const bool prev_the_by =
         i > 0 && (text.substr(tk[i - 1].begin, tk[i - 1].end - tk[i - 1].begin).size() <= 3) &&
         (tk[i - 1].lf() & kLexStop) && !(tk[i - 1].flags & kTokDigit);
-    if ((prev_prep || prev_the_by) && t.lex == nullptr && t.end - t.begin >= 2 &&
-        t.end - t.begin <= 5 && (t.flags & kTokUpper || !mixed)) {
+    static const uint64_t kLeave = Lexicon::Hash("leave"), kLeaving = Lexicon::Hash("leaving"),
+                          kAt = Lexicon::Hash("at"), kToPlace = Lexicon::Hash("to"),
+                          kFromPlace = Lexicon::Hash("from");
+    const bool prev_leave = i > 0 && (tk[i - 1].hash == kLeave || tk[i - 1].hash == kLeaving) &&
+                            LinkGap(text, tk[i - 1], t, false);
+    const bool lower_acronym =
+        mixed && (t.flags & kTokLower) && t.IsAlphaWord() && t.end - t.begin <= 3 && i > 0 &&
+        (tk[i - 1].hash == kAt || tk[i - 1].hash == kToPlace || tk[i - 1].hash == kFromPlace) &&
+        LinkGap(text, tk[i - 1], t, false);
+    if ((prev_prep || prev_the_by || prev_leave) && t.lex == nullptr && t.end - t.begin >= 2 &&
+        t.end - t.begin <= 5 && (t.flags & kTokUpper || !mixed || lower_acronym)) {
       const char last =
           static_cast<char>(std::tolower(static_cast<unsigned char>(text[t.end - 1])));
       const char before_last =
@@ -2315,6 +2603,35 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
          std::max(t.lex->first_weight, t.lex->last_weight) < 0.3f) &&
         !(f & (kLexCommon | kLexClinical | kLexState | kLexStop)) && !looks_clinical(i)) {
       loc[i] = 1;
+    }
+    // A town's name cut short ("in Phila", "from Indpls"): a capitalised word
+    // no list holds that begins a listed town, alone after a place
+    // preposition in mixed-case text.
+    if (mixed && place_prep && (t.flags & kTokTitle) && t.lex == nullptr && t.IsAlphaWord() &&
+        t.end - t.begin >= 4 && LinkGap(text, tk[i - 1], t, false) &&
+        !(i + 1 < n && tk[i + 1].IsAlphaWord() && (tk[i + 1].flags & (kTokTitle | kTokUpper)) &&
+          LinkGap(text, t, tk[i + 1], false) && !NewlineBetween(text, t, tk[i + 1]))) {
+      std::string& w = ctx.lower;
+      w.assign(text.substr(t.begin, t.end - t.begin));
+      AsciiLower(w);
+      if (lexicon_->IsCityPrefix(w)) loc[i] = 1;
+    }
+    // An employer named by its acronym after a job title: "CEO of ZNT",
+    // "director at KWX" (an acronym no list holds).
+    if (i >= 2 && (t.flags & kTokUpper) && t.IsAlphaWord() && t.lex == nullptr &&
+        t.end - t.begin >= 2 && t.end - t.begin <= 5 && LinkGap(text, tk[i - 1], t, false) &&
+        LinkGap(text, tk[i - 2], tk[i - 1], false) && !NewlineBetween(text, tk[i - 2], t)) {
+      static const uint64_t kJobs[] = {
+          Lexicon::Hash("ceo"),     Lexicon::Hash("cfo"),       Lexicon::Hash("coo"),
+          Lexicon::Hash("cto"),     Lexicon::Hash("president"), Lexicon::Hash("chairman"),
+          Lexicon::Hash("founder"), Lexicon::Hash("owner"),     Lexicon::Hash("director"),
+          Lexicon::Hash("manager"), Lexicon::Hash("employee"),  Lexicon::Hash("vp")};
+      static const uint64_t kOfJob = Lexicon::Hash("of"), kAtJob = Lexicon::Hash("at"),
+                            kForJob = Lexicon::Hash("for");
+      const uint64_t ph = tk[i - 1].hash;
+      bool job = false;
+      for (uint64_t h : kJobs) job = job || tk[i - 2].hash == h;
+      if (job && (ph == kOfJob || ph == kAtJob || ph == kForJob)) loc[i] = 3;
     }
     // Wards and units named after places: "to Linthicum 2".
     const bool ward_ctx = i > 0 && (prev_prep || (tk[i - 1].lf() & kLexWardCue));
@@ -2472,6 +2789,19 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       if (q.begin - tk[i].end != 1 || text[tk[i].end] != ' ') continue;
       loc[i + 1] = 2;
     }
+  }
+
+  // An initial fused to the word before it by a hyphen, before a confirmed
+  // name ("HEPARIN-K. VOSS AWARE"): telegraphic punctuation, the letter is the
+  // person's initial.
+  for (size_t i = 1; i < n; ++i) {
+    const Token& u = tk[i - 1];
+    if (name[i] < 0.5f || !u.IsAlphaWord() || u.end - u.begin < 4 || !(u.flags & kTokPeriod) ||
+        tk[i].begin != u.end + 2 || text[u.end + 1] != ' ' || text[u.end - 2] != '-' ||
+        !std::isupper(static_cast<unsigned char>(text[u.end - 1])) || !capitalised(tk[i])) {
+      continue;
+    }
+    out->push_back(Finding{PhiCategory::kName, u.end - 1, u.end, 0.55f, "name_rules"});
   }
 
   // Emit: names, then locations (the resolver merges adjacent same-category spans).

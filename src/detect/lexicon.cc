@@ -291,6 +291,16 @@ bool Lexicon::IsClinicalPrefix(std::string_view lower) const {
          std::string_view(*it).substr(0, lower.size()) == lower;
 }
 
+bool Lexicon::IsCityPrefix(std::string_view lower) const {
+  auto it = std::lower_bound(cities_sorted_.begin(), cities_sorted_.end(), lower,
+                             [](const std::string& a, std::string_view b) { return a < b; });
+  for (; it != cities_sorted_.end() && std::string_view(*it).substr(0, lower.size()) == lower;
+       ++it) {
+    if (it->size() >= lower.size() + 2) return true;
+  }
+  return false;
+}
+
 bool Lexicon::IsNearVocabulary(std::string_view lower) const {
   // Short words are too often a real name one letter away from a word
   // ("Recife", "Matej", "Pallin", "Glyceria"): swapped letters count from 6
@@ -383,6 +393,11 @@ void Lexicon::Freeze() {
     }
   }
   std::sort(clinical_sorted_.begin(), clinical_sorted_.end());
+  cities_sorted_.clear();
+  for (const auto& [word, entry] : words_) {
+    if (entry.flags & kLexCity) cities_sorted_.push_back(word);
+  }
+  std::sort(cities_sorted_.begin(), cities_sorted_.end());
   size_t cap = 16;
   while (cap < words_.size() * 2) cap <<= 1;
   table_.assign(cap, Slot{});

@@ -120,6 +120,9 @@ class Lexicon {
   // True when `lower` (4+ letters) begins a longer clinical word ("vanco" ->
   // "vancomycin"): clinical shorthand, not a name.
   bool IsClinicalPrefix(std::string_view lower) const;
+  // True when `lower` begins a longer one-word town of the list, by 2+
+  // letters ("phila" -> "philadelphia"): a town's name cut short.
+  bool IsCityPrefix(std::string_view lower) const;
   // True when `lower` (5+ letters, not itself listed) is a misspelling of a
   // common English or clinical word: within Damerau edit distance 1 of one
   // (2 for words of 8+ letters), found with a SymSpell-style delete index
@@ -182,6 +185,7 @@ class Lexicon {
   }
   std::vector<Slot, HugePageAllocator<Slot>> table_;
   std::vector<std::string> clinical_sorted_;
+  std::vector<std::string> cities_sorted_;  // one-word towns, sorted
   // The delete index: (hash of a vocabulary word or of the word with one
   // letter deleted, index into vocab_), sorted by hash.
   std::vector<std::pair<uint64_t, uint32_t>, HugePageAllocator<std::pair<uint64_t, uint32_t>>>

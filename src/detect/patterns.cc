@@ -112,6 +112,16 @@ constexpr PatternSpec
              0.95f},
             {"date_compact_ymd",
              R"(\b(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])\b)", C::kDate, 0.5f},
+            // A six-digit month-day-year date standing alone ("seen 110324"), not
+            // part of a longer number, a decimal or a code.
+            {"date_compact_mdy",
+             R"((?:^|[\s(,;])((?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{2})(?:$|[\s),;]|\.(?:$|[^0-9])))",
+             C::kDate, 0.5f},
+            // A two-digit year opening a history item before a procedure ("PMH:
+            // DM. 04 CABG x3. 11 PTCA to RCA").
+            {"date_year_before_procedure",
+             R"((?:^|\n\s*|[.;:]\s+)([0-9]{2})\s+(?:ptca|cabg|stent|pci|avr|mvr|cath|mi|angioplasty|bypass|ppm|aicd|icd)\b)",
+             C::kDate, 0.5f},
             {"date_month_day",
              R"(\b)" MONTH R"(\.?\s+)" DAY ORD R"(?(?:,?\s+(?:'|’)?[0-9]{2,4})?)" TIME R"(\b)",
              C::kDate, 0.9f},

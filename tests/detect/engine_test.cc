@@ -236,7 +236,7 @@ TEST_F(EngineTest, FirstNamesBeforeWardVerbs) {
   // note wherever it is named.
   EXPECT_TRUE(
       Covered("Was on vacation on the Western Shore when the pain began.", "Western Shore"));
-  EXPECT_EQ(Found("Pt referred to NRH for cath. Wants to leave NRH soon.", PhiCategory::kLocation),
+  EXPECT_EQ(Found("Pt referred to NRH for cath. Wants NRH records soon.", PhiCategory::kLocation),
             (std::vector<std::string>{"NRH"}));
   // Two words no list holds before such a verb.
   EXPECT_TRUE(
@@ -431,6 +431,165 @@ TEST_F(EngineTest, NamesStartingWithAnAccentedCapital) {
   EXPECT_TRUE(Covered("Visited by \u00c9milie Brandtv\u00f6l, friend.", "\u00c9milie"));
   // Lower-case accented letters start no capitalised word.
   EXPECT_TRUE(Found("Pt ate cr\u00e8me br\u00fbl\u00e9e today.", PhiCategory::kName).empty());
+}
+
+// Session 8: a short surname that starts a longer clinical term (its first
+// four letters) is no shorthand beside a listed first name before a ward verb.
+TEST_F(EngineTest, ShortSurnamesBeforeWardVerbs) {
+  EXPECT_TRUE(Covered("HR 88 SR. RUN OF VENT BIGEMINY, EDA KEME AWARE, MGSO4 GIVEN.", "EDA KEME"));
+  EXPECT_TRUE(Covered("pt calm. flo kabo notified of k 3.1.", "flo kabo"));
+}
+
+// Session 8: a first name and a word no list holds, joined by "and" (and a
+// title) to a confirmed name, are a person as well.
+TEST_F(EngineTest, FirstNameAndUnknownWordJoinedToANamedPerson) {
+  EXPECT_TRUE(Covered("KCL GIVEN. EDA KEME AND DRS HALVORSEN AND QUARVELLO AWARE.", "EDA KEME"));
+  EXPECT_TRUE(Covered("KCL GIVEN. DR. HALVORSEN AND EDA KEME UPDATED. NO NEW ORDERS.", "EDA KEME"));
+  EXPECT_EQ(Found("MAG AND K REPLETED. DR. HALVORSEN AND TEAM UPDATED.", PhiCategory::kName),
+            (std::vector<std::string>{"HALVORSEN"}));
+}
+
+// Session 8: a frequent first name that is also a word, capitalised inside a
+// sentence of a mixed- or lower-case note, alone, is a person.
+TEST_F(EngineTest, CapitalisedFirstNamesThatAreAlsoWords) {
+  EXPECT_TRUE(Covered("Plan discussed. Unable to reach Chuck overnight, will try again.", "Chuck"));
+  EXPECT_TRUE(
+      Covered("social- daughter at bedside all day, supportive, Penny. son flying in.", "Penny"));
+  // Not a sentence's first word, nor a word of a capitalised phrase.
+  EXPECT_TRUE(Found("Pt ate well. Faith remains strong per family.", PhiCategory::kName).empty());
+  EXPECT_TRUE(Found("Wound care per Rose Garden protocol.", PhiCategory::kName).empty());
+}
+
+// Session 8: a town named with a common word, capitalised alone after a
+// place preposition in mixed-case text.
+TEST_F(EngineTest, TownsNamedWithCommonWordsAfterAPreposition) {
+  EXPECT_EQ(Found("Wants to go to Liberty to be near family.", PhiCategory::kCity),
+            (std::vector<std::string>{"Liberty"}));
+  EXPECT_TRUE(Covered("Surgeon from Paradise came by this eve to talk to pt.", "Paradise"));
+  // Not clinical words.
+  EXPECT_TRUE(Found("Pt was in Pain most of the shift, then went to Radiology.", PhiCategory::kCity)
+                  .empty());
+}
+
+// Session 8: where a patient was transferred from, named by capitalised words
+// and no facility word.
+TEST_F(EngineTest, PlacesAPatientWasTransferredFrom) {
+  EXPECT_EQ(Found("O: 72 yo female transferred from Kind Hal s/p fall.", PhiCategory::kFacility),
+            (std::vector<std::string>{"Kind Hal"}));
+  EXPECT_TRUE(Found("Pt transferred from Cardiology service. Admitted from ER. Arrived from OSH.",
+                    PhiCategory::kFacility)
+                  .empty());
+}
+
+// Session 8: a town's name cut short, after a place preposition.
+TEST_F(EngineTest, TownNamesCutShort) {
+  EXPECT_EQ(Found("Pt arrived by ambulance from Phila this evening, alert.", PhiCategory::kCity),
+            (std::vector<std::string>{"Phila"}));
+  EXPECT_EQ(Found("Son drove in from Albuq overnight to be with pt.", PhiCategory::kCity),
+            (std::vector<std::string>{"Albuq"}));
+  EXPECT_TRUE(Found("Pt sent to Zorvex for scan.", PhiCategory::kCity).empty());
+}
+
+// Session 8: acronym facilities after "leave", and in lower case after "at",
+// "to", "from" in mixed-case text.
+TEST_F(EngineTest, AcronymFacilitiesAfterLeaveAndInLowerCase) {
+  EXPECT_EQ(Found("PT MAY LEAVE KMH TOMORROW FOR A SECOND OPINION.", PhiCategory::kFacility),
+            (std::vector<std::string>{"KMH"}));
+  EXPECT_EQ(Found("Had a long stay at bmh last spring, per daughter.", PhiCategory::kFacility),
+            (std::vector<std::string>{"bmh"}));
+  EXPECT_TRUE(
+      Found("Pt has pain with each breath, worse when moving to rt side.", PhiCategory::kFacility)
+          .empty());
+}
+
+// Session 8: a six-digit month-day-year date standing alone.
+TEST_F(EngineTest, SixDigitMonthDayYearDates) {
+  EXPECT_EQ(Found("Plan: wean vent, meeting with team 031525", PhiCategory::kDate),
+            (std::vector<std::string>{"031525"}));
+  // Not a longer number, an impossible month, or a decimal.
+  EXPECT_TRUE(
+      Found("Order 1031525 sent. plt 150000. level 031525.7 noted.", PhiCategory::kDate).empty());
+}
+
+// Session 8: the first day of a range before a day and a month is a date;
+// the arrow or dash between is not.
+TEST_F(EngineTest, FirstDayOfARangeBeforeADayAndMonth) {
+  EXPECT_EQ(Found("progress note\n3->4 june, 97\n1900 - 0700", PhiCategory::kDate),
+            (std::vector<std::string>{"3", "4 june, 97"}));
+  EXPECT_EQ(Found("Vacation planned 10-11 Mar with family.", PhiCategory::kDate),
+            (std::vector<std::string>{"10", "11 Mar"}));
+  // Not a number that cannot be a day.
+  EXPECT_EQ(Found("Pt had 120-2 Mar labs.", PhiCategory::kDate),
+            (std::vector<std::string>{"2 Mar"}));
+}
+
+// Session 8: an initial fused to the word before it by a hyphen, before a
+// confirmed name.
+TEST_F(EngineTest, InitialAfterAHyphenBeforeAName) {
+  EXPECT_TRUE(Covered("GI: NGT-CLEAR. GIVEN HEPARIN-K. VOSS AWARE, WILL RECHECK PTT.", "K. VOSS"));
+  EXPECT_FALSE(Covered("GI: NGT-CLEAR. GIVEN HEPARIN-K. VOSS AWARE, WILL RECHECK PTT.", "HEPARIN"));
+  EXPECT_TRUE(Found("Pt on A-C. Weaned to PS-A. Stable.", PhiCategory::kName).empty());
+}
+
+// Session 8: a word no list holds after a confirmed name and "and", in the
+// name's case, at the end of its sentence or line.
+TEST_F(EngineTest, UnknownWordJoinedToANameAtASentenceEnd) {
+  EXPECT_TRUE(Covered("pt calm overnight. proxies are her sons, rolf and ivek", "ivek"));
+  // Not a word that goes on into the sentence, nor lower case after a capital.
+  EXPECT_FALSE(Covered("Spoke with Dr. Lindqvist and vanco level pending.", "vanco"));
+  EXPECT_FALSE(Covered("Spoke with Dr. Lindqvist and ivek.", "ivek"));
+}
+
+// Session 8: a two-digit year opening a history item before a procedure.
+TEST_F(EngineTest, TwoDigitYearsBeforeAProcedure) {
+  EXPECT_EQ(Found("PMH: DM. 04 CABG x3. 11 PTCA to RCA. HTN.", PhiCategory::kDate),
+            (std::vector<std::string>{"04", "11"}));
+  EXPECT_TRUE(
+      Found("Plan: 2 units PRBC. 20 minutes after cath, HR 88; 10 beats of VT.", PhiCategory::kDate)
+          .empty());
+}
+
+// Session 8: an employer named by an acronym no list holds after a job title.
+TEST_F(EngineTest, EmployerAcronymsAfterAJobTitle) {
+  EXPECT_TRUE(Covered("SOCIAL: MARRIED. WIFE IS DIRECTOR AT KWX. NO ETOH.", "KWX"));
+  EXPECT_TRUE(Covered("Social: son is the owner of ZNT, lives nearby.", "ZNT"));
+  // Clinical acronyms stay.
+  EXPECT_TRUE(Found("Pt is a retired manager of ICU staffing; director of PT at rehab.",
+                    PhiCategory::kLocation)
+                  .empty());
+}
+
+// Session 8: a signature line, a dash and one or two names alone on a line.
+TEST_F(EngineTest, DashSignatureLines) {
+  EXPECT_EQ(Found("PLAN: NPO P MN FOR CATH IN AM.\n- QUENTARD", PhiCategory::kName),
+            (std::vector<std::string>{"QUENTARD"}));
+  EXPECT_EQ(Found("gave tylenol, pain better.\n-kasprow\n", PhiCategory::kName),
+            (std::vector<std::string>{"kasprow"}));
+  // Bullets of a plan are no signature.
+  EXPECT_TRUE(Found("Plan:\n- Monitor\n- NPO\n- cont abx\n- Wean vent\n- Update family\n",
+                    PhiCategory::kName)
+                  .empty());
+}
+
+// Session 8: the words right before a bracketed MRN or date of birth name
+// the patient.
+TEST_F(EngineTest, NamesBeforeABracketedMrnOrBirthDate) {
+  EXPECT_TRUE(
+      Covered("Wanted to loop you in on our mutual patient Miles (MRN 00931245).", "Miles"));
+  EXPECT_TRUE(Found("Labs drawn on Heparin (MRN 00931245).", PhiCategory::kName).empty());
+  EXPECT_TRUE(Found("Labs drawn today (DOB 1/2/45).", PhiCategory::kName).empty());
+}
+
+// Session 8: a message's subject that opens with a name; "RE:" and "FW:" are
+// labels.
+TEST_F(EngineTest, SubjectLinesThatOpenWithAName) {
+  EXPECT_EQ(Found("From: clinic desk\nSubject: FW: Quarvello - labs\n\nHi, see the labs below.",
+                  PhiCategory::kName),
+            (std::vector<std::string>{"Quarvello"}));
+  EXPECT_TRUE(Covered("Subject: RE: orvane d/c planning\n\nHello, quick question about the plan.",
+                      "orvane"));
+  EXPECT_TRUE(
+      Found("Subject: test results\n\nHello, my refill is late.", PhiCategory::kName).empty());
 }
 
 TEST_F(EngineTest, RefusesTextOverTheLimit) {
