@@ -1231,7 +1231,7 @@ void RuleEngine::Tokenize(std::string_view text, EngineContext& ctx) const {
         h = Lexicon::HashStep(h, static_cast<unsigned char>(c + (up ? 32 : 0)));
         ++i;
       } else if ((c == '\'' || c == '-') && i > b && i + 1 < n && kClass[u[i + 1]] != kCwOther) {
-        // Internal apostrophe or hyphen (O'Neil, Forman-Lyons); a possessive 's ends the word.
+        // Internal apostrophe or hyphen (O'Neil, Quellan-Ashby); a possessive 's ends the word.
         if (c == '\'' && (u[i + 1] == 's' || u[i + 1] == 'S') &&
             (i + 2 >= n || kClass[u[i + 2]] == kCwOther)) {
           break;
@@ -1614,7 +1614,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         const bool weak_verb = p.hash == kTo || p.hash == kFrom;
         if (!weak_verb || std::max(t.lex->first_weight, t.lex->last_weight) >= 0.3f) s += 0.25f;
       }
-      // "Dr. J. Smith": title, initial, name. "N. Grandone aware": initial, name.
+      // "Dr. J. Smith": title, initial, name. "N. Velcorte aware": initial, name.
       if (i > 1 && IsInitial(p) && (tk[i - 2].lf() & kLexTitle) &&
           (tk[i - 2].hash != kSrHash || (tk[i - 2].flags & kTokPeriod))) {
         s += 0.6f;
@@ -2779,7 +2779,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
   }
   // "Memorial" and "Regional" after a place name the facility by themselves:
-  // "works at Harford Memorial", "taken to LAUREL REGIONAL where".
+  // "works at Brennock Memorial", "taken to TAMSIN REGIONAL where".
   {
     static const uint64_t kMemorial = Lexicon::Hash("memorial"),
                           kRegional = Lexicon::Hash("regional");
