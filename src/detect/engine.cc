@@ -632,7 +632,7 @@ Status RuleEngine::RunPatterns(std::string_view text, EngineContext& ctx, Findin
       if (Vetoed(text, b, e, p.spec->name)) continue;
       if (p.spec->name == "street_address_intl" && VocabularyOnly(text.substr(b, e - b)) &&
           !(e - b > 4 && std::isdigit(static_cast<unsigned char>(text[b + 3])))) {
-        continue;  // "750 Rate 10", "8 Wedge 13": a measurement, not "692 Kuuse 53"
+        continue;  // "750 Rate 10", "8 Wedge 13": a measurement, not "692 Varnholt 53"
       }
       float score = p.spec->base_score;
       if (p.spec->validate != nullptr && !p.spec->validate(text.substr(b, e - b))) {
@@ -852,7 +852,7 @@ void ExtendAddressBlocks(std::string_view text, Findings* findings) {
         const bool digits = std::all_of(word.begin(), word.end(), [](char c) {
           return std::isdigit(static_cast<unsigned char>(c)) || c == '-';
         });
-        // Place-name particles: "Montealegre del Castillo", "Quinta de Sao Tiago".
+        // Place-name particles: "Torrenova del Campo", "Quinta de Sao Brenio".
         static constexpr std::string_view kParticles[] = {"de", "del", "la",  "le",  "di",  "da",
                                                           "do", "van", "von", "der", "den", "na",
                                                           "y",  "e",   "des", "du",  "am",  "an"};
@@ -896,7 +896,7 @@ void ExtendAddressBlocks(std::string_view text, Findings* findings) {
       end = first_end;
     }
     f.end = end;
-    // "9554 62 Rue Gafsa": a house number written before the street number.
+    // "9554 62 Rue Talmont": a house number written before the street number.
     size_t b = f.begin;
     size_t k = b;
     while (k > 0 && text[k - 1] == ' ') --k;
@@ -2066,7 +2066,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     }
   }
 
-  // A sign-off line "First Word CRED" ("Ansel Hickman RRT"): a listed first
+  // A sign-off line "First Word CRED" ("Orrin Hickman RRT"): a listed first
   // name, a capitalised word and an upper-case credential are a person, even
   // when the names are also clinical words (eponyms: "Bernard", "Foley").
   for (size_t i = 0; i + 2 < n; ++i) {
@@ -2589,9 +2589,9 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       if ((ends_h || ends_mc) && !DecimalNext(text, tk, i)) loc[i] = 2;  // not "and PH 7.39"
     }
     // Mixed-case prose: an all-caps unknown word (or rare listed name) after
-    // "in", "to", "from" ("based in ESPOO", "flew to HORTEN") is a place.
+    // "in", "to", "from" ("based in VARLEBY", "flew to KESTRUP") is a place.
     // Not after "via"/"into", nor "of" after a lower-case word ("unit of PRBC",
-    // but "University of PORVOO"); not before a decimal.
+    // but "University of HALMVIK"); not before a decimal.
     static const uint64_t kOf = Lexicon::Hash("of"), kVia = Lexicon::Hash("via"),
                           kInto = Lexicon::Hash("into");
     const bool place_prep =

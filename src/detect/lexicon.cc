@@ -303,9 +303,9 @@ bool Lexicon::IsCityPrefix(std::string_view lower) const {
 
 bool Lexicon::IsNearVocabulary(std::string_view lower) const {
   // Short words are too often a real name one letter away from a word
-  // ("Recife", "Matej", "Pallin", "Glyceria"): swapped letters count from 6
+  // ("Pallin", "Glyceria", "Marta"): swapped letters count from 6
   // letters, dropped letters from 7, added letters from 8, substituted ones
-  // from 9 and never the last letter ("Australia", "Sokolov": endings vary).
+  // from 9 and never the last letter ("Australia": endings vary).
   constexpr size_t kMinTranspose = 6, kMinDelete = 7, kMinInsert = 8, kMinSubstitute = 9;
   if (lower.size() < kMinTranspose || lower.size() > 40 || deletes_.empty()) return false;
   auto probe = [&](std::string_view v) {
