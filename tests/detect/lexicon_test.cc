@@ -35,11 +35,15 @@ TEST_F(LexiconTest, MisspeltVocabularyIsNearVocabulary) {
 }
 
 TEST_F(LexiconTest, NamesAndShortWordsAreNotNearVocabulary) {
-  for (const char* w :
-       {"recife", "matej", "loeches", "warrane", "sokolov", "aloisia", "hasle", "valida", "pallin",
-        "glyceria", "nungatta", "kissousa", "jourkdale", "weronika",
-        // One letter from a capitalised-only source word (a place).
-        "australia"}) {
+  for (const char* w : {"pallin", "jourkdale",
+                        // Invented, each one edit from a listed word, shorter than that edit
+                        // needs: substituted ("sperts", "resve", "haysreds"), added ("treiad",
+                        // "nuells", "luemurs"), dropped ("pnches", "pnded") or swapped letters
+                        // ("sedey", "bocth").
+                        "sperts", "resve", "haysreds", "treiad", "nuells", "luemurs", "pnches",
+                        "pnded", "sedey", "bocth",
+                        // One letter from a capitalised-only source word (a place).
+                        "australia"}) {
     EXPECT_FALSE(lexicon_->IsNearVocabulary(w)) << w;
   }
 }
