@@ -303,7 +303,7 @@ bool Lexicon::IsCityPrefix(std::string_view lower) const {
 
 bool Lexicon::IsNearVocabulary(std::string_view lower) const {
   // Short words are too often a real name one letter away from a word
-  // ("Pallin", "Glyceria", "Marta"): swapped letters count from 6
+  // ("Pallin", "Jourkdale"): swapped letters count from 6
   // letters, dropped letters from 7, added letters from 8, substituted ones
   // from 9 and never the last letter ("Australia": endings vary).
   constexpr size_t kMinTranspose = 6, kMinDelete = 7, kMinInsert = 8, kMinSubstitute = 9;
