@@ -29,6 +29,11 @@
 namespace phigate::detect {
 namespace {
 
+// Lexicon classes whose words are never part of a person's name ("and", "Dr",
+// "son", "RN", "March", "Monday").
+constexpr uint32_t kLexNeverAName =
+    kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth | kLexWeekday;
+
 // ---------------------------------------------------------------- tokens
 
 enum TokFlag : uint16_t {
@@ -1082,6 +1087,17 @@ void ExtendDatesAndInitials(std::string_view text, Findings* findings) {
   findings->insert(findings->end(), range_starts.begin(), range_starts.end());
 }
 
+// Whether a word starting at `b` opens a sentence or a line: the text's
+// start, or spaces back to one of . ! ? * - (a bullet), a line break or a
+// character of `also` (":" or a quote for some rules).
+bool OpensSentence(std::string_view text, size_t b, std::string_view also = {}) {
+  while (b > 0 && text[b - 1] == ' ') --b;
+  if (b == 0) return true;
+  const char c = text[b - 1];
+  return std::string_view(".\n!?*-").find(c) != std::string_view::npos ||
+         also.find(c) != std::string_view::npos;
+}
+
 size_t CountUpper(std::string_view w) {
   size_t n = 0;
   for (char c : w) n += (c >= 'A' && c <= 'Z') ? 1 : 0;
@@ -1672,11 +1688,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     // sentence or line, is most likely a proper name.
     if (mixed && (t.flags & kTokTitle) && t.lex == nullptr && t.end - t.begin >= 4 &&
         CountUpper(text.substr(t.begin, t.end - t.begin)) == 1 && !looks_clinical(i)) {
-      size_t k = t.begin;
-      while (k > 0 && text[k - 1] == ' ') --k;
-      const char before = k > 0 ? text[k - 1] : '\n';
-      const bool sentence_start = before == '.' || before == '\n' || before == '!' ||
-                                  before == '?' || before == '*' || before == '-' || k == 0;
+      const bool sentence_start = OpensSentence(text, t.begin);
       // At a sentence start an unknown word is a name only when no clinical
       // header follows it ("Neuro:") and it is not a note-style heading.
       const bool header = t.end < text.size() && (text[t.end] == ':' || text[t.end] == '-');
@@ -1699,12 +1711,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         (f & kLexCommon) && t.lex->first_weight >= 0.5f &&
         !(f & (kLexClinical | kLexStop | kLexMonth | kLexWeekday | kLexState | kLexCredential |
                kLexFacility))) {
-      size_t k = t.begin;
-      while (k > 0 && text[k - 1] == ' ') --k;
-      const char before = k > 0 ? text[k - 1] : '\n';
-      const bool sentence_start = before == '.' || before == '\n' || before == '!' ||
-                                  before == '?' || before == '*' || before == '-' ||
-                                  before == ':' || before == '"' || k == 0;
+      const bool sentence_start = OpensSentence(text, t.begin, ":\"");
       auto capital_word = [&](size_t j) {
         return tk[j].IsAlphaWord() && (tk[j].flags & (kTokTitle | kTokUpper)) &&
                !NewlineBetween(text, tk[std::min(i, j)], tk[std::max(i, j)]) &&
@@ -1873,8 +1880,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         const uint32_t uf = u.lf();
         const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;
         const bool ok = u.IsAlphaWord() && u.end - u.begin >= 3 &&
-                        !(uf & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth |
-                                kLexWeekday | kLexFacility | kLexClinical)) &&
+                        !(uf & (kLexNeverAName | kLexFacility | kLexClinical)) &&
                         (listed ? !(uf & kLexCommon) || (u.flags & kTokTitle)
                                 : u.lex == nullptr && !looks_clinical(k));
         if (!ok) break;
@@ -1903,9 +1909,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         const uint32_t uf = u.lf();
         const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;
         const bool ok =
-            u.IsAlphaWord() && capitalised(u) &&
-            !(uf & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth | kLexWeekday |
-                    kLexFacility)) &&
+            u.IsAlphaWord() && capitalised(u) && !(uf & (kLexNeverAName | kLexFacility)) &&
             (IsInitial(u) ||
              (u.end - u.begin >= 3 &&
               (listed ? !(uf & kLexClinical) : u.lex == nullptr && !looks_clinical(k - 1))));
@@ -1946,8 +1950,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;
       names =
           u.IsAlphaWord() && u.end - u.begin >= 3 &&
-          !(uf & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth | kLexWeekday |
-                  kLexFacility | kLexClinical)) &&
+          !(uf & (kLexNeverAName | kLexFacility | kLexClinical)) &&
           (listed ? !(uf & kLexCommon) || capitalised(u) : u.lex == nullptr && !looks_clinical(k));
     }
     if (!names) continue;
@@ -2000,8 +2003,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     const bool unknown_first = a.IsAlphaWord() && a.lex == nullptr && a.end - a.begin >= 3 &&
                                doc != DocCase::kUpper && !looks_clinical(i);
     if (!unknown_first && (!a.IsAlphaWord() || !(a.lf() & kLexFirstName) || a.end - a.begin < 3 ||
-                           (a.lf() & (kLexStop | kLexTitle | kLexRelation | kLexCredential |
-                                      kLexMonth | kLexWeekday | kLexState)))) {
+                           (a.lf() & (kLexNeverAName | kLexState)))) {
       continue;
     }
     if ((a.lf() & (kLexCommon | kLexClinical)) &&
@@ -2016,9 +2018,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         !(gap == 2 && text[m.end] == '.' && text[m.end + 1] == ' ')) {
       continue;
     }
-    if (!c.IsAlphaWord() || c.end - c.begin < 2 ||
-        (c.lf() &
-         (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth | kLexWeekday))) {
+    if (!c.IsAlphaWord() || c.end - c.begin < 2 || (c.lf() & (kLexNeverAName))) {
       continue;
     }
     bool cased;
@@ -2096,9 +2096,8 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
   {
     auto first = [&](const Token& u, float min_weight) {
       return u.IsAlphaWord() && (u.lf() & kLexFirstName) && u.end - u.begin >= 3 &&
-             !(u.lf() & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth |
-                         kLexWeekday | kLexCity | kLexState)) &&
-             u.lex != nullptr && u.lex->first_weight >= min_weight;
+             !(u.lf() & (kLexNeverAName | kLexCity | kLexState)) && u.lex != nullptr &&
+             u.lex->first_weight >= min_weight;
     };
     static const uint64_t kPtHash = Lexicon::Hash("pt"), kPatientHash = Lexicon::Hash("patient");
 
@@ -2148,8 +2147,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         NewlineBetween(text, v, b) || !LinkGap(text, v, a, false) || !LinkGap(text, a, b, false)) {
       continue;
     }
-    if (b.lf() & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth | kLexWeekday |
-                  kLexFacility)) {
+    if (b.lf() & (kLexNeverAName | kLexFacility)) {
       continue;
     }
     if (IsInitial(a) && (a.flags & kTokPeriod) && (b.flags & kTokUpper) &&
@@ -2159,9 +2157,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       name[i] = std::max(name[i], 0.55f);
     } else if (v.hash != kToHash && v.hash != kFromHash && a.IsAlphaWord() &&
                (a.lf() & kLexFirstName) && a.end - a.begin >= 3 &&
-               !(a.lf() & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth |
-                           kLexWeekday | kLexState)) &&
-               a.lex->first_weight >= 0.3f &&
+               !(a.lf() & (kLexNeverAName | kLexState)) && a.lex->first_weight >= 0.3f &&
                (b.lex == nullptr ||
                 ((b.lf() & kLexSurname) &&
                  !(b.lf() & (kLexCommon | kLexClinical | kLexFirstName | kLexCity | kLexState)))) &&
@@ -2307,8 +2303,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       const Token& x = tk[a];
       const Token& y = tk[a + 1];
       return x.IsAlphaWord() && (x.lf() & kLexFirstName) && x.end - x.begin >= 3 &&
-             !(x.lf() & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth |
-                         kLexWeekday | kLexCity | kLexState | kLexCommon | kLexClinical)) &&
+             !(x.lf() & (kLexNeverAName | kLexCity | kLexState | kLexCommon | kLexClinical)) &&
              x.lex->first_weight >= 0.3f && y.IsAlphaWord() && y.lex == nullptr &&
              y.end - y.begin >= 3 && x.flags == y.flags && capitalised(x) && y.begin - x.end == 1 &&
              text[x.end] == ' ' && !clinical_beyond_prefix(a + 1);
@@ -2480,8 +2475,7 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         const Token& u = tk[k];
         const uint32_t uf = u.lf();
         if (!u.IsAlphaWord() || !(u.flags & kTokTitle) || u.end - u.begin < 3 ||
-            (uf & (kLexStop | kLexTitle | kLexRelation | kLexCredential | kLexMonth | kLexWeekday |
-                   kLexFacility | kLexState)) ||
+            (uf & (kLexNeverAName | kLexFacility | kLexState)) ||
             ((uf & kLexClinical) && !(uf & kLexProperVocab)) ||
             (u.lex == nullptr && looks_clinical(k))) {
           break;
