@@ -99,6 +99,8 @@ struct CompiledPattern {
   bool group_is_match = false;  // GroupIsWholeMatch(): group 1 is group 0
 };
 
+class TokenRules;
+
 class RuleEngine final : public Engine {
  public:
   RuleEngine(EngineOptions options, std::vector<hs_database_t*> dbs,
@@ -144,6 +146,7 @@ class RuleEngine final : public Engine {
   // Every word of `span` is a common or clinical word no name or place list
   // holds (digits and punctuation are skipped).
   bool VocabularyOnly(std::string_view span) const;
+  friend class TokenRules;
 
   // Hyperscan databases: [0] every row but those of kOwnDatabase, then one
   // database per row of kOwnDatabase (see there).
@@ -1508,69 +1511,162 @@ bool RuleEngine::HyphenJoinsWord(std::string_view text, const Token& t, DocCase 
   return true;
 }
 
-void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findings* out) const {
-  Tokenize(text, ctx);
-  const std::vector<Token>& tk = ctx.tokens;
-  const size_t n = tk.size();
-  if (n == 0) return;
+// The token rules of one Scan (RuleEngine::RunTokenRules): the state they
+// share and one method per rule, run in the order of Run(). The name rules
+// score words into name_, the place rules mark loc_, Emit() turns both into
+// findings; a later rule reads what the earlier ones decided.
+class TokenRules {
+ public:
+  TokenRules(const RuleEngine& engine, std::string_view text, EngineContext& ctx);
+  void Run(Findings* out);
 
+ private:
+  bool Capitalised(const Token& t) const {
+    return mixed_ ? (t.flags & (kTokTitle | kTokUpper)) != 0 : true;
+  }
+  // LooksClinical() of token k, computed at most once per token (several rules ask).
+  bool LooksClinicalAt(size_t k) {
+    if (clinical_[k] < 0) clinical_[k] = engine_.LooksClinicalMemo(text_, tk_[k], ctx_) ? 1 : 0;
+    return clinical_[k] != 0;
+  }
+  // Clinical by more than being the first four letters of a longer term: a
+  // short surname ("Vell", "Koro") next to a first name is no shorthand.
+  bool ClinicalBeyondPrefix(size_t k) {
+    if (!LooksClinicalAt(k)) return false;
+    return tk_[k].end - tk_[k].begin != 4 ||
+           LooksClinical(text_.substr(tk_[k].begin, 4), /*short_prefixes=*/false);
+  }
+  bool LooksClinical(std::string_view word, bool short_prefixes = true) const {
+    return engine_.LooksClinical(word, short_prefixes);
+  }
+
+  void ScoreNameWords();
+  void NameFields();
+  void SignOffs();
+  void SubjectLines();
+  void BeforeRecordNumber();
+  void SignatureLines();
+  void UnknownCapitalisedPairs();
+  void FirstInitialLast();
+  void FirstNamePairs();
+  void SignOffCredentialLines();
+  void FirstNameBeforeWardVerb();
+  void AfterPersonVerb();
+  void ExtendNames();
+  void Coordination();
+  void UnknownAfterNameAnd();
+  void FirstNameAndUnknown();
+  void NameConsistency();
+  void DeviceEponyms();
+  void ScorePlaces();
+  void PlaceConsistency();
+  void FacilityAfterPlace();
+  void FusedInitials();
+  void Emit();
+
+  bool HyphenJoinsWord(std::string_view text, const Token& t, DocCase doc, uint32_t* end) const {
+    return engine_.HyphenJoinsWord(text, t, doc, end);
+  }
+
+  const RuleEngine& engine_;
+  const Lexicon* const lexicon_;
+  Findings* out_ = nullptr;  // Run()'s argument: the rules' findings
+  const std::string_view text_;
+  EngineContext& ctx_;
+  const std::vector<Token>& tk_;
+  const size_t n_;
+  DocCase doc_ = DocCase::kMixed;
+  bool mixed_ = true;
+  // Prose (sentences of common words) rather than clinical shorthand: most
+  // alphabetic tokens are known English words.
+  bool doc_prose_ = false;
+  std::vector<float>& name_;
+  std::vector<uint8_t>& loc_;         // 1 city, 2 facility, 3 other location
+  std::vector<uint8_t>& field_name_;  // 1: a name field's word, 2: its label
+  std::vector<int8_t>& clinical_;     // LooksClinicalAt(k): -1 not computed yet
+  std::vector<uint64_t>& eponyms_;    // DeviceEponyms(): sorted word hashes
+};
+
+TokenRules::TokenRules(const RuleEngine& engine, std::string_view text, EngineContext& ctx)
+    : engine_(engine),
+      lexicon_(engine.lexicon_.get()),
+      text_(text),
+      ctx_(ctx),
+      tk_(ctx.tokens),
+      n_(ctx.tokens.size()),
+      name_(ctx.name_score),
+      loc_(ctx.loc),
+      field_name_(ctx.field_name),
+      clinical_(ctx.clinical),
+      eponyms_(ctx.eponyms) {
   // Document case: in all-caps or all-lower notes capitalisation says nothing.
   size_t n_upper = 0, n_lower = 0, n_alpha = 0;
-  for (const Token& t : tk) {
+  for (const Token& t : tk_) {
     if (!t.IsAlphaWord() || t.end - t.begin < 2) continue;
     ++n_alpha;
     if (t.flags & kTokUpper) ++n_upper;
     if (t.flags & kTokLower) ++n_lower;
   }
-  DocCase doc = DocCase::kMixed;
-  if (n_alpha > 0 && n_upper * 10 >= n_alpha * 7) doc = DocCase::kUpper;
-  if (n_alpha > 0 && n_lower * 100 >= n_alpha * 93) doc = DocCase::kLower;
-  const bool mixed = doc == DocCase::kMixed;
-  // Prose (sentences of common words) rather than clinical shorthand: most
-  // alphabetic tokens are known English words.
+  if (n_alpha > 0 && n_upper * 10 >= n_alpha * 7) doc_ = DocCase::kUpper;
+  if (n_alpha > 0 && n_lower * 100 >= n_alpha * 93) doc_ = DocCase::kLower;
+  mixed_ = doc_ == DocCase::kMixed;
   size_t n_common = 0;
-  for (const Token& t : tk) n_common += (t.lf() & (kLexCommon | kLexStop)) ? 1 : 0;
-  const bool doc_prose = n_alpha > 0 && n_common * 100 >= n_alpha * 80;
-  auto capitalised = [&](const Token& t) {
-    return mixed ? (t.flags & (kTokTitle | kTokUpper)) != 0 : true;
-  };
+  for (const Token& t : tk_) n_common += (t.lf() & (kLexCommon | kLexStop)) ? 1 : 0;
+  doc_prose_ = n_alpha > 0 && n_common * 100 >= n_alpha * 80;
+  name_.assign(n_, 0.0f);
+  loc_.assign(n_, 0);
+  field_name_.assign(n_, 0);
+  clinical_.assign(n_, -1);
+}
 
-  std::vector<float>& name = ctx.name_score;
-  name.assign(n, 0.0f);
-  std::vector<uint8_t>& loc = ctx.loc;  // 1 city, 2 facility, 3 other location
-  loc.assign(n, 0);
-  std::vector<uint8_t>& field_name = ctx.field_name;  // 1: a name field's word, 2: its label
-  field_name.assign(n, 0);
-  // LooksClinical() of token k, computed at most once per token (several rules ask).
-  std::vector<int8_t>& clinical = ctx.clinical;
-  clinical.assign(n, -1);
-  auto looks_clinical = [&](size_t k) {
-    if (clinical[k] < 0) clinical[k] = LooksClinicalMemo(text, tk[k], ctx) ? 1 : 0;
-    return clinical[k] != 0;
-  };
-  // Clinical by more than being the first four letters of a longer term: a
-  // short surname ("Vell", "Koro") next to a first name is no shorthand.
-  auto clinical_beyond_prefix = [&](size_t k) {
-    if (!looks_clinical(k)) return false;
-    return tk[k].end - tk[k].begin != 4 ||
-           LooksClinical(text.substr(tk[k].begin, 4), /*short_prefixes=*/false);
-  };
+void TokenRules::Run(Findings* out) {
+  out_ = out;
+  ScoreNameWords();
+  NameFields();
+  SignOffs();
+  SubjectLines();
+  BeforeRecordNumber();
+  SignatureLines();
+  UnknownCapitalisedPairs();
+  FirstInitialLast();
+  FirstNamePairs();
+  SignOffCredentialLines();
+  FirstNameBeforeWardVerb();
+  AfterPersonVerb();
+  ExtendNames();
+  Coordination();
+  UnknownAfterNameAnd();
+  FirstNameAndUnknown();
+  NameConsistency();
+  DeviceEponyms();
+  ScorePlaces();
+  PlaceConsistency();
+  FacilityAfterPlace();
+  FusedInitials();
+  Emit();
+}
 
-  for (size_t i = 0; i < n; ++i) {
-    const Token& t = tk[i];
+// Names, word by word: a score from the name lists (rare entries need
+// context), raised by what comes before (a title, a relation word, a verb
+// that takes a person, an initial, "my name is") and after (a credential,
+// "(son)"), lowered for lower-case and vocabulary words. Emit() reports the
+// words that reach 0.5; the rules below raise more of them.
+void TokenRules::ScoreNameWords() {
+  for (size_t i = 0; i < n_; ++i) {
+    const Token& t = tk_[i];
     const uint32_t f = t.lf();
     if (f & (kLexRelation | kLexTitle)) continue;
     if (!NameLike(t)) {
       // A first name that is also a function word ("Will", "Ed") counts only
       // after a title or a relation word. The token's flags are tested before
       // its weight: reading `lex` is a cache miss into the lexicon table.
-      const bool strong_prev = i > 0 && t.IsAlphaWord() && (f & kLexFirstName) &&
-                               !(f & (kLexLocPrep | kLexMonth | kLexWeekday)) &&
-                               t.end - t.begin >= 2 && t.lex != nullptr &&
-                               t.lex->first_weight >= 0.4f &&
-                               (((tk[i - 1].lf() & kLexTitle) && TitleLink(text, tk[i - 1], t)) ||
-                                ((tk[i - 1].lf() & kLexRelation) && t.begin > tk[i - 1].end &&
-                                 text[tk[i - 1].end] == ','));
+      const bool strong_prev =
+          i > 0 && t.IsAlphaWord() && (f & kLexFirstName) &&
+          !(f & (kLexLocPrep | kLexMonth | kLexWeekday)) && t.end - t.begin >= 2 &&
+          t.lex != nullptr && t.lex->first_weight >= 0.4f &&
+          (((tk_[i - 1].lf() & kLexTitle) && TitleLink(text_, tk_[i - 1], t)) ||
+           ((tk_[i - 1].lf() & kLexRelation) && t.begin > tk_[i - 1].end &&
+            text_[tk_[i - 1].end] == ','));
       if (!strong_prev) continue;
     }
     const bool common = (f & (kLexCommon | kLexClinical)) != 0;
@@ -1578,13 +1674,13 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     const bool is_last = (f & kLexSurname) != 0;
     const size_t len = t.end - t.begin;
     float s = 0.0f;
-    const bool acronym_like = len <= 3 && (t.flags & kTokUpper) && mixed;
+    const bool acronym_like = len <= 3 && (t.flags & kTokUpper) && mixed_;
     if ((is_first || is_last) && !common && len >= 3 && !acronym_like) {
       const float w = std::max(t.lex->first_weight, t.lex->last_weight);
       // Rare list entries (weight < 0.3: census rank beyond ~20,000) need context.
       s = w >= 0.3f ? 0.5f + 0.3f * w : 0.3f;
-      if (len == 3 && doc == DocCase::kUpper) s -= 0.15f;
-      if (mixed && (t.flags & kTokLower)) s -= 0.3f;
+      if (len == 3 && doc_ == DocCase::kUpper) s -= 0.15f;
+      if (mixed_ && (t.flags & kTokLower)) s -= 0.3f;
     } else if ((is_first || is_last) && !common) {
       s = 0.25f;
     } else if ((is_first || is_last) && common) {
@@ -1595,35 +1691,35 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     // Context before: a title, a relation, a verb that takes a person.
     bool titled = false, related = false;
     if (i > 0) {
-      const Token& p = tk[i - 1];
+      const Token& p = tk_[i - 1];
       const uint32_t pf = p.lf();
       const bool cred_title =
-          (pf & kLexCredTitle) && (p.flags & kTokUpper) && capitalised(t) &&
+          (pf & kLexCredTitle) && (p.flags & kTokUpper) && Capitalised(t) &&
           (((f & (kLexFirstName | kLexSurname)) && !((f & kLexCommon) && (f & kLexClinical))) ||
            t.lex == nullptr);
       // In mixed-case text a title takes no lower-case vocabulary word ("MS
       // changes" is mental status; "Dr. smith" stays a name).
-      if (((pf & kLexTitle) || cred_title) && TitleLink(text, p, t) &&
-          !(mixed && (t.flags & kTokLower) && common && !is_first && !is_last)) {
+      if (((pf & kLexTitle) || cred_title) && TitleLink(text_, p, t) &&
+          !(mixed_ && (t.flags & kTokLower) && common && !is_first && !is_last)) {
         s += cred_title && !(pf & kLexTitle) ? 0.5f : 0.7f;
         titled = true;
-      } else if ((pf & kLexRelation) && LinkGap(text, p, t, true) &&
+      } else if ((pf & kLexRelation) && LinkGap(text_, p, t, true) &&
                  ((is_first || is_last) ||
-                  text.substr(p.end, t.begin - p.end).find('.') == std::string_view::npos)) {
+                  text_.substr(p.end, t.begin - p.end).find('.') == std::string_view::npos)) {
         // Across a sentence end only to a listed name ("proxy. Famliy is" is
         // not one); a misspelt or inflected word ("family accompianied",
         // "daughter phoned-family") gets little.
         bool vocab_like = common;
         if (!vocab_like && t.lex == nullptr) {
-          std::string& w = ctx.lower;
-          w.assign(text.substr(t.begin, t.end - t.begin));
+          std::string& w = ctx_.lower;
+          w.assign(text_.substr(t.begin, t.end - t.begin));
           AsciiLower(w);
           vocab_like = lexicon_->IsNearVocabulary(w);
         }
         s += (vocab_like && !is_first) ? 0.2f : 0.5f;
         related = true;
-      } else if ((pf & kLexNameVerb) && (is_first || is_last) && !MeasurementNext(text, tk, i) &&
-                 LinkGap(text, p, t, false)) {
+      } else if ((pf & kLexNameVerb) && (is_first || is_last) && !MeasurementNext(text_, tk_, i) &&
+                 LinkGap(text_, p, t, false)) {
         // "to" and "from" take things as often as people ("wires to PACER",
         // "foley to grav"): only a common name ("called to mary") gains.
         static const uint64_t kTo = Lexicon::Hash("to"), kFrom = Lexicon::Hash("from");
@@ -1631,15 +1727,15 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         if (!weak_verb || std::max(t.lex->first_weight, t.lex->last_weight) >= 0.3f) s += 0.25f;
       }
       // "Dr. J. Smith": title, initial, name. "N. Velcorte aware": initial, name.
-      if (i > 1 && IsInitial(p) && (tk[i - 2].lf() & kLexTitle) &&
-          (tk[i - 2].hash != kSrHash || (tk[i - 2].flags & kTokPeriod))) {
+      if (i > 1 && IsInitial(p) && (tk_[i - 2].lf() & kLexTitle) &&
+          (tk_[i - 2].hash != kSrHash || (tk_[i - 2].flags & kTokPeriod))) {
         s += 0.6f;
-      } else if (IsInitial(p) && (p.flags & kTokPeriod) && capitalised(t) &&
+      } else if (IsInitial(p) && (p.flags & kTokPeriod) && Capitalised(t) &&
                  !(f & (kLexCommon | kLexClinical)) && t.end - t.begin >= 3 &&
-                 !NewlineBetween(text, p, t) &&
+                 !NewlineBetween(text_, p, t) &&
                  (t.lex != nullptr ||
-                  text.substr(t.begin, t.end - t.begin).find('-') != std::string_view::npos ||
-                  !looks_clinical(i))) {
+                  text_.substr(t.begin, t.end - t.begin).find('-') != std::string_view::npos ||
+                  !LooksClinicalAt(i))) {
         // Not an inflected or misspelt clinical word after a letter that ends a
         // word or an abbreviation ("O.R. PRIVELAGES", "0-15CC/H. BOLUSED");
         // hyphenated surnames stay ("D. Kell-Ames").
@@ -1647,432 +1743,444 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       }
     }
     // Name-introducing phrases: "my name is X", "maiden name is X", "calls me X", "says X".
-    if (i >= 2 && (capitalised(t) || doc == DocCase::kLower)) {
-      const uint64_t p1 = tk[i - 1].hash, p2 = tk[i - 2].hash;
+    if (i >= 2 && (Capitalised(t) || doc_ == DocCase::kLower)) {
+      const uint64_t p1 = tk_[i - 1].hash, p2 = tk_[i - 2].hash;
       static const uint64_t kIs = Lexicon::Hash("is"), kName = Lexicon::Hash("name"),
                             kMe = Lexicon::Hash("me"), kCalls = Lexicon::Hash("calls"),
                             kCall = Lexicon::Hash("call"), kSays = Lexicon::Hash("says"),
                             kNamed = Lexicon::Hash("named"), kWas = Lexicon::Hash("was");
       if ((p2 == kName && (p1 == kIs || p1 == kWas)) ||
           (p1 == kMe && (p2 == kCalls || p2 == kCall)) || p1 == kNamed ||
-          (p1 == kSays && capitalised(t))) {
+          (p1 == kSays && Capitalised(t))) {
         s += 0.5f;
       }
       // A writer introducing themselves after a greeting: "Dear Dr. Lind,
       // this is Rama." ("this is" right after a comma), not a vocabulary word.
       static const uint64_t kThis = Lexicon::Hash("this");
-      if (p2 == kThis && p1 == kIs && capitalised(t) &&
-          (!common || ((f & kLexFirstName) && !(f & kLexClinical))) && !looks_clinical(i)) {
-        size_t k = tk[i - 2].begin;
-        while (k > 0 && text[k - 1] == ' ') --k;
-        if (k > 0 && text[k - 1] == ',') s += 0.5f;
+      if (p2 == kThis && p1 == kIs && Capitalised(t) &&
+          (!common || ((f & kLexFirstName) && !(f & kLexClinical))) && !LooksClinicalAt(i)) {
+        size_t k = tk_[i - 2].begin;
+        while (k > 0 && text_[k - 1] == ' ') --k;
+        if (k > 0 && text_[k - 1] == ',') s += 0.5f;
       }
     }
     // Context after: a credential ("Smith, RN"), or "(son)".
-    if (i + 1 < n) {
-      const Token& q = tk[i + 1];
+    if (i + 1 < n_) {
+      const Token& q = tk_[i + 1];
       const bool strong_cred = (q.lf() & kLexStrongCred) != 0;
       const bool listed = (f & (kLexFirstName | kLexSurname)) != 0;
-      if (strong_cred && LinkGap(text, t, q, true) && !NewlineBetween(text, t, q) &&
-          (capitalised(t) || (listed && (q.flags & kTokLower))) && (listed || !common)) {
-        s += ((q.flags & kTokUpper) || doc == DocCase::kLower) ? 0.45f : 0.2f;
+      if (strong_cred && LinkGap(text_, t, q, true) && !NewlineBetween(text_, t, q) &&
+          (Capitalised(t) || (listed && (q.flags & kTokLower))) && (listed || !common)) {
+        s += ((q.flags & kTokUpper) || doc_ == DocCase::kLower) ? 0.45f : 0.2f;
       }
       // "Ivo Oberwald (son)": a relation in brackets after a name.
-      if ((q.lf() & kLexRelation) && q.begin > t.end && text[q.begin - 1] == '(' &&
-          capitalised(t)) {
+      if ((q.lf() & kLexRelation) && q.begin > t.end && text_[q.begin - 1] == '(' &&
+          Capitalised(t)) {
         s += 0.45f;
       }
     }
-    if (mixed && !(t.flags & (kTokTitle | kTokUpper)) && s < 0.7f) s -= 0.1f;
+    if (mixed_ && !(t.flags & (kTokTitle | kTokUpper)) && s < 0.7f) s -= 0.1f;
     // Mixed-case prose: a capitalised word no list knows, not starting a
     // sentence or line, is most likely a proper name.
-    if (mixed && (t.flags & kTokTitle) && t.lex == nullptr && t.end - t.begin >= 4 &&
-        CountUpper(text.substr(t.begin, t.end - t.begin)) == 1 && !looks_clinical(i)) {
-      const bool sentence_start = OpensSentence(text, t.begin);
+    if (mixed_ && (t.flags & kTokTitle) && t.lex == nullptr && t.end - t.begin >= 4 &&
+        CountUpper(text_.substr(t.begin, t.end - t.begin)) == 1 && !LooksClinicalAt(i)) {
+      const bool sentence_start = OpensSentence(text_, t.begin);
       // At a sentence start an unknown word is a name only when no clinical
       // header follows it ("Neuro:") and it is not a note-style heading.
-      const bool header = t.end < text.size() && (text[t.end] == ':' || text[t.end] == '-');
+      const bool header = t.end < text_.size() && (text_[t.end] == ':' || text_[t.end] == '-');
       // A pointer to a record or a system is not a person: "see Carevue for",
       // "refer to Careview", "as per Carevue".
       static const uint64_t kSee = Lexicon::Hash("see"), kRefer = Lexicon::Hash("refer"),
                             kTo = Lexicon::Hash("to"), kPer = Lexicon::Hash("per"),
                             kAs = Lexicon::Hash("as");
       const bool reference =
-          i >= 1 && (tk[i - 1].hash == kSee ||
-                     (i >= 2 && tk[i - 1].hash == kTo && tk[i - 2].hash == kRefer) ||
-                     (i >= 2 && tk[i - 1].hash == kPer && tk[i - 2].hash == kAs));
-      if (!header && !reference && (!sentence_start || doc_prose)) s = std::max(s, 0.5f);
+          i >= 1 && (tk_[i - 1].hash == kSee ||
+                     (i >= 2 && tk_[i - 1].hash == kTo && tk_[i - 2].hash == kRefer) ||
+                     (i >= 2 && tk_[i - 1].hash == kPer && tk_[i - 2].hash == kAs));
+      if (!header && !reference && (!sentence_start || doc_prose_)) s = std::max(s, 0.5f);
     }
     // A frequent first name that is also a lower-case word ("Chuck", "Penny"),
     // written capitalised inside a sentence of a mixed- or lower-case note with
     // no capitalised word beside it, is a person: "unable to reach Chuck",
     // "supportive, Penny." (not a sentence's or a line's first word).
-    if (doc != DocCase::kUpper && (t.flags & kTokTitle) && len >= 3 && is_first &&
+    if (doc_ != DocCase::kUpper && (t.flags & kTokTitle) && len >= 3 && is_first &&
         (f & kLexCommon) && t.lex->first_weight >= 0.5f &&
         !(f & (kLexClinical | kLexStop | kLexMonth | kLexWeekday | kLexState | kLexCredential |
                kLexFacility))) {
-      const bool sentence_start = OpensSentence(text, t.begin, ":\"");
+      const bool sentence_start = OpensSentence(text_, t.begin, ":\"");
       auto capital_word = [&](size_t j) {
-        return tk[j].IsAlphaWord() && (tk[j].flags & (kTokTitle | kTokUpper)) &&
-               !NewlineBetween(text, tk[std::min(i, j)], tk[std::max(i, j)]) &&
-               LinkGap(text, tk[std::min(i, j)], tk[std::max(i, j)], false);
+        return tk_[j].IsAlphaWord() && (tk_[j].flags & (kTokTitle | kTokUpper)) &&
+               !NewlineBetween(text_, tk_[std::min(i, j)], tk_[std::max(i, j)]) &&
+               LinkGap(text_, tk_[std::min(i, j)], tk_[std::max(i, j)], false);
       };
-      if (!sentence_start && !(i > 0 && capital_word(i - 1)) && !(i + 1 < n && capital_word(i + 1)))
+      if (!sentence_start && !(i > 0 && capital_word(i - 1)) &&
+          !(i + 1 < n_ && capital_word(i + 1)))
         s = std::max(s, 0.5f);
     }
     // A drug or a lab before its dose or value ("Integrillin at 2mcg/kg/min",
     // "Aggrestat 12 cc/hr", "Digixin 1.70") is not a person.
-    if (!titled && s >= 0.5f && DoseAfter(text, tk, i)) s = 0.3f;
+    if (!titled && s >= 0.5f && DoseAfter(text_, tk_, i)) s = 0.3f;
     // A word no list holds before a treatment word ("Neosynephrine started",
     // "Readicat given") is what was given, not who (unless a title or a
     // relation names a person: "Wife Tahnee given update").
-    if (!titled && !related && s >= 0.5f && t.lex == nullptr && TreatmentAfter(text, tk, i)) {
+    if (!titled && !related && s >= 0.5f && t.lex == nullptr && TreatmentAfter(text_, tk_, i)) {
       s = 0.3f;
     }
-    name[i] = s;
+    name_[i] = s;
   }
+}
 
-  // Name fields: "Name: SMITH, SANDRA", "Patient: Marciniak, Lien N", "From: Ciera
-  // Smith", "Signed by: Maribel Confer, MD". The words after such a label, on
-  // its line, up to a credential, a bracket, a digit or a common lower-case
-  // word, are a person's name whatever the lists say of them.
-  {
-    static const uint64_t kFieldLabels[] = {
-        Lexicon::Hash("name"),      Lexicon::Hash("patient"),    Lexicon::Hash("pt"),
-        Lexicon::Hash("preferred"), Lexicon::Hash("from"),       Lexicon::Hash("to"),
-        Lexicon::Hash("cc"),        Lexicon::Hash("attending"),  Lexicon::Hash("pcp"),
-        Lexicon::Hash("referring"), Lexicon::Hash("ordering"),   Lexicon::Hash("by"),
-        Lexicon::Hash("physician"), Lexicon::Hash("provider"),   Lexicon::Hash("contact"),
-        Lexicon::Hash("guarantor"), Lexicon::Hash("subscriber"), Lexicon::Hash("re"),
-        Lexicon::Hash("regarding")};
-    static const uint64_t kGreetings[] = {Lexicon::Hash("dear"), Lexicon::Hash("hi"),
-                                          Lexicon::Hash("hello"), Lexicon::Hash("hey")};
-    for (size_t i = 0; i + 1 < n; ++i) {
-      const Token& l = tk[i];
-      bool field = false;
-      if (l.end < text.size() && text[l.end] == ':') {
-        for (uint64_t h : kFieldLabels) field = field || l.hash == h;
-        // "re: heart transplant" in shorthand notes is not a letter's "Re: Donald Tronzo".
-        static const uint64_t kRe = Lexicon::Hash("re"), kRegarding = Lexicon::Hash("regarding");
-        if (field && (l.hash == kRe || l.hash == kRegarding) && (!mixed || (l.flags & kTokLower)))
-          field = false;
-      }
-      bool greeting = false;
-      if (!field && (l.begin == 0 || text[l.begin - 1] == '\n')) {
-        for (uint64_t h : kGreetings) greeting = greeting || l.hash == h;
-      }
-      if (!field && !greeting) continue;
-      size_t k = i + 1;
-      // "Subject: RE: Smith": not a field; "To: Dr. Garling": skip the title.
-      while (k < n && (tk[k].lf() & kLexTitle) && !NewlineBetween(text, tk[k - 1], tk[k])) ++k;
-      size_t taken = 0;
-      size_t first = k;
-      for (; k < n && taken < 4; ++k) {
-        const Token& u = tk[k];
-        if (NewlineBetween(text, tk[k - 1], u)) break;
-        if (k > first) {
-          // Only spaces, one comma or an initial's period between the parts.
-          bool ok = true;
-          int commas = 0;
-          for (size_t c = tk[k - 1].end; c < u.begin && ok; ++c) {
-            const char ch = text[c];
-            if (ch == ',') {
-              ok = ++commas <= 1;
-            } else if (ch != ' ' && ch != '.') {
-              ok = false;
-            }
+// Name fields: "Name: SMITH, SANDRA", "Patient: Marciniak, Lien N", "From: Ciera
+// Smith", "Signed by: Maribel Confer, MD". The words after such a label, on
+// its line, up to a credential, a bracket, a digit or a common lower-case
+// word, are a person's name whatever the lists say of them.
+void TokenRules::NameFields() {
+  static const uint64_t kFieldLabels[] = {
+      Lexicon::Hash("name"),      Lexicon::Hash("patient"),    Lexicon::Hash("pt"),
+      Lexicon::Hash("preferred"), Lexicon::Hash("from"),       Lexicon::Hash("to"),
+      Lexicon::Hash("cc"),        Lexicon::Hash("attending"),  Lexicon::Hash("pcp"),
+      Lexicon::Hash("referring"), Lexicon::Hash("ordering"),   Lexicon::Hash("by"),
+      Lexicon::Hash("physician"), Lexicon::Hash("provider"),   Lexicon::Hash("contact"),
+      Lexicon::Hash("guarantor"), Lexicon::Hash("subscriber"), Lexicon::Hash("re"),
+      Lexicon::Hash("regarding")};
+  static const uint64_t kGreetings[] = {Lexicon::Hash("dear"), Lexicon::Hash("hi"),
+                                        Lexicon::Hash("hello"), Lexicon::Hash("hey")};
+  for (size_t i = 0; i + 1 < n_; ++i) {
+    const Token& l = tk_[i];
+    bool field = false;
+    if (l.end < text_.size() && text_[l.end] == ':') {
+      for (uint64_t h : kFieldLabels) field = field || l.hash == h;
+      // "re: heart transplant" in shorthand notes is not a letter's "Re: Donald Tronzo".
+      static const uint64_t kRe = Lexicon::Hash("re"), kRegarding = Lexicon::Hash("regarding");
+      if (field && (l.hash == kRe || l.hash == kRegarding) && (!mixed_ || (l.flags & kTokLower)))
+        field = false;
+    }
+    bool greeting = false;
+    if (!field && (l.begin == 0 || text_[l.begin - 1] == '\n')) {
+      for (uint64_t h : kGreetings) greeting = greeting || l.hash == h;
+    }
+    if (!field && !greeting) continue;
+    size_t k = i + 1;
+    // "Subject: RE: Smith": not a field; "To: Dr. Garling": skip the title.
+    while (k < n_ && (tk_[k].lf() & kLexTitle) && !NewlineBetween(text_, tk_[k - 1], tk_[k])) ++k;
+    size_t taken = 0;
+    size_t first = k;
+    for (; k < n_ && taken < 4; ++k) {
+      const Token& u = tk_[k];
+      if (NewlineBetween(text_, tk_[k - 1], u)) break;
+      if (k > first) {
+        // Only spaces, one comma or an initial's period between the parts.
+        bool ok = true;
+        int commas = 0;
+        for (size_t c = tk_[k - 1].end; c < u.begin && ok; ++c) {
+          const char ch = text_[c];
+          if (ch == ',') {
+            ok = ++commas <= 1;
+          } else if (ch != ' ' && ch != '.') {
+            ok = false;
           }
-          // A greeting's name ends at its comma ("Hi Anna, I am ...").
-          if (!ok || (greeting && commas > 0)) break;
-        } else if (u.begin - tk[k - 1].end > 4) {
-          break;
         }
-        if (!u.IsAlphaWord() || !capitalised(u)) break;
-        const uint32_t uf = u.lf();
-        if (uf & (kLexCredential | kLexStop | kLexMonth | kLexWeekday | kLexTitle)) break;
-        const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;
-        if (!listed && (uf & (kLexClinical | kLexFacility))) break;
-        if (!listed && (uf & kLexCommon) && (greeting || taken == 0)) break;
-        // "Oscar Mirner, MLS(ASCP)": a short all-caps word after a comma is a credential.
-        if (!listed && mixed && (u.flags & kTokUpper) && u.end - u.begin <= 4 && taken > 0) break;
-        ++taken;
+        // A greeting's name ends at its comma ("Hi Anna, I am ...").
+        if (!ok || (greeting && commas > 0)) break;
+      } else if (u.begin - tk_[k - 1].end > 4) {
+        break;
       }
-      // A greeting takes one or two words before its comma ("Dear Gomez-Ruiz,").
-      if (greeting && (taken == 0 || taken > 2 || k >= n || tk[k - 1].end >= text.size() ||
-                       text[tk[k - 1].end] != ',')) {
-        continue;
-      }
-      if (field) field_name[i] = 2;  // the label itself is never a name
-      for (size_t j = first; j < first + taken; ++j) {
-        name[j] = std::max(name[j], 0.7f);
-        field_name[j] = 1;
-      }
-      // One span for the whole field: "SMITH, SANDRA" keeps its comma.
-      if (taken > 1) {
-        out->push_back(Finding{PhiCategory::kName, tk[first].begin, tk[first + taken - 1].end, 0.7f,
-                               "name_field"});
-      }
+      if (!u.IsAlphaWord() || !Capitalised(u)) break;
+      const uint32_t uf = u.lf();
+      if (uf & (kLexCredential | kLexStop | kLexMonth | kLexWeekday | kLexTitle)) break;
+      const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;
+      if (!listed && (uf & (kLexClinical | kLexFacility))) break;
+      if (!listed && (uf & kLexCommon) && (greeting || taken == 0)) break;
+      // "Oscar Mirner, MLS(ASCP)": a short all-caps word after a comma is a credential.
+      if (!listed && mixed_ && (u.flags & kTokUpper) && u.end - u.begin <= 4 && taken > 0) break;
+      ++taken;
+    }
+    // A greeting takes one or two words before its comma ("Dear Gomez-Ruiz,").
+    if (greeting && (taken == 0 || taken > 2 || k >= n_ || tk_[k - 1].end >= text_.size() ||
+                     text_[tk_[k - 1].end] != ',')) {
+      continue;
+    }
+    if (field) field_name_[i] = 2;  // the label itself is never a name
+    for (size_t j = first; j < first + taken; ++j) {
+      name_[j] = std::max(name_[j], 0.7f);
+      field_name_[j] = 1;
+    }
+    // One span for the whole field: "SMITH, SANDRA" keeps its comma.
+    if (taken > 1) {
+      out_->push_back(Finding{PhiCategory::kName, tk_[first].begin, tk_[first + taken - 1].end,
+                              0.7f, "name_field"});
     }
   }
+}
 
-  // Sign-offs: "Thanks,\nJohn", "Best regards,\n\nSolon Furino, MD": the line
-  // after the closing holds the writer's name.
-  {
-    static const uint64_t kClosings[] = {
-        Lexicon::Hash("thanks"),  Lexicon::Hash("best"),   Lexicon::Hash("sincerely"),
-        Lexicon::Hash("regards"), Lexicon::Hash("thx"),    Lexicon::Hash("cheers"),
-        Lexicon::Hash("you"),     Lexicon::Hash("warmly"), Lexicon::Hash("respectfully")};
-    for (size_t i = 0; i + 1 < n; ++i) {
-      const Token& c = tk[i];
-      if (c.end + 1 >= text.size() || text[c.end] != ',') continue;
-      bool closing = false;
-      for (uint64_t h : kClosings) closing = closing || c.hash == h;
-      if (!closing) continue;
-      size_t p = c.end + 1;
-      while (p < text.size() && text[p] == ' ') ++p;
-      if (p >= text.size() || text[p] != '\n') continue;
-      // The next non-empty line: 1-3 name-like words, then the line's end or ", MD".
-      size_t k = i + 1;
-      size_t taken = 0;
-      for (; k < n && taken < 3; ++k) {
-        const Token& u = tk[k];
-        if (taken > 0 &&
-            (NewlineBetween(text, tk[k - 1], u) || !LinkGap(text, tk[k - 1], u, false)))
-          break;
-        const uint32_t uf = u.lf();
-        const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;
-        if (!u.IsAlphaWord() || !capitalised(u) ||
-            (uf & (kLexCredential | kLexStop | kLexTitle | kLexMonth | kLexWeekday)) ||
-            (!listed && (uf & (kLexCommon | kLexClinical)))) {
-          break;
-        }
-        ++taken;
+// Sign-offs: "Thanks,\nJohn", "Best regards,\n\nSolon Furino, MD": the line
+// after the closing holds the writer's name.
+void TokenRules::SignOffs() {
+  static const uint64_t kClosings[] = {
+      Lexicon::Hash("thanks"),  Lexicon::Hash("best"),   Lexicon::Hash("sincerely"),
+      Lexicon::Hash("regards"), Lexicon::Hash("thx"),    Lexicon::Hash("cheers"),
+      Lexicon::Hash("you"),     Lexicon::Hash("warmly"), Lexicon::Hash("respectfully")};
+  for (size_t i = 0; i + 1 < n_; ++i) {
+    const Token& c = tk_[i];
+    if (c.end + 1 >= text_.size() || text_[c.end] != ',') continue;
+    bool closing = false;
+    for (uint64_t h : kClosings) closing = closing || c.hash == h;
+    if (!closing) continue;
+    size_t p = c.end + 1;
+    while (p < text_.size() && text_[p] == ' ') ++p;
+    if (p >= text_.size() || text_[p] != '\n') continue;
+    // The next non-empty line: 1-3 name-like words, then the line's end or ", MD".
+    size_t k = i + 1;
+    size_t taken = 0;
+    for (; k < n_ && taken < 3; ++k) {
+      const Token& u = tk_[k];
+      if (taken > 0 &&
+          (NewlineBetween(text_, tk_[k - 1], u) || !LinkGap(text_, tk_[k - 1], u, false)))
+        break;
+      const uint32_t uf = u.lf();
+      const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;
+      if (!u.IsAlphaWord() || !Capitalised(u) ||
+          (uf & (kLexCredential | kLexStop | kLexTitle | kLexMonth | kLexWeekday)) ||
+          (!listed && (uf & (kLexCommon | kLexClinical)))) {
+        break;
       }
-      if (taken == 0) continue;
-      const size_t e = tk[i + taken].end;
-      size_t q = e;
-      while (q < text.size() && text[q] == ' ') ++q;
-      if (q < text.size() && text[q] != '\n' && text[q] != ',') continue;
-      for (size_t j = i + 1; j <= i + taken; ++j) name[j] = std::max(name[j], 0.6f);
+      ++taken;
     }
+    if (taken == 0) continue;
+    const size_t e = tk_[i + taken].end;
+    size_t q = e;
+    while (q < text_.size() && text_[q] == ' ') ++q;
+    if (q < text_.size() && text_[q] != '\n' && text_[q] != ',') continue;
+    for (size_t j = i + 1; j <= i + taken; ++j) name_[j] = std::max(name_[j], 0.6f);
   }
+}
 
-  // A message's subject that opens with a name: "Subject: Quarvello - labs",
-  // "Subject: RE: orvane d/c planning". One or two words, after any "RE:" or
-  // "FW:", that are listed names (not also common words unless capitalised)
-  // or words no list holds that do not look clinical.
-  {
-    static const uint64_t kSubject = Lexicon::Hash("subject"), kReply = Lexicon::Hash("re"),
-                          kFw = Lexicon::Hash("fw"), kFwd = Lexicon::Hash("fwd");
-    for (size_t i = 0; i + 1 < n; ++i) {
-      if (tk[i].hash != kSubject || tk[i].end >= text.size() || text[tk[i].end] != ':') continue;
-      size_t k = i + 1;
-      while (k < n && (tk[k].hash == kReply || tk[k].hash == kFw || tk[k].hash == kFwd) &&
-             tk[k].end < text.size() && text[tk[k].end] == ':' &&
-             !NewlineBetween(text, tk[i], tk[k])) {
-        ++k;
-      }
-      const size_t first = k;
-      for (; k < n && k < first + 2; ++k) {
-        const Token& u = tk[k];
-        if (NewlineBetween(text, tk[k - 1], u)) break;
-        if (k > first && (u.begin != tk[k - 1].end + 1 || text[tk[k - 1].end] != ' ')) break;
-        const uint32_t uf = u.lf();
-        const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;
-        const bool ok = u.IsAlphaWord() && u.end - u.begin >= 3 &&
-                        !(uf & (kLexNeverAName | kLexFacility | kLexClinical)) &&
-                        (listed ? !(uf & kLexCommon) || (u.flags & kTokTitle)
-                                : u.lex == nullptr && !looks_clinical(k));
-        if (!ok) break;
-      }
-      if (k == first) continue;
-      for (size_t j = i; j < first; ++j) field_name[j] = 2;  // "Subject", "RE", "FW": labels
-      for (size_t j = first; j < k; ++j) name[j] = std::max(name[j], 0.6f);
+// A message's subject that opens with a name: "Subject: Quarvello - labs",
+// "Subject: RE: orvane d/c planning". One or two words, after any "RE:" or
+// "FW:", that are listed names (not also common words unless capitalised)
+// or words no list holds that do not look clinical.
+void TokenRules::SubjectLines() {
+  static const uint64_t kSubject = Lexicon::Hash("subject"), kReply = Lexicon::Hash("re"),
+                        kFw = Lexicon::Hash("fw"), kFwd = Lexicon::Hash("fwd");
+  for (size_t i = 0; i + 1 < n_; ++i) {
+    if (tk_[i].hash != kSubject || tk_[i].end >= text_.size() || text_[tk_[i].end] != ':') continue;
+    size_t k = i + 1;
+    while (k < n_ && (tk_[k].hash == kReply || tk_[k].hash == kFw || tk_[k].hash == kFwd) &&
+           tk_[k].end < text_.size() && text_[tk_[k].end] == ':' &&
+           !NewlineBetween(text_, tk_[i], tk_[k])) {
+      ++k;
     }
-  }
-
-  // The words right before a bracketed MRN or date of birth name the patient:
-  // "our mutual patient Quillan (MRN 0042", "Tova R. (DOB 3/4/51)": up to
-  // three capitalised listed names, words no list holds or initials.
-  {
-    static const uint64_t kMrn = Lexicon::Hash("mrn"), kDob = Lexicon::Hash("dob");
-    for (size_t i = 1; i + 1 < n; ++i) {
-      const Token& lab = tk[i + 1];
-      if ((lab.hash != kMrn && lab.hash != kDob) || lab.begin < 2 || text[lab.begin - 1] != '(' ||
-          text[lab.begin - 2] != ' ' ||
-          (tk[i].end + 2 != lab.begin && !(tk[i].end + 3 == lab.begin && text[tk[i].end] == '.'))) {
-        continue;
-      }
-      size_t k = i + 1;
-      while (k > 0 && i + 1 - k < 3) {
-        const Token& u = tk[k - 1];
-        const uint32_t uf = u.lf();
-        const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;
-        const bool ok =
-            u.IsAlphaWord() && capitalised(u) && !(uf & (kLexNeverAName | kLexFacility)) &&
-            (IsInitial(u) ||
-             (u.end - u.begin >= 3 &&
-              (listed ? !(uf & kLexClinical) : u.lex == nullptr && !looks_clinical(k - 1))));
-        if (!ok) break;
-        if (k <= i && !LinkGap(text, u, tk[k], false)) break;
-        if (k <= i && NewlineBetween(text, u, tk[k])) break;
-        --k;
-      }
-      // An initial alone is no name.
-      if (k > i || (k == i && IsInitial(tk[i]))) continue;
-      for (size_t j = k; j <= i; ++j) name[j] = std::max(name[j], 0.6f);
+    const size_t first = k;
+    for (; k < n_ && k < first + 2; ++k) {
+      const Token& u = tk_[k];
+      if (NewlineBetween(text_, tk_[k - 1], u)) break;
+      if (k > first && (u.begin != tk_[k - 1].end + 1 || text_[tk_[k - 1].end] != ' ')) break;
+      const uint32_t uf = u.lf();
+      const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;
+      const bool ok = u.IsAlphaWord() && u.end - u.begin >= 3 &&
+                      !(uf & (kLexNeverAName | kLexFacility | kLexClinical)) &&
+                      (listed ? !(uf & kLexCommon) || (u.flags & kTokTitle)
+                              : u.lex == nullptr && !LooksClinicalAt(k));
+      if (!ok) break;
     }
+    if (k == first) continue;
+    for (size_t j = i; j < first; ++j) field_name_[j] = 2;  // "Subject", "RE", "FW": labels
+    for (size_t j = first; j < k; ++j) name_[j] = std::max(name_[j], 0.6f);
   }
+}
 
-  // A signature line: a dash and one or two names alone on a line ("- Orla
-  // Venn", "-kasprow"): each word a listed name, or a word no list holds that
-  // does not look clinical.
-  for (size_t i = 0; i < n; ++i) {
-    const Token& a = tk[i];
+// The words right before a bracketed MRN or date of birth name the patient:
+// "our mutual patient Quillan (MRN 0042", "Tova R. (DOB 3/4/51)": up to
+// three capitalised listed names, words no list holds or initials.
+void TokenRules::BeforeRecordNumber() {
+  static const uint64_t kMrn = Lexicon::Hash("mrn"), kDob = Lexicon::Hash("dob");
+  for (size_t i = 1; i + 1 < n_; ++i) {
+    const Token& lab = tk_[i + 1];
+    if ((lab.hash != kMrn && lab.hash != kDob) || lab.begin < 2 || text_[lab.begin - 1] != '(' ||
+        text_[lab.begin - 2] != ' ' ||
+        (tk_[i].end + 2 != lab.begin &&
+         !(tk_[i].end + 3 == lab.begin && text_[tk_[i].end] == '.'))) {
+      continue;
+    }
+    size_t k = i + 1;
+    while (k > 0 && i + 1 - k < 3) {
+      const Token& u = tk_[k - 1];
+      const uint32_t uf = u.lf();
+      const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;
+      const bool ok =
+          u.IsAlphaWord() && Capitalised(u) && !(uf & (kLexNeverAName | kLexFacility)) &&
+          (IsInitial(u) ||
+           (u.end - u.begin >= 3 &&
+            (listed ? !(uf & kLexClinical) : u.lex == nullptr && !LooksClinicalAt(k - 1))));
+      if (!ok) break;
+      if (k <= i && !LinkGap(text_, u, tk_[k], false)) break;
+      if (k <= i && NewlineBetween(text_, u, tk_[k])) break;
+      --k;
+    }
+    // An initial alone is no name.
+    if (k > i || (k == i && IsInitial(tk_[i]))) continue;
+    for (size_t j = k; j <= i; ++j) name_[j] = std::max(name_[j], 0.6f);
+  }
+}
+
+// A signature line: a dash and one or two names alone on a line ("- Orla
+// Venn", "-kasprow"): each word a listed name, or a word no list holds that
+// does not look clinical.
+void TokenRules::SignatureLines() {
+  for (size_t i = 0; i < n_; ++i) {
+    const Token& a = tk_[i];
     size_t p = a.begin;
-    while (p > 0 && text[p - 1] == ' ') --p;
-    if (p == 0 || text[p - 1] != '-') continue;
+    while (p > 0 && text_[p - 1] == ' ') --p;
+    if (p == 0 || text_[p - 1] != '-') continue;
     --p;
-    while (p > 0 && text[p - 1] == ' ') --p;
-    if (p != 0 && text[p - 1] != '\n') continue;
+    while (p > 0 && text_[p - 1] == ' ') --p;
+    if (p != 0 && text_[p - 1] != '\n') continue;
     size_t last = i;
-    if (i + 1 < n && tk[i + 1].begin == a.end + 1 && text[a.end] == ' ' &&
-        !NewlineBetween(text, a, tk[i + 1])) {
+    if (i + 1 < n_ && tk_[i + 1].begin == a.end + 1 && text_[a.end] == ' ' &&
+        !NewlineBetween(text_, a, tk_[i + 1])) {
       last = i + 1;
     }
-    size_t q = tk[last].end;
-    while (q < text.size() && text[q] == ' ') ++q;
-    if (q < text.size() && text[q] != '\n') continue;
+    size_t q = tk_[last].end;
+    while (q < text_.size() && text_[q] == ' ') ++q;
+    if (q < text_.size() && text_[q] != '\n') continue;
     bool names = true;
     for (size_t k = i; names && k <= last; ++k) {
-      const Token& u = tk[k];
+      const Token& u = tk_[k];
       const uint32_t uf = u.lf();
       const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;
       names =
           u.IsAlphaWord() && u.end - u.begin >= 3 &&
           !(uf & (kLexNeverAName | kLexFacility | kLexClinical)) &&
-          (listed ? !(uf & kLexCommon) || capitalised(u) : u.lex == nullptr && !looks_clinical(k));
+          (listed ? !(uf & kLexCommon) || Capitalised(u) : u.lex == nullptr && !LooksClinicalAt(k));
     }
     if (!names) continue;
-    for (size_t k = i; k <= last; ++k) name[k] = std::max(name[k], 0.6f);
+    for (size_t k = i; k <= last; ++k) name_[k] = std::max(name_[k], 0.6f);
   }
+}
 
-  // Two capitalised words that no list knows or that only name lists hold,
-  // side by side in mixed-case text ("Quorra Delvantis will", "Ysolde
-  // Brannock", two listed surnames), are a name even at a sentence start.
-  if (mixed) {
-    for (size_t i = 0; i + 1 < n; ++i) {
-      const Token& a = tk[i];
-      const Token& b = tk[i + 1];
+// Two capitalised words that no list knows or that only name lists hold,
+// side by side in mixed-case text ("Quorra Delvantis will", "Ysolde
+// Brannock", two listed surnames), are a name even at a sentence start.
+void TokenRules::UnknownCapitalisedPairs() {
+  if (mixed_) {
+    for (size_t i = 0; i + 1 < n_; ++i) {
+      const Token& a = tk_[i];
+      const Token& b = tk_[i + 1];
       auto unknown_title = [&](size_t k) {
-        const Token& u = tk[k];
+        const Token& u = tk_[k];
         return u.IsAlphaWord() && (u.flags & kTokTitle) && u.end - u.begin >= 3 &&
                (u.lex == nullptr ||
                 ((u.lf() & (kLexFirstName | kLexSurname)) &&
                  !(u.lf() & (kLexCommon | kLexClinical | kLexStop | kLexCity | kLexState |
                              kLexMonth | kLexWeekday | kLexFacility | kLexStreetSuffix)))) &&
-               !looks_clinical(k);
+               !LooksClinicalAt(k);
       };
       // A word only a clinical source holds, and only capitalised (a surname
       // there as an eponym or an author: "Lindqvist"), next to such a word.
       auto proper_vocab = [&](size_t k) {
-        const Token& u = tk[k];
+        const Token& u = tk_[k];
         return u.IsAlphaWord() && (u.flags & kTokTitle) && u.end - u.begin >= 4 &&
                (u.lf() & kLexProperVocab) &&
                !(u.lf() & (kLexCommon | kLexStop | kLexCity | kLexState | kLexMonth | kLexWeekday |
                            kLexFacility | kLexStreetSuffix));
       };
-      if (b.begin != a.end + 1 || text[a.end] != ' ') continue;
+      if (b.begin != a.end + 1 || text_[a.end] != ' ') continue;
       if (!(unknown_title(i) && (unknown_title(i + 1) || proper_vocab(i + 1))) &&
           !(proper_vocab(i) && unknown_title(i + 1))) {
         continue;
       }
-      name[i] = std::max(name[i], 0.55f);
-      name[i + 1] = std::max(name[i + 1], 0.55f);
+      name_[i] = std::max(name_[i], 0.55f);
+      name_[i + 1] = std::max(name_[i + 1], 0.55f);
     }
   }
+}
 
-  // First name, middle initial, surname ("Tamsin R Oakley", "orla j. brennick"):
-  // a listed first name (a frequent one may be a word too, in mixed case) or,
-  // outside all-caps notes, a word no list holds; one letter; a listed name or
-  // a word no list holds that does not look clinical; the three in one case.
-  for (size_t i = 0; i + 2 < n; ++i) {
-    const Token& a = tk[i];
-    const Token& m = tk[i + 1];
-    const Token& c = tk[i + 2];
+// First name, middle initial, surname ("Tamsin R Oakley", "orla j. brennick"):
+// a listed first name (a frequent one may be a word too, in mixed case) or,
+// outside all-caps notes, a word no list holds; one letter; a listed name or
+// a word no list holds that does not look clinical; the three in one case.
+void TokenRules::FirstInitialLast() {
+  for (size_t i = 0; i + 2 < n_; ++i) {
+    const Token& a = tk_[i];
+    const Token& m = tk_[i + 1];
+    const Token& c = tk_[i + 2];
     const bool unknown_first = a.IsAlphaWord() && a.lex == nullptr && a.end - a.begin >= 3 &&
-                               doc != DocCase::kUpper && !looks_clinical(i);
+                               doc_ != DocCase::kUpper && !LooksClinicalAt(i);
     if (!unknown_first && (!a.IsAlphaWord() || !(a.lf() & kLexFirstName) || a.end - a.begin < 3 ||
                            (a.lf() & (kLexNeverAName | kLexState)))) {
       continue;
     }
     if ((a.lf() & (kLexCommon | kLexClinical)) &&
-        !(mixed && (a.flags & kTokTitle) && a.lex->first_weight >= 0.5f)) {
+        !(mixed_ && (a.flags & kTokTitle) && a.lex->first_weight >= 0.5f)) {
       continue;
     }
-    if (!m.IsAlphaWord() || m.end - m.begin != 1 || m.begin != a.end + 1 || text[a.end] != ' ') {
+    if (!m.IsAlphaWord() || m.end - m.begin != 1 || m.begin != a.end + 1 || text_[a.end] != ' ') {
       continue;
     }
     const size_t gap = c.begin - m.end;
-    if (!(gap == 1 && text[m.end] == ' ') &&
-        !(gap == 2 && text[m.end] == '.' && text[m.end + 1] == ' ')) {
+    if (!(gap == 1 && text_[m.end] == ' ') &&
+        !(gap == 2 && text_[m.end] == '.' && text_[m.end + 1] == ' ')) {
       continue;
     }
     if (!c.IsAlphaWord() || c.end - c.begin < 2 || (c.lf() & (kLexNeverAName))) {
       continue;
     }
     bool cased;
-    if (mixed) {
+    if (mixed_) {
       cased = (a.flags & kTokTitle) && (m.flags & kTokUpper) && (c.flags & kTokTitle);
     } else {
       constexpr uint16_t kCase = kTokUpper | kTokLower;
       cased = (a.flags & kCase) == (m.flags & kCase) && (a.flags & kCase) == (c.flags & kCase);
     }
     if (!cased) continue;
-    if (!(c.lf() & (kLexFirstName | kLexSurname)) && (c.lex != nullptr || looks_clinical(i + 2)))
+    if (!(c.lf() & (kLexFirstName | kLexSurname)) && (c.lex != nullptr || LooksClinicalAt(i + 2)))
       continue;
-    name[i] = std::max(name[i], 0.6f);
-    name[i + 1] = std::max(name[i + 1], 0.6f);
-    name[i + 2] = std::max(name[i + 2], 0.6f);
+    name_[i] = std::max(name_[i], 0.6f);
+    name_[i + 1] = std::max(name_[i + 1], 0.6f);
+    name_[i + 2] = std::max(name_[i + 2], 0.6f);
   }
+}
 
-  // Pairs: a first name next to a name-like word makes both names.
-  for (size_t i = 0; i + 1 < n; ++i) {
-    const Token& a = tk[i];
-    const Token& b = tk[i + 1];
-    if (!NameLike(a) || !NameLike(b) || !LinkGap(text, a, b, false)) continue;
-    if (NewlineBetween(text, a, b)) continue;
+// Pairs: a first name next to a name-like word makes both names.
+void TokenRules::FirstNamePairs() {
+  for (size_t i = 0; i + 1 < n_; ++i) {
+    const Token& a = tk_[i];
+    const Token& b = tk_[i + 1];
+    if (!NameLike(a) || !NameLike(b) || !LinkGap(text_, a, b, false)) continue;
+    if (NewlineBetween(text_, a, b)) continue;
     const bool a_first = (a.lf() & kLexFirstName) != 0;
     const bool b_known = (b.lf() & (kLexSurname | kLexFirstName)) != 0 && !(b.lf() & kLexCommon);
     const bool b_surname_any =
         (b.lf() & kLexSurname) != 0 &&
-        (name[i] >= 0.5f ||
-         (mixed && (a.flags & kTokTitle) && (b.flags & kTokTitle) && !(a.lf() & kLexClinical)));
+        (name_[i] >= 0.5f ||
+         (mixed_ && (a.flags & kTokTitle) && (b.flags & kTokTitle) && !(a.lf() & kLexClinical)));
     // A frequent first name that is also a word ("Martin", "Lea") before a
     // capitalised word no list holds, in mixed-case text ("Martin Larsen").
     const bool frequent_first =
-        mixed && a_first && (a.flags & kTokTitle) && (b.flags & kTokTitle) &&
+        mixed_ && a_first && (a.flags & kTokTitle) && (b.flags & kTokTitle) &&
         (b.lex == nullptr || ((b.lf() & kLexSurname) && !(b.lf() & kLexCommon))) &&
         b.end - b.begin >= 4 && b.begin - a.end == 1 && a.lex->first_weight >= 0.5f &&
         !(a.lf() & (kLexMonth | kLexWeekday | kLexState)) &&
-        (b.lex != nullptr || !looks_clinical(i + 1));
-    if (a_first && capitalised(a) && capitalised(b) &&
+        (b.lex != nullptr || !LooksClinicalAt(i + 1));
+    if (a_first && Capitalised(a) && Capitalised(b) &&
         (b_known || b_surname_any || (!(b.lf() & kLexCommon) && b.lex == nullptr))) {
-      if (name[i] >= 0.5f || name[i + 1] >= 0.5f || b_surname_any || frequent_first ||
+      if (name_[i] >= 0.5f || name_[i + 1] >= 0.5f || b_surname_any || frequent_first ||
           (b_known && !(a.lf() & kLexCommon))) {
-        name[i] = std::max(name[i], 0.6f);
-        name[i + 1] = std::max(name[i + 1], 0.6f);
+        name_[i] = std::max(name_[i], 0.6f);
+        name_[i + 1] = std::max(name_[i + 1], 0.6f);
       }
     }
   }
+}
 
-  // A sign-off line "First Word CRED" ("Orrin Hickman RRT"): a listed first
-  // name, a capitalised word and an upper-case credential are a person, even
-  // when the names are also clinical words (eponyms: "Bernard", "Foley").
-  for (size_t i = 0; i + 2 < n; ++i) {
-    const Token& a = tk[i];
-    const Token& b = tk[i + 1];
-    const Token& c = tk[i + 2];
+// A sign-off line "First Word CRED" ("Orrin Hickman RRT"): a listed first
+// name, a capitalised word and an upper-case credential are a person, even
+// when the names are also clinical words (eponyms: "Bernard", "Foley").
+void TokenRules::SignOffCredentialLines() {
+  for (size_t i = 0; i + 2 < n_; ++i) {
+    const Token& a = tk_[i];
+    const Token& b = tk_[i + 1];
+    const Token& c = tk_[i + 2];
     if (!(a.lf() & kLexFirstName) || (a.lf() & (kLexCommon | kLexStop)) || !a.IsAlphaWord() ||
         !(a.flags & (kTokTitle | kTokUpper)) || a.end - a.begin < 3) {
       continue;
@@ -2082,69 +2190,72 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       continue;
     }
     if (!(c.lf() & kLexStrongCred) || !(c.flags & kTokUpper)) continue;
-    if (b.begin - a.end != 1 || text[a.end] != ' ' || !LinkGap(text, b, c, true) ||
-        NewlineBetween(text, b, c)) {
+    if (b.begin - a.end != 1 || text_[a.end] != ' ' || !LinkGap(text_, b, c, true) ||
+        NewlineBetween(text_, b, c)) {
       continue;
     }
-    name[i] = std::max(name[i], 0.6f);
-    name[i + 1] = std::max(name[i + 1], 0.6f);
+    name_[i] = std::max(name_[i], 0.6f);
+    name_[i + 1] = std::max(name_[i + 1], 0.6f);
   }
+}
 
-  // A listed first name right before a verb that people do on the ward
-  // ("bill called once", "bob visited", "JOHN STATES"), or a first name and a
-  // word no list holds before it ("KORVANDEL PRISTAMORE AWARE"), is a person in any case.
-  {
-    auto first = [&](const Token& u, float min_weight) {
-      return u.IsAlphaWord() && (u.lf() & kLexFirstName) && u.end - u.begin >= 3 &&
-             !(u.lf() & (kLexNeverAName | kLexCity | kLexState)) && u.lex != nullptr &&
-             u.lex->first_weight >= min_weight;
-    };
-    static const uint64_t kPtHash = Lexicon::Hash("pt"), kPatientHash = Lexicon::Hash("patient");
+// A listed first name right before a verb that people do on the ward
+// ("bill called once", "bob visited", "JOHN STATES"), or a first name and a
+// word no list holds before it ("KORVANDEL PRISTAMORE AWARE"), is a person in any case.
+void TokenRules::FirstNameBeforeWardVerb() {
+  auto first = [&](const Token& u, float min_weight) {
+    return u.IsAlphaWord() && (u.lf() & kLexFirstName) && u.end - u.begin >= 3 &&
+           !(u.lf() & (kLexNeverAName | kLexCity | kLexState)) && u.lex != nullptr &&
+           u.lex->first_weight >= min_weight;
+  };
+  static const uint64_t kPtHash = Lexicon::Hash("pt"), kPatientHash = Lexicon::Hash("patient");
 
-    for (size_t i = 1; i < n; ++i) {
-      if (!(tk[i].lf() & kLexWardVerb)) continue;
-      const Token& v = tk[i];
-      const Token& a = tk[i - 1];
-      if (v.begin - a.end != 1 || text[a.end] != ' ') continue;
-      if (first(a, 0.3f) && !(mixed && (a.flags & kTokLower) && !(v.flags & kTokLower))) {
-        name[i - 1] = std::max(name[i - 1], 0.55f);
-      } else if (i >= 2 && a.IsAlphaWord() && a.lex == nullptr && a.end - a.begin >= 3 &&
-                 first(tk[i - 2], 0.3f) && tk[i - 2].flags == a.flags && capitalised(a) &&
-                 a.begin - tk[i - 2].end == 1 && text[tk[i - 2].end] == ' ' &&
-                 !clinical_beyond_prefix(i - 1)) {
-        name[i - 2] = std::max(name[i - 2], 0.55f);
-        name[i - 1] = std::max(name[i - 1], 0.55f);
-      } else if (i >= 2 && a.IsAlphaWord() && tk[i - 2].IsAlphaWord() && a.lex == nullptr &&
-                 tk[i - 2].lex == nullptr && a.end - a.begin >= 4 &&
-                 tk[i - 2].end - tk[i - 2].begin >= 4 && tk[i - 2].flags == a.flags &&
-                 capitalised(a) && a.begin - tk[i - 2].end == 1 && text[tk[i - 2].end] == ' ' &&
-                 !looks_clinical(i - 1) && !looks_clinical(i - 2)) {
-        // Two words no list holds before such a verb ("RUNDMALLA TRIELCARKSKI
-        // TOLERATED PROCEDURE", "korvandel pristamore remains on micu").
-        name[i - 2] = std::max(name[i - 2], 0.55f);
-        name[i - 1] = std::max(name[i - 1], 0.55f);
-      } else if (i >= 2 && (tk[i - 2].hash == kPtHash || tk[i - 2].hash == kPatientHash) &&
-                 a.IsAlphaWord() && a.lex == nullptr && a.end - a.begin >= 6 &&
-                 a.begin - tk[i - 2].end == 1 && text[tk[i - 2].end] == ' ' &&
-                 !looks_clinical(i - 1)) {
-        // "pt kollmerand seen 10/23": the patient's name between "pt" and the
-        // verb (6+ letters: shorthand such as "pt sxned seen" is shorter).
-        name[i - 1] = std::max(name[i - 1], 0.55f);
-      }
+  for (size_t i = 1; i < n_; ++i) {
+    if (!(tk_[i].lf() & kLexWardVerb)) continue;
+    const Token& v = tk_[i];
+    const Token& a = tk_[i - 1];
+    if (v.begin - a.end != 1 || text_[a.end] != ' ') continue;
+    if (first(a, 0.3f) && !(mixed_ && (a.flags & kTokLower) && !(v.flags & kTokLower))) {
+      name_[i - 1] = std::max(name_[i - 1], 0.55f);
+    } else if (i >= 2 && a.IsAlphaWord() && a.lex == nullptr && a.end - a.begin >= 3 &&
+               first(tk_[i - 2], 0.3f) && tk_[i - 2].flags == a.flags && Capitalised(a) &&
+               a.begin - tk_[i - 2].end == 1 && text_[tk_[i - 2].end] == ' ' &&
+               !ClinicalBeyondPrefix(i - 1)) {
+      name_[i - 2] = std::max(name_[i - 2], 0.55f);
+      name_[i - 1] = std::max(name_[i - 1], 0.55f);
+    } else if (i >= 2 && a.IsAlphaWord() && tk_[i - 2].IsAlphaWord() && a.lex == nullptr &&
+               tk_[i - 2].lex == nullptr && a.end - a.begin >= 4 &&
+               tk_[i - 2].end - tk_[i - 2].begin >= 4 && tk_[i - 2].flags == a.flags &&
+               Capitalised(a) && a.begin - tk_[i - 2].end == 1 && text_[tk_[i - 2].end] == ' ' &&
+               !LooksClinicalAt(i - 1) && !LooksClinicalAt(i - 2)) {
+      // Two words no list holds before such a verb ("RUNDMALLA TRIELCARKSKI
+      // TOLERATED PROCEDURE", "korvandel pristamore remains on micu").
+      name_[i - 2] = std::max(name_[i - 2], 0.55f);
+      name_[i - 1] = std::max(name_[i - 1], 0.55f);
+    } else if (i >= 2 && (tk_[i - 2].hash == kPtHash || tk_[i - 2].hash == kPatientHash) &&
+               a.IsAlphaWord() && a.lex == nullptr && a.end - a.begin >= 6 &&
+               a.begin - tk_[i - 2].end == 1 && text_[tk_[i - 2].end] == ' ' &&
+               !LooksClinicalAt(i - 1)) {
+      // "pt kollmerand seen 10/23": the patient's name between "pt" and the
+      // verb (6+ letters: shorthand such as "pt sxned seen" is shorter).
+      name_[i - 1] = std::max(name_[i - 1], 0.55f);
     }
   }
+}
 
-  // After a verb that takes a person ("by", "with", "per"): an initial and a
-  // listed name ("BY C. HOPE"), or (not after "to"/"from") a listed first
-  // name and a word no list holds or only the surname list holds ("seen with
-  // anika zellweg"), are a person in any case.
+// After a verb that takes a person ("by", "with", "per"): an initial and a
+// listed name ("BY C. HOPE"), or (not after "to"/"from") a listed first
+// name and a word no list holds or only the surname list holds ("seen with
+// anika zellweg"), are a person in any case.
+void TokenRules::AfterPersonVerb() {
   static const uint64_t kToHash = Lexicon::Hash("to"), kFromHash = Lexicon::Hash("from");
-  for (size_t i = 2; i < n; ++i) {
-    const Token& v = tk[i - 2];
-    const Token& a = tk[i - 1];
-    const Token& b = tk[i];
+  for (size_t i = 2; i < n_; ++i) {
+    const Token& v = tk_[i - 2];
+    const Token& a = tk_[i - 1];
+    const Token& b = tk_[i];
     if (!(v.lf() & kLexNameVerb) || !b.IsAlphaWord() || b.end - b.begin < 3 ||
-        NewlineBetween(text, v, b) || !LinkGap(text, v, a, false) || !LinkGap(text, a, b, false)) {
+        NewlineBetween(text_, v, b) || !LinkGap(text_, v, a, false) ||
+        !LinkGap(text_, a, b, false)) {
       continue;
     }
     if (b.lf() & (kLexNeverAName | kLexFacility)) {
@@ -2153,8 +2264,8 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     if (IsInitial(a) && (a.flags & kTokPeriod) && (b.flags & kTokUpper) &&
         (b.lf() & (kLexFirstName | kLexSurname)) && b.lex != nullptr &&
         std::max(b.lex->first_weight, b.lex->last_weight) >= 0.3f) {
-      name[i - 1] = std::max(name[i - 1], 0.55f);
-      name[i] = std::max(name[i], 0.55f);
+      name_[i - 1] = std::max(name_[i - 1], 0.55f);
+      name_[i] = std::max(name_[i], 0.55f);
     } else if (v.hash != kToHash && v.hash != kFromHash && a.IsAlphaWord() &&
                (a.lf() & kLexFirstName) && a.end - a.begin >= 3 &&
                !(a.lf() & (kLexNeverAName | kLexState)) && a.lex->first_weight >= 0.3f &&
@@ -2162,22 +2273,24 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
                 ((b.lf() & kLexSurname) &&
                  !(b.lf() & (kLexCommon | kLexClinical | kLexFirstName | kLexCity | kLexState)))) &&
                a.flags == b.flags && b.begin - a.end == 1) {
-      name[i - 1] = std::max(name[i - 1], 0.55f);
-      name[i] = std::max(name[i], 0.55f);
+      name_[i - 1] = std::max(name_[i - 1], 0.55f);
+      name_[i] = std::max(name_[i], 0.55f);
     }
   }
+}
 
-  // Extend confirmed names over adjacent initials and name-like words; not over
-  // a hyphenated word with a relation or vocabulary part ("FAMILY-son Ned",
-  // "dtr-in-law Ida"): that is telegraphic punctuation.
+// Extend confirmed names over adjacent initials and name-like words; not over
+// a hyphenated word with a relation or vocabulary part ("FAMILY-son Ned",
+// "dtr-in-law Ida"): that is telegraphic punctuation.
+void TokenRules::ExtendNames() {
   auto hyphen_vocab = [&](const Token& u) {
-    const std::string_view w = text.substr(u.begin, u.end - u.begin);
+    const std::string_view w = text_.substr(u.begin, u.end - u.begin);
     if (w.find('-') == std::string_view::npos) return false;
     size_t from = 0;
     while (from <= w.size()) {
       size_t to = w.find('-', from);
       if (to == std::string_view::npos) to = w.size();
-      std::string& part = ctx.lower;
+      std::string& part = ctx_.lower;
       part.assign(w.substr(from, to - from));
       AsciiLower(part);
       const LexEntry* e = part.empty() ? nullptr : lexicon_->Find(part);
@@ -2190,221 +2303,234 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     return false;
   };
   for (int pass = 0; pass < 2; ++pass) {
-    for (size_t i = 0; i < n; ++i) {
-      if (name[i] < 0.5f) continue;
+    for (size_t i = 0; i < n_; ++i) {
+      if (name_[i] < 0.5f) continue;
       for (int dir : {-1, 1}) {
         const size_t j = i + static_cast<size_t>(dir);
-        if (j >= n || name[j] >= 0.5f) continue;
-        const Token& a = dir > 0 ? tk[i] : tk[j];
-        const Token& b = dir > 0 ? tk[j] : tk[i];
-        if (!LinkGap(text, a, b, false) || NewlineBetween(text, a, b)) continue;
+        if (j >= n_ || name_[j] >= 0.5f) continue;
+        const Token& a = dir > 0 ? tk_[i] : tk_[j];
+        const Token& b = dir > 0 ? tk_[j] : tk_[i];
+        if (!LinkGap(text_, a, b, false) || NewlineBetween(text_, a, b)) continue;
         // Not across a sentence end: a period after a word that is no initial
         // ("TO DR. WEXHAM. PRBC INFUSING", "AS PER B. OKAFOR. NGT TO LCWS").
         if ((a.flags & kTokPeriod) && a.end - a.begin >= 2) continue;
-        const Token& u = tk[j];
+        const Token& u = tk_[j];
         if (hyphen_vocab(u)) continue;
         // A lower-case initial with its period before a lower-case name
         // ("d. halloran rrt").
         if (dir < 0 && u.IsAlphaWord() && u.end - u.begin == 1 && (u.flags & kTokLower) &&
-            (tk[i].flags & kTokLower) && (u.flags & kTokPeriod) && u.end + 2 == tk[i].begin) {
-          name[j] = 0.55f;
+            (tk_[i].flags & kTokLower) && (u.flags & kTokPeriod) && u.end + 2 == tk_[i].begin) {
+          name_[j] = 0.55f;
         } else if (IsInitial(u) && (u.flags & kTokPeriod || dir > 0)) {
-          name[j] = 0.55f;
-        } else if (dir < 0 && mixed && (u.flags & kTokLower) && (tk[i].flags & kTokLower) &&
+          name_[j] = 0.55f;
+        } else if (dir < 0 && mixed_ && (u.flags & kTokLower) && (tk_[i].flags & kTokLower) &&
                    u.IsAlphaWord() && u.end - u.begin >= 3 && (u.lf() & kLexFirstName) &&
                    !(u.lf() & (kLexCommon | kLexStop | kLexState | kLexMonth | kLexWeekday |
                                kLexTitle | kLexRelation)) &&
                    u.lex->first_weight >= 0.3f) {
           // A lower-case first name before a lower-case name ("lucinda morris rn").
-          name[j] = 0.55f;
-        } else if (NameLike(u) && capitalised(u) && !(u.lf() & kLexFacility) &&
+          name_[j] = 0.55f;
+        } else if (NameLike(u) && Capitalised(u) && !(u.lf() & kLexFacility) &&
                    ((!(u.lf() & (kLexCommon | kLexClinical)) &&
                      (u.lf() & (kLexFirstName | kLexSurname) || u.lex == nullptr)) ||
                     ((u.lf() & kLexFirstName) && dir < 0 &&
-                     (!(u.lf() & kLexClinical) || IsInitial(tk[i]))))) {
-          name[j] = 0.55f;
+                     (!(u.lf() & kLexClinical) || IsInitial(tk_[i]))))) {
+          name_[j] = 0.55f;
         }
       }
     }
   }
+}
 
-  // Coordination: "Suzette and Hank", "Hannah, Anthony, Derek and Andrew": a
-  // listed name joined to a confirmed name by "and" or a comma is a name too.
+// Coordination: "Suzette and Hank", "Hannah, Anthony, Derek and Andrew": a
+// listed name joined to a confirmed name by "and" or a comma is a name too.
+void TokenRules::Coordination() {
   auto listed_name = [&](const Token& u) {
     // A frequent first name that a clinical source writes capitalised (an
     // eponym) is still a name in a list of names ("Sons Ned, Ivo and Roland").
-    if (u.IsAlphaWord() && mixed && (u.flags & kTokTitle) && (u.lf() & kLexFirstName) &&
+    if (u.IsAlphaWord() && mixed_ && (u.flags & kTokTitle) && (u.lf() & kLexFirstName) &&
         (u.lf() & kLexProperVocab) && u.lex->first_weight >= 0.5f &&
         !(u.lf() & (kLexStop | kLexMonth | kLexWeekday | kLexRelation | kLexTitle))) {
       return true;
     }
-    return u.IsAlphaWord() && capitalised(u) && (u.lf() & (kLexFirstName | kLexSurname)) &&
+    return u.IsAlphaWord() && Capitalised(u) && (u.lf() & (kLexFirstName | kLexSurname)) &&
            !(u.lf() &
              (kLexClinical | kLexStop | kLexMonth | kLexWeekday | kLexRelation | kLexTitle));
   };
   auto joined = [&](size_t a, size_t b) {  // tokens a < b joined by ", " or " and "
     if (b == a + 1) {
-      for (size_t k = tk[a].end; k < tk[b].begin; ++k) {
-        if (text[k] != ',' && text[k] != ' ') return false;
+      for (size_t k = tk_[a].end; k < tk_[b].begin; ++k) {
+        if (text_[k] != ',' && text_[k] != ' ') return false;
       }
-      return tk[b].begin - tk[a].end <= 3 && text.substr(tk[a].end, 1) == ",";
+      return tk_[b].begin - tk_[a].end <= 3 && text_.substr(tk_[a].end, 1) == ",";
     }
-    return b == a + 2 && (tk[a + 1].lf() & kLexAnd) && LinkGap(text, tk[a], tk[a + 1], true) &&
-           LinkGap(text, tk[a + 1], tk[b], false);
+    return b == a + 2 && (tk_[a + 1].lf() & kLexAnd) && LinkGap(text_, tk_[a], tk_[a + 1], true) &&
+           LinkGap(text_, tk_[a + 1], tk_[b], false);
   };
   for (int pass = 0; pass < 2; ++pass) {
-    for (size_t i = 0; i < n; ++i) {
-      if (name[i] < 0.5f) continue;
+    for (size_t i = 0; i < n_; ++i) {
+      if (name_[i] < 0.5f) continue;
       for (size_t j : {i + 1, i + 2}) {
-        if (j < n && name[j] < 0.5f && listed_name(tk[j]) && joined(i, j)) name[j] = 0.55f;
+        if (j < n_ && name_[j] < 0.5f && listed_name(tk_[j]) && joined(i, j)) name_[j] = 0.55f;
       }
       for (size_t back : {size_t{1}, size_t{2}}) {
-        if (i >= back && name[i - back] < 0.5f && listed_name(tk[i - back]) &&
+        if (i >= back && name_[i - back] < 0.5f && listed_name(tk_[i - back]) &&
             joined(i - back, i)) {
-          name[i - back] = 0.55f;
+          name_[i - back] = 0.55f;
         }
       }
     }
   }
+}
 
-  // A word no list holds after a confirmed name and "and", in the name's
-  // case, at the end of its sentence or line: "her sons, rolf and ivek".
-  for (size_t i = 0; i + 2 < n; ++i) {
-    const Token& a = tk[i];
-    const Token& y = tk[i + 2];
-    if (name[i] < 0.5f || name[i + 2] >= 0.5f || !(tk[i + 1].lf() & kLexAnd) || !a.IsAlphaWord() ||
-        !y.IsAlphaWord() || y.lex != nullptr || y.end - y.begin < 3 ||
+// A word no list holds after a confirmed name and "and", in the name's
+// case, at the end of its sentence or line: "her sons, rolf and ivek".
+void TokenRules::UnknownAfterNameAnd() {
+  for (size_t i = 0; i + 2 < n_; ++i) {
+    const Token& a = tk_[i];
+    const Token& y = tk_[i + 2];
+    if (name_[i] < 0.5f || name_[i + 2] >= 0.5f || !(tk_[i + 1].lf() & kLexAnd) ||
+        !a.IsAlphaWord() || !y.IsAlphaWord() || y.lex != nullptr || y.end - y.begin < 3 ||
         (a.flags & (kTokUpper | kTokTitle | kTokLower)) !=
             (y.flags & (kTokUpper | kTokTitle | kTokLower)) ||
-        tk[i + 1].begin != a.end + 1 || y.begin != tk[i + 1].end + 1 || text[a.end] != ' ' ||
-        text[tk[i + 1].end] != ' ') {
+        tk_[i + 1].begin != a.end + 1 || y.begin != tk_[i + 1].end + 1 || text_[a.end] != ' ' ||
+        text_[tk_[i + 1].end] != ' ') {
       continue;
     }
     size_t q = y.end;
-    while (q < text.size() && text[q] == ' ') ++q;
-    const bool ends = q >= text.size() || text[q] == '\n' || text[q] == '.' || text[q] == ',' ||
-                      text[q] == ';' || text[q] == '!' || text[q] == '?';
-    if (ends && !looks_clinical(i + 2)) name[i + 2] = 0.55f;
+    while (q < text_.size() && text_[q] == ' ') ++q;
+    const bool ends = q >= text_.size() || text_[q] == '\n' || text_[q] == '.' || text_[q] == ',' ||
+                      text_[q] == ';' || text_[q] == '!' || text_[q] == '?';
+    if (ends && !LooksClinicalAt(i + 2)) name_[i + 2] = 0.55f;
   }
+}
 
-  // A listed first name and a word no list holds, joined by "and" (and a
-  // title) to a confirmed name, are a person too, in one case: "Vera Koll and
-  // Dr. Ames aware", "called Dr. Ames and Vera Koll".
-  {
-    auto spaces_only = [&](const Token& a, const Token& b) {
-      if (b.begin <= a.end) return false;
-      for (size_t c = a.end; c < b.begin; ++c) {
-        if (text[c] != ' ') return false;
-      }
-      return true;
-    };
-    auto first_unknown_pair = [&](size_t a) {  // tokens a and a + 1
-      if (a + 1 >= n || name[a + 1] >= 0.5f) return false;
-      const Token& x = tk[a];
-      const Token& y = tk[a + 1];
-      return x.IsAlphaWord() && (x.lf() & kLexFirstName) && x.end - x.begin >= 3 &&
-             !(x.lf() & (kLexNeverAName | kLexCity | kLexState | kLexCommon | kLexClinical)) &&
-             x.lex->first_weight >= 0.3f && y.IsAlphaWord() && y.lex == nullptr &&
-             y.end - y.begin >= 3 && x.flags == y.flags && capitalised(x) && y.begin - x.end == 1 &&
-             text[x.end] == ' ' && !clinical_beyond_prefix(a + 1);
-    };
-    for (size_t i = 0; i < n; ++i) {
-      if (name[i] < 0.5f || !tk[i].IsAlphaWord()) continue;
-      // Before: pair, "and", a title or none, name i.
-      size_t k = i;
-      if (k >= 1 && (tk[k - 1].lf() & kLexTitle) && TitleLink(text, tk[k - 1], tk[k])) --k;
-      if (k >= 3 && (tk[k - 1].lf() & kLexAnd) && spaces_only(tk[k - 2], tk[k - 1]) &&
-          spaces_only(tk[k - 1], tk[k]) && first_unknown_pair(k - 3)) {
-        name[k - 3] = std::max(name[k - 3], 0.55f);
-        name[k - 2] = 0.55f;
-      }
-      // After: name i, "and", a title or none, pair.
-      if (i + 3 < n && (tk[i + 1].lf() & kLexAnd) && spaces_only(tk[i], tk[i + 1])) {
-        size_t j = i + 2;
-        if (!spaces_only(tk[i + 1], tk[j])) continue;
-        if ((tk[j].lf() & kLexTitle) && j + 1 < n && TitleLink(text, tk[j], tk[j + 1])) ++j;
-        if (first_unknown_pair(j)) {
-          name[j] = std::max(name[j], 0.55f);
-          name[j + 1] = 0.55f;
-        }
+// A listed first name and a word no list holds, joined by "and" (and a
+// title) to a confirmed name, are a person too, in one case: "Vera Koll and
+// Dr. Ames aware", "called Dr. Ames and Vera Koll".
+void TokenRules::FirstNameAndUnknown() {
+  auto spaces_only = [&](const Token& a, const Token& b) {
+    if (b.begin <= a.end) return false;
+    for (size_t c = a.end; c < b.begin; ++c) {
+      if (text_[c] != ' ') return false;
+    }
+    return true;
+  };
+  auto first_unknown_pair = [&](size_t a) {  // tokens a and a + 1
+    if (a + 1 >= n_ || name_[a + 1] >= 0.5f) return false;
+    const Token& x = tk_[a];
+    const Token& y = tk_[a + 1];
+    return x.IsAlphaWord() && (x.lf() & kLexFirstName) && x.end - x.begin >= 3 &&
+           !(x.lf() & (kLexNeverAName | kLexCity | kLexState | kLexCommon | kLexClinical)) &&
+           x.lex->first_weight >= 0.3f && y.IsAlphaWord() && y.lex == nullptr &&
+           y.end - y.begin >= 3 && x.flags == y.flags && Capitalised(x) && y.begin - x.end == 1 &&
+           text_[x.end] == ' ' && !ClinicalBeyondPrefix(a + 1);
+  };
+  for (size_t i = 0; i < n_; ++i) {
+    if (name_[i] < 0.5f || !tk_[i].IsAlphaWord()) continue;
+    // Before: pair, "and", a title or none, name i.
+    size_t k = i;
+    if (k >= 1 && (tk_[k - 1].lf() & kLexTitle) && TitleLink(text_, tk_[k - 1], tk_[k])) --k;
+    if (k >= 3 && (tk_[k - 1].lf() & kLexAnd) && spaces_only(tk_[k - 2], tk_[k - 1]) &&
+        spaces_only(tk_[k - 1], tk_[k]) && first_unknown_pair(k - 3)) {
+      name_[k - 3] = std::max(name_[k - 3], 0.55f);
+      name_[k - 2] = 0.55f;
+    }
+    // After: name i, "and", a title or none, pair.
+    if (i + 3 < n_ && (tk_[i + 1].lf() & kLexAnd) && spaces_only(tk_[i], tk_[i + 1])) {
+      size_t j = i + 2;
+      if (!spaces_only(tk_[i + 1], tk_[j])) continue;
+      if ((tk_[j].lf() & kLexTitle) && j + 1 < n_ && TitleLink(text_, tk_[j], tk_[j + 1])) ++j;
+      if (first_unknown_pair(j)) {
+        name_[j] = std::max(name_[j], 0.55f);
+        name_[j + 1] = 0.55f;
       }
     }
   }
+}
 
-  // Document-level consistency: a word confirmed as a name elsewhere in the note
-  // is a name everywhere in it (unless it is a common word).
-  {
-    std::vector<uint64_t>& confirmed = ctx.hashes;
-    confirmed.clear();
-    for (size_t i = 0; i < n; ++i) {
-      if (name[i] >= 0.75f && !(tk[i].lf() & kLexCommon) && tk[i].end - tk[i].begin >= 3) {
-        confirmed.push_back(tk[i].hash);
-      }
-    }
-    if (!confirmed.empty()) {
-      std::sort(confirmed.begin(), confirmed.end());
-      const HashFilter filter(confirmed, ctx.filter_bits);
-      for (size_t i = 0; i < n; ++i) {
-        if (name[i] >= 0.5f || !tk[i].IsAlphaWord() || !filter.MayContain(tk[i].hash)) continue;
-        if (std::binary_search(confirmed.begin(), confirmed.end(), tk[i].hash)) name[i] = 0.6f;
-      }
+// Document-level consistency: a word confirmed as a name elsewhere in the note
+// is a name everywhere in it (unless it is a common word).
+void TokenRules::NameConsistency() {
+  std::vector<uint64_t>& confirmed = ctx_.hashes;
+  confirmed.clear();
+  for (size_t i = 0; i < n_; ++i) {
+    if (name_[i] >= 0.75f && !(tk_[i].lf() & kLexCommon) && tk_[i].end - tk_[i].begin >= 3) {
+      confirmed.push_back(tk_[i].hash);
     }
   }
+  if (!confirmed.empty()) {
+    std::sort(confirmed.begin(), confirmed.end());
+    const HashFilter filter(confirmed, ctx_.filter_bits);
+    for (size_t i = 0; i < n_; ++i) {
+      if (name_[i] >= 0.5f || !tk_[i].IsAlphaWord() || !filter.MayContain(tk_[i].hash)) continue;
+      if (std::binary_search(confirmed.begin(), confirmed.end(), tk_[i].hash)) name_[i] = 0.6f;
+    }
+  }
+}
 
-  // ---- Locations.
-  // Device eponyms: a town's name written before a device noun anywhere in
-  // the note ("Hickman catheter", "HICKMAN CATH") names the device everywhere
-  // in it.
-  std::vector<uint64_t>& eponyms = ctx.eponyms;  // sorted once collected
-  eponyms.clear();
+// Places. Device eponyms: a town's name written before a device noun anywhere in
+// the note ("Hickman catheter", "HICKMAN CATH") names the device everywhere
+// in it.
+void TokenRules::DeviceEponyms() {
+  eponyms_.clear();
   {
     static const uint64_t kDevices[] = {Lexicon::Hash("cath"),  Lexicon::Hash("catheter"),
                                         Lexicon::Hash("line"),  Lexicon::Hash("placement"),
                                         Lexicon::Hash("port"),  Lexicon::Hash("tube"),
                                         Lexicon::Hash("drain"), Lexicon::Hash("placed")};
-    for (size_t i = 0; i + 1 < n; ++i) {
-      if (!(tk[i].lf() & kLexCity)) continue;
-      if (NewlineBetween(text, tk[i], tk[i + 1]) || tk[i + 1].begin - tk[i].end > 2) continue;
+    for (size_t i = 0; i + 1 < n_; ++i) {
+      if (!(tk_[i].lf() & kLexCity)) continue;
+      if (NewlineBetween(text_, tk_[i], tk_[i + 1]) || tk_[i + 1].begin - tk_[i].end > 2) continue;
       for (uint64_t h : kDevices) {
-        if (tk[i + 1].hash == h) eponyms.push_back(tk[i].hash);
+        if (tk_[i + 1].hash == h) eponyms_.push_back(tk_[i].hash);
       }
     }
-    std::sort(eponyms.begin(), eponyms.end());
+    std::sort(eponyms_.begin(), eponyms_.end());
   }
-  for (size_t i = 0; i < n; ++i) {
-    const Token& t = tk[i];
+}
+
+// Places, word by word: towns of the list (one word or several), facilities
+// named before a facility word or by acronym, universities and saints' names,
+// wards and town services named after places, counties, neighbourhoods,
+// regions, and what follows a residence cue ("lives in"). Marks loc_
+// (1 city, 2 facility, 3 other location).
+void TokenRules::ScorePlaces() {
+  static const uint64_t kFromHash = Lexicon::Hash("from");
+  for (size_t i = 0; i < n_; ++i) {
+    const Token& t = tk_[i];
     const uint32_t f = t.lf();
-    const bool prev_prep = i > 0 && (tk[i - 1].lf() & kLexLocPrep) != 0;
+    const bool prev_prep = i > 0 && (tk_[i - 1].lf() & kLexLocPrep) != 0;
     if (!t.IsAlphaWord()) {
       // Unit names with the number fused on: "LINTHICUM7", "linthicum2".
-      if (prev_prep && (t.flags & kTokAlpha) && t.end - t.begin >= 6 && capitalised(t)) {
+      if (prev_prep && (t.flags & kTokAlpha) && t.end - t.begin >= 6 && Capitalised(t)) {
         size_t d = t.end;
-        while (d > t.begin && std::isdigit(static_cast<unsigned char>(text[d - 1]))) --d;
+        while (d > t.begin && std::isdigit(static_cast<unsigned char>(text_[d - 1]))) --d;
         bool alpha_prefix = t.end - d <= 2 && d - t.begin >= 5;
         for (size_t k = t.begin; alpha_prefix && k < d; ++k) {
-          alpha_prefix = std::isalpha(static_cast<unsigned char>(text[k])) != 0;
+          alpha_prefix = std::isalpha(static_cast<unsigned char>(text_[k])) != 0;
         }
         if (alpha_prefix) {
-          std::string& w = ctx.lower;
-          w.assign(text.substr(t.begin, d - t.begin));
+          std::string& w = ctx_.lower;
+          w.assign(text_.substr(t.begin, d - t.begin));
           AsciiLower(w);
           const LexEntry* e = lexicon_->Find(w);
-          if (e == nullptr || !(e->flags & (kLexCommon | kLexClinical | kLexStop))) loc[i] = 3;
+          if (e == nullptr || !(e->flags & (kLexCommon | kLexClinical | kLexStop))) loc_[i] = 3;
         }
       }
       continue;
     }
     // Multi-word cities ("san diego"), longest first.
-    if ((f & kLexCityStart) && (capitalised(t))) {
-      std::string& phrase = ctx.lower;
-      phrase.assign(text.substr(t.begin, t.end - t.begin));
+    if ((f & kLexCityStart) && (Capitalised(t))) {
+      std::string& phrase = ctx_.lower;
+      phrase.assign(text_.substr(t.begin, t.end - t.begin));
       AsciiLower(phrase);
       size_t best = 0;
-      for (size_t k = i + 1; k < n && k < i + 4; ++k) {
-        if (!LinkGap(text, tk[k - 1], tk[k], false) || !capitalised(tk[k])) break;
+      for (size_t k = i + 1; k < n_ && k < i + 4; ++k) {
+        if (!LinkGap(text_, tk_[k - 1], tk_[k], false) || !Capitalised(tk_[k])) break;
         phrase += ' ';
         const size_t from = phrase.size();
-        phrase.append(text.substr(tk[k].begin, tk[k].end - tk[k].begin));
+        phrase.append(text_.substr(tk_[k].begin, tk_[k].end - tk_[k].begin));
         AsciiLower(phrase, from);
         if (lexicon_->IsMultiWordCity(phrase)) best = k;
       }
@@ -2412,97 +2538,98 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
       // "Spring Valley") needs a preposition before it.
       // An address line before (a comma), a state or a police force after
       // keeps it ("12 elm st, sandy ridge, nc", "per pine ridge pd").
-      size_t prev_end = i > 0 ? tk[i - 1].end : 0;
-      while (prev_end < t.begin && text[prev_end] == ' ') ++prev_end;
-      const bool after_comma = prev_end < t.begin && text[prev_end] == ',';
+      size_t prev_end = i > 0 ? tk_[i - 1].end : 0;
+      while (prev_end < t.begin && text_[prev_end] == ' ') ++prev_end;
+      const bool after_comma = prev_end < t.begin && text_[prev_end] == ',';
       static const uint64_t kPd = Lexicon::Hash("pd"), kPolice = Lexicon::Hash("police");
-      const bool state_next = best + 1 < n &&
-                              ((tk[best + 1].lf() & kLexState) || tk[best + 1].hash == kPd ||
-                               tk[best + 1].hash == kPolice) &&
-                              !NewlineBetween(text, tk[best], tk[best + 1]);
-      bool all_common = best > 0 && !mixed && !prev_prep && !after_comma && !state_next;
+      const bool state_next = best + 1 < n_ &&
+                              ((tk_[best + 1].lf() & kLexState) || tk_[best + 1].hash == kPd ||
+                               tk_[best + 1].hash == kPolice) &&
+                              !NewlineBetween(text_, tk_[best], tk_[best + 1]);
+      bool all_common = best > 0 && !mixed_ && !prev_prep && !after_comma && !state_next;
       for (size_t k = i; all_common && k <= best; ++k) {
-        all_common = (tk[k].lf() & kLexCommon) != 0;
+        all_common = (tk_[k].lf() & kLexCommon) != 0;
       }
       if (best > 0 && !all_common) {
-        for (size_t k = i; k <= best; ++k) loc[k] = 1;
+        for (size_t k = i; k <= best; ++k) loc_[k] = 1;
         i = best;
         continue;
       }
     }
     if ((f & kLexCity) && !(f & (kLexCommon | kLexStop | kLexState | kLexMonth)) &&
-        capitalised(t) && t.end - t.begin >= 3 && (!(f & kLexClinical) || (f & kLexProperVocab)) &&
-        !std::binary_search(eponyms.begin(), eponyms.end(), t.hash) &&
-        (prev_prep || !looks_clinical(i))) {
+        Capitalised(t) && t.end - t.begin >= 3 && (!(f & kLexClinical) || (f & kLexProperVocab)) &&
+        !std::binary_search(eponyms_.begin(), eponyms_.end(), t.hash) &&
+        (prev_prep || !LooksClinicalAt(i))) {
       // A town that is also clinical vocabulary ("Hickman" catheter, "LIMA"
       // graft) needs more than a preposition: the multi-word, residence,
       // county and address rules.
-      loc[i] = 1;
+      loc_[i] = 1;
     }
     // A town named with a common word ("Liberty", "Paradise"), capitalised
     // alone right after "to", "from", "at", "in" or "near" in mixed-case text:
     // "surgeon from Paradise", "wants to go to Liberty".
-    if (mixed && prev_prep && (f & kLexCity) && (f & kLexCommon) && (t.flags & kTokTitle) &&
+    if (mixed_ && prev_prep && (f & kLexCity) && (f & kLexCommon) && (t.flags & kTokTitle) &&
         t.end - t.begin >= 4 &&
         !(f & (kLexStop | kLexState | kLexMonth | kLexWeekday | kLexFacility | kLexUniversity |
                kLexTitle | kLexRelation | kLexCredential)) &&
         (!(f & kLexClinical) || (f & kLexProperVocab)) &&
-        !std::binary_search(eponyms.begin(), eponyms.end(), t.hash) && !DecimalNext(text, tk, i)) {
+        !std::binary_search(eponyms_.begin(), eponyms_.end(), t.hash) &&
+        !DecimalNext(text_, tk_, i)) {
       static const uint64_t kVia = Lexicon::Hash("via"), kInto = Lexicon::Hash("into"),
                             kOf = Lexicon::Hash("of");
-      const uint64_t ph = tk[i - 1].hash;
+      const uint64_t ph = tk_[i - 1].hash;
       const bool next_capital =
-          i + 1 < n && tk[i + 1].IsAlphaWord() && (tk[i + 1].flags & (kTokTitle | kTokUpper)) &&
-          LinkGap(text, t, tk[i + 1], false) && !NewlineBetween(text, t, tk[i + 1]);
+          i + 1 < n_ && tk_[i + 1].IsAlphaWord() && (tk_[i + 1].flags & (kTokTitle | kTokUpper)) &&
+          LinkGap(text_, t, tk_[i + 1], false) && !NewlineBetween(text_, t, tk_[i + 1]);
       if (ph != kVia && ph != kInto && ph != kOf && !next_capital &&
-          LinkGap(text, tk[i - 1], t, false)) {
-        loc[i] = 1;
+          LinkGap(text_, tk_[i - 1], t, false)) {
+        loc_[i] = 1;
       }
     }
     // Where a patient came from, named by capitalised words and no facility
     // word, in mixed-case text: "transferred from Mercy Ridge s/p MI",
     // "arrived from Riverbend tonight".
-    if (mixed && i >= 2 && (t.flags & kTokTitle) && tk[i - 1].hash == kFromHash &&
-        LinkGap(text, tk[i - 1], t, false) && LinkGap(text, tk[i - 2], tk[i - 1], false) &&
-        !NewlineBetween(text, tk[i - 2], t)) {
+    if (mixed_ && i >= 2 && (t.flags & kTokTitle) && tk_[i - 1].hash == kFromHash &&
+        LinkGap(text_, tk_[i - 1], t, false) && LinkGap(text_, tk_[i - 2], tk_[i - 1], false) &&
+        !NewlineBetween(text_, tk_[i - 2], t)) {
       static const uint64_t kCameFrom[] = {Lexicon::Hash("transferred"), Lexicon::Hash("transfer"),
                                            Lexicon::Hash("admitted"), Lexicon::Hash("arrived"),
                                            Lexicon::Hash("came")};
       bool came = false;
-      for (uint64_t h : kCameFrom) came = came || tk[i - 2].hash == h;
+      for (uint64_t h : kCameFrom) came = came || tk_[i - 2].hash == h;
       size_t k = i;
-      while (came && k < n && k < i + 3) {
-        const Token& u = tk[k];
+      while (came && k < n_ && k < i + 3) {
+        const Token& u = tk_[k];
         const uint32_t uf = u.lf();
         if (!u.IsAlphaWord() || !(u.flags & kTokTitle) || u.end - u.begin < 3 ||
             (uf & (kLexNeverAName | kLexFacility | kLexState)) ||
             ((uf & kLexClinical) && !(uf & kLexProperVocab)) ||
-            (u.lex == nullptr && looks_clinical(k))) {
+            (u.lex == nullptr && LooksClinicalAt(k))) {
           break;
         }
-        if (k > i && (u.begin - tk[k - 1].end != 1 || text[tk[k - 1].end] != ' ')) break;
+        if (k > i && (u.begin - tk_[k - 1].end != 1 || text_[tk_[k - 1].end] != ' ')) break;
         ++k;
       }
-      const bool facility_next = k < n && (tk[k].lf() & kLexFacility) &&
-                                 LinkGap(text, tk[k - 1], tk[k], false) &&
-                                 !NewlineBetween(text, tk[k - 1], tk[k]);
+      const bool facility_next = k < n_ && (tk_[k].lf() & kLexFacility) &&
+                                 LinkGap(text_, tk_[k - 1], tk_[k], false) &&
+                                 !NewlineBetween(text_, tk_[k - 1], tk_[k]);
       if (came && k > i && !facility_next) {
-        for (size_t j = i; j < k; ++j) loc[j] = 2;
+        for (size_t j = i; j < k; ++j) loc_[j] = 2;
       }
     }
     // Facility names: words before "Hospital", "Medical Center", "Nursing Home"...
-    if ((f & kLexFacility) && i > 0 && capitalised(t)) {
+    if ((f & kLexFacility) && i > 0 && Capitalised(t)) {
       // "home" and "living" end a facility name only as "nursing home", "assisted living".
-      const bool weak_head = (f & kLexWeakHead) && !(tk[i - 1].lf() & kLexFacility);
+      const bool weak_head = (f & kLexWeakHead) && !(tk_[i - 1].lf() & kLexFacility);
       const bool head = (f & kLexFacilityHead) != 0 && !weak_head;
       if (head) {
         size_t k = i;
         int taken = 0;
         while (k > 0 && taken < 3) {
-          const Token& p = tk[k - 1];
-          if (!LinkGap(text, p, tk[k], true) || NewlineBetween(text, p, tk[k])) break;
+          const Token& p = tk_[k - 1];
+          if (!LinkGap(text_, p, tk_[k], true) || NewlineBetween(text_, p, tk_[k])) break;
           const uint32_t pf = p.lf();
-          if (!p.IsAlphaWord() || !capitalised(p)) break;
+          if (!p.IsAlphaWord() || !Capitalised(p)) break;
           // "Memorial" in "Memorial Hospital", "Family" in "Family Practice": part of the name.
           if ((pf & kLexFacility) && !(pf & kLexLocPrep)) {
             --k;
@@ -2510,10 +2637,10 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
           }
           if ((pf & (kLexStop | kLexLocPrep)) && !(p.end - p.begin <= 3 && (p.flags & kTokPeriod)))
             break;
-          if ((pf & kLexCommon) && !(pf & (kLexFirstName | kLexSurname | kLexCity)) && !mixed)
+          if ((pf & kLexCommon) && !(pf & (kLexFirstName | kLexSurname | kLexCity)) && !mixed_)
             break;
           // Clinical shorthand is no facility name ("CON'T REHAB", "Cardic Rehab").
-          if (p.lex == nullptr && looks_clinical(k - 1)) break;
+          if (p.lex == nullptr && LooksClinicalAt(k - 1)) break;
           --k;
           ++taken;
         }
@@ -2521,66 +2648,66 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
         // proper word, not only generic ones ("assisted living facility").
         bool proper = !(f & kLexWeakHead);
         for (size_t j = k; j < i; ++j) {
-          const uint32_t jf = tk[j].lf();
+          const uint32_t jf = tk_[j].lf();
           proper = proper || !(jf & (kLexFacility | kLexCommon | kLexClinical | kLexStop)) ||
                    (jf & (kLexCity | kLexCityStart | kLexSaint)) ||
                    ((jf & (kLexFirstName | kLexSurname)) && !(jf & kLexFacility));
         }
-        for (size_t j = k; proper && j < i; ++j) loc[j] = 2;
+        for (size_t j = k; proper && j < i; ++j) loc_[j] = 2;
       }
     }
     // "University of X", "U of X", "U Maryland".
     {
-      if ((f & kLexUniversity) && i + 1 < n && LinkGap(text, t, tk[i + 1], false) &&
-          t.end < text.size() && text[t.end] == ' ') {
+      if ((f & kLexUniversity) && i + 1 < n_ && LinkGap(text_, t, tk_[i + 1], false) &&
+          t.end < text_.size() && text_[t.end] == ' ') {
         size_t k = i + 1;
-        if (k < n && k + 1 < n && text.substr(tk[k].begin, 2) != "" && (tk[k].lf() & kLexLocPrep) &&
-            tk[k].end - tk[k].begin == 2) {
+        if (k < n_ && k + 1 < n_ && text_.substr(tk_[k].begin, 2) != "" &&
+            (tk_[k].lf() & kLexLocPrep) && tk_[k].end - tk_[k].begin == 2) {
           ++k;
         }
         // Written in lower case ("university of iowa hospital"), the place
         // needs a facility word after it.
-        const bool cased = capitalised(t) && k < n && capitalised(tk[k]);
+        const bool cased = Capitalised(t) && k < n_ && Capitalised(tk_[k]);
         const bool facility_next =
-            k + 1 < n && t.end - t.begin >= 4 && (tk[k + 1].lf() & kLexFacility) &&
-            LinkGap(text, tk[k], tk[k + 1], false) && !NewlineBetween(text, tk[k], tk[k + 1]);
-        if (k < n && tk[k].end - tk[k].begin >= 2 && tk[k].IsAlphaWord() &&
-            (tk[k].lf() & (kLexState | kLexCity | kLexCityStart)) && (cased || facility_next)) {
-          for (size_t j = i; j <= k; ++j) loc[j] = 2;
+            k + 1 < n_ && t.end - t.begin >= 4 && (tk_[k + 1].lf() & kLexFacility) &&
+            LinkGap(text_, tk_[k], tk_[k + 1], false) && !NewlineBetween(text_, tk_[k], tk_[k + 1]);
+        if (k < n_ && tk_[k].end - tk_[k].begin >= 2 && tk_[k].IsAlphaWord() &&
+            (tk_[k].lf() & (kLexState | kLexCity | kLexCityStart)) && (cased || facility_next)) {
+          for (size_t j = i; j <= k; ++j) loc_[j] = 2;
         }
       }
       // "St. Mary's", "Saint Agnes": a saint's name is a facility.
-      if ((f & kLexSaint) && i + 1 < n && capitalised(tk[i + 1]) &&
-          (tk[i + 1].lf() & kLexFirstName) && LinkGap(text, t, tk[i + 1], false) &&
-          (i == 0 || !(tk[i - 1].flags & kTokDigit))) {
-        loc[i] = 2;
-        loc[i + 1] = 2;
+      if ((f & kLexSaint) && i + 1 < n_ && Capitalised(tk_[i + 1]) &&
+          (tk_[i + 1].lf() & kLexFirstName) && LinkGap(text_, t, tk_[i + 1], false) &&
+          (i == 0 || !(tk_[i - 1].flags & kTokDigit))) {
+        loc_[i] = 2;
+        loc_[i + 1] = 2;
       }
     }
     // Acronym facilities after a location preposition: "to NRH", "at KMC";
     // after "leave" ("would need to leave NRH"); in lower case after "at",
     // "to", "from" in mixed-case text ("had surgery at nrh").
     const bool prev_the_by =
-        i > 0 && (text.substr(tk[i - 1].begin, tk[i - 1].end - tk[i - 1].begin).size() <= 3) &&
-        (tk[i - 1].lf() & kLexStop) && !(tk[i - 1].flags & kTokDigit);
+        i > 0 && (text_.substr(tk_[i - 1].begin, tk_[i - 1].end - tk_[i - 1].begin).size() <= 3) &&
+        (tk_[i - 1].lf() & kLexStop) && !(tk_[i - 1].flags & kTokDigit);
     static const uint64_t kLeave = Lexicon::Hash("leave"), kLeaving = Lexicon::Hash("leaving"),
                           kAt = Lexicon::Hash("at"), kToPlace = Lexicon::Hash("to"),
                           kFromPlace = Lexicon::Hash("from");
-    const bool prev_leave = i > 0 && (tk[i - 1].hash == kLeave || tk[i - 1].hash == kLeaving) &&
-                            LinkGap(text, tk[i - 1], t, false);
+    const bool prev_leave = i > 0 && (tk_[i - 1].hash == kLeave || tk_[i - 1].hash == kLeaving) &&
+                            LinkGap(text_, tk_[i - 1], t, false);
     const bool lower_acronym =
-        mixed && (t.flags & kTokLower) && t.IsAlphaWord() && t.end - t.begin <= 3 && i > 0 &&
-        (tk[i - 1].hash == kAt || tk[i - 1].hash == kToPlace || tk[i - 1].hash == kFromPlace) &&
-        LinkGap(text, tk[i - 1], t, false);
+        mixed_ && (t.flags & kTokLower) && t.IsAlphaWord() && t.end - t.begin <= 3 && i > 0 &&
+        (tk_[i - 1].hash == kAt || tk_[i - 1].hash == kToPlace || tk_[i - 1].hash == kFromPlace) &&
+        LinkGap(text_, tk_[i - 1], t, false);
     if ((prev_prep || prev_the_by || prev_leave) && t.lex == nullptr && t.end - t.begin >= 2 &&
-        t.end - t.begin <= 5 && (t.flags & kTokUpper || !mixed || lower_acronym)) {
+        t.end - t.begin <= 5 && (t.flags & kTokUpper || !mixed_ || lower_acronym)) {
       const char last =
-          static_cast<char>(std::tolower(static_cast<unsigned char>(text[t.end - 1])));
+          static_cast<char>(std::tolower(static_cast<unsigned char>(text_[t.end - 1])));
       const char before_last =
-          static_cast<char>(std::tolower(static_cast<unsigned char>(text[t.end - 2])));
+          static_cast<char>(std::tolower(static_cast<unsigned char>(text_[t.end - 2])));
       const bool ends_h = last == 'h';
       const bool ends_mc = t.end - t.begin >= 3 && last == 'c' && before_last == 'm';
-      if ((ends_h || ends_mc) && !DecimalNext(text, tk, i)) loc[i] = 2;  // not "and PH 7.39"
+      if ((ends_h || ends_mc) && !DecimalNext(text_, tk_, i)) loc_[i] = 2;  // not "and PH 7.39"
     }
     // Mixed-case prose: an all-caps unknown word (or rare listed name) after
     // "in", "to", "from" ("based in VARLEBY", "flew to KESTRUP") is a place.
@@ -2589,32 +2716,32 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
     static const uint64_t kOf = Lexicon::Hash("of"), kVia = Lexicon::Hash("via"),
                           kInto = Lexicon::Hash("into");
     const bool place_prep =
-        prev_prep && tk[i - 1].hash != kVia && tk[i - 1].hash != kInto &&
-        (tk[i - 1].hash != kOf || (i >= 2 && (tk[i - 2].flags & (kTokTitle | kTokUpper)))) &&
-        !DecimalNext(text, tk, i);
-    if (mixed && place_prep && (t.flags & kTokUpper) && t.end - t.begin >= 4 &&
+        prev_prep && tk_[i - 1].hash != kVia && tk_[i - 1].hash != kInto &&
+        (tk_[i - 1].hash != kOf || (i >= 2 && (tk_[i - 2].flags & (kTokTitle | kTokUpper)))) &&
+        !DecimalNext(text_, tk_, i);
+    if (mixed_ && place_prep && (t.flags & kTokUpper) && t.end - t.begin >= 4 &&
         (t.lex == nullptr || (f & kLexCity) ||
          std::max(t.lex->first_weight, t.lex->last_weight) < 0.3f) &&
-        !(f & (kLexCommon | kLexClinical | kLexState | kLexStop)) && !looks_clinical(i)) {
-      loc[i] = 1;
+        !(f & (kLexCommon | kLexClinical | kLexState | kLexStop)) && !LooksClinicalAt(i)) {
+      loc_[i] = 1;
     }
     // A town's name cut short ("in Phila", "from Indpls"): a capitalised word
     // no list holds that begins a listed town, alone after a place
     // preposition in mixed-case text.
-    if (mixed && place_prep && (t.flags & kTokTitle) && t.lex == nullptr && t.IsAlphaWord() &&
-        t.end - t.begin >= 4 && LinkGap(text, tk[i - 1], t, false) &&
-        !(i + 1 < n && tk[i + 1].IsAlphaWord() && (tk[i + 1].flags & (kTokTitle | kTokUpper)) &&
-          LinkGap(text, t, tk[i + 1], false) && !NewlineBetween(text, t, tk[i + 1]))) {
-      std::string& w = ctx.lower;
-      w.assign(text.substr(t.begin, t.end - t.begin));
+    if (mixed_ && place_prep && (t.flags & kTokTitle) && t.lex == nullptr && t.IsAlphaWord() &&
+        t.end - t.begin >= 4 && LinkGap(text_, tk_[i - 1], t, false) &&
+        !(i + 1 < n_ && tk_[i + 1].IsAlphaWord() && (tk_[i + 1].flags & (kTokTitle | kTokUpper)) &&
+          LinkGap(text_, t, tk_[i + 1], false) && !NewlineBetween(text_, t, tk_[i + 1]))) {
+      std::string& w = ctx_.lower;
+      w.assign(text_.substr(t.begin, t.end - t.begin));
       AsciiLower(w);
-      if (lexicon_->IsCityPrefix(w)) loc[i] = 1;
+      if (lexicon_->IsCityPrefix(w)) loc_[i] = 1;
     }
     // An employer named by its acronym after a job title: "CEO of ZNT",
     // "director at KWX" (an acronym no list holds).
     if (i >= 2 && (t.flags & kTokUpper) && t.IsAlphaWord() && t.lex == nullptr &&
-        t.end - t.begin >= 2 && t.end - t.begin <= 5 && LinkGap(text, tk[i - 1], t, false) &&
-        LinkGap(text, tk[i - 2], tk[i - 1], false) && !NewlineBetween(text, tk[i - 2], t)) {
+        t.end - t.begin >= 2 && t.end - t.begin <= 5 && LinkGap(text_, tk_[i - 1], t, false) &&
+        LinkGap(text_, tk_[i - 2], tk_[i - 1], false) && !NewlineBetween(text_, tk_[i - 2], t)) {
       static const uint64_t kJobs[] = {
           Lexicon::Hash("ceo"),     Lexicon::Hash("cfo"),       Lexicon::Hash("coo"),
           Lexicon::Hash("cto"),     Lexicon::Hash("president"), Lexicon::Hash("chairman"),
@@ -2622,18 +2749,18 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
           Lexicon::Hash("manager"), Lexicon::Hash("employee"),  Lexicon::Hash("vp")};
       static const uint64_t kOfJob = Lexicon::Hash("of"), kAtJob = Lexicon::Hash("at"),
                             kForJob = Lexicon::Hash("for");
-      const uint64_t ph = tk[i - 1].hash;
+      const uint64_t ph = tk_[i - 1].hash;
       bool job = false;
-      for (uint64_t h : kJobs) job = job || tk[i - 2].hash == h;
-      if (job && (ph == kOfJob || ph == kAtJob || ph == kForJob)) loc[i] = 3;
+      for (uint64_t h : kJobs) job = job || tk_[i - 2].hash == h;
+      if (job && (ph == kOfJob || ph == kAtJob || ph == kForJob)) loc_[i] = 3;
     }
     // Wards and units named after places: "to Linthicum 2".
-    const bool ward_ctx = i > 0 && (prev_prep || (tk[i - 1].lf() & kLexWardCue));
-    if (ward_ctx && i + 1 < n && t.lex == nullptr && t.IsAlphaWord() && capitalised(t) &&
-        t.end - t.begin >= 5 && (tk[i + 1].flags & kTokDigit) && !(tk[i + 1].flags & kTokAlpha) &&
-        tk[i + 1].end - tk[i + 1].begin <= 2 && LinkGap(text, t, tk[i + 1], false) &&
-        !looks_clinical(i)) {  // "to recieve 1 bag"
-      loc[i] = 3;
+    const bool ward_ctx = i > 0 && (prev_prep || (tk_[i - 1].lf() & kLexWardCue));
+    if (ward_ctx && i + 1 < n_ && t.lex == nullptr && t.IsAlphaWord() && Capitalised(t) &&
+        t.end - t.begin >= 5 && (tk_[i + 1].flags & kTokDigit) && !(tk_[i + 1].flags & kTokAlpha) &&
+        tk_[i + 1].end - tk_[i + 1].begin <= 2 && LinkGap(text_, t, tk_[i + 1], false) &&
+        !LooksClinicalAt(i)) {  // "to recieve 1 bag"
+      loc_[i] = 3;
     }
     // Town services: "Per Bowie PD officer", "EMS from Branch Fire": the town before them.
     if (i > 0 && (t.flags & (kTokUpper | kTokTitle)) && t.end - t.begin <= 9) {
@@ -2642,61 +2769,62 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
                                            Lexicon::Hash("sheriff")};
       bool service = false;
       for (uint64_t h : kServices) service = service || t.hash == h;
-      const Token& p = tk[i - 1];
+      const Token& p = tk_[i - 1];
       if (service && p.IsAlphaWord() && (p.flags & (kTokUpper | kTokTitle)) &&
           !(p.lf() & (kLexStop | kLexLocPrep | kLexTitle | kLexMonth)) &&
-          LinkGap(text, p, t, false) && !NewlineBetween(text, p, t) && p.end - p.begin >= 3) {
-        loc[i - 1] = 1;
+          LinkGap(text_, p, t, false) && !NewlineBetween(text_, p, t) && p.end - p.begin >= 3) {
+        loc_[i - 1] = 1;
       }
     }
     // Counties and parishes: "Marion County", "Palm Beach County", "SUFFOLK COUNTY".
-    if (i > 0 && t.end - t.begin == 6 && capitalised(t) &&
-        (absl::EqualsIgnoreCase(ToAbsl(text.substr(t.begin, 6)), "county") ||
-         absl::EqualsIgnoreCase(ToAbsl(text.substr(t.begin, 6)), "parish"))) {
+    if (i > 0 && t.end - t.begin == 6 && Capitalised(t) &&
+        (absl::EqualsIgnoreCase(ToAbsl(text_.substr(t.begin, 6)), "county") ||
+         absl::EqualsIgnoreCase(ToAbsl(text_.substr(t.begin, 6)), "parish"))) {
       size_t k = i;
       while (k > 0 && i - k < 3) {
-        const Token& p = tk[k - 1];
-        if (!p.IsAlphaWord() || !capitalised(p) || (p.lf() & (kLexStop | kLexLocPrep)) ||
-            !LinkGap(text, p, tk[k], false) || NewlineBetween(text, p, tk[k])) {
+        const Token& p = tk_[k - 1];
+        if (!p.IsAlphaWord() || !Capitalised(p) || (p.lf() & (kLexStop | kLexLocPrep)) ||
+            !LinkGap(text_, p, tk_[k], false) || NewlineBetween(text_, p, tk_[k])) {
           break;
         }
         --k;
       }
       if (k < i) {
-        for (size_t j = k; j <= i; ++j) loc[j] = 1;
+        for (size_t j = k; j <= i; ++j) loc_[j] = 1;
       }
     }
     // Neighbourhoods: "in the Ashford Estates area", and in prose "near Cherry Hill Plaza".
     if (t.end - t.begin == 4 && i >= 2 && (t.flags & kTokLower) &&
-        absl::EqualsIgnoreCase(ToAbsl(text.substr(t.begin, 4)), "area")) {
+        absl::EqualsIgnoreCase(ToAbsl(text_.substr(t.begin, 4)), "area")) {
       size_t k = i;
-      while (k > 0 && i - k < 3 && tk[k - 1].IsAlphaWord() && capitalised(tk[k - 1]) &&
-             !(tk[k - 1].lf() & (kLexStop | kLexLocPrep)) &&
-             LinkGap(text, tk[k - 1], tk[k], false)) {
+      while (k > 0 && i - k < 3 && tk_[k - 1].IsAlphaWord() && Capitalised(tk_[k - 1]) &&
+             !(tk_[k - 1].lf() & (kLexStop | kLexLocPrep)) &&
+             LinkGap(text_, tk_[k - 1], tk_[k], false)) {
         --k;
       }
       if (k < i && k > 0 &&
           absl::EqualsIgnoreCase(
-              ToAbsl(text.substr(tk[k - 1].begin, tk[k - 1].end - tk[k - 1].begin)), "the")) {
-        for (size_t j = k; j < i; ++j) loc[j] = 3;
+              ToAbsl(text_.substr(tk_[k - 1].begin, tk_[k - 1].end - tk_[k - 1].begin)), "the")) {
+        for (size_t j = k; j < i; ++j) loc_[j] = 3;
       }
     }
-    if (mixed && i > 0 && (t.flags & kTokTitle) && t.IsAlphaWord() &&
+    if (mixed_ && i > 0 && (t.flags & kTokTitle) && t.IsAlphaWord() &&
         !(f & (kLexStop | kLexTitle | kLexMonth | kLexWeekday | kLexState)) &&
-        tk[i - 1].end - tk[i - 1].begin == 4 && (tk[i - 1].flags & kTokLower) &&
-        absl::EqualsIgnoreCase(ToAbsl(text.substr(tk[i - 1].begin, 4)), "near")) {
-      for (size_t k = i; k < n && k < i + 3; ++k) {
-        const Token& u = tk[k];
+        tk_[i - 1].end - tk_[i - 1].begin == 4 && (tk_[i - 1].flags & kTokLower) &&
+        absl::EqualsIgnoreCase(ToAbsl(text_.substr(tk_[i - 1].begin, 4)), "near")) {
+      for (size_t k = i; k < n_ && k < i + 3; ++k) {
+        const Token& u = tk_[k];
         if (!u.IsAlphaWord() || !(u.flags & kTokTitle) || (u.lf() & (kLexStop | kLexTitle))) break;
-        if (k > i && (!LinkGap(text, tk[k - 1], u, false) || NewlineBetween(text, tk[k - 1], u)))
+        if (k > i &&
+            (!LinkGap(text_, tk_[k - 1], u, false) || NewlineBetween(text_, tk_[k - 1], u)))
           break;
-        loc[k] = 3;
+        loc_[k] = 3;
       }
     }
     // Regions named by a compass word and a coast: "the Western Shore", "the
     // North Shore", "the West Coast" (mixed case, both capitalised).
-    if (mixed && i + 1 < n && (t.flags & kTokTitle) && (tk[i + 1].flags & kTokTitle) &&
-        tk[i + 1].begin - t.end == 1 && text[t.end] == ' ') {
+    if (mixed_ && i + 1 < n_ && (t.flags & kTokTitle) && (tk_[i + 1].flags & kTokTitle) &&
+        tk_[i + 1].begin - t.end == 1 && text_[t.end] == ' ') {
       static const uint64_t kCompass[] = {Lexicon::Hash("north"),    Lexicon::Hash("south"),
                                           Lexicon::Hash("east"),     Lexicon::Hash("west"),
                                           Lexicon::Hash("northern"), Lexicon::Hash("southern"),
@@ -2706,128 +2834,140 @@ void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findin
                                         Lexicon::Hash("shores"), Lexicon::Hash("peninsula")};
       bool compass = false, coast = false;
       for (uint64_t h : kCompass) compass = compass || t.hash == h;
-      for (uint64_t h : kCoast) coast = coast || tk[i + 1].hash == h;
+      for (uint64_t h : kCoast) coast = coast || tk_[i + 1].hash == h;
       if (compass && coast) {
-        loc[i] = 3;
-        loc[i + 1] = 3;
+        loc_[i] = 3;
+        loc_[i + 1] = 3;
       }
     }
     // "lives in X", "lives alone in X", "resides at X".
     for (size_t back = 2; prev_prep && back <= 3 && i >= back; ++back) {
-      if (tk[i - back].lf() & kLexResideVerb) {
-        for (size_t k = i; k < n && k < i + 3; ++k) {
-          const Token& u = tk[k];
-          if (!u.IsAlphaWord() || (u.lf() & (kLexStop | kLexState)) || !capitalised(u)) break;
-          if (k > i && (!LinkGap(text, tk[k - 1], u, false) || NewlineBetween(text, tk[k - 1], u)))
+      if (tk_[i - back].lf() & kLexResideVerb) {
+        for (size_t k = i; k < n_ && k < i + 3; ++k) {
+          const Token& u = tk_[k];
+          if (!u.IsAlphaWord() || (u.lf() & (kLexStop | kLexState)) || !Capitalised(u)) break;
+          if (k > i &&
+              (!LinkGap(text_, tk_[k - 1], u, false) || NewlineBetween(text_, tk_[k - 1], u)))
             break;
-          loc[k] = 1;
+          loc_[k] = 1;
         }
         break;
       }
     }
   }
+}
 
-  // Document-level consistency for places: a word confirmed as a place once is
-  // a place everywhere in the note.
-  {
-    std::vector<uint64_t>& places = ctx.hashes;
-    places.clear();
-    for (size_t i = 0; i < n; ++i) {
-      if (loc[i] != 0 && tk[i].IsAlphaWord() && tk[i].end - tk[i].begin >= 4 &&
-          !(tk[i].lf() & (kLexCommon | kLexFacility | kLexStop | kLexClinical))) {
-        places.push_back(tk[i].hash);
-      }
-      // An acronym facility ("to NRH") is that facility wherever the note names it.
-      if (loc[i] == 2 && tk[i].lex == nullptr && (tk[i].flags & kTokUpper) && tk[i].IsAlphaWord() &&
-          tk[i].end - tk[i].begin >= 2 && tk[i].end - tk[i].begin <= 5) {
-        places.push_back(tk[i].hash);
-      }
+// Document-level consistency for places: a word confirmed as a place once is
+// a place everywhere in the note.
+void TokenRules::PlaceConsistency() {
+  std::vector<uint64_t>& places = ctx_.hashes;
+  places.clear();
+  for (size_t i = 0; i < n_; ++i) {
+    if (loc_[i] != 0 && tk_[i].IsAlphaWord() && tk_[i].end - tk_[i].begin >= 4 &&
+        !(tk_[i].lf() & (kLexCommon | kLexFacility | kLexStop | kLexClinical))) {
+      places.push_back(tk_[i].hash);
     }
-    if (!places.empty()) {
-      std::sort(places.begin(), places.end());
-      const HashFilter filter(places, ctx.filter_bits);
-      for (size_t i = 0; i < n; ++i) {
-        if (loc[i] != 0) continue;
-        const Token& t = tk[i];
-        uint64_t h = t.hash;
-        if (!t.IsAlphaWord()) {
-          // The place's name with a unit number fused on: "LINTHICUM3" where
-          // "Linthicum 3" is a place of this note.
-          if ((t.flags & (kTokAlpha | kTokDigit)) != (kTokAlpha | kTokDigit)) continue;
-          size_t d = t.end;
-          while (d > t.begin && std::isdigit(static_cast<unsigned char>(text[d - 1]))) --d;
-          if (t.end - d > 2 || d - t.begin < 4) continue;
-          bool alpha = true;
-          for (size_t k = t.begin; alpha && k < d; ++k) {
-            alpha = std::isalpha(static_cast<unsigned char>(text[k])) != 0;
-          }
-          if (!alpha) continue;
-          std::string& w = ctx.lower;
-          w.assign(text.substr(t.begin, d - t.begin));
-          AsciiLower(w);
-          h = Lexicon::Hash(w);
+    // An acronym facility ("to NRH") is that facility wherever the note names it.
+    if (loc_[i] == 2 && tk_[i].lex == nullptr && (tk_[i].flags & kTokUpper) &&
+        tk_[i].IsAlphaWord() && tk_[i].end - tk_[i].begin >= 2 && tk_[i].end - tk_[i].begin <= 5) {
+      places.push_back(tk_[i].hash);
+    }
+  }
+  if (!places.empty()) {
+    std::sort(places.begin(), places.end());
+    const HashFilter filter(places, ctx_.filter_bits);
+    for (size_t i = 0; i < n_; ++i) {
+      if (loc_[i] != 0) continue;
+      const Token& t = tk_[i];
+      uint64_t h = t.hash;
+      if (!t.IsAlphaWord()) {
+        // The place's name with a unit number fused on: "LINTHICUM3" where
+        // "Linthicum 3" is a place of this note.
+        if ((t.flags & (kTokAlpha | kTokDigit)) != (kTokAlpha | kTokDigit)) continue;
+        size_t d = t.end;
+        while (d > t.begin && std::isdigit(static_cast<unsigned char>(text_[d - 1]))) --d;
+        if (t.end - d > 2 || d - t.begin < 4) continue;
+        bool alpha = true;
+        for (size_t k = t.begin; alpha && k < d; ++k) {
+          alpha = std::isalpha(static_cast<unsigned char>(text_[k])) != 0;
         }
-        if (!filter.MayContain(h)) continue;
-        if (std::binary_search(places.begin(), places.end(), h)) loc[i] = 3;
+        if (!alpha) continue;
+        std::string& w = ctx_.lower;
+        w.assign(text_.substr(t.begin, d - t.begin));
+        AsciiLower(w);
+        h = Lexicon::Hash(w);
       }
+      if (!filter.MayContain(h)) continue;
+      if (std::binary_search(places.begin(), places.end(), h)) loc_[i] = 3;
     }
   }
-  // "Memorial" and "Regional" after a place name the facility by themselves:
-  // "works at Brennock Memorial", "taken to TAMSIN REGIONAL where".
-  {
-    static const uint64_t kMemorial = Lexicon::Hash("memorial"),
-                          kRegional = Lexicon::Hash("regional");
-    for (size_t i = 0; i + 1 < n; ++i) {
-      const Token& q = tk[i + 1];
-      if (loc[i] == 0 || loc[i + 1] != 0 || (q.hash != kMemorial && q.hash != kRegional)) continue;
-      if (q.begin - tk[i].end != 1 || text[tk[i].end] != ' ') continue;
-      loc[i + 1] = 2;
-    }
-  }
+}
 
-  // An initial fused to the word before it by a hyphen, before a confirmed
-  // name ("HEPARIN-K. VOSS AWARE"): telegraphic punctuation, the letter is the
-  // person's initial.
-  for (size_t i = 1; i < n; ++i) {
-    const Token& u = tk[i - 1];
-    if (name[i] < 0.5f || !u.IsAlphaWord() || u.end - u.begin < 4 || !(u.flags & kTokPeriod) ||
-        tk[i].begin != u.end + 2 || text[u.end + 1] != ' ' || text[u.end - 2] != '-' ||
-        !std::isupper(static_cast<unsigned char>(text[u.end - 1])) || !capitalised(tk[i])) {
+// "Memorial" and "Regional" after a place name the facility by themselves:
+// "works at Brennock Memorial", "taken to TAMSIN REGIONAL where".
+void TokenRules::FacilityAfterPlace() {
+  static const uint64_t kMemorial = Lexicon::Hash("memorial"),
+                        kRegional = Lexicon::Hash("regional");
+  for (size_t i = 0; i + 1 < n_; ++i) {
+    const Token& q = tk_[i + 1];
+    if (loc_[i] == 0 || loc_[i + 1] != 0 || (q.hash != kMemorial && q.hash != kRegional)) continue;
+    if (q.begin - tk_[i].end != 1 || text_[tk_[i].end] != ' ') continue;
+    loc_[i + 1] = 2;
+  }
+}
+
+// An initial fused to the word before it by a hyphen, before a confirmed
+// name ("HEPARIN-K. VOSS AWARE"): telegraphic punctuation, the letter is the
+// person's initial.
+void TokenRules::FusedInitials() {
+  for (size_t i = 1; i < n_; ++i) {
+    const Token& u = tk_[i - 1];
+    if (name_[i] < 0.5f || !u.IsAlphaWord() || u.end - u.begin < 4 || !(u.flags & kTokPeriod) ||
+        tk_[i].begin != u.end + 2 || text_[u.end + 1] != ' ' || text_[u.end - 2] != '-' ||
+        !std::isupper(static_cast<unsigned char>(text_[u.end - 1])) || !Capitalised(tk_[i])) {
       continue;
     }
-    out->push_back(Finding{PhiCategory::kName, u.end - 1, u.end, 0.55f, "name_rules"});
+    out_->push_back(Finding{PhiCategory::kName, u.end - 1, u.end, 0.55f, "name_rules"});
   }
+}
 
-  // Emit: names, then locations (the resolver merges adjacent same-category spans).
-  for (size_t i = 0; i < n; ++i) {
+// Emit: names, then locations (the resolver merges adjacent same-category spans).
+void TokenRules::Emit() {
+  for (size_t i = 0; i < n_; ++i) {
     // A device eponym of this note is neither a place nor, without a title, a person.
-    if (!eponyms.empty() && name[i] < 0.7f &&
-        std::binary_search(eponyms.begin(), eponyms.end(), tk[i].hash)) {
+    if (!eponyms_.empty() && name_[i] < 0.7f &&
+        std::binary_search(eponyms_.begin(), eponyms_.end(), tk_[i].hash)) {
       continue;
     }
     // A city-list word inside a person's name ("Dr. Kyle Kuefer", "Laura
     // Carvalho") is the name: a name next to it or a title before it decides.
     const bool name_ctx =
-        name[i] >= 0.6f && ((i > 0 && (name[i - 1] >= 0.5f || (tk[i - 1].lf() & kLexTitle))) ||
-                            (i + 1 < n && name[i + 1] >= 0.5f));
-    if (loc[i] != 0 && field_name[i] != 1 && !(loc[i] == 1 && name_ctx)) {
-      const PhiCategory c = loc[i] == 1   ? PhiCategory::kCity
-                            : loc[i] == 2 ? PhiCategory::kFacility
-                                          : PhiCategory::kLocation;
-      out->push_back(Finding{c, tk[i].begin, tk[i].end, 0.6f, "location_rules"});
+        name_[i] >= 0.6f && ((i > 0 && (name_[i - 1] >= 0.5f || (tk_[i - 1].lf() & kLexTitle))) ||
+                             (i + 1 < n_ && name_[i + 1] >= 0.5f));
+    if (loc_[i] != 0 && field_name_[i] != 1 && !(loc_[i] == 1 && name_ctx)) {
+      const PhiCategory c = loc_[i] == 1   ? PhiCategory::kCity
+                            : loc_[i] == 2 ? PhiCategory::kFacility
+                                           : PhiCategory::kLocation;
+      out_->push_back(Finding{c, tk_[i].begin, tk_[i].end, 0.6f, "location_rules"});
       continue;
     }
-    if (name[i] >= 0.5f && field_name[i] != 2) {
+    if (name_[i] >= 0.5f && field_name_[i] != 2) {
       // A hyphen that joins a word to a name is telegraphic punctuation, not
       // a double-barrelled name ("Dr. Halvorsen-thinking", "daughter
       // phoned-family", "NEW S.L. STARTED-TRAUMA"): only the first part can
       // be a name, and only when it is no vocabulary word.
-      uint32_t end = tk[i].end;
-      if (!HyphenJoinsWord(text, tk[i], doc, &end)) continue;
-      out->push_back(
-          Finding{PhiCategory::kName, tk[i].begin, end, std::min(name[i], 0.99f), "name_rules"});
+      uint32_t end = tk_[i].end;
+      if (!HyphenJoinsWord(text_, tk_[i], doc_, &end)) continue;
+      out_->push_back(
+          Finding{PhiCategory::kName, tk_[i].begin, end, std::min(name_[i], 0.99f), "name_rules"});
     }
   }
+}
+
+void RuleEngine::RunTokenRules(std::string_view text, EngineContext& ctx, Findings* out) const {
+  Tokenize(text, ctx);
+  if (ctx.tokens.empty()) return;
+  TokenRules(*this, text, ctx).Run(out);
 }
 
 Status RuleEngine::Scan(std::string_view text, ScanContext& base_ctx, Findings* out) const {
