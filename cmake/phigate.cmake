@@ -13,9 +13,42 @@ endif()
 if(PHIGATE_WERROR)
   list(APPEND PHIGATE_WARNINGS -Werror)
 endif()
+# PHIGATE_SANITIZE: ON/TRUE/YES/Y/1 means address,undefined; otherwise a list of
+# -fsanitize= names separated by commas (address,undefined; thread; ...). Any
+# other value stops the configure step rather than reaching the compiler.
+set(PHIGATE_SANITIZE_KNOWN
+    address hwaddress kernel-address kernel-hwaddress pointer-compare pointer-subtract
+    thread leak memory dataflow safe-stack shadow-call-stack cfi kcfi fuzzer fuzzer-no-link
+    undefined integer nullability implicit-conversion local-bounds
+    alignment bool bounds bounds-strict builtin enum float-cast-overflow float-divide-by-zero
+    function implicit-integer-sign-change implicit-signed-integer-truncation
+    implicit-unsigned-integer-truncation integer-divide-by-zero nonnull-attribute null
+    nullability-arg nullability-assign nullability-return object-size pointer-overflow return
+    returns-nonnull-attribute shift shift-base shift-exponent signed-integer-overflow
+    unreachable unsigned-integer-overflow unsigned-shift-base vla-bound vptr)
+set(PHIGATE_SANITIZERS "")
 if(PHIGATE_SANITIZE)
-  add_compile_options(-fsanitize=${PHIGATE_SANITIZE} -fno-sanitize-recover=all -fno-omit-frame-pointer)
-  add_link_options(-fsanitize=${PHIGATE_SANITIZE})
+  string(TOUPPER "${PHIGATE_SANITIZE}" _phigate_san_upper)
+  if(_phigate_san_upper MATCHES "^(ON|TRUE|YES|Y|1)$")
+    set(PHIGATE_SANITIZERS "address,undefined")
+  else()
+    string(REPLACE "," ";" _phigate_san_list "${PHIGATE_SANITIZE}")
+    foreach(_phigate_san IN LISTS _phigate_san_list)
+      if(NOT _phigate_san IN_LIST PHIGATE_SANITIZE_KNOWN)
+        list(JOIN PHIGATE_SANITIZE_KNOWN ", " _phigate_san_known)
+        message(FATAL_ERROR
+          "PHIGATE_SANITIZE=\"${PHIGATE_SANITIZE}\": \"${_phigate_san}\" is not a sanitizer name. "
+          "Use ON (address,undefined), OFF, or -fsanitize= names separated by commas "
+          "(e.g. address,undefined or thread) from: ${_phigate_san_known}")
+      endif()
+    endforeach()
+    list(JOIN _phigate_san_list "," PHIGATE_SANITIZERS)
+  endif()
+  message(STATUS "Sanitizers: ${PHIGATE_SANITIZERS}")
+endif()
+if(PHIGATE_SANITIZERS)
+  add_compile_options(-fsanitize=${PHIGATE_SANITIZERS} -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=${PHIGATE_SANITIZERS})
 endif()
 
 # phigate_cc_library(NAME phigate_x SRCS a.cc b.cc DEPS phigate_core ...)

@@ -3,15 +3,19 @@
 # predictions: every figure of score.py's JSON, for code-point and UTF-8 byte
 # offsets, on a synthetic Unicode corpus and (when present) the shared corpora.
 #   eval_agreement_test.sh PHIGATE_BINARY
+# The shared files are found next to the source tree (../shared) unless
+# PHIGATE_SHARED_DATA (the gold corpora's folder) and PHIGATE_SCORE (score.py;
+# by default tools/score.py beside that folder) say otherwise, as in
+# tools/model/crossval.sh: a git worktree elsewhere sets them.
 # Exits 77 (skipped) when score.py or python3 is missing.
 set -euo pipefail
 PHIGATE="$1"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 SRC="${PHIGATE_SOURCE_DIR:-$HERE/../..}"
-SHARED="$SRC/../shared"
-SCORE="$SHARED/tools/score.py"
+DATA="${PHIGATE_SHARED_DATA:-$SRC/../shared/data}"
+SCORE="${PHIGATE_SCORE:-$DATA/../tools/score.py}"
 if ! command -v python3 >/dev/null || [ ! -f "$SCORE" ]; then
-  echo "SKIP: $SCORE or python3 not found"
+  echo "SKIP: $SCORE or python3 not found (set PHIGATE_SHARED_DATA or PHIGATE_SCORE)"
   exit 77
 fi
 TMP="$(mktemp -d)"
@@ -67,7 +71,7 @@ run_case "$TMP/synthetic.jsonl" cp 1
 run_case "$TMP/synthetic.jsonl" utf8 2
 run_case "$TMP/synthetic.jsonl" utf8 3 --years-as-phi
 for corpus in physionet_deid_dev presidio_synth; do
-  gold="$SHARED/data/$corpus.jsonl"
+  gold="$DATA/$corpus.jsonl"
   [ -f "$gold" ] || { echo "note: $gold missing, not compared"; continue; }
   run_case "$gold" cp 4
   run_case "$gold" utf8 5

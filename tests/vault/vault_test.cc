@@ -8,7 +8,11 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "phigate/crypto/encoding.h"
+#include "phigate/crypto/keyring.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/vault/vault_testing.h"
 
@@ -39,6 +43,64 @@ class VaultTest : public ::testing::TestWithParam<std::string> {
     auto v = Vault::Open(std::move(*ts), keys ? *keys : *master_, std::move(o));
     EXPECT_TRUE(v.ok()) << v.status();
     return v.ok() ? std::move(*v) : nullptr;
+  }
+
+  // Writes a surrogate mapping the way the vault did before surrogates were
+  // unique across categories: the map row under the per-category index
+  // HMAC("sur", category, lower(surrogate)) and the original's blind-index row
+  // pointing to it. Built from the stored keys and the record layout of
+  // vault.cc, not from the vault's code.
+  Status PlantLegacySurrogate(PhiCategory category, std::string_view original,
+                              std::string_view surrogate, const Scope& scope) {
+    const std::string tenant = "acme";
+    PHIGATE_ASSIGN_OR_RETURN(auto ts, store_->ForTenant(TenantId(tenant)));
+    const int64_t now = clock_.now;
+    return ts->RunInTransaction([&](store::Transaction& tx) -> Status {
+      PHIGATE_ASSIGN_OR_RETURN(auto rows, tx.Scan(kKeysNamespace, "", {.limit = 1000}));
+      std::vector<crypto::WrappedKey> keys;
+      for (const store::Record& r : rows) {
+        if (r.key == "tomb") continue;
+        PHIGATE_ASSIGN_OR_RETURN(crypto::WrappedKey k, crypto::WrappedKey::Parse(r.value));
+        keys.push_back(std::move(k));
+      }
+      PHIGATE_ASSIGN_OR_RETURN(auto ring, crypto::Keyring::Unwrap(*master_, tenant, keys));
+      auto hex = [](const crypto::Digest& d, size_t n) {
+        return crypto::HexEncode(std::string_view(reinterpret_cast<const char*>(d.data()), n));
+      };
+      const char kind = static_cast<char>(scope.kind);
+      PHIGATE_ASSIGN_OR_RETURN(
+          crypto::Digest sd,
+          ring->index().Compute({"scope", std::string_view(&kind, 1), scope.id}));
+      const std::string sk = hex(sd, 8);
+      PHIGATE_ASSIGN_OR_RETURN(
+          crypto::Digest rd,
+          ring->index().Compute(
+              {"sur", CategoryName(category), absl::AsciiStrToLower(std::string(surrogate))}));
+      const std::string ref = absl::StrCat("s/", hex(rd, 16));
+      PHIGATE_ASSIGN_OR_RETURN(
+          crypto::Digest bd,
+          ring->index().Compute({"bidx", "s", CategoryName(category), original}));
+      const std::string bidx = absl::StrCat(sk, "/s/", hex(bd, 16));
+      const std::string key = absl::StrCat(sk, "/", ref);
+      // Mapping: kind, category, u32 BE length of the original, original, surrogate.
+      const auto n = static_cast<uint32_t>(original.size());
+      std::string plain;
+      plain += static_cast<char>(MappingKind::kSurrogate);
+      plain += static_cast<char>(category);
+      for (int shift = 24; shift >= 0; shift -= 8) plain += static_cast<char>(n >> shift);
+      absl::StrAppend(&plain, ToAbsl(original), ToAbsl(surrogate));
+      const uint32_t v = ring->current_version();
+      PHIGATE_ASSIGN_OR_RETURN(const crypto::Aead* aead, ring->DataKey(v));
+      PHIGATE_ASSIGN_OR_RETURN(
+          std::string sealed,
+          aead->Seal(plain,
+                     absl::StrCat("pgv1|", tenant, "|", ToAbsl(kMapNamespace), "|", key, "|", v)));
+      std::string version(4, '\0');
+      for (int i = 0; i < 4; ++i) version[i] = static_cast<char>(v >> (24 - 8 * i));
+      PHIGATE_RETURN_IF_ERROR(
+          tx.Put(kMapNamespace, key, absl::StrCat("\x01", version, sealed), now));
+      return tx.Put(kIndexNamespace, bidx, ref, now);
+    });
   }
 
   std::string url_, sqlite_path_;
@@ -368,6 +430,38 @@ TEST_P(VaultTest, SurrogatesAreUniqueAcrossCategoriesInScope) {
   PHIGATE_ASSERT_OK_AND_ASSIGN(
       std::string other,
       vault_->Surrogate(PhiCategory::kCity, "Belvia", Scope::Conversation("conv-other"), gen));
+  EXPECT_EQ(other, "Marlow");
+}
+
+TEST_P(VaultTest, LegacyPerCategorySurrogateStaysTakenInItsCategory) {
+  // A row written under the old per-category surrogate index: a name mapped
+  // to "Marlow" in this scope.
+  PHIGATE_ASSERT_OK(PlantLegacySurrogate(PhiCategory::kName, "Qorvin", "Marlow", conv_));
+  auto gen = [](PhiCategory, std::string_view, int attempt) -> Result<std::string> {
+    return std::string(attempt == 0 ? "Marlow" : "Penhallow");
+  };
+  // The planted row is a valid old mapping: its original still gets it back.
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string old_name,
+                               vault_->Surrogate(PhiCategory::kName, "Qorvin", conv_, gen));
+  EXPECT_EQ(old_name, "Marlow");
+  // Another name in the same scope is given neither "Marlow" nor another case of it.
+  auto upper = [](PhiCategory, std::string_view, int attempt) -> Result<std::string> {
+    return std::string(attempt == 0 ? "MARLOW" : "Trevose");
+  };
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string cased,
+                               vault_->Surrogate(PhiCategory::kName, "Ardmere", conv_, upper));
+  EXPECT_EQ(cased, "Trevose");
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string name,
+                               vault_->Surrogate(PhiCategory::kName, "Belvia", conv_, gen));
+  EXPECT_EQ(name, "Penhallow");
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto listed, vault_->ListSurrogates(conv_));
+  std::multiset<std::string> replacements;
+  for (const Mapping& m : listed) replacements.insert(m.replacement);
+  EXPECT_EQ(replacements, (std::multiset<std::string>{"Marlow", "Penhallow", "Trevose"}));
+  // The legacy row belongs to its scope: another scope may issue the same text.
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      std::string other,
+      vault_->Surrogate(PhiCategory::kName, "Belvia", Scope::Conversation("conv-other"), gen));
   EXPECT_EQ(other, "Marlow");
 }
 
