@@ -25,14 +25,19 @@
 // the manifest holds input text.
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_format.h"
@@ -111,6 +116,7 @@ struct DeidFlags {
   bool skip_binary = false;
   bool no_progress = false;
   size_t chunk_bytes = size_t{4} << 20;
+  size_t jobs = 0;  // threads; 0: one per hardware thread
   EngineFlags engine;
   // tokenize / surrogate
   std::string tenant;
@@ -131,13 +137,64 @@ struct BinaryInput {
   size_t nul = 0, sampled = 0;
 };
 
+// Runs fn(worker, i) for every i in [0, n) on `threads` threads (worker is
+// the thread's index, so each thread uses its own scratch), and returns once
+// all are done. An exception in any call is rethrown here.
+template <class Fn>
+void ParallelFor(size_t n, size_t threads, Fn fn) {
+  threads = std::min(threads, n);
+  if (threads <= 1) {
+    for (size_t i = 0; i < n; ++i) fn(size_t{0}, i);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  std::exception_ptr failure;
+  auto run = [&](size_t worker) {
+    try {
+      for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n;) fn(worker, i);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!failure) failure = std::current_exception();
+      next.store(n, std::memory_order_relaxed);
+    }
+  };
+  std::vector<std::thread> pool;
+  pool.reserve(threads - 1);
+  for (size_t w = 1; w < threads; ++w) pool.emplace_back(run, w);
+  run(0);
+  for (std::thread& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+void AddStats(const FileStats& from, FileStats* to) {
+  to->bytes_in += from.bytes_in;
+  to->bytes_out += from.bytes_out;
+  to->findings += from.findings;
+  to->invalid_utf8_bytes += from.invalid_utf8_bytes;
+  to->nul_bytes += from.nul_bytes;
+  for (size_t c = 0; c < kNumPhiCategories; ++c) to->counts[c] += from.counts[c];
+}
+
+// De-identifies chunks of text and JSONL records on `jobs` threads, each with
+// its own scan context; outputs, statistics and messages come out in input
+// order, byte for byte what one thread writes. Reversible modes run on one
+// thread (their vault batches and the surrogate generator are sequential).
 class Deidentifier {
  public:
-  Deidentifier(const DeidFlags& flags, const detect::Engine& engine, ReplacementOptions ropts)
-      : flags_(flags), engine_(engine), ctx_(engine.NewContext()), ropts_(std::move(ropts)) {}
+  Deidentifier(const DeidFlags& flags, const detect::Engine& engine, ReplacementOptions ropts,
+               size_t jobs)
+      : flags_(flags), engine_(engine), ropts_(std::move(ropts)) {
+    const size_t n = ropts_.reversible() ? 1 : std::max<size_t>(jobs, 1);
+    workers_.resize(n);
+    for (Worker& w : workers_) w.ctx = engine.NewContext();
+  }
 
-  // Scans one chunk of text and writes its replacement to `out`.
-  Status Chunk(std::string_view raw, FileStats* st, std::FILE* out, const std::string& out_name) {
+  size_t jobs() const { return workers_.size(); }
+
+  // Scans one chunk of text and returns its replacement; adds to *st.
+  Result<std::string> Replace(size_t worker, std::string_view raw, FileStats* st) {
+    Worker& w = workers_[worker];
     std::string sanitized;
     std::string_view text = raw;
     if (FindInvalidUtf8(raw) != std::string_view::npos) {
@@ -146,23 +203,27 @@ class Deidentifier {
       text = sanitized;
     }
     st->nul_bytes += static_cast<int64_t>(std::count(raw.begin(), raw.end(), '\0'));
-    PHIGATE_RETURN_IF_ERROR(engine_.Scan(text, *ctx_, &findings_));
-    Count(st);
-    PHIGATE_ASSIGN_OR_RETURN(std::string replaced, ApplyReplacement(text, findings_, ropts_));
+    PHIGATE_RETURN_IF_ERROR(engine_.Scan(text, *w.ctx, &w.findings));
+    Count(w.findings, st);
+    PHIGATE_ASSIGN_OR_RETURN(std::string replaced, ApplyReplacement(text, w.findings, ropts_));
     st->bytes_out += static_cast<int64_t>(replaced.size());
-    WriteAll(out, replaced, out_name);
-    return absl::OkStatus();
+    return replaced;
   }
 
   // Streams `in` to `out` in chunks cut at line breaks (a blank line when one
-  // is near). Returns BinaryInput through *binary (and OK) when refused.
+  // is near), jobs() * 2 chunks at a time on every thread, or (worker >= 0)
+  // one at a time on that worker's thread alone. Returns BinaryInput through
+  // *binary (and OK) when refused. On an error, the chunks before the one
+  // that failed have been written, none after it.
   Status Stream(std::FILE* in, const std::string& in_name, std::FILE* out,
-                const std::string& out_name, FileStats* st, BinaryInput* binary) {
+                const std::string& out_name, FileStats* st, BinaryInput* binary, int worker = -1) {
     std::string buf;
     std::vector<char> block(size_t{1} << 20);
+    std::vector<std::string> batch;
     bool first = true, eof = false;
     const size_t target = std::max<size_t>(flags_.chunk_bytes, 1024);
     const size_t max_line = engine_.options().max_text_bytes;
+    const size_t batch_chunks = worker < 0 ? jobs() * 2 : 1;
     while (!eof) {
       const size_t n = std::fread(block.data(), 1, block.size(), in);
       if (n < block.size()) {
@@ -192,50 +253,99 @@ class Deidentifier {
           if (cut == std::string::npos) break;  // one long line: keep reading it whole
           ++cut;
         }
-        PHIGATE_RETURN_IF_ERROR(Chunk(std::string_view(buf).substr(0, cut), st, out, out_name));
+        batch.push_back(buf.substr(0, cut));
         buf.erase(0, cut);
+        if (batch.size() >= batch_chunks) {
+          PHIGATE_RETURN_IF_ERROR(WriteChunks(&batch, worker, st, out, out_name));
+        }
       }
       if (buf.size() > max_line) {
         return absl::ResourceExhaustedError(
             absl::StrFormat("%s: a line longer than %d bytes; split the input", in_name, max_line));
       }
     }
-    if (!buf.empty()) PHIGATE_RETURN_IF_ERROR(Chunk(buf, st, out, out_name));
+    if (!buf.empty()) batch.push_back(std::move(buf));
+    return WriteChunks(&batch, worker, st, out, out_name);
+  }
+
+  // A JSONL record's outcome: its output line, or (ok false) why it was not
+  // written: malformed, or detection or replacement failed.
+  struct RecordResult {
+    bool ok = false;
+    std::string line;  // the output line, or the error
+    FileStats stats;
+  };
+  // Processes `lines` (JSONL records) on jobs() threads; results in order.
+  void Records(const std::vector<std::string>& lines, std::vector<RecordResult>* results) {
+    results->assign(lines.size(), RecordResult{});
+    ParallelFor(lines.size(), jobs(), [&](size_t worker, size_t i) {
+      RecordResult& r = (*results)[i];
+      r.ok = Record(worker, lines[i], &r.line, &r.stats);
+    });
+  }
+
+ private:
+  struct Worker {
+    std::unique_ptr<detect::ScanContext> ctx;
+    Findings findings;
+  };
+
+  // Replaces the chunks of *batch on jobs() threads (worker < 0) or on
+  // `worker`'s, and writes them in order; stops at the first failed chunk.
+  // Empties *batch.
+  Status WriteChunks(std::vector<std::string>* batch, int worker, FileStats* st, std::FILE* out,
+                     const std::string& out_name) {
+    std::vector<Result<std::string>> replaced(batch->size(), std::string());
+    std::vector<FileStats> stats(batch->size());
+    if (worker >= 0) {
+      for (size_t i = 0; i < batch->size(); ++i) {
+        replaced[i] = Replace(static_cast<size_t>(worker), (*batch)[i], &stats[i]);
+      }
+    } else {
+      ParallelFor(batch->size(), jobs(),
+                  [&](size_t w, size_t i) { replaced[i] = Replace(w, (*batch)[i], &stats[i]); });
+    }
+    batch->clear();
+    for (size_t i = 0; i < replaced.size(); ++i) {
+      AddStats(stats[i], st);
+      PHIGATE_RETURN_IF_ERROR(replaced[i].status());
+      WriteAll(out, *replaced[i], out_name);
+    }
     return absl::OkStatus();
   }
 
-  // One JSONL record; false with *error set when the line is malformed.
-  bool Record(std::string_view line, std::string* out_line, std::string* error, FileStats* st) {
+  bool Record(size_t worker, std::string_view line, std::string* out, FileStats* st) {
+    Worker& w = workers_[worker];
     Json j = Json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object()) {
-      *error = "not a JSON object (or invalid UTF-8 in a string)";
+      *out = "not a JSON object (or invalid UTF-8 in a string)";
       return false;
     }
     auto text = j.find("text");
     if (text == j.end() || !text->is_string()) {
-      *error = "no string \"text\"";
+      *out = "no string \"text\"";
       return false;
     }
     const std::string& t = text->get_ref<const std::string&>();
     st->bytes_in += static_cast<int64_t>(t.size());
-    Status s = engine_.Scan(t, *ctx_, &findings_);
+    Status s = engine_.Scan(t, *w.ctx, &w.findings);
     if (!s.ok()) {
-      *error = absl::StrCat("detection failed: ", s.message());
+      *out = absl::StrCat("detection failed: ", s.message());
       return false;
     }
-    Count(st);
+    Count(w.findings, st);
     OJson o;
     o["id"] = j.contains("id") ? OJson::parse(j["id"].dump()) : OJson(nullptr);
     if (!flags_.spans_jsonl) {
-      auto replaced = ApplyReplacement(t, findings_, ropts_);
+      auto replaced = ApplyReplacement(t, w.findings, ropts_);
       if (!replaced.ok()) {
-        *error = std::string(FromAbsl(replaced.status().message()));
+        *out = std::string(FromAbsl(replaced.status().message()));
         return false;
       }
       o["text"] = *std::move(replaced);
     }
     OJson spans = OJson::array();
-    for (const Finding& f : findings_) {
+    for (const Finding& f : w.findings) {
       OJson sp;
       sp["start"] = f.begin;
       sp["end"] = f.end;
@@ -247,22 +357,20 @@ class Deidentifier {
       spans.push_back(std::move(sp));
     }
     o["spans"] = std::move(spans);
-    *out_line = o.dump(-1, ' ', false, OJson::error_handler_t::replace);
-    out_line->push_back('\n');
+    *out = o.dump(-1, ' ', false, OJson::error_handler_t::replace);
+    out->push_back('\n');
     return true;
   }
 
- private:
-  void Count(FileStats* st) const {
-    st->findings += static_cast<int64_t>(findings_.size());
-    for (const Finding& f : findings_) ++st->counts[static_cast<size_t>(f.category)];
+  static void Count(const Findings& findings, FileStats* st) {
+    st->findings += static_cast<int64_t>(findings.size());
+    for (const Finding& f : findings) ++st->counts[static_cast<size_t>(f.category)];
   }
 
   const DeidFlags& flags_;
   const detect::Engine& engine_;
-  std::unique_ptr<detect::ScanContext> ctx_;
   ReplacementOptions ropts_;
-  Findings findings_;
+  std::vector<Worker> workers_;
 };
 
 std::string BinaryMessage(const BinaryInput& b) {
@@ -385,7 +493,6 @@ int RunJsonl(const DeidFlags& flags, Deidentifier& d) {
   std::vector<std::string> inputs = flags.inputs;
   if (inputs.empty()) inputs.push_back("-");
   int rc = 0;
-  std::string out_line, error;
   FileStats st;
   for (const std::string& name : inputs) {
     const bool is_stdin = name == "-";
@@ -394,16 +501,36 @@ int RunJsonl(const DeidFlags& flags, Deidentifier& d) {
     const std::string what = is_stdin ? "standard input" : name;
     std::string_view line;
     size_t lineno = 0;
-    while (ReadLine(in, &line, what)) {
-      ++lineno;
-      if (line.find_first_not_of(" \t\r\f\v") == std::string_view::npos) continue;
-      if (!d.Record(line, &out_line, &error, &st)) {
-        std::fprintf(stderr, "phigate: error: %s line %zu: %s; record not written\n", what.c_str(),
-                     lineno, error.c_str());
-        rc = 1;
-        continue;
+    // Records go to the threads in batches of about 4 MiB or 4096 lines.
+    std::vector<std::string> lines;
+    std::vector<size_t> linenos;
+    std::vector<Deidentifier::RecordResult> results;
+    size_t batch_bytes = 0;
+    bool more = true;
+    while (more) {
+      more = ReadLine(in, &line, what);
+      if (more) {
+        ++lineno;
+        if (line.find_first_not_of(" \t\r\f\v") == std::string_view::npos) continue;
+        lines.emplace_back(line);
+        linenos.push_back(lineno);
+        batch_bytes += line.size();
+        if (lines.size() < 4096 && batch_bytes < (size_t{4} << 20)) continue;
       }
-      WriteAll(stdout, out_line, "standard output");
+      d.Records(lines, &results);
+      for (size_t i = 0; i < results.size(); ++i) {
+        AddStats(results[i].stats, &st);
+        if (!results[i].ok) {
+          std::fprintf(stderr, "phigate: error: %s line %zu: %s; record not written\n",
+                       what.c_str(), linenos[i], results[i].line.c_str());
+          rc = 1;
+          continue;
+        }
+        WriteAll(stdout, results[i].line, "standard output");
+      }
+      lines.clear();
+      linenos.clear();
+      batch_bytes = 0;
     }
     if (!is_stdin) std::fclose(in);
   }
@@ -477,6 +604,73 @@ std::vector<Job> CollectJobs(const DeidFlags& flags, std::vector<FileStats>* err
   return jobs;
 }
 
+// De-identifies one input file: to OUTDIR/<rel> through a temporary file
+// renamed into place only when complete (fail closed: no partial output), or
+// to standard output. `worker` >= 0: on that worker's thread alone; -1: the
+// file's chunks on every thread.
+FileStats ProcessFile(const DeidFlags& flags, Deidentifier& d, const Job& job, int worker) {
+  const bool to_dir = !flags.out.empty();
+  std::error_code ec;
+  FileStats st;
+  st.input = job.rel;
+  const std::string in_name = job.input.string();
+  std::FILE* in = std::fopen(in_name.c_str(), "rb");
+  if (in == nullptr) {
+    st.status = "error";
+    st.error = absl::StrCat("cannot read: ", std::strerror(errno));
+  } else {
+    std::FILE* out = stdout;
+    std::string out_name = "standard output", tmp;
+    fs::path final_path;
+    if (to_dir) {
+      final_path = fs::path(flags.out) / job.rel;
+      fs::create_directories(final_path.parent_path(), ec);
+      tmp = final_path.string() + absl::StrFormat(".phigate-tmp-%d", getpid());
+      out = std::fopen(tmp.c_str(), "wb");
+      out_name = final_path.string();
+      if (out == nullptr) {
+        st.status = "error";
+        st.error = absl::StrCat("cannot write ", out_name, ": ", std::strerror(errno));
+      }
+    }
+    if (out != nullptr) {
+      BinaryInput bin;
+      Status s;
+      try {
+        s = d.Stream(in, in_name, out, out_name, &st, &bin, worker);
+      } catch (const CliError& e) {
+        s = absl::DataLossError(e.what());
+      }
+      if (!s.ok()) {
+        st.status = "error";
+        st.error = std::string(FromAbsl(s.message()));
+      } else if (bin.sampled > 0) {
+        st.status = flags.skip_binary ? "skipped_binary" : "binary";
+        st.error = BinaryMessage(bin);
+      }
+      if (to_dir) {
+        const bool flushed = std::fclose(out) == 0;
+        if (st.status == "ok" && !flushed) {
+          st.status = "error";
+          st.error = "write error on " + out_name;
+        }
+        if (st.status == "ok") {
+          fs::rename(tmp, final_path, ec);
+          if (ec) {
+            st.status = "error";
+            st.error = "cannot rename into " + out_name + ": " + ec.message();
+          } else {
+            st.output = job.rel;
+          }
+        }
+        if (st.status != "ok") fs::remove(tmp, ec);  // fail closed: no partial output
+      }
+    }
+    std::fclose(in);
+  }
+  return st;
+}
+
 int RunFiles(const DeidFlags& flags, Deidentifier& d) {
   std::vector<FileStats> results;
   const std::vector<Job> jobs = CollectJobs(flags, &results);
@@ -492,65 +686,9 @@ int RunFiles(const DeidFlags& flags, Deidentifier& d) {
   Progress progress(to_dir && !flags.no_progress && isatty(STDERR_FILENO) != 0, jobs.size());
   double total_bytes = 0;
   int rc = results.empty() ? 0 : 1;
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    const Job& job = jobs[i];
-    FileStats st;
-    st.input = job.rel;
-    const std::string in_name = job.input.string();
-    std::FILE* in = std::fopen(in_name.c_str(), "rb");
-    if (in == nullptr) {
-      st.status = "error";
-      st.error = absl::StrCat("cannot read: ", std::strerror(errno));
-    } else {
-      std::FILE* out = stdout;
-      std::string out_name = "standard output", tmp;
-      fs::path final_path;
-      if (to_dir) {
-        final_path = fs::path(flags.out) / job.rel;
-        fs::create_directories(final_path.parent_path(), ec);
-        tmp = final_path.string() + absl::StrFormat(".phigate-tmp-%d", getpid());
-        out = std::fopen(tmp.c_str(), "wb");
-        out_name = final_path.string();
-        if (out == nullptr) {
-          st.status = "error";
-          st.error = absl::StrCat("cannot write ", out_name, ": ", std::strerror(errno));
-        }
-      }
-      if (out != nullptr) {
-        BinaryInput bin;
-        Status s;
-        try {
-          s = d.Stream(in, in_name, out, out_name, &st, &bin);
-        } catch (const CliError& e) {
-          s = absl::DataLossError(e.what());
-        }
-        if (!s.ok()) {
-          st.status = "error";
-          st.error = std::string(FromAbsl(s.message()));
-        } else if (bin.sampled > 0) {
-          st.status = flags.skip_binary ? "skipped_binary" : "binary";
-          st.error = BinaryMessage(bin);
-        }
-        if (to_dir) {
-          const bool flushed = std::fclose(out) == 0;
-          if (st.status == "ok" && !flushed) {
-            st.status = "error";
-            st.error = "write error on " + out_name;
-          }
-          if (st.status == "ok") {
-            fs::rename(tmp, final_path, ec);
-            if (ec) {
-              st.status = "error";
-              st.error = "cannot rename into " + out_name + ": " + ec.message();
-            } else {
-              st.output = job.rel;
-            }
-          }
-          if (st.status != "ok") fs::remove(tmp, ec);  // fail closed: no partial output
-        }
-      }
-      std::fclose(in);
-    }
+  // Reports one file's outcome, in input order.
+  auto report = [&](FileStats st, size_t done) {
+    const std::string in_name = jobs[done - 1].input.string();
     if (st.status != "ok" && st.status != "skipped_binary") rc = 1;
     if (st.status != "ok") {
       progress.Done();
@@ -562,8 +700,33 @@ int RunFiles(const DeidFlags& flags, Deidentifier& d) {
                    in_name.c_str(), static_cast<long long>(st.invalid_utf8_bytes));
     }
     total_bytes += static_cast<double>(st.bytes_in);
-    progress.Update(i + 1, total_bytes);
+    progress.Update(done, total_bytes);
     results.push_back(std::move(st));
+  };
+  // Into OUTDIR, small files go to the threads a batch at a time (one file
+  // per thread); a file of a chunk or more alone, its chunks on every thread.
+  // To standard output, files go in order, each on every thread.
+  size_t next = 0;
+  while (next < jobs.size()) {
+    size_t end = next;
+    if (to_dir && d.jobs() > 1) {
+      while (end < jobs.size() && end - next < d.jobs() * 8) {
+        const auto size = fs::file_size(jobs[end].input, ec);
+        if (!ec && size >= flags.chunk_bytes) break;
+        ++end;
+      }
+    }
+    if (end == next) {
+      report(ProcessFile(flags, d, jobs[next], -1), next + 1);
+      ++next;
+      continue;
+    }
+    std::vector<FileStats> batch(end - next);
+    ParallelFor(batch.size(), d.jobs(), [&](size_t worker, size_t k) {
+      batch[k] = ProcessFile(flags, d, jobs[next + k], static_cast<int>(worker));
+    });
+    for (size_t k = 0; k < batch.size(); ++k) report(std::move(batch[k]), next + k + 1);
+    next = end;
   }
   progress.Done();
   if (to_dir) {
@@ -644,7 +807,9 @@ void RunDeid(const DeidFlags& flags) {
     throw CliError(2, "--out needs input files or folders");
   ReplacementOptions ropts = MakeReplacementOptions(flags);
   std::unique_ptr<detect::Engine> engine = MakeEngine(flags.engine);
-  Deidentifier d(flags, *engine, std::move(ropts));
+  const size_t jobs =
+      flags.jobs > 0 ? flags.jobs : std::max<size_t>(std::thread::hardware_concurrency(), 1);
+  Deidentifier d(flags, *engine, std::move(ropts), jobs);
   // A plain array: it outlives static destructors, so the exit-time flush is safe.
   static char stdout_buf[1 << 20];
   std::setvbuf(stdout, stdout_buf, _IOFBF, sizeof stdout_buf);
@@ -695,6 +860,10 @@ void Register(CLI::App& app) {
   cmd->add_option("--chunk-bytes", flags->chunk_bytes,
                   "Plain text is scanned in chunks of about this size, cut at line breaks")
       ->check(CLI::Range(size_t{1024}, size_t{1} << 30));
+  cmd->add_option("--jobs,-j", flags->jobs,
+                  "Threads for detection and replacement (default: one per hardware thread); "
+                  "the output is the same for any number. tokenize/surrogate use one")
+      ->check(CLI::Range(size_t{0}, size_t{256}));
   cmd->add_option("--tenant", flags->tenant, "tokenize/surrogate: the tenant whose vault is used");
   cmd->add_option("--scope", flags->scope,
                   "tokenize/surrogate: tenant (default), conversation:<id>, request:<id> or a bare "

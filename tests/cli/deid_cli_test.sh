@@ -206,5 +206,59 @@ import json
 r = json.loads(open('$TMP/out.jsonl').read())
 assert '4429871' not in r['text'] and len(r['spans']) >= 60000"
 
+# --- --jobs: the same bytes out, and the same messages, for any number of threads
+py "
+import random
+r = random.Random(3)
+def note(i):
+    return ('Pt seen %d/%d/20%02d (MRN %07d), cell 617-555-%04d, email jo.doe%d@example.com; '
+            'plan reviewed with Dr. Alvarez. ' % (r.randint(1, 12), r.randint(1, 28), r.randint(0, 24),
+            r.randint(0, 9999999), r.randint(0, 9999), i))
+with open('$TMP/many.txt', 'w') as f:
+    for i in range(6000):
+        f.write(note(i) + ('\n\n' if i % 7 == 0 else '\n'))
+import json, os
+with open('$TMP/many.jsonl', 'w') as f:
+    for i in range(5000):
+        f.write('not json\n' if i in (17, 4100) else json.dumps({'id': i, 'text': note(i)}) + '\n')
+os.makedirs('$TMP/jobsin/sub')
+for i in range(40):
+    open('$TMP/jobsin/%s/n%02d.txt' % ('sub' if i % 3 else '.', i), 'w').write(note(i) + '\n')
+open('$TMP/jobsin/big.txt', 'w').write(''.join(note(i) + '\n' for i in range(300)))
+open('$TMP/jobsin/image.bin', 'wb').write(bytes([0, 1, 2, 3]) * 4096)
+"
+for j in 1 3; do
+  "$PHIGATE" deid --jobs $j --chunk-bytes 4096 <"$TMP/many.txt" >"$TMP/many.$j.out" 2>"$TMP/many.$j.err"
+  echo "rc=$?" >>"$TMP/many.$j.err"
+  "$PHIGATE" deid --jobs $j --jsonl <"$TMP/many.jsonl" >"$TMP/jsonl.$j.out" 2>"$TMP/jsonl.$j.err"
+  echo "rc=$?" >>"$TMP/jsonl.$j.err"
+  "$PHIGATE" deid --jobs $j --chunk-bytes 4096 --no-progress "$TMP/jobsin" --out "$TMP/jobsout$j" \
+    2>"$TMP/dir.$j.err"
+  echo "rc=$?" >>"$TMP/dir.$j.err"
+  sed -i "s#$TMP/jobsout$j#OUTDIR#" "$TMP/dir.$j.err"
+done
+check "jobs: text chunked, replaced" py "
+t = open('$TMP/many.3.out').read()
+assert t.count('[PHONE]') == 6000 and 'jo.doe' not in t, t.count('[PHONE]')"
+check "jobs: text, same bytes for 1 and 3 threads" cmp -s "$TMP/many.1.out" "$TMP/many.3.out"
+check "jobs: text, same stderr and exit" cmp -s "$TMP/many.1.err" "$TMP/many.3.err"
+check "jobs: jsonl, 4998 records in order" py "
+import json
+ids = [json.loads(l)['id'] for l in open('$TMP/jsonl.3.out')]
+assert ids == [i for i in range(5000) if i not in (17, 4100)], len(ids)"
+check "jobs: jsonl, same bytes for 1 and 3 threads" cmp -s "$TMP/jsonl.1.out" "$TMP/jsonl.3.out"
+check "jobs: jsonl, bad lines named in order, exit 1" py "
+e = open('$TMP/jsonl.3.err').read()
+assert e.index('line 18') < e.index('line 4101') and e.endswith('rc=1\n'), e"
+check "jobs: jsonl, same stderr" cmp -s "$TMP/jsonl.1.err" "$TMP/jsonl.3.err"
+check "jobs: folder, same files for 1 and 3 threads" diff -r "$TMP/jobsout1" "$TMP/jobsout3"
+check "jobs: folder, 41 outputs, the binary one refused" py "
+import json
+m = json.load(open('$TMP/jobsout3/manifest.json'))
+st = {f['input']: f['status'] for f in m['files']}
+assert len(st) == 42 and st['image.bin'] == 'binary' and list(st.values()).count('ok') == 41, st
+assert m['totals']['findings'] > 4 * 340, m['totals']"
+check "jobs: folder, same messages" cmp -s "$TMP/dir.1.err" "$TMP/dir.3.err"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
