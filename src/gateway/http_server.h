@@ -71,6 +71,8 @@ class HttpServer {
 
  private:
   HttpServer(const ServerConfig& config, Handler handler, ErrorResponder errors, Metrics* m);
+  // Connections Accept() takes at once after each asynchronous accept.
+  static constexpr int kAcceptBurst = 256;
   net::awaitable<void> Accept();
   template <class Stream>
   net::awaitable<void> Serve(Stream& stream, beast::tcp_stream& tcp);
