@@ -551,11 +551,11 @@ namespace {
 // words, or a 3-7 character postal code; a part with a lower-case word, or a
 // sentence end, stops the block. Also joins a house number written before it.
 // A part that runs on into prose ends the block at a postal code ("Norway
-// 61682 in case of"), and after a unit number the town may follow on the same
-// line ("Apt. 237 Moss Vale NSW", up to the line's or sentence's end).
+// 40817 in case of"), and after a unit number the town may follow on the same
+// line ("Apt. 512 Wattle Flat NSW", up to the line's or sentence's end).
 
 // True when the text before `end` is a unit designator and its number
-// ("Apt. 237", "Suite 9B"); not "Room 4" or "Unit 2", which clinical notes use.
+// ("Apt. 512", "Suite 9B"); not "Room 4" or "Unit 2", which clinical notes use.
 bool EndsWithUnitNumber(std::string_view text, size_t end) {
   size_t k = end;
   while (k > 0 && std::isalnum(static_cast<unsigned char>(text[k - 1])) && end - k < 6) --k;
@@ -682,9 +682,9 @@ void ExtendAddressBlocks(std::string_view text, Findings* findings) {
           ok = false;
           break;
         }
-        // Sentence punctuation after the word ends the part ("Norway 61682?").
+        // Sentence punctuation after the word ends the part ("Norway 40817?").
         // A period ends a sentence after a number or a word of 5+ letters
-        // ("Norway 61682. I"), not after an abbreviation ("u. 49.", "St.").
+        // ("Norway 40817. I"), not after an abbreviation ("u. 31.", "St.").
         bool sentence_end = false;
         bool period = false;
         while (!word.empty() && (word.back() == '?' || word.back() == '!' || word.back() == ';' ||

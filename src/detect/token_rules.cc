@@ -1311,7 +1311,7 @@ void TokenRules::ExtendNames() {
   }
 }
 
-// Coordination: "Suzette and Hank", "Hannah, Anthony, Derek and Andrew": a
+// Coordination: "Odile and Bram", "Wren, Casimir, Ilse and Tobiah": a
 // listed name joined to a confirmed name by "and" or a comma is a name too.
 void TokenRules::Coordination() {
   auto listed_name = [&](const Token& u) {
@@ -1908,8 +1908,8 @@ void TokenRules::Emit() {
         std::binary_search(eponyms_.begin(), eponyms_.end(), tk_[i].hash)) {
       continue;
     }
-    // A city-list word inside a person's name ("Dr. Kyle Kuefer", "Laura
-    // Carvalho") is the name: a name next to it or a title before it decides.
+    // A city-list word inside a person's name ("Dr. Ansel Marion", "Greta
+    // Orlando") is the name: a name next to it or a title before it decides.
     const bool name_ctx =
         name_[i] >= 0.6f && ((i > 0 && (name_[i - 1] >= 0.5f || (tk_[i - 1].lf() & kLexTitle))) ||
                              (i + 1 < n_ && name_[i + 1] >= 0.5f));
