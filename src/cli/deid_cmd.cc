@@ -747,8 +747,8 @@ int RunFiles(const DeidFlags& flags, Deidentifier& d) {
                         {"keep_year", !flags.drop_year},
                         {"zip3_list", flags.zip3_list}};
     }
-    std::array<int64_t, kNumPhiCategories> totals{};
-    int64_t bytes_in = 0, bytes_out = 0, findings = 0, ok = 0, failed = 0, skipped = 0;
+    FileStats totals;
+    int64_t ok = 0, failed = 0, skipped = 0;
     OJson files = OJson::array();
     for (const FileStats& st : results) {
       OJson f;
@@ -763,10 +763,7 @@ int RunFiles(const DeidFlags& flags, Deidentifier& d) {
       f["invalid_utf8_bytes"] = st.invalid_utf8_bytes;
       f["nul_bytes"] = st.nul_bytes;
       files.push_back(std::move(f));
-      for (size_t c = 0; c < kNumPhiCategories; ++c) totals[c] += st.counts[c];
-      bytes_in += st.bytes_in;
-      bytes_out += st.bytes_out;
-      findings += st.findings;
+      AddStats(st, &totals);
       if (st.status == "ok") {
         ++ok;
       } else if (st.status == "skipped_binary") {
@@ -775,10 +772,14 @@ int RunFiles(const DeidFlags& flags, Deidentifier& d) {
         ++failed;
       }
     }
-    m["totals"] = {{"files", results.size()}, {"ok", ok},
-                   {"failed", failed},        {"skipped", skipped},
-                   {"bytes_in", bytes_in},    {"bytes_out", bytes_out},
-                   {"findings", findings},    {"counts", CountsJson(totals)}};
+    m["totals"] = {{"files", results.size()},
+                   {"ok", ok},
+                   {"failed", failed},
+                   {"skipped", skipped},
+                   {"bytes_in", totals.bytes_in},
+                   {"bytes_out", totals.bytes_out},
+                   {"findings", totals.findings},
+                   {"counts", CountsJson(totals.counts)}};
     m["files"] = std::move(files);
     const fs::path mpath = fs::path(flags.out) / "manifest.json";
     const std::string tmp = mpath.string() + ".tmp";
