@@ -115,7 +115,7 @@ struct DeidFlags {
   std::string zip3_list = "census2020";
   bool skip_binary = false;
   bool no_progress = false;
-  size_t chunk_bytes = size_t{4} << 20;
+  size_t chunk_bytes = size_t{1} << 20;
   size_t jobs = 0;  // threads; 0: one per hardware thread
   EngineFlags engine;
   // tokenize / surrogate
@@ -223,7 +223,10 @@ class Deidentifier {
     bool first = true, eof = false;
     const size_t target = std::max<size_t>(flags_.chunk_bytes, 1024);
     const size_t max_line = engine_.options().max_text_bytes;
-    const size_t batch_chunks = worker < 0 ? jobs() * 2 : 1;
+    // About 2 MiB of text per thread per batch (at least two chunks each), so
+    // small chunks do not make the threads wait on each other between batches.
+    const size_t per_thread = std::max<size_t>(2, (size_t{2} << 20) / target);
+    const size_t batch_chunks = worker < 0 ? jobs() * per_thread : 1;
     while (!eof) {
       const size_t n = std::fread(block.data(), 1, block.size(), in);
       if (n < block.size()) {
@@ -244,21 +247,28 @@ class Deidentifier {
         }
       }
       if (first) continue;
-      while (buf.size() >= target) {
-        size_t cut = buf.rfind("\n\n");
-        if (cut != std::string::npos && cut >= target / 2) {
+      // Chunks of about `target` bytes from buf[pos, ...): cut at the last blank
+      // line in the chunk's second half, else at the last line break before
+      // `target`, else (a line longer than `target`) after that line.
+      size_t pos = 0;
+      while (buf.size() - pos >= target) {
+        const std::string_view rest = std::string_view(buf).substr(pos);
+        size_t cut = rest.rfind("\n\n", target - 1);
+        if (cut != std::string_view::npos && cut >= target / 2) {
           cut += 2;
         } else {
-          cut = buf.rfind('\n');
-          if (cut == std::string::npos) break;  // one long line: keep reading it whole
+          cut = rest.rfind('\n', target - 1);
+          if (cut == std::string_view::npos) cut = rest.find('\n', target);
+          if (cut == std::string_view::npos) break;  // one long line: keep reading it whole
           ++cut;
         }
-        batch.push_back(buf.substr(0, cut));
-        buf.erase(0, cut);
+        batch.emplace_back(rest.substr(0, cut));
+        pos += cut;
         if (batch.size() >= batch_chunks) {
           PHIGATE_RETURN_IF_ERROR(WriteChunks(&batch, worker, st, out, out_name));
         }
       }
+      buf.erase(0, pos);
       if (buf.size() > max_line) {
         return absl::ResourceExhaustedError(
             absl::StrFormat("%s: a line longer than %d bytes; split the input", in_name, max_line));

@@ -102,6 +102,24 @@ open('$TMP/lines.txt', 'w').write('\n'.join(lines) + '\n')
 check "chunking does not change the result" cmp -s "$TMP/a.txt" "$TMP/b.txt"
 check "chunked output de-identified" lacks "$TMP/a.txt" 4429871
 
+# --- chunks really are about --chunk-bytes long: each is scanned on its own, so a
+# surname confirmed by a title ~10 KB earlier is carried over in one 64 MiB chunk
+# but not across 4 KiB chunks (upper-case notes flag an unknown word only when
+# confirmed). Before the chunk cut was fixed, any input under 1 MiB was one chunk.
+py "
+t = 'PT SEEN BY DR. QUENBY WEXLOR TODAY.\\n' + 'STABLE OVERNIGHT. VITALS WITHIN NORMAL LIMITS.\\n' * 200
+open('$TMP/cons.txt', 'w').write(t + 'PLAN DISCUSSED W WEXLOR.\\n')
+"
+"$PHIGATE" deid --chunk-bytes 67108864 <"$TMP/cons.txt" >"$TMP/cons.big.txt"
+"$PHIGATE" deid --chunk-bytes 4096 <"$TMP/cons.txt" >"$TMP/cons.small.txt"
+check "one chunk: the confirmed surname is replaced at the end too" \
+  py "assert open('$TMP/cons.big.txt').read().endswith('PLAN DISCUSSED W [NAME].\\n')"
+check "4 KiB chunks: the last chunk did not see the title" \
+  py "assert open('$TMP/cons.small.txt').read().endswith('PLAN DISCUSSED W WEXLOR.\\n')"
+check "4 KiB chunks: same line count, title line replaced" py "
+a, b = open('$TMP/cons.big.txt').read(), open('$TMP/cons.small.txt').read()
+assert a.count('\\n') == b.count('\\n') == 202 and b.startswith('PT SEEN BY DR. [NAME] TODAY.')"
+
 # --- files to stdout, unreadable paths
 echo "$NOTE" >"$TMP/n1.txt"
 echo "MRN 5550001" >"$TMP/n2.txt"
