@@ -35,7 +35,7 @@ void Register(CLI::App& app) {
   cmd->add_flag("--no-watch", args->no_watch, "Do not reload the policy file on change");
   cmd->add_option("--wal-checkpoint-ms", args->wal_checkpoint_ms,
                   "Background WAL checkpoint interval of the SQLite vault and audit files "
-                  "(default 50; 0: SQLite's own auto-checkpoints only)");
+                  "(default 200; 0: SQLite's own auto-checkpoints only)");
   cmd->add_flag("--two-writes-per-wal-frame", args->two_writes_per_wal_frame,
                 "SQLite's own WAL writes (frame header and page in two system calls; for A/B "
                 "measurements)");

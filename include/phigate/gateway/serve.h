@@ -33,8 +33,7 @@ struct ServeOptions {
   int64_t sqlite_max_mmap_bytes = int64_t{16} << 20;
   // Background WAL checkpoints of the SQLite vault and audit files (off the io
   // threads; see docs/gateway.md "Performance"). 0 = SQLite's own auto-checkpoints only.
-  // 50 ms: smaller copy-backs, so the io thread waits less behind one (session 10).
-  std::chrono::milliseconds wal_checkpoint_interval{50};
+  std::chrono::milliseconds wal_checkpoint_interval{200};
   // Each SQLite WAL frame written with one system call instead of two
   // (store::CoalesceSqliteWalFrames; process-wide, cannot be undone).
   bool coalesce_wal_frames = true;
