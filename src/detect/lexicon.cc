@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <fstream>
@@ -255,6 +256,33 @@ constexpr std::string_view kStreetSuffixes[] = {
 
 }  // namespace
 
+namespace {
+
+// Stable LSD radix sort of (hash, id) pairs on the 64-bit hash, 16 bits a pass.
+template <class Vec>
+void RadixSortByHash(Vec* v) {
+  constexpr int kPasses = 4;
+  constexpr size_t kBuckets = size_t{1} << 16;
+  std::vector<std::array<uint32_t, kBuckets>> counts(kPasses);
+  for (auto& c : counts) c.fill(0);
+  for (const auto& e : *v) {
+    for (int p = 0; p < kPasses; ++p) ++counts[p][(e.first >> (16 * p)) & 0xFFFF];
+  }
+  Vec tmp(v->size());
+  for (int p = 0; p < kPasses; ++p) {
+    uint32_t sum = 0;
+    for (uint32_t& c : counts[p]) {
+      const uint32_t n = c;
+      c = sum;
+      sum += n;
+    }
+    for (const auto& e : *v) tmp[counts[p][(e.first >> (16 * p)) & 0xFFFF]++] = e;
+    v->swap(tmp);
+  }
+}
+
+}  // namespace
+
 void* AllocateHuge(size_t bytes) {
   void* p = std::aligned_alloc(size_t{2} << 20, bytes);
   if (p == nullptr) throw std::bad_alloc();
@@ -352,12 +380,41 @@ bool Lexicon::IsNearVocabulary(std::string_view lower) const {
 }
 
 void Lexicon::Freeze() {
-  // The delete index over common and clinical words (5+ letters; apostrophes
-  // and hyphens kept as letters) that no name or place list holds.
+  // One pass over the words fills the lookup table, the sorted clinical words
+  // and towns, and the delete index over common and clinical words (5+
+  // letters; apostrophes and hyphens kept as letters) that no name or place
+  // list holds.
   vocab_.clear();
   vocab_proper_.clear();
   deletes_.clear();
+  clinical_sorted_.clear();
+  cities_sorted_.clear();
+  size_t cap = 16;
+  while (cap < words_.size() * 2) cap <<= 1;
+  table_.assign(cap, Slot{});
+  mask_ = cap - 1;
+  arena_.clear();
   for (const auto& [word, entry] : words_) {
+    if ((entry.flags & kLexClinical) && !(entry.flags & (kLexFirstName | kLexSurname))) {
+      clinical_sorted_.push_back(word);
+    }
+    if (entry.flags & kLexCity) cities_sorted_.push_back(word);
+    if (!word.empty() && word.size() <= 0xFFFF) {
+      const uint64_t h = Hash(word);
+      size_t i = h & mask_;
+      while (table_[i].len != 0) i = (i + 1) & mask_;
+      Slot& s = table_[i];
+      s.hash = h;
+      s.entry = entry;
+      s.len = static_cast<uint16_t>(word.size());
+      if (word.size() <= kInline) {
+        word.copy(s.chars, word.size());
+      } else {
+        const auto offset = static_cast<uint32_t>(arena_.size());
+        __builtin_memcpy(s.chars, &offset, sizeof offset);
+        arena_ += word;
+      }
+    }
     const bool vocab = (entry.flags & (kLexCommon | kLexClinical)) != 0;
     if (!vocab || word.size() < 5 || word.size() > 41 ||
         (entry.flags &
@@ -368,15 +425,26 @@ void Lexicon::Freeze() {
     vocab_.push_back(word);
     vocab_proper_.push_back((entry.flags & kLexProperVocab) && !(entry.flags & kLexCommon));
     deletes_.emplace_back(Hash(word), id);
-    std::string v;
+    // Hash(word without word[i]) without building that string: FNV-1a is a
+    // left fold, so it continues from the hash of word[0, i) over word[i+1, ...).
+    uint64_t prefix = kHashSeed;
     for (size_t i = 0; i < word.size(); ++i) {
-      if (i > 0 && word[i] == word[i - 1]) continue;
-      v.assign(word, 0, i);
-      v.append(word, i + 1);
-      deletes_.emplace_back(Hash(v), id);
+      if (i == 0 || word[i] != word[i - 1]) {  // else the same string as the previous deletion
+        uint64_t h = prefix;
+        for (size_t k = i + 1; k < word.size(); ++k) {
+          h = HashStep(h, static_cast<unsigned char>(word[k]));
+        }
+        deletes_.emplace_back(h, id);
+      }
+      prefix = HashStep(prefix, static_cast<unsigned char>(word[i]));
     }
   }
-  std::sort(deletes_.begin(), deletes_.end());
+  std::sort(clinical_sorted_.begin(), clinical_sorted_.end());
+  std::sort(cities_sorted_.begin(), cities_sorted_.end());
+  // Sorted by (hash, id): the ids were appended in increasing order, so a
+  // stable radix sort on the hash alone gives std::sort's order (~4x faster at
+  // start-up on ~1.4 M entries).
+  RadixSortByHash(&deletes_);
   deletes_.erase(std::unique(deletes_.begin(), deletes_.end()), deletes_.end());
   int bits = 6;
   while ((size_t{1} << bits) < deletes_.size() * 16) ++bits;
@@ -385,40 +453,6 @@ void Lexicon::Freeze() {
   for (const auto& [h, id] : deletes_) {
     const uint64_t bit = (h * 0x9E3779B97F4A7C15ull) >> delete_filter_shift_;
     delete_filter_[bit >> 6] |= uint64_t{1} << (bit & 63);
-  }
-  clinical_sorted_.clear();
-  for (const auto& [word, entry] : words_) {
-    if ((entry.flags & kLexClinical) && !(entry.flags & (kLexFirstName | kLexSurname))) {
-      clinical_sorted_.push_back(word);
-    }
-  }
-  std::sort(clinical_sorted_.begin(), clinical_sorted_.end());
-  cities_sorted_.clear();
-  for (const auto& [word, entry] : words_) {
-    if (entry.flags & kLexCity) cities_sorted_.push_back(word);
-  }
-  std::sort(cities_sorted_.begin(), cities_sorted_.end());
-  size_t cap = 16;
-  while (cap < words_.size() * 2) cap <<= 1;
-  table_.assign(cap, Slot{});
-  mask_ = cap - 1;
-  arena_.clear();
-  for (const auto& [word, entry] : words_) {
-    if (word.empty() || word.size() > 0xFFFF) continue;
-    const uint64_t h = Hash(word);
-    size_t i = h & mask_;
-    while (table_[i].len != 0) i = (i + 1) & mask_;
-    Slot& s = table_[i];
-    s.hash = h;
-    s.entry = entry;
-    s.len = static_cast<uint16_t>(word.size());
-    if (word.size() <= kInline) {
-      word.copy(s.chars, word.size());
-    } else {
-      const auto offset = static_cast<uint32_t>(arena_.size());
-      __builtin_memcpy(s.chars, &offset, sizeof offset);
-      arena_ += word;
-    }
   }
 }
 
@@ -522,8 +556,11 @@ Result<std::unique_ptr<Lexicon>> Lexicon::Load(const std::string& data_dir) {
     PHIGATE_RETURN_IF_ERROR(lex->LoadWords(dir + "/medical_words.txt", kLexClinical));
   }
   lex->Freeze();
-  lex->version_ =
-      absl::StrCat("lexicon:", lex->words_.size(), "w:", lex->multi_cities_.size(), "mc");
+  lex->size_ = lex->words_.size();
+  lex->version_ = absl::StrCat("lexicon:", lex->size_, "w:", lex->multi_cities_.size(), "mc");
+  // The frozen table, sorted lists and delete index hold everything lookups
+  // need; the build map (~500 k strings) would only hold memory.
+  absl::flat_hash_map<std::string, LexEntry>().swap(lex->words_);
   return lex;
 }
 

@@ -128,13 +128,8 @@ class Lexicon {
   // (2 for words of 8+ letters), found with a SymSpell-style delete index
   // built at load. "epsiode" (episode), "apetite" (appetite), "klonipin".
   bool IsNearVocabulary(std::string_view lower) const;
-  size_t size() const { return words_.size(); }
+  size_t size() const { return size_; }
   std::string version() const { return version_; }
-
-  void AddForTesting(std::string_view word, uint32_t flags) {
-    Add(word, flags, 0, 0);
-    Freeze();
-  }
 
  private:
   void Add(std::string_view lower, uint32_t flags, float first_w, float last_w);
@@ -199,7 +194,8 @@ class Lexicon {
   std::string arena_;
   size_t mask_ = 0;
 
-  absl::flat_hash_map<std::string, LexEntry> words_;
+  absl::flat_hash_map<std::string, LexEntry> words_;  // while loading; empty once frozen
+  size_t size_ = 0;                                   // words in the frozen table
   absl::flat_hash_set<std::string> multi_cities_;
   std::string version_;
 };

@@ -24,6 +24,19 @@ class LexiconTest : public ::testing::Test {
 };
 Lexicon* LexiconTest::lexicon_ = nullptr;
 
+TEST_F(LexiconTest, FrozenTableAnswersAfterTheBuildMapIsReleased) {
+  // Load() releases its build map after freezing: every lookup, the sorted
+  // lists and the size come from the frozen structures.
+  EXPECT_GT(lexicon_->size(), 100000u);
+  EXPECT_NE(lexicon_->version().find(std::to_string(lexicon_->size()) + "w"), std::string::npos);
+  const LexEntry* e = lexicon_->Find("street");
+  ASSERT_NE(e, nullptr);
+  EXPECT_NE(e->flags & kLexStreetSuffix, 0u);
+  EXPECT_EQ(lexicon_->Find("qzxvbnmw"), nullptr);
+  EXPECT_TRUE(lexicon_->IsCityPrefix("philad"));
+  EXPECT_FALSE(lexicon_->IsCityPrefix("qzxvb"));
+}
+
 TEST_F(LexiconTest, MisspeltVocabularyIsNearVocabulary) {
   // Swapped letters (6+ letters), dropped (7+), added (8+) or substituted letter (9+).
   for (const char* w : {"apetite", "epsiode", "famliy", "reveiw", "curently", "tranfuse",
