@@ -255,10 +255,6 @@ constexpr std::string_view kStreetSuffixes[] = {
     "terrace", "ter",   "way",    "parkway", "pkwy",  "highway", "hwy",       "route",   "rte",
     "square",  "sq",    "trail",  "trl",     "alley", "plaza",   "pike",      "turnpike"};
 
-}  // namespace
-
-namespace {
-
 // Stable LSD radix sort of (hash, id) pairs on the 64-bit hash, 16 bits a pass.
 template <class Vec>
 void RadixSortByHash(Vec* v) {
