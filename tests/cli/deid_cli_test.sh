@@ -5,6 +5,7 @@
 #   deid_cli_test.sh PHIGATE_BINARY
 set -uo pipefail
 PHIGATE="$1"
+HERE="$(cd "$(dirname "$0")" && pwd)"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 passed=0
@@ -106,16 +107,40 @@ check "chunked output de-identified" lacks "$TMP/a.txt" 4429871
 # surname confirmed by a title ~10 KB earlier is carried over in one 64 MiB chunk
 # but not across 4 KiB chunks (upper-case notes flag an unknown word only when
 # confirmed). Before the chunk cut was fixed, any input under 1 MiB was one chunk.
+# The name comes from the project's generator: a first name and a surname that no
+# gazetteer or word list holds.
+"$PHIGATE" synth --notes 200 --seed 11 >"$TMP/cons.jsonl"
 py "
-t = 'PT SEEN BY DR. QUENBY WEXLOR TODAY.\\n' + 'STABLE OVERNIGHT. VITALS WITHIN NORMAL LIMITS.\\n' * 200
-open('$TMP/cons.txt', 'w').write(t + 'PLAN DISCUSSED W WEXLOR.\\n')
+import json, os
+gaz = os.path.join('$HERE', '..', '..', 'data', 'gazetteers')
+listed = set()
+for f in ('first_names.tsv', 'surnames.tsv', 'us_cities.tsv', 'common_words.txt', 'medical_words.txt'):
+    for line in open(os.path.join(gaz, f), encoding='utf-8'):
+        listed.add(line.split('\\t')[0].strip().lower())
+name = None
+for line in open('$TMP/cons.jsonl'):
+    note = json.loads(line)
+    for sp in note['spans']:
+        w = note['text'][sp['start']:sp['end']].split()
+        if (sp['type'] == 'NAME' and len(w) == 2 and all(x.isalpha() and len(x) >= 4 for x in w)
+                and w[1].lower() not in listed):
+            name = (w[0].upper(), w[1].upper())
+            break
+    if name:
+        break
+assert name, 'no unlisted two-word name in the generated notes'
+t = 'PT SEEN BY DR. %s %s TODAY.\\n' % name
+t += 'STABLE OVERNIGHT. VITALS WITHIN NORMAL LIMITS.\\n' * 200
+open('$TMP/cons.txt', 'w').write(t + 'PLAN DISCUSSED W %s.\\n' % name[1])
+open('$TMP/cons.sur', 'w').write(name[1])
 "
+SUR="$(cat "$TMP/cons.sur")"
 "$PHIGATE" deid --chunk-bytes 67108864 <"$TMP/cons.txt" >"$TMP/cons.big.txt"
 "$PHIGATE" deid --chunk-bytes 4096 <"$TMP/cons.txt" >"$TMP/cons.small.txt"
 check "one chunk: the confirmed surname is replaced at the end too" \
   py "assert open('$TMP/cons.big.txt').read().endswith('PLAN DISCUSSED W [NAME].\\n')"
 check "4 KiB chunks: the last chunk did not see the title" \
-  py "assert open('$TMP/cons.small.txt').read().endswith('PLAN DISCUSSED W WEXLOR.\\n')"
+  py "assert open('$TMP/cons.small.txt').read().endswith('PLAN DISCUSSED W $SUR.\\n')"
 check "4 KiB chunks: same line count, title line replaced" py "
 a, b = open('$TMP/cons.big.txt').read(), open('$TMP/cons.small.txt').read()
 assert a.count('\\n') == b.count('\\n') == 202 and b.startswith('PT SEEN BY DR. [NAME] TODAY.')"
