@@ -396,8 +396,8 @@ void Lexicon::Freeze() {
       clinical_sorted_.push_back(word);
     }
     if (entry.flags & kLexCity) cities_sorted_.push_back(word);
+    const uint64_t h = Hash(word);
     if (!word.empty() && word.size() <= 0xFFFF) {
-      const uint64_t h = Hash(word);
       size_t i = h & mask_;
       while (table_[i].len != 0) i = (i + 1) & mask_;
       Slot& s = table_[i];
@@ -421,17 +421,17 @@ void Lexicon::Freeze() {
     const auto id = static_cast<uint32_t>(vocab_.size());
     vocab_.push_back(word);
     vocab_proper_.push_back((entry.flags & kLexProperVocab) && !(entry.flags & kLexCommon));
-    deletes_.emplace_back(Hash(word), id);
+    deletes_.emplace_back(h, id);
     // Hash(word without word[i]) without building that string: FNV-1a is a
     // left fold, so it continues from the hash of word[0, i) over word[i+1, ...).
     uint64_t prefix = kHashSeed;
     for (size_t i = 0; i < word.size(); ++i) {
       if (i == 0 || word[i] != word[i - 1]) {  // else the same string as the previous deletion
-        uint64_t h = prefix;
+        uint64_t d = prefix;
         for (size_t k = i + 1; k < word.size(); ++k) {
-          h = HashStep(h, static_cast<unsigned char>(word[k]));
+          d = HashStep(d, static_cast<unsigned char>(word[k]));
         }
-        deletes_.emplace_back(h, id);
+        deletes_.emplace_back(d, id);
       }
       prefix = HashStep(prefix, static_cast<unsigned char>(word[i]));
     }
