@@ -38,6 +38,24 @@ void LimitSqliteMemory(const SqliteMemoryLimits& limits);
 // default VFS stays in use).
 bool CoalesceSqliteWalFrames();
 
+// Makes every SQLite connection the process opens use a page cache over the
+// default one that skips end-of-transaction truncations which can remove
+// nothing (src/store/sqlite/page_cache.cc: without it, a commit after a b-tree
+// split walks the whole cache, ~200 µs at a 64 MiB cache). Must run before
+// SQLite is initialized (before any connection, VFS registration or
+// sqlite3_initialize); false if it was too late or failed (the default cache
+// stays in use). Idempotent. OpenSqliteStore() and CoalesceSqliteWalFrames()
+// call it first.
+bool UseSqlitePageCacheWithoutIdleTruncation();
+
+struct SqlitePageCacheStats {
+  uint64_t truncations_passed = 0;      // handed to SQLite's cache
+  uint64_t truncations_skipped = 0;     // no page at or past the limit: not handed on
+  uint64_t lock_page_renumberings = 0;  // pages moved to the lock-byte number (b-tree swaps)
+};
+// Process-wide counts since start (zero when the cache is not installed).
+SqlitePageCacheStats SqlitePageCacheCounters();
+
 // "sqlite:///abs.db" / "sqlite://rel.db" -> the file path; "" for other URLs.
 std::string SqliteFilePath(std::string_view url);
 

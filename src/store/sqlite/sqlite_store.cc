@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "phigate/store/sqlite_process.h"
 #include "src/store/migrations.h"
 
 namespace phigate::store::internal {
@@ -444,6 +445,7 @@ Status Migrate(Conn& c) {
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
                                                const StoreOptions& options) {
+  (void)UseSqlitePageCacheWithoutIdleTruncation();  // best effort: only before SQLite starts
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(
       path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);

@@ -217,6 +217,7 @@ bool CoalesceSqliteWalFrames() {
   static sqlite3_vfs vfs;
   static bool registered = false;
   std::call_once(once, [] {
+    (void)UseSqlitePageCacheWithoutIdleTruncation();  // before SQLite is initialized
     if (sqlite3_initialize() != SQLITE_OK) return;
     sqlite3_vfs* root = sqlite3_vfs_find(nullptr);
     if (root == nullptr || root->iVersion < 2 || root->xCurrentTimeInt64 == nullptr) return;
