@@ -13,6 +13,7 @@
 
 #include "gtest/gtest.h"
 #include "phigate/store/sqlite_process.h"
+#include "tests/store/sqlite_testing.h"
 #include "tests/store/store_testing.h"
 
 namespace phigate::store {
@@ -20,12 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void Exec(sqlite3* db, const std::string& sql) {
-  char* err = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  ASSERT_EQ(rc, SQLITE_OK) << sql << ": " << (err ? err : "");
-  sqlite3_free(err);
-}
+using testing::Exec;
 
 std::string Text(sqlite3* db, const std::string& sql) {
   sqlite3_stmt* st = nullptr;
