@@ -8,7 +8,7 @@
 # RSS, streaming time-to-first-byte and 500 concurrent streams.
 # Server side pinned to CPU $SRV_CPU, wrk to CPU $CLI_CPU (2-core machines: 0 and 1).
 # Env: PHIGATE_BIN (default build/release/src/cli/phigate), DUR (8s), WARM (2s), CONCS ("1 32"),
-#      OUT_DIR (/tmp/phigate-load), IO_THREADS (1), PACE_CONNS (4: connections of the paced
+#      OUT_DIR (/tmp/phigate-load), IO_THREADS (1), PACE_CONNS (8: connections of the fixed-rate
 #      half-maximum-load run), PORTKEY_DIR (optional: a folder where
 #      `npm install --prefix "$PORTKEY_DIR" @portkey-ai/gateway` was run; adds Portkey rows:
 #      the Portkey gateway, no de-identification, in front of the same mock),
@@ -95,9 +95,9 @@ cpu_ticks() { local s=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && s=$(( s +
 rss_kb() { local s=0 p; for p in "$@"; do [ -r "/proc/$p/status" ] && s=$(( s + $(awk '/VmRSS/{print $2}' "/proc/$p/status") )); done; echo "$s"; }
 TCK=$(getconf CLK_TCK)
 echo -e "label\tconc\trequests\trps\tp50_us\tp90_us\tp99_us\terrors\tcpu_us_per_req\trss_mb" > "$RES"
-run_wrk() {  # label url body hdr pids conc [delay_ms]
+run_wrk() {  # label url body hdr pids conc [rate_rps]
   local label=$1 url=$2 body=$3 hdr=$4 pids=$5 conc=$6
-  export BODY_FILE="$OUT_DIR/$body" HDR_FILE="$OUT_DIR/$hdr" LABEL="$label" DELAY_MS="${7:-0}"
+  export BODY_FILE="$OUT_DIR/$body" HDR_FILE="$OUT_DIR/$hdr" LABEL="$label" RATE_RPS="${7:-0}"
   taskset -c "$CLI_CPU" wrk -t1 -c"$conc" -d"$WARM" -s "$HERE/post.lua" "$url" > /dev/null
   local c0; c0=$(cpu_ticks $pids)
   local line; line=$(taskset -c "$CLI_CPU" wrk -t1 -c"$conc" -d"$DUR" --timeout 10s -s "$HERE/post.lua" "$url" | grep '^RESULT')
@@ -121,17 +121,19 @@ for conc in $CONCS; do
     run_wrk "$label" "$url" "$body" "$hdr" "$pids" "$conc"
   done
 done
-# p99 at half the maximum load: the best phigate JSON req/s above, halved, paced
-# over $PACE_CONNS connections (wrk's delay() after each answer).
-PACE_CONNS="${PACE_CONNS:-4}"
+# p99 at half the maximum load: the best phigate JSON req/s above, halved, sent at that
+# fixed rate (post.lua's RATE_RPS: one send time every 1/rate s, whatever the latency)
+# over $PACE_CONNS connections. (Until session 11 each connection waited a fixed delay
+# after each answer, so the rate fell short by the latency: ~65 % of the aim.)
+PACE_CONNS="${PACE_CONNS:-8}"
 MAX_RPS=$(awk -F'\t' '$1=="phigate-json" && $4+0>m {m=$4+0} END {print m+0}' "$RES")
 if [ "${MAX_RPS%.*}" -gt 0 ]; then
-  HALF_DELAY=$(python3 -c "print(max(1, int($PACE_CONNS * 1000 / ($MAX_RPS / 2))))")
-  echo -e "half_load_target_rps\t$(python3 -c "print(round($MAX_RPS / 2))")" >> "$RES"
+  HALF_RPS=$(python3 -c "print(round($MAX_RPS / 2))")
+  echo -e "half_load_target_rps\t$HALF_RPS" >> "$RES"
   run_wrk "phigate-json-halfmax" "http://127.0.0.1:18190/v1/chat/completions" request.json gw.hdr \
-    "$GW_PID" "$PACE_CONNS" "$HALF_DELAY"
+    "$GW_PID" "$PACE_CONNS" "$HALF_RPS"
   run_wrk "nginx-json-halfmax" "http://127.0.0.1:18180/v1/chat/completions" request.json empty.hdr \
-    "$PROXY_W" "$PACE_CONNS" "$HALF_DELAY"
+    "$PROXY_W" "$PACE_CONNS" "$HALF_RPS"
 fi
 # 500 concurrent streams.
 run_wrk "direct-sse" "http://127.0.0.1:18102/v1/chat/completions" request_stream.json empty.hdr "" 500
