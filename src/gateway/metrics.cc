@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "phigate/core/status.h"
+#include "phigate/store/sqlite_process.h"
 
 namespace phigate::gateway {
 namespace {
@@ -49,6 +50,14 @@ std::string Metrics::Render() const {
                   active_requests.load(), "\n");
   absl::StrAppend(&out, "# TYPE phigate_open_connections gauge\nphigate_open_connections ",
                   open_connections.load(), "\n");
+  // SQLite's page-cache truncations at commit: skipped ones cost nothing, passed
+  // ones may walk the cache (src/store/sqlite/page_cache.cc). Process-wide.
+  const store::SqlitePageCacheStats pc = store::SqlitePageCacheCounters();
+  absl::StrAppend(&out, "# TYPE phigate_sqlite_page_cache_truncations_total counter\n",
+                  "phigate_sqlite_page_cache_truncations_total{result=\"passed\"} ",
+                  pc.truncations_passed, "\n",
+                  "phigate_sqlite_page_cache_truncations_total{result=\"skipped\"} ",
+                  pc.truncations_skipped, "\n");
   absl::StrAppend(&out, "# TYPE phigate_request_duration_microseconds summary\n",
                   "phigate_request_duration_microseconds_sum ", latency_sum_us_.load(), "\n",
                   "phigate_request_duration_microseconds_count ", latency_count_.load(), "\n");

@@ -221,3 +221,13 @@ test('errors come back in each API format, PHI-free', async () => {
     model: 'no-such-model', messages: [{ role: 'user', content: NOTE }] }),
     (e) => e.status === 404 && !String(e.message).includes(PHI.name));
 });
+
+test('/metrics: the SQLite page cache that skips idle truncations is in use', async () => {
+  // Every vault and audit commit above truncated its page cache; with the
+  // cache of src/store/sqlite/page_cache.cc installed before SQLite started,
+  // the ones that could remove nothing were skipped (0 means it was not installed).
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const m = text.match(/^phigate_sqlite_page_cache_truncations_total\{result="skipped"\} (\d+)$/m);
+  assert.ok(m, 'the counter is exported');
+  assert.ok(Number(m[1]) > 0, `skipped truncations: ${m[1]}`);
+});
