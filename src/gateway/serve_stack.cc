@@ -464,10 +464,6 @@ Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
                              crypto::HkdfSha256(master, "phigate", "gateway-tenant-id-v1", 32));
   }
 
-  // A page cache that skips commit-time truncations that can remove nothing
-  // (src/store/sqlite/page_cache.cc). First: it must be set before SQLite starts,
-  // and the heap limit below starts it.
-  (void)store::UseSqlitePageCacheWithoutIdleTruncation();
   // Memory-mapped database pages count as resident too: cap every
   // connection's `PRAGMA mmap_size` (the stores ask for 256 MiB-1 GiB). Only
   // possible before SQLite is initialized (first connection or heap limit); otherwise

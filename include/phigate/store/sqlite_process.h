@@ -44,8 +44,8 @@ bool CoalesceSqliteWalFrames();
 // split walks the whole cache, ~200 µs at a 64 MiB cache). Must run before
 // SQLite is initialized (before any connection, VFS registration or
 // sqlite3_initialize); false if it was too late or failed (the default cache
-// stays in use). Idempotent. OpenSqliteStore() and CoalesceSqliteWalFrames()
-// call it first.
+// stays in use). Idempotent. LimitSqliteMemory(), CoalesceSqliteWalFrames() and
+// OpenSqliteStore() call it first.
 bool UseSqlitePageCacheWithoutIdleTruncation();
 
 struct SqlitePageCacheStats {

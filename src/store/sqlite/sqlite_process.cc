@@ -71,6 +71,8 @@ class ThreadCheckpointer final : public WalCheckpointer {
 }  // namespace
 
 void LimitSqliteMemory(const SqliteMemoryLimits& limits) {
+  // The heap limit below starts SQLite; the page cache can only be set before.
+  (void)UseSqlitePageCacheWithoutIdleTruncation();
   if (limits.max_mmap_bytes >= 0) {
     (void)sqlite3_config(SQLITE_CONFIG_MMAP_SIZE, sqlite3_int64{0},
                          sqlite3_int64{limits.max_mmap_bytes});
