@@ -194,8 +194,13 @@ bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
       if (b >= 1 && text[b - 1] == '#') return true;
       const std::string w0 = LowerWordBefore(text, b);
       if (w0 == "rating" || w0 == "rated" || w0 == "as" || w0 == "severe" || w0 == "mild" ||
-          w0 == "moderate") {
+          w0 == "moderate" || w0 == "c/o") {
         return true;
+      }
+      // In brackets after the complaint: "chest pain (7/10)".
+      if (b >= 1 && text[b - 1] == '(') {
+        const std::string w1 = LowerWordBefore(text, b - 1);
+        if (w1 == "pain" || w1 == "cp" || w1 == "discomfort" || w1 == "angina") return true;
       }
       size_t k = e;
       for (int words = 0; words < 2; ++words) {
@@ -212,8 +217,11 @@ bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
     // bytes before on the same line, or right after ("CPAP .5% 5/5", "flowby
     // 6/3", "IMV 700x10, 50% 8/5", "10/5 BIPAP").
     if (e - b <= 5) {
-      static constexpr std::string_view kVent[] = {"cpap", "bipap",  "psv",  "peep", "simv",
-                                                   "imv",  "flowby", "fio2", "ps"};
+      // (and a blood gas or a trial of settings: "Abg acceptable on 5/5",
+      // "trialed on 5/5", "FROM 5/5 IPS/CPAP")
+      static constexpr std::string_view kVent[] = {"cpap", "bipap", "psv",    "peep",
+                                                   "simv", "imv",   "flowby", "fio2",
+                                                   "ps",   "ips",   "abg",    "trialed"};
       size_t from = b > 40 ? b - 40 : 0;
       const size_t nl = text.rfind('\n', b);
       if (nl != std::string_view::npos && nl + 1 > from) from = nl + 1;
@@ -242,14 +250,16 @@ bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
           after == "up" || (b > 0 && text[b - 1] == '~')) {
         return true;
       }
+      // The low end of a range of quantities: "q 1/2-1 hrs".
+      if (e + 1 < text.size() && text[e] == '-' && digit_at(e + 1)) return true;
     }
     // A quantity before a unit or a count noun: "3/4 str", "4/4 bottles", "1/2 hour".
     const std::string unit = LowerWordAfter(text, e);
     static constexpr std::string_view kUnits[] = {
-        "str",   "bottles", "bottle", "hour",    "hours",   "hr",   "amp",   "amps",
-        "units", "unit",    "liter",  "liters",  "tsp",     "tbsp", "cup",   "cups",
-        "dose",  "doses",   "inch",   "inches",  "cm",      "mm",   "lpm",   "meq",
-        "u",     "way",     "gallon", "gallons", "breaths", "sem",  "murmur"};
+        "str",   "bottles", "bottle", "hour",    "hours",   "hr",   "amp",    "amps",
+        "units", "unit",    "liter",  "liters",  "tsp",     "tbsp", "cup",    "cups",
+        "dose",  "doses",   "inch",   "inches",  "cm",      "mm",   "lpm",    "meq",
+        "u",     "way",     "gallon", "gallons", "breaths", "sem",  "murmur", "rate"};
     for (auto u : kUnits) {
       if (unit == u) return true;
     }

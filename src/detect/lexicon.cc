@@ -148,7 +148,15 @@ constexpr std::string_view kStop[] = {
     "started",  "stopped",   "increased", "decreased", "weaned",     "placed",    "removed",
     "changed",  "sent",      "done",      "pending",   "ordered",    "awaiting",  "await",
     "will",     "wants",     "would",     "like",      "likes",      "needs",     "need",
-    "able",     "unable"};
+    "able",     "unable",    "lue",       "rue",       "lle",        "rle",       "vue",
+    "blocker"};
+// Clinical abbreviations and product names that the word lists hold only as
+// names or places, or not at all:
+// never a name alone, still one after a title ("Dr. Lima").
+constexpr std::string_view kClinicalAbbreviations[] = {
+    // Left internal mammary artery; tube feeds; tracheostomy tubes; the catheter.
+    "lima",    "nepro",     "jevity", "osmolite", "glucerna", "peptamen",
+    "vivonex", "pulmocare", "portex", "shiley",   "bivona",   "hickman"};
 constexpr std::string_view kNameVerbs[] = {
     "per",       "with",         "w/",         "by",           "spoke",       "talked",
     "called",    "paged",        "page",       "notified",     "informed",    "updated",
@@ -307,6 +315,7 @@ void Lexicon::AddBuiltins() {
   for (auto w : kMonths) Add(w, kLexMonth, 0, 0);
   for (auto w : kWeekdays) Add(w, kLexWeekday, 0, 0);
   for (auto w : kStreetSuffixes) Add(w, kLexStreetSuffix, 0, 0);
+  for (auto w : kClinicalAbbreviations) Add(w, kLexClinical, 0, 0);
 }
 
 bool Lexicon::IsClinicalPrefix(std::string_view lower) const {

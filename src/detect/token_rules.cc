@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "src/detect/lexicon.h"
 #include "src/detect/rule_engine.h"
@@ -127,10 +128,13 @@ bool RuleEngine::LooksClinical(std::string_view word, bool short_prefixes) const
     const LexEntry* b = lexicon_->Find(std::string_view(w).substr(k));
     constexpr uint32_t kVocab = kLexCommon | kLexClinical;
     constexpr uint32_t kNames = kLexFirstName | kLexSurname | kLexCity;
-    if (a != nullptr && b != nullptr && (a->flags & kVocab) && (b->flags & kVocab) &&
-        !(a->flags & kNames) && !(b->flags & kNames)) {
-      return true;
-    }
+    // A part may be a rare name too ("Blood", "Lung": "Bloodwork", "Lungsounds").
+    auto vocab_part = [&](const LexEntry* e) {
+      return e != nullptr && (e->flags & kVocab) &&
+             (!(e->flags & kNames) ||
+              (!(e->flags & kLexCity) && std::max(e->first_weight, e->last_weight) < 0.3f));
+    };
+    if (vocab_part(a) && vocab_part(b)) return true;
   }
   return false;
 }
@@ -414,6 +418,7 @@ bool DoseAfter(std::string_view text, const std::vector<Token>& tk, size_t i) {
 
 // "Sr" is a title (sister) only with its period; "SR" is sinus rhythm.
 const uint64_t kSrHash = Lexicon::Hash("sr");
+const uint64_t kAttendingHash = Lexicon::Hash("attending");
 
 // A title before a name: "Dr. Smith", "MS JONES". Not a header ("MS: sedated",
 // mental status), not an abbreviation with a slash ("sr w/ freq"), and "Sr"
@@ -425,11 +430,21 @@ bool TitleLink(std::string_view text, const Token& title, const Token& t) {
     if (text[i] == ':') return false;
   }
   if (t.end < text.size() && text[t.end] == '/') return false;
+  constexpr uint32_t kVocab = kLexCommon | kLexClinical | kLexStop;
+  constexpr uint32_t kNames = kLexFirstName | kLexSurname;
+  // A role written out ("attending") is no abbreviation: a period after it
+  // ends a sentence ("discussed with attending. next labs due"), and a word
+  // of the vocabulary after it (unless a frequent name) is what the attending
+  // did ("attending later", "cardiology attending come to see pt").
+  if (title.hash == kAttendingHash) {
+    if (title.flags & kTokPeriod) return false;
+    if (!(t.lf() & kVocab)) return true;
+    // A word that is also a name only when the name is a frequent one.
+    return (t.lf() & kNames) && std::max(t.lex->first_weight, t.lex->last_weight) >= 0.3f;
+  }
   if (title.hash != kSrHash) return true;
   // "SR. CURRENTLY ON", "PT IN SR. HAVING ECTOPY": sinus rhythm at a sentence
   // end; a sister's name is no common or clinical word.
-  constexpr uint32_t kVocab = kLexCommon | kLexClinical | kLexStop;
-  constexpr uint32_t kNames = kLexFirstName | kLexSurname;
   return (title.flags & kTokPeriod) && !((t.lf() & kVocab) && !(t.lf() & kNames));
 }
 
@@ -492,6 +507,55 @@ class TokenRules {
  private:
   bool Capitalised(const Token& t) const {
     return mixed_ ? (t.flags & (kTokTitle | kTokUpper)) != 0 : true;
+  }
+  // Whether what follows token i is what follows a sentence's subject or an
+  // address: nothing else on the text, a comma, a possessive, an initial, an
+  // auxiliary or a verb of telling and doing ("is", "will", "spent", "began"),
+  // "and" with another capitalised word ("Usamov and Bowers were"), or a
+  // second capitalised word followed by one of these.
+  bool SubjectFollows(size_t i, bool second_word = true) const {
+    const Token& t = tk_[i];
+    size_t e = t.end;
+    while (e < text_.size() && text_[e] == ' ') ++e;
+    if (e == text_.size() || text_[e] == ',') return true;
+    if (text_.compare(e, 2, "'s") == 0 || text_.compare(e, 4, "\u2019s") == 0) return true;
+    if (i + 1 >= n_ || tk_[i + 1].begin != e) return false;
+    const Token& q = tk_[i + 1];
+    // "Trark D., RN": an initial after it.
+    if (q.end - q.begin == 1 && (q.flags & kTokUpper) && q.end < text_.size() &&
+        text_[q.end] == '.') {
+      return true;
+    }
+    // "Menoo Cope is": a second capitalised word, then what follows a subject.
+    if (second_word && (q.flags & kTokTitle) && q.IsAlphaWord()) {
+      return SubjectFollows(i + 1, false);
+    }
+    static const absl::flat_hash_set<uint64_t> kVerbs = [] {
+      absl::flat_hash_set<uint64_t> h;
+      for (std::string_view w :
+           {"is",    "was",    "will",   "has",   "had",   "can",    "could",
+            "would", "should", "may",    "might", "does",  "did",    "says",
+            "said",  "spent",  "began",  "went",  "came",  "called", "told",
+            "asked", "wants",  "wanted", "lives", "lived", "works",  "worked"}) {
+        h.insert(Lexicon::Hash(w));
+      }
+      return h;
+    }();
+    if (kVerbs.contains(q.hash)) return true;
+    static const uint64_t kAnd = Lexicon::Hash("and");
+    return q.hash == kAnd && i + 2 < n_ && (tk_[i + 2].flags & kTokTitle) &&
+           !NewlineBetween(text_, q, tk_[i + 2]);
+  }
+  // A credential written with periods at token j: "M.D.", "R.N.", "N.P.".
+  bool DottedCredentialAt(size_t j) const {
+    if (j + 1 >= n_ || !IsInitial(tk_[j]) || !IsInitial(tk_[j + 1]) ||
+        tk_[j + 1].begin != tk_[j].end + 1 || text_[tk_[j].end] != '.') {
+      return false;
+    }
+    const char w[2] = {static_cast<char>(text_[tk_[j].begin] - 'A' + 'a'),
+                       static_cast<char>(text_[tk_[j + 1].begin] - 'A' + 'a')};
+    const LexEntry* e = lexicon_->Find(std::string_view(w, 2));
+    return e != nullptr && (e->flags & kLexStrongCred);
   }
   // LooksClinical() of token k, computed at most once per token (several rules ask).
   bool LooksClinicalAt(size_t k) {
@@ -736,7 +800,7 @@ void TokenRules::ScoreNameWords() {
     // Context after: a credential ("Smith, RN"), or "(son)".
     if (i + 1 < n_) {
       const Token& q = tk_[i + 1];
-      const bool strong_cred = (q.lf() & kLexStrongCred) != 0;
+      const bool strong_cred = (q.lf() & kLexStrongCred) != 0 || DottedCredentialAt(i + 1);
       const bool listed = (f & (kLexFirstName | kLexSurname)) != 0;
       if (strong_cred && LinkGap(text_, t, q, true) && !NewlineBetween(text_, t, q) &&
           (Capitalised(t) || (listed && (q.flags & kTokLower))) && (listed || !common)) {
@@ -766,7 +830,14 @@ void TokenRules::ScoreNameWords() {
           i >= 1 && (tk_[i - 1].hash == kSee ||
                      (i >= 2 && tk_[i - 1].hash == kTo && tk_[i - 2].hash == kRefer) ||
                      (i >= 2 && tk_[i - 1].hash == kPer && tk_[i - 2].hash == kAs));
-      if (!header && !reference && (!sentence_start || doc_prose_)) s = std::max(s, 0.5f);
+      // At a sentence start in prose, only where what follows is what follows
+      // a subject or an address ("Alvir spent a year", "Irenka is very
+      // reliable", "Warrane, can I"), or nothing does ("What's your last
+      // name? Jonas"); not a clinical word written wrong ("Sxnd pt x2",
+      // "Lungsounds CTA", "Decube on his R hip").
+      if (!header && !reference && (!sentence_start || (doc_prose_ && SubjectFollows(i)))) {
+        s = std::max(s, 0.5f);
+      }
     }
     // A frequent first name that is also a lower-case word ("Chuck", "Penny"),
     // written capitalised inside a sentence of a mixed- or lower-case note with

@@ -170,5 +170,44 @@ TEST_F(PrecisionTest, InitialsAndNamesStopAtClinicalWordsAndSentenceEnds) {
   EXPECT_TRUE(Covered("TELEPHONE UPDATE GIVEN TO DR. WEXHAM. PRBC INFUSING.", "WEXHAM"));
 }
 
+TEST_F(PrecisionTest, SentenceStartsRolesProductsAndScoresAreNotPhi) {
+  const char* clean[] = {
+      // A capitalised word no list holds at a sentence start of prose, with
+      // no verb after it that a subject takes.
+      "He was very tired in the evening and slept well. Brethsounds were coarse at the bases "
+      "and he was given a neb.",
+      // "attending" written out: no title across a period or before a word.
+      "Plan was discussed with the attending. next labs are due at four.",
+      "The cardiology attending later came to see the pt.",
+      // Clinical abbreviations and products the name and place lists hold.
+      "s/p CABG with LIMA to LAD and SVG to OM.",
+      "Tube feeds restarted, Nepro at 20cc/hr via OGT.",
+      "Trach changed to 8.0 Portex without difficulty.",
+      "Moves LUE and RLE to command.",
+      // Ventilator settings after a blood gas, pain scores, fractions.
+      "Abg acceptable on 5/5, plan to extubate in am.",
+      "C/O 6/10 incisional pain, medicated.",
+      "Chest pain (7/10) relieved with nitro.",
+      "Suction q 1/2-1 hrs for thick secretions, TF restarted at 1/2 rate.",
+  };
+  for (const char* t : clean) {
+    for (const std::string& v : All(t)) ADD_FAILURE() << t << " flagged [" << v << "]";
+  }
+  struct Case {
+    const char* text;
+    const char* value;
+  };
+  const Case cases[] = {
+      // A sentence's subject, a possessive, a name before a dotted credential.
+      {"He was here with his family all day. Irenka is very reliable and she will call.", "Irenka"},
+      {"The son has been here all day. Vsevolod's sister will come in the morning.", "Vsevolod"},
+      {"Attending Physician: Q. Sweetman, M.D.", "Sweetman"},
+      {"Seen by N. Velcorte, M.D. this morning.", "Velcorte"},
+      {"Discussed with attending Dr. Wexham at the bedside.", "Wexham"},
+      {"Trauma surgery (Dr. Lima) at bedside.", "Lima"},
+  };
+  for (const Case& c : cases) EXPECT_TRUE(Covered(c.text, c.value)) << c.text;
+}
+
 }  // namespace
 }  // namespace phigate::detect
