@@ -170,14 +170,21 @@ constexpr std::string_view kNameVerbs[] = {
     "patient",   "pt",           "mr",         "mrs",          "ms"};
 // Languages, nationalities and demonyms: capitalised, but never a person or a place.
 constexpr std::string_view kDemonyms[] = {
-    "english",   "spanish",  "french",     "german",   "italian", "russian",    "polish",
-    "chinese",   "mandarin", "cantonese",  "japanese", "korean",  "vietnamese", "arabic",
-    "hindi",     "urdu",     "portuguese", "greek",    "haitian", "creole",     "somali",
-    "tagalog",   "hebrew",   "yiddish",    "american", "african", "asian",      "hispanic",
-    "latino",    "latina",   "caucasian",  "european", "jewish",  "catholic",   "christian",
-    "muslim",    "baptist",  "methodist",  "lutheran", "irish",   "scottish",   "british",
-    "canadian",  "mexican",  "cuban",      "indian",   "persian", "farsi",      "turkish",
-    "ukrainian", "albanian", "amharic",    "swahili",  "bengali", "punjabi"};
+    "english",   "spanish",  "french",     "german",     "italian",    "russian",    "polish",
+    "chinese",   "mandarin", "cantonese",  "japanese",   "korean",     "vietnamese", "arabic",
+    "hindi",     "urdu",     "portuguese", "greek",      "haitian",    "creole",     "somali",
+    "tagalog",   "hebrew",   "yiddish",    "american",   "african",    "asian",      "hispanic",
+    "latino",    "latina",   "caucasian",  "european",   "jewish",     "catholic",   "christian",
+    "muslim",    "baptist",  "methodist",  "lutheran",   "irish",      "scottish",   "british",
+    "canadian",  "mexican",  "cuban",      "indian",     "persian",    "farsi",      "turkish",
+    "ukrainian", "albanian", "amharic",    "swahili",    "bengali",    "punjabi",    "iranian",
+    "iraqi",     "afghan",   "armenian",   "brazilian",  "cambodian",  "khmer",      "dominican",
+    "ethiopian", "eritrean", "filipino",   "ghanaian",   "guatemalan", "jamaican",   "laotian",
+    "lebanese",  "nigerian", "pakistani",  "salvadoran", "syrian",     "thai",       "egyptian",
+    "israeli",   "kenyan",   "colombian",  "peruvian",   "venezuelan", "dutch",      "swedish",
+    "norwegian", "danish",   "finnish",    "hungarian",  "czech",      "romanian",   "bulgarian",
+    "serbian",   "croatian", "bosnian",    "puerto",     "rican",      "nepali",     "hmong",
+    "burmese",   "tamil",    "gujarati",   "navajo"};
 constexpr std::pair<std::string_view, uint32_t> kCueWords[] = {
     {"and", kLexAnd},
     {"&", kLexAnd},
@@ -335,12 +342,15 @@ bool Lexicon::IsCityPrefix(std::string_view lower) const {
   return false;
 }
 
-bool Lexicon::IsNearVocabulary(std::string_view lower) const {
+bool Lexicon::IsNearVocabulary(std::string_view lower, bool shorter) const {
   // Short words are too often a real name one letter away from a word
   // ("Pallin", "Jourkdale"): swapped letters count from 6
   // letters, dropped letters from 7, added letters from 8, substituted ones
-  // from 9 and never the last letter ("Australia": endings vary).
-  constexpr size_t kMinTranspose = 6, kMinDelete = 7, kMinInsert = 8, kMinSubstitute = 9;
+  // from 9 and never the last letter ("Australia": endings vary). `shorter`
+  // (where the context already doubts a name) lowers each by one.
+  const size_t d = shorter ? 1 : 0;
+  const size_t kMinTranspose = 6 - d, kMinDelete = 7 - d, kMinInsert = 8 - d,
+               kMinSubstitute = 9 - d;
   if (lower.size() < kMinTranspose || lower.size() > 40 || deletes_.empty()) return false;
   auto probe = [&](std::string_view v) {
     const uint64_t h = Hash(v);

@@ -127,7 +127,7 @@ class Lexicon {
   // common English or clinical word: within Damerau edit distance 1 of one
   // (2 for words of 8+ letters), found with a SymSpell-style delete index
   // built at load. "epsiode" (episode), "apetite" (appetite), "klonipin".
-  bool IsNearVocabulary(std::string_view lower) const;
+  bool IsNearVocabulary(std::string_view lower, bool shorter = false) const;
   size_t size() const { return size_; }
   std::string version() const { return version_; }
 

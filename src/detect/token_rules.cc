@@ -546,6 +546,66 @@ class TokenRules {
     return q.hash == kAnd && i + 2 < n_ && (tk_[i + 2].flags & kTokTitle) &&
            !NewlineBetween(text_, q, tk_[i + 2]);
   }
+  // Whether token i opens the text of a clinical section: "Skin: Decube on
+  // his R hip", "PLAN: Unclamp CT". Not after labels persons and places
+  // follow ("Social:", "Interpreter:", "Where:").
+  bool AfterSectionHeader(size_t i) const {
+    if (i == 0) return false;
+    size_t k = tk_[i].begin;
+    while (k > 0 && text_[k - 1] == ' ') --k;
+    if (k == 0 || text_[k - 1] != ':' || tk_[i - 1].end + 1 != k) return false;
+    static const absl::flat_hash_set<uint64_t> kHeaders = [] {
+      absl::flat_hash_set<uint64_t> h;
+      for (std::string_view w : {"plan",
+                                 "skin",
+                                 "heme",
+                                 "renal",
+                                 "gi",
+                                 "gu",
+                                 "cv",
+                                 "resp",
+                                 "neuro",
+                                 "id",
+                                 "integument",
+                                 "allergies",
+                                 "assessment",
+                                 "a",
+                                 "p",
+                                 "o",
+                                 "pmh",
+                                 "hpi",
+                                 "meds",
+                                 "labs",
+                                 "ros",
+                                 "endo",
+                                 "access",
+                                 "pulm",
+                                 "pain",
+                                 "activity",
+                                 "wound",
+                                 "diet",
+                                 "nutrition",
+                                 "fen",
+                                 "cardiac",
+                                 "lungs",
+                                 "abd",
+                                 "ext",
+                                 "psych",
+                                 "impression",
+                                 "dispo",
+                                 "addendum",
+                                 "cardiovascular",
+                                 "respiratory",
+                                 "musculoskeletal",
+                                 "genitourinary",
+                                 "ms",
+                                 "mental"}) {
+        h.insert(Lexicon::Hash(w));
+      }
+      return h;
+    }();
+    return kHeaders.contains(tk_[i - 1].hash);
+  }
   // A credential written with periods at token j: "M.D.", "R.N.", "N.P.".
   bool DottedCredentialAt(size_t j) const {
     if (j + 1 >= n_ || !IsInitial(tk_[j]) || !IsInitial(tk_[j + 1]) ||
@@ -747,7 +807,7 @@ void TokenRules::ScoreNameWords() {
           std::string& w = ctx_.lower;
           w.assign(text_.substr(t.begin, t.end - t.begin));
           AsciiLower(w);
-          vocab_like = lexicon_->IsNearVocabulary(w);
+          vocab_like = lexicon_->IsNearVocabulary(w, /*shorter=*/true);
         }
         s += (vocab_like && !is_first) ? 0.2f : 0.5f;
         related = true;
@@ -802,8 +862,13 @@ void TokenRules::ScoreNameWords() {
       const Token& q = tk_[i + 1];
       const bool strong_cred = (q.lf() & kLexStrongCred) != 0 || DottedCredentialAt(i + 1);
       const bool listed = (f & (kLexFirstName | kLexSurname)) != 0;
-      if (strong_cred && LinkGap(text_, t, q, true) && !NewlineBetween(text_, t, q) &&
-          (Capitalised(t) || (listed && (q.flags & kTokLower))) && (listed || !common)) {
+      // Not across a sentence end: "FOLEY LEFT IN PLACE. RN TO CHECK K".
+      const bool sentence_end =
+          t.end - t.begin >= 2 &&
+          text_.substr(t.end, q.begin - t.end).find('.') != std::string_view::npos;
+      if (strong_cred && !sentence_end && LinkGap(text_, t, q, true) &&
+          !NewlineBetween(text_, t, q) && (Capitalised(t) || (listed && (q.flags & kTokLower))) &&
+          (listed || !common)) {
         s += ((q.flags & kTokUpper) || doc_ == DocCase::kLower) ? 0.45f : 0.2f;
       }
       // "Ivo Oberwald (son)": a relation in brackets after a name.
@@ -817,7 +882,7 @@ void TokenRules::ScoreNameWords() {
     // sentence or line, is most likely a proper name.
     if (mixed_ && (t.flags & kTokTitle) && t.lex == nullptr && t.end - t.begin >= 4 &&
         CountUpper(text_.substr(t.begin, t.end - t.begin)) == 1 && !LooksClinicalAt(i)) {
-      const bool sentence_start = OpensSentence(text_, t.begin);
+      const bool sentence_start = OpensSentence(text_, t.begin) || AfterSectionHeader(i);
       // At a sentence start an unknown word is a name only when no clinical
       // header follows it ("Neuro:") and it is not a note-style heading.
       const bool header = t.end < text_.size() && (text_[t.end] == ':' || text_[t.end] == '-');
@@ -830,7 +895,8 @@ void TokenRules::ScoreNameWords() {
           i >= 1 && (tk_[i - 1].hash == kSee ||
                      (i >= 2 && tk_[i - 1].hash == kTo && tk_[i - 2].hash == kRefer) ||
                      (i >= 2 && tk_[i - 1].hash == kPer && tk_[i - 2].hash == kAs));
-      // At a sentence start in prose, only where what follows is what follows
+      // At a sentence start in prose (or after a clinical section header), only
+      // where what follows is what follows
       // a subject or an address ("Alvir spent a year", "Irenka is very
       // reliable", "Warrane, can I"), or nothing does ("What's your last
       // name? Jonas"); not a clinical word written wrong ("Sxnd pt x2",

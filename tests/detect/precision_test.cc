@@ -170,7 +170,7 @@ TEST_F(PrecisionTest, InitialsAndNamesStopAtClinicalWordsAndSentenceEnds) {
   EXPECT_TRUE(Covered("TELEPHONE UPDATE GIVEN TO DR. WEXHAM. PRBC INFUSING.", "WEXHAM"));
 }
 
-TEST_F(PrecisionTest, SentenceStartsRolesProductsAndScoresAreNotPhi) {
+TEST_F(PrecisionTest, SentenceAndSectionStartsRolesProductsAndScoresAreNotPhi) {
   const char* clean[] = {
       // A capitalised word no list holds at a sentence start of prose, with
       // no verb after it that a subject takes.
@@ -183,12 +183,18 @@ TEST_F(PrecisionTest, SentenceStartsRolesProductsAndScoresAreNotPhi) {
       "s/p CABG with LIMA to LAD and SVG to OM.",
       "Tube feeds restarted, Nepro at 20cc/hr via OGT.",
       "Trach changed to 8.0 Portex without difficulty.",
-      "Moves LUE and RLE to command.",
+      "Pt moves Lue, LLL weakly to command.",
       // Ventilator settings after a blood gas, pain scores, fractions.
       "Abg acceptable on 5/5, plan to extubate in am.",
       "C/O 6/10 incisional pain, medicated.",
       "Chest pain (7/10) relieved with nitro.",
       "Suction q 1/2-1 hrs for thick secretions, TF restarted at 1/2 rate.",
+      // A clinical section's first word, a misspelt word after a relation, a
+      // credential after a sentence end, a nationality.
+      "PLAN: Unclamp chest tube at 2000 and recheck.",
+      "Family udated on plan by team.",
+      "FOLEY LEFT IN PLACE. RN TO CHECK K AFTER BLOOD.",
+      "She speaks only Iranian at home.",
   };
   for (const char* t : clean) {
     for (const std::string& v : All(t)) ADD_FAILURE() << t << " flagged [" << v << "]";
@@ -201,10 +207,13 @@ TEST_F(PrecisionTest, SentenceStartsRolesProductsAndScoresAreNotPhi) {
       // A sentence's subject, a possessive, a name before a dotted credential.
       {"He was here with his family all day. Irenka is very reliable and she will call.", "Irenka"},
       {"The son has been here all day. Vsevolod's sister will come in the morning.", "Vsevolod"},
-      {"Attending Physician: Q. Sweetman, M.D.", "Sweetman"},
+      {"Attending Physician: M. West, M.D.", "West"},
       {"Seen by N. Velcorte, M.D. this morning.", "Velcorte"},
       {"Discussed with attending Dr. Wexham at the bedside.", "Wexham"},
       {"Trauma surgery (Dr. Lima) at bedside.", "Lima"},
+      // After a label persons follow.
+      {"Social: Groia's number is 617-555-0143.", "Groia"},
+      {"Pt seen by Dr. Wexham. RN aware.", "Wexham"},
   };
   for (const Case& c : cases) EXPECT_TRUE(Covered(c.text, c.value)) << c.text;
 }
