@@ -65,6 +65,24 @@ bool IsCertainRuleFinding(const Finding& f) {
   }
 }
 
+void CombineBoth(std::span<const Finding> hints, std::span<const float> outside,
+                 std::span<const Finding> tagged, float veto_score, Findings* out) {
+  out->clear();
+  const float weak_veto = std::min(veto_score, kWeakRuleVetoScore);
+  for (size_t i = 0; i < hints.size(); ++i) {
+    const float veto_at = hints[i].score <= kWeakRuleScore ? weak_veto : veto_score;
+    if (IsCertainRuleFinding(hints[i]) || outside[i] < veto_at) out->push_back(hints[i]);
+  }
+  // hints are sorted by begin and disjoint, so by end too: the first one that
+  // ends after a tagger span begins is the only one that may overlap it first.
+  for (const Finding& f : tagged) {
+    const auto it = std::upper_bound(hints.begin(), hints.end(), f.begin,
+                                     [](size_t pos, const Finding& h) { return pos < h.end; });
+    const bool overlaps = it != hints.end() && it->begin < f.end;
+    if (overlaps || f.score >= kTaggerAloneMinScore) out->push_back(f);
+  }
+}
+
 Status RunTagger(const model::Tagger& tagger, EngineOptions::Mode mode, std::string_view text,
                  Findings* tagged, Findings* out, const model::TagOptions& tag_options,
                  float veto_score) {
@@ -91,11 +109,7 @@ Status RunTagger(const model::Tagger& tagger, EngineOptions::Mode mode, std::str
       out->insert(out->end(), tagged->begin(), tagged->end());
       break;
     case EngineOptions::Mode::kBoth:
-      out->clear();
-      for (size_t i = 0; i < hints.size(); ++i) {
-        if (IsCertainRuleFinding(hints[i]) || outside[i] < veto_score) out->push_back(hints[i]);
-      }
-      out->insert(out->end(), tagged->begin(), tagged->end());
+      CombineBoth(hints, outside, *tagged, veto_score, out);
       break;
   }
   return absl::OkStatus();

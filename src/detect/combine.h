@@ -4,15 +4,17 @@
 // same rule findings and the same combination.
 //
 // Stacking: a stacked model reads the rule engine's findings as features
-// (model::RuleHint) and decides; the combined output is the tagger's spans plus
-// the rule findings that are certain by construction (IsCertainRuleFinding)
-// plus the rule findings the tagger does not confidently label O (the veto).
+// (model::RuleHint) and decides; the combined output is the tagger's spans
+// (those that overlap no rule finding only when scored high enough) plus the
+// rule findings that are certain by construction (IsCertainRuleFinding) plus
+// the rule findings the tagger does not confidently label O (the veto).
 //
 // Example (inside Scan, after the rule stages wrote *out):
 //   PHIGATE_RETURN_IF_ERROR(RunTagger(*tagger, mode, text, &scratch, out));
 #ifndef PHIGATE_SRC_DETECT_COMBINE_H_
 #define PHIGATE_SRC_DETECT_COMBINE_H_
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -47,17 +49,34 @@ bool IsCertainRuleFinding(const Finding& f);
 // The veto of mode kBoth: a rule finding that is not certain is dropped when
 // the tagger is at least this sure that none of its tokens is PHI
 // (model::Tagger::Tag's rule_outside score, 0.5..1 where it says O). Chosen by
-// cross-validation (docs/model.md, session 6): the lowest veto at which `both`
-// stays above the rules alone on recall as well as precision.
-inline constexpr float kDefaultVetoScore = 0.6f;
+// cross-validation (docs/model.md, session 12, with the two below): `both`
+// above the rules alone on recall as well as precision.
+inline constexpr float kDefaultVetoScore = 0.7f;
+// A rule finding of the weakest evidence (score <= kWeakRuleScore: a
+// capitalised word no list holds, and the like) is vetoed already where the
+// tagger leans to O by this much (or the veto above, if lower).
+inline constexpr float kWeakRuleScore = 0.5f;
+inline constexpr float kWeakRuleVetoScore = 0.55f;
+// A tagger span that overlaps no rule finding is kept only from this score
+// (on the held-out dev notes, such spans below it were nearly all false).
+inline constexpr float kTaggerAloneMinScore = 0.55f;
+
+// Mode kBoth's combination, given the resolved rule findings `hints` (sorted
+// by begin, disjoint), the tagger's rule_outside score of each and its spans:
+// *out = the tagger's spans that overlap a rule finding or score at least
+// kTaggerAloneMinScore, the certain rule findings, and the rule findings whose
+// outside score is below the veto (kWeakRuleVetoScore for weak ones).
+void CombineBoth(std::span<const Finding> hints, std::span<const float> outside,
+                 std::span<const Finding> tagged, float veto_score, Findings* out);
 
 // The tagger's part of RuleEngine::Scan. On entry *out holds the rule
 // findings (unresolved; empty in model mode with a plain model); on return:
 //   kModel: the tagger's spans only (a stacked model still reads the rules);
 //   kUnion: rule findings + tagger spans;
-//   kBoth:  the tagger's spans + certain rule findings + the other rule
-//           findings the tagger does not veto (veto_score above); a stacked
-//           model reads the rule findings as features.
+//   kBoth:  the tagger's spans that overlap a rule finding or score at least
+//           kTaggerAloneMinScore + certain rule findings + the other rule
+//           findings the tagger does not veto (veto_score, kWeakRuleVetoScore
+//           above); a stacked model reads the rule findings as features.
 // `tagged` is scratch. The caller resolves overlaps afterwards.
 Status RunTagger(const model::Tagger& tagger, EngineOptions::Mode mode, std::string_view text,
                  Findings* tagged, Findings* out,

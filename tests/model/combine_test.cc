@@ -3,6 +3,7 @@
 // each engine mode returns. All values are invented.
 #include "src/detect/combine.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -103,6 +104,37 @@ TEST(CombineTest, ModesOfAStackedModel) {
   PHIGATE_ASSERT_OK(RunTagger(*tagger, Mode::kUnion, text, &tagged, &out));
   ResolveConflicts(text, &out);
   EXPECT_EQ(out.size(), 3u);
+}
+
+TEST(CombineTest, BothVetoesWeakRuleFindingsSoonerAndDropsLowTaggerSpansAlone) {
+  // Rule findings (sorted, disjoint) and the tagger's outside score of each.
+  const Findings hints = {
+      {PhiCategory::kName, 0, 5, 0.5f, "name_rules"},       // weak, outside 0.6: vetoed
+      {PhiCategory::kName, 10, 15, 0.6f, "name_rules"},     // outside 0.6 < 0.7: kept
+      {PhiCategory::kName, 20, 25, 0.5f, "name_rules"},     // weak, outside 0.5: kept
+      {PhiCategory::kEmail, 30, 40, 0.95f, "email"},        // certain: kept at any outside
+      {PhiCategory::kLocation, 50, 55, 0.6f, "loc_rules"},  // outside 0.75: vetoed
+  };
+  const std::vector<float> outside = {0.6f, 0.6f, 0.5f, 0.99f, 0.75f};
+  const Findings tagged = {
+      {PhiCategory::kName, 12, 18, 0.52f, model::kTaggerRecognizer},  // overlaps 10-15: kept
+      {PhiCategory::kName, 60, 65, 0.52f, model::kTaggerRecognizer},  // alone, low: dropped
+      {PhiCategory::kName, 70, 75, 0.8f, model::kTaggerRecognizer},   // alone, high: kept
+      {PhiCategory::kName, 2, 4, 0.51f, model::kTaggerRecognizer},    // overlaps vetoed 0-5: kept
+  };
+  Findings out;
+  CombineBoth(hints, outside, tagged, kDefaultVetoScore, &out);
+  std::vector<std::pair<size_t, size_t>> got;
+  for (const Finding& f : out) got.emplace_back(f.begin, f.end);
+  std::sort(got.begin(), got.end());
+  const std::vector<std::pair<size_t, size_t>> want = {{2, 4},   {10, 15}, {12, 18},
+                                                       {20, 25}, {30, 40}, {70, 75}};
+  EXPECT_EQ(got, want);
+  // A lower veto than the weak one applies to every finding.
+  CombineBoth(hints, outside, {}, 0.52f, &out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].begin, 20u);
+  EXPECT_EQ(out[1].begin, 30u);
 }
 
 TEST(CombineTest, EngineRefusesAStackedModelWithAnotherHintEncoding) {
