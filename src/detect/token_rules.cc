@@ -511,7 +511,7 @@ class TokenRules {
   // Whether what follows token i is what follows a sentence's subject or an
   // address: nothing else on the text, a comma, a possessive, an initial, an
   // auxiliary or a verb of telling and doing ("is", "will", "spent", "began"),
-  // "and" with another capitalised word ("Usamov and Bowers were"), or a
+  // "and" with another capitalised word ("Odile and Bram were"), or a
   // second capitalised word followed by one of these.
   bool SubjectFollows(size_t i, bool second_word = true) const {
     const Token& t = tk_[i];
@@ -897,9 +897,9 @@ void TokenRules::ScoreNameWords() {
                      (i >= 2 && tk_[i - 1].hash == kPer && tk_[i - 2].hash == kAs));
       // At a sentence start in prose (or after a clinical section header), only
       // where what follows is what follows
-      // a subject or an address ("Alvir spent a year", "Irenka is very
-      // reliable", "Warrane, can I"), or nothing does ("What's your last
-      // name? Jonas"); not a clinical word written wrong ("Sxnd pt x2",
+      // a subject or an address ("Olvessa spent a year", "Olvessa is very
+      // reliable", "Brevandt, can I"), or nothing does ("What's your last
+      // name? Brevandt"); not a clinical word written wrong ("Sxnd pt x2",
       // "Lungsounds CTA", "Decube on his R hip").
       if (!header && !reference && (!sentence_start || (doc_prose_ && SubjectFollows(i)))) {
         s = std::max(s, 0.5f);

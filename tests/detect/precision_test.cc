@@ -205,8 +205,9 @@ TEST_F(PrecisionTest, SentenceAndSectionStartsRolesProductsAndScoresAreNotPhi) {
   };
   const Case cases[] = {
       // A sentence's subject, a possessive, a name before a dotted credential.
-      {"He was here with his family all day. Irenka is very reliable and she will call.", "Irenka"},
-      {"The son has been here all day. Vsevolod's sister will come in the morning.", "Vsevolod"},
+      {"He was here with his family all day. Olvessa is very reliable and she will call.",
+       "Olvessa"},
+      {"The son has been here all day. Brevandt's sister is coming in the morning.", "Brevandt"},
       {"Attending Physician: M. West, M.D.", "West"},
       {"Seen by N. Velcorte, M.D. this morning.", "Velcorte"},
       {"Discussed with attending Dr. Wexham at the bedside.", "Wexham"},
