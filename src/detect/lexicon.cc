@@ -148,7 +148,8 @@ constexpr std::string_view kStop[] = {
     "started",  "stopped",   "increased", "decreased", "weaned",     "placed",    "removed",
     "changed",  "sent",      "done",      "pending",   "ordered",    "awaiting",  "await",
     "will",     "wants",     "would",     "like",      "likes",      "needs",     "need",
-    "able",     "unable",    "lue",       "rue",       "lle",        "rle",       "blocker"};
+    "able",     "unable",    "lue",       "rue",       "lle",        "rle",       "blocker",
+    "liws",     "lcws",      "lis",       "lws",       "atl"};
 // Clinical abbreviations and product names that the word lists hold only as
 // names or places, or not at all:
 // never a name alone, still one after a title ("Dr. Lima").

@@ -419,6 +419,7 @@ bool DoseAfter(std::string_view text, const std::vector<Token>& tk, size_t i) {
 // "Sr" is a title (sister) only with its period; "SR" is sinus rhythm.
 const uint64_t kSrHash = Lexicon::Hash("sr");
 const uint64_t kAttendingHash = Lexicon::Hash("attending");
+const uint64_t kMsHash = Lexicon::Hash("ms");
 
 // A title before a name: "Dr. Smith", "MS JONES". Not a header ("MS: sedated",
 // mental status), not an abbreviation with a slash ("sr w/ freq"), and "Sr"
@@ -440,6 +441,15 @@ bool TitleLink(std::string_view text, const Token& title, const Token& t) {
     if (title.flags & kTokPeriod) return false;
     if (!(t.lf() & kVocab)) return true;
     // A word that is also a name only when the name is a frequent one.
+    return (t.lf() & kNames) && std::max(t.lex->first_weight, t.lex->last_weight) >= 0.3f;
+  }
+  // "MS" is mental status as often as a title: written "ms" or "MS" before a
+  // word in another case ("assess ms. med for safety", "changes in MS.
+  // Aspiration precautions") it takes no vocabulary word that is not a
+  // frequent name. "Ms." and all-caps "MS. WREATH" stay titles.
+  const bool caps = (title.flags & kTokUpper) && (t.flags & kTokUpper);
+  if (title.hash == kMsHash && !(title.flags & kTokTitle) && !caps) {
+    if (!(t.lf() & kVocab)) return true;
     return (t.lf() & kNames) && std::max(t.lex->first_weight, t.lex->last_weight) >= 0.3f;
   }
   if (title.hash != kSrHash) return true;
@@ -866,7 +876,18 @@ void TokenRules::ScoreNameWords() {
       const bool sentence_end =
           t.end - t.begin >= 2 &&
           text_.substr(t.end, q.begin - t.end).find('.') != std::string_view::npos;
-      if (strong_cred && !sentence_end && LinkGap(text_, t, q, true) &&
+      // Nor a word of the vocabulary in an all-caps note that opens a sentence
+      // or follows a clinical or function word: "WELL. STRONG NP COUGH", "U/O
+      // REMAINS LOW MD AWARE", "BP STABLE, RN TO WEAN".
+      auto vocab_after_vocab = [&] {
+        if (doc_ != DocCase::kUpper || !(f & kLexCommon) || (f & kLexFirstName)) return false;
+        if (i > 0 && IsInitial(tk_[i - 1])) return false;  // "E. SMITH, M.D."
+        if (OpensSentence(text_, t.begin)) return true;
+        const uint32_t pf = tk_[i - 1].lf();
+        return (pf & (kLexStop | kLexClinical)) &&
+               !(pf & (kLexNameVerb | kLexTitle | kLexRelation | kLexFirstName | kLexSurname));
+      };
+      if (strong_cred && !sentence_end && !vocab_after_vocab() && LinkGap(text_, t, q, true) &&
           !NewlineBetween(text_, t, q) && (Capitalised(t) || (listed && (q.flags & kTokLower))) &&
           (listed || !common)) {
         s += ((q.flags & kTokUpper) || doc_ == DocCase::kLower) ? 0.45f : 0.2f;

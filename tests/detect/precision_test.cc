@@ -195,6 +195,11 @@ TEST_F(PrecisionTest, SentenceAndSectionStartsRolesProductsAndScoresAreNotPhi) {
       "Family udated on plan by team.",
       "FOLEY LEFT IN PLACE. RN TO CHECK K AFTER BLOOD.",
       "She speaks only Iranian at home.",
+      // "MS" as mental status, suction and tube abbreviations, an all-caps
+      // vocabulary word before a credential.
+      "Neuro: changes in MS. Aspiration precautions maintained.",
+      "NGT to LIWS, draining bilious fluid. ETT secured 22 ATL.",
+      "U/O REMAINS LOW MD AWARE. COUGH WEAK. STRONG NP COUGH WITH SUCTIONING.",
   };
   for (const char* t : clean) {
     for (const std::string& v : All(t)) ADD_FAILURE() << t << " flagged [" << v << "]";
@@ -215,6 +220,8 @@ TEST_F(PrecisionTest, SentenceAndSectionStartsRolesProductsAndScoresAreNotPhi) {
       // After a label persons follow.
       {"Social: Groia's number is 617-555-0143.", "Groia"},
       {"Pt seen by Dr. Wexham. RN aware.", "Wexham"},
+      {"Ms. Huh is a 32 year old woman.", "Huh"},
+      {"PLAN DISCUSSED. UPDATED BY E. SMITH, M.D. TODAY.", "SMITH"},
   };
   for (const Case& c : cases) EXPECT_TRUE(Covered(c.text, c.value)) << c.text;
 }
