@@ -149,7 +149,8 @@ constexpr std::string_view kStop[] = {
     "changed",  "sent",      "done",      "pending",   "ordered",    "awaiting",  "await",
     "will",     "wants",     "would",     "like",      "likes",      "needs",     "need",
     "able",     "unable",    "lue",       "rue",       "lle",        "rle",       "blocker",
-    "liws",     "lcws",      "lis",       "lws",       "atl"};
+    "liws",     "lcws",      "lis",       "lws",       "atl",        "riss",      "tyl",
+    "ceo",      "most",      "many",      "several"};
 // Clinical abbreviations and product names that the word lists hold only as
 // names or places, or not at all:
 // never a name alone, still one after a title ("Dr. Lima").

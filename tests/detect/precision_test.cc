@@ -200,6 +200,7 @@ TEST_F(PrecisionTest, SentenceAndSectionStartsRolesProductsAndScoresAreNotPhi) {
       "Neuro: changes in MS. Aspiration precautions maintained.",
       "NGT to LIWS, draining bilious fluid. ETT secured 22 ATL.",
       "U/O REMAINS LOW MD AWARE. COUGH WEAK. STRONG NP COUGH WITH SUCTIONING.",
+      "Insulin given per riss. Medicated with Tyl and oxycodone.",
   };
   for (const char* t : clean) {
     for (const std::string& v : All(t)) ADD_FAILURE() << t << " flagged [" << v << "]";
