@@ -152,10 +152,10 @@ constexpr std::string_view kStop[] = {
     "liws",     "lcws",      "lis",       "lws",       "atl",        "riss",      "tyl",
     "ceo",      "most",      "many",      "several"};
 // Clinical abbreviations and product names that the word lists hold only as
-// names or places, or not at all:
-// never a name alone, still one after a title ("Dr. Lima").
+// names or places, or not at all: never a name alone, still one after a title
+// ("Dr. Lima"). The left internal mammary artery; tube feeds; tracheostomy
+// tubes; the catheter.
 constexpr std::string_view kClinicalAbbreviations[] = {
-    // Left internal mammary artery; tube feeds; tracheostomy tubes; the catheter.
     "lima",    "nepro",     "jevity", "osmolite", "glucerna", "peptamen",
     "vivonex", "pulmocare", "portex", "shiley",   "bivona",   "hickman"};
 constexpr std::string_view kNameVerbs[] = {
@@ -184,8 +184,8 @@ constexpr std::string_view kDemonyms[] = {
     "lebanese",  "nigerian", "pakistani",  "salvadoran", "syrian",     "thai",       "egyptian",
     "israeli",   "kenyan",   "colombian",  "peruvian",   "venezuelan", "dutch",      "swedish",
     "norwegian", "danish",   "finnish",    "hungarian",  "czech",      "romanian",   "bulgarian",
-    "serbian",   "croatian", "bosnian",    "puerto",     "rican",      "nepali",     "hmong",
-    "burmese",   "tamil",    "gujarati",   "navajo"};
+    "serbian",   "croatian", "bosnian",    "nepali",     "hmong",      "burmese",    "tamil",
+    "gujarati",  "navajo"};
 constexpr std::pair<std::string_view, uint32_t> kCueWords[] = {
     {"and", kLexAnd},
     {"&", kLexAnd},

@@ -419,6 +419,14 @@ bool DoseAfter(std::string_view text, const std::vector<Token>& tk, size_t i) {
 // "Sr" is a title (sister) only with its period; "SR" is sinus rhythm.
 const uint64_t kSrHash = Lexicon::Hash("sr");
 const uint64_t kAttendingHash = Lexicon::Hash("attending");
+// Clinical section headers: the first word after "Skin:" opens a sentence.
+constexpr std::string_view kSectionHeaders[] = {
+    "plan",  "skin",     "heme",       "renal",      "gi",         "gu",       "cv",      "resp",
+    "neuro", "id",       "integument", "allergies",  "assessment", "a",        "p",       "o",
+    "pmh",   "hpi",      "meds",       "labs",       "ros",        "endo",     "access",  "pulm",
+    "pain",  "activity", "wound",      "diet",       "nutrition",  "fen",      "cardiac", "lungs",
+    "abd",   "ext",      "psych",      "impression", "dispo",      "addendum", "ms",      "mental"};
+
 const uint64_t kMsHash = Lexicon::Hash("ms");
 
 // A title before a name: "Dr. Smith", "MS JONES". Not a header ("MS: sedated",
@@ -566,52 +574,7 @@ class TokenRules {
     if (k == 0 || text_[k - 1] != ':' || tk_[i - 1].end + 1 != k) return false;
     static const absl::flat_hash_set<uint64_t> kHeaders = [] {
       absl::flat_hash_set<uint64_t> h;
-      for (std::string_view w : {"plan",
-                                 "skin",
-                                 "heme",
-                                 "renal",
-                                 "gi",
-                                 "gu",
-                                 "cv",
-                                 "resp",
-                                 "neuro",
-                                 "id",
-                                 "integument",
-                                 "allergies",
-                                 "assessment",
-                                 "a",
-                                 "p",
-                                 "o",
-                                 "pmh",
-                                 "hpi",
-                                 "meds",
-                                 "labs",
-                                 "ros",
-                                 "endo",
-                                 "access",
-                                 "pulm",
-                                 "pain",
-                                 "activity",
-                                 "wound",
-                                 "diet",
-                                 "nutrition",
-                                 "fen",
-                                 "cardiac",
-                                 "lungs",
-                                 "abd",
-                                 "ext",
-                                 "psych",
-                                 "impression",
-                                 "dispo",
-                                 "addendum",
-                                 "cardiovascular",
-                                 "respiratory",
-                                 "musculoskeletal",
-                                 "genitourinary",
-                                 "ms",
-                                 "mental"}) {
-        h.insert(Lexicon::Hash(w));
-      }
+      for (std::string_view w : kSectionHeaders) h.insert(Lexicon::Hash(w));
       return h;
     }();
     return kHeaders.contains(tk_[i - 1].hash);
@@ -882,7 +845,7 @@ void TokenRules::ScoreNameWords() {
       auto vocab_after_vocab = [&] {
         if (doc_ != DocCase::kUpper || !(f & kLexCommon) || (f & kLexFirstName)) return false;
         if (i > 0 && IsInitial(tk_[i - 1])) return false;  // "E. SMITH, M.D."
-        if (OpensSentence(text_, t.begin)) return true;
+        if (i == 0 || OpensSentence(text_, t.begin)) return true;
         const uint32_t pf = tk_[i - 1].lf();
         return (pf & (kLexStop | kLexClinical)) &&
                !(pf & (kLexNameVerb | kLexTitle | kLexRelation | kLexFirstName | kLexSurname));
@@ -917,11 +880,10 @@ void TokenRules::ScoreNameWords() {
                      (i >= 2 && tk_[i - 1].hash == kTo && tk_[i - 2].hash == kRefer) ||
                      (i >= 2 && tk_[i - 1].hash == kPer && tk_[i - 2].hash == kAs));
       // At a sentence start in prose (or after a clinical section header), only
-      // where what follows is what follows
-      // a subject or an address ("Olvessa spent a year", "Olvessa is very
-      // reliable", "Brevandt, can I"), or nothing does ("What's your last
-      // name? Brevandt"); not a clinical word written wrong ("Sxnd pt x2",
-      // "Lungsounds CTA", "Decube on his R hip").
+      // where what follows is what follows a subject or an address ("Olvessa
+      // spent a year", "Olvessa is very reliable", "Brevandt, can I"), or
+      // nothing does ("What's your last name? Brevandt"); not a clinical word
+      // written wrong ("Sxnd pt x2", "Lungsounds CTA", "Decube on his R hip").
       if (!header && !reference && (!sentence_start || (doc_prose_ && SubjectFollows(i)))) {
         s = std::max(s, 0.5f);
       }
