@@ -173,7 +173,8 @@ TEST_F(PrecisionTest, InitialsAndNamesStopAtClinicalWordsAndSentenceEnds) {
 TEST_F(PrecisionTest, SentenceAndSectionStartsRolesProductsAndScoresAreNotPhi) {
   const char* clean[] = {
       // A capitalised word no list holds at a sentence start of prose, with
-      // no verb after it that a subject takes.
+      // no verb after it that a person as subject takes (a plural "were"
+      // does not count).
       "He was very tired in the evening and slept well. Brethsounds were coarse at the bases "
       "and he was given a neb.",
       // "attending" written out: no title across a period or before a word.
