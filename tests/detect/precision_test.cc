@@ -175,8 +175,7 @@ TEST_F(PrecisionTest, SentenceAndSectionStartsRolesProductsAndScoresAreNotPhi) {
       // A capitalised word no list holds at a sentence start of prose, with
       // no verb after it that a person as subject takes (a plural "were"
       // does not count).
-      "He was very tired in the evening and slept well. Brethsounds were coarse at the bases "
-      "and he was given a neb.",
+      "He was very tired and slept well. Brethsounds were coarse and he was given a neb.",
       // "attending" written out: no title across a period or before a word.
       "Plan was discussed with the attending. next labs are due at four.",
       "The cardiology attending later came to see the pt.",
