@@ -177,16 +177,16 @@ TEST_F(PrecisionTest, SentenceAndSectionStartsRolesProductsAndScoresAreNotPhi) {
       // does not count).
       "He was very tired and slept well. Brethsounds were coarse and he was given a neb.",
       // "attending" written out: no title across a period or before a word.
-      "Plan was discussed with the attending. next labs are due at four.",
+      "plan discussed with attending. next labs due at 4am.",
       "The cardiology attending later came to see the pt.",
       // Clinical abbreviations and products the name and place lists hold.
       "s/p CABG with LIMA to LAD and SVG to OM.",
-      "Tube feeds restarted, Nepro at 20cc/hr via OGT.",
+      "Restarted Nepro via OGT, tolerating well.",
       "Trach changed to 8.0 Portex without difficulty.",
       "Pt moves Lue, LLL weakly to command.",
       // Ventilator settings after a blood gas, pain scores, fractions.
       "Abg acceptable on 5/5, plan to extubate in am.",
-      "C/O 6/10 incisional pain, medicated.",
+      "C/O 5/10 mediastinal/incisional pain, medicated.",
       "Chest pain (7/10) relieved with nitro.",
       "Suction q 1/2-1 hrs for thick secretions, TF restarted at 1/2 rate.",
       // A clinical section's first word, a misspelt word after a relation, a
