@@ -186,6 +186,19 @@ constexpr std::string_view kDemonyms[] = {
     "norwegian", "danish",   "finnish",    "hungarian",  "czech",      "romanian",   "bulgarian",
     "serbian",   "croatian", "bosnian",    "nepali",     "hmong",      "burmese",    "tamil",
     "gujarati",  "navajo"};
+// Auxiliaries and verbs of telling and doing: after a capitalised word at a
+// sentence start they make it the sentence's subject ("Menoo Cope is ...").
+constexpr std::string_view kSubjectVerbs[] = {
+    "is",    "was",   "will",  "has",    "had",   "can",   "could", "would", "should", "may",
+    "might", "does",  "did",   "says",   "said",  "spent", "began", "went",  "came",   "called",
+    "told",  "asked", "wants", "wanted", "lives", "lived", "works", "worked"};
+// Clinical section labels: the first word after "Skin:" opens a sentence.
+constexpr std::string_view kSectionHeaders[] = {
+    "plan",  "skin",     "heme",       "renal",      "gi",         "gu",       "cv",      "resp",
+    "neuro", "id",       "integument", "allergies",  "assessment", "a",        "p",       "o",
+    "pmh",   "hpi",      "meds",       "labs",       "ros",        "endo",     "access",  "pulm",
+    "pain",  "activity", "wound",      "diet",       "nutrition",  "fen",      "cardiac", "lungs",
+    "abd",   "ext",      "psych",      "impression", "dispo",      "addendum", "ms",      "mental"};
 constexpr std::pair<std::string_view, uint32_t> kCueWords[] = {
     {"and", kLexAnd},
     {"&", kLexAnd},
@@ -320,6 +333,8 @@ void Lexicon::AddBuiltins() {
   for (auto w : kLocPreps) Add(w, kLexLocPrep, 0, 0);
   for (auto w : kDemonyms) Add(w, kLexCommon, 0, 0);
   for (auto [w, flag] : kCueWords) Add(w, flag, 0, 0);
+  for (auto w : kSubjectVerbs) Add(w, kLexSubjectVerb, 0, 0);
+  for (auto w : kSectionHeaders) Add(w, kLexSectionHeader, 0, 0);
   for (auto w : kMonths) Add(w, kLexMonth, 0, 0);
   for (auto w : kWeekdays) Add(w, kLexWeekday, 0, 0);
   for (auto w : kStreetSuffixes) Add(w, kLexStreetSuffix, 0, 0);

@@ -50,6 +50,8 @@ enum LexFlag : uint32_t {
   kLexProperVocab =
       1u << 27,             // a clinical word its source writes only capitalised (brands, places)
   kLexWardVerb = 1u << 28,  // called, visited, states, aware ... (a person did it)
+  kLexSubjectVerb = 1u << 29,    // is, was, will, told ... (follows a sentence's subject)
+  kLexSectionHeader = 1u << 30,  // plan, skin, neuro ... (a clinical section's label)
 };
 
 // Allocates arrays of 1 MiB and more on 2 MiB boundaries and asks the kernel

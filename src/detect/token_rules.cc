@@ -9,7 +9,6 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "src/detect/lexicon.h"
 #include "src/detect/rule_engine.h"
@@ -419,14 +418,6 @@ bool DoseAfter(std::string_view text, const std::vector<Token>& tk, size_t i) {
 // "Sr" is a title (sister) only with its period; "SR" is sinus rhythm.
 const uint64_t kSrHash = Lexicon::Hash("sr");
 const uint64_t kAttendingHash = Lexicon::Hash("attending");
-// Clinical section headers: the first word after "Skin:" opens a sentence.
-constexpr std::string_view kSectionHeaders[] = {
-    "plan",  "skin",     "heme",       "renal",      "gi",         "gu",       "cv",      "resp",
-    "neuro", "id",       "integument", "allergies",  "assessment", "a",        "p",       "o",
-    "pmh",   "hpi",      "meds",       "labs",       "ros",        "endo",     "access",  "pulm",
-    "pain",  "activity", "wound",      "diet",       "nutrition",  "fen",      "cardiac", "lungs",
-    "abd",   "ext",      "psych",      "impression", "dispo",      "addendum", "ms",      "mental"};
-
 const uint64_t kMsHash = Lexicon::Hash("ms");
 
 // A title before a name: "Dr. Smith", "MS JONES". Not a header ("MS: sedated",
@@ -548,18 +539,7 @@ class TokenRules {
     if (second_word && (q.flags & kTokTitle) && q.IsAlphaWord()) {
       return SubjectFollows(i + 1, false);
     }
-    static const absl::flat_hash_set<uint64_t> kVerbs = [] {
-      absl::flat_hash_set<uint64_t> h;
-      for (std::string_view w :
-           {"is",    "was",    "will",   "has",   "had",   "can",    "could",
-            "would", "should", "may",    "might", "does",  "did",    "says",
-            "said",  "spent",  "began",  "went",  "came",  "called", "told",
-            "asked", "wants",  "wanted", "lives", "lived", "works",  "worked"}) {
-        h.insert(Lexicon::Hash(w));
-      }
-      return h;
-    }();
-    if (kVerbs.contains(q.hash)) return true;
+    if (q.lf() & kLexSubjectVerb) return true;
     static const uint64_t kAnd = Lexicon::Hash("and");
     return q.hash == kAnd && i + 2 < n_ && (tk_[i + 2].flags & kTokTitle) &&
            !NewlineBetween(text_, q, tk_[i + 2]);
@@ -572,12 +552,7 @@ class TokenRules {
     size_t k = tk_[i].begin;
     while (k > 0 && text_[k - 1] == ' ') --k;
     if (k == 0 || text_[k - 1] != ':' || tk_[i - 1].end + 1 != k) return false;
-    static const absl::flat_hash_set<uint64_t> kHeaders = [] {
-      absl::flat_hash_set<uint64_t> h;
-      for (std::string_view w : kSectionHeaders) h.insert(Lexicon::Hash(w));
-      return h;
-    }();
-    return kHeaders.contains(tk_[i - 1].hash);
+    return (tk_[i - 1].lf() & kLexSectionHeader) != 0;
   }
   // A credential written with periods at token j: "M.D.", "R.N.", "N.P.".
   bool DottedCredentialAt(size_t j) const {

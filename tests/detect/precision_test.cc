@@ -42,6 +42,13 @@ class PrecisionTest : public ::testing::Test {
     }
     return true;
   }
+  // Fails once for every finding in any of `texts`, naming the text and the span.
+  template <size_t N>
+  static void ExpectNothingFound(const char* const (&texts)[N]) {
+    for (const char* t : texts) {
+      for (const std::string& v : All(t)) ADD_FAILURE() << t << " flagged [" << v << "]";
+    }
+  }
   static Engine* engine_;
 };
 Engine* PrecisionTest::engine_ = nullptr;
@@ -69,9 +76,7 @@ TEST_F(PrecisionTest, ClinicalTextIsNotPhi) {
       // A town's name before a device noun names the device in the whole note.
       "To IR for Hickman placement. Hickman flushes well, site clean.",
   };
-  for (const char* t : clean) {
-    for (const std::string& v : All(t)) ADD_FAILURE() << t << " flagged [" << v << "]";
-  }
+  ExpectNothingFound(clean);
 }
 
 TEST_F(PrecisionTest, PhiNextToTheVetoesIsStillFound) {
@@ -143,9 +148,7 @@ TEST_F(PrecisionTest, WordsBeforeATreatmentWordAreNotNames) {
       "Also Brevomycin po with breakfast.",
       "Sedated, Propanex infusion titrated overnight.",
   };
-  for (const char* t : clean) {
-    for (const std::string& v : All(t)) ADD_FAILURE() << t << " flagged [" << v << "]";
-  }
+  ExpectNothingFound(clean);
   // A title still makes a person, and a listed name stays a name.
   EXPECT_TRUE(Covered("Line placed, Dr. Vasoprenix placed a second one.", "Vasoprenix"));
   EXPECT_TRUE(Covered("Wife Tahnee given update by phone.", "Tahnee"));
@@ -158,9 +161,7 @@ TEST_F(PrecisionTest, InitialsAndNamesStopAtClinicalWordsAndSentenceEnds) {
       "U/O DROPPED TO 10CC/H. BOLUSED WITH 500CC NS.",
       "PT WAS PLACED ON BIPAP. S. INTUBATED AT 0200 FOR HYPOXIA.",
   };
-  for (const char* t : clean) {
-    for (const std::string& v : All(t)) ADD_FAILURE() << t << " flagged [" << v << "]";
-  }
+  ExpectNothingFound(clean);
   for (const std::string& v :
        All("TELEPHONE UPDATE GIVEN TO DR. WEXHAM. PRBC INFUSING, PT STABLE.")) {
     EXPECT_EQ(v.find("PRBC"), std::string::npos) << v;
@@ -202,9 +203,7 @@ TEST_F(PrecisionTest, SentenceAndSectionStartsRolesProductsAndScoresAreNotPhi) {
       "U/O REMAINS LOW MD AWARE. COUGH WEAK. STRONG NP COUGH WITH SUCTIONING.",
       "Insulin given per riss. Medicated with Tyl and oxycodone.",
   };
-  for (const char* t : clean) {
-    for (const std::string& v : All(t)) ADD_FAILURE() << t << " flagged [" << v << "]";
-  }
+  ExpectNothingFound(clean);
   struct Case {
     const char* text;
     const char* value;
