@@ -27,12 +27,18 @@ void AddEngineFlags(CLI::App* cmd, EngineFlags* flags, const std::string& mode_f
                   "Tagger model file (default: $PHIGATE_MODEL, then models/phigate_tagger.bin)");
   cmd->add_option("--min-score", flags->min_score, "Drop findings scoring below this (0..1)")
       ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--veto", flags->veto_score,
+                  "both: drop a rule finding (not a checksummed or labelled identifier) where the "
+                  "tagger is this sure it is not PHI (0.5..1, default 0.7; lower trades recall "
+                  "for precision)")
+      ->check(CLI::Range(0.0, 1.0));
 }
 
 detect::EngineOptions ToEngineOptions(const EngineFlags& flags) {
   detect::EngineOptions o;
   o.data_dir = flags.data_dir;
   if (flags.min_score >= 0) o.min_score = flags.min_score;
+  if (flags.veto_score >= 0) o.veto_score = flags.veto_score;
   // The option's check already restricted it to rules|model|both.
   o.mode = detect::ParseMode(flags.engine_mode).value_or(detect::EngineOptions::Mode::kBoth);
   o.model_path = flags.model_path;

@@ -21,7 +21,8 @@ struct EngineFlags {
   // engine has a switch for it (today every value runs the engine as built).
   std::string engine_mode = "both";
   std::string model_path;
-  float min_score = -1;  // --min-score; < 0: the engine's default
+  float min_score = -1;   // --min-score; < 0: the engine's default
+  float veto_score = -1;  // --veto; < 0: the engine's default
 };
 
 // Adds --data-dir, --engine (with `mode_flag` as its name), --min-score to `cmd`.

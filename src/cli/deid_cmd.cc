@@ -29,6 +29,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -745,6 +746,10 @@ int RunFiles(const DeidFlags& flags, Deidentifier& d) {
     m["engine"] = {{"mode", flags.engine.engine_mode},
                    {"data_dir", ResolveDataDir(flags.engine)},
                    {"gazetteers", GazetteerFingerprint(ResolveDataDir(flags.engine))}};
+    if (flags.engine.engine_mode == "both") {
+      // float -> 4 decimals, so 0.6 is written 0.6
+      m["engine"]["veto"] = std::round(ToEngineOptions(flags.engine).veto_score * 1e4) / 1e4;
+    }
     if (flags.mode == "tokenize" || flags.mode == "surrogate") {
       // Tenant and scope ids name the vault mappings (no PHI; no store URL or key).
       m["transform"] = {{"mode", flags.mode},

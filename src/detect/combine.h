@@ -46,12 +46,12 @@ Status CheckModelCompatible(const model::Tagger& tagger, bool* same_rules);
 inline constexpr float kCertainRuleScore = 0.8f;
 bool IsCertainRuleFinding(const Finding& f);
 
-// The veto of mode kBoth: a rule finding that is not certain is dropped when
-// the tagger is at least this sure that none of its tokens is PHI
-// (model::Tagger::Tag's rule_outside score, 0.5..1 where it says O). Chosen by
+// The veto of mode kBoth (EngineOptions::veto_score, kDefaultVetoScore in
+// engine.h): a rule finding that is not certain is dropped when the tagger is
+// at least that sure that none of its tokens is PHI (model::Tagger::Tag's
+// rule_outside score, 0.5..1 where it says O). The default was chosen by
 // cross-validation (docs/model.md, session 12, with the two below): `both`
 // above the rules alone on recall as well as precision.
-inline constexpr float kDefaultVetoScore = 0.7f;
 // A rule finding of the weakest evidence (score <= kWeakRuleScore: a
 // capitalised word no list holds, and the like) is vetoed already where the
 // tagger leans to O by this much (or the veto above, if lower).

@@ -968,7 +968,8 @@ Status RuleEngine::Scan(std::string_view text, ScanContext& base_ctx, Findings* 
     ExtendDatesAndInitials(text, out);
   }
   if (tagger_ != nullptr) {
-    PHIGATE_RETURN_IF_ERROR(RunTagger(*tagger_, options().mode, text, &ctx.model_findings, out));
+    PHIGATE_RETURN_IF_ERROR(RunTagger(*tagger_, options().mode, text, &ctx.model_findings, out, {},
+                                      options().veto_score));
   }
   ResolveConflicts(text, out);
   const CategorySet& want = options().categories;
@@ -1005,6 +1006,9 @@ using internal::RuleEngine;
 Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
   if (options.min_score < 0.0f || options.min_score > 1.0f) {
     return absl::InvalidArgumentError("min_score must be within [0, 1]");
+  }
+  if (!(options.veto_score >= 0.0f && options.veto_score <= 1.0f)) {
+    return absl::InvalidArgumentError("veto_score must be within [0, 1]");
   }
   PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<Lexicon> lexicon, Lexicon::Load(DataDir(options)));
 

@@ -195,6 +195,15 @@ assert m['totals']['failed'] == 2 and m['totals']['ok'] == 4, m['totals']
 assert m['engine']['gazetteers'].startswith('fnv1a64:'), m['engine']
 assert m['transform']['mode'] == 'placeholder'
 "
+# --veto (both): recorded in the manifest; out of [0, 1] is a usage error
+"$PHIGATE" deid --engine both --veto 0.6 "$TMP/notes/sub/b.txt" --out "$TMP/veto" 2>/dev/null
+check "--veto: exit 0" test $? -eq 0
+check "--veto: in the manifest" py "
+import json
+m = json.load(open('$TMP/veto/manifest.json'))
+assert m['engine']['mode'] == 'both' and m['engine']['veto'] == 0.6, m['engine']"
+echo x | "$PHIGATE" deid --engine both --veto 2 >/dev/null 2>&1
+check "--veto 2: usage error" test $? -ne 0
 check "manifest: holds no PHI" py "
 t = open('$TMP/deid/manifest.json').read()
 for s in ['4429871', '3/14/2024', 'jo.doe', '617-555']:

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -206,6 +207,53 @@ TEST(CombineTest, ShippedModelInTheEngineFindsInventedPhi) {
   EXPECT_TRUE(name);
   EXPECT_TRUE(date);
   EXPECT_TRUE(phone);
+}
+
+// EngineOptions::veto_score (phigate --veto): out of [0, 1] is refused; a lower
+// veto only ever drops rule findings, so what it covers is a subset of what a
+// higher one covers, and checksummed or labelled identifiers stay. The text is
+// lines of the project's generator (phigate synth --seed 5).
+TEST(CombineTest, LowerVetoCoversLessAndKeepsCertainFindings) {
+  const std::string path = std::string(PHIGATE_SOURCE_DIR) + "/models/phigate_tagger.bin";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "no shipped model";
+  EngineOptions eo;
+  eo.data_dir = std::string(PHIGATE_SOURCE_DIR) + "/data";
+  eo.model_path = path;
+  eo.mode = Mode::kBoth;
+  for (float bad : {-0.1f, 1.5f, std::numeric_limits<float>::quiet_NaN()}) {
+    eo.veto_score = bad;
+    EXPECT_EQ(Engine::Create(eo).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  const std::string text =
+      "Accession #: S25-40158   Location: River General Hospital\n"
+      "Tarrant, Alabama 35100-1633\n"
+      "PCP: Jandworth, NP, West Leechburg General Hospital, tel 229 407 3291 x680\n"
+      "DISPOSITION: Rehab facility\n";
+  auto covered = [&](float veto) {
+    eo.veto_score = veto;
+    auto engine = Engine::Create(eo);
+    EXPECT_TRUE(engine.ok()) << engine.status();
+    std::vector<bool> c(text.size());
+    if (!engine.ok()) return c;
+    auto found = (*engine)->Scan(text);
+    EXPECT_TRUE(found.ok()) << found.status();
+    if (!found.ok()) return c;
+    for (const Finding& f : *found) std::fill(c.begin() + f.begin, c.begin() + f.end, true);
+    return c;
+  };
+  const std::vector<bool> low = covered(0.5f), mid = covered(kDefaultVetoScore), high = covered(1);
+  size_t n_low = 0, n_high = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    EXPECT_TRUE(!low[i] || mid[i]) << i;
+    EXPECT_TRUE(!mid[i] || high[i]) << i;
+    n_low += low[i];
+    n_high += high[i];
+  }
+  EXPECT_LT(n_low, n_high);  // the veto did something on this text
+  for (std::string_view certain : {"S25-40158", "229 407 3291"}) {
+    const size_t at = text.find(certain);
+    for (size_t i = at; i < at + certain.size(); ++i) EXPECT_TRUE(low[i]) << certain;
+  }
 }
 
 }  // namespace

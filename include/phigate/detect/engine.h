@@ -22,6 +22,9 @@
 
 namespace phigate::detect {
 
+// EngineOptions::veto_score's default, chosen by cross-validation (docs/model.md).
+inline constexpr float kDefaultVetoScore = 0.7f;
+
 struct EngineOptions {
   // Folder holding the gazetteers (data/gazetteers in the source tree). Empty:
   // $PHIGATE_DATA_DIR, then the source tree's data/ folder compiled into the binary.
@@ -48,6 +51,11 @@ struct EngineOptions {
   // `phigate deid` turns it on.
   enum class Mode { kRules, kModel, kBoth, kUnion };
   Mode mode = Mode::kRules;
+  // kBoth's veto: a rule finding that is not certain by construction is
+  // dropped where the tagger is at least this sure none of its tokens is PHI
+  // (0.5..1; 1 keeps them all). The weakest rule findings are vetoed from
+  // min(veto_score, 0.55). Lower: more precision, less recall (docs/model.md).
+  float veto_score = kDefaultVetoScore;
   // The tagger's model file; empty = $PHIGATE_MODEL, then models/phigate_tagger.bin
   // of the source tree.
   std::string model_path;
