@@ -156,8 +156,8 @@ constexpr std::string_view kStop[] = {
 // ("Dr. Lima"). The left internal mammary artery; tube feeds; tracheostomy
 // tubes; the catheter.
 constexpr std::string_view kClinicalAbbreviations[] = {
-    "lima",    "nepro",     "jevity", "osmolite", "glucerna", "peptamen",
-    "vivonex", "pulmocare", "portex", "shiley",   "bivona",   "hickman"};
+    "lima",      "nepro",  "jevity", "osmolite", "glucerna", "peptamen", "vivonex",
+    "pulmocare", "portex", "shiley", "bivona",   "hickman",  "indep"};
 constexpr std::string_view kNameVerbs[] = {
     "per",       "with",         "w/",         "by",           "spoke",       "talked",
     "called",    "paged",        "page",       "notified",     "informed",    "updated",
@@ -199,6 +199,57 @@ constexpr std::string_view kSectionHeaders[] = {
     "pmh",   "hpi",      "meds",       "labs",       "ros",        "endo",     "access",  "pulm",
     "pain",  "activity", "wound",      "diet",       "nutrition",  "fen",      "cardiac", "lungs",
     "abd",   "ext",      "psych",      "impression", "dispo",      "addendum", "ms",      "mental"};
+constexpr NonPhiPhrase kNonPhiPhrases[] = {
+    // Payers (health plans): organisation names, not the patient's plan number.
+    {"blue cross blue shield", NonPhiPhrase::kAlways, false},
+    {"blue cross", NonPhiPhrase::kAlways, false},
+    {"blue shield", NonPhiPhrase::kAlways, false},
+    {"bcbs", NonPhiPhrase::kAlways, false},
+    {"kaiser permanente", NonPhiPhrase::kAlways, false},
+    {"harvard pilgrim", NonPhiPhrase::kAlways, false},
+    {"tufts health plan", NonPhiPhrase::kAlways, false},
+    {"united healthcare", NonPhiPhrase::kAlways, false},
+    {"unitedhealthcare", NonPhiPhrase::kAlways, false},
+    {"medicare advantage", NonPhiPhrase::kAlways, false},
+    {"medicare", NonPhiPhrase::kAlways, false},
+    {"medicaid", NonPhiPhrase::kAlways, false},
+    {"masshealth", NonPhiPhrase::kAlways, false},
+    {"tricare", NonPhiPhrase::kAlways, false},
+    {"aetna", NonPhiPhrase::kAlways, false},
+    {"cigna", NonPhiPhrase::kAlways, false},
+    {"humana", NonPhiPhrase::kAlways, false},
+    {"wellcare", NonPhiPhrase::kAlways, false},
+    {"amerigroup", NonPhiPhrase::kAlways, false},
+    {"caresource", NonPhiPhrase::kAlways, false},
+    {"molina", NonPhiPhrase::kAfterCue, false},  // also a surname
+    {"anthem", NonPhiPhrase::kAfterCue, false},
+    {"kaiser", NonPhiPhrase::kAfterCue, false},
+    // Vehicle makes (the VIN and the plate are the identifiers).
+    {"toyota", NonPhiPhrase::kAlways, true},
+    {"honda", NonPhiPhrase::kAlways, true},
+    {"nissan", NonPhiPhrase::kAlways, true},
+    {"hyundai", NonPhiPhrase::kAlways, true},
+    {"chevy", NonPhiPhrase::kAlways, true},
+    {"chevrolet", NonPhiPhrase::kAlways, true},
+    {"volkswagen", NonPhiPhrase::kAlways, true},
+    {"vw", NonPhiPhrase::kAlways, true},
+    {"kia", NonPhiPhrase::kAlways, true},
+    {"subaru", NonPhiPhrase::kAlways, true},
+    {"mazda", NonPhiPhrase::kAlways, true},
+    {"lexus", NonPhiPhrase::kAlways, true},
+    {"jeep", NonPhiPhrase::kAlways, true},
+    {"tesla", NonPhiPhrase::kAlways, true},
+    {"acura", NonPhiPhrase::kAlways, true},
+    {"infiniti", NonPhiPhrase::kAlways, true},
+    {"mitsubishi", NonPhiPhrase::kAlways, true},
+    {"ford", NonPhiPhrase::kAfterCue, true},  // also names and places
+    {"dodge", NonPhiPhrase::kAfterCue, true},
+    {"buick", NonPhiPhrase::kAfterCue, true},
+    // Clinical scales named after a place.
+    {"glasgow coma scale", NonPhiPhrase::kAlways, false},
+    {"glasgow coma score", NonPhiPhrase::kAlways, false},
+    {"glasgow coma", NonPhiPhrase::kAlways, false},
+};
 constexpr std::pair<std::string_view, uint32_t> kCueWords[] = {
     {"and", kLexAnd},
     {"&", kLexAnd},
@@ -323,6 +374,8 @@ void Lexicon::Add(std::string_view lower, uint32_t flags, float first_w, float l
   e.last_weight = std::max(e.last_weight, last_w);
 }
 
+std::span<const NonPhiPhrase> NonPhiPhrases() { return kNonPhiPhrases; }
+
 void Lexicon::AddBuiltins() {
   for (auto w : kTitles) Add(w, kLexTitle, 0, 0);
   for (auto w : kRelations) Add(w, kLexRelation, 0, 0);
@@ -335,6 +388,9 @@ void Lexicon::AddBuiltins() {
   for (auto [w, flag] : kCueWords) Add(w, flag, 0, 0);
   for (auto w : kSubjectVerbs) Add(w, kLexSubjectVerb, 0, 0);
   for (auto w : kSectionHeaders) Add(w, kLexSectionHeader, 0, 0);
+  for (const NonPhiPhrase& p : kNonPhiPhrases) {
+    Add(p.words.substr(0, p.words.find(' ')), kLexPhraseStart, 0, 0);
+  }
   for (auto w : kMonths) Add(w, kLexMonth, 0, 0);
   for (auto w : kWeekdays) Add(w, kLexWeekday, 0, 0);
   for (auto w : kStreetSuffixes) Add(w, kLexStreetSuffix, 0, 0);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,7 +53,22 @@ enum LexFlag : uint32_t {
   kLexWardVerb = 1u << 28,  // called, visited, states, aware ... (a person did it)
   kLexSubjectVerb = 1u << 29,    // is, was, will, told ... (follows a sentence's subject)
   kLexSectionHeader = 1u << 30,  // plan, skin, neuro ... (a clinical section's label)
+  kLexPhraseStart = 1u << 31,    // first word of a NonPhiPhrases() entry
 };
+
+// Names that look like PHI but name a payer, a vehicle make or a clinical
+// scale: "Blue Cross Blue Shield", "Kaiser Permanente", "Honda (Civic)",
+// "Glasgow Coma Scale". Lower-case, words separated by one space.
+struct NonPhiPhrase {
+  enum Kind : uint8_t {
+    kAlways,    // never PHI (unless a title or a name comes right before it)
+    kAfterCue,  // only after an insurance or vehicle word: "ins molina", "drives a Ford"
+  };
+  std::string_view words;
+  Kind kind;
+  bool make;  // a vehicle make: the model after it goes too ("Toyota Camry")
+};
+std::span<const NonPhiPhrase> NonPhiPhrases();
 
 // Allocates arrays of 1 MiB and more on 2 MiB boundaries and asks the kernel
 // for transparent huge pages there: the lexicon's tables are read at random,

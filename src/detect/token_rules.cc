@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "src/detect/lexicon.h"
 #include "src/detect/rule_engine.h"
 
@@ -316,6 +317,13 @@ bool NewlineBetween(std::string_view text, const Token& a, const Token& b) {
   return false;
 }
 
+// Two words of one multi-word name: LinkGap, on one line, and no colon between
+// (a field label is no part of the name: "Disposition: Rehab", "County: Marion County").
+bool NameGap(std::string_view text, const Token& a, const Token& b, bool allow_comma) {
+  return LinkGap(text, a, b, allow_comma) && !NewlineBetween(text, a, b) &&
+         text.substr(a.end, b.begin - a.end).find(':') == std::string_view::npos;
+}
+
 // A token used as a measurement label: a number or a slash follows it
 // ("with RA 17", "with CO/CI 5.8/2.7", "Ve 7-9L").
 bool MeasurementNext(std::string_view text, const std::vector<Token>& tk, size_t i) {
@@ -603,6 +611,7 @@ class TokenRules {
   void PlaceConsistency();
   void FacilityAfterPlace();
   void FusedInitials();
+  void NonPhiPhrases();
   void Emit();
 
   bool HyphenJoinsWord(std::string_view text, const Token& t, DocCase doc, uint32_t* end) const {
@@ -684,6 +693,7 @@ void TokenRules::Run(Findings* out) {
   PlaceConsistency();
   FacilityAfterPlace();
   FusedInitials();
+  NonPhiPhrases();
   Emit();
 }
 
@@ -950,6 +960,8 @@ void TokenRules::NameFields() {
         break;
       }
       if (!u.IsAlphaWord() || !Capitalised(u)) break;
+      // The next field's label ("Name: ROCQUE, DEVIN   Preferred: Devin").
+      if (k > first && u.end < text_.size() && text_[u.end] == ':') break;
       const uint32_t uf = u.lf();
       if (uf & (kLexCredential | kLexStop | kLexMonth | kLexWeekday | kLexTitle)) break;
       const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;
@@ -1691,7 +1703,7 @@ void TokenRules::ScorePlaces() {
         int taken = 0;
         while (k > 0 && taken < 3) {
           const Token& p = tk_[k - 1];
-          if (!LinkGap(text_, p, tk_[k], true) || NewlineBetween(text_, p, tk_[k])) break;
+          if (!NameGap(text_, p, tk_[k], true)) break;
           const uint32_t pf = p.lf();
           if (!p.IsAlphaWord() || !Capitalised(p)) break;
           // "Memorial" in "Memorial Hospital", "Family" in "Family Practice": part of the name.
@@ -1848,7 +1860,7 @@ void TokenRules::ScorePlaces() {
       while (k > 0 && i - k < 3) {
         const Token& p = tk_[k - 1];
         if (!p.IsAlphaWord() || !Capitalised(p) || (p.lf() & (kLexStop | kLexLocPrep)) ||
-            !LinkGap(text_, p, tk_[k], false) || NewlineBetween(text_, p, tk_[k])) {
+            !NameGap(text_, p, tk_[k], false)) {
           break;
         }
         --k;
@@ -1863,7 +1875,7 @@ void TokenRules::ScorePlaces() {
       size_t k = i;
       while (k > 0 && i - k < 3 && tk_[k - 1].IsAlphaWord() && Capitalised(tk_[k - 1]) &&
              !(tk_[k - 1].lf() & (kLexStop | kLexLocPrep)) &&
-             LinkGap(text_, tk_[k - 1], tk_[k], false)) {
+             NameGap(text_, tk_[k - 1], tk_[k], false)) {
         --k;
       }
       if (k < i && k > 0 &&
@@ -1995,9 +2007,96 @@ void TokenRules::FusedInitials() {
   }
 }
 
+// Payers, vehicle makes and clinical scales (lexicon.h, NonPhiPhrases()) are
+// neither names nor places, whatever the rules above made of their words:
+// "ins Kaiser Permanente", "Vehicle: Honda Civic", "GLASGOW COMA SCALE 14".
+// Not after a title, a relation or a name ("Dr. Honda", "MOTHER KIA IN",
+// "Kenji Honda"); the kAfterCue
+// ones only after an insurance or vehicle word.
+void TokenRules::NonPhiPhrases() {
+  struct Compiled {
+    std::vector<uint64_t> words;
+    NonPhiPhrase::Kind kind;
+    bool make;
+  };
+  static const std::vector<Compiled> kPhrases = [] {
+    std::vector<Compiled> v;
+    for (const NonPhiPhrase& p : detect::NonPhiPhrases()) {
+      Compiled c{{}, p.kind, p.make};
+      for (absl::string_view w : absl::StrSplit(ToAbsl(p.words), ' ')) {
+        c.words.push_back(Lexicon::Hash(std::string_view(w.data(), w.size())));
+      }
+      v.push_back(std::move(c));
+    }
+    // Longest first, so "blue cross blue shield" wins over "blue cross".
+    std::stable_sort(v.begin(), v.end(), [](const Compiled& a, const Compiled& b) {
+      return a.words.size() > b.words.size();
+    });
+    return v;
+  }();
+  static const uint64_t kCues[] = {
+      Lexicon::Hash("ins"),     Lexicon::Hash("insurance"), Lexicon::Hash("insurer"),
+      Lexicon::Hash("payer"),   Lexicon::Hash("coverage"),  Lexicon::Hash("plan"),
+      Lexicon::Hash("vehicle"), Lexicon::Hash("car"),       Lexicon::Hash("truck"),
+      Lexicon::Hash("drives"),  Lexicon::Hash("drove"),     Lexicon::Hash("driving"),
+      Lexicon::Hash("permit"),  Lexicon::Hash("a"),         Lexicon::Hash("his"),
+      Lexicon::Hash("her")};
+  for (size_t i = 0; i < n_; ++i) {
+    if (!(tk_[i].lf() & kLexPhraseStart)) continue;
+    if (i > 0 && ((tk_[i - 1].lf() & (kLexTitle | kLexRelation)) || name_[i - 1] >= 0.5f) &&
+        !NewlineBetween(text_, tk_[i - 1], tk_[i])) {
+      continue;
+    }
+    for (const Compiled& p : kPhrases) {
+      const size_t len = p.words.size();
+      if (i + len > n_) continue;
+      bool match = true;
+      for (size_t k = 0; k < len && match; ++k) {
+        match = tk_[i + k].hash == p.words[k] &&
+                (k == 0 ||
+                 (tk_[i + k].begin == tk_[i + k - 1].end + 1 && text_[tk_[i + k - 1].end] == ' '));
+      }
+      if (!match) continue;
+      if (p.kind == NonPhiPhrase::kAfterCue) {
+        bool cue = false;
+        for (size_t k = i; k > 0 && k + 3 > i && !cue; --k) {
+          if (NewlineBetween(text_, tk_[k - 1], tk_[i])) break;
+          for (uint64_t h : kCues) cue = cue || tk_[k - 1].hash == h;
+        }
+        if (!cue) break;
+      }
+      size_t end = i + len;
+      // The model after a make: "Camry", "F-150", "Model 3".
+      if (p.make && end < n_ && tk_[end].begin == tk_[end - 1].end + 1 &&
+          (Capitalised(tk_[end]) || (tk_[end].flags & kTokDigit))) {
+        ++end;
+      }
+      for (size_t j = i; j < end; ++j) {
+        name_[j] = 0;
+        loc_[j] = 0;
+      }
+      i = end - 1;
+      break;
+    }
+  }
+}
+
 // Emit: names, then locations (the resolver merges adjacent same-category spans).
 void TokenRules::Emit() {
   for (size_t i = 0; i < n_; ++i) {
+    // A field label is neither a name nor a place ("Preferred:", "Signed:",
+    // "Vehicle:", "Location:"): a vocabulary word no name or place list holds,
+    // right before a colon, and no title before it ("Dr. Brown:" stays).
+    {
+      const Token& t = tk_[i];
+      const uint32_t f = t.lf();
+      if (t.end < text_.size() && text_[t.end] == ':' && t.IsAlphaWord() &&
+          (f & (kLexCommon | kLexClinical)) &&
+          !(f & (kLexFirstName | kLexSurname | kLexCity | kLexCityStart | kLexState)) &&
+          !(i > 0 && (tk_[i - 1].lf() & kLexTitle))) {
+        continue;
+      }
+    }
     // A device eponym of this note is neither a place nor, without a title, a person.
     if (!eponyms_.empty() && name_[i] < 0.7f &&
         std::binary_search(eponyms_.begin(), eponyms_.end(), tk_[i].hash)) {
