@@ -156,8 +156,8 @@ constexpr std::string_view kStop[] = {
 // ("Dr. Lima"). The left internal mammary artery; tube feeds; tracheostomy
 // tubes; the catheter.
 constexpr std::string_view kClinicalAbbreviations[] = {
-    "lima",      "nepro",  "jevity", "osmolite", "glucerna", "peptamen", "vivonex",
-    "pulmocare", "portex", "shiley", "bivona",   "hickman",  "indep"};
+    "lima",   "nepro",  "jevity", "osmolite", "glucerna", "peptamen", "vivonex", "pulmocare",
+    "portex", "shiley", "bivona", "hickman",  "indep",    "mtg",      "mvc",     "npi"};
 constexpr std::string_view kNameVerbs[] = {
     "per",       "with",         "w/",         "by",           "spoke",       "talked",
     "called",    "paged",        "page",       "notified",     "informed",    "updated",

@@ -235,11 +235,11 @@ constexpr PatternSpec
 
             // ---- (B) addresses and ZIP codes
             {"street_address_title",
-             R"(\b([0-9]{1,6}[A-Z]?(?:-[0-9]{1,5})?\s+(?:(?:N|S|E|W|North|South|East|West)\.?\s+)?(?:[A-Z][a-z'\-]+\.?\s+|[0-9]{1,3}(?:st|nd|rd|th)\s+){1,3})" STREET_SUFFIX_TITLE
+             R"(\b([0-9]{1,6}[A-Z]?(?:-[0-9]{1,5})?[ \t]+(?:(?:N|S|E|W|North|South|East|West)\.?[ \t]+)?(?:[A-Z][a-z'\-]+\.?[ \t]+|[0-9]{1,3}(?:st|nd|rd|th)[ \t]+){1,3})" STREET_SUFFIX_TITLE
              R"(\b\.?(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|#|Fl|Floor|Rm|Room|Bldg|Building)\.?\s*#?\s*[A-Za-z0-9\-]{1,6}\b)?))",
              C::kStreetAddress, 0.85f, false},
             {"street_address_upper",
-             R"(\b([0-9]{1,6}[A-Z]?(?:-[0-9]{1,5})?\s+(?:(?:N|S|E|W|NORTH|SOUTH|EAST|WEST)\.?\s+)?(?:[A-Z][A-Z'\-]+\.?\s+|[0-9]{1,3}(?:ST|ND|RD|TH)\s+){1,3})" STREET_SUFFIX_UPPER
+             R"(\b([0-9]{1,6}[A-Z]?(?:-[0-9]{1,5})?[ \t]+(?:(?:N|S|E|W|NORTH|SOUTH|EAST|WEST)\.?[ \t]+)?(?:[A-Z][A-Z'\-]+\.?[ \t]+|[0-9]{1,3}(?:ST|ND|RD|TH)[ \t]+){1,3})" STREET_SUFFIX_UPPER
              R"(\b\.?(?:,?\s+(?:APT|APARTMENT|SUITE|STE|UNIT|#|FL|FLOOR|RM|ROOM|BLDG|BUILDING)\.?\s*#?\s*[A-Z0-9\-]{1,6}\b)?))",
              C::kStreetAddress, 0.8f, false},
             {"unit_designator",
@@ -249,7 +249,7 @@ constexpr PatternSpec
              R"re(\b([0-9]{1,6}\s+(?:[A-Z\x80-\xff][a-z\x80-\xff'\-]+\.?\s+){0,2}[A-Z\x80-\xff][a-z\x80-\xff'\-]{3,}\s+[0-9]{1,5}[a-z]?)\b)re",
              C::kStreetAddress, 0.6f, false},
             {"address_cue",
-             R"(\b(?:(?:home\s+|mailing\s+|street\s+|his\s+|her\s+|my\s+|their\s+)?address(?:\s+is)?|lives\s+(?:at|on)|living\s+at|located\s+at|corner\s+of|resides?\s+at|live\s+at|ship\s+(?:it\s+)?to|send\s+(?:it\s+)?to|return\s+(?:it\s+)?to|drops?\s+(?:you\s+)?off\s+at|visit\s+us\s+at|stay(?:ing)?\s+at)\s*:?\s*)",
+             R"(\b(?:(?:home\s+|mailing\s+|street\s+|his\s+|her\s+|my\s+|their\s+)?address(?:\s+on\s+file|\s+is)?|lives\s+(?:at|on)|living\s+at|located\s+at|corner\s+of|resides?\s+at|live\s+at|ship\s+(?:it\s+)?to|send\s+(?:it\s+)?to|return\s+(?:it\s+)?to|drops?\s+(?:you\s+)?off\s+at|visit\s+us\s+at|stay(?:ing)?\s+at)\s*:?\s*)",
              C::kStreetAddress, 0.6f, true, nullptr, 0.0f, false, true},
             {"geo_coordinates",
              R"(\b([0-9]{1,2}\.[0-9]{2,7}(?:\xc2\xb0)?\s*[ns],?\s+[0-9]{1,3}\.[0-9]{2,7}(?:\xc2\xb0)?\s*[ew])\b)",
@@ -258,10 +258,10 @@ constexpr PatternSpec
              R"((?:^|[^0-9.\-])(-?[0-9]{1,2}\.[0-9]{4,7},\s*-?[0-9]{1,3}\.[0-9]{4,7})\b)",
              C::kLocation, 0.7f},
             {"street_address_lower",
-             R"re(\b([0-9]{2,6}\s+(?:[a-z]{3,}\s+|[0-9]{1,3}(?:st|nd|rd|th)\s+){1,3}(?:street|avenue|ave|road|lane|ln|drive|court|boulevard|blvd|highway|hwy|parkway|pkwy|terrace|circle|trail|plaza|turnpike)\b\.?))re",
+             R"re(\b([0-9]{2,6}[ \t]+(?:[a-z]{3,}[ \t]+|[0-9]{1,3}(?:st|nd|rd|th)[ \t]+){1,3}(?:street|avenue|ave|road|lane|ln|drive|court|boulevard|blvd|highway|hwy|parkway|pkwy|terrace|circle|trail|plaza|turnpike)\b\.?))re",
              C::kStreetAddress, 0.6f, false},
             {"street_address_lower_abbrev",
-             R"re(\b([0-9]{2,6}\s+(?:[a-z]{3,}\s+|[0-9]{1,3}(?:st|nd|rd|th)\s+){1,3}(?:dr|way|st|rd|ct|pl|ave|ln)\.?)(?:,|\n))re",
+             R"re(\b([0-9]{2,6}[ \t]+(?:[a-z]{3,}[ \t]+|[0-9]{1,3}(?:st|nd|rd|th)[ \t]+){1,3}(?:dr|way|st|rd|ct|pl|ave|ln)\.?)(?:,|\n))re",
              C::kStreetAddress, 0.6f, false},
             {"street_address_foreign",
              R"re(\b([0-9]{1,6}\s+(?:(?:ul\.|rue|via|viale|calle|carrer|avenida|avenue|av\.|rua|trg|piazza|plaza|platz|ulica|ulice|cesta|utca|rkp\.|boulevard|chemin|route|strada|largo|praça|travessa)\s+(?:[^\s0-9,|]+\s+){0,3}|(?:[^\s0-9,|]+\s+){0,2}[^\s0-9,|]*(?:strasse|stra\xc3\x9fe|gasse|weg|vej|gade|gata|gatan|vegur|katu|tie|braut|straat|laan|veien|gaten|allee|utca|t\xc3\xa9r|\xc3\xbat)\.?\s+)[0-9]{1,5}[a-z]?)\b)re",

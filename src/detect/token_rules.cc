@@ -301,6 +301,9 @@ bool IsInitial(const Token& t) {
 // Punctuation between two tokens allows a context link ("Dr. Smith", "son, Rob").
 bool LinkGap(std::string_view text, const Token& a, const Token& b, bool allow_comma) {
   if (b.begin - a.end > 4) return false;
+  // Three spaces separate columns, not the words of one name
+  // ("Dr. Ó BRIAIN   NPI 1641002724").
+  if (text.substr(a.end, b.begin - a.end).find("   ") != std::string_view::npos) return false;
   for (size_t i = a.end; i < b.begin; ++i) {
     const char c = text[i];
     if (c == ' ' || c == '.' || c == '\t' || c == ':') continue;
@@ -943,8 +946,9 @@ void TokenRules::NameFields() {
       const Token& u = tk_[k];
       if (NewlineBetween(text_, tk_[k - 1], u)) break;
       if (k > first) {
-        // Only spaces, one comma or an initial's period between the parts.
-        bool ok = true;
+        // Only spaces, one comma or an initial's period between the parts,
+        // and no column gap ("Dr. Ó BRIAIN   NPI 1641002724").
+        bool ok = u.begin - tk_[k - 1].end < 4 || text_.compare(tk_[k - 1].end, 3, "   ") != 0;
         int commas = 0;
         for (size_t c = tk_[k - 1].end; c < u.begin && ok; ++c) {
           const char ch = text_[c];
@@ -1703,9 +1707,11 @@ void TokenRules::ScorePlaces() {
         int taken = 0;
         while (k > 0 && taken < 3) {
           const Token& p = tk_[k - 1];
-          if (!NameGap(text_, p, tk_[k], true)) break;
+          // Not over a parenthesis or a comma ("Dr. STEVENS (Bayview Medical
+          // Group)", "D. Blanchett, M.D. (Scottsboro Memorial"), not a title or credential.
+          if (!NameGap(text_, p, tk_[k], false)) break;
           const uint32_t pf = p.lf();
-          if (!p.IsAlphaWord() || !Capitalised(p)) break;
+          if (!p.IsAlphaWord() || !Capitalised(p) || (pf & (kLexTitle | kLexCredential))) break;
           // "Memorial" in "Memorial Hospital", "Family" in "Family Practice": part of the name.
           if ((pf & kLexFacility) && !(pf & kLexLocPrep)) {
             --k;

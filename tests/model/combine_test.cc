@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "phigate/detect/engine.h"
 #include "phigate/model/tagger.h"
 #include "phigate/model/trainer.h"
+#include "phigate/synth/generator.h"
 #include "src/detect/resolve.h"
 #include "tests/testing/status_matchers.h"
 
@@ -211,8 +213,8 @@ TEST(CombineTest, ShippedModelInTheEngineFindsInventedPhi) {
 
 // EngineOptions::veto_score (phigate --veto): out of [0, 1] is refused; a lower
 // veto only ever drops rule findings, so what it covers is a subset of what a
-// higher one covers, and checksummed or labelled identifiers stay. The text is
-// lines of the project's generator (phigate synth --seed 5).
+// higher one covers, and checksummed or labelled identifiers stay. On 40 notes
+// of the project's generator (seed 5) the veto changes something.
 TEST(CombineTest, LowerVetoCoversLessAndKeepsCertainFindings) {
   const std::string path = std::string(PHIGATE_SOURCE_DIR) + "/models/phigate_tagger.bin";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << "no shipped model";
@@ -224,36 +226,42 @@ TEST(CombineTest, LowerVetoCoversLessAndKeepsCertainFindings) {
     eo.veto_score = bad;
     EXPECT_EQ(Engine::Create(eo).status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
-  const std::string text =
-      "Accession #: S25-40158   Location: River General Hospital\n"
-      "Tarrant, Alabama 35100-1633\n"
-      "PCP: Jandworth, NP, West Leechburg General Hospital, tel 229 407 3291 x680\n"
-      "DISPOSITION: Rehab facility\n";
-  auto covered = [&](float veto) {
-    eo.veto_score = veto;
-    auto engine = Engine::Create(eo);
-    EXPECT_TRUE(engine.ok()) << engine.status();
-    std::vector<bool> c(text.size());
-    if (!engine.ok()) return c;
-    auto found = (*engine)->Scan(text);
-    EXPECT_TRUE(found.ok()) << found.status();
-    if (!found.ok()) return c;
-    for (const Finding& f : *found) std::fill(c.begin() + f.begin, c.begin() + f.end, true);
-    return c;
-  };
-  const std::vector<bool> low = covered(0.5f), mid = covered(kDefaultVetoScore), high = covered(1);
+  std::unique_ptr<Engine> engines[3];
+  const float vetoes[3] = {0.5f, kDefaultVetoScore, 1.0f};
+  for (int v = 0; v < 3; ++v) {
+    eo.veto_score = vetoes[v];
+    PHIGATE_ASSERT_OK_AND_ASSIGN(engines[v], Engine::Create(eo));
+  }
+  synth::GeneratorOptions go;
+  go.seed = 5;
+  go.data_dir = eo.data_dir;
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto gen, synth::Generator::Create(go));
   size_t n_low = 0, n_high = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    EXPECT_TRUE(!low[i] || mid[i]) << i;
-    EXPECT_TRUE(!mid[i] || high[i]) << i;
-    n_low += low[i];
-    n_high += high[i];
+  for (const synth::Note& note : gen->GenerateMany(40)) {
+    const std::string& text = note.text;
+    std::vector<bool> c[3];
+    for (int v = 0; v < 3; ++v) {
+      PHIGATE_ASSERT_OK_AND_ASSIGN(Findings found, engines[v]->Scan(text));
+      c[v].assign(text.size(), false);
+      for (const Finding& f : found) {
+        std::fill(c[v].begin() + f.begin, c[v].begin() + f.end, true);
+        // Certain findings (checksummed, labelled) are never vetoed.
+        if (v == 2 && IsCertainRuleFinding(f)) {
+          PHIGATE_ASSERT_OK_AND_ASSIGN(Findings low, engines[0]->Scan(text));
+          bool kept = false;
+          for (const Finding& g : low) kept = kept || (g.begin <= f.begin && f.end <= g.end);
+          EXPECT_TRUE(kept) << f.recognizer;
+        }
+      }
+    }
+    for (size_t i = 0; i < text.size(); ++i) {
+      EXPECT_TRUE(!c[0][i] || c[1][i]) << i;
+      EXPECT_TRUE(!c[1][i] || c[2][i]) << i;
+      n_low += c[0][i];
+      n_high += c[2][i];
+    }
   }
-  EXPECT_LT(n_low, n_high);  // the veto did something on this text
-  for (std::string_view certain : {"S25-40158", "229 407 3291"}) {
-    const size_t at = text.find(certain);
-    for (size_t i = at; i < at + certain.size(); ++i) EXPECT_TRUE(low[i]) << certain;
-  }
+  EXPECT_LT(n_low, n_high);  // the veto did something
 }
 
 }  // namespace
