@@ -303,7 +303,10 @@ bool LinkGap(std::string_view text, const Token& a, const Token& b, bool allow_c
   if (b.begin - a.end > 4) return false;
   // Three spaces separate columns, not the words of one name
   // ("Dr. Ó BRIAIN   NPI 1641002724").
-  if (text.substr(a.end, b.begin - a.end).find("   ") != std::string_view::npos) return false;
+  if (b.begin - a.end >= 3 &&
+      text.substr(a.end, b.begin - a.end).find("   ") != std::string_view::npos) {
+    return false;
+  }
   for (size_t i = a.end; i < b.begin; ++i) {
     const char c = text[i];
     if (c == ' ' || c == '.' || c == '\t' || c == ':') continue;
