@@ -813,12 +813,24 @@ void TokenRules::ScoreNameWords() {
       }
       // A writer introducing themselves after a greeting: "Dear Dr. Lind,
       // this is Rama." ("this is" right after a comma), not a vocabulary word.
-      static const uint64_t kThis = Lexicon::Hash("this");
-      if (p2 == kThis && p1 == kIs && Capitalised(t) &&
-          (!common || ((f & kLexFirstName) && !(f & kLexClinical))) && !LooksClinicalAt(i)) {
-        size_t k = tk_[i - 2].begin;
+      // Also "it's Rama", and a letter's patient: "Thank you for seeing
+      // Wells, a pleasant", "seeing my patient, Vannuck,".
+      static const uint64_t kThis = Lexicon::Hash("this"), kIt = Lexicon::Hash("it"),
+                            kFor = Lexicon::Hash("for"), kSeeing = Lexicon::Hash("seeing"),
+                            kMy = Lexicon::Hash("my"), kPatient = Lexicon::Hash("patient");
+      const bool name_word = Capitalised(t) &&
+                             (!common || ((f & kLexFirstName) && !(f & kLexClinical))) &&
+                             !LooksClinicalAt(i);
+      const bool its = p1 == kIt && text_.compare(tk_[i - 1].end, 3, "'s ") == 0;
+      if (((p2 == kThis && p1 == kIs) || its) && name_word) {
+        size_t k = tk_[its ? i - 1 : i - 2].begin;
         while (k > 0 && text_[k - 1] == ' ') --k;
         if (k > 0 && text_[k - 1] == ',') s += 0.5f;
+      }
+      if (name_word && ((p2 == kFor && p1 == kSeeing && LinkGap(text_, tk_[i - 1], t, false)) ||
+                        (p2 == kMy && p1 == kPatient &&
+                         text_.substr(tk_[i - 1].end, t.begin - tk_[i - 1].end) == ", "))) {
+        s += 0.5f;
       }
     }
     // Context after: a credential ("Smith, RN"), or "(son)".
@@ -845,6 +857,16 @@ void TokenRules::ScoreNameWords() {
           !NewlineBetween(text_, t, q) && (Capitalised(t) || (listed && (q.flags & kTokLower))) &&
           (listed || !common)) {
         s += ((q.flags & kTokUpper) || doc_ == DocCase::kLower) ? 0.45f : 0.2f;
+      } else if (strong_cred && (q.flags & kTokUpper) && (t.flags & kTokLower) &&
+                 t.end - t.begin >= 3 && text_.substr(t.end, q.begin - t.end) == ", " && i > 0 &&
+                 (tk_[i - 1].lf() & kLexNameVerb) &&
+                 ((listed && !common) || (t.lex == nullptr && !LooksClinicalAt(i)))) {
+        // After a word that takes a person, a lower-case name or word no list
+        // knows, a comma, an all-caps credential: "called to soren, RN",
+        // "report received from darion, RN". Not a misspelt word.
+        std::string& w = ctx_.lower;
+        w.assign(text_.substr(t.begin, t.end - t.begin));
+        if (!lexicon_->IsNearVocabulary(w)) s += 0.65f;
       }
       // "Ivo Oberwald (son)": a relation in brackets after a name.
       if ((q.lf() & kLexRelation) && q.begin > t.end && text_[q.begin - 1] == '(' &&

@@ -592,6 +592,22 @@ TEST_F(EngineTest, SubjectLinesThatOpenWithAName) {
       Found("Subject: test results\n\nHello, my refill is late.", PhiCategory::kName).empty());
 }
 
+// Session 13: a lower-case name before ", RN" after a word that takes a
+// person; a letter's patient and writer. Not a misspelt word before the
+// credential, not a clinical word as the patient.
+TEST_F(EngineTest, LowerCaseNamesBeforeACredentialAndALettersPatient) {
+  EXPECT_TRUE(Covered("Critical value called to vorlenna, RN at 1930.", "vorlenna"));
+  EXPECT_TRUE(Covered("Report received from darion, RN. Code status full.", "darion"));
+  EXPECT_TRUE(Found("pt hemodynamically stabel, RN aware.", PhiCategory::kName).empty());
+  EXPECT_TRUE(Covered("Thank you for seeing my patient, Vannuck, a pleasant man.", "Vannuck"));
+  EXPECT_TRUE(Covered("Thank you for seeing Shania, a pleasant 55 yr old.", "Shania"));
+  EXPECT_TRUE(Covered("THANK YOU FOR SEEING KOUSEN, A PLEASANT 72 Y/O MAN.", "KOUSEN"));
+  EXPECT_TRUE(Covered("Hi Dr. Smith, it's Faith. My insurance changed.", "Faith"));
+  EXPECT_TRUE(
+      Found("Thank you for seeing my patient, Cardiology, today.", PhiCategory::kName).empty());
+  EXPECT_TRUE(Found("It's Tuesday and the plan is unchanged.", PhiCategory::kName).empty());
+}
+
 TEST_F(EngineTest, RefusesTextOverTheLimit) {
   EngineOptions o;
   o.max_text_bytes = 16;
