@@ -2070,8 +2070,7 @@ void TokenRules::NonPhiPhrases() {
       Lexicon::Hash("payer"),   Lexicon::Hash("coverage"),  Lexicon::Hash("plan"),
       Lexicon::Hash("vehicle"), Lexicon::Hash("car"),       Lexicon::Hash("truck"),
       Lexicon::Hash("drives"),  Lexicon::Hash("drove"),     Lexicon::Hash("driving"),
-      Lexicon::Hash("permit"),  Lexicon::Hash("a"),         Lexicon::Hash("his"),
-      Lexicon::Hash("her")};
+      Lexicon::Hash("permit")};
   for (size_t i = 0; i < n_; ++i) {
     if (!(tk_[i].lf() & kLexPhraseStart)) continue;
     if (i > 0 && ((tk_[i - 1].lf() & (kLexTitle | kLexRelation)) || name_[i - 1] >= 0.5f) &&
