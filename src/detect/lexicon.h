@@ -61,7 +61,7 @@ enum LexFlag : uint32_t {
 // "Glasgow Coma Scale". Lower-case, words separated by one space.
 struct NonPhiPhrase {
   enum Kind : uint8_t {
-    kAlways,    // never PHI (unless a title or a name comes right before it)
+    kAlways,    // never PHI (unless a title, a relation word or a name comes right before it)
     kAfterCue,  // only after an insurance or vehicle word: "ins molina", "drives a Ford"
   };
   std::string_view words;

@@ -2042,8 +2042,7 @@ void TokenRules::FusedInitials() {
 // neither names nor places, whatever the rules above made of their words:
 // "ins Kaiser Permanente", "Vehicle: Honda Civic", "GLASGOW COMA SCALE 14".
 // Not after a title, a relation or a name ("Dr. Honda", "MOTHER KIA IN",
-// "Kenji Honda"); the kAfterCue
-// ones only after an insurance or vehicle word.
+// "Kenji Honda"); the kAfterCue ones only after an insurance or vehicle word.
 void TokenRules::NonPhiPhrases() {
   struct Compiled {
     std::vector<uint64_t> words;
@@ -2096,7 +2095,7 @@ void TokenRules::NonPhiPhrases() {
         if (!cue) break;
       }
       size_t end = i + len;
-      // The model after a make: "Camry", "F-150", "Model 3".
+      // The model after a make, one word: "Camry", "F-150".
       if (p.make && end < n_ && tk_[end].begin == tk_[end - 1].end + 1 &&
           (Capitalised(tk_[end]) || (tk_[end].flags & kTokDigit))) {
         ++end;

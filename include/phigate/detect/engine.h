@@ -53,8 +53,8 @@ struct EngineOptions {
   Mode mode = Mode::kRules;
   // kBoth's veto: a rule finding that is not certain by construction is
   // dropped where the tagger is at least this sure none of its tokens is PHI
-  // (0.5..1; 1 keeps them all). The weakest rule findings are vetoed from
-  // min(veto_score, 0.55). Lower: more precision, less recall (docs/model.md).
+  // (0.5..1). The weakest rule findings are vetoed from min(veto_score, 0.55),
+  // so 1 keeps all but those. Lower: more precision, less recall (docs/model.md).
   float veto_score = kDefaultVetoScore;
   // The tagger's model file; empty = $PHIGATE_MODEL, then models/phigate_tagger.bin
   // of the source tree.
