@@ -186,15 +186,24 @@ TEST(CombineTest, EngineInBothModeWithAStackedModelKeepsCertainRuleFindings) {
   EXPECT_TRUE(ssn);
 }
 
+// The shipped model, and engine options that use it in `mode` (the tests
+// skip when the file is absent).
+std::string ShippedModel() {
+  return std::string(PHIGATE_SOURCE_DIR) + "/models/phigate_tagger.bin";
+}
+EngineOptions ShippedModelOptions(Mode mode) {
+  EngineOptions eo;
+  eo.data_dir = std::string(PHIGATE_SOURCE_DIR) + "/data";
+  eo.model_path = ShippedModel();
+  eo.mode = mode;
+  return eo;
+}
+
 // The shipped model, used as the engine uses it (a stacked model reads the
 // rule findings as features), finds invented PHI in model-only mode.
 TEST(CombineTest, ShippedModelInTheEngineFindsInventedPhi) {
-  const std::string path = std::string(PHIGATE_SOURCE_DIR) + "/models/phigate_tagger.bin";
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << "no shipped model";
-  EngineOptions eo;
-  eo.data_dir = std::string(PHIGATE_SOURCE_DIR) + "/data";
-  eo.model_path = path;
-  eo.mode = Mode::kModel;
+  if (!std::filesystem::exists(ShippedModel())) GTEST_SKIP() << "no shipped model";
+  const EngineOptions eo = ShippedModelOptions(Mode::kModel);
   PHIGATE_ASSERT_OK_AND_ASSIGN(auto engine, Engine::Create(eo));
   const std::string text =
       "Pt Quintavia Zorblat seen 3/14 by Dr. Alvarez, lives in Ostervale. Call 617-555-0199.";
@@ -216,12 +225,8 @@ TEST(CombineTest, ShippedModelInTheEngineFindsInventedPhi) {
 // higher one covers, and checksummed or labelled identifiers stay. On 40 notes
 // of the project's generator (seed 5) the veto changes something.
 TEST(CombineTest, LowerVetoCoversLessAndKeepsCertainFindings) {
-  const std::string path = std::string(PHIGATE_SOURCE_DIR) + "/models/phigate_tagger.bin";
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << "no shipped model";
-  EngineOptions eo;
-  eo.data_dir = std::string(PHIGATE_SOURCE_DIR) + "/data";
-  eo.model_path = path;
-  eo.mode = Mode::kBoth;
+  if (!std::filesystem::exists(ShippedModel())) GTEST_SKIP() << "no shipped model";
+  EngineOptions eo = ShippedModelOptions(Mode::kBoth);
   for (float bad : {-0.1f, 1.5f, std::numeric_limits<float>::quiet_NaN()}) {
     eo.veto_score = bad;
     EXPECT_EQ(Engine::Create(eo).status().code(), absl::StatusCode::kInvalidArgument) << bad;
@@ -239,20 +244,20 @@ TEST(CombineTest, LowerVetoCoversLessAndKeepsCertainFindings) {
   size_t n_low = 0, n_high = 0;
   for (const synth::Note& note : gen->GenerateMany(40)) {
     const std::string& text = note.text;
+    Findings found[3];
     std::vector<bool> c[3];
     for (int v = 0; v < 3; ++v) {
-      PHIGATE_ASSERT_OK_AND_ASSIGN(Findings found, engines[v]->Scan(text));
+      PHIGATE_ASSERT_OK_AND_ASSIGN(found[v], engines[v]->Scan(text));
       c[v].assign(text.size(), false);
-      for (const Finding& f : found) {
+      for (const Finding& f : found[v])
         std::fill(c[v].begin() + f.begin, c[v].begin() + f.end, true);
-        // Certain findings (checksummed, labelled) are never vetoed.
-        if (v == 2 && IsCertainRuleFinding(f)) {
-          PHIGATE_ASSERT_OK_AND_ASSIGN(Findings low, engines[0]->Scan(text));
-          bool kept = false;
-          for (const Finding& g : low) kept = kept || (g.begin <= f.begin && f.end <= g.end);
-          EXPECT_TRUE(kept) << f.recognizer;
-        }
-      }
+    }
+    // Certain findings (checksummed, labelled) are never vetoed.
+    for (const Finding& f : found[2]) {
+      if (!IsCertainRuleFinding(f)) continue;
+      bool kept = false;
+      for (const Finding& g : found[0]) kept = kept || (g.begin <= f.begin && f.end <= g.end);
+      EXPECT_TRUE(kept) << f.recognizer;
     }
     for (size_t i = 0; i < text.size(); ++i) {
       EXPECT_TRUE(!c[0][i] || c[1][i]) << i;
