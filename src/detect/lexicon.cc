@@ -151,6 +151,12 @@ constexpr std::string_view kStop[] = {
     "able",     "unable",    "lue",       "rue",       "lle",        "rle",       "blocker",
     "liws",     "lcws",      "lis",       "lws",       "atl",        "riss",      "tyl",
     "ceo",      "most",      "many",      "several"};
+// Contractions are function words too: "it's Mary. I've been", "Barbara I'm".
+constexpr std::string_view kContractions[] = {
+    "i'm",     "i've",    "i'll",   "i'd",    "we're",    "we've",    "we'll",    "we'd",
+    "you're",  "you've",  "you'll", "you'd",  "they're",  "they've",  "they'll",  "they'd",
+    "don't",   "doesn't", "didn't", "can't",  "won't",    "isn't",    "aren't",   "wasn't",
+    "weren't", "haven't", "hasn't", "hadn't", "couldn't", "wouldn't", "shouldn't"};
 // Clinical abbreviations and product names that the word lists hold only as
 // names or places, or not at all: never a name alone, still one after a title
 // ("Dr. Lima"). The left internal mammary artery; tube feeds; tracheostomy
@@ -382,6 +388,7 @@ void Lexicon::AddBuiltins() {
   for (auto w : kCredentials) Add(w, kLexCredential, 0, 0);
   for (auto w : kFacilityWords) Add(w, kLexFacility, 0, 0);
   for (auto w : kStop) Add(w, kLexStop, 0, 0);
+  for (auto w : kContractions) Add(w, kLexStop, 0, 0);
   for (auto w : kNameVerbs) Add(w, kLexNameVerb, 0, 0);
   for (auto w : kLocPreps) Add(w, kLexLocPrep, 0, 0);
   for (auto w : kDemonyms) Add(w, kLexCommon, 0, 0);

@@ -54,7 +54,7 @@ constexpr PatternSpec
              0.6f},
             {"ssn_spaced", R"(\b([0-9]{3} [0-9]{2} [0-9]{4})\b)", C::kSsn, 0.6f, true, &SsnValid},
             {"ssn_labelled",
-             R"(\b(?:ssn|ss#|s\.s\.n\.?|soc(?:ial)?\.?\s+sec(?:urity)?\.?(?:\s+(?:number|no\.?|#))?)\s*(?:#|no\.?|number)?\s*[:#=]?\s*(?:ending\s+in\s+|last\s+(?:4|four)\s*(?:digits)?\s*[:#]?\s*)?((?:[0-9x*]{3}[- ]?[0-9x*]{2}[- ]?)?[0-9]{4})\b)",
+             R"(\b(?:ssn|ss#|s\.s\.n\.?|soc(?:ial)?\.?\s+sec(?:urity)?\.?(?:\s+(?:number|no\.?|#))?)\s*(?:#|no\.?|number)?\s*[:#=]?\s*(?:ending\s+in\s+|last\s+(?:4|four)\s*(?:digits)?\s*[:#]?\s*)?(?:[x*#]{3}[- ]?[x*#]{2}[- ]?)?((?:[0-9]{3}[- ]?[0-9]{2}[- ]?)?[0-9]{4})\b)",
              C::kSsn, 0.95f},
             {"ssn_masked", R"((?:^|[^0-9a-z#*])(?:[x*#]{3}[- ]?[x*#]{2}[- ]?)([0-9]{4})\b)",
              C::kSsn, 0.85f},

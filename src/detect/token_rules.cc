@@ -808,7 +808,8 @@ void TokenRules::ScoreNameWords() {
                             kNamed = Lexicon::Hash("named"), kWas = Lexicon::Hash("was");
       if ((p2 == kName && (p1 == kIs || p1 == kWas)) ||
           (p1 == kMe && (p2 == kCalls || p2 == kCall)) || p1 == kNamed ||
-          (p1 == kSays && Capitalised(t))) {
+          (p1 == kSays && Capitalised(t) &&
+           (mixed_ || !common || ((f & kLexFirstName) && !(f & kLexClinical))))) {
         s += 0.5f;
       }
       // A writer introducing themselves after a greeting: "Dear Dr. Lind,

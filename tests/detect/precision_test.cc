@@ -292,5 +292,34 @@ TEST_F(PrecisionTest, LabelsPayersVehicleMakesScalesAndColumnsAreNotPhi) {
   for (const Case& c : names) EXPECT_TRUE(Covered(c.text, c.phi)) << c.text;
 }
 
+// Session 14: a contraction after a name is no name ("it's Barbara. I've"),
+// "says" takes only a name-like word in an all-lower or all-caps note ("pt
+// says last 4 of ssn"), and an SSN's mask is not part of it ("***-**-0350").
+TEST_F(PrecisionTest, ContractionsSayingAndSsnMasksAreNotPhi) {
+  struct Case {
+    const char* text;
+    const char* not_phi;
+    const char* phi;  // "" when the text holds none
+  };
+  const Case cases[] = {
+      {"hey Dr. Ruys, it's Barbara. I've been feeling unwell since Monday.", "I've", "Barbara"},
+      {"Spoke with Barbara I'm told she is better.", "I'm", "Barbara"},
+      {"pt says last 4 of ssn 8057, dob verified.", "last", "8057"},
+      {"PT SAYS FIRST DOSE WAS AT NOON.", "FIRST", ""},
+      {"Acct #: A90637575   SSN: ***-**-0350", "***-**-", "0350"},
+      {"dob ok and ssn xxx-xx-8057 on file.", "xxx-xx-", "8057"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_TRUE(Untouched(c.text, c.not_phi)) << c.text;
+    if (*c.phi != '\0') {
+      EXPECT_TRUE(Covered(c.text, c.phi)) << c.text;
+    }
+  }
+  // A name after "says" in any case, and a whole SSN.
+  EXPECT_TRUE(Covered("pt says mary will visit tomorrow.", "mary"));
+  EXPECT_TRUE(Covered("She says Hope is her sister.", "Hope"));
+  EXPECT_TRUE(Covered("SSN: 252-10-6556", "252-10-6556"));
+}
+
 }  // namespace
 }  // namespace phigate::detect
