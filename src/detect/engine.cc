@@ -137,6 +137,14 @@ bool AddressAfterCue(std::string_view text, size_t pos, size_t* b, size_t* e) {
           i >= 3 && text[i - 3] == ' ' && std::isalpha(static_cast<unsigned char>(text[i - 1]));
       if (!abbrev) break;
     }
+    // A period after a postal code (four digits or more) ends the address
+    // whatever follows: "texas 79902. i can't make it" in a lower-case letter
+    // ("Csabai kapu 39. and" goes on).
+    if (c == '.' && (i + 1 >= text.size() || text[i + 1] == ' ' || text[i + 1] == '\n')) {
+      size_t d = i;
+      while (d > start && std::isdigit(static_cast<unsigned char>(text[d - 1]))) --d;
+      if (i - d >= 4) break;
+    }
     digit = digit || std::isdigit(static_cast<unsigned char>(c));
     ++i;
   }
@@ -152,6 +160,20 @@ bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
   auto digit_at = [&](size_t i) {
     return i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]));
   };
+  if (rec.starts_with("street_address")) {
+    // "AGED 48 FEMALE ADMITTED FROM ST. AGNES'S": an age and a sex, not a
+    // house number and a street ("1200 M ST NW" stays one).
+    size_t k = b;
+    while (k < e && digit_at(k)) ++k;
+    if (k > b && k < e && text[k] == ' ') {
+      static constexpr std::string_view kAgeSex[] = {"yo",   "yr",     "yrs", "year", "years",
+                                                     "male", "female", "man", "woman"};
+      const std::string w = LowerWordAfter(text, k);
+      for (std::string_view a : kAgeSex) {
+        if (w == a) return true;
+      }
+    }
+  }
   if (rec == "age_over_89_sex") {
     // "Tmax 101F w/ chills", "spiked to 102F": a temperature, not an age.
     static constexpr std::string_view kTemperature[] = {

@@ -294,7 +294,8 @@ TEST_F(PrecisionTest, LabelsPayersVehicleMakesScalesAndColumnsAreNotPhi) {
 
 // Session 14: a contraction after a name is no name ("it's Barbara. I've"),
 // "says" takes only a name-like word in an all-lower or all-caps note ("pt
-// says last 4 of ssn"), and an SSN's mask is not part of it ("***-**-0350").
+// says last 4 of ssn"), an SSN's mask is not part of it ("***-**-0350"), an
+// address ends at its postal code's period, and "48 FEMALE ... ST." is no street.
 TEST_F(PrecisionTest, ContractionsSayingAndSsnMasksAreNotPhi) {
   struct Case {
     const char* text;
@@ -308,6 +309,12 @@ TEST_F(PrecisionTest, ContractionsSayingAndSsnMasksAreNotPhi) {
       {"PT SAYS FIRST DOSE WAS AT NOON.", "FIRST", ""},
       {"Acct #: A90637575   SSN: ***-**-0350", "***-**-", "0350"},
       {"dob ok and ssn xxx-xx-8057 on file.", "xxx-xx-", "8057"},
+      // A postal code's period ends an address cue's address; an age and a sex
+      // before a street suffix are no street.
+      {"i moved, my new address is 6910 willow dr, hackberry, texas 79902. i can't make the "
+       "appointment on sep 18th.",
+       "i can't make the appointment", "6910 willow dr, hackberry, texas 79902"},
+      {"AGED 48 FEMALE ADMITTED FROM ST. AGNES'S HOSPITAL FOR CP.", "48 FEMALE ADMITTED FROM", ""},
   };
   for (const Case& c : cases) {
     EXPECT_TRUE(Untouched(c.text, c.not_phi)) << c.text;
@@ -319,6 +326,9 @@ TEST_F(PrecisionTest, ContractionsSayingAndSsnMasksAreNotPhi) {
   EXPECT_TRUE(Covered("pt says mary will visit tomorrow.", "mary"));
   EXPECT_TRUE(Covered("She says Hope is her sister.", "Hope"));
   EXPECT_TRUE(Covered("SSN: 252-10-6556", "252-10-6556"));
+  EXPECT_TRUE(Covered("Address: 48 Old Mill Rd. Apt. 4, Dover", "48 Old Mill Rd"));
+  EXPECT_TRUE(Covered("NOTE: 12 OLD MILL RD IS HER HOME.", "12 OLD MILL RD"));
+  EXPECT_TRUE(Covered("LIVES AT 1200 M ST NW WITH WIFE.", "1200 M ST NW"));
 }
 
 }  // namespace
