@@ -389,6 +389,8 @@ void Lexicon::AddBuiltins() {
   for (auto w : kFacilityWords) Add(w, kLexFacility, 0, 0);
   for (auto w : kStop) Add(w, kLexStop, 0, 0);
   for (auto w : kContractions) Add(w, kLexStop, 0, 0);
+  // "w/" (with) is the word "w" to the tokenizer: "lives in alpine w/ father".
+  Add("w", kLexStop, 0, 0);
   for (auto w : kNameVerbs) Add(w, kLexNameVerb, 0, 0);
   for (auto w : kLocPreps) Add(w, kLexLocPrep, 0, 0);
   for (auto w : kDemonyms) Add(w, kLexCommon, 0, 0);

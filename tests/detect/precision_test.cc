@@ -315,6 +315,8 @@ TEST_F(PrecisionTest, ContractionsSayingAndSsnMasksAreNotPhi) {
        "appointment on sep 18th.",
        "i can't make the appointment", "6910 willow dr, hackberry, texas 79902"},
       {"AGED 48 FEMALE ADMITTED FROM ST. AGNES'S HOSPITAL FOR CP.", "48 FEMALE ADMITTED FROM", ""},
+      // "w/" is "with", not a compass point of the town before it.
+      {"lives in alpine w/ father, indep w adls.", "w/", "alpine"},
   };
   for (const Case& c : cases) {
     EXPECT_TRUE(Untouched(c.text, c.not_phi)) << c.text;
