@@ -862,6 +862,38 @@ void ExtendIntersections(std::string_view text, Findings* findings) {
   }
 }
 
+// "St. Joseph's Hospital", "ST. ELIZABETH'S": a saint's abbreviation found as a
+// place of its own ("St", a facility word) with the place or facility name
+// after it ("Joseph", a city) are one facility name; ExtendDatesAndInitials
+// then gives it its possessive.
+void JoinSaintNames(std::string_view text, Findings* findings) {
+  auto place = [](PhiCategory c) {
+    return c == PhiCategory::kFacility || c == PhiCategory::kCity || c == PhiCategory::kLocation;
+  };
+  for (Finding& f : *findings) {
+    if (!place(f.category) || f.end - f.begin > 5) continue;
+    std::string w(text.substr(f.begin, f.end - f.begin));
+    for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (w != "st" && w != "ste" && w != "saint") continue;
+    size_t next = f.end;
+    if (next < text.size() && text[next] == '.') ++next;
+    if (next >= text.size() || text[next] != ' ') continue;
+    ++next;
+    for (const Finding& g : *findings) {
+      if (g.begin == next && place(g.category) && g.end > f.end) {
+        // A facility's when a possessive follows ("St. Joseph's"), else the
+        // name's own ("St. Louis", a city).
+        const bool possessive = g.end + 1 < text.size() && text[g.end] == '\'' &&
+                                (text[g.end + 1] == 's' || text[g.end + 1] == 'S');
+        f.end = g.end;
+        f.category = possessive ? PhiCategory::kFacility : g.category;
+        f.score = std::max(f.score, g.score);
+        break;
+      }
+    }
+  }
+}
+
 // A time written after a date is part of it: "3/23/2015 2355", "10/05/2012 @
 // 2305", "May 5, 2022 0610", "6.1.2017 1:33". Four-digit military times count
 // only after a date with a year and not before a lower-case word ("1/2/2020
@@ -987,6 +1019,7 @@ Status RuleEngine::Scan(std::string_view text, ScanContext& base_ctx, Findings* 
   if (rules) {
     ExtendAddressBlocks(text, out);
     ExtendIntersections(text, out);
+    JoinSaintNames(text, out);
     ExtendDatesAndInitials(text, out);
   }
   if (tagger_ != nullptr) {

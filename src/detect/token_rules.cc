@@ -990,8 +990,15 @@ void TokenRules::NameFields() {
         break;
       }
       if (!u.IsAlphaWord() || !Capitalised(u)) break;
-      // The next field's label ("Name: ROCQUE, DEVIN   Preferred: Devin").
+      // The next field's label ("Name: ROCQUE, DEVIN   Preferred: Devin"), or a
+      // saint's facility ("PCP: Dr. Maickjorford, St. Peter's Hospital").
       if (k > first && u.end < text_.size() && text_[u.end] == ':') break;
+      static const uint64_t kSt = Lexicon::Hash("st"), kSaint = Lexicon::Hash("saint");
+      if (k > first && (u.hash == kSt || u.hash == kSaint) && k + 1 < n_ &&
+          tk_[k + 1].end + 1 < text_.size() && text_[tk_[k + 1].end] == '\'' &&
+          (text_[tk_[k + 1].end + 1] == 's' || text_[tk_[k + 1].end + 1] == 'S')) {
+        break;
+      }
       const uint32_t uf = u.lf();
       if (uf & (kLexCredential | kLexStop | kLexMonth | kLexWeekday | kLexTitle)) break;
       const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;

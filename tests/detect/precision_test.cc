@@ -333,5 +333,31 @@ TEST_F(PrecisionTest, ContractionsSayingAndSsnMasksAreNotPhi) {
   EXPECT_TRUE(Covered("LIVES AT 1200 M ST NW WITH WIFE.", "1200 M ST NW"));
 }
 
+// Session 14: a saint's facility is one name with its possessive ("St.
+// Joseph's Hospital" was "St" and "Joseph"), and a name field's value stops
+// before it ("PCP: Dr. Maickjorford, St. Peter's Hospital").
+TEST_F(PrecisionTest, SaintsFacilitiesAreOneName) {
+  // Whether one finding of `text` is exactly `value`, of category `c`.
+  auto one = [](const std::string& text, const std::string& value, PhiCategory c) {
+    auto found = engine_->Scan(text);
+    EXPECT_TRUE(found.ok()) << found.status();
+    if (!found.ok()) return false;
+    for (const Finding& f : *found) {
+      if (text.substr(f.begin, f.end - f.begin) == value && f.category == c) return true;
+    }
+    return false;
+  };
+  const std::string pcp = "PCP: Dr. Maickjorford, St. Peter's Hospital, tel 555-0101.";
+  EXPECT_TRUE(one(pcp, "Maickjorford", PhiCategory::kName));
+  EXPECT_TRUE(one(pcp, "St. Peter's", PhiCategory::kFacility));
+  EXPECT_TRUE(
+      one("Records from St. Joseph's Hospital attached.", "St. Joseph's", PhiCategory::kFacility));
+  EXPECT_TRUE(one("FOLLOW-UP: EDWARDS, NP (ST. ELIZABETH'S HOSPITAL) ON 2/3.", "ST. ELIZABETH'S",
+                  PhiCategory::kFacility));
+  // A saint's city stays a city; a person's name field keeps a "Saint".
+  EXPECT_TRUE(one("Moved to St. Louis, MO last year.", "St. Louis", PhiCategory::kCity));
+  EXPECT_TRUE(Covered("Name: SMITH, SAINT JOHN", "SMITH, SAINT JOHN"));
+}
+
 }  // namespace
 }  // namespace phigate::detect
