@@ -607,6 +607,7 @@ class TokenRules {
   void SignOffCredentialLines();
   void FirstNameBeforeWardVerb();
   void AfterPersonVerb();
+  void PossessiveBeforeRelation();
   void ExtendNames();
   void Coordination();
   void UnknownAfterNameAnd();
@@ -689,6 +690,7 @@ void TokenRules::Run(Findings* out) {
   SignOffCredentialLines();
   FirstNameBeforeWardVerb();
   AfterPersonVerb();
+  PossessiveBeforeRelation();
   ExtendNames();
   Coordination();
   UnknownAfterNameAnd();
@@ -1389,6 +1391,33 @@ void TokenRules::AfterPersonVerb() {
       name_[i - 1] = std::max(name_[i - 1], 0.55f);
       name_[i] = std::max(name_[i], 0.55f);
     }
+  }
+}
+
+// A possessive before a relation word or a phone number is a person's:
+// "Zackton's sister, Laura", "SOCIAL: PAM'S NUMBER IS", "THIA DAVENPORT'S SON"
+// (ExtendNames then takes "THIA"). Not a vocabulary word no name list holds
+// ("Patient's sister", "Hospital's number") nor a relation or title.
+void TokenRules::PossessiveBeforeRelation() {
+  static const uint64_t kNumber = Lexicon::Hash("number"), kCell = Lexicon::Hash("cell"),
+                        kPhone = Lexicon::Hash("phone");
+  for (size_t i = 0; i + 1 < n_; ++i) {
+    const Token& t = tk_[i];
+    const Token& r = tk_[i + 1];
+    if (name_[i] >= 0.5f || !NameLike(t) || !Capitalised(t) || t.end - t.begin < 2) continue;
+    if (r.begin != t.end + 3 || text_[t.end] != '\'' ||
+        (text_[t.end + 1] != 's' && text_[t.end + 1] != 'S') || text_[t.end + 2] != ' ') {
+      continue;
+    }
+    if (!(r.lf() & kLexRelation) && r.hash != kNumber && r.hash != kCell && r.hash != kPhone) {
+      continue;
+    }
+    const uint32_t f = t.lf();
+    if (f & (kLexFacility | kLexCredential | kLexNeverAName)) continue;
+    const bool listed = (f & (kLexFirstName | kLexSurname)) != 0;
+    if ((f & (kLexCommon | kLexClinical)) && !listed) continue;
+    if (!listed && t.lex == nullptr && LooksClinicalAt(i)) continue;
+    name_[i] = std::max(name_[i], 0.6f);
   }
 }
 

@@ -449,6 +449,18 @@ TEST_F(EngineTest, FirstNameAndUnknownWordJoinedToANamedPerson) {
             (std::vector<std::string>{"HALVORSEN"}));
 }
 
+// Session 14: a possessive before a relation word or a phone number is a
+// person's; a vocabulary word's is not.
+TEST_F(EngineTest, PossessivesBeforeRelationWords) {
+  EXPECT_TRUE(Covered("Hx of CHF, CKD stage III. Zackton's sister, Laura, visits.", "Zackton"));
+  EXPECT_TRUE(Covered("PROTONIX IV.\nSOCIAL: PAM'S NUMBER IS (412) 555-0100.", "PAM"));
+  EXPECT_TRUE(Covered("Social: Peafourys Smith's brother asking for update.", "Peafourys Smith"));
+  EXPECT_TRUE(Found("Social: Patient's sister at bedside. Hospital's number given. Doctor's son "
+                    "visited.",
+                    PhiCategory::kName)
+                  .empty());
+}
+
 // Session 8: a frequent first name that is also a word, capitalised inside a
 // sentence of a mixed- or lower-case note, alone, is a person.
 TEST_F(EngineTest, CapitalisedFirstNamesThatAreAlsoWords) {
