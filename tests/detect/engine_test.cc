@@ -139,8 +139,16 @@ TEST_F(EngineTest, FindsLabelledAndContextualShapes) {
       {"Dear Quellbiez,\n\nThank you", "Quellbiez", PhiCategory::kName},
       {"See you then.\n\nThanks,\nJomthyven\n", "Jomthyven", PhiCategory::kName},
       {"Hello, this is Dr. Kyle Varnholt.", "Kyle Varnholt", PhiCategory::kName},
+      // Session 14: a month and a day with a dash after an admission, a visit
+      // or a meeting.
+      {"s/p R TKR 2011, admitted 12-21 after syncope.", "12-21", PhiCategory::kDate},
+      {"FAMILY MTG 8-16 AT 1400 W/ DR LUNN.", "8-16", PhiCategory::kDate},
+      {"COMPARISON: 1-19\nHISTORY: fall", "1-19", PhiCategory::kDate},
+      {"pt seen 8-11, c/o a fall at home.", "8-11", PhiCategory::kDate},
   };
   ExpectFoundAndTyped(cases);
+  // A nursing shift is no date.
+  EXPECT_TRUE(Found("NURSING NOTE 7-3: PT RESTING.", PhiCategory::kDate).empty());
   // ... and their near misses stay clean.
   EXPECT_TRUE(Found("TV 900-1000 on the vent", PhiCategory::kPhone).empty());
   EXPECT_TRUE(Found("given 4/1/2020 1000 mg", PhiCategory::kDate) ==
