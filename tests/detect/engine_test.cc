@@ -145,6 +145,9 @@ TEST_F(EngineTest, FindsLabelledAndContextualShapes) {
       {"FAMILY MTG 8-16 AT 1400 W/ DR LUNN.", "8-16", PhiCategory::kDate},
       {"COMPARISON: 1-19\nHISTORY: fall", "1-19", PhiCategory::kDate},
       {"pt seen 8-11, c/o a fall at home.", "8-11", PhiCategory::kDate},
+      // A lower-case street with a compass point.
+      {"pt wants copy sent to 6367 e. chestnut pl\nmauston, wi 53450", "6367 e. chestnut pl",
+       PhiCategory::kStreetAddress},
   };
   ExpectFoundAndTyped(cases);
   // A nursing shift is no date.
