@@ -785,12 +785,24 @@ void TokenRules::ScoreNameWords() {
         const bool weak_verb = p.hash == kTo || p.hash == kFrom;
         if (!weak_verb || std::max(t.lex->first_weight, t.lex->last_weight) >= 0.3f) s += 0.25f;
       }
+      // A frequent surname that is also a word or an eponym, capitalised in a
+      // mixed-case note, after an initial: "confirmed with nephew C. Johnson".
+      const bool frequent_surname = mixed_ && (t.flags & kTokTitle) && is_last && !(f & kLexStop) &&
+                                    t.lex->last_weight >= 0.5f;
       // "Dr. J. Smith": title, initial, name. "N. Velcorte aware": initial, name.
+      // In an all-lower-case note an initial is a letter with its period.
+      const bool lower_initial = doc_ == DocCase::kLower && p.IsAlphaWord() &&
+                                 p.end - p.begin == 1 && (p.flags & kTokPeriod);
       if (i > 1 && IsInitial(p) && (tk_[i - 2].lf() & kLexTitle) &&
           (tk_[i - 2].hash != kSrHash || (tk_[i - 2].flags & kTokPeriod))) {
         s += 0.6f;
+      } else if (i > 1 && lower_initial && (tk_[i - 2].lf() & (kLexTitle | kLexRelation)) &&
+                 (is_first || is_last || t.lex == nullptr) && !(f & kLexStop) &&
+                 t.end - t.begin >= 3 && !NewlineBetween(text_, tk_[i - 2], t)) {
+        // "dtr k. johnson will pick up", "dr. j. halloran".
+        s += 0.6f;
       } else if (IsInitial(p) && (p.flags & kTokPeriod) && Capitalised(t) &&
-                 !(f & (kLexCommon | kLexClinical)) && t.end - t.begin >= 3 &&
+                 (!(f & (kLexCommon | kLexClinical)) || frequent_surname) && t.end - t.begin >= 3 &&
                  !NewlineBetween(text_, p, t) &&
                  (t.lex != nullptr ||
                   text_.substr(t.begin, t.end - t.begin).find('-') != std::string_view::npos ||
@@ -1464,6 +1476,10 @@ void TokenRules::ExtendNames() {
             (tk_[i].flags & kTokLower) && (u.flags & kTokPeriod) && u.end + 2 == tk_[i].begin) {
           name_[j] = 0.55f;
         } else if (IsInitial(u) && (u.flags & kTokPeriod || dir > 0)) {
+          name_[j] = 0.55f;
+        } else if (dir > 0 && doc_ == DocCase::kLower && u.IsAlphaWord() && u.end - u.begin == 1 &&
+                   (u.flags & kTokPeriod)) {
+          // A lower-case middle or last initial: "jackson i. goodenough", "linda s.".
           name_[j] = 0.55f;
         } else if (dir < 0 && mixed_ && (u.flags & kTokLower) && (tk_[i].flags & kTokLower) &&
                    u.IsAlphaWord() && u.end - u.begin >= 3 && (u.lf() & kLexFirstName) &&
