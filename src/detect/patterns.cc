@@ -218,7 +218,7 @@ constexpr PatternSpec kPatterns[] =
          R"(\b(?:ins|insurance|payer|coverage|carrier)\s*:\s*(?:[a-z][a-z&.'\-]*\s+){1,3}#?\s*([a-z]{0,4}[0-9]{4,}[a-z0-9]*(?:-[a-z0-9]{1,4})?)\b)",
          C::kHealthPlan, 0.85f},
         {"biometric_template",
-         R"(\b(?:fingerprint|iris|retina|retinal|voiceprint|voice\s*print|face|facial|palm\s*print|biometric)\s+(?:template|scan|print|id)\s*(?:#|no\.?|id)?\s*[:#=]?\s*)",
+         R"(\b(?:fingerprint|iris|retina|retinal|voiceprint|voice\s*print|face|facial|palm\s*print|palm\s+vein|finger\s+vein|vein|hand\s+geometry|gait|biometric)\s+(?:template|scan|print|id)\s*(?:#|no\.?|id)?\s*[:#=]?\s*)",
          C::kBiometric, 0.85f, true, nullptr, 0.0f, true},
         {"image_file",
          R"(\b([a-z][a-z0-9_\-]{0,15}[0-9]{3,}[a-z0-9_\-]*\.(?:jpe?g|png|gif|tiff?|bmp|heic|dcm))\b)",

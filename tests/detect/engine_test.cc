@@ -126,6 +126,8 @@ TEST_F(EngineTest, FindsLabelledAndContextualShapes) {
       {"Driver's license: KS H86594902", "H86594902", PhiCategory::kLicense},
       {"Ins: MassHealth LI3783951-04", "LI3783951-04", PhiCategory::kHealthPlan},
       {"iris template VP6400043", "VP6400043", PhiCategory::kBiometric},
+      {"Biometric check-in: palm vein template FP-92576-78", "FP-92576-78",
+       PhiCategory::kBiometric},
       {"MVC near 26.0616\xc2\xb0 N, 109.6615\xc2\xb0 W today", "26.0616", PhiCategory::kLocation},
       {"MVC near 33.30482, -101.81474.", "33.30482, -101.81474", PhiCategory::kLocation},
       {"also a pt at Quenby Family Practice.", "Quenby", PhiCategory::kFacility},
