@@ -2074,6 +2074,25 @@ void TokenRules::FacilityAfterPlace() {
     if (q.begin - tk_[i].end != 1 || text_[tk_[i].end] != ' ') continue;
     loc_[i + 1] = 2;
   }
+  // "Mercy Hospital of Dublin", "MERCY HOSPITAL OF ANACONDA": the place after a
+  // named facility's "Hospital of" is part of its name (in an all-lower-case
+  // note only a word no vocabulary holds: "mercy hospital of choice").
+  static const uint64_t kOf = Lexicon::Hash("of");
+  for (size_t i = 0; i + 3 < n_; ++i) {
+    const Token& h = tk_[i + 1];
+    const Token& u = tk_[i + 3];
+    if (loc_[i] == 0 || loc_[i + 3] != 0 || !(h.lf() & kLexFacility) || tk_[i + 2].hash != kOf ||
+        !u.IsAlphaWord() || !Capitalised(u) || u.end - u.begin < 3 ||
+        (u.lf() & (kLexStop | kLexMonth | kLexWeekday | kLexTitle | kLexRelation)) ||
+        (doc_ == DocCase::kLower && (u.lf() & (kLexCommon | kLexClinical)))) {
+      continue;
+    }
+    // One space before "Hospital" ("Mercy, Hospital of" is no name), one line.
+    if (h.begin != tk_[i].end + 1 || text_[tk_[i].end] != ' ' || NewlineBetween(text_, tk_[i], u)) {
+      continue;
+    }
+    loc_[i + 3] = 2;
+  }
 }
 
 // An initial fused to the word before it by a hyphen, before a confirmed

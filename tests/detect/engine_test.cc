@@ -128,6 +128,8 @@ TEST_F(EngineTest, FindsLabelledAndContextualShapes) {
       {"iris template VP6400043", "VP6400043", PhiCategory::kBiometric},
       {"Biometric check-in: palm vein template FP-92576-78", "FP-92576-78",
        PhiCategory::kBiometric},
+      {"Films from Mercy Hospital of Dublin on 07-Mar-2024.", "Dublin", PhiCategory::kFacility},
+      {"TRANSFERRED FROM MERCY HOSPITAL OF ANACONDA FOR CA.", "ANACONDA", PhiCategory::kFacility},
       {"MVC near 26.0616\xc2\xb0 N, 109.6615\xc2\xb0 W today", "26.0616", PhiCategory::kLocation},
       {"MVC near 33.30482, -101.81474.", "33.30482, -101.81474", PhiCategory::kLocation},
       {"also a pt at Quenby Family Practice.", "Quenby", PhiCategory::kFacility},
@@ -152,6 +154,8 @@ TEST_F(EngineTest, FindsLabelledAndContextualShapes) {
        PhiCategory::kStreetAddress},
   };
   ExpectFoundAndTyped(cases);
+  EXPECT_TRUE(Found("seen at mercy hospital of choice.", PhiCategory::kFacility) ==
+              std::vector<std::string>{"mercy"});
   // A nursing shift is no date.
   EXPECT_TRUE(Found("NURSING NOTE 7-3: PT RESTING.", PhiCategory::kDate).empty());
   // ... and their near misses stay clean.
