@@ -775,6 +775,14 @@ void TokenRules::ScoreNameWords() {
           AsciiLower(w);
           vocab_like = lexicon_->IsNearVocabulary(w, /*shorter=*/true);
         }
+        // A frequent surname is a name there even when it is also a word
+        // ("CONFIRMED WITH PARTNER SMITH", "son Johnson"; not "will contact
+        // case management", nor a lower-case word in a mixed-case note).
+        static const uint64_t kContact = Lexicon::Hash("contact");
+        if (vocab_like && is_last && !(f & kLexStop) && t.lex->last_weight >= 0.5f &&
+            p.hash != kContact && (!mixed_ || (t.flags & (kTokTitle | kTokUpper)))) {
+          vocab_like = false;
+        }
         s += (vocab_like && !is_first) ? 0.2f : 0.5f;
         related = true;
       } else if ((pf & kLexNameVerb) && (is_first || is_last) && !MeasurementNext(text_, tk_, i) &&

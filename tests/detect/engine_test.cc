@@ -479,14 +479,19 @@ TEST_F(EngineTest, PossessivesBeforeRelationWords) {
 }
 
 // Session 14: initials beside names: a frequent surname that is also a word
-// after an initial in a mixed-case note, and lower-case initials in an
-// all-lower-case one.
+// after an initial in a mixed-case note (or after a relation word), and
+// lower-case initials in an all-lower-case one.
 TEST_F(EngineTest, InitialsBesideNames) {
   EXPECT_TRUE(
       Covered("Code: full code, confirmed with nephew C. Johnson.\nNeuro: sedated", "C. Johnson"));
   EXPECT_TRUE(Covered("hx cabg 2015. dtr k. johnson will pick up rx.", "k. johnson"));
   EXPECT_TRUE(Covered("glu 259. spoke w/ brother linda s. @ 405.555.0163", "linda s."));
   EXPECT_TRUE(Found("R. Knee pain, L. Arm weak. S. Aureus in blood.", PhiCategory::kName).empty());
+  // A frequent surname that is also a word, after a relation word.
+  EXPECT_TRUE(Covered("CODE: FULL CODE, CONFIRMED WITH PARTNER SMITH.\nNEURO: SEDATED", "SMITH"));
+  EXPECT_TRUE(
+      Found("pt calm, cooperative. will contact case management re: placement.", PhiCategory::kName)
+          .empty());
 }
 
 // Session 8: a frequent first name that is also a word, capitalised inside a
