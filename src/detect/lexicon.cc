@@ -62,9 +62,11 @@ bool FileExists(const std::string& path) {
 // Built-in word lists: generic English and clinical vocabulary, not taken
 // from any evaluation file.
 constexpr std::string_view kTitles[] = {
-    "dr",        "drs",   "doctor",    "mr",     "mrs",      "ms",   "miss",   "mister",
-    "mx",        "prof",  "professor", "sr",     "sister",   "rev",  "father", "fr",
-    "attending", "rabbi", "chaplain",  "pastor", "reverend", "imam", "deacon"};
+    "dr", "drs", "doctor", "mr", "mrs", "ms", "miss", "mister", "mx", "prof", "professor", "sr",
+    "sister", "rev", "father", "fr", "attending", "rabbi", "chaplain", "pastor", "reverend", "imam",
+    "deacon",
+    // Police: "per Newark PD officer Liellys Carpenter", "Trooper Hale".
+    "officer", "deputy", "trooper", "detective", "sergeant", "sgt"};
 constexpr std::string_view kRelations[] = {
     "son",         "sons",        "daughter", "daughters", "dtr",       "dau",
     "wife",        "husband",     "hubby",    "spouse",    "brother",   "bro",

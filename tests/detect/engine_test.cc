@@ -487,6 +487,11 @@ TEST_F(EngineTest, InitialsBesideNames) {
   EXPECT_TRUE(Covered("hx cabg 2015. dtr k. johnson will pick up rx.", "k. johnson"));
   EXPECT_TRUE(Covered("glu 259. spoke w/ brother linda s. @ 405.555.0163", "linda s."));
   EXPECT_TRUE(Found("R. Knee pain, L. Arm weak. S. Aureus in blood.", PhiCategory::kName).empty());
+  // A police officer's title.
+  EXPECT_TRUE(Covered("Per Pryor Creek PD officer Mao Miller (badge #CL9564), belted driver.",
+                      "Mao Miller"));
+  EXPECT_TRUE(Found("Officer present at bedside. Chief Medical Officer aware.", PhiCategory::kName)
+                  .empty());
   // A frequent surname that is also a word, after a relation word.
   EXPECT_TRUE(Covered("CODE: FULL CODE, CONFIRMED WITH PARTNER SMITH.\nNEURO: SEDATED", "SMITH"));
   EXPECT_TRUE(
