@@ -40,7 +40,7 @@ struct TrainArgs {
   float word_dropout = 0.5f;
   float margin = 10.0f;
   bool average = true;
-  int ensemble = 1;
+  int ensemble = 3;
   float miss_cost = 1.0f;
   std::string gazetteers;
   std::string holdout;
