@@ -1500,7 +1500,12 @@ void TokenRules::ExtendNames() {
                    ((!(u.lf() & (kLexCommon | kLexClinical)) &&
                      (u.lf() & (kLexFirstName | kLexSurname) || u.lex == nullptr)) ||
                     ((u.lf() & kLexFirstName) && dir < 0 &&
-                     (!(u.lf() & kLexClinical) || IsInitial(tk_[i]))))) {
+                     (!(u.lf() & kLexClinical) || IsInitial(tk_[i]))) ||
+                    // A frequent surname that is also an eponym or a word,
+                    // capitalised after a first name in a mixed-case note:
+                    // "Byxwaurn Bowen is a", "Ann Brown".
+                    (dir > 0 && mixed_ && (u.flags & kTokTitle) && (u.lf() & kLexSurname) &&
+                     u.lex->last_weight >= 0.5f && (tk_[i].flags & kTokTitle)))) {
           name_[j] = 0.55f;
         }
       }

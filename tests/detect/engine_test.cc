@@ -487,6 +487,9 @@ TEST_F(EngineTest, InitialsBesideNames) {
   EXPECT_TRUE(Covered("hx cabg 2015. dtr k. johnson will pick up rx.", "k. johnson"));
   EXPECT_TRUE(Covered("glu 259. spoke w/ brother linda s. @ 405.555.0163", "linda s."));
   EXPECT_TRUE(Found("R. Knee pain, L. Arm weak. S. Aureus in blood.", PhiCategory::kName).empty());
+  // ... and after a first name.
+  EXPECT_TRUE(Covered("History of Present Illness:\nByxwaurn Bowen is a 90 y.o. man with CHF.",
+                      "Byxwaurn Bowen"));
   // A police officer's title.
   EXPECT_TRUE(Covered("Per Pryor Creek PD officer Mao Miller (badge #CL9564), belted driver.",
                       "Mao Miller"));
