@@ -58,6 +58,23 @@ class PrecisionTest : public ::testing::Test {
       for (const std::string& v : All(t)) ADD_FAILURE() << t << " flagged [" << v << "]";
     }
   }
+  // A text, a part of it that is not PHI and one that is ("" when it holds none).
+  struct NotPhiCase {
+    const char* text;
+    const char* not_phi;
+    const char* phi;
+  };
+  // Fails for every case whose non-PHI part is touched or whose PHI part is
+  // not wholly covered.
+  template <size_t N>
+  static void ExpectNotPhiCases(const NotPhiCase (&cases)[N]) {
+    for (const NotPhiCase& c : cases) {
+      EXPECT_TRUE(Untouched(c.text, c.not_phi)) << c.text;
+      if (*c.phi != '\0') {
+        EXPECT_TRUE(Covered(c.text, c.phi)) << c.text;
+      }
+    }
+  }
   static Engine* engine_;
 };
 Engine* PrecisionTest::engine_ = nullptr;
@@ -240,12 +257,7 @@ TEST_F(PrecisionTest, SentenceAndSectionStartsRolesProductsAndScoresAreNotPhi) {
 // Values are invented in the shapes of the project's generator. Every `not_phi` was flagged by the
 // rules before session 13.
 TEST_F(PrecisionTest, LabelsPayersVehicleMakesScalesAndColumnsAreNotPhi) {
-  struct Case {
-    const char* text;
-    const char* not_phi;
-    const char* phi;  // "" when the text holds none
-  };
-  const Case cases[] = {
+  const NotPhiCase cases[] = {
       {"Accession #: RAD-5805829   Location: Desloge Clinic", "Location", "Desloge"},
       {"DISPOSITION: Rehab facility", "DISPOSITION", ""},
       {"County: Livingston County", "County", "Livingston"},
@@ -275,21 +287,16 @@ TEST_F(PrecisionTest, LabelsPayersVehicleMakesScalesAndColumnsAreNotPhi) {
       {"FAMILY MTG 06/23 AT 1400 W/ DR STEVENS.", "MTG", "STEVENS"},
       {"CC: MVC", "MVC", ""},
   };
-  for (const Case& c : cases) {
-    EXPECT_TRUE(Untouched(c.text, c.not_phi)) << c.text;
-    if (*c.phi != '\0') {
-      EXPECT_TRUE(Covered(c.text, c.phi)) << c.text;
-    }
-  }
+  ExpectNotPhiCases(cases);
   // The same words as a person or a place: after a title, a relation word or
   // a first name, and a city with its state.
-  const Case names[] = {
+  const NotPhiCase names[] = {
       {"Seen by Dr. Honda today.", "", "Honda"},
       {"MOTHER KIA IN, UPDATED BY DR STERLING.", "", "KIA"},
       {"Maria Molina called back.", "", "Maria Molina"},
       {"Pt from Glasgow, KY.", "", "Glasgow"},
   };
-  for (const Case& c : names) EXPECT_TRUE(Covered(c.text, c.phi)) << c.text;
+  for (const NotPhiCase& c : names) EXPECT_TRUE(Covered(c.text, c.phi)) << c.text;
 }
 
 // Session 14: a contraction after a name is no name ("it's Barbara. I've"),
@@ -297,12 +304,7 @@ TEST_F(PrecisionTest, LabelsPayersVehicleMakesScalesAndColumnsAreNotPhi) {
 // says last 4 of ssn"), an SSN's mask is not part of it ("***-**-0350"), an
 // address ends at its postal code's period, and "48 FEMALE ... ST." is no street.
 TEST_F(PrecisionTest, ContractionsSayingAndSsnMasksAreNotPhi) {
-  struct Case {
-    const char* text;
-    const char* not_phi;
-    const char* phi;  // "" when the text holds none
-  };
-  const Case cases[] = {
+  const NotPhiCase cases[] = {
       {"hey Dr. Ruys, it's Barbara. I've been feeling unwell since Monday.", "I've", "Barbara"},
       {"Spoke with Barbara I'm told she is better.", "I'm", "Barbara"},
       {"pt says last 4 of ssn 8057, dob verified.", "last", "8057"},
@@ -318,12 +320,7 @@ TEST_F(PrecisionTest, ContractionsSayingAndSsnMasksAreNotPhi) {
       // "w/" is "with", not a compass point of the town before it.
       {"lives in alpine w/ father, indep w adls.", "w/", "alpine"},
   };
-  for (const Case& c : cases) {
-    EXPECT_TRUE(Untouched(c.text, c.not_phi)) << c.text;
-    if (*c.phi != '\0') {
-      EXPECT_TRUE(Covered(c.text, c.phi)) << c.text;
-    }
-  }
+  ExpectNotPhiCases(cases);
   // A name after "says" in any case, and a whole SSN.
   EXPECT_TRUE(Covered("pt says mary will visit tomorrow.", "mary"));
   EXPECT_TRUE(Covered("She says Hope is her sister.", "Hope"));
