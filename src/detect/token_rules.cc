@@ -1415,9 +1415,9 @@ void TokenRules::AfterPersonVerb() {
 }
 
 // A possessive before a relation word or a phone number is a person's:
-// "Zackton's sister, Laura", "SOCIAL: PAM'S NUMBER IS", "THIA DAVENPORT'S SON"
-// (ExtendNames then takes "THIA"). Not a vocabulary word no name list holds
-// ("Patient's sister", "Hospital's number") nor a relation or title.
+// "Zackton's sister, Laura", "SOCIAL: PAM'S NUMBER IS", "Peafourys Smith's
+// brother" (ExtendNames then takes "Peafourys"). Not a vocabulary word no name
+// list holds ("Patient's sister", "Hospital's number") nor a relation or title.
 void TokenRules::PossessiveBeforeRelation() {
   static const uint64_t kNumber = Lexicon::Hash("number"), kCell = Lexicon::Hash("cell"),
                         kPhone = Lexicon::Hash("phone");

@@ -478,10 +478,11 @@ TEST_F(EngineTest, PossessivesBeforeRelationWords) {
                   .empty());
 }
 
-// Session 14: initials beside names: a frequent surname that is also a word
-// after an initial in a mixed-case note (or after a relation word), and
-// lower-case initials in an all-lower-case one.
-TEST_F(EngineTest, InitialsBesideNames) {
+// Session 14: initials beside names (a frequent surname that is also a word
+// after an initial in a mixed-case note, lower-case initials in an
+// all-lower-case one), a frequent surname after a first name or a relation
+// word, and police titles.
+TEST_F(EngineTest, InitialsFrequentSurnamesAndPoliceTitles) {
   EXPECT_TRUE(
       Covered("Code: full code, confirmed with nephew C. Johnson.\nNeuro: sedated", "C. Johnson"));
   EXPECT_TRUE(Covered("hx cabg 2015. dtr k. johnson will pick up rx.", "k. johnson"));
