@@ -62,11 +62,12 @@ bool FileExists(const std::string& path) {
 // Built-in word lists: generic English and clinical vocabulary, not taken
 // from any evaluation file.
 constexpr std::string_view kTitles[] = {
-    "dr", "drs", "doctor", "mr", "mrs", "ms", "miss", "mister", "mx", "prof", "professor", "sr",
-    "sister", "rev", "father", "fr", "attending", "rabbi", "chaplain", "pastor", "reverend", "imam",
-    "deacon",
-    // Police: "per Newark PD officer Liellys Carpenter", "Trooper Hale".
-    "officer", "deputy", "trooper", "detective", "sergeant", "sgt"};
+    "dr",        "drs",   "doctor",    "mr",     "mrs",      "ms",   "miss",   "mister",
+    "mx",        "prof",  "professor", "sr",     "sister",   "rev",  "father", "fr",
+    "attending", "rabbi", "chaplain",  "pastor", "reverend", "imam", "deacon"};
+// Police titles: "per Newark PD officer Liellys Carpenter", "Trooper Hale".
+constexpr std::string_view kPoliceTitles[] = {"officer",   "deputy",   "trooper",
+                                              "detective", "sergeant", "sgt"};
 constexpr std::string_view kRelations[] = {
     "son",         "sons",        "daughter", "daughters", "dtr",       "dau",
     "wife",        "husband",     "hubby",    "spouse",    "brother",   "bro",
@@ -386,6 +387,7 @@ std::span<const NonPhiPhrase> NonPhiPhrases() { return kNonPhiPhrases; }
 
 void Lexicon::AddBuiltins() {
   for (auto w : kTitles) Add(w, kLexTitle, 0, 0);
+  for (auto w : kPoliceTitles) Add(w, kLexTitle, 0, 0);
   for (auto w : kRelations) Add(w, kLexRelation, 0, 0);
   for (auto w : kCredentials) Add(w, kLexCredential, 0, 0);
   for (auto w : kFacilityWords) Add(w, kLexFacility, 0, 0);
