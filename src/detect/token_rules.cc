@@ -608,6 +608,7 @@ class TokenRules {
   void FirstNameBeforeWardVerb();
   void AfterPersonVerb();
   void PossessiveBeforeRelation();
+  void QuotedNicknames();
   void ExtendNames();
   void Coordination();
   void UnknownAfterNameAnd();
@@ -691,6 +692,7 @@ void TokenRules::Run(Findings* out) {
   FirstNameBeforeWardVerb();
   AfterPersonVerb();
   PossessiveBeforeRelation();
+  QuotedNicknames();
   ExtendNames();
   Coordination();
   UnknownAfterNameAnd();
@@ -758,7 +760,10 @@ void TokenRules::ScoreNameWords() {
            t.lex == nullptr);
       // In mixed-case text a title takes no lower-case vocabulary word ("MS
       // changes" is mental status; "Dr. smith" stays a name).
-      if (((pf & kLexTitle) || cred_title) && TitleLink(text_, p, t) &&
+      // "Sister" and "Father" are relations too: before a vocabulary word
+      // ("FATHER ASKING", "sister. Retired") they are no title.
+      const bool relation_title = (pf & kLexRelation) && common && !is_first && !is_last;
+      if (((pf & kLexTitle) || cred_title) && TitleLink(text_, p, t) && !relation_title &&
           !(mixed_ && (t.flags & kTokLower) && common && !is_first && !is_last)) {
         s += cred_title && !(pf & kLexTitle) ? 0.5f : 0.7f;
         titled = true;
@@ -883,13 +888,16 @@ void TokenRules::ScoreNameWords() {
       } else if (strong_cred && (q.flags & kTokUpper) && (t.flags & kTokLower) &&
                  t.end - t.begin >= 3 && text_.substr(t.end, q.begin - t.end) == ", " && i > 0 &&
                  (tk_[i - 1].lf() & kLexNameVerb) &&
-                 ((listed && !common) || (t.lex == nullptr && !LooksClinicalAt(i)))) {
+                 ((listed && !common) || (t.lex == nullptr && !LooksClinicalAt(i)) ||
+                  ((f & kLexFirstName) && !(f & kLexCommon) && t.lex->first_weight >= 0.5f))) {
         // After a word that takes a person, a lower-case name or word no list
         // knows, a comma, an all-caps credential: "called to soren, RN",
-        // "report received from darion, RN". Not a misspelt word.
+        // "report received from darion, RN". Not a misspelt word; a frequent
+        // first name that is also an eponym is a name there ("called to
+        // james, RN").
         std::string& w = ctx_.lower;
         w.assign(text_.substr(t.begin, t.end - t.begin));
-        if (!lexicon_->IsNearVocabulary(w)) s += 0.65f;
+        if (listed || !lexicon_->IsNearVocabulary(w)) s += 0.65f;
       }
       // "Ivo Oberwald (son)": a relation in brackets after a name.
       if ((q.lf() & kLexRelation) && q.begin > t.end && text_[q.begin - 1] == '(' &&
@@ -1191,6 +1199,50 @@ void TokenRules::SignatureLines() {
     if (!names) continue;
     for (size_t k = i; k <= last; ++k) name_[k] = std::max(name_[k], 0.6f);
   }
+  // A line that is only a name and a credential: "Tony G., RN", "SONO, RN",
+  // "karen, rn". One or two words (or a word and an initial) at the start of
+  // a line, a comma, a strong credential, the end of the line.
+  for (size_t i = 0; i + 1 < n_; ++i) {
+    const Token& a = tk_[i];
+    size_t p = a.begin;
+    while (p > 0 && text_[p - 1] == ' ') --p;
+    if (p != 0 && text_[p - 1] != '\n') continue;
+    size_t last = i;
+    const Token& b = tk_[i + 1];
+    if (b.begin == a.end + 1 && text_[a.end] == ' ') {
+      last = i + 1;
+    } else if (!(b.begin == a.end + 2 && text_.substr(a.end, 2) == ", ")) {
+      continue;
+    }
+    if (last + 1 >= n_) continue;
+    const Token& l = tk_[last];
+    const size_t c = last + 1;
+    const Token& cred = tk_[c];
+    // The comma right after the last word, or after an initial's period.
+    const size_t comma = (l.flags & kTokPeriod) && IsInitial(l) ? l.end + 1 : l.end;
+    if (cred.begin != comma + 2 || text_.substr(comma, 2) != ", ") continue;
+    size_t cred_end = cred.end;
+    if (DottedCredentialAt(c)) {
+      cred_end = tk_[c + 1].end + 1;
+    } else if (!(cred.lf() & kLexStrongCred) ||
+               !((cred.flags & kTokUpper) || doc_ == DocCase::kLower)) {
+      continue;
+    }
+    size_t q = cred_end;
+    while (q < text_.size() && (text_[q] == ' ' || text_[q] == '.')) ++q;
+    if (q < text_.size() && text_[q] != '\n') continue;
+    bool names = true;
+    for (size_t k = i; names && k <= last; ++k) {
+      const Token& u = tk_[k];
+      const uint32_t uf = u.lf();
+      const bool initial = k == last && k > i && IsInitial(u) && (u.flags & kTokPeriod);
+      names = u.IsAlphaWord() && (initial || u.end - u.begin >= 2) &&
+              !(uf & (kLexNeverAName | kLexStop | kLexTitle | kLexCredential | kLexRelation |
+                      kLexSectionHeader | kLexFacility));
+    }
+    if (!names) continue;
+    for (size_t k = i; k <= last; ++k) name_[k] = std::max(name_[k], 0.6f);
+  }
 }
 
 // Two capitalised words that no list knows or that only name lists hold,
@@ -1316,17 +1368,26 @@ void TokenRules::SignOffCredentialLines() {
     const Token& a = tk_[i];
     const Token& b = tk_[i + 1];
     const Token& c = tk_[i + 2];
-    if (!(a.lf() & kLexFirstName) || (a.lf() & (kLexCommon | kLexStop)) || !a.IsAlphaWord() ||
-        !(a.flags & (kTokTitle | kTokUpper)) || a.end - a.begin < 3) {
+    // Or an initial with its period: "Seen by V. Likes, M.D.".
+    // In an all-caps note only before a listed name ("VITAMIN D. NOTED, RN").
+    const bool initial =
+        IsInitial(a) && (a.flags & kTokPeriod) && b.begin == a.end + 2 &&
+        ((mixed_ && (b.flags & kTokTitle)) ||
+         ((b.lf() & (kLexFirstName | kLexSurname)) && !(b.lf() & (kLexCommon | kLexClinical))));
+    if (!initial &&
+        (!(a.lf() & kLexFirstName) || (a.lf() & (kLexCommon | kLexStop)) || !a.IsAlphaWord() ||
+         !(a.flags & (kTokTitle | kTokUpper)) || a.end - a.begin < 3)) {
       continue;
     }
     if (!b.IsAlphaWord() || !(b.flags & (kTokTitle | kTokUpper)) || b.end - b.begin < 3 ||
         (b.lf() & (kLexTitle | kLexRelation | kLexCredential | kLexMonth | kLexWeekday))) {
       continue;
     }
-    if (!(c.lf() & kLexStrongCred) || !(c.flags & kTokUpper)) continue;
-    if (b.begin - a.end != 1 || text_[a.end] != ' ' || !LinkGap(text_, b, c, true) ||
-        NewlineBetween(text_, b, c)) {
+    if (!(((c.lf() & kLexStrongCred) && (c.flags & kTokUpper)) || DottedCredentialAt(i + 2))) {
+      continue;
+    }
+    if ((!initial && (b.begin - a.end != 1 || text_[a.end] != ' ')) ||
+        !LinkGap(text_, b, c, true) || NewlineBetween(text_, b, c)) {
       continue;
     }
     name_[i] = std::max(name_[i], 0.6f);
@@ -1441,6 +1502,34 @@ void TokenRules::PossessiveBeforeRelation() {
   }
 }
 
+// A nickname in quotes between a first name and a surname: 'Barbara "Barb"
+// Orme', "James 'Jim' Lucky". The first name is a listed one or already a
+// name; the nickname one capitalised word; the surname a capitalised word.
+void TokenRules::QuotedNicknames() {
+  for (size_t i = 0; i + 2 < n_; ++i) {
+    const Token& a = tk_[i];
+    const Token& b = tk_[i + 1];
+    const Token& c = tk_[i + 2];
+    const char q = b.begin >= 1 ? text_[b.begin - 1] : '\0';
+    if (q != '"' && q != '\'') continue;
+    if (b.begin != a.end + 2 || text_[a.end] != ' ') continue;
+    if (c.begin != b.end + 2 || text_[b.end] != q || text_[b.end + 1] != ' ') continue;
+    if (!NameLike(a) || !NameLike(b) || !NameLike(c) || !Capitalised(a) || !Capitalised(b) ||
+        !Capitalised(c) || c.end - c.begin < 2) {
+      continue;
+    }
+    const uint32_t af = a.lf();
+    const bool first =
+        name_[i] >= 0.5f || ((af & kLexFirstName) && !(af & (kLexCommon | kLexClinical)) &&
+                             a.lex->first_weight >= 0.3f);
+    if (!first || (c.lf() & (kLexFacility | kLexNeverAName | kLexCity | kLexState))) continue;
+    if (c.lex == nullptr && LooksClinicalAt(i + 2)) continue;
+    name_[i] = std::max(name_[i], 0.6f);
+    name_[i + 1] = std::max(name_[i + 1], 0.6f);
+    name_[i + 2] = std::max(name_[i + 2], 0.6f);
+  }
+}
+
 // Extend confirmed names over adjacent initials and name-like words; not over
 // a hyphenated word with a relation or vocabulary part ("FAMILY-son Ned",
 // "dtr-in-law Ida"): that is telegraphic punctuation.
@@ -1484,6 +1573,14 @@ void TokenRules::ExtendNames() {
             (tk_[i].flags & kTokLower) && (u.flags & kTokPeriod) && u.end + 2 == tk_[i].begin) {
           name_[j] = 0.55f;
         } else if (IsInitial(u) && (u.flags & kTokPeriod || dir > 0)) {
+          name_[j] = 0.55f;
+        } else if (dir > 0 && mixed_ && IsInitial(tk_[i]) && i > 0 && name_[i - 1] >= 0.5f &&
+                   (tk_[i - 1].flags & kTokTitle) && (u.flags & kTokTitle) && NameLike(u) &&
+                   u.end - u.begin >= 3 &&
+                   !(u.lf() & (kLexFacility | kLexNeverAName | kLexClinical | kLexCity | kLexState |
+                               kLexStreetSuffix))) {
+          // A capitalised word after a first name and a middle initial is the
+          // surname even when it is also a word: "Dr. Sierra O. Crumble".
           name_[j] = 0.55f;
         } else if (dir > 0 && doc_ == DocCase::kLower && u.IsAlphaWord() && u.end - u.begin == 1 &&
                    (u.flags & kTokPeriod)) {

@@ -503,6 +503,30 @@ TEST_F(EngineTest, InitialsFrequentSurnamesAndPoliceTitles) {
           .empty());
 }
 
+// Session 15: a nickname in quotes inside a name, a surname that is also a
+// word after a first name and a middle initial, an initial and a word before
+// a dotted credential, a line holding only a name and a credential, and a
+// frequent first name that is also an eponym before ", RN".
+TEST_F(EngineTest, NicknamesMiddleInitialsAndCredentialLines) {
+  for (const char* part : {"Barbara", "Barb", "Orme"}) {
+    EXPECT_TRUE(Covered("Family: aunt Barbara \"Barb\" Orme called x2, questions answered.", part))
+        << part;
+  }
+  for (const char* part : {"James", "Jim", "Lucky"}) {
+    EXPECT_TRUE(Covered("Social: caregiver James 'Jim' Lucky in to visit, updated.", part)) << part;
+  }
+  EXPECT_TRUE(
+      Covered("Surgery (Dr. Smith) at bedside.\nDr. Sierra O. Crumble\n", "Sierra O. Crumble"));
+  EXPECT_TRUE(Covered("Lasix given. Seen by V. Likes, M.D. from renal.", "V. Likes"));
+  EXPECT_TRUE(Covered("Cath in am, hold heparin at 0400.\nTony G., RN\n", "Tony G."));
+  EXPECT_TRUE(Covered("Advance diet as tol, OOB to chair.\nkaren, RN\n", "karen"));
+  EXPECT_TRUE(Covered("Hgb 6.0 g/dL.\nCritical value called to james, RN at 18:25.", "james"));
+  // Not a vitamin's letter, not a word before a credential inside a sentence.
+  EXPECT_TRUE(Found("GIVEN VITAMIN D. NOTED, RN AWARE OF PLAN.", PhiCategory::kName).empty());
+  EXPECT_TRUE(
+      Found("Spoke with family, RN aware of plan.\nLabs, MD.\n", PhiCategory::kName).empty());
+}
+
 // Session 8: a frequent first name that is also a word, capitalised inside a
 // sentence of a mixed- or lower-case note, alone, is a person.
 TEST_F(EngineTest, CapitalisedFirstNamesThatAreAlsoWords) {

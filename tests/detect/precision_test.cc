@@ -319,6 +319,10 @@ TEST_F(PrecisionTest, ContractionsSayingAndSsnMasksAreNotPhi) {
       {"AGED 48 FEMALE ADMITTED FROM ST. AGNES'S HOSPITAL FOR CP.", "48 FEMALE ADMITTED FROM", ""},
       // "w/" is "with", not a compass point of the town before it.
       {"lives in alpine w/ father, indep w adls.", "w/", "alpine"},
+      // "Sister" and "Father" are relations as well as titles: before a
+      // vocabulary word they make no name of it.
+      {"FATHER ASKING ABOUT DISCHARGE PLANS. SISTER MARY VISITED.", "ASKING", "MARY"},
+      {"Pt lives with her sister. Retired from the post office.", "Retired", ""},
   };
   ExpectNotPhiCases(cases);
   // A name after "says" in any case, and a whole SSN.
@@ -328,6 +332,7 @@ TEST_F(PrecisionTest, ContractionsSayingAndSsnMasksAreNotPhi) {
   EXPECT_TRUE(Covered("Address: 48 Old Mill Rd. Apt. 4, Dover", "48 Old Mill Rd"));
   EXPECT_TRUE(Covered("NOTE: 12 OLD MILL RD IS HER HOME.", "12 OLD MILL RD"));
   EXPECT_TRUE(Covered("LIVES AT 1200 M ST NW WITH WIFE.", "1200 M ST NW"));
+  EXPECT_TRUE(Covered("Seen by Father Okonkwo, chaplain.", "Okonkwo"));
 }
 
 // Session 14: a saint's facility is one name with its possessive ("St.
