@@ -414,6 +414,31 @@ bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
       return true;
     }
   }
+  if (rec == "date_md_dash") {
+    // "note 1-2 times daily", "since 2-3 days": a count range before a unit.
+    static constexpr std::string_view kCounts[] = {
+        "times", "x",    "day",   "days",   "week", "weeks", "wks",      "hr",    "hrs",    "hours",
+        "min",   "mins", "month", "months", "yr",   "yrs",   "years",    "mg",    "ml",     "cc",
+        "units", "l",    "cm",    "mm",     "tabs", "puffs", "episodes", "beats", "breaths"};
+    const std::string after = LowerWordAfter(text, e);
+    for (auto w : kCounts) {
+      if (after == w) return true;
+    }
+    // "NURSING NOTE 7-3:": after "note", a nursing shift (7-3, 3-11, 11-7,
+    // 7-7) is no date, unless the shift follows it ("note 11-7 7p-7a").
+    if (LowerWordBefore(text, b) == "note") {
+      static constexpr std::string_view kShifts[] = {"7-3", "3-11", "11-7", "7-7", "7-11", "11-3"};
+      const std::string_view value = text.substr(b, e - b);
+      size_t k = e;
+      while (k < text.size() && text[k] == ' ') ++k;
+      const bool shift_next = k + 1 < text.size() &&
+                              std::isdigit(static_cast<unsigned char>(text[k])) &&
+                              text.substr(k, 6).find_first_of("aApP") != std::string_view::npos;
+      for (auto w : kShifts) {
+        if (value == w && !shift_next) return true;
+      }
+    }
+  }
   if (rec == "date_md" || rec == "date_my" || rec == "date_range") {
     static constexpr std::string_view kBefore[] = {
         "cpap",      "ps",      "psv",   "peep",  "simv",     "ac",      "a/c",      "bipap",

@@ -103,7 +103,7 @@ constexpr PatternSpec
             {"date_md", R"((?:^|[^0-9./:])()" MON "/" DAY R"()(?:$|[^0-9/]))", C::kDate, 0.6f},
             {"date_md_dash",
              R"(\b(?:on|from|since|dated|of|until|till|by|admitted|discharged|seen|mtg|meeting|)"
-             R"(appt|comparison):?\s+()" MON "-" DAY R"()(?:$|[\s)\],;:.]))",
+             R"(appt|comparison|note):?\s+()" MON "-" DAY R"()(?:$|[\s)\],;:.]))",
              C::kDate, 0.7f},
             {"date_my", R"((?:^|[^0-9./:])()" MON R"(/(?:19|20)?[0-9]{2})(?:$|[^0-9/]))", C::kDate,
              0.5f},

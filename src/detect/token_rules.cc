@@ -2064,7 +2064,8 @@ void TokenRules::ScorePlaces() {
       }
     }
     // Neighbourhoods: "in the Ashford Estates area", and in prose "near Cherry Hill Plaza".
-    if (t.end - t.begin == 4 && i >= 2 && (t.flags & kTokLower) &&
+    // In an all-caps note "IN THE WALNUT VILLAGE AREA OF PURLING": the town after "area of" too.
+    if (t.end - t.begin == 4 && i >= 2 && ((t.flags & kTokLower) || doc_ == DocCase::kUpper) &&
         absl::EqualsIgnoreCase(ToAbsl(text_.substr(t.begin, 4)), "area")) {
       size_t k = i;
       while (k > 0 && i - k < 3 && tk_[k - 1].IsAlphaWord() && Capitalised(tk_[k - 1]) &&
@@ -2076,6 +2077,17 @@ void TokenRules::ScorePlaces() {
           absl::EqualsIgnoreCase(
               ToAbsl(text_.substr(tk_[k - 1].begin, tk_[k - 1].end - tk_[k - 1].begin)), "the")) {
         for (size_t j = k; j < i; ++j) loc_[j] = 3;
+        if (i + 2 < n_ && tk_[i + 1].hash == kOf && LinkGap(text_, t, tk_[i + 1], false) &&
+            !NewlineBetween(text_, t, tk_[i + 1])) {
+          for (size_t j = i + 2; j < n_ && j < i + 4; ++j) {
+            const Token& u = tk_[j];
+            if (!u.IsAlphaWord() || !Capitalised(u) || (u.lf() & (kLexStop | kLexLocPrep)) ||
+                !NameGap(text_, tk_[j - 1], u, false)) {
+              break;
+            }
+            loc_[j] = 3;
+          }
+        }
       }
     }
     if (mixed_ && i > 0 && (t.flags & kTokTitle) && t.IsAlphaWord() &&

@@ -527,6 +527,27 @@ TEST_F(EngineTest, NicknamesMiddleInitialsAndCredentialLines) {
       Found("Spoke with family, RN aware of plan.\nLabs, MD.\n", PhiCategory::kName).empty());
 }
 
+// Session 15: a neighbourhood in an all-caps note and the town after "area
+// of"; a month-day after a note's title, but not a nursing shift or a count.
+TEST_F(EngineTest, NeighbourhoodsTownsAndNoteDates) {
+  const std::string caps =
+      "SOCIAL: LIVES AT HOME IN THE WALNUT VILLAGE AREA OF PURLING WITH WIFE. RETIRED. PT IS "
+      "DNR. HE WILL CONTINUE TO BE TREATED. DAUGHTER IN TO VISIT.";
+  EXPECT_TRUE(Covered(caps, "WALNUT VILLAGE"));
+  EXPECT_TRUE(Covered(caps, "PURLING"));
+  EXPECT_TRUE(
+      Covered("Social: lives at home in the Pine Hill Estates area of Issue with uncle.", "Issue"));
+  EXPECT_TRUE(Found("PT IS IN THE ICU AREA OF CONCERN IS HIS BP. WILL CONTINUE TO MONITOR. "
+                    "DAUGHTER IN TO VISIT.",
+                    PhiCategory::kCity)
+                  .empty());
+  EXPECT_EQ(Found("Nursing note 11-4 7p-7a:\nPt resting.", PhiCategory::kDate),
+            (std::vector<std::string>{"11-4"}));
+  EXPECT_TRUE(Found("Nursing note 7-3: pt resting.", PhiCategory::kDate).empty());
+  EXPECT_TRUE(Found("see note 1-2 times daily. seen 1-2 days ago.", PhiCategory::kDate).empty());
+  EXPECT_TRUE(Found("SAT>95 ON 4-5 L NC.", PhiCategory::kDate).empty());
+}
+
 // Session 8: a frequent first name that is also a word, capitalised inside a
 // sentence of a mixed- or lower-case note, alone, is a person.
 TEST_F(EngineTest, CapitalisedFirstNamesThatAreAlsoWords) {
