@@ -609,6 +609,7 @@ class TokenRules {
   void AfterPersonVerb();
   void PossessiveBeforeRelation();
   void QuotedNicknames();
+  void AgeSubjects();
   void ExtendNames();
   void Coordination();
   void UnknownAfterNameAnd();
@@ -693,6 +694,7 @@ void TokenRules::Run(Findings* out) {
   AfterPersonVerb();
   PossessiveBeforeRelation();
   QuotedNicknames();
+  AgeSubjects();
   ExtendNames();
   Coordination();
   UnknownAfterNameAnd();
@@ -846,9 +848,14 @@ void TokenRules::ScoreNameWords() {
       static const uint64_t kThis = Lexicon::Hash("this"), kIt = Lexicon::Hash("it"),
                             kFor = Lexicon::Hash("for"), kSeeing = Lexicon::Hash("seeing"),
                             kMy = Lexicon::Hash("my"), kPatient = Lexicon::Hash("patient");
-      const bool name_word = Capitalised(t) &&
-                             (!common || ((f & kLexFirstName) && !(f & kLexClinical))) &&
-                             !LooksClinicalAt(i);
+      // A frequent first name that is also an eponym or a clinical word is a
+      // name there too ("it's Lance.", "for seeing James, a pleasant").
+      const bool frequent_first =
+          (f & kLexFirstName) && !(f & kLexCommon) && t.lex->first_weight >= 0.5f;
+      const bool name_word =
+          Capitalised(t) &&
+          (frequent_first ||
+           ((!common || ((f & kLexFirstName) && !(f & kLexClinical))) && !LooksClinicalAt(i)));
       const bool its = p1 == kIt && text_.compare(tk_[i - 1].end, 3, "'s ") == 0;
       if (((p2 == kThis && p1 == kIs) || its) && name_word) {
         size_t k = tk_[its ? i - 1 : i - 2].begin;
@@ -1150,11 +1157,15 @@ void TokenRules::BeforeRecordNumber() {
       const Token& u = tk_[k - 1];
       const uint32_t uf = u.lf();
       const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;
-      const bool ok =
-          u.IsAlphaWord() && Capitalised(u) && !(uf & (kLexNeverAName | kLexFacility)) &&
-          (IsInitial(u) ||
-           (u.end - u.begin >= 3 &&
-            (listed ? !(uf & kLexClinical) : u.lex == nullptr && !LooksClinicalAt(k - 1))));
+      const bool ok = u.IsAlphaWord() && Capitalised(u) &&
+                      !(uf & (kLexNeverAName | kLexFacility)) &&
+                      (IsInitial(u) ||
+                       (u.end - u.begin >= 3 &&
+                        (listed ? !(uf & kLexClinical) ||
+                                      // A frequent name that is also an eponym: "Jackson (MRN".
+                                      (!(uf & kLexCommon) &&
+                                       std::max(u.lex->first_weight, u.lex->last_weight) >= 0.5f)
+                                : u.lex == nullptr && !LooksClinicalAt(k - 1))));
       if (!ok) break;
       if (k <= i && !LinkGap(text_, u, tk_[k], false)) break;
       if (k <= i && NewlineBetween(text_, u, tk_[k])) break;
@@ -1527,6 +1538,80 @@ void TokenRules::QuotedNicknames() {
     name_[i] = std::max(name_[i], 0.6f);
     name_[i + 1] = std::max(name_[i + 1], 0.6f);
     name_[i + 2] = std::max(name_[i + 2], 0.6f);
+  }
+}
+
+// An age after "is a" or ", a (pleasant)": the capitalised words before it
+// are the patient's name ("Brea Johnson is a 51 y.o. woman", "Moore, a
+// pleasant 61-year-old"). One to three words on one line, none a function,
+// title or clinical word, at least one a listed name or a word no list holds.
+void TokenRules::AgeSubjects() {
+  // Whether an age ("51 y.o.", "61-year-old", "98 yr", "32yo") starts at `p`.
+  auto age_at = [&](size_t p) {
+    size_t d = p;
+    while (d < text_.size() && d - p < 3 && std::isdigit(static_cast<unsigned char>(text_[d]))) ++d;
+    if (d == p || (d < text_.size() && std::isdigit(static_cast<unsigned char>(text_[d])))) {
+      return false;
+    }
+    if (d < text_.size() && (text_[d] == ' ' || text_[d] == '-')) ++d;
+    std::string& w = ctx_.lower;
+    w.clear();
+    while (d < text_.size() && w.size() < 5 &&
+           (std::isalpha(static_cast<unsigned char>(text_[d])) || text_[d] == '/' ||
+            text_[d] == '.')) {
+      w.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(text_[d]))));
+      ++d;
+    }
+    for (std::string_view unit : {"yo", "y/o", "y.o", "yr", "year", "years"}) {
+      if (w.compare(0, unit.size(), unit) == 0) return true;
+    }
+    return false;
+  };
+  static const uint64_t kIs = Lexicon::Hash("is"), kA = Lexicon::Hash("a"),
+                        kPleasant = Lexicon::Hash("pleasant");
+  for (size_t i = 0; i + 2 < n_; ++i) {
+    // i: the last word of the name; i + 1 "is" or "a" after a comma.
+    size_t k = i + 1;
+    if (tk_[k].hash == kIs && k + 1 < n_ && tk_[k + 1].hash == kA) {
+      if (tk_[k].begin != tk_[i].end + 1 || text_[tk_[i].end] != ' ') continue;
+      ++k;
+    } else if (tk_[k].hash == kA && text_.substr(tk_[i].end, 2) == ", " &&
+               tk_[k].begin == tk_[i].end + 2) {
+    } else {
+      continue;
+    }
+    size_t num = k + 1;
+    if (num < n_ && tk_[num].hash == kPleasant) ++num;
+    if (num >= n_ ||
+        tk_[num].begin > tk_[k].end + 1 + (num > k + 1 ? tk_[k + 1].end - tk_[k].end : 0)) {
+      continue;
+    }
+    if (!age_at(tk_[num].begin)) continue;
+    size_t first = i + 1;
+    bool proper = false;
+    while (first > 0 && i + 1 - first < 3) {
+      const Token& u = tk_[first - 1];
+      const uint32_t uf = u.lf();
+      const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;
+      // A town or state is a name here only when a name list holds it too ("Moore").
+      if (!u.IsAlphaWord() || !Capitalised(u) || !NameLike(u) ||
+          (uf & (kLexNeverAName | kLexFacility | kLexSectionHeader)) ||
+          ((uf & (kLexCity | kLexState)) && !listed)) {
+        break;
+      }
+      if (first <= i &&
+          (!NameGap(text_, u, tk_[first], false) || NewlineBetween(text_, u, tk_[first]))) {
+        break;
+      }
+      const bool initial = IsInitial(u) && first <= i;
+      if (!initial && u.end - u.begin < 2) break;
+      if ((uf & (kLexCommon | kLexClinical)) && !listed && !initial) break;
+      if (!listed && !initial && u.lex == nullptr && LooksClinicalAt(first - 1)) break;
+      proper = proper || (listed && !(uf & kLexCommon)) || (u.lex == nullptr && !initial);
+      --first;
+    }
+    if (first > i || !proper) continue;
+    for (size_t j = first; j <= i; ++j) name_[j] = std::max(name_[j], 0.6f);
   }
 }
 

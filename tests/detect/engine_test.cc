@@ -527,6 +527,26 @@ TEST_F(EngineTest, NicknamesMiddleInitialsAndCredentialLines) {
       Found("Spoke with family, RN aware of plan.\nLabs, MD.\n", PhiCategory::kName).empty());
 }
 
+// Session 15: the subject of an age ("X is a 51 y.o.", "X, a pleasant
+// 61-year-old"), a name before "(MRN" that is also an eponym, and a frequent
+// first name that is also a clinical word after "it's".
+TEST_F(EngineTest, AgeSubjectsRecordNumbersAndGreetings) {
+  EXPECT_TRUE(Covered("History of Present Illness: Brea Johnson is a 51 y.o. woman with CHF.",
+                      "Brea Johnson"));
+  EXPECT_TRUE(Covered("HPI: Pea Kusch is a 61 yo man with COPD.", "Pea Kusch"));
+  EXPECT_TRUE(
+      Covered("Thank you for seeing my patient, Moore, a pleasant 61-year-old man.", "Moore"));
+  EXPECT_TRUE(
+      Covered("We discussed our mutual patient Jackson (MRN MR5946) with the team.", "Jackson"));
+  EXPECT_TRUE(Covered(
+      "hey Dr. Petrucco, it's Benjamin. My insurance changed, can you send the form?", "Benjamin"));
+  // Not a clinical or common subject, not a town alone.
+  EXPECT_TRUE(Found("Patient is a 61 yo man. The Patient is a 45 year old. CABG is a 3 year old "
+                    "procedure. Heart Failure is a 2 yr problem.",
+                    PhiCategory::kName)
+                  .empty());
+}
+
 // Session 15: a neighbourhood in an all-caps note and the town after "area
 // of"; a month-day after a note's title, but not a nursing shift or a count.
 TEST_F(EngineTest, NeighbourhoodsTownsAndNoteDates) {
