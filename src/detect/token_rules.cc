@@ -1541,10 +1541,10 @@ void TokenRules::QuotedNicknames() {
   }
 }
 
-// An age after "is a" or ", a (pleasant)": the capitalised words before it
-// are the patient's name ("Brea Johnson is a 51 y.o. woman", "Moore, a
-// pleasant 61-year-old"). One to three words on one line, none a function,
-// title or clinical word, at least one a listed name or a word no list holds.
+// An age after "is a", ", a (pleasant)" or in brackets: the capitalised
+// words before it are a person's name ("Brea Johnson is a 51 y.o. woman",
+// "Moore, a pleasant 61-year-old", "partner Ivo Marr (57 y/o)"). One to three words on one line,
+// none a function, title or clinical word, at least one a listed name or a word no list holds.
 void TokenRules::AgeSubjects() {
   // Whether an age ("51 y.o.", "61-year-old", "98 yr", "32yo") starts at `p`.
   auto age_at = [&](size_t p) {
@@ -1569,24 +1569,28 @@ void TokenRules::AgeSubjects() {
   };
   static const uint64_t kIs = Lexicon::Hash("is"), kA = Lexicon::Hash("a"),
                         kPleasant = Lexicon::Hash("pleasant");
-  for (size_t i = 0; i + 2 < n_; ++i) {
-    // i: the last word of the name; i + 1 "is" or "a" after a comma.
+  for (size_t i = 0; i + 1 < n_; ++i) {
+    // i: the last word of the name; then "is a", ", a (pleasant)" or an age
+    // in brackets ("partner Stork Catignani (57 y/o)").
     size_t k = i + 1;
-    if (tk_[k].hash == kIs && k + 1 < n_ && tk_[k + 1].hash == kA) {
-      if (tk_[k].begin != tk_[i].end + 1 || text_[tk_[i].end] != ' ') continue;
-      ++k;
-    } else if (tk_[k].hash == kA && text_.substr(tk_[i].end, 2) == ", " &&
-               tk_[k].begin == tk_[i].end + 2) {
+    if (text_.substr(tk_[i].end, 2) == " (" && tk_[k].begin == tk_[i].end + 2) {
+      if (!age_at(tk_[k].begin)) continue;
     } else {
-      continue;
+      if (tk_[k].hash == kIs && k + 1 < n_ && tk_[k + 1].hash == kA) {
+        if (tk_[k].begin != tk_[i].end + 1 || text_[tk_[i].end] != ' ') continue;
+        ++k;
+      } else if (!(tk_[k].hash == kA && text_.substr(tk_[i].end, 2) == ", " &&
+                   tk_[k].begin == tk_[i].end + 2)) {
+        continue;
+      }
+      size_t num = k + 1;
+      if (num < n_ && tk_[num].hash == kPleasant) ++num;
+      if (num >= n_ ||
+          tk_[num].begin > tk_[k].end + 1 + (num > k + 1 ? tk_[k + 1].end - tk_[k].end : 0)) {
+        continue;
+      }
+      if (!age_at(tk_[num].begin)) continue;
     }
-    size_t num = k + 1;
-    if (num < n_ && tk_[num].hash == kPleasant) ++num;
-    if (num >= n_ ||
-        tk_[num].begin > tk_[k].end + 1 + (num > k + 1 ? tk_[k + 1].end - tk_[k].end : 0)) {
-      continue;
-    }
-    if (!age_at(tk_[num].begin)) continue;
     size_t first = i + 1;
     bool proper = false;
     while (first > 0 && i + 1 - first < 3) {
@@ -2149,8 +2153,8 @@ void TokenRules::ScorePlaces() {
       }
     }
     // Neighbourhoods: "in the Ashford Estates area", and in prose "near Cherry Hill Plaza".
-    // In an all-caps note "IN THE WALNUT VILLAGE AREA OF PURLING": the town after "area of" too.
-    if (t.end - t.begin == 4 && i >= 2 && ((t.flags & kTokLower) || doc_ == DocCase::kUpper) &&
+    // In capitals too ("IN THE WALNUT VILLAGE AREA OF PURLING"); the town after "area of".
+    if (t.end - t.begin == 4 && i >= 2 && (t.flags & (kTokLower | kTokUpper)) &&
         absl::EqualsIgnoreCase(ToAbsl(text_.substr(t.begin, 4)), "area")) {
       size_t k = i;
       while (k > 0 && i - k < 3 && tk_[k - 1].IsAlphaWord() && Capitalised(tk_[k - 1]) &&
@@ -2158,7 +2162,9 @@ void TokenRules::ScorePlaces() {
              NameGap(text_, tk_[k - 1], tk_[k], false)) {
         --k;
       }
+      // "AREA" in capitals only in a phrase all in capitals ("IN THE X AREA").
       if (k < i && k > 0 &&
+          (!(t.flags & kTokUpper) || doc_ == DocCase::kUpper || (tk_[k - 1].flags & kTokUpper)) &&
           absl::EqualsIgnoreCase(
               ToAbsl(text_.substr(tk_[k - 1].begin, tk_[k - 1].end - tk_[k - 1].begin)), "the")) {
         for (size_t j = k; j < i; ++j) loc_[j] = 3;

@@ -535,6 +535,9 @@ TEST_F(EngineTest, AgeSubjectsRecordNumbersAndGreetings) {
                       "Brea Johnson"));
   EXPECT_TRUE(Covered("HPI: Pea Kusch is a 61 yo man with COPD.", "Pea Kusch"));
   EXPECT_TRUE(
+      Covered("Social: pt's partner Stork Catignani (57 y/o) also here.", "Stork Catignani"));
+  EXPECT_TRUE(Found("Lives with Husband (70 yo).", PhiCategory::kName).empty());
+  EXPECT_TRUE(
       Covered("Thank you for seeing my patient, Moore, a pleasant 61-year-old man.", "Moore"));
   EXPECT_TRUE(
       Covered("We discussed our mutual patient Jackson (MRN MR5946) with the team.", "Jackson"));
@@ -557,6 +560,11 @@ TEST_F(EngineTest, NeighbourhoodsTownsAndNoteDates) {
   EXPECT_TRUE(Covered(caps, "PURLING"));
   EXPECT_TRUE(
       Covered("Social: lives at home in the Pine Hill Estates area of Issue with uncle.", "Issue"));
+  // A phrase in capitals inside a mixed-case note.
+  EXPECT_TRUE(
+      Covered("Resp: extubated this am.\nSOCIAL: LIVES AT HOME IN THE SUNSET HEIGHTS AREA OF "
+              "DOVER WITH SON.\nPlan: monitor.",
+              "SUNSET HEIGHTS"));
   EXPECT_TRUE(Found("PT IS IN THE ICU AREA OF CONCERN IS HIS BP. WILL CONTINUE TO MONITOR. "
                     "DAUGHTER IN TO VISIT.",
                     PhiCategory::kCity)
