@@ -569,13 +569,19 @@ class TokenRules {
     return (tk_[i - 1].lf() & kLexSectionHeader) != 0;
   }
   // A credential written with periods at token j: "M.D.", "R.N.", "N.P.".
+  // In an all-lower-case note also "m.d.", "r.n.".
   bool DottedCredentialAt(size_t j) const {
-    if (j + 1 >= n_ || !IsInitial(tk_[j]) || !IsInitial(tk_[j + 1]) ||
+    auto letter = [&](const Token& u) {
+      return IsInitial(u) || (doc_ == DocCase::kLower && u.IsAlphaWord() && u.end - u.begin == 1 &&
+                              (u.flags & kTokLower));
+    };
+    if (j + 1 >= n_ || !letter(tk_[j]) || !letter(tk_[j + 1]) ||
         tk_[j + 1].begin != tk_[j].end + 1 || text_[tk_[j].end] != '.') {
       return false;
     }
-    const char w[2] = {static_cast<char>(text_[tk_[j].begin] - 'A' + 'a'),
-                       static_cast<char>(text_[tk_[j + 1].begin] - 'A' + 'a')};
+    const char w[2] = {
+        static_cast<char>(std::tolower(static_cast<unsigned char>(text_[tk_[j].begin]))),
+        static_cast<char>(std::tolower(static_cast<unsigned char>(text_[tk_[j + 1].begin])))};
     const LexEntry* e = lexicon_->Find(std::string_view(w, 2));
     return e != nullptr && (e->flags & kLexStrongCred);
   }
@@ -1380,10 +1386,18 @@ void TokenRules::SignOffCredentialLines() {
     const Token& b = tk_[i + 1];
     const Token& c = tk_[i + 2];
     // Or an initial with its period: "Seen by V. Likes, M.D.".
-    // In an all-caps note only before a listed name ("VITAMIN D. NOTED, RN").
+    // In an all-caps note only before a listed name ("VITAMIN D. NOTED, RN");
+    // in an all-lower-case one before a listed name or a word no list holds
+    // that is no misspelt word ("pcp is r. genin, m.d.").
+    const bool lower_initial =
+        doc_ == DocCase::kLower && a.IsAlphaWord() && a.end - a.begin == 1 &&
+        b.end - b.begin >= 2 &&
+        ((b.lf() & (kLexFirstName | kLexSurname)) ||
+         (b.lex == nullptr && !LooksClinicalAt(i + 1) &&
+          !lexicon_->IsNearVocabulary(text_.substr(b.begin, b.end - b.begin))));
     const bool initial =
-        IsInitial(a) && (a.flags & kTokPeriod) && b.begin == a.end + 2 &&
-        ((mixed_ && (b.flags & kTokTitle)) ||
+        (IsInitial(a) || lower_initial) && (a.flags & kTokPeriod) && b.begin == a.end + 2 &&
+        ((mixed_ && (b.flags & kTokTitle)) || lower_initial ||
          ((b.lf() & (kLexFirstName | kLexSurname)) && !(b.lf() & (kLexCommon | kLexClinical))));
     if (!initial &&
         (!(a.lf() & kLexFirstName) || (a.lf() & (kLexCommon | kLexStop)) || !a.IsAlphaWord() ||
@@ -1446,6 +1460,29 @@ void TokenRules::FirstNameBeforeWardVerb() {
       // "pt kollmerand seen 10/23": the patient's name between "pt" and the
       // verb (6+ letters: shorthand such as "pt sxned seen" is shorter).
       name_[i - 1] = std::max(name_[i - 1], 0.55f);
+    } else if (i >= 3 && (tk_[i - 3].hash == kPtHash || tk_[i - 3].hash == kPatientHash) &&
+               a.IsAlphaWord() && a.end - a.begin >= 3 && tk_[i - 2].IsAlphaWord() &&
+               !NewlineBetween(text_, tk_[i - 3], a)) {
+      // "pt a. baransky seen", "pt leroy madden seen": an initial or a listed
+      // first name (a town's name too), then a listed surname or a word no
+      // list holds, between "pt" and the verb, in one case.
+      const Token& m = tk_[i - 2];
+      constexpr uint16_t kCase = kTokUpper | kTokLower;
+      const bool initial = m.end - m.begin == 1 && (m.flags & kTokPeriod) && a.begin == m.end + 2 &&
+                           m.begin == tk_[i - 3].end + 1;
+      const bool named_first =
+          m.IsAlphaWord() && (m.lf() & kLexFirstName) && m.end - m.begin >= 3 &&
+          m.lex->first_weight >= 0.3f &&
+          !(m.lf() & (kLexCommon | kLexClinical | kLexNeverAName | kLexState)) &&
+          a.begin == m.end + 1 && text_[m.end] == ' ' && m.begin == tk_[i - 3].end + 1;
+      const uint32_t af = a.lf();
+      const bool surname = ((af & kLexSurname) && !(af & (kLexCommon | kLexStop))) ||
+                           (a.lex == nullptr && !LooksClinicalAt(i - 1));
+      if ((initial || named_first) && surname && (m.flags & kCase) == (a.flags & kCase) &&
+          !(af & (kLexNeverAName | kLexCity | kLexState))) {
+        name_[i - 2] = std::max(name_[i - 2], 0.55f);
+        name_[i - 1] = std::max(name_[i - 1], 0.55f);
+      }
     }
   }
 }

@@ -550,6 +550,17 @@ TEST_F(EngineTest, AgeSubjectsRecordNumbersAndGreetings) {
                   .empty());
 }
 
+// Session 15: in an all-lower-case note, an initial and a surname between
+// "pt" and a ward verb, and an initial and a name before a dotted credential.
+TEST_F(EngineTest, LowerCaseInitialsAfterPtAndBeforeCredentials) {
+  const std::string note =
+      "pt a. baransky seen 5/21, c/o pain. pcp is r. genin, m.d.. appt apr 30 w dr. pt sxned "
+      "seen. pt is seen daily. pt a. fib seen on tele.";
+  EXPECT_TRUE(Covered(note, "a. baransky"));
+  EXPECT_TRUE(Covered(note, "r. genin"));
+  EXPECT_EQ(Found(note, PhiCategory::kName), (std::vector<std::string>{"a. baransky", "r. genin"}));
+}
+
 // Session 15: a neighbourhood in an all-caps note and the town after "area
 // of"; a month-day after a note's title, but not a nursing shift or a count.
 TEST_F(EngineTest, NeighbourhoodsTownsAndNoteDates) {
