@@ -616,6 +616,7 @@ class TokenRules {
   void PossessiveBeforeRelation();
   void QuotedNicknames();
   void AgeSubjects();
+  void EmailDisplayNames();
   void ExtendNames();
   void Coordination();
   void UnknownAfterNameAnd();
@@ -701,6 +702,7 @@ void TokenRules::Run(Findings* out) {
   PossessiveBeforeRelation();
   QuotedNicknames();
   AgeSubjects();
+  EmailDisplayNames();
   ExtendNames();
   Coordination();
   UnknownAfterNameAnd();
@@ -1652,6 +1654,50 @@ void TokenRules::AgeSubjects() {
       --first;
     }
     if (first > i || !proper) continue;
+    for (size_t j = first; j <= i; ++j) name_[j] = std::max(name_[j], 0.6f);
+  }
+}
+
+// The display name before an e-mail address in angle brackets: "From: Jan
+// Quellham <jquellham@example.org>", "To: Dol Hammatt <dh@...>". One to three
+// words at the line's start or after a label's colon, none a function, title
+// or credential word, one a listed name or a word no list holds.
+void TokenRules::EmailDisplayNames() {
+  for (size_t i = 0; i < n_; ++i) {
+    const Token& t = tk_[i];
+    if (t.end + 2 >= text_.size() || text_[t.end] != ' ' || text_[t.end + 1] != '<') continue;
+    const size_t close = text_.find('>', t.end + 2);
+    if (close == std::string_view::npos || close - t.end > 130) continue;
+    const std::string_view inside = text_.substr(t.end + 2, close - t.end - 2);
+    if (inside.find('@') == std::string_view::npos ||
+        inside.find_first_of(" \n") != std::string_view::npos) {
+      continue;
+    }
+    size_t first = i + 1;
+    bool proper = false;
+    while (first > 0 && i + 1 - first < 3) {
+      const Token& u = tk_[first - 1];
+      const uint32_t uf = u.lf();
+      // A month's name only before another word ("Jan Quellham").
+      const bool month_first = first <= i && (uf & kLexMonth) && !(uf & kLexStop);
+      if (!u.IsAlphaWord() || (!NameLike(u) && !month_first) ||
+          (uf & ((kLexNeverAName & ~(month_first ? kLexMonth : 0u)) | kLexFacility))) {
+        break;
+      }
+      if (first <= i &&
+          (!NameGap(text_, u, tk_[first], false) || NewlineBetween(text_, u, tk_[first]))) {
+        break;
+      }
+      proper = proper || ((uf & (kLexFirstName | kLexSurname)) && !(uf & kLexCommon)) ||
+               (u.lex == nullptr && !LooksClinicalAt(first - 1));
+      --first;
+    }
+    // At least one listed name or word no list holds ("Pharmacy <rx@...>" is
+    // none); the words start the line or follow a field label's colon.
+    if (first > i || !proper) continue;
+    size_t p = tk_[first].begin;
+    while (p > 0 && text_[p - 1] == ' ') --p;
+    if (p > 0 && text_[p - 1] != '\n' && text_[p - 1] != ':') continue;
     for (size_t j = first; j <= i; ++j) name_[j] = std::max(name_[j], 0.6f);
   }
 }

@@ -561,6 +561,17 @@ TEST_F(EngineTest, LowerCaseInitialsAfterPtAndBeforeCredentials) {
   EXPECT_EQ(Found(note, PhiCategory::kName), (std::vector<std::string>{"a. baransky", "r. genin"}));
 }
 
+// Session 15: the display name before an e-mail address in angle brackets.
+TEST_F(EngineTest, EmailDisplayNames) {
+  const std::string mail =
+      "From: Jan Quellham <jquellham@example.org>\nTo: Dol Hammatt <dhammatt@example.org>\n"
+      "Subject: labs\n\nPlease ask the Pharmacy <rx@example.org> to call.\n";
+  EXPECT_TRUE(Covered(mail, "Jan Quellham"));
+  EXPECT_TRUE(Covered(mail, "Dol Hammatt"));
+  EXPECT_EQ(Found(mail, PhiCategory::kName),
+            (std::vector<std::string>{"Jan Quellham", "Dol Hammatt"}));
+}
+
 // Session 15: a neighbourhood in an all-caps note and the town after "area
 // of"; a month-day after a note's title, but not a nursing shift or a count.
 TEST_F(EngineTest, NeighbourhoodsTownsAndNoteDates) {
