@@ -522,6 +522,24 @@ bool RuleEngine::HyphenJoinsWord(std::string_view text, const Token& t, DocCase 
 // share and one method per rule, run in the order of Run(). The name rules
 // score words into name_, the place rules mark loc_, Emit() turns both into
 // findings; a later rule reads what the earlier ones decided.
+// Words that end a neighbourhood's name: "Walnut Village", "Sunset Heights".
+bool IsNeighbourhoodWord(uint64_t hash) {
+  static const uint64_t kWords[] = {
+      Lexicon::Hash("estates"),  Lexicon::Hash("heights"), Lexicon::Hash("village"),
+      Lexicon::Hash("park"),     Lexicon::Hash("hills"),   Lexicon::Hash("gardens"),
+      Lexicon::Hash("woods"),    Lexicon::Hash("meadows"), Lexicon::Hash("ridge"),
+      Lexicon::Hash("acres"),    Lexicon::Hash("manor"),   Lexicon::Hash("commons"),
+      Lexicon::Hash("terrace"),  Lexicon::Hash("square"),  Lexicon::Hash("landing"),
+      Lexicon::Hash("crossing"), Lexicon::Hash("grove"),   Lexicon::Hash("glen"),
+      Lexicon::Hash("lakes"),    Lexicon::Hash("creek"),   Lexicon::Hash("springs"),
+      Lexicon::Hash("valley"),   Lexicon::Hash("shores"),  Lexicon::Hash("pines"),
+      Lexicon::Hash("oaks"),     Lexicon::Hash("plaza"),   Lexicon::Hash("farms")};
+  for (uint64_t h : kWords) {
+    if (h == hash) return true;
+  }
+  return false;
+}
+
 class TokenRules {
  public:
   TokenRules(const RuleEngine& engine, std::string_view text, EngineContext& ctx);
@@ -1218,7 +1236,7 @@ void TokenRules::SignatureLines() {
     if (!names) continue;
     for (size_t k = i; k <= last; ++k) name_[k] = std::max(name_[k], 0.6f);
   }
-  // A line that is only a name and a credential: "Tony G., RN", "SONO, RN",
+  // A line that is only a name and a credential: "Tony G., RN", "karen, RN",
   // "karen, rn". One or two words (or a word and an initial) at the start of
   // a line, a comma, a strong credential, the end of the line.
   for (size_t i = 0; i + 1 < n_; ++i) {
@@ -1387,19 +1405,11 @@ void TokenRules::SignOffCredentialLines() {
     const Token& a = tk_[i];
     const Token& b = tk_[i + 1];
     const Token& c = tk_[i + 2];
-    // Or an initial with its period: "Seen by V. Likes, M.D.".
-    // In an all-caps note only before a listed name ("VITAMIN D. NOTED, RN");
-    // in an all-lower-case one before a listed name or a word no list holds
-    // that is no misspelt word ("pcp is r. genin, m.d.").
-    const bool lower_initial =
-        doc_ == DocCase::kLower && a.IsAlphaWord() && a.end - a.begin == 1 &&
-        b.end - b.begin >= 2 &&
-        ((b.lf() & (kLexFirstName | kLexSurname)) ||
-         (b.lex == nullptr && !LooksClinicalAt(i + 1) &&
-          !lexicon_->IsNearVocabulary(text_.substr(b.begin, b.end - b.begin))));
+    // Or an initial with its period: "Seen by V. Likes, M.D."; in an all-caps
+    // note only before a listed name ("VITAMIN D. NOTED, RN").
     const bool initial =
-        (IsInitial(a) || lower_initial) && (a.flags & kTokPeriod) && b.begin == a.end + 2 &&
-        ((mixed_ && (b.flags & kTokTitle)) || lower_initial ||
+        IsInitial(a) && (a.flags & kTokPeriod) && b.begin == a.end + 2 &&
+        ((mixed_ && (b.flags & kTokTitle)) ||
          ((b.lf() & (kLexFirstName | kLexSurname)) && !(b.lf() & (kLexCommon | kLexClinical))));
     if (!initial &&
         (!(a.lf() & kLexFirstName) || (a.lf() & (kLexCommon | kLexStop)) || !a.IsAlphaWord() ||
@@ -1582,8 +1592,9 @@ void TokenRules::QuotedNicknames() {
 
 // An age after "is a", ", a (pleasant)" or in brackets: the capitalised
 // words before it are a person's name ("Brea Johnson is a 51 y.o. woman",
-// "Moore, a pleasant 61-year-old", "partner Ivo Marr (57 y/o)"). One to three words on one line,
-// none a function, title or clinical word, at least one a listed name or a word no list holds.
+// "Moore, a pleasant 61-year-old", "partner Ivo Marr (57 y/o)"). One to three
+// words on one line, none a function, title or clinical word, at least one a
+// listed name or a word no list holds.
 void TokenRules::AgeSubjects() {
   // Whether an age ("51 y.o.", "61-year-old", "98 yr", "32yo") starts at `p`.
   auto age_at = [&](size_t p) {
@@ -2250,13 +2261,27 @@ void TokenRules::ScorePlaces() {
           (!(t.flags & kTokUpper) || doc_ == DocCase::kUpper || (tk_[k - 1].flags & kTokUpper)) &&
           absl::EqualsIgnoreCase(
               ToAbsl(text_.substr(tk_[k - 1].begin, tk_[k - 1].end - tk_[k - 1].begin)), "the")) {
-        for (size_t j = k; j < i; ++j) loc_[j] = 3;
-        if (i + 2 < n_ && tk_[i + 1].hash == kOf && LinkGap(text_, t, tk_[i + 1], false) &&
-            !NewlineBetween(text_, t, tk_[i + 1])) {
+        // Where case says nothing (an all-lower or all-caps note or phrase)
+        // the name ends in a neighbourhood word or holds a word no list
+        // holds or a town ("in the groin area of right leg", "IN THE
+        // WAITING AREA" are none).
+        bool cased = mixed_;
+        for (size_t j = k; j < i; ++j) cased = cased && (tk_[j].flags & kTokTitle);
+        bool proper = cased || IsNeighbourhoodWord(tk_[i - 1].hash);
+        for (size_t j = k; !proper && j < i; ++j) {
+          proper = (tk_[j].lex == nullptr && !LooksClinicalAt(j)) || (tk_[j].lf() & kLexCity);
+        }
+        if (proper) {
+          for (size_t j = k; j < i; ++j) loc_[j] = 3;
+        }
+        if (proper && i + 2 < n_ && tk_[i + 1].hash == kOf &&
+            LinkGap(text_, t, tk_[i + 1], false) && !NewlineBetween(text_, t, tk_[i + 1])) {
           for (size_t j = i + 2; j < n_ && j < i + 4; ++j) {
             const Token& u = tk_[j];
-            if (!u.IsAlphaWord() || !Capitalised(u) || (u.lf() & (kLexStop | kLexLocPrep)) ||
-                !NameGap(text_, tk_[j - 1], u, false)) {
+            const uint32_t uf = u.lf();
+            if (!u.IsAlphaWord() || !Capitalised(u) || (uf & (kLexStop | kLexLocPrep)) ||
+                !NameGap(text_, tk_[j - 1], u, false) ||
+                (!cased && (uf & (kLexCommon | kLexClinical)) && !(uf & kLexCity))) {
               break;
             }
             loc_[j] = 3;

@@ -587,6 +587,13 @@ TEST_F(EngineTest, NeighbourhoodsTownsAndNoteDates) {
       Covered("Resp: extubated this am.\nSOCIAL: LIVES AT HOME IN THE SUNSET HEIGHTS AREA OF "
               "DOVER WITH SON.\nPlan: monitor.",
               "SUNSET HEIGHTS"));
+  // Where case says nothing, a body part or a room is no neighbourhood.
+  EXPECT_TRUE(Found("pain in the groin area of right leg. pt is in the waiting area of the er.",
+                    PhiCategory::kCity)
+                  .empty());
+  EXPECT_TRUE(Found("pain in the groin area of right leg. pt is in the waiting area of the er.",
+                    PhiCategory::kLocation)
+                  .empty());
   EXPECT_TRUE(Found("PT IS IN THE ICU AREA OF CONCERN IS HIS BP. WILL CONTINUE TO MONITOR. "
                     "DAUGHTER IN TO VISIT.",
                     PhiCategory::kCity)
