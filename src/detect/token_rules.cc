@@ -760,6 +760,9 @@ void TokenRules::ScoreNameWords() {
     }
     const bool common = (f & (kLexCommon | kLexClinical)) != 0;
     const bool is_first = (f & kLexFirstName) != 0;
+    // A frequent first name, also when it is an eponym or a clinical word
+    // ("james", "Jackson"): a name in the strong contexts below.
+    const bool frequent_first = is_first && !(f & kLexCommon) && t.lex->first_weight >= 0.5f;
     const bool is_last = (f & kLexSurname) != 0;
     const size_t len = t.end - t.begin;
     float s = 0.0f;
@@ -876,8 +879,6 @@ void TokenRules::ScoreNameWords() {
                             kMy = Lexicon::Hash("my"), kPatient = Lexicon::Hash("patient");
       // A frequent first name that is also an eponym or a clinical word is a
       // name there too ("it's Lance.", "for seeing James, a pleasant").
-      const bool frequent_first =
-          (f & kLexFirstName) && !(f & kLexCommon) && t.lex->first_weight >= 0.5f;
       const bool name_word =
           Capitalised(t) &&
           (frequent_first ||
@@ -922,7 +923,7 @@ void TokenRules::ScoreNameWords() {
                  t.end - t.begin >= 3 && text_.substr(t.end, q.begin - t.end) == ", " && i > 0 &&
                  (tk_[i - 1].lf() & kLexNameVerb) &&
                  ((listed && !common) || (t.lex == nullptr && !LooksClinicalAt(i)) ||
-                  ((f & kLexFirstName) && !(f & kLexCommon) && t.lex->first_weight >= 0.5f))) {
+                  frequent_first)) {
         // After a word that takes a person, a lower-case name or word no list
         // knows, a comma, an all-caps credential: "called to soren, RN",
         // "report received from darion, RN". Not a misspelt word; a frequent
