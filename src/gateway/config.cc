@@ -145,6 +145,12 @@ Result<GatewayConfig> ParseGatewayConfig(std::string_view yaml_text) {
         return absl::InvalidArgumentError(
             "gateway.detection must be one of rules, both, model, union");
       }
+      std::string request_tokens = "memory";
+      Get(g, "request_tokens", &request_tokens);
+      if (request_tokens != "memory" && request_tokens != "store") {
+        return absl::InvalidArgumentError("gateway.request_tokens must be memory or store");
+      }
+      c.request_tokens_in_store = request_tokens == "store";
       std::string key_env = "PHIGATE_GATEWAY_KEY";
       Get(g, "tenant_key_env", &key_env);
       c.tenant_key = Env(key_env);

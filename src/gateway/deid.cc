@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "phigate/core/json_escape.h"
 
@@ -136,6 +138,36 @@ Status DeidSession::Mint() {
       failure_ = DeidFailure::kVault;
       return absl::UnavailableError("the token vault failed; request refused");
     }
+  }
+  // A token an earlier batch of this session gave another value: possible when
+  // the vault keeps a request's tokens in memory only (it cannot see the
+  // earlier batch), ~1 in 24 M per pair. Those values are minted again.
+  for (int round = 0;; ++round) {
+    std::vector<size_t> clash;
+    if (!map_.empty()) {
+      absl::flat_hash_map<std::string_view, size_t> earlier;
+      for (size_t k = 0; k < map_.size(); ++k) earlier.emplace(map_[k].replacement, k);
+      for (size_t i = 0; i < tokens->size(); ++i) {
+        auto it = earlier.find((*tokens)[i]);
+        if (it == earlier.end()) continue;
+        const Entry& e = map_[it->second];
+        if (e.category != batch[i].first ||
+            absl::StripAsciiWhitespace(e.original) !=
+                absl::StripAsciiWhitespace(ToAbsl(batch[i].second))) {
+          clash.push_back(i);
+        }
+      }
+    }
+    if (clash.empty()) break;
+    std::vector<std::pair<PhiCategory, std::string_view>> again;
+    for (size_t i : clash) again.push_back(batch[i]);
+    Result<std::vector<std::string>> fresh =
+        round < 3 ? vault_->TokenizeBatchOnce(again, scope_) : absl::InternalError("clash");
+    if (!fresh.ok() || fresh->size() != again.size()) {
+      failure_ = DeidFailure::kVault;
+      return absl::UnavailableError("the token vault failed; request refused");
+    }
+    for (size_t j = 0; j < clash.size(); ++j) (*tokens)[clash[j]] = std::move((*fresh)[j]);
   }
   map_.reserve(map_.size() + pending.size());
   for (size_t i = 0; i < pending.size(); ++i) {

@@ -158,8 +158,9 @@ vault::Scope ToScope(std::string_view s) {
 
 class RealVault : public TokenVault {
  public:
-  RealVault(std::unique_ptr<vault::Vault> v, const transform::SurrogateGenerator* gen)
-      : v_(std::move(v)), gen_(gen) {}
+  RealVault(std::unique_ptr<vault::Vault> v, const transform::SurrogateGenerator* gen,
+            bool request_tokens_in_store)
+      : v_(std::move(v)), gen_(gen), request_tokens_in_store_(request_tokens_in_store) {}
   Result<std::string> Tokenize(PhiCategory c, std::string_view value,
                                std::string_view scope) override {
     return v_->Tokenize(c, value, ToScope(scope));
@@ -173,13 +174,19 @@ class RealVault : public TokenVault {
     return v_->TokenizeBatch(reqs, ToScope(scope));
   }
   // The gateway's request scopes (a fresh request id) are minted into once.
+  // With gateway.request_tokens: memory (the default) their tokens are not
+  // stored at all: the request re-identifies its answer from its own map.
   Result<std::vector<std::string>> TokenizeBatchOnce(
       const std::vector<std::pair<PhiCategory, std::string_view>>& values,
       std::string_view scope) override {
     std::vector<vault::TokenRequest> reqs;
     reqs.reserve(values.size());
     for (const auto& [c, v] : values) reqs.push_back(vault::TokenRequest{c, v});
-    return v_->TokenizeBatchOnce(reqs, ToScope(scope));
+    const vault::Scope sc = ToScope(scope);
+    if (!request_tokens_in_store_ && sc.kind == vault::ScopeKind::kRequest) {
+      return vault::MintUnstoredTokens(reqs, vault::VaultOptions{}.token_length);
+    }
+    return v_->TokenizeBatchOnce(reqs, sc);
   }
   Result<std::string> Surrogate(PhiCategory c, std::string_view value,
                                 std::string_view scope) override {
@@ -204,13 +211,18 @@ class RealVault : public TokenVault {
  private:
   std::unique_ptr<vault::Vault> v_;
   const transform::SurrogateGenerator* gen_;
+  const bool request_tokens_in_store_;
 };
 
 class RealVaultProvider : public VaultProvider {
  public:
   RealVaultProvider(std::unique_ptr<store::Store> store, std::unique_ptr<crypto::KeyProvider> keys,
-                    std::unique_ptr<transform::SurrogateGenerator> gen)
-      : store_(std::move(store)), keys_(std::move(keys)), gen_(std::move(gen)) {}
+                    std::unique_ptr<transform::SurrogateGenerator> gen,
+                    bool request_tokens_in_store)
+      : store_(std::move(store)),
+        keys_(std::move(keys)),
+        gen_(std::move(gen)),
+        request_tokens_in_store_(request_tokens_in_store) {}
   Result<std::shared_ptr<TokenVault>> ForTenant(const TenantId& tenant) override {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = vaults_.find(tenant.value());
@@ -218,7 +230,7 @@ class RealVaultProvider : public VaultProvider {
     PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<store::TenantStore> ts, store_->ForTenant(tenant));
     PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v,
                              vault::Vault::Open(std::move(ts), *keys_, vault::VaultOptions{}));
-    auto tv = std::make_shared<RealVault>(std::move(v), gen_.get());
+    auto tv = std::make_shared<RealVault>(std::move(v), gen_.get(), request_tokens_in_store_);
     vaults_[tenant.value()] = tv;
     return std::shared_ptr<TokenVault>(tv);
   }
@@ -228,6 +240,7 @@ class RealVaultProvider : public VaultProvider {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<crypto::KeyProvider> keys_;
   std::unique_ptr<transform::SurrogateGenerator> gen_;
+  const bool request_tokens_in_store_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<TokenVault>> vaults_;
 };
@@ -487,8 +500,8 @@ Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
   so.data_dir = options.data_dir;
   PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<transform::SurrogateGenerator> gen,
                            transform::SurrogateGenerator::Create(so));
-  stack->deps_.vaults =
-      std::make_shared<RealVaultProvider>(std::move(store), std::move(keys), std::move(gen));
+  stack->deps_.vaults = std::make_shared<RealVaultProvider>(
+      std::move(store), std::move(keys), std::move(gen), cfg.request_tokens_in_store);
 
   // Audit log.
   // The audit trail gets its own SQLite file (no lock contention with the vault).

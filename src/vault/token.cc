@@ -1,5 +1,8 @@
 // Token syntax: "[" CATEGORY "_" BODY "]", BODY over kTokenAlphabet.
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "phigate/crypto/random.h"
 #include "phigate/vault/vault.h"
 
 namespace phigate::vault {
@@ -37,6 +40,50 @@ std::string FormatToken(PhiCategory category, std::string_view body) {
   out += '_';
   out += body;
   out += ']';
+  return out;
+}
+
+Result<std::string> RandomTokenBody(size_t length) {
+  std::string raw(length, '\0');
+  PHIGATE_RETURN_IF_ERROR(crypto::RandomBytes(raw.data(), raw.size()));
+  std::string body(length, '\0');
+  for (size_t i = 0; i < length; ++i) {
+    // 256 % 30 = 16: reject the top 16 byte values to stay uniform.
+    unsigned char b = static_cast<unsigned char>(raw[i]);
+    while (b >= 240) {
+      PHIGATE_RETURN_IF_ERROR(crypto::RandomBytes(&b, 1));
+    }
+    body[i] = kTokenAlphabet[b % kTokenAlphabet.size()];
+  }
+  return body;
+}
+
+Result<std::vector<std::string>> MintUnstoredTokens(std::span<const TokenRequest> requests,
+                                                    size_t token_length) {
+  if (token_length < 4) token_length = 4;
+  std::vector<std::string> out;
+  out.reserve(requests.size());
+  absl::flat_hash_map<std::pair<PhiCategory, std::string_view>, size_t> seen;
+  absl::flat_hash_set<std::string> issued;
+  for (const TokenRequest& r : requests) {
+    if (auto it = seen.find(std::pair(r.category, r.value)); it != seen.end()) {
+      out.push_back(out[it->second]);
+      continue;
+    }
+    // A clash (30^5 bodies per category) only costs another draw; the length
+    // grows as the vault's does, so a full space cannot loop forever.
+    std::string token;
+    for (size_t len = token_length, round = 0;; ++round) {
+      if (round >= 12) return absl::InternalError("token space exhausted");
+      if (round > 0 && round % 3 == 0) ++len;
+      PHIGATE_ASSIGN_OR_RETURN(std::string body, RandomTokenBody(len));
+      token = FormatToken(r.category, body);
+      if (!issued.contains(token)) break;
+    }
+    issued.insert(token);
+    seen.emplace(std::pair(r.category, r.value), out.size());
+    out.push_back(std::move(token));
+  }
   return out;
 }
 

@@ -711,20 +711,7 @@ class VaultImpl : public Vault {
     return std::optional<Mapping>(std::move(m));
   }
 
-  Result<std::string> RandomBody(size_t len) const {
-    std::string raw(len, '\0');
-    PHIGATE_RETURN_IF_ERROR(crypto::RandomBytes(raw.data(), raw.size()));
-    std::string body(len, '\0');
-    for (size_t i = 0; i < len; ++i) {
-      // 256 % 30 = 16: reject the top 16 byte values to stay uniform.
-      unsigned char b = static_cast<unsigned char>(raw[i]);
-      while (b >= 240) {
-        PHIGATE_RETURN_IF_ERROR(crypto::RandomBytes(&b, 1));
-      }
-      body[i] = kTokenAlphabet[b % kTokenAlphabet.size()];
-    }
-    return body;
-  }
+  static Result<std::string> RandomBody(size_t len) { return RandomTokenBody(len); }
 
   std::string AssociatedData(std::string_view ns, std::string_view key, uint32_t version) const {
     return absl::StrCat("pgv1|", tenant().value(), "|", ToAbsl(ns), "|", ToAbsl(key), "|", version);

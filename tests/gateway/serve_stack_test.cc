@@ -27,6 +27,8 @@
 #include "phigate/crypto/signer.h"
 #include "phigate/gateway/gateway.h"
 #include "phigate/gateway/serve.h"
+#include "phigate/store/store.h"
+#include "phigate/vault/vault.h"
 #include "tests/integration/fake_upstream.h"
 #include "tests/integration/http_client.h"
 #include "tests/testing/status_matchers.h"
@@ -137,13 +139,24 @@ class ServeStackTest : public ::testing::Test {
   std::string StoreUrl() const { return "sqlite://" + (dir_ / "vault.db").string(); }
   std::string AuditUrl() const { return "sqlite://" + (dir_ / "audit.db").string(); }
 
-  void Start(bool watch) {
+  ServeOptions Options(bool watch) const {
     ServeOptions so;
     so.store_url = StoreUrl();
     so.audit_url = AuditUrl();
     so.watch_policy = watch;
     so.policy_poll_interval = std::chrono::milliseconds(50);
-    auto stack = ServeStack::Build(policy_path_, so);
+    return so;
+  }
+  // What ServeStack::Build says of the policy file as it is now.
+  Status BuildStatus() const { return ServeStack::Build(policy_path_, Options(false)).status(); }
+  void Stop() {
+    gw_->Shutdown();
+    gw_.reset();
+    stack_.reset();
+  }
+
+  void Start(bool watch) {
+    auto stack = ServeStack::Build(policy_path_, Options(watch));
     ASSERT_TRUE(stack.ok()) << stack.status();
     stack_ = std::move(stack).value();
     GatewayConfig cfg = stack_->config();
@@ -272,14 +285,67 @@ TEST_F(ServeStackTest, DetectionModeComesFromTheConfigAndABadOneRefusesToStart) 
 
   // An unknown mode is a configuration error, not a silent fallback.
   WriteRaw(PolicyText(false) + "gateway:\n  detection: fancy\n");
-  ServeOptions so;
-  so.store_url = StoreUrl();
-  so.audit_url = AuditUrl();
-  so.watch_policy = false;
-  auto bad = ServeStack::Build(policy_path_, so);
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("gateway.detection"));
+  const Status bad = BuildStatus();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.message()), HasSubstr("gateway.detection"));
+}
+
+// The vault rows of tenant acme in `ns` (the gateway stopped first).
+size_t VaultRows(const std::string& url, std::string_view ns) {
+  auto store = store::Store::Open(store::StoreOptions{url});
+  if (!store.ok()) return SIZE_MAX;
+  auto ts = (*store)->ForTenant(TenantId("acme"));
+  if (!ts.ok()) return SIZE_MAX;
+  size_t n = SIZE_MAX;
+  Status st = (*ts)->RunInTransaction([&](store::Transaction& tx) -> Status {
+    PHIGATE_ASSIGN_OR_RETURN(auto rows, tx.Scan(ns, "", store::ScanOptions{}));
+    n = rows.size();
+    return absl::OkStatus();
+  });
+  return st.ok() ? n : SIZE_MAX;
+}
+
+TEST_F(ServeStackTest, RequestTokensStayInMemoryUnlessTheConfigStoresThem) {
+  // Default (gateway.request_tokens: memory): the request's tokens are minted
+  // in memory; the answer is still re-identified, and the vault holds no row.
+  Start(/*watch=*/false);
+  HttpResult r = Chat(kClinicianKey);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  ASSERT_EQ(upstream_->count(), 1u);
+  EXPECT_THAT(upstream_->AllReceivedBytes(), Not(HasSubstr(kMrn)));
+  EXPECT_THAT(upstream_->AllReceivedBytes(), HasSubstr("[MRN_"));
+  EXPECT_THAT(r.body, HasSubstr(kMrn));
+  EXPECT_THAT(r.body, Not(HasSubstr("[MRN_")));
+  Stop();
+  EXPECT_EQ(VaultRows(StoreUrl(), vault::kMapNamespace), 0u);
+
+  // A conversation scope is stored as before (other turns, other replicas).
+  Start(/*watch=*/false);
+  json body = {{"model", "local-llama"},
+               {"messages", json::array({{{"role", "user"}, {"content", Note()}}})}};
+  HttpResult conv = HttpCall(gw_->port(), "POST", "/v1/chat/completions", body.dump(),
+                             {{"authorization", std::string("Bearer ") + kClinicianKey},
+                              {"x-phigate-feature", "scribe"},
+                              {"x-phigate-conversation", "conv-serve-1"}});
+  ASSERT_EQ(conv.status, 200u) << conv.body;
+  EXPECT_THAT(conv.body, HasSubstr(kMrn));
+  Stop();
+  const size_t conversation_rows = VaultRows(StoreUrl(), vault::kMapNamespace);
+  EXPECT_GE(conversation_rows, 2u);  // at least the name and the MRN
+  EXPECT_NE(conversation_rows, SIZE_MAX);
+
+  // gateway.request_tokens: store writes the request's sealed rows too.
+  WriteRaw(PolicyText(false) + "gateway:\n  request_tokens: store\n");
+  Start(/*watch=*/false);
+  ASSERT_EQ(Chat(kClinicianKey).status, 200u);
+  Stop();
+  EXPECT_GE(VaultRows(StoreUrl(), vault::kMapNamespace), conversation_rows + 2);
+
+  // Anything else is a configuration error.
+  WriteRaw(PolicyText(false) + "gateway:\n  request_tokens: disk\n");
+  const Status bad = BuildStatus();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.message()), HasSubstr("gateway.request_tokens"));
 }
 
 TEST_F(ServeStackTest, EditedPolicyReloadsAndABrokenOneKeepsTheOld) {

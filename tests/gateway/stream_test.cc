@@ -159,6 +159,60 @@ TEST_F(DeidTest, WholeRequestMintsInOneVaultTransaction) {
   EXPECT_EQ(back, std::string(kMrn) + " and " + kName);
 }
 
+// A vault that keeps no state between calls (as the gateway's in-memory
+// request tokens): its first answers are scripted, then it counts up.
+class ForgetfulVault : public TokenVault {
+ public:
+  Result<std::string> Tokenize(PhiCategory c, std::string_view, std::string_view) override {
+    return Next(c);
+  }
+  Result<std::vector<std::string>> TokenizeBatch(
+      const std::vector<std::pair<PhiCategory, std::string_view>>& values,
+      std::string_view) override {
+    ++batches;
+    std::vector<std::string> out;
+    for (const auto& v : values) out.push_back(Next(v.first));
+    return out;
+  }
+  Result<std::string> Surrogate(PhiCategory c, std::string_view, std::string_view) override {
+    return Next(c);
+  }
+  std::vector<std::string> scripted;
+  int batches = 0;
+
+ private:
+  std::string Next(PhiCategory c) {
+    if (!scripted.empty()) {
+      std::string t = scripted.front();
+      scripted.erase(scripted.begin());
+      return t;
+    }
+    return "[" + std::string(CategoryName(c)) + "_" +
+           std::string(5, 'A' + static_cast<char>(n_++)) + "]";
+  }
+  int n_ = 0;
+};
+
+TEST_F(DeidTest, ATokenAnEarlierBatchGaveAnotherValueIsMintedAgain) {
+  ForgetfulVault forgetful;
+  forgetful.scripted = {"[NAME_22222]", "[MRN_22222]", "[NAME_22222]"};
+  DeidSession s(detector_, nullptr, &forgetful, decision_, "req-1");
+  std::string first = std::string("About ") + kName;
+  PHIGATE_ASSERT_OK(s.Deidentify(&first));
+  EXPECT_EQ(first, "About [NAME_22222]");
+  // A second field with another name: the vault hands out the first name's
+  // token again ("[NAME_22222]" scripted third), and the session asks again.
+  detector_.Add("Orrin Tessaly", PhiCategory::kName);
+  std::string second = std::string(kMrn) + " saw Orrin Tessaly";
+  PHIGATE_ASSERT_OK(s.Deidentify(&second));
+  EXPECT_EQ(forgetful.batches, 3);  // first field, second field, the re-mint
+  EXPECT_THAT(second, Not(HasSubstr("[NAME_22222]")));
+  EXPECT_THAT(second, HasSubstr("[MRN_22222]"));  // another category: no clash
+  std::string back;
+  s.Reidentify(first + " / " + second, false, &back);
+  EXPECT_EQ(back, std::string("About ") + kName + " / " + kMrn + " saw Orrin Tessaly");
+}
+
 TEST_F(DeidTest, BlockedCategoryInALaterFieldRefusesBeforeAnyVaultWrite) {
   decision_.actions[static_cast<size_t>(PhiCategory::kMrn)] = Action::kBlock;
   CountingVault counting(&vault_);

@@ -580,6 +580,36 @@ TEST(TokenSyntaxTest, ParseAndFormat) {
   EXPECT_FALSE(ParseToken("NAME_").has_value());
 }
 
+TEST(UnstoredTokensTest, VaultShapedDistinctPerValueSharedPerRepeat) {
+  const std::string names[] = {"Orrin Tessaly", "Velma Ostrander", "Orrin Tessaly"};
+  std::vector<TokenRequest> reqs;
+  for (const std::string& n : names) reqs.push_back({PhiCategory::kName, n});
+  reqs.push_back({PhiCategory::kMrn, "00482913"});
+  reqs.push_back({PhiCategory::kPhone, "Orrin Tessaly"});  // same bytes, another category
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::vector<std::string> t, MintUnstoredTokens(reqs, 5));
+  ASSERT_EQ(t.size(), reqs.size());
+  for (size_t i = 0; i < t.size(); ++i) {
+    auto p = ParseToken(t[i]);
+    ASSERT_TRUE(p.has_value()) << t[i];
+    EXPECT_EQ(p->category, reqs[i].category);
+    EXPECT_EQ(FormatToken(p->category, p->body), t[i]);  // canonical form
+    EXPECT_EQ(p->body.size(), 5u);
+  }
+  EXPECT_EQ(t[0], t[2]);  // a repeated value shares its token
+  EXPECT_NE(t[0], t[1]);
+  EXPECT_EQ(t[4].rfind("[PHONE_", 0), 0u);
+  // Random, not derived from the value: a second batch gets other tokens.
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::vector<std::string> again, MintUnstoredTokens(reqs, 5));
+  EXPECT_NE(again[0], t[0]);
+  // Many distinct values in one batch never share a token.
+  std::vector<std::string> values;
+  for (int i = 0; i < 2000; ++i) values.push_back("Patient " + std::to_string(i));
+  std::vector<TokenRequest> many;
+  for (const std::string& v : values) many.push_back({PhiCategory::kName, v});
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::vector<std::string> mt, MintUnstoredTokens(many, 4));
+  EXPECT_EQ(std::set<std::string>(mt.begin(), mt.end()).size(), many.size());
+}
+
 TEST(ScopeTest, Parse) {
   EXPECT_EQ(*ParseScope("tenant"), Scope::Tenant());
   EXPECT_EQ(*ParseScope("conv-42"), Scope::Conversation("conv-42"));

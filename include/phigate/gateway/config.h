@@ -89,6 +89,14 @@ struct GatewayConfig {
   // tagger adds ~0.5 ms per 4 KB prompt, more than the gateway's latency budget),
   // "both" (rules + stacked tagger, as bulk `phigate deid`), "model" or "union".
   std::string detection = "rules";
+  // `gateway.request_tokens`: where the tokens of a request's own scope (no
+  // x-phigate-conversation) live. "memory" (default): minted in the request
+  // and dropped with it — its answer is re-identified from the request's own
+  // map, nothing reads them from the store later, so no PHI is written at rest
+  // and no vault transaction is paid. "store": sealed rows in the vault as for
+  // conversation scopes (for deployments that re-identify a request's tokens
+  // afterwards with `phigate reid --scope request:<x-request-id>`).
+  bool request_tokens_in_store = false;
   // HMAC key for the tenant-scoped opaque ids sent to providers (prompt cache, user).
   std::string tenant_key;
   // `audit.sign_interval_ms`: most time between an audit commit and a signed

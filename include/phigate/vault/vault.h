@@ -72,6 +72,8 @@ struct TokenParts {
 std::optional<TokenParts> ParseToken(std::string_view text);
 // "[" + CategoryName(category) + "_" + body + "]".
 std::string FormatToken(PhiCategory category, std::string_view body);
+// `length` characters drawn uniformly from kTokenAlphabet (OpenSSL's CSPRNG).
+Result<std::string> RandomTokenBody(size_t length);
 
 enum class MappingKind : uint8_t { kToken = 1, kSurrogate = 2 };
 
@@ -87,6 +89,17 @@ struct TokenRequest {
   PhiCategory category;
   std::string_view value;
 };
+
+// Tokens for a scope that nothing will ever resolve from the store: the
+// gateway's own request scope, whose answer is re-identified from the
+// request's memory (gateway.request_tokens: memory). Same format and alphabet
+// as the vault's tokens, but no row is written, so no PHI is kept at rest and
+// no transaction is paid. Values repeated within `requests` (same category and
+// bytes) share one token; distinct values get distinct tokens. Tokens of an
+// earlier call are not known here: a caller minting into one scope twice
+// checks the second batch against the first.
+Result<std::vector<std::string>> MintUnstoredTokens(std::span<const TokenRequest> requests,
+                                                    size_t token_length);
 
 struct VaultOptions {
   // Characters of a token body (30^5 = 24.3 M per scope and category; a
