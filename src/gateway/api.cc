@@ -347,21 +347,27 @@ class FieldSet {
     return fields_.back();
   }
   // Rewrites *text (one delta of field f); holds back a possible partial token
-  // unless `final`.
-  void Process(Field& f, std::string* text, bool final, std::string* scan) {
+  // unless `final`. True when *text changed (a value put back, a tail held or
+  // released); false when the event may go out as the upstream wrote it.
+  bool Process(Field& f, std::string* text, bool final, std::string* scan) {
     if (s_ == nullptr || !s_->has_replacements()) {
       scan->append(*text);
-      return;
+      return false;
     }
+    const bool had_tail = !f.tail.empty();
     std::string full = std::move(f.tail);
     f.tail.clear();
     full.append(*text);
     const size_t hold = final ? 0 : s_->HoldBack(full);
     const std::string_view emit = std::string_view(full).substr(0, full.size() - hold);
     scan->append(emit);
-    text->clear();
-    s_->Reidentify(emit, f.json_escape, text);
+    std::string out;
+    out.reserve(emit.size());
+    s_->Reidentify(emit, f.json_escape, &out);
     f.tail.assign(full, full.size() - hold, std::string::npos);
+    const bool changed = had_tail || hold > 0 || out != *text;
+    *text = std::move(out);
+    return changed;
   }
   // Re-identified tail of f (emptied).
   std::string TakeTail(Field& f) {
@@ -396,10 +402,9 @@ class OpenAIStream : public StreamRewriter {
     if (j.contains("error")) return absl::UnavailableError("the upstream reported an error");
     auto choices = j.find("choices");
     const bool rewrite = s_ != nullptr && s_->has_replacements();
+    bool changed = false;
     if (choices != j.end() && choices->is_array()) {
-      envelope_ = j;
-      envelope_.erase("choices");
-      envelope_.erase("usage");
+      last_with_choices_ = ev.data;  // Wrap's envelope, parsed only if a tail needs one
       for (json& c : *choices) {
         const int idx = c.value("index", 0);
         const bool final = c.contains("finish_reason") && !c["finish_reason"].is_null();
@@ -407,10 +412,12 @@ class OpenAIStream : public StreamRewriter {
         if (d == c.end() || !d->is_object()) continue;
         if (final && rewrite) EmitOtherTails(idx, *d, out);
         if (auto t = d->find("content"); t != d->end() && t->is_string()) {
-          fields_.Process(fields_.Get(idx, -1, false), t->get_ptr<std::string*>(), final, scan);
+          changed |=
+              fields_.Process(fields_.Get(idx, -1, false), t->get_ptr<std::string*>(), final, scan);
         }
         if (auto t = d->find("refusal"); t != d->end() && t->is_string()) {
-          fields_.Process(fields_.Get(idx, -2, false), t->get_ptr<std::string*>(), final, scan);
+          changed |=
+              fields_.Process(fields_.Get(idx, -2, false), t->get_ptr<std::string*>(), final, scan);
         }
         if (auto tcs = d->find("tool_calls"); tcs != d->end() && tcs->is_array()) {
           for (json& tc : *tcs) {
@@ -418,13 +425,16 @@ class OpenAIStream : public StreamRewriter {
             auto fn = tc.find("function");
             if (fn == tc.end() || !fn->is_object()) continue;
             if (auto a = fn->find("arguments"); a != fn->end() && a->is_string()) {
-              fields_.Process(fields_.Get(idx, ti, true), a->get_ptr<std::string*>(), final, scan);
+              changed |= fields_.Process(fields_.Get(idx, ti, true), a->get_ptr<std::string*>(),
+                                         final, scan);
             }
           }
         }
       }
     }
-    if (rewrite) {
+    // An event whose text needed nothing put back goes out as the upstream
+    // wrote it: no serialization.
+    if (changed) {
       AppendSse("", DumpJson(j), out);
     } else {
       AppendSse("", ev.data, out);
@@ -462,7 +472,10 @@ class OpenAIStream : public StreamRewriter {
     }
   }
   json Wrap(int idx, json delta) const {
-    json e = envelope_.is_object() ? envelope_ : json::object();
+    json e = json::parse(last_with_choices_, nullptr, false);
+    if (!e.is_object()) e = json::object();
+    e.erase("choices");
+    e.erase("usage");
     e["choices"] =
         json::array({{{"index", idx}, {"delta", std::move(delta)}, {"finish_reason", nullptr}}});
     return e;
@@ -483,7 +496,7 @@ class OpenAIStream : public StreamRewriter {
 
   FieldSet fields_;
   DeidSession* s_;
-  json envelope_;
+  std::string last_with_choices_;  // the data of the last event with a choices array
   bool complete_ = false;
 };
 
@@ -511,15 +524,14 @@ class AnthropicStream : public StreamRewriter {
       json& d = j["delta"];
       if (d.is_object()) {
         if (auto t = d.find("text"); t != d.end() && t->is_string()) {
-          fields_.Process(fields_.Get(idx, kText, false), t->get_ptr<std::string*>(), false, scan);
-          modified = true;
+          modified = fields_.Process(fields_.Get(idx, kText, false), t->get_ptr<std::string*>(),
+                                     false, scan);
         } else if (auto p = d.find("partial_json"); p != d.end() && p->is_string()) {
-          fields_.Process(fields_.Get(idx, kJson, true), p->get_ptr<std::string*>(), false, scan);
-          modified = true;
+          modified = fields_.Process(fields_.Get(idx, kJson, true), p->get_ptr<std::string*>(),
+                                     false, scan);
         } else if (auto th = d.find("thinking"); th != d.end() && th->is_string()) {
-          fields_.Process(fields_.Get(idx, kThinking, false), th->get_ptr<std::string*>(), false,
-                          scan);
-          modified = true;
+          modified = fields_.Process(fields_.Get(idx, kThinking, false),
+                                     th->get_ptr<std::string*>(), false, scan);
         }
       }
     } else if (type == "content_block_start") {

@@ -313,6 +313,45 @@ TEST_F(DeidTest, OpenAIStreamTokensSplitEverywhere) {
   }
 }
 
+TEST_F(DeidTest, OpenAIStreamPassesEventsWithNothingToPutBackAsWritten) {
+  DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
+  std::string tok = kName;
+  PHIGATE_ASSERT_OK(s.Deidentify(&tok));
+  ASSERT_NE(tok, kName);
+  auto raw = [](const std::string& content_json, const char* finish = "null") {
+    return std::string(R"({"id": "c-77", "object": "chat.completion.chunk", "choices": )") +
+           R"([{"index": 0, "delta": {"content": )" + content_json + R"(}, "finish_reason": )" +
+           finish + R"(}], "usage": {"total_tokens": 3}})";
+  };
+  const std::string plain = raw(R"("plain words, \u00e9t\u00e9")");
+  const std::string with_token = raw(json(" saw " + tok).dump());
+  const std::string partial = raw(json(" and " + tok.substr(0, 4)).dump());  // held back
+  const std::string last = R"({"id": "c-77", "choices": [{"index": 0, "delta": {}, )"
+                           R"("finish_reason": "stop"}], "usage": {"total_tokens": 9}})";
+  auto rw = StreamRewriter::Create(Api::kOpenAIChat, &s);
+  std::string out, scan;
+  for (const std::string& d : {plain, with_token, partial, last, std::string("[DONE]")}) {
+    PHIGATE_ASSERT_OK(rw->OnEvent(SseEvent{"", d}, &out, &scan));
+  }
+  SseParser p;
+  std::vector<SseEvent> evs;
+  p.Feed(out, &evs);
+  ASSERT_EQ(evs.size(), 6u) << out;  // plain, token, partial, the held tail, last, DONE
+  EXPECT_EQ(evs[0].data, plain);     // byte for byte: nothing was serialized again
+  EXPECT_NE(evs[1].data, with_token);
+  EXPECT_THAT(evs[1].data, HasSubstr(kName));
+  EXPECT_NE(evs[2].data, partial);
+  EXPECT_THAT(evs[2].data, Not(HasSubstr(tok.substr(0, 4))));
+  // The held tail goes out before the final event, in the upstream's envelope
+  // (its id) without the usage of the event it came from.
+  const json tail = json::parse(evs[3].data);
+  EXPECT_EQ(tail["id"], "c-77");
+  EXPECT_FALSE(tail.contains("usage"));
+  EXPECT_EQ(tail["choices"][0]["delta"]["content"], tok.substr(0, 4));  // not a whole token
+  EXPECT_EQ(evs[4].data, last);
+  EXPECT_EQ(evs[5].data, "[DONE]");
+}
+
 TEST_F(DeidTest, OpenAIStreamToolCallDeltas) {
   DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
   std::string tok = kName;
