@@ -2,7 +2,8 @@
 # phigate load comparison on loopback (re-runnable by anyone):
 #   direct  : wrk -> mock upstream (nginx serving a fixed answer)
 #   nginx   : wrk -> nginx reverse proxy -> mock          (the baseline)
-#   phigate : wrk -> phigate serve (auth, policy, detect, tokenize in the SQLite vault,
+#   phigate : wrk -> phigate serve (auth, policy, detect, tokenize (request scope: in memory;
+#             the -conv row: a conversation scope in the SQLite vault),
 #             audit group commit, re-identify) -> mock
 # for JSON and SSE answers, at 1 request in flight and under load, plus CPU µs/request,
 # RSS, streaming time-to-first-byte and 500 concurrent streams.
