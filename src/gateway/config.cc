@@ -151,6 +151,12 @@ Result<GatewayConfig> ParseGatewayConfig(std::string_view yaml_text) {
         return absl::InvalidArgumentError("gateway.request_tokens must be memory or store");
       }
       c.request_tokens_in_store = request_tokens == "store";
+      if (g["detection_cache_entries"]) {
+        const int64_t n = g["detection_cache_entries"].as<int64_t>();
+        if (n < 0)
+          return absl::InvalidArgumentError("gateway.detection_cache_entries must be >= 0");
+        c.detection_cache_entries = static_cast<size_t>(n);
+      }
       std::string key_env = "PHIGATE_GATEWAY_KEY";
       Get(g, "tenant_key_env", &key_env);
       c.tenant_key = Env(key_env);

@@ -17,6 +17,7 @@
 #include "src/gateway/api.h"
 #include "src/gateway/cache.h"
 #include "src/gateway/deid.h"
+#include "src/gateway/detection_cache.h"
 #include "src/gateway/http_server.h"
 #include "src/gateway/metrics.h"
 #include "src/gateway/sigv4.h"
@@ -107,6 +108,9 @@ struct RequestContext {
   Decision decision;
   bool decided = false;
   std::shared_ptr<TokenVault> vault;
+  // The detector of a conversation's request (its findings cached); before
+  // `session`, which holds a reference to it.
+  std::unique_ptr<CachedDetector> detector;
   std::unique_ptr<DeidSession> session;
   std::vector<std::string> subject_refs;  // hex subject blind indexes (audit)
   std::string scope;                      // the token scope of this request
@@ -143,6 +147,7 @@ struct Shared {
   Metrics metrics;
   std::unique_ptr<UpstreamClient> client;
   std::unique_ptr<ResponseCache> cache;
+  std::unique_ptr<DetectionCache> detection_cache;  // null: off
   std::atomic<int64_t> streams{0};
   std::atomic<int64_t> in_flight{0};  // requests inside Pipeline()
   // Audit commits while other requests are in flight (ServerConfig::audit_threads).
@@ -304,8 +309,18 @@ class DeidentifyFilter : public Filter {
       scope = ctx.request_id;
     }
     ctx.scope = scope;
-    ctx.session = std::make_unique<DeidSession>(*s_.deps.detector, s_.deps.redactor.get(),
-                                                ctx.vault.get(), ctx.decision, std::move(scope));
+    const Detector* detector = s_.deps.detector.get();
+    if (s_.detection_cache != nullptr && !conv.empty()) {
+      // Partitioned by tenant and conversation (length-prefixed: no two pairs
+      // make one partition).
+      ctx.detector = std::make_unique<CachedDetector>(
+          *detector, s_.detection_cache.get(),
+          absl::StrCat(ctx.principal.tenant.value().size(), ":", ctx.principal.tenant.value(),
+                       ToAbsl(conv)));
+      detector = ctx.detector.get();
+    }
+    ctx.session = std::make_unique<DeidSession>(*detector, s_.deps.redactor.get(), ctx.vault.get(),
+                                                ctx.decision, std::move(scope));
     DeidSession* session = ctx.session.get();
     // Every field is scanned first, then every new token of the request is
     // minted in one vault transaction, then the fields are rewritten.
@@ -317,6 +332,14 @@ class DeidentifyFilter : public Filter {
                               [session](std::string* t) { return session->Apply(t); });
     }
     if (st.ok()) st = session->FinishFields();
+    if (ctx.detector != nullptr) {
+      if (ctx.detector->hits() > 0) {
+        s_.metrics.Inc("phigate_detection_cache_total", "result=\"hit\"", ctx.detector->hits());
+      }
+      if (ctx.detector->misses() > 0) {
+        s_.metrics.Inc("phigate_detection_cache_total", "result=\"miss\"", ctx.detector->misses());
+      }
+    }
     if (!st.ok()) {
       switch (session->failure()) {
         case DeidFailure::kBlocked:
@@ -995,6 +1018,9 @@ Result<std::unique_ptr<Gateway>> Gateway::Create(GatewayConfig config, GatewayDe
   if (s.config.server.audit_threads > 0) {
     s.audit_pool =
         std::make_unique<net::thread_pool>(static_cast<size_t>(s.config.server.audit_threads));
+  }
+  if (s.config.detection_cache_entries > 0) {
+    s.detection_cache = std::make_unique<DetectionCache>(s.config.detection_cache_entries);
   }
   if (s.config.cache.enabled) {
     s.cache = std::make_unique<ResponseCache>(s.config.cache.max_entries, s.config.cache.ttl);

@@ -348,6 +348,61 @@ TEST_F(ServeStackTest, RequestTokensStayInMemoryUnlessTheConfigStoresThem) {
   EXPECT_THAT(std::string(bad.message()), HasSubstr("gateway.request_tokens"));
 }
 
+// The value of one labelled metric ("" when absent).
+std::string Metric(const std::string& text, const std::string& series) {
+  const size_t p = text.find(series + " ");
+  if (p == std::string::npos) return "";
+  const size_t b = p + series.size() + 1;
+  return text.substr(b, text.find('\n', b) - b);
+}
+
+TEST_F(ServeStackTest, AConversationsResentHistoryIsNotScannedAgain) {
+  Start(/*watch=*/false);
+  std::string history = Note();
+  while (history.size() < 400) history += " Home meds unchanged; diet reviewed with the patient.";
+  auto turn = [&](const std::string& conversation) {
+    json body = {
+        {"model", "local-llama"},
+        {"messages",
+         json::array({{{"role", "user"}, {"content", history}},
+                      {{"role", "assistant"}, {"content", "Noted."}},
+                      {{"role", "user"}, {"content", std::string("Is it MRN ") + kMrn + "?"}}})}};
+    std::vector<std::pair<std::string, std::string>> headers = {
+        {"authorization", std::string("Bearer ") + kClinicianKey}, {"x-phigate-feature", "scribe"}};
+    if (!conversation.empty()) headers.emplace_back("x-phigate-conversation", conversation);
+    return HttpCall(gw_->port(), "POST", "/v1/chat/completions", body.dump(), headers);
+  };
+  auto metrics = [&] { return HttpCall(gw_->port(), "GET", "/metrics", "", {}).body; };
+  const std::string hit = "phigate_detection_cache_total{result=\"hit\"}";
+  const std::string miss = "phigate_detection_cache_total{result=\"miss\"}";
+
+  ASSERT_EQ(turn("").status, 200u);  // no conversation: nothing cached
+  EXPECT_EQ(Metric(metrics(), miss), "");
+  HttpResult first = turn("conv-cache-1");
+  ASSERT_EQ(first.status, 200u) << first.body;
+  EXPECT_EQ(Metric(metrics(), miss), "1");  // only the long message is cacheable
+  EXPECT_EQ(Metric(metrics(), hit), "");
+  HttpResult second = turn("conv-cache-1");  // the next turn resends the history
+  ASSERT_EQ(second.status, 200u) << second.body;
+  EXPECT_EQ(Metric(metrics(), hit), "1");
+  ASSERT_EQ(turn("conv-cache-2").status, 200u);  // another conversation scans again
+  EXPECT_EQ(Metric(metrics(), hit), "1");
+  EXPECT_EQ(Metric(metrics(), miss), "2");
+  // A cached scan de-identifies as a fresh one: the upstream never saw the MRN
+  // or the name, and the clinician got both back.
+  ASSERT_EQ(upstream_->count(), 4u);
+  EXPECT_THAT(upstream_->AllReceivedBytes(), Not(HasSubstr(kMrn)));
+  EXPECT_THAT(upstream_->AllReceivedBytes(), Not(HasSubstr("Ashdale")));
+  EXPECT_THAT(second.body, HasSubstr(kMrn));
+  EXPECT_EQ(first.body, second.body);  // same conversation scope: same tokens, same answer
+  Stop();
+
+  WriteRaw(PolicyText(false) + "gateway:\n  detection_cache_entries: -1\n");
+  const Status bad = BuildStatus();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.message()), HasSubstr("gateway.detection_cache_entries"));
+}
+
 TEST_F(ServeStackTest, EditedPolicyReloadsAndABrokenOneKeepsTheOld) {
   Start(/*watch=*/true);
   EXPECT_EQ(stack_->policy_generation(), 1u);

@@ -9,6 +9,7 @@
 #include "src/gateway/api.h"
 #include "src/gateway/cache.h"
 #include "src/gateway/deid.h"
+#include "src/gateway/detection_cache.h"
 #include "src/gateway/sse.h"
 #include "tests/integration/gateway_fakes.h"
 #include "tests/testing/status_matchers.h"
@@ -444,6 +445,99 @@ TEST(CacheTest, KeysArePartitionedByTenantAndPolicy) {
   cache.Put("k2", "y");
   cache.Put("k3", "z");
   EXPECT_EQ(cache.size(), 2u);
+}
+
+}  // namespace
+}  // namespace phigate::gateway
+
+namespace phigate::gateway {
+namespace {
+
+// Counts the scans that reach the real detector.
+class CountingDetector : public Detector {
+ public:
+  explicit CountingDetector(const Detector& inner) : inner_(inner) {}
+  Status Scan(std::string_view text, Findings* out) const override {
+    ++scans;
+    if (fail) return absl::InternalError("scratch exhausted");
+    return inner_.Scan(text, out);
+  }
+  mutable int scans = 0;
+  bool fail = false;
+
+ private:
+  const Detector& inner_;
+};
+
+std::string LongNote(const std::string& name) {
+  std::string note = "Patient " + name + " seen today.";
+  while (note.size() < DetectionCache::kMinTextBytes) note += " Vitals stable, plan unchanged.";
+  return note;
+}
+
+TEST(DetectionCacheTest, HitsOnlyTheSameTextInTheSamePartition) {
+  testing::DictDetector dict;
+  dict.Add(kName, PhiCategory::kName);
+  CountingDetector counting(dict);
+  DetectionCache cache(100);
+  const std::string note = LongNote(kName);
+  CachedDetector conv_a(counting, &cache, "4:acmeconv-a");
+  Findings first, again;
+  PHIGATE_ASSERT_OK(conv_a.Scan(note, &first));
+  PHIGATE_ASSERT_OK(conv_a.Scan(note, &again));
+  EXPECT_EQ(counting.scans, 1);  // the second came from the cache
+  EXPECT_EQ(conv_a.hits(), 1u);
+  EXPECT_EQ(conv_a.misses(), 1u);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(again, first);
+  EXPECT_EQ(note.substr(again[0].begin, again[0].size()), kName);
+
+  // Another conversation, another tenant, another text: scanned again.
+  CachedDetector conv_b(counting, &cache, "4:acmeconv-b");
+  CachedDetector other_tenant(counting, &cache, "5:acme2conv-a");
+  Findings f;
+  PHIGATE_ASSERT_OK(conv_b.Scan(note, &f));
+  PHIGATE_ASSERT_OK(other_tenant.Scan(note, &f));
+  PHIGATE_ASSERT_OK(conv_a.Scan(note + " ", &f));
+  EXPECT_EQ(counting.scans, 4);
+  // Short texts are always scanned.
+  PHIGATE_ASSERT_OK(conv_a.Scan(kName, &f));
+  PHIGATE_ASSERT_OK(conv_a.Scan(kName, &f));
+  EXPECT_EQ(counting.scans, 6);
+  EXPECT_EQ(cache.size(), 4u);
+}
+
+TEST(DetectionCacheTest, BoundedAndFailuresAreNotCached) {
+  testing::DictDetector dict;
+  dict.Add(kName, PhiCategory::kName);
+  CountingDetector counting(dict);
+  DetectionCache cache(2);
+  CachedDetector d(counting, &cache, "p");
+  Findings f;
+  const std::string a = LongNote("A"), b = LongNote("B"), c = LongNote("C");
+  PHIGATE_ASSERT_OK(d.Scan(a, &f));
+  PHIGATE_ASSERT_OK(d.Scan(b, &f));
+  PHIGATE_ASSERT_OK(d.Scan(a, &f));  // a is now the most recent
+  PHIGATE_ASSERT_OK(d.Scan(c, &f));  // evicts b
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_EQ(counting.scans, 3);
+  PHIGATE_ASSERT_OK(d.Scan(a, &f));
+  EXPECT_EQ(counting.scans, 3);
+  PHIGATE_ASSERT_OK(d.Scan(b, &f));
+  EXPECT_EQ(counting.scans, 4);
+  // A failing detector fails the scan and leaves nothing cached.
+  counting.fail = true;
+  const std::string e = LongNote("E");
+  EXPECT_FALSE(d.Scan(e, &f).ok());
+  EXPECT_FALSE(d.Scan(e, &f).ok());
+  EXPECT_EQ(counting.scans, 6);
+  // Off: nothing kept.
+  DetectionCache off(0);
+  CachedDetector none(counting, &off, "p");
+  counting.fail = false;
+  PHIGATE_ASSERT_OK(none.Scan(a, &f));
+  PHIGATE_ASSERT_OK(none.Scan(a, &f));
+  EXPECT_EQ(counting.scans, 8);
 }
 
 }  // namespace

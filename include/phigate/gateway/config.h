@@ -97,6 +97,11 @@ struct GatewayConfig {
   // conversation scopes (for deployments that re-identify a request's tokens
   // afterwards with `phigate reid --scope request:<x-request-id>`).
   bool request_tokens_in_store = false;
+  // `gateway.detection_cache_entries`: findings of long texts (>= 256 bytes)
+  // kept per tenant and conversation (x-phigate-conversation), so the history
+  // a chat client resends with every turn is not scanned again; 0 = off.
+  // See src/gateway/detection_cache.h.
+  size_t detection_cache_entries = 10000;
   // HMAC key for the tenant-scoped opaque ids sent to providers (prompt cache, user).
   std::string tenant_key;
   // `audit.sign_interval_ms`: most time between an audit commit and a signed
