@@ -17,7 +17,9 @@ DetectionCache::DetectionCache(size_t max_entries) : max_(max_entries), hmac_key
   }
 }
 
-std::string DetectionCache::Key(std::string_view partition, std::string_view text) const {
+std::optional<std::string> DetectionCache::Key(std::string_view partition,
+                                               std::string_view text) const {
+  if (max_ == 0 || text.size() < kMinTextBytes) return std::nullopt;
   // Length-prefixed: no two (partition, text) pairs give the same input.
   std::string in = std::to_string(partition.size());
   in.push_back(':');
@@ -26,9 +28,7 @@ std::string DetectionCache::Key(std::string_view partition, std::string_view tex
   return HmacSha256(hmac_key_, in);
 }
 
-bool DetectionCache::Get(std::string_view partition, std::string_view text, Findings* out) {
-  if (max_ == 0 || text.size() < kMinTextBytes) return false;
-  const std::string key = Key(partition, text);
+bool DetectionCache::Get(const std::string& key, Findings* out) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = map_.find(key);
   if (it == map_.end()) return false;
@@ -37,10 +37,7 @@ bool DetectionCache::Get(std::string_view partition, std::string_view text, Find
   return true;
 }
 
-void DetectionCache::Put(std::string_view partition, std::string_view text,
-                         const Findings& findings) {
-  if (max_ == 0 || text.size() < kMinTextBytes) return;
-  std::string key = Key(partition, text);
+void DetectionCache::Put(std::string key, const Findings& findings) {
   std::lock_guard<std::mutex> lock(mu_);
   if (auto it = map_.find(key); it != map_.end()) {
     lru_.splice(lru_.begin(), lru_, it->second.lru);
@@ -60,16 +57,18 @@ size_t DetectionCache::size() const {
 }
 
 Status CachedDetector::Scan(std::string_view text, Findings* out) const {
-  const bool cacheable = cache_ != nullptr && text.size() >= DetectionCache::kMinTextBytes;
-  if (cacheable && cache_->Get(partition_, text, out)) {
+  // One key per text: a miss looks up and stores under the same HMAC.
+  std::optional<std::string> key;
+  if (cache_ != nullptr) key = cache_->Key(partition_, text);
+  if (key && cache_->Get(*key, out)) {
     ++hits_;
     return absl::OkStatus();
   }
   // A failed scan caches nothing: the request is refused as without the cache.
   PHIGATE_RETURN_IF_ERROR(inner_.Scan(text, out));
-  if (cacheable) {
+  if (key) {
     ++misses_;
-    cache_->Put(partition_, text, *out);
+    cache_->Put(std::move(*key), *out);
   }
   return absl::OkStatus();
 }

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -34,14 +35,15 @@ class DetectionCache {
 
   explicit DetectionCache(size_t max_entries);
 
-  // The findings of `text` scanned in `partition`, if cached.
-  bool Get(std::string_view partition, std::string_view text, Findings* out);
-  void Put(std::string_view partition, std::string_view text, const Findings& findings);
+  // The key of `text` scanned in `partition`: HMAC-SHA256 under the cache's
+  // key; nullopt when the cache is off or the text too short to keep.
+  std::optional<std::string> Key(std::string_view partition, std::string_view text) const;
+  // The findings stored under `key`, if any.
+  bool Get(const std::string& key, Findings* out);
+  void Put(std::string key, const Findings& findings);
   size_t size() const;
 
  private:
-  std::string Key(std::string_view partition, std::string_view text) const;
-
   struct Entry {
     Findings findings;
     std::list<std::string>::iterator lru;
