@@ -2,13 +2,18 @@
 // in the WAL file before it returns, so it survives a crash of the process;
 // Sync() fsyncs the WAL for power loss) or synchronous=FULL when every commit
 // must be fsynced. One connection writes, another reads, so verification and
-// queries do not wait for the writer (WAL readers see the last commit).
+// queries do not wait for the writer (WAL readers see the last commit). WAL
+// checkpoints run on a thread of their own (CheckpointLoop), not inside the
+// commit that crosses the threshold.
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -108,11 +113,21 @@ class SqliteStore final : public AuditLogStore {
     return std::unique_ptr<AuditLogStore>(std::move(store));
   }
   ~SqliteStore() override {
+    if (checkpointer_.joinable()) {
+      {
+        std::lock_guard<std::mutex> lock(ckmu_);
+        ck_stop_ = true;
+      }
+      ckcv_.notify_one();
+      checkpointer_.join();
+    }
+    sqlite3_close_v2(cdb_);
     sqlite3_close_v2(wdb_);
     sqlite3_close_v2(rdb_);
   }
 
   Status Commit(const WriteBatch& batch) override {
+    { std::lock_guard<std::mutex> turn(turnstile_); }  // see CheckpointWal
     std::lock_guard<std::mutex> lock(wmu_);
     PHIGATE_RETURN_IF_ERROR(Exec(wdb_, "BEGIN IMMEDIATE"));
     Status s = CommitLocked(batch);
@@ -349,7 +364,6 @@ class SqliteStore final : public AuditLogStore {
     // A larger page cache and fewer, larger WAL checkpoints: the writer
     // appends to a few B-trees in key order, so this is mostly sequential I/O.
     PHIGATE_RETURN_IF_ERROR(Exec(wdb_, "PRAGMA cache_size=-65536"));
-    PHIGATE_RETURN_IF_ERROR(Exec(wdb_, "PRAGMA wal_autocheckpoint=8192"));
     PHIGATE_RETURN_IF_ERROR(Exec(wdb_, T(kSchema)));
     {
       // Trails created before events.nodes existed: add the column.
@@ -373,7 +387,84 @@ class SqliteStore final : public AuditLogStore {
     PHIGATE_RETURN_IF_ERROR(head_log_stmt_.Prepare(
         wdb_, T("INSERT OR REPLACE INTO {p}head_log (tenant, tree_size, root, last_leaf, "
                 "time_us, signature) VALUES (?,?,?,?,?,?)")));
+    return StartCheckpointer(options);
+  }
+
+  // SQLite's automatic checkpoint runs inside the commit that takes the WAL
+  // past its threshold: that commit (and every request waiting for the
+  // audit trail) waits while thousands of pages are copied and two files
+  // fsynced. Instead the WAL hook (which replaces the automatic checkpoint
+  // on the write connection) wakes a thread that checkpoints through a
+  // connection of its own while commits go on. A checkpoint that commits
+  // overtook copies the few frames they added with commits held back, so it
+  // completes and the next commit starts the WAL again from its beginning
+  // (a WAL that never completes a checkpoint grows without bound).
+  Status StartCheckpointer(const AuditStoreOptions& options) {
+    if (options.sqlite_checkpoint_frames < 1) {
+      return absl::InvalidArgumentError(
+          "audit sqlite: sqlite_checkpoint_frames must be at least 1");
+    }
+    if (sqlite3_open_v2(path_.c_str(), &cdb_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+      return SqlError(cdb_, "open");
+    }
+    sqlite3_busy_timeout(cdb_, 10000);
+    // The checkpoint's fsyncs follow the connection's setting: the writer's.
+    PHIGATE_RETURN_IF_ERROR(Exec(cdb_, options.fsync_every_commit ? "PRAGMA synchronous=FULL"
+                                                                  : "PRAGMA synchronous=NORMAL"));
+    checkpoint_frames_ = options.sqlite_checkpoint_frames;
+    sqlite3_wal_hook(wdb_, &SqliteStore::OnWalCommit, this);
+    checkpointer_ = std::thread([this] { CheckpointLoop(); });
     return absl::OkStatus();
+  }
+
+  // Called by SQLite on the writer's thread after each commit, with the
+  // number of frames now in the WAL.
+  static int OnWalCommit(void* self, sqlite3*, const char*, int frames) {
+    auto* store = static_cast<SqliteStore*>(self);
+    store->wal_frames_.store(frames, std::memory_order_relaxed);
+    if (frames >= store->checkpoint_frames_) {
+      {
+        std::lock_guard<std::mutex> lock(store->ckmu_);
+        store->ck_due_ = true;
+      }
+      store->ckcv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void CheckpointLoop() {
+    std::unique_lock<std::mutex> lock(ckmu_);
+    while (true) {
+      ckcv_.wait(lock, [&] { return ck_due_ || ck_stop_; });
+      if (ck_stop_) return;
+      ck_due_ = false;
+      lock.unlock();
+      CheckpointWal();
+      lock.lock();
+    }
+  }
+
+  void CheckpointWal() {
+    int log = 0, copied = 0;
+    // An error (a busy file) leaves the WAL as it is; the next commit past
+    // the threshold tries again.
+    if (sqlite3_wal_checkpoint_v2(cdb_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) !=
+        SQLITE_OK) {
+      return;
+    }
+    // The WAL starts again from its beginning only when a write transaction
+    // begins with every frame copied. Commits that landed meanwhile left a
+    // tail: copy it with commits held back (a few frames, so a short wait).
+    // Not when frames stayed behind (a reader still reads an older snapshot):
+    // holding commits back would not get past them either.
+    if (copied < log || wal_frames_.load(std::memory_order_relaxed) <= log) return;
+    // Committers pass the turnstile before taking wmu_, so a busy writer
+    // cannot keep taking wmu_ again ahead of this thread.
+    std::unique_lock<std::mutex> turn(turnstile_);
+    std::lock_guard<std::mutex> writer(wmu_);
+    turn.unlock();
+    sqlite3_wal_checkpoint_v2(cdb_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
   }
 
   Status CommitLocked(const WriteBatch& batch) {
@@ -530,6 +621,15 @@ class SqliteStore final : public AuditLogStore {
   std::mutex rmu_;  // the read connection and its statements
   sqlite3* rdb_ = nullptr;
   Stmt leaf_stmt_, node_stmt_, latest_stmt_;
+  sqlite3* cdb_ = nullptr;  // the checkpoint connection, used by checkpointer_ only
+  std::mutex ckmu_;
+  std::mutex turnstile_;  // CheckpointWal's turn at wmu_ (see there)
+  std::condition_variable ckcv_;
+  int checkpoint_frames_ = 0;
+  std::atomic<int> wal_frames_{0};  // frames in the WAL after the last commit
+  bool ck_due_ = false;             // a commit took the WAL past checkpoint_frames_
+  bool ck_stop_ = false;            // the destructor is waiting for checkpointer_
+  std::thread checkpointer_;
 };
 
 }  // namespace

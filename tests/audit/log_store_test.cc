@@ -2,6 +2,9 @@
 // memory, SQLite, and PostgreSQL when PHIGATE_TEST_PG_URL is set.
 #include "phigate/audit/log_store.h"
 
+#include <sqlite3.h>
+
+#include <fstream>
 #include <future>
 #include <set>
 #include <thread>
@@ -299,6 +302,97 @@ TEST_P(AuditStoreConformance, RetentionDropsOnlyBehindSignedCheckpoint) {
   PHIGATE_ASSERT_OK_AND_ASSIGN(Checkpoint cp, log->MakeCheckpoint(acme));
   PHIGATE_EXPECT_OK(VerifyCheckpoint(cp, *TestVerifier()));
   PHIGATE_ASSERT_OK(VerifyTrail(log->store(), acme, *TestVerifier()));
+}
+
+// SQLite only: the WAL is checkpointed by the store's own thread, beside the
+// commits, and the WAL starts again from its beginning once a checkpoint has
+// copied all of it, so it does not grow with the trail. SQLite writes the
+// WAL's checkpoint sequence number (bytes 12-15 of the WAL header, big
+// endian) anew at each such restart.
+class SqliteWalTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<AuditLog> OpenLog(int checkpoint_frames) {
+    AuditStoreOptions o;
+    o.sqlite_checkpoint_frames = checkpoint_frames;
+    auto store = OpenSqliteAuditLogStore(path_, o);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return AuditLog::Open(std::move(store).value(), TestSigner(), {}).value();
+  }
+  int64_t WalRestarts() const {
+    std::ifstream in(path_ + "-wal", std::ios::binary);
+    unsigned char h[16] = {};
+    if (!in.read(reinterpret_cast<char*>(h), sizeof h)) return -1;
+    return (int64_t{h[12]} << 24) | (h[13] << 16) | (h[14] << 8) | h[15];
+  }
+  // Appends events until the WAL has started again since `before` (at most
+  // `limit` events: the checkpoint thread runs when the machine lets it).
+  bool AppendUntilRestart(AuditLog& log, int64_t before, int* next, int limit = 20000) {
+    for (int k = 0; k < limit && WalRestarts() == before; ++k) {
+      if (!log.Append(SampleEvent("acme", (*next)++)).ok()) return false;
+    }
+    return WalRestarts() != before;
+  }
+  testing::TempDir dir_;
+  const std::string path_ = dir_.file("audit.db");
+};
+
+TEST_F(SqliteWalTest, TheWalStartsAgainUnderConcurrentCommits) {
+  const TenantId acme("acme");
+  constexpr int kThreads = 4, kEach = 150;
+  int next = kThreads * kEach;
+  {
+    auto log = OpenLog(16);
+    PHIGATE_ASSERT_OK(log->Append(SampleEvent("acme", next++)));
+    const int64_t before = WalRestarts();
+    ASSERT_GE(before, 0);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kEach; ++i) {
+          auto r = log->Append(SampleEvent("acme", t * kEach + i));
+          ASSERT_TRUE(r.ok()) << r.status();
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_TRUE(AppendUntilRestart(*log, before, &next)) << "the WAL never started again";
+    PHIGATE_ASSERT_OK_AND_ASSIGN(VerifyResult v, VerifyTrail(log->store(), acme, *TestVerifier()));
+    EXPECT_EQ(v.events_checked, static_cast<uint64_t>(next));
+  }
+  auto log = OpenLog(16);  // nothing lost across a close and a reopen
+  PHIGATE_ASSERT_OK_AND_ASSIGN(VerifyResult v, VerifyTrail(log->store(), acme, *TestVerifier()));
+  EXPECT_EQ(v.events_checked, static_cast<uint64_t>(next));
+}
+
+TEST_F(SqliteWalTest, AReaderHoldingASnapshotDelaysCheckpointsNotCommits) {
+  const TenantId acme("acme");
+  auto log = OpenLog(16);
+  int next = 0;
+  PHIGATE_ASSERT_OK(log->Append(SampleEvent("acme", next++)));
+  // Another connection keeps a read transaction open on the WAL: the WAL
+  // cannot start again while it may still read frames; commits go on.
+  sqlite3* reader = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &reader, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM audit_events;", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  const int64_t pinned = WalRestarts();
+  for (int i = 0; i < 300; ++i) PHIGATE_ASSERT_OK(log->Append(SampleEvent("acme", next++)));
+  EXPECT_EQ(WalRestarts(), pinned);
+  ASSERT_EQ(sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(reader);
+  // Released: a checkpoint copies the backlog and the WAL starts again.
+  EXPECT_TRUE(AppendUntilRestart(*log, pinned, &next)) << "the WAL never started again";
+  PHIGATE_ASSERT_OK_AND_ASSIGN(VerifyResult v, VerifyTrail(log->store(), acme, *TestVerifier()));
+  EXPECT_EQ(v.events_checked, static_cast<uint64_t>(next));
+}
+
+TEST_F(SqliteWalTest, ACheckpointThresholdBelowOneIsRefused) {
+  AuditStoreOptions o;
+  o.sqlite_checkpoint_frames = 0;
+  auto store = OpenSqliteAuditLogStore(path_, o);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AuditStoreConformance,

@@ -100,6 +100,10 @@ struct AuditStoreOptions {
   // SQLite: fsync every commit (synchronous=FULL) instead of WAL with
   // synchronous=NORMAL plus the writer's batched Sync().
   bool fsync_every_commit = false;
+  // SQLite: checkpoint the WAL once it holds this many frames (pages). The
+  // checkpoint runs on a thread of the store's own while commits go on, not
+  // inside the commit that crossed the threshold. At least 1.
+  int sqlite_checkpoint_frames = 8192;
   // Table name prefix (tests use a unique one per run), [a-z0-9_]*.
   std::string table_prefix = "audit_";
   // PostgreSQL: SET synchronous_commit = off (commit returns before the WAL
