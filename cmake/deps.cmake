@@ -10,6 +10,7 @@ find_package(PostgreSQL REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
+find_package(simdjson 3 REQUIRED)  # read-only parsing of streamed answer events
 find_package(Boost 1.74 REQUIRED COMPONENTS system)
 if(PHIGATE_BUILD_TESTS)
   find_package(GTest REQUIRED)

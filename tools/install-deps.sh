@@ -9,7 +9,7 @@ PKGS=(
   clang-14 clang-format-14 libclang-rt-14-dev
   libhyperscan-dev libre2-dev libabsl-dev libssl-dev libsqlite3-dev sqlite3
   libpq-dev postgresql
-  libboost-dev libboost-system-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
+  libboost-dev libboost-system-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libsimdjson-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   wamerican hunspell-en-med wrk nginx-light graphviz curl openssl libjemalloc-dev
 )

@@ -1,5 +1,7 @@
 #include "src/gateway/api.h"
 
+#include <simdjson.h>
+
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -384,6 +386,134 @@ class FieldSet {
   std::vector<Field> fields_;
 };
 
+// The text fields of one OpenAI stream event, read with simdjson (a DOM
+// parse that validates the whole event) without building a nlohmann tree:
+// most events need nothing put back and go out as the upstream wrote them.
+// Read() is false for any shape the nlohmann path treats specially (a choice
+// or tool call that is no object, an index that is no integer, a key of
+// interest given twice, a number simdjson does not take): that event takes
+// the nlohmann path, which then behaves as before.
+struct ChunkText {
+  int sub = -1;  // as Field::sub
+  std::string_view text;
+};
+struct ChunkChoice {
+  int idx = 0;
+  bool final = false;
+  bool delta = false;  // "delta" is an object
+  bool content = false, refusal = false;
+  std::vector<ChunkText> texts;
+};
+
+class OpenAIChunkReader {
+ public:
+  enum class Outcome { kRead, kError, kOther };
+  // kError: the event is an error event; kOther: use the nlohmann path.
+  Outcome Read(std::string_view data, bool* has_choices) {
+    choices_.clear();
+    *has_choices = false;
+    simdjson::dom::element doc;
+    simdjson::dom::object top;
+    if (parser_.parse(data.data(), data.size()).get(doc) || doc.get_object().get(top)) {
+      return Outcome::kOther;
+    }
+    simdjson::dom::element choices;
+    bool have_choices = false;
+    for (auto [key, value] : top) {
+      if (key == "error") return Outcome::kError;
+      if (key == "choices") {
+        if (have_choices) return Outcome::kOther;
+        have_choices = true;
+        choices = value;
+      }
+    }
+    simdjson::dom::array list;
+    if (!have_choices || choices.get_array().get(list)) return Outcome::kRead;
+    *has_choices = true;
+    for (simdjson::dom::element c : list) {
+      ChunkChoice cc;
+      if (!ReadChoice(c, &cc)) return Outcome::kOther;
+      choices_.push_back(std::move(cc));
+    }
+    return Outcome::kRead;
+  }
+  std::vector<ChunkChoice>& choices() { return choices_; }
+
+ private:
+  // nlohmann's value("index", 0): absent -> 0, an integer -> itself.
+  static bool Index(const simdjson::dom::element* e, int* out) {
+    *out = 0;
+    if (e == nullptr) return true;
+    int64_t v = 0;
+    if (e->get_int64().get(v) || v < INT32_MIN || v > INT32_MAX) return false;
+    *out = static_cast<int>(v);
+    return true;
+  }
+  // The members of `o` named in `names` (nullptr when absent); false when one
+  // is given twice.
+  template <size_t N>
+  static bool Members(simdjson::dom::object o, const std::string_view (&names)[N],
+                      simdjson::dom::element (&values)[N], bool (&present)[N]) {
+    for (size_t k = 0; k < N; ++k) present[k] = false;
+    for (auto [key, value] : o) {
+      for (size_t k = 0; k < N; ++k) {
+        if (key != names[k]) continue;
+        if (present[k]) return false;
+        present[k] = true;
+        values[k] = value;
+      }
+    }
+    return true;
+  }
+  static bool ReadChoice(simdjson::dom::element c, ChunkChoice* cc) {
+    simdjson::dom::object o;
+    if (c.get_object().get(o)) return false;
+    static constexpr std::string_view kNames[] = {"index", "finish_reason", "delta"};
+    simdjson::dom::element v[3];
+    bool has[3];
+    if (!Members(o, kNames, v, has) || !Index(has[0] ? &v[0] : nullptr, &cc->idx)) return false;
+    cc->final = has[1] && !v[1].is_null();
+    simdjson::dom::object d;
+    if (!has[2] || v[2].get_object().get(d)) return true;
+    cc->delta = true;
+    static constexpr std::string_view kDelta[] = {"content", "refusal", "tool_calls"};
+    simdjson::dom::element dv[3];
+    bool dhas[3];
+    if (!Members(d, kDelta, dv, dhas)) return false;
+    std::string_view text;
+    if (dhas[0] && !dv[0].get_string().get(text)) {
+      cc->content = true;
+      cc->texts.push_back({-1, text});
+    }
+    if (dhas[1] && !dv[1].get_string().get(text)) {
+      cc->refusal = true;
+      cc->texts.push_back({-2, text});
+    }
+    simdjson::dom::array calls;
+    if (!dhas[2] || dv[2].get_array().get(calls)) return true;
+    for (simdjson::dom::element tc : calls) {
+      simdjson::dom::object t;
+      if (tc.get_object().get(t)) return false;
+      static constexpr std::string_view kCall[] = {"index", "function"};
+      simdjson::dom::element tv[2];
+      bool thas[2];
+      int ti = 0;
+      if (!Members(t, kCall, tv, thas) || !Index(thas[0] ? &tv[0] : nullptr, &ti)) return false;
+      simdjson::dom::object fn;
+      if (!thas[1] || tv[1].get_object().get(fn)) continue;
+      static constexpr std::string_view kFn[] = {"arguments"};
+      simdjson::dom::element fv[1];
+      bool fhas[1];
+      if (!Members(fn, kFn, fv, fhas)) return false;
+      if (fhas[0] && !fv[0].get_string().get(text)) cc->texts.push_back({ti, text});
+    }
+    return true;
+  }
+
+  simdjson::dom::parser parser_;
+  std::vector<ChunkChoice> choices_;
+};
+
 class OpenAIStream : public StreamRewriter {
  public:
   explicit OpenAIStream(DeidSession* s) : fields_(s), s_(s) {}
@@ -394,6 +524,15 @@ class OpenAIStream : public StreamRewriter {
       out->append("data: [DONE]\n\n");
       complete_ = true;
       return absl::OkStatus();
+    }
+    bool has_choices = false;
+    switch (reader_.Read(ev.data, &has_choices)) {
+      case OpenAIChunkReader::Outcome::kError:
+        return absl::UnavailableError("the upstream reported an error");
+      case OpenAIChunkReader::Outcome::kRead:
+        return OnChunk(ev, has_choices, out, scan);
+      case OpenAIChunkReader::Outcome::kOther:
+        break;
     }
     json j = json::parse(ev.data, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
@@ -482,22 +621,69 @@ class OpenAIStream : public StreamRewriter {
   }
   // Before a choice's final event: tails of fields the final delta does not carry.
   void EmitOtherTails(int idx, const json& d, std::string* out) {
+    EmitOtherTails(idx, d.contains("content") && d["content"].is_string(),
+                   d.contains("refusal") && d["refusal"].is_string(), out);
+  }
+  void EmitOtherTails(int idx, bool has_content, bool has_refusal, std::string* out) {
     for (Field& f : fields_.fields()) {
       if (f.owner != idx || f.tail.empty()) continue;
-      bool carried = false;
-      if (f.sub == -1) carried = d.contains("content") && d["content"].is_string();
-      if (f.sub == -2) carried = d.contains("refusal") && d["refusal"].is_string();
-      if (carried) continue;
+      if ((f.sub == -1 && has_content) || (f.sub == -2 && has_refusal)) continue;
       json nd = json::object();
       SetDelta(f, fields_.TakeTail(f), nd);
       AppendSse("", DumpJson(Wrap(idx, std::move(nd))), out);
     }
   }
 
+  // The event as OpenAIChunkReader read it: the same steps as the nlohmann
+  // path in OnEvent. Only an event whose text changed is parsed again (with
+  // nlohmann) to write the new text in.
+  Status OnChunk(const SseEvent& ev, bool has_choices, std::string* out, std::string* scan) {
+    const bool rewrite = s_ != nullptr && s_->has_replacements();
+    bool changed = false;
+    if (has_choices) last_with_choices_ = ev.data;
+    std::vector<std::string>& texts = chunk_texts_;
+    texts.clear();
+    for (const ChunkChoice& c : reader_.choices()) {
+      if (!c.delta) continue;
+      if (c.final && rewrite) EmitOtherTails(c.idx, c.content, c.refusal, out);
+      for (const ChunkText& t : c.texts) {
+        texts.emplace_back(t.text);
+        changed |=
+            fields_.Process(fields_.Get(c.idx, t.sub, t.sub >= 0), &texts.back(), c.final, scan);
+      }
+    }
+    if (!changed) {
+      AppendSse("", ev.data, out);
+      return absl::OkStatus();
+    }
+    json j = json::parse(ev.data, nullptr, false);
+    auto choices = j.find("choices");
+    size_t next = 0;
+    for (json& c : *choices) {
+      auto d = c.find("delta");
+      if (d == c.end() || !d->is_object()) continue;
+      if (auto t = d->find("content"); t != d->end() && t->is_string()) *t = texts[next++];
+      if (auto t = d->find("refusal"); t != d->end() && t->is_string()) *t = texts[next++];
+      if (auto tcs = d->find("tool_calls"); tcs != d->end() && tcs->is_array()) {
+        for (json& tc : *tcs) {
+          auto fn = tc.find("function");
+          if (fn == tc.end() || !fn->is_object()) continue;
+          if (auto a = fn->find("arguments"); a != fn->end() && a->is_string()) {
+            *a = texts[next++];
+          }
+        }
+      }
+    }
+    AppendSse("", DumpJson(j), out);
+    return absl::OkStatus();
+  }
+
   FieldSet fields_;
   DeidSession* s_;
   std::string last_with_choices_;  // the data of the last event with a choices array
   bool complete_ = false;
+  OpenAIChunkReader reader_;
+  std::vector<std::string> chunk_texts_;  // OnChunk's texts, in the order it read them
 };
 
 class AnthropicStream : public StreamRewriter {

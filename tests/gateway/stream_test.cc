@@ -353,6 +353,54 @@ TEST_F(DeidTest, OpenAIStreamPassesEventsWithNothingToPutBackAsWritten) {
   EXPECT_EQ(evs[5].data, "[DONE]");
 }
 
+// Events are read with simdjson; shapes it reads differently from nlohmann
+// take the nlohmann path, so what is re-identified and scanned stays what a
+// client's JSON parser sees.
+TEST_F(DeidTest, OpenAIStreamEventsReadAsAClientWould) {
+  DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
+  std::string tok = kName;
+  PHIGATE_ASSERT_OK(s.Deidentify(&tok));
+  const std::string tok_json = json(tok).dump();
+  auto rw = StreamRewriter::Create(Api::kOpenAIChat, &s);
+  std::string out, scan;
+  // A key given twice: JSON.parse (and nlohmann) keep the last one.
+  const std::string twice = R"({"choices": [{"index": 0, "delta": {"content": "decoy", )"
+                            R"("content": )" +
+                            tok_json + "}}]}";
+  PHIGATE_ASSERT_OK(rw->OnEvent(SseEvent{"", twice}, &out, &scan));
+  EXPECT_THAT(scan, HasSubstr(tok));
+  EXPECT_THAT(scan, Not(HasSubstr("decoy")));
+  EXPECT_THAT(out, HasSubstr(kName));
+  // A number too large for 64 bits (simdjson refuses it, JSON allows it).
+  const std::string big = R"({"created": 123456789012345678901234567890, "choices": )"
+                          R"([{"index": 0, "delta": {"content": " plain"}}]})";
+  out.clear();
+  PHIGATE_ASSERT_OK(rw->OnEvent(SseEvent{"", big}, &out, &scan));
+  EXPECT_THAT(scan, HasSubstr(" plain"));
+  EXPECT_THAT(out, HasSubstr("plain"));
+  // An error event, a malformed one and one that is no object end the stream.
+  EXPECT_EQ(
+      rw->OnEvent(SseEvent{"", R"({"error": {"message": "overloaded"}})"}, &out, &scan).code(),
+      absl::StatusCode::kUnavailable);
+  EXPECT_EQ(rw->OnEvent(SseEvent{"", R"({"choices": [)"}, &out, &scan).code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(rw->OnEvent(SseEvent{"", "[1, 2]"}, &out, &scan).code(), absl::StatusCode::kDataLoss);
+  // Escaped text is read unescaped; two choices keep their own fields.
+  const std::string two = R"({"choices": [{"index": 1, "delta": {"content": "caf\u00e9 "}}, )"
+                          R"({"index": 0, "delta": {"content": )" +
+                          tok_json + "}}]}";
+  out.clear();
+  PHIGATE_ASSERT_OK(rw->OnEvent(SseEvent{"", two}, &out, &scan));
+  EXPECT_THAT(scan, HasSubstr("caf\xc3\xa9 "));
+  SseParser p;
+  std::vector<SseEvent> evs;
+  p.Feed(out, &evs);
+  ASSERT_EQ(evs.size(), 1u);
+  const json j = json::parse(evs[0].data);
+  EXPECT_EQ(j["choices"][0]["delta"]["content"], "caf\xc3\xa9 ");
+  EXPECT_EQ(j["choices"][1]["delta"]["content"], kName);
+}
+
 TEST_F(DeidTest, OpenAIStreamToolCallDeltas) {
   DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
   std::string tok = kName;
