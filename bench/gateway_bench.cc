@@ -72,7 +72,7 @@ void BM_DeidentifyChatRequest(benchmark::State& state) {
   MapVault vault;
   size_t tokens = 0;
   for (auto _ : state) {
-    nlohmann::json j = nlohmann::json::parse(body);
+    nlohmann::json j = ParseJson(body);
     DeidSession s(detector, nullptr, &vault, d, "req");
     Status st =
         ForEachRequestText(Api::kOpenAIChat, j, [&](std::string* t) { return s.Deidentify(t); });

@@ -1,7 +1,8 @@
 // Fuzzes the gateway's untrusted inputs: request bodies through the text
 // walkers of every API, SSE bytes from an upstream through the parser and the
 // stream rewriters. Properties: no crash; every visited string is valid
-// JSON-string content; a rewriter never emits a partial replacement.
+// JSON-string content; a rewriter never emits a partial replacement; the
+// gateway's ParseJson / DumpJson give what nlohmann gives.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -51,6 +52,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   decision.allowed = true;
   decision.SetAll(Action::kTokenize);
   DeidSession session(detector, nullptr, &vault, decision, "fuzz");
+
+  // 0. ParseJson and DumpJson against nlohmann.
+  {
+    const nlohmann::json fast = ParseJson(in);
+    const nlohmann::json slow = nlohmann::json::parse(in, nullptr, false);
+    if (fast.is_discarded() != slow.is_discarded()) __builtin_trap();
+    if (!slow.is_discarded() &&
+        (fast != slow ||
+         DumpJson(slow) != slow.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))) {
+      __builtin_trap();
+    }
+  }
 
   // 1. Request bodies.
   for (Api api : {Api::kOpenAIChat, Api::kOpenAIEmbeddings, Api::kAnthropicMessages}) {

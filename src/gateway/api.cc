@@ -34,10 +34,6 @@ std::string_view ApiEndpoint(Api api) {
   return "";
 }
 
-std::string DumpJson(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 namespace {
 
 std::string_view OpenAIErrorType(int status) {

@@ -13,6 +13,7 @@
 #include "nlohmann/json.hpp"
 #include "phigate/core/status.h"
 #include "src/gateway/deid.h"
+#include "src/gateway/json_io.h"
 #include "src/gateway/sse.h"
 
 namespace phigate::gateway {
@@ -54,9 +55,6 @@ class StreamRewriter {
   // An SSE error event in the API's streaming format.
   virtual void AppendError(std::string_view message, std::string* out) = 0;
 };
-
-// JSON dump that never throws (invalid UTF-8 replaced).
-std::string DumpJson(const nlohmann::json& j);
 
 }  // namespace phigate::gateway
 

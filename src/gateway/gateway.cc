@@ -185,7 +185,7 @@ class RouteFilter : public Filter {
   explicit RouteFilter(const Shared& s) : s_(s) {}
   std::string_view name() const override { return "route"; }
   FilterStatus OnRequest(RequestContext& ctx) override {
-    ctx.body = json::parse(ctx.req->body(), nullptr, /*allow_exceptions=*/false);
+    ctx.body = ParseJson(ctx.req->body());
     if (ctx.body.is_discarded() || !ctx.body.is_object()) {
       return Stop(ctx, name(), 400, "the request body is not a JSON object");
     }
@@ -776,7 +776,7 @@ struct Gateway::Impl {
 
   net::awaitable<void> Answer(RequestContext& ctx, ResponseWriter& w, std::string body,
                               DeidSession* reid, bool from_cache, const std::string& cache_key) {
-    json j = json::parse(body, nullptr, false);
+    json j = ParseJson(body);
     if (j.is_discarded()) {
       co_await UpstreamFailed(ctx, w, absl::DataLossError("malformed upstream answer"));
       co_return;

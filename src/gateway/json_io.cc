@@ -1,0 +1,191 @@
+#include "src/gateway/json_io.h"
+
+#include <simdjson.h>
+
+#include <array>
+#include <cstdint>
+
+namespace phigate::gateway {
+
+using nlohmann::json;
+
+namespace {
+
+// Larger documents go to nlohmann: a simdjson parser keeps buffers sized for
+// the largest document it has read, per thread.
+constexpr size_t kMaxFastParse = size_t{1} << 20;
+
+// nlohmann's tree for a simdjson element. nlohmann reads a non-negative
+// integer as unsigned, a negative one as signed, anything with a fraction or
+// an exponent as a double; an object keeps the last value of a repeated key.
+void Convert(simdjson::dom::element e, json* out) {
+  switch (e.type()) {
+    case simdjson::dom::element_type::OBJECT: {
+      *out = json::object();
+      json::object_t& o = out->get_ref<json::object_t&>();
+      for (auto [key, value] : simdjson::dom::object(e)) {
+        json& slot = o[std::string(key)];
+        Convert(value, &slot);
+      }
+      return;
+    }
+    case simdjson::dom::element_type::ARRAY: {
+      *out = json::array();
+      json::array_t& a = out->get_ref<json::array_t&>();
+      for (simdjson::dom::element v : simdjson::dom::array(e)) {
+        a.emplace_back();
+        Convert(v, &a.back());
+      }
+      return;
+    }
+    case simdjson::dom::element_type::STRING:
+      *out = std::string(std::string_view(e));
+      return;
+    case simdjson::dom::element_type::INT64: {
+      const int64_t v = int64_t(e);
+      if (v >= 0) {
+        *out = static_cast<uint64_t>(v);
+      } else {
+        *out = v;
+      }
+      return;
+    }
+    case simdjson::dom::element_type::UINT64:
+      *out = uint64_t(e);
+      return;
+    case simdjson::dom::element_type::DOUBLE:
+      *out = double(e);
+      return;
+    case simdjson::dom::element_type::BOOL:
+      *out = bool(e);
+      return;
+    case simdjson::dom::element_type::NULL_VALUE:
+      *out = nullptr;
+      return;
+  }
+}
+
+// Bytes a JSON string must escape (nlohmann writes these and nothing else
+// escaped when ensure_ascii is off): controls, the quote, the backslash.
+constexpr std::array<bool, 256> MakeEscapeTable() {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[static_cast<size_t>(c)] = true;
+  t['"'] = true;
+  t['\\'] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kEscape = MakeEscapeTable();
+
+void AppendString(const std::string& s, std::string* out) {
+  if (!simdjson::validate_utf8(s.data(), s.size())) {
+    // nlohmann's replacement of invalid sequences, exactly (rare: the gateway
+    // reads JSON, which is valid UTF-8; text it wrote itself may not be).
+    out->append(json(s).dump(-1, ' ', false, json::error_handler_t::replace));
+    return;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  const char* run = p;
+  for (; p < end; ++p) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (!kEscape[c]) continue;
+    out->append(run, static_cast<size_t>(p - run));
+    run = p + 1;
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      default: {
+        const char u[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+        out->append(u, sizeof u);
+      }
+    }
+  }
+  out->append(run, static_cast<size_t>(end - run));
+  out->push_back('"');
+}
+
+void AppendJson(const json& j, std::string* out) {
+  switch (j.type()) {
+    case json::value_t::null:
+      out->append("null");
+      return;
+    case json::value_t::boolean:
+      out->append(j.get<bool>() ? "true" : "false");
+      return;
+    case json::value_t::string:
+      AppendString(j.get_ref<const std::string&>(), out);
+      return;
+    case json::value_t::array: {
+      out->push_back('[');
+      bool first = true;
+      for (const json& v : j.get_ref<const json::array_t&>()) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendJson(v, out);
+      }
+      out->push_back(']');
+      return;
+    }
+    case json::value_t::object: {
+      out->push_back('{');
+      bool first = true;
+      for (const auto& [key, value] : j.get_ref<const json::object_t&>()) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendString(key, out);
+        out->push_back(':');
+        AppendJson(value, out);
+      }
+      out->push_back('}');
+      return;
+    }
+    default:  // numbers, binary, discarded: nlohmann's own formatting
+      out->append(j.dump(-1, ' ', false, json::error_handler_t::replace));
+      return;
+  }
+}
+
+}  // namespace
+
+json ParseJson(std::string_view text) {
+  if (text.size() <= kMaxFastParse) {
+    thread_local simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    if (!parser.parse(text.data(), text.size()).get(root)) {
+      json out;
+      Convert(root, &out);
+      return out;
+    }
+  }
+  return json::parse(text, nullptr, /*allow_exceptions=*/false);
+}
+
+std::string DumpJson(const json& j) {
+  std::string out;
+  out.reserve(256);
+  AppendJson(j, &out);
+  return out;
+}
+
+}  // namespace phigate::gateway

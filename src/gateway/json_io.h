@@ -1,0 +1,31 @@
+// JSON in and out of the gateway's request path, as nlohmann::json trees but
+// faster than nlohmann's own lexer and serializer: a request body is parsed
+// and written again on every request (docs/gateway.md, "Session 17").
+//
+//   nlohmann::json j = ParseJson(body);  // discarded() when malformed
+//   std::string out = DumpJson(j);
+//
+// Both give exactly what nlohmann gives (tests/gateway/json_io_test.cc).
+#ifndef PHIGATE_SRC_GATEWAY_JSON_IO_H_
+#define PHIGATE_SRC_GATEWAY_JSON_IO_H_
+
+#include <string>
+#include <string_view>
+
+#include "nlohmann/json.hpp"
+
+namespace phigate::gateway {
+
+// nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false): the same
+// tree (a key given twice keeps its last value), or a discarded value when
+// `text` is not JSON. simdjson reads the text; what it does not take (numbers
+// beyond 64 bits, nesting deeper than 1024) is left to nlohmann.
+nlohmann::json ParseJson(std::string_view text);
+
+// j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace): compact,
+// UTF-8 as is, invalid UTF-8 replaced by U+FFFD; never throws.
+std::string DumpJson(const nlohmann::json& j);
+
+}  // namespace phigate::gateway
+
+#endif  // PHIGATE_SRC_GATEWAY_JSON_IO_H_
