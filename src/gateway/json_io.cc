@@ -2,8 +2,9 @@
 
 #include <simdjson.h>
 
-#include <array>
 #include <cstdint>
+
+#include "phigate/core/json_escape.h"
 
 namespace phigate::gateway {
 
@@ -65,17 +66,6 @@ void Convert(simdjson::dom::element e, json* out) {
   }
 }
 
-// Bytes a JSON string must escape (nlohmann writes these and nothing else
-// escaped when ensure_ascii is off): controls, the quote, the backslash.
-constexpr std::array<bool, 256> MakeEscapeTable() {
-  std::array<bool, 256> t{};
-  for (int c = 0; c < 0x20; ++c) t[static_cast<size_t>(c)] = true;
-  t['"'] = true;
-  t['\\'] = true;
-  return t;
-}
-constexpr std::array<bool, 256> kEscape = MakeEscapeTable();
-
 void AppendString(const std::string& s, std::string* out) {
   if (!simdjson::validate_utf8(s.data(), s.size())) {
     // nlohmann's replacement of invalid sequences, exactly (rare: the gateway
@@ -83,45 +73,8 @@ void AppendString(const std::string& s, std::string* out) {
     out->append(json(s).dump(-1, ' ', false, json::error_handler_t::replace));
     return;
   }
-  static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
-  const char* p = s.data();
-  const char* const end = p + s.size();
-  const char* run = p;
-  for (; p < end; ++p) {
-    const auto c = static_cast<unsigned char>(*p);
-    if (!kEscape[c]) continue;
-    out->append(run, static_cast<size_t>(p - run));
-    run = p + 1;
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default: {
-        const char u[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-        out->append(u, sizeof u);
-      }
-    }
-  }
-  out->append(run, static_cast<size_t>(end - run));
+  AppendJsonEscaped(s, out);
   out->push_back('"');
 }
 

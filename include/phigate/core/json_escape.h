@@ -9,17 +9,30 @@
 namespace phigate {
 
 // Appends `s` to *out escaped for the inside of a JSON string (no quotes):
-// '"', '\\' and control characters are escaped; other bytes are copied as is.
+// '"', '\\' and control characters are escaped as nlohmann::json writes them
+// (\b \f \n \r \t, others \u00xx); other bytes are copied as is, in runs.
 inline void AppendJsonEscaped(std::string_view s, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  const char* run = p;
+  for (; p < end; ++p) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out->append(run, static_cast<size_t>(p - run));
+    run = p + 1;
     switch (c) {
       case '"':
         out->append("\\\"");
         break;
       case '\\':
         out->append("\\\\");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
         break;
       case '\n':
         out->append("\\n");
@@ -30,16 +43,13 @@ inline void AppendJsonEscaped(std::string_view s, std::string* out) {
       case '\t':
         out->append("\\t");
         break;
-      default:
-        if (u < 0x20) {
-          out->append("\\u00");
-          out->push_back(kHex[u >> 4]);
-          out->push_back(kHex[u & 0xF]);
-        } else {
-          out->push_back(c);
-        }
+      default: {
+        const char u[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+        out->append(u, sizeof u);
+      }
     }
   }
+  out->append(run, static_cast<size_t>(end - run));
 }
 
 }  // namespace phigate
