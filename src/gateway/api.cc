@@ -653,18 +653,26 @@ class OpenAIStream : public StreamRewriter {
       return absl::OkStatus();
     }
     json j = json::parse(ev.data, nullptr, false);
-    auto choices = j.find("choices");
+    auto choices = j.is_object() ? j.find("choices") : j.end();
+    if (choices == j.end() || !choices->is_array()) {  // simdjson read it; nlohmann did not
+      return absl::DataLossError("the upstream sent a malformed stream event");
+    }
     size_t next = 0;
     for (json& c : *choices) {
       auto d = c.find("delta");
       if (d == c.end() || !d->is_object()) continue;
-      if (auto t = d->find("content"); t != d->end() && t->is_string()) *t = texts[next++];
-      if (auto t = d->find("refusal"); t != d->end() && t->is_string()) *t = texts[next++];
+      if (auto t = d->find("content"); t != d->end() && t->is_string() && next < texts.size()) {
+        *t = texts[next++];
+      }
+      if (auto t = d->find("refusal"); t != d->end() && t->is_string() && next < texts.size()) {
+        *t = texts[next++];
+      }
       if (auto tcs = d->find("tool_calls"); tcs != d->end() && tcs->is_array()) {
         for (json& tc : *tcs) {
           auto fn = tc.find("function");
           if (fn == tc.end() || !fn->is_object()) continue;
-          if (auto a = fn->find("arguments"); a != fn->end() && a->is_string()) {
+          if (auto a = fn->find("arguments");
+              a != fn->end() && a->is_string() && next < texts.size()) {
             *a = texts[next++];
           }
         }
