@@ -143,10 +143,12 @@ class SqliteStore final : public AuditLogStore {
     // of the WAL file (any descriptor of the same inode; the file's size is
     // synced with its data when it grew) makes every commit in it durable.
     // The database file needs none: a checkpoint fsyncs it itself before the
-    // WAL may start again.
+    // WAL may start again. Without a WAL file (a file system where SQLite
+    // could not enter WAL mode) the commits are in the database file: sync it.
     const std::string wal = path_ + "-wal";
-    const int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return absl::OkStatus();  // no WAL (yet): nothing to sync
+    int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return absl::OkStatus();  // no file yet: nothing to sync
     const int rc = ::fdatasync(fd);
     ::close(fd);
     if (rc != 0) return absl::UnavailableError("audit sqlite: fsync failed");
