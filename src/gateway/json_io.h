@@ -5,7 +5,9 @@
 //   nlohmann::json j = ParseJson(body);  // discarded() when malformed
 //   std::string out = DumpJson(j);
 //
-// Both give exactly what nlohmann gives (tests/gateway/json_io_test.cc).
+// Both give exactly what nlohmann gives (tests/gateway/json_io_test.cc), but
+// for one number: "-0" is nlohmann's signed 0 and ParseJson's unsigned 0
+// (equal, and both write "0").
 #ifndef PHIGATE_SRC_GATEWAY_JSON_IO_H_
 #define PHIGATE_SRC_GATEWAY_JSON_IO_H_
 
