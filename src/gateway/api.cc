@@ -385,13 +385,16 @@ class FieldSet {
 // The text fields of one OpenAI stream event, read with simdjson (a DOM
 // parse that validates the whole event) without building a nlohmann tree:
 // most events need nothing put back and go out as the upstream wrote them.
-// Read() is false for any shape the nlohmann path treats specially (a choice
-// or tool call that is no object, an index that is no integer, a key of
-// interest given twice, a number simdjson does not take): that event takes
-// the nlohmann path, which then behaves as before.
+// Read() gives kOther for any shape it would read differently from nlohmann
+// (a key of interest given twice: nlohmann, like a client's JSON.parse, keeps
+// the last; a number simdjson does not take) or that is malformed (a choice
+// or tool call that is no object, an index that is no integer): that event is
+// parsed with nlohmann and read by ReadChunkTree, which refuses the malformed
+// ones.
 struct ChunkText {
   int sub = -1;  // as Field::sub
   std::string_view text;
+  std::string* slot = nullptr;  // ReadChunkTree: the string in the nlohmann tree
 };
 struct ChunkChoice {
   int idx = 0;
@@ -510,6 +513,56 @@ class OpenAIChunkReader {
   std::vector<ChunkChoice> choices_;
 };
 
+// The same fields from a nlohmann tree (events OpenAIChunkReader leaves to
+// nlohmann, and the tree a changed event is written back into), each with
+// its string in the tree. False for a choice or tool call that is no object
+// or an index that is no number: a malformed event.
+bool ReadChunkTree(json& j, bool* has_choices, std::vector<ChunkChoice>* out) {
+  out->clear();
+  auto choices = j.find("choices");
+  *has_choices = choices != j.end() && choices->is_array();
+  if (!*has_choices) return true;
+  auto index = [](const json& o, int* v) {
+    auto it = o.find("index");
+    if (it == o.end()) return true;
+    if (!it->is_number()) return false;
+    *v = it->get<int>();
+    return true;
+  };
+  for (json& c : *choices) {
+    ChunkChoice cc;
+    if (!c.is_object() || !index(c, &cc.idx)) return false;
+    auto fr = c.find("finish_reason");
+    cc.final = fr != c.end() && !fr->is_null();
+    auto d = c.find("delta");
+    cc.delta = d != c.end() && d->is_object();
+    if (cc.delta) {
+      for (const auto& [name, sub] :
+           {std::pair<const char*, int>{"content", -1}, {"refusal", -2}}) {
+        if (auto t = d->find(name); t != d->end() && t->is_string()) {
+          (sub == -1 ? cc.content : cc.refusal) = true;
+          std::string* str = t->get_ptr<std::string*>();
+          cc.texts.push_back({sub, *str, str});
+        }
+      }
+      if (auto tcs = d->find("tool_calls"); tcs != d->end() && tcs->is_array()) {
+        for (json& tc : *tcs) {
+          int ti = 0;
+          if (!tc.is_object() || !index(tc, &ti)) return false;
+          auto fn = tc.find("function");
+          if (fn == tc.end() || !fn->is_object()) continue;
+          if (auto a = fn->find("arguments"); a != fn->end() && a->is_string()) {
+            std::string* str = a->get_ptr<std::string*>();
+            cc.texts.push_back({ti, *str, str});
+          }
+        }
+      }
+    }
+    out->push_back(std::move(cc));
+  }
+  return true;
+}
+
 class OpenAIStream : public StreamRewriter {
  public:
   explicit OpenAIStream(DeidSession* s) : fields_(s), s_(s) {}
@@ -526,7 +579,7 @@ class OpenAIStream : public StreamRewriter {
       case OpenAIChunkReader::Outcome::kError:
         return absl::UnavailableError("the upstream reported an error");
       case OpenAIChunkReader::Outcome::kRead:
-        return OnChunk(ev, has_choices, out, scan);
+        return OnChunk(ev, has_choices, reader_.choices(), nullptr, out, scan);
       case OpenAIChunkReader::Outcome::kOther:
         break;
     }
@@ -535,46 +588,10 @@ class OpenAIStream : public StreamRewriter {
       return absl::DataLossError("the upstream sent a malformed stream event");
     }
     if (j.contains("error")) return absl::UnavailableError("the upstream reported an error");
-    auto choices = j.find("choices");
-    const bool rewrite = s_ != nullptr && s_->has_replacements();
-    bool changed = false;
-    if (choices != j.end() && choices->is_array()) {
-      last_with_choices_ = ev.data;  // Wrap's envelope, parsed only if a tail needs one
-      for (json& c : *choices) {
-        const int idx = c.value("index", 0);
-        const bool final = c.contains("finish_reason") && !c["finish_reason"].is_null();
-        auto d = c.find("delta");
-        if (d == c.end() || !d->is_object()) continue;
-        if (final && rewrite) EmitOtherTails(idx, *d, out);
-        if (auto t = d->find("content"); t != d->end() && t->is_string()) {
-          changed |=
-              fields_.Process(fields_.Get(idx, -1, false), t->get_ptr<std::string*>(), final, scan);
-        }
-        if (auto t = d->find("refusal"); t != d->end() && t->is_string()) {
-          changed |=
-              fields_.Process(fields_.Get(idx, -2, false), t->get_ptr<std::string*>(), final, scan);
-        }
-        if (auto tcs = d->find("tool_calls"); tcs != d->end() && tcs->is_array()) {
-          for (json& tc : *tcs) {
-            const int ti = tc.value("index", 0);
-            auto fn = tc.find("function");
-            if (fn == tc.end() || !fn->is_object()) continue;
-            if (auto a = fn->find("arguments"); a != fn->end() && a->is_string()) {
-              changed |= fields_.Process(fields_.Get(idx, ti, true), a->get_ptr<std::string*>(),
-                                         final, scan);
-            }
-          }
-        }
-      }
+    if (!ReadChunkTree(j, &has_choices, &tree_choices_)) {
+      return absl::DataLossError("the upstream sent a malformed stream event");
     }
-    // An event whose text needed nothing put back goes out as the upstream
-    // wrote it: no serialization.
-    if (changed) {
-      AppendSse("", DumpJson(j), out);
-    } else {
-      AppendSse("", ev.data, out);
-    }
-    return absl::OkStatus();
+    return OnChunk(ev, has_choices, tree_choices_, &j, out, scan);
   }
 
   void Flush(std::string* out) override {
@@ -616,10 +633,6 @@ class OpenAIStream : public StreamRewriter {
     return e;
   }
   // Before a choice's final event: tails of fields the final delta does not carry.
-  void EmitOtherTails(int idx, const json& d, std::string* out) {
-    EmitOtherTails(idx, d.contains("content") && d["content"].is_string(),
-                   d.contains("refusal") && d["refusal"].is_string(), out);
-  }
   void EmitOtherTails(int idx, bool has_content, bool has_refusal, std::string* out) {
     for (Field& f : fields_.fields()) {
       if (f.owner != idx || f.tail.empty()) continue;
@@ -630,16 +643,18 @@ class OpenAIStream : public StreamRewriter {
     }
   }
 
-  // The event as OpenAIChunkReader read it: the same steps as the nlohmann
-  // path in OnEvent. Only an event whose text changed is parsed again (with
-  // nlohmann) to write the new text in.
-  Status OnChunk(const SseEvent& ev, bool has_choices, std::string* out, std::string* scan) {
+  // One event's text fields, read by OpenAIChunkReader (`tree` null) or by
+  // ReadChunkTree from `tree`. An event whose text needed nothing put back
+  // goes out as the upstream wrote it; a changed one is written into its
+  // nlohmann tree (parsed here when simdjson read the event) and serialized.
+  Status OnChunk(const SseEvent& ev, bool has_choices, const std::vector<ChunkChoice>& choices,
+                 json* tree, std::string* out, std::string* scan) {
     const bool rewrite = s_ != nullptr && s_->has_replacements();
     bool changed = false;
-    if (has_choices) last_with_choices_ = ev.data;
+    if (has_choices) last_with_choices_ = ev.data;  // Wrap's envelope, parsed only if needed
     std::vector<std::string>& texts = chunk_texts_;
     texts.clear();
-    for (const ChunkChoice& c : reader_.choices()) {
+    for (const ChunkChoice& c : choices) {
       if (!c.delta) continue;
       if (c.final && rewrite) EmitOtherTails(c.idx, c.content, c.refusal, out);
       for (const ChunkText& t : c.texts) {
@@ -652,33 +667,28 @@ class OpenAIStream : public StreamRewriter {
       AppendSse("", ev.data, out);
       return absl::OkStatus();
     }
-    json j = json::parse(ev.data, nullptr, false);
-    auto choices = j.is_object() ? j.find("choices") : j.end();
-    if (choices == j.end() || !choices->is_array()) {  // simdjson read it; nlohmann did not
-      return absl::DataLossError("the upstream sent a malformed stream event");
+    json parsed;
+    const std::vector<ChunkChoice>* slots = &choices;
+    if (tree == nullptr) {
+      parsed = json::parse(ev.data, nullptr, false);
+      bool again = false;
+      if (!parsed.is_object() || !ReadChunkTree(parsed, &again, &tree_choices_)) {
+        return absl::DataLossError("the upstream sent a malformed stream event");
+      }
+      tree = &parsed;
+      slots = &tree_choices_;
     }
+    // The tree's fields in the order they were read (the same order: both
+    // readers visit content, refusal, then tool calls, choice by choice).
+    size_t n = 0;
+    for (const ChunkChoice& c : *slots) n += c.delta ? c.texts.size() : 0;
+    if (n != texts.size()) return absl::DataLossError("the upstream sent a malformed stream event");
     size_t next = 0;
-    for (json& c : *choices) {
-      auto d = c.find("delta");
-      if (d == c.end() || !d->is_object()) continue;
-      if (auto t = d->find("content"); t != d->end() && t->is_string() && next < texts.size()) {
-        *t = texts[next++];
-      }
-      if (auto t = d->find("refusal"); t != d->end() && t->is_string() && next < texts.size()) {
-        *t = texts[next++];
-      }
-      if (auto tcs = d->find("tool_calls"); tcs != d->end() && tcs->is_array()) {
-        for (json& tc : *tcs) {
-          auto fn = tc.find("function");
-          if (fn == tc.end() || !fn->is_object()) continue;
-          if (auto a = fn->find("arguments");
-              a != fn->end() && a->is_string() && next < texts.size()) {
-            *a = texts[next++];
-          }
-        }
-      }
+    for (const ChunkChoice& c : *slots) {
+      if (!c.delta) continue;
+      for (const ChunkText& t : c.texts) *t.slot = std::move(texts[next++]);
     }
-    AppendSse("", DumpJson(j), out);
+    AppendSse("", DumpJson(*tree), out);
     return absl::OkStatus();
   }
 
@@ -687,7 +697,8 @@ class OpenAIStream : public StreamRewriter {
   std::string last_with_choices_;  // the data of the last event with a choices array
   bool complete_ = false;
   OpenAIChunkReader reader_;
-  std::vector<std::string> chunk_texts_;  // OnChunk's texts, in the order it read them
+  std::vector<ChunkChoice> tree_choices_;  // ReadChunkTree's, into a nlohmann tree
+  std::vector<std::string> chunk_texts_;   // OnChunk's texts, in the order it read them
 };
 
 class AnthropicStream : public StreamRewriter {

@@ -385,6 +385,12 @@ TEST_F(DeidTest, OpenAIStreamEventsReadAsAClientWould) {
   EXPECT_EQ(rw->OnEvent(SseEvent{"", R"({"choices": [)"}, &out, &scan).code(),
             absl::StatusCode::kDataLoss);
   EXPECT_EQ(rw->OnEvent(SseEvent{"", "[1, 2]"}, &out, &scan).code(), absl::StatusCode::kDataLoss);
+  // So does a choice that is no object, or an index that is no number.
+  EXPECT_EQ(rw->OnEvent(SseEvent{"", R"({"choices": [1]})"}, &out, &scan).code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(rw->OnEvent(SseEvent{"", R"({"choices": [{"index": "0", "delta": {}}]})"}, &out, &scan)
+                .code(),
+            absl::StatusCode::kDataLoss);
   // Escaped text is read unescaped; two choices keep their own fields.
   const std::string two = R"({"choices": [{"index": 1, "delta": {"content": "caf\u00e9 "}}, )"
                           R"({"index": 0, "delta": {"content": )" +
