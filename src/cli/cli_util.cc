@@ -136,6 +136,24 @@ void WriteAll(std::FILE* f, std::string_view data, const std::string& what) {
   }
 }
 
+void AddGroupFlags(CLI::App* cmd, GroupFlags* flags) {
+  auto* field = cmd->add_option(
+      "--group-field", flags->field,
+      "Records sharing this member (e.g. patient_id), consecutive, form a group: a word found as "
+      "a name or place in most of its occurrences in the group is flagged in the others too");
+  auto* prefix = cmd->add_option(
+      "--group-id-prefix", flags->id_prefix,
+      "Like --group-field, the group being the record id up to this separator (\"-\": 12-3 and "
+      "12-4 are one patient's)");
+  field->excludes(prefix);
+}
+
+std::string GroupOf(const GroupFlags& flags, std::string_view id, std::string_view field_value) {
+  if (!flags.field.empty()) return std::string(field_value);
+  if (flags.id_prefix.empty()) return "";
+  return std::string(id.substr(0, id.find(flags.id_prefix)));
+}
+
 std::string HumanBytes(double bytes) {
   if (bytes >= 1e9) return absl::StrFormat("%.2f GB", bytes / 1e9);
   if (bytes >= 1e6) return absl::StrFormat("%.1f MB", bytes / 1e6);

@@ -59,6 +59,20 @@ bool ReadLine(std::FILE* f, std::string_view* line, const std::string& what);
 // Writes all of `data` or throws CliError(3) naming `what`.
 void WriteAll(std::FILE* f, std::string_view data, const std::string& what);
 
+// --group-field / --group-id-prefix of `deid --jsonl`, `deid --spans-jsonl`
+// and `eval`: consecutive records of one group (one patient's notes) have
+// their name and place findings made consistent (detect/propagate.h).
+struct GroupFlags {
+  std::string field;      // a member of each record naming its group, e.g. patient_id
+  std::string id_prefix;  // a separator: the group is the record's id up to its first one
+  bool enabled() const { return !field.empty() || !id_prefix.empty(); }
+};
+void AddGroupFlags(CLI::App* cmd, GroupFlags* flags);
+// The group of a record whose id (as text) is `id` and whose --group-field
+// member is `field_value` ("" when absent). Records without a group value
+// form a group of their own ("" never matches the next record's group).
+std::string GroupOf(const GroupFlags& flags, std::string_view id, std::string_view field_value);
+
 // Human-readable byte count: "12.3 MB".
 std::string HumanBytes(double bytes);
 

@@ -45,6 +45,7 @@
 #include "nlohmann/json.hpp"
 #include "phigate/core/phi_category.h"
 #include "phigate/core/utf8.h"
+#include "phigate/detect/propagate.h"
 #include "phigate/transform/redactor.h"
 #include "phigate/transform/surrogate.h"
 #include "phigate/transform/tokenize.h"
@@ -119,6 +120,7 @@ struct DeidFlags {
   size_t chunk_bytes = size_t{1} << 20;
   size_t jobs = 0;  // threads; 0: one per hardware thread
   EngineFlags engine;
+  GroupFlags group;  // --group-field / --group-id-prefix (JSONL input only)
   // tokenize / surrogate
   std::string tenant;
   std::string scope;
@@ -295,6 +297,37 @@ class Deidentifier {
     });
   }
 
+  // A JSONL record after phase one: parsed and its text scanned (ok), or why
+  // not (error). `group` is its --group-field / --group-id-prefix group.
+  struct Scanned {
+    bool ok = false;
+    std::string error;
+    Json j;
+    std::string group;
+    Findings findings;
+    FileStats stats;
+  };
+
+  // Scans `lines` (JSONL records) on jobs() threads into *out, in order.
+  void ScanRecords(const std::vector<std::string>& lines, std::vector<Scanned>* out) {
+    out->assign(lines.size(), Scanned{});
+    ParallelFor(lines.size(), jobs(),
+                [&](size_t worker, size_t i) { Scan(worker, lines[i], &(*out)[i]); });
+  }
+
+  // Phase two of records[0, n): replacement and the output line, on jobs()
+  // threads; results in order.
+  void FinishRecords(std::vector<Scanned>* records, size_t n, std::vector<RecordResult>* results) {
+    results->assign(n, RecordResult{});
+    ParallelFor(n, jobs(), [&](size_t, size_t i) {
+      RecordResult& r = (*results)[i];
+      Scanned& rec = (*records)[i];
+      r.ok = rec.ok && Finish(&rec, &r.line);
+      if (!rec.ok) r.line = rec.error;
+      r.stats = rec.stats;
+    });
+  }
+
  private:
   struct Worker {
     std::unique_ptr<detect::ScanContext> ctx;
@@ -326,29 +359,56 @@ class Deidentifier {
   }
 
   bool Record(size_t worker, std::string_view line, std::string* out, FileStats* st) {
+    Scanned rec;
+    Scan(worker, line, &rec);
+    const bool ok = rec.ok && Finish(&rec, out);
+    if (!rec.ok) *out = rec.error;
+    *st = rec.stats;
+    return ok;
+  }
+
+  void Scan(size_t worker, std::string_view line, Scanned* r) {
     Worker& w = workers_[worker];
-    Json j = Json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object()) {
-      *out = "not a JSON object (or invalid UTF-8 in a string)";
-      return false;
+    r->j = Json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
+    if (r->j.is_discarded() || !r->j.is_object()) {
+      r->error = "not a JSON object (or invalid UTF-8 in a string)";
+      return;
     }
-    auto text = j.find("text");
-    if (text == j.end() || !text->is_string()) {
-      *out = "no string \"text\"";
-      return false;
+    auto text = r->j.find("text");
+    if (text == r->j.end() || !text->is_string()) {
+      r->error = "no string \"text\"";
+      return;
     }
     const std::string& t = text->get_ref<const std::string&>();
-    st->bytes_in += static_cast<int64_t>(t.size());
-    Status s = engine_.Scan(t, *w.ctx, &w.findings);
+    r->stats.bytes_in += static_cast<int64_t>(t.size());
+    Status s = engine_.Scan(t, *w.ctx, &r->findings);
     if (!s.ok()) {
-      *out = absl::StrCat("detection failed: ", s.message());
-      return false;
+      r->error = absl::StrCat("detection failed: ", s.message());
+      return;
     }
-    Count(w.findings, st);
+    if (flags_.group.enabled()) {
+      auto id = r->j.find("id");
+      std::string id_text;
+      if (id != r->j.end()) id_text = id->is_string() ? id->get<std::string>() : id->dump();
+      std::string field_value;
+      if (!flags_.group.field.empty()) {
+        auto g = r->j.find(flags_.group.field);
+        if (g != r->j.end()) field_value = g->is_string() ? g->get<std::string>() : g->dump();
+      }
+      r->group = GroupOf(flags_.group, id_text, field_value);
+    }
+    r->ok = true;
+  }
+
+  bool Finish(Scanned* r, std::string* out) {
+    FileStats* st = &r->stats;
+    const Json& j = r->j;
+    const std::string& t = j.find("text")->get_ref<const std::string&>();
+    Count(r->findings, st);
     OJson o;
     o["id"] = j.contains("id") ? OJson::parse(j["id"].dump()) : OJson(nullptr);
     if (!flags_.spans_jsonl) {
-      auto replaced = ApplyReplacement(t, w.findings, ropts_);
+      auto replaced = ApplyReplacement(t, r->findings, ropts_);
       if (!replaced.ok()) {
         *out = std::string(FromAbsl(replaced.status().message()));
         return false;
@@ -356,7 +416,7 @@ class Deidentifier {
       o["text"] = *std::move(replaced);
     }
     OJson spans = OJson::array();
-    for (const Finding& f : w.findings) {
+    for (const Finding& f : r->findings) {
       OJson sp;
       sp["start"] = f.begin;
       sp["end"] = f.end;
@@ -500,11 +560,55 @@ int RunStdin(const DeidFlags& flags, Deidentifier& d) {
 }
 
 // JSONL from stdin or the input files to stdout.
+// Records of one group held back at most: a longer run of one group is made
+// consistent in parts of this many records.
+constexpr size_t kMaxGroupRecords = size_t{1} << 16;
+
+// Groups consecutive records of records[0, n) (failed ones go with the record
+// before them) and makes each group's findings consistent. Returns the
+// number of findings added.
+size_t PropagateGroups(std::vector<Deidentifier::Scanned>* records, size_t n) {
+  size_t added = 0;
+  for (size_t b = 0; b < n;) {
+    size_t e = b + 1;
+    const std::string& g = (*records)[b].group;
+    while (e < n && (!(*records)[e].ok || (!g.empty() && (*records)[e].group == g))) ++e;
+    std::vector<std::string_view> texts;
+    std::vector<Findings> found;
+    std::vector<size_t> index;
+    for (size_t i = b; i < e; ++i) {
+      Deidentifier::Scanned& r = (*records)[i];
+      if (!r.ok) continue;
+      texts.push_back(r.j.find("text")->get_ref<const std::string&>());
+      found.push_back(std::move(r.findings));
+      index.push_back(i);
+    }
+    added += detect::PropagateInGroup(texts, found);
+    for (size_t k = 0; k < index.size(); ++k) (*records)[index[k]].findings = std::move(found[k]);
+    b = e;
+  }
+  return added;
+}
+
+// The start of the last group of records[0, n): where records from it on
+// share its group (or failed); n when the last record has no group.
+size_t LastGroupStart(const std::vector<Deidentifier::Scanned>& records, size_t n) {
+  size_t last = n;
+  while (last > 0 && !records[last - 1].ok) --last;
+  if (last == 0 || records[last - 1].group.empty()) return n;
+  const std::string& g = records[last - 1].group;
+  size_t b = last - 1;
+  while (b > 0 && (!records[b - 1].ok || records[b - 1].group == g)) --b;
+  return b;
+}
+
 int RunJsonl(const DeidFlags& flags, Deidentifier& d) {
   std::vector<std::string> inputs = flags.inputs;
   if (inputs.empty()) inputs.push_back("-");
   int rc = 0;
   FileStats st;
+  const bool grouping = flags.group.enabled();
+  size_t propagated = 0, oversized = 0;
   for (const std::string& name : inputs) {
     const bool is_stdin = name == "-";
     std::FILE* in = is_stdin ? stdin : std::fopen(name.c_str(), "rb");
@@ -513,11 +617,25 @@ int RunJsonl(const DeidFlags& flags, Deidentifier& d) {
     std::string_view line;
     size_t lineno = 0;
     // Records go to the threads in batches of about 4 MiB or 4096 lines.
+    // Grouped, the last group of a batch waits (scanned) for the next one.
     std::vector<std::string> lines;
-    std::vector<size_t> linenos;
+    std::vector<size_t> linenos, pending_linenos;
     std::vector<Deidentifier::RecordResult> results;
+    std::vector<Deidentifier::Scanned> scanned, pending;
     size_t batch_bytes = 0;
     bool more = true;
+    auto report = [&](const std::vector<size_t>& at, size_t n) {
+      for (size_t i = 0; i < n; ++i) {
+        AddStats(results[i].stats, &st);
+        if (!results[i].ok) {
+          std::fprintf(stderr, "phigate: error: %s line %zu: %s; record not written\n",
+                       what.c_str(), at[i], results[i].line.c_str());
+          rc = 1;
+          continue;
+        }
+        WriteAll(stdout, results[i].line, "standard output");
+      }
+    };
     while (more) {
       more = ReadLine(in, &line, what);
       if (more) {
@@ -528,22 +646,40 @@ int RunJsonl(const DeidFlags& flags, Deidentifier& d) {
         batch_bytes += line.size();
         if (lines.size() < 4096 && batch_bytes < (size_t{4} << 20)) continue;
       }
-      d.Records(lines, &results);
-      for (size_t i = 0; i < results.size(); ++i) {
-        AddStats(results[i].stats, &st);
-        if (!results[i].ok) {
-          std::fprintf(stderr, "phigate: error: %s line %zu: %s; record not written\n",
-                       what.c_str(), linenos[i], results[i].line.c_str());
-          rc = 1;
-          continue;
+      if (!grouping) {
+        d.Records(lines, &results);
+        report(linenos, results.size());
+      } else {
+        d.ScanRecords(lines, &scanned);
+        for (auto& r : scanned) pending.push_back(std::move(r));
+        pending_linenos.insert(pending_linenos.end(), linenos.begin(), linenos.end());
+        size_t cut = more ? LastGroupStart(pending, pending.size()) : pending.size();
+        if (cut == 0 && pending.size() >= kMaxGroupRecords) {
+          cut = pending.size();
+          ++oversized;
         }
-        WriteAll(stdout, results[i].line, "standard output");
+        propagated += PropagateGroups(&pending, cut);
+        d.FinishRecords(&pending, cut, &results);
+        report(pending_linenos, cut);
+        pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(cut));
+        pending_linenos.erase(pending_linenos.begin(),
+                              pending_linenos.begin() + static_cast<std::ptrdiff_t>(cut));
       }
       lines.clear();
       linenos.clear();
       batch_bytes = 0;
     }
     if (!is_stdin) std::fclose(in);
+  }
+  if (grouping) {
+    std::fprintf(stderr, "phigate: grouped records: %zu findings added by consistency in a group\n",
+                 propagated);
+    if (oversized > 0) {
+      std::fprintf(stderr,
+                   "phigate: note: a group ran over %zu records and was made consistent in "
+                   "parts\n",
+                   kMaxGroupRecords);
+    }
   }
   return rc;
 }
@@ -815,6 +951,9 @@ int RunFiles(const DeidFlags& flags, Deidentifier& d) {
 void RunDeid(const DeidFlags& flags) {
   if (flags.jsonl && flags.spans_jsonl)
     throw CliError(2, "--jsonl and --spans-jsonl exclude each other");
+  if (flags.group.enabled() && !flags.jsonl && !flags.spans_jsonl)
+    throw CliError(
+        2, "--group-field/--group-id-prefix group JSONL records: add --jsonl or --spans-jsonl");
   if ((flags.jsonl || flags.spans_jsonl) && !flags.out.empty()) {
     throw CliError(2,
                    "--jsonl/--spans-jsonl write to standard output; redirect it instead of --out");
@@ -895,6 +1034,7 @@ void Register(CLI::App& app) {
       ->check(CLI::Range(1, 3650))
       ->capture_default_str();
   AddEngineFlags(cmd, &flags->engine, "--engine");
+  AddGroupFlags(cmd, &flags->group);
   cmd->callback([flags] { RunDeid(*flags); });
 }
 

@@ -3,6 +3,7 @@
 // Without --pred it runs the detection engine on every record's text.
 //
 // Default output holds figures, types, ids and offsets only, never text.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -12,7 +13,9 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "phigate/core/utf8.h"
 #include "phigate/detect/evaluation.h"
+#include "phigate/detect/propagate.h"
 #include "phigate/model/tagger.h"
 #include "src/cli/cli_util.h"
 #include "src/cli/command.h"
@@ -30,6 +33,7 @@ struct EvalFlags {
   bool years_as_phi = false;
   bool compare = false;
   EngineFlags engine;
+  GroupFlags group;
 };
 
 std::string Pct(double x) { return std::isnan(x) ? "  n/a" : absl::StrFormat("%5.1f", 100 * x); }
@@ -112,7 +116,7 @@ void NoteModelRules(const EngineFlags& flags) {
 // Reads the gold JSONL file, calling fn(record, line number) for each record;
 // blank lines are skipped, a bad line or an unreadable file throws CliError.
 template <class Fn>
-void ForEachGold(const std::string& path, Fn fn) {
+void ForEachGold(const std::string& path, Fn fn, std::string_view group_field = {}) {
   std::FILE* in = std::fopen(path.c_str(), "rb");
   if (in == nullptr) throw CliError(1, "cannot open " + path);
   std::string_view line;
@@ -121,7 +125,7 @@ void ForEachGold(const std::string& path, Fn fn) {
     while (ReadLine(in, &line, path)) {
       ++lineno;
       if (line.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos) continue;
-      auto gold = detect::ParseGoldLine(line);
+      auto gold = detect::ParseGoldLine(line, group_field);
       if (!gold.ok()) {
         throw CliError(
             1, absl::StrFormat("%s line %d: %s", path, lineno, FromAbsl(gold.status().message())));
@@ -175,8 +179,52 @@ void RunCompare(const EvalFlags& flags) {
   }
 }
 
+// Predicted spans as findings (byte offsets) for PropagateInGroup: NAME and
+// LOCATION spans as names and places, any other type as an identifier (they
+// only mark text as covered). Spans outside the text are clipped.
+Findings PredToFindings(std::string_view text, const std::vector<detect::PredSpan>& spans,
+                        detect::OffsetUnit unit) {
+  const Utf8OffsetMap map(text);
+  const auto limit =
+      static_cast<int64_t>(unit == detect::OffsetUnit::kUtf8 ? text.size() : map.code_points());
+  Findings out;
+  for (const detect::PredSpan& p : spans) {
+    const int64_t b = std::clamp<int64_t>(p.start, 0, limit);
+    const int64_t e = std::clamp<int64_t>(p.end, b, limit);
+    Finding f;
+    f.category = p.type == "NAME"       ? PhiCategory::kName
+                 : p.type == "LOCATION" ? PhiCategory::kLocation
+                                        : PhiCategory::kOtherId;
+    f.begin = unit == detect::OffsetUnit::kUtf8 ? static_cast<size_t>(b)
+                                                : map.ToByte(static_cast<size_t>(b));
+    f.end = unit == detect::OffsetUnit::kUtf8 ? static_cast<size_t>(e)
+                                              : map.ToByte(static_cast<size_t>(e));
+    f.score = 1;
+    out.push_back(f);
+  }
+  return out;
+}
+
+// Appends the findings PropagateInGroup added (kPropagatedRecognizer) to
+// *spans, in `unit`.
+void AddPropagated(std::string_view text, const Findings& found, detect::OffsetUnit unit,
+                   std::vector<detect::PredSpan>* spans) {
+  const Utf8OffsetMap map(text);
+  for (const Finding& f : found) {
+    if (f.recognizer != detect::kPropagatedRecognizer) continue;
+    detect::PredSpan p;
+    p.start = static_cast<int64_t>(unit == detect::OffsetUnit::kUtf8 ? f.begin
+                                                                     : map.ToCodePoint(f.begin));
+    p.end =
+        static_cast<int64_t>(unit == detect::OffsetUnit::kUtf8 ? f.end : map.ToCodePoint(f.end));
+    p.type = std::string(CategoryEvalType(f.category));
+    spans->push_back(std::move(p));
+  }
+}
+
 void RunEval(const EvalFlags& flags) {
   if (flags.compare) {
+    if (flags.group.enabled()) throw CliError(2, "--compare does not group records");
     RunCompare(flags);
     return;
   }
@@ -190,6 +238,9 @@ void RunEval(const EvalFlags& flags) {
     auto unit = detect::ParseOffsetUnit(flags.unit);
     ThrowIfError(unit.status(), "--unit");
     opts.unit = *unit;
+    if (flags.group.enabled() && opts.unit == detect::OffsetUnit::kUtf16) {
+      throw CliError(2, "--group-field/--group-id-prefix with --pred need --unit cp or utf8");
+    }
     auto loaded = detect::LoadPredictions(flags.pred);
     ThrowIfError(loaded.status(), "predictions");
     preds = std::move(loaded).value();
@@ -201,24 +252,73 @@ void RunEval(const EvalFlags& flags) {
 
   detect::Scorer scorer(opts);
   std::unique_ptr<detect::ScanContext> ctx = engine ? engine->NewContext() : nullptr;
-  Findings findings;
   double scan_seconds = 0, bytes = 0;
-  ForEachGold(flags.gold, [&](detect::GoldRecord gold, size_t lineno) {
-    Status s;
-    if (engine) {
-      const auto t0 = std::chrono::steady_clock::now();
-      Status scan = engine->Scan(gold.text, *ctx, &findings);
-      scan_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      ThrowIfError(scan, absl::StrFormat("detection failed on record %s", gold.id));
-      bytes += static_cast<double>(gold.text.size());
-      const std::vector<detect::PredSpan> spans = detect::FindingsToPredSpans(findings);
-      s = scorer.Add(gold, &spans);
-    } else {
-      auto it = preds.find(gold.id);
-      s = scorer.Add(gold, it == preds.end() ? nullptr : &it->second);
+  // Records are scored a group at a time (one record each without grouping):
+  // the engine's findings or the predictions of every record of the group,
+  // made consistent across it (detect/propagate.h) when grouping is on.
+  const bool grouping = flags.group.enabled();
+  std::vector<detect::GoldRecord> group;
+  std::vector<size_t> linenos;
+  std::string current;
+  size_t propagated = 0, groups = 0;
+  auto flush = [&] {
+    if (group.empty()) return;
+    ++groups;
+    const size_t n = group.size();
+    std::vector<Findings> found(n);
+    std::vector<std::vector<detect::PredSpan>> spans(n);
+    std::vector<bool> predicted(n, true);
+    std::vector<std::string_view> texts(n);
+    for (size_t i = 0; i < n; ++i) {
+      const detect::GoldRecord& g = group[i];
+      if (engine) {
+        const auto t0 = std::chrono::steady_clock::now();
+        Status scan = engine->Scan(g.text, *ctx, &found[i]);
+        scan_seconds +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        ThrowIfError(scan, absl::StrFormat("detection failed on record %s", g.id));
+        bytes += static_cast<double>(g.text.size());
+        texts[i] = g.text;
+        continue;
+      }
+      auto it = preds.find(g.id);
+      predicted[i] = it != preds.end();
+      if (!predicted[i]) continue;  // scored as missing, left out of the group
+      spans[i] = it->second;
+      if (grouping) {
+        texts[i] = g.text;
+        found[i] = PredToFindings(g.text, spans[i], opts.unit);
+      }
     }
-    ThrowIfError(s, absl::StrFormat("%s line %d", flags.gold, lineno));
-  });
+    if (grouping) propagated += detect::PropagateInGroup(texts, found);
+    for (size_t i = 0; i < n; ++i) {
+      if (engine) {
+        spans[i] = detect::FindingsToPredSpans(found[i]);
+      } else if (grouping && predicted[i]) {
+        AddPropagated(group[i].text, found[i], opts.unit, &spans[i]);
+      }
+      Status s = scorer.Add(group[i], predicted[i] ? &spans[i] : nullptr);
+      ThrowIfError(s, absl::StrFormat("%s line %d", flags.gold, linenos[i]));
+    }
+    group.clear();
+    linenos.clear();
+  };
+  ForEachGold(
+      flags.gold,
+      [&](detect::GoldRecord gold, size_t lineno) {
+        std::string key = GroupOf(flags.group, gold.id, gold.group);
+        if (!group.empty() && (key.empty() || key != current)) flush();
+        current = std::move(key);
+        group.push_back(std::move(gold));
+        linenos.push_back(lineno);
+        if (!grouping) flush();
+      },
+      flags.group.field);
+  flush();
+  if (grouping) {
+    std::fprintf(stderr, "grouped: %zu groups; %zu findings added by consistency in a group\n",
+                 groups, propagated);
+  }
   detect::EvalResult r = scorer.Finish();
   if (flags.json) {
     std::string out = r.ToJson(1);
@@ -260,6 +360,7 @@ void Register(CLI::App& app) {
   cmd->add_flag("--compare", flags->compare,
                 "Run every engine mode (rules, model, union, both) and print them side by side");
   AddEngineFlags(cmd, &flags->engine, "--mode");
+  AddGroupFlags(cmd, &flags->group);
   cmd->callback([flags] { RunEval(*flags); });
 }
 

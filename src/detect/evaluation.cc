@@ -333,10 +333,14 @@ double Counts::recall() const { return Ratio(caught, gold); }
 double Counts::precision() const { return Ratio(pred_in_gold, pred); }
 double Counts::f1() const { return F1(precision(), recall()); }
 
-Result<GoldRecord> ParseGoldLine(std::string_view line) {
+Result<GoldRecord> ParseGoldLine(std::string_view line, std::string_view group_field) {
   PHIGATE_ASSIGN_OR_RETURN(Json j, ParseJson(line));
   GoldRecord rec;
   rec.id = IdOf(j);
+  if (!group_field.empty()) {
+    auto g = j.find(std::string(group_field));
+    if (g != j.end()) rec.group = g->is_string() ? g->get<std::string>() : g->dump();
+  }
   auto text = j.find("text");
   if (text == j.end() || !text->is_string()) {
     return absl::InvalidArgumentError("gold record has no string \"text\"");

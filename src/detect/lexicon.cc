@@ -369,6 +369,25 @@ void RadixSortByHash(Vec* v) {
 
 }  // namespace
 
+bool IsFrameWord(std::string_view lower_word) {
+  static const absl::flat_hash_set<std::string_view>* const kWords = [] {
+    auto* set = new absl::flat_hash_set<std::string_view>();
+    for (auto list :
+         {std::span<const std::string_view>(kTitles),
+          std::span<const std::string_view>(kPoliceTitles),
+          std::span<const std::string_view>(kRelations),
+          std::span<const std::string_view>(kCredentials),
+          std::span<const std::string_view>(kFacilityWords),
+          std::span<const std::string_view>(kStop), std::span<const std::string_view>(kMonths),
+          std::span<const std::string_view>(kWeekdays),
+          std::span<const std::string_view>(kStreetSuffixes)}) {
+      set->insert(list.begin(), list.end());
+    }
+    return set;
+  }();
+  return kWords->contains(lower_word);
+}
+
 void* AllocateHuge(size_t bytes) {
   void* p = std::aligned_alloc(size_t{2} << 20, bytes);
   if (p == nullptr) throw std::bad_alloc();

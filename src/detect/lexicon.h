@@ -70,6 +70,12 @@ struct NonPhiPhrase {
 };
 std::span<const NonPhiPhrase> NonPhiPhrases();
 
+// A word of the built-in lists that frames a name or a place but is never one
+// by itself: titles, relations, credentials, facility words (hospital,
+// medical, nursing, county ...), function words, months, weekdays, street
+// suffixes. Lower-case input.
+bool IsFrameWord(std::string_view lower_word);
+
 // Allocates arrays of 1 MiB and more on 2 MiB boundaries and asks the kernel
 // for transparent huge pages there: the lexicon's tables are read at random,
 // and with 4 KiB pages nearly every lookup would also miss the TLB.

@@ -317,5 +317,49 @@ assert len(st) == 42 and st['image.bin'] == 'binary' and list(st.values()).count
 assert m['totals']['findings'] > 5 * 140, m['totals']"
 check "jobs: folder, same messages" cmp -s "$TMP/dir.1.err" "$TMP/dir.3.err"
 
+# --- --group-field / --group-id-prefix: a word found as a name in most of its
+# occurrences in a patient's records is flagged in the others, also when the
+# patient's records straddle the 4,096-line batch and a bad line sits among them.
+py "
+import json
+with open('$TMP/group.jsonl', 'w') as f:
+    for i in range(4093):
+        f.write(json.dumps({'id': 'f%d' % i, 'pid': 'filler%d' % (i % 50), 'text': 'BP 120/80, HR 72.'}) + '\n')
+    f.write(json.dumps({'id': 'p-1', 'pid': 'p', 'text': 'Seen by Dr Quennell today.'}) + '\n')
+    f.write(json.dumps({'id': 'p-2', 'pid': 'p', 'text': 'Dr Quennell called back.'}) + '\n')
+    f.write('not json\n')
+    f.write(json.dumps({'id': 'p-3', 'pid': 'p', 'text': 'plan per quennell, afebrile'}) + '\n')
+    f.write(json.dumps({'id': 'q-1', 'pid': 'q', 'text': 'plan per quennell, afebrile'}) + '\n')"
+"$PHIGATE" deid --spans-jsonl --engine rules <"$TMP/group.jsonl" >"$TMP/group.none" 2>/dev/null
+"$PHIGATE" deid --spans-jsonl --engine rules --group-field pid <"$TMP/group.jsonl" \
+  >"$TMP/group.field" 2>"$TMP/group.err"
+check "group: a bad line still exits 1" test $? -eq 1
+"$PHIGATE" deid --spans-jsonl --engine rules --group-id-prefix - -j 1 <"$TMP/group.jsonl" \
+  >"$TMP/group.prefix" 2>/dev/null
+"$PHIGATE" deid --jsonl --engine rules --group-field pid <"$TMP/group.jsonl" >"$TMP/group.text" 2>/dev/null
+check "group: the patient's third record gets the name, others do not" py "
+import json
+def spans(path):
+    return {r['id']: r['spans'] for r in map(json.loads, open(path))}
+none, field, prefix = spans('$TMP/group.none'), spans('$TMP/group.field'), spans('$TMP/group.prefix')
+assert len(field) == 4097, len(field)
+start = 'plan per quennell'.index('quennell')
+assert not any(s['start'] == start for s in none['p-3']), none['p-3']
+got = [s for s in field['p-3'] if s['start'] == start]
+assert got and got[0]['type'] == 'NAME' and got[0]['end'] == start + 8, field['p-3']
+assert prefix['p-3'] == field['p-3']
+assert field['q-1'] == none['q-1'], 'another patient is not touched'
+assert all(field[k] == none[k] for k in none if k != 'p-3')"
+check "group: jsonl text redacted" py "
+import json
+r = [json.loads(l) for l in open('$TMP/group.text') if '\"p-3\"' in l][0]
+assert 'quennell' not in r['text'].lower(), r['text']"
+check "group: counts only on stderr" contains "$TMP/group.err" "1 findings added by consistency"
+check "group: stderr holds no text" lacks "$TMP/group.err" "uennell"
+"$PHIGATE" deid --group-field pid </dev/null >/dev/null 2>"$TMP/err.txt"
+check "group: without --jsonl a usage error (2)" test $? -eq 2
+"$PHIGATE" deid --spans-jsonl --group-field pid --group-id-prefix - </dev/null >/dev/null 2>"$TMP/err.txt"
+check "group: the two group options exclude each other" test $? -ne 0
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -84,6 +84,30 @@ python3 "$SCORE" "$TMP/synthetic.jsonl" "$TMP/engine.utf8.jsonl" --unit utf8 --j
 echo "case engine (deid --spans-jsonl vs eval without --pred)"
 python3 "$HERE/compare_eval_json.py" "$TMP/engine.ref.json" "$TMP/engine.got.json" || fail=1
 
+# Grouped by patient (--group-field): what `deid --spans-jsonl` writes grouped
+# scores the same with score.py as `eval` grouped; and grouping the ungrouped
+# predictions in `eval --pred` gives the same figures as grouping in the engine.
+"$PHIGATE" synth --notes 600 --seed 31 >"$TMP/patients.jsonl"
+"$PHIGATE" deid --spans-jsonl --group-field patient_id <"$TMP/patients.jsonl" \
+  >"$TMP/grouped.utf8.jsonl" 2>"$TMP/grouped.err"
+python3 "$SCORE" "$TMP/patients.jsonl" "$TMP/grouped.utf8.jsonl" --unit utf8 --json "$TMP/grouped.ref.json" >/dev/null
+"$PHIGATE" eval "$TMP/patients.jsonl" --group-field patient_id --json >"$TMP/grouped.got.json" 2>/dev/null
+echo "case engine grouped by patient (deid --spans-jsonl --group-field vs eval --group-field)"
+python3 "$HERE/compare_eval_json.py" "$TMP/grouped.ref.json" "$TMP/grouped.got.json" || fail=1
+"$PHIGATE" deid --spans-jsonl <"$TMP/patients.jsonl" >"$TMP/ungrouped.utf8.jsonl" 2>/dev/null
+"$PHIGATE" eval "$TMP/patients.jsonl" --pred "$TMP/ungrouped.utf8.jsonl" --unit utf8 \
+  --group-field patient_id --json >"$TMP/pred-grouped.json" 2>/dev/null
+echo "case eval --pred grouped vs engine grouped"
+python3 - "$TMP/grouped.got.json" "$TMP/pred-grouped.json" "$TMP/grouped.err" <<'PY' || fail=1
+import json, re, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+a.pop("throughput", None)
+assert a == b, "grouping in eval --pred and in the engine disagree"
+added = int(re.search(r"(\d+) findings added", open(sys.argv[3]).read()).group(1))
+assert added > 0, "the generated patients' notes gave nothing to propagate: the case tests nothing"
+print("  same figures; %d findings added by grouping" % added)
+PY
+
 if [ "$fail" != 0 ]; then
   echo "FAIL: phigate eval and score.py disagree"
   exit 1

@@ -9,6 +9,10 @@
 #   env: FOLDS=5 SEED=1 EPOCHS=8 SYNTH_NOTES=3000 BIASES=16 VETOES=<default>
 #        STACK=1 TRAIN_ARGS="<more phigate train options>" OUT=<dir>
 #        PHIGATE_SHARED_DATA=<dir of the gold files> PHIGATE_SCORE=<score.py>
+# Last, the rules and both predictions are scored once more with each
+# patient's notes grouped (phigate eval --group-id-prefix -: a word found as a
+# name or place in most of its occurrences in a patient's notes is flagged in
+# the others).
 # STACK=1 (default) trains stacked models (phigate train --stack: the rule
 # engine's findings are features); STACK=0 plain models. Other options are
 # phigate train's defaults, which are the shipped model's.
@@ -59,4 +63,10 @@ fi
 for m in rules model union both; do
   echo "== $m (engine mode, cross-validated by patient, $FOLDS folds, stack=$STACK)"
   python3 "$SCORE" "$GOLD" "$OUT/cv.$m.jsonl" | sed -n 2,4p
+done
+# The same predictions with each patient's notes made consistent
+# (phigate deid/eval --group-id-prefix -; docs/model.md, session 18).
+for m in rules both; do
+  echo "== $m, notes grouped by patient (phigate eval --pred --group-id-prefix -)"
+  "$P" eval "$GOLD" --pred "$OUT/cv.$m.jsonl" --group-id-prefix - | sed -n 2,4p
 done

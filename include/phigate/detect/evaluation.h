@@ -54,6 +54,7 @@ struct GoldRecord {
   std::string id;    // the JSON id as text (numbers are printed as JSON)
   std::string text;  // UTF-8
   std::vector<GoldSpan> spans;
+  std::string group;  // ParseGoldLine's group_field as text ("" when absent or not asked)
 };
 
 struct PredSpan {
@@ -63,8 +64,9 @@ struct PredSpan {
 };
 
 // Parses one gold JSONL line. InvalidArgument (naming the field, never the
-// text) when malformed.
-Result<GoldRecord> ParseGoldLine(std::string_view line);
+// text) when malformed. A non-empty `group_field` names a member read into
+// GoldRecord::group (strings as they are, other values as JSON).
+Result<GoldRecord> ParseGoldLine(std::string_view line, std::string_view group_field = {});
 
 // Parses one prediction line into its id and spans.
 Status ParsePredLine(std::string_view line, std::string* id, std::vector<PredSpan>* spans);

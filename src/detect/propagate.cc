@@ -1,0 +1,111 @@
+#include "phigate/detect/propagate.h"
+
+#include <algorithm>
+#include <array>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "src/detect/lexicon.h"
+
+namespace phigate::detect {
+namespace {
+
+bool IsWordByte(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+}
+
+// One whole-word occurrence of a word in a note of the group.
+struct Occurrence {
+  size_t note;
+  size_t begin;
+  size_t end;
+};
+
+struct WordStats {
+  std::vector<Occurrence> occurrences;
+  size_t found = 0;
+  // How many found occurrences had each category (indexed by PhiCategory).
+  std::array<size_t, kNumPhiCategories> by_category{};
+};
+
+}  // namespace
+
+bool IsPropagatedCategory(PhiCategory c) {
+  const std::string_view t = CategoryEvalType(c);
+  return t == "NAME" || t == "LOCATION";
+}
+
+size_t PropagateInGroup(std::span<const std::string_view> texts, std::span<Findings> findings,
+                        const PropagateOptions& options) {
+  const size_t n = std::min(texts.size(), findings.size());
+  absl::flat_hash_map<std::string, WordStats> words;
+  // Per note: the category of the name/place finding covering each byte (-1:
+  // none) and whether any finding covers it.
+  std::vector<std::vector<int>> place_or_name(n);
+  std::vector<std::vector<bool>> covered(n);
+  std::string key;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string_view t = texts[i];
+    place_or_name[i].assign(t.size(), -1);
+    covered[i].assign(t.size(), false);
+    for (const Finding& f : findings[i]) {
+      const size_t e = std::min(f.end, t.size());
+      for (size_t k = f.begin; k < e; ++k) {
+        covered[i][k] = true;
+        if (IsPropagatedCategory(f.category)) place_or_name[i][k] = static_cast<int>(f.category);
+      }
+    }
+    for (size_t b = 0; b < t.size();) {
+      if (!IsWordByte(static_cast<unsigned char>(t[b]))) {
+        ++b;
+        continue;
+      }
+      size_t e = b;
+      while (e < t.size() && IsWordByte(static_cast<unsigned char>(t[e]))) ++e;
+      if (e - b >= options.min_letters) {
+        key.assign(t.substr(b, e - b));
+        for (char& c : key) {
+          if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        }
+        WordStats& w = words[key];
+        w.occurrences.push_back({i, b, e});
+        // Found: a name or place finding covers the whole word.
+        const int cat = place_or_name[i][b];
+        bool whole = cat >= 0;
+        for (size_t k = b; whole && k < e; ++k) whole = place_or_name[i][k] >= 0;
+        if (whole) {
+          ++w.found;
+          ++w.by_category[static_cast<size_t>(cat)];
+        }
+      }
+      b = e;
+    }
+  }
+  size_t added = 0;
+  for (const auto& [word, w] : words) {
+    if (w.found < std::max<size_t>(options.min_found, 1) ||
+        static_cast<double>(w.found) <
+            options.min_share * static_cast<double>(w.occurrences.size()) ||
+        IsFrameWord(word)) {
+      continue;
+    }
+    const auto most = std::max_element(w.by_category.begin(), w.by_category.end());
+    const auto category = static_cast<PhiCategory>(most - w.by_category.begin());
+    for (const Occurrence& o : w.occurrences) {
+      bool free = true;
+      for (size_t k = o.begin; free && k < o.end; ++k) free = !covered[o.note][k];
+      if (!free) continue;
+      findings[o.note].push_back(
+          Finding{category, o.begin, o.end, options.score, kPropagatedRecognizer});
+      ++added;
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    std::stable_sort(findings[i].begin(), findings[i].end(),
+                     [](const Finding& a, const Finding& b) { return a.begin < b.begin; });
+  }
+  return added;
+}
+
+}  // namespace phigate::detect
