@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -36,58 +37,89 @@ bool IsPropagatedCategory(PhiCategory c) {
   return t == "NAME" || t == "LOCATION";
 }
 
+// Calls fn(begin, end) for each word of `t` with at least min_letters bytes,
+// with *key its ASCII-lower-cased bytes.
+template <class Fn>
+void ForEachWord(std::string_view t, size_t min_letters, std::string* key, Fn fn) {
+  for (size_t b = 0; b < t.size();) {
+    if (!IsWordByte(static_cast<unsigned char>(t[b]))) {
+      ++b;
+      continue;
+    }
+    size_t e = b;
+    while (e < t.size() && IsWordByte(static_cast<unsigned char>(t[e]))) ++e;
+    if (e - b >= min_letters) {
+      key->assign(t.substr(b, e - b));
+      for (char& c : *key) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      }
+      fn(b, e);
+    }
+    b = e;
+  }
+}
+
 size_t PropagateInGroup(std::span<const std::string_view> texts, std::span<Findings> findings,
                         const PropagateOptions& options) {
   const size_t n = std::min(texts.size(), findings.size());
-  absl::flat_hash_map<std::string, WordStats> words;
   // Per note: the category of the name/place finding covering each byte (-1:
   // none) and whether any finding covers it.
-  std::vector<std::vector<int>> place_or_name(n);
+  std::vector<std::vector<int8_t>> place_or_name(n);
   std::vector<std::vector<bool>> covered(n);
+  // The category of the name or place finding covering all of [b, e), or -1.
+  auto found_as = [&](size_t i, size_t b, size_t e) -> int {
+    const int cat = place_or_name[i][b];
+    for (size_t k = b + 1; cat >= 0 && k < e; ++k) {
+      if (place_or_name[i][k] < 0) return -1;
+    }
+    return cat;
+  };
+  // Pass 1: the words found at least once as a name or place (frame words
+  // aside): the only ones that may propagate.
+  absl::flat_hash_map<std::string, WordStats> words;
   std::string key;
   for (size_t i = 0; i < n; ++i) {
     const std::string_view t = texts[i];
     place_or_name[i].assign(t.size(), -1);
     covered[i].assign(t.size(), false);
+    bool any = false;
     for (const Finding& f : findings[i]) {
       const size_t e = std::min(f.end, t.size());
+      const bool named = IsPropagatedCategory(f.category);
+      any = any || named;
       for (size_t k = f.begin; k < e; ++k) {
         covered[i][k] = true;
-        if (IsPropagatedCategory(f.category)) place_or_name[i][k] = static_cast<int>(f.category);
+        if (named) place_or_name[i][k] = static_cast<int8_t>(f.category);
       }
     }
-    for (size_t b = 0; b < t.size();) {
-      if (!IsWordByte(static_cast<unsigned char>(t[b]))) {
-        ++b;
-        continue;
+    if (!any) continue;
+    ForEachWord(t, options.min_letters, &key, [&](size_t b, size_t e) {
+      if (found_as(i, b, e) >= 0 && !words.contains(key) && !IsFrameWord(key)) {
+        words.try_emplace(key);
       }
-      size_t e = b;
-      while (e < t.size() && IsWordByte(static_cast<unsigned char>(t[e]))) ++e;
-      if (e - b >= options.min_letters) {
-        key.assign(t.substr(b, e - b));
-        for (char& c : key) {
-          if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        }
-        WordStats& w = words[key];
-        w.occurrences.push_back({i, b, e});
-        // Found: a name or place finding covers the whole word.
-        const int cat = place_or_name[i][b];
-        bool whole = cat >= 0;
-        for (size_t k = b; whole && k < e; ++k) whole = place_or_name[i][k] >= 0;
-        if (whole) {
-          ++w.found;
-          ++w.by_category[static_cast<size_t>(cat)];
-        }
+    });
+  }
+  if (words.empty()) return 0;
+  // Pass 2: every occurrence of those words, found or not.
+  for (size_t i = 0; i < n; ++i) {
+    ForEachWord(texts[i], options.min_letters, &key, [&](size_t b, size_t e) {
+      auto it = words.find(key);
+      if (it == words.end()) return;
+      WordStats& w = it->second;
+      w.occurrences.push_back({i, b, e});
+      const int cat = found_as(i, b, e);
+      if (cat >= 0) {
+        ++w.found;
+        ++w.by_category[static_cast<size_t>(cat)];
       }
-      b = e;
-    }
+    });
   }
   size_t added = 0;
-  for (const auto& [word, w] : words) {
+  for (const auto& entry : words) {
+    const WordStats& w = entry.second;
     if (w.found < std::max<size_t>(options.min_found, 1) ||
         static_cast<double>(w.found) <
-            options.min_share * static_cast<double>(w.occurrences.size()) ||
-        IsFrameWord(word)) {
+            options.min_share * static_cast<double>(w.occurrences.size())) {
       continue;
     }
     const auto most = std::max_element(w.by_category.begin(), w.by_category.end());
