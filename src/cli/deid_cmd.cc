@@ -559,7 +559,6 @@ int RunStdin(const DeidFlags& flags, Deidentifier& d) {
   return 0;
 }
 
-// JSONL from stdin or the input files to stdout.
 // Records of one group held back at most: a longer run of one group is made
 // consistent in parts of this many records.
 constexpr size_t kMaxGroupRecords = size_t{1} << 16;
@@ -602,6 +601,8 @@ size_t LastGroupStart(const std::vector<Deidentifier::Scanned>& records, size_t 
   return b;
 }
 
+// JSONL from stdin or the input files to stdout. Grouped, a group never spans
+// two input files.
 int RunJsonl(const DeidFlags& flags, Deidentifier& d) {
   std::vector<std::string> inputs = flags.inputs;
   if (inputs.empty()) inputs.push_back("-");
