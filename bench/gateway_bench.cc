@@ -86,8 +86,12 @@ void BM_DeidentifyChatRequest(benchmark::State& state) {
 }
 BENCHMARK(BM_DeidentifyChatRequest);
 
+// A streamed answer of 60 text deltas, each 7 bytes of a de-identified
+// sentence (so tokens split across events), in the API's own event format:
+// range(0) is 0 for OpenAI chat, 1 for Anthropic messages.
 void BM_ReidentifyStream(benchmark::State& state) {
   static EngineDetector detector;
+  const Api api = state.range(0) == 0 ? Api::kOpenAIChat : Api::kAnthropicMessages;
   Decision d;
   d.allowed = true;
   d.SetAll(Action::kTokenize);
@@ -96,26 +100,54 @@ void BM_ReidentifyStream(benchmark::State& state) {
   std::string seed = "Patient: Orrin Tessaly-Brookmere MRN: 00482913";
   s.Deidentify(&seed).IgnoreError();
   std::string sse;
-  for (int i = 0; i < 60; ++i) {
-    nlohmann::json e = {{"choices",
-                         {{{"index", 0},
-                           {"delta", {{"content", seed.substr(i % 20, 7)}}},
-                           {"finish_reason", nullptr}}}}};
-    AppendSse("", e.dump(), &sse);
+  if (api == Api::kAnthropicMessages) {
+    AppendSse("message_start",
+              R"({"type":"message_start","message":{"id":"msg_1","type":"message",)"
+              R"("role":"assistant","model":"m","content":[],"stop_reason":null,)"
+              R"("usage":{"input_tokens":1,"output_tokens":1}}})",
+              &sse);
+    AppendSse(
+        "content_block_start",
+        R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})",
+        &sse);
   }
-  sse += "data: [DONE]\n\n";
+  for (int i = 0; i < 60; ++i) {
+    nlohmann::json e;
+    if (api == Api::kOpenAIChat) {
+      e = {{"choices",
+            {{{"index", 0},
+              {"delta", {{"content", seed.substr(i % 20, 7)}}},
+              {"finish_reason", nullptr}}}}};
+      AppendSse("", e.dump(), &sse);
+    } else {
+      e = {{"type", "content_block_delta"},
+           {"index", 0},
+           {"delta", {{"type", "text_delta"}, {"text", seed.substr(i % 20, 7)}}}};
+      AppendSse("content_block_delta", e.dump(), &sse);
+    }
+  }
+  if (api == Api::kOpenAIChat) {
+    sse += "data: [DONE]\n\n";
+  } else {
+    AppendSse("content_block_stop", R"({"type":"content_block_stop","index":0})", &sse);
+    AppendSse(
+        "message_delta",
+        R"({"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":60}})",
+        &sse);
+    AppendSse("message_stop", R"({"type":"message_stop"})", &sse);
+  }
   for (auto _ : state) {
     SseParser p;
     std::vector<SseEvent> events;
     p.Feed(sse, &events);
-    auto rw = StreamRewriter::Create(Api::kOpenAIChat, &s);
+    auto rw = StreamRewriter::Create(api, &s);
     std::string out, scan;
     for (const SseEvent& e : events) rw->OnEvent(e, &out, &scan).IgnoreError();
     benchmark::DoNotOptimize(out);
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * sse.size()));
 }
-BENCHMARK(BM_ReidentifyStream);
+BENCHMARK(BM_ReidentifyStream)->Arg(0)->Arg(1);
 
 }  // namespace
 }  // namespace phigate::gateway

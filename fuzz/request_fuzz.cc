@@ -1,6 +1,7 @@
 // Fuzzes the gateway's untrusted inputs: request bodies through the text
 // walkers of every API, SSE bytes from an upstream through the parser and the
-// stream rewriters. Properties: no crash; every visited string is valid
+// stream rewriters, JSON from a vendor through the Bedrock and emulated-stream
+// conversions. Properties: no crash (no exception); every visited string is valid
 // JSON-string content; a rewriter never emits a partial replacement; the
 // gateway's ParseJson / DumpJson give what nlohmann gives.
 #include <cstddef>
@@ -13,6 +14,7 @@
 #include "src/gateway/api.h"
 #include "src/gateway/deid.h"
 #include "src/gateway/sse.h"
+#include "src/gateway/vendors.h"
 
 namespace {
 
@@ -91,6 +93,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (!rw->OnEvent(e, &out, &scan).ok()) break;
     }
     rw->Flush(&out);
+  }
+  // 3. Vendor answers as the gateway converts them: errors, never exceptions.
+  {
+    const nlohmann::json j = ParseJson(in);
+    (void)ConverseToOpenAI(j, "m");
+    (void)CompletionToSse(j);
   }
   return 0;
 }

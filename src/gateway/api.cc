@@ -99,7 +99,7 @@ Status WalkStrings(json& j, const TextFn& fn) {
 Status DeidArguments(json& args, const TextFn& fn) {
   if (!args.is_string()) return WalkStrings(args, fn);
   std::string* s = args.get_ptr<std::string*>();
-  json parsed = json::parse(*s, nullptr, /*allow_exceptions=*/false);
+  json parsed = ParseJson(*s);
   if (parsed.is_discarded() || !(parsed.is_object() || parsed.is_array())) return fn(s);
   PHIGATE_RETURN_IF_ERROR(WalkStrings(parsed, fn));
   *s = DumpJson(parsed);
@@ -517,6 +517,19 @@ class OpenAIChunkReader {
 // nlohmann, and the tree a changed event is written back into), each with
 // its string in the tree. False for a choice or tool call that is no object
 // or an index that is no number: a malformed event.
+// An "index" member as an int: false unless an integer in int's range (a
+// float or a huge number is a malformed event, not something to convert).
+bool IntIndex(const json& v, int* out) {
+  if (v.is_number_unsigned()) {
+    if (v.get<uint64_t>() > static_cast<uint64_t>(INT32_MAX)) return false;
+  } else if (!v.is_number_integer() || v.get<int64_t>() < INT32_MIN ||
+             v.get<int64_t>() > INT32_MAX) {
+    return false;
+  }
+  *out = v.get<int>();
+  return true;
+}
+
 bool ReadChunkTree(json& j, bool* has_choices, std::vector<ChunkChoice>* out) {
   out->clear();
   auto choices = j.find("choices");
@@ -524,10 +537,7 @@ bool ReadChunkTree(json& j, bool* has_choices, std::vector<ChunkChoice>* out) {
   if (!*has_choices) return true;
   auto index = [](const json& o, int* v) {
     auto it = o.find("index");
-    if (it == o.end()) return true;
-    if (!it->is_number()) return false;
-    *v = it->get<int>();
-    return true;
+    return it == o.end() || IntIndex(*it, v);
   };
   for (json& c : *choices) {
     ChunkChoice cc;
@@ -583,7 +593,7 @@ class OpenAIStream : public StreamRewriter {
       case OpenAIChunkReader::Outcome::kOther:
         break;
     }
-    json j = json::parse(ev.data, nullptr, false);
+    json j = ParseJson(ev.data);
     if (j.is_discarded() || !j.is_object()) {
       return absl::DataLossError("the upstream sent a malformed stream event");
     }
@@ -624,7 +634,7 @@ class OpenAIStream : public StreamRewriter {
     }
   }
   json Wrap(int idx, json delta) const {
-    json e = json::parse(last_with_choices_, nullptr, false);
+    json e = ParseJson(last_with_choices_);
     if (!e.is_object()) e = json::object();
     e.erase("choices");
     e.erase("usage");
@@ -670,7 +680,7 @@ class OpenAIStream : public StreamRewriter {
     json parsed;
     const std::vector<ChunkChoice>* slots = &choices;
     if (tree == nullptr) {
-      parsed = json::parse(ev.data, nullptr, false);
+      parsed = ParseJson(ev.data);
       bool again = false;
       if (!parsed.is_object() || !ReadChunkTree(parsed, &again, &tree_choices_)) {
         return absl::DataLossError("the upstream sent a malformed stream event");
@@ -701,6 +711,78 @@ class OpenAIStream : public StreamRewriter {
   std::vector<std::string> chunk_texts_;   // OnChunk's texts, in the order it read them
 };
 
+// The fields of one Anthropic stream event that the stream rewriter uses,
+// read with simdjson (a DOM parse that validates the whole event) without
+// building a nlohmann tree: most events go out as the upstream wrote them.
+// Read() gives false for what it leaves to the nlohmann path: a
+// content_block_start (every string of its block is rewritten in the tree), a
+// key of interest given twice (a client's JSON.parse keeps the last), a type
+// that is no string, an index that is no integer, or JSON simdjson does not
+// take. That path reads them as a client would, or refuses them.
+struct AnthropicEvent {
+  bool has_type = false;
+  std::string_view type;
+  int index = 0;  // absent: 0
+  int kind = -1;  // a content_block_delta's text field: AnthropicStream::Kind, -1 none
+  std::string_view text;
+};
+
+// The delta text fields, in the order a delta is read: the first that is a string counts.
+constexpr std::string_view kDeltaFields[] = {"text", "partial_json", "thinking"};
+
+class AnthropicEventReader {
+ public:
+  bool Read(std::string_view data, AnthropicEvent* e) {
+    *e = AnthropicEvent{};
+    simdjson::dom::element doc;
+    simdjson::dom::object top;
+    if (parser_.parse(data.data(), data.size()).get(doc) || doc.get_object().get(top)) {
+      return false;
+    }
+    simdjson::dom::element type, index, delta;
+    bool has_index = false, has_delta = false;
+    for (auto [key, value] : top) {
+      bool* seen = key == "type"    ? &e->has_type
+                   : key == "index" ? &has_index
+                   : key == "delta" ? &has_delta
+                                    : nullptr;
+      if (seen == nullptr) continue;
+      if (*seen) return false;
+      *seen = true;
+      (key == "type" ? type : key == "index" ? index : delta) = value;
+    }
+    if (e->has_type && type.get_string().get(e->type)) return false;
+    if (e->type == "content_block_start") return false;
+    if (has_index) {
+      int64_t v = 0;
+      if (index.get_int64().get(v) || v < INT32_MIN || v > INT32_MAX) return false;
+      e->index = static_cast<int>(v);
+    }
+    simdjson::dom::object d;
+    if (!has_delta || delta.get_object().get(d)) return true;
+    simdjson::dom::element values[3];
+    bool present[3] = {false, false, false};
+    for (auto [key, value] : d) {
+      for (int k = 0; k < 3; ++k) {
+        if (key != kDeltaFields[k]) continue;
+        if (present[k]) return false;
+        present[k] = true;
+        values[k] = value;
+      }
+    }
+    for (int k = 0; k < 3; ++k) {
+      if (present[k] && !values[k].get_string().get(e->text)) {
+        e->kind = k;
+        break;
+      }
+    }
+    return true;
+  }
+
+ private:
+  simdjson::dom::parser parser_;
+};
+
 class AnthropicStream : public StreamRewriter {
  public:
   explicit AnthropicStream(DeidSession* s) : fields_(s), s_(s) {}
@@ -712,49 +794,9 @@ class AnthropicStream : public StreamRewriter {
       return absl::OkStatus();
     }
     if (ev.event == "error") return absl::UnavailableError("the upstream reported an error");
-    json j = json::parse(ev.data, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
-      return absl::DataLossError("the upstream sent a malformed stream event");
-    }
-    const std::string type = j.value("type", ev.event);
-    if (type == "error") return absl::UnavailableError("the upstream reported an error");
-    const bool rewrite = s_ != nullptr && s_->has_replacements();
-    bool modified = false;
-    if (type == "content_block_delta") {
-      const int idx = j.value("index", 0);
-      json& d = j["delta"];
-      if (d.is_object()) {
-        if (auto t = d.find("text"); t != d.end() && t->is_string()) {
-          modified = fields_.Process(fields_.Get(idx, kText, false), t->get_ptr<std::string*>(),
-                                     false, scan);
-        } else if (auto p = d.find("partial_json"); p != d.end() && p->is_string()) {
-          modified = fields_.Process(fields_.Get(idx, kJson, true), p->get_ptr<std::string*>(),
-                                     false, scan);
-        } else if (auto th = d.find("thinking"); th != d.end() && th->is_string()) {
-          modified = fields_.Process(fields_.Get(idx, kThinking, false),
-                                     th->get_ptr<std::string*>(), false, scan);
-        }
-      }
-    } else if (type == "content_block_start") {
-      if (auto cb = j.find("content_block"); cb != j.end()) {
-        RewriteAllStrings(*cb, rewrite ? s_ : nullptr, scan);
-        modified = true;
-      }
-    } else if (type == "content_block_stop") {
-      const int idx = j.value("index", 0);
-      if (rewrite) FlushBlock(idx, out);
-    } else if (type == "message_stop") {
-      Flush(out);
-      complete_ = true;
-    }
-    if (rewrite && modified) {
-      AppendSse(ev.event.empty() ? std::string_view(type) : std::string_view(ev.event), DumpJson(j),
-                out);
-    } else {
-      AppendSse(ev.event.empty() ? std::string_view(type) : std::string_view(ev.event), ev.data,
-                out);
-    }
-    return absl::OkStatus();
+    AnthropicEvent e;
+    if (reader_.Read(ev.data, &e)) return OnRead(ev, e, out, scan);
+    return OnTree(ev, out, scan);
   }
 
   void Flush(std::string* out) override {
@@ -769,6 +811,85 @@ class AnthropicStream : public StreamRewriter {
   }
 
  private:
+  // An event AnthropicEventReader read. A changed delta is written into the
+  // event's tree (ParseJson: the same tree nlohmann would build) and serialized.
+  Status OnRead(const SseEvent& ev, const AnthropicEvent& e, std::string* out, std::string* scan) {
+    const std::string_view type = e.has_type ? e.type : std::string_view(ev.event);
+    if (type == "error") return absl::UnavailableError("the upstream reported an error");
+    const bool rewrite = s_ != nullptr && s_->has_replacements();
+    bool modified = false;
+    std::string text;
+    if (type == "content_block_delta" && e.kind >= 0) {
+      text.assign(e.text);
+      modified = fields_.Process(fields_.Get(e.index, e.kind, e.kind == kJson), &text, false, scan);
+    } else if (type == "content_block_stop") {
+      if (rewrite) FlushBlock(e.index, out);
+    } else if (type == "message_stop") {
+      Flush(out);
+      complete_ = true;
+    }
+    const std::string_view name = ev.event.empty() ? type : std::string_view(ev.event);
+    if (!rewrite || !modified) {
+      AppendSse(name, ev.data, out);
+      return absl::OkStatus();
+    }
+    json j = ParseJson(ev.data);
+    auto d = j.is_object() ? j.find("delta") : j.end();
+    if (d == j.end() || !d->is_object()) {
+      return absl::DataLossError("the upstream sent a malformed stream event");
+    }
+    (*d)[std::string(kDeltaFields[e.kind])] = std::move(text);
+    AppendSse(name, DumpJson(j), out);
+    return absl::OkStatus();
+  }
+
+  // Any other event, read from a nlohmann tree as a client's JSON parser
+  // would; a type that is no string or an index that is no integer is refused.
+  Status OnTree(const SseEvent& ev, std::string* out, std::string* scan) {
+    json j = ParseJson(ev.data);
+    if (j.is_discarded() || !j.is_object()) {
+      return absl::DataLossError("the upstream sent a malformed stream event");
+    }
+    std::string type = ev.event;
+    if (auto t = j.find("type"); t != j.end()) {
+      if (!t->is_string()) return absl::DataLossError("the upstream sent a malformed stream event");
+      type = t->get<std::string>();
+    }
+    if (type == "error") return absl::UnavailableError("the upstream reported an error");
+    int idx = 0;
+    if (type == "content_block_delta" || type == "content_block_stop") {
+      if (auto i = j.find("index"); i != j.end() && !IntIndex(*i, &idx)) {
+        return absl::DataLossError("the upstream sent a malformed stream event");
+      }
+    }
+    const bool rewrite = s_ != nullptr && s_->has_replacements();
+    bool modified = false;
+    if (type == "content_block_delta") {
+      if (auto d = j.find("delta"); d != j.end() && d->is_object()) {
+        for (int k = 0; k < 3; ++k) {
+          auto t = d->find(kDeltaFields[k]);
+          if (t == d->end() || !t->is_string()) continue;
+          modified = fields_.Process(fields_.Get(idx, k, k == kJson), t->get_ptr<std::string*>(),
+                                     false, scan);
+          break;
+        }
+      }
+    } else if (type == "content_block_start") {
+      if (auto cb = j.find("content_block"); cb != j.end()) {
+        RewriteAllStrings(*cb, rewrite ? s_ : nullptr, scan);
+        modified = true;
+      }
+    } else if (type == "content_block_stop") {
+      if (rewrite) FlushBlock(idx, out);
+    } else if (type == "message_stop") {
+      Flush(out);
+      complete_ = true;
+    }
+    const std::string_view name = ev.event.empty() ? std::string_view(type) : ev.event;
+    AppendSse(name, rewrite && modified ? DumpJson(j) : ev.data, out);
+    return absl::OkStatus();
+  }
+
   static void RewriteAllStrings(json& j, DeidSession* s, std::string* scan) {
     if (j.is_string()) {
       Rewrite(j, s, false, scan);
@@ -799,6 +920,7 @@ class AnthropicStream : public StreamRewriter {
   FieldSet fields_;
   DeidSession* s_;
   bool complete_ = false;
+  AnthropicEventReader reader_;
 };
 
 }  // namespace

@@ -655,8 +655,7 @@ struct Gateway::Impl {
     }
     std::string body = std::move(res->body);
     if (call->bedrock) {
-      json c = json::parse(body, nullptr, false);
-      Result<json> oa = ConverseToOpenAI(c, ctx.requested_model);
+      Result<json> oa = ConverseToOpenAI(ParseJson(body), ctx.requested_model);
       if (!oa.ok()) {
         co_await UpstreamFailed(ctx, w, oa.status());
         co_return;
@@ -664,8 +663,12 @@ struct Gateway::Impl {
       body = DumpJson(*oa);
     }
     if (call->emulate_stream) {
-      json completion = json::parse(body, nullptr, false);
-      co_await StreamFromBytes(ctx, w, CompletionToSse(completion), reid);
+      Result<std::string> sse = CompletionToSse(ParseJson(body));
+      if (!sse.ok()) {
+        co_await UpstreamFailed(ctx, w, sse.status());
+        co_return;
+      }
+      co_await StreamFromBytes(ctx, w, std::move(*sse), reid);
       co_return;
     }
     co_await Answer(ctx, w, std::move(body), reid, /*from_cache=*/false, cache_key);

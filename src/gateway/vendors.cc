@@ -34,6 +34,23 @@ std::string NowAmzDate() {
   return buf;
 }
 
+// The member `key` of `o`, or nullptr when `o` is null, no object or has no
+// such member. What a vendor or a client sent is read through these, never
+// with nlohmann's value() or get<>() on a value of unchecked type (which throw).
+const json* Member(const json* o, std::string_view key) {
+  if (o == nullptr || !o->is_object()) return nullptr;
+  auto it = o->find(key);
+  return it == o->end() ? nullptr : &*it;
+}
+const json* Member(const json& o, std::string_view key) { return Member(&o, key); }
+
+std::string StringOr(const json* v, std::string_view fallback) {
+  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string(fallback);
+}
+
+// A token count: the integer given, else 0.
+json CountOr(const json* v) { return v != nullptr && v->is_number_integer() ? *v : json(0); }
+
 // Text of an OpenAI message content (string or text parts).
 std::string ContentText(const json& c) {
   if (c.is_string()) return c.get<std::string>();
@@ -53,12 +70,21 @@ Result<json> OpenAIToConverse(const json& body) {
   json out = json::object();
   json system = json::array();
   json messages = json::array();
-  for (const json& m : body.value("messages", json::array())) {
-    const std::string role = m.value("role", "");
+  const json* list = Member(body, "messages");
+  if (list == nullptr || !list->is_array()) {
+    return absl::InvalidArgumentError("the request has no messages array");
+  }
+  for (const json& m : *list) {
+    const json* r = Member(m, "role");
+    if (r == nullptr || !r->is_string()) {
+      return absl::InvalidArgumentError("a message has no role");
+    }
+    const std::string& role = r->get_ref<const std::string&>();
+    const json* content = Member(m, "content");
     if (role == "system" || role == "developer") {
-      system.push_back({{"text", ContentText(m.value("content", json("")))}});
+      system.push_back({{"text", content != nullptr ? ContentText(*content) : ""}});
     } else if (role == "user" || role == "assistant") {
-      const std::string text = ContentText(m.value("content", json("")));
+      const std::string text = content != nullptr ? ContentText(*content) : "";
       if (m.contains("tool_calls")) {
         return absl::FailedPreconditionError("tool calls are not supported on Bedrock routes");
       }
@@ -186,19 +212,24 @@ Result<VendorCall> BuildVendorCall(const UpstreamConfig& up, const UpstreamEndpo
 }
 
 Result<json> ConverseToOpenAI(const json& c, std::string_view model) {
-  if (!c.is_object() || !c.contains("output")) {
+  const json* output = Member(c, "output");
+  if (output == nullptr || !output->is_object()) {
     return absl::DataLossError("malformed Bedrock Converse answer");
   }
   std::string text;
-  const json& msg = c["output"].value("message", json::object());
-  for (const json& b : msg.value("content", json::array())) {
-    if (b.contains("text") && b["text"].is_string()) text += b["text"].get<std::string>();
+  if (const json* content = Member(Member(*output, "message"), "content");
+      content != nullptr && content->is_array()) {
+    for (const json& b : *content) {
+      if (const json* t = Member(b, "text"); t != nullptr && t->is_string()) {
+        text += t->get_ref<const std::string&>();
+      }
+    }
   }
-  const std::string stop = c.value("stopReason", "end_turn");
+  const std::string stop = StringOr(Member(c, "stopReason"), "end_turn");
   std::string finish = "stop";
   if (stop == "max_tokens") finish = "length";
   if (stop == "content_filtered" || stop == "guardrail_intervened") finish = "content_filter";
-  const json usage = c.value("usage", json::object());
+  const json* usage = Member(c, "usage");
   return json{{"id", "chatcmpl-bedrock"},
               {"object", "chat.completion"},
               {"created", static_cast<int64_t>(std::time(nullptr))},
@@ -207,29 +238,39 @@ Result<json> ConverseToOpenAI(const json& c, std::string_view model) {
                                         {"message", {{"role", "assistant"}, {"content", text}}},
                                         {"finish_reason", finish}}})},
               {"usage",
-               {{"prompt_tokens", usage.value("inputTokens", 0)},
-                {"completion_tokens", usage.value("outputTokens", 0)},
-                {"total_tokens", usage.value("totalTokens", 0)}}}};
+               {{"prompt_tokens", CountOr(Member(usage, "inputTokens"))},
+                {"completion_tokens", CountOr(Member(usage, "outputTokens"))},
+                {"total_tokens", CountOr(Member(usage, "totalTokens"))}}}};
 }
 
-std::string CompletionToSse(const json& completion) {
-  std::string out;
-  json base = {{"id", completion.value("id", "chatcmpl")},
+Result<std::string> CompletionToSse(const json& completion) {
+  const json* choices = Member(completion, "choices");
+  if (choices == nullptr || !choices->is_array()) {
+    return absl::DataLossError("malformed upstream answer");
+  }
+  const json* created = Member(completion, "created");
+  json base = {{"id", StringOr(Member(completion, "id"), "chatcmpl")},
                {"object", "chat.completion.chunk"},
-               {"created", completion.value("created", 0)},
-               {"model", completion.value("model", "")}};
-  for (const json& ch : completion.value("choices", json::array())) {
-    const json msg = ch.value("message", json::object());
+               {"created", created != nullptr && created->is_number_integer() ? *created : json(0)},
+               {"model", StringOr(Member(completion, "model"), "")}};
+  std::string out;
+  for (const json& ch : *choices) {
+    if (!ch.is_object()) return absl::DataLossError("malformed upstream answer");
+    const json* index = Member(ch, "index");
+    const json idx = index != nullptr && index->is_number_integer() ? *index : json(0);
+    const json* content = Member(Member(ch, "message"), "content");
+    const json* finish = Member(ch, "finish_reason");
     json first = base;
     first["choices"] = json::array(
-        {{{"index", ch.value("index", 0)},
-          {"delta", {{"role", "assistant"}, {"content", msg.value("content", json(""))}}},
+        {{{"index", idx},
+          {"delta", {{"role", "assistant"}, {"content", content != nullptr ? *content : json("")}}},
           {"finish_reason", nullptr}}});
     AppendSse("", DumpJson(first), &out);
     json last = base;
-    last["choices"] = json::array({{{"index", ch.value("index", 0)},
-                                    {"delta", json::object()},
-                                    {"finish_reason", ch.value("finish_reason", json("stop"))}}});
+    last["choices"] =
+        json::array({{{"index", idx},
+                      {"delta", json::object()},
+                      {"finish_reason", finish != nullptr ? *finish : json("stop")}}});
     AppendSse("", DumpJson(last), &out);
   }
   out += "data: [DONE]\n\n";

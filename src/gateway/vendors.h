@@ -37,8 +37,9 @@ Result<VendorCall> BuildVendorCall(const UpstreamConfig& up, const UpstreamEndpo
 // A Bedrock Converse answer as an OpenAI chat completion.
 Result<nlohmann::json> ConverseToOpenAI(const nlohmann::json& converse, std::string_view model);
 // A complete OpenAI chat completion as the SSE events of a stream (for vendors
-// called without streaming).
-std::string CompletionToSse(const nlohmann::json& completion);
+// called without streaming). DataLoss when it has no choices array or a
+// choice that is no object.
+Result<std::string> CompletionToSse(const nlohmann::json& completion);
 
 bool KindServes(VendorKind kind, Api api);
 

@@ -457,6 +457,100 @@ TEST_F(DeidTest, AnthropicStreamFlushesTailAtBlockStop) {
   EXPECT_EQ(evs.back().event, "message_stop");
 }
 
+// Anthropic events are read with simdjson too: unchanged ones go out byte for
+// byte, and shapes simdjson would read differently from a client's JSON
+// parser (a key given twice, a number beyond 64 bits) take the tree path.
+TEST_F(DeidTest, AnthropicStreamEventsReadAsAClientWould) {
+  DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
+  std::string tok = kName;
+  PHIGATE_ASSERT_OK(s.Deidentify(&tok));
+  const std::string tok_json = json(tok).dump();
+  auto rw = StreamRewriter::Create(Api::kAnthropicMessages, &s);
+  std::string out, scan;
+  auto events = [&] {
+    SseParser p;
+    std::vector<SseEvent> evs;
+    p.Feed(out, &evs);
+    out.clear();
+    return evs;
+  };
+  // Nothing to put back: the event as the upstream wrote it, spacing included.
+  const std::string plain =
+      R"({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hello "}})";
+  PHIGATE_ASSERT_OK(rw->OnEvent({"content_block_delta", plain}, &out, &scan));
+  auto evs = events();
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(evs[0].data, plain);
+  // A token is put back; the event keeps its other members.
+  const std::string with_token = R"({"type":"content_block_delta","index":0,"extra":[1,2],)"
+                                 R"("delta":{"type":"text_delta","text":)" +
+                                 tok_json + "}}";
+  PHIGATE_ASSERT_OK(rw->OnEvent({"content_block_delta", with_token}, &out, &scan));
+  evs = events();
+  ASSERT_EQ(evs.size(), 1u);
+  json j = json::parse(evs[0].data);
+  EXPECT_EQ(j["delta"]["text"], kName);
+  EXPECT_EQ(j["extra"], json::array({1, 2}));
+  // A key given twice: the last one is what a client reads, and what is put back.
+  const std::string twice =
+      R"({"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"decoy","text":)" +
+      tok_json + "}}";
+  scan.clear();
+  PHIGATE_ASSERT_OK(rw->OnEvent({"content_block_delta", twice}, &out, &scan));
+  EXPECT_THAT(scan, HasSubstr(tok));
+  EXPECT_THAT(scan, Not(HasSubstr("decoy")));
+  evs = events();
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(json::parse(evs[0].data)["delta"]["text"], kName);
+  // A number too large for 64 bits (simdjson refuses it, JSON allows it).
+  const std::string big =
+      R"({"type":"content_block_delta","index":0,"n":123456789012345678901234567890,)"
+      R"("delta":{"type":"text_delta","text":)" +
+      tok_json + "}}";
+  PHIGATE_ASSERT_OK(rw->OnEvent({"content_block_delta", big}, &out, &scan));
+  evs = events();
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(json::parse(evs[0].data)["delta"]["text"], kName);
+  // Tool input and thinking deltas are fields of their own; an input's
+  // token is put back JSON-escaped.
+  const std::string input = R"({"type":"content_block_delta","index":2,"delta":)"
+                            R"({"type":"input_json_delta","partial_json":"{\"p\":\")" +
+                            tok + R"(\"}"}})";
+  PHIGATE_ASSERT_OK(rw->OnEvent({"content_block_delta", input}, &out, &scan));
+  const std::string thinking = R"({"type":"content_block_delta","index":3,"delta":)"
+                               R"({"type":"thinking_delta","thinking":)" +
+                               tok_json + "}}";
+  PHIGATE_ASSERT_OK(rw->OnEvent({"content_block_delta", thinking}, &out, &scan));
+  evs = events();
+  ASSERT_EQ(evs.size(), 2u);
+  EXPECT_EQ(json::parse(json::parse(evs[0].data)["delta"]["partial_json"].get<std::string>())["p"],
+            kName);
+  EXPECT_EQ(json::parse(evs[1].data)["delta"]["thinking"], kName);
+  // A block's start has every string rewritten (the tree path).
+  const std::string start = R"({"type":"content_block_start","index":4,"content_block":)"
+                            R"({"type":"tool_use","id":"toolu_1","name":"lookup","input":{"who":)" +
+                            tok_json + "}}}";
+  PHIGATE_ASSERT_OK(rw->OnEvent({"content_block_start", start}, &out, &scan));
+  evs = events();
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(json::parse(evs[0].data)["content_block"]["input"]["who"], kName);
+  // The SSE event name is the fallback type.
+  PHIGATE_ASSERT_OK(rw->OnEvent({"message_stop", R"({})"}, &out, &scan));
+  EXPECT_TRUE(rw->complete());
+  // Error events end the stream; so do malformed ones: not JSON, no object, a
+  // type that is no string, an index that is no integer (each refused, none throws).
+  EXPECT_EQ(
+      rw->OnEvent({"", R"({"type":"error","error":{"type":"overloaded_error"}})"}, &out, &scan)
+          .code(),
+      absl::StatusCode::kUnavailable);
+  for (const char* bad : {R"({"type":"content_block_delta")", R"([1])", R"({"type":7})",
+                          R"({"type":"content_block_delta","index":"0","delta":{"text":"x"}})",
+                          R"({"type":"content_block_stop","index":1.5})",
+                          R"({"type":"content_block_stop","index":4294967296})"}) {
+    EXPECT_EQ(rw->OnEvent({"", bad}, &out, &scan).code(), absl::StatusCode::kDataLoss) << bad;
+  }
+}
+
 TEST(ApiTest, ErrorFormats) {
   json o = json::parse(ErrorJson(Api::kOpenAIChat, 403, "denied"));
   EXPECT_EQ(o["error"]["message"], "denied");

@@ -116,9 +116,63 @@ TEST(VendorsTest, ConverseAnswerBecomesChatCompletion) {
   EXPECT_EQ(oa["choices"][0]["message"]["content"], "Hi there");
   EXPECT_EQ(oa["choices"][0]["finish_reason"], "length");
   EXPECT_EQ(oa["usage"]["total_tokens"], 5);
-  const std::string sse = CompletionToSse(oa);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(const std::string sse, CompletionToSse(oa));
   EXPECT_THAT(sse, HasSubstr("\"content\":\"Hi there\""));
   EXPECT_THAT(sse, HasSubstr("data: [DONE]"));
+}
+
+// What a vendor or a client sends is never read with a conversion that
+// throws: a member of the wrong type is an error (or left out), not an
+// exception that would end the connection without a reply.
+TEST(VendorsTest, MalformedShapesAreErrorsNotExceptions) {
+  for (const char* bad : {R"(5)", R"({"output":5})", R"({"output":[1]})", R"({})"}) {
+    EXPECT_EQ(ConverseToOpenAI(json::parse(bad), "m").status().code(), absl::StatusCode::kDataLoss)
+        << bad;
+  }
+  // Members of the wrong type inside a well-formed answer are left out.
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      json oa, ConverseToOpenAI(json::parse(R"({"output":{"message":{"content":[7,{"text":1},)"
+                                            R"({"text":"ok"}]}},"stopReason":9,)"
+                                            R"("usage":{"inputTokens":"3","outputTokens":2}})"),
+                                "m"));
+  EXPECT_EQ(oa["choices"][0]["message"]["content"], "ok");
+  EXPECT_EQ(oa["choices"][0]["finish_reason"], "stop");
+  EXPECT_EQ(oa["usage"]["prompt_tokens"], 0);
+  EXPECT_EQ(oa["usage"]["completion_tokens"], 2);
+  for (const char* bad : {R"(null)", R"({"choices":5})", R"({"choices":[1]})", R"([])"}) {
+    EXPECT_EQ(CompletionToSse(json::parse(bad)).status().code(), absl::StatusCode::kDataLoss)
+        << bad;
+  }
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      const std::string sse,
+      CompletionToSse(json::parse(R"({"id":5,"created":"x","model":[],"choices":)"
+                                  R"([{"index":"0","message":7}]})")));
+  EXPECT_THAT(sse, HasSubstr(R"("id":"chatcmpl")"));
+  EXPECT_THAT(sse, HasSubstr(R"("created":0)"));
+  EXPECT_THAT(sse, HasSubstr(R"("index":0)"));
+  // A Bedrock route's request: messages must be an array of objects with a string role.
+  UpstreamConfig up;
+  up.kind = VendorKind::kBedrock;
+  up.region = "us-east-1";
+  up.aws_access_key_id = "AKIDEXAMPLE";
+  up.aws_secret_access_key = "secret";
+  up.model_ids = {{"m", "anthropic.claude-3-haiku-20240307-v1:0"}};
+  VendorCallOptions o;
+  o.upstream_model = "m";
+  o.amz_date = "20250101T000000Z";
+  PHIGATE_ASSERT_OK_AND_ASSIGN(UpstreamEndpoint ep,
+                               ParseUpstreamUrl("https://bedrock-runtime.us-east-1.amazonaws.com"));
+  for (const char* bad : {R"({"messages":"hi"})", R"({"messages":[5]})",
+                          R"({"messages":[{"role":5,"content":"hi"}]})", R"({})"}) {
+    json body = json::parse(bad);
+    EXPECT_EQ(BuildVendorCall(up, ep, Api::kOpenAIChat, body, false, o).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+  {
+    json body = json::parse(R"({"messages":[{"role":"user","content":"hi"}]})");
+    EXPECT_TRUE(BuildVendorCall(up, ep, Api::kOpenAIChat, body, false, o).ok());
+  }
 }
 
 TEST(VendorsTest, KindMustServeTheApi) {
