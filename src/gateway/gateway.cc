@@ -92,6 +92,35 @@ enum class FilterStatus { kContinue, kStop };
 
 struct Shared;
 
+// Forwards to the server's writer and records how far the reply got, so a
+// request that ends in an exception can still be ended properly.
+class TrackingWriter : public ResponseWriter {
+ public:
+  enum class State { kNothing, kStreaming, kDone };
+  explicit TrackingWriter(ResponseWriter& w) : w_(w) {}
+  State state() const { return state_; }
+  // Not coroutines: each returns the wrapped writer's awaitable as it is.
+  net::awaitable<bool> Send(HttpResponse response) override {
+    state_ = State::kDone;
+    return w_.Send(std::move(response));
+  }
+  net::awaitable<bool> StartStream(
+      unsigned status, std::string_view content_type,
+      std::vector<std::pair<std::string, std::string>> headers) override {
+    state_ = State::kStreaming;
+    return w_.StartStream(status, content_type, std::move(headers));
+  }
+  net::awaitable<bool> SendChunk(std::string_view data) override { return w_.SendChunk(data); }
+  net::awaitable<bool> EndStream() override {
+    state_ = State::kDone;
+    return w_.EndStream();
+  }
+
+ private:
+  ResponseWriter& w_;
+  State state_ = State::kNothing;
+};
+
 struct RequestContext {
   Api api = Api::kOpenAIChat;
   HttpRequest* req = nullptr;
@@ -115,6 +144,8 @@ struct RequestContext {
   std::vector<std::string> subject_refs;  // hex subject blind indexes (audit)
   std::string scope;                      // the token scope of this request
   std::string session_id;                 // the conversation, or the request id (leak scan)
+  bool egress_audited = false;            // the egress event is committed (the request may leave)
+  bool ingress_audited = false;  // an ingress event (the answer or its failure) is committed
   // Set by a stage that stops the chain.
   int reply_status = 0;
   std::string reply_message;
@@ -550,10 +581,45 @@ struct Gateway::Impl {
       ~InFlight() { n_.fetch_sub(1); }
       std::atomic<int64_t>& n_;
     } in_flight(shared.in_flight);
-    co_await Pipeline(ctx, w);
+    // An exception escaping the pipeline (a bug, or a library throwing on
+    // input nobody foresaw) would end this connection's coroutine silently:
+    // no reply, no audit of the answer. It ends the request like any other
+    // failure instead (InternalError).
+    TrackingWriter tw(w);
+    bool threw = false;
+    try {
+      co_await Pipeline(ctx, tw);
+    } catch (...) {
+      threw = true;
+    }
+    if (threw) co_await InternalError(ctx, tw);
     shared.metrics.ObserveLatencyUs(static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
             .count()));
+  }
+
+  // The end of a request whose pipeline threw: counted, audited (an ingress
+  // error when it was forwarded, else a refusal), and answered with a 500, or
+  // an error event when its stream had begun. Nothing of the exception (whose
+  // text may quote input) reaches the client, the metrics or the audit trail.
+  net::awaitable<void> InternalError(RequestContext& ctx, TrackingWriter& w) {
+    shared.metrics.Inc("phigate_internal_errors_total");
+    if (ctx.ingress_audited) {
+      // The answer was already audited; only the reply is left.
+    } else if (ctx.egress_audited) {
+      co_await AuditIngress(ctx, AuditOutcome::kError, 500);
+    } else {
+      ctx.failed_stage = "internal";
+      co_await AuditRefusal(ctx, 500);
+    }
+    constexpr std::string_view kMessage = "internal error; request ended";
+    if (w.state() == TrackingWriter::State::kNothing) {
+      co_await ReplyError(ctx, w, 500, kMessage);
+    } else if (w.state() == TrackingWriter::State::kStreaming) {
+      std::string out;
+      StreamRewriter::Create(ctx.api, nullptr)->AppendError(kMessage, &out);
+      if (co_await w.SendChunk(out)) co_await w.EndStream();
+    }
   }
 
   net::awaitable<void> Ready(ResponseWriter& w) {
@@ -637,6 +703,7 @@ struct Gateway::Impl {
         co_await ReplyError(ctx, w, 503, "the audit trail is not available; request refused");
         co_return;
       }
+      ctx.egress_audited = true;
     }
 
     if (ctx.stream && !call->emulate_stream) {
@@ -699,6 +766,7 @@ struct Gateway::Impl {
     r.phase = AuditPhase::kIngress;
     r.outcome = outcome;
     r.http_status = status;
+    ctx.ingress_audited = true;
     if (!(co_await CommitAudit(std::move(r))).ok()) {
       shared.metrics.Inc("phigate_stage_failures_total", "stage=\"audit\"");
       co_return false;

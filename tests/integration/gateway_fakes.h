@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -77,8 +78,10 @@ class DictDetector : public gateway::Detector {
  public:
   void Add(std::string value, PhiCategory c) { dict_.emplace_back(std::move(value), c); }
   std::atomic<bool> fail{false};
+  std::atomic<bool> throws{false};  // Scan throws (a bug's stand-in), not an error status
   Status Scan(std::string_view text, Findings* out) const override {
     if (fail) return absl::InternalError("scratch exhausted");
+    if (throws) throw std::runtime_error("detector bug");
     out->clear();
     for (size_t i = 0; i < text.size();) {
       bool hit = false;

@@ -226,6 +226,7 @@ class GatewayTest : public ::testing::Test {
     deps.vaults = vaults_;
     deps.audit = audit_;
     deps.subjects = subjects_;
+    deps.leak = leak_;
     auto gw = Gateway::Create(config_, deps);
     ASSERT_TRUE(gw.ok()) << gw.status();
     gw_ = std::move(gw).value();
@@ -266,6 +267,7 @@ class GatewayTest : public ::testing::Test {
   std::shared_ptr<testing::MemoryVaultProvider> vaults_;
   std::shared_ptr<testing::MemoryAudit> audit_;
   std::shared_ptr<const SubjectIndexer> subjects_;
+  std::shared_ptr<LeakScanner> leak_;
   GatewayConfig config_;
   std::unique_ptr<Gateway> gw_;
 };
@@ -681,6 +683,96 @@ TEST_F(GatewayTest, UpstreamErrorEventMidStreamEndsCleanly) {
   StreamedText(r.body, &err, &end);
   EXPECT_TRUE(err);
   EXPECT_FALSE(end);
+}
+
+// An upstream event of the wrong shape (an index that is no number, a type
+// that is no string) ends the stream with an error event; the gateway goes on
+// serving.
+TEST_F(GatewayTest, MalformedAnthropicStreamEventEndsWithErrorEvent) {
+  for (const char* bad :
+       {R"({"type":"content_block_delta","index":"0","delta":{"type":"text_delta","text":"x"}})",
+        R"({"type":"content_block_stop","index":[0]})", R"({"type":7,"index":0})"}) {
+    responder_ = [bad](const ReceivedRequest& r) {
+      Script sc = Echo(r);
+      if (sc.chunked) sc.chunks.insert(sc.chunks.begin() + 3, std::string("data: ") + bad + "\n\n");
+      return sc;
+    };
+    if (!gw_) StartGateway();
+    HttpResult s = Messages("pg_test_alice", true);
+    ASSERT_EQ(s.status, 200u) << bad;
+    bool err = false, end = false;
+    StreamedText(s.body, &err, &end);
+    EXPECT_TRUE(err) << bad;
+    EXPECT_FALSE(end) << bad;
+  }
+  // Each was audited as an answer that failed.
+  int failed = 0;
+  for (const AuditRecord& a : audit_->records()) {
+    failed += a.phase == AuditPhase::kIngress && a.outcome == AuditOutcome::kError ? 1 : 0;
+  }
+  EXPECT_EQ(failed, 3);
+  responder_ = Echo;
+  HttpResult ok = Messages("pg_test_alice", true);
+  ASSERT_EQ(ok.status, 200u);
+  EXPECT_EQ(StreamedText(ok.body), "Summary: " + Note());
+}
+
+// An exception in the pipeline (a stage's bug) ends the request like any
+// other failure: a 500 before anything left, audited, nothing forwarded; the
+// gateway goes on serving.
+TEST_F(GatewayTest, ExceptionBeforeForwardingRefusesWith500AndIsAudited) {
+  detector_->throws = true;
+  StartGateway();
+  HttpResult r = Chat("pg_test_alice", false);
+  EXPECT_EQ(r.status, 500u) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("internal error"));
+  EXPECT_THAT(r.body, Not(HasSubstr("detector bug")));
+  HttpResult m = Messages("pg_test_alice", true);
+  EXPECT_EQ(m.status, 500u);
+  EXPECT_EQ(json::parse(m.body)["type"], "error");  // in the Anthropic format
+  EXPECT_EQ(upstream_->count(), 0u);
+  const auto records = audit_->records();
+  ASSERT_EQ(records.size(), 2u);
+  for (const AuditRecord& a : records) {
+    EXPECT_EQ(a.phase, AuditPhase::kRefused);
+    EXPECT_EQ(a.http_status, 500);
+  }
+  EXPECT_EQ(gw_->CounterForTesting("phigate_internal_errors_total", ""), 2u);
+  detector_->throws = false;
+  EXPECT_EQ(Chat("pg_test_alice", false).status, 200u);
+}
+
+// Throws on the answer's first scan: in a stream, after the headers went out.
+class ThrowingLeakScanner : public LeakScanner {
+ public:
+  Result<LeakVerdict> Scan(const Principal&, std::string_view,
+                           const std::vector<std::string>&) override {
+    throw std::runtime_error("scanner bug");
+  }
+};
+
+TEST_F(GatewayTest, ExceptionMidStreamEndsWithErrorEventAndIsAudited) {
+  leak_ = std::make_shared<ThrowingLeakScanner>();
+  StartGateway();
+  for (bool anthropic : {false, true}) {
+    HttpResult s = anthropic ? Messages("pg_test_alice", true) : Chat("pg_test_alice", true);
+    ASSERT_EQ(s.status, 200u);
+    bool err = false, end = false;
+    StreamedText(s.body, &err, &end);
+    EXPECT_TRUE(err) << anthropic;
+    EXPECT_FALSE(end) << anthropic;
+    EXPECT_THAT(s.body, HasSubstr("internal error"));
+    EXPECT_THAT(s.body, Not(HasSubstr("scanner bug")));
+  }
+  const auto records = audit_->records();
+  ASSERT_EQ(records.size(), 4u);  // egress and a failed ingress, twice
+  for (size_t i = 0; i < records.size(); i += 2) {
+    EXPECT_EQ(records[i].phase, AuditPhase::kEgress);
+    EXPECT_EQ(records[i + 1].phase, AuditPhase::kIngress);
+    EXPECT_EQ(records[i + 1].outcome, AuditOutcome::kError);
+    EXPECT_EQ(records[i + 1].http_status, 500);
+  }
+  EXPECT_EQ(gw_->CounterForTesting("phigate_internal_errors_total", ""), 2u);
 }
 
 TEST_F(GatewayTest, VaultDownRefusesAndForwardsNothing) {
