@@ -71,13 +71,19 @@ TEST(VendorsTest, AzureDeploymentUrlAndApiKey) {
   EXPECT_EQ(HeaderOf(c.request, "authorization"), "");
 }
 
-TEST(VendorsTest, BedrockConverseSignedWithSigV4) {
+// A Bedrock route in us-east-1 serving model "claude-haiku".
+UpstreamConfig BedrockUpstream() {
   UpstreamConfig up;
   up.kind = VendorKind::kBedrock;
   up.region = "us-east-1";
   up.aws_access_key_id = "AKIDEXAMPLE";
   up.aws_secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
   up.model_ids = {{"claude-haiku", "anthropic.claude-3-haiku-20240307-v1:0"}};
+  return up;
+}
+
+TEST(VendorsTest, BedrockConverseSignedWithSigV4) {
+  const UpstreamConfig up = BedrockUpstream();
   PHIGATE_ASSERT_OK_AND_ASSIGN(UpstreamEndpoint ep,
                                ParseUpstreamUrl("https://bedrock-runtime.us-east-1.amazonaws.com"));
   json body = ChatBody();
@@ -151,14 +157,9 @@ TEST(VendorsTest, MalformedShapesAreErrorsNotExceptions) {
   EXPECT_THAT(sse, HasSubstr(R"("created":0)"));
   EXPECT_THAT(sse, HasSubstr(R"("index":0)"));
   // A Bedrock route's request: messages must be an array of objects with a string role.
-  UpstreamConfig up;
-  up.kind = VendorKind::kBedrock;
-  up.region = "us-east-1";
-  up.aws_access_key_id = "AKIDEXAMPLE";
-  up.aws_secret_access_key = "secret";
-  up.model_ids = {{"m", "anthropic.claude-3-haiku-20240307-v1:0"}};
+  const UpstreamConfig up = BedrockUpstream();
   VendorCallOptions o;
-  o.upstream_model = "m";
+  o.upstream_model = "claude-haiku";
   o.amz_date = "20250101T000000Z";
   PHIGATE_ASSERT_OK_AND_ASSIGN(UpstreamEndpoint ep,
                                ParseUpstreamUrl("https://bedrock-runtime.us-east-1.amazonaws.com"));
