@@ -513,10 +513,6 @@ class OpenAIChunkReader {
   std::vector<ChunkChoice> choices_;
 };
 
-// The same fields from a nlohmann tree (events OpenAIChunkReader leaves to
-// nlohmann, and the tree a changed event is written back into), each with
-// its string in the tree. False for a choice or tool call that is no object
-// or an index that is no number: a malformed event.
 // An "index" member as an int: false unless an integer in int's range (a
 // float or a huge number is a malformed event, not something to convert).
 bool IntIndex(const json& v, int* out) {
@@ -530,6 +526,10 @@ bool IntIndex(const json& v, int* out) {
   return true;
 }
 
+// The same fields from a nlohmann tree (events OpenAIChunkReader leaves to
+// nlohmann, and the tree a changed event is written back into), each with
+// its string in the tree. False for a choice or tool call that is no object
+// or an index that is no integer (IntIndex): a malformed event.
 bool ReadChunkTree(json& j, bool* has_choices, std::vector<ChunkChoice>* out) {
   out->clear();
   auto choices = j.find("choices");
@@ -886,7 +886,11 @@ class AnthropicStream : public StreamRewriter {
       complete_ = true;
     }
     const std::string_view name = ev.event.empty() ? std::string_view(type) : ev.event;
-    AppendSse(name, rewrite && modified ? DumpJson(j) : ev.data, out);
+    if (rewrite && modified) {
+      AppendSse(name, DumpJson(j), out);
+    } else {
+      AppendSse(name, ev.data, out);
+    }
     return absl::OkStatus();
   }
 
