@@ -11,7 +11,9 @@
 namespace phigate::gateway {
 namespace {
 
-inline char Lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+// ASCII only, as std::tolower in the "C" locale phigate runs in, without its
+// call per byte (it was 2.5 % of re-identifying a stream).
+inline char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
 inline bool IsWordByte(char c) {
   const auto u = static_cast<unsigned char>(c);
   return std::isalnum(u) || c == '_' || u >= 0x80;
