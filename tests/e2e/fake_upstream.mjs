@@ -8,7 +8,9 @@
 //   { say: 'text' }   answer with this text instead of the echo (a leak the
 //                     test planted: another tenant's canary, a stored patient's name);
 //   { replay: true }  an answer cache not scoped to the tenant: the first answer
-//                     made for this model is served to every later request.
+//                     made for this model is served to every later request;
+//   { malformed: true } a stream whose fourth text event has an index that is
+//                     no integer ("0"), then nothing more.
 // Models without a mode keep the default echo.
 import http from 'node:http';
 
@@ -26,7 +28,7 @@ function pieces(s, n) {
 
 export async function startFakeUpstream(port = 0, host = '127.0.0.1') {
   const received = [];
-  const modes = new Map();  // model -> { say?: string, replay?: boolean, cached?: string }
+  const modes = new Map();  // model -> { say?, replay?, cached?, malformed? }
   const server = http.createServer((req, res) => {
     let raw = '';
     req.on('data', (c) => (raw += c));
@@ -69,19 +71,24 @@ export async function startFakeUpstream(port = 0, host = '127.0.0.1') {
           model: body.model, content: [], stop_reason: null, stop_sequence: null,
           usage: { input_tokens: 1, output_tokens: 1 } } });
         ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
-        for (const p of pieces(answer, 3)) {
-          ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: p } });
+        for (const [i, p] of pieces(answer, 3).entries()) {
+          const index = mode?.malformed && i === 3 ? '0' : 0;
+          ev('content_block_delta', { index, delta: { type: 'text_delta', text: p } });
+          if (index !== 0) { res.end(); return; }
         }
         ev('content_block_stop', { index: 0 });
         ev('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null },
           usage: { output_tokens: 5 } });
         ev('message_stop', {});
       } else {
-        const chunk = (delta, finish) => send('data: ' + JSON.stringify({ id: 'chatcmpl-1',
-          object: 'chat.completion.chunk', created: 1, model: body.model,
-          choices: [{ index: 0, delta, finish_reason: finish }] }) + '\n\n');
+        const chunk = (delta, finish, index = 0) => send('data: ' + JSON.stringify({
+          id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: body.model,
+          choices: [{ index, delta, finish_reason: finish }] }) + '\n\n');
         chunk({ role: 'assistant', content: '' }, null);
-        for (const p of pieces(answer, 3)) chunk({ content: p }, null);
+        for (const [i, p] of pieces(answer, 3).entries()) {
+          if (mode?.malformed && i === 3) { chunk({ content: p }, null, '0'); res.end(); return; }
+          chunk({ content: p }, null);
+        }
         chunk({}, 'stop');
         send('data: [DONE]\n\n');
       }

@@ -222,6 +222,33 @@ test('errors come back in each API format, PHI-free', async () => {
     (e) => e.status === 404 && !String(e.message).includes(PHI.name));
 });
 
+test('a malformed upstream stream event ends the stream with an error each SDK raises', async () => {
+  // The gateway refuses the event (an index that is no integer) and ends the
+  // stream with an error event in the API's format; neither SDK hangs or
+  // takes the rest for a normal end.
+  upstream.setMode('local-llama', { malformed: true });
+  upstream.setMode('claude-sonnet-4-5', { malformed: true });
+  try {
+    const stream = await openai().chat.completions.create({
+      model: 'local-llama', stream: true, messages: [{ role: 'user', content: NOTE }] });
+    let text = '';
+    await assert.rejects((async () => {
+      for await (const c of stream) text += c.choices[0]?.delta?.content ?? '';
+    })(), (e) => /malformed stream event/.test(String(e.message)) &&
+                 !String(e.message).includes(PHI.name));
+    assert.equal(text, 'Summary: ', 'the three events before the bad one, then the error');
+    const s = anthropic().messages.stream({
+      model: 'claude-sonnet-4-5', max_tokens: 200, messages: [{ role: 'user', content: NOTE }] });
+    await assert.rejects(s.finalMessage(), (e) => /malformed stream event/.test(String(e.message)));
+  } finally {
+    upstream.clearModes();
+  }
+  // The gateway goes on serving.
+  const r = await openai().chat.completions.create({
+    model: 'local-llama', messages: [{ role: 'user', content: NOTE }] });
+  assert.equal(r.choices[0].message.content, 'Summary: ' + NOTE);
+});
+
 test('/metrics: the SQLite page cache that skips idle truncations is in use', async () => {
   // Every vault and audit commit above truncated its page cache; with the
   // cache of src/store/sqlite/page_cache.cc installed before SQLite started,
