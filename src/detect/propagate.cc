@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "src/detect/lexicon.h"
 
 namespace phigate::detect {
@@ -50,9 +51,7 @@ void ForEachWord(std::string_view t, size_t min_letters, std::string* key, Fn fn
     while (e < t.size() && IsWordByte(static_cast<unsigned char>(t[e]))) ++e;
     if (e - b >= min_letters) {
       key->assign(t.substr(b, e - b));
-      for (char& c : *key) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      }
+      absl::AsciiStrToLower(key);
       fn(b, e);
     }
     b = e;
