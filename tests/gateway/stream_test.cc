@@ -24,6 +24,14 @@ using ::testing::Not;
 constexpr char kName[] = "Zephyrine Quallsworth";
 constexpr char kMrn[] = "MRN-48213377";
 
+// The events of an SSE body written by a rewriter.
+std::vector<SseEvent> EventsOf(std::string_view sse) {
+  SseParser p;
+  std::vector<SseEvent> evs;
+  p.Feed(sse, &evs);
+  return evs;
+}
+
 class DeidTest : public ::testing::Test {
  protected:
   DeidTest() {
@@ -286,9 +294,7 @@ std::pair<std::string, std::string> RunOpenAI(DeidSession* s,
     PHIGATE_EXPECT_OK(rw->OnEvent(SseEvent{"", d}, &out, &scan));
   }
   EXPECT_TRUE(rw->complete());
-  SseParser p;
-  std::vector<SseEvent> evs;
-  p.Feed(out, &evs);
+  const std::vector<SseEvent> evs = EventsOf(out);
   std::string text, args;
   for (const SseEvent& e : evs) {
     if (e.data == "[DONE]") continue;
@@ -334,9 +340,7 @@ TEST_F(DeidTest, OpenAIStreamPassesEventsWithNothingToPutBackAsWritten) {
   for (const std::string& d : {plain, with_token, partial, last, std::string("[DONE]")}) {
     PHIGATE_ASSERT_OK(rw->OnEvent(SseEvent{"", d}, &out, &scan));
   }
-  SseParser p;
-  std::vector<SseEvent> evs;
-  p.Feed(out, &evs);
+  const std::vector<SseEvent> evs = EventsOf(out);
   ASSERT_EQ(evs.size(), 6u) << out;  // plain, token, partial, the held tail, last, DONE
   EXPECT_EQ(evs[0].data, plain);     // byte for byte: nothing was serialized again
   EXPECT_NE(evs[1].data, with_token);
@@ -398,9 +402,7 @@ TEST_F(DeidTest, OpenAIStreamEventsReadAsAClientWould) {
   out.clear();
   PHIGATE_ASSERT_OK(rw->OnEvent(SseEvent{"", two}, &out, &scan));
   EXPECT_THAT(scan, HasSubstr("caf\xc3\xa9 "));
-  SseParser p;
-  std::vector<SseEvent> evs;
-  p.Feed(out, &evs);
+  const std::vector<SseEvent> evs = EventsOf(out);
   ASSERT_EQ(evs.size(), 1u);
   const json j = json::parse(evs[0].data);
   EXPECT_EQ(j["choices"][0]["delta"]["content"], "caf\xc3\xa9 ");
@@ -445,9 +447,7 @@ TEST_F(DeidTest, AnthropicStreamFlushesTailAtBlockStop) {
       {"content_block_stop", R"({"type":"content_block_stop","index":0})"}, &out, &scan));
   PHIGATE_ASSERT_OK(rw->OnEvent({"message_stop", R"({"type":"message_stop"})"}, &out, &scan));
   EXPECT_TRUE(rw->complete());
-  SseParser p;
-  std::vector<SseEvent> evs;
-  p.Feed(out, &evs);
+  const std::vector<SseEvent> evs = EventsOf(out);
   std::string text;
   for (const auto& e : evs) {
     json j = json::parse(e.data);
@@ -468,9 +468,7 @@ TEST_F(DeidTest, AnthropicStreamEventsReadAsAClientWould) {
   auto rw = StreamRewriter::Create(Api::kAnthropicMessages, &s);
   std::string out, scan;
   auto events = [&] {
-    SseParser p;
-    std::vector<SseEvent> evs;
-    p.Feed(out, &evs);
+    std::vector<SseEvent> evs = EventsOf(out);
     out.clear();
     return evs;
   };
