@@ -4,8 +4,12 @@
 Writes into $OUT_DIR (default /tmp/phigate-load):
   request.json / request_stream.json  ~4 KB chat request, ~10 synthetic identifiers
   response.json / response.sse        the mock upstream's fixed answers
-  nginx-mock.conf                     mock upstream: :$MOCK_PORT JSON, :$MOCK_SSE_PORT SSE
-  nginx-proxy.conf                    plain reverse proxy (the baseline): :$PROXY_PORT, :$PROXY_SSE_PORT
+  request_anthropic.json / request_anthropic_stream.json   the same request, Anthropic messages API
+  nginx-mock.conf                     mock upstream: :$MOCK_PORT JSON, :$MOCK_SSE_PORT SSE, and (with
+                                      nginx's JavaScript module) :$ECHO_PORT, the echo upstream of
+                                      mock_echo.js: answers carry the request's tokens back
+  nginx-proxy.conf                    plain reverse proxy (the baseline): :$PROXY_PORT, :$PROXY_SSE_PORT,
+                                      :$PROXY_ECHO_PORT (to the echo upstream)
   phigate.yaml                        policy + server section for `phigate serve`
   keys.env                            the synthetic API key and master key used by the run
 All identifiers are invented (SSN in the never-issued 9xx area, 555-01xx phones).
@@ -18,6 +22,12 @@ import secrets
 OUT = os.environ.get("OUT_DIR", "/tmp/phigate-load")
 MOCK, MOCK_SSE = int(os.environ.get("MOCK_PORT", 18101)), int(os.environ.get("MOCK_SSE_PORT", 18102))
 PROXY, PROXY_SSE = int(os.environ.get("PROXY_PORT", 18180)), int(os.environ.get("PROXY_SSE_PORT", 18181))
+ECHO, PROXY_ECHO = int(os.environ.get("ECHO_PORT", 18103)), int(os.environ.get("PROXY_ECHO_PORT", 18182))
+# nginx's JavaScript module (Debian: libnginx-mod-http-js) runs the echo upstream; without it
+# the echo rows are left out.
+NJS = os.environ.get("NJS_MODULE", "/usr/lib/nginx/modules/ngx_http_js_module.so")
+HAVE_NJS = os.path.exists(NJS)
+HERE = os.path.dirname(os.path.abspath(__file__))
 GW_PORT = int(os.environ.get("GW_PORT", 18190))
 GW_SSE_PORT = int(os.environ.get("GW_SSE_PORT", 18191))
 IO_THREADS = int(os.environ.get("IO_THREADS", 1))
@@ -81,6 +91,12 @@ def request(stream):
                          {"role": "user", "content": "Summarize this discharge note:\n\n" + NOTE}]}
 
 
+def request_anthropic(stream):
+    return {"model": "claude-sonnet-4-5", "stream": stream, "temperature": 0.2, "max_tokens": 400,
+            "system": SYSTEM,
+            "messages": [{"role": "user", "content": "Summarize this discharge note:\n\n" + NOTE}]}
+
+
 RESP = ("- 61M with T2DM, HTN, HLD, CKD 3a admitted for acute on chronic HFrEF (LVEF 35%).\n"
         "- Diuresed with IV furosemide, net -6.2 L.\n- Follow-up: HF clinic, BMP in 1 week.")
 
@@ -100,6 +116,8 @@ def main():
     files = {
         "request.json": json.dumps(request(False)),
         "request_stream.json": json.dumps(request(True)),
+        "request_anthropic.json": json.dumps(request_anthropic(False)),
+        "request_anthropic_stream.json": json.dumps(request_anthropic(True)),
         "response.json": json.dumps({"id": "chatcmpl-mock", "object": "chat.completion", "created": 1,
                                      "model": "m", "choices": [{"index": 0, "message": {"role": "assistant", "content": RESP}, "finish_reason": "stop"}],
                                      "usage": {"prompt_tokens": 900, "completion_tokens": 60, "total_tokens": 960}}),
@@ -119,7 +137,14 @@ events {{ worker_connections 4096; multi_accept on; }}
   client_body_buffer_size 64k;
   client_max_body_size 8m;
 """
-    mock = (common % ("mock", "mock")) + f"""http {{
+    echo_mock = f"""  js_import echo from {HERE}/mock_echo.js;
+  server {{
+    listen 127.0.0.1:{ECHO} backlog=4096;
+    location /v1/chat/completions {{ js_content echo.chat; }}
+    location /v1/messages {{ js_content echo.messages; }}
+  }}
+""" if HAVE_NJS else ""
+    mock = (f"load_module {NJS};\n" if HAVE_NJS else "") + (common % ("mock", "mock")) + f"""http {{
 {http_common}
   server {{
     listen 127.0.0.1:{MOCK} backlog=4096;
@@ -131,7 +156,7 @@ events {{ worker_connections 4096; multi_accept on; }}
     root {OUT};
     location / {{ default_type text/event-stream; try_files /response.sse =500; error_page 405 =200 $uri; }}
   }}
-}}
+{echo_mock}}}
 """
     proxy = (common % ("proxy", "proxy")) + f"""http {{
 {http_common}
@@ -144,6 +169,11 @@ events {{ worker_connections 4096; multi_accept on; }}
   server {{
     listen 127.0.0.1:{PROXY_SSE} backlog=4096;
     location / {{ proxy_pass http://mocksse; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }}
+  }}
+  upstream echo {{ server 127.0.0.1:{ECHO}; keepalive 256; }}
+  server {{
+    listen 127.0.0.1:{PROXY_ECHO} backlog=4096;
+    location / {{ proxy_pass http://echo; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }}
   }}
 }}
 """
@@ -173,6 +203,20 @@ vendors:
     region: us
     endpoints: [chat/completions]
     models: [local-llama]
+  - name: echo
+    kind: self-hosted
+    api_base: http://127.0.0.1:{ECHO}/v1
+    inside_boundary: true
+    region: us
+    endpoints: [chat/completions]
+    models: [local-llama]
+  - name: echo-anthropic
+    kind: self-hosted
+    api_base: http://127.0.0.1:{ECHO}/v1
+    inside_boundary: true
+    region: us
+    endpoints: [messages]
+    models: [claude-sonnet-4-5]
 features:
   - name: scribe
     purpose: treatment
@@ -183,6 +227,24 @@ features:
     routes:
       - vendor: local
         models: ["*"]
+  # The same policy in front of the echo upstream (mock_echo.js), whose answers carry the
+  # request's tokens: re-identification puts ~10 values back in every answer.
+  - name: scribe-echo
+    purpose: treatment
+    roles: [clinician]
+    reidentify_answers: true
+    on_missing_baa: tokenize
+    phi: {{NAME: tokenize, DATE: tokenize, MRN: tokenize, SSN: tokenize, PHONE: tokenize, EMAIL: tokenize, AGE: allow}}
+    routes:
+      - vendor: echo
+        models: ["*"]
+      - vendor: echo-anthropic
+        models: ["*"]
+gateway:
+  upstreams:
+    - vendor: echo-anthropic
+      kind: anthropic
+      base_url: http://127.0.0.1:{ECHO}/v1
 server:
   listen: 127.0.0.1:{port}
   io_threads: {IO_THREADS}
@@ -191,7 +253,7 @@ server:
             if SIGN_MS:
                 f.write(f"audit:\n  sign_interval_ms: {int(SIGN_MS)}\n")
     with open(os.path.join(OUT, "keys.env"), "w") as f:
-        f.write(f"API_KEY={key}\nPHIGATE_MASTER_KEY={master}\n")
+        f.write(f"API_KEY={key}\nPHIGATE_MASTER_KEY={master}\nHAVE_ECHO={int(HAVE_NJS)}\n")
     print(f"request {len(files['request.json'])} B, sse {len(files['response.sse'])} B")
 
 

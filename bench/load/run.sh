@@ -7,6 +7,11 @@
 #             audit group commit, re-identify) -> mock
 # for JSON and SSE answers, at 1 request in flight and under load, plus CPU µs/request,
 # RSS, streaming time-to-first-byte and 500 concurrent streams.
+# The echo rows (with nginx's JavaScript module, libnginx-mod-http-js; ECHO_ROWS=0 leaves them
+# out) put an upstream in front that writes the request's tokens back into its answer
+# (mock_echo.js), so the gateway re-identifies ~12 values per answer, streamed ones split
+# across events: OpenAI (echo-json, echo-sse) and Anthropic messages (anthropic-json,
+# anthropic-sse); each with its own direct and nginx rows.
 # Server side pinned to CPU $SRV_CPU, wrk to CPU $CLI_CPU (2-core machines: 0 and 1).
 # Env: PHIGATE_BIN (default build/release/src/cli/phigate), DUR (8s), WARM (2s), CONCS ("1 32"),
 #      OUT_DIR (/tmp/phigate-load), IO_THREADS (1), PACE_CONNS (8: connections of the fixed-rate
@@ -63,6 +68,10 @@ if [ -n "${PORTKEY_DIR:-}" ] && [ -f "$PORTKEY_JS" ]; then
 fi
 
 printf 'Authorization: Bearer %s\nx-phigate-feature: scribe\n' "$API_KEY" > "$OUT_DIR/gw.hdr"
+printf 'Authorization: Bearer %s\nx-phigate-feature: scribe-echo\n' "$API_KEY" > "$OUT_DIR/gw-echo.hdr"
+printf 'x-api-key: %s\nanthropic-version: 2023-06-01\nx-phigate-feature: scribe-echo\n' "$API_KEY" \
+  > "$OUT_DIR/gw-anthropic.hdr"
+printf 'anthropic-version: 2023-06-01\n' > "$OUT_DIR/anthropic.hdr"
 # The same request inside one conversation (x-phigate-conversation): its identifiers are
 # already in the vault under that scope after the first request, so this row shows the
 # gateway without vault writes (phigate-json mints 10 new tokens per request: request scope).
@@ -78,6 +87,23 @@ TARGETS=(
   "nginx-sse|http://127.0.0.1:18181/v1/chat/completions|request_stream.json|empty.hdr|$PROXY_W"
   "phigate-sse|http://127.0.0.1:18191/v1/chat/completions|request_stream.json|gw.hdr|$GWS_PID"
 )
+if [ "${HAVE_ECHO:-0}" = 1 ] && [ "${ECHO_ROWS:-1}" = 1 ]; then
+  E=http://127.0.0.1:18103/v1; PE=http://127.0.0.1:18182/v1; G=http://127.0.0.1:18190/v1
+  TARGETS+=(
+    "direct-echo-json|$E/chat/completions|request.json|empty.hdr|"
+    "nginx-echo-json|$PE/chat/completions|request.json|empty.hdr|$PROXY_W"
+    "phigate-echo-json|$G/chat/completions|request.json|gw-echo.hdr|$GW_PID"
+    "direct-echo-sse|$E/chat/completions|request_stream.json|empty.hdr|"
+    "nginx-echo-sse|$PE/chat/completions|request_stream.json|empty.hdr|$PROXY_W"
+    "phigate-echo-sse|$G/chat/completions|request_stream.json|gw-echo.hdr|$GW_PID"
+    "direct-anthropic-json|$E/messages|request_anthropic.json|anthropic.hdr|"
+    "nginx-anthropic-json|$PE/messages|request_anthropic.json|anthropic.hdr|$PROXY_W"
+    "phigate-anthropic-json|$G/messages|request_anthropic.json|gw-anthropic.hdr|$GW_PID"
+    "direct-anthropic-sse|$E/messages|request_anthropic_stream.json|anthropic.hdr|"
+    "nginx-anthropic-sse|$PE/messages|request_anthropic_stream.json|anthropic.hdr|$PROXY_W"
+    "phigate-anthropic-sse|$G/messages|request_anthropic_stream.json|gw-anthropic.hdr|$GW_PID"
+  )
+fi
 if [ -n "$PK_PID" ]; then
   # JSON only: Portkey 1.15.2's streaming path fails on this Node (undici "immutable" headers
   # TypeError, HTTP 500), so there is no Portkey SSE row.
@@ -90,6 +116,9 @@ for t in "${TARGETS[@]}"; do  # sanity: each answers 200
          "${args[@]}" --data-binary @"$OUT_DIR/$body" "$url")
   echo "sanity $label http=$code"
   [ "$code" = 200 ] || { echo "sanity failed for $label:"; cat "$OUT_DIR/sanity-$label.out"; exit 1; }
+  case "$label" in  # the echo rows measure re-identification only if it happens
+    phigate-echo-*|phigate-anthropic-*) python3 "$HERE/check_reid.py" "$OUT_DIR/sanity-$label.out" ;;
+  esac
 done
 
 cpu_ticks() { local s=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && s=$(( s + $(awk '{print $14+$15}' "/proc/$p/stat") )); done; echo "$s"; }
@@ -140,16 +169,22 @@ fi
 run_wrk "direct-sse" "http://127.0.0.1:18102/v1/chat/completions" request_stream.json empty.hdr "" 500
 run_wrk "phigate-sse" "http://127.0.0.1:18191/v1/chat/completions" request_stream.json gw.hdr "$GWS_PID" 500
 # Streaming time to first byte (median of 200 sequential requests).
-ttfb() {  # url hdr
+ttfb() {  # url hdr [body]
   local args=(); while IFS= read -r l; do [ -n "$l" ] && args+=(-H "$l"); done < "$OUT_DIR/$2"
   for _ in $(seq 1 200); do
     curl -s -o /dev/null -w '%{time_starttransfer}\n' -H 'Content-Type: application/json' "${args[@]}" \
-      --data-binary @"$OUT_DIR/request_stream.json" "$1"
+      --data-binary @"$OUT_DIR/${3:-request_stream.json}" "$1"
   done | sort -n | awk '{a[NR]=$1} END {printf "%.0f", a[int(NR/2)+1]*1e6}'
 }
 echo -e "ttfb_direct_us\t$(ttfb http://127.0.0.1:18102/v1/chat/completions empty.hdr)" | tee -a "$RES"
 echo -e "ttfb_phigate_us\t$(ttfb http://127.0.0.1:18191/v1/chat/completions gw.hdr)" | tee -a "$RES"
 echo -e "ttfb_nginx_us\t$(ttfb http://127.0.0.1:18181/v1/chat/completions empty.hdr)" | tee -a "$RES"
+if [ "${HAVE_ECHO:-0}" = 1 ] && [ "${ECHO_ROWS:-1}" = 1 ]; then  # Anthropic stream, re-identified
+  echo -e "ttfb_direct_anthropic_us\t$(ttfb http://127.0.0.1:18103/v1/messages anthropic.hdr \
+    request_anthropic_stream.json)" | tee -a "$RES"
+  echo -e "ttfb_phigate_anthropic_us\t$(ttfb http://127.0.0.1:18190/v1/messages gw-anthropic.hdr \
+    request_anthropic_stream.json)" | tee -a "$RES"
+fi
 # Peak RSS of the gateways over the whole run (VmHWM).
 hwm() { awk '/VmHWM/{print int($2/1024)}' "/proc/$1/status" 2>/dev/null || echo 0; }
 echo -e "rss_peak_mb_phigate_json\t$(hwm "$GW_PID")" | tee -a "$RES"

@@ -19,12 +19,14 @@ for (label, conc), r in rows.items():
     print(f"| {label} | {conc} | {float(r['rps']):.0f} | {r['p50_us']} | {r['p99_us']} | "
           f"{r['cpu_us_per_req']} | {r['rss_mb']} | {r['errors']} |")
 print()
-for kind in ("json", "sse"):
+# echo-* and anthropic-*: the echo upstream, answers re-identified (run.sh's header comment).
+for kind in ("json", "sse", "echo-json", "echo-sse", "anthropic-json", "anthropic-sse"):
     for conc in sorted({c for (_, c) in rows}, key=int):
         d, n, g, p = (rows.get((f"{t}-{kind}", conc)) for t in ("direct", "nginx", "phigate", "portkey"))
         if not (d and n and g):
             continue
-        line = (f"- {kind} c={conc}: phigate/nginx req/s = {float(g['rps']) / float(n['rps']):.2f}; "
+        line = (f"- {kind} c={conc}: phigate/nginx req/s = {float(g['rps']) / float(n['rps']):.2f}, "
+                f"CPU µs/req phigate {g['cpu_us_per_req']} / nginx {n['cpu_us_per_req']}; "
                 f"added p50 = {int(g['p50_us']) - int(d['p50_us'])} µs, added p99 = "
                 f"{int(g['p99_us']) - int(d['p99_us'])} µs (nginx adds {int(n['p50_us']) - int(d['p50_us'])} µs p50, "
                 f"{int(n['p99_us']) - int(d['p99_us'])} µs p99)")
@@ -44,6 +46,10 @@ if "ttfb_direct_us" in extra:
     print(f"- streaming TTFB (median of 200): direct {extra['ttfb_direct_us']} µs, phigate "
           f"{extra['ttfb_phigate_us']} µs (+{int(extra['ttfb_phigate_us']) - int(extra['ttfb_direct_us'])} µs)"
           + (f", nginx {extra['ttfb_nginx_us']} µs" if "ttfb_nginx_us" in extra else ""))
+if "ttfb_direct_anthropic_us" in extra:
+    d, g = int(extra["ttfb_direct_anthropic_us"]), int(extra["ttfb_phigate_anthropic_us"])
+    print(f"- Anthropic streaming TTFB, re-identified (median of 200): direct {d} µs, phigate {g} µs "
+          f"(+{g - d} µs)")
 for k in ("rss_peak_mb_phigate_json", "rss_peak_mb_phigate_sse"):
     if k in extra:
         print(f"- {k}: {extra[k]} MB")
