@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "benchmark/benchmark.h"
 #include "nlohmann/json.hpp"
@@ -86,19 +87,8 @@ void BM_DeidentifyChatRequest(benchmark::State& state) {
 }
 BENCHMARK(BM_DeidentifyChatRequest);
 
-// A streamed answer of 60 text deltas, each 7 bytes of a de-identified
-// sentence (so tokens split across events), in the API's own event format:
-// range(0) is 0 for OpenAI chat, 1 for Anthropic messages.
-void BM_ReidentifyStream(benchmark::State& state) {
-  static EngineDetector detector;
-  const Api api = state.range(0) == 0 ? Api::kOpenAIChat : Api::kAnthropicMessages;
-  Decision d;
-  d.allowed = true;
-  d.SetAll(Action::kTokenize);
-  MapVault vault;
-  DeidSession s(detector, nullptr, &vault, d, "req");
-  std::string seed = "Patient: Orrin Tessaly-Brookmere MRN: 00482913";
-  s.Deidentify(&seed).IgnoreError();
+// A streamed answer whose text deltas are `pieces`, in the API's own event format.
+std::string StreamOf(Api api, const std::vector<std::string>& pieces) {
   std::string sse;
   if (api == Api::kAnthropicMessages) {
     AppendSse("message_start",
@@ -111,18 +101,16 @@ void BM_ReidentifyStream(benchmark::State& state) {
         R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})",
         &sse);
   }
-  for (int i = 0; i < 60; ++i) {
+  for (const std::string& piece : pieces) {
     nlohmann::json e;
     if (api == Api::kOpenAIChat) {
       e = {{"choices",
-            {{{"index", 0},
-              {"delta", {{"content", seed.substr(i % 20, 7)}}},
-              {"finish_reason", nullptr}}}}};
+            {{{"index", 0}, {"delta", {{"content", piece}}}, {"finish_reason", nullptr}}}}};
       AppendSse("", e.dump(), &sse);
     } else {
       e = {{"type", "content_block_delta"},
            {"index", 0},
-           {"delta", {{"type", "text_delta"}, {"text", seed.substr(i % 20, 7)}}}};
+           {"delta", {{"type", "text_delta"}, {"text", piece}}}};
       AppendSse("content_block_delta", e.dump(), &sse);
     }
   }
@@ -136,6 +124,10 @@ void BM_ReidentifyStream(benchmark::State& state) {
         &sse);
     AppendSse("message_stop", R"({"type":"message_stop"})", &sse);
   }
+  return sse;
+}
+
+void RewriteStream(benchmark::State& state, Api api, DeidSession& s, const std::string& sse) {
   for (auto _ : state) {
     SseParser p;
     std::vector<SseEvent> events;
@@ -147,7 +139,55 @@ void BM_ReidentifyStream(benchmark::State& state) {
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * sse.size()));
 }
+
+Api ApiOf(const benchmark::State& state) {
+  return state.range(0) == 0 ? Api::kOpenAIChat : Api::kAnthropicMessages;
+}
+
+// A streamed answer of 60 text deltas, each 7 bytes of a de-identified
+// sentence (so tokens split across events), in the API's own event format:
+// range(0) is 0 for OpenAI chat, 1 for Anthropic messages.
+void BM_ReidentifyStream(benchmark::State& state) {
+  static EngineDetector detector;
+  Decision d;
+  d.allowed = true;
+  d.SetAll(Action::kTokenize);
+  MapVault vault;
+  DeidSession s(detector, nullptr, &vault, d, "req");
+  std::string seed = "Patient: Orrin Tessaly-Brookmere MRN: 00482913";
+  s.Deidentify(&seed).IgnoreError();
+  std::vector<std::string> pieces;
+  for (int i = 0; i < 60; ++i) pieces.push_back(seed.substr(i % 20, 7));
+  RewriteStream(state, ApiOf(state), s, StreamOf(ApiOf(state), pieces));
+}
 BENCHMARK(BM_ReidentifyStream)->Arg(0)->Arg(1);
+
+// The answer of bench/load/mock_echo.js (the load test's echo upstream) to the
+// ~4 KB request: every token of the request, then a three-line summary, in
+// pieces of 4 bytes (about a model token), so most tokens split across events.
+void BM_ReidentifyEchoStream(benchmark::State& state) {
+  static EngineDetector detector;
+  Decision d;
+  d.allowed = true;
+  d.SetAll(Action::kTokenize);
+  MapVault vault;
+  DeidSession s(detector, nullptr, &vault, d, "req");
+  nlohmann::json j = ParseJson(Request());
+  ForEachRequestText(Api::kOpenAIChat, j, [&](std::string* t) { return s.Deidentify(t); })
+      .IgnoreError();
+  std::string answer = "Patient and contacts: ";
+  const std::vector<std::string> tokens = s.SentReplacements();
+  for (size_t i = 0; i < tokens.size(); ++i) answer += (i > 0 ? ", " : "") + tokens[i];
+  answer +=
+      ".\n- 61M with T2DM, HTN, HLD, CKD 3a admitted for acute on chronic HFrEF (LVEF 35%).\n"
+      "- Diuresed with IV furosemide, net -6.2 L.\n- Follow-up: HF clinic, BMP in 1 week.";
+  std::vector<std::string> pieces;
+  for (size_t i = 0; i < answer.size(); i += 4) pieces.push_back(answer.substr(i, 4));
+  state.counters["tokens"] = static_cast<double>(tokens.size());
+  state.counters["events"] = static_cast<double>(pieces.size());
+  RewriteStream(state, ApiOf(state), s, StreamOf(ApiOf(state), pieces));
+}
+BENCHMARK(BM_ReidentifyEchoStream)->Arg(0)->Arg(1);
 
 }  // namespace
 }  // namespace phigate::gateway
