@@ -320,6 +320,58 @@ TEST_F(DeidTest, OpenAIStreamTokensSplitEverywhere) {
   }
 }
 
+// Shapes the vendors send that carry no text of the first choice: the usage
+// chunk of `stream_options: {include_usage: true}` (an empty choices array,
+// after the finish_reason chunk) and a second choice (`n: 2`) whose deltas
+// interleave with the first's. Each choice's split token is held back and put
+// back on its own; the usage chunk passes unchanged.
+TEST_F(DeidTest, OpenAIStreamUsageChunkAndInterleavedChoices) {
+  DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
+  std::string tok = kName;
+  PHIGATE_ASSERT_OK(s.Deidentify(&tok));
+  auto chunk = [](int index, const json& delta, const json& finish = nullptr) {
+    return json{{"id", "c-1"},
+                {"object", "chat.completion.chunk"},
+                {"choices", {{{"index", index}, {"delta", delta}, {"finish_reason", finish}}}}}
+        .dump();
+  };
+  const std::string usage =
+      R"({"id":"c-1","object":"chat.completion.chunk","choices":[],)"
+      R"("usage":{"prompt_tokens":9,"completion_tokens":4,"total_tokens":13}})";
+  const size_t cut = tok.size() / 2;
+  const std::vector<std::string> datas = {chunk(0, {{"content", "A: " + tok.substr(0, cut)}}),
+                                          chunk(1, {{"content", "B: " + tok.substr(0, cut + 1)}}),
+                                          chunk(0, {{"content", tok.substr(cut) + "."}}),
+                                          chunk(1, {{"content", tok.substr(cut + 1) + "!"}}),
+                                          chunk(0, json::object(), "stop"),
+                                          chunk(1, json::object(), "stop"),
+                                          usage,
+                                          "[DONE]"};
+  auto rw = StreamRewriter::Create(Api::kOpenAIChat, &s);
+  std::string out, scan;
+  for (const std::string& d : datas) PHIGATE_ASSERT_OK(rw->OnEvent(SseEvent{"", d}, &out, &scan));
+  EXPECT_TRUE(rw->complete());
+  std::string text[2];
+  bool usage_seen = false;
+  for (const SseEvent& e : EventsOf(out)) {
+    if (e.data == "[DONE]") continue;
+    const json j = json::parse(e.data);
+    if (j["choices"].empty()) {
+      EXPECT_EQ(e.data, usage);  // as the vendor wrote it
+      usage_seen = true;
+      continue;
+    }
+    for (const json& c : j["choices"]) {
+      const json& d = c["delta"];
+      if (d.contains("content")) text[c["index"].get<int>()] += d["content"].get<std::string>();
+    }
+  }
+  EXPECT_TRUE(usage_seen);
+  EXPECT_EQ(text[0], std::string("A: ") + kName + ".");
+  EXPECT_EQ(text[1], std::string("B: ") + kName + "!");
+  EXPECT_THAT(out, Not(HasSubstr(tok.substr(0, cut))));
+}
+
 TEST_F(DeidTest, OpenAIStreamPassesEventsWithNothingToPutBackAsWritten) {
   DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
   std::string tok = kName;
@@ -455,6 +507,52 @@ TEST_F(DeidTest, AnthropicStreamFlushesTailAtBlockStop) {
   }
   EXPECT_EQ(text, std::string("Hi ") + kName + " " + half);
   EXPECT_EQ(evs.back().event, "message_stop");
+}
+
+// Anthropic's `ping` events (between any two events, a held token's halves
+// included) pass as written and do not release the held tail.
+TEST_F(DeidTest, AnthropicStreamPingEventsBetweenTokenHalves) {
+  DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
+  std::string tok = kName;
+  PHIGATE_ASSERT_OK(s.Deidentify(&tok));
+  auto delta = [](const std::string& t) {
+    return json{{"type", "content_block_delta"},
+                {"index", 0},
+                {"delta", {{"type", "text_delta"}, {"text", t}}}}
+        .dump();
+  };
+  const SseEvent ping{"ping", R"({"type": "ping"})"};
+  const size_t cut = tok.size() / 2;
+  auto rw = StreamRewriter::Create(Api::kAnthropicMessages, &s);
+  std::string out, scan;
+  PHIGATE_ASSERT_OK(rw->OnEvent(
+      {"content_block_start",
+       R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})"},
+      &out, &scan));
+  PHIGATE_ASSERT_OK(rw->OnEvent(ping, &out, &scan));
+  PHIGATE_ASSERT_OK(
+      rw->OnEvent({"content_block_delta", delta("Hi " + tok.substr(0, cut))}, &out, &scan));
+  PHIGATE_ASSERT_OK(rw->OnEvent(ping, &out, &scan));
+  EXPECT_THAT(out, Not(HasSubstr(tok.substr(0, cut))));
+  PHIGATE_ASSERT_OK(
+      rw->OnEvent({"content_block_delta", delta(tok.substr(cut) + ".")}, &out, &scan));
+  PHIGATE_ASSERT_OK(rw->OnEvent(
+      {"content_block_stop", R"({"type":"content_block_stop","index":0})"}, &out, &scan));
+  PHIGATE_ASSERT_OK(rw->OnEvent({"message_stop", R"({"type":"message_stop"})"}, &out, &scan));
+  EXPECT_TRUE(rw->complete());
+  std::string text;
+  int pings = 0;
+  for (const SseEvent& e : EventsOf(out)) {
+    if (e.event == "ping") {
+      EXPECT_EQ(e.data, ping.data);
+      ++pings;
+      continue;
+    }
+    const json j = json::parse(e.data);
+    if (j["type"] == "content_block_delta") text += j["delta"]["text"].get<std::string>();
+  }
+  EXPECT_EQ(pings, 2);
+  EXPECT_EQ(text, std::string("Hi ") + kName + ".");
 }
 
 // Anthropic events are read with simdjson too: unchanged ones go out byte for
