@@ -173,8 +173,9 @@ void BM_ReidentifyEchoStream(benchmark::State& state) {
   MapVault vault;
   DeidSession s(detector, nullptr, &vault, d, "req");
   nlohmann::json j = ParseJson(Request());
-  ForEachRequestText(Api::kOpenAIChat, j, [&](std::string* t) { return s.Deidentify(t); })
-      .IgnoreError();
+  ForEachRequestText(Api::kOpenAIChat, j, [&](std::string* t) {
+    return s.Deidentify(t);
+  }).IgnoreError();
   std::string answer = "Patient and contacts: ";
   const std::vector<std::string> tokens = s.SentReplacements();
   for (size_t i = 0; i < tokens.size(); ++i) answer += (i > 0 ? ", " : "") + tokens[i];
