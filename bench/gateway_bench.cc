@@ -46,6 +46,21 @@ class MapVault : public TokenVault {
   int n_ = 0;
 };
 
+Decision TokenizeAll() {
+  Decision d;
+  d.allowed = true;
+  d.SetAll(Action::kTokenize);
+  return d;
+}
+
+// A session that tokenizes every category into an in-memory vault.
+struct TokenizingSession {
+  explicit TokenizingSession(const Detector& detector) : s(detector, nullptr, &vault, d, "req") {}
+  const Decision d = TokenizeAll();
+  MapVault vault;
+  DeidSession s;
+};
+
 // ~4 KB chat request with ~10 synthetic identifiers (as bench/load/gen_fixtures.py).
 std::string Request() {
   std::string note =
@@ -67,9 +82,7 @@ std::string Request() {
 void BM_DeidentifyChatRequest(benchmark::State& state) {
   static EngineDetector detector;
   const std::string body = Request();
-  Decision d;
-  d.allowed = true;
-  d.SetAll(Action::kTokenize);
+  const Decision d = TokenizeAll();
   MapVault vault;
   size_t tokens = 0;
   for (auto _ : state) {
@@ -149,11 +162,8 @@ Api ApiOf(const benchmark::State& state) {
 // range(0) is 0 for OpenAI chat, 1 for Anthropic messages.
 void BM_ReidentifyStream(benchmark::State& state) {
   static EngineDetector detector;
-  Decision d;
-  d.allowed = true;
-  d.SetAll(Action::kTokenize);
-  MapVault vault;
-  DeidSession s(detector, nullptr, &vault, d, "req");
+  TokenizingSession ts(detector);
+  DeidSession& s = ts.s;
   std::string seed = "Patient: Orrin Tessaly-Brookmere MRN: 00482913";
   s.Deidentify(&seed).IgnoreError();
   std::vector<std::string> pieces;
@@ -167,11 +177,8 @@ BENCHMARK(BM_ReidentifyStream)->Arg(0)->Arg(1);
 // pieces of 4 bytes (about a model token), so most tokens split across events.
 void BM_ReidentifyEchoStream(benchmark::State& state) {
   static EngineDetector detector;
-  Decision d;
-  d.allowed = true;
-  d.SetAll(Action::kTokenize);
-  MapVault vault;
-  DeidSession s(detector, nullptr, &vault, d, "req");
+  TokenizingSession ts(detector);
+  DeidSession& s = ts.s;
   nlohmann::json j = ParseJson(Request());
   ForEachRequestText(Api::kOpenAIChat, j, [&](std::string* t) {
     return s.Deidentify(t);

@@ -112,6 +112,27 @@ def sse():
     return "".join(out)
 
 
+def vendor(name, port, endpoint, model):
+    return f"""  - name: {name}
+    kind: self-hosted
+    api_base: http://127.0.0.1:{port}/v1
+    inside_boundary: true
+    region: us
+    endpoints: [{endpoint}]
+    models: [{model}]"""
+
+
+def feature(name, vendors):
+    routes = "".join(f"\n      - vendor: {v}\n        models: [\"*\"]" for v in vendors)
+    return f"""  - name: {name}
+    purpose: treatment
+    roles: [clinician]
+    reidentify_answers: true
+    on_missing_baa: tokenize
+    phi: {{NAME: tokenize, DATE: tokenize, MRN: tokenize, SSN: tokenize, PHONE: tokenize, EMAIL: tokenize, AGE: allow}}
+    routes:{routes}"""
+
+
 def main():
     files = {
         "request.json": json.dumps(request(False)),
@@ -196,50 +217,14 @@ users:
     roles: [clinician]
     api_key_sha256: {hashlib.sha256(key.encode()).hexdigest()}
 vendors:
-  - name: local
-    kind: self-hosted
-    api_base: http://127.0.0.1:{mport}/v1
-    inside_boundary: true
-    region: us
-    endpoints: [chat/completions]
-    models: [local-llama]
-  - name: echo
-    kind: self-hosted
-    api_base: http://127.0.0.1:{ECHO}/v1
-    inside_boundary: true
-    region: us
-    endpoints: [chat/completions]
-    models: [local-llama]
-  - name: echo-anthropic
-    kind: self-hosted
-    api_base: http://127.0.0.1:{ECHO}/v1
-    inside_boundary: true
-    region: us
-    endpoints: [messages]
-    models: [claude-sonnet-4-5]
+{vendor("local", mport, "chat/completions", "local-llama")}
+{vendor("echo", ECHO, "chat/completions", "local-llama")}
+{vendor("echo-anthropic", ECHO, "messages", "claude-sonnet-4-5")}
 features:
-  - name: scribe
-    purpose: treatment
-    roles: [clinician]
-    reidentify_answers: true
-    on_missing_baa: tokenize
-    phi: {{NAME: tokenize, DATE: tokenize, MRN: tokenize, SSN: tokenize, PHONE: tokenize, EMAIL: tokenize, AGE: allow}}
-    routes:
-      - vendor: local
-        models: ["*"]
+{feature("scribe", ["local"])}
   # The same policy in front of the echo upstream (mock_echo.js), whose answers carry the
   # request's tokens: re-identification puts ~10 values back in every answer.
-  - name: scribe-echo
-    purpose: treatment
-    roles: [clinician]
-    reidentify_answers: true
-    on_missing_baa: tokenize
-    phi: {{NAME: tokenize, DATE: tokenize, MRN: tokenize, SSN: tokenize, PHONE: tokenize, EMAIL: tokenize, AGE: allow}}
-    routes:
-      - vendor: echo
-        models: ["*"]
-      - vendor: echo-anthropic
-        models: ["*"]
+{feature("scribe-echo", ["echo", "echo-anthropic"])}
 gateway:
   upstreams:
     - vendor: echo-anthropic
