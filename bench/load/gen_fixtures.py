@@ -223,7 +223,7 @@ vendors:
 features:
 {feature("scribe", ["local"])}
   # The same policy in front of the echo upstream (mock_echo.js), whose answers carry the
-  # request's tokens: re-identification puts ~10 values back in every answer.
+  # request's tokens: re-identification puts ~12 values back in every answer.
 {feature("scribe-echo", ["echo", "echo-anthropic"])}
 gateway:
   upstreams:
