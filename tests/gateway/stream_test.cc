@@ -275,14 +275,22 @@ TEST(SseParserTest, EventsSplitAnywhere) {
   }
 }
 
-std::string OpenAIChunk(const json& delta, const json& finish = nullptr) {
+std::string OpenAIChunk(const json& delta, const json& finish = nullptr, int index = 0) {
   json e = {
       {"id", "c"},
       {"object", "chat.completion.chunk"},
       {"created", 1},
       {"model", "m"},
-      {"choices", json::array({{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}})}};
+      {"choices", json::array({{{"index", index}, {"delta", delta}, {"finish_reason", finish}}})}};
   return e.dump();
+}
+
+// An Anthropic text delta of block 0.
+std::string AnthropicTextDelta(const std::string& text) {
+  return json{{"type", "content_block_delta"},
+              {"index", 0},
+              {"delta", {{"type", "text_delta"}, {"text", text}}}}
+      .dump();
 }
 
 // Runs events through a rewriter; returns (content text, tool args) seen by the client.
@@ -329,24 +337,19 @@ TEST_F(DeidTest, OpenAIStreamUsageChunkAndInterleavedChoices) {
   DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
   std::string tok = kName;
   PHIGATE_ASSERT_OK(s.Deidentify(&tok));
-  auto chunk = [](int index, const json& delta, const json& finish = nullptr) {
-    return json{{"id", "c-1"},
-                {"object", "chat.completion.chunk"},
-                {"choices", {{{"index", index}, {"delta", delta}, {"finish_reason", finish}}}}}
-        .dump();
-  };
   const std::string usage =
-      R"({"id":"c-1","object":"chat.completion.chunk","choices":[],)"
+      R"({"id":"c","object":"chat.completion.chunk","choices":[],)"
       R"("usage":{"prompt_tokens":9,"completion_tokens":4,"total_tokens":13}})";
   const size_t cut = tok.size() / 2;
-  const std::vector<std::string> datas = {chunk(0, {{"content", "A: " + tok.substr(0, cut)}}),
-                                          chunk(1, {{"content", "B: " + tok.substr(0, cut + 1)}}),
-                                          chunk(0, {{"content", tok.substr(cut) + "."}}),
-                                          chunk(1, {{"content", tok.substr(cut + 1) + "!"}}),
-                                          chunk(0, json::object(), "stop"),
-                                          chunk(1, json::object(), "stop"),
-                                          usage,
-                                          "[DONE]"};
+  const std::vector<std::string> datas = {
+      OpenAIChunk({{"content", "A: " + tok.substr(0, cut)}}, nullptr, 0),
+      OpenAIChunk({{"content", "B: " + tok.substr(0, cut + 1)}}, nullptr, 1),
+      OpenAIChunk({{"content", tok.substr(cut) + "."}}, nullptr, 0),
+      OpenAIChunk({{"content", tok.substr(cut + 1) + "!"}}, nullptr, 1),
+      OpenAIChunk(json::object(), "stop", 0),
+      OpenAIChunk(json::object(), "stop", 1),
+      usage,
+      "[DONE]"};
   auto rw = StreamRewriter::Create(Api::kOpenAIChat, &s);
   std::string out, scan;
   for (const std::string& d : datas) PHIGATE_ASSERT_OK(rw->OnEvent(SseEvent{"", d}, &out, &scan));
@@ -484,16 +487,11 @@ TEST_F(DeidTest, AnthropicStreamFlushesTailAtBlockStop) {
   PHIGATE_ASSERT_OK(s.Deidentify(&tok));
   auto rw = StreamRewriter::Create(Api::kAnthropicMessages, &s);
   std::string out, scan;
-  auto delta = [](const std::string& t) {
-    return json{{"type", "content_block_delta"},
-                {"index", 0},
-                {"delta", {{"type", "text_delta"}, {"text", t}}}}
-        .dump();
-  };
   // The answer ends with half a token the model never completes.
   const std::string half = tok.substr(0, 4);
-  PHIGATE_ASSERT_OK(rw->OnEvent({"content_block_delta", delta("Hi " + tok + " ")}, &out, &scan));
-  PHIGATE_ASSERT_OK(rw->OnEvent({"content_block_delta", delta(half)}, &out, &scan));
+  PHIGATE_ASSERT_OK(
+      rw->OnEvent({"content_block_delta", AnthropicTextDelta("Hi " + tok + " ")}, &out, &scan));
+  PHIGATE_ASSERT_OK(rw->OnEvent({"content_block_delta", AnthropicTextDelta(half)}, &out, &scan));
   EXPECT_THAT(out, Not(HasSubstr(half + "\"")));
   PHIGATE_ASSERT_OK(rw->OnEvent(
       {"content_block_stop", R"({"type":"content_block_stop","index":0})"}, &out, &scan));
@@ -515,12 +513,6 @@ TEST_F(DeidTest, AnthropicStreamPingEventsBetweenTokenHalves) {
   DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
   std::string tok = kName;
   PHIGATE_ASSERT_OK(s.Deidentify(&tok));
-  auto delta = [](const std::string& t) {
-    return json{{"type", "content_block_delta"},
-                {"index", 0},
-                {"delta", {{"type", "text_delta"}, {"text", t}}}}
-        .dump();
-  };
   const SseEvent ping{"ping", R"({"type": "ping"})"};
   const size_t cut = tok.size() / 2;
   auto rw = StreamRewriter::Create(Api::kAnthropicMessages, &s);
@@ -530,12 +522,12 @@ TEST_F(DeidTest, AnthropicStreamPingEventsBetweenTokenHalves) {
        R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})"},
       &out, &scan));
   PHIGATE_ASSERT_OK(rw->OnEvent(ping, &out, &scan));
-  PHIGATE_ASSERT_OK(
-      rw->OnEvent({"content_block_delta", delta("Hi " + tok.substr(0, cut))}, &out, &scan));
+  PHIGATE_ASSERT_OK(rw->OnEvent(
+      {"content_block_delta", AnthropicTextDelta("Hi " + tok.substr(0, cut))}, &out, &scan));
   PHIGATE_ASSERT_OK(rw->OnEvent(ping, &out, &scan));
   EXPECT_THAT(out, Not(HasSubstr(tok.substr(0, cut))));
   PHIGATE_ASSERT_OK(
-      rw->OnEvent({"content_block_delta", delta(tok.substr(cut) + ".")}, &out, &scan));
+      rw->OnEvent({"content_block_delta", AnthropicTextDelta(tok.substr(cut) + ".")}, &out, &scan));
   PHIGATE_ASSERT_OK(rw->OnEvent(
       {"content_block_stop", R"({"type":"content_block_stop","index":0})"}, &out, &scan));
   PHIGATE_ASSERT_OK(rw->OnEvent({"message_stop", R"({"type":"message_stop"})"}, &out, &scan));
