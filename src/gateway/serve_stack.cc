@@ -23,6 +23,7 @@
 #include "phigate/policy/policy.h"
 #include "phigate/store/sqlite_process.h"
 #include "phigate/store/store.h"
+#include "phigate/transform/date_shift.h"
 #include "phigate/transform/redactor.h"
 #include "phigate/transform/surrogate.h"
 #include "phigate/vault/vault.h"
@@ -200,6 +201,9 @@ class RealVault : public TokenVault {
         c, value, sc, [gen, shift](PhiCategory cat, std::string_view orig, int attempt) {
           return gen->Generate(cat, orig, attempt, shift);
         });
+    if (r.ok() && c == PhiCategory::kDate) {
+      return transform::MatchDateCase(value, shift, std::move(*r));
+    }
     // A value the generator cannot shape (an unparsable date) is tokenized instead.
     if (!r.ok() && r.status().code() == absl::StatusCode::kInvalidArgument) {
       return v_->Tokenize(c, value, sc);

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
@@ -259,6 +260,12 @@ std::string FormatDate(const CivilDate& d, const DateFormat& f) {
     }
   }
   return "";
+}
+
+std::string MatchDateCase(std::string_view original, int days, std::string surrogate) {
+  std::optional<std::string> own = ShiftDateText(original, days);
+  if (own && absl::EqualsIgnoreCase(*own, surrogate)) return std::move(*own);
+  return surrogate;
 }
 
 std::optional<std::string> ShiftDateText(std::string_view text, int days) {

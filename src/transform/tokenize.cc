@@ -71,15 +71,18 @@ Result<std::string> SurrogateFor(vault::Vault& vault, const vault::Scope& scope,
       *offset = days;
     }
     const int days = **offset;
-    return vault.Surrogate(
-        category, original, scope,
-        [days](PhiCategory, std::string_view o, int attempt) -> Result<std::string> {
-          auto shifted = ShiftDateText(o, days);
-          if (!shifted || attempt > 0) {
-            return absl::AlreadyExistsError("shifted date unavailable");
-          }
-          return *shifted;
-        });
+    PHIGATE_ASSIGN_OR_RETURN(
+        std::string out,
+        vault.Surrogate(
+            category, original, scope,
+            [days](PhiCategory, std::string_view o, int attempt) -> Result<std::string> {
+              auto shifted = ShiftDateText(o, days);
+              if (!shifted || attempt > 0) {
+                return absl::AlreadyExistsError("shifted date unavailable");
+              }
+              return *shifted;
+            }));
+    return MatchDateCase(original, days, std::move(out));
   }
   if (gen == nullptr) {
     return absl::FailedPreconditionError("surrogate operator needs a SurrogateGenerator");

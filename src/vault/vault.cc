@@ -22,6 +22,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -230,7 +231,8 @@ class VaultImpl : public Vault {
   // look). Values repeated within `requests` still share one token.
   Result<std::vector<std::string>> Mint(std::span<const TokenRequest> requests, const Scope& scope,
                                         bool indexed) {
-    PHIGATE_ASSIGN_OR_RETURN(auto ring, Ring());
+    uint32_t generation = 0;
+    PHIGATE_ASSIGN_OR_RETURN(auto ring, Ring(&generation));
     PHIGATE_ASSIGN_OR_RETURN(const std::string sk, ScopeKey(*ring, scope));
     const int64_t now = options_.clock();
     // Distinct values, by blind index.
@@ -267,8 +269,10 @@ class VaultImpl : public Vault {
       by_bidx.emplace(items.back().bidx, which[i]);
     }
 
+    bool replaced = false;
     if (Status tx_status = store_->RunInTransaction([&](Transaction& tx) -> Status {
           for (auto& it : items) it.ref.clear();  // fn may be re-run
+          PHIGATE_RETURN_IF_ERROR(CheckGeneration(tx, generation, &replaced));
           std::vector<std::string> keys;
           keys.reserve(items.size());
           for (const auto& it : items) keys.push_back(it.bidx);
@@ -349,7 +353,7 @@ class VaultImpl : public Vault {
           return absl::OkStatus();
         });
         !tx_status.ok())
-      return tx_status;
+      return replaced ? KeysReplaced() : tx_status;
     std::vector<std::string> out;
     out.reserve(requests.size());
     for (size_t i = 0; i < requests.size(); ++i) {
@@ -406,7 +410,8 @@ class VaultImpl : public Vault {
 
   Result<std::string> Surrogate(PhiCategory category, std::string_view value, const Scope& scope,
                                 SurrogateFn generate) override {
-    PHIGATE_ASSIGN_OR_RETURN(auto ring, Ring());
+    uint32_t generation = 0;
+    PHIGATE_ASSIGN_OR_RETURN(auto ring, Ring(&generation));
     PHIGATE_ASSIGN_OR_RETURN(const std::string sk, ScopeKey(*ring, scope));
     PHIGATE_ASSIGN_OR_RETURN(
         crypto::Digest d,
@@ -436,15 +441,38 @@ class VaultImpl : public Vault {
       PHIGATE_ASSIGN_OR_RETURN(std::string sealed,
                                Seal(*ring, kMapNamespace, key, SerializeMapping(m)));
       enum class Outcome { kCollision, kMine, kTheirs } outcome = Outcome::kCollision;
+      bool replaced = false;
+      std::optional<Record> taken;  // the mapping that holds the candidate, on a collision
       const Status race = store_->RunInTransaction([&](Transaction& tx) -> Status {
+        taken.reset();
+        PHIGATE_RETURN_IF_ERROR(CheckGeneration(tx, generation, &replaced));
         PHIGATE_ASSIGN_OR_RETURN(auto legacy, tx.Get(kMapNamespace, legacy_key));
         if (legacy.has_value()) {
           outcome = Outcome::kCollision;
           return absl::OkStatus();
         }
+        if (options_.ttl_seconds > 0) {
+          // An expired pair of this value, or an expired mapping holding the
+          // candidate, is gone already for readers: drop it (as Mint does) so
+          // the value can be given a surrogate again.
+          PHIGATE_ASSIGN_OR_RETURN(auto old, tx.Get(kIndexNamespace, bidx));
+          if (old.has_value() && Expired(old->ts, now)) {
+            PHIGATE_ASSIGN_OR_RETURN(bool d1, tx.Delete(kIndexNamespace, bidx));
+            PHIGATE_ASSIGN_OR_RETURN(bool d2,
+                                     tx.Delete(kMapNamespace, absl::StrCat(sk, "/", old->value)));
+            (void)d1;
+            (void)d2;
+          }
+          PHIGATE_ASSIGN_OR_RETURN(auto held, tx.Get(kMapNamespace, key));
+          if (held.has_value() && Expired(held->ts, now)) {
+            PHIGATE_ASSIGN_OR_RETURN(bool gone, tx.Delete(kMapNamespace, key));
+            (void)gone;
+          }
+        }
         PHIGATE_ASSIGN_OR_RETURN(bool ins, tx.PutIfAbsent(kMapNamespace, key, sealed, now));
         if (!ins) {
           outcome = Outcome::kCollision;
+          PHIGATE_ASSIGN_OR_RETURN(taken, tx.Get(kMapNamespace, key));
           return absl::OkStatus();
         }
         PHIGATE_ASSIGN_OR_RETURN(bool won, tx.PutIfAbsent(kIndexNamespace, bidx, ref, now));
@@ -455,8 +483,32 @@ class VaultImpl : public Vault {
         outcome = Outcome::kTheirs;                          // roll back ours; read theirs below
         return absl::CancelledError("lost the index race");  // rolls back our row
       });
+      if (replaced) return KeysReplaced();
       if (!race.ok() && outcome != Outcome::kTheirs) return race;
       if (outcome == Outcome::kMine) return candidate;
+      if (outcome == Outcome::kCollision && taken.has_value() && !Expired(taken->ts, now)) {
+        // The candidate is the surrogate of the same value written in another
+        // letter case ("MARCH 14, 2024" and "March 14, 2024" shift to the same
+        // date; a date has no other candidate): this spelling shares it, as
+        // first written (the same answer as every later lookup gives).
+        PHIGATE_ASSIGN_OR_RETURN(std::string plain, Open(kMapNamespace, key, taken->value));
+        PHIGATE_ASSIGN_OR_RETURN(Mapping held, ParseMapping(plain));
+        crypto::SecureWipe(plain.data(), plain.size());
+        if (held.kind == MappingKind::kSurrogate && held.category == category &&
+            absl::EqualsIgnoreCase(held.original, ToAbsl(value))) {
+          bool won = false;
+          const Status link = store_->RunInTransaction([&](Transaction& tx) -> Status {
+            PHIGATE_RETURN_IF_ERROR(CheckGeneration(tx, generation, &replaced));
+            PHIGATE_ASSIGN_OR_RETURN(won, tx.PutIfAbsent(kIndexNamespace, bidx, ref, now));
+            return absl::OkStatus();
+          });
+          if (replaced) return KeysReplaced();
+          if (!link.ok()) return link;
+          if (won) return std::move(held.replacement);
+          PHIGATE_ASSIGN_OR_RETURN(auto theirs, ReadIndexed(bidx, sk, now));
+          if (theirs.has_value()) return std::move(theirs->replacement);
+        }
+      }
       if (outcome == Outcome::kTheirs) {
         PHIGATE_ASSIGN_OR_RETURN(auto theirs, ReadIndexed(bidx, sk, now));
         if (theirs.has_value()) return std::move(theirs->replacement);
@@ -498,7 +550,8 @@ class VaultImpl : public Vault {
   Result<int> DateShiftDays(const Scope& scope, int max_days) override {
     if (max_days < 1 || max_days > 3650)
       return absl::InvalidArgumentError("max_days must be 1..3650");
-    PHIGATE_ASSIGN_OR_RETURN(auto ring, Ring());
+    uint32_t generation = 0;
+    PHIGATE_ASSIGN_OR_RETURN(auto ring, Ring(&generation));
     PHIGATE_ASSIGN_OR_RETURN(const std::string sk, ScopeKey(*ring, scope));
     const std::string key = absl::StrCat(sk, "/d");
     const int64_t now = options_.clock();
@@ -508,15 +561,29 @@ class VaultImpl : public Vault {
     PHIGATE_ASSIGN_OR_RETURN(std::string sealed,
                              Seal(*ring, kMapNamespace, key, absl::StrCat(fresh)));
     std::optional<Record> row;
+    bool replaced = false;
     if (Status tx_status = store_->RunInTransaction([&](Transaction& tx) -> Status {
+          PHIGATE_RETURN_IF_ERROR(CheckGeneration(tx, generation, &replaced));
           PHIGATE_ASSIGN_OR_RETURN(row, tx.Get(kMapNamespace, key));
           if (row.has_value() && !Expired(row->ts, now)) return absl::OkStatus();
-          PHIGATE_RETURN_IF_ERROR(tx.Put(kMapNamespace, key, sealed, now));
-          row = Record{key, sealed, now};
+          if (row.has_value()) {
+            PHIGATE_ASSIGN_OR_RETURN(bool d, tx.Delete(kMapNamespace, key));
+            (void)d;
+          }
+          // PutIfAbsent, not Put: two replicas giving a scope its first offset
+          // at once (PostgreSQL reads committed rows only) keep one offset,
+          // the first committed, and both use it.
+          PHIGATE_ASSIGN_OR_RETURN(bool won, tx.PutIfAbsent(kMapNamespace, key, sealed, now));
+          if (won) {
+            row = Record{key, sealed, now};
+            return absl::OkStatus();
+          }
+          PHIGATE_ASSIGN_OR_RETURN(row, tx.Get(kMapNamespace, key));
+          if (!row.has_value()) return absl::AbortedError("date offset race; retry");
           return absl::OkStatus();
         });
         !tx_status.ok())
-      return tx_status;
+      return replaced ? KeysReplaced() : tx_status;
     PHIGATE_ASSIGN_OR_RETURN(std::string plain, Open(kMapNamespace, key, row->value));
     int days = 0;
     if (!absl::SimpleAtoi(plain, &days)) return absl::DataLossError("date offset record malformed");
@@ -623,10 +690,41 @@ class VaultImpl : public Vault {
   Status Install(const std::vector<WrappedKey>& keys) {
     PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<Keyring> ring,
                              Keyring::Unwrap(keys_, tenant().value(), keys));
+    uint32_t generation = 0;
+    for (const WrappedKey& k : keys) {
+      if (k.purpose == KeyPurpose::kIndex) generation = k.version;
+    }
     absl::MutexLock lock(&mu_);
     ring_ = std::shared_ptr<const Keyring>(std::move(ring));
+    generation_ = generation;
     shredded_ = false;
     return absl::OkStatus();
+  }
+
+  // Inside a writing transaction: fails when the tenant's keys are no longer
+  // the generation this vault holds — another process (`phigate keys shred`)
+  // destroyed them. Writing on would seal rows under destroyed keys: orphans
+  // that nothing can read and that block every later re-encryption.
+  static Status CheckGeneration(Transaction& tx, uint32_t generation, bool* replaced) {
+    PHIGATE_ASSIGN_OR_RETURN(auto idx, tx.Get(kKeysNamespace, kIdx));
+    uint32_t now_generation = 0;
+    if (idx.has_value()) {
+      PHIGATE_ASSIGN_OR_RETURN(WrappedKey k, WrappedKey::Parse(idx->value));
+      now_generation = k.version;
+    }
+    if (now_generation == generation) return absl::OkStatus();
+    *replaced = true;
+    return absl::FailedPreconditionError("vault keys replaced");  // not Aborted: no retry
+  }
+
+  // After CheckGeneration failed: takes up the tenant's new keys (creating
+  // them if the tenant was shredded, as opening the vault afresh would), so
+  // the next call works, and fails this one.
+  Status KeysReplaced() {
+    PHIGATE_RETURN_IF_ERROR(Init());
+    return absl::AbortedError(
+        "the tenant's vault keys were destroyed by another process (crypto-shredded); nothing "
+        "was written, retry");
   }
 
   Status Reload() {
@@ -648,12 +746,14 @@ class VaultImpl : public Vault {
     return Install(keys);
   }
 
-  Result<std::shared_ptr<const Keyring>> Ring() {
+  // The keyring, and (when asked) its generation: both of one Install.
+  Result<std::shared_ptr<const Keyring>> Ring(uint32_t* generation = nullptr) {
     absl::MutexLock lock(&mu_);
     if (shredded_ || ring_ == nullptr) {
       return absl::FailedPreconditionError(
           "the tenant's keys were destroyed (crypto-shredded); reopen the vault to start anew");
     }
+    if (generation != nullptr) *generation = generation_;
     return ring_;
   }
 
@@ -751,6 +851,7 @@ class VaultImpl : public Vault {
   VaultOptions options_;
   absl::Mutex mu_;
   std::shared_ptr<const Keyring> ring_ ABSL_GUARDED_BY(mu_);
+  uint32_t generation_ ABSL_GUARDED_BY(mu_) = 0;  // the version of the index key
   bool shredded_ ABSL_GUARDED_BY(mu_) = false;
 };
 

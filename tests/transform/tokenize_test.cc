@@ -1,5 +1,7 @@
 #include "phigate/transform/tokenize.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "phigate/transform/date_shift.h"
 #include "tests/testing/status_matchers.h"
@@ -71,6 +73,23 @@ TEST_F(TokenizeTest, SurrogateModeGivesRealisticValuesAndShiftsDatesTogether) {
   PHIGATE_ASSERT_OK_AND_ASSIGN(ReversibleResult again,
                                DeidentifyReversibly(note, f, *fx_->acme, scope_, o));
   EXPECT_EQ(again.text, r.text);
+}
+
+TEST_F(TokenizeTest, SurrogateModeTakesOneDateWrittenInTwoLetterCases) {
+  // An upper-case header and the prose below it: two spellings of one date,
+  // whose shifted forms are equal up to case.
+  const std::string note = "ADMIT DATE: MARCH 14, 2031\nAdmitted on March 14, 2031 with pain.";
+  const size_t upper = note.find("MARCH"), mixed = note.find("March");
+  Findings f = {F(PhiCategory::kDate, upper, upper + 14), F(PhiCategory::kDate, mixed, mixed + 14)};
+  ReversibleOptions o{.mode = ReversibleMode::kSurrogate, .generator = fx_->gen.get()};
+  PHIGATE_ASSERT_OK_AND_ASSIGN(ReversibleResult r,
+                               DeidentifyReversibly(note, f, *fx_->acme, scope_, o));
+  ASSERT_EQ(r.replacements.size(), 2u);
+  EXPECT_TRUE(absl::EqualsIgnoreCase(r.replacements[0], r.replacements[1])) << r.text;
+  EXPECT_EQ(r.replacements[0], absl::AsciiStrToUpper(r.replacements[0])) << "kept upper case";
+  EXPECT_NE(r.replacements[1], absl::AsciiStrToUpper(r.replacements[1])) << "kept mixed case";
+  EXPECT_EQ(r.text.find("March 14"), std::string::npos);
+  EXPECT_EQ(r.text.find("MARCH 14"), std::string::npos);
 }
 
 TEST_F(TokenizeTest, OperatorsWorkThroughTheOperatorInterface) {

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <set>
 #include <thread>
@@ -341,6 +342,53 @@ TEST_P(VaultTest, ShreddingMakesEvenRestoredRowsUnreadable) {
   (void)keys;
 }
 
+// `phigate keys shred` runs in another process than the gateway, whose Vault
+// stays open: its next write must not seal rows under the destroyed keys
+// (orphans nothing can read, which also broke every later re-encryption).
+TEST_P(VaultTest, ShredByAnotherProcessStopsThisOneWritingUnderTheDestroyedKeys) {
+  auto ops = std::vector<std::pair<std::string, std::function<Status()>>>{
+      {"tokenize",
+       [&] { return vault_->Tokenize(PhiCategory::kName, "Running Synthetic", conv_).status(); }},
+      {"surrogate",
+       [&] {
+         return vault_
+             ->Surrogate(PhiCategory::kName, "Running Synthetic", conv_,
+                         [](PhiCategory, std::string_view, int attempt) -> Result<std::string> {
+                           return absl::StrCat("Velm Orrin", attempt);
+                         })
+             .status();
+       }},
+      {"date offset", [&] { return vault_->DateShiftDays(conv_, 30).status(); }},
+  };
+  for (const auto& [name, op] : ops) {
+    SCOPED_TRACE(name);
+    PHIGATE_ASSERT_OK(vault_->Tokenize(PhiCategory::kName, "Before Shred", conv_).status());
+    auto other = OpenVault("acme");  // `phigate keys shred`
+    ASSERT_NE(other, nullptr);
+    PHIGATE_ASSERT_OK(other->Shred());
+    const Status refused = op();
+    EXPECT_EQ(refused.code(), absl::StatusCode::kAborted) << refused;
+    auto ts = store_->ForTenant(TenantId("acme"));
+    ASSERT_TRUE(ts.ok());
+    std::vector<store::Record> rows;
+    PHIGATE_ASSERT_OK((*ts)->RunInTransaction([&](store::Transaction& tx) -> Status {
+      PHIGATE_ASSIGN_OR_RETURN(rows, tx.Scan(kMapNamespace, "", {}));
+      return absl::OkStatus();
+    }));
+    EXPECT_TRUE(rows.empty()) << rows.size() << " rows written after the shred";
+    // The next call works, under a new key generation that others can read.
+    PHIGATE_ASSERT_OK(op());
+    PHIGATE_ASSERT_OK_AND_ASSIGN(std::string tok,
+                                 vault_->Tokenize(PhiCategory::kName, "After Shred", conv_));
+    auto fresh = OpenVault("acme");
+    ASSERT_NE(fresh, nullptr);
+    PHIGATE_ASSERT_OK_AND_ASSIGN(std::string back, fresh->Resolve(tok, conv_));
+    EXPECT_EQ(back, "After Shred");
+    PHIGATE_ASSERT_OK(fresh->RotateKey().status());
+    PHIGATE_ASSERT_OK(fresh->ReencryptAll().status());
+  }
+}
+
 TEST_P(VaultTest, WrongMasterKeyIsAClearError) {
   auto wrong = Master(testing::kMasterB);
   auto ts = store_->ForTenant(TenantId("acme"));
@@ -433,6 +481,61 @@ TEST_P(VaultTest, SurrogatesAreUniqueAcrossCategoriesInScope) {
   EXPECT_EQ(other, "Marlow");
 }
 
+// A date's surrogate is the date shifted by the scope's offset: one candidate
+// only. "MARCH 14, 2024" and "March 14, 2024" are two originals whose shifted
+// forms are equal up to case; the second shares the first's surrogate instead
+// of failing the whole note.
+TEST_P(VaultTest, OneValueInTwoLetterCasesSharesItsSurrogate) {
+  auto shift = [](PhiCategory, std::string_view o, int attempt) -> Result<std::string> {
+    if (attempt > 0) return absl::AlreadyExistsError("shifted date unavailable");
+    if (o == "MARCH 14, 2024") return std::string("MAY 26, 2024");
+    if (o == "March 14, 2024") return std::string("May 26, 2024");
+    return std::string("May 26, 2024");  // another date landing on a taken one
+  };
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      std::string upper, vault_->Surrogate(PhiCategory::kDate, "MARCH 14, 2024", conv_, shift));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      std::string mixed, vault_->Surrogate(PhiCategory::kDate, "March 14, 2024", conv_, shift));
+  EXPECT_EQ(upper, "MAY 26, 2024");
+  EXPECT_EQ(mixed, "MAY 26, 2024");  // the shared surrogate, as first written
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      std::string again, vault_->Surrogate(PhiCategory::kDate, "March 14, 2024", conv_, shift));
+  EXPECT_EQ(again, mixed);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto list, vault_->ListSurrogates(conv_));
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].original, "MARCH 14, 2024");
+  // Another value is still never given a surrogate that is taken.
+  EXPECT_FALSE(vault_->Surrogate(PhiCategory::kDate, "April 1, 2024", conv_, shift).ok());
+  auto other_category = [](PhiCategory, std::string_view, int attempt) -> Result<std::string> {
+    if (attempt > 0) return absl::AlreadyExistsError("no other candidate");
+    return std::string("May 26, 2024");
+  };
+  EXPECT_FALSE(vault_->Surrogate(PhiCategory::kName, "march 14, 2024", conv_, other_category).ok());
+}
+
+TEST_P(VaultTest, TtlExpiredSurrogateIsReplacedWithoutPurge) {
+  auto ts = store_->ForTenant(TenantId("ttl-tenant"));
+  ASSERT_TRUE(ts.ok());
+  VaultOptions o;
+  o.clock = clock_.fn();
+  o.ttl_seconds = 3600;
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto v, Vault::Open(std::move(*ts), *master_, std::move(o)));
+  auto gen = [](PhiCategory, std::string_view, int attempt) -> Result<std::string> {
+    static const char* kNames[] = {"Mara Velt", "Osk Brimley"};
+    return std::string(kNames[attempt % 2]);
+  };
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string first,
+                               v->Surrogate(PhiCategory::kName, "Qorvin Abelstam", conv_, gen));
+  EXPECT_EQ(first, "Mara Velt");
+  clock_.now += 3601;
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string later,
+                               v->Surrogate(PhiCategory::kName, "Qorvin Abelstam", conv_, gen));
+  EXPECT_EQ(later, "Mara Velt");  // the expired candidate is free again
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto list, v->ListSurrogates(conv_));
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].original, "Qorvin Abelstam");
+}
+
 TEST_P(VaultTest, LegacyPerCategorySurrogateStaysTakenInItsCategory) {
   // A row written under the old per-category surrogate index: a name mapped
   // to "Marlow" in this scope.
@@ -463,6 +566,90 @@ TEST_P(VaultTest, LegacyPerCategorySurrogateStaysTakenInItsCategory) {
       std::string other,
       vault_->Surrogate(PhiCategory::kName, "Belvia", Scope::Conversation("conv-other"), gen));
   EXPECT_EQ(other, "Marlow");
+}
+
+// Forwards to a tenant store, but the first read of a date-offset row (key
+// ".../d") sees nothing: what a PostgreSQL transaction (read committed) sees
+// when another replica's first offset for the scope commits between its read
+// and its write.
+class OffsetRaceStore : public store::TenantStore {
+ public:
+  explicit OffsetRaceStore(std::unique_ptr<store::TenantStore> inner) : inner_(std::move(inner)) {}
+  const TenantId& tenant() const override { return inner_->tenant(); }
+  Status RunInTransaction(absl::FunctionRef<Status(store::Transaction&)> fn) override {
+    return inner_->RunInTransaction([&](store::Transaction& tx) {
+      Hiding h(tx, &hide_);
+      return fn(h);
+    });
+  }
+
+ private:
+  class Hiding : public store::Transaction {
+   public:
+    Hiding(store::Transaction& tx, bool* hide) : tx_(tx), hide_(hide) {}
+    Result<std::optional<store::Record>> Get(std::string_view ns, std::string_view key) override {
+      if (*hide_ && key.ends_with("/d")) {
+        *hide_ = false;
+        return std::optional<store::Record>();
+      }
+      return tx_.Get(ns, key);
+    }
+    Result<std::vector<std::optional<store::Record>>> GetMany(
+        std::string_view ns, std::span<const std::string> keys) override {
+      return tx_.GetMany(ns, keys);
+    }
+    Status Put(std::string_view ns, std::string_view key, std::string_view value,
+               int64_t ts) override {
+      return tx_.Put(ns, key, value, ts);
+    }
+    Status PutMany(std::string_view ns, std::span<const store::Record> records) override {
+      return tx_.PutMany(ns, records);
+    }
+    Result<bool> PutIfAbsent(std::string_view ns, std::string_view key, std::string_view value,
+                             int64_t ts) override {
+      return tx_.PutIfAbsent(ns, key, value, ts);
+    }
+    Result<std::vector<bool>> PutIfAbsentMany(std::string_view ns,
+                                              std::span<const store::Record> records) override {
+      return tx_.PutIfAbsentMany(ns, records);
+    }
+    Result<bool> Delete(std::string_view ns, std::string_view key) override {
+      return tx_.Delete(ns, key);
+    }
+    Result<std::vector<store::Record>> Scan(std::string_view ns, std::string_view prefix,
+                                            const store::ScanOptions& options) override {
+      return tx_.Scan(ns, prefix, options);
+    }
+    Result<int64_t> DeletePrefix(std::string_view ns, std::string_view prefix) override {
+      return tx_.DeletePrefix(ns, prefix);
+    }
+    Result<int64_t> DeleteOlderThan(std::string_view ns, int64_t cutoff) override {
+      return tx_.DeleteOlderThan(ns, cutoff);
+    }
+
+   private:
+    store::Transaction& tx_;
+    bool* hide_;
+  };
+
+  std::unique_ptr<store::TenantStore> inner_;
+  bool hide_ = true;
+};
+
+TEST_P(VaultTest, TwoReplicasGivingAScopeItsFirstDateOffsetKeepOne) {
+  auto first = OpenVault("acme");  // the replica whose offset commits first
+  PHIGATE_ASSERT_OK_AND_ASSIGN(int theirs, first->DateShiftDays(conv_, 3650));
+  auto ts = store_->ForTenant(TenantId("acme"));
+  ASSERT_TRUE(ts.ok());
+  VaultOptions o;
+  o.clock = clock_.fn();
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      auto late,
+      Vault::Open(std::make_unique<OffsetRaceStore>(std::move(*ts)), *master_, std::move(o)));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(int mine, late->DateShiftDays(conv_, 3650));
+  EXPECT_EQ(mine, theirs);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(int stored, OpenVault("acme")->DateShiftDays(conv_, 3650));
+  EXPECT_EQ(stored, theirs);
 }
 
 TEST_P(VaultTest, DateShiftIsStablePerScope) {

@@ -69,6 +69,13 @@ CivilDate ShiftDays(const CivilDate& day, int days);
 // Shifts a date string by `days`, keeping its format. nullopt when unparseable.
 std::optional<std::string> ShiftDateText(std::string_view text, int days);
 
+// A date's surrogate from the vault, in `original`'s letter case: a surrogate
+// shared with another spelling of the same date ("MARCH 14, 2024" and
+// "March 14, 2024" share one) comes back as that spelling wrote it, and
+// `original` shifted by `days` is the same text in its own case. Any other
+// surrogate is returned as it is.
+std::string MatchDateCase(std::string_view original, int days, std::string surrogate);
+
 // The "date_shift" operator. Params: "max_days" (1..3650, default 365): the
 // scope's random offset is drawn from [-max_days, max_days] \ {0} once. Needs
 // a VaultContext (tokenize.h); dates it cannot parse become tokens.
