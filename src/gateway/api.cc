@@ -2,8 +2,11 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace phigate::gateway {
@@ -85,8 +88,67 @@ Status BadShape(std::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("invalid request: ", ToAbsl(what)));
 }
 
+// The de-identification callback, remembering the strings it was given (or
+// that the walker handled otherwise): WalkRest gives it every other one.
+class Texts {
+ public:
+  explicit Texts(const TextFn& fn) : fn_(fn) {}
+  Status operator()(std::string* s) {
+    seen_.insert(s);
+    return fn_(s);
+  }
+  // Handled without fn: rewritten as a whole, or opaque provider data.
+  void Done(const std::string* s) { seen_.insert(s); }
+  bool Seen(const std::string* s) const { return seen_.contains(s); }
+
+ private:
+  const TextFn& fn_;
+  absl::flat_hash_set<const std::string*> seen_;
+};
+
+// Values that are API vocabulary ("role": "user", "type": "text", the model's
+// name), not text: short, one word, from a closed alphabet. Any other value
+// of these keys is de-identified like text.
+bool IsVocabulary(std::string_view key, std::string_view v) {
+  static constexpr std::string_view kKeys[] = {
+      "role",       "type",   "object",           "tool_choice",  "encoding_format",
+      "modalities", "detail", "reasoning_effort", "service_tier", "format"};
+  if (v.empty() || v.size() > 128) return false;
+  if (key == "model") {
+    return std::all_of(v.begin(), v.end(), [](char c) {
+      return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+             c == '-' || c == ':' || c == '/' || c == '@';
+    });
+  }
+  if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys)) return false;
+  return v.size() <= 64 && std::all_of(v.begin(), v.end(), [](char c) {
+           return absl::ascii_islower(static_cast<unsigned char>(c)) ||
+                  absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
+                  c == '-';
+         });
+}
+
+// Every string value of the body that the API's walker did not take: tool
+// definitions, stop sequences, response schemas, citations, fields this
+// version does not know. The vendor receives them, so they are text.
+Status WalkRest(json& j, std::string_view key, Texts& fn) {
+  if (j.is_string()) {
+    std::string* s = j.get_ptr<std::string*>();
+    if (fn.Seen(s) || IsVocabulary(key, *s)) return absl::OkStatus();
+    return fn(s);
+  }
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      PHIGATE_RETURN_IF_ERROR(WalkRest(it.value(), it.key(), fn));
+    }
+  } else if (j.is_array()) {
+    for (auto& v : j) PHIGATE_RETURN_IF_ERROR(WalkRest(v, key, fn));  // "stop": [...]
+  }
+  return absl::OkStatus();
+}
+
 // Every string value (not key) under j.
-Status WalkStrings(json& j, const TextFn& fn) {
+Status WalkStrings(json& j, Texts& fn) {
   if (j.is_string()) return fn(j.get_ptr<std::string*>());
   if (j.is_object() || j.is_array()) {
     for (auto& v : j) PHIGATE_RETURN_IF_ERROR(WalkStrings(v, fn));
@@ -96,17 +158,18 @@ Status WalkStrings(json& j, const TextFn& fn) {
 
 // Tool-call arguments are JSON text: de-identify the decoded strings when they
 // parse, else the text as a whole.
-Status DeidArguments(json& args, const TextFn& fn) {
+Status DeidArguments(json& args, Texts& fn) {
   if (!args.is_string()) return WalkStrings(args, fn);
   std::string* s = args.get_ptr<std::string*>();
   json parsed = ParseJson(*s);
   if (parsed.is_discarded() || !(parsed.is_object() || parsed.is_array())) return fn(s);
   PHIGATE_RETURN_IF_ERROR(WalkStrings(parsed, fn));
   *s = DumpJson(parsed);
+  fn.Done(s);
   return absl::OkStatus();
 }
 
-Status OpenAIContent(json& content, const TextFn& fn) {
+Status OpenAIContent(json& content, Texts& fn) {
   if (content.is_null()) return absl::OkStatus();
   if (content.is_string()) return fn(content.get_ptr<std::string*>());
   if (!content.is_array()) return BadShape("message content must be a string or an array");
@@ -131,7 +194,7 @@ Status OpenAIContent(json& content, const TextFn& fn) {
   return absl::OkStatus();
 }
 
-Status OpenAIChat(json& body, const TextFn& fn) {
+Status OpenAIChat(json& body, Texts& fn) {
   auto msgs = body.find("messages");
   if (msgs == body.end() || !msgs->is_array()) return BadShape("messages must be an array");
   for (json& m : *msgs) {
@@ -169,7 +232,7 @@ Status OpenAIChat(json& body, const TextFn& fn) {
   return absl::OkStatus();
 }
 
-Status OpenAIEmbeddings(json& body, const TextFn& fn) {
+Status OpenAIEmbeddings(json& body, Texts& fn) {
   auto in = body.find("input");
   if (in == body.end()) return BadShape("input is required");
   if (in->is_string()) return fn(in->get_ptr<std::string*>());
@@ -184,7 +247,7 @@ Status OpenAIEmbeddings(json& body, const TextFn& fn) {
   return absl::OkStatus();
 }
 
-Status AnthropicBlocks(json& content, const TextFn& fn, int depth) {
+Status AnthropicBlocks(json& content, Texts& fn, int depth) {
   if (content.is_string()) return fn(content.get_ptr<std::string*>());
   if (!content.is_array()) return BadShape("content must be a string or an array of blocks");
   for (json& b : content) {
@@ -207,8 +270,16 @@ Status AnthropicBlocks(json& content, const TextFn& fn, int depth) {
       if (auto f = b.find("thinking"); f != b.end() && f->is_string()) {
         PHIGATE_RETURN_IF_ERROR(fn(f->get_ptr<std::string*>()));
       }
+      // The provider's signature of the thinking: checked by the provider, so
+      // it must go back unchanged.
+      if (auto f = b.find("signature"); f != b.end() && f->is_string()) {
+        fn.Done(f->get_ptr<std::string*>());
+      }
     } else if (t == "redacted_thinking") {
       // Opaque, encrypted by the provider: holds no client text.
+      if (auto f = b.find("data"); f != b.end() && f->is_string()) {
+        fn.Done(f->get_ptr<std::string*>());
+      }
     } else {
       return absl::InvalidArgumentError(
           "only text, tool_use and tool_result blocks can be de-identified; images and "
@@ -218,7 +289,7 @@ Status AnthropicBlocks(json& content, const TextFn& fn, int depth) {
   return absl::OkStatus();
 }
 
-Status AnthropicMessages(json& body, const TextFn& fn) {
+Status AnthropicMessages(json& body, Texts& fn) {
   if (auto sys = body.find("system"); sys != body.end() && !sys->is_null()) {
     PHIGATE_RETURN_IF_ERROR(AnthropicBlocks(*sys, fn, 0));
   }
@@ -271,17 +342,21 @@ std::string ErrorJson(Api api, int status, std::string_view message) {
   return DumpJson(j);
 }
 
-Status ForEachRequestText(Api api, json& body, const TextFn& fn) {
+Status ForEachRequestText(Api api, json& body, const TextFn& text_fn) {
   if (!body.is_object()) return BadShape("the body must be a JSON object");
+  Texts fn(text_fn);
   switch (api) {
     case Api::kOpenAIChat:
-      return OpenAIChat(body, fn);
+      PHIGATE_RETURN_IF_ERROR(OpenAIChat(body, fn));
+      break;
     case Api::kOpenAIEmbeddings:
-      return OpenAIEmbeddings(body, fn);
+      PHIGATE_RETURN_IF_ERROR(OpenAIEmbeddings(body, fn));
+      break;
     case Api::kAnthropicMessages:
-      return AnthropicMessages(body, fn);
+      PHIGATE_RETURN_IF_ERROR(AnthropicMessages(body, fn));
+      break;
   }
-  return absl::InternalError("unknown api");
+  return WalkRest(body, "", fn);
 }
 
 void RewriteResponse(Api api, json& body, DeidSession* s, std::string* scan) {

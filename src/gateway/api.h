@@ -28,8 +28,12 @@ inline bool IsAnthropic(Api api) { return api == Api::kAnthropicMessages; }
 std::string ErrorJson(Api api, int http_status, std::string_view message);
 
 // Calls fn on every text-bearing string of a request body (messages, system
-// prompts, tool-call arguments, tool results, embedding inputs). InvalidArgument
-// for content that cannot be de-identified (images, token arrays) or a bad shape.
+// prompts, tool-call arguments, tool results, embedding inputs) and then on
+// every other string value the vendor would receive (tool definitions, stop
+// sequences, schemas, citations, unknown fields), except API vocabulary
+// ("role": "user", "type": "text", the model's name) and the provider's
+// opaque thinking signatures. Object keys are not text. InvalidArgument for
+// content that cannot be de-identified (images, token arrays) or a bad shape.
 using TextFn = std::function<Status(std::string*)>;
 Status ForEachRequestText(Api api, nlohmann::json& body, const TextFn& fn);
 

@@ -125,13 +125,26 @@ json ParseJson(std::string_view text) {
   if (text.size() <= kMaxFastParse) {
     thread_local simdjson::dom::parser parser;
     simdjson::dom::element root;
-    if (!parser.parse(text.data(), text.size()).get(root)) {
+    const simdjson::error_code err = parser.parse(text.data(), text.size()).get(root);
+    if (!err) {
       json out;
       Convert(root, &out);
       return out;
     }
+    if (err == simdjson::DEPTH_ERROR) return json(json::value_t::discarded);
   }
-  return json::parse(text, nullptr, /*allow_exceptions=*/false);
+  // nlohmann parses any depth; the tree's walkers and DumpJson recurse, so
+  // deeper documents are refused here, as simdjson refuses them.
+  bool too_deep = false;
+  json out = json::parse(
+      text,
+      [&too_deep](int depth, json::parse_event_t, json&) {
+        if (depth > static_cast<int>(kMaxJsonDepth)) too_deep = true;
+        return !too_deep;
+      },
+      /*allow_exceptions=*/false);
+  if (too_deep) return json(json::value_t::discarded);
+  return out;
 }
 
 std::string DumpJson(const json& j) {

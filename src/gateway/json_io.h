@@ -18,10 +18,15 @@
 
 namespace phigate::gateway {
 
+// Arrays and objects nested deeper than this are refused: the walkers of a
+// tree and DumpJson recurse once per level (simdjson's default limit).
+inline constexpr size_t kMaxJsonDepth = 1024;
+
 // nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false): the same
 // tree (a key given twice keeps its last value), or a discarded value when
-// `text` is not JSON. simdjson reads the text; what it does not take (numbers
-// beyond 64 bits, nesting deeper than 1024) is left to nlohmann.
+// `text` is not JSON or nests deeper than kMaxJsonDepth. simdjson reads the
+// text; what it does not take (numbers beyond 64 bits, texts over 1 MiB) is
+// left to nlohmann.
 nlohmann::json ParseJson(std::string_view text);
 
 // j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace): compact,

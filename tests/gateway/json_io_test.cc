@@ -81,9 +81,20 @@ TEST(JsonIoTest, ParsesEveryTextAsNlohmannDoes) {
       "",
       "   ",
       "[[[[]]]]",
-      std::string(2000, '[') + std::string(2000, ']'),  // deeper than simdjson reads
+      std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']'),  // as deep as read
       std::string("\"nul\0inside\"", 12)};
   for (const std::string& t : texts) ExpectSameTree(ParseJson(t), Nlohmann(t), t.substr(0, 60));
+  // Deeper documents are refused (the tree's walkers recurse once per level;
+  // 200,000 levels overflowed the gateway's stack), over 1 MiB (nlohmann
+  // reads those) as under.
+  for (size_t depth : {kMaxJsonDepth + 1, size_t{2000}, size_t{600'000}}) {
+    EXPECT_TRUE(ParseJson(std::string(depth, '[') + std::string(depth, ']')).is_discarded())
+        << depth;
+    EXPECT_TRUE(ParseJson(R"({"messages":[],"x":)" + std::string(depth, '[') +
+                          std::string(depth, ']') + "}")
+                    .is_discarded())
+        << depth;
+  }
   // The one difference: "-0" is nlohmann's signed 0 and ParseJson's unsigned
   // 0 (simdjson reads it as 0). Equal, and written as "0" by both.
   EXPECT_EQ(ParseJson("-0"), Nlohmann("-0"));

@@ -664,8 +664,72 @@ TEST(ApiTest, EveryTextFieldIsVisited) {
     *s = "x";
     return absl::OkStatus();
   }));
-  EXPECT_THAT(seen, ::testing::UnorderedElementsAre("S1", "U1", "A1", "T1", "T2", "R1"));
+  // The ids and the tool's name reach the vendor too: text like any other.
+  EXPECT_THAT(seen,
+              ::testing::UnorderedElementsAre("S1", "U1", "A1", "T1", "T2", "R1", "t", "f", "t"));
   EXPECT_EQ(body["messages"][1]["content"][1]["input"]["n"]["deep"][0], "x");
+  EXPECT_EQ(body["messages"][1]["content"][1]["type"], "tool_use");  // vocabulary
+}
+
+// Whatever the vendor receives is de-identified, not only the fields the
+// walker knows: tool definitions, stop sequences, response schemas,
+// citations, extra keys of a part, fields of a later API version.
+TEST(ApiTest, EveryStringTheVendorReceivesIsVisitedButVocabulary) {
+  json openai = json::parse(R"({
+    "model":"gpt-4o-mini",
+    "messages":[
+      {"role":"user","content":[{"type":"text","text":"U1","note":"P1"}]},
+      {"role":"tool","tool_call_id":"P2","content":"U2"}],
+    "tools":[{"type":"function","function":{"name":"lookup","description":"P3",
+      "parameters":{"type":"object","properties":{"who":{"type":"string","enum":["P4"]}}}}}],
+    "stop":["P5"],
+    "response_format":{"type":"json_schema","json_schema":{"name":"n",
+      "schema":{"type":"object","description":"P6"}}},
+    "tool_choice":"auto",
+    "x_future_field":{"deep":[["P7"]]},
+    "max_tokens":5,"stream":false})");
+  std::vector<std::string> seen;
+  auto fn = [&](std::string* s) {
+    seen.push_back(*s);
+    *s = "x";
+    return absl::OkStatus();
+  };
+  PHIGATE_ASSERT_OK(ForEachRequestText(Api::kOpenAIChat, openai, fn));
+  const std::string sent = openai.dump();
+  for (const char* p : {"P1", "P2", "P3", "P4", "P5", "P6", "P7", "U1", "U2"}) {
+    EXPECT_THAT(seen, ::testing::Contains(p));
+    EXPECT_THAT(sent, Not(HasSubstr(p)));
+  }
+  for (const char* v : {"gpt-4o-mini", "user", "tool", "text", "function", "json_schema", "auto"}) {
+    EXPECT_THAT(seen, Not(::testing::Contains(v)));
+    EXPECT_THAT(sent, HasSubstr(absl::StrCat("\"", v, "\"")));
+  }
+  // A vocabulary key with a value that is no vocabulary word is text.
+  json odd = json::parse(R"({"model":"m","messages":[{"role":"Qorvin Abelstam","content":"U"}]})");
+  seen.clear();
+  PHIGATE_ASSERT_OK(ForEachRequestText(Api::kOpenAIChat, odd, fn));
+  EXPECT_THAT(seen, ::testing::Contains("Qorvin Abelstam"));
+
+  json anthropic = json::parse(R"({
+    "model":"claude-sonnet-4","max_tokens":10,
+    "tools":[{"name":"lookup","description":"P1","input_schema":{"type":"object"}}],
+    "stop_sequences":["P2"],
+    "messages":[
+      {"role":"assistant","content":[
+        {"type":"thinking","thinking":"U1","signature":"SIG0+/="},
+        {"type":"redacted_thinking","data":"OPAQUE1"},
+        {"type":"text","text":"U2","citations":[{"type":"char_location","cited_text":"P3",
+          "document_title":"P4","document_index":0,"start_char_index":0,"end_char_index":2}]}]},
+      {"role":"user","content":"U3"}]})");
+  seen.clear();
+  PHIGATE_ASSERT_OK(ForEachRequestText(Api::kAnthropicMessages, anthropic, fn));
+  for (const char* p : {"P1", "P2", "P3", "P4", "U1", "U2", "U3"}) {
+    EXPECT_THAT(seen, ::testing::Contains(p));
+  }
+  // The provider's own opaque data goes back as it came.
+  EXPECT_THAT(seen, Not(::testing::Contains("SIG0+/=")));
+  EXPECT_THAT(seen, Not(::testing::Contains("OPAQUE1")));
+  EXPECT_EQ(anthropic["messages"][0]["content"][0]["signature"], "SIG0+/=");
 }
 
 TEST(CacheTest, KeysArePartitionedByTenantAndPolicy) {

@@ -398,6 +398,91 @@ TEST_F(GatewayTest, ToolArgumentsAndToolResultsAreDeidentified) {
   EXPECT_THAT(a.body, HasSubstr(kSsn));
 }
 
+// Strings outside the messages reach the vendor too: tool definitions, stop
+// sequences, response schemas, citations, fields the gateway does not know.
+TEST_F(GatewayTest, PhiOutsideTheMessagesNeverReachesTheVendor) {
+  StartGateway();
+  const std::string who = std::string(kName) + " MRN " + kMrn;
+  json body = {
+      {"model", "gpt-4o"},
+      {"messages",
+       json::array(
+           {{{"role", "user"},
+             {"content", json::array({{{"type", "text"}, {"text", "hi"}, {"note", who}}})}}})},
+      {"tools",
+       json::array({{{"type", "function"},
+                     {"function",
+                      {{"name", "lookup"},
+                       {"description", "Find " + who},
+                       {"parameters",
+                        {{"type", "object"},
+                         {"properties", {{"who", {{"type", "string"}, {"enum", {who}}}}}}}}}}}})},
+      {"stop", json::array({who})},
+      {"response_format",
+       {{"type", "json_schema"},
+        {"json_schema", {{"name", "n"}, {"schema", {{"description", who}}}}}}},
+      {"x_future_field", {{"deep", json::array({json::array({who})})}}}};
+  HttpResult r = HttpCall(gw_->port(), "POST", "/v1/chat/completions", body.dump(),
+                          {{"authorization", "Bearer pg_test_alice"}});
+  ASSERT_EQ(r.status, 200u) << r.body;
+  ExpectUpstreamSawNoPhi();
+
+  json an = {{"model", "claude-sonnet-4"},
+             {"max_tokens", 10},
+             {"tools", json::array({{{"name", "lookup"},
+                                     {"description", "Find " + who},
+                                     {"input_schema", {{"type", "object"}}}}})},
+             {"messages",
+              json::array({{{"role", "assistant"},
+                            {"content", json::array({{{"type", "text"},
+                                                      {"text", "See the chart."},
+                                                      {"citations", json::array({{
+                                                                        {"type", "char_location"},
+                                                                        {"cited_text", who},
+                                                                        {"document_title", who},
+                                                                    }})}}})}},
+                           {{"role", "user"}, {"content", "Summarise."}}})}};
+  HttpResult a =
+      HttpCall(gw_->port(), "POST", "/v1/messages", an.dump(), {{"x-api-key", "pg_test_alice"}});
+  ASSERT_EQ(a.status, 200u) << a.body;
+  ExpectUpstreamSawNoPhi();
+}
+
+TEST_F(GatewayTest, BlockedCategoryInACitationRefusesTheRequest) {
+  policy_->base().actions[static_cast<size_t>(PhiCategory::kSsn)] = Action::kBlock;
+  StartGateway();
+  json an = {
+      {"model", "claude-sonnet-4"},
+      {"max_tokens", 10},
+      {"messages",
+       json::array(
+           {{{"role", "assistant"},
+             {"content",
+              json::array(
+                  {{{"type", "text"},
+                    {"text", "See the chart."},
+                    {"citations", json::array({{{"type", "char_location"},
+                                                {"cited_text", std::string("SSN ") + kSsn}}})}}})}},
+            {{"role", "user"}, {"content", "Summarise."}}})}};
+  HttpResult a =
+      HttpCall(gw_->port(), "POST", "/v1/messages", an.dump(), {{"x-api-key", "pg_test_alice"}});
+  EXPECT_EQ(a.status, 403u) << a.body;
+  EXPECT_EQ(upstream_->count(), 0u);
+}
+
+TEST_F(GatewayTest, DeeplyNestedBodyIs400AndTheGatewayServesOn) {
+  config_.server.max_body_bytes = size_t{4} << 20;  // the default
+  StartGateway();
+  const size_t depth = 200'000;  // overflowed the io thread's stack
+  const std::string body = R"({"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"x":)" +
+                           std::string(depth, '[') + std::string(depth, ']') + "}";
+  HttpResult r = HttpCall(gw_->port(), "POST", "/v1/chat/completions", body,
+                          {{"authorization", "Bearer pg_test_alice"}});
+  EXPECT_EQ(r.status, 400u) << r.body.substr(0, 200);
+  EXPECT_EQ(upstream_->count(), 0u);
+  EXPECT_EQ(Chat("pg_test_alice", false).status, 200u);
+}
+
 TEST_F(GatewayTest, ImagesAreRefusedNotForwarded) {
   StartGateway();
   json body = {
