@@ -755,8 +755,11 @@ struct Gateway::Impl {
     shared.metrics.Inc("phigate_upstream_errors_total",
                        absl::StrCat("kind=\"status\",status=\"", status, "\""));
     co_await AuditIngress(ctx, AuditOutcome::kError, static_cast<int>(status));
-    // The vendor's error text may quote the (de-identified) request; send only the status.
-    const int out = status >= 500 ? 502 : (status == 429 ? 429 : static_cast<int>(status));
+    // The vendor's error text may quote the (de-identified) request; send only
+    // the status. A client error (4xx) is the client's to see; any other
+    // status but 200 (1xx, 204, 304, 3xx: no body allowed, or no answer) is
+    // the upstream failing.
+    const int out = status >= 400 && status < 500 ? static_cast<int>(status) : 502;
     co_await ReplyError(ctx, w, out,
                         absl::StrCat("the upstream model returned HTTP status ", status));
   }
@@ -899,7 +902,10 @@ struct Gateway::Impl {
       co_return;
     }
     RedactText(leak.redact, /*json_too=*/true, &out);
-    co_await AuditIngress(ctx, AuditOutcome::kAnswered, 200);
+    if (!co_await AuditIngress(ctx, AuditOutcome::kAnswered, 200)) {
+      co_await ReplyError(ctx, w, 503, "the audit trail is not available; answer withheld");
+      co_return;
+    }
     CountRequest(ctx.api, 200);
     std::vector<std::pair<std::string, std::string>> hdrs;
     hdrs.emplace_back("x-request-id", ctx.request_id);
@@ -1010,7 +1016,11 @@ struct Gateway::Impl {
       held.emplace_back(std::move(out), scan.size());
       out.clear();
       const bool last = !failure.empty() || rw->complete();
-      while (!held.empty() && (last || held_text - held.front().second >= hold_back)) {
+      // The chunk that ended the stream ([DONE] / message_stop) stays held
+      // until the answer's audit event is committed, below.
+      const bool keep_end = failure.empty() && rw->complete();
+      while (!held.empty() && (last || held_text - held.front().second >= hold_back) &&
+             !(keep_end && held.size() == 1)) {
         held_text -= held.front().second;
         out += held.front().first;
         held.pop_front();
@@ -1039,8 +1049,14 @@ struct Gateway::Impl {
       if (failure.find("leak") == std::string_view::npos) rw->Flush(&out);
       rw->AppendError(failure, &out);
     }
-    co_await AuditIngress(ctx, failure.empty() ? AuditOutcome::kAnswered : AuditOutcome::kError,
-                          failure.empty() ? 200 : failure_status);
+    const bool recorded =
+        co_await AuditIngress(ctx, failure.empty() ? AuditOutcome::kAnswered : AuditOutcome::kError,
+                              failure.empty() ? 200 : failure_status);
+    if (!recorded && failure.empty()) {
+      // Not on record: the answer does not end as complete.
+      out.clear();
+      rw->AppendError("the audit trail is not available; the end of the answer is withheld", &out);
+    }
     if (reid != nullptr) {
       shared.metrics.Inc("phigate_reidentified_total", "", reid->stats().tokens_reidentified);
     }

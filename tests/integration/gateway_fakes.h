@@ -167,8 +167,12 @@ class MemoryVaultProvider : public gateway::VaultProvider {
 class MemoryAudit : public gateway::AuditSink {
  public:
   std::atomic<bool> fail{false};
+  std::atomic<bool> fail_ingress{false};  // only the answers' events fail
   Status Commit(const gateway::AuditRecord& r) override {
     if (fail) return absl::UnavailableError("disk full");
+    if (fail_ingress && r.phase == gateway::AuditPhase::kIngress) {
+      return absl::UnavailableError("disk full");
+    }
     std::lock_guard<std::mutex> lock(mu_);
     records_.push_back(r);
     return absl::OkStatus();

@@ -884,6 +884,48 @@ TEST_F(GatewayTest, AuditFailureRefusesAndForwardsNothing) {
   EXPECT_EQ(upstream_->count(), 0u);
 }
 
+// The answer's audit event fails to commit after the upstream answered: a
+// stream must not end as complete (no [DONE], no message_stop) — the client
+// learns the answer is not on record — and a whole answer is withheld (503).
+TEST_F(GatewayTest, AnswerNotOnRecordDoesNotEndAsComplete) {
+  audit_->fail_ingress = true;
+  StartGateway();
+  HttpResult s = Chat("pg_test_alice", true);
+  ASSERT_EQ(s.status, 200u);
+  EXPECT_THAT(s.body, Not(HasSubstr("[DONE]")));
+  EXPECT_THAT(s.body, HasSubstr("audit trail is not available"));
+  HttpResult a = Messages("pg_test_alice", true);
+  ASSERT_EQ(a.status, 200u);
+  EXPECT_THAT(a.body, Not(HasSubstr("message_stop")));
+  EXPECT_THAT(a.body, HasSubstr("audit trail is not available"));
+  HttpResult r = Chat("pg_test_alice", false);
+  EXPECT_EQ(r.status, 503u);
+  audit_->fail_ingress = false;
+  HttpResult ok = Chat("pg_test_alice", true);
+  EXPECT_THAT(ok.body, HasSubstr("[DONE]"));
+}
+
+// Statuses that carry no answer (204, 304) or are no answer (201, 302) are
+// the upstream failing: 502, not a relay (a 204 or 304 with an error body
+// could not even be written, and the client waited for the idle timeout).
+TEST_F(GatewayTest, UpstreamStatusWithoutAnAnswerIs502) {
+  unsigned status = 204;
+  responder_ = [&status](const ReceivedRequest&) {
+    Script sc;
+    sc.status = status;
+    return sc;
+  };
+  StartGateway();
+  for (unsigned st : {204u, 304u, 201u, 302u}) {
+    status = st;
+    HttpResult r = Chat("pg_test_alice", false);
+    EXPECT_EQ(r.status, 502u) << st;
+    EXPECT_THAT(r.body, HasSubstr(absl::StrCat("HTTP status ", st))) << st;
+  }
+  status = 404;
+  EXPECT_EQ(Chat("pg_test_alice", false).status, 404u);
+}
+
 TEST_F(GatewayTest, PolicyMissingRefuses) {
   policy_->is_loaded = false;
   StartGateway();
