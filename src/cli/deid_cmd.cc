@@ -702,7 +702,16 @@ std::vector<Job> CollectJobs(const DeidFlags& flags, std::vector<FileStats>* err
       throw CliError(1, "cannot read " + arg + ": no such file or directory");
     if (fs::is_directory(status)) {
       if (flags.out.empty()) throw CliError(2, arg + " is a folder: give --out OUTDIR");
-      const std::string prefix = single_dir ? "" : p.filename().string() + "/";
+      // The folder's own name ("notes/" and "notes" alike; "." is the
+      // current folder's name).
+      std::string name = p.lexically_normal().parent_path().filename().string();
+      if (p.lexically_normal().has_filename()) name = p.lexically_normal().filename().string();
+      if (name.empty() || name == "." || name == "..") {
+        const fs::path abs = fs::absolute(p, ec).lexically_normal();
+        name = abs.has_filename() ? abs.filename().string() : abs.parent_path().filename().string();
+      }
+      if (name.empty() || name == "." || name == "..") name = "input";
+      const std::string prefix = single_dir ? "" : name + "/";
       std::vector<Job> found;
       fs::recursive_directory_iterator it(p, fs::directory_options::none, ec), end;
       if (ec) throw CliError(1, "cannot read folder " + arg + ": " + ec.message());
@@ -726,7 +735,7 @@ std::vector<Job> CollectJobs(const DeidFlags& flags, std::vector<FileStats>* err
         if (!it->is_regular_file(ec2)) {
           // A dangling link, fifo, socket or device: reported, never skipped silently.
           FileStats st;
-          st.input = prefix + fs::relative(it->path(), p, ec2).generic_string();
+          st.input = prefix + it->path().lexically_relative(p).generic_string();
           st.status = "error";
           st.error = !link                   ? "not a regular file"
                      : it->is_directory(ec2) ? "symbolic link to a folder, not followed"
@@ -734,7 +743,9 @@ std::vector<Job> CollectJobs(const DeidFlags& flags, std::vector<FileStats>* err
           errors->push_back(st);
           continue;
         }
-        found.push_back({it->path(), prefix + fs::relative(it->path(), p, ec2).generic_string()});
+        // lexically_relative, not fs::relative: a symbolic link keeps its
+        // own name (fs::relative follows it to its target's path).
+        found.push_back({it->path(), prefix + it->path().lexically_relative(p).generic_string()});
       }
       std::sort(found.begin(), found.end(),
                 [](const Job& a, const Job& b) { return a.rel < b.rel; });
@@ -745,8 +756,20 @@ std::vector<Job> CollectJobs(const DeidFlags& flags, std::vector<FileStats>* err
   }
   std::set<std::string> seen;
   for (const Job& j : jobs) {
-    if (!flags.out.empty() && !seen.insert(j.rel).second) {
+    if (flags.out.empty()) continue;
+    if (!seen.insert(j.rel).second) {
       throw CliError(2, "two inputs would both be written to " + j.rel + " in " + flags.out);
+    }
+    // Fail closed: nothing is ever written outside OUTDIR, nor over an input.
+    const fs::path rel(j.rel);
+    bool outside = rel.empty() || rel.is_absolute() || rel.has_root_name();
+    for (const fs::path& part : rel) outside = outside || part == "..";
+    if (outside) throw CliError(2, "refusing to write outside " + flags.out + ": " + j.rel);
+    std::error_code ec2, ec3;
+    const fs::path target = fs::weakly_canonical(fs::path(flags.out) / rel, ec2);
+    if (!ec2 && target == fs::weakly_canonical(j.input, ec3) && !ec3) {
+      throw CliError(2, "the output " + (fs::path(flags.out) / rel).string() +
+                            " would overwrite its input: give another --out");
     }
   }
   return jobs;

@@ -24,6 +24,8 @@ py() { python3 -c "$@"; }
 
 NOTE='Pt seen 3/14/2024 (MRN 4429871), cell 617-555-0199, email jo.doe@example.com'
 
+PHIGATE="$(cd "$(dirname "$PHIGATE")" && pwd)/$(basename "$PHIGATE")"  # the tests cd
+
 # --- text on stdin -> placeholders
 echo "$NOTE" | "$PHIGATE" deid >"$TMP/out.txt" 2>"$TMP/err.txt"
 check "stdin: exit 0" test $? -eq 0
@@ -195,6 +197,31 @@ assert m['totals']['failed'] == 2 and m['totals']['ok'] == 4, m['totals']
 assert m['engine']['gazetteers'].startswith('fnv1a64:'), m['engine']
 assert m['transform']['mode'] == 'placeholder'
 "
+# --- nothing is written outside OUTDIR or over an input
+# n1 mirrors $TMP's own path: the old bug (an absolute output path) landed
+# its file in $TMP/w/x.txt, inside the test's folder, not somewhere in /.
+mkdir -p "$TMP/w/n1$TMP/w" "$TMP/w/n2" "$TMP/w/elsewhere" "$TMP/w/in/sub"
+echo "Pt seen 3/14/2024" >"$TMP/w/n1$TMP/w/x.txt"
+echo "MRN 4429871" >"$TMP/w/n2/b.txt"
+(cd "$TMP/w" && "$PHIGATE" deid n1/ n2/ --out out >/dev/null 2>&1)
+check "folders given with a trailing slash: under OUTDIR, by their names" \
+  test -f "$TMP/w/out/n1$TMP/w/x.txt" -a -f "$TMP/w/out/n2/b.txt"
+check "folders given with a trailing slash: nothing outside OUTDIR" test ! -e "$TMP/w/x.txt"
+echo "ORIGINAL 4429871" >"$TMP/w/elsewhere/orig.txt"
+echo "Seen 3/14/2024" >"$TMP/w/in/a.txt"
+ln -s ../../elsewhere/orig.txt "$TMP/w/in/sub/link.txt"
+(cd "$TMP/w" && "$PHIGATE" deid in --out out2 >/dev/null 2>&1)
+check "a linked file keeps its own name under OUTDIR" test -f "$TMP/w/out2/sub/link.txt"
+check "a linked file's target is not written" contains "$TMP/w/elsewhere/orig.txt" "ORIGINAL 4429871"
+check "a linked file: manifest names the link" py "
+import json
+m = json.load(open('$TMP/w/out2/manifest.json'))
+assert sorted(f['input'] for f in m['files']) == ['a.txt', 'sub/link.txt'], m['files']"
+(cd "$TMP/w" && "$PHIGATE" deid in --out in >/dev/null 2>"$TMP/err.txt")
+check "--out the input folder: usage error (2)" test $? -eq 2
+check "--out the input folder: input kept" contains "$TMP/w/in/a.txt" "3/14/2024"
+check "--out the input folder: said why" contains "$TMP/err.txt" "overwrite its input"
+
 # --veto (both): recorded in the manifest; out of [0, 1] is a usage error
 "$PHIGATE" deid --engine both --veto 0.6 "$TMP/notes/sub/b.txt" --out "$TMP/veto" 2>/dev/null
 check "--veto: exit 0" test $? -eq 0
