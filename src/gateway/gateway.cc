@@ -36,6 +36,9 @@ std::string TenantOpaqueId(std::string_view key, std::string_view tenant) {
 
 namespace {
 
+// The audit's feature of a request refused before its feature was known.
+constexpr std::string_view kUnknownFeature = "unknown";
+
 // Bytes of streamed answer text held back for the leak scan (see Stream()).
 constexpr size_t kLeakHoldBackBytes = 64;
 
@@ -131,6 +134,10 @@ struct RequestContext {
   Principal principal;
   bool authenticated = false;
   std::string feature;
+  // The feature is one the configuration knows (a route was found for it, or
+  // the policy allowed it): until then the client's header is not recorded,
+  // for it may hold anything (a patient's name).
+  bool feature_known = false;
   const UpstreamConfig* upstream = nullptr;
   const UpstreamEndpoint* endpoint = nullptr;
   std::string upstream_model;
@@ -241,6 +248,7 @@ class RouteFilter : public Filter {
       Result<RouteTarget> t = s_.deps.router->Route(
           ctx.principal, ctx.feature, ApiEndpoint(ctx.api), ctx.requested_model, hint);
       if (!t.ok()) return Stop(ctx, name(), 404, "no route to a vendor for this model and feature");
+      ctx.feature_known = true;
       vendor = t->vendor;
       ctx.upstream_model = t->upstream_model;
     }
@@ -293,6 +301,7 @@ class PolicyFilter : public Filter {
     }
     ctx.decision = std::move(d).value();
     ctx.decided = true;
+    if (ctx.decision.allowed) ctx.feature_known = true;
     if (!ctx.decision.allowed) {
       s_.metrics.Inc("phigate_policy_decisions_total", "result=\"deny\"");
       std::string msg = "denied by policy";
@@ -442,7 +451,7 @@ struct Gateway::Impl {
     r.user = ctx.principal.user;
     r.roles = ctx.principal.roles;
     r.key_id = ctx.principal.key_id;
-    r.feature = ctx.feature;
+    r.feature = ctx.feature_known ? ctx.feature : std::string(kUnknownFeature);
     r.purpose = ctx.decision.purpose;
     r.request_id = ctx.request_id;
     r.api = std::string(ApiName(ctx.api));

@@ -951,6 +951,36 @@ TEST_F(GatewayTest, PolicyDenyIs403) {
   EXPECT_EQ(recs[0].outcome, AuditOutcome::kBlocked);
 }
 
+// The feature header is the client's text until the configuration knows it:
+// a refused request with a name in it must not put the name into the
+// (append-only) audit trail.
+TEST_F(GatewayTest, AnUnknownFeatureHeaderIsNotRecorded) {
+  policy_->base().allowed = false;
+  policy_->base().reasons = {"UNKNOWN_FEATURE"};
+  StartGateway();
+  json body = {{"model", "gpt-4o"},
+               {"messages", json::array({{{"role", "user"}, {"content", "hi"}}})}};
+  const std::string header = std::string(kName) + " " + kMrn;
+  HttpResult r =
+      HttpCall(gw_->port(), "POST", "/v1/chat/completions", body.dump(),
+               {{"authorization", "Bearer pg_test_alice"}, {"x-phigate-feature", header}});
+  EXPECT_EQ(r.status, 403u);
+  auto recs = audit_->records();
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].feature, "unknown");
+  for (const AuditRecord& a : recs) {
+    EXPECT_THAT(a.feature, Not(HasSubstr(kMrn)));
+    EXPECT_THAT(a.feature, Not(HasSubstr("Quallsworth")));
+  }
+  // A feature the policy allows is recorded by its name.
+  policy_->base().allowed = true;
+  HttpResult ok =
+      HttpCall(gw_->port(), "POST", "/v1/chat/completions", body.dump(),
+               {{"authorization", "Bearer pg_test_alice"}, {"x-phigate-feature", "scribe"}});
+  EXPECT_EQ(ok.status, 200u);
+  EXPECT_EQ(audit_->records().back().feature, "scribe");
+}
+
 TEST_F(GatewayTest, DetectorFailureRefuses) {
   detector_->fail = true;
   StartGateway();
