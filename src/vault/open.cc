@@ -41,20 +41,33 @@ Result<int64_t> ParseDuration(std::string_view text) {
   if (!absl::SimpleAtoi(ToAbsl(text.substr(0, text.size() - 1)), &n) || n < 0) {
     return absl::InvalidArgumentError("duration must look like 30d, 12h, 45m");
   }
+  int64_t unit = 0;
   switch (text.back()) {
     case 's':
-      return n;
+      unit = 1;
+      break;
     case 'm':
-      return n * 60;
+      unit = 60;
+      break;
     case 'h':
-      return n * 3600;
+      unit = 3600;
+      break;
     case 'd':
-      return n * 86400;
+      unit = 86400;
+      break;
     case 'w':
-      return n * 7 * 86400;
+      unit = 7 * 86400;
+      break;
     default:
       return absl::InvalidArgumentError("duration unit must be s, m, h, d or w");
   }
+  // At most 10,000 years: a larger count used to overflow (a cutoff in the
+  // future, purging everything).
+  constexpr int64_t kMaxSeconds = int64_t{10'000} * 366 * 86400;
+  if (n > kMaxSeconds / unit) {
+    return absl::InvalidArgumentError("duration too large (at most 10000 years)");
+  }
+  return n * unit;
 }
 
 }  // namespace phigate::vault

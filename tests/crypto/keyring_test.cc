@@ -50,11 +50,25 @@ TEST(LocalKeyProviderTest, MissingEnvironmentKeyIsAClearError) {
 TEST(LocalKeyProviderTest, ReadsKeyFile) {
   auto path = std::filesystem::temp_directory_path() / "phigate_keyring_test.key";
   std::ofstream(path) << kKeyB << "\n";
+  using std::filesystem::perms;
+  std::filesystem::permissions(path, perms::owner_read | perms::owner_write);
   auto p = LocalKeyProvider::FromFile(path.string());
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ((*p)->key_id(), Provider(kKeyB)->key_id());
+  // Readable by others: refused, as ssh refuses such a private key.
+  std::filesystem::permissions(path, perms::owner_read | perms::group_read | perms::others_read);
+  auto shared = LocalKeyProvider::FromFile(path.string());
+  EXPECT_EQ(shared.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(std::string(shared.status().message()).find("chmod 600"), std::string::npos);
   std::filesystem::remove(path);
   EXPECT_EQ(LocalKeyProvider::FromFile(path.string()).status().code(), absl::StatusCode::kNotFound);
+  // A folder or a device is a clear error, not an exception (or reading
+  // /dev/zero until memory runs out).
+  EXPECT_EQ(
+      LocalKeyProvider::FromFile(std::filesystem::temp_directory_path().string()).status().code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(LocalKeyProvider::FromFile("/dev/zero").status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(LocalKeyProviderTest, WrongMasterKeyIsFailedPreconditionNamingKeyIds) {

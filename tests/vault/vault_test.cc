@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "phigate/crypto/encoding.h"
 #include "phigate/crypto/keyring.h"
+#include "phigate/vault/open.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/vault/vault_testing.h"
 
@@ -802,6 +803,28 @@ TEST(ScopeTest, Parse) {
   EXPECT_EQ(*ParseScope("conv-42"), Scope::Conversation("conv-42"));
   EXPECT_EQ(*ParseScope("request:r1"), Scope::Request("r1"));
   EXPECT_FALSE(ParseScope("").ok());
+}
+
+}  // namespace
+}  // namespace phigate::vault
+
+namespace phigate::vault {
+namespace {
+
+TEST(DurationTest, ParsesUnitsAndRefusesWhatWouldOverflow) {
+  PHIGATE_ASSERT_OK_AND_ASSIGN(int64_t d, ParseDuration("30d"));
+  EXPECT_EQ(d, 30 * 86400);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(int64_t w, ParseDuration("2w"));
+  EXPECT_EQ(w, 14 * 86400);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(int64_t y, ParseDuration("3650d"));
+  EXPECT_EQ(y, int64_t{3650} * 86400);
+  // 213503982334601 days wrapped to -25216 s: a cutoff 7 hours in the
+  // future, which purged every mapping.
+  for (const char* big : {"213503982334601d", "9223372036854775807s", "30500000000000w"}) {
+    EXPECT_EQ(ParseDuration(big).status().code(), absl::StatusCode::kInvalidArgument) << big;
+  }
+  EXPECT_FALSE(ParseDuration("-1d").ok());
+  EXPECT_FALSE(ParseDuration("5y").ok());
 }
 
 }  // namespace
