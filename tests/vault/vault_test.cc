@@ -36,6 +36,17 @@ class VaultTest : public ::testing::TestWithParam<std::string> {
     master_ = Master();
     vault_ = OpenVault("acme");
   }
+  std::unique_ptr<Vault> OpenVaultWithTtl(const std::string& tenant, int64_t ttl_seconds) {
+    auto ts = store_->ForTenant(TenantId(tenant));
+    EXPECT_TRUE(ts.ok());
+    if (!ts.ok()) return nullptr;
+    VaultOptions o;
+    o.clock = clock_.fn();
+    o.ttl_seconds = ttl_seconds;
+    auto v = Vault::Open(std::move(*ts), *master_, std::move(o));
+    EXPECT_TRUE(v.ok()) << v.status();
+    return v.ok() ? std::move(*v) : nullptr;
+  }
   std::unique_ptr<Vault> OpenVault(const std::string& tenant,
                                    const crypto::KeyProvider* keys = nullptr, Store* st = nullptr) {
     auto ts = (st ? st : store_.get())->ForTenant(TenantId(tenant));
@@ -272,12 +283,8 @@ TEST_P(VaultTest, PurgedTokensNoLongerResolve) {
 }
 
 TEST_P(VaultTest, TtlExpiresWithoutPurge) {
-  auto ts = store_->ForTenant(TenantId("ttl-tenant"));
-  ASSERT_TRUE(ts.ok());
-  VaultOptions o;
-  o.clock = clock_.fn();
-  o.ttl_seconds = 3600;
-  PHIGATE_ASSERT_OK_AND_ASSIGN(auto v, Vault::Open(std::move(*ts), *master_, std::move(o)));
+  auto v = OpenVaultWithTtl("ttl-tenant", 3600);
+  ASSERT_NE(v, nullptr);
   PHIGATE_ASSERT_OK_AND_ASSIGN(std::string tok,
                                v->Tokenize(PhiCategory::kEmail, "x@example.test", conv_));
   clock_.now += 3599;
@@ -515,12 +522,8 @@ TEST_P(VaultTest, OneValueInTwoLetterCasesSharesItsSurrogate) {
 }
 
 TEST_P(VaultTest, TtlExpiredSurrogateIsReplacedWithoutPurge) {
-  auto ts = store_->ForTenant(TenantId("ttl-tenant"));
-  ASSERT_TRUE(ts.ok());
-  VaultOptions o;
-  o.clock = clock_.fn();
-  o.ttl_seconds = 3600;
-  PHIGATE_ASSERT_OK_AND_ASSIGN(auto v, Vault::Open(std::move(*ts), *master_, std::move(o)));
+  auto v = OpenVaultWithTtl("ttl-tenant", 3600);
+  ASSERT_NE(v, nullptr);
   auto gen = [](PhiCategory, std::string_view, int attempt) -> Result<std::string> {
     static const char* kNames[] = {"Mara Velt", "Osk Brimley"};
     return std::string(kNames[attempt % 2]);
