@@ -603,7 +603,7 @@ Result<uint64_t> AuditLog::ApplyRetention(const TenantId& tenant, int64_t now_us
   PHIGATE_ASSIGN_OR_RETURN(auto proof,
                            ConsistencyProof(cut, head.tree_size, FetcherFor(*store_, tenant)));
   PHIGATE_RETURN_IF_ERROR(VerifyConsistency(cut, head.tree_size, cp.head.root, head.root, proof));
-  PHIGATE_ASSIGN_OR_RETURN(cp.head.signature, signer_->Sign(cp.head.SignedBytes()));
+  PHIGATE_ASSIGN_OR_RETURN(cp.head.signature, signer_->Sign(cp.head.CutSignedBytes()));
   PHIGATE_RETURN_IF_ERROR(store_->DropBefore(cp));
   return cut - first;
 }

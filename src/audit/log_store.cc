@@ -8,17 +8,26 @@
 
 namespace phigate::audit {
 
-std::string SignedTreeHead::SignedBytes() const {
-  static constexpr std::string_view kDomain = "phigate-audit-sth-v1";
-  std::string out(kDomain);
-  out.push_back(static_cast<char>(tenant.value().size()));
-  out.append(tenant.value());
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((tree_size >> (8 * i)) & 0xff));
-  out.append(HashBytes(root));
-  out.append(HashBytes(last_leaf));
-  const auto ts = static_cast<uint64_t>(timestamp_us);
+namespace {
+
+std::string HeadBytes(const SignedTreeHead& h, std::string_view domain) {
+  std::string out(domain);
+  out.push_back(static_cast<char>(h.tenant.value().size()));
+  out.append(h.tenant.value());
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((h.tree_size >> (8 * i)) & 0xff));
+  out.append(HashBytes(h.root));
+  out.append(HashBytes(h.last_leaf));
+  const auto ts = static_cast<uint64_t>(h.timestamp_us);
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((ts >> (8 * i)) & 0xff));
   return out;
+}
+
+}  // namespace
+
+std::string SignedTreeHead::SignedBytes() const { return HeadBytes(*this, "phigate-audit-sth-v1"); }
+
+std::string SignedTreeHead::CutSignedBytes() const {
+  return HeadBytes(*this, "phigate-audit-cut-v1");
 }
 
 Result<std::unique_ptr<AuditLogStore>> AuditLogStore::Open(std::string_view url,

@@ -136,7 +136,14 @@ std::optional<uint64_t> FirstBadSeq(const Status& status) {
 }
 
 Status VerifyCheckpoint(const Checkpoint& cp, const crypto::Ed25519Verifier& verifier) {
-  PHIGATE_RETURN_IF_ERROR(CheckSignature(cp.head, verifier));
+  if (cp.cut) {
+    // A cut is signed as a cut: a witness checkpoint's head with its `cut`
+    // column set to 1 does not verify (it would let anyone with write access
+    // to the store drop every record before it).
+    PHIGATE_RETURN_IF_ERROR(verifier.Verify(cp.head.CutSignedBytes(), cp.head.signature));
+  } else {
+    PHIGATE_RETURN_IF_ERROR(CheckSignature(cp.head, verifier));
+  }
   PHIGATE_ASSIGN_OR_RETURN(CompactRange r,
                            CompactRange::FromHashes(cp.head.tree_size, cp.compact_range));
   if (r.Root() != cp.head.root) return absl::DataLossError("checkpoint: compact range mismatch");

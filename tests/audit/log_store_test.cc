@@ -304,6 +304,24 @@ TEST_P(AuditStoreConformance, RetentionDropsOnlyBehindSignedCheckpoint) {
   PHIGATE_ASSERT_OK(VerifyTrail(log->store(), acme, *TestVerifier()));
 }
 
+// Anyone who can write to the store could take a witness checkpoint (signed,
+// published by `phigate audit checkpoint`), mark it a retention cut and drop
+// every record before it: a cut must be signed as a cut.
+TEST_P(AuditStoreConformance, AWitnessCheckpointCannotBeTurnedIntoARetentionCut) {
+  auto log = AuditLog::Open(std::move(store_), TestSigner(), AuditLogOptions{}).value();
+  const TenantId acme("acme");
+  for (int i = 0; i < 10; ++i) PHIGATE_ASSERT_OK(log->Append(SampleEvent("acme", i)));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(Checkpoint witness, log->MakeCheckpoint(acme));
+  PHIGATE_EXPECT_OK(VerifyCheckpoint(witness, *TestVerifier()));
+  Checkpoint forged = witness;
+  forged.cut = true;
+  EXPECT_FALSE(VerifyCheckpoint(forged, *TestVerifier()).ok());
+  PHIGATE_ASSERT_OK(log->store().DropBefore(forged));  // what an UPDATE + DELETE would do
+  auto v = VerifyTrail(log->store(), acme, *TestVerifier());
+  EXPECT_EQ(v.status().code(), absl::StatusCode::kDataLoss)
+      << "a trail cut by a forged retention checkpoint verified";
+}
+
 // SQLite only: the WAL is checkpointed by the store's own thread, beside the
 // commits, and the WAL starts again from its beginning once a checkpoint has
 // copied all of it, so it does not grow with the trail. SQLite writes the

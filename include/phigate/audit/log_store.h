@@ -48,6 +48,10 @@ struct SignedTreeHead {
   int64_t timestamp_us = 0;
   std::string signature;  // 64 bytes
   std::string SignedBytes() const;
+  // The bytes a retention cut's head is signed over: SignedBytes() under its
+  // own domain ("phigate-audit-cut-v1"), so no other signed head — a witness
+  // checkpoint, a head of the trail — can be turned into a cut.
+  std::string CutSignedBytes() const;
   friend bool operator==(const SignedTreeHead&, const SignedTreeHead&) = default;
 };
 
