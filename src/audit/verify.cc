@@ -29,6 +29,7 @@ Status CheckSignature(const SignedTreeHead& h, const crypto::Ed25519Verifier& v)
 // Rows of a scan, copied out of the store's buffers.
 struct Chunk {
   std::vector<uint64_t> seqs;
+  std::vector<int64_t> times;  // the stored time column (queries filter on it)
   std::vector<Hash> leaves;
   std::vector<uint32_t> ends;  // record i = bytes[ends[i-1], ends[i])
   std::string bytes;
@@ -38,6 +39,7 @@ struct Chunk {
   }
   void Clear() {
     seqs.clear();
+    times.clear();
     leaves.clear();
     ends.clear();
     bytes.clear();
@@ -78,6 +80,7 @@ Status ScanInChunks(AuditLogStore& store, const TenantId& tenant, uint64_t from,
     if (s.ok()) {
       s = store.Scan(tenant, ScanOptions{.from_seq = from}, [&](const RecordView& v) -> Status {
         cur->seqs.push_back(v.seq);
+        cur->times.push_back(v.time_us);
         cur->leaves.push_back(v.leaf);
         cur->bytes.append(v.record);
         cur->ends.push_back(static_cast<uint32_t>(cur->bytes.size()));
@@ -231,7 +234,8 @@ Result<VerifyResult> VerifyTrail(AuditLogStore& store, const TenantId& tenant,
   // checked and seq, previous hash and tenant read without decoding the event
   // (any change to the payload changes the leaf hash, which the chain and the
   // signed roots pin down).
-  auto check_record = [&](uint64_t seq, std::string_view record, const Hash& stored_leaf) {
+  auto check_record = [&](uint64_t seq, int64_t stored_time, std::string_view record,
+                          const Hash& stored_leaf) {
     if (seq != expected) {
       if (seq > expected) return Bad(tenant, expected, "missing (dropped)");
       return Bad(tenant, seq, "out of order");
@@ -243,6 +247,11 @@ Result<VerifyResult> VerifyTrail(AuditLogStore& store, const TenantId& tenant,
                  absl::StrCat("the record says it is seq ", rec->seq, " (reordered or moved)"));
     }
     if (rec->tenant != tenant.value()) return Bad(tenant, seq, "record of another tenant");
+    if (rec->time_us != stored_time) {
+      // Time-window queries and the accounting of disclosures select rows by
+      // this column: an edited one would hide the event from them.
+      return Bad(tenant, seq, "the stored time does not match the record's time (edited)");
+    }
     const Hash leaf = LeafHash(record);
     if (leaf != stored_leaf) return Bad(tenant, seq, "stored leaf hash does not match the record");
     if (rec->prev_hash != last_leaf) {
@@ -262,7 +271,7 @@ Result<VerifyResult> VerifyTrail(AuditLogStore& store, const TenantId& tenant,
   // two runnable threads also get twice the CPU share).
   Status st = ScanInChunks(store, tenant, start, [&](const Chunk& c) -> Status {
     for (size_t i = 0; i < c.seqs.size(); ++i) {
-      PHIGATE_RETURN_IF_ERROR(check_record(c.seqs[i], c.record(i), c.leaves[i]));
+      PHIGATE_RETURN_IF_ERROR(check_record(c.seqs[i], c.times[i], c.record(i), c.leaves[i]));
     }
     return absl::OkStatus();
   });

@@ -53,6 +53,24 @@ class TamperTest : public ::testing::Test {
     sqlite3_finalize(s);
     return out;
   }
+  // Inserts a well-formed row for `r` at r.seq, as a careful forger would:
+  // its stored time, leaf and frame all agree with the record.
+  void InsertForged(const audit::Record& r) {
+    const std::string frame = EncodeRecord(r).value();
+    sqlite3_stmt* s = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db_,
+                                 "INSERT INTO audit_events (tenant, seq, time_us, record, leaf) "
+                                 "VALUES ('acme', ?1, ?2, ?3, ?4)",
+                                 -1, &s, nullptr),
+              SQLITE_OK);
+    const Hash leaf = LeafHash(frame);
+    sqlite3_bind_int64(s, 1, static_cast<sqlite3_int64>(r.seq));
+    sqlite3_bind_int64(s, 2, r.event.time_us);
+    sqlite3_bind_blob(s, 3, frame.data(), static_cast<int>(frame.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_blob(s, 4, leaf.data(), 32, SQLITE_TRANSIENT);
+    ASSERT_EQ(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+  }
   void SetBlob(const std::string& sql, std::string_view v) {
     sqlite3_stmt* s = nullptr;
     ASSERT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr), SQLITE_OK);
@@ -143,19 +161,7 @@ TEST_F(TamperTest, EventInsertedAtTheEndIsReportedAsUnsigned) {
   // A well-formed record that chains correctly, but nobody signed it: it is
   // counted as the unsigned tail (a cleanly closed log leaves none).
   const std::string last = Record(kEvents - 1);
-  audit::Record r{kEvents, LeafHash(last), SampleEvent("acme", 99)};
-  const std::string frame = EncodeRecord(r).value();
-  sqlite3_stmt* s = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db_,
-                               "INSERT INTO audit_events (tenant, seq, time_us, record, leaf) "
-                               "VALUES ('acme', 20, 0, ?1, ?2)",
-                               -1, &s, nullptr),
-            SQLITE_OK);
-  const Hash leaf = LeafHash(frame);
-  sqlite3_bind_blob(s, 1, frame.data(), static_cast<int>(frame.size()), SQLITE_TRANSIENT);
-  sqlite3_bind_blob(s, 2, leaf.data(), 32, SQLITE_TRANSIENT);
-  ASSERT_EQ(sqlite3_step(s), SQLITE_DONE);
-  sqlite3_finalize(s);
+  InsertForged(audit::Record{kEvents, LeafHash(last), SampleEvent("acme", 99)});
   auto store = AuditLogStore::Open("sqlite://" + path_).value();
   PHIGATE_ASSERT_OK_AND_ASSIGN(VerifyResult v,
                                VerifyTrail(*store, TenantId("acme"), *TestVerifier()));
@@ -225,19 +231,7 @@ TEST_F(TamperTest, EventInsertedInTheMiddleIsNamed) {
   // Shift 10.. up by one and put a forged, correctly chained record at 10.
   Exec("UPDATE audit_events SET seq = seq + 1000 WHERE seq >= 10");
   Exec("UPDATE audit_events SET seq = seq - 999 WHERE seq >= 1000");
-  audit::Record r{10, LeafHash(Record(9)), SampleEvent("acme", 77)};
-  const std::string frame = EncodeRecord(r).value();
-  sqlite3_stmt* s = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db_,
-                               "INSERT INTO audit_events (tenant, seq, time_us, record, leaf) "
-                               "VALUES ('acme', 10, 0, ?1, ?2)",
-                               -1, &s, nullptr),
-            SQLITE_OK);
-  const Hash leaf = LeafHash(frame);
-  sqlite3_bind_blob(s, 1, frame.data(), static_cast<int>(frame.size()), SQLITE_TRANSIENT);
-  sqlite3_bind_blob(s, 2, leaf.data(), 32, SQLITE_TRANSIENT);
-  ASSERT_EQ(sqlite3_step(s), SQLITE_DONE);
-  sqlite3_finalize(s);
+  InsertForged(audit::Record{10, LeafHash(Record(9)), SampleEvent("acme", 77)});
   // Event 10 chains and looks fine by itself; the displaced original now at
   // 11 says it is seq 10, so the trail breaks right after the insertion.
   ExpectBad(11, "reordered or moved");
@@ -276,6 +270,13 @@ TEST_F(TamperTest, RewrittenSuffixIsCaughtByTheHeadLog) {
   ASSERT_TRUE(FirstBadSeq(s).has_value()) << s;
   EXPECT_GE(*FirstBadSeq(s), 8u) << s;  // narrowed to the window (8, 12]
   EXPECT_LE(*FirstBadSeq(s), 11u) << s;
+}
+
+// Queries and the accounting of disclosures select rows by the stored time
+// column: moving an event out of a query's window must not pass verify.
+TEST_F(TamperTest, EditedTimeColumnIsNamed) {
+  Exec("UPDATE audit_events SET time_us = 0 WHERE seq = 6");
+  ExpectBad(6, "stored time does not match");
 }
 
 TEST_F(TamperTest, RecordMovedToAnotherTenantIsDetected) {
