@@ -73,6 +73,15 @@ Result<EntityRole> ParseEntityRole(std::string_view s) {
   return absl::InvalidArgumentError("entity role must be ce, ba or phr");
 }
 
+bool IsResidenceCode(std::string_view code) {
+  static constexpr std::string_view kCodes[] = {
+      "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
+      "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ",
+      "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT",
+      "VA", "WA", "WV", "WI", "WY", "DC", "AS", "GU", "MP", "PR", "VI", "??"};
+  return std::find(std::begin(kCodes), std::end(kCodes), code) != std::end(kCodes);
+}
+
 int64_t IncidentFacts::Total() const {
   if (total_affected > 0) return total_affected;
   int64_t sum = 0;
@@ -86,6 +95,13 @@ Result<PlanResult> ComputeObligations(const RuleTable& rules, const IncidentFact
   int64_t sum = 0;
   for (const auto& [state, n] : f.residents_by_state) {
     if (n < 0) return absl::InvalidArgumentError("affected count per state must be >= 0");
+    // A code no rule is keyed by ("ca", "ZZ") would silently drop that
+    // state's obligations from the plan.
+    if (!IsResidenceCode(state)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "affected state \"", state,
+          "\" is not a two-letter upper-case code of a US state, DC or territory (or \"??\")"));
+    }
     sum += n;
   }
   if (f.total_affected < 0) return absl::InvalidArgumentError("total affected must be >= 0");

@@ -138,6 +138,11 @@ IncidentFacts Incident::ToFacts() const {
   f.baa_notice_days = notice.baa_notice_days;
   f.residents_by_state = residents_by_state;
   f.total_affected = total_affected;
+  // Before anyone has counted, the patients the detections named are the
+  // floor: an incident with an affected patient owes at least the individual
+  // notice and the HHS log (the clock runs from discovery, not from `facts`).
+  const int64_t named = static_cast<int64_t>(patient_refs.size());
+  if (f.Total() < named) f.total_affected = named;
   f.individual_notice_sent = notice.individual_notice_sent;
   f.hhs_notified = notice.hhs_notified;
   f.no_harm_determination = notice.no_harm_determination;

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -298,7 +299,13 @@ void RegisterBreach(CLI::App& app) {
         if (kv.size() != 2 || kv[0].size() != 2 || !absl::SimpleAtoi(kv[1], &n) || n < 0) {
           throw CliError(2, "--state must be XX=count, e.g. CA=501");
         }
-        inc.residents_by_state[kv[0]] = n;
+        const std::string code = absl::AsciiStrToUpper(kv[0]);
+        if (!IsResidenceCode(code)) {
+          throw CliError(2,
+                         "--state " + kv[0] +
+                             ": not a code of a US state, DC or territory (or \"??\" for unknown)");
+        }
+        inc.residents_by_state[code] = n;
       }
       if (f->total >= 0) inc.total_affected = f->total;
       for (const std::string& cat : f->categories) {

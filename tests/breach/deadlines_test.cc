@@ -131,6 +131,18 @@ TEST_F(DeadlinesTest, AnnualLogForSmallBreachDiscoveredOnDec31) {
   EXPECT_EQ(Dues(Plan(Ce("2027-01-01", {{"WI", 12}})))["us-hipaa.hhs-annual-log"], "2028-02-29");
 }
 
+// A code no rule is keyed by ("ca", "ZZ") silently dropped that state's
+// obligations (CA's and NY's 30 days) from the plan: refused instead.
+TEST_F(DeadlinesTest, UnknownOrLowerCaseStateCodesAreRefused) {
+  for (const char* code : {"ca", "ny", "ZZ", "C1", ""}) {
+    auto r = ComputeObligations(*table_, Ce("2026-03-02", {{code, 800}}));
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << code;
+  }
+  EXPECT_EQ(Dues(Plan(Ce("2026-03-02", {{"CA", 800}})))["ca.individuals"], "2026-04-01");
+  EXPECT_TRUE(
+      ComputeObligations(*table_, Ce("2026-03-02", {{"??", 3}, {"PR", 1}, {"DC", 2}})).ok());
+}
+
 TEST_F(DeadlinesTest, BreachAcrossSeveralStatesEarliestFirst) {
   PlanResult p =
       Plan(Ce("2026-03-02", {{"CA", 501}, {"TX", 250}, {"NY", 10}, {"MD", 5}, {"FL", 600}}));

@@ -64,6 +64,18 @@ TEST(IncidentTest, AddDetectionRaisesSeverityAndMergesRefs) {
   EXPECT_EQ(inc.detections.size(), 2u);
 }
 
+// A detected incident names its patients before anyone records counts: the
+// plan owes them their notices from discovery on, not nothing.
+TEST(IncidentTest, NamedPatientsAreTheFloorOfTheAffectedCount) {
+  Incident inc = NewIncident(T("acme"), kNov30, "x");
+  EXPECT_EQ(inc.ToFacts().Total(), 0);
+  AddDetection(inc, CanaryDetection());
+  ASSERT_EQ(inc.patient_refs.size(), 1u);
+  EXPECT_EQ(inc.ToFacts().Total(), 1);
+  inc.residents_by_state["CA"] = 40;  // counted: the count wins
+  EXPECT_EQ(inc.ToFacts().Total(), 40);
+}
+
 TEST(IncidentTest, LifecycleOrderIsEnforced) {
   Incident inc = NewIncident(T("acme"), kNov30, "x");
   EXPECT_FALSE(Advance(inc, IncidentState::kNotified, "u", kNov30, "").ok());

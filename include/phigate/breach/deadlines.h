@@ -38,6 +38,10 @@ struct LawEnforcementDelay {
   std::optional<Date> written_until;     // the end of the period the written statement names
 };
 
+// A two-letter code of a US state, DC or a territory (AS, GU, MP, PR, VI), in
+// upper case, or "??" (residence unknown): the keys residents_by_state takes.
+bool IsResidenceCode(std::string_view code);
+
 struct IncidentFacts {
   Date discovery;  // first day known or that should have been known
   std::optional<Date>
