@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <set>
@@ -88,8 +89,12 @@ std::string YearOf(std::string_view s) {
 
 class GeneralizeOperator : public Operator {
  public:
-  GeneralizeOperator(std::set<std::string> restricted, std::string format, bool coarse)
-      : restricted_(std::move(restricted)), format_(std::move(format)), coarse_(coarse) {}
+  GeneralizeOperator(std::set<std::string> restricted, std::string format, bool coarse,
+                     int reference_year)
+      : restricted_(std::move(restricted)),
+        format_(std::move(format)),
+        coarse_(coarse),
+        oldest_kept_(reference_year - 89) {}
   std::string_view name() const override { return "generalize"; }
   Status Validate(const OperatorParams&) const override { return absl::OkStatus(); }
   Result<std::string> Apply(std::string_view original, const Finding& f, const OperatorParams&,
@@ -97,7 +102,11 @@ class GeneralizeOperator : public Operator {
     switch (f.category) {
       case PhiCategory::kDate: {
         std::string year = YearOf(original);
-        return year.empty() ? PlaceholderFor(f.category, format_, coarse_) : year;
+        if (year.empty()) return PlaceholderFor(f.category, format_, coarse_);
+        // A year that could be the birth year of someone 90 or older gives
+        // the age back ("DOB: 1920   Age: 90 or older"): one category for all.
+        if (std::stoi(year) < oldest_kept_) return absl::StrCat(oldest_kept_ - 1, " or earlier");
+        return year;
       }
       case PhiCategory::kAge:
         return std::string("90 or older");
@@ -119,6 +128,7 @@ class GeneralizeOperator : public Operator {
   std::set<std::string> restricted_;
   std::string format_;
   bool coarse_;
+  int oldest_kept_;  // the earliest year written as it is
 };
 
 std::string DataDir(const RedactorOptions& o) {
@@ -171,8 +181,16 @@ Result<std::unique_ptr<Redactor>> Redactor::Create(const RedactorOptions& option
   impl->ops["placeholder"] = std::make_unique<PlaceholderOperator>(options.placeholder_format,
                                                                    options.coarse_placeholders);
   impl->ops["mask"] = std::make_unique<MaskOperator>();
-  impl->ops["generalize"] = std::make_unique<GeneralizeOperator>(
-      std::move(restricted), options.placeholder_format, options.coarse_placeholders);
+  int reference_year = options.reference_year;
+  if (reference_year == 0) {
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    reference_year = utc.tm_year + 1900;
+  }
+  impl->ops["generalize"] =
+      std::make_unique<GeneralizeOperator>(std::move(restricted), options.placeholder_format,
+                                           options.coarse_placeholders, reference_year);
   auto redactor = std::unique_ptr<Redactor>(new Redactor(std::move(impl)));
   for (PhiCategory c : AllCategories()) {
     const std::string& name = options.operator_for[static_cast<size_t>(c)];

@@ -46,6 +46,14 @@ check "mask: separators kept" contains "$TMP/out.txt" "*/**/****"
 echo "$NOTE" | "$PHIGATE" deid --mode generalize >"$TMP/out.txt"
 check "generalize: year kept" contains "$TMP/out.txt" "2024"
 check "generalize: month/day gone" lacks "$TMP/out.txt" "3/14"
+# A year that could be the birth year of someone 90 or older gives the age
+# back: aggregated into one category (reference: this year).
+OLDEST=$(($(date -u +%Y) - 89))
+printf 'DOB: 03/14/%d   Age: 99\nDOB 1/2/%d\n' $((OLDEST - 7)) "$OLDEST" |
+  "$PHIGATE" deid --mode generalize >"$TMP/out.txt"
+check "generalize: a 90+ birth year aggregated" contains "$TMP/out.txt" "DOB: $((OLDEST - 1)) or earlier"
+check "generalize: the 90+ birth year itself gone" lacks "$TMP/out.txt" "$((OLDEST - 7))"
+check "generalize: a younger birth year kept" contains "$TMP/out.txt" "DOB $OLDEST"
 
 "$PHIGATE" deid --mode tokenize </dev/null >/dev/null 2>"$TMP/err.txt"
 check "tokenize without --tenant: usage error (2)" test $? -eq 2

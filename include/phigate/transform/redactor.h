@@ -42,6 +42,10 @@ struct RedactorOptions {
   std::string zip3_list = "census2020";
   // Folder holding gazetteers/zip3.tsv; empty = $PHIGATE_DATA_DIR or the source tree.
   std::string data_dir;
+  // generalize: a year Y with reference_year - Y >= 90 could be the birth year
+  // of someone aged 90 or older (Safe Harbor: such years are aggregated), so it
+  // becomes "<reference_year - 90> or earlier". 0 = the current year.
+  int reference_year = 0;
 };
 
 class Redactor {
