@@ -111,13 +111,29 @@ class GeneralizeOperator : public Operator {
       case PhiCategory::kAge:
         return std::string("90 or older");
       case PhiCategory::kZip: {
-        std::string digits;
-        for (char c : original) {
-          if (std::isdigit(static_cast<unsigned char>(c))) digits.push_back(c);
+        // The ZIP is the span's last run of exactly five digits (a ZIP+4's
+        // first part). A span that also holds the address before it (an
+        // address and its ZIP merged into one finding) must not give its
+        // house number's digits as the "ZIP3": the rest is a placeholder.
+        size_t zip = std::string_view::npos;
+        for (size_t i = 0; i + 5 <= original.size(); ++i) {
+          const auto digit = [&](size_t k) {
+            return k < original.size() && std::isdigit(static_cast<unsigned char>(original[k]));
+          };
+          if ((i > 0 && digit(i - 1)) || digit(i + 5)) continue;
+          bool five = true;
+          for (size_t k = i; k < i + 5; ++k) five = five && digit(k);
+          if (five) zip = i;
         }
-        if (digits.size() < 5) return std::string("000**");
-        const std::string prefix = digits.substr(0, 3);
-        return (restricted_.count(prefix) ? std::string("000") : prefix) + "**";
+        if (zip == std::string_view::npos) return std::string("000**");
+        const std::string prefix(original.substr(zip, 3));
+        std::string out = (restricted_.count(prefix) ? std::string("000") : prefix) + "**";
+        const size_t lead = original.find_first_not_of(" \t");
+        if (lead != std::string_view::npos && lead < zip) {
+          out =
+              absl::StrCat(PlaceholderFor(PhiCategory::kStreetAddress, format_, coarse_), " ", out);
+        }
+        return out;
       }
       default:
         return PlaceholderFor(f.category, format_, coarse_);

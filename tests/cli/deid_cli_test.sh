@@ -54,6 +54,10 @@ printf 'DOB: 03/14/%d   Age: 99\nDOB 1/2/%d\n' $((OLDEST - 7)) "$OLDEST" |
 check "generalize: a 90+ birth year aggregated" contains "$TMP/out.txt" "DOB: $((OLDEST - 1)) or earlier"
 check "generalize: the 90+ birth year itself gone" lacks "$TMP/out.txt" "$((OLDEST - 7))"
 check "generalize: a younger birth year kept" contains "$TMP/out.txt" "DOB $OLDEST"
+# An address merged with its ZIP: the ZIP's prefix, never the house number's.
+printf 'Address: 4417 Elm Street, Wolfeboro, NH 03894\n' | "$PHIGATE" deid --mode generalize >"$TMP/out.txt"
+check "generalize: ZIP3 of the ZIP in an address span" contains "$TMP/out.txt" "038**"
+check "generalize: no house-number digits as ZIP3" lacks "$TMP/out.txt" "441"
 
 "$PHIGATE" deid --mode tokenize </dev/null >/dev/null 2>"$TMP/err.txt"
 check "tokenize without --tenant: usage error (2)" test $? -eq 2
