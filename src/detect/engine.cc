@@ -13,6 +13,7 @@
 #include <climits>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -1034,6 +1035,15 @@ Status RuleEngine::Scan(std::string_view text, ScanContext& base_ctx, Findings* 
   auto& ctx = static_cast<EngineContext&>(base_ctx);
   if (ctx.scratch == nullptr) return absl::InternalError("scan context has no pattern scratch");
   if (text.empty()) return absl::OkStatus();
+  // Windows line ends: the rules read a line's end as '\n' just after it, so
+  // "\r\n" is scanned as " \n" (same length: offsets are the text's).
+  if (std::memchr(text.data(), '\r', text.size()) != nullptr) {
+    ctx.lf_text.assign(text.data(), text.size());
+    for (size_t i = 0; i + 1 < ctx.lf_text.size(); ++i) {
+      if (ctx.lf_text[i] == '\r' && ctx.lf_text[i + 1] == '\n') ctx.lf_text[i] = ' ';
+    }
+    text = ctx.lf_text;
+  }
   // A stacked tagger reads the rule findings, so the rules run in model mode too.
   const bool rules =
       options().mode != EngineOptions::Mode::kModel || (tagger_ != nullptr && tagger_->stacked());

@@ -60,6 +60,7 @@ class EngineContext : public ScanContext {
     if (scratch) hs_free_scratch(scratch);
   }
   hs_scratch_t* scratch = nullptr;
+  std::string lf_text;  // a CRLF text with its line ends read as LF (see Scan)
   std::vector<Token> tokens;
   std::vector<float> name_score;
   std::vector<uint8_t> loc;

@@ -209,6 +209,13 @@ assert m['totals']['failed'] == 2 and m['totals']['ok'] == 4, m['totals']
 assert m['engine']['gazetteers'].startswith('fnv1a64:'), m['engine']
 assert m['transform']['mode'] == 'placeholder'
 "
+# --- Windows line ends find what Unix line ends find
+"$PHIGATE" synth --notes 120 --seed 5 --format text 2>/dev/null >"$TMP/lf.txt"
+sed 's/$/\r/' "$TMP/lf.txt" >"$TMP/crlf.txt"
+"$PHIGATE" deid --engine rules "$TMP/lf.txt" >"$TMP/lf.out" 2>/dev/null
+"$PHIGATE" deid --engine rules "$TMP/crlf.txt" 2>/dev/null | tr -d '\r' >"$TMP/crlf.out"
+check "CRLF: the same output as LF" cmp -s "$TMP/lf.out" "$TMP/crlf.out"
+
 # --- nothing is written outside OUTDIR or over an input
 # n1 mirrors $TMP's own path: the old bug (an absolute output path) landed
 # its file in $TMP/w/x.txt, inside the test's folder, not somewhere in /.
