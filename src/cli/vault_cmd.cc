@@ -11,8 +11,10 @@
 // Common flags: --store URL (default sqlite://phigate.db), --master-key-file
 // FILE (default: $PHIGATE_MASTER_KEY). Messages name tenants, counts and key
 // versions, never values.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -53,6 +55,30 @@ vault::VaultHandle OpenVault(const VaultFlags& f) {
   auto h = vault::OpenVaultFromConfig(f.store, Tenant(f), f.master_key_file);
   ThrowIfError(h.status(), "vault");
   return std::move(*h);
+}
+
+// Key management acts on a tenant that has a vault in the store: a mistyped
+// --tenant or a --store relative to the wrong folder must not report
+// "keys destroyed" (or create a new, empty database) while the real
+// tenant's data is untouched.
+void RequireExistingVault(const VaultFlags& f, std::string_view what) {
+  std::string_view url = f.store;
+  if (url.starts_with("sqlite://")) {
+    url.remove_prefix(9);
+    std::error_code ec;
+    if (!std::filesystem::exists(std::filesystem::path(std::string(url)), ec)) {
+      throw CliError(1, absl::StrCat(ToAbsl(what), ": no store at ", f.store, " (check --store)"));
+    }
+  }
+  auto store = store::Store::Open({.url = f.store});
+  ThrowIfError(store.status(), "store");
+  auto tenants = (*store)->ListTenants();
+  ThrowIfError(tenants.status(), "store");
+  const TenantId t = Tenant(f);
+  if (std::find(tenants->begin(), tenants->end(), t) == tenants->end()) {
+    throw CliError(1, absl::StrCat(ToAbsl(what), ": tenant ", f.tenant, " has no vault in ",
+                                   f.store, " (check --tenant and --store)"));
+  }
 }
 
 void Write(std::string_view s) {
@@ -129,6 +155,7 @@ void RegisterKeys(CLI::App& app) {
   AddVaultFlags(rotate, &rot);
   rotate->add_flag("--reencrypt", reencrypt, "Then re-seal every record under the new version");
   rotate->callback([] {
+    RequireExistingVault(rot, "keys rotate");
     vault::VaultHandle h = OpenVault(rot);
     auto v = h.vault->RotateKey();
     ThrowIfError(v.status(), "keys rotate");
@@ -145,6 +172,7 @@ void RegisterKeys(CLI::App& app) {
       "shred", "Crypto-shred a tenant: destroy its keys and mappings (irreversible)");
   AddVaultFlags(shred, &shr);
   shred->callback([] {
+    RequireExistingVault(shr, "keys shred");
     vault::VaultHandle h = OpenVault(shr);
     ThrowIfError(h.vault->Shred(), "keys shred");
     std::printf("tenant %s: keys destroyed; its vault data is unreadable\n", shr.tenant.c_str());
@@ -156,6 +184,7 @@ void RegisterKeys(CLI::App& app) {
   AddVaultFlags(rewrap, &rw);
   rewrap->add_option("--new-master-key-file", new_key_file, "The new master key")->required();
   rewrap->callback([] {
+    RequireExistingVault(rw, "keys rewrap");
     auto from = vault::LoadMasterKey(rw.master_key_file);
     ThrowIfError(from.status(), "current master key");
     auto to = vault::LoadMasterKey(new_key_file);

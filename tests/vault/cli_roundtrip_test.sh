@@ -47,6 +47,17 @@ sleep 1.1  # purge removes values strictly older than the cut-off (second resolu
 OUT="$("$BIN" reid --store "$STORE" --tenant acme --scope conv-42 --allow-reidentify <"$DIR/answer")"
 [ "$OUT" = "$(cat "$DIR/answer")" ] || fail "purged token resolved"
 
+# Key management refuses a tenant or store that has no vault: a typo must not
+# report "keys destroyed" (or create an empty database) while acme's data stays.
+if "$BIN" keys shred --store "$STORE" --tenant acmee >/dev/null 2>"$DIR/err"; then
+  fail "shred of a tenant without a vault succeeded"
+fi
+grep -q "has no vault" "$DIR/err" || fail "unclear error: $(cat "$DIR/err")"
+if "$BIN" keys rotate --store "sqlite://$DIR/missing.db" --tenant acme >/dev/null 2>&1; then
+  fail "rotate in a store that does not exist succeeded"
+fi
+[ ! -e "$DIR/missing.db" ] || fail "a missing store was created"
+
 # Shred.
 echo "Qorvin Abelstam" | "$BIN" vault tokenize --store "$STORE" --tenant acme --scope c --category NAME >/dev/null
 "$BIN" keys shred --store "$STORE" --tenant acme >/dev/null
