@@ -207,7 +207,8 @@ class PgStore final : public AuditLogStore {
     PHIGATE_ASSIGN_OR_RETURN(PgResult r,
                              Params().Exec(r_,
                                            T("SELECT tenant FROM {p}heads UNION SELECT tenant FROM "
-                                             "{p}checkpoints ORDER BY 1"),
+                                             "{p}checkpoints UNION SELECT tenant FROM {p}head_log "
+                                             "UNION SELECT tenant FROM {p}events ORDER BY 1"),
                                            PGRES_TUPLES_OK, "tenants"));
     std::vector<TenantId> out;
     for (int i = 0; i < PQntuples(r.get()); ++i)

@@ -159,7 +159,8 @@ class SqliteStore final : public AuditLogStore {
     std::lock_guard<std::mutex> lock(rmu_);
     Stmt s;
     PHIGATE_RETURN_IF_ERROR(s.Prepare(
-        rdb_, T("SELECT tenant FROM {p}heads UNION SELECT DISTINCT tenant FROM {p}checkpoints "
+        rdb_, T("SELECT tenant FROM {p}heads UNION SELECT tenant FROM {p}checkpoints UNION "
+                "SELECT tenant FROM {p}head_log UNION SELECT DISTINCT tenant FROM {p}events "
                 "ORDER BY 1")));
     std::vector<TenantId> out;
     int rc;

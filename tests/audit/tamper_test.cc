@@ -279,6 +279,17 @@ TEST_F(TamperTest, EditedTimeColumnIsNamed) {
   ExpectBad(6, "stored time does not match");
 }
 
+// `audit verify` without --tenant checks every tenant the store lists: a
+// tenant whose head row was deleted must still be listed (from its events
+// and head log) — it printed "no audit trails in the store" and exited 0.
+TEST_F(TamperTest, DeletedHeadRowStillListsTheTrailAndIsNamed) {
+  Exec("DELETE FROM audit_heads");
+  auto store = AuditLogStore::Open("sqlite://" + path_).value();
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::vector<TenantId> tenants, store->Tenants());
+  EXPECT_EQ(tenants, std::vector<TenantId>{TenantId("acme")});
+  ExpectBad(0, "head table rolled back");
+}
+
 TEST_F(TamperTest, RecordMovedToAnotherTenantIsDetected) {
   Exec("UPDATE audit_events SET tenant = 'globex' WHERE seq = 3");
   ExpectBad(3, "missing");
