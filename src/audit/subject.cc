@@ -10,17 +10,31 @@
 namespace phigate::audit {
 namespace {
 
-// Longest first, so "MEDICAL RECORD NUMBER" wins over "MEDICAL RECORD".
-constexpr std::string_view kLabels[] = {"MEDICAL RECORD NUMBER",
+// Longest first, so "MEDICAL RECORD NUMBER" wins over "MEDICAL RECORD". The
+// gateway indexes MRNs, SSNs and health-plan ids; each is asked for with its
+// label as often as without.
+constexpr std::string_view kLabels[] = {"SOCIAL SECURITY NUMBER",
+                                        "MEDICAL RECORD NUMBER",
+                                        "SOCIAL SECURITY NO",
                                         "MEDICAL RECORD NO",
+                                        "HEALTH PLAN ID",
                                         "MEDICAL RECORD",
+                                        "SUBSCRIBER ID",
+                                        "MEMBER NUMBER",
+                                        "POLICY NUMBER",
                                         "PATIENT NUMBER",
+                                        "RECORD NUMBER",
+                                        "MEDICARE ID",
                                         "PATIENT NO",
                                         "PATIENT ID",
-                                        "RECORD NUMBER",
+                                        "POLICY NO",
+                                        "MEMBER ID",
                                         "RECORD NO",
+                                        "PLAN ID",
                                         "PT ID",
                                         "MRN",
+                                        "SSN",
+                                        "MBI",
                                         "MR",
                                         "ID",
                                         "NUMBER",

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -43,8 +44,23 @@ std::string StoreUrl(const AuditArgs& a) {
   return "sqlite://phigate-audit.db";
 }
 
+// Every audit command reads (or adds to) a trail the gateway wrote: a SQLite
+// store that does not exist is an error, not a new empty one that verifies
+// (a cron job without --store checked a fresh phigate-audit.db and said OK).
 std::unique_ptr<AuditLogStore> OpenStore(const AuditArgs& a) {
-  auto s = AuditLogStore::Open(StoreUrl(a));
+  const std::string url = StoreUrl(a);
+  if (!url.starts_with("postgres://") && !url.starts_with("postgresql://") &&
+      !url.starts_with("memory:")) {
+    std::string_view path = url;
+    if (path.starts_with("sqlite://")) path.remove_prefix(9);
+    std::error_code ec;
+    if (!std::filesystem::exists(std::filesystem::path(std::string(path)), ec)) {
+      throw CliError(1, "no audit store at " + url +
+                            " (give --store or PHIGATE_AUDIT_STORE; the gateway writes "
+                            "<vault>-audit.db beside its vault)");
+    }
+  }
+  auto s = AuditLogStore::Open(url);
   ThrowIfError(s.status(), "audit store");
   return std::move(s).value();
 }
@@ -130,6 +146,13 @@ void Verify(const AuditArgs& a) {
   bool ok = true;
   for (const TenantId& t : tenants) {
     auto r = VerifyTrail(*store, t, **verifier);
+    if (r.ok() && !a.tenant.empty() && r->events_checked == 0 && r->heads_checked == 0 &&
+        r->first_seq == 0) {
+      // Nothing at all for the tenant asked for: a mistyped --tenant, not a trail.
+      ok = false;
+      std::printf("NONE  tenant %s: no audit trail in this store\n", t.value().c_str());
+      continue;
+    }
     if (r.ok()) {
       std::printf(
           "OK    tenant %s: %llu events (from seq %llu), %llu signed heads, root %s, "

@@ -15,6 +15,13 @@ TEST(SubjectIndexTest, NormalisesCaseSpacesPunctuationAndLabels) {
   EXPECT_EQ(NormalizeSubjectIdentifier("  4429871 "), "4429871");
   EXPECT_EQ(NormalizeSubjectIdentifier("pt id zq-88a"), "ZQ88A");
   EXPECT_EQ(NormalizeSubjectIdentifier("MRN"), "MRN");  // a lone label is the value
+  // The other indexed identifiers, with their labels (the gateway indexes the
+  // bare value: "SSN 123-45-6789" found nothing).
+  EXPECT_EQ(NormalizeSubjectIdentifier("SSN 123-45-6789"), "123456789");
+  EXPECT_EQ(NormalizeSubjectIdentifier("Social Security Number: 123-45-6789"), "123456789");
+  EXPECT_EQ(NormalizeSubjectIdentifier("Member ID: XJH448812931"), "XJH448812931");
+  EXPECT_EQ(NormalizeSubjectIdentifier("member id xjh448812931"), "XJH448812931");
+  EXPECT_EQ(NormalizeSubjectIdentifier("Policy No. W2291-88"), "W229188");
 }
 
 TEST(SubjectIndexTest, SamePatientSameIndexOtherTenantOtherIndex) {
