@@ -698,6 +698,8 @@ struct Gateway::Impl {
 
     if (ctx.stream && shared.streams.load() >= shared.config.server.max_concurrent_streams) {
       shared.metrics.Inc("phigate_stage_failures_total", "stage=\"stream_limit\"");
+      ctx.failed_stage = "stream_limit";  // refused after authentication: audited like any other
+      co_await AuditRefusal(ctx, 429);
       co_await ReplyError(ctx, w, 429, "too many concurrent streams; retry later");
       co_return;
     }

@@ -1,5 +1,6 @@
 // `phigate serve` wiring: adapters from the gateway's seams to the real modules.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -322,13 +323,30 @@ class RealAudit : public AuditSink {
       e.subjects.push_back(*b);
     }
     Result<uint64_t> seq = log_->Append(e);
-    if (!seq.ok()) return absl::UnavailableError("the audit trail could not commit the event");
+    const int64_t now = absl::ToUnixMicros(absl::Now());
+    if (!seq.ok()) {
+      last_failure_us_.store(now);
+      return absl::UnavailableError("the audit trail could not commit the event");
+    }
+    last_success_us_.store(now);
     return absl::OkStatus();
   }
-  bool ready() const override { return log_ != nullptr; }
+  // Not ready while the last commit failed (every audited request would be
+  // refused: a load balancer should send them elsewhere) — for at most
+  // kUnreadyFor after that failure, so that traffic probes again: no commit
+  // is attempted without a request.
+  bool ready() const override {
+    if (log_ == nullptr) return false;
+    const int64_t failed = last_failure_us_.load();
+    if (failed == 0 || last_success_us_.load() > failed) return true;
+    return absl::ToUnixMicros(absl::Now()) - failed > kUnreadyForUs;
+  }
 
  private:
+  static constexpr int64_t kUnreadyForUs = 5'000'000;
   std::unique_ptr<audit::AuditLog> log_;
+  std::atomic<int64_t> last_failure_us_{0};
+  std::atomic<int64_t> last_success_us_{0};
 };
 
 // Subject blind indexes exactly as `phigate audit disclosures --patient` computes

@@ -5,6 +5,7 @@
 //    the patient by subject blind index (accounting of disclosures);
 //  - an edited policy file is reloaded; a broken one keeps the old policy.
 // Synthetic identifiers only.
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -265,6 +266,27 @@ TEST_F(ServeStackTest, AuditTrailVerifiesWithTheCliKeysAndNamesThePatient) {
     EXPECT_THAT(audit::EventToJson(e), Not(HasSubstr(kMrn)));
     EXPECT_EQ(e.event.subjects.size(), 1u);
   }
+}
+
+// While the audit trail cannot commit, every audited request is refused: a
+// load balancer must see /readyz fail and send traffic elsewhere, and see it
+// pass again once the trail commits.
+TEST_F(ServeStackTest, ReadyzFailsWhileTheAuditTrailCannotCommit) {
+  Start(/*watch=*/false);
+  ASSERT_EQ(Chat(kClinicianKey).status, 200u);
+  auto ready = [&] { return HttpCall(gw_->port(), "GET", "/readyz", "").status; };
+  EXPECT_EQ(ready(), 200u);
+  // Another process holds the audit database's write lock (the commit waits
+  // out SQLite's 10 s busy timeout, then fails).
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "audit.db").string().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_EQ(Chat(kClinicianKey).status, 503u);
+  EXPECT_EQ(ready(), 503u);
+  sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  EXPECT_EQ(Chat(kClinicianKey).status, 200u);
+  EXPECT_EQ(ready(), 200u);
 }
 
 TEST_F(ServeStackTest, DetectionModeComesFromTheConfigAndABadOneRefusesToStart) {

@@ -981,6 +981,18 @@ TEST_F(GatewayTest, AnUnknownFeatureHeaderIsNotRecorded) {
   EXPECT_EQ(audit_->records().back().feature, "scribe");
 }
 
+TEST_F(GatewayTest, StreamLimitRefusalIsAudited) {
+  config_.server.max_concurrent_streams = 0;
+  StartGateway();
+  HttpResult s = Chat("pg_test_alice", true);
+  EXPECT_EQ(s.status, 429u);
+  EXPECT_EQ(upstream_->count(), 0u);
+  auto recs = audit_->records();
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].phase, AuditPhase::kRefused);
+  EXPECT_EQ(recs[0].http_status, 429);
+}
+
 TEST_F(GatewayTest, DetectorFailureRefuses) {
   detector_->fail = true;
   StartGateway();
