@@ -205,8 +205,7 @@ DataflowReport BuildDataflowReport(const Policy& policy, const DataflowOptions& 
     absl::StrAppend(&dot, "    \"", Dot(tnode), "\" [label=\"tenant ", Dot(t.id), "\\n",
                     Dot(absl::StrJoin(t.jurisdictions, ", ")), "\", shape=folder];\n");
     for (const Feature& f : cfg.features) {
-      if (!t.features.empty() &&
-          std::find(t.features.begin(), t.features.end(), f.name) == t.features.end()) {
+      if (!t.Enables(f.name)) {
         continue;
       }
       std::vector<std::string> roles;

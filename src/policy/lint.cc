@@ -235,8 +235,7 @@ class Linter {
 
   void CheckTenant(const Tenant& t) {
     for (const Feature& f : cfg_.features) {
-      if (!t.features.empty() &&
-          std::find(t.features.begin(), t.features.end(), f.name) == t.features.end()) {
+      if (!t.Enables(f.name)) {
         continue;
       }
       for (const std::string& jid : t.jurisdictions) {

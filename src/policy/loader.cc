@@ -547,6 +547,7 @@ class Loader {
       }
     }
     t.features = r_.StrList(n, "features", "tenant");
+    t.all_features = !n["features"].IsDefined();
     for (const std::string& f : t.features) {
       if (cfg->FindFeature(f) == nullptr) {
         r_.Error(n["features"], "PG006",

@@ -397,8 +397,7 @@ Status Policy::Compile() {
     const TenantRules rules = RulesFor(config_, t);
     if (rules.unknown_jurisdiction) continue;  // every request of the tenant is denied
     for (const Feature& f : config_.features) {
-      if (!t.features.empty() &&
-          std::find(t.features.begin(), t.features.end(), f.name) == t.features.end()) {
+      if (!t.Enables(f.name)) {
         continue;
       }
       for (const Route& r : f.routes) {
@@ -492,8 +491,7 @@ const Decision& Policy::DecideImpl(const DecisionRequest& request, const User* /
   }
   const Feature* f = config_.FindFeature(request.feature);
   if (f == nullptr) return Deny(ReasonCode::kUnknownFeature);
-  if (!t->features.empty() &&
-      std::find(t->features.begin(), t->features.end(), request.feature) == t->features.end()) {
+  if (!t->Enables(request.feature)) {
     return Deny(ReasonCode::kFeatureNotEnabled);
   }
   const Vendor* v = config_.FindVendor(request.vendor);

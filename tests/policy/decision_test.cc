@@ -223,6 +223,36 @@ struct DenyRow {
   ReasonCode code;
 };
 
+// `features: []` (a tenant switched off) is no feature; it enabled every one.
+TEST(TenantFeaturesTest, AnEmptyListEnablesNoFeatureAndNoKeyEnablesAll) {
+  std::string yaml(testing::kTablePolicy);
+  const std::string limited = "features: [chat]";
+  const size_t at = yaml.find(limited);
+  ASSERT_NE(at, std::string::npos);
+  LoadOptions opts;
+  opts.reject_lint_errors = false;  // as TablePolicy()
+  auto with = [&](std::string_view replacement) {
+    std::string y = yaml;
+    y.replace(at, limited.size(), replacement);
+    auto p = Policy::LoadString(y, "table.yaml", opts);
+    EXPECT_TRUE(p.ok()) << p.status();
+    return p.ok() ? *p : nullptr;
+  };
+  auto none = with("features: []");
+  ASSERT_NE(none, nullptr);
+  for (const char* f : {"scribe", "chat"}) {
+    const Decision& d =
+        none->Decide({"limited", "ldoc", f, "oa", "chat/completions", "m1", Day("2026-03-01")});
+    EXPECT_FALSE(d.allowed) << f;
+    EXPECT_TRUE(d.HasReason(ReasonCode::kFeatureNotEnabled)) << f;
+  }
+  auto all = with("");  // no key: every feature
+  ASSERT_NE(all, nullptr);
+  const Decision& d =
+      all->Decide({"limited", "ldoc", "scribe", "oa", "chat/completions", "m1", Day("2026-03-01")});
+  EXPECT_FALSE(d.HasReason(ReasonCode::kFeatureNotEnabled));
+}
+
 TEST_F(DecisionTest, UnknownAnythingIsDenied) {
   const DenyRow rows[] = {
       {"unknown tenant", "nobody", "doc", "scribe", "oa", "", "m1", ReasonCode::kUnknownTenant},

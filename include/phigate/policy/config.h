@@ -7,6 +7,7 @@
 #ifndef PHIGATE_POLICY_CONFIG_H_
 #define PHIGATE_POLICY_CONFIG_H_
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <map>
@@ -153,7 +154,15 @@ struct Tenant {
   std::string id;
   std::string name;
   std::vector<std::string> jurisdictions;
-  std::vector<std::string> features;  // enabled features; empty = all features
+  std::vector<std::string> features;  // the enabled features, when listed
+  // With no feature listed: every feature when the config has no `features:`
+  // key (the default), none when it says `features: []` (read as "all" before,
+  // so a list emptied to switch a tenant off enabled everything).
+  bool all_features = true;
+  bool Enables(std::string_view feature) const {
+    if (features.empty()) return all_features;
+    return std::find(features.begin(), features.end(), feature) != features.end();
+  }
   SourceLoc loc;
 };
 
