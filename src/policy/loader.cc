@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/strings/match.h"
 #include "phigate/core/ids.h"
 #include "phigate/policy/policy.h"
 #include "src/policy/internal/yaml_reader.h"
@@ -165,8 +166,11 @@ class Loader {
     const auto id = r_.Str(n, "id", "jurisdiction", true);
     if (!id) return;
     Jurisdiction* j = nullptr;
+    // Ids are matched regardless of case: "tx" overrides the built-in TX (an
+    // exact match made it a new jurisdiction no tenant used, and TX's floor
+    // never tightened).
     for (Jurisdiction& x : cfg->jurisdictions) {
-      if (x.id == *id) j = &x;
+      if (absl::EqualsIgnoreCase(x.id, *id)) j = &x;
     }
     if (j != nullptr && !j->builtin) {
       r_.Error(n["id"], "PG005", "jurisdiction '" + *id + "' is declared twice",
@@ -187,7 +191,15 @@ class Loader {
       j->require_zero_data_retention = *v;
     }
     if (auto v = r_.Bool(n, "require_no_training", "jurisdiction")) j->require_no_training = *v;
-    if (n["residency"].IsDefined()) j->residency = r_.StrList(n, "residency", "jurisdiction");
+    if (n["residency"].IsDefined()) {
+      j->residency = r_.StrList(n, "residency", "jurisdiction");
+      if (j->residency.empty()) {
+        // A half-written `residency:` dropped a built-in's requirement (TX:
+        // us) and let PHI go to any region.
+        r_.Error(n["residency"], "PG003", "jurisdiction '" + *id + "': residency lists no region",
+                 "list the allowed regions, or remove the key to keep the requirement as it is");
+      }
+    }
     if (auto v = r_.Int(n, "individual_notice_days", "jurisdiction")) {
       j->individual_notice_days = *v;
     }

@@ -253,6 +253,27 @@ TEST(TenantFeaturesTest, AnEmptyListEnablesNoFeatureAndNoKeyEnablesAll) {
   EXPECT_FALSE(d.HasReason(ReasonCode::kFeatureNotEnabled));
 }
 
+// A jurisdiction entry is an override of the built-in of the same id in any
+// letter case: "tx" tightening TX's floor was a new, unused jurisdiction.
+TEST(JurisdictionOverrideTest, IdsMatchBuiltInsRegardlessOfCase) {
+  LoadOptions opts;
+  opts.reject_lint_errors = false;  // as TablePolicy()
+  auto load = [&](std::string_view extra) {
+    auto p =
+        Policy::LoadString(std::string(testing::kTablePolicy) + std::string(extra), "t.yaml", opts);
+    EXPECT_TRUE(p.ok()) << p.status();
+    return p.ok() ? *p : nullptr;
+  };
+  auto base = load("");
+  auto tightened = load("  - id: tx\n    floors: {NAME: block}\n");
+  ASSERT_NE(base, nullptr);
+  ASSERT_NE(tightened, nullptr);
+  const DecisionRequest r{"multi", "mdoc",           "scribe", "oa", "chat/completions",
+                          "m1",    Day("2026-03-01")};
+  EXPECT_NE(base->Decide(r).action(kName), Action::kBlock);
+  EXPECT_EQ(tightened->Decide(r).action(kName), Action::kBlock);
+}
+
 TEST_F(DecisionTest, UnknownAnythingIsDenied) {
   const DenyRow rows[] = {
       {"unknown tenant", "nobody", "doc", "scribe", "oa", "", "m1", ReasonCode::kUnknownTenant},

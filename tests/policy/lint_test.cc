@@ -249,6 +249,15 @@ features:
   EXPECT_NE(Find(diags, "PG003", "unknown action"), nullptr);
 }
 
+// A half-written `residency:` dropped a built-in's requirement (TX: us).
+TEST(LintTest, AnEmptyResidencyIsAnError) {
+  for (const char* value : {"", " []"}) {
+    const auto diags =
+        Lint(WithHead(std::string("jurisdictions:\n  - id: TX\n    residency:") + value + "\n"));
+    EXPECT_NE(Find(diags, "PG003", "residency lists no region"), nullptr) << Dump(diags);
+  }
+}
+
 TEST(LintTest, LoaderRefusesWhatLintCallsAnError) {
   const std::string yaml = WithHead(R"yaml(vendors:
   - {name: nb, kind: openai, api_base: "https://nb.example/v1", models: [m1]}
