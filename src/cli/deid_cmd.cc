@@ -754,7 +754,9 @@ std::vector<Job> CollectJobs(const DeidFlags& flags, std::vector<FileStats>* err
       jobs.push_back({p, p.filename().string()});
     }
   }
-  std::set<std::string> seen;
+  // OUTDIR/manifest.json is the manifest's: an input of that name would lose
+  // its output to it.
+  std::set<std::string> seen = {"manifest.json"};
   for (const Job& j : jobs) {
     if (flags.out.empty()) continue;
     if (!seen.insert(j.rel).second) {

@@ -281,7 +281,7 @@ void RunEval(const EvalFlags& flags) {
         texts[i] = g.text;
         continue;
       }
-      auto it = preds.find(g.id);
+      auto it = preds.find(g.key);
       predicted[i] = it != preds.end();
       if (!predicted[i]) continue;  // scored as missing, left out of the group
       spans[i] = it->second;

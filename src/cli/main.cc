@@ -21,7 +21,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // Help and --version exit 0; every usage error exits 2, as documented
+    // (CLI11's own codes are 105, 109, ...).
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const phigate::cli::CliError& e) {
     std::fprintf(stderr, "phigate: error: %s\n", e.what());
     return e.code();

@@ -130,7 +130,8 @@ void Register(CLI::App& app) {
   cmd->add_option("--seed", args->seed, "PRNG seed; same seed, same notes")->capture_default_str();
   cmd->add_option("--notes", args->notes, "Number of notes")->capture_default_str();
   cmd->add_option("--size-mb", args->size_mb,
-                  "Generate about this many MiB of output instead of --notes");
+                  "Generate about this many MiB of output instead of --notes")
+      ->check(CLI::Range(0.0, 1e6));  // a negative size never ended
   cmd->add_option("--categories", args->categories,
                   "Comma-separated PHI classes to write (e.g. NAME,DATE,SSN); default all");
   cmd->add_option("--style", args->style,

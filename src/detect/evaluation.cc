@@ -281,6 +281,23 @@ std::string IdOf(const Json& j) {
   return it->is_string() ? it->get<std::string>() : it->dump();
 }
 
+// The id as score.py matches it (a Python dict key): the string "1" and the
+// number 1 differ, 2 and 2.0 are one key, true is 1.
+std::string MatchKeyOf(const Json& j) {
+  auto it = j.find("id");
+  if (it == j.end()) return "";
+  if (it->is_string()) return "s:" + it->get<std::string>();
+  if (it->is_boolean()) return it->get<bool>() ? "n:1" : "n:0";
+  if (it->is_number_integer()) return "n:" + it->dump();
+  if (it->is_number_float()) {
+    const double d = it->get<double>();
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.2e18) {
+      return absl::StrCat("n:", static_cast<int64_t>(d));
+    }
+  }
+  return "j:" + it->dump();
+}
+
 Result<int64_t> IntField(const Json& span, const char* key) {
   auto it = span.find(key);
   if (it == span.end() || !it->is_number_integer()) {
@@ -337,6 +354,7 @@ Result<GoldRecord> ParseGoldLine(std::string_view line, std::string_view group_f
   PHIGATE_ASSIGN_OR_RETURN(Json j, ParseJson(line));
   GoldRecord rec;
   rec.id = IdOf(j);
+  rec.key = MatchKeyOf(j);
   if (!group_field.empty()) {
     auto g = j.find(std::string(group_field));
     if (g != j.end()) rec.group = g->is_string() ? g->get<std::string>() : g->dump();
@@ -372,7 +390,7 @@ Result<GoldRecord> ParseGoldLine(std::string_view line, std::string_view group_f
 Status ParsePredLine(std::string_view line, std::string* id, std::vector<PredSpan>* spans) {
   PHIGATE_ASSIGN_OR_RETURN(Json j, ParseJson(line));
   if (!j.contains("id")) return absl::InvalidArgumentError("prediction has no \"id\"");
-  *id = IdOf(j);
+  *id = MatchKeyOf(j);
   spans->clear();
   auto arr = j.find("spans");
   if (arr == j.end() || arr->is_null()) return absl::OkStatus();

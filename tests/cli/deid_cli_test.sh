@@ -209,6 +209,20 @@ assert m['totals']['failed'] == 2 and m['totals']['ok'] == 4, m['totals']
 assert m['engine']['gazetteers'].startswith('fnv1a64:'), m['engine']
 assert m['transform']['mode'] == 'placeholder'
 "
+# --- usage errors exit 2; a negative synth size is one
+"$PHIGATE" deid --mode bogus </dev/null >/dev/null 2>&1
+check "unknown --mode value: exit 2" test $? -eq 2
+"$PHIGATE" deid --no-such-flag </dev/null >/dev/null 2>&1
+check "unknown flag: exit 2" test $? -eq 2
+timeout 20 "$PHIGATE" synth --size-mb -1 >/dev/null 2>&1
+check "synth --size-mb -1: exit 2 (it never ended)" test $? -eq 2
+"$PHIGATE" deid --help >/dev/null 2>&1
+check "--help: exit 0" test $? -eq 0
+mkdir -p "$TMP/mf"
+echo "MRN 4429871" >"$TMP/mf/manifest.json"
+"$PHIGATE" deid "$TMP/mf" --out "$TMP/mf.out" >/dev/null 2>&1
+check "an input named manifest.json: refused (2), not overwritten by the manifest" test $? -eq 2
+
 # --- Windows line ends find what Unix line ends find
 "$PHIGATE" synth --notes 120 --seed 5 --format text 2>/dev/null >"$TMP/lf.txt"
 sed 's/$/\r/' "$TMP/lf.txt" >"$TMP/crlf.txt"

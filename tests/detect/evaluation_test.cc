@@ -175,9 +175,17 @@ TEST(EvaluationTest, ParsesGoldAndPredictionLines) {
   std::vector<PredSpan> spans;
   PHIGATE_ASSERT_OK(
       ParsePredLine(R"({"id": "x", "spans": [{"start": 1, "end": 2}]})", &id, &spans));
-  EXPECT_EQ(id, "x");
+  EXPECT_EQ(id, "s:x");
   ASSERT_EQ(spans.size(), 1u);
   EXPECT_EQ(spans[0].type, "");
+  // Matched as score.py's dict matches them: "1" is not 1, 2.0 is 2.
+  PHIGATE_ASSERT_OK_AND_ASSIGN(GoldRecord one,
+                               ParseGoldLine(R"({"id": 1, "text": "a", "spans": []})"));
+  PHIGATE_ASSERT_OK(ParsePredLine(R"({"id": "1", "spans": []})", &id, &spans));
+  EXPECT_NE(id, one.key);
+  PHIGATE_ASSERT_OK(ParsePredLine(R"({"id": 1.0, "spans": []})", &id, &spans));
+  EXPECT_EQ(id, one.key);
+  EXPECT_EQ(one.id, "1");  // printed as before
 
   EXPECT_FALSE(ParseGoldLine("not json").ok());
   EXPECT_FALSE(ParseGoldLine(R"({"id": 1, "text": "a"})").ok());

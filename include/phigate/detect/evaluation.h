@@ -55,6 +55,7 @@ struct GoldRecord {
   std::string text;  // UTF-8
   std::vector<GoldSpan> spans;
   std::string group;  // ParseGoldLine's group_field as text ("" when absent or not asked)
+  std::string key;    // the id as score.py matches it: "s:1" for "1", "n:1" for 1 and 1.0
 };
 
 struct PredSpan {
@@ -68,7 +69,7 @@ struct PredSpan {
 // GoldRecord::group (strings as they are, other values as JSON).
 Result<GoldRecord> ParseGoldLine(std::string_view line, std::string_view group_field = {});
 
-// Parses one prediction line into its id and spans.
+// Parses one prediction line into its id's match key (GoldRecord::key) and spans.
 Status ParsePredLine(std::string_view line, std::string* id, std::vector<PredSpan>* spans);
 
 // Reads a whole prediction file: id -> spans (a later line with the same id wins,
