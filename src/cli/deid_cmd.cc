@@ -702,15 +702,12 @@ std::vector<Job> CollectJobs(const DeidFlags& flags, std::vector<FileStats>* err
       throw CliError(1, "cannot read " + arg + ": no such file or directory");
     if (fs::is_directory(status)) {
       if (flags.out.empty()) throw CliError(2, arg + " is a folder: give --out OUTDIR");
-      // The folder's own name ("notes/" and "notes" alike; "." is the
-      // current folder's name).
-      std::string name = p.lexically_normal().parent_path().filename().string();
-      if (p.lexically_normal().has_filename()) name = p.lexically_normal().filename().string();
-      if (name.empty() || name == "." || name == "..") {
-        const fs::path abs = fs::absolute(p, ec).lexically_normal();
-        name = abs.has_filename() ? abs.filename().string() : abs.parent_path().filename().string();
-      }
-      if (name.empty() || name == "." || name == "..") name = "input";
+      // The folder's own name: "notes/" and "notes" alike; "." and ".." by
+      // the folder they are.
+      fs::path norm = fs::absolute(p, ec).lexically_normal();
+      if (!norm.has_filename()) norm = norm.parent_path();  // "notes/" -> "notes"
+      std::string name = norm.filename().string();
+      if (name.empty()) name = "input";  // the root folder
       const std::string prefix = single_dir ? "" : name + "/";
       std::vector<Job> found;
       fs::recursive_directory_iterator it(p, fs::directory_options::none, ec), end;

@@ -115,11 +115,11 @@ class GeneralizeOperator : public Operator {
         // first part). A span that also holds the address before it (an
         // address and its ZIP merged into one finding) must not give its
         // house number's digits as the "ZIP3": the rest is a placeholder.
+        const auto digit = [&](size_t k) {
+          return k < original.size() && std::isdigit(static_cast<unsigned char>(original[k]));
+        };
         size_t zip = std::string_view::npos;
         for (size_t i = 0; i + 5 <= original.size(); ++i) {
-          const auto digit = [&](size_t k) {
-            return k < original.size() && std::isdigit(static_cast<unsigned char>(original[k]));
-          };
           if ((i > 0 && digit(i - 1)) || digit(i + 5)) continue;
           bool five = true;
           for (size_t k = i; k < i + 5; ++k) five = five && digit(k);
