@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -16,6 +15,7 @@
 #include "phigate/audit/audit_log.h"
 #include "phigate/audit/query.h"
 #include "phigate/audit/subject.h"
+#include "src/cli/cli_util.h"
 #include "src/cli/command.h"
 
 namespace phigate::cli {
@@ -49,17 +49,9 @@ std::string StoreUrl(const AuditArgs& a) {
 // (a cron job without --store checked a fresh phigate-audit.db and said OK).
 std::unique_ptr<AuditLogStore> OpenStore(const AuditArgs& a) {
   const std::string url = StoreUrl(a);
-  if (!url.starts_with("postgres://") && !url.starts_with("postgresql://") &&
-      !url.starts_with("memory:")) {
-    std::string_view path = url;
-    if (path.starts_with("sqlite://")) path.remove_prefix(9);
-    std::error_code ec;
-    if (!std::filesystem::exists(std::filesystem::path(std::string(path)), ec)) {
-      throw CliError(1, "no audit store at " + url +
-                            " (give --store or PHIGATE_AUDIT_STORE; the gateway writes "
-                            "<vault>-audit.db beside its vault)");
-    }
-  }
+  RequireExistingSqliteStore(url,
+                             "no audit store (give --store or PHIGATE_AUDIT_STORE; the gateway "
+                             "writes <vault>-audit.db beside its vault)");
   auto s = AuditLogStore::Open(url);
   ThrowIfError(s.status(), "audit store");
   return std::move(s).value();

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "src/cli/command.h"
 
@@ -159,6 +160,19 @@ std::string HumanBytes(double bytes) {
   if (bytes >= 1e6) return absl::StrFormat("%.1f MB", bytes / 1e6);
   if (bytes >= 1e3) return absl::StrFormat("%.1f kB", bytes / 1e3);
   return absl::StrFormat("%.0f B", bytes);
+}
+
+void RequireExistingSqliteStore(std::string_view url, std::string_view message) {
+  if (url.starts_with("postgres://") || url.starts_with("postgresql://") ||
+      url.starts_with("memory:")) {
+    return;
+  }
+  std::string_view path = url;
+  if (path.starts_with("sqlite://")) path.remove_prefix(9);
+  std::error_code ec;
+  if (!std::filesystem::exists(std::filesystem::path(std::string(path)), ec)) {
+    throw CliError(1, absl::StrCat(ToAbsl(message), ": ", ToAbsl(url)));
+  }
 }
 
 }  // namespace phigate::cli

@@ -76,6 +76,13 @@ std::string GroupOf(const GroupFlags& flags, std::string_view id, std::string_vi
 // Human-readable byte count: "12.3 MB".
 std::string HumanBytes(double bytes);
 
+// Commands that act on an existing store (audit, key management): throws
+// CliError(1, "<message>: <url>") when `url` names a SQLite file
+// ("sqlite://PATH" or a bare path) that does not exist, so that a mistyped
+// --store is an error rather than a new, empty database that "succeeds".
+// Other schemes pass.
+void RequireExistingSqliteStore(std::string_view url, std::string_view message);
+
 }  // namespace phigate::cli
 
 #endif  // PHIGATE_CLI_CLI_UTIL_H_

@@ -14,7 +14,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -23,6 +22,7 @@
 #include "phigate/transform/reidentify.h"
 #include "phigate/vault/open.h"
 #include "phigate/vault/vault.h"
+#include "src/cli/cli_util.h"
 #include "src/cli/command.h"
 
 namespace phigate::cli {
@@ -62,14 +62,7 @@ vault::VaultHandle OpenVault(const VaultFlags& f) {
 // "keys destroyed" (or create a new, empty database) while the real
 // tenant's data is untouched.
 void RequireExistingVault(const VaultFlags& f, std::string_view what) {
-  std::string_view url = f.store;
-  if (url.starts_with("sqlite://")) {
-    url.remove_prefix(9);
-    std::error_code ec;
-    if (!std::filesystem::exists(std::filesystem::path(std::string(url)), ec)) {
-      throw CliError(1, absl::StrCat(ToAbsl(what), ": no store at ", f.store, " (check --store)"));
-    }
-  }
+  RequireExistingSqliteStore(f.store, absl::StrCat(ToAbsl(what), ": no store (check --store)"));
   auto store = store::Store::Open({.url = f.store});
   ThrowIfError(store.status(), "store");
   auto tenants = (*store)->ListTenants();
