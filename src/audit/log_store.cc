@@ -1,6 +1,7 @@
 // URL dispatch, the signed-bytes layout of a tree head, and the memory store.
 #include "phigate/audit/log_store.h"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -115,6 +116,27 @@ class MemoryStore final : public AuditLogStore {
     }
     for (const StoredRow& row : rows) {
       PHIGATE_RETURN_IF_ERROR(fn(RecordView{row.seq, row.time_us, row.record, row.leaf}));
+    }
+    return absl::OkStatus();
+  }
+  Status ScanSubjects(const TenantId& tenant, uint64_t from_seq, uint64_t to_seq,
+                      const std::function<Status(uint64_t, std::string_view)>& fn) override {
+    std::vector<std::pair<uint64_t, BlindIndex>> out;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = tenants_.find(tenant.value());
+      if (it == tenants_.end()) return absl::OkStatus();
+      for (auto r = it->second.rows.lower_bound(from_seq);
+           r != it->second.rows.end() && r->first < to_seq; ++r) {
+        std::vector<BlindIndex> subjects = r->second.subjects;
+        std::sort(subjects.begin(), subjects.end());
+        subjects.erase(std::unique(subjects.begin(), subjects.end()), subjects.end());
+        for (const BlindIndex& b : subjects) out.emplace_back(r->first, b);
+      }
+    }
+    for (const auto& [seq, b] : out) {
+      PHIGATE_RETURN_IF_ERROR(
+          fn(seq, std::string_view(reinterpret_cast<const char*>(b.data()), b.size())));
     }
     return absl::OkStatus();
   }

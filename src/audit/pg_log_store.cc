@@ -9,6 +9,7 @@
 // scans page through the trail by seq.
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -289,6 +290,35 @@ class PgStore final : public AuditLogStore {
       }
       if (n < kPage) return absl::OkStatus();
     }
+  }
+
+  Status ScanSubjects(const TenantId& tenant, uint64_t from_seq, uint64_t to_seq,
+                      const std::function<Status(uint64_t, std::string_view)>& fn) override {
+    constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+    from_seq = std::min(from_seq, kMax);
+    to_seq = std::min(to_seq, kMax);
+    if (from_seq >= to_seq) return absl::OkStatus();
+    PgResult r;
+    {
+      std::lock_guard<std::mutex> lock(rmu_);
+      Params p;
+      p.Text(tenant.value())
+          .Int(static_cast<int64_t>(from_seq >> 8))
+          .Int(static_cast<int64_t>((to_seq - 1) >> 8))
+          .Int(static_cast<int64_t>(from_seq))
+          .Int(static_cast<int64_t>(to_seq));
+      PHIGATE_ASSIGN_OR_RETURN(
+          r, p.Exec(r_,
+                    T("SELECT seq, subject FROM {p}subject_buckets WHERE tenant = $1 AND bucket "
+                      ">= $2 AND bucket <= $3 AND seq >= $4 AND seq < $5 ORDER BY seq, subject"),
+                    PGRES_TUPLES_OK, "scan subjects"));
+    }
+    const int n = PQntuples(r.get());
+    for (int i = 0; i < n; ++i) {
+      PHIGATE_RETURN_IF_ERROR(
+          fn(static_cast<uint64_t>(GetInt(r.get(), i, 0)), GetBytes(r.get(), i, 1)));
+    }
+    return absl::OkStatus();
   }
 
   Result<std::vector<Hash>> GetNodes(const TenantId& tenant, std::span<const NodeId> ids) override {

@@ -220,7 +220,31 @@ Result<RecordHeader> ParseRecordHeader(std::string_view frame) {
   if (!in.U8(&n) || n == 0 || !in.Bytes(n, &h.tenant) || !AuditId::IsValid(h.tenant)) {
     return Corrupt("bad tenant", in.offset());
   }
+  // Skipped to reach the subjects (their contents are pinned by the leaf hash
+  // and checked by DecodeRecord; only the layout matters here).
+  std::string_view skip;
+  auto str = [&] { return in.U8(&n) && in.Bytes(n, &skip); };
+  for (int i = 0; i < 10; ++i) {
+    if (!str()) return Corrupt("bad id field", in.offset());
+  }
+  uint8_t decision = 0, outcome = 0;
+  if (!in.U8(&decision) || !in.U8(&outcome) || !in.U8(&n)) return Corrupt("truncated", in.offset());
+  for (uint8_t i = 0, reasons = n; i < reasons; ++i) {
+    if (!str()) return Corrupt("bad reason", in.offset());
+  }
+  uint32_t counts = 0;
+  if (!in.U8(&n) || !in.Bytes(size_t{n} * 5, &skip) || !in.U32(&counts) || !in.U32(&counts) ||
+      !in.U32(&counts) || !in.U8(&n) || !in.Bytes(size_t{n} * 32, &h.subjects)) {
+    return Corrupt("truncated counts", in.offset());
+  }
+  if (!in.done()) return Corrupt("trailing bytes", in.offset());
   return h;
+}
+
+BlindIndex RecordHeader::subject(size_t i) const {
+  BlindIndex b;
+  std::memcpy(b.data(), subjects.data() + 32 * i, 32);
+  return b;
 }
 
 Result<Record> DecodeRecord(std::string_view frame) {

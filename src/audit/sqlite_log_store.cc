@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
@@ -229,6 +230,36 @@ class SqliteStore final : public AuditLogStore {
     Status st = ScanOn(db, tenant, options, fn);
     sqlite3_close_v2(db);
     return st;
+  }
+
+  Status ScanSubjects(const TenantId& tenant, uint64_t from_seq, uint64_t to_seq,
+                      const std::function<Status(uint64_t, std::string_view)>& fn) override {
+    constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+    from_seq = std::min(from_seq, kMax);
+    to_seq = std::min(to_seq, kMax);
+    if (from_seq >= to_seq) return absl::OkStatus();
+    std::vector<std::pair<uint64_t, std::string>> rows;  // fn runs outside the lock
+    {
+      std::lock_guard<std::mutex> lock(rmu_);
+      Stmt s;
+      // The key is (tenant, bucket, subject, seq): a range of buckets, then
+      // the exact seqs.
+      PHIGATE_RETURN_IF_ERROR(s.Prepare(
+          rdb_, T("SELECT seq, subject FROM {p}subject_buckets WHERE tenant = ?1 AND bucket >= ?2 "
+                  "AND bucket <= ?3 AND seq >= ?4 AND seq < ?5 ORDER BY seq, subject")));
+      s.Text(1, tenant.value());
+      s.Int(2, static_cast<int64_t>(from_seq >> kSubjectBucketBits));
+      s.Int(3, static_cast<int64_t>((to_seq - 1) >> kSubjectBucketBits));
+      s.Int(4, static_cast<int64_t>(from_seq));
+      s.Int(5, static_cast<int64_t>(to_seq));
+      int rc;
+      while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+        rows.emplace_back(static_cast<uint64_t>(s.ColInt(0)), std::string(s.ColBlob(1)));
+      }
+      if (rc != SQLITE_DONE) return SqlError(rdb_, "scan subjects");
+    }
+    for (const auto& [seq, subject] : rows) PHIGATE_RETURN_IF_ERROR(fn(seq, subject));
+    return absl::OkStatus();
   }
 
   Result<std::vector<Hash>> GetNodes(const TenantId& tenant, std::span<const NodeId> ids) override {

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -234,6 +235,29 @@ Result<VerifyResult> VerifyTrail(AuditLogStore& store, const TenantId& tenant,
   // checked and seq, previous hash and tenant read without decoding the event
   // (any change to the payload changes the leaf hash, which the chain and the
   // signed roots pin down).
+  // The subject index rows of the chunk being checked (the accounting of
+  // disclosures selects events by them: a deleted row hides a disclosure, an
+  // added one invents one), and the next one to compare.
+  std::vector<std::pair<uint64_t, std::string>> subject_rows;
+  size_t next_subject = 0;
+  auto check_subjects = [&](uint64_t seq, const RecordHeader& rec) -> Status {
+    size_t i = 0;
+    for (; next_subject < subject_rows.size() && subject_rows[next_subject].first == seq;
+         ++next_subject, ++i) {
+      if (i >= rec.num_subjects() ||
+          subject_rows[next_subject].second != rec.subjects.substr(32 * i, 32)) {
+        return Bad(tenant, seq, "the subject index names a patient the record does not (edited)");
+      }
+    }
+    if (i != rec.num_subjects()) {
+      return Bad(tenant, seq, "a patient of the record is missing from the subject index (edited)");
+    }
+    return absl::OkStatus();
+  };
+  auto stray_subject = [&](uint64_t seq) {
+    return Bad(tenant, seq, "the subject index names an event that is not in the trail (added)");
+  };
+
   auto check_record = [&](uint64_t seq, int64_t stored_time, std::string_view record,
                           const Hash& stored_leaf) {
     if (seq != expected) {
@@ -260,6 +284,7 @@ Result<VerifyResult> VerifyTrail(AuditLogStore& store, const TenantId& tenant,
                  absl::StrCat("hash does not match the previous-record hash in event seq ", seq,
                               " (edited, or an event was inserted/removed here)"));
     }
+    PHIGATE_RETURN_IF_ERROR(check_subjects(seq, *rec));
     tree.Append(leaf, nullptr);
     last_leaf = leaf;
     ++expected;
@@ -269,10 +294,24 @@ Result<VerifyResult> VerifyTrail(AuditLogStore& store, const TenantId& tenant,
   // Two threads: this one checks, a reader thread runs the store scan and
   // copies rows into chunks (reading and hashing overlap; on a busy machine
   // two runnable threads also get twice the CPU share).
+  auto load_subjects = [&](uint64_t from, uint64_t to) -> Status {
+    subject_rows.clear();
+    next_subject = 0;
+    return store.ScanSubjects(tenant, from, to, [&](uint64_t seq, std::string_view subject) {
+      subject_rows.emplace_back(seq, std::string(subject));
+      return absl::OkStatus();
+    });
+  };
   Status st = ScanInChunks(store, tenant, start, [&](const Chunk& c) -> Status {
+    if (c.seqs.empty()) return absl::OkStatus();
+    // Rows are ascending; a chunk whose seqs are not is reported by
+    // check_record before its subjects are compared.
+    PHIGATE_RETURN_IF_ERROR(
+        load_subjects(c.seqs.front(), std::max(c.seqs.front(), c.seqs.back()) + 1));
     for (size_t i = 0; i < c.seqs.size(); ++i) {
       PHIGATE_RETURN_IF_ERROR(check_record(c.seqs[i], c.times[i], c.record(i), c.leaves[i]));
     }
+    if (next_subject != subject_rows.size()) return stray_subject(subject_rows[next_subject].first);
     return absl::OkStatus();
   });
   PHIGATE_RETURN_IF_ERROR(st);
@@ -284,6 +323,10 @@ Result<VerifyResult> VerifyTrail(AuditLogStore& store, const TenantId& tenant,
   if (next_head != heads.size()) {
     return Bad(tenant, expected, "a signed tree head was not reached (truncated)");
   }
+  // Index rows beyond the last event would attach a patient to an event not
+  // written yet.
+  PHIGATE_RETURN_IF_ERROR(load_subjects(expected, std::numeric_limits<uint64_t>::max()));
+  if (!subject_rows.empty()) return stray_subject(subject_rows.front().first);
   res.tree_size = tree.size();
   res.root = tree.Root();
   res.signed_size = signed_size;

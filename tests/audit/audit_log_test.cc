@@ -52,6 +52,10 @@ class FlakyStore : public AuditLogStore {
               const std::function<Status(const RecordView&)>& fn) override {
     return inner_->Scan(t, o, fn);
   }
+  Status ScanSubjects(const TenantId& t, uint64_t from, uint64_t to,
+                      const std::function<Status(uint64_t, std::string_view)>& fn) override {
+    return inner_->ScanSubjects(t, from, to, fn);
+  }
   Result<std::vector<Hash>> GetNodes(const TenantId& t, std::span<const NodeId> ids) override {
     return inner_->GetNodes(t, ids);
   }

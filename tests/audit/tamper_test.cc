@@ -70,6 +70,17 @@ class TamperTest : public ::testing::Test {
     sqlite3_bind_blob(s, 4, leaf.data(), 32, SQLITE_TRANSIENT);
     ASSERT_EQ(sqlite3_step(s), SQLITE_DONE);
     sqlite3_finalize(s);
+    for (const BlindIndex& b : r.event.subjects) {  // and its subject index rows
+      ASSERT_EQ(sqlite3_prepare_v2(db_,
+                                   "INSERT INTO audit_subject_buckets (tenant, bucket, subject, "
+                                   "seq) VALUES ('acme', ?1 >> 8, ?2, ?1)",
+                                   -1, &s, nullptr),
+                SQLITE_OK);
+      sqlite3_bind_int64(s, 1, static_cast<sqlite3_int64>(r.seq));
+      sqlite3_bind_blob(s, 2, b.data(), 32, SQLITE_TRANSIENT);
+      ASSERT_EQ(sqlite3_step(s), SQLITE_DONE);
+      sqlite3_finalize(s);
+    }
   }
   void SetBlob(const std::string& sql, std::string_view v) {
     sqlite3_stmt* s = nullptr;
@@ -231,6 +242,10 @@ TEST_F(TamperTest, EventInsertedInTheMiddleIsNamed) {
   // Shift 10.. up by one and put a forged, correctly chained record at 10.
   Exec("UPDATE audit_events SET seq = seq + 1000 WHERE seq >= 10");
   Exec("UPDATE audit_events SET seq = seq - 999 WHERE seq >= 1000");
+  Exec("UPDATE audit_subject_buckets SET seq = seq + 1000 WHERE seq >= 10");
+  Exec(
+      "UPDATE audit_subject_buckets SET seq = seq - 999, bucket = (seq - 999) >> 8 "
+      "WHERE seq >= 1000");
   InsertForged(audit::Record{10, LeafHash(Record(9)), SampleEvent("acme", 77)});
   // Event 10 chains and looks fine by itself; the displaced original now at
   // 11 says it is seq 10, so the trail breaks right after the insertion.
@@ -288,6 +303,34 @@ TEST_F(TamperTest, DeletedHeadRowStillListsTheTrailAndIsNamed) {
   PHIGATE_ASSERT_OK_AND_ASSIGN(std::vector<TenantId> tenants, store->Tenants());
   EXPECT_EQ(tenants, std::vector<TenantId>{TenantId("acme")});
   ExpectBad(0, "head table rolled back");
+}
+
+// The accounting of disclosures selects events by the subject index: a
+// deleted row hides a disclosure from the patient's report, an added one
+// attributes an event to another patient.
+TEST_F(TamperTest, DeletedSubjectIndexRowIsNamed) {
+  Exec("DELETE FROM audit_subject_buckets WHERE seq = 6");
+  ExpectBad(6, "missing from the subject index");
+}
+
+TEST_F(TamperTest, SubjectIndexRowMovedToAnotherEventIsNamed) {
+  Exec("UPDATE audit_subject_buckets SET seq = 7 WHERE seq = 6");
+  ExpectBad(6, "missing from the subject index");
+}
+
+TEST_F(TamperTest, SubjectIndexRowAddedIsNamed) {
+  // Event 6 attributed to event 5's patient too.
+  Exec(
+      "INSERT INTO audit_subject_buckets (tenant, bucket, subject, seq) SELECT tenant, bucket, "
+      "subject, 6 FROM audit_subject_buckets WHERE seq = 5");
+  ExpectBad(6, "names a patient the record does not");
+}
+
+TEST_F(TamperTest, SubjectIndexRowForAFutureEventIsNamed) {
+  Exec(
+      "INSERT INTO audit_subject_buckets (tenant, bucket, subject, seq) SELECT tenant, 0, "
+      "subject, 200 FROM audit_subject_buckets WHERE seq = 5");
+  ExpectBad(200, "not in the trail");
 }
 
 TEST_F(TamperTest, RecordMovedToAnotherTenantIsDetected) {

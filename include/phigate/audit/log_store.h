@@ -137,6 +137,14 @@ class AuditLogStore {
   virtual Status Scan(const TenantId& tenant, const ScanOptions& options,
                       const std::function<Status(const RecordView&)>& fn) = 0;
 
+  // The subject index rows (accounting of disclosures) of the tenant's events
+  // with from_seq <= seq < to_seq, ascending by (seq, subject). `subject` is
+  // the stored bytes (32 unless damaged); valid only during the callback. fn
+  // must not call back into the store.
+  virtual Status ScanSubjects(
+      const TenantId& tenant, uint64_t from_seq, uint64_t to_seq,
+      const std::function<Status(uint64_t seq, std::string_view subject)>& fn) = 0;
+
   // Hashes of the given nodes (level 0 = leaf hashes of the rows), in order.
   // NotFound when one is missing.
   virtual Result<std::vector<Hash>> GetNodes(const TenantId& tenant,

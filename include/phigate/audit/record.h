@@ -58,6 +58,11 @@ struct RecordHeader {
   Hash prev_hash{};
   int64_t time_us = 0;
   std::string_view tenant;
+  // The subjects' blind indexes as stored: 32 bytes each, ascending (the
+  // subject index rows of the store must name exactly these).
+  std::string_view subjects;
+  size_t num_subjects() const { return subjects.size() / 32; }
+  BlindIndex subject(size_t i) const;
 };
 // DataLoss (naming the byte offset) as DecodeRecord for a bad frame.
 Result<RecordHeader> ParseRecordHeader(std::string_view frame);
