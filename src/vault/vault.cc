@@ -44,6 +44,7 @@ using store::Transaction;
 constexpr std::string_view kTomb = "tomb";
 constexpr std::string_view kIdx = "idx";
 constexpr int kMaxTokenRounds = 12;
+constexpr size_t kReencryptPage = 500;  // records re-sealed per transaction
 
 std::string DekKey(uint32_t v) { return absl::StrFormat("dek/%08u", v); }
 
@@ -619,38 +620,46 @@ class VaultImpl : public Vault {
 
   Result<int64_t> ReencryptAll() override {
     PHIGATE_RETURN_IF_ERROR(Reload());
-    PHIGATE_ASSIGN_OR_RETURN(auto ring, Ring());
+    uint32_t generation = 0;
+    PHIGATE_ASSIGN_OR_RETURN(auto ring, Ring(&generation));
     const uint32_t current = ring->current_version();
     int64_t changed = 0;
     std::string after;
-    for (;;) {
-      std::vector<Record> page;
+    bool more = true;
+    while (more) {
+      // One transaction per page: read, re-seal, and write back only a record
+      // still holding the value read (compare-and-set). A record purged,
+      // shredded or rewritten meanwhile stays as the other writer left it;
+      // keys replaced by `keys shred` stop the run (nothing written under
+      // destroyed keys).
+      int64_t page_changed = 0;
+      bool replaced = false;
       if (Status tx_status = store_->RunInTransaction([&](Transaction& tx) -> Status {
+            page_changed = 0;
+            PHIGATE_RETURN_IF_ERROR(CheckGeneration(tx, generation, &replaced));
             PHIGATE_ASSIGN_OR_RETURN(
-                page, tx.Scan(kMapNamespace, "", {.start_after = after, .limit = 500}));
+                std::vector<Record> page,
+                tx.Scan(kMapNamespace, "", {.start_after = after, .limit = kReencryptPage}));
+            more = page.size() == kReencryptPage;
+            if (!page.empty()) after = page.back().key;
+            for (const auto& r : page) {
+              if (r.value.size() < 5 || ReadBe32(std::string_view(r.value).substr(1, 4)) == current)
+                continue;
+              PHIGATE_ASSIGN_OR_RETURN(std::string plain, Open(kMapNamespace, r.key, r.value));
+              auto sealed = Seal(*ring, kMapNamespace, r.key, plain);
+              crypto::SecureWipe(plain.data(), plain.size());
+              if (!sealed.ok()) return sealed.status();
+              PHIGATE_ASSIGN_OR_RETURN(bool done,
+                                       tx.ReplaceIfEqual(kMapNamespace, r.key, r.value, *sealed));
+              page_changed += done ? 1 : 0;
+            }
             return absl::OkStatus();
           });
-          !tx_status.ok())
+          !tx_status.ok()) {
+        if (replaced) return KeysReplaced();
         return tx_status;
-      if (page.empty()) break;
-      after = page.back().key;
-      std::vector<Record> updates;
-      for (const auto& r : page) {
-        if (r.value.size() < 5 || ReadBe32(std::string_view(r.value).substr(1, 4)) == current)
-          continue;
-        PHIGATE_ASSIGN_OR_RETURN(std::string plain, Open(kMapNamespace, r.key, r.value));
-        PHIGATE_ASSIGN_OR_RETURN(std::string sealed, Seal(*ring, kMapNamespace, r.key, plain));
-        crypto::SecureWipe(plain.data(), plain.size());
-        updates.push_back(Record{r.key, std::move(sealed), r.ts});
       }
-      if (!updates.empty()) {
-        if (Status tx_status = store_->RunInTransaction(
-                [&](Transaction& tx) { return tx.PutMany(kMapNamespace, updates); });
-            !tx_status.ok())
-          return tx_status;
-        changed += static_cast<int64_t>(updates.size());
-      }
-      if (page.size() < 500) break;
+      changed += page_changed;
     }
     return changed;
   }

@@ -86,6 +86,33 @@ TEST_P(StoreConformanceTest, PutIfAbsentInsertsOnlyOnce) {
   EXPECT_EQ(GetOne(*a_, "ns", "k")->value, "winner");
 }
 
+TEST_P(StoreConformanceTest, ReplaceIfEqualIsACompareAndSet) {
+  const std::string bin("\0old\xff", 5);
+  Tx(*a_, [&](Transaction& tx) { return tx.Put("ns", "k", bin, 9); });
+  bool wrong = true, right = false, again = true, absent = true, other_tenant = true;
+  Tx(*a_, [&](Transaction& tx) -> Status {
+    PHIGATE_ASSIGN_OR_RETURN(wrong, tx.ReplaceIfEqual("ns", "k", "not it", "x"));
+    PHIGATE_ASSIGN_OR_RETURN(right, tx.ReplaceIfEqual("ns", "k", bin, "new"));
+    PHIGATE_ASSIGN_OR_RETURN(again, tx.ReplaceIfEqual("ns", "k", bin, "newer"));
+    PHIGATE_ASSIGN_OR_RETURN(absent, tx.ReplaceIfEqual("ns", "missing", "", "y"));
+    return absl::OkStatus();
+  });
+  Tx(*b_, [&](Transaction& tx) -> Status {
+    PHIGATE_ASSIGN_OR_RETURN(other_tenant, tx.ReplaceIfEqual("ns", "k", "new", "theirs"));
+    return absl::OkStatus();
+  });
+  EXPECT_FALSE(wrong);
+  EXPECT_TRUE(right);
+  EXPECT_FALSE(again);
+  EXPECT_FALSE(absent);
+  EXPECT_FALSE(other_tenant);
+  auto r = GetOne(*a_, "ns", "k");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->value, "new");
+  EXPECT_EQ(r->ts, 9) << "the timestamp is kept";
+  EXPECT_FALSE(GetOne(*a_, "ns", "missing").has_value()) << "nothing inserted";
+}
+
 TEST_P(StoreConformanceTest, BatchOperationsKeepOrder) {
   std::vector<Record> recs = {{"b", "vb", 1}, {"a", "va", 2}, {"b", "dup", 3}, {"c", "vc", 4}};
   std::vector<bool> flags;

@@ -572,73 +572,128 @@ TEST_P(VaultTest, LegacyPerCategorySurrogateStaysTakenInItsCategory) {
   EXPECT_EQ(other, "Marlow");
 }
 
-// Forwards to a tenant store, but the first read of a date-offset row (key
-// ".../d") sees nothing: what a PostgreSQL transaction (read committed) sees
-// when another replica's first offset for the scope commits between its read
-// and its write.
-class OffsetRaceStore : public store::TenantStore {
+// A transaction that forwards every call; tests override one to play another
+// process's write landing in the middle of this one.
+class ForwardingTransaction : public store::Transaction {
  public:
-  explicit OffsetRaceStore(std::unique_ptr<store::TenantStore> inner) : inner_(std::move(inner)) {}
+  explicit ForwardingTransaction(store::Transaction& tx) : tx_(tx) {}
+  Result<std::optional<store::Record>> Get(std::string_view ns, std::string_view key) override {
+    return tx_.Get(ns, key);
+  }
+  Result<std::vector<std::optional<store::Record>>> GetMany(
+      std::string_view ns, std::span<const std::string> keys) override {
+    return tx_.GetMany(ns, keys);
+  }
+  Status Put(std::string_view ns, std::string_view key, std::string_view value,
+             int64_t ts) override {
+    return tx_.Put(ns, key, value, ts);
+  }
+  Status PutMany(std::string_view ns, std::span<const store::Record> records) override {
+    return tx_.PutMany(ns, records);
+  }
+  Result<bool> PutIfAbsent(std::string_view ns, std::string_view key, std::string_view value,
+                           int64_t ts) override {
+    return tx_.PutIfAbsent(ns, key, value, ts);
+  }
+  Result<std::vector<bool>> PutIfAbsentMany(std::string_view ns,
+                                            std::span<const store::Record> records) override {
+    return tx_.PutIfAbsentMany(ns, records);
+  }
+  Result<bool> ReplaceIfEqual(std::string_view ns, std::string_view key, std::string_view expected,
+                              std::string_view value) override {
+    return tx_.ReplaceIfEqual(ns, key, expected, value);
+  }
+  Result<bool> Delete(std::string_view ns, std::string_view key) override {
+    return tx_.Delete(ns, key);
+  }
+  Result<std::vector<store::Record>> Scan(std::string_view ns, std::string_view prefix,
+                                          const store::ScanOptions& options) override {
+    return tx_.Scan(ns, prefix, options);
+  }
+  Result<int64_t> DeletePrefix(std::string_view ns, std::string_view prefix) override {
+    return tx_.DeletePrefix(ns, prefix);
+  }
+  Result<int64_t> DeleteOlderThan(std::string_view ns, int64_t cutoff) override {
+    return tx_.DeleteOlderThan(ns, cutoff);
+  }
+
+ protected:
+  store::Transaction& tx_;
+};
+
+// A tenant store whose transactions are wrapped in T(tx, &armed).
+template <class T>
+class WrappingStore : public store::TenantStore {
+ public:
+  explicit WrappingStore(std::unique_ptr<store::TenantStore> inner) : inner_(std::move(inner)) {}
   const TenantId& tenant() const override { return inner_->tenant(); }
   Status RunInTransaction(absl::FunctionRef<Status(store::Transaction&)> fn) override {
     return inner_->RunInTransaction([&](store::Transaction& tx) {
-      Hiding h(tx, &hide_);
-      return fn(h);
+      T t(tx, &armed_);
+      return fn(t);
     });
   }
 
  private:
-  class Hiding : public store::Transaction {
-   public:
-    Hiding(store::Transaction& tx, bool* hide) : tx_(tx), hide_(hide) {}
-    Result<std::optional<store::Record>> Get(std::string_view ns, std::string_view key) override {
-      if (*hide_ && key.ends_with("/d")) {
-        *hide_ = false;
-        return std::optional<store::Record>();
-      }
-      return tx_.Get(ns, key);
-    }
-    Result<std::vector<std::optional<store::Record>>> GetMany(
-        std::string_view ns, std::span<const std::string> keys) override {
-      return tx_.GetMany(ns, keys);
-    }
-    Status Put(std::string_view ns, std::string_view key, std::string_view value,
-               int64_t ts) override {
-      return tx_.Put(ns, key, value, ts);
-    }
-    Status PutMany(std::string_view ns, std::span<const store::Record> records) override {
-      return tx_.PutMany(ns, records);
-    }
-    Result<bool> PutIfAbsent(std::string_view ns, std::string_view key, std::string_view value,
-                             int64_t ts) override {
-      return tx_.PutIfAbsent(ns, key, value, ts);
-    }
-    Result<std::vector<bool>> PutIfAbsentMany(std::string_view ns,
-                                              std::span<const store::Record> records) override {
-      return tx_.PutIfAbsentMany(ns, records);
-    }
-    Result<bool> Delete(std::string_view ns, std::string_view key) override {
-      return tx_.Delete(ns, key);
-    }
-    Result<std::vector<store::Record>> Scan(std::string_view ns, std::string_view prefix,
-                                            const store::ScanOptions& options) override {
-      return tx_.Scan(ns, prefix, options);
-    }
-    Result<int64_t> DeletePrefix(std::string_view ns, std::string_view prefix) override {
-      return tx_.DeletePrefix(ns, prefix);
-    }
-    Result<int64_t> DeleteOlderThan(std::string_view ns, int64_t cutoff) override {
-      return tx_.DeleteOlderThan(ns, cutoff);
-    }
-
-   private:
-    store::Transaction& tx_;
-    bool* hide_;
-  };
-
   std::unique_ptr<store::TenantStore> inner_;
-  bool hide_ = true;
+  bool armed_ = true;
 };
+
+// The first read of a date-offset row (key ".../d") sees nothing: what a
+// PostgreSQL transaction (read committed) sees when another replica's first
+// offset for the scope commits between its read and its write.
+class HideFirstOffset : public ForwardingTransaction {
+ public:
+  HideFirstOffset(store::Transaction& tx, bool* armed) : ForwardingTransaction(tx), armed_(armed) {}
+  Result<std::optional<store::Record>> Get(std::string_view ns, std::string_view key) override {
+    if (*armed_ && key.ends_with("/d")) {
+      *armed_ = false;
+      return std::optional<store::Record>();
+    }
+    return tx_.Get(ns, key);
+  }
+
+ private:
+  bool* armed_;
+};
+using OffsetRaceStore = WrappingStore<HideFirstOffset>;
+
+// Right after the first scan of the mappings, every mapping it returned is
+// deleted: a `vault purge` (or `keys shred`) committing between a
+// re-encryption's read and its write.
+class PurgeAfterFirstScan : public ForwardingTransaction {
+ public:
+  PurgeAfterFirstScan(store::Transaction& tx, bool* armed)
+      : ForwardingTransaction(tx), armed_(armed) {}
+  Result<std::vector<store::Record>> Scan(std::string_view ns, std::string_view prefix,
+                                          const store::ScanOptions& options) override {
+    PHIGATE_ASSIGN_OR_RETURN(auto rows, tx_.Scan(ns, prefix, options));
+    if (*armed_ && ns == kMapNamespace && !rows.empty()) {
+      *armed_ = false;
+      for (const auto& r : rows) PHIGATE_RETURN_IF_ERROR(tx_.Delete(ns, r.key).status());
+    }
+    return rows;
+  }
+
+ private:
+  bool* armed_;
+};
+
+TEST_P(VaultTest, ReencryptionDoesNotResurrectMappingsPurgedMeanwhile) {
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string tok,
+                               vault_->Tokenize(PhiCategory::kName, "Purged Meanwhile", conv_));
+  PHIGATE_ASSERT_OK(vault_->RotateKey().status());
+  auto ts = store_->ForTenant(TenantId("acme"));
+  ASSERT_TRUE(ts.ok());
+  VaultOptions o;
+  o.clock = clock_.fn();
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      auto v, Vault::Open(std::make_unique<WrappingStore<PurgeAfterFirstScan>>(std::move(*ts)),
+                          *master_, std::move(o)));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(int64_t moved, v->ReencryptAll());
+  EXPECT_EQ(moved, 0);
+  EXPECT_EQ(OpenVault("acme")->Resolve(tok, conv_).status().code(), absl::StatusCode::kNotFound);
+}
 
 TEST_P(VaultTest, TwoReplicasGivingAScopeItsFirstDateOffsetKeepOne) {
   auto first = OpenVault("acme");  // the replica whose offset commits first

@@ -101,6 +101,12 @@ class Transaction {
   // in `records`, only its first occurrence can be inserted.
   virtual Result<std::vector<bool>> PutIfAbsentMany(std::string_view ns,
                                                     std::span<const Record> records) = 0;
+  // Compare-and-set: overwrites the value of `key` (its ts kept) only if the
+  // record exists and holds exactly `expected`; true when it was replaced. A
+  // record deleted or rewritten by another transaction meanwhile is left as it
+  // is (a re-encryption must not resurrect a purged record).
+  virtual Result<bool> ReplaceIfEqual(std::string_view ns, std::string_view key,
+                                      std::string_view expected, std::string_view value) = 0;
   // True when a record was deleted.
   virtual Result<bool> Delete(std::string_view ns, std::string_view key) = 0;
   // Records whose key starts with `prefix` and is > options.start_after, in key order.

@@ -72,6 +72,17 @@ class MemoryTransaction : public Transaction {
     }
     return out;
   }
+  Result<bool> ReplaceIfEqual(std::string_view ns, std::string_view key, std::string_view expected,
+                              std::string_view value) override {
+    PHIGATE_RETURN_IF_ERROR(ValidateKey("namespace", ns));
+    PHIGATE_RETURN_IF_ERROR(ValidateKey("key", key));
+    auto& m = Ns(ns);
+    auto it = m.find(std::string(key));
+    if (it == m.end() || it->second.value != expected) return false;
+    Remember(ns, it->first, it->second);
+    it->second.value = std::string(value);
+    return true;
+  }
   Result<bool> Delete(std::string_view ns, std::string_view key) override {
     PHIGATE_RETURN_IF_ERROR(ValidateKey("namespace", ns));
     PHIGATE_RETURN_IF_ERROR(ValidateKey("key", key));

@@ -165,6 +165,12 @@ constexpr char kPutIfAbsentMany[] =
     "unnest($3::text[],$4::bytea[],$5::int8[]) WITH ORDINALITY AS u(k,v,t,o) ORDER BY o "
     "ON CONFLICT DO NOTHING RETURNING key";
 constexpr char kDelete[] = "DELETE FROM phigate_records WHERE tenant=$1 AND ns=$2 AND key=$3";
+// Under READ COMMITTED a row changed by a concurrent transaction is
+// re-checked against `value = $4` once that one commits (and skipped if it
+// deleted the row): a compare-and-set without a prior SELECT ... FOR UPDATE.
+constexpr char kReplaceIfEqual[] =
+    "UPDATE phigate_records SET value=$5::bytea WHERE tenant=$1 AND ns=$2 AND key=$3 AND "
+    "value=$4::bytea";
 constexpr char kScan[] =
     "SELECT key, value, ts FROM phigate_records WHERE tenant=$1 AND ns=$2 AND key >= $3 AND "
     "starts_with(key, $3) AND key > $4 ORDER BY key LIMIT $5::int8";
@@ -292,6 +298,15 @@ class PgTransaction : public Transaction {
       }
     }
     return out;
+  }
+  Result<bool> ReplaceIfEqual(std::string_view ns, std::string_view key, std::string_view expected,
+                              std::string_view value) override {
+    PHIGATE_RETURN_IF_ERROR(ValidateKey("namespace", ns));
+    PHIGATE_RETURN_IF_ERROR(ValidateKey("key", key));
+    PHIGATE_ASSIGN_OR_RETURN(ResultPtr r,
+                             c_.Run("replace", kReplaceIfEqual, {tenant_, ns, key, expected, value},
+                                    {false, false, false, true, true}, "replace-if-equal"));
+    return std::string_view(PQcmdTuples(r.get())) != "0";
   }
   Result<bool> Delete(std::string_view ns, std::string_view key) override {
     PHIGATE_RETURN_IF_ERROR(ValidateKey("namespace", ns));

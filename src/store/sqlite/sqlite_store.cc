@@ -136,6 +136,8 @@ constexpr char kPut[] =
 constexpr char kPutIfAbsent[] =
     "INSERT OR IGNORE INTO phigate_records(space,key,value,ts) VALUES(?1,?3,?4,?5)";
 constexpr char kDelete[] = "DELETE FROM phigate_records WHERE space=?1 AND key=?3";
+constexpr char kReplaceIfEqual[] =
+    "UPDATE phigate_records SET value=?4 WHERE space=?1 AND key=?3 AND value=?2";
 constexpr char kScanBounded[] =
     "SELECT key, value, ts FROM phigate_records WHERE space=?1 AND key>=?3 AND "
     "key<?4 AND key>?5 ORDER BY key LIMIT ?6";
@@ -228,6 +230,21 @@ class SqliteTransaction : public Transaction {
       out[i] = changed > 0;
     }
     return out;
+  }
+  Result<bool> ReplaceIfEqual(std::string_view ns, std::string_view key, std::string_view expected,
+                              std::string_view value) override {
+    PHIGATE_RETURN_IF_ERROR(ValidateKey("namespace", ns));
+    PHIGATE_RETURN_IF_ERROR(ValidateKey("key", key));
+    PHIGATE_ASSIGN_OR_RETURN(int64_t space, Space(ns, false));
+    if (space == 0) return false;
+    PHIGATE_ASSIGN_OR_RETURN(sqlite3_stmt * s, c_.Stmt(kReplaceIfEqual));
+    sqlite3_bind_int64(s, 1, space);
+    BindBlob(s, 2, expected);
+    BindText(s, 3, key);
+    BindBlob(s, 4, value);
+    const int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE) return SqliteError(rc, "replace-if-equal");
+    return sqlite3_changes(c_.db()) > 0;
   }
   Result<bool> Delete(std::string_view ns, std::string_view key) override {
     PHIGATE_RETURN_IF_ERROR(ValidateKey("namespace", ns));
