@@ -366,9 +366,17 @@ bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
                   text[b - 1] == '>' || text[b - 1] == '<' || text[b - 1] == '/')) {
       return true;
     }
+    // A number after a vital sign's label is its reading, and a rhythm or a
+    // rate after it is no street ("HR 99-104 NSR ST", "BP 120 SR ST").
+    static constexpr std::string_view kVitalLabel[] = {"hr",  "bp",    "rr",   "sbp", "dbp",
+                                                       "map", "pulse", "rate", "sat", "sats"};
+    const std::string label = LowerWordBefore(text, b);
+    for (auto x : kVitalLabel) {
+      if (label == x) return true;
+    }
     static constexpr std::string_view kNotStreet[] = {
-        "per", "to", "of",    "with", "wo", "at", "x",   "for", "and", "mg",  "mcg", "ml",
-        "cc",  "u",  "units", "g",    "kg", "hr", "min", "sec", "l",   "meq", "mmhg"};
+        "per", "to",    "of", "with", "wo", "at",  "x",   "for", "and", "mg",   "mcg", "ml", "cc",
+        "u",   "units", "g",  "kg",   "hr", "min", "sec", "l",   "meq", "mmhg", "nsr", "bpm"};
     size_t i = b;
     while (i < e && (digit_at(i) || text[i] == '-')) ++i;
     while (i < e) {

@@ -136,6 +136,7 @@ TEST_F(EngineTest, FindsLabelledAndContextualShapes) {
       {"transferred from St. Agnes's Hospital", "St. Agnes's", PhiCategory::kFacility},
       {"EMS from Marion County reports", "Marion County", PhiCategory::kCity},
       {"copy sent to 540 lakeview lane, please", "540 lakeview lane", PhiCategory::kStreetAddress},
+      {"HE LIVES AT 12 ELM ST WITH HIS WIFE.", "12 ELM ST", PhiCategory::kStreetAddress},
       {"Waterville, Maine 04901", "04901", PhiCategory::kZip},
       {"Name: LAMAR, JAMES\nMRN: 00520791", "LAMAR", PhiCategory::kName},
       {"Name: LAMAR, JAMES\nMRN: 00520791", "JAMES", PhiCategory::kName},
@@ -304,6 +305,9 @@ TEST_F(EngineTest, LeavesNonPhiAlone) {
       "Pt is a 67 yo male with CHF; denies chest pain.",
       "Given 1 1/2 amps calcium chloride. Plan to wean vent in 2-3 days.",
       "History of MI in 2019; no stents since.",
+      // A heart rate and its rhythm, not a house number and a street.
+      "CARDIAC: HR 99-104 NSR ST WITH OCCASIONAL PAC NOTED.",
+      "HR 80-90 SR ST. BP 118 LEFT ARM.",
   };
   for (const char* t : clean) {
     auto found = engine_->Scan(t);
