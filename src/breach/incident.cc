@@ -117,10 +117,12 @@ bool RequiresNotification(const RiskAssessment& a) {
   return a.conclusion == Conclusion::kNotifiableBreach;
 }
 
-Date Incident::DiscoveryDate() const {
+Date Incident::DetectionDate() const {
   const auto tp = std::chrono::sys_seconds{std::chrono::seconds{detected_at_unix}};
   return Date{std::chrono::floor<std::chrono::days>(tp)};
 }
+
+Date Incident::DiscoveryDate() const { return discovered.value_or(DetectionDate()); }
 
 Severity Incident::MaxSeverity() const {
   Severity s = Severity::kLow;
@@ -259,6 +261,7 @@ std::string IncidentToJson(const Incident& inc) {
   j["total_affected"] = inc.total_affected;
   j["phi_categories"] = inc.phi_categories.bits();
   j["breach_date"] = inc.breach_date;
+  if (inc.discovered) j["discovered"] = FormatDate(*inc.discovered);
   j["containment"] = inc.containment;
   if (inc.assessment) {
     const RiskAssessment& a = *inc.assessment;
@@ -348,6 +351,9 @@ Result<Incident> IncidentFromJson(std::string_view text) {
       if ((bits >> static_cast<uint32_t>(c)) & 1u) inc.phi_categories.Add(c);
     }
     inc.breach_date = j.value("breach_date", "");
+    if (j.contains("discovered")) {
+      PHIGATE_ASSIGN_OR_RETURN(inc.discovered, DateFrom(j, "discovered"));
+    }
     inc.containment = j.value("containment", std::vector<std::string>{});
     if (j.contains("assessment")) {
       const json& ja = j.at("assessment");

@@ -199,9 +199,19 @@ void RegisterBreach(CLI::App& app) {
         const bool notify = !inc.assessment || RequiresNotification(*inc.assessment);
         if (notify && inc.state != IncidentState::kClosed) {
           auto plan = ComputeObligations(rules, inc.ToFacts());
-          if (plan.ok() && !plan->obligations.empty() && plan->obligations.front().due) {
-            due = FormatDate(*plan->obligations.front().due);
-            left = absl::StrCat(DaysBetween(today, *plan->obligations.front().due));
+          // The earliest obligation still open (a notice recorded as sent is done).
+          const Obligation* next = nullptr;
+          if (plan.ok()) {
+            for (const Obligation& ob : plan->obligations) {
+              if (ob.due && !ob.sent) {
+                next = &ob;
+                break;
+              }
+            }
+          }
+          if (next != nullptr) {
+            due = FormatDate(*next->due);
+            left = absl::StrCat(DaysBetween(today, *next->due));
           }
         }
         std::printf("%-14s %-9s %-9s %-20s %-11s %5s  %s\n", inc.id.c_str(),
@@ -263,7 +273,7 @@ void RegisterBreach(CLI::App& app) {
       int64_t total = -1;
       int baa_days = -1;
       std::string role, ce_notified, determination, breach_date, individual, hhs, no_harm, le_oral,
-          le_written, le_until;
+          le_written, le_until, discovered;
       bool ba_agent = false, licensed = false, dfs = false, part2 = false, clear_le = false;
     };
     auto f = std::make_shared<F>();
@@ -277,7 +287,11 @@ void RegisterBreach(CLI::App& app) {
     cmd->add_option("--ce-notified", f->ce_notified, "Date the BA notified the covered entity");
     cmd->add_option("--baa-days", f->baa_days, "BA: the BAA's notice window in days (if < 60)");
     cmd->add_option("--determination", f->determination, "Date the breach was determined");
-    cmd->add_option("--breach-date", f->breach_date, "Date of the breach, if known");
+    cmd->add_option("--breach-date", f->breach_date,
+                    "Date of the breach, if known (not after discovery)");
+    cmd->add_option("--discovered", f->discovered,
+                    "First day a workforce member knew or should have known, when earlier than "
+                    "the first detection's date (45 CFR 164.404(a)(2)); deadlines run from it");
     cmd->add_option("--individual-notice-sent", f->individual, "Date individuals were notified");
     cmd->add_option("--hhs-notified", f->hhs, "Date HHS was notified");
     cmd->add_option("--no-harm-determination", f->no_harm,
@@ -326,7 +340,24 @@ void RegisterBreach(CLI::App& app) {
       if (f->part2) n.part2_program = true;
       if (auto d = OptDate(f->ce_notified, "--ce-notified")) n.ce_notified = d;
       if (auto d = OptDate(f->determination, "--determination")) n.determination = d;
+      if (auto d = OptDate(f->discovered, "--discovered")) {
+        if (*d > inc.DetectionDate()) {
+          throw CliError(2, "--discovered " + FormatDate(*d) + " is after the first detection (" +
+                                FormatDate(inc.DetectionDate()) +
+                                "): discovery can only be moved earlier");
+        }
+        inc.discovered = d;
+        inc.history.push_back(
+            {inc.state, NowUnix(), "breach facts", "discovery date set to " + FormatDate(*d)});
+      }
       if (auto d = OptDate(f->breach_date, "--breach-date")) inc.breach_date = FormatDate(*d);
+      if (!inc.breach_date.empty()) {
+        auto b = ParseDate(inc.breach_date);
+        if (b.ok() && *b > inc.DiscoveryDate()) {
+          throw CliError(2, "--breach-date " + inc.breach_date + " is after discovery (" +
+                                FormatDate(inc.DiscoveryDate()) + ")");
+        }
+      }
       if (auto d = OptDate(f->individual, "--individual-notice-sent")) n.individual_notice_sent = d;
       if (auto d = OptDate(f->hhs, "--hhs-notified")) n.hhs_notified = d;
       if (auto d = OptDate(f->no_harm, "--no-harm-determination")) n.no_harm_determination = d;
@@ -570,6 +601,33 @@ void RegisterBreach(CLI::App& app) {
       }
       auto store = OpenStore(*c);
       Incident inc = Load(*store, *c);
+      if (s == IncidentState::kClosed && inc.assessment && RequiresNotification(*inc.assessment)) {
+        // Closed means done: the notices whose sending is recorded (individuals,
+        // HHS) must have gone out; the others are listed as a reminder.
+        auto plan = ComputeObligations(Rules(*c), inc.ToFacts());
+        ThrowIfError(plan.status(), "advance");
+        std::string unsent;
+        for (const Obligation& ob : plan->obligations) {
+          // As ComputeObligations records `sent`: HHS rows, and individual
+          // rows but a licensed facility's own report.
+          const bool tracked = ob.recipient_kind == RecipientKind::kHhs ||
+                               (ob.recipient_kind == RecipientKind::kIndividuals &&
+                                ob.owed_by != "licensed facility");
+          if (!ob.due || ob.sent) continue;
+          if (tracked) {
+            absl::StrAppend(&unsent, "\n  ", ob.rule_id, " due ", FormatDate(*ob.due));
+          } else {
+            std::fprintf(stderr, "reminder: %s (%s) was due %s; make sure it went out\n",
+                         ob.rule_id.c_str(), ob.recipient.c_str(), FormatDate(*ob.due).c_str());
+          }
+        }
+        if (!unsent.empty()) {
+          throw CliError(1, "advance: " + inc.id +
+                                " still owes notices with no sent date recorded (breach facts "
+                                "--individual-notice-sent / --hhs-notified):" +
+                                unsent);
+        }
+      }
       ThrowIfError(Advance(inc, s, *by, NowUnix(), *note), "advance");
       Save(*store, inc);
       std::printf("%s %s\n", inc.id.c_str(), std::string(Name(inc.state)).c_str());

@@ -149,6 +149,25 @@ TEST(IncidentTest, JsonRoundTrip) {
   EXPECT_FALSE(IncidentFromJson("{\"id\": 3}").ok());
 }
 
+// 45 CFR 164.404(a)(2): discovery is the first day known to any workforce
+// member, which can be earlier than the gateway's detection; the deadlines
+// run from it, and it survives the store.
+TEST(IncidentTest, AnEarlierDiscoveryDateMovesTheDeadlines) {
+  Incident inc = NewIncident(T("acme"), kNov30, "reported by staff");
+  inc.residents_by_state = {{"CA", 3}};
+  EXPECT_EQ(inc.DiscoveryDate(), inc.DetectionDate());
+  const Date detected = inc.DiscoveryDate();
+  inc.discovered = ParseDate("2026-11-20").value();
+  EXPECT_EQ(inc.DiscoveryDate(), ParseDate("2026-11-20").value());
+  EXPECT_EQ(inc.DetectionDate(), detected);
+  EXPECT_EQ(inc.ToFacts().discovery, ParseDate("2026-11-20").value());
+  PHIGATE_ASSERT_OK_AND_ASSIGN(Incident back, IncidentFromJson(IncidentToJson(inc)));
+  EXPECT_EQ(back.discovered, inc.discovered);
+  inc.discovered.reset();
+  PHIGATE_ASSERT_OK_AND_ASSIGN(Incident plain, IncidentFromJson(IncidentToJson(inc)));
+  EXPECT_FALSE(plain.discovered.has_value());
+}
+
 class IncidentStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {

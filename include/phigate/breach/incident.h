@@ -164,8 +164,13 @@ struct Incident {
   NoticeFacts notice;
   std::vector<std::string> containment;  // recorded containment actions ("purge_cache ok")
   std::string breach_date;               // "YYYY-MM-DD" when known (may precede discovery)
+  // The first day a workforce member knew or should have known (45 CFR
+  // 164.404(a)(2)), when that is earlier than the first detection's date
+  // (`breach facts --discovered`); nullopt: the detection's date.
+  std::optional<Date> discovered;
 
-  Date DiscoveryDate() const;  // UTC date of detected_at_unix
+  Date DetectionDate() const;  // UTC date of detected_at_unix
+  Date DiscoveryDate() const;  // `discovered`, else DetectionDate()
   Severity MaxSeverity() const;
   IncidentFacts ToFacts() const;
 };
