@@ -176,6 +176,24 @@ Result<breach::ResponseAction> ActionAt(const YAML::Node& n, const char* key,
   return a;
 }
 
+// A misspelt key would be ignored and its default kept ("respones:
+// {critical: pass}" leaves critical leaks withheld, "enabeld: false" leaves
+// the scanner on; the reverse typos are as silent): refuse it.
+Status OnlyKeys(const YAML::Node& map, std::string_view where,
+                std::initializer_list<std::string_view> known) {
+  for (const auto& kv : map) {
+    const std::string key = kv.first.as<std::string>();
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      std::string names;
+      for (std::string_view k : known)
+        absl::StrAppend(&names, names.empty() ? "" : ", ", ToAbsl(k));
+      return absl::InvalidArgumentError(
+          absl::StrCat(ToAbsl(where), ": unknown key '", key, "' (known: ", names, ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 Result<BreachConfig> ParseBreachConfig(std::string_view yaml_text) {
@@ -189,6 +207,9 @@ Result<BreachConfig> ParseBreachConfig(std::string_view yaml_text) {
       return c;
     }
     if (!b.IsMap()) return absl::InvalidArgumentError("breach: must be a mapping");
+    PHIGATE_RETURN_IF_ERROR(OnlyKeys(
+        b, "breach",
+        {"enabled", "incidents", "containment", "max_index_entries", "response", "canaries"}));
     c.enabled = b["enabled"] ? b["enabled"].as<bool>() : true;
     if (b["incidents"]) c.incidents_url = b["incidents"].as<std::string>();
     if (YAML::Node cn = b["containment"]) {
@@ -203,6 +224,8 @@ Result<BreachConfig> ParseBreachConfig(std::string_view yaml_text) {
     if (b["max_index_entries"]) c.max_index_entries = b["max_index_entries"].as<size_t>();
     if (YAML::Node r = b["response"]) {
       if (!r.IsMap()) return absl::InvalidArgumentError("breach.response: must be a mapping");
+      PHIGATE_RETURN_IF_ERROR(
+          OnlyKeys(r, "breach.response", {"low", "medium", "high", "critical"}));
       PHIGATE_ASSIGN_OR_RETURN(c.response.low, ActionAt(r, "low", c.response.low));
       PHIGATE_ASSIGN_OR_RETURN(c.response.medium, ActionAt(r, "medium", c.response.medium));
       PHIGATE_ASSIGN_OR_RETURN(c.response.high, ActionAt(r, "high", c.response.high));
@@ -210,6 +233,7 @@ Result<BreachConfig> ParseBreachConfig(std::string_view yaml_text) {
     }
     if (YAML::Node k = b["canaries"]) {
       if (!k.IsMap()) return absl::InvalidArgumentError("breach.canaries: must be a mapping");
+      PHIGATE_RETURN_IF_ERROR(OnlyKeys(k, "breach.canaries", {"per_tenant", "seed"}));
       if (k["per_tenant"]) c.canaries_per_tenant = k["per_tenant"].as<int>();
       if (k["seed"]) c.canary_seed = k["seed"].as<uint64_t>();
       if (c.canaries_per_tenant < 0 || c.canaries_per_tenant > 100) {

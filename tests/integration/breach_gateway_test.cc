@@ -387,6 +387,14 @@ TEST_F(BreachGatewayTest, ServeConfigSectionParses) {
   ASSERT_TRUE(off.ok());
   EXPECT_FALSE(off->enabled);
   EXPECT_FALSE(ParseBreachConfig("breach:\n  response: {high: shrug}\n").ok());
+  // Misspelt keys are refused, not ignored with their defaults kept.
+  for (const char* typo :
+       {"breach:\n  enabeld: false\n", "breach:\n  respones: {critical: pass}\n",
+        "breach:\n  response: {critcal: pass}\n", "breach:\n  canaries: {per_tenat: 3}\n"}) {
+    auto bad = ParseBreachConfig(typo);
+    EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument) << typo;
+    EXPECT_NE(bad.status().message().find("unknown key"), std::string_view::npos) << bad.status();
+  }
 }
 
 // Containment executes: after another tenant's canary shows up in acme's
