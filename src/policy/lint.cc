@@ -120,6 +120,14 @@ class Linter {
               "list the models the agreement names; vendors cover model by model");
         }
       }
+      for (const std::string& e : b.endpoints) {
+        if (e == "*") {
+          Add(b.loc, Severity::kWarning, "PG021",
+              absl::StrCat("BAA ", b.id, " claims to cover every endpoint"),
+              "list the endpoints the agreement names (e.g. chat/completions); a BAA rarely "
+              "covers every service of a vendor");
+        }
+      }
     }
     // Overlapping agreements: two BAAs in force on the same day for the same route.
     for (size_t i = 0; i < v.baas.size(); ++i) {

@@ -188,6 +188,24 @@ TEST(LintTest, BaaExpiryWarningWindowIs30Days) {
   EXPECT_EQ(Find(expired, "PG012"), nullptr);
 }
 
+std::string BaaCovering(std::string_view endpoints, std::string_view models) {
+  return WithHead(absl::StrCat(R"yaml(vendors:
+  - name: a
+    kind: anthropic
+    api_base: https://a.example/v1
+    models: [c1]
+    baa: {id: B1, signed: 2026-01-01, expires: 2027-06-30, endpoints: )yaml",
+                               ToAbsl(endpoints), ", models: ", ToAbsl(models), R"yaml(}
+)yaml"));
+}
+
+// A BAA claiming to cover everything is a warning, for endpoints as for models.
+TEST(LintTest, BaaCoveringEveryEndpointOrModelIsFlagged) {
+  EXPECT_EQ(Find(Lint(BaaCovering("[messages]", "[c1]")), "PG021"), nullptr);
+  EXPECT_NE(Find(Lint(BaaCovering("[messages]", "[\"*\"]")), "PG021", "every model"), nullptr);
+  EXPECT_NE(Find(Lint(BaaCovering("[\"*\"]", "[c1]")), "PG021", "every endpoint"), nullptr);
+}
+
 TEST(LintTest, RouteToUndeclaredVendorOrModel) {
   const auto diags = Lint(WithHead(R"yaml(vendors:
   - {name: v, kind: openai, api_base: "https://v.example/v1", models: [m1]}
