@@ -61,14 +61,18 @@ vault::VaultHandle OpenVault(const VaultFlags& f) {
 // --tenant or a --store relative to the wrong folder must not report
 // "keys destroyed" (or create a new, empty database) while the real
 // tenant's data is untouched.
-void RequireExistingVault(const VaultFlags& f, std::string_view what) {
+bool HasVault(const VaultFlags& f, std::string_view what) {
   RequireExistingSqliteStore(f.store, absl::StrCat(ToAbsl(what), ": no store (check --store)"));
   auto store = store::Store::Open({.url = f.store});
   ThrowIfError(store.status(), "store");
   auto tenants = (*store)->ListTenants();
   ThrowIfError(tenants.status(), "store");
   const TenantId t = Tenant(f);
-  if (std::find(tenants->begin(), tenants->end(), t) == tenants->end()) {
+  return std::find(tenants->begin(), tenants->end(), t) != tenants->end();
+}
+
+void RequireExistingVault(const VaultFlags& f, std::string_view what) {
+  if (!HasVault(f, what)) {
     throw CliError(1, absl::StrCat(ToAbsl(what), ": tenant ", f.tenant, " has no vault in ",
                                    f.store, " (check --tenant and --store)"));
   }
@@ -102,6 +106,22 @@ void RegisterReid(CLI::App& app) {
     }
     auto scope = vault::ParseScope(scope_text);
     ThrowIfError(scope.status(), "--scope");
+    if (!HasVault(flags, "reid")) {
+      // Nothing of this tenant can be restored, and opening its vault would
+      // create keys for it (a typo of --tenant must leave no trace): the text
+      // passes unchanged.
+      std::fprintf(stderr,
+                   "reid: tenant %s has no vault in this store: nothing re-identified (check "
+                   "--tenant and --store)\n",
+                   flags.tenant.c_str());
+      std::string buf(64 * 1024, '\0');
+      size_t n;
+      while ((n = std::fread(buf.data(), 1, buf.size(), stdin)) > 0) {
+        Write(std::string_view(buf.data(), n));
+      }
+      if (std::ferror(stdin)) throw CliError(3, "cannot read stdin");
+      return;
+    }
     vault::VaultHandle h = OpenVault(flags);
     auto reid = transform::Reidentifier::Create(
         *h.vault, *scope,

@@ -22,9 +22,15 @@ fi
 OUT="$("$BIN" reid --store "$STORE" --tenant acme --scope conv-42 --allow-reidentify <"$DIR/answer")"
 [ "$OUT" = "Pt Qorvin Abelstam called from 555-010-0199; Qorvin Abelstam again." ] || fail "reid: $OUT"
 
-# Another tenant or scope gets the tokens back unchanged.
-OUT="$("$BIN" reid --store "$STORE" --tenant beta --scope conv-42 --allow-reidentify <"$DIR/answer")"
+# Another tenant or scope gets the tokens back unchanged; a tenant without a
+# vault (a typo) is told so and gets no keys made for it.
+OUT="$("$BIN" reid --store "$STORE" --tenant beta --scope conv-42 --allow-reidentify \
+  <"$DIR/answer" 2>"$DIR/err")"
 [ "$OUT" = "$(cat "$DIR/answer")" ] || fail "tenant beta resolved acme's tokens"
+grep -q "has no vault" "$DIR/err" || fail "no warning for a tenant without a vault"
+if "$BIN" keys rotate --store "$STORE" --tenant beta >/dev/null 2>&1; then
+  fail "reid created a vault for tenant beta"
+fi
 OUT="$("$BIN" reid --store "$STORE" --tenant acme --scope conv-43 --allow-reidentify <"$DIR/answer")"
 [ "$OUT" = "$(cat "$DIR/answer")" ] || fail "scope conv-43 resolved conv-42's tokens"
 
