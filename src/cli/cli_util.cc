@@ -62,15 +62,10 @@ std::string ResolveDataDir(const EngineFlags& flags) {
 #endif
 }
 
-std::string GazetteerFingerprint(const std::string& data_dir) {
-  const fs::path dir = fs::path(data_dir) / "gazetteers";
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return "none";
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.is_regular_file(ec)) files.push_back(e.path());
-  }
-  std::sort(files.begin(), files.end());
+namespace {
+
+// FNV-1a 64 of each file's name and bytes, in the given order.
+std::string FilesFingerprint(const std::vector<fs::path>& files) {
   uint64_t h = 1469598103934665603ull;
   auto mix = [&h](const char* p, size_t n) {
     for (size_t i = 0; i < n; ++i) {
@@ -88,7 +83,27 @@ std::string GazetteerFingerprint(const std::string& data_dir) {
       mix(buf.data(), static_cast<size_t>(in.gcount()));
     }
   }
-  return absl::StrFormat("fnv1a64:%016x (%d files)", h, files.size());
+  return absl::StrFormat("fnv1a64:%016x", h);
+}
+
+}  // namespace
+
+std::string GazetteerFingerprint(const std::string& data_dir) {
+  const fs::path dir = fs::path(data_dir) / "gazetteers";
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return "none";
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.is_regular_file(ec)) files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  return absl::StrFormat("%s (%d files)", FilesFingerprint(files), files.size());
+}
+
+std::string FileFingerprint(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return "none";
+  return FilesFingerprint({fs::path(path)});
 }
 
 bool LooksBinary(std::string_view sample) {

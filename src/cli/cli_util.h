@@ -30,6 +30,10 @@ void AddEngineFlags(CLI::App* cmd, EngineFlags* flags, const std::string& mode_f
 
 detect::EngineOptions ToEngineOptions(const EngineFlags& flags);
 
+// "fnv1a64:<hex>" of the file's name and bytes ("none" when it is not a
+// regular file): which model a manifest's output came from.
+std::string FileFingerprint(const std::string& path);
+
 // Builds the engine; throws CliError (exit 1) when the data is missing or bad.
 std::unique_ptr<detect::Engine> MakeEngine(const EngineFlags& flags);
 

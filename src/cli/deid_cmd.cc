@@ -905,9 +905,16 @@ int RunFiles(const DeidFlags& flags, Deidentifier& d) {
     m["engine"] = {{"mode", flags.engine.engine_mode},
                    {"data_dir", ResolveDataDir(flags.engine)},
                    {"gazetteers", GazetteerFingerprint(ResolveDataDir(flags.engine))}};
+    const detect::EngineOptions eo = ToEngineOptions(flags.engine);
+    // floats -> 4 decimals, so 0.6 is written 0.6
+    m["engine"]["min_score"] = std::round(eo.min_score * 1e4) / 1e4;
     if (flags.engine.engine_mode == "both") {
-      // float -> 4 decimals, so 0.6 is written 0.6
-      m["engine"]["veto"] = std::round(ToEngineOptions(flags.engine).veto_score * 1e4) / 1e4;
+      m["engine"]["veto"] = std::round(eo.veto_score * 1e4) / 1e4;
+    }
+    if (flags.engine.engine_mode != "rules") {
+      const std::string model = detect::ResolvedModelPath(eo);
+      m["engine"]["model"] = {{"file", fs::path(model).filename().string()},
+                              {"fingerprint", FileFingerprint(model)}};
     }
     if (flags.mode == "tokenize" || flags.mode == "surrogate") {
       // Tenant and scope ids name the vault mappings (no PHI; no store URL or key).

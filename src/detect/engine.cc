@@ -1098,6 +1098,8 @@ std::string DataDir(const EngineOptions& o) {
 
 }  // namespace
 
+std::string ResolvedModelPath(const EngineOptions& options) { return ModelPath(options); }
+
 using internal::CompiledPattern;
 using internal::RuleEngine;
 

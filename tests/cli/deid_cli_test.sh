@@ -256,12 +256,19 @@ check "--out the input folder: input kept" contains "$TMP/w/in/a.txt" "3/14/2024
 check "--out the input folder: said why" contains "$TMP/err.txt" "overwrite its input"
 
 # --veto (both): recorded in the manifest; out of [0, 1] is a usage error
-"$PHIGATE" deid --engine both --veto 0.6 "$TMP/notes/sub/b.txt" --out "$TMP/veto" 2>/dev/null
+"$PHIGATE" deid --engine both --veto 0.6 --min-score 0.5 "$TMP/notes/sub/b.txt" --out "$TMP/veto" 2>/dev/null
 check "--veto: exit 0" test $? -eq 0
-check "--veto: in the manifest" py "
+check "--veto, --min-score and the model: in the manifest" py "
 import json
 m = json.load(open('$TMP/veto/manifest.json'))
-assert m['engine']['mode'] == 'both' and m['engine']['veto'] == 0.6, m['engine']"
+e = m['engine']
+assert e['mode'] == 'both' and e['veto'] == 0.6 and e['min_score'] == 0.5, e
+assert e['model']['file'] == 'phigate_tagger.bin' and e['model']['fingerprint'].startswith('fnv1a64:'), e"
+"$PHIGATE" deid --engine rules "$TMP/notes/sub/b.txt" --out "$TMP/rulesout" 2>/dev/null
+check "rules only: the default min score, no model" py "
+import json
+e = json.load(open('$TMP/rulesout/manifest.json'))['engine']
+assert e['mode'] == 'rules' and 'model' not in e and e['min_score'] == 0.35, e"
 echo x | "$PHIGATE" deid --engine both --veto 2 >/dev/null 2>&1
 check "--veto 2: usage error" test $? -ne 0
 check "manifest: holds no PHI" py "

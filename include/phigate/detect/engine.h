@@ -64,6 +64,10 @@ struct EngineOptions {
 // "rules", "model", "both", "union" -> Mode; InvalidArgument otherwise.
 Result<EngineOptions::Mode> ParseMode(std::string_view name);
 
+// The tagger model file the engine loads for these options (model_path, then
+// $PHIGATE_MODEL, then the shipped model), in the modes that use one.
+std::string ResolvedModelPath(const EngineOptions& options);
+
 // Per-thread mutable state (Hyperscan scratch, buffers). Not thread-safe; make
 // one per worker with Engine::NewContext(), or let Scan(text) use a thread-local one.
 class ScanContext {
