@@ -97,6 +97,9 @@ class Texts {
     seen_.insert(s);
     return fn_(s);
   }
+  // An object key, passed as a copy: fn without recording it (keys are not
+  // json string nodes).
+  Status Key(std::string* s) { return fn_(s); }
   // Handled without fn: rewritten as a whole, or opaque provider data.
   void Done(const std::string* s) { seen_.insert(s); }
   bool Seen(const std::string* s) const { return seen_.contains(s); }
@@ -115,17 +118,34 @@ bool IsVocabulary(std::string_view key, std::string_view v) {
       "modalities", "detail", "reasoning_effort", "service_tier", "format"};
   if (v.empty() || v.size() > 128) return false;
   if (key == "model") {
+    // A model's name holds a letter ("gpt-4o", "claude-sonnet-4"): a bare
+    // number in its place is text.
+    if (std::none_of(v.begin(), v.end(),
+                     [](char c) { return absl::ascii_isalpha(static_cast<unsigned char>(c)); })) {
+      return false;
+    }
     return std::all_of(v.begin(), v.end(), [](char c) {
       return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
              c == '-' || c == ':' || c == '/' || c == '@';
     });
   }
   if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys)) return false;
+  // No digits: every value these keys take is a word ("image_url", "auto"),
+  // and "role": "123-45-6789" is text.
   return v.size() <= 64 && std::all_of(v.begin(), v.end(), [](char c) {
-           return absl::ascii_islower(static_cast<unsigned char>(c)) ||
-                  absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
+           return absl::ascii_islower(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
                   c == '-';
          });
+}
+
+// An object key that is a field name, not text: lower-case letters and
+// underscores ("messages", "patient_name"). Any other key — a name, a number,
+// words with spaces or capitals — reaches the vendor as text and is
+// de-identified like a value.
+bool IsFieldName(std::string_view k) {
+  return !k.empty() && k.size() <= 64 && std::all_of(k.begin(), k.end(), [](char c) {
+    return absl::ascii_islower(static_cast<unsigned char>(c)) || c == '_';
+  });
 }
 
 // Every string value of the body that the API's walker did not take: tool
@@ -138,8 +158,24 @@ Status WalkRest(json& j, std::string_view key, Texts& fn) {
     return fn(s);
   }
   if (j.is_object()) {
+    std::vector<std::pair<std::string, std::string>> renamed;  // old key, new key
     for (auto it = j.begin(); it != j.end(); ++it) {
+      if (!IsFieldName(it.key())) {
+        std::string k = it.key();
+        PHIGATE_RETURN_IF_ERROR(fn.Key(&k));
+        if (k != it.key()) renamed.emplace_back(it.key(), std::move(k));
+      }
       PHIGATE_RETURN_IF_ERROR(WalkRest(it.value(), it.key(), fn));
+    }
+    for (auto& [from, to] : renamed) {
+      if (j.contains(to)) {
+        // Two keys of one object de-identify to the same text ("[NAME]"):
+        // one would overwrite the other.
+        return BadShape("two keys of an object are the same once de-identified");
+      }
+      json v = std::move(j[from]);
+      j.erase(from);
+      j[to] = std::move(v);
     }
   } else if (j.is_array()) {
     for (auto& v : j) PHIGATE_RETURN_IF_ERROR(WalkRest(v, key, fn));  // "stop": [...]

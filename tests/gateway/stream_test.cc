@@ -709,6 +709,45 @@ TEST(ApiTest, EveryStringTheVendorReceivesIsVisitedButVocabulary) {
   seen.clear();
   PHIGATE_ASSERT_OK(ForEachRequestText(Api::kOpenAIChat, odd, fn));
   EXPECT_THAT(seen, ::testing::Contains("Qorvin Abelstam"));
+  // Nor is a number in a vocabulary field, or a model "name" without a letter.
+  json digits =
+      json::parse(R"({"model":"123456789","messages":[{"role":"123-45-6789","content":"U"}]})");
+  seen.clear();
+  PHIGATE_ASSERT_OK(ForEachRequestText(Api::kOpenAIChat, digits, fn));
+  EXPECT_THAT(seen, ::testing::Contains("123-45-6789"));
+  EXPECT_THAT(seen, ::testing::Contains("123456789"));
+
+  // Object keys reach the vendor too: a key that is not a lower-case field
+  // name is de-identified and renamed; field names are left alone.
+  json keys = json::parse(R"({"model":"m","messages":[{"role":"user","content":"U"}],
+    "metadata":{"Qorvin Abelstam":"v1","MRN 4429871":{"deep_key":"v2"},"patient_name":"v3"}})");
+  seen.clear();
+  int n = 0;
+  auto numbered = [&](std::string* s) {
+    seen.push_back(*s);
+    *s = absl::StrCat("x", n++);
+    return absl::OkStatus();
+  };
+  PHIGATE_ASSERT_OK(ForEachRequestText(Api::kOpenAIChat, keys, numbered));
+  EXPECT_THAT(seen, ::testing::Contains("Qorvin Abelstam"));
+  EXPECT_THAT(seen, ::testing::Contains("MRN 4429871"));
+  EXPECT_THAT(seen, Not(::testing::Contains("patient_name")));
+  EXPECT_THAT(seen, Not(::testing::Contains("deep_key")));
+  EXPECT_THAT(seen, Not(::testing::Contains("metadata")));
+  const std::string out = keys.dump();
+  EXPECT_THAT(out, Not(HasSubstr("Qorvin")));
+  EXPECT_THAT(out, Not(HasSubstr("4429871")));
+  EXPECT_THAT(out, HasSubstr("\"patient_name\""));
+  EXPECT_EQ(keys["metadata"].size(), 3u);
+  // Two keys that de-identify to one text would overwrite each other: refused.
+  json twins = json::parse(R"({"model":"m","messages":[{"role":"user","content":"U"}],
+    "metadata":{"Qorvin Abelstam":"a","Abelstam Qorvin":"b"}})");
+  auto same = [](std::string* s) {
+    *s = "[NAME]";
+    return absl::OkStatus();
+  };
+  EXPECT_EQ(ForEachRequestText(Api::kOpenAIChat, twins, same).code(),
+            absl::StatusCode::kInvalidArgument);
 
   json anthropic = json::parse(R"({
     "model":"claude-sonnet-4","max_tokens":10,

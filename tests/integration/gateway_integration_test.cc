@@ -421,7 +421,8 @@ TEST_F(GatewayTest, PhiOutsideTheMessagesNeverReachesTheVendor) {
       {"response_format",
        {{"type", "json_schema"},
         {"json_schema", {{"name", "n"}, {"schema", {{"description", who}}}}}}},
-      {"x_future_field", {{"deep", json::array({json::array({who})})}}}};
+      {"x_future_field", {{"deep", json::array({json::array({who})})}}},
+      {"metadata", {{who, "a key naming the patient"}}}};
   HttpResult r = HttpCall(gw_->port(), "POST", "/v1/chat/completions", body.dump(),
                           {{"authorization", "Bearer pg_test_alice"}});
   ASSERT_EQ(r.status, 200u) << r.body;
