@@ -48,12 +48,19 @@ std::string GazetteerFingerprint(const std::string& data_dir);
 // Binary detection by NUL density over `sample` (the first kBinarySampleBytes
 // of an input): binary when it holds at least kBinaryMinNul NUL bytes making
 // at least kBinaryNulPerMille per thousand, or when NUL and other control bytes
-// (not tab, newline, CR, FF, VT) make 30 % of it. Text with a few stray NULs
-// is not binary (they are kept as text).
+// (not tab, newline, CR, FF, VT) make 30 % of it, or when bytes that are not
+// valid UTF-8 make kBinaryInvalidUtf8Percent of it (compressed or encrypted
+// data, with few NULs: a .gz, a .docx, random bytes). Text with a few stray
+// NULs, or Latin-1 text with some accented letters, is not binary.
 inline constexpr size_t kBinarySampleBytes = 64 * 1024;
 inline constexpr size_t kBinaryNulPerMille = 10;
 inline constexpr size_t kBinaryMinNul = 16;
+inline constexpr size_t kBinaryInvalidUtf8Percent = 10;
+inline constexpr size_t kBinaryMinInvalidUtf8 = 32;  // a stray byte in a short note is text
 bool LooksBinary(std::string_view sample);
+// Bytes of `sample` that are not part of a valid UTF-8 sequence (a sequence cut
+// by the sample's end counts as valid).
+size_t InvalidUtf8Bytes(std::string_view sample);
 
 // Reads one line (without its '\n') of any length, NUL bytes included; false
 // at end of input. *line points into a per-thread buffer valid until the next

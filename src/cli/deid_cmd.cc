@@ -137,7 +137,7 @@ struct FileStats {
 
 // An input refused as binary.
 struct BinaryInput {
-  size_t nul = 0, sampled = 0;
+  size_t nul = 0, not_utf8 = 0, sampled = 0;
 };
 
 // Runs fn(worker, i) for every i in [0, n) on `threads` threads (worker is
@@ -245,6 +245,7 @@ class Deidentifier {
         const std::string_view sample(buf.data(), std::min(buf.size(), kBinarySampleBytes));
         if (LooksBinary(sample)) {
           binary->nul = static_cast<size_t>(std::count(sample.begin(), sample.end(), '\0'));
+          binary->not_utf8 = InvalidUtf8Bytes(sample);
           binary->sampled = sample.size();
           return absl::OkStatus();
         }
@@ -446,9 +447,9 @@ class Deidentifier {
 
 std::string BinaryMessage(const BinaryInput& b) {
   return absl::StrFormat(
-      "looks binary (%d NUL bytes in the first %d bytes); not processed (--skip-binary to skip "
-      "such inputs without failing)",
-      b.nul, b.sampled);
+      "looks binary (%d NUL bytes, %d bytes not UTF-8 in the first %d bytes); not processed "
+      "(--skip-binary to skip such inputs without failing)",
+      b.nul, b.not_utf8, b.sampled);
 }
 
 // Opens the tenant's vault (and, for surrogates, the generator) for the reversible modes.

@@ -26,6 +26,26 @@ TEST(LooksBinaryTest, NulDenseOrControlHeavyIsBinary) {
   EXPECT_TRUE(LooksBinary(header));
 }
 
+// Compressed or random bytes hold few NULs (0.4 %) but are mostly not UTF-8.
+TEST(LooksBinaryTest, MostlyInvalidUtf8IsBinary) {
+  std::string noise(65536, '\0');
+  uint32_t x = 12345;
+  for (char& c : noise) {
+    x = x * 1103515245u + 12345u;
+    c = static_cast<char>((x >> 16) & 0xff);
+  }
+  EXPECT_TRUE(LooksBinary(noise));
+  // Latin-1 text with accented letters (each an invalid byte) stays text.
+  std::string latin1;
+  while (latin1.size() < 10000) latin1 += "Patient vu le 3 mai \xe0 l'h\xf4pital, tr\xe8s bien. ";
+  EXPECT_FALSE(LooksBinary(latin1));
+  std::string utf8;
+  while (utf8.size() < 10000)
+    utf8 += "Vu \xc3\xa0 l'h\xc3\xb4pital \xe2\x80\x94 tr\xc3\xa8s bien. ";
+  EXPECT_FALSE(LooksBinary(utf8));
+  EXPECT_FALSE(LooksBinary("x\xffy MRN 1\n"));  // one stray byte in a short note
+}
+
 TEST(ReadLineTest, KeepsNulBytesAndLongLines) {
   std::FILE* f = std::tmpfile();
   ASSERT_NE(f, nullptr);

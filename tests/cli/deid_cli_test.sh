@@ -92,6 +92,12 @@ check "binary stdin: clear error" contains "$TMP/err.txt" "looks binary"
 check "binary stdin: no output" test ! -s "$TMP/out.txt"
 "$PHIGATE" deid --skip-binary <"$TMP/zeros.bin" >"$TMP/out.txt" 2>"$TMP/err.txt"
 check "binary stdin --skip-binary: exit 0" test $? -eq 0
+# A compressed note holds few NULs but is mostly not UTF-8: binary, not
+# "de-identified" with its text never scanned.
+for i in $(seq 200); do echo "$NOTE"; done | gzip -c >"$TMP/notes.gz"
+"$PHIGATE" deid "$TMP/notes.gz" >"$TMP/out.txt" 2>"$TMP/err.txt"
+check "gzip file: exit 1" test $? -eq 1
+check "gzip file: said why" contains "$TMP/err.txt" "not UTF-8"
 
 # --- one long line (1 MB, four times the chunk size): scanned whole, correct
 py "
