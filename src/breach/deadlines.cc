@@ -89,6 +89,15 @@ int64_t IncidentFacts::Total() const {
   return sum;
 }
 
+std::string UnplacedWarning(const PlanResult& plan) {
+  if (plan.unplaced <= 0) return "";
+  return absl::StrCat(
+      "WARNING: ", plan.unplaced,
+      " affected individual(s) have no state of residence recorded: state notices and the "
+      "HIPAA media notice (more than 500 residents of one state) were not computed for them. "
+      "Record them with `breach facts --state XX=N` (?? for unknown).");
+}
+
 Result<PlanResult> ComputeObligations(const RuleTable& rules, const IncidentFacts& f) {
   using std::chrono::sys_days;
   if (!f.discovery.ok()) return absl::InvalidArgumentError("discovery date is not a valid date");
@@ -118,6 +127,7 @@ Result<PlanResult> ComputeObligations(const RuleTable& rules, const IncidentFact
 
   PlanResult plan;
   plan.rules_version = rules.version();
+  plan.unplaced = total - sum;
 
   // Law-enforcement delay window [le_start, le_end].
   std::optional<Date> le_start, le_end;

@@ -211,6 +211,8 @@ std::string PlanMarkdown(const PlanResult& plan, const Date& today) {
     for (const auto& [id, why] : plan.not_applicable)
       absl::StrAppend(&md, "- ", id, ": ", why, "\n");
   }
+  if (const std::string w = UnplacedWarning(plan); !w.empty())
+    absl::StrAppend(&md, "\n**", w, "**\n");
   absl::StrAppend(&md, "\nRules version ", plan.rules_version,
                   ". Not legal advice: have counsel confirm before relying on these dates.\n");
   return md;

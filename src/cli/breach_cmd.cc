@@ -164,6 +164,7 @@ void PrintPlan(const Incident& inc, const PlanResult& plan, const Date& today) {
   for (const auto& [id, why] : plan.not_applicable) {
     std::printf("not applicable: %s: %s\n", id.c_str(), why.c_str());
   }
+  if (const std::string w = UnplacedWarning(plan); !w.empty()) std::printf("%s\n", w.c_str());
   std::printf(
       "* projected from the latest date of a notice not yet sent.\n"
       "Owed by: see `--markdown`. Not legal advice: have counsel confirm the dates.\n");

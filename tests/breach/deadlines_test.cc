@@ -143,6 +143,21 @@ TEST_F(DeadlinesTest, UnknownOrLowerCaseStateCodesAreRefused) {
       ComputeObligations(*table_, Ce("2026-03-02", {{"??", 3}, {"PR", 1}, {"DC", 2}})).ok());
 }
 
+// A total larger than the states' sum: the plan says which obligations it
+// could not compute (5,000 people in unknown states may owe a media notice).
+TEST_F(DeadlinesTest, AffectedWithoutAStateAreCalledOut) {
+  IncidentFacts f = Ce("2026-03-02", {{"CA", 10}});
+  EXPECT_EQ(Plan(f).unplaced, 0);
+  EXPECT_EQ(UnplacedWarning(Plan(f)), "");
+  f.total_affected = 5000;
+  PlanResult p = Plan(f);
+  EXPECT_EQ(p.unplaced, 4990);
+  EXPECT_NE(UnplacedWarning(p).find("4990 affected individual(s) have no state"),
+            std::string::npos);
+  f.residents_by_state["??"] = 4990;  // recorded as unknown: placed
+  EXPECT_EQ(Plan(f).unplaced, 0);
+}
+
 TEST_F(DeadlinesTest, BreachAcrossSeveralStatesEarliestFirst) {
   PlanResult p =
       Plan(Ce("2026-03-02", {{"CA", 501}, {"TX", 250}, {"NY", 10}, {"MD", 5}, {"FL", 600}}));

@@ -100,7 +100,14 @@ struct PlanResult {
   std::vector<std::pair<std::string, std::string>> not_applicable;
   std::string rules_version;
   std::optional<Date> le_delay_end;  // when a law-enforcement delay applies
+  // Affected individuals counted in the total but in no state (not even
+  // "??"): the state notices and the HIPAA media notice (> 500 residents of
+  // one state) could not be computed for them. 0 when every one is placed.
+  int64_t unplaced = 0;
 };
+
+// The warning a plan with unplaced individuals carries ("" when none).
+std::string UnplacedWarning(const PlanResult& plan);
 
 // InvalidArgument when the facts are inconsistent (a negative count, a notice
 // before discovery, a written delay without its end date).
