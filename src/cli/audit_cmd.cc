@@ -173,7 +173,7 @@ void QueryCmd(const AuditArgs& a) {
 }
 
 void Export(const AuditArgs& a) {
-  if (a.format != "jsonl" && a.format != "markdown") throw CliError(2, "--format: jsonl");
+  if (a.format != "jsonl") throw CliError(2, "--format: jsonl");
   QueryCmd(a);
 }
 
@@ -271,7 +271,9 @@ void Register(CLI::App& app) {
   auto* exp = audit->add_subcommand("export", "export events (JSONL)");
   common(exp);
   filters(exp);
-  exp->add_option("--format", args->format, "jsonl")->default_val("jsonl");
+  exp->add_option("--format", args->format, "jsonl")
+      ->default_val("jsonl")
+      ->check(CLI::IsMember({"jsonl"}));
   exp->callback([args] { Export(*args); });
 
   auto* disc = audit->add_subcommand("disclosures", "accounting of disclosures for one patient");
@@ -282,7 +284,9 @@ void Register(CLI::App& app) {
       ->required();
   disc->add_option("--since", args->since, "default: six years ago");
   disc->add_option("--until", args->until, "end (exclusive)");
-  disc->add_option("--format", args->format, "markdown | json")->default_val("markdown");
+  disc->add_option("--format", args->format, "markdown | json")
+      ->default_val("markdown")
+      ->check(CLI::IsMember({"markdown", "json"}));
   disc->callback([args] { Disclosures(*args); });
 
   auto* cp = audit->add_subcommand("checkpoint", "sign and store a checkpoint; print it as JSON");

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -54,6 +55,15 @@ void Dataflow(const DataflowArgs& a) {
   opts.lint.now = at;
   auto loaded = policy::Policy::LoadFile(a.file, opts);
   ThrowIfError(loaded.status(), "report dataflow");
+  if (!a.tenant.empty()) {
+    // A mistyped tenant gave a report with no flows at all, which reads as
+    // "nothing flows".
+    const auto& tenants = (*loaded)->config().tenants;
+    if (std::none_of(tenants.begin(), tenants.end(),
+                     [&](const policy::Tenant& t) { return t.id == a.tenant; })) {
+      throw CliError(2, "--tenant " + a.tenant + ": no such tenant in " + a.file);
+    }
+  }
   policy::DataflowOptions dopts;
   dopts.at = at;
   dopts.tenant = a.tenant;

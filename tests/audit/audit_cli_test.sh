@@ -23,4 +23,19 @@ if "$BIN" audit verify --store "sqlite://$DIR/empty.db" --tenant acme >"$DIR/out
   fail "verify of a tenant without a trail succeeded: $(cat "$DIR/out")"
 fi
 grep -q "no audit trail" "$DIR/out" || fail "unclear report: $(cat "$DIR/out")"
+# Typos are usage errors, not another format or an empty report.
+if "$BIN" audit disclosures --store "sqlite://$DIR/empty.db" --tenant acme --patient "MRN 1" \
+    --format csv >/dev/null 2>&1; then
+  fail "disclosures --format csv accepted"
+fi
+"$BIN" audit export --store "sqlite://$DIR/empty.db" --tenant acme --format markdown >/dev/null 2>&1
+[ $? -eq 2 ] || fail "export --format markdown not a usage error"
+DEMO="$(cd "$(dirname "$0")/../.." && pwd)/config/demo.yaml"
+"$BIN" report dataflow "$DEMO" --tenant acmee --out "$DIR/df" --no-svg >/dev/null 2>"$DIR/err"
+[ $? -eq 2 ] || fail "report dataflow --tenant acmee not a usage error"
+grep -q "no such tenant" "$DIR/err" || fail "unclear error: $(cat "$DIR/err")"
+[ ! -e "$DIR/df/dataflow.md" ] || fail "a report was written for an unknown tenant"
+"$BIN" report dataflow "$DEMO" --tenant acme --out "$DIR/df" --no-svg >/dev/null ||
+  fail "report dataflow for tenant acme"
+grep -q "acme" "$DIR/df/dataflow.md" || fail "the report does not name tenant acme"
 echo "audit cli OK"
