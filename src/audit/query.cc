@@ -153,11 +153,38 @@ Result<std::vector<Disclosure>> AccountingOfDisclosures(AuditLogStore& store,
   return out;
 }
 
+Result<std::vector<Disclosure>> AccountingOfDisclosures(AuditLogStore& store,
+                                                        const TenantId& tenant,
+                                                        const std::vector<BlindIndex>& subjects,
+                                                        int64_t since_us, int64_t until_us) {
+  std::vector<Disclosure> out;
+  for (const BlindIndex& s : subjects) {
+    PHIGATE_ASSIGN_OR_RETURN(std::vector<Disclosure> d,
+                             AccountingOfDisclosures(store, tenant, s, since_us, until_us));
+    for (Disclosure& x : d) out.push_back(std::move(x));
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Disclosure& a, const Disclosure& b) { return a.seq < b.seq; });
+  out.erase(std::unique(out.begin(), out.end(),
+                        [](const Disclosure& a, const Disclosure& b) { return a.seq == b.seq; }),
+            out.end());
+  return out;
+}
+
 std::string DisclosuresMarkdown(const TenantId& tenant, const BlindIndex& subject,
                                 const std::vector<Disclosure>& ds) {
+  return DisclosuresMarkdown(tenant, std::vector<BlindIndex>{subject}, ds);
+}
+
+std::string DisclosuresMarkdown(const TenantId& tenant, const std::vector<BlindIndex>& subjects,
+                                const std::vector<Disclosure>& ds) {
+  std::string hexes;
+  for (const BlindIndex& s : subjects) {
+    absl::StrAppend(&hexes, hexes.empty() ? "`" : ", `", BlindIndexHex(s), "`");
+  }
   std::string out = absl::StrCat("# Accounting of disclosures\n\n- tenant: `", tenant.value(),
-                                 "`\n- subject (blind index): `", BlindIndexHex(subject),
-                                 "`\n- disclosures: ", ds.size(), "\n\n");
+                                 "`\n- subject (blind index", subjects.size() > 1 ? "es" : "",
+                                 "): ", hexes, "\n- disclosures: ", ds.size(), "\n\n");
   out +=
       "| date (UTC) | recipient | endpoint / model | BAA | what (PHI categories) | purpose | "
       "feature | kind | request | event |\n|---|---|---|---|---|---|---|---|---|---|\n";
@@ -182,9 +209,16 @@ std::string DisclosuresMarkdown(const TenantId& tenant, const BlindIndex& subjec
 
 std::string DisclosuresJson(const TenantId& tenant, const BlindIndex& subject,
                             const std::vector<Disclosure>& ds) {
+  return DisclosuresJson(tenant, std::vector<BlindIndex>{subject}, ds);
+}
+
+std::string DisclosuresJson(const TenantId& tenant, const std::vector<BlindIndex>& subjects,
+                            const std::vector<Disclosure>& ds) {
   nlohmann::json j;
   j["tenant"] = tenant.value();
-  j["subject"] = BlindIndexHex(subject);
+  j["subject"] = subjects.empty() ? "" : BlindIndexHex(subjects.front());
+  j["subjects"] = nlohmann::json::array();
+  for (const BlindIndex& s : subjects) j["subjects"].push_back(BlindIndexHex(s));
   j["disclosures"] = nlohmann::json::array();
   for (const Disclosure& d : ds) {
     nlohmann::json x;

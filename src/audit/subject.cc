@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 
@@ -12,39 +13,43 @@ namespace {
 
 // Longest first, so "MEDICAL RECORD NUMBER" wins over "MEDICAL RECORD". The
 // gateway indexes MRNs, SSNs and health-plan ids; each is asked for with its
-// label as often as without.
-constexpr std::string_view kLabels[] = {"SOCIAL SECURITY NUMBER",
-                                        "MEDICAL RECORD NUMBER",
-                                        "SOCIAL SECURITY NO",
-                                        "MEDICAL RECORD NO",
-                                        "HEALTH PLAN ID",
-                                        "MEDICAL RECORD",
-                                        "SUBSCRIBER ID",
-                                        "MEMBER NUMBER",
-                                        "POLICY NUMBER",
-                                        "PATIENT NUMBER",
-                                        "RECORD NUMBER",
-                                        "MEDICARE ID",
-                                        "PATIENT NO",
-                                        "PATIENT ID",
-                                        "POLICY NO",
-                                        "MEMBER ID",
-                                        "RECORD NO",
-                                        "PLAN ID",
-                                        "PT ID",
-                                        "MRN",
-                                        "SSN",
-                                        "MBI",
-                                        "MR",
-                                        "ID",
-                                        "NUMBER",
-                                        "NO"};
+// label as often as without. A label names the identifier's category, but
+// the generic ones (ID, NUMBER, NO).
+struct Label {
+  std::string_view text;
+  std::optional<PhiCategory> category;
+};
+constexpr Label kLabels[] = {{"SOCIAL SECURITY NUMBER", PhiCategory::kSsn},
+                             {"MEDICAL RECORD NUMBER", PhiCategory::kMrn},
+                             {"SOCIAL SECURITY NO", PhiCategory::kSsn},
+                             {"MEDICAL RECORD NO", PhiCategory::kMrn},
+                             {"HEALTH PLAN ID", PhiCategory::kHealthPlan},
+                             {"MEDICAL RECORD", PhiCategory::kMrn},
+                             {"SUBSCRIBER ID", PhiCategory::kHealthPlan},
+                             {"MEMBER NUMBER", PhiCategory::kHealthPlan},
+                             {"POLICY NUMBER", PhiCategory::kHealthPlan},
+                             {"PATIENT NUMBER", PhiCategory::kMrn},
+                             {"RECORD NUMBER", PhiCategory::kMrn},
+                             {"MEDICARE ID", PhiCategory::kHealthPlan},
+                             {"PATIENT NO", PhiCategory::kMrn},
+                             {"PATIENT ID", PhiCategory::kMrn},
+                             {"POLICY NO", PhiCategory::kHealthPlan},
+                             {"MEMBER ID", PhiCategory::kHealthPlan},
+                             {"RECORD NO", PhiCategory::kMrn},
+                             {"PLAN ID", PhiCategory::kHealthPlan},
+                             {"PT ID", PhiCategory::kMrn},
+                             {"MRN", PhiCategory::kMrn},
+                             {"SSN", PhiCategory::kSsn},
+                             {"MBI", PhiCategory::kHealthPlan},
+                             {"MR", PhiCategory::kMrn},
+                             {"ID", std::nullopt},
+                             {"NUMBER", std::nullopt},
+                             {"NO", std::nullopt}};
 
 bool Alnum(char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
-}  // namespace
-
-std::string NormalizeSubjectIdentifier(std::string_view identifier) {
+// The normalised identifier, and the category of its first specific label.
+std::string Normalize(std::string_view identifier, std::optional<PhiCategory>* category) {
   // Upper-case and collapse every run of non-alphanumerics into one space, so
   // labels can be matched as whole words.
   std::string words;
@@ -61,10 +66,11 @@ std::string NormalizeSubjectIdentifier(std::string_view identifier) {
   bool stripped = true;
   while (stripped) {
     stripped = false;
-    for (std::string_view label : kLabels) {
-      if (words.size() > label.size() + 1 && words.compare(0, label.size(), label) == 0 &&
-          words[label.size()] == ' ') {
-        words.erase(0, label.size() + 1);
+    for (const Label& label : kLabels) {
+      if (words.size() > label.text.size() + 1 &&
+          words.compare(0, label.text.size(), label.text) == 0 && words[label.text.size()] == ' ') {
+        words.erase(0, label.text.size() + 1);
+        if (category != nullptr && !category->has_value()) *category = label.category;
         stripped = true;
         break;
       }
@@ -77,6 +83,23 @@ std::string NormalizeSubjectIdentifier(std::string_view identifier) {
   return out;
 }
 
+bool NamesPatient(PhiCategory c) {
+  return c == PhiCategory::kMrn || c == PhiCategory::kSsn || c == PhiCategory::kHealthPlan;
+}
+
+}  // namespace
+
+std::string NormalizeSubjectIdentifier(std::string_view identifier) {
+  return Normalize(identifier, nullptr);
+}
+
+std::vector<PhiCategory> SubjectCategoriesOf(std::string_view identifier) {
+  std::optional<PhiCategory> category;
+  Normalize(identifier, &category);
+  if (category.has_value()) return {*category};
+  return {PhiCategory::kMrn, PhiCategory::kSsn, PhiCategory::kHealthPlan};
+}
+
 Result<BlindIndex> SubjectIndex(std::string_view tenant_key, std::string_view identifier) {
   if (tenant_key.size() < 16) return absl::InvalidArgumentError("subject index: key too short");
   const std::string norm = NormalizeSubjectIdentifier(identifier);
@@ -87,6 +110,36 @@ Result<BlindIndex> SubjectIndex(std::string_view tenant_key, std::string_view id
   std::string msg(kDomain, sizeof(kDomain));  // includes the NUL separator
   msg += norm;
   return crypto::HmacSha256(tenant_key, msg);
+}
+
+Result<BlindIndex> SubjectIndexFor(std::string_view tenant_key, PhiCategory category,
+                                   std::string_view identifier) {
+  if (tenant_key.size() < 16) return absl::InvalidArgumentError("subject index: key too short");
+  if (!NamesPatient(category)) {
+    return absl::InvalidArgumentError("subject index: the category names no patient");
+  }
+  const std::string norm = NormalizeSubjectIdentifier(identifier);
+  if (norm.empty()) {
+    return absl::InvalidArgumentError("subject index: identifier has no letters or digits");
+  }
+  static constexpr char kDomain[] = "phigate-subject-v2";
+  std::string msg(kDomain, sizeof(kDomain));  // includes the NUL separator
+  msg += CategoryName(category);
+  msg.push_back('\0');
+  msg += norm;
+  return crypto::HmacSha256(tenant_key, msg);
+}
+
+Result<std::vector<BlindIndex>> SubjectIndexesToQuery(std::string_view tenant_key,
+                                                      std::string_view identifier) {
+  std::vector<BlindIndex> out;
+  for (PhiCategory c : SubjectCategoriesOf(identifier)) {
+    PHIGATE_ASSIGN_OR_RETURN(BlindIndex b, SubjectIndexFor(tenant_key, c, identifier));
+    out.push_back(b);
+  }
+  PHIGATE_ASSIGN_OR_RETURN(BlindIndex legacy, SubjectIndex(tenant_key, identifier));
+  out.push_back(legacy);
+  return out;
 }
 
 Result<std::string> TenantAuditKey(std::string_view master_key, const TenantId& tenant) {

@@ -182,17 +182,20 @@ void Disclosures(const AuditArgs& a) {
   const TenantId tenant = Tenant(a);
   auto key = TenantAuditKey(MasterKey(a), tenant);
   ThrowIfError(key.status(), "tenant audit key");
-  auto subject = SubjectIndex(*key, a.patient);
-  ThrowIfError(subject.status(), "--patient");
+  // The identifier's category when its label names one (an MRN and an SSN of
+  // the same digits are two patients), else every category; and the index of
+  // trails written before categories were part of it.
+  auto subjects = SubjectIndexesToQuery(*key, a.patient);
+  ThrowIfError(subjects.status(), "--patient");
   auto store = OpenStore(a);
   // 164.528: disclosures in the six years before the request by default.
   const int64_t since = Time(a.since, NowUs() - kMinRetentionUs);
-  auto ds = AccountingOfDisclosures(*store, tenant, *subject, since, Time(a.until, INT64_MAX));
+  auto ds = AccountingOfDisclosures(*store, tenant, *subjects, since, Time(a.until, INT64_MAX));
   ThrowIfError(ds.status(), "disclosures");
   if (a.format == "json") {
-    std::printf("%s\n", DisclosuresJson(tenant, *subject, *ds).c_str());
+    std::printf("%s\n", DisclosuresJson(tenant, *subjects, *ds).c_str());
   } else {
-    std::printf("%s", DisclosuresMarkdown(tenant, *subject, *ds).c_str());
+    std::printf("%s", DisclosuresMarkdown(tenant, *subjects, *ds).c_str());
   }
 }
 

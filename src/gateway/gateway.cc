@@ -419,7 +419,7 @@ class DeidentifyFilter : public Filter {
     Status failed;
     ctx.session->ForEachValue([&](PhiCategory c, std::string_view original) {
       if (!failed.ok() || !ix->NamesPatient(c)) return;
-      Result<std::string> ref = ix->Index(ctx.principal.tenant, original);
+      Result<std::string> ref = ix->Index(ctx.principal.tenant, c, original);
       if (ref.ok()) {
         ctx.subject_refs.push_back(std::move(ref).value());
       } else if (ref.status().code() != absl::StatusCode::kInvalidArgument) {

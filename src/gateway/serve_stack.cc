@@ -349,12 +349,14 @@ class RealAudit : public AuditSink {
   std::atomic<int64_t> last_success_us_{0};
 };
 
-// Subject blind indexes exactly as `phigate audit disclosures --patient` computes
-// them: SubjectIndex under the tenant's audit key (HKDF of the master key).
+// Subject blind indexes as `phigate audit disclosures --patient` looks them up:
+// SubjectIndexFor (with the finding's category) under the tenant's audit key
+// (HKDF of the master key).
 class AuditSubjectIndexer : public SubjectIndexer {
  public:
   explicit AuditSubjectIndexer(std::string master_raw) : master_(std::move(master_raw)) {}
-  Result<std::string> Index(const TenantId& tenant, std::string_view identifier) const override {
+  Result<std::string> Index(const TenantId& tenant, PhiCategory category,
+                            std::string_view identifier) const override {
     std::string key;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -365,7 +367,8 @@ class AuditSubjectIndexer : public SubjectIndexer {
       }
       key = it->second;
     }
-    PHIGATE_ASSIGN_OR_RETURN(audit::BlindIndex b, audit::SubjectIndex(key, identifier));
+    PHIGATE_ASSIGN_OR_RETURN(audit::BlindIndex b,
+                             audit::SubjectIndexFor(key, category, identifier));
     return audit::BlindIndexHex(b);
   }
 

@@ -1,5 +1,7 @@
 #include "phigate/audit/subject.h"
 
+#include <algorithm>
+
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
 
@@ -35,6 +37,38 @@ TEST(SubjectIndexTest, SamePatientSameIndexOtherTenantOtherIndex) {
   EXPECT_EQ(a, b);
   EXPECT_NE(a, c);
   EXPECT_NE(a, d);
+}
+
+// An MRN and an SSN with the same digits are two patients: the category is
+// part of the index the gateway records, and a labelled query looks up its
+// own category (plus the category-less index of older trails).
+TEST(SubjectIndexTest, SameDigitsOfAnotherCategoryAreAnotherPatient) {
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string k, TenantAuditKey(kMaster, TenantId("acme")));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(BlindIndex ssn,
+                               SubjectIndexFor(k, PhiCategory::kSsn, "123-45-6789"));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(BlindIndex mrn, SubjectIndexFor(k, PhiCategory::kMrn, "123456789"));
+  EXPECT_NE(ssn, mrn);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(BlindIndex ssn2,
+                               SubjectIndexFor(k, PhiCategory::kSsn, "SSN 123 45 6789"));
+  EXPECT_EQ(ssn, ssn2);
+  EXPECT_FALSE(SubjectIndexFor(k, PhiCategory::kName, "123456789").ok());
+
+  using V = std::vector<PhiCategory>;
+  EXPECT_EQ(SubjectCategoriesOf("SSN 123-45-6789"), V{PhiCategory::kSsn});
+  EXPECT_EQ(SubjectCategoriesOf("Member ID: XJH448812931"), V{PhiCategory::kHealthPlan});
+  EXPECT_EQ(SubjectCategoriesOf("mrn: 442-9871"), V{PhiCategory::kMrn});
+  EXPECT_EQ(SubjectCategoriesOf("ID 442-9871"),
+            (V{PhiCategory::kMrn, PhiCategory::kSsn, PhiCategory::kHealthPlan}));
+  EXPECT_EQ(SubjectCategoriesOf("123456789").size(), 3u);
+
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::vector<BlindIndex> q,
+                               SubjectIndexesToQuery(k, "MRN 123456789"));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(BlindIndex legacy, SubjectIndex(k, "123456789"));
+  EXPECT_EQ(q, (std::vector<BlindIndex>{mrn, legacy}));
+  EXPECT_EQ(std::count(q.begin(), q.end(), ssn), 0) << "an MRN query never finds the SSN";
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::vector<BlindIndex> bare, SubjectIndexesToQuery(k, "123456789"));
+  EXPECT_EQ(bare.size(), 4u);
+  EXPECT_EQ(std::count(bare.begin(), bare.end(), ssn), 1);
 }
 
 TEST(SubjectIndexTest, RejectsEmptyAndShortKey) {

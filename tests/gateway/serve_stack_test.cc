@@ -241,7 +241,7 @@ TEST_F(ServeStackTest, AuditTrailVerifiesWithTheCliKeysAndNamesThePatient) {
   // forwarded request, and nothing for another patient.
   auto key = audit::TenantAuditKey(*master, acme);
   ASSERT_TRUE(key.ok());
-  auto subject = audit::SubjectIndex(*key, std::string("MRN ") + kMrn);
+  auto subject = audit::SubjectIndexesToQuery(*key, std::string("MRN ") + kMrn);
   ASSERT_TRUE(subject.ok());
   auto d = audit::AccountingOfDisclosures(**store, acme, *subject, 0,
                                           std::numeric_limits<int64_t>::max());
@@ -249,12 +249,22 @@ TEST_F(ServeStackTest, AuditTrailVerifiesWithTheCliKeysAndNamesThePatient) {
   ASSERT_EQ(d->size(), 1u);
   EXPECT_EQ((*d)[0].recipient.value(), "local");
   EXPECT_EQ((*d)[0].feature.value(), "scribe");
-  auto nobody = audit::SubjectIndex(*key, std::string("MRN ") + kOtherMrn);
-  ASSERT_TRUE(nobody.ok());
-  auto none = audit::AccountingOfDisclosures(**store, acme, *nobody, 0,
-                                             std::numeric_limits<int64_t>::max());
-  ASSERT_TRUE(none.ok());
-  EXPECT_TRUE(none->empty());
+  // Unlabelled, the MRN is looked up in every category: found.
+  auto bare = audit::SubjectIndexesToQuery(*key, kMrn);
+  ASSERT_TRUE(bare.ok());
+  auto found =
+      audit::AccountingOfDisclosures(**store, acme, *bare, 0, std::numeric_limits<int64_t>::max());
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->size(), 1u);
+  for (const std::string& who : {std::string("MRN ") + kOtherMrn, std::string("SSN ") + kMrn}) {
+    // Another patient, and an SSN with this MRN's digits: nothing.
+    auto nobody = audit::SubjectIndexesToQuery(*key, who);
+    ASSERT_TRUE(nobody.ok());
+    auto none = audit::AccountingOfDisclosures(**store, acme, *nobody, 0,
+                                               std::numeric_limits<int64_t>::max());
+    ASSERT_TRUE(none.ok());
+    EXPECT_TRUE(none->empty()) << who;
+  }
 
   // And the stored events hold no identifier text.
   audit::QueryFilter f;

@@ -524,18 +524,20 @@ TEST_F(GatewayTest, RedactAndAllowActions) {
   EXPECT_THAT(sent, Not(HasSubstr(kPhone)));
 }
 
-// A stand-in for the audit module's keyed index: "subj:" + tenant + digits.
+// A stand-in for the audit module's keyed index: "subj:" + tenant + category
+// + digits.
 class FakeSubjects : public SubjectIndexer {
  public:
   bool fail = false;
-  Result<std::string> Index(const TenantId& tenant, std::string_view id) const override {
+  Result<std::string> Index(const TenantId& tenant, PhiCategory c,
+                            std::string_view id) const override {
     if (fail) return absl::InternalError("key store down");
     std::string digits;
-    for (char c : id) {
-      if (c >= '0' && c <= '9') digits.push_back(c);
+    for (char ch : id) {
+      if (ch >= '0' && ch <= '9') digits.push_back(ch);
     }
     if (digits.empty()) return absl::InvalidArgumentError("no digits");
-    return "subj:" + tenant.value() + ":" + digits;
+    return absl::StrCat("subj:", tenant.value(), ":", ToAbsl(CategoryName(c)), ":", digits);
   }
 };
 
@@ -547,12 +549,12 @@ TEST_F(GatewayTest, AuditEventsNameThePatientBySubjectIndexOnly) {
   ASSERT_EQ(recs.size(), 2u);
   // The MRN and the SSN name the patient (sorted, one each); the name and the
   // phone do not.
-  const std::vector<std::string> want = {"subj:acme:48213377", "subj:acme:912445678"};
+  const std::vector<std::string> want = {"subj:acme:MRN:48213377", "subj:acme:SSN:912445678"};
   EXPECT_EQ(recs[0].subject_refs, want);
   EXPECT_EQ(recs[1].subject_refs, want);
   // Same prompt for another tenant: that tenant's indexes.
   ASSERT_EQ(Chat("pg_test_carol", false).status, 200u);
-  EXPECT_EQ(audit_->records()[2].subject_refs[0], "subj:globex:48213377");
+  EXPECT_EQ(audit_->records()[2].subject_refs[0], "subj:globex:MRN:48213377");
   // No patient identifier: no subject.
   ASSERT_EQ(Chat("pg_test_alice", false, "How should a refill request be worded?").status, 200u);
   EXPECT_TRUE(audit_->records().back().subject_refs.empty());

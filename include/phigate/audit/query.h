@@ -64,9 +64,21 @@ Result<std::vector<Disclosure>> AccountingOfDisclosures(AuditLogStore& store,
                                                         const TenantId& tenant,
                                                         const BlindIndex& subject, int64_t since_us,
                                                         int64_t until_us);
+// The same for a patient recorded under several indexes (SubjectIndexesToQuery:
+// one per category the identifier can be, and the legacy one): each event
+// once, in trail order.
+Result<std::vector<Disclosure>> AccountingOfDisclosures(AuditLogStore& store,
+                                                        const TenantId& tenant,
+                                                        const std::vector<BlindIndex>& subjects,
+                                                        int64_t since_us, int64_t until_us);
 std::string DisclosuresMarkdown(const TenantId& tenant, const BlindIndex& subject,
                                 const std::vector<Disclosure>& d);
 std::string DisclosuresJson(const TenantId& tenant, const BlindIndex& subject,
+                            const std::vector<Disclosure>& d);
+// With every index looked up listed.
+std::string DisclosuresMarkdown(const TenantId& tenant, const std::vector<BlindIndex>& subjects,
+                                const std::vector<Disclosure>& d);
+std::string DisclosuresJson(const TenantId& tenant, const std::vector<BlindIndex>& subjects,
                             const std::vector<Disclosure>& d);
 
 // RFC 3339 UTC with microseconds, and parsing of "2026-11-01" or a full RFC

@@ -23,6 +23,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "phigate/audit/event.h"
 #include "phigate/core/ids.h"
@@ -38,9 +39,28 @@ inline constexpr char kSigningKeyEnv[] = "PHIGATE_AUDIT_SIGNING_KEY";
 // ID, ID, NO, NUMBER, #, ...) and every character that is not A-Z or 0-9.
 std::string NormalizeSubjectIdentifier(std::string_view identifier);
 
-// InvalidArgument when the key is shorter than 16 bytes or the identifier
+// The subject index of an identifier of `category` (MRN, SSN or HEALTH_PLAN):
+// HMAC-SHA256 of "phigate-subject-v2", the category's name and the normalised
+// identifier, so an MRN and an SSN with the same digits are two patients.
+// What the gateway records since session 22. InvalidArgument when the key is
+// shorter than 16 bytes, the category names no patient, or the identifier
 // normalises to nothing (the message holds no part of the identifier).
+Result<BlindIndex> SubjectIndexFor(std::string_view tenant_key, PhiCategory category,
+                                   std::string_view identifier);
+
+// The categories an identifier asked for can be: the one its label names
+// ("SSN 123-45-6789" -> SSN, "Member ID: X1" -> HEALTH_PLAN, "MRN 4" -> MRN),
+// else all three. A query looks for each, and for the legacy index below.
+std::vector<PhiCategory> SubjectCategoriesOf(std::string_view identifier);
+
+// The category-less index of trails written before session 22 ("phigate-
+// subject-v1"): an MRN and an SSN of the same digits share it. Same errors.
 Result<BlindIndex> SubjectIndex(std::string_view tenant_key, std::string_view identifier);
+
+// Every index a query for `identifier` must look up: SubjectIndexFor for each
+// of SubjectCategoriesOf(identifier), then the legacy SubjectIndex.
+Result<std::vector<BlindIndex>> SubjectIndexesToQuery(std::string_view tenant_key,
+                                                      std::string_view identifier);
 
 // 32-byte per-tenant audit key from the master key.
 Result<std::string> TenantAuditKey(std::string_view master_key, const TenantId& tenant);

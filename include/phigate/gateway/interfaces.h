@@ -192,7 +192,10 @@ class SubjectIndexer {
   }
   // Hex of the blind index (64 digits). InvalidArgument when the identifier
   // normalises to nothing; messages never quote it.
-  virtual Result<std::string> Index(const TenantId& tenant, std::string_view identifier) const = 0;
+  // `category` is the finding's (one NamesPatient() accepts): an MRN and an SSN
+  // with the same digits are two patients.
+  virtual Result<std::string> Index(const TenantId& tenant, PhiCategory category,
+                                    std::string_view identifier) const = 0;
 };
 
 enum class LeakVerdict : uint8_t {
