@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
@@ -238,7 +239,9 @@ class SqliteStore final : public AuditLogStore {
     from_seq = std::min(from_seq, kMax);
     to_seq = std::min(to_seq, kMax);
     if (from_seq >= to_seq) return absl::OkStatus();
-    std::vector<std::pair<uint64_t, std::string>> rows;  // fn runs outside the lock
+    // (seq, subject), sorted below: the key's order is (bucket, subject, seq),
+    // and a sort in SQL cost more than this one.
+    std::vector<std::pair<uint64_t, std::array<char, 33>>> rows;  // fn runs outside the lock
     {
       std::lock_guard<std::mutex> lock(rmu_);
       Stmt s;
@@ -246,7 +249,7 @@ class SqliteStore final : public AuditLogStore {
       // the exact seqs.
       PHIGATE_RETURN_IF_ERROR(s.Prepare(
           rdb_, T("SELECT seq, subject FROM {p}subject_buckets WHERE tenant = ?1 AND bucket >= ?2 "
-                  "AND bucket <= ?3 AND seq >= ?4 AND seq < ?5 ORDER BY seq, subject")));
+                  "AND bucket <= ?3 AND seq >= ?4 AND seq < ?5")));
       s.Text(1, tenant.value());
       s.Int(2, static_cast<int64_t>(from_seq >> kSubjectBucketBits));
       s.Int(3, static_cast<int64_t>((to_seq - 1) >> kSubjectBucketBits));
@@ -254,11 +257,22 @@ class SqliteStore final : public AuditLogStore {
       s.Int(5, static_cast<int64_t>(to_seq));
       int rc;
       while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-        rows.emplace_back(static_cast<uint64_t>(s.ColInt(0)), std::string(s.ColBlob(1)));
+        // [32] = 1 for a 32-byte subject; a damaged row of another length is
+        // passed on empty (verify reports it as a subject the record lacks).
+        std::array<char, 33> b{};
+        const std::string_view v = s.ColBlob(1);
+        if (v.size() == 32) {
+          std::memcpy(b.data(), v.data(), 32);
+          b[32] = 1;
+        }
+        rows.emplace_back(static_cast<uint64_t>(s.ColInt(0)), b);
       }
       if (rc != SQLITE_DONE) return SqlError(rdb_, "scan subjects");
     }
-    for (const auto& [seq, subject] : rows) PHIGATE_RETURN_IF_ERROR(fn(seq, subject));
+    std::sort(rows.begin(), rows.end());
+    for (const auto& [seq, b] : rows) {
+      PHIGATE_RETURN_IF_ERROR(fn(seq, std::string_view(b.data(), b[32] ? 32 : 0)));
+    }
     return absl::OkStatus();
   }
 

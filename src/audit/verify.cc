@@ -2,8 +2,10 @@
 // what was signed. The first inconsistency is reported as DataLoss naming the
 // first bad event ("tenant T: event seq N: ...").
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <limits>
@@ -238,14 +240,16 @@ Result<VerifyResult> VerifyTrail(AuditLogStore& store, const TenantId& tenant,
   // The subject index rows of the chunk being checked (the accounting of
   // disclosures selects events by them: a deleted row hides a disclosure, an
   // added one invents one), and the next one to compare.
-  std::vector<std::pair<uint64_t, std::string>> subject_rows;
+  // A subject is 32 bytes; [32] = 1 unless the stored row had another length.
+  std::vector<std::pair<uint64_t, std::array<char, 33>>> subject_rows;
   size_t next_subject = 0;
   auto check_subjects = [&](uint64_t seq, const RecordHeader& rec) -> Status {
     size_t i = 0;
     for (; next_subject < subject_rows.size() && subject_rows[next_subject].first == seq;
          ++next_subject, ++i) {
-      if (i >= rec.num_subjects() ||
-          subject_rows[next_subject].second != rec.subjects.substr(32 * i, 32)) {
+      const std::array<char, 33>& b = subject_rows[next_subject].second;
+      if (i >= rec.num_subjects() || !b[32] ||
+          std::memcmp(b.data(), rec.subjects.data() + 32 * i, 32) != 0) {
         return Bad(tenant, seq, "the subject index names a patient the record does not (edited)");
       }
     }
@@ -298,7 +302,12 @@ Result<VerifyResult> VerifyTrail(AuditLogStore& store, const TenantId& tenant,
     subject_rows.clear();
     next_subject = 0;
     return store.ScanSubjects(tenant, from, to, [&](uint64_t seq, std::string_view subject) {
-      subject_rows.emplace_back(seq, std::string(subject));
+      std::array<char, 33> b{};
+      if (subject.size() == 32) {
+        std::memcpy(b.data(), subject.data(), 32);
+        b[32] = 1;
+      }
+      subject_rows.emplace_back(seq, b);
       return absl::OkStatus();
     });
   };
