@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 
 namespace phigate::breach {
@@ -118,8 +119,25 @@ bool RequiresNotification(const RiskAssessment& a) {
 }
 
 Date Incident::DetectionDate() const {
-  const auto tp = std::chrono::sys_seconds{std::chrono::seconds{detected_at_unix}};
+  int64_t local = detected_at_unix;
+  absl::TimeZone tz;
+  if (!time_zone.empty() && absl::LoadTimeZone(time_zone, &tz)) {
+    // Seconds of the local wall clock: its day is the local date.
+    const absl::TimeZone::CivilInfo ci = tz.At(absl::FromUnixSeconds(detected_at_unix));
+    local += ci.offset;
+  }
+  const auto tp = std::chrono::sys_seconds{std::chrono::seconds{local}};
   return Date{std::chrono::floor<std::chrono::days>(tp)};
+}
+
+Status ValidateTimeZone(std::string_view name) {
+  absl::TimeZone tz;
+  if (name.empty() || !absl::LoadTimeZone(std::string(name), &tz)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown time zone \"", ToAbsl(name),
+                     "\" (an IANA name such as America/New_York; tzdata must be installed)"));
+  }
+  return absl::OkStatus();
 }
 
 Date Incident::DiscoveryDate() const { return discovered.value_or(DetectionDate()); }
@@ -262,6 +280,7 @@ std::string IncidentToJson(const Incident& inc) {
   j["phi_categories"] = inc.phi_categories.bits();
   j["breach_date"] = inc.breach_date;
   if (inc.discovered) j["discovered"] = FormatDate(*inc.discovered);
+  if (!inc.time_zone.empty()) j["time_zone"] = inc.time_zone;
   j["containment"] = inc.containment;
   if (inc.assessment) {
     const RiskAssessment& a = *inc.assessment;
@@ -351,6 +370,7 @@ Result<Incident> IncidentFromJson(std::string_view text) {
       if ((bits >> static_cast<uint32_t>(c)) & 1u) inc.phi_categories.Add(c);
     }
     inc.breach_date = j.value("breach_date", "");
+    inc.time_zone = j.value("time_zone", "");
     if (j.contains("discovered")) {
       PHIGATE_ASSIGN_OR_RETURN(inc.discovered, DateFrom(j, "discovered"));
     }

@@ -172,6 +172,7 @@ BreachResponder::BreachResponder(const LeakScanner* scanner, IncidentStore* stor
 Result<std::string> BreachResponder::Record(const TenantId& tenant, std::vector<Detection> found,
                                             int64_t now_unix, std::string title) {
   Incident inc = NewIncident(tenant, now_unix, std::move(title));
+  inc.time_zone = policy_.time_zone;
   for (Detection& d : found) AddDetection(inc, std::move(d));
   Status contained = absl::OkStatus();
   if (actions_ != nullptr) {

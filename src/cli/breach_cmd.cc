@@ -29,6 +29,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "phigate/audit/log_store.h"
 #include "phigate/audit/query.h"
 #include "phigate/breach/calendar.h"
@@ -232,6 +234,7 @@ void RegisterBreach(CLI::App& app) {
     auto kind = std::make_shared<std::string>();
     auto severity = std::make_shared<std::string>("high");
     auto detected = std::make_shared<std::string>();
+    auto zone = std::make_shared<std::string>();
     AddCommon(cmd, c.get(), false);
     cmd->add_option("--tenant", c->tenant, "Tenant")->required();
     cmd->add_option("--title", *title, "PHI-free summary")->required();
@@ -239,13 +242,27 @@ void RegisterBreach(CLI::App& app) {
     cmd->add_option("--severity", *severity, "low|medium|high|critical")->capture_default_str();
     cmd->add_option("--detected-on", *detected,
                     "Date of first detection (YYYY-MM-DD; default now): the discovery date");
-    cmd->callback([c, title, kind, severity, detected] {
+    cmd->add_option("--time-zone", *zone,
+                    "IANA time zone whose calendar dates the detection (default UTC), e.g. "
+                    "America/New_York");
+    cmd->callback([c, title, kind, severity, detected, zone] {
+      if (!zone->empty()) ThrowIfError(ValidateTimeZone(*zone), "--time-zone");
       int64_t at = NowUnix();
       if (!detected->empty()) {
         auto d = OptDate(*detected, "--detected-on");
         at = std::chrono::sys_seconds{std::chrono::sys_days{*d}}.time_since_epoch().count();
+        if (!zone->empty()) {
+          // Noon of that day on the zone's clock: its local date is the day given.
+          absl::TimeZone tz;
+          absl::LoadTimeZone(*zone, &tz);
+          at = absl::ToUnixSeconds(absl::FromCivil(
+              absl::CivilSecond(static_cast<int>(d->year()), static_cast<unsigned>(d->month()),
+                                static_cast<unsigned>(d->day()), 12, 0, 0),
+              tz));
+        }
       }
       Incident inc = NewIncident(Tenant(c->tenant), at, *title);
+      inc.time_zone = *zone;
       auto sev = ParseSeverity(*severity);
       ThrowIfError(sev.status(), "--severity");
       if (!kind->empty()) {
@@ -274,7 +291,7 @@ void RegisterBreach(CLI::App& app) {
       int64_t total = -1;
       int baa_days = -1;
       std::string role, ce_notified, determination, breach_date, individual, hhs, no_harm, le_oral,
-          le_written, le_until, discovered;
+          le_written, le_until, discovered, zone;
       bool ba_agent = false, licensed = false, dfs = false, part2 = false, clear_le = false;
     };
     auto f = std::make_shared<F>();
@@ -290,6 +307,9 @@ void RegisterBreach(CLI::App& app) {
     cmd->add_option("--determination", f->determination, "Date the breach was determined");
     cmd->add_option("--breach-date", f->breach_date,
                     "Date of the breach, if known (not after discovery)");
+    cmd->add_option("--time-zone", f->zone,
+                    "IANA time zone whose calendar dates the first detection (e.g. "
+                    "America/New_York; default UTC)");
     cmd->add_option("--discovered", f->discovered,
                     "First day a workforce member knew or should have known, when earlier than "
                     "the first detection's date (45 CFR 164.404(a)(2)); deadlines run from it");
@@ -341,6 +361,10 @@ void RegisterBreach(CLI::App& app) {
       if (f->part2) n.part2_program = true;
       if (auto d = OptDate(f->ce_notified, "--ce-notified")) n.ce_notified = d;
       if (auto d = OptDate(f->determination, "--determination")) n.determination = d;
+      if (!f->zone.empty()) {
+        ThrowIfError(ValidateTimeZone(f->zone), "--time-zone");
+        inc.time_zone = f->zone;
+      }
       if (auto d = OptDate(f->discovered, "--discovered")) {
         if (*d > inc.DetectionDate()) {
           throw CliError(2, "--discovered " + FormatDate(*d) + " is after the first detection (" +

@@ -207,10 +207,17 @@ Result<BreachConfig> ParseBreachConfig(std::string_view yaml_text) {
       return c;
     }
     if (!b.IsMap()) return absl::InvalidArgumentError("breach: must be a mapping");
-    PHIGATE_RETURN_IF_ERROR(OnlyKeys(
-        b, "breach",
-        {"enabled", "incidents", "containment", "max_index_entries", "response", "canaries"}));
+    PHIGATE_RETURN_IF_ERROR(OnlyKeys(b, "breach",
+                                     {"enabled", "incidents", "containment", "max_index_entries",
+                                      "response", "canaries", "time_zone"}));
     c.enabled = b["enabled"] ? b["enabled"].as<bool>() : true;
+    if (b["time_zone"]) {
+      c.response.time_zone = b["time_zone"].as<std::string>();
+      if (Status s = breach::ValidateTimeZone(c.response.time_zone); !s.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("breach.time_zone: ", ToAbsl(FromAbsl(s.message()))));
+      }
+    }
     if (b["incidents"]) c.incidents_url = b["incidents"].as<std::string>();
     if (YAML::Node cn = b["containment"]) {
       // true: execute and audit; audit_only: record and audit, execute nothing; false: off.

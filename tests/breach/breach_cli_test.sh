@@ -63,4 +63,15 @@ grep -q "us-hipaa.hhs" "$DIR/err" || fail "the refusal does not name the HHS obl
 "$BIN" breach facts "$id" --store "$S" --hhs-notified 2026-04-20 >/dev/null || fail "hhs date"
 "$BIN" breach advance "$id" --store "$S" --to closed --by officer >/dev/null 2>"$DIR/err" ||
   fail "not closed after every tracked notice was sent: $(cat "$DIR/err")"
+# A time zone dates the detection: Dec 31 in New York (not Jan 1 UTC), also
+# for a zone 14 hours ahead; an unknown zone is refused.
+id2=$("$BIN" breach new --store "$S" --tenant acme --title "t2" --detected-on 2026-12-31 \
+  --time-zone America/New_York | grep -o 'INC-[0-9-]*' | head -1) || fail "new --time-zone"
+"$BIN" breach plan "$id2" --store "$S" | grep -q "discovered 2026-12-31" || fail "New York date"
+id3=$("$BIN" breach new --store "$S" --tenant acme --title "t3" --detected-on 2026-12-31 \
+  --time-zone Pacific/Kiritimati | grep -o 'INC-[0-9-]*' | head -1) || fail "new +14"
+"$BIN" breach plan "$id3" --store "$S" | grep -q "discovered 2026-12-31" || fail "+14 date"
+if "$BIN" breach new --store "$S" --tenant acme --title t --time-zone Mars/Olympus >/dev/null 2>&1; then
+  fail "an unknown time zone accepted"
+fi
 echo "breach cli OK"

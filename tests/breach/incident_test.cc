@@ -168,6 +168,25 @@ TEST(IncidentTest, AnEarlierDiscoveryDateMovesTheDeadlines) {
   EXPECT_FALSE(plain.discovered.has_value());
 }
 
+// A detection at 20:00 in New York on Dec 31 is 01:00 UTC on Jan 1: in the
+// covered entity's time zone it was discovered on Dec 31, and the HHS log of
+// small breaches is due 60 days after the end of 2026, not of 2027.
+TEST(IncidentTest, TheTimeZoneDatesTheDetection) {
+  const int64_t jan1_0100z = 1798765200;  // 2027-01-01T01:00:00Z
+  Incident inc = NewIncident(T("acme"), jan1_0100z, "evening detection");
+  inc.residents_by_state = {{"NY", 3}};
+  EXPECT_EQ(inc.DiscoveryDate(), ParseDate("2027-01-01").value());
+  inc.time_zone = "America/New_York";
+  EXPECT_EQ(inc.DetectionDate(), ParseDate("2026-12-31").value());
+  EXPECT_EQ(inc.DiscoveryDate(), ParseDate("2026-12-31").value());
+  PHIGATE_ASSERT_OK_AND_ASSIGN(Incident back, IncidentFromJson(IncidentToJson(inc)));
+  EXPECT_EQ(back.time_zone, "America/New_York");
+  EXPECT_EQ(back.DiscoveryDate(), ParseDate("2026-12-31").value());
+  PHIGATE_EXPECT_OK(ValidateTimeZone("America/New_York"));
+  EXPECT_FALSE(ValidateTimeZone("Mars/Olympus_Mons").ok());
+  EXPECT_FALSE(ValidateTimeZone("").ok());
+}
+
 class IncidentStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {

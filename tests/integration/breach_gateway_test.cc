@@ -387,6 +387,11 @@ TEST_F(BreachGatewayTest, ServeConfigSectionParses) {
   ASSERT_TRUE(off.ok());
   EXPECT_FALSE(off->enabled);
   EXPECT_FALSE(ParseBreachConfig("breach:\n  response: {high: shrug}\n").ok());
+  // The covered entity's time zone dates the incidents; an unknown one is refused.
+  auto zoned = ParseBreachConfig("breach:\n  time_zone: America/Chicago\n");
+  ASSERT_TRUE(zoned.ok()) << zoned.status();
+  EXPECT_EQ(zoned->response.time_zone, "America/Chicago");
+  EXPECT_FALSE(ParseBreachConfig("breach:\n  time_zone: Mars/Olympus_Mons\n").ok());
   // Misspelt keys are refused, not ignored with their defaults kept.
   for (const char* typo :
        {"breach:\n  enabeld: false\n", "breach:\n  respones: {critical: pass}\n",

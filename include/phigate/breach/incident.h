@@ -168,8 +168,13 @@ struct Incident {
   // 164.404(a)(2)), when that is earlier than the first detection's date
   // (`breach facts --discovered`); nullopt: the detection's date.
   std::optional<Date> discovered;
+  // The IANA time zone whose calendar dates the first detection (the covered
+  // entity's: a detection at 20:00 in New York is discovered that day, not on
+  // the next UTC day); empty: UTC. Set from `breach.time_zone` or
+  // `breach new|facts --time-zone`.
+  std::string time_zone;
 
-  Date DetectionDate() const;  // UTC date of detected_at_unix
+  Date DetectionDate() const;  // date of detected_at_unix in time_zone (UTC if empty)
   Date DiscoveryDate() const;  // `discovered`, else DetectionDate()
   Severity MaxSeverity() const;
   IncidentFacts ToFacts() const;
@@ -177,6 +182,9 @@ struct Incident {
 
 // A new incident in state kDetected at `now_unix`, with a "detected" transition by "phigate".
 Incident NewIncident(const TenantId& tenant, int64_t now_unix, std::string title);
+
+// OK when `name` is an IANA time zone this machine knows (tzdata).
+Status ValidateTimeZone(std::string_view name);
 
 // Adds a detection: raises the severity, merges patient refs and categories.
 void AddDetection(Incident& inc, Detection d);

@@ -33,6 +33,9 @@ struct ResponsePolicy {
   ResponseAction medium = ResponseAction::kRedact;
   ResponseAction high = ResponseAction::kWithhold;
   ResponseAction critical = ResponseAction::kWithhold;
+  // IANA time zone the incidents this responder opens are dated in (their
+  // discovery date; Incident::time_zone); empty: UTC.
+  std::string time_zone;
   ResponseAction For(Severity s) const;
 };
 
