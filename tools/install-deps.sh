@@ -11,7 +11,7 @@ PKGS=(
   libpq-dev postgresql
   libboost-dev libboost-system-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libsimdjson-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  wamerican hunspell-en-med wrk nginx-light libnginx-mod-http-js graphviz curl openssl libjemalloc-dev
+  tzdata wamerican hunspell-en-med wrk nginx-light libnginx-mod-http-js graphviz curl openssl libjemalloc-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do
