@@ -121,6 +121,9 @@ class MemoryStore final : public AuditLogStore {
   }
   Status ScanSubjects(const TenantId& tenant, uint64_t from_seq, uint64_t to_seq,
                       const std::function<Status(uint64_t, std::string_view)>& fn) override {
+    if (from_seq >= to_seq || to_seq > kMaxSeq) {
+      return absl::InvalidArgumentError("audit store: bad seq range");
+    }
     std::vector<std::pair<uint64_t, BlindIndex>> out;
     {
       std::lock_guard<std::mutex> lock(mu_);

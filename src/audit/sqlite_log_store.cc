@@ -235,10 +235,9 @@ class SqliteStore final : public AuditLogStore {
 
   Status ScanSubjects(const TenantId& tenant, uint64_t from_seq, uint64_t to_seq,
                       const std::function<Status(uint64_t, std::string_view)>& fn) override {
-    constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
-    from_seq = std::min(from_seq, kMax);
-    to_seq = std::min(to_seq, kMax);
-    if (from_seq >= to_seq) return absl::OkStatus();
+    if (from_seq >= to_seq || to_seq > kMaxSeq) {
+      return absl::InvalidArgumentError("audit store: bad seq range");
+    }
     // (seq, subject), sorted below: the key's order is (bucket, subject, seq),
     // and a sort in SQL cost more than this one.
     std::vector<std::pair<uint64_t, std::array<char, 33>>> rows;  // fn runs outside the lock

@@ -334,7 +334,7 @@ Result<VerifyResult> VerifyTrail(AuditLogStore& store, const TenantId& tenant,
   }
   // Index rows beyond the last event would attach a patient to an event not
   // written yet.
-  PHIGATE_RETURN_IF_ERROR(load_subjects(expected, std::numeric_limits<uint64_t>::max()));
+  PHIGATE_RETURN_IF_ERROR(load_subjects(expected, kMaxSeq));
   if (!subject_rows.empty()) return stray_subject(subject_rows.front().first);
   res.tree_size = tree.size();
   res.root = tree.Root();

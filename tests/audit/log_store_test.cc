@@ -291,11 +291,16 @@ TEST_P(AuditStoreConformance, ScanSubjectsReturnsTheIndexRowsOfASeqRangeInOrder)
   EXPECT_EQ(got, want);
   int beyond = 0;
   PHIGATE_ASSERT_OK(
-      log->store().ScanSubjects(TenantId("acme"), 600, UINT64_MAX, [&](uint64_t, std::string_view) {
+      log->store().ScanSubjects(TenantId("acme"), 600, kMaxSeq, [&](uint64_t, std::string_view) {
         ++beyond;
         return absl::OkStatus();
       }));
   EXPECT_EQ(beyond, 0);
+  auto none = [](uint64_t, std::string_view) { return absl::OkStatus(); };
+  EXPECT_EQ(log->store().ScanSubjects(TenantId("acme"), 5, 5, none).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(log->store().ScanSubjects(TenantId("acme"), 0, kMaxSeq + 1, none).code(),
+            absl::StatusCode::kInvalidArgument);
   PHIGATE_ASSERT_OK(VerifyTrail(log->store(), TenantId("acme"), *TestVerifier()).status());
 }
 

@@ -64,6 +64,9 @@ struct Checkpoint {
   bool cut = false;
 };
 
+// Sequence numbers are stored as signed 64-bit integers.
+inline constexpr uint64_t kMaxSeq = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+
 struct StoredRow {
   TenantId tenant;
   uint64_t seq = 0;
@@ -138,7 +141,7 @@ class AuditLogStore {
                       const std::function<Status(const RecordView&)>& fn) = 0;
 
   // The subject index rows (accounting of disclosures) of the tenant's events
-  // with from_seq <= seq < to_seq, ascending by (seq, subject). `subject` is
+  // with from_seq <= seq < to_seq <= kMaxSeq, ascending by (seq, subject). `subject` is
   // the stored bytes (32 unless damaged); valid only during the callback. fn
   // must not call back into the store.
   virtual Status ScanSubjects(
