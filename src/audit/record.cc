@@ -241,12 +241,6 @@ Result<RecordHeader> ParseRecordHeader(std::string_view frame) {
   return h;
 }
 
-BlindIndex RecordHeader::subject(size_t i) const {
-  BlindIndex b;
-  std::memcpy(b.data(), subjects.data() + 32 * i, 32);
-  return b;
-}
-
 Result<Record> DecodeRecord(std::string_view frame) {
   PHIGATE_ASSIGN_OR_RETURN(uint32_t length, CheckFrame(frame));
   Reader in(frame.substr(kRecordHeaderSize, length), kRecordHeaderSize);

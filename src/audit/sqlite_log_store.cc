@@ -240,7 +240,8 @@ class SqliteStore final : public AuditLogStore {
     }
     // (seq, subject), sorted below: the key's order is (bucket, subject, seq),
     // and a sort in SQL cost more than this one.
-    std::vector<std::pair<uint64_t, std::array<char, 33>>> rows;  // fn runs outside the lock
+    // Unsigned bytes: the records' subjects are sorted as unsigned bytes.
+    std::vector<std::pair<uint64_t, std::array<uint8_t, 33>>> rows;  // fn runs outside the lock
     {
       std::lock_guard<std::mutex> lock(rmu_);
       Stmt s;
@@ -258,7 +259,7 @@ class SqliteStore final : public AuditLogStore {
       while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
         // [32] = 1 for a 32-byte subject; a damaged row of another length is
         // passed on empty (verify reports it as a subject the record lacks).
-        std::array<char, 33> b{};
+        std::array<uint8_t, 33> b{};
         const std::string_view v = s.ColBlob(1);
         if (v.size() == 32) {
           std::memcpy(b.data(), v.data(), 32);
@@ -270,7 +271,8 @@ class SqliteStore final : public AuditLogStore {
     }
     std::sort(rows.begin(), rows.end());
     for (const auto& [seq, b] : rows) {
-      PHIGATE_RETURN_IF_ERROR(fn(seq, std::string_view(b.data(), b[32] ? 32 : 0)));
+      PHIGATE_RETURN_IF_ERROR(
+          fn(seq, std::string_view(reinterpret_cast<const char*>(b.data()), b[32] ? 32 : 0)));
     }
     return absl::OkStatus();
   }

@@ -62,7 +62,6 @@ struct RecordHeader {
   // subject index rows of the store must name exactly these).
   std::string_view subjects;
   size_t num_subjects() const { return subjects.size() / 32; }
-  BlindIndex subject(size_t i) const;
 };
 // DataLoss (naming the byte offset) as DecodeRecord for a bad frame.
 Result<RecordHeader> ParseRecordHeader(std::string_view frame);
