@@ -118,8 +118,10 @@ bool LooksBinary(std::string_view sample) {
     }
   }
   const size_t n = sample.size();
-  if (nul >= kBinaryMinNul && nul * 1000 >= kBinaryNulPerMille * n) return true;
-  if ((nul + ctrl) * 10 >= n * 3) return true;  // short inputs: 30 % NUL or control bytes
+  if (nul > 0) {  // as before the UTF-8 rule: control bytes count only beside NULs
+    if (nul >= kBinaryMinNul && nul * 1000 >= kBinaryNulPerMille * n) return true;
+    if ((nul + ctrl) * 10 >= n * 3) return true;  // short inputs: 30 % NUL or control bytes
+  }
   const size_t invalid = InvalidUtf8Bytes(sample);
   return invalid >= kBinaryMinInvalidUtf8 && invalid * 100 >= kBinaryInvalidUtf8Percent * n;
 }

@@ -47,9 +47,10 @@ std::string GazetteerFingerprint(const std::string& data_dir);
 
 // Binary detection by NUL density over `sample` (the first kBinarySampleBytes
 // of an input): binary when it holds at least kBinaryMinNul NUL bytes making
-// at least kBinaryNulPerMille per thousand, or when NUL and other control bytes
-// (not tab, newline, CR, FF, VT) make 30 % of it, or when bytes that are not
-// valid UTF-8 make kBinaryInvalidUtf8Percent of it (compressed or encrypted
+// at least kBinaryNulPerMille per thousand, or when it holds a NUL and NUL and
+// other control bytes (not tab, newline, CR, FF, VT) make 30 % of it, or when
+// at least kBinaryMinInvalidUtf8 bytes that are not valid UTF-8 make
+// kBinaryInvalidUtf8Percent of it (compressed or encrypted
 // data, with few NULs: a .gz, a .docx, random bytes). Text with a few stray
 // NULs, or Latin-1 text with some accented letters, is not binary.
 inline constexpr size_t kBinarySampleBytes = 64 * 1024;

@@ -15,6 +15,8 @@ TEST(LooksBinaryTest, TextWithFewNulsIsText) {
   std::string long_text(10000, 'a');
   long_text[500] = '\0';
   EXPECT_FALSE(LooksBinary(long_text));
+  // Control bytes alone (terminal escapes in a log) do not make it binary.
+  EXPECT_FALSE(LooksBinary(std::string(100, '\x1b') + std::string(100, 'a')));
 }
 
 TEST(LooksBinaryTest, NulDenseOrControlHeavyIsBinary) {
