@@ -632,16 +632,18 @@ class VaultImpl : public Vault {
       // shredded or rewritten meanwhile stays as the other writer left it;
       // keys replaced by `keys shred` stop the run (nothing written under
       // destroyed keys).
+      // Set by the attempt that commits (a retried attempt starts over).
       int64_t page_changed = 0;
-      bool replaced = false;
+      bool page_full = false, replaced = false;
+      std::string page_last;
       if (Status tx_status = store_->RunInTransaction([&](Transaction& tx) -> Status {
             page_changed = 0;
             PHIGATE_RETURN_IF_ERROR(CheckGeneration(tx, generation, &replaced));
             PHIGATE_ASSIGN_OR_RETURN(
                 std::vector<Record> page,
                 tx.Scan(kMapNamespace, "", {.start_after = after, .limit = kReencryptPage}));
-            more = page.size() == kReencryptPage;
-            if (!page.empty()) after = page.back().key;
+            page_full = page.size() == kReencryptPage;
+            page_last = page.empty() ? after : page.back().key;
             for (const auto& r : page) {
               if (r.value.size() < 5 || ReadBe32(std::string_view(r.value).substr(1, 4)) == current)
                 continue;
@@ -660,6 +662,8 @@ class VaultImpl : public Vault {
         return tx_status;
       }
       changed += page_changed;
+      after = std::move(page_last);
+      more = page_full;
     }
     return changed;
   }
