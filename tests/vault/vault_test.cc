@@ -679,6 +679,51 @@ class PurgeAfterFirstScan : public ForwardingTransaction {
   bool* armed_;
 };
 
+// The retry_nth-th transaction from now runs its function, then fails as a
+// serialization conflict would (rolled back) and is run again: what
+// RunInTransaction does on PostgreSQL.
+class RetryFirstStore : public store::TenantStore {
+ public:
+  explicit RetryFirstStore(std::unique_ptr<store::TenantStore> inner) : inner_(std::move(inner)) {}
+  const TenantId& tenant() const override { return inner_->tenant(); }
+  Status RunInTransaction(absl::FunctionRef<Status(store::Transaction&)> fn) override {
+    if (retry_nth > 0 && --retry_nth == 0) {
+      inner_
+          ->RunInTransaction([&](store::Transaction& tx) {
+            fn(tx).IgnoreError();
+            return absl::AbortedError("serialization conflict (test)");
+          })
+          .IgnoreError();
+    }
+    return inner_->RunInTransaction(fn);
+  }
+  int retry_nth = 0;
+
+ private:
+  std::unique_ptr<store::TenantStore> inner_;
+};
+
+TEST_P(VaultTest, ReencryptionRetriedPageIsNotSkipped) {
+  std::vector<std::string> values;  // TokenRequest holds views
+  for (int i = 0; i < 600; ++i) values.push_back(absl::StrCat("ID-", i));
+  std::vector<TokenRequest> reqs;
+  for (const std::string& v : values) reqs.push_back({PhiCategory::kOtherId, v});
+  PHIGATE_ASSERT_OK(vault_->TokenizeBatch(reqs, conv_).status());  // two pages of 500
+  PHIGATE_ASSERT_OK(vault_->RotateKey().status());
+  auto ts = store_->ForTenant(TenantId("acme"));
+  ASSERT_TRUE(ts.ok());
+  auto retrying = std::make_unique<RetryFirstStore>(std::move(*ts));
+  RetryFirstStore* r = retrying.get();
+  VaultOptions o;
+  o.clock = clock_.fn();
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto v, Vault::Open(std::move(retrying), *master_, std::move(o)));
+  r->retry_nth = 2;  // ReencryptAll's second transaction: its first page
+  PHIGATE_ASSERT_OK_AND_ASSIGN(int64_t moved, v->ReencryptAll());
+  EXPECT_EQ(moved, 600);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(int64_t again, v->ReencryptAll());
+  EXPECT_EQ(again, 0);
+}
+
 TEST_P(VaultTest, ReencryptionDoesNotResurrectMappingsPurgedMeanwhile) {
   PHIGATE_ASSERT_OK_AND_ASSIGN(std::string tok,
                                vault_->Tokenize(PhiCategory::kName, "Purged Meanwhile", conv_));
