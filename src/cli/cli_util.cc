@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "phigate/core/utf8.h"
 #include "src/cli/command.h"
 
 namespace phigate::cli {
@@ -122,35 +123,8 @@ bool LooksBinary(std::string_view sample) {
     if (nul >= kBinaryMinNul && nul * 1000 >= kBinaryNulPerMille * n) return true;
     if ((nul + ctrl) * 10 >= n * 3) return true;  // short inputs: 30 % NUL or control bytes
   }
-  const size_t invalid = InvalidUtf8Bytes(sample);
+  const size_t invalid = CountInvalidUtf8(sample);
   return invalid >= kBinaryMinInvalidUtf8 && invalid * 100 >= kBinaryInvalidUtf8Percent * n;
-}
-
-size_t InvalidUtf8Bytes(std::string_view sample) {
-  const size_t n = sample.size();
-  size_t invalid = 0;
-  for (size_t i = 0; i < n;) {
-    const auto c = static_cast<unsigned char>(sample[i]);
-    size_t len = c < 0x80           ? 1
-                 : (c >> 5) == 0x6  ? 2
-                 : (c >> 4) == 0xE  ? 3
-                 : (c >> 3) == 0x1E ? 4
-                                    : 0;
-    if (len == 0 || (len == 2 && c < 0xC2) || (len == 4 && c > 0xF4)) {
-      ++invalid;
-      ++i;
-      continue;
-    }
-    size_t k = 1;
-    while (k < len && i + k < n && (static_cast<unsigned char>(sample[i + k]) & 0xC0) == 0x80) ++k;
-    if (k < len && i + k < n) {
-      ++invalid;  // a lead byte without its continuation bytes
-      ++i;
-      continue;
-    }
-    i += k;
-  }
-  return invalid;
 }
 
 bool ReadLine(std::FILE* f, std::string_view* line, const std::string& what) {

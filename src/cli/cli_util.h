@@ -59,9 +59,6 @@ inline constexpr size_t kBinaryMinNul = 16;
 inline constexpr size_t kBinaryInvalidUtf8Percent = 10;
 inline constexpr size_t kBinaryMinInvalidUtf8 = 32;  // a stray byte in a short note is text
 bool LooksBinary(std::string_view sample);
-// Bytes of `sample` that are not part of a valid UTF-8 sequence (a sequence cut
-// by the sample's end counts as valid).
-size_t InvalidUtf8Bytes(std::string_view sample);
 
 // Reads one line (without its '\n') of any length, NUL bytes included; false
 // at end of input. *line points into a per-thread buffer valid until the next

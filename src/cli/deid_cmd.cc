@@ -245,7 +245,7 @@ class Deidentifier {
         const std::string_view sample(buf.data(), std::min(buf.size(), kBinarySampleBytes));
         if (LooksBinary(sample)) {
           binary->nul = static_cast<size_t>(std::count(sample.begin(), sample.end(), '\0'));
-          binary->not_utf8 = InvalidUtf8Bytes(sample);
+          binary->not_utf8 = CountInvalidUtf8(sample);
           binary->sampled = sample.size();
           return absl::OkStatus();
         }

@@ -54,6 +54,16 @@ size_t FindInvalidUtf8(std::string_view text) {
   return std::string_view::npos;
 }
 
+size_t CountInvalidUtf8(std::string_view text) {
+  size_t invalid = 0;
+  for (size_t i = FindInvalidUtf8(text); i < text.size();) {
+    const size_t n = ValidSequenceLength(text, i);
+    invalid += n == 0 ? 1 : 0;
+    i += n == 0 ? 1 : n;
+  }
+  return invalid;
+}
+
 std::string SanitizeUtf8(std::string_view text) {
   if (FindInvalidUtf8(text) == std::string_view::npos) return std::string(text);
   std::string out;

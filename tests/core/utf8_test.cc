@@ -28,6 +28,14 @@ TEST(Utf8Test, SanitizeReplacesOnlyInvalidBytes) {
   EXPECT_EQ(SanitizeUtf8("\xC3\xB6"), "\xC3\xB6");
 }
 
+TEST(Utf8Test, CountsTheBytesSanitizeReplaces) {
+  EXPECT_EQ(CountInvalidUtf8("plain \xc3\xa9 text"), 0u);
+  EXPECT_EQ(CountInvalidUtf8("a\xff\xfe b \xc0\xaf c\xe2\x82"), 6u);
+  const std::string mixed = "x\xffy \xc3\xa9 \xed\xa0\x80 z\x80";
+  const std::string s = SanitizeUtf8(mixed);
+  EXPECT_EQ(CountInvalidUtf8(mixed), (s.size() - mixed.size()) / 2);
+}
+
 TEST(Utf8Test, OffsetMapConvertsBothWays) {
   const std::string_view text =
       "a\xC3\xB6"

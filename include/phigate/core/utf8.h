@@ -16,6 +16,9 @@ size_t FindInvalidUtf8(std::string_view text);
 // Replaces every invalid sequence by U+FFFD. Valid text is returned unchanged.
 std::string SanitizeUtf8(std::string_view text);
 
+// The bytes SanitizeUtf8 would replace (each invalid byte is one U+FFFD).
+size_t CountInvalidUtf8(std::string_view text);
+
 // Maps byte offsets to code point offsets for one text. REQUIRES: valid UTF-8.
 class Utf8OffsetMap {
  public:
