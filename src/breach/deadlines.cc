@@ -460,8 +460,10 @@ Result<PlanResult> ComputeObligations(const RuleTable& rules, const IncidentFact
     if (ob.recipient_kind == RecipientKind::kIndividuals &&
         p.rule->applies_to != AppliesTo::kLicensedFacility) {
       sent = f.individual_notice_sent;
+      ob.sent_tracked = true;
     } else if (ob.recipient_kind == RecipientKind::kHhs) {
       sent = f.hhs_notified;
+      ob.sent_tracked = true;
     }
     if (sent) {
       ob.sent = sent;

@@ -633,13 +633,8 @@ void RegisterBreach(CLI::App& app) {
         ThrowIfError(plan.status(), "advance");
         std::string unsent;
         for (const Obligation& ob : plan->obligations) {
-          // As ComputeObligations records `sent`: HHS rows, and individual
-          // rows but a licensed facility's own report.
-          const bool tracked = ob.recipient_kind == RecipientKind::kHhs ||
-                               (ob.recipient_kind == RecipientKind::kIndividuals &&
-                                ob.owed_by != "licensed facility");
           if (!ob.due || ob.sent) continue;
-          if (tracked) {
+          if (ob.sent_tracked) {
             absl::StrAppend(&unsent, "\n  ", ob.rule_id, " due ", FormatDate(*ob.due));
           } else {
             std::fprintf(stderr, "reminder: %s (%s) was due %s; make sure it went out\n",

@@ -158,6 +158,22 @@ TEST_F(DeadlinesTest, AffectedWithoutAStateAreCalledOut) {
   EXPECT_EQ(Plan(f).unplaced, 0);
 }
 
+// `breach advance --to closed` refuses while a tracked notice is unsent: the
+// individual and HHS rows are the ones phigate records the sending of.
+TEST_F(DeadlinesTest, IndividualAndHhsRowsAreTheTrackedOnes) {
+  PlanResult p = Plan(Ce("2026-03-02", {{"CA", 600}, {"NY", 3}}));
+  int tracked = 0;
+  for (const Obligation& o : p.obligations) {
+    const bool want =
+        o.recipient_kind == RecipientKind::kHhs ||
+        (o.recipient_kind == RecipientKind::kIndividuals && o.owed_by != "licensed facility");
+    EXPECT_EQ(o.sent_tracked, want) << o.rule_id;
+    tracked += o.sent_tracked ? 1 : 0;
+  }
+  EXPECT_GE(tracked, 2);  // the HIPAA individual notice and HHS at least
+  EXPECT_LT(tracked, static_cast<int>(p.obligations.size()));  // media, CA AG... are not
+}
+
 TEST_F(DeadlinesTest, BreachAcrossSeveralStatesEarliestFirst) {
   PlanResult p =
       Plan(Ce("2026-03-02", {{"CA", 501}, {"TX", 250}, {"NY", 10}, {"MD", 5}, {"FL", 600}}));

@@ -91,6 +91,9 @@ struct Obligation {
   // `late` when it went out after `due`.
   std::optional<Date> sent;
   bool late = false;
+  // phigate records when this notice goes out (facts --individual-notice-sent /
+  // --hhs-notified): an individual or HHS row, but a licensed facility's report.
+  bool sent_tracked = false;
 };
 
 struct PlanResult {
