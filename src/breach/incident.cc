@@ -371,6 +371,14 @@ Result<Incident> IncidentFromJson(std::string_view text) {
     }
     inc.breach_date = j.value("breach_date", "");
     inc.time_zone = j.value("time_zone", "");
+    if (!inc.time_zone.empty()) {
+      // Its dates were computed in that zone: falling back to UTC would move
+      // every deadline by a day for evening detections. Refuse instead.
+      if (Status s = ValidateTimeZone(inc.time_zone); !s.ok()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("incident: its time zone cannot be loaded: ", s.message()));
+      }
+    }
     if (j.contains("discovered")) {
       PHIGATE_ASSIGN_OR_RETURN(inc.discovered, DateFrom(j, "discovered"));
     }

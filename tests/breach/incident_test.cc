@@ -4,11 +4,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "phigate/breach/incident_store.h"
 #include "tests/testing/status_matchers.h"
@@ -17,6 +19,8 @@ namespace phigate::breach {
 namespace {
 
 constexpr int64_t kNov30 = 1795996800;  // 2026-11-30T00:00:00Z
+
+using ::testing::HasSubstr;
 
 TenantId T(const char* t) { return MakeTenantId(t).value(); }
 
@@ -185,6 +189,21 @@ TEST(IncidentTest, TheTimeZoneDatesTheDetection) {
   PHIGATE_EXPECT_OK(ValidateTimeZone("America/New_York"));
   EXPECT_FALSE(ValidateTimeZone("Mars/Olympus_Mons").ok());
   EXPECT_FALSE(ValidateTimeZone("").ok());
+}
+
+// An incident's dates were computed in its zone. If that zone no longer loads
+// (tzdata removed or too old), reading the incident back is refused rather
+// than silently dated in UTC, which moves evening detections a day later.
+TEST(IncidentTest, AZoneThatNoLongerLoadsIsRefusedNotReplacedByUtc) {
+  Incident inc = NewIncident(T("acme"), 1798765200, "evening detection");
+  inc.time_zone = "America/New_York";
+  std::string json = IncidentToJson(inc);
+  const size_t at = json.find("America/New_York");
+  ASSERT_NE(at, std::string::npos);
+  json.replace(at, std::strlen("America/New_York"), "Mars/Olympus_Mons");
+  const auto back = IncidentFromJson(json);
+  ASSERT_FALSE(back.ok());
+  EXPECT_THAT(back.status().message(), HasSubstr("time zone"));
 }
 
 class IncidentStoreTest : public ::testing::TestWithParam<std::string> {
