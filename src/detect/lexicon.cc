@@ -388,6 +388,11 @@ bool IsFrameWord(std::string_view lower_word) {
   return kWords->contains(lower_word);
 }
 
+bool IsFacilityWord(std::string_view lower_word) {
+  return std::find(std::begin(kFacilityWords), std::end(kFacilityWords), lower_word) !=
+         std::end(kFacilityWords);
+}
+
 void* AllocateHuge(size_t bytes) {
   void* p = std::aligned_alloc(size_t{2} << 20, bytes);
   if (p == nullptr) throw std::bad_alloc();

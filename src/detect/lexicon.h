@@ -76,6 +76,10 @@ std::span<const NonPhiPhrase> NonPhiPhrases();
 // suffixes. Lower-case input.
 bool IsFrameWord(std::string_view lower_word);
 
+// A word that names the kind of a facility, not the facility: hospital,
+// hosp, medical, center, clinic, nursing, home, children's ... Lower-case input.
+bool IsFacilityWord(std::string_view lower_word);
+
 // Allocates arrays of 1 MiB and more on 2 MiB boundaries and asks the kernel
 // for transparent huge pages there: the lexicon's tables are read at random,
 // and with 4 KiB pages nearly every lookup would also miss the TLB.

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "phigate/crypto/random.h"
 #include "phigate/transform/date_shift.h"
+#include "src/detect/lexicon.h"
 
 #ifndef PHIGATE_DEFAULT_DATA_DIR
 #define PHIGATE_DEFAULT_DATA_DIR "data"
@@ -121,6 +122,33 @@ std::string Styled(std::string s, CaseStyle st) {
   if (st == CaseStyle::kUpper) absl::AsciiStrToUpper(&s);
   if (st == CaseStyle::kLower) absl::AsciiStrToLower(&s);
   return s;
+}
+
+// The kind words of a facility as `original` writes them: its first run of
+// facility words ("Medical Center" of "Saint Mary Medical Center",
+// "Children's Hospital" of "Children's Hospital of Boston"). Empty when the
+// span stops before them ("Saint Mary", its "Medical Center" left outside):
+// the surrogate then is a name alone and the kind is not written twice.
+// Words after the run ("of Boston") are never kept.
+std::string_view FacilityKind(std::string_view original) {
+  size_t begin = std::string_view::npos, end = 0;
+  size_t i = 0;
+  while (i < original.size()) {
+    while (i < original.size() && (original[i] == ' ' || original[i] == '-')) ++i;
+    const size_t b = i;
+    while (i < original.size() && original[i] != ' ' && original[i] != '-') ++i;
+    if (b == i) break;
+    std::string word = absl::AsciiStrToLower(std::string(original.substr(b, i - b)));
+    while (!word.empty() && (word.back() == '.' || word.back() == ',')) word.pop_back();
+    if (detect::IsFacilityWord(word)) {
+      if (begin == std::string_view::npos) begin = b;
+      end = i;
+    } else if (begin != std::string_view::npos) {
+      break;
+    }
+  }
+  if (begin == std::string_view::npos) return {};
+  return original.substr(begin, end - begin);
 }
 
 // Every digit/letter of `shape` replaced by a random one of the same kind;
@@ -396,15 +424,8 @@ Result<std::string> SurrogateGenerator::Generate(PhiCategory category, std::stri
     }
     case PhiCategory::kFacility: {
       PHIGATE_ASSIGN_OR_RETURN(std::string n, Pick(last_));
-      const std::string lower = absl::AsciiStrToLower(std::string(original));
-      std::string_view kind = "Medical Center";
-      if (lower.find("clinic") != std::string::npos)
-        kind = "Clinic";
-      else if (lower.find("hospital") != std::string::npos)
-        kind = "Memorial Hospital";
-      else if (lower.find("health") != std::string::npos)
-        kind = "Health Center";
-      out = Styled(absl::StrCat(n, " ", ToAbsl(kind)), StyleOf(original));
+      const std::string_view kind = FacilityKind(original);
+      out = Styled(absl::StrCat(n, kind.empty() ? "" : " ", ToAbsl(kind)), StyleOf(original));
       break;
     }
     case PhiCategory::kZip:

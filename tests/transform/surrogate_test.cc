@@ -129,5 +129,27 @@ TEST_F(SurrogateTest, AddressesAndDates) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// A facility keeps its own kind words and nothing else of the original; a
+// span that stops before them ("Quillon" of "Quillon Medical Center") gets a
+// name alone, so "... Medical Center Center" is never written.
+TEST_F(SurrogateTest, FacilitiesKeepTheirKindWordsOnce) {
+  for (int i = 0; i < 20; ++i) {
+    const std::string whole = Gen(PhiCategory::kFacility, "Saint Qorvina Medical Center");
+    EXPECT_TRUE(absl::EndsWith(whole, " Medical Center")) << whole;
+    EXPECT_EQ(whole.find("Qorvina"), std::string::npos) << whole;
+    EXPECT_EQ(whole.find("Center Center"), std::string::npos) << whole;
+    const std::string cut = Gen(PhiCategory::kFacility, "Saint Qorvina Medical");
+    EXPECT_TRUE(absl::EndsWith(cut, " Medical")) << cut;
+    const std::string bare = Gen(PhiCategory::kFacility, "Quillon");
+    EXPECT_EQ(bare.find(' '), std::string::npos) << bare;
+    EXPECT_NE(bare, "Quillon");
+    const std::string of = Gen(PhiCategory::kFacility, "Children's Hospital of Quillonville");
+    EXPECT_TRUE(absl::EndsWith(of, " Children's Hospital")) << of;
+    const std::string upper = Gen(PhiCategory::kFacility, "ABELSTAM-QUILLON HOSP");
+    EXPECT_TRUE(absl::EndsWith(upper, " HOSP")) << upper;
+    EXPECT_EQ(upper, absl::AsciiStrToUpper(upper));
+  }
+}
+
 }  // namespace
 }  // namespace phigate::transform
