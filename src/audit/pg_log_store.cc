@@ -253,7 +253,7 @@ class PgStore final : public AuditLogStore {
               const std::function<Status(const RecordView&)>& fn) override {
     constexpr int kPage = 20000;
     std::string sql =
-        "SELECT seq, time_us, record, leaf FROM {p}events WHERE tenant = $1 AND seq >= $2 "
+        "SELECT seq, time_us, record, leaf, nodes FROM {p}events WHERE tenant = $1 AND seq >= $2 "
         "AND time_us >= $3 AND time_us < $4";
     if (o.subject) {
       // One index probe per bucket of 256 events (as on SQLite: a batch's
@@ -285,6 +285,7 @@ class PgStore final : public AuditLogStore {
         v.record = GetBytes(r.get(), i, 2);
         const std::string_view leaf = GetBytes(r.get(), i, 3);
         if (leaf.size() == 32) std::memcpy(v.leaf.data(), leaf.data(), 32);
+        v.nodes = GetBytes(r.get(), i, 4);
         PHIGATE_RETURN_IF_ERROR(fn(v));
         from = v.seq + 1;
       }

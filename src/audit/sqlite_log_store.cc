@@ -622,7 +622,7 @@ class SqliteStore final : public AuditLogStore {
                 const std::function<Status(const RecordView&)>& fn) {
     Stmt s;
     std::string sql =
-        "SELECT seq, time_us, record, leaf FROM {p}events WHERE tenant = ?1 AND seq >= ?2 "
+        "SELECT seq, time_us, record, leaf, nodes FROM {p}events WHERE tenant = ?1 AND seq >= ?2 "
         "AND time_us >= ?3 AND time_us < ?4 ORDER BY seq";
     if (o.subject) {
       // One index probe per bucket of 256 events, from the first bucket the
@@ -633,7 +633,7 @@ class SqliteStore final : public AuditLogStore {
           "WHERE x < (SELECT max(seq) >> 8 FROM {p}events WHERE tenant = ?1)), "
           "m AS (SELECT s.seq AS seq FROM b JOIN {p}subject_buckets s ON s.tenant = ?1 "
           "AND s.bucket = b.x AND s.subject = ?5) "
-          "SELECT e.seq, e.time_us, e.record, e.leaf FROM m CROSS JOIN {p}events e "
+          "SELECT e.seq, e.time_us, e.record, e.leaf, e.nodes FROM m CROSS JOIN {p}events e "
           "ON e.tenant = ?1 AND e.seq = m.seq WHERE e.seq >= ?2 AND e.time_us >= ?3 "
           "AND e.time_us < ?4 ORDER BY e.seq";
     }
@@ -657,6 +657,7 @@ class SqliteStore final : public AuditLogStore {
       } else {
         v.leaf = Hash{};  // a damaged leaf column: Verify reports it
       }
+      v.nodes = s.ColBlob(4);
       PHIGATE_RETURN_IF_ERROR(fn(v));
     }
     if (rc != SQLITE_DONE) return SqlError(db, "scan");

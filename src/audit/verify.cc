@@ -11,6 +11,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -36,9 +37,15 @@ struct Chunk {
   std::vector<Hash> leaves;
   std::vector<uint32_t> ends;  // record i = bytes[ends[i-1], ends[i])
   std::string bytes;
+  std::vector<uint32_t> node_ends;  // the row's stored Merkle nodes, likewise
+  std::string node_bytes;
   std::string_view record(size_t i) const {
     const size_t b = i == 0 ? 0 : ends[i - 1];
     return std::string_view(bytes).substr(b, ends[i] - b);
+  }
+  std::string_view nodes(size_t i) const {
+    const size_t b = i == 0 ? 0 : node_ends[i - 1];
+    return std::string_view(node_bytes).substr(b, node_ends[i] - b);
   }
   void Clear() {
     seqs.clear();
@@ -46,6 +53,8 @@ struct Chunk {
     leaves.clear();
     ends.clear();
     bytes.clear();
+    node_ends.clear();
+    node_bytes.clear();
   }
 };
 
@@ -87,6 +96,8 @@ Status ScanInChunks(AuditLogStore& store, const TenantId& tenant, uint64_t from,
         cur->leaves.push_back(v.leaf);
         cur->bytes.append(v.record);
         cur->ends.push_back(static_cast<uint32_t>(cur->bytes.size()));
+        cur->node_bytes.append(v.nodes);
+        cur->node_ends.push_back(static_cast<uint32_t>(cur->node_bytes.size()));
         if (cur->seqs.size() == kRows || cur->bytes.size() > (uint32_t{1} << 30)) {
           hand_over();
           if (!take_free()) return absl::CancelledError("verify: stopped");
@@ -262,8 +273,71 @@ Result<VerifyResult> VerifyTrail(AuditLogStore& store, const TenantId& tenant,
     return Bad(tenant, seq, "the subject index names an event that is not in the trail (added)");
   };
 
+  // The Merkle nodes each leaf completes, compared with the ones stored in
+  // its row: proofs are built from the stored nodes, and a writer refuses a
+  // trail whose nodes do not give its signed root, so an edited node is named
+  // here rather than found later. Rows that keep them elsewhere (an empty
+  // column) are read back with one GetNodes call at the chunk's end. A bad
+  // node is reported at the chunk's end too, so that the chain and the signed
+  // heads, which say more about an edited record, are checked first.
+  std::vector<Node> completed, elsewhere;
+  std::optional<std::pair<uint64_t, std::string>> bad_node;  // seq, why
+  auto note_bad = [&](uint64_t seq, std::string why) {
+    if (!bad_node || seq < bad_node->first) bad_node.emplace(seq, std::move(why));
+  };
+  auto note_bad_node = [&](const NodeId& id) {
+    note_bad(CompletingLeaf(id),
+             absl::StrCat("the stored Merkle node at level ", id.level, " index ", id.index,
+                          " is missing or does not match the events (edited); proofs and the "
+                          "next writer would fail on it"));
+  };
+  auto check_row_nodes = [&](uint64_t seq, std::string_view stored) {
+    if (stored.empty()) {
+      elsewhere.insert(elsewhere.end(), completed.begin(), completed.end());
+    } else if (stored.size() != 32 * completed.size()) {
+      if (completed.empty()) {
+        note_bad(seq, "stored Merkle nodes for an event that completes none (edited)");
+      } else {
+        note_bad_node(completed[std::min(completed.size() - 1, stored.size() / 32)].id);
+      }
+    } else {
+      for (size_t i = 0; i < completed.size(); ++i) {
+        if (std::memcmp(stored.data() + 32 * i, completed[i].hash.data(), 32) != 0) {
+          note_bad_node(completed[i].id);
+          break;
+        }
+      }
+    }
+  };
+  auto check_nodes = [&]() -> Status {
+    if (!elsewhere.empty()) {
+      std::vector<NodeId> ids;
+      ids.reserve(elsewhere.size());
+      for (const Node& n : elsewhere) ids.push_back(n.id);
+      auto stored = store.GetNodes(tenant, ids);
+      if (!stored.ok() && stored.status().code() != absl::StatusCode::kNotFound) {
+        return stored.status();
+      }
+      for (size_t i = 0; i < elsewhere.size(); ++i) {
+        if (stored.ok() && stored->size() == ids.size() && (*stored)[i] == elsewhere[i].hash) {
+          continue;
+        }
+        if (!stored.ok()) {
+          // NotFound does not say which one is missing: read them one by one.
+          auto one = store.GetNodes(tenant, std::span<const NodeId>(&ids[i], 1));
+          if (one.ok() && one->size() == 1 && (*one)[0] == elsewhere[i].hash) continue;
+        }
+        note_bad_node(ids[i]);
+        break;
+      }
+      elsewhere.clear();
+    }
+    if (bad_node) return Bad(tenant, bad_node->first, bad_node->second);
+    return absl::OkStatus();
+  };
+
   auto check_record = [&](uint64_t seq, int64_t stored_time, std::string_view record,
-                          const Hash& stored_leaf) {
+                          const Hash& stored_leaf, std::string_view stored_nodes) {
     if (seq != expected) {
       if (seq > expected) return Bad(tenant, expected, "missing (dropped)");
       return Bad(tenant, seq, "out of order");
@@ -289,7 +363,9 @@ Result<VerifyResult> VerifyTrail(AuditLogStore& store, const TenantId& tenant,
                               " (edited, or an event was inserted/removed here)"));
     }
     PHIGATE_RETURN_IF_ERROR(check_subjects(seq, *rec));
-    tree.Append(leaf, nullptr);
+    completed.clear();
+    tree.Append(leaf, &completed);
+    check_row_nodes(seq, stored_nodes);
     last_leaf = leaf;
     ++expected;
     ++res.events_checked;
@@ -318,10 +394,11 @@ Result<VerifyResult> VerifyTrail(AuditLogStore& store, const TenantId& tenant,
     PHIGATE_RETURN_IF_ERROR(
         load_subjects(c.seqs.front(), std::max(c.seqs.front(), c.seqs.back()) + 1));
     for (size_t i = 0; i < c.seqs.size(); ++i) {
-      PHIGATE_RETURN_IF_ERROR(check_record(c.seqs[i], c.times[i], c.record(i), c.leaves[i]));
+      PHIGATE_RETURN_IF_ERROR(
+          check_record(c.seqs[i], c.times[i], c.record(i), c.leaves[i], c.nodes(i)));
     }
     if (next_subject != subject_rows.size()) return stray_subject(subject_rows[next_subject].first);
-    return absl::OkStatus();
+    return check_nodes();
   });
   PHIGATE_RETURN_IF_ERROR(st);
   if (expected < signed_size) {

@@ -333,6 +333,34 @@ TEST_F(TamperTest, SubjectIndexRowForAFutureEventIsNamed) {
   ExpectBad(200, "not in the trail");
 }
 
+// Proofs are built from the stored Merkle nodes, and a writer refuses a
+// trail whose nodes do not give its signed root: verify names an edited or
+// deleted node instead of saying OK about a store the gateway cannot use.
+TEST_F(TamperTest, EditedMerkleNodeIsNamed) {
+  Exec("UPDATE audit_events SET nodes = zeroblob(32) WHERE seq = 1");
+  ExpectBad(1, "Merkle node at level 1 index 0");
+}
+
+TEST_F(TamperTest, DeletedMerkleNodesAreNamed) {
+  Exec("UPDATE audit_events SET nodes = x'' WHERE seq = 3");
+  ExpectBad(3, "Merkle node at level 1 index 1");
+}
+
+// Trails written before events.nodes existed (and rows cut by retention)
+// keep their nodes in the nodes table: read from there, they verify.
+TEST_F(TamperTest, NodesKeptInTheNodesTableVerify) {
+  Exec(
+      "INSERT INTO audit_nodes (tenant, level, idx, hash) SELECT tenant, 1, 1, substr(nodes, 1, "
+      "32) FROM audit_events WHERE seq = 3");
+  Exec(
+      "INSERT INTO audit_nodes (tenant, level, idx, hash) SELECT tenant, 2, 0, substr(nodes, 33, "
+      "32) FROM audit_events WHERE seq = 3");
+  Exec("UPDATE audit_events SET nodes = x'' WHERE seq = 3");
+  PHIGATE_EXPECT_OK(Verify());
+  Exec("UPDATE audit_nodes SET hash = zeroblob(32) WHERE level = 2");
+  ExpectBad(3, "Merkle node at level 2 index 0");
+}
+
 TEST_F(TamperTest, RecordMovedToAnotherTenantIsDetected) {
   Exec("UPDATE audit_events SET tenant = 'globex' WHERE seq = 3");
   ExpectBad(3, "missing");

@@ -94,6 +94,11 @@ struct RecordView {
   int64_t time_us = 0;
   std::string_view record;  // valid only during the callback
   Hash leaf{};
+  // The hashes of the Merkle nodes this leaf completes, by level, as the row
+  // stores them (valid only during the callback). Empty where the store keeps
+  // them elsewhere (the memory store; rows written before the column): read
+  // them with GetNodes.
+  std::string_view nodes;
 };
 
 struct ScanOptions {
