@@ -84,12 +84,12 @@ void AuditEvent::AddCategoryCount(PhiCategory c, uint32_t n) {
   category_counts.emplace_back(c, n);
 }
 
-void AuditEvent::Canonicalize() {
-  std::sort(reasons.begin(), reasons.end());
-  reasons.erase(std::unique(reasons.begin(), reasons.end()), reasons.end());
-  std::sort(category_counts.begin(), category_counts.end());
+namespace {
+// Sorted by category, one entry per category, no zero counts.
+void MergeCounts(std::vector<std::pair<PhiCategory, uint32_t>>* counts) {
+  std::sort(counts->begin(), counts->end());
   std::vector<std::pair<PhiCategory, uint32_t>> merged;
-  for (const auto& [c, n] : category_counts) {
+  for (const auto& [c, n] : *counts) {
     if (n == 0) continue;
     if (!merged.empty() && merged.back().first == c) {
       merged.back().second += n;
@@ -97,7 +97,15 @@ void AuditEvent::Canonicalize() {
       merged.emplace_back(c, n);
     }
   }
-  category_counts = std::move(merged);
+  *counts = std::move(merged);
+}
+}  // namespace
+
+void AuditEvent::Canonicalize() {
+  std::sort(reasons.begin(), reasons.end());
+  reasons.erase(std::unique(reasons.begin(), reasons.end()), reasons.end());
+  MergeCounts(&category_counts);
+  if (sent_as_written) MergeCounts(&*sent_as_written);
   std::sort(subjects.begin(), subjects.end());
   subjects.erase(std::unique(subjects.begin(), subjects.end()), subjects.end());
 }
@@ -123,6 +131,20 @@ Status AuditEvent::Validate() const {
       return absl::InvalidArgumentError("audit event: bad category");
     }
     (void)n;
+  }
+  if (sent_as_written) {
+    if (sent_as_written->size() > 255) {
+      return absl::InvalidArgumentError("audit event: more than 255 categories sent as written");
+    }
+    for (const auto& [c, n] : *sent_as_written) {
+      // Never more values of a category sent as written than found.
+      auto found = std::find_if(category_counts.begin(), category_counts.end(),
+                                [c = c](const auto& x) { return x.first == c; });
+      if (static_cast<size_t>(c) >= kNumPhiCategories || found == category_counts.end() ||
+          n > found->second) {
+        return absl::InvalidArgumentError("audit event: bad category sent as written");
+      }
+    }
   }
   if (operators >> kNumOperatorKinds)
     return absl::InvalidArgumentError("audit event: bad operators");

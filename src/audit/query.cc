@@ -1,5 +1,7 @@
 #include "phigate/audit/query.h"
 
+#include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -109,6 +111,7 @@ std::string EventToJson(const StoredEvent& s) {
   j["reasons"] = nlohmann::json::array();
   for (const AuditId& r : e.reasons) j["reasons"].push_back(r.value());
   j["categories"] = Categories(e.category_counts);
+  if (e.sent_as_written) j["sent_as_written"] = Categories(*e.sent_as_written);
   j["operators"] = nlohmann::json::array();
   for (const AuditId& o : OperatorIds(e.operators)) j["operators"].push_back(o.value());
   j["tokens_minted"] = e.tokens_minted;
@@ -128,8 +131,16 @@ Result<std::vector<Disclosure>> AccountingOfDisclosures(AuditLogStore& store,
   f.since_us = since_us;
   f.until_us = until_us;
   std::vector<Disclosure> out;
+  // The ingress event of each request: what became of the send.
+  std::map<std::string, std::string> delivery;
   PHIGATE_RETURN_IF_ERROR(QueryEach(store, f, [&](const StoredEvent& s) {
     const AuditEvent& e = s.event;
+    if (e.kind == EventKind::kIngress && !e.request_id.empty()) {
+      delivery[e.request_id.value()] = e.outcome == Outcome::kForwarded ? "answered"
+                                       : e.outcome == Outcome::kError   ? "upstream error"
+                                                                        : "answer withheld";
+      return absl::OkStatus();
+    }
     const bool egress = e.kind == EventKind::kEgress && e.outcome == Outcome::kForwarded;
     const bool impermissible = e.kind == EventKind::kBreach || e.kind == EventKind::kLeak;
     if (!egress && !impermissible) return absl::OkStatus();
@@ -146,10 +157,16 @@ Result<std::vector<Disclosure>> AccountingOfDisclosures(AuditLogStore& store,
     d.user = e.user;
     d.request_id = e.request_id;
     d.categories = e.category_counts;
+    d.sent_as_written = e.sent_as_written;
     d.operators = OperatorIds(e.operators);
     out.push_back(std::move(d));
     return absl::OkStatus();
   }));
+  for (Disclosure& d : out) {
+    if (d.kind != EventKind::kEgress || d.request_id.empty()) continue;
+    auto it = delivery.find(d.request_id.value());
+    if (it != delivery.end()) d.delivery = it->second;
+  }
   return out;
 }
 
@@ -182,27 +199,50 @@ std::string DisclosuresMarkdown(const TenantId& tenant, const std::vector<BlindI
   for (const BlindIndex& s : subjects) {
     absl::StrAppend(&hexes, hexes.empty() ? "`" : ", `", BlindIndexHex(s), "`");
   }
-  std::string out = absl::StrCat("# Accounting of disclosures\n\n- tenant: `", tenant.value(),
-                                 "`\n- subject (blind index", subjects.size() > 1 ? "es" : "",
-                                 "): ", hexes, "\n- disclosures: ", ds.size(), "\n\n");
-  out +=
-      "| date (UTC) | recipient | endpoint / model | BAA | what (PHI categories) | purpose | "
-      "feature | kind | request | event |\n|---|---|---|---|---|---|---|---|---|---|\n";
-  for (const Disclosure& d : ds) {
-    std::string what;
-    for (const auto& [c, n] : d.categories) {
-      absl::StrAppend(&what, what.empty() ? "" : ", ", ToAbsl(CategoryName(c)), " x", n);
+  const size_t identifiable = static_cast<size_t>(
+      std::count_if(ds.begin(), ds.end(), [](const Disclosure& d) { return d.Identifiable(); }));
+  std::string out = absl::StrCat(
+      "# Accounting of disclosures\n\n- tenant: `", tenant.value(), "`\n- subject (blind index",
+      subjects.size() > 1 ? "es" : "", "): ", hexes, "\n- disclosures: ", identifiable,
+      "\n- sends with no identifiable PHI (every value tokenized, surrogated or redacted): ",
+      ds.size() - identifiable, "\n");
+  auto table = [&](bool want) {
+    out +=
+        "| date (UTC) | recipient | endpoint / model | BAA | what (PHI categories) | delivery | "
+        "purpose | feature | kind | request | event |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|\n";
+    for (const Disclosure& d : ds) {
+      if (d.Identifiable() != want) continue;
+      // Disclosures name what left identifiable; the other sends what was
+      // found and replaced.
+      const auto& cats = want ? d.Disclosed() : d.categories;
+      std::string what;
+      for (const auto& [c, n] : cats) {
+        absl::StrAppend(&what, what.empty() ? "" : ", ", ToAbsl(CategoryName(c)), " x", n);
+      }
+      if (what.empty()) what.push_back('-');
+      if (want && d.kind == EventKind::kEgress && !d.sent_as_written) {
+        what += " (recorded before per-category actions: all counted)";
+      }
+      if (!d.operators.empty()) {
+        std::string ops;
+        for (const AuditId& o : d.operators) {
+          absl::StrAppend(&ops, ops.empty() ? "" : "+", o.value());
+        }
+        absl::StrAppend(&what, " (", ops, ")");
+      }
+      absl::StrAppend(&out, "| ", FormatTimeUs(d.time_us), " | ", Or(d.recipient), " | ",
+                      Or(d.endpoint), " / ", Or(d.model), " | ", Or(d.baa_id), " | ", what, " | ",
+                      d.delivery.empty() ? "-" : d.delivery, " | ", Or(d.purpose), " | ",
+                      Or(d.feature), " | ", ToAbsl(EventKindName(d.kind)), " | ", Or(d.request_id),
+                      " | ", d.seq, " |\n");
     }
-    if (what.empty()) what.push_back('-');
-    if (!d.operators.empty()) {
-      std::string ops;
-      for (const AuditId& o : d.operators) absl::StrAppend(&ops, ops.empty() ? "" : "+", o.value());
-      absl::StrAppend(&what, " (", ops, ")");
-    }
-    absl::StrAppend(&out, "| ", FormatTimeUs(d.time_us), " | ", Or(d.recipient), " | ",
-                    Or(d.endpoint), " / ", Or(d.model), " | ", Or(d.baa_id), " | ", what, " | ",
-                    Or(d.purpose), " | ", Or(d.feature), " | ", ToAbsl(EventKindName(d.kind)),
-                    " | ", Or(d.request_id), " | ", d.seq, " |\n");
+  };
+  out += "\n";
+  table(true);
+  if (identifiable < ds.size()) {
+    out += "\n## Sends with no identifiable PHI\n\n";
+    table(false);
   }
   return out;
 }
@@ -220,6 +260,7 @@ std::string DisclosuresJson(const TenantId& tenant, const std::vector<BlindIndex
   j["subjects"] = nlohmann::json::array();
   for (const BlindIndex& s : subjects) j["subjects"].push_back(BlindIndexHex(s));
   j["disclosures"] = nlohmann::json::array();
+  j["deidentified_sends"] = nlohmann::json::array();
   for (const Disclosure& d : ds) {
     nlohmann::json x;
     x["seq"] = d.seq;
@@ -229,14 +270,18 @@ std::string DisclosuresJson(const TenantId& tenant, const std::vector<BlindIndex
     x["endpoint"] = d.endpoint.value();
     x["model"] = d.model.value();
     x["baa_id"] = d.baa_id.value();
-    x["what"] = Categories(d.categories);
+    x["what"] = Categories(d.Identifiable() ? d.Disclosed() : d.categories);
+    x["found"] = Categories(d.categories);
+    x["sent_as_written"] =
+        d.sent_as_written ? Categories(*d.sent_as_written) : nlohmann::json(nullptr);
+    x["delivery"] = d.delivery;
     x["operators"] = nlohmann::json::array();
     for (const AuditId& o : d.operators) x["operators"].push_back(o.value());
     x["purpose"] = d.purpose.value();
     x["feature"] = d.feature.value();
     x["user"] = d.user.value();
     x["request_id"] = d.request_id.value();
-    j["disclosures"].push_back(std::move(x));
+    j[d.Identifiable() ? "disclosures" : "deidentified_sends"].push_back(std::move(x));
   }
   return j.dump(2);
 }

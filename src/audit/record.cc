@@ -124,7 +124,7 @@ Result<std::string> EncodeEventFrame(const AuditEvent& e) {
   std::string out;
   out.reserve(320);
   out.append(kRecordHeaderSize, '\0');  // length + type, filled below
-  out.push_back(static_cast<char>(kRecordVersion));
+  out.push_back(static_cast<char>(e.sent_as_written ? kRecordVersion : kRecordVersion1));
   out.append(8 + 32, '\0');  // seq and prev_hash: SealRecord
   PutU64(&out, static_cast<uint64_t>(e.time_us));
   out.push_back(static_cast<char>(e.kind));
@@ -141,6 +141,13 @@ Result<std::string> EncodeEventFrame(const AuditEvent& e) {
   for (const auto& [c, n] : e.category_counts) {
     out.push_back(static_cast<char>(c));
     PutU32(&out, n);
+  }
+  if (e.sent_as_written) {  // version 2
+    out.push_back(static_cast<char>(e.sent_as_written->size()));
+    for (const auto& [c, n] : *e.sent_as_written) {
+      out.push_back(static_cast<char>(c));
+      PutU32(&out, n);
+    }
   }
   PutU32(&out, e.operators);
   PutU32(&out, e.tokens_minted);
@@ -210,7 +217,9 @@ Result<RecordHeader> ParseRecordHeader(std::string_view frame) {
   uint8_t version = 0, kind = 0, n = 0;
   uint64_t time = 0;
   std::string_view prev;
-  if (!in.U8(&version) || version != kRecordVersion) return Corrupt("unknown version", in.offset());
+  if (!in.U8(&version) || (version != kRecordVersion && version != kRecordVersion1)) {
+    return Corrupt("unknown version", in.offset());
+  }
   if (!in.U64(&h.seq) || !in.Bytes(32, &prev) || !in.U64(&time) || !in.U8(&kind)) {
     return Corrupt("truncated header", in.offset());
   }
@@ -233,8 +242,10 @@ Result<RecordHeader> ParseRecordHeader(std::string_view frame) {
     if (!str()) return Corrupt("bad reason", in.offset());
   }
   uint32_t counts = 0;
-  if (!in.U8(&n) || !in.Bytes(size_t{n} * 5, &skip) || !in.U32(&counts) || !in.U32(&counts) ||
-      !in.U32(&counts) || !in.U8(&n) || !in.Bytes(size_t{n} * 32, &h.subjects)) {
+  if (!in.U8(&n) || !in.Bytes(size_t{n} * 5, &skip) ||
+      (version == kRecordVersion && (!in.U8(&n) || !in.Bytes(size_t{n} * 5, &skip))) ||
+      !in.U32(&counts) || !in.U32(&counts) || !in.U32(&counts) || !in.U8(&n) ||
+      !in.Bytes(size_t{n} * 32, &h.subjects)) {
     return Corrupt("truncated counts", in.offset());
   }
   if (!in.done()) return Corrupt("trailing bytes", in.offset());
@@ -249,7 +260,9 @@ Result<Record> DecodeRecord(std::string_view frame) {
   uint8_t version = 0, kind = 0, decision = 0, outcome = 0, n = 0;
   uint64_t time = 0;
   std::string_view prev;
-  if (!in.U8(&version) || version != kRecordVersion) return Corrupt("unknown version", in.offset());
+  if (!in.U8(&version) || (version != kRecordVersion && version != kRecordVersion1)) {
+    return Corrupt("unknown version", in.offset());
+  }
   if (!in.U64(&r.seq) || !in.Bytes(32, &prev) || !in.U64(&time) || !in.U8(&kind)) {
     return Corrupt("truncated header", in.offset());
   }
@@ -280,6 +293,17 @@ Result<Record> DecodeRecord(std::string_view frame) {
     if (!in.U8(&c) || !in.U32(&count)) return Corrupt("truncated category", in.offset());
     if (c >= kNumPhiCategories || count == 0) return Corrupt("bad category", in.offset());
     e.category_counts.emplace_back(static_cast<PhiCategory>(c), count);
+  }
+  if (version == kRecordVersion) {
+    if (!in.U8(&n)) return Corrupt("truncated", in.offset());
+    e.sent_as_written.emplace();
+    for (uint8_t i = 0; i < n; ++i) {
+      uint8_t c = 0;
+      uint32_t count = 0;
+      if (!in.U8(&c) || !in.U32(&count)) return Corrupt("truncated category", in.offset());
+      if (c >= kNumPhiCategories || count == 0) return Corrupt("bad category", in.offset());
+      e.sent_as_written->emplace_back(static_cast<PhiCategory>(c), count);
+    }
   }
   if (!in.U32(&e.operators) || !in.U32(&e.tokens_minted) || !in.U32(&e.tokens_reidentified) ||
       !in.U8(&n)) {

@@ -210,6 +210,7 @@ Status DeidSession::Apply(std::string* text) {
     ++stats_.category_counts[static_cast<size_t>(f.category)];
     ++stats_.action_counts[static_cast<size_t>(action)];
     if (action == Action::kAllow) {
+      ++stats_.sent_as_written[static_cast<size_t>(f.category)];
       out.append(original);
       plain_.push_back(SentValue{f.category, std::string(original), ""});
     } else {

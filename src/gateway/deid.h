@@ -27,6 +27,7 @@ namespace phigate::gateway {
 struct DeidStats {
   std::array<uint32_t, kNumPhiCategories> category_counts{};
   std::array<uint32_t, 5> action_counts{};
+  std::array<uint32_t, kNumPhiCategories> sent_as_written{};  // action allow, per category
   uint32_t tokens_minted = 0;        // distinct reversible replacements sent
   uint32_t tokens_reidentified = 0;  // replacements mapped back in the answer
 };

@@ -468,6 +468,7 @@ struct Gateway::Impl {
       const DeidStats& st = ctx.session->stats();
       r.category_counts = st.category_counts;
       r.action_counts = st.action_counts;
+      r.sent_as_written = st.sent_as_written;
       r.tokens_minted = st.tokens_minted;
       r.tokens_reidentified = st.tokens_reidentified;
     }

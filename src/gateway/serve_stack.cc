@@ -309,6 +309,11 @@ class RealAudit : public AuditSink {
       if (r.category_counts[c] > 0)
         e.AddCategoryCount(static_cast<PhiCategory>(c), r.category_counts[c]);
     }
+    e.sent_as_written.emplace();
+    for (size_t c = 0; c < kNumPhiCategories; ++c) {
+      if (r.sent_as_written[c] > 0)
+        e.sent_as_written->emplace_back(static_cast<PhiCategory>(c), r.sent_as_written[c]);
+    }
     static constexpr audit::OperatorKind kOps[] = {
         audit::OperatorKind::kAllow, audit::OperatorKind::kTokenize,
         audit::OperatorKind::kSurrogate, audit::OperatorKind::kRedact, audit::OperatorKind::kBlock};

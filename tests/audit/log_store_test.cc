@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <future>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
@@ -245,6 +246,61 @@ TEST_P(AuditStoreConformance, QueriesAndDisclosures) {
   const std::string js = DisclosuresJson(TenantId("acme"), subject, ds);
   EXPECT_NE(js.find("\"recipient\""), std::string::npos);
   EXPECT_NE(js.find("\"MRN\": 1"), std::string::npos);
+}
+
+// §164.528 asks what was disclosed: the accounting names the categories that
+// reached the recipient as written, lists sends whose values all left
+// tokenized or redacted apart, and says what became of each send.
+TEST_P(AuditStoreConformance, DisclosuresSayWhatLeftIdentifiableAndWhatBecameOfIt) {
+  auto log = NewLog(std::move(store_));
+  BlindIndex patient{};
+  patient[0] = 42;
+  using Counts = std::vector<std::pair<PhiCategory, uint32_t>>;
+  auto append = [&](int i, EventKind kind, Outcome outcome, std::optional<Counts> sent) {
+    AuditEvent e = SampleEvent("acme", i);  // NAME x(1 + i % 3), MRN x1 found
+    e.kind = kind;
+    e.outcome = outcome;
+    e.subjects = {patient};
+    e.sent_as_written = std::move(sent);
+    PHIGATE_ASSERT_OK(log->Append(e).status());
+  };
+  append(0, EventKind::kEgress, Outcome::kForwarded, Counts{{PhiCategory::kMrn, 1}});
+  append(0, EventKind::kIngress, Outcome::kForwarded, Counts{});
+  append(1, EventKind::kEgress, Outcome::kForwarded, Counts{});  // all tokenized
+  append(1, EventKind::kIngress, Outcome::kForwarded, Counts{});
+  append(2, EventKind::kEgress, Outcome::kForwarded, Counts{{PhiCategory::kName, 1}});
+  append(2, EventKind::kIngress, Outcome::kError, Counts{});
+  append(5, EventKind::kEgress, Outcome::kForwarded, std::nullopt);  // an older record
+
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      auto ds, AccountingOfDisclosures(log->store(), TenantId("acme"), patient, 0, INT64_MAX));
+  ASSERT_EQ(ds.size(), 4u);
+  EXPECT_TRUE(ds[0].Identifiable());
+  EXPECT_EQ(ds[0].Disclosed(), (Counts{{PhiCategory::kMrn, 1}}));
+  EXPECT_EQ(ds[0].delivery, "answered");
+  EXPECT_FALSE(ds[1].Identifiable());
+  EXPECT_EQ(ds[1].delivery, "answered");
+  EXPECT_EQ(ds[2].Disclosed(), (Counts{{PhiCategory::kName, 1}}));
+  EXPECT_EQ(ds[2].delivery, "upstream error");
+  EXPECT_TRUE(ds[3].Identifiable());  // unknown: every category counts
+  EXPECT_EQ(ds[3].Disclosed(), ds[3].categories);
+  EXPECT_EQ(ds[3].delivery, "");
+
+  const std::string md = DisclosuresMarkdown(TenantId("acme"), patient, ds);
+  EXPECT_NE(md.find("- disclosures: 3\n"), std::string::npos) << md;
+  EXPECT_NE(md.find("redacted): 1\n"), std::string::npos) << md;
+  EXPECT_NE(md.find("## Sends with no identifiable PHI"), std::string::npos) << md;
+  EXPECT_NE(md.find("| MRN x1 (tokenize) | answered |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| NAME x1 (tokenize) | upstream error |"), std::string::npos) << md;
+  EXPECT_NE(md.find("all counted"), std::string::npos) << md;
+  const std::string js = DisclosuresJson(TenantId("acme"), patient, ds);
+  const nlohmann::json j = nlohmann::json::parse(js);
+  ASSERT_EQ(j["disclosures"].size(), 3u) << js;
+  ASSERT_EQ(j["deidentified_sends"].size(), 1u) << js;
+  EXPECT_EQ(j["disclosures"][0]["what"], nlohmann::json({{"MRN", 1}})) << js;
+  EXPECT_EQ(j["disclosures"][0]["found"]["NAME"], 1) << js;
+  EXPECT_TRUE(j["disclosures"][2]["sent_as_written"].is_null()) << js;
+  EXPECT_EQ(j["deidentified_sends"][0]["seq"], ds[1].seq) << js;
 }
 
 // Subject lookups across many index buckets (the SQLite index is bucketed by

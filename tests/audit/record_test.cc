@@ -87,6 +87,49 @@ TEST(RecordTest, FixedChecksumOnNonCanonicalPayloadIsDataLoss) {
   EXPECT_NE(std::string(d.status().message()).find("non-canonical"), std::string::npos);
 }
 
+// Version 2 records what reached the recipient as written; an event without
+// it is written as version 1, byte for byte as before, so existing trails keep
+// their hashes and both versions decode and verify.
+TEST(RecordTest, SentAsWrittenIsVersion2AndVersion1StaysAsItWas) {
+  Record v1{7, {}, SampleEvent("acme", 1)};
+  v1.event.sent_as_written.reset();
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string a, EncodeRecord(v1));
+  EXPECT_EQ(static_cast<uint8_t>(a[kRecordHeaderSize]), kRecordVersion1);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(Record back1, DecodeRecord(a));
+  EXPECT_FALSE(back1.event.sent_as_written.has_value());
+
+  Record v2 = v1;
+  v2.event.sent_as_written.emplace();
+  v2.event.sent_as_written->emplace_back(PhiCategory::kMrn, 1);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string b, EncodeRecord(v2));
+  EXPECT_EQ(static_cast<uint8_t>(b[kRecordHeaderSize]), kRecordVersion);
+  EXPECT_EQ(b.size(), a.size() + 1 + 5);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(Record back2, DecodeRecord(b));
+  EXPECT_EQ(back2, v2);
+  // The verifier's header parse finds the same subjects in both.
+  PHIGATE_ASSERT_OK_AND_ASSIGN(RecordHeader h1, ParseRecordHeader(a));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(RecordHeader h2, ParseRecordHeader(b));
+  EXPECT_EQ(h1.subjects, h2.subjects);
+  EXPECT_EQ(h2.num_subjects(), 1u);
+
+  // Empty (nothing sent as written) is not the same event as unrecorded.
+  Record none = v1;
+  none.event.sent_as_written.emplace();
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string c, EncodeRecord(none));
+  EXPECT_NE(c, a);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(Record back3, DecodeRecord(c));
+  ASSERT_TRUE(back3.event.sent_as_written.has_value());
+  EXPECT_TRUE(back3.event.sent_as_written->empty());
+
+  // Never more values sent as written than found, nor a category not found.
+  Record more = v2;
+  (*more.event.sent_as_written)[0].second = 2;  // one MRN was found
+  EXPECT_EQ(EncodeRecord(more).status().code(), absl::StatusCode::kInvalidArgument);
+  Record other = v2;
+  (*other.event.sent_as_written)[0].first = PhiCategory::kSsn;
+  EXPECT_EQ(EncodeRecord(other).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(RecordTest, Crc32cKnownAnswer) { EXPECT_EQ(Crc32c("123456789"), 0xe3069283u); }
 
 }  // namespace

@@ -54,6 +54,13 @@ inline AuditEvent SampleEvent(const std::string& tenant, int i) {
   e.reasons.push_back(Id("baa_covered"));
   e.AddCategoryCount(PhiCategory::kName, 1 + static_cast<uint32_t>(i % 3));
   e.AddCategoryCount(PhiCategory::kMrn, 1);
+  // Trails mix both record versions: i % 4 == 3 is written as before
+  // (version 1, nothing recorded), even i sent the MRN as written, the
+  // others sent nothing identifiable.
+  if (i % 4 != 3) {
+    e.sent_as_written.emplace();
+    if (i % 2 == 0) e.sent_as_written->emplace_back(PhiCategory::kMrn, 1);
+  }
   e.AddOperator(OperatorKind::kTokenize);
   e.tokens_minted = 2;
   BlindIndex b{};

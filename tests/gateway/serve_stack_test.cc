@@ -249,6 +249,13 @@ TEST_F(ServeStackTest, AuditTrailVerifiesWithTheCliKeysAndNamesThePatient) {
   ASSERT_EQ(d->size(), 1u);
   EXPECT_EQ((*d)[0].recipient.value(), "local");
   EXPECT_EQ((*d)[0].feature.value(), "scribe");
+  // Every value left tokenized (the policy tokenizes NAME, MRN and DATE): a
+  // send about the patient, but no identifiable PHI disclosed; answered.
+  ASSERT_TRUE((*d)[0].sent_as_written.has_value());
+  EXPECT_TRUE((*d)[0].sent_as_written->empty());
+  EXPECT_FALSE((*d)[0].Identifiable());
+  EXPECT_FALSE((*d)[0].categories.empty());
+  EXPECT_EQ((*d)[0].delivery, "answered");
   // Unlabelled, the MRN is looked up in every category: found.
   auto bare = audit::SubjectIndexesToQuery(*key, kMrn);
   ASSERT_TRUE(bare.ok());

@@ -46,6 +46,22 @@ class DeidTest : public ::testing::Test {
   Decision decision_;
 };
 
+// The audit event's sent_as_written: per category, the values that left as
+// written (the accounting of disclosures lists only those as disclosed).
+TEST_F(DeidTest, CountsTheValuesSentAsWrittenPerCategory) {
+  decision_.actions[static_cast<size_t>(PhiCategory::kMrn)] = Action::kAllow;
+  DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
+  std::string text = std::string("Pt ") + kName + " " + kMrn + " and " + kName + ".";
+  PHIGATE_ASSERT_OK(s.Deidentify(&text));
+  EXPECT_THAT(text, HasSubstr(kMrn));
+  EXPECT_THAT(text, Not(HasSubstr(kName)));
+  const DeidStats& st = s.stats();
+  EXPECT_EQ(st.category_counts[static_cast<size_t>(PhiCategory::kName)], 2u);
+  EXPECT_EQ(st.sent_as_written[static_cast<size_t>(PhiCategory::kName)], 0u);
+  EXPECT_EQ(st.category_counts[static_cast<size_t>(PhiCategory::kMrn)], 1u);
+  EXPECT_EQ(st.sent_as_written[static_cast<size_t>(PhiCategory::kMrn)], 1u);
+}
+
 TEST_F(DeidTest, TokenizesAndMapsBackTolerantly) {
   DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
   std::string text = std::string("Pt ") + kName + " " + kMrn + " and " + kName + ".";

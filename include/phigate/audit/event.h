@@ -112,6 +112,12 @@ struct AuditEvent {
   Outcome outcome = Outcome::kForwarded;
   std::vector<AuditId> reasons;  // reason codes, e.g. "no_baa", "category_blocked:SSN"
   std::vector<std::pair<PhiCategory, uint32_t>> category_counts;
+  // Of category_counts, the values forwarded as written (operator allow):
+  // what reached the recipient identifiable. The rest were tokenized,
+  // surrogated, redacted or blocked. Unset in events written before it was
+  // recorded (record version 1): the accounting of disclosures then has to
+  // count every category as disclosed.
+  std::optional<std::vector<std::pair<PhiCategory, uint32_t>>> sent_as_written;
   uint32_t operators = 0;  // bit set of OperatorKind
   uint32_t tokens_minted = 0;
   uint32_t tokens_reidentified = 0;

@@ -46,8 +46,10 @@ Result<std::vector<StoredEvent>> Query(AuditLogStore& store, const QueryFilter& 
 // every field by name, categories by CategoryName, subjects as hex.
 std::string EventToJson(const StoredEvent& e);
 
-// One disclosure of PHI about a patient (§6.1 content: date, recipient, what,
-// purpose). Made from forwarded egress events and from breach/leak events.
+// One send about a patient (§6.1 content: date, recipient, what, purpose).
+// Made from forwarded egress events and from breach/leak events. A send whose
+// values all left tokenized, surrogated or redacted is listed (Identifiable()
+// false) but is not a disclosure of identifiable PHI.
 struct Disclosure {
   uint64_t seq = 0;
   int64_t time_us = 0;
@@ -55,8 +57,25 @@ struct Disclosure {
   AuditId recipient;  // vendor
   AuditId endpoint, model, baa_id;
   AuditId purpose, feature, user, request_id;
-  std::vector<std::pair<PhiCategory, uint32_t>> categories;
+  std::vector<std::pair<PhiCategory, uint32_t>> categories;  // found in the request
+  // Of those, the values the recipient received as written. Unset for events
+  // written before this was recorded: every category then counts as sent.
+  std::optional<std::vector<std::pair<PhiCategory, uint32_t>>> sent_as_written;
   std::vector<AuditId> operators;  // names of the operators applied
+  // From the same request's ingress event: "answered", "upstream error" (the
+  // vendor may still have received the request), "answer withheld", or empty
+  // (none recorded; breach and leak events).
+  std::string delivery;
+
+  // A breach or leak event, or a send with a value forwarded as written (or
+  // written before that was recorded).
+  bool Identifiable() const {
+    return kind != EventKind::kEgress || !sent_as_written || !sent_as_written->empty();
+  }
+  // What to list as disclosed: sent_as_written, else (unknown) categories.
+  const std::vector<std::pair<PhiCategory, uint32_t>>& Disclosed() const {
+    return kind == EventKind::kEgress && sent_as_written ? *sent_as_written : categories;
+  }
 };
 
 // Disclosures about `subject` in [since_us, until_us), oldest first.

@@ -19,7 +19,10 @@
 namespace phigate::audit {
 
 inline constexpr uint8_t kRecordTypeEvent = 1;
-inline constexpr uint8_t kRecordVersion = 1;
+// Version 2 adds AuditEvent::sent_as_written; an event without it is written
+// as version 1, so a trail's existing records keep their bytes and hashes.
+inline constexpr uint8_t kRecordVersion1 = 1;
+inline constexpr uint8_t kRecordVersion = 2;
 inline constexpr size_t kRecordHeaderSize = 5;   // length:4 + type:1
 inline constexpr size_t kRecordTrailerSize = 4;  // crc32c:4
 inline constexpr uint32_t kMaxRecordPayload = 1u << 16;

@@ -161,6 +161,9 @@ struct AuditRecord {
   std::vector<std::string> reasons;
   std::array<uint32_t, kNumPhiCategories> category_counts{};
   std::array<uint32_t, 5> action_counts{};  // indexed by Action
+  // Values of each category forwarded as written (Action::kAllow): what the
+  // recipient received identifiable.
+  std::array<uint32_t, kNumPhiCategories> sent_as_written{};
   uint32_t tokens_minted = 0;
   uint32_t tokens_reidentified = 0;
   int http_status = 0;
