@@ -163,7 +163,8 @@ Result<NoticeContext> ParseNoticeContext(std::string_view text) {
         {"safeguards_before", &c.safeguards_before},
         {"actions_taken", &c.actions_taken},
         {"breach_type", &c.breach_type},
-        {"location", &c.location}};
+        {"location", &c.location},
+        {"third_parties", &c.third_parties}};
     for (const auto& [key, dst] : fields) *dst = j.value(key, "");
     for (const auto& [key, value] : j.items()) {
       bool known = false;
@@ -271,6 +272,7 @@ Result<std::vector<NoticeDraft>> DraftNotices(const Incident& inc, const PlanRes
 
   const Obligation* individual = nullptr;
   const Obligation* hhs = nullptr;
+  const Obligation* ftc_notice = nullptr;  // the FTC's notice or annual log
   std::map<std::string, const Obligation*> media;
   std::map<std::string, std::vector<const Obligation*>> by_state;
   for (const Obligation& o : plan.obligations) {
@@ -280,6 +282,10 @@ Result<std::vector<NoticeDraft>> DraftNotices(const Incident& inc, const PlanRes
       individual = &o;
     }
     if (o.recipient_kind == RecipientKind::kHhs && hhs == nullptr) hhs = &o;
+    if (o.recipient_kind == RecipientKind::kRegulator && o.jurisdiction == "US-FTC-HBNR" &&
+        ftc_notice == nullptr) {
+      ftc_notice = &o;
+    }
     const size_t slash = o.jurisdiction.find('/');
     if (o.recipient_kind == RecipientKind::kMedia && slash != std::string::npos) {
       media[o.jurisdiction.substr(slash + 1)] = &o;
@@ -291,6 +297,24 @@ Result<std::vector<NoticeDraft>> DraftNotices(const Incident& inc, const PlanRes
   }
   vars["individual_notice_due"] =
       individual ? FormatDate(*individual->due) : std::string("[no individual notice deadline]");
+  // The law the notices answer to: a PHR vendor (not a HIPAA entity) owes
+  // them under the FTC Health Breach Notification Rule, which also asks who
+  // acquired the information.
+  const bool ftc = inc.notice.role == EntityRole::kPhrVendor;
+  vars["individual_rule"] =
+      ftc ? "16 CFR 318.4 and 318.6 (FTC Health Breach Notification Rule)" : "45 CFR 164.404(c)";
+  vars["individual_law"] = ftc ? "the FTC Health Breach Notification Rule" : "HIPAA";
+  vars["media_rule"] = ftc ? "16 CFR 318.5(b)" : "45 CFR 164.406";
+  vars["third_parties"] =
+      ctx.third_parties.empty()
+          ? "[TO FILL: full identification, to the extent known, of any third party that "
+            "acquired the information]"
+          : ctx.third_parties;
+  vars["third_parties_section"] =
+      ftc ? absl::StrCat("\n## Who acquired the information\n\n", vars["third_parties"], "\n") : "";
+  if (ftc && ctx.third_parties.empty()) {
+    missing.push_back("(FTC 318.6(a)) third parties that acquired the information");
+  }
 
   std::vector<NoticeDraft> drafts;
   auto render = [&](const char* tmpl_name, std::string filename,
@@ -313,6 +337,16 @@ Result<std::vector<NoticeDraft>> DraftNotices(const Incident& inc, const PlanRes
                                : "Breach affecting 500 or more individuals";
     v["media_required"] = media.empty() ? "No" : "Yes";
     PHIGATE_RETURN_IF_ERROR(render("hhs_portal.md", "hhs-portal.md", v));
+  }
+  if (ftc_notice != nullptr) {
+    auto v = vars;
+    v["ftc_due"] = ftc_notice->due ? FormatDate(*ftc_notice->due) : "no fixed deadline";
+    v["ftc_timing"] = ftc_notice->timing;
+    v["ftc_report_type"] = ftc_notice->rule_id == "us-ftc.ftc-annual-log"
+                               ? "Breach affecting fewer than 500 individuals (annual log)"
+                               : "Breach affecting 500 or more individuals";
+    v["media_required"] = media.empty() ? "No" : "Yes";
+    PHIGATE_RETURN_IF_ERROR(render("ftc_notice.md", "ftc-notice.md", v));
   }
   for (const auto& [state, o] : media) {
     auto v = vars;

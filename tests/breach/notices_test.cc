@@ -82,6 +82,9 @@ TEST_F(NoticesTest, DraftsEveryNoticeWithAllRequiredElements) {
   }
   EXPECT_EQ(letter.find("{{"), std::string::npos);
   EXPECT_TRUE(by_name["individual-notice.md"]->missing.empty());
+  EXPECT_NE(letter.find("45 CFR 164.404(c)"), std::string::npos);
+  EXPECT_EQ(letter.find("Who acquired"), std::string::npos);  // an FTC element only
+  EXPECT_FALSE(by_name.contains("ftc-notice.md"));
 
   const std::string& hhs = by_name["hhs-portal.md"]->markdown;
   EXPECT_NE(hhs.find("500 or more"), std::string::npos);
@@ -111,6 +114,66 @@ TEST_F(NoticesTest, SmallBreachUsesTheAnnualLogAndListsMissingElements) {
   bool contact_missing = false;
   for (const std::string& m : letter->missing) contact_missing |= m.find("(E)") == 0;
   EXPECT_TRUE(contact_missing);
+}
+
+// A vendor of personal health records that is not a HIPAA entity owes its
+// notices under the FTC Health Breach Notification Rule (16 CFR 318): the FTC
+// gets a draft, and the letters cite the FTC rule and name who acquired the
+// information (318.6(a)), not HIPAA.
+TEST_F(NoticesTest, PhrVendorGetsAnFtcDraftAndFtcCitations) {
+  inc_.notice.role = EntityRole::kPhrVendor;
+  inc_.residents_by_state = {{"CA", 600}, {"FL", 3}};
+  ctx_.entity_type = "Vendor of personal health records";
+  PHIGATE_ASSERT_OK_AND_ASSIGN(PlanResult plan, ComputeObligations(table_, inc_.ToFacts()));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      auto drafts, DraftNotices(inc_, plan, ctx_, testing::SourceDir() + "/templates/breach"));
+  std::map<std::string, const NoticeDraft*> by_name;
+  for (const NoticeDraft& d : drafts) by_name[d.filename] = &d;
+  ASSERT_TRUE(by_name.contains("ftc-notice.md"));
+  EXPECT_FALSE(by_name.contains("hhs-portal.md"));
+  const std::string& ftc = by_name["ftc-notice.md"]->markdown;
+  EXPECT_NE(ftc.find("500 or more"), std::string::npos);
+  EXPECT_NE(ftc.find("| 603 |"), std::string::npos);
+  EXPECT_NE(ftc.find("2026-05-01"), std::string::npos);  // 60 days after discovery
+  EXPECT_NE(ftc.find("| Yes |"), std::string::npos);     // media: 600 CA residents
+  EXPECT_EQ(ftc.find("{{"), std::string::npos);
+
+  ASSERT_TRUE(by_name.contains("individual-notice.md"));
+  const NoticeDraft& letter = *by_name["individual-notice.md"];
+  EXPECT_NE(letter.markdown.find("16 CFR 318"), std::string::npos);
+  EXPECT_EQ(letter.markdown.find("164.404"), std::string::npos);
+  EXPECT_NE(letter.markdown.find("## Who acquired the information"), std::string::npos);
+  bool third_parties_missing = false;
+  for (const std::string& m : letter.missing) third_parties_missing |= m.find("318.6") != m.npos;
+  EXPECT_TRUE(third_parties_missing);
+  ASSERT_TRUE(by_name.contains("media-CA.md"));
+  EXPECT_NE(by_name["media-CA.md"]->markdown.find("16 CFR 318.5(b)"), std::string::npos);
+  EXPECT_EQ(by_name["media-CA.md"]->markdown.find("164.406"), std::string::npos);
+
+  // Named once, the third parties appear in the letter and the FTC notice.
+  ctx_.third_parties = "Acquired by an unauthorized user of the app (identity not known)";
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      drafts, DraftNotices(inc_, plan, ctx_, testing::SourceDir() + "/templates/breach"));
+  for (const NoticeDraft& d : drafts) {
+    if (d.filename == "individual-notice.md" || d.filename == "ftc-notice.md") {
+      EXPECT_NE(d.markdown.find("unauthorized user of the app"), std::string::npos) << d.filename;
+      EXPECT_TRUE(d.missing.empty()) << d.filename;
+    }
+  }
+
+  // Under 500, the FTC's annual log, due 60 days after the year's end.
+  inc_.residents_by_state = {{"FL", 12}};
+  PHIGATE_ASSERT_OK_AND_ASSIGN(plan, ComputeObligations(table_, inc_.ToFacts()));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      drafts, DraftNotices(inc_, plan, ctx_, testing::SourceDir() + "/templates/breach"));
+  bool annual = false;
+  for (const NoticeDraft& d : drafts) {
+    if (d.filename == "ftc-notice.md") {
+      annual = d.markdown.find("fewer than 500") != std::string::npos &&
+               d.markdown.find("2027-03-01") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(annual);
 }
 
 TEST_F(NoticesTest, MissingTemplateIsNotFound) {

@@ -44,13 +44,18 @@ struct NoticeContext {
   std::string actions_taken;      // HHS portal: actions taken in response
   std::string breach_type;  // HHS portal: "Hacking/IT Incident", "Unauthorized Access/Disclosure"
   std::string location;     // HHS portal: "Network Server", "Other"
+  // FTC Health Breach Notification Rule (PHR vendors, 16 CFR 318.6(a)): full
+  // identification, to the extent known, of any third party that acquired
+  // the information. Used only in the FTC drafts.
+  std::string third_parties;
 };
 // JSON object with the field names above. InvalidArgument on malformed input.
 Result<NoticeContext> ParseNoticeContext(std::string_view json);
 Result<NoticeContext> LoadNoticeContext(const std::string& path);
 
 struct NoticeDraft {
-  std::string filename;  // "individual-notice.md", "hhs-portal.md", "media-CA.md", "state-TX.md"
+  // "individual-notice.md", "hhs-portal.md", "ftc-notice.md", "media-CA.md", "state-TX.md"
+  std::string filename;
   std::string markdown;
   std::vector<std::string> missing;  // required elements with no text yet
 };
