@@ -908,6 +908,72 @@ TEST_F(GatewayTest, AnswerNotOnRecordDoesNotEndAsComplete) {
   EXPECT_THAT(ok.body, HasSubstr("[DONE]"));
 }
 
+// AWS Bedrock (Converse, SigV4) end to end: the request reaches the upstream
+// de-identified and signed, and the answer comes back re-identified, whole or
+// as a stream emulated from the whole answer. When the answer's audit event
+// fails to commit, that emulated stream is withheld (503) like a whole
+// answer: nothing of it has been sent yet.
+TEST_F(GatewayTest, BedrockEndToEndAndItsEmulatedStreamWaitsForTheAudit) {
+  UpstreamConfig br;
+  br.vendor = "bedrock";
+  br.kind = VendorKind::kBedrock;
+  br.base_url = upstream_->url();
+  br.models = {"claude-haiku"};
+  br.model_ids = {{"claude-haiku", "anthropic.claude-3-haiku-20240307-v1:0"}};
+  br.region = "us-east-1";
+  br.aws_access_key_id = "AKIDEXAMPLE";
+  br.aws_secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+  config_.upstreams.push_back(br);
+  responder_ = [](const ReceivedRequest& r) {
+    Script sc;
+    std::string text;
+    const json body = json::parse(r.body, nullptr, false);
+    if (!body.is_discarded() && body.contains("messages")) {
+      for (const json& b : body["messages"].back()["content"]) text += b.value("text", "");
+    }
+    const json answer = {
+        {"output",
+         {{"message",
+           {{"role", "assistant"}, {"content", json::array({{{"text", "Summary: " + text}}})}}}}},
+        {"stopReason", "end_turn"},
+        {"usage", {{"inputTokens", 1}, {"outputTokens", 1}, {"totalTokens", 2}}}};
+    sc.chunks = {answer.dump()};
+    return sc;
+  };
+  StartGateway();
+  auto call = [&](bool stream) {
+    const json body = {{"model", "claude-haiku"},
+                       {"stream", stream},
+                       {"messages", json::array({{{"role", "user"}, {"content", Note()}}})}};
+    return HttpCall(gw_->port(), "POST", "/v1/chat/completions", body.dump(),
+                    {{"authorization", "Bearer pg_test_alice"}});
+  };
+  HttpResult whole = call(false);
+  ASSERT_EQ(whole.status, 200u) << whole.body;
+  ASSERT_EQ(upstream_->count(), 1u);
+  const ReceivedRequest got = upstream_->received()[0];
+  EXPECT_THAT(got.target, HasSubstr("/model/anthropic.claude-3-haiku"));
+  EXPECT_THAT(got.target, HasSubstr("/converse"));
+  EXPECT_THAT(got.headers.at("authorization"), HasSubstr("AWS4-HMAC-SHA256"));
+  EXPECT_THAT(got.body, HasSubstr("[NAME_"));
+  EXPECT_EQ(json::parse(whole.body)["choices"][0]["message"]["content"], "Summary: " + Note());
+
+  HttpResult streamed = call(true);
+  ASSERT_EQ(streamed.status, 200u) << streamed.body;
+  bool ended = false;
+  EXPECT_EQ(StreamedText(streamed.body, nullptr, &ended), "Summary: " + Note());
+  EXPECT_TRUE(ended);
+
+  audit_->fail_ingress = true;
+  HttpResult held = call(true);
+  EXPECT_EQ(held.status, 503u) << held.body;
+  EXPECT_THAT(held.body, HasSubstr("answer withheld"));
+  EXPECT_THAT(held.body, Not(HasSubstr("Summary")));
+  EXPECT_THAT(held.body, Not(HasSubstr(kName)));
+  EXPECT_EQ(upstream_->count(), 3u);
+  ExpectUpstreamSawNoPhi();
+}
+
 // Statuses that carry no answer (204, 304) or are no answer (201, 302) are
 // the upstream failing: 502, not a relay (a 204 or 304 with an error body
 // could not even be written, and the client waited for the idle timeout).
