@@ -11,12 +11,15 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "phigate/audit/audit_log.h"
+#include "phigate/audit/query.h"
 #include "phigate/audit/record.h"
+#include "phigate/crypto/signer.h"
 
 namespace phigate::audit {
 namespace {
@@ -420,6 +423,99 @@ Result<VerifyResult> VerifyTrail(AuditLogStore& store, const TenantId& tenant,
   // signature pins them yet (not an error; see AuditLogOptions::sign_interval).
   res.unsigned_events = tree.size() - signed_size;
   return res;
+}
+
+Status CheckWitnessedHead(AuditLogStore& store, const SignedTreeHead& witnessed,
+                          const VerifyResult& verified, const crypto::Ed25519Verifier& verifier) {
+  const std::string who = absl::StrCat("tenant ", witnessed.tenant.value(),
+                                       ": the witnessed head at size ", witnessed.tree_size);
+  if (witnessed.tenant != verified.tenant) {
+    return absl::InvalidArgumentError(absl::StrCat(who, " is of another tenant"));
+  }
+  if (!CheckSignature(witnessed, verifier).ok()) {
+    return absl::DataLossError(absl::StrCat(who, ": its signature does not verify"));
+  }
+  if (witnessed.tree_size > verified.tree_size) {
+    return absl::DataLossError(
+        absl::StrCat(who, " is beyond the trail's ", verified.tree_size,
+                     " events (events dropped, or the heads rolled back and rewritten)"));
+  }
+  Hash root = verified.root;
+  if (witnessed.tree_size < verified.tree_size) {
+    auto r = RootAt(witnessed.tree_size, [&](std::span<const NodeId> ids) {
+      return store.GetNodes(witnessed.tenant, ids);
+    });
+    if (!r.ok() && r.status().code() == absl::StatusCode::kNotFound &&
+        witnessed.tree_size < verified.first_seq) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(who, " is older than the retention cut: it cannot be checked"));
+    }
+    if (!r.ok()) return r.status();
+    root = *r;
+  }
+  if (root != witnessed.root) {
+    return absl::DataLossError(
+        absl::StrCat(who, ": the trail's first ", witnessed.tree_size,
+                     " events do not give its root (rewritten after the witness saw them)"));
+  }
+  return absl::OkStatus();
+}
+
+std::string WitnessedHeadJson(const SignedTreeHead& h, std::string_view raw_public_key) {
+  nlohmann::json j;
+  j["tenant"] = h.tenant.value();
+  j["tree_size"] = h.tree_size;
+  j["root"] = HashHex(h.root);
+  j["last_leaf"] = HashHex(h.last_leaf);
+  j["timestamp"] = FormatTimeUs(h.timestamp_us);
+  j["signature"] = crypto::ToHex(h.signature);
+  j["public_key"] = crypto::ToHex(raw_public_key);
+  return j.dump();
+}
+
+Result<SignedTreeHead> ParseWitnessedHead(std::string_view json_line) {
+  const auto bad = [] {
+    return absl::InvalidArgumentError(
+        "witnessed head: not a line of `phigate audit checkpoint` output");
+  };
+  const nlohmann::json j = nlohmann::json::parse(json_line, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return bad();
+  auto str = [&](const char* key) -> std::optional<std::string> {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  auto hash = [&](const char* key) -> std::optional<Hash> {
+    auto s = str(key);
+    if (!s) return std::nullopt;
+    auto bytes = crypto::FromHex(*s);
+    if (!bytes.ok()) return std::nullopt;
+    auto h = HashFromBytes(*bytes);
+    if (!h.ok()) return std::nullopt;
+    return *h;
+  };
+  SignedTreeHead h;
+  const auto tenant = str("tenant");
+  const auto root = hash("root");
+  const auto last = hash("last_leaf");
+  const auto time = str("timestamp");
+  const auto sig = str("signature");
+  auto size = j.find("tree_size");
+  if (!tenant || !root || !last || !time || !sig || size == j.end() ||
+      !size->is_number_unsigned()) {
+    return bad();
+  }
+  auto t = MakeTenantId(*tenant);
+  auto ts = ParseTimeUs(*time);
+  auto signature = crypto::FromHex(*sig);
+  if (!t.ok() || !ts.ok() || !signature.ok()) return bad();
+  h.tenant = *t;
+  h.tree_size = size->get<uint64_t>();
+  h.root = *root;
+  h.last_leaf = *last;
+  h.timestamp_us = *ts;
+  h.signature = *signature;
+  return h;
 }
 
 }  // namespace phigate::audit

@@ -9,9 +9,12 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "phigate/audit/audit_log.h"
 #include "phigate/audit/query.h"
 #include "phigate/audit/subject.h"
@@ -27,6 +30,7 @@ struct AuditArgs {
   std::string store;
   std::string master_key_file;
   std::string public_key_file;
+  std::vector<std::string> witness_files;
   std::string tenant;
   std::string user, feature, vendor, outcome, kind;
   std::string since, until;
@@ -127,6 +131,24 @@ void Verify(const AuditArgs& a) {
     verifier = crypto::Ed25519Verifier::FromRawPublicKey(Signer(a)->RawPublicKey());
   }
   ThrowIfError(verifier.status(), "verifier");
+  // Heads a witness kept (lines of `audit checkpoint` output), by tenant.
+  std::map<std::string, std::vector<SignedTreeHead>> witnessed;
+  for (const std::string& file : a.witness_files) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw CliError(1, "--witness: cannot open the file");
+    std::string line;
+    size_t n = 0;
+    while (std::getline(in, line)) {
+      ++n;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      auto h = ParseWitnessedHead(line);
+      if (!h.ok()) {
+        throw CliError(2, absl::StrCat("--witness: line ", n, ": ", h.status().message()));
+      }
+      if (!a.tenant.empty() && h->tenant.value() != a.tenant) continue;
+      witnessed[h->tenant.value()].push_back(*h);
+    }
+  }
   std::vector<TenantId> tenants;
   if (!a.tenant.empty()) {
     tenants.push_back(Tenant(a));
@@ -136,6 +158,17 @@ void Verify(const AuditArgs& a) {
     tenants = *t;
   }
   bool ok = true;
+  // A witnessed tenant the store no longer lists lost its whole trail.
+  for (const auto& [name, heads] : witnessed) {
+    if (std::none_of(tenants.begin(), tenants.end(),
+                     [&](const TenantId& t) { return t.value() == name; })) {
+      ok = false;
+      std::printf(
+          "BROKEN tenant %s: a witness holds a signed head at size %llu, but the store "
+          "has no trail for the tenant\n",
+          name.c_str(), static_cast<unsigned long long>(heads.front().tree_size));
+    }
+  }
   for (const TenantId& t : tenants) {
     auto r = VerifyTrail(*store, t, **verifier);
     if (r.ok() && !a.tenant.empty() && r->events_checked == 0 && r->heads_checked == 0 &&
@@ -153,6 +186,18 @@ void Verify(const AuditArgs& a) {
           static_cast<unsigned long long>(r->first_seq),
           static_cast<unsigned long long>(r->heads_checked), HashHex(r->root).c_str(),
           static_cast<unsigned long long>(r->unsigned_events));
+      for (const SignedTreeHead& h : witnessed[t.value()]) {
+        const Status s = CheckWitnessedHead(*store, h, *r, **verifier);
+        if (s.ok()) {
+          std::printf("OK    tenant %s: the witnessed head at size %llu is in the trail\n",
+                      t.value().c_str(), static_cast<unsigned long long>(h.tree_size));
+        } else if (s.code() == absl::StatusCode::kFailedPrecondition) {
+          std::printf("UNCHECKED %s\n", std::string(s.message()).c_str());
+        } else {
+          ok = false;
+          std::printf("BROKEN %s\n", std::string(s.message()).c_str());
+        }
+      }
     } else {
       ok = false;
       std::printf("BROKEN %s\n", std::string(r.status().message()).c_str());
@@ -215,13 +260,7 @@ void CheckpointCmd(const AuditArgs& a) {
   for (const TenantId& t : tenants) {
     auto cp = (*log)->MakeCheckpoint(t);
     ThrowIfError(cp.status(), "checkpoint");
-    std::printf(
-        "{\"tenant\":\"%s\",\"tree_size\":%llu,\"root\":\"%s\",\"last_leaf\":\"%s\","
-        "\"timestamp\":\"%s\",\"signature\":\"%s\",\"public_key\":\"%s\"}\n",
-        t.value().c_str(), static_cast<unsigned long long>(cp->head.tree_size),
-        HashHex(cp->head.root).c_str(), HashHex(cp->head.last_leaf).c_str(),
-        FormatTimeUs(cp->head.timestamp_us).c_str(), crypto::ToHex(cp->head.signature).c_str(),
-        crypto::ToHex(signer->RawPublicKey()).c_str());
+    std::printf("%s\n", WitnessedHeadJson(cp->head, signer->RawPublicKey()).c_str());
   }
 }
 
@@ -264,6 +303,9 @@ void Register(CLI::App& app) {
   verify->add_option("--tenant", args->tenant, "only this tenant");
   verify->add_option("--public-key", args->public_key_file,
                      "tree-head public key (PEM or hex); default: derived from the master key");
+  verify->add_option("--witness", args->witness_files,
+                     "a file of heads a witness kept (lines of `audit checkpoint` output): each "
+                     "must be in the trail (catches heads rolled back and events rewritten)");
   verify->callback([args] { Verify(*args); });
 
   auto* query = audit->add_subcommand("query", "events as JSON lines");

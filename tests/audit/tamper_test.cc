@@ -2,6 +2,7 @@
 // stored trail is detected by VerifyTrail, which names the first bad event.
 #include <sqlite3.h>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "phigate/audit/audit_log.h"
 #include "phigate/audit/record.h"
@@ -11,6 +12,7 @@
 namespace phigate::audit {
 namespace {
 
+using ::testing::HasSubstr;
 using testing::SampleEvent;
 using testing::TestSigner;
 using testing::TestVerifier;
@@ -359,6 +361,60 @@ TEST_F(TamperTest, NodesKeptInTheNodesTableVerify) {
   PHIGATE_EXPECT_OK(Verify());
   Exec("UPDATE audit_nodes SET hash = zeroblob(32) WHERE level = 2");
   ExpectBad(3, "Merkle node at level 2 index 0");
+}
+
+// The limit of a trail kept in one database (docs/audit.md): roll the heads
+// back to an older genuine head, drop the events after it, and let the next
+// writer append (and sign) others. The store alone then verifies. A head a
+// witness kept from before the rollback catches it.
+TEST_F(TamperTest, RolledBackAndRewrittenTrailIsCaughtByAWitnessedHead) {
+  const TenantId acme("acme");
+  std::string line;
+  {
+    auto store = AuditLogStore::Open("sqlite://" + path_).value();
+    PHIGATE_ASSERT_OK_AND_ASSIGN(std::optional<SignedTreeHead> latest, store->LatestHead(acme));
+    ASSERT_TRUE(latest.has_value());
+    ASSERT_EQ(latest->tree_size, static_cast<uint64_t>(kEvents));
+    // What `phigate audit checkpoint` prints and the witness keeps.
+    line = WitnessedHeadJson(*latest, TestSigner()->RawPublicKey());
+  }
+  PHIGATE_ASSERT_OK_AND_ASSIGN(SignedTreeHead witnessed, ParseWitnessedHead(line));
+  Exec("DELETE FROM audit_heads");
+  Exec("INSERT INTO audit_heads SELECT * FROM audit_head_log WHERE tree_size = 8");
+  Exec("DELETE FROM audit_head_log WHERE tree_size > 8");
+  Exec("DELETE FROM audit_events WHERE seq >= 8");
+  Exec("DELETE FROM audit_subject_buckets WHERE seq >= 8");
+  {
+    AuditLogOptions o;
+    o.sign_interval = std::chrono::microseconds(0);
+    auto log =
+        AuditLog::Open(AuditLogStore::Open("sqlite://" + path_).value(), TestSigner(), o).value();
+    for (int i = 100; i < 100 + kEvents; ++i)
+      PHIGATE_ASSERT_OK(log->Append(SampleEvent("acme", i)));
+  }
+  auto store = AuditLogStore::Open("sqlite://" + path_).value();
+  PHIGATE_ASSERT_OK_AND_ASSIGN(VerifyResult v, VerifyTrail(*store, acme, *TestVerifier()));
+  ASSERT_EQ(v.tree_size, static_cast<uint64_t>(8 + kEvents));  // the store alone: OK
+  Status s = CheckWitnessedHead(*store, witnessed, v, *TestVerifier());
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("rewritten")) << s;
+
+  // A head from before the rollback point is still in the forged trail, a
+  // witnessed head beyond the trail is named, and a forged signature is refused.
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::vector<SignedTreeHead> log_heads, store->HeadLog(acme));
+  ASSERT_FALSE(log_heads.empty());
+  EXPECT_LE(log_heads.front().tree_size, 8u);  // written before the rollback point
+  PHIGATE_EXPECT_OK(CheckWitnessedHead(*store, log_heads.front(), v, *TestVerifier()));
+  SignedTreeHead beyond = witnessed;
+  beyond.tree_size = 1000;
+  EXPECT_EQ(CheckWitnessedHead(*store, beyond, v, *TestVerifier()).code(),
+            absl::StatusCode::kDataLoss);
+  SignedTreeHead forged = log_heads.front();
+  forged.signature[0] = static_cast<char>(forged.signature[0] ^ 1);
+  Status f = CheckWitnessedHead(*store, forged, v, *TestVerifier());
+  EXPECT_THAT(std::string(f.message()), HasSubstr("signature")) << f;
+  EXPECT_FALSE(ParseWitnessedHead("{\"tenant\":\"acme\"}").ok());
+  EXPECT_FALSE(ParseWitnessedHead("not json").ok());
 }
 
 TEST_F(TamperTest, RecordMovedToAnotherTenantIsDetected) {

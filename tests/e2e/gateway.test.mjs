@@ -17,6 +17,7 @@ import { startFakeUpstream } from './fake_upstream.mjs';
 const BIN = process.env.PHIGATE_BIN;
 const KEYS = { clinician: 'pg_e2e_clinician', analyst: 'pg_e2e_analyst', other: 'pg_e2e_globex' };
 const sha = (s) => crypto.createHash('sha256').update(s).digest('hex');
+const MASTER_KEY = crypto.randomBytes(32).toString('hex');
 
 // Hand-made synthetic identifiers (invented; SSN in the never-issued 9xx area).
 export const PHI = {
@@ -104,7 +105,7 @@ before(async () => {
   fs.writeFileSync(cfg, config(upstream.port));
   gw = spawn(BIN, ['serve', '--config', cfg, '--listen', '127.0.0.1:0',
                    '--store', `sqlite://${path.join(tmp, 'vault.db')}`, '--no-watch'], {
-    env: { ...process.env, PHIGATE_MASTER_KEY: crypto.randomBytes(32).toString('hex') },
+    env: { ...process.env, PHIGATE_MASTER_KEY: MASTER_KEY },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   port = await new Promise((resolve, reject) => {
@@ -257,4 +258,37 @@ test('/metrics: the SQLite page cache that skips idle truncations is in use', as
   const m = text.match(/^phigate_sqlite_page_cache_truncations_total\{result="skipped"\} (\d+)$/m);
   assert.ok(m, 'the counter is exported');
   assert.ok(Number(m[1]) > 0, `skipped truncations: ${m[1]}`);
+});
+
+// Last (it stops the gateway): the trail the requests above wrote verifies
+// with the CLI, and against a head a witness kept (`audit checkpoint`); a
+// witnessed head the trail does not hold fails verification (exit 1), and a
+// malformed witness file is a usage error (exit 2).
+test('audit verify --witness: the trail holds the witnessed head', async () => {
+  gw.kill('SIGTERM');
+  await new Promise((r) => (gw.exitCode === null ? gw.on('exit', r) : r()));
+  const env = { ...process.env, PHIGATE_MASTER_KEY: MASTER_KEY };
+  const store = `sqlite://${path.join(tmp, 'vault-audit.db')}`;
+  const run = (...args) => {
+    try {
+      return { code: 0, out: execFileSync(BIN, ['audit', ...args, '--store', store], { env }).toString() };
+    } catch (e) {
+      return { code: e.status, out: String(e.stdout) + String(e.stderr) };
+    }
+  };
+  const cp = run('checkpoint', '--tenant', 'acme');
+  assert.equal(cp.code, 0, cp.out);
+  const head = JSON.parse(cp.out.trim());
+  assert.ok(head.tree_size > 0, cp.out);
+  const witness = path.join(tmp, 'witness.jsonl');
+  fs.writeFileSync(witness, cp.out);
+  const ok = run('verify', '--tenant', 'acme', '--witness', witness);
+  assert.equal(ok.code, 0, ok.out);
+  assert.match(ok.out, new RegExp(`witnessed head at size ${head.tree_size} is in the trail`));
+  fs.writeFileSync(witness, JSON.stringify({ ...head, tree_size: head.tree_size + 1000 }) + '\n');
+  const beyond = run('verify', '--tenant', 'acme', '--witness', witness);
+  assert.equal(beyond.code, 1, beyond.out);
+  assert.match(beyond.out, /BROKEN/);
+  fs.writeFileSync(witness, 'not a checkpoint\n');
+  assert.equal(run('verify', '--witness', witness).code, 2);
 });

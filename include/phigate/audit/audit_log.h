@@ -270,6 +270,23 @@ std::optional<uint64_t> FirstBadSeq(const Status& status);
 // Checks a checkpoint's signature and that its compact range folds to its root.
 Status VerifyCheckpoint(const Checkpoint& cp, const crypto::Ed25519Verifier& verifier);
 
+// A signed tree head kept outside the database by a witness (`phigate audit
+// checkpoint` prints it): checks its signature, and that the trail
+// VerifyTrail verified as `verified` contains it — as many events at least,
+// and the root of its first tree_size events, from the stored Merkle nodes
+// (which VerifyTrail checked against the events), equal to the witnessed
+// root. This is what catches a trail whose heads were rolled back and whose
+// later events were then rewritten or dropped: the store alone cannot.
+// DataLoss on a mismatch; FailedPrecondition when the head is older than the
+// retention cut and its nodes are gone (it cannot be checked).
+Status CheckWitnessedHead(AuditLogStore& store, const SignedTreeHead& witnessed,
+                          const VerifyResult& verified, const crypto::Ed25519Verifier& verifier);
+// One line of `phigate audit checkpoint` output (JSON: tenant, tree_size,
+// root, last_leaf, timestamp, signature, public_key), and its parser.
+// InvalidArgument when malformed.
+std::string WitnessedHeadJson(const SignedTreeHead& head, std::string_view raw_public_key);
+Result<SignedTreeHead> ParseWitnessedHead(std::string_view json_line);
+
 }  // namespace phigate::audit
 
 #endif  // PHIGATE_AUDIT_AUDIT_LOG_H_
