@@ -328,25 +328,28 @@ Result<std::vector<NoticeDraft>> DraftNotices(const Incident& inc, const PlanRes
   if (individual != nullptr) {
     PHIGATE_RETURN_IF_ERROR(render("individual_notice.md", "individual-notice.md", vars));
   }
-  if (hhs != nullptr) {
+  // The federal regulator's report (HHS, or the FTC for a PHR vendor): its
+  // due date, and whether it is the notice for 500 or more or the annual log.
+  auto regulator = [&](const Obligation& o, const std::string& prefix, std::string_view annual_rule,
+                       std::string_view annual_text, const char* tmpl,
+                       const char* filename) -> Status {
     auto v = vars;
-    v["hhs_due"] = hhs->due ? FormatDate(*hhs->due) : "no fixed deadline";
-    v["hhs_timing"] = hhs->timing;
-    v["hhs_report_type"] = hhs->rule_id == "us-hipaa.hhs-annual-log"
-                               ? "Breach affecting fewer than 500 individuals (annual submission)"
-                               : "Breach affecting 500 or more individuals";
+    v[prefix + "_due"] = o.due ? FormatDate(*o.due) : "no fixed deadline";
+    v[prefix + "_timing"] = o.timing;
+    v[prefix + "_report_type"] = o.rule_id == annual_rule
+                                     ? absl::StrCat("Breach affecting fewer than 500 individuals (",
+                                                    ToAbsl(annual_text), ")")
+                                     : "Breach affecting 500 or more individuals";
     v["media_required"] = media.empty() ? "No" : "Yes";
-    PHIGATE_RETURN_IF_ERROR(render("hhs_portal.md", "hhs-portal.md", v));
+    return render(tmpl, filename, v);
+  };
+  if (hhs != nullptr) {
+    PHIGATE_RETURN_IF_ERROR(regulator(*hhs, "hhs", "us-hipaa.hhs-annual-log", "annual submission",
+                                      "hhs_portal.md", "hhs-portal.md"));
   }
   if (ftc_notice != nullptr) {
-    auto v = vars;
-    v["ftc_due"] = ftc_notice->due ? FormatDate(*ftc_notice->due) : "no fixed deadline";
-    v["ftc_timing"] = ftc_notice->timing;
-    v["ftc_report_type"] = ftc_notice->rule_id == "us-ftc.ftc-annual-log"
-                               ? "Breach affecting fewer than 500 individuals (annual log)"
-                               : "Breach affecting 500 or more individuals";
-    v["media_required"] = media.empty() ? "No" : "Yes";
-    PHIGATE_RETURN_IF_ERROR(render("ftc_notice.md", "ftc-notice.md", v));
+    PHIGATE_RETURN_IF_ERROR(regulator(*ftc_notice, "ftc", "us-ftc.ftc-annual-log", "annual log",
+                                      "ftc_notice.md", "ftc-notice.md"));
   }
   for (const auto& [state, o] : media) {
     auto v = vars;
