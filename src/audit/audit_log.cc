@@ -80,12 +80,15 @@ bool StrictlySorted(const std::vector<T>& v, Less less) {
 // True when Canonicalize() would change nothing (the usual case: one reason,
 // categories added in order), so Append need not copy the event.
 bool IsCanonical(const AuditEvent& e) {
-  for (const auto& [c, n] : e.category_counts) {
-    if (n == 0) return false;
-  }
-  return StrictlySorted(e.reasons, std::less<AuditId>()) &&
-         StrictlySorted(e.category_counts,
-                        [](const auto& a, const auto& b) { return a.first < b.first; }) &&
+  // Sorted by category, one entry each, no zero count.
+  auto canonical_counts = [](const std::vector<std::pair<PhiCategory, uint32_t>>& counts) {
+    for (const auto& [c, n] : counts) {
+      if (n == 0) return false;
+    }
+    return StrictlySorted(counts, [](const auto& a, const auto& b) { return a.first < b.first; });
+  };
+  return StrictlySorted(e.reasons, std::less<AuditId>()) && canonical_counts(e.category_counts) &&
+         (!e.sent_as_written || canonical_counts(*e.sent_as_written)) &&
          StrictlySorted(e.subjects, std::less<BlindIndex>());
 }
 }  // namespace

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "phigate/audit/record.h"
 #include "tests/audit/test_util.h"
 #include "tests/testing/status_matchers.h"
 
@@ -114,6 +115,31 @@ TEST(AuditLogTest, TenantsHaveSeparateTrails) {
   forged.tenant = TenantId("globex");
   EXPECT_FALSE(TestVerifier()->Verify(forged.SignedBytes(), ha.signature).ok());
   EXPECT_EQ(log->LatestHead(TenantId("initech")).status().code(), absl::StatusCode::kNotFound);
+}
+
+// Append canonicalises what the caller gives (unsorted, repeated, zero counts)
+// before encoding: every stored record decodes, so queries and the accounting
+// of disclosures never meet a record the decoder refuses.
+TEST(AuditLogTest, AppendStoresOnlyCanonicalRecords) {
+  auto log = AuditLog::Open(NewMemoryAuditLogStore(), TestSigner()).value();
+  AuditEvent e = SampleEvent("acme", 0);  // NAME x1, MRN x1 found
+  e.sent_as_written = std::vector<std::pair<PhiCategory, uint32_t>>{
+      {PhiCategory::kMrn, 1}, {PhiCategory::kName, 0}, {PhiCategory::kName, 1}};
+  PHIGATE_ASSERT_OK(log->Append(e).status());
+  e.sent_as_written = std::vector<std::pair<PhiCategory, uint32_t>>{{PhiCategory::kMrn, 0}};
+  PHIGATE_ASSERT_OK(log->Append(e).status());
+  std::vector<AuditEvent> back;
+  PHIGATE_ASSERT_OK(log->store().Scan(TenantId("acme"), {}, [&](const RecordView& v) {
+    PHIGATE_ASSIGN_OR_RETURN(Record r, DecodeRecord(v.record));
+    back.push_back(r.event);
+    return absl::OkStatus();
+  }));
+  ASSERT_EQ(back.size(), 2u);
+  ASSERT_TRUE(back[0].sent_as_written.has_value());
+  EXPECT_EQ(*back[0].sent_as_written, (std::vector<std::pair<PhiCategory, uint32_t>>{
+                                          {PhiCategory::kName, 1}, {PhiCategory::kMrn, 1}}));
+  ASSERT_TRUE(back[1].sent_as_written.has_value());
+  EXPECT_TRUE(back[1].sent_as_written->empty());
 }
 
 // Runs `threads` callers of Append, `per_thread` events each; returns the
