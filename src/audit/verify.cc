@@ -195,6 +195,18 @@ Result<VerifyResult> VerifyTrail(AuditLogStore& store, const TenantId& tenant,
     start = cp.head.tree_size;
   }
   res.first_seq = start;
+  if (start > 0) {
+    // The nodes kept for the dropped events are what a writer reloads and
+    // what proofs use: they must fold to the signed cut.
+    auto kept = store.GetNodes(tenant, Decompose(0, start));
+    if (!kept.ok() && kept.status().code() != absl::StatusCode::kNotFound) return kept.status();
+    if (!kept.ok() || *kept != tree.hashes()) {
+      return Bad(tenant, start - 1,
+                 "the stored Merkle nodes of the events before the retention cut are missing or "
+                 "do not match its signed checkpoint (edited); proofs and the next writer would "
+                 "fail on them");
+    }
+  }
 
   // Every signed head after the cut, in tree-size order; the latest last.
   std::vector<SignedTreeHead> heads;

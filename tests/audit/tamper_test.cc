@@ -348,6 +348,23 @@ TEST_F(TamperTest, DeletedMerkleNodesAreNamed) {
   ExpectBad(3, "Merkle node at level 1 index 1");
 }
 
+// After a retention cut, the nodes kept for the dropped events are what a
+// writer reloads and what proofs use: an edited one is named too.
+TEST_F(TamperTest, EditedMerkleNodeBeforeARetentionCutIsNamed) {
+  {
+    auto log =
+        AuditLog::Open(AuditLogStore::Open("sqlite://" + path_).value(), TestSigner()).value();
+    const int64_t seven_years = int64_t{7} * 365 * 24 * 3600 * 1000000;
+    PHIGATE_ASSERT_OK_AND_ASSIGN(
+        uint64_t dropped,
+        log->ApplyRetention(TenantId("acme"), SampleEvent("acme", 0).time_us + seven_years));
+    ASSERT_EQ(dropped, static_cast<uint64_t>(kEvents));
+  }
+  PHIGATE_ASSERT_OK(Verify());
+  Exec("UPDATE audit_nodes SET hash = zeroblob(32) WHERE level = 4 AND idx = 0");
+  ExpectBad(kEvents - 1, "before the retention cut");
+}
+
 // Trails written before events.nodes existed (and rows cut by retention)
 // keep their nodes in the nodes table: read from there, they verify.
 TEST_F(TamperTest, NodesKeptInTheNodesTableVerify) {
