@@ -422,10 +422,12 @@ TEST_F(TamperTest, RolledBackAndRewrittenTrailIsCaughtByAWitnessedHead) {
   ASSERT_FALSE(log_heads.empty());
   EXPECT_LE(log_heads.front().tree_size, 8u);  // written before the rollback point
   PHIGATE_EXPECT_OK(CheckWitnessedHead(*store, log_heads.front(), v, *TestVerifier()));
-  SignedTreeHead beyond = witnessed;
+  SignedTreeHead beyond = witnessed;  // genuinely signed, for more events than the trail has
   beyond.tree_size = 1000;
-  EXPECT_EQ(CheckWitnessedHead(*store, beyond, v, *TestVerifier()).code(),
-            absl::StatusCode::kDataLoss);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(beyond.signature, TestSigner()->Sign(beyond.SignedBytes()));
+  Status b = CheckWitnessedHead(*store, beyond, v, *TestVerifier());
+  EXPECT_EQ(b.code(), absl::StatusCode::kDataLoss) << b;
+  EXPECT_THAT(std::string(b.message()), HasSubstr("beyond the trail's 28 events")) << b;
   SignedTreeHead forged = log_heads.front();
   forged.signature[0] = static_cast<char>(forged.signature[0] ^ 1);
   Status f = CheckWitnessedHead(*store, forged, v, *TestVerifier());
