@@ -137,7 +137,7 @@ Result<std::vector<Disclosure>> AccountingOfDisclosures(AuditLogStore& store,
     const AuditEvent& e = s.event;
     if (e.kind == EventKind::kIngress && !e.request_id.empty()) {
       delivery[e.request_id.value()] = e.outcome == Outcome::kForwarded ? "answered"
-                                       : e.outcome == Outcome::kError   ? "upstream error"
+                                       : e.outcome == Outcome::kError   ? "error"
                                                                         : "answer withheld";
       return absl::OkStatus();
     }

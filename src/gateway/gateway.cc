@@ -1061,9 +1061,12 @@ struct Gateway::Impl {
       if (failure.find("leak") == std::string_view::npos) rw->Flush(&out);
       rw->AppendError(failure, &out);
     }
+    // Withheld by leak detection is recorded as a whole answer withheld is.
+    const AuditOutcome outcome = failure.empty()         ? AuditOutcome::kAnswered
+                                 : !leak_failure.empty() ? AuditOutcome::kBlocked
+                                                         : AuditOutcome::kError;
     const bool recorded =
-        co_await AuditIngress(ctx, failure.empty() ? AuditOutcome::kAnswered : AuditOutcome::kError,
-                              failure.empty() ? 200 : failure_status);
+        co_await AuditIngress(ctx, outcome, failure.empty() ? 200 : failure_status);
     if (!recorded && failure.empty()) {
       // Not on record: the answer does not end as complete.
       out.clear();

@@ -281,7 +281,7 @@ TEST_P(AuditStoreConformance, DisclosuresSayWhatLeftIdentifiableAndWhatBecameOfI
   EXPECT_FALSE(ds[1].Identifiable());
   EXPECT_EQ(ds[1].delivery, "answered");
   EXPECT_EQ(ds[2].Disclosed(), (Counts{{PhiCategory::kName, 1}}));
-  EXPECT_EQ(ds[2].delivery, "upstream error");
+  EXPECT_EQ(ds[2].delivery, "error");
   EXPECT_TRUE(ds[3].Identifiable());  // unknown: every category counts
   EXPECT_EQ(ds[3].Disclosed(), ds[3].categories);
   EXPECT_EQ(ds[3].delivery, "");
@@ -291,7 +291,7 @@ TEST_P(AuditStoreConformance, DisclosuresSayWhatLeftIdentifiableAndWhatBecameOfI
   EXPECT_NE(md.find("redacted): 1\n"), std::string::npos) << md;
   EXPECT_NE(md.find("## Sends with no identifiable PHI"), std::string::npos) << md;
   EXPECT_NE(md.find("| MRN x1 (tokenize) | answered |"), std::string::npos) << md;
-  EXPECT_NE(md.find("| NAME x1 (tokenize) | upstream error |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| NAME x1 (tokenize) | error |"), std::string::npos) << md;
   EXPECT_NE(md.find("all counted"), std::string::npos) << md;
   const std::string js = DisclosuresJson(TenantId("acme"), patient, ds);
   const nlohmann::json j = nlohmann::json::parse(js);

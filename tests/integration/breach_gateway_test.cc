@@ -352,6 +352,12 @@ TEST_F(BreachGatewayTest, LeakSplitAcrossStreamedChunksEndsTheStream) {
   auto incs = Incidents("acme");
   ASSERT_EQ(incs.size(), 1u);
   EXPECT_THAT(Kinds(incs[0]), Contains("cross_patient"));
+  // Recorded as withheld, like a whole answer the leak scan stops (the
+  // accounting of disclosures says "answer withheld", not "error").
+  const auto recs = audit_->records();
+  ASSERT_FALSE(recs.empty());
+  EXPECT_EQ(recs.back().phase, AuditPhase::kIngress);
+  EXPECT_EQ(recs.back().outcome, AuditOutcome::kBlocked);
 }
 
 TEST_F(BreachGatewayTest, CleanStreamIsDeliveredWholeDespiteTheHoldBack) {

@@ -62,8 +62,9 @@ struct Disclosure {
   // written before this was recorded: every category then counts as sent.
   std::optional<std::vector<std::pair<PhiCategory, uint32_t>>> sent_as_written;
   std::vector<AuditId> operators;  // names of the operators applied
-  // From the same request's ingress event: "answered", "upstream error" (the
-  // vendor may still have received the request), "answer withheld", or empty
+  // From the same request's ingress event: "answered", "error" (the upstream
+  // failed, the client left, or the gateway failed: the vendor may still have
+  // received the request), "answer withheld" (by leak detection), or empty
   // (none recorded; breach and leak events).
   std::string delivery;
 
