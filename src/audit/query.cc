@@ -204,7 +204,8 @@ std::string DisclosuresMarkdown(const TenantId& tenant, const std::vector<BlindI
   std::string out = absl::StrCat(
       "# Accounting of disclosures\n\n- tenant: `", tenant.value(), "`\n- subject (blind index",
       subjects.size() > 1 ? "es" : "", "): ", hexes, "\n- disclosures: ", identifiable,
-      "\n- sends with no identifiable PHI (every value tokenized, surrogated or redacted): ",
+      "\n- sends in which every detected value was replaced (tokenized, surrogated or redacted; "
+      "a value the detector missed would have gone as written): ",
       ds.size() - identifiable, "\n");
   auto table = [&](bool want) {
     out +=
@@ -241,7 +242,7 @@ std::string DisclosuresMarkdown(const TenantId& tenant, const std::vector<BlindI
   out += "\n";
   table(true);
   if (identifiable < ds.size()) {
-    out += "\n## Sends with no identifiable PHI\n\n";
+    out += "\n## Sends with no detected value sent as written\n\n";
     table(false);
   }
   return out;

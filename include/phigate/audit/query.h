@@ -48,8 +48,9 @@ std::string EventToJson(const StoredEvent& e);
 
 // One send about a patient (§6.1 content: date, recipient, what, purpose).
 // Made from forwarded egress events and from breach/leak events. A send whose
-// values all left tokenized, surrogated or redacted is listed (Identifiable()
-// false) but is not a disclosure of identifiable PHI.
+// detected values all left tokenized, surrogated or redacted is listed apart
+// (Identifiable() false): no detected value left identifiable, though one the
+// detector missed would have.
 struct Disclosure {
   uint64_t seq = 0;
   int64_t time_us = 0;
