@@ -140,6 +140,8 @@ std::string_view FacilityKind(std::string_view original) {
     if (b == i) break;
     std::string word = absl::AsciiStrToLower(std::string(original.substr(b, i - b)));
     while (!word.empty() && (word.back() == '.' || word.back() == ',')) word.pop_back();
+    // "Children’s" with a typographic apostrophe is the list's "children's".
+    for (size_t q; (q = word.find("\xe2\x80\x99")) != std::string::npos;) word.replace(q, 3, "'");
     if (detect::IsFacilityWord(word)) {
       if (begin == std::string_view::npos) begin = b;
       end = i;
@@ -148,6 +150,7 @@ std::string_view FacilityKind(std::string_view original) {
     }
   }
   if (begin == std::string_view::npos) return {};
+  while (end > begin && (original[end - 1] == ',' || original[end - 1] == ';')) --end;
   return original.substr(begin, end - begin);
 }
 

@@ -145,6 +145,9 @@ TEST_F(SurrogateTest, FacilitiesKeepTheirKindWordsOnce) {
     EXPECT_NE(bare, "Quillon");
     const std::string of = Gen(PhiCategory::kFacility, "Children's Hospital of Quillonville");
     EXPECT_TRUE(absl::EndsWith(of, " Children's Hospital")) << of;
+    const std::string curly =
+        Gen(PhiCategory::kFacility, "Quillon Children\xe2\x80\x99s Hospital,");
+    EXPECT_TRUE(absl::EndsWith(curly, " Children\xe2\x80\x99s Hospital")) << curly;
     const std::string upper = Gen(PhiCategory::kFacility, "ABELSTAM-QUILLON HOSP");
     EXPECT_TRUE(absl::EndsWith(upper, " HOSP")) << upper;
     EXPECT_EQ(upper, absl::AsciiStrToUpper(upper));
