@@ -608,6 +608,20 @@ class Loader {
       r_.Error(n["key_env"], "PG022", "user '" + u.id + "' has both api_key_sha256 and key_env",
                "keep one");
     }
+    // One key, one user: a shared key signs in as whichever user comes first.
+    for (const User& other : cfg->users) {
+      if (!u.api_key_sha256.empty() && other.api_key_sha256 == u.api_key_sha256) {
+        r_.Error(n["api_key_sha256"], "PG005",
+                 "user '" + u.id + "' has the same API key as user '" + other.id + "'",
+                 "give each user its own key");
+      }
+      if (!u.key_env.empty() && other.key_env == u.key_env) {
+        r_.Error(
+            n["key_env"], "PG005",
+            "user '" + u.id + "' reads its key from the same variable as user '" + other.id + "'",
+            "give each user its own key");
+      }
+    }
     cfg->users.push_back(std::move(u));
   }
 

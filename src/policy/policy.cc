@@ -390,7 +390,15 @@ Status Policy::Compile() {
       const char* key = std::getenv(u.key_env.c_str());
       if (key != nullptr && *key != '\0') hash = Sha256Hex(key);
     }
-    if (!hash.empty()) tb.users_by_key_hash.emplace(std::move(hash), i);
+    if (hash.empty()) continue;
+    // One key, one user: otherwise the key would sign in as whichever came
+    // first, in another tenant perhaps.
+    auto [it, fresh] = tb.users_by_key_hash.emplace(std::move(hash), i);
+    if (!fresh) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "users '", config_.users[it->second].id, "' and '", u.id,
+          "' have the same API key (api_key_sha256 or the value of key_env): give each its own"));
+    }
   }
   std::string key;
   for (const Tenant& t : config_.tenants) {

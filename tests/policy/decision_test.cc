@@ -2,6 +2,7 @@
 #include <memory>
 #include <string>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "phigate/core/check.h"
 #include "phigate/policy/policy.h"
@@ -13,6 +14,8 @@ namespace {
 
 using testing::At;
 using testing::Day;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::shared_ptr<const Policy> TablePolicy() {
   LoadOptions opts;
@@ -338,6 +341,24 @@ TEST_F(DecisionTest, KeyEnvIsHashedAtLoad) {
   ASSERT_NE(u, nullptr);
   EXPECT_EQ(u->id, "ana");
   ::unsetenv("PHIGATE_TEST_POLICY_KEY");
+}
+
+// One key, one user: a key shared by two users (here doc's key, also in the
+// variable another user reads) would sign in as whichever came first.
+TEST_F(DecisionTest, OneApiKeyForTwoUsersIsRefused) {
+  ::setenv("PHIGATE_TEST_POLICY_KEY", "k-doc", 1);
+  std::string yaml(testing::kTablePolicy);
+  yaml.replace(yaml.find("{id: ana, tenant: acme, roles: [analyst]}"),
+               std::string("{id: ana, tenant: acme, roles: [analyst]}").size(),
+               "{id: ana, tenant: acme, roles: [analyst], key_env: PHIGATE_TEST_POLICY_KEY}");
+  LoadOptions opts;
+  opts.reject_lint_errors = false;
+  auto p = Policy::LoadString(yaml, "t.yaml", opts);
+  ::unsetenv("PHIGATE_TEST_POLICY_KEY");
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(std::string(p.status().message()),
+              HasSubstr("'doc' and 'ana' have the same API key"));
+  EXPECT_THAT(std::string(p.status().message()), Not(HasSubstr("k-doc")));
 }
 
 TEST_F(DecisionTest, DemoConfigDecisions) {

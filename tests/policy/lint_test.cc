@@ -247,6 +247,10 @@ tenants:
   - {id: t, jurisdictions: [US-HIPAA]}
 users:
   - {id: u, tenant: nowhere, roles: [surgeon], api_key_sha256: not-hex}
+  - {id: u1, tenant: t, roles: [clinician], api_key_sha256: ee344f245bd9fd0e3f948bcd6de5d56dfc64157241269b9c8c4f857be90da3d4}
+  - {id: u2, tenant: t, roles: [analyst], api_key_sha256: EE344F245BD9FD0E3F948BCD6DE5D56DFC64157241269B9C8C4F857BE90DA3D4}
+  - {id: u3, tenant: t, roles: [analyst], key_env: SHARED_KEY}
+  - {id: u4, tenant: t, roles: [analyst], key_env: SHARED_KEY}
 vendors:
   - name: v
     kind: openai
@@ -258,6 +262,11 @@ features:
 )yaml");
   EXPECT_NE(Find(diags, "PG006", "ATLANTIS"), nullptr) << Dump(diags);
   EXPECT_NE(Find(diags, "PG005", "tenant 't'"), nullptr);
+  EXPECT_NE(Find(diags, "PG005", "user 'u2' has the same API key as user 'u1'"), nullptr)
+      << Dump(diags);
+  EXPECT_NE(Find(diags, "PG005", "user 'u4' reads its key from the same variable as user 'u3'"),
+            nullptr)
+      << Dump(diags);
   EXPECT_NE(Find(diags, "PG006", "nowhere"), nullptr);
   EXPECT_NE(Find(diags, "PG003", "unknown role"), nullptr);
   EXPECT_NE(Find(diags, "PG003", "64 hex"), nullptr);
