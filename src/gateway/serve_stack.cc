@@ -470,14 +470,32 @@ Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
     if (!v.region.empty()) up.region = v.region;
     for (UpstreamConfig& e : extra) {
       if (e.vendor != v.name) continue;
+      // Where PHI goes is the policy's to say: its api_base and region are
+      // what lint (TLS, loopback) and the BAA and residency rules judge, so
+      // an adapter entry may repeat them but not send the traffic elsewhere.
+      auto trimmed = [](std::string_view u) {
+        while (!u.empty() && u.back() == '/') u.remove_suffix(1);
+        return u;
+      };
+      if (!e.base_url.empty() && trimmed(e.base_url) != trimmed(v.api_base)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "gateway.upstreams: vendor '", v.name,
+            "' has a base_url other than its api_base in the policy; set the address in the "
+            "policy's vendors: entry, where lint and the BAA checks see it"));
+      }
+      if (!e.region.empty() && !v.region.empty() && e.region != v.region) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("gateway.upstreams: vendor '", v.name, "' has region '", e.region,
+                         "', the policy says '", v.region,
+                         "'; residency and the BAA are judged on the policy's region"));
+      }
       if (e.kind_explicit) up.kind = e.kind;
-      if (!e.base_url.empty()) up.base_url = e.base_url;
       if (!e.api_key.empty()) up.api_key = e.api_key;
       up.deployments = e.deployments;
       up.model_ids = e.model_ids;
       up.api_version = e.api_version;
       up.anthropic_version = e.anthropic_version;
-      up.region = e.region;
+      if (!e.region.empty()) up.region = e.region;
       up.aws_access_key_id = e.aws_access_key_id;
       up.aws_secret_access_key = e.aws_secret_access_key;
       up.aws_session_token = e.aws_session_token;

@@ -39,8 +39,25 @@ std::string HostOf(std::string_view url, std::string* scheme) {
   return host;
 }
 
+// localhost, ::1 or an IPv4 address in 127.0.0.0/8 — the address itself, not
+// a name that starts like one ("127.0.0.1.example.org").
 bool IsLoopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  if (host == "localhost" || host == "::1") return true;
+  if (host.rfind("127.", 0) != 0) return false;
+  int parts = 0, digits = 0, value = 0;
+  for (char c : host + ".") {
+    if (c == '.') {
+      if (digits == 0 || value > 255) return false;
+      ++parts;
+      digits = value = 0;
+    } else if (c >= '0' && c <= '9' && digits < 3) {
+      value = value * 10 + (c - '0');
+      ++digits;
+    } else {
+      return false;
+    }
+  }
+  return parts == 4;
 }
 
 class Linter {

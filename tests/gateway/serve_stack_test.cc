@@ -288,6 +288,26 @@ TEST_F(ServeStackTest, AuditTrailVerifiesWithTheCliKeysAndNamesThePatient) {
 // While the audit trail cannot commit, every audited request is refused: a
 // load balancer must see /readyz fail and send traffic elsewhere, and see it
 // pass again once the trail commits.
+// Where PHI goes is the policy's to say: an adapter entry under
+// gateway.upstreams cannot send a vendor's traffic to another address or
+// region than the ones lint (TLS, loopback) and the BAA checks judged.
+TEST_F(ServeStackTest, GatewayUpstreamsCannotMoveAVendor) {
+  const std::string entry = "gateway:\n  upstreams:\n    - vendor: local\n";
+  WriteRaw(PolicyText(false) + entry + "      base_url: http://192.0.2.2:18790/v1\n");
+  Status bad = BuildStatus();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument) << bad;
+  EXPECT_THAT(std::string(bad.message()), HasSubstr("base_url other than its api_base")) << bad;
+  WriteRaw(PolicyText(false) + entry + "      base_url: " + upstream_->url("/v1") +
+           "\n      region: eu-central-1\n");
+  bad = BuildStatus();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument) << bad;
+  EXPECT_THAT(std::string(bad.message()), HasSubstr("region 'eu-central-1'")) << bad;
+  // Repeating them (a trailing slash aside) is fine.
+  WriteRaw(PolicyText(false) + entry + "      base_url: " + upstream_->url("/v1") +
+           "/\n      region: us\n");
+  PHIGATE_EXPECT_OK(BuildStatus());
+}
+
 TEST_F(ServeStackTest, ReadyzFailsWhileTheAuditTrailCannotCommit) {
   Start(/*watch=*/false);
   ASSERT_EQ(Chat(kClinicianKey).status, 200u);

@@ -230,6 +230,15 @@ TEST(LintTest, WeakTlsOnlyMattersOffLoopback) {
   - {name: r, kind: openai, api_base: "http://r.example/v1", models: [m]}
 )yaml"));
   EXPECT_NE(Find(remote, "PG030"), nullptr) << Dump(remote);
+  // A name that only starts like a loopback address is not one.
+  const auto lookalike = Lint(WithHead(R"yaml(vendors:
+  - {name: r, kind: openai, api_base: "http://127.0.0.1.attacker-synthetic.example/v1", models: [m]}
+)yaml"));
+  EXPECT_NE(Find(lookalike, "PG030"), nullptr) << Dump(lookalike);
+  const auto wide = Lint(WithHead(R"yaml(vendors:
+  - {name: l, kind: self-hosted, inside_boundary: true, api_base: "http://127.1.2.3:9/v1", models: [m]}
+)yaml"));
+  EXPECT_EQ(Find(wide, "PG030"), nullptr) << Dump(wide);
 }
 
 TEST(LintTest, MissingMasterKeyIsAWarning) {
