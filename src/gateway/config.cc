@@ -117,6 +117,7 @@ Status ParseUpstream(const YAML::Node& u, UpstreamConfig* c) {
   Get(u, "api_version", &c->api_version);
   Get(u, "anthropic_version", &c->anthropic_version);
   Get(u, "region", &c->region);
+  c->region_explicit = static_cast<bool>(u["region"]);
   Get(u, "ca_file", &c->ca_file);
   std::string e1 = "AWS_ACCESS_KEY_ID", e2 = "AWS_SECRET_ACCESS_KEY", e3 = "AWS_SESSION_TOKEN";
   Get(u, "aws_access_key_id_env", &e1);

@@ -483,7 +483,7 @@ Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
             "' has a base_url other than its api_base in the policy; set the address in the "
             "policy's vendors: entry, where lint and the BAA checks see it"));
       }
-      if (!e.region.empty() && !v.region.empty() && e.region != v.region) {
+      if (e.region_explicit && !v.region.empty() && e.region != v.region) {
         return absl::InvalidArgumentError(
             absl::StrCat("gateway.upstreams: vendor '", v.name, "' has region '", e.region,
                          "', the policy says '", v.region,
@@ -495,7 +495,7 @@ Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
       up.model_ids = e.model_ids;
       up.api_version = e.api_version;
       up.anthropic_version = e.anthropic_version;
-      if (!e.region.empty()) up.region = e.region;
+      up.region = e.region;  // the signing region (Bedrock); the host is the policy's
       up.aws_access_key_id = e.aws_access_key_id;
       up.aws_secret_access_key = e.aws_secret_access_key;
       up.aws_session_token = e.aws_session_token;

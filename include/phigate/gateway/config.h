@@ -46,6 +46,7 @@ struct UpstreamConfig {
   std::string api_version = "2024-10-21";          // azure
   std::string anthropic_version = "2023-06-01";
   std::string region = "us-east-1";  // bedrock
+  bool region_explicit = false;      // `region:` was written (else the policy's, or the default)
   std::string aws_access_key_id;     // bedrock, from env
   std::string aws_secret_access_key;
   std::string aws_session_token;
