@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "phigate/crypto/secret.h"
 
 namespace phigate::audit {
 namespace {
@@ -168,10 +169,9 @@ Result<std::string> MasterKeyFromEnv() {
 }
 
 Result<std::string> MasterKeyFromFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError("master key: cannot open the key file");
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return MasterKeyFromHex(data);
+  PHIGATE_ASSIGN_OR_RETURN(crypto::SecretBytes text,
+                           crypto::ReadSecretFile(path, "master key file"));
+  return MasterKeyFromHex(text.view());
 }
 
 Result<std::unique_ptr<crypto::Ed25519Signer>> SigningKeyFromMaster(std::string_view master_key) {

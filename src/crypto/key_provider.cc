@@ -72,31 +72,9 @@ Result<std::unique_ptr<LocalKeyProvider>> LocalKeyProvider::FromEnvironment() {
 }
 
 Result<std::unique_ptr<LocalKeyProvider>> LocalKeyProvider::FromFile(const std::string& path) {
-  // The one secret that unwraps every tenant's keys: a regular file of a few
-  // bytes that only its owner may read (as ssh requires of a private key).
-  std::error_code ec;
-  const std::filesystem::file_status st = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(st)) {
-    return absl::NotFoundError("master key file cannot be opened");
-  }
-  if (!std::filesystem::is_regular_file(st)) {
-    return absl::InvalidArgumentError("master key file is not a regular file");
-  }
-  using std::filesystem::perms;
-  if ((st.permissions() & (perms::group_all | perms::others_all)) != perms::none) {
-    return absl::FailedPreconditionError(
-        "master key file is accessible to other users: chmod 600 it");
-  }
-  const uintmax_t size = std::filesystem::file_size(path, ec);
-  if (ec || size > 4096) {
-    return absl::InvalidArgumentError("master key file is too large for a key (64 hex chars)");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError("master key file cannot be opened");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto p = FromText(text);
-  SecureWipe(text.data(), text.size());
-  return p;
+  // The one secret that unwraps every tenant's keys.
+  PHIGATE_ASSIGN_OR_RETURN(SecretBytes text, ReadSecretFile(path, "master key file"));
+  return FromText(text.view());
 }
 
 Result<std::string> LocalKeyProvider::Wrap(std::string_view data_key,

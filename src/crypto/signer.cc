@@ -14,6 +14,7 @@
 #include <iterator>
 
 #include "absl/strings/str_cat.h"
+#include "phigate/crypto/secret.h"
 
 namespace phigate::crypto {
 namespace {
@@ -186,10 +187,8 @@ Result<std::unique_ptr<Ed25519Signer>> Ed25519Signer::FromPem(std::string_view p
 }
 
 Result<std::unique_ptr<Ed25519Signer>> Ed25519Signer::FromFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError("ed25519: cannot open the signing key file");
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return FromPem(data);
+  PHIGATE_ASSIGN_OR_RETURN(SecretBytes pem, ReadSecretFile(path, "ed25519: the signing key file"));
+  return FromPem(pem.view());
 }
 
 Result<std::unique_ptr<Ed25519Signer>> Ed25519Signer::Generate() {

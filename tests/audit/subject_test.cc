@@ -1,8 +1,14 @@
 #include "phigate/audit/subject.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
 
 #include "gtest/gtest.h"
+#include "phigate/crypto/signer.h"
 #include "tests/testing/status_matchers.h"
 
 namespace phigate::audit {
@@ -83,6 +89,34 @@ TEST(SubjectIndexTest, MasterKeyFromHex) {
   PHIGATE_ASSERT_OK_AND_ASSIGN(auto s1, SigningKeyFromMaster(k));
   PHIGATE_ASSERT_OK_AND_ASSIGN(auto s2, SigningKeyFromMaster(k));
   EXPECT_EQ(s1->RawPublicKey(), s2->RawPublicKey());
+}
+
+// The audit commands read the master key (--master-key-file) and a signing
+// key (PHIGATE_AUDIT_SIGNING_KEY) as the vault reads its key file: a file
+// others can read is refused, as ssh refuses such a private key.
+TEST(SubjectIndexTest, KeyFilesOthersCanReadAreRefused) {
+  using std::filesystem::perms;
+  const auto dir = std::filesystem::temp_directory_path();
+  const auto master = dir / ("phigate_audit_master_" + std::to_string(::getpid()) + ".key");
+  std::ofstream(master) << std::string(64, 'a') << "\n";
+  std::filesystem::permissions(master, perms::owner_read | perms::owner_write);
+  PHIGATE_EXPECT_OK(MasterKeyFromFile(master.string()).status());
+  std::filesystem::permissions(master, perms::owner_read | perms::owner_write | perms::others_read);
+  auto shared = MasterKeyFromFile(master.string());
+  EXPECT_EQ(shared.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(std::string(shared.status().message()).find("chmod 600"), std::string::npos);
+  EXPECT_EQ(MasterKeyFromFile(dir.string()).status().code(), absl::StatusCode::kInvalidArgument);
+  std::filesystem::remove(master);
+
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto signer, crypto::Ed25519Signer::Generate());
+  const auto pem = dir / ("phigate_audit_signing_" + std::to_string(::getpid()) + ".pem");
+  std::ofstream(pem) << signer->PrivateKeyPem().value();
+  std::filesystem::permissions(pem, perms::owner_read | perms::owner_write);
+  PHIGATE_EXPECT_OK(crypto::Ed25519Signer::FromFile(pem.string()).status());
+  std::filesystem::permissions(pem, perms::owner_read | perms::owner_write | perms::group_read);
+  EXPECT_EQ(crypto::Ed25519Signer::FromFile(pem.string()).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  std::filesystem::remove(pem);
 }
 
 }  // namespace

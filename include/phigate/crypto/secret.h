@@ -10,6 +10,8 @@
 #include <string_view>
 #include <utility>
 
+#include "phigate/core/status.h"
+
 namespace phigate::crypto {
 
 // Overwrites n bytes at p with zeros in a way the compiler may not elide.
@@ -50,6 +52,13 @@ class SecretBytes {
   }
   std::string bytes_;
 };
+
+// Reads a file that holds a key (`what` names it in errors, e.g. "master key
+// file"): a regular file of at most 4 KiB that only its owner may read, as
+// ssh requires of a private key. NotFound, InvalidArgument (not a regular
+// file, too large) or FailedPrecondition (readable by group or others:
+// "chmod 600 it"). The contents are never part of an error.
+Result<SecretBytes> ReadSecretFile(const std::string& path, std::string_view what);
 
 }  // namespace phigate::crypto
 
