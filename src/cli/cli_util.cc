@@ -174,6 +174,21 @@ std::string GroupOf(const GroupFlags& flags, std::string_view id, std::string_vi
   return std::string(id.substr(0, id.find(flags.id_prefix)));
 }
 
+std::string UrlForDisplay(std::string_view url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  const size_t auth = scheme + 3;
+  const size_t end = url.find_first_of("/?#", auth);
+  const std::string_view authority =
+      url.substr(auth, end == std::string_view::npos ? end : end - auth);
+  const size_t at = authority.rfind('@');
+  if (at == std::string_view::npos) return std::string(url);
+  const size_t colon = authority.substr(0, at).find(':');
+  if (colon == std::string_view::npos) return std::string(url);
+  return absl::StrCat(ToAbsl(url.substr(0, auth + colon + 1)), "***",
+                      ToAbsl(url.substr(auth + at)));
+}
+
 std::string HumanBytes(double bytes) {
   if (bytes >= 1e9) return absl::StrFormat("%.2f GB", bytes / 1e9);
   if (bytes >= 1e6) return absl::StrFormat("%.1f MB", bytes / 1e6);
@@ -190,7 +205,7 @@ void RequireExistingSqliteStore(std::string_view url, std::string_view message) 
   if (path.starts_with("sqlite://")) path.remove_prefix(9);
   std::error_code ec;
   if (!std::filesystem::exists(std::filesystem::path(std::string(path)), ec)) {
-    throw CliError(1, absl::StrCat(ToAbsl(message), ": ", ToAbsl(url)));
+    throw CliError(1, absl::StrCat(ToAbsl(message), ": ", UrlForDisplay(url)));
   }
 }
 

@@ -92,6 +92,10 @@ std::string HumanBytes(double bytes);
 // Other schemes pass.
 void RequireExistingSqliteStore(std::string_view url, std::string_view message);
 
+// A store URL fit for a message: the password of "scheme://user:password@host"
+// (PostgreSQL) is replaced by "***".
+std::string UrlForDisplay(std::string_view url);
+
 }  // namespace phigate::cli
 
 #endif  // PHIGATE_CLI_CLI_UTIL_H_

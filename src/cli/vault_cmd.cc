@@ -74,7 +74,7 @@ bool HasVault(const VaultFlags& f, std::string_view what) {
 void RequireExistingVault(const VaultFlags& f, std::string_view what) {
   if (!HasVault(f, what)) {
     throw CliError(1, absl::StrCat(ToAbsl(what), ": tenant ", f.tenant, " has no vault in ",
-                                   f.store, " (check --tenant and --store)"));
+                                   UrlForDisplay(f.store), " (check --tenant and --store)"));
   }
 }
 

@@ -603,7 +603,22 @@ class Loader {
         u.api_key_sha256 = h;
       }
     }
-    if (auto s = r_.Str(n, "key_env", "user", false)) u.key_env = *s;
+    if (auto s = r_.Str(n, "key_env", "user", false)) {
+      // The name of a variable, never the key: a key pasted here would be
+      // printed by every message that names the variable.
+      const bool name = !s->empty() && !std::isdigit(static_cast<unsigned char>((*s)[0])) &&
+                        std::all_of(s->begin(), s->end(), [](char c) {
+                          return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+                        });
+      if (name) {
+        u.key_env = *s;
+      } else {
+        r_.Error(n["key_env"], "PG003",
+                 "user '" + u.id + "': key_env is not the name of an environment variable",
+                 "write the variable's name (A-Z, 0-9, _), e.g. `key_env: PHIGATE_KEY_DR_LEE`, "
+                 "never the key itself");
+      }
+    }
     if (!u.api_key_sha256.empty() && !u.key_env.empty()) {
       r_.Error(n["key_env"], "PG022", "user '" + u.id + "' has both api_key_sha256 and key_env",
                "keep one");

@@ -66,6 +66,20 @@ TEST(ReadLineTest, KeepsNulBytesAndLongLines) {
   std::fclose(f);
 }
 
+// Store URLs go into error messages: a PostgreSQL password never does.
+TEST(UrlForDisplayTest, HidesThePasswordOnly) {
+  EXPECT_EQ(UrlForDisplay("postgres://phigate:s3cr3t-synthetic@db.example:5432/phigate"),
+            "postgres://phigate:***@db.example:5432/phigate");
+  EXPECT_EQ(UrlForDisplay("postgresql://u:p:q@h/db?sslmode=require"),
+            "postgresql://u:***@h/db?sslmode=require");
+  EXPECT_EQ(UrlForDisplay("postgres://phigate@db.example/phigate"),
+            "postgres://phigate@db.example/phigate");
+  EXPECT_EQ(UrlForDisplay("sqlite:///var/lib/phigate/vault.db"),
+            "sqlite:///var/lib/phigate/vault.db");
+  EXPECT_EQ(UrlForDisplay("sqlite:///tmp/a:b@c.db"), "sqlite:///tmp/a:b@c.db");
+  EXPECT_EQ(UrlForDisplay("vault.db"), "vault.db");
+}
+
 TEST(HumanBytesTest, Units) {
   EXPECT_EQ(HumanBytes(512), "512 B");
   EXPECT_EQ(HumanBytes(2500), "2.5 kB");

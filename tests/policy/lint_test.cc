@@ -260,6 +260,7 @@ users:
   - {id: u2, tenant: t, roles: [analyst], api_key_sha256: EE344F245BD9FD0E3F948BCD6DE5D56DFC64157241269B9C8C4F857BE90DA3D4}
   - {id: u3, tenant: t, roles: [analyst], key_env: SHARED_KEY}
   - {id: u4, tenant: t, roles: [analyst], key_env: SHARED_KEY}
+  - {id: u5, tenant: t, roles: [analyst], key_env: pg_live_SYNTHETICSECRET123}
 vendors:
   - name: v
     kind: openai
@@ -276,6 +277,9 @@ features:
   EXPECT_NE(Find(diags, "PG005", "user 'u4' reads its key from the same variable as user 'u3'"),
             nullptr)
       << Dump(diags);
+  // A key pasted where the variable's name goes is refused and never echoed.
+  EXPECT_NE(Find(diags, "PG003", "user 'u5': key_env is not the name"), nullptr) << Dump(diags);
+  EXPECT_EQ(Dump(diags).find("SYNTHETICSECRET"), std::string::npos) << Dump(diags);
   EXPECT_NE(Find(diags, "PG006", "nowhere"), nullptr);
   EXPECT_NE(Find(diags, "PG003", "unknown role"), nullptr);
   EXPECT_NE(Find(diags, "PG003", "64 hex"), nullptr);
