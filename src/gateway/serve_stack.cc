@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "phigate/audit/audit_log.h"
@@ -15,6 +16,7 @@
 #include "phigate/audit/log_store.h"
 #include "phigate/audit/subject.h"
 #include "phigate/crypto/key_provider.h"
+#include "phigate/crypto/secret.h"
 #include "phigate/crypto/signer.h"
 #include "phigate/detect/engine.h"
 #include "phigate/gateway/breach_scanner.h"
@@ -504,11 +506,25 @@ Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
     cfg.upstreams.push_back(std::move(up));
   }
 
-  // Keys: the master key (vault data keys, audit signing key, tenant HMAC key).
-  const std::string master = EnvOr("PHIGATE_MASTER_KEY", "");
-  if (master.empty()) {
-    return absl::FailedPreconditionError(
-        "PHIGATE_MASTER_KEY is not set (64 hex digits); the vault and the audit trail need it");
+  // Keys: the master key (vault data keys, audit signing key, tenant HMAC key),
+  // from where the policy's `keys:` says: a file, another variable, or
+  // PHIGATE_MASTER_KEY.
+  const policy::PolicyConfig::Keys& key_source = pol->config().keys;
+  std::string master;
+  if (!key_source.master_key_file.empty()) {
+    PHIGATE_ASSIGN_OR_RETURN(
+        crypto::SecretBytes text,
+        crypto::ReadSecretFile(key_source.master_key_file, "keys.master_key_file"));
+    master = std::string(absl::StripAsciiWhitespace(ToAbsl(text.view())));
+    if (master.empty()) return absl::FailedPreconditionError("keys.master_key_file is empty");
+  } else {
+    const std::string var =
+        key_source.master_key_env.empty() ? "PHIGATE_MASTER_KEY" : key_source.master_key_env;
+    master = EnvOr(var.c_str(), "");
+    if (master.empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(var, " is not set (64 hex digits); the vault and the audit trail need it"));
+    }
   }
   PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<crypto::LocalKeyProvider> keys,
                            crypto::LocalKeyProvider::FromText(master));

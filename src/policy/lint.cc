@@ -314,12 +314,7 @@ class Linter {
   }
 
   void CheckMasterKey() {
-    for (std::string_view section : {"keys", "vault"}) {
-      const auto it = cfg_.other_sections.find(section);
-      if (it != cfg_.other_sections.end() && it->second.find("master_key") != std::string::npos) {
-        return;
-      }
-    }
+    if (!cfg_.keys.master_key_env.empty() || !cfg_.keys.master_key_file.empty()) return;
     const auto loc = cfg_.other_section_locs.find("keys");
     Add(loc != cfg_.other_section_locs.end() ? loc->second : SourceLoc{1, 1}, Severity::kWarning,
         "PG031", "no master key is configured (keys.master_key_env or keys.master_key_file)",

@@ -107,6 +107,7 @@ class Loader {
       if (n.IsDefined()) cfg->other_section_locs[std::string(s)] = YamlReader::Loc(n);
     }
     CaptureOtherSections(text, root, cfg.get());
+    LoadKeys(root["keys"], cfg.get());
     // Jurisdictions first: tenants refer to them.
     if (r_.Seq(root["jurisdictions"], "jurisdictions")) {
       for (const YAML::Node& n : root["jurisdictions"]) LoadJurisdiction(n, cfg.get());
@@ -154,6 +155,17 @@ class Loader {
           i + 1 < starts.size() ? static_cast<size_t>(starts[i + 1].first) : text.size();
       cfg->other_sections[name] =
           std::string(text.substr(static_cast<size_t>(begin), end - static_cast<size_t>(begin)));
+    }
+  }
+
+  void LoadKeys(const YAML::Node& n, PolicyConfig* cfg) {
+    if (!n.IsDefined() || n.IsNull()) return;
+    if (!r_.Map(n, "keys", {"master_key_env", "master_key_file"})) return;
+    if (auto s = r_.Str(n, "master_key_env", "keys", false)) cfg->keys.master_key_env = *s;
+    if (auto s = r_.Str(n, "master_key_file", "keys", false)) cfg->keys.master_key_file = *s;
+    if (!cfg->keys.master_key_env.empty() && !cfg->keys.master_key_file.empty()) {
+      r_.Error(n, "PG022", "keys: both master_key_env and master_key_file are set",
+               "keep one: the variable or the file");
     }
   }
 

@@ -308,6 +308,36 @@ TEST_F(ServeStackTest, GatewayUpstreamsCannotMoveAVendor) {
   PHIGATE_EXPECT_OK(BuildStatus());
 }
 
+// The policy's `keys:` says where serve reads the master key: a file only its
+// owner can read, or another variable; anything else there is an error (it
+// was ignored, and serve read PHIGATE_MASTER_KEY whatever the file said).
+TEST_F(ServeStackTest, TheKeysSectionSaysWhereTheMasterKeyIs) {
+  ::unsetenv("PHIGATE_MASTER_KEY");
+  const std::string key_file = (dir_ / "master.key").string();
+  std::ofstream(key_file) << kMasterHex << "\n";
+  using std::filesystem::perms;
+  std::filesystem::permissions(key_file, perms::owner_read | perms::owner_write);
+  WriteRaw("keys:\n  master_key_file: " + key_file + "\n" + PolicyText(false));
+  PHIGATE_EXPECT_OK(BuildStatus());
+  std::filesystem::permissions(key_file,
+                               perms::owner_read | perms::owner_write | perms::others_read);
+  Status bad = BuildStatus();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kFailedPrecondition) << bad;
+  EXPECT_THAT(std::string(bad.message()), HasSubstr("chmod 600")) << bad;
+
+  WriteRaw("keys:\n  master_key_env: PHIGATE_TEST_SERVE_MK\n" + PolicyText(false));
+  bad = BuildStatus();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kFailedPrecondition) << bad;
+  EXPECT_THAT(std::string(bad.message()), HasSubstr("PHIGATE_TEST_SERVE_MK is not set")) << bad;
+  ::setenv("PHIGATE_TEST_SERVE_MK", kMasterHex, 1);
+  PHIGATE_EXPECT_OK(BuildStatus());
+  ::unsetenv("PHIGATE_TEST_SERVE_MK");
+
+  WriteRaw("keys:\n  rotate_days: 90\n" + PolicyText(false));
+  EXPECT_FALSE(BuildStatus().ok());
+  ::setenv("PHIGATE_MASTER_KEY", kMasterHex, 1);
+}
+
 TEST_F(ServeStackTest, ReadyzFailsWhileTheAuditTrailCannotCommit) {
   Start(/*watch=*/false);
   ASSERT_EQ(Chat(kClinicianKey).status, 200u);

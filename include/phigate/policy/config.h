@@ -189,6 +189,13 @@ struct PolicyConfig {
   // gateway, keys), re-emitted as YAML text, untouched by policy.
   std::map<std::string, std::string, std::less<>> other_sections;
   std::map<std::string, SourceLoc, std::less<>> other_section_locs;
+  // `keys:` — where `phigate serve` reads the master key: the variable named
+  // by master_key_env, or the file master_key_file (chmod 600); one of them.
+  // Neither: PHIGATE_MASTER_KEY.
+  struct Keys {
+    std::string master_key_env;
+    std::string master_key_file;
+  } keys;
 
   const Tenant* FindTenant(std::string_view id) const;
   const User* FindUser(std::string_view id) const;
