@@ -210,6 +210,12 @@ void RegisterKeys(CLI::App& app) {
     ThrowIfError(n.status(), "keys rewrap");
     std::printf("tenant %s: re-wrapped %d keys under %s\n", rw.tenant.c_str(), *n,
                 (*to)->key_id().c_str());
+    // Only the vault's keys are wrapped; the others are derived from the key.
+    std::fprintf(stderr,
+                 "note: the audit trail's signing and patient-index keys and the incident "
+                 "records' key are derived from the master key, not wrapped: keep the old key "
+                 "to verify and query the audit events and read the incidents written before "
+                 "this change (--master-key-file OLD)\n");
   });
 
   auto* fresh = keys->add_subcommand("new-master", "Print a new random master key (64 hex chars)");
