@@ -25,6 +25,11 @@ std::string_view ApiName(Api api) {
   return "unknown";
 }
 
+std::string_view VendorEndpoint(VendorKind kind, Api api) {
+  if (kind == VendorKind::kBedrock && api == Api::kOpenAIChat) return "converse";
+  return ApiEndpoint(api);
+}
+
 std::string_view ApiEndpoint(Api api) {
   switch (api) {
     case Api::kOpenAIChat:

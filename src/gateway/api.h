@@ -12,6 +12,7 @@
 
 #include "nlohmann/json.hpp"
 #include "phigate/core/status.h"
+#include "phigate/gateway/config.h"
 #include "src/gateway/deid.h"
 #include "src/gateway/json_io.h"
 #include "src/gateway/sse.h"
@@ -22,6 +23,9 @@ enum class Api : uint8_t { kOpenAIChat = 0, kOpenAIEmbeddings = 1, kAnthropicMes
 inline constexpr size_t kNumApis = 3;
 std::string_view ApiName(Api api);      // "openai.chat", "openai.embeddings", "anthropic.messages"
 std::string_view ApiEndpoint(Api api);  // the policy's endpoint: "chat/completions", ...
+// The endpoint a vendor of `kind` is called at for `api`, as the policy (and
+// its BAAs) names it: Bedrock serves chat through "converse".
+std::string_view VendorEndpoint(VendorKind kind, Api api);
 inline bool IsAnthropic(Api api) { return api == Api::kAnthropicMessages; }
 
 // The error body in the API's own JSON format. `message` must be PHI-free.

@@ -292,8 +292,11 @@ class PolicyFilter : public Filter {
       return Stop(ctx, name(), 503,
                   "suspended by breach containment for this tenant; request refused");
     }
-    DecisionRequest dr{&ctx.principal, ctx.feature, ctx.upstream->vendor, ApiEndpoint(ctx.api),
-                       ctx.upstream_model};
+    // The model by the name the policy declares (an alias's upstream name is
+    // not one of its names), the endpoint the vendor is called at (Bedrock's
+    // "converse" for a chat request).
+    DecisionRequest dr{&ctx.principal, ctx.feature, ctx.upstream->vendor,
+                       VendorEndpoint(ctx.upstream->kind, ctx.api), ctx.requested_model};
     Result<Decision> d = s_.deps.policy->Decide(dr);
     if (!d.ok()) {
       s_.metrics.Inc("phigate_policy_decisions_total", "result=\"error\"");

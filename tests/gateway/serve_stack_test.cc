@@ -338,6 +338,26 @@ TEST_F(ServeStackTest, TheKeysSectionSaysWhereTheMasterKeyIs) {
   ::setenv("PHIGATE_MASTER_KEY", kMasterHex, 1);
 }
 
+// A model declared under another name than the vendor's (docs/policy.md's
+// alias): the decision is taken on the declared name, as `policy explain`
+// takes it, and the vendor gets its own name. It was denied UNKNOWN_MODEL.
+TEST_F(ServeStackTest, AModelAliasIsDecidedByItsDeclaredName) {
+  std::string text = PolicyText(false);
+  const std::string plain = "    models: [local-llama]\n";
+  text.replace(text.find(plain), plain.size(),
+               "    models: [{name: fast, upstream_model: local-llama-3b}]\n");
+  WriteRaw(text);
+  Start(/*watch=*/false);
+  const json body = {{"model", "fast"},
+                     {"messages", json::array({{{"role", "user"}, {"content", Note()}}})}};
+  HttpResult r = HttpCall(
+      gw_->port(), "POST", "/v1/chat/completions", body.dump(),
+      {{"authorization", "Bearer " + std::string(kClinicianKey)}, {"x-phigate-feature", "scribe"}});
+  ASSERT_EQ(r.status, 200u) << r.body;
+  ASSERT_EQ(upstream_->count(), 1u);
+  EXPECT_EQ(json::parse(upstream_->received()[0].body)["model"], "local-llama-3b");
+}
+
 TEST_F(ServeStackTest, ReadyzFailsWhileTheAuditTrailCannotCommit) {
   Start(/*watch=*/false);
   ASSERT_EQ(Chat(kClinicianKey).status, 200u);

@@ -7,6 +7,7 @@
 #include "gtest/gtest.h"
 #include "phigate/gateway/config.h"
 #include "phigate/gateway/gateway.h"
+#include "src/gateway/api.h"
 #include "src/gateway/sigv4.h"
 #include "tests/testing/status_matchers.h"
 
@@ -27,6 +28,16 @@ json ChatBody() {
   return json::parse(R"({"model":"gpt-4o","max_tokens":50,"temperature":0.2,"stop":"END",
     "messages":[{"role":"system","content":"sys"},{"role":"user","content":"hello"},
                 {"role":"user","content":[{"type":"text","text":"again"}]}]})");
+}
+
+// The policy decides on the endpoint the vendor is called at, as its BAAs name
+// it (docs/policy.md: `converse` for Bedrock): a chat request to Bedrock was
+// decided as "chat/completions", which no Bedrock BAA lists (UNKNOWN_ENDPOINT).
+TEST(VendorsTest, PolicyEndpointIsTheVendors) {
+  EXPECT_EQ(VendorEndpoint(VendorKind::kBedrock, Api::kOpenAIChat), "converse");
+  EXPECT_EQ(VendorEndpoint(VendorKind::kOpenAI, Api::kOpenAIChat), "chat/completions");
+  EXPECT_EQ(VendorEndpoint(VendorKind::kAzureOpenAI, Api::kOpenAIEmbeddings), "embeddings");
+  EXPECT_EQ(VendorEndpoint(VendorKind::kAnthropic, Api::kAnthropicMessages), "messages");
 }
 
 TEST(VendorsTest, OpenAISetsTenantScopedKeys) {
