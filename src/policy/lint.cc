@@ -283,7 +283,8 @@ class Linter {
         if (j->residency.empty()) continue;
         for (const Route& r : f.routes) {
           const Vendor* v = cfg_.FindVendor(r.vendor);
-          if (v == nullptr || SelfHostedInBoundary(*v)) continue;
+          // Inside the boundary with no region: where the boundary is.
+          if (v == nullptr || (SelfHostedInBoundary(*v) && v->region.empty())) continue;
           bool ok = false;
           for (const std::string& reg : j->residency) {
             if (!v->region.empty() && v->region.rfind(reg, 0) == 0) ok = true;

@@ -237,20 +237,25 @@ Decision BuildDecision(const PolicyConfig& cfg, const Feature& f, const TenantRu
 Coverage CoverageAt(const Vendor& v, std::string_view endpoint, std::string_view model,
                     const TenantRules& rules, int64_t t) {
   Coverage c;
-  if (v.kind == VendorKind::kSelfHosted && v.inside_boundary) {
-    c.covered = true;
-    c.self_hosted = true;
-    c.code = ReasonCode::kSelfHostedInBoundary;
-    c.text = absl::StrCat("vendor '", v.name, "' is self-hosted inside the boundary");
-    return c;
-  }
+  const bool in_boundary = v.kind == VendorKind::kSelfHosted && v.inside_boundary;
+  // Residency binds where the data goes, whoever runs the server: a
+  // self-hosted model inside the boundary but in a region the tenant's
+  // jurisdiction excludes is refused like a vendor there (one that declares
+  // no region is taken to be where the boundary is).
   for (const auto& [jid, regions] : rules.residency) {
-    if (!RegionAllowed(v.region, regions)) {
+    if ((!in_boundary || !v.region.empty()) && !RegionAllowed(v.region, regions)) {
       c.code = ReasonCode::kJurisdictionRequirement;
       c.text = absl::StrCat(jid, " requires vendor region in [", absl::StrJoin(regions, ","),
                             "]; vendor '", v.name, "' region is '", v.region, "'");
       return c;
     }
+  }
+  if (in_boundary) {
+    c.covered = true;
+    c.self_hosted = true;
+    c.code = ReasonCode::kSelfHostedInBoundary;
+    c.text = absl::StrCat("vendor '", v.name, "' is self-hosted inside the boundary");
+    return c;
   }
   if (v.baas.empty()) {
     c.code = ReasonCode::kNoBaa;

@@ -197,6 +197,21 @@ TEST_F(DecisionTest, TenantInSeveralStatesGetsTheStrictestOfAll) {
   EXPECT_EQ(eu_multi.action(kName), Action::kTokenize);
   EXPECT_TRUE(D("acme", "doc", "scribe", "eu", "", "e1", t).baa_covered);
 
+  // Residency binds a self-hosted model inside the boundary too when it says
+  // where it runs: in the EU it gets no identifiers for the TX tenant; without
+  // a region it is taken to be where the boundary is.
+  EXPECT_TRUE(D("multi", "mdoc", "scribe", "local", "", "m-local", t).baa_covered);
+  PolicyConfig cfg = policy_->config();
+  for (Vendor& v : cfg.vendors) {
+    if (v.name == "local") v.region = "eu-west";
+  }
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto eu_local, Policy::FromConfig(std::move(cfg)));
+  const Decision& el = eu_local->Decide({"multi", "mdoc", "scribe", "local", "", "m-local", t});
+  EXPECT_FALSE(el.baa_covered);
+  EXPECT_TRUE(el.HasReason(ReasonCode::kJurisdictionRequirement));
+  EXPECT_EQ(el.action(kName), Action::kTokenize);
+  EXPECT_TRUE(eu_local->Decide({"acme", "doc", "scribe", "local", "", "m-local", t}).baa_covered);
+
   // NY requires zero data retention: a BAA without it does not count for `multi`.
   const Decision& nz_multi = D("multi", "mdoc", "scribe", "nozdr", "", "z1", t);
   EXPECT_FALSE(nz_multi.baa_covered);

@@ -135,14 +135,16 @@ bool Glob(const std::string& p, const std::string& v) {
 // Independent oracle: is identifying data permitted to this target at time t?
 bool Permitted(const PolicyConfig& cfg, const Tenant& tenant, const Vendor& v,
                const std::string& endpoint, const std::string& model, int64_t t) {
-  if (v.kind == VendorKind::kSelfHosted && v.inside_boundary) return true;
+  // Inside the boundary: permitted, unless it declares a region the tenant's
+  // residency rules exclude.
+  const bool in_boundary = v.kind == VendorKind::kSelfHosted && v.inside_boundary;
   bool zdr = false, nt = false;
   for (const std::string& jid : tenant.jurisdictions) {
     const Jurisdiction* j = cfg.FindJurisdiction(jid);
     if (j == nullptr) return false;
     zdr = zdr || j->require_zero_data_retention;
     nt = nt || j->require_no_training;
-    if (!j->residency.empty()) {
+    if (!j->residency.empty() && (!in_boundary || !v.region.empty())) {
       bool ok = false;
       for (const std::string& r : j->residency) {
         ok = ok || (!v.region.empty() && v.region.rfind(r, 0) == 0);
@@ -150,6 +152,7 @@ bool Permitted(const PolicyConfig& cfg, const Tenant& tenant, const Vendor& v,
       if (!ok) return false;
     }
   }
+  if (in_boundary) return true;
   for (const Baa& b : v.baas) {
     const bool active = t >= b.signed_day * 86400 && t < (b.expires_day + 1) * 86400;
     bool e_ok = false, m_ok = false;
