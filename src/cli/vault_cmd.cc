@@ -186,8 +186,16 @@ void RegisterKeys(CLI::App& app) {
   AddVaultFlags(shred, &shr);
   shred->callback([] {
     RequireExistingVault(shr, "keys shred");
-    vault::VaultHandle h = OpenVault(shr);
-    ThrowIfError(h.vault->Shred(), "keys shred");
+    // No key is unwrapped: a tenant whose keys the master key cannot open (left
+    // out of a rotation, or its key lost) can still be shredded.
+    auto store = store::Store::Open({.url = shr.store});
+    ThrowIfError(store.status(), "store");
+    auto ts = (*store)->ForTenant(Tenant(shr));
+    ThrowIfError(ts.status(), "store");
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    ThrowIfError(vault::ShredTenant(**ts, now), "keys shred");
     std::printf("tenant %s: keys destroyed; its vault data is unreadable\n", shr.tenant.c_str());
   });
 

@@ -669,21 +669,7 @@ class VaultImpl : public Vault {
   }
 
   Status Shred() override {
-    const int64_t now = options_.clock();
-    if (Status tx_status = store_->RunInTransaction([&](Transaction& tx) -> Status {
-          uint32_t tomb = 0;
-          PHIGATE_ASSIGN_OR_RETURN(auto keys, LoadKeys(tx, &tomb));
-          const uint32_t last = MaxVersion(keys, tomb);
-          PHIGATE_ASSIGN_OR_RETURN(int64_t a, tx.DeletePrefix(kKeysNamespace, ""));
-          PHIGATE_ASSIGN_OR_RETURN(int64_t b, tx.DeletePrefix(kMapNamespace, ""));
-          PHIGATE_ASSIGN_OR_RETURN(int64_t c, tx.DeletePrefix(kIndexNamespace, ""));
-          (void)a;
-          (void)b;
-          (void)c;
-          return tx.Put(kKeysNamespace, kTomb, absl::StrCat(last), now);
-        });
-        !tx_status.ok())
-      return tx_status;
+    PHIGATE_RETURN_IF_ERROR(ShredTenant(*store_, options_.clock()));
     absl::MutexLock lock(&mu_);
     ring_.reset();
     shredded_ = true;
@@ -876,6 +862,21 @@ Result<std::unique_ptr<Vault>> Vault::Open(std::unique_ptr<store::TenantStore> s
   auto v = std::make_unique<VaultImpl>(std::move(store), keys, std::move(options));
   PHIGATE_RETURN_IF_ERROR(v->Init());
   return std::unique_ptr<Vault>(std::move(v));
+}
+
+Status ShredTenant(store::TenantStore& store, int64_t now) {
+  return store.RunInTransaction([&](Transaction& tx) -> Status {
+    uint32_t tomb = 0;
+    PHIGATE_ASSIGN_OR_RETURN(auto keys, LoadKeys(tx, &tomb));
+    const uint32_t last = MaxVersion(keys, tomb);
+    PHIGATE_ASSIGN_OR_RETURN(int64_t a, tx.DeletePrefix(kKeysNamespace, ""));
+    PHIGATE_ASSIGN_OR_RETURN(int64_t b, tx.DeletePrefix(kMapNamespace, ""));
+    PHIGATE_ASSIGN_OR_RETURN(int64_t c, tx.DeletePrefix(kIndexNamespace, ""));
+    (void)a;
+    (void)b;
+    (void)c;
+    return tx.Put(kKeysNamespace, kTomb, absl::StrCat(last), now);
+  });
 }
 
 Result<int> RewrapTenantKeys(store::TenantStore& store, const crypto::KeyProvider& from,

@@ -67,4 +67,17 @@ fi
 # Shred.
 echo "Qorvin Abelstam" | "$BIN" vault tokenize --store "$STORE" --tenant acme --scope c --category NAME >/dev/null
 "$BIN" keys shred --store "$STORE" --tenant acme >/dev/null
+
+# Shredding needs no key that opens the tenant's keys: a tenant whose keys the
+# master key cannot unwrap (left out of a rotation, or its key lost) is still
+# destroyed, and its tokens resolve no more.
+printf 'Zephyrine Quallsworth\n' |
+  "$BIN" vault tokenize --store "$STORE" --tenant gamma --scope g --category NAME >"$DIR/gtok"
+echo "Pt $(cat "$DIR/gtok")." >"$DIR/ganswer"
+OUT="$("$BIN" reid --store "$STORE" --tenant gamma --scope g --allow-reidentify <"$DIR/ganswer")"
+[[ "$OUT" == *"Zephyrine"* ]] || fail "gamma round trip: $OUT"
+PHIGATE_MASTER_KEY="$("$BIN" keys new-master)" "$BIN" keys shred --store "$STORE" --tenant gamma \
+  >/dev/null 2>"$DIR/err" || fail "shred with another master key failed: $(cat "$DIR/err")"
+OUT="$("$BIN" reid --store "$STORE" --tenant gamma --scope g --allow-reidentify <"$DIR/ganswer" 2>/dev/null || true)"
+[[ "$OUT" != *"Zephyrine"* ]] || fail "a shredded tenant's token resolved"
 echo "cli round trip OK"

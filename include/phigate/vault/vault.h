@@ -184,6 +184,12 @@ class Vault {
   virtual Result<uint32_t> CurrentKeyVersion() = 0;
 };
 
+// Crypto-shredding without the keys: what Vault::Shred does (deletes the
+// tenant's wrapped keys and mappings in one transaction and leaves a
+// tombstone), for a tenant whose keys cannot be unwrapped — left out of a
+// master key rotation, or its key lost. `now` is the tombstone's time.
+Status ShredTenant(store::TenantStore& store, int64_t now);
+
 // Master key rotation: re-wraps every wrapped key of the tenant from `from` to
 // `to` (the data keys themselves, and hence the rows, do not change).
 Result<int> RewrapTenantKeys(store::TenantStore& store, const crypto::KeyProvider& from,
