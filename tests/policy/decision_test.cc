@@ -343,25 +343,10 @@ TEST_F(DecisionTest, ApiKeysAreMatchedByHash) {
   EXPECT_EQ(policy_->FindUserByApiKey(""), nullptr);
 }
 
-TEST_F(DecisionTest, KeyEnvIsHashedAtLoad) {
-  ::setenv("PHIGATE_TEST_POLICY_KEY", "k-env-user", 1);
-  std::string yaml(testing::kTablePolicy);
-  yaml.replace(yaml.find("{id: ana, tenant: acme, roles: [analyst]}"),
-               std::string("{id: ana, tenant: acme, roles: [analyst]}").size(),
-               "{id: ana, tenant: acme, roles: [analyst], key_env: PHIGATE_TEST_POLICY_KEY}");
-  LoadOptions opts;
-  opts.reject_lint_errors = false;
-  PHIGATE_ASSERT_OK_AND_ASSIGN(auto p, Policy::LoadString(yaml, "t.yaml", opts));
-  const User* u = p->FindUserByApiKey("k-env-user");
-  ASSERT_NE(u, nullptr);
-  EXPECT_EQ(u->id, "ana");
-  ::unsetenv("PHIGATE_TEST_POLICY_KEY");
-}
-
-// One key, one user: a key shared by two users (here doc's key, also in the
-// variable another user reads) would sign in as whichever came first.
-TEST_F(DecisionTest, OneApiKeyForTwoUsersIsRefused) {
-  ::setenv("PHIGATE_TEST_POLICY_KEY", "k-doc", 1);
+// The table policy with user ana's key read from $PHIGATE_TEST_POLICY_KEY,
+// which holds `key` while the policy loads.
+Result<std::shared_ptr<const Policy>> LoadWithAnaKeyFromEnv(const char* key) {
+  ::setenv("PHIGATE_TEST_POLICY_KEY", key, 1);
   std::string yaml(testing::kTablePolicy);
   yaml.replace(yaml.find("{id: ana, tenant: acme, roles: [analyst]}"),
                std::string("{id: ana, tenant: acme, roles: [analyst]}").size(),
@@ -370,6 +355,20 @@ TEST_F(DecisionTest, OneApiKeyForTwoUsersIsRefused) {
   opts.reject_lint_errors = false;
   auto p = Policy::LoadString(yaml, "t.yaml", opts);
   ::unsetenv("PHIGATE_TEST_POLICY_KEY");
+  return p;
+}
+
+TEST_F(DecisionTest, KeyEnvIsHashedAtLoad) {
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto p, LoadWithAnaKeyFromEnv("k-env-user"));
+  const User* u = p->FindUserByApiKey("k-env-user");
+  ASSERT_NE(u, nullptr);
+  EXPECT_EQ(u->id, "ana");
+}
+
+// One key, one user: a key shared by two users (here doc's key, also in the
+// variable another user reads) would sign in as whichever came first.
+TEST_F(DecisionTest, OneApiKeyForTwoUsersIsRefused) {
+  auto p = LoadWithAnaKeyFromEnv("k-doc");
   ASSERT_FALSE(p.ok());
   EXPECT_THAT(std::string(p.status().message()),
               HasSubstr("'doc' and 'ana' have the same API key"));
