@@ -159,14 +159,15 @@ void Verify(const AuditArgs& a) {
   }
   bool ok = true;
   // A witnessed tenant the store no longer lists lost its whole trail.
-  for (const auto& [name, heads] : witnessed) {
+  for (const auto& entry : witnessed) {
+    const std::string& name = entry.first;  // a plain reference: lambdas capture it (C++20)
     if (std::none_of(tenants.begin(), tenants.end(),
-                     [&](const TenantId& t) { return t.value() == name; })) {
+                     [&name](const TenantId& t) { return t.value() == name; })) {
       ok = false;
       std::printf(
           "BROKEN tenant %s: a witness holds a signed head at size %llu, but the store "
           "has no trail for the tenant\n",
-          name.c_str(), static_cast<unsigned long long>(heads.front().tree_size));
+          name.c_str(), static_cast<unsigned long long>(entry.second.front().tree_size));
     }
   }
   for (const TenantId& t : tenants) {
