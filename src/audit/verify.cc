@@ -29,8 +29,14 @@ Status Bad(const TenantId& t, uint64_t seq, std::string_view why) {
       absl::StrCat("tenant ", t.value(), ": event seq ", seq, ": ", ToAbsl(why)));
 }
 
-Status CheckSignature(const SignedTreeHead& h, const crypto::Ed25519Verifier& v) {
-  return v.Verify(h.SignedBytes(), h.signature);
+// The first of keys[from..] that verifies `signature` over `message`, or
+// nullopt.
+std::optional<size_t> SignedBy(TreeHeadKeys keys, std::string_view message,
+                               std::string_view signature, size_t from = 0) {
+  for (size_t k = from; k < keys.size(); ++k) {
+    if (keys[k] != nullptr && keys[k]->Verify(message, signature).ok()) return k;
+  }
+  return std::nullopt;
 }
 
 // Rows of a scan, copied out of the store's buffers.
@@ -156,13 +162,17 @@ std::optional<uint64_t> FirstBadSeq(const Status& status) {
 }
 
 Status VerifyCheckpoint(const Checkpoint& cp, const crypto::Ed25519Verifier& verifier) {
-  if (cp.cut) {
-    // A cut is signed as a cut: a witness checkpoint's head with its `cut`
-    // column set to 1 does not verify (it would let anyone with write access
-    // to the store drop every record before it).
-    PHIGATE_RETURN_IF_ERROR(verifier.Verify(cp.head.CutSignedBytes(), cp.head.signature));
-  } else {
-    PHIGATE_RETURN_IF_ERROR(CheckSignature(cp.head, verifier));
+  const crypto::Ed25519Verifier* one[] = {&verifier};
+  return VerifyCheckpoint(cp, one);
+}
+
+Status VerifyCheckpoint(const Checkpoint& cp, TreeHeadKeys keys) {
+  // A cut is signed as a cut: a witness checkpoint's head with its `cut`
+  // column set to 1 does not verify (it would let anyone with write access
+  // to the store drop every record before it).
+  if (!SignedBy(keys, cp.cut ? cp.head.CutSignedBytes() : cp.head.SignedBytes(),
+                cp.head.signature)) {
+    return absl::DataLossError("checkpoint: the signature does not verify");
   }
   PHIGATE_ASSIGN_OR_RETURN(CompactRange r,
                            CompactRange::FromHashes(cp.head.tree_size, cp.compact_range));
@@ -172,6 +182,12 @@ Status VerifyCheckpoint(const Checkpoint& cp, const crypto::Ed25519Verifier& ver
 
 Result<VerifyResult> VerifyTrail(AuditLogStore& store, const TenantId& tenant,
                                  const crypto::Ed25519Verifier& verifier) {
+  const crypto::Ed25519Verifier* one[] = {&verifier};
+  return VerifyTrail(store, tenant, one);
+}
+
+Result<VerifyResult> VerifyTrail(AuditLogStore& store, const TenantId& tenant, TreeHeadKeys keys) {
+  if (keys.empty()) return absl::InvalidArgumentError("audit verify: no tree-head key");
   VerifyResult res;
   res.tenant = tenant;
   PHIGATE_ASSIGN_OR_RETURN(std::optional<SignedTreeHead> latest, store.LatestHead(tenant));
@@ -184,7 +200,7 @@ Result<VerifyResult> VerifyTrail(AuditLogStore& store, const TenantId& tenant,
   uint64_t start = 0;
   for (const Checkpoint& cp : cps) {
     if (!cp.cut || cp.head.tree_size < start) continue;
-    if (Status s = VerifyCheckpoint(cp, verifier); !s.ok()) {
+    if (Status s = VerifyCheckpoint(cp, keys); !s.ok()) {
       return Bad(tenant, cp.head.tree_size == 0 ? 0 : cp.head.tree_size - 1,
                  absl::StrCat("retention checkpoint at size ", cp.head.tree_size,
                               " does not verify: ", s.message()));
@@ -223,17 +239,35 @@ Result<VerifyResult> VerifyTrail(AuditLogStore& store, const TenantId& tenant,
   }
   std::stable_sort(heads.begin(), heads.end(),
                    [](const auto& a, const auto& b) { return a.tree_size < b.tree_size; });
+  // Keys are used in their order along the tree: a head may not be signed by
+  // a key older than one that signed a smaller head (heads of one size may
+  // mix). So a retired key, perhaps retired because it leaked, cannot sign
+  // heads past those of its successor. (Retention cuts above are signed when
+  // the cut is made, over an older size: any key of the set.)
+  size_t floor = 0, size_max = 0;  // size_max: newest key of the current size
+  uint64_t size_of_max = 0;
   for (const SignedTreeHead& h : heads) {
     if (h.tree_size > signed_size) {
       return Bad(tenant, signed_size,
                  absl::StrCat("a signed head at size ", h.tree_size,
                               " is beyond the latest head (head table rolled back)"));
     }
-    if (Status s = CheckSignature(h, verifier); !s.ok()) {
-      return Bad(
-          tenant, h.tree_size - 1,
-          absl::StrCat("signature of the tree head at size ", h.tree_size, " does not verify"));
+    if (h.tree_size != size_of_max) {
+      floor = std::max(floor, size_max);
+      size_of_max = h.tree_size;
     }
+    const std::optional<size_t> k = SignedBy(keys, h.SignedBytes(), h.signature, floor);
+    if (!k) {
+      const bool older = floor > 0 && SignedBy(keys.first(floor), h.SignedBytes(), h.signature);
+      return Bad(tenant, h.tree_size - 1,
+                 older ? absl::StrCat("the tree head at size ", h.tree_size,
+                                      " is signed by a key older than the one that signed a "
+                                      "smaller head (a retired key signed after its successor)")
+                       : absl::StrCat("signature of the tree head at size ", h.tree_size,
+                                      " does not verify"));
+    }
+    size_max = std::max(size_max, *k);
+    res.newest_key = *k;
     ++res.heads_checked;
   }
 
@@ -439,12 +473,18 @@ Result<VerifyResult> VerifyTrail(AuditLogStore& store, const TenantId& tenant,
 
 Status CheckWitnessedHead(AuditLogStore& store, const SignedTreeHead& witnessed,
                           const VerifyResult& verified, const crypto::Ed25519Verifier& verifier) {
+  const crypto::Ed25519Verifier* one[] = {&verifier};
+  return CheckWitnessedHead(store, witnessed, verified, one);
+}
+
+Status CheckWitnessedHead(AuditLogStore& store, const SignedTreeHead& witnessed,
+                          const VerifyResult& verified, TreeHeadKeys keys) {
   const std::string who = absl::StrCat("tenant ", witnessed.tenant.value(),
                                        ": the witnessed head at size ", witnessed.tree_size);
   if (witnessed.tenant != verified.tenant) {
     return absl::InvalidArgumentError(absl::StrCat(who, " is of another tenant"));
   }
-  if (!CheckSignature(witnessed, verifier).ok()) {
+  if (!SignedBy(keys, witnessed.SignedBytes(), witnessed.signature)) {
     return absl::DataLossError(absl::StrCat(who, ": its signature does not verify"));
   }
   if (witnessed.tree_size > verified.tree_size) {

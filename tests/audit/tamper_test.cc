@@ -436,6 +436,87 @@ TEST_F(TamperTest, RolledBackAndRewrittenTrailIsCaughtByAWitnessedHead) {
   EXPECT_FALSE(ParseWitnessedHead("not json").ok());
 }
 
+// A master key rotation: the trail's first heads are signed by the old key,
+// the later ones by the new key. Verified with both, oldest first.
+std::shared_ptr<const crypto::Ed25519Signer> RotatedSigner() {
+  return std::shared_ptr<const crypto::Ed25519Signer>(
+      crypto::Ed25519Signer::FromSeed(std::string(32, '\x09')).value());
+}
+
+TEST_F(TamperTest, TrailSignedAcrossAKeyRotationVerifiesWithBothKeysOldestFirst) {
+  const TenantId acme("acme");
+  {
+    AuditLogOptions o;
+    o.head_log_interval = 4;
+    o.max_batch = 1;
+    o.sign_interval = std::chrono::microseconds(0);
+    auto log = AuditLog::Open(AuditLogStore::Open("sqlite://" + path_).value(), RotatedSigner(), o)
+                   .value();
+    for (int i = kEvents; i < 2 * kEvents; ++i)
+      PHIGATE_ASSERT_OK(log->Append(SampleEvent("acme", i)));
+  }
+  auto store = AuditLogStore::Open("sqlite://" + path_).value();
+  auto old_key = TestVerifier();
+  auto new_key = crypto::Ed25519Verifier::FromRawPublicKey(RotatedSigner()->RawPublicKey()).value();
+  const crypto::Ed25519Verifier* both[] = {old_key.get(), new_key.get()};
+  PHIGATE_ASSERT_OK_AND_ASSIGN(VerifyResult v, VerifyTrail(*store, acme, both));
+  EXPECT_EQ(v.tree_size, static_cast<uint64_t>(2 * kEvents));
+  EXPECT_EQ(v.newest_key, 1u);  // the newest head is the new key's
+  // Either key alone: the other key's heads do not verify.
+  EXPECT_EQ(VerifyTrail(*store, acme, *old_key).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(VerifyTrail(*store, acme, *new_key).status().code(), absl::StatusCode::kDataLoss);
+  // Newest first is the wrong order: the keys are checked in their order
+  // along the tree, so the old key's heads would follow the new key's.
+  const crypto::Ed25519Verifier* reversed[] = {new_key.get(), old_key.get()};
+  Status r = VerifyTrail(*store, acme, reversed).status();
+  EXPECT_EQ(r.code(), absl::StatusCode::kDataLoss) << r;
+  EXPECT_THAT(std::string(r.message()), HasSubstr("older than the one that signed a smaller head"));
+  // A witnessed head of either key is checked.
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::vector<SignedTreeHead> heads, store->HeadLog(acme));
+  ASSERT_GE(heads.size(), 2u);
+  PHIGATE_EXPECT_OK(CheckWitnessedHead(*store, heads.front(), v, both));
+  PHIGATE_EXPECT_OK(CheckWitnessedHead(*store, heads.back(), v, both));
+  const crypto::Ed25519Verifier* none[] = {};
+  EXPECT_EQ(VerifyTrail(*store, acme, std::span<const crypto::Ed25519Verifier* const>(none, 0))
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(TamperTest, RetiredKeySigningPastItsSuccessorIsNamed) {
+  // After the rotation, a holder of the retired key appends and signs a head
+  // beyond the new key's heads (a rewrite it could not sign with the new key).
+  const TenantId acme("acme");
+  AuditLogOptions o;
+  o.head_log_interval = 4;
+  o.max_batch = 1;
+  o.sign_interval = std::chrono::microseconds(0);
+  {
+    auto log = AuditLog::Open(AuditLogStore::Open("sqlite://" + path_).value(), RotatedSigner(), o)
+                   .value();
+    for (int i = kEvents; i < kEvents + 8; ++i)
+      PHIGATE_ASSERT_OK(log->Append(SampleEvent("acme", i)));
+  }
+  {
+    auto log =
+        AuditLog::Open(AuditLogStore::Open("sqlite://" + path_).value(), TestSigner(), o).value();
+    for (int i = kEvents + 8; i < kEvents + 12; ++i)
+      PHIGATE_ASSERT_OK(log->Append(SampleEvent("acme", i)));
+  }
+  auto store = AuditLogStore::Open("sqlite://" + path_).value();
+  auto old_key = TestVerifier();
+  auto new_key = crypto::Ed25519Verifier::FromRawPublicKey(RotatedSigner()->RawPublicKey()).value();
+  const crypto::Ed25519Verifier* both[] = {old_key.get(), new_key.get()};
+  Status s = VerifyTrail(*store, acme, both).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("a retired key signed after its successor"));
+  // Named at the first head of the retired key's events that the head log
+  // keeps (every 4th size).
+  ASSERT_TRUE(FirstBadSeq(s).has_value()) << s;
+  EXPECT_GE(*FirstBadSeq(s), static_cast<uint64_t>(kEvents + 8)) << s;
+  EXPECT_LT(*FirstBadSeq(s), static_cast<uint64_t>(kEvents + 12)) << s;
+}
+
 TEST_F(TamperTest, RecordMovedToAnotherTenantIsDetected) {
   Exec("UPDATE audit_events SET tenant = 'globex' WHERE seq = 3");
   ExpectBad(3, "missing");

@@ -118,7 +118,19 @@ struct VerifyResult {
   // (the unsigned tail; their chain was checked). Not an error: a running log
   // signs them within sign_interval; a log closed cleanly leaves none.
   uint64_t unsigned_events = 0;
+  // The index in the TreeHeadKeys of the key that signed the newest head
+  // (0 with one key or no head).
+  size_t newest_key = 0;
 };
+
+// The keys a trail's tree heads may be signed with, oldest first: the one
+// signing key, or after master key rotations the retired keys and then the
+// current one. Along the tree the keys are used in this order: a head signed
+// by a key older than one that signed a smaller head fails verification, so a
+// retired key (perhaps retired because it leaked) cannot sign past the heads
+// of its successor. Retention cuts, signed when made over an older size, may
+// be signed by any of them; so may witnessed heads.
+using TreeHeadKeys = std::span<const crypto::Ed25519Verifier* const>;
 
 class AuditLog {
  public:
@@ -264,11 +276,15 @@ class AuditLog {
 // "tenant T: event seq N:" naming the first bad event (FirstBadSeq parses it).
 Result<VerifyResult> VerifyTrail(AuditLogStore& store, const TenantId& tenant,
                                  const crypto::Ed25519Verifier& verifier);
+// The same with keys rotated: every head signed by one of `keys`, in order
+// (TreeHeadKeys). InvalidArgument when `keys` is empty.
+Result<VerifyResult> VerifyTrail(AuditLogStore& store, const TenantId& tenant, TreeHeadKeys keys);
 // The N of "event seq N" in a VerifyTrail error; nullopt if none.
 std::optional<uint64_t> FirstBadSeq(const Status& status);
 
 // Checks a checkpoint's signature and that its compact range folds to its root.
 Status VerifyCheckpoint(const Checkpoint& cp, const crypto::Ed25519Verifier& verifier);
+Status VerifyCheckpoint(const Checkpoint& cp, TreeHeadKeys keys);  // signed by any of them
 
 // A signed tree head kept outside the database by a witness (`phigate audit
 // checkpoint` prints it): checks its signature, and that the trail
@@ -281,6 +297,8 @@ Status VerifyCheckpoint(const Checkpoint& cp, const crypto::Ed25519Verifier& ver
 // retention cut and its nodes are gone (it cannot be checked).
 Status CheckWitnessedHead(AuditLogStore& store, const SignedTreeHead& witnessed,
                           const VerifyResult& verified, const crypto::Ed25519Verifier& verifier);
+Status CheckWitnessedHead(AuditLogStore& store, const SignedTreeHead& witnessed,
+                          const VerifyResult& verified, TreeHeadKeys keys);  // any of them
 // One line of `phigate audit checkpoint` output (JSON: tenant, tree_size,
 // root, last_leaf, timestamp, signature, public_key), and its parser.
 // InvalidArgument when malformed.
