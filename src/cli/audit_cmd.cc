@@ -29,7 +29,8 @@ using namespace phigate::audit;
 struct AuditArgs {
   std::string store;
   std::string master_key_file;
-  std::string public_key_file;
+  std::vector<std::string> retired_master_key_files;  // oldest first
+  std::vector<std::string> public_key_files;          // oldest first
   std::vector<std::string> witness_files;
   std::string tenant;
   std::string user, feature, vendor, outcome, kind;
@@ -71,6 +72,46 @@ std::shared_ptr<const crypto::Ed25519Signer> Signer(const AuditArgs& a) {
   auto s = SigningKeyFromEnv(MasterKey(a));
   ThrowIfError(s.status(), "signing key");
   return std::shared_ptr<const crypto::Ed25519Signer>(std::move(s).value());
+}
+
+// The master keys retired by `phigate keys rewrap`, oldest first: the trail's
+// older heads are signed, and its older patients indexed, under keys derived
+// from them.
+std::vector<std::string> RetiredMasterKeys(const AuditArgs& a) {
+  std::vector<std::string> out;
+  for (const std::string& file : a.retired_master_key_files) {
+    auto k = MasterKeyFromFile(file);
+    ThrowIfError(k.status(), "--retired-master-key-file");
+    out.push_back(std::move(k).value());
+  }
+  return out;
+}
+
+// The tree-head keys to verify with, oldest first (audit::TreeHeadKeys): those
+// of the retired master keys, then --public-key files, or else the current
+// master key's.
+std::vector<std::unique_ptr<crypto::Ed25519Verifier>> TreeHeadVerifiers(const AuditArgs& a) {
+  std::vector<std::unique_ptr<crypto::Ed25519Verifier>> out;
+  auto add = [&out](Result<std::unique_ptr<crypto::Ed25519Verifier>> v, const char* what) {
+    ThrowIfError(v.status(), what);
+    out.push_back(std::move(v).value());
+  };
+  for (const std::string& master : RetiredMasterKeys(a)) {
+    auto s = SigningKeyFromMaster(master);
+    ThrowIfError(s.status(), "--retired-master-key-file");
+    add(crypto::Ed25519Verifier::FromRawPublicKey((*s)->RawPublicKey()), "verifier");
+  }
+  // An external verifier needs only the public keys; else derive it like the writer.
+  for (const std::string& file : a.public_key_files) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw CliError(1, "--public-key: cannot open the file");
+    std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    add(crypto::Ed25519Verifier::FromPem(pem), "--public-key");
+  }
+  if (a.public_key_files.empty()) {
+    add(crypto::Ed25519Verifier::FromRawPublicKey(Signer(a)->RawPublicKey()), "verifier");
+  }
+  return out;
 }
 
 TenantId Tenant(const AuditArgs& a) {
@@ -120,17 +161,9 @@ QueryFilter Filter(const AuditArgs& a) {
 
 void Verify(const AuditArgs& a) {
   auto store = OpenStore(a);
-  // An external verifier needs only the public key; else derive it like the writer.
-  Result<std::unique_ptr<crypto::Ed25519Verifier>> verifier = absl::InternalError("no key");
-  if (!a.public_key_file.empty()) {
-    std::ifstream in(a.public_key_file, std::ios::binary);
-    if (!in) throw CliError(1, "--public-key: cannot open the file");
-    std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    verifier = crypto::Ed25519Verifier::FromPem(pem);
-  } else {
-    verifier = crypto::Ed25519Verifier::FromRawPublicKey(Signer(a)->RawPublicKey());
-  }
-  ThrowIfError(verifier.status(), "verifier");
+  const std::vector<std::unique_ptr<crypto::Ed25519Verifier>> owned = TreeHeadVerifiers(a);
+  std::vector<const crypto::Ed25519Verifier*> keys;
+  for (const auto& v : owned) keys.push_back(v.get());
   // Heads a witness kept (lines of `audit checkpoint` output), by tenant.
   std::map<std::string, std::vector<SignedTreeHead>> witnessed;
   for (const std::string& file : a.witness_files) {
@@ -171,7 +204,7 @@ void Verify(const AuditArgs& a) {
     }
   }
   for (const TenantId& t : tenants) {
-    auto r = VerifyTrail(*store, t, **verifier);
+    auto r = VerifyTrail(*store, t, keys);
     if (r.ok() && !a.tenant.empty() && r->events_checked == 0 && r->heads_checked == 0 &&
         r->first_seq == 0) {
       // Nothing at all for the tenant asked for: a mistyped --tenant, not a trail.
@@ -187,8 +220,12 @@ void Verify(const AuditArgs& a) {
           static_cast<unsigned long long>(r->first_seq),
           static_cast<unsigned long long>(r->heads_checked), HashHex(r->root).c_str(),
           static_cast<unsigned long long>(r->unsigned_events));
+      if (keys.size() > 1 && r->heads_checked > 0) {
+        std::printf("      tenant %s: the newest head is signed by key %zu of %zu (oldest first)\n",
+                    t.value().c_str(), r->newest_key + 1, keys.size());
+      }
       for (const SignedTreeHead& h : witnessed[t.value()]) {
-        const Status s = CheckWitnessedHead(*store, h, *r, **verifier);
+        const Status s = CheckWitnessedHead(*store, h, *r, keys);
         if (s.ok()) {
           std::printf("OK    tenant %s: the witnessed head at size %llu is in the trail\n",
                       t.value().c_str(), static_cast<unsigned long long>(h.tree_size));
@@ -226,13 +263,20 @@ void Export(const AuditArgs& a) {
 void Disclosures(const AuditArgs& a) {
   if (a.patient.empty()) throw CliError(2, "--patient is required");
   const TenantId tenant = Tenant(a);
-  auto key = TenantAuditKey(MasterKey(a), tenant);
-  ThrowIfError(key.status(), "tenant audit key");
   // The identifier's category when its label names one (an MRN and an SSN of
   // the same digits are two patients), else every category; and the index of
-  // trails written before categories were part of it.
-  auto subjects = SubjectIndexesToQuery(*key, a.patient);
-  ThrowIfError(subjects.status(), "--patient");
+  // trails written before categories were part of it. Under the key of each
+  // master key: events written before a rotation are indexed under the old one.
+  std::vector<std::string> masters = RetiredMasterKeys(a);
+  masters.push_back(MasterKey(a));
+  Result<std::vector<BlindIndex>> subjects = std::vector<BlindIndex>();
+  for (const std::string& master : masters) {
+    auto key = TenantAuditKey(master, tenant);
+    ThrowIfError(key.status(), "tenant audit key");
+    auto more = SubjectIndexesToQuery(*key, a.patient);
+    ThrowIfError(more.status(), "--patient");
+    subjects->insert(subjects->end(), more->begin(), more->end());
+  }
   auto store = OpenStore(a);
   // 164.528: disclosures in the six years before the request by default.
   const int64_t since = Time(a.since, NowUs() - kMinRetentionUs);
@@ -287,6 +331,11 @@ void Register(CLI::App& app) {
     c->add_option("--master-key-file", args->master_key_file,
                   "file with the hex master key (default $PHIGATE_MASTER_KEY)");
   };
+  auto retired = [args](CLI::App* c) {
+    c->add_option("--retired-master-key-file", args->retired_master_key_files,
+                  "a master key retired by `phigate keys rewrap` (repeat, oldest first): what "
+                  "was written before the rotation is read under it");
+  };
   auto filters = [args](CLI::App* c) {
     c->add_option("--tenant", args->tenant, "tenant id")->required();
     c->add_option("--user", args->user, "user id");
@@ -301,9 +350,11 @@ void Register(CLI::App& app) {
 
   auto* verify = audit->add_subcommand("verify", "verify every tenant's trail (or --tenant)");
   common(verify);
+  retired(verify);
   verify->add_option("--tenant", args->tenant, "only this tenant");
-  verify->add_option("--public-key", args->public_key_file,
-                     "tree-head public key (PEM or hex); default: derived from the master key");
+  verify->add_option("--public-key", args->public_key_files,
+                     "tree-head public key (PEM or hex); default: derived from the master key. "
+                     "After key rotations give each, oldest first");
   verify->add_option("--witness", args->witness_files,
                      "a file of heads a witness kept (lines of `audit checkpoint` output): each "
                      "must be in the trail (catches heads rolled back and events rewritten)");
@@ -324,6 +375,7 @@ void Register(CLI::App& app) {
 
   auto* disc = audit->add_subcommand("disclosures", "accounting of disclosures for one patient");
   common(disc);
+  retired(disc);
   disc->add_option("--tenant", args->tenant, "tenant id")->required();
   disc->add_option("--patient", args->patient,
                    "the patient's identifier, e.g. \"MRN 4429871\" (blinded, never stored)")
