@@ -111,7 +111,8 @@ constexpr std::string_view kSealedPrefix = "enc1:";
 class SqliteIncidentStore : public IncidentStore {
  public:
   static Result<std::unique_ptr<IncidentStore>> Open(const std::string& path,
-                                                     std::string record_key) {
+                                                     std::string record_key,
+                                                     std::vector<std::string> retired) {
     sqlite3* db = nullptr;
     if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
         SQLITE_OK) {
@@ -119,7 +120,8 @@ class SqliteIncidentStore : public IncidentStore {
       return absl::UnavailableError("incident store: cannot open the SQLite file");
     }
     std::unique_ptr<SqliteIncidentStore> s(new SqliteIncidentStore(db));
-    s->record_key_ = crypto::SecretBytes(std::move(record_key));
+    s->record_keys_.emplace_back(std::move(record_key));
+    for (std::string& k : retired) s->record_keys_.emplace_back(std::move(k));
     sqlite3_busy_timeout(db, 5000);
     PHIGATE_RETURN_IF_ERROR(s->Exec("PRAGMA journal_mode=WAL"));
     PHIGATE_RETURN_IF_ERROR(s->Exec(
@@ -233,19 +235,20 @@ class SqliteIncidentStore : public IncidentStore {
     return out;
   }
 
-  // The tenant's record cipher (HKDF of the record key and the tenant id).
-  Result<const crypto::Aead*> TenantAead(std::string_view tenant)
+  // The tenant's record cipher under record key `key` (0: the current one; HKDF
+  // of the record key and the tenant id).
+  Result<const crypto::Aead*> TenantAead(std::string_view tenant, size_t key = 0)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    auto it = aeads_.find(std::string(tenant));
+    auto it = aeads_.find(std::make_pair(key, std::string(tenant)));
     if (it != aeads_.end()) return it->second.get();
     PHIGATE_ASSIGN_OR_RETURN(
         std::string k,
-        crypto::HkdfSha256(record_key_.view(), "phigate",
+        crypto::HkdfSha256(record_keys_[key].view(), "phigate",
                            absl::StrCat("breach-incident-tenant-v1/", ToAbsl(tenant)), 32));
     PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<crypto::Aead> a,
                              crypto::Aead::Create(crypto::SecretBytes(std::move(k))));
     const crypto::Aead* raw = a.get();
-    aeads_.emplace(std::string(tenant), std::move(a));
+    aeads_.emplace(std::make_pair(key, std::string(tenant)), std::move(a));
     return raw;
   }
   static std::string AssociatedData(std::string_view tenant, std::string_view id) {
@@ -253,7 +256,7 @@ class SqliteIncidentStore : public IncidentStore {
   }
   Result<std::string> Seal(const Incident& inc) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     std::string json = IncidentToJson(inc);
-    if (record_key_.empty()) return json;
+    if (record_keys_[0].empty()) return json;
     PHIGATE_ASSIGN_OR_RETURN(const crypto::Aead* a, TenantAead(inc.tenant.value()));
     PHIGATE_ASSIGN_OR_RETURN(std::string sealed,
                              a->Seal(json, AssociatedData(inc.tenant.value(), inc.id)));
@@ -262,25 +265,33 @@ class SqliteIncidentStore : public IncidentStore {
   Result<Incident> Unseal(std::string_view tenant, std::string_view id, std::string_view record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (!absl::StartsWith(ToAbsl(record), ToAbsl(kSealedPrefix))) return IncidentFromJson(record);
-    if (record_key_.empty()) {
+    if (record_keys_[0].empty()) {
       return absl::FailedPreconditionError(
           "incident records are encrypted: set PHIGATE_MASTER_KEY to read them");
     }
     PHIGATE_ASSIGN_OR_RETURN(std::string sealed,
                              crypto::Base64Decode(record.substr(kSealedPrefix.size())));
-    PHIGATE_ASSIGN_OR_RETURN(const crypto::Aead* a, TenantAead(tenant));
-    Result<std::string> json = a->Open(sealed, AssociatedData(tenant, id));
+    // The current key first, then the retired ones (a record not updated
+    // since a rotation).
+    Result<std::string> json = absl::DataLossError("no key");
+    for (size_t k = 0; k < record_keys_.size() && !json.ok(); ++k) {
+      PHIGATE_ASSIGN_OR_RETURN(const crypto::Aead* a, TenantAead(tenant, k));
+      json = a->Open(sealed, AssociatedData(tenant, id));
+    }
     if (!json.ok()) {
       return absl::DataLossError(
-          "an incident record does not decrypt: wrong master key or a tampered row");
+          "an incident record does not decrypt: wrong master key (after a rotation, give the "
+          "retired one too) or a tampered row");
     }
     return IncidentFromJson(*json);
   }
 
   absl::Mutex mu_;
   sqlite3* db_;  // one connection, serialised by mu_
-  crypto::SecretBytes record_key_;
-  std::map<std::string, std::unique_ptr<crypto::Aead>> aeads_ ABSL_GUARDED_BY(mu_);
+  // [0] the current record key (empty: records in clear), then retired ones.
+  std::vector<crypto::SecretBytes> record_keys_;
+  std::map<std::pair<size_t, std::string>, std::unique_ptr<crypto::Aead>> aeads_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace
@@ -296,8 +307,8 @@ Result<std::string> IncidentRecordKey(std::string_view master_key) {
   return crypto::HkdfSha256(master_key, "phigate", "breach-incident-records-v1", 32);
 }
 
-Result<std::unique_ptr<IncidentStore>> OpenIncidentStore(std::string_view url,
-                                                         std::string record_key) {
+Result<std::unique_ptr<IncidentStore>> OpenIncidentStore(
+    std::string_view url, std::string record_key, std::vector<std::string> retired_record_keys) {
   if (url == "memory:") return std::unique_ptr<IncidentStore>(new MemoryIncidentStore());
   std::string path;
   if (absl::StartsWith(ToAbsl(url), "sqlite://")) {
@@ -308,7 +319,13 @@ Result<std::unique_ptr<IncidentStore>> OpenIncidentStore(std::string_view url,
     return absl::InvalidArgumentError("incident store URL must be memory: or sqlite://path");
   }
   if (path.empty()) return absl::InvalidArgumentError("incident store URL has no path");
-  return SqliteIncidentStore::Open(path, std::move(record_key));
+  for (const std::string& k : retired_record_keys) {
+    if (k.empty()) return absl::InvalidArgumentError("incident store: an empty retired record key");
+  }
+  if (record_key.empty() && !retired_record_keys.empty()) {
+    return absl::InvalidArgumentError("incident store: retired record keys without a current one");
+  }
+  return SqliteIncidentStore::Open(path, std::move(record_key), std::move(retired_record_keys));
 }
 
 }  // namespace phigate::breach

@@ -81,15 +81,31 @@ std::optional<Date> OptDate(const std::string& s, const char* flag) {
 }
 
 // Records written by `phigate serve` are sealed under a key from the master key
-// (PHIGATE_MASTER_KEY); without it they are read and written in clear.
+// (PHIGATE_MASTER_KEY); without it they are read and written in clear. After a
+// rotation (`phigate keys rewrap`), PHIGATE_RETIRED_MASTER_KEYS holds the
+// retired master keys, comma-separated: records sealed before it are read
+// under them (and `breach reseal` moves them to the current key).
 std::unique_ptr<IncidentStore> OpenStore(const Common& c) {
   std::string record_key;
+  std::vector<std::string> retired;
   if (const char* master = std::getenv("PHIGATE_MASTER_KEY"); master != nullptr && *master) {
     auto k = IncidentRecordKey(master);
     ThrowIfError(k.status(), "PHIGATE_MASTER_KEY");
     record_key = std::move(k).value();
   }
-  auto s = OpenIncidentStore(c.store, std::move(record_key));
+  if (const char* old = std::getenv("PHIGATE_RETIRED_MASTER_KEYS"); old != nullptr && *old) {
+    if (record_key.empty()) {
+      throw CliError(2, "PHIGATE_RETIRED_MASTER_KEYS is set but PHIGATE_MASTER_KEY is not");
+    }
+    for (absl::string_view part : absl::StrSplit(old, ',')) {
+      const absl::string_view key = absl::StripAsciiWhitespace(part);
+      if (key.empty()) throw CliError(2, "PHIGATE_RETIRED_MASTER_KEYS: an empty key");
+      auto k = IncidentRecordKey(std::string(key));
+      ThrowIfError(k.status(), "PHIGATE_RETIRED_MASTER_KEYS");
+      retired.push_back(std::move(k).value());
+    }
+  }
+  auto s = OpenIncidentStore(c.store, std::move(record_key), std::move(retired));
   ThrowIfError(s.status(), "incident store");
   return std::move(s).value();
 }
@@ -222,6 +238,28 @@ void RegisterBreach(CLI::App& app) {
                     FormatUnixTime(inc.detected_at_unix).c_str(), due.c_str(), left.c_str(),
                     inc.title.c_str());
       }
+    });
+  }
+
+  // ---- reseal
+  {
+    auto* cmd = breach->add_subcommand(
+        "reseal",
+        "Seal a tenant's incident records under the current master key (after a rotation)");
+    auto c = std::make_shared<Common>();
+    AddCommon(cmd, c.get(), false);
+    cmd->add_option("--tenant", c->tenant, "Tenant")->required();
+    cmd->callback([c] {
+      if (const char* k = std::getenv("PHIGATE_MASTER_KEY"); k == nullptr || *k == '\0') {
+        throw CliError(2, "breach reseal: set PHIGATE_MASTER_KEY (the current master key)");
+      }
+      auto store = OpenStore(*c);
+      auto list = store->List(Tenant(c->tenant));
+      ThrowIfError(list.status(), "incident store");
+      // Update seals each record under the current key; the record is unchanged.
+      for (const Incident& inc : *list) ThrowIfError(store->Update(inc), "incident store");
+      std::printf("tenant %s: %zu incident records sealed under the current master key\n",
+                  c->tenant.c_str(), list->size());
     });
   }
 

@@ -74,4 +74,26 @@ id3=$("$BIN" breach new --store "$S" --tenant acme --title "t3" --detected-on 20
 if "$BIN" breach new --store "$S" --tenant acme --title t --time-zone Mars/Olympus >/dev/null 2>&1; then
   fail "an unknown time zone accepted"
 fi
+
+# Master key rotation: the incidents sealed under the old key are read with it
+# in PHIGATE_RETIRED_MASTER_KEYS; `reseal` moves them to the new key, after
+# which the new key alone reads them.
+OLD="$PHIGATE_MASTER_KEY"
+NEW="$("$BIN" keys new-master)"
+if PHIGATE_MASTER_KEY="$NEW" "$BIN" breach list --store "$S" --tenant acme >/dev/null 2>"$DIR/err"; then
+  fail "the new key alone read records sealed under the old one"
+fi
+grep -q "retired" "$DIR/err" || fail "unclear error: $(cat "$DIR/err")"
+PHIGATE_MASTER_KEY="$NEW" PHIGATE_RETIRED_MASTER_KEYS="$OLD" \
+  "$BIN" breach list --store "$S" --tenant acme --all >"$DIR/rotated" || fail "list with a retired key"
+grep -q "$id3" "$DIR/rotated" || fail "an incident is missing after the rotation"
+PHIGATE_MASTER_KEY="$NEW" PHIGATE_RETIRED_MASTER_KEYS="$OLD" \
+  "$BIN" breach reseal --store "$S" --tenant acme >"$DIR/out" || fail "reseal"
+grep -q "3 incident records sealed" "$DIR/out" || fail "reseal: $(cat "$DIR/out")"
+PHIGATE_MASTER_KEY="$NEW" "$BIN" breach list --store "$S" --tenant acme --all >"$DIR/after" ||
+  fail "the new key alone does not read the resealed records"
+cmp -s "$DIR/rotated" "$DIR/after" || fail "reseal changed what list shows"
+if "$BIN" breach list --store "$S" --tenant acme >/dev/null 2>&1; then
+  fail "the retired key still reads resealed records"
+fi
 echo "breach cli OK"

@@ -323,6 +323,61 @@ TEST(SealedIncidentStoreTest, RecordsAreEncryptedAtRestAndBoundToTheirRow) {
   std::filesystem::remove(path.string() + "-shm");
 }
 
+// After a master key rotation: records sealed under the old key are read with
+// it as a retired key, every write seals under the new one, and once updated
+// a record no longer needs the old key.
+TEST(SealedIncidentStoreTest, RetiredKeyReadsRecordsSealedBeforeARotation) {
+  const std::filesystem::path path = std::filesystem::temp_directory_path() /
+                                     ("breach_rotated_test_" + std::to_string(::getpid()) + ".db");
+  std::filesystem::remove(path);
+  const std::string url = "sqlite://" + path.string();
+  const std::string old_key = IncidentRecordKey("master one").value();
+  const std::string new_key = IncidentRecordKey("master two").value();
+  std::string id, later;
+  {
+    auto store = OpenIncidentStore(url, old_key);
+    ASSERT_TRUE(store.ok()) << store.status();
+    Incident a = NewIncident(T("acme"), kNov30, "sealed before the rotation");
+    PHIGATE_ASSERT_OK((*store)->Create(a));
+    id = a.id;
+  }
+  {
+    // The new key alone cannot read it; with the old one retired it can.
+    auto alone = OpenIncidentStore(url, new_key);
+    ASSERT_TRUE(alone.ok());
+    EXPECT_EQ((*alone)->Get(T("acme"), id).status().code(), absl::StatusCode::kDataLoss);
+    auto store = OpenIncidentStore(url, new_key, {old_key});
+    ASSERT_TRUE(store.ok()) << store.status();
+    PHIGATE_ASSERT_OK_AND_ASSIGN(Incident back, (*store)->Get(T("acme"), id));
+    EXPECT_EQ(back.title, "sealed before the rotation");
+    Incident b = NewIncident(T("acme"), kNov30, "sealed after the rotation");
+    PHIGATE_ASSERT_OK((*store)->Create(b));
+    later = b.id;
+    PHIGATE_ASSERT_OK_AND_ASSIGN(std::vector<Incident> all, (*store)->List(T("acme")));
+    EXPECT_EQ(all.size(), 2u);
+    // What `phigate breach reseal` does: update each record.
+    PHIGATE_ASSERT_OK((*store)->Update(back));
+  }
+  {
+    // Both records are now under the new key only; the old key reads neither.
+    auto alone = OpenIncidentStore(url, new_key);
+    ASSERT_TRUE(alone.ok());
+    PHIGATE_EXPECT_OK((*alone)->Get(T("acme"), id).status());
+    PHIGATE_EXPECT_OK((*alone)->Get(T("acme"), later).status());
+    auto old = OpenIncidentStore(url, old_key);
+    ASSERT_TRUE(old.ok());
+    EXPECT_EQ((*old)->Get(T("acme"), id).status().code(), absl::StatusCode::kDataLoss);
+  }
+  // Retired keys need a current key, and none may be empty.
+  EXPECT_EQ(OpenIncidentStore(url, "", {old_key}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(OpenIncidentStore(url, new_key, {""}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  std::filesystem::remove(path);
+  std::filesystem::remove(path.string() + "-wal");
+  std::filesystem::remove(path.string() + "-shm");
+}
+
 TEST(IncidentStoreUrlTest, RejectsUnknownSchemes) {
   EXPECT_EQ(OpenIncidentStore("postgres://x").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_FALSE(OpenIncidentStore("sqlite://").ok());

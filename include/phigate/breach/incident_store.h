@@ -52,8 +52,15 @@ class IncidentStore {
 // time, state) stay in clear. Without a key, records are written in clear
 // (tests, drills); reading a sealed record without the key is
 // FailedPrecondition, with the wrong key DataLoss.
-Result<std::unique_ptr<IncidentStore>> OpenIncidentStore(std::string_view url,
-                                                         std::string record_key = {});
+//
+// `retired_record_keys`: the record keys of master keys retired by a rotation
+// (`phigate keys rewrap`). A record that does not open under `record_key` is
+// opened under each of them; every write seals under `record_key`, so
+// updating a record (`phigate breach reseal` updates them all) moves it to the
+// current key.
+Result<std::unique_ptr<IncidentStore>> OpenIncidentStore(
+    std::string_view url, std::string record_key = {},
+    std::vector<std::string> retired_record_keys = {});
 
 // The incident record key of a master key (its text as configured, e.g. the
 // value of PHIGATE_MASTER_KEY): HKDF-SHA256, "breach-incident-records-v1".
