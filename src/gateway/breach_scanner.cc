@@ -532,7 +532,8 @@ Result<std::shared_ptr<BreachLeakScanner>> BuildServeLeakScanner(
     const std::string& config_path, std::string_view master_key, std::string_view store_url,
     const std::vector<TenantId>& tenants, std::shared_ptr<const Detector> detector,
     std::shared_ptr<AuditSink> audit, std::shared_ptr<VaultProvider> vaults,
-    std::shared_ptr<ContainmentControls> controls) {
+    std::shared_ptr<ContainmentControls> controls,
+    const std::vector<std::string>& retired_master_keys) {
   std::ifstream f(config_path);
   if (!f) return absl::NotFoundError("cannot read the config file");
   std::stringstream text;
@@ -551,8 +552,14 @@ Result<std::shared_ptr<BreachLeakScanner>> BuildServeLeakScanner(
   }
   // Incident records are sealed at rest under a per-tenant key from the master key.
   PHIGATE_ASSIGN_OR_RETURN(std::string record_key, breach::IncidentRecordKey(master_key));
-  PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<breach::IncidentStore> store,
-                           breach::OpenIncidentStore(url, std::move(record_key)));
+  std::vector<std::string> retired_record_keys;
+  for (const std::string& old : retired_master_keys) {
+    PHIGATE_ASSIGN_OR_RETURN(std::string k, breach::IncidentRecordKey(old));
+    retired_record_keys.push_back(std::move(k));
+  }
+  PHIGATE_ASSIGN_OR_RETURN(
+      std::unique_ptr<breach::IncidentStore> store,
+      breach::OpenIncidentStore(url, std::move(record_key), std::move(retired_record_keys)));
   PHIGATE_ASSIGN_OR_RETURN(std::string key,
                            crypto::HkdfSha256(master_key, "phigate", "breach-blind-index-v1", 32));
   BreachLeakScanner::Deps deps;

@@ -526,6 +526,19 @@ Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
           absl::StrCat(var, " is not set (64 hex digits); the vault and the audit trail need it"));
     }
   }
+  // Master keys retired by `phigate keys rewrap`, oldest first: incident
+  // records sealed before the rotation are read under them.
+  std::vector<std::string> retired_masters;
+  for (const std::string& file : key_source.retired_master_key_files) {
+    PHIGATE_ASSIGN_OR_RETURN(crypto::SecretBytes text,
+                             crypto::ReadSecretFile(file, "keys.retired_master_key_files"));
+    std::string old(absl::StripAsciiWhitespace(ToAbsl(text.view())));
+    if (!audit::MasterKeyFromHex(old).ok()) {
+      return absl::FailedPreconditionError(
+          "keys.retired_master_key_files: a file does not hold a 64-hex-digit master key");
+    }
+    retired_masters.push_back(std::move(old));
+  }
   PHIGATE_ASSIGN_OR_RETURN(std::unique_ptr<crypto::LocalKeyProvider> keys,
                            crypto::LocalKeyProvider::FromText(master));
   // The audit keys are derived exactly as `phigate audit` derives them
@@ -631,7 +644,7 @@ Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
   PHIGATE_ASSIGN_OR_RETURN(
       std::shared_ptr<BreachLeakScanner> leak,
       BuildServeLeakScanner(path, master, store_url, breach_tenants, stack->deps_.detector,
-                            stack->deps_.audit, stack->deps_.vaults, controls));
+                            stack->deps_.audit, stack->deps_.vaults, controls, retired_masters));
   if (leak != nullptr) stack->deps_.containment = controls;
   const std::string leak_line = leak ? leak->Describe() : "off (no breach: section)";
   stack->deps_.leak = std::move(leak);

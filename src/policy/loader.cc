@@ -160,9 +160,12 @@ class Loader {
 
   void LoadKeys(const YAML::Node& n, PolicyConfig* cfg) {
     if (!n.IsDefined() || n.IsNull()) return;
-    if (!r_.Map(n, "keys", {"master_key_env", "master_key_file"})) return;
+    if (!r_.Map(n, "keys", {"master_key_env", "master_key_file", "retired_master_key_files"})) {
+      return;
+    }
     if (auto s = r_.Str(n, "master_key_env", "keys", false)) cfg->keys.master_key_env = *s;
     if (auto s = r_.Str(n, "master_key_file", "keys", false)) cfg->keys.master_key_file = *s;
+    cfg->keys.retired_master_key_files = r_.StrList(n, "retired_master_key_files", "keys");
     if (!cfg->keys.master_key_env.empty() && !cfg->keys.master_key_file.empty()) {
       r_.Error(n, "PG022", "keys: both master_key_env and master_key_file are set",
                "keep one: the variable or the file");

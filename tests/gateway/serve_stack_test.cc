@@ -335,6 +335,26 @@ TEST_F(ServeStackTest, TheKeysSectionSaysWhereTheMasterKeyIs) {
 
   WriteRaw("keys:\n  rotate_days: 90\n" + PolicyText(false));
   EXPECT_FALSE(BuildStatus().ok());
+
+  // Retired master keys (after `keys rewrap`): owner-only files of a master
+  // key each, or the start is refused.
+  const std::string retired = (dir_ / "old.key").string();
+  std::ofstream(retired) << std::string(64, 'a') << "\n";
+  std::filesystem::permissions(retired, perms::owner_read | perms::owner_write);
+  const std::string with_retired =
+      "keys:\n  master_key_file: " + key_file + "\n  retired_master_key_files: [" + retired + "]\n";
+  std::filesystem::permissions(key_file, perms::owner_read | perms::owner_write);
+  WriteRaw(with_retired + PolicyText(false));
+  PHIGATE_EXPECT_OK(BuildStatus());
+  std::ofstream(retired) << "not a key\n";
+  bad = BuildStatus();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kFailedPrecondition) << bad;
+  EXPECT_THAT(std::string(bad.message()), HasSubstr("retired_master_key_files")) << bad;
+  EXPECT_THAT(std::string(bad.message()), Not(HasSubstr("not a key"))) << bad;
+  std::filesystem::permissions(retired,
+                               perms::owner_read | perms::owner_write | perms::others_read);
+  bad = BuildStatus();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kFailedPrecondition) << bad;
   ::setenv("PHIGATE_MASTER_KEY", kMasterHex, 1);
 }
 

@@ -113,12 +113,15 @@ class BreachLeakScanner : public LeakScanner {
 // store defaults to the store URL with "-incidents" before ".db" (SQLite).
 // With `vaults`, each tenant's canaries are also planted in its vault (tokens
 // in scope "canary"), so they sit among the real entries; any vault error
-// fails the start.
+// fails the start. `retired_master_keys` (keys.retired_master_key_files, oldest
+// first): incident records sealed before a master key rotation are read under
+// them; every write seals under the current key.
 Result<std::shared_ptr<BreachLeakScanner>> BuildServeLeakScanner(
     const std::string& config_path, std::string_view master_key, std::string_view store_url,
     const std::vector<TenantId>& tenants, std::shared_ptr<const Detector> detector,
     std::shared_ptr<AuditSink> audit, std::shared_ptr<VaultProvider> vaults = nullptr,
-    std::shared_ptr<ContainmentControls> controls = nullptr);
+    std::shared_ptr<ContainmentControls> controls = nullptr,
+    const std::vector<std::string>& retired_master_keys = {});
 
 }  // namespace phigate::gateway
 

@@ -191,10 +191,13 @@ struct PolicyConfig {
   std::map<std::string, SourceLoc, std::less<>> other_section_locs;
   // `keys:` — where `phigate serve` reads the master key: the variable named
   // by master_key_env, or the file master_key_file (chmod 600); one of them.
-  // Neither: PHIGATE_MASTER_KEY.
+  // Neither: PHIGATE_MASTER_KEY. retired_master_key_files: the master keys
+  // `phigate keys rewrap` retired, oldest first (chmod 600 each), under which
+  // incident records sealed before the rotation are still read.
   struct Keys {
     std::string master_key_env;
     std::string master_key_file;
+    std::vector<std::string> retired_master_key_files;
   } keys;
 
   const Tenant* FindTenant(std::string_view id) const;
