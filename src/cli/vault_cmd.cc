@@ -221,9 +221,11 @@ void RegisterKeys(CLI::App& app) {
     // Only the vault's keys are wrapped; the others are derived from the key.
     std::fprintf(stderr,
                  "note: the audit trail's signing and patient-index keys and the incident "
-                 "records' key are derived from the master key, not wrapped: keep the old key "
-                 "to verify and query the audit events and read the incidents written before "
-                 "this change (--master-key-file OLD)\n");
+                 "records' key are derived from the master key, not wrapped. From now on they "
+                 "come from the new key; keep the old key (owner-only file) to read what was "
+                 "written before: `phigate audit verify|disclosures --retired-master-key-file "
+                 "OLD`, keys.retired_master_key_files for `phigate serve`, "
+                 "PHIGATE_RETIRED_MASTER_KEYS for `phigate breach` (then `breach reseal`)\n");
   });
 
   auto* fresh = keys->add_subcommand("new-master", "Print a new random master key (64 hex chars)");

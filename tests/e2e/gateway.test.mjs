@@ -32,7 +32,7 @@ export const NOTE =
   `Patient: ${PHI.name}\nMRN: ${PHI.mrn}\nDOB: ${PHI.dob}\nPhone: ${PHI.phone}\n` +
   `SSN: ${PHI.ssn}\nEmail: ${PHI.email}\nSeen for follow-up of hypertension; BP improved on lisinopril.`;
 
-let upstream, gw, port, tmp, stderr = '';
+let upstream, gw, port, tmp;
 
 function config(upPort) {
   return `version: 1
@@ -97,26 +97,33 @@ gateway:
 `;
 }
 
+// `phigate serve` on the test's vault with `masterKey`; resolves once it listens.
+async function startGateway(cfg, masterKey) {
+  let err = '';
+  const proc = spawn(BIN, ['serve', '--config', cfg, '--listen', '127.0.0.1:0',
+                           '--store', `sqlite://${path.join(tmp, 'vault.db')}`, '--no-watch'], {
+    env: { ...process.env, PHIGATE_MASTER_KEY: masterKey },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const listening = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('phigate serve did not start: ' + err)), 120000);
+    proc.stderr.on('data', (d) => {
+      err += d.toString();
+      const m = err.match(/listening on [^:]+:(\d+)/);
+      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+    });
+    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`phigate serve exited ${code}: ${err}`)); });
+  });
+  return { proc, port: listening };
+}
+
 before(async () => {
   assert.ok(BIN && fs.existsSync(BIN), 'set PHIGATE_BIN to the phigate binary');
   upstream = await startFakeUpstream();
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'phigate-e2e-'));
   const cfg = path.join(tmp, 'phigate.yaml');
   fs.writeFileSync(cfg, config(upstream.port));
-  gw = spawn(BIN, ['serve', '--config', cfg, '--listen', '127.0.0.1:0',
-                   '--store', `sqlite://${path.join(tmp, 'vault.db')}`, '--no-watch'], {
-    env: { ...process.env, PHIGATE_MASTER_KEY: MASTER_KEY },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('phigate serve did not start: ' + stderr)), 120000);
-    gw.stderr.on('data', (d) => {
-      stderr += d.toString();
-      const m = stderr.match(/listening on [^:]+:(\d+)/);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
-    });
-    gw.on('exit', (code) => { clearTimeout(timer); reject(new Error(`phigate serve exited ${code}: ${stderr}`)); });
-  });
+  ({ proc: gw, port } = await startGateway(cfg, MASTER_KEY));
 });
 
 after(async () => {
@@ -292,4 +299,67 @@ test('audit verify --witness: the trail holds the witnessed head', async () => {
   assert.match(edited.out, /BROKEN .*signature does not verify/);
   fs.writeFileSync(witness, 'not a checkpoint\n');
   assert.equal(run('verify', '--witness', witness).code, 2);
+});
+
+// After the test above (the gateway is stopped): a master key rotation.
+// `keys rewrap` re-wraps the vault's keys; the gateway runs on the new key and
+// its tokens still round-trip; the audit trail, signed by the old key before and
+// the new key after, verifies only with the old key given as retired, and the
+// accounting of disclosures finds the patient's sends under both keys.
+test('master key rotation: vault re-wrapped, trail verified across it', async () => {
+  const keyFile = (name, hex) => {
+    const f = path.join(tmp, name);
+    fs.writeFileSync(f, hex + '\n', { mode: 0o600 });
+    return f;
+  };
+  const NEW_KEY = crypto.randomBytes(32).toString('hex');
+  const oldFile = keyFile('old.key', MASTER_KEY);
+  const newFile = keyFile('new.key', NEW_KEY);
+  const vault = `sqlite://${path.join(tmp, 'vault.db')}`;
+  const audit = `sqlite://${path.join(tmp, 'vault-audit.db')}`;
+  const run = (...args) => {
+    try {
+      return { code: 0, out: execFileSync(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString() };
+    } catch (e) {
+      return { code: e.status, out: String(e.stdout) + String(e.stderr) };
+    }
+  };
+  for (const tenant of ['acme', 'globex']) {
+    const r = run('keys', 'rewrap', '--tenant', tenant, '--store', vault,
+                  '--master-key-file', oldFile, '--new-master-key-file', newFile);
+    assert.equal(r.code, 0, r.out);
+  }
+  const again = await startGateway(path.join(tmp, 'phigate.yaml'), NEW_KEY);
+  try {
+    gw = again.proc;
+    port = again.port;
+    const c = openai();
+    const r = await c.chat.completions.create({
+      model: 'local-llama', messages: [{ role: 'user', content: NOTE }],
+    });
+    // The fake upstream echoes the prompt: the clinician gets the real values back.
+    assert.ok(r.choices[0].message.content.includes(PHI.mrn), 'the MRN came back');
+  } finally {
+    gw.kill('SIGTERM');
+    await new Promise((r) => (gw.exitCode === null ? gw.on('exit', r) : r()));
+  }
+  const verify = (...more) => run('audit', 'verify', '--store', audit, '--tenant', 'acme', ...more);
+  const alone = verify('--master-key-file', newFile);
+  assert.equal(alone.code, 1, alone.out);
+  assert.match(alone.out, /BROKEN .*does not verify/);
+  const both = verify('--master-key-file', newFile, '--retired-master-key-file', oldFile);
+  assert.equal(both.code, 0, both.out);
+  assert.match(both.out, /newest head is signed by key 2 of 2/);
+  const sends = (...keys) => {
+    const r = run('audit', 'disclosures', '--store', audit, '--tenant', 'acme',
+                  '--patient', `MRN ${PHI.mrn}`, '--format', 'json', ...keys);
+    assert.equal(r.code, 0, r.out);
+    const j = JSON.parse(r.out);
+    return j.disclosures.length + j.deidentified_sends.length;
+  };
+  const before = sends('--master-key-file', oldFile);
+  const after = sends('--master-key-file', newFile);
+  assert.ok(before > 0 && after > 0, `before ${before}, after ${after}`);
+  assert.equal(sends('--master-key-file', newFile, '--retired-master-key-file', oldFile),
+               before + after);
 });
