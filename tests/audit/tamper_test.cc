@@ -436,25 +436,28 @@ TEST_F(TamperTest, RolledBackAndRewrittenTrailIsCaughtByAWitnessedHead) {
   EXPECT_FALSE(ParseWitnessedHead("not json").ok());
 }
 
-// A master key rotation: the trail's first heads are signed by the old key,
-// the later ones by the new key. Verified with both, oldest first.
+// A master key rotation: the trail's first heads are signed by the old key
+// (TestSigner), the later ones by the new key. Verified with both, oldest first.
 std::shared_ptr<const crypto::Ed25519Signer> RotatedSigner() {
   return std::shared_ptr<const crypto::Ed25519Signer>(
       crypto::Ed25519Signer::FromSeed(std::string(32, '\x09')).value());
 }
 
+// Appends events [from, to) to the fixture's trail, signed by `signer`, with
+// the fixture's options (a head per event, every 4th in the head log).
+void AppendSigned(const std::string& path, std::shared_ptr<const crypto::Ed25519Signer> signer,
+                  int from, int to) {
+  AuditLogOptions o;
+  o.head_log_interval = 4;
+  o.max_batch = 1;
+  o.sign_interval = std::chrono::microseconds(0);
+  auto log = AuditLog::Open(AuditLogStore::Open("sqlite://" + path).value(), signer, o).value();
+  for (int i = from; i < to; ++i) PHIGATE_ASSERT_OK(log->Append(SampleEvent("acme", i)));
+}
+
 TEST_F(TamperTest, TrailSignedAcrossAKeyRotationVerifiesWithBothKeysOldestFirst) {
   const TenantId acme("acme");
-  {
-    AuditLogOptions o;
-    o.head_log_interval = 4;
-    o.max_batch = 1;
-    o.sign_interval = std::chrono::microseconds(0);
-    auto log = AuditLog::Open(AuditLogStore::Open("sqlite://" + path_).value(), RotatedSigner(), o)
-                   .value();
-    for (int i = kEvents; i < 2 * kEvents; ++i)
-      PHIGATE_ASSERT_OK(log->Append(SampleEvent("acme", i)));
-  }
+  AppendSigned(path_, RotatedSigner(), kEvents, 2 * kEvents);
   auto store = AuditLogStore::Open("sqlite://" + path_).value();
   auto old_key = TestVerifier();
   auto new_key = crypto::Ed25519Verifier::FromRawPublicKey(RotatedSigner()->RawPublicKey()).value();
@@ -476,33 +479,16 @@ TEST_F(TamperTest, TrailSignedAcrossAKeyRotationVerifiesWithBothKeysOldestFirst)
   ASSERT_GE(heads.size(), 2u);
   PHIGATE_EXPECT_OK(CheckWitnessedHead(*store, heads.front(), v, both));
   PHIGATE_EXPECT_OK(CheckWitnessedHead(*store, heads.back(), v, both));
-  const crypto::Ed25519Verifier* none[] = {};
-  EXPECT_EQ(VerifyTrail(*store, acme, std::span<const crypto::Ed25519Verifier* const>(none, 0))
-                .status()
-                .code(),
+  EXPECT_EQ(VerifyTrail(*store, acme, TreeHeadKeys()).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(TamperTest, RetiredKeySigningPastItsSuccessorIsNamed) {
-  // After the rotation, a holder of the retired key appends and signs a head
-  // beyond the new key's heads (a rewrite it could not sign with the new key).
+  // After the rotation, a holder of the retired key appends and signs heads
+  // beyond the new key's (a rewrite it could not sign with the new key).
   const TenantId acme("acme");
-  AuditLogOptions o;
-  o.head_log_interval = 4;
-  o.max_batch = 1;
-  o.sign_interval = std::chrono::microseconds(0);
-  {
-    auto log = AuditLog::Open(AuditLogStore::Open("sqlite://" + path_).value(), RotatedSigner(), o)
-                   .value();
-    for (int i = kEvents; i < kEvents + 8; ++i)
-      PHIGATE_ASSERT_OK(log->Append(SampleEvent("acme", i)));
-  }
-  {
-    auto log =
-        AuditLog::Open(AuditLogStore::Open("sqlite://" + path_).value(), TestSigner(), o).value();
-    for (int i = kEvents + 8; i < kEvents + 12; ++i)
-      PHIGATE_ASSERT_OK(log->Append(SampleEvent("acme", i)));
-  }
+  AppendSigned(path_, RotatedSigner(), kEvents, kEvents + 8);
+  AppendSigned(path_, TestSigner(), kEvents + 8, kEvents + 12);
   auto store = AuditLogStore::Open("sqlite://" + path_).value();
   auto old_key = TestVerifier();
   auto new_key = crypto::Ed25519Verifier::FromRawPublicKey(RotatedSigner()->RawPublicKey()).value();

@@ -350,6 +350,14 @@ test('master key rotation: vault re-wrapped, trail verified across it', async ()
   const both = verify('--master-key-file', newFile, '--retired-master-key-file', oldFile);
   assert.equal(both.code, 0, both.out);
   assert.match(both.out, /newest head is signed by key 2 of 2/);
+  assert.doesNotMatch(both.out, /WARN/);
+  // A key newer than every head (here a third one): verified, with a warning.
+  const third = keyFile('third.key', crypto.randomBytes(32).toString('hex'));
+  const ahead = verify('--master-key-file', third, '--retired-master-key-file', oldFile,
+                       '--retired-master-key-file', newFile);
+  assert.equal(ahead.code, 0, ahead.out);
+  assert.match(ahead.out, /key 2 of 3/);
+  assert.match(ahead.out, /WARN .*no head is signed by the newest key/);
   const sends = (...keys) => {
     const r = run('audit', 'disclosures', '--store', audit, '--tenant', 'acme',
                   '--patient', `MRN ${PHI.mrn}`, '--format', 'json', ...keys);
