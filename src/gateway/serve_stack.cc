@@ -426,6 +426,13 @@ std::string EnvOr(const char* name, std::string fallback) {
   return v != nullptr && *v != '\0' ? std::string(v) : fallback;
 }
 
+// A key file's text, surrounding whitespace removed: an owner-only regular
+// file (crypto::ReadSecretFile; `what` names it in errors, never its bytes).
+Result<std::string> KeyFileText(const std::string& path, std::string_view what) {
+  PHIGATE_ASSIGN_OR_RETURN(crypto::SecretBytes text, crypto::ReadSecretFile(path, what));
+  return std::string(absl::StripAsciiWhitespace(ToAbsl(text.view())));
+}
+
 }  // namespace
 
 Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
@@ -512,10 +519,8 @@ Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
   const policy::PolicyConfig::Keys& key_source = pol->config().keys;
   std::string master;
   if (!key_source.master_key_file.empty()) {
-    PHIGATE_ASSIGN_OR_RETURN(
-        crypto::SecretBytes text,
-        crypto::ReadSecretFile(key_source.master_key_file, "keys.master_key_file"));
-    master = std::string(absl::StripAsciiWhitespace(ToAbsl(text.view())));
+    PHIGATE_ASSIGN_OR_RETURN(master,
+                             KeyFileText(key_source.master_key_file, "keys.master_key_file"));
     if (master.empty()) return absl::FailedPreconditionError("keys.master_key_file is empty");
   } else {
     const std::string var =
@@ -530,9 +535,7 @@ Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
   // records sealed before the rotation are read under them.
   std::vector<std::string> retired_masters;
   for (const std::string& file : key_source.retired_master_key_files) {
-    PHIGATE_ASSIGN_OR_RETURN(crypto::SecretBytes text,
-                             crypto::ReadSecretFile(file, "keys.retired_master_key_files"));
-    std::string old(absl::StripAsciiWhitespace(ToAbsl(text.view())));
+    PHIGATE_ASSIGN_OR_RETURN(std::string old, KeyFileText(file, "keys.retired_master_key_files"));
     if (!audit::MasterKeyFromHex(old).ok()) {
       return absl::FailedPreconditionError(
           "keys.retired_master_key_files: a file does not hold a 64-hex-digit master key");
