@@ -11,7 +11,7 @@
 // measured false-alarm rate is printed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,6 +19,7 @@ import path from 'node:path';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { startFakeUpstream } from './fake_upstream.mjs';
+import { startServe } from './serve.mjs';
 
 const BIN = process.env.PHIGATE_BIN;
 const KEYS = { acme: 'pg_breach_acme', globex: 'pg_breach_globex' };
@@ -41,7 +42,7 @@ const note = (p) => `Patient: ${p.name}\nMRN: ${p.mrn}\n` +
 const MODELS = ['local-llama', 'leak-canary', 'leak-patient', 'leak-training', 'leak-cache',
   'leak-stranger', 'leak-stream'];
 
-let upstream, gw, port, tmp, incidentsUrl, auditUrl, stderr = '';
+let upstream, gw, port, tmp, incidentsUrl, auditUrl;
 
 function config(upPort) {
   return `version: 1
@@ -119,20 +120,11 @@ before(async () => {
   auditUrl = `sqlite://${path.join(tmp, 'vault-audit.db')}`;
   const cfg = path.join(tmp, 'phigate.yaml');
   fs.writeFileSync(cfg, config(upstream.port));
-  gw = spawn(BIN, ['serve', '--config', cfg, '--listen', '127.0.0.1:0',
-                   '--store', `sqlite://${path.join(tmp, 'vault.db')}`, '--no-watch'], {
-    env: CLI_ENV,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('phigate serve did not start: ' + stderr)), 120000);
-    gw.stderr.on('data', (d) => {
-      stderr += d.toString();
-      const m = stderr.match(/listening on [^:]+:(\d+)/);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
-    });
-    gw.on('exit', (code) => { clearTimeout(timer); reject(new Error(`phigate serve exited ${code}: ${stderr}`)); });
-  });
+  let listening;
+  ({ proc: gw, port: listening } = startServe(
+    BIN, ['--config', cfg, '--listen', '127.0.0.1:0', '--store',
+          `sqlite://${path.join(tmp, 'vault.db')}`, '--no-watch'], CLI_ENV));
+  port = await listening;
 });
 
 after(async () => {

@@ -5,7 +5,7 @@
 // Run: PHIGATE_BIN=build/.../phigate node --test tests/e2e/   (ctest gateway_e2e does this)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,6 +13,7 @@ import path from 'node:path';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { startFakeUpstream } from './fake_upstream.mjs';
+import { startServe } from './serve.mjs';
 
 const BIN = process.env.PHIGATE_BIN;
 const KEYS = { clinician: 'pg_e2e_clinician', analyst: 'pg_e2e_analyst', other: 'pg_e2e_globex' };
@@ -99,22 +100,11 @@ gateway:
 
 // `phigate serve` on the test's vault with `masterKey`; resolves once it listens.
 async function startGateway(cfg, masterKey) {
-  let err = '';
-  const proc = spawn(BIN, ['serve', '--config', cfg, '--listen', '127.0.0.1:0',
-                           '--store', `sqlite://${path.join(tmp, 'vault.db')}`, '--no-watch'], {
-    env: { ...process.env, PHIGATE_MASTER_KEY: masterKey },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const listening = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('phigate serve did not start: ' + err)), 120000);
-    proc.stderr.on('data', (d) => {
-      err += d.toString();
-      const m = err.match(/listening on [^:]+:(\d+)/);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
-    });
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`phigate serve exited ${code}: ${err}`)); });
-  });
-  return { proc, port: listening };
+  const { proc, port: listening } = startServe(
+    BIN, ['--config', cfg, '--listen', '127.0.0.1:0', '--store',
+          `sqlite://${path.join(tmp, 'vault.db')}`, '--no-watch'],
+    { ...process.env, PHIGATE_MASTER_KEY: masterKey });
+  return { proc, port: await listening };
 }
 
 before(async () => {

@@ -4,13 +4,13 @@
 // Runs when PHIGATE_TEST_PG_URL is set (tools/test.sh starts a server); skips otherwise.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { startFakeUpstream } from './fake_upstream.mjs';
+import { startServe } from './serve.mjs';
 
 const BIN = process.env.PHIGATE_BIN;
 const PG = process.env.PHIGATE_TEST_PG_URL;
@@ -46,20 +46,12 @@ features:
 }
 
 async function serve(i, cfg, store, master) {
-  const p = spawn(BIN, ['serve', '--config', cfg, '--listen', '127.0.0.1:0', '--no-watch',
-                        '--store', store, '--audit-store', `sqlite://${path.join(tmp, `audit${i}.db`)}`],
-                  { env: { ...process.env, PHIGATE_MASTER_KEY: master }, stdio: ['ignore', 'ignore', 'pipe'] });
-  procs.push(p);
-  let err = '';
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('no start: ' + err)), 120000);
-    p.stderr.on('data', (d) => {
-      err += d;
-      const m = err.match(/listening on [^:]+:(\d+)/);
-      if (m) { clearTimeout(t); resolve(Number(m[1])); }
-    });
-    p.on('exit', (c) => { clearTimeout(t); reject(new Error(`exit ${c}: ${err}`)); });
-  });
+  const { proc, port } = startServe(
+    BIN, ['--config', cfg, '--listen', '127.0.0.1:0', '--no-watch', '--store', store,
+          '--audit-store', `sqlite://${path.join(tmp, `audit${i}.db`)}`],
+    { ...process.env, PHIGATE_MASTER_KEY: master });
+  procs.push(proc);
+  return port;
 }
 
 before(async () => {
