@@ -42,14 +42,19 @@ for _ in $(seq 1 600); do  # up to 60 s: the engine loads its gazetteers at star
 done
 cat "$DEMO/phigate.log"
 
-NOTE='Patient: Marisol Vandergriff, MRN: 7734229108, DOB: 03/14/1961, phone (555) 014-2293. Seen today for follow-up of hypertension.'
+# A synthetic patient-portal message written by the project's generator (docs/synth.md):
+# a name, MRN, Medicare number, dates, phone, e-mail, URL and IP address, all invented.
+NOTE="$("$BIN" synth --notes 1 --style portal --seed 3 --format text)"
+body() {  # the OpenAI chat request carrying $NOTE, as JSON
+  python3 -c 'import json, sys; print(json.dumps({"model": "local-llama",
+    "messages": [{"role": "user", "content": sys.stdin.read().strip()}]}))' <<< "$NOTE"
+}
 echo
 echo "== the application sends (OpenAI API, key pg_demo_clinician, feature scribe):"
-echo "   $NOTE"
+echo "$NOTE" | sed 's/^/   /'
 ANSWER=$(curl -s http://127.0.0.1:8080/v1/chat/completions \
   -H 'Authorization: Bearer pg_demo_clinician' -H 'x-phigate-feature: scribe' \
-  -H 'Content-Type: application/json' \
-  -d "{\"model\":\"local-llama\",\"messages\":[{\"role\":\"user\",\"content\":\"$NOTE\"}]}")
+  -H 'Content-Type: application/json' -d "$(body)")
 sleep 0.2
 echo "== the model received:"
 grep '\[fake upstream\]' "$DEMO/fake-upstream.log" | tail -n 1 | sed 's/^/   /'
@@ -58,8 +63,7 @@ echo "   $ANSWER"
 echo "== an analyst (feature coding: names redacted, MRN tokenized, no re-identification) gets back:"
 curl -s http://127.0.0.1:8080/v1/chat/completions \
   -H 'Authorization: Bearer pg_demo_analyst' -H 'x-phigate-feature: coding' \
-  -H 'Content-Type: application/json' \
-  -d "{\"model\":\"local-llama\",\"messages\":[{\"role\":\"user\",\"content\":\"$NOTE\"}]}" | sed 's/^/   /'
+  -H 'Content-Type: application/json' -d "$(body)" | sed 's/^/   /'
 echo
 if [ "${DEMO_EXIT:-0}" = 1 ]; then exit 0; fi
 echo "phigate is serving on http://127.0.0.1:8080 (OpenAI /v1/chat/completions, Anthropic /v1/messages,"

@@ -20,6 +20,7 @@ import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { startFakeUpstream } from './fake_upstream.mjs';
 import { startServe } from './serve.mjs';
+import { synthPatients } from './patients.mjs';
 
 const BIN = process.env.PHIGATE_BIN;
 const KEYS = { acme: 'pg_breach_acme', globex: 'pg_breach_globex' };
@@ -31,12 +32,9 @@ const sha = (s) => crypto.createHash('sha256').update(s).digest('hex');
 const CANARY_SEED = 4242;
 const CLEAN_N = Number(process.env.PHIGATE_E2E_CLEAN_N || 200);
 
-// Hand-made synthetic patients (invented; SSNs in the never-issued 9xx area).
-const P1 = { name: 'Rosalind Pemberton', mrn: '6620418835', phone: '(555) 013-7781' };
-const P2 = { name: 'Bartholomew Quince', mrn: '4418820093' };
-const P3 = { name: 'Philippa Marchbanks', mrn: '3390275514', ssn: '923-41-7785' };
-const note = (p) => `Patient: ${p.name}\nMRN: ${p.mrn}\n` +
-  (p.phone ? `Phone: ${p.phone}\n` : '') + (p.ssn ? `SSN: ${p.ssn}\n` : '') +
+// Three synthetic patients written by the project's generator (patients.mjs).
+const [P1, P2, P3] = synthPatients(BIN, 20261205, 3);
+const note = (p) => `Patient: ${p.name}\nMRN: ${p.mrn}\nPhone: ${p.phone}\nSSN: ${p.ssn}\n` +
   'Seen for follow-up of hypertension; BP improved on lisinopril.';
 
 const MODELS = ['local-llama', 'leak-canary', 'leak-patient', 'leak-training', 'leak-cache',

@@ -14,21 +14,15 @@ import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { startFakeUpstream } from './fake_upstream.mjs';
 import { startServe } from './serve.mjs';
+import { synthPatients } from './patients.mjs';
 
 const BIN = process.env.PHIGATE_BIN;
 const KEYS = { clinician: 'pg_e2e_clinician', analyst: 'pg_e2e_analyst', other: 'pg_e2e_globex' };
 const sha = (s) => crypto.createHash('sha256').update(s).digest('hex');
 const MASTER_KEY = crypto.randomBytes(32).toString('hex');
 
-// Hand-made synthetic identifiers (invented; SSN in the never-issued 9xx area).
-export const PHI = {
-  name: 'Marisol Vandergriff',
-  mrn: '7734229108',
-  dob: '03/14/1961',
-  phone: '(555) 014-2293',
-  ssn: '912-55-0147',
-  email: 'marisol.vandergriff@example.com',
-};
+// A synthetic patient written by the project's generator (patients.mjs).
+export const PHI = synthPatients(BIN, 20261204, 1)[0];
 export const NOTE =
   `Patient: ${PHI.name}\nMRN: ${PHI.mrn}\nDOB: ${PHI.dob}\nPhone: ${PHI.phone}\n` +
   `SSN: ${PHI.ssn}\nEmail: ${PHI.email}\nSeen for follow-up of hypertension; BP improved on lisinopril.`;

@@ -11,11 +11,14 @@ import path from 'node:path';
 import OpenAI from 'openai';
 import { startFakeUpstream } from './fake_upstream.mjs';
 import { startServe } from './serve.mjs';
+import { synthPatients } from './patients.mjs';
 
 const BIN = process.env.PHIGATE_BIN;
 const PG = process.env.PHIGATE_TEST_PG_URL;
 const KEY = 'pg_e2e_replica';
-const NOTE = 'Patient: Marisol Vandergriff\nMRN: 7734229108\nSeen for follow-up.';
+// A synthetic patient written by the project's generator (patients.mjs).
+const P = synthPatients(BIN, 20261206, 1)[0];
+const NOTE = `Patient: ${P.name}\nMRN: ${P.mrn}\nSeen for follow-up.`;
 const sha = (s) => crypto.createHash('sha256').update(s).digest('hex');
 let upstream, tmp;
 const procs = [];
