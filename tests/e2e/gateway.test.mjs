@@ -84,6 +84,15 @@ features:
         models: ["*"]
       - vendor: anthropic
         models: ["*"]
+  - name: scribe-all
+    purpose: treatment
+    roles: [clinician]
+    reidentify_answers: true
+    on_missing_baa: tokenize
+    phi: {NAME: tokenize, STREET_ADDRESS: tokenize, CITY: tokenize, ZIP: tokenize, FACILITY: tokenize, LOCATION: tokenize, DATE: tokenize, AGE: tokenize, PHONE: tokenize, FAX: tokenize, EMAIL: tokenize, SSN: tokenize, MRN: tokenize, HEALTH_PLAN: tokenize, ACCOUNT: tokenize, LICENSE: tokenize, VEHICLE: tokenize, DEVICE: tokenize, URL: tokenize, IP: tokenize, BIOMETRIC: tokenize, PHOTO: tokenize, ID: tokenize}
+    routes:
+      - vendor: local
+        models: ["*"]
 gateway:
   upstreams:
     - vendor: anthropic
@@ -201,6 +210,58 @@ test('two tenants with identical prompts get different tokens', async () => {
   assert.ok(ta.size > 0 && tb.size > 0);
   for (const t of ta) assert.ok(!tb.has(t), 'a token is shared across tenants');
   assert.notEqual(a.user, b.user);
+});
+
+// Whole generated notes of every style (issue 6: "checked against the generator's labels"):
+// every labelled PHI value the engine finds in a note is tokenized before the upstream sees
+// it — the gateway lets through nothing beyond what `phigate deid --engine rules` (the same
+// engine, offline) misses — and the clinician gets every value back, streamed or not.
+test('generated notes: the upstream sees no labelled value the engine finds; all come back', async () => {
+  const N = Number(process.env.PHIGATE_E2E_NOTES_N || 60);
+  const notes = execFileSync(BIN, ['synth', '--seed', '20261207', '--notes', String(N)],
+                             { encoding: 'utf8', maxBuffer: 64 << 20 })
+    .split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const input = notes.map((n) => JSON.stringify({ id: n.id, text: n.text })).join('\n') + '\n';
+  const offline = execFileSync(BIN, ['deid', '--jsonl', '--engine', 'rules'],
+                               { input, encoding: 'utf8', maxBuffer: 64 << 20 })
+    .split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  assert.equal(offline.length, N);
+  const through = (text, note) => note.spans.filter((s) => s.phi && text.includes(s.text));
+  const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: KEYS.clinician,
+                              maxRetries: 0, defaultHeaders: { 'x-phigate-feature': 'scribe-all' } });
+  let labelled = 0, missedOffline = 0, reachedUpstream = 0;
+  for (let i = 0; i < N; i++) {
+    const note = notes[i];
+    assert.equal(offline[i].id, note.id);
+    const calls = upstream.received.length;
+    let answer;
+    if (i % 4 === 3) {
+      const stream = await client.chat.completions.create({
+        model: 'local-llama', stream: true, messages: [{ role: 'user', content: note.text }] });
+      answer = '';
+      for await (const chunk of stream) answer += chunk.choices[0]?.delta?.content ?? '';
+    } else {
+      const r = await client.chat.completions.create({
+        model: 'local-llama', messages: [{ role: 'user', content: note.text }] });
+      answer = r.choices[0].message.content;
+    }
+    assert.equal(answer, 'Summary: ' + note.text, `note ${note.id} comes back whole`);
+    assert.equal(upstream.received.length, calls + 1);
+    // Tokens ([NAME_7Z2XG]) are taken out first: their letters are no value of the note.
+    const sent = JSON.parse(upstream.received.at(-1).body).messages[0].content
+      .replace(/\[[A-Z_]+_[0-9A-Z]+\]/g, '[T]');
+    const missed = new Set(through(offline[i].text, note).map((s) => s.text));
+    for (const s of through(sent, note)) {
+      assert.ok(missed.has(s.text),
+                `note ${note.id}: a ${s.category} value the engine finds offline reached the upstream`);
+      reachedUpstream++;
+    }
+    labelled += note.spans.filter((s) => s.phi).length;
+    missedOffline += missed.size;
+  }
+  console.log(`# e2e generated notes: ${N} notes, ${labelled} labelled PHI values, ` +
+              `${reachedUpstream} reached the upstream (the engine's misses: ${missedOffline})`);
+  assert.ok(labelled > 10 * N, 'the notes hold identifiers');
 });
 
 test('errors come back in each API format, PHI-free', async () => {
