@@ -169,13 +169,8 @@ fi
 run_wrk "direct-sse" "http://127.0.0.1:18102/v1/chat/completions" request_stream.json empty.hdr "" 500
 run_wrk "phigate-sse" "http://127.0.0.1:18191/v1/chat/completions" request_stream.json gw.hdr "$GWS_PID" 500
 # Streaming time to first byte (median of 200 sequential requests).
-ttfb() {  # url hdr [body]
-  local args=(); while IFS= read -r l; do [ -n "$l" ] && args+=(-H "$l"); done < "$OUT_DIR/$2"
-  for _ in $(seq 1 200); do
-    curl -s -o /dev/null -w '%{time_starttransfer}\n' -H 'Content-Type: application/json' "${args[@]}" \
-      --data-binary @"$OUT_DIR/${3:-request_stream.json}" "$1"
-  done | sort -n | awk '{a[NR]=$1} END {printf "%.0f", a[int(NR/2)+1]*1e6}'
-}
+# shellcheck disable=SC1091
+source "$HERE/ttfb_lib.sh"
 echo -e "ttfb_direct_us\t$(ttfb http://127.0.0.1:18102/v1/chat/completions empty.hdr)" | tee -a "$RES"
 echo -e "ttfb_phigate_us\t$(ttfb http://127.0.0.1:18191/v1/chat/completions gw.hdr)" | tee -a "$RES"
 echo -e "ttfb_nginx_us\t$(ttfb http://127.0.0.1:18181/v1/chat/completions empty.hdr)" | tee -a "$RES"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Streaming time to first byte alone, as run.sh measures it (one curl per request, median of
+# Streaming time to first byte alone, as run.sh measures it (ttfb_lib.sh: one curl per request, median of
 # $N), direct to the mock and through phigate, $ROUNDS times; curl pinned to $CLI_CPU, the
 # servers to $SRV_CPU. Env: PHIGATE_BIN (default build/release/src/cli/phigate), N (200),
 # ROUNDS (3), OUT_DIR (/tmp/phigate-ttfb).
@@ -25,16 +25,12 @@ taskset -c "$SRV_CPU" "$PHIGATE_BIN" serve --config "$OUT_DIR/phigate-sse.yaml" 
   --store "sqlite://$OUT_DIR/vault-sse.db" > "$OUT_DIR/phigate-sse.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 100); do grep -q "listening on" "$OUT_DIR/phigate-sse.log" && break; sleep 0.1; done
-ttfb() {  # url, then curl header arguments
-  local url=$1; shift
-  for _ in $(seq 1 "${N:-200}"); do
-    taskset -c "$CLI_CPU" curl -s -o /dev/null -w '%{time_starttransfer}\n' \
-      -H 'Content-Type: application/json' "$@" --data-binary @"$OUT_DIR/request_stream.json" "$url"
-  done | sort -n | awk '{a[NR]=$1} END {printf "%.0f", a[int(NR/2)+1]*1e6}'
-}
+printf 'Authorization: Bearer %s\nx-phigate-feature: scribe\n' "$API_KEY" > "$OUT_DIR/gw.hdr"
+: > "$OUT_DIR/empty.hdr"
+# shellcheck disable=SC1091
+source "$HERE/ttfb_lib.sh"
 for r in $(seq 1 "${ROUNDS:-3}"); do
-  d=$(ttfb http://127.0.0.1:18102/v1/chat/completions)
-  g=$(ttfb http://127.0.0.1:18191/v1/chat/completions -H "Authorization: Bearer $API_KEY" \
-        -H 'x-phigate-feature: scribe')
+  d=$(ttfb http://127.0.0.1:18102/v1/chat/completions empty.hdr)
+  g=$(ttfb http://127.0.0.1:18191/v1/chat/completions gw.hdr)
   echo -e "round $r\tttfb_direct_us $d\tttfb_phigate_us $g\tadded_us $((g - d))"
 done
