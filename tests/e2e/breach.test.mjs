@@ -20,7 +20,7 @@ import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { startFakeUpstream } from './fake_upstream.mjs';
 import { startServe } from './serve.mjs';
-import { synthPatients } from './patients.mjs';
+import { synthNotes, synthPatients } from './patients.mjs';
 
 const BIN = process.env.PHIGATE_BIN;
 const KEYS = { acme: 'pg_breach_acme', globex: 'pg_breach_globex' };
@@ -172,11 +172,8 @@ function assertNoPhiIn(text, values) {
 }
 
 test('clean synthetic traffic stays quiet (false-alarm rate through the gateway)', async () => {
-  const out = execFileSync(BIN, ['synth', '--seed', '20261130', '--notes', String(CLEAN_N),
-    '--style', 'mix'], { encoding: 'utf8', maxBuffer: 256 << 20,
-    env: { ...process.env, PHIGATE_DATA_DIR: process.env.PHIGATE_SOURCE_DIR
-      ? path.join(process.env.PHIGATE_SOURCE_DIR, 'data') : (process.env.PHIGATE_DATA_DIR || '') } });
-  const notes = out.split('\n').filter(Boolean).map((l) => JSON.parse(l).text);
+  const notes = synthNotes(BIN, ['--seed', '20261130', '--notes', String(CLEAN_N), '--style', 'mix'])
+    .map((n) => n.text);
   assert.equal(notes.length, CLEAN_N);
   const before = breachList('acme');
   let flagged = 0, refused = 0;

@@ -14,7 +14,7 @@ import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { startFakeUpstream } from './fake_upstream.mjs';
 import { startServe } from './serve.mjs';
-import { synthPatients } from './patients.mjs';
+import { synthNotes, synthPatients } from './patients.mjs';
 
 const BIN = process.env.PHIGATE_BIN;
 const KEYS = { clinician: 'pg_e2e_clinician', analyst: 'pg_e2e_analyst', other: 'pg_e2e_globex' };
@@ -128,9 +128,9 @@ after(async () => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function openai(key = KEYS.clinician) {
+function openai(key = KEYS.clinician, feature = 'scribe') {
   return new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: key, maxRetries: 0,
-                      defaultHeaders: { 'x-phigate-feature': 'scribe' } });
+                      defaultHeaders: { 'x-phigate-feature': feature } });
 }
 function anthropic(key = KEYS.clinician) {
   return new Anthropic({ baseURL: `http://127.0.0.1:${port}`, apiKey: key, maxRetries: 0,
@@ -218,17 +218,14 @@ test('two tenants with identical prompts get different tokens', async () => {
 // engine, offline) misses — and the clinician gets every value back, streamed or not.
 test('generated notes: the upstream sees no labelled value the engine finds; all come back', async () => {
   const N = Number(process.env.PHIGATE_E2E_NOTES_N || 60);
-  const notes = execFileSync(BIN, ['synth', '--seed', '20261207', '--notes', String(N)],
-                             { encoding: 'utf8', maxBuffer: 64 << 20 })
-    .split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const notes = synthNotes(BIN, ['--seed', '20261207', '--notes', String(N)]);
   const input = notes.map((n) => JSON.stringify({ id: n.id, text: n.text })).join('\n') + '\n';
   const offline = execFileSync(BIN, ['deid', '--jsonl', '--engine', 'rules'],
                                { input, encoding: 'utf8', maxBuffer: 64 << 20 })
     .split('\n').filter(Boolean).map((l) => JSON.parse(l));
   assert.equal(offline.length, N);
   const through = (text, note) => note.spans.filter((s) => s.phi && text.includes(s.text));
-  const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: KEYS.clinician,
-                              maxRetries: 0, defaultHeaders: { 'x-phigate-feature': 'scribe-all' } });
+  const client = openai(KEYS.clinician, 'scribe-all');
   let labelled = 0, missedOffline = 0, reachedUpstream = 0;
   for (let i = 0; i < N; i++) {
     const note = notes[i];

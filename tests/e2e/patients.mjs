@@ -1,23 +1,31 @@
-// The e2e tests' patients: identifiers written by the project's own generator
-// (`phigate synth`, docs/synth.md), never invented by hand. Registration face
-// sheets carry every identifier field; the generator labels each value, so the
-// tests read them from its spans instead of parsing the text.
+// The e2e tests' synthetic PHI, written by the project's own generator (`phigate synth`,
+// docs/synth.md), never invented by hand: whole labelled notes (synthNotes) and patients
+// read from the labelled spans of registration face sheets, which carry every identifier
+// field (synthPatients).
 import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+
+// The labelled notes of `phigate synth <args>` (JSONL), parsed. The generator reads the
+// repository's data/ (PHIGATE_SOURCE_DIR, set by ctest) unless PHIGATE_DATA_DIR says otherwise.
+export function synthNotes(bin, args) {
+  if (!bin) throw new Error('set PHIGATE_BIN to the phigate binary');
+  const src = process.env.PHIGATE_SOURCE_DIR;
+  const env = { ...process.env,
+                PHIGATE_DATA_DIR: src ? path.join(src, 'data') : (process.env.PHIGATE_DATA_DIR || '') };
+  return execFileSync(bin, ['synth', ...args], { encoding: 'utf8', maxBuffer: 256 << 20, env })
+    .split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
 
 // `count` distinct synthetic patients {name, mrn, dob, phone, ssn, email} from
 // `phigate synth --style facesheet --seed <seed>`: the first value of each class
 // in one face sheet per patient. Notes the generator re-cased wholesale (all
 // lower or upper case) are skipped so that the names read as names.
 export function synthPatients(bin, seed, count) {
-  if (!bin) throw new Error('set PHIGATE_BIN to the phigate binary');
-  const out = execFileSync(bin, ['synth', '--seed', String(seed), '--notes', String(count * 8),
-                                 '--style', 'facesheet'],
-                           { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const notes = synthNotes(bin, ['--seed', String(seed), '--notes', String(count * 8),
+                                 '--style', 'facesheet']);
   const patients = [];
   const seen = new Set();
-  for (const line of out.split('\n')) {
-    if (!line) continue;
-    const note = JSON.parse(line);
+  for (const note of notes) {
     const text = note.text;
     if (seen.has(note.patient_id) || text === text.toLowerCase() || text === text.toUpperCase()) {
       continue;
