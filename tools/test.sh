@@ -19,8 +19,12 @@ PHIGATE_TEST_PG_URL="$(bash tools/start-postgres.sh | tail -n 1)"
 export PHIGATE_TEST_PG_URL
 
 echo "== gcc build (warnings as errors) and tests"
+# Line tables only (-g1): backtraces keep file and line, and gcc compiles the
+# project about a third faster than with full debug information (-g).
+DBG_FLAGS="-O2 -g1 -DNDEBUG"
 cmake -S . -B build/ci-gcc -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPHIGATE_WERROR=ON \
-  -DCMAKE_CXX_COMPILER=g++ -DCMAKE_C_COMPILER=gcc >/dev/null
+  -DCMAKE_CXX_COMPILER=g++ -DCMAKE_C_COMPILER=gcc \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$DBG_FLAGS" -DCMAKE_C_FLAGS_RELWITHDEBINFO="$DBG_FLAGS" >/dev/null
 ninja -C build/ci-gcc -j "$JOBS"
 (cd build/ci-gcc && ctest -j "$JOBS" --output-on-failure --timeout 900)
 
