@@ -8,8 +8,12 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 #include <random>
 #include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "phigate/store/store.h"
@@ -28,6 +32,33 @@ inline std::string UniqueName(std::string_view stem) {
   return absl::StrCat(ToAbsl(stem), "_", getpid(), "_", counter++, "_", rd() % 100000);
 }
 
+// The directories FreshStoreUrl made, removed when the test process exits
+// (not by a forked child, which would pull them from under its parent).
+class CreatedDirs {
+ public:
+  static CreatedDirs& Get() {
+    static CreatedDirs dirs;
+    return dirs;
+  }
+  void Add(std::filesystem::path dir) {
+    std::lock_guard<std::mutex> lock(mu_);
+    dirs_.push_back(std::move(dir));
+  }
+  ~CreatedDirs() {
+    if (getpid() != owner_) return;
+    for (const auto& dir : dirs_) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  }
+
+ private:
+  CreatedDirs() = default;
+  const pid_t owner_ = getpid();
+  std::mutex mu_;
+  std::vector<std::filesystem::path> dirs_;
+};
+
 // A URL for a fresh, empty store of `backend` ("memory", "sqlite", "postgres").
 // Empty when the backend is not available here (PostgreSQL without the env var).
 inline std::string FreshStoreUrl(std::string_view backend, std::string* sqlite_path = nullptr) {
@@ -35,6 +66,7 @@ inline std::string FreshStoreUrl(std::string_view backend, std::string* sqlite_p
   if (backend == "sqlite") {
     auto dir = std::filesystem::temp_directory_path() / UniqueName("phigate_store");
     std::filesystem::create_directories(dir);
+    CreatedDirs::Get().Add(dir);
     const std::string path = (dir / "store.db").string();
     if (sqlite_path != nullptr) *sqlite_path = path;
     return "sqlite://" + path;
