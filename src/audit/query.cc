@@ -136,9 +136,14 @@ Result<std::vector<Disclosure>> AccountingOfDisclosures(AuditLogStore& store,
   PHIGATE_RETURN_IF_ERROR(QueryEach(store, f, [&](const StoredEvent& s) {
     const AuditEvent& e = s.event;
     if (e.kind == EventKind::kIngress && !e.request_id.empty()) {
+      const bool not_sent = e.outcome == Outcome::kError &&
+                            std::any_of(e.reasons.begin(), e.reasons.end(), [](const AuditId& r) {
+                              return r.value() == kReasonUpstreamNotSent;
+                            });
       delivery[e.request_id.value()] = e.outcome == Outcome::kForwarded ? "answered"
-                                       : e.outcome == Outcome::kError   ? "error"
-                                                                        : "answer withheld";
+                                       : not_sent ? std::string(Disclosure::kNotSent)
+                                       : e.outcome == Outcome::kError ? "error"
+                                                                      : "answer withheld";
       return absl::OkStatus();
     }
     const bool egress = e.kind == EventKind::kEgress && e.outcome == Outcome::kForwarded;
@@ -199,30 +204,36 @@ std::string DisclosuresMarkdown(const TenantId& tenant, const std::vector<BlindI
   for (const BlindIndex& s : subjects) {
     absl::StrAppend(&hexes, hexes.empty() ? "`" : ", `", BlindIndexHex(s), "`");
   }
-  const size_t identifiable = static_cast<size_t>(
-      std::count_if(ds.begin(), ds.end(), [](const Disclosure& d) { return d.Identifiable(); }));
+  using Group = Disclosure::Group;
+  auto count = [&](Group g) {
+    return std::count_if(ds.begin(), ds.end(), [g](const Disclosure& d) { return d.group() == g; });
+  };
   std::string out = absl::StrCat(
       "# Accounting of disclosures\n\n- tenant: `", tenant.value(), "`\n- subject (blind index",
-      subjects.size() > 1 ? "es" : "", "): ", hexes, "\n- disclosures: ", identifiable,
+      subjects.size() > 1 ? "es" : "", "): ", hexes, "\n- disclosures: ", count(Group::kDisclosure),
       "\n- sends in which every detected value was replaced (tokenized, surrogated or redacted; "
       "a value the detector missed would have gone as written): ",
-      ds.size() - identifiable, "\n");
-  auto table = [&](bool want) {
+      count(Group::kDeidentifiedSend),
+      "\n- sends that never reached the recipient (the connection failed before the request was "
+      "written): ",
+      count(Group::kNotSent), "\n");
+  auto table = [&](Group want) {
     out +=
         "| date (UTC) | recipient | endpoint / model | BAA | what (PHI categories) | delivery | "
         "purpose | feature | kind | request | event |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|\n";
     for (const Disclosure& d : ds) {
-      if (d.Identifiable() != want) continue;
+      if (d.group() != want) continue;
       // Disclosures name what left identifiable; the other sends what was
-      // found and replaced.
-      const auto& cats = want ? d.Disclosed() : d.categories;
+      // found (and replaced, or never sent).
+      const bool disclosed = want == Group::kDisclosure;
+      const auto& cats = disclosed ? d.Disclosed() : d.categories;
       std::string what;
       for (const auto& [c, n] : cats) {
         absl::StrAppend(&what, what.empty() ? "" : ", ", ToAbsl(CategoryName(c)), " x", n);
       }
       if (what.empty()) what.push_back('-');
-      if (want && d.kind == EventKind::kEgress && !d.sent_as_written) {
+      if (disclosed && d.kind == EventKind::kEgress && !d.sent_as_written) {
         what += " (recorded before per-category actions: all counted)";
       }
       if (!d.operators.empty()) {
@@ -240,10 +251,14 @@ std::string DisclosuresMarkdown(const TenantId& tenant, const std::vector<BlindI
     }
   };
   out += "\n";
-  table(true);
-  if (identifiable < ds.size()) {
+  table(Group::kDisclosure);
+  if (count(Group::kDeidentifiedSend) > 0) {
     out += "\n## Sends with no detected value sent as written\n\n";
-    table(false);
+    table(Group::kDeidentifiedSend);
+  }
+  if (count(Group::kNotSent) > 0) {
+    out += "\n## Sends that never reached the recipient\n\n";
+    table(Group::kNotSent);
   }
   return out;
 }
@@ -262,6 +277,7 @@ std::string DisclosuresJson(const TenantId& tenant, const std::vector<BlindIndex
   for (const BlindIndex& s : subjects) j["subjects"].push_back(BlindIndexHex(s));
   j["disclosures"] = nlohmann::json::array();
   j["deidentified_sends"] = nlohmann::json::array();
+  j["not_sent"] = nlohmann::json::array();
   for (const Disclosure& d : ds) {
     nlohmann::json x;
     x["seq"] = d.seq;
@@ -271,7 +287,8 @@ std::string DisclosuresJson(const TenantId& tenant, const std::vector<BlindIndex
     x["endpoint"] = d.endpoint.value();
     x["model"] = d.model.value();
     x["baa_id"] = d.baa_id.value();
-    x["what"] = Categories(d.Identifiable() ? d.Disclosed() : d.categories);
+    const Disclosure::Group g = d.group();
+    x["what"] = Categories(g == Disclosure::Group::kDisclosure ? d.Disclosed() : d.categories);
     x["found"] = Categories(d.categories);
     x["sent_as_written"] =
         d.sent_as_written ? Categories(*d.sent_as_written) : nlohmann::json(nullptr);
@@ -282,7 +299,10 @@ std::string DisclosuresJson(const TenantId& tenant, const std::vector<BlindIndex
     x["feature"] = d.feature.value();
     x["user"] = d.user.value();
     x["request_id"] = d.request_id.value();
-    j[d.Identifiable() ? "disclosures" : "deidentified_sends"].push_back(std::move(x));
+    j[g == Disclosure::Group::kDisclosure         ? "disclosures"
+      : g == Disclosure::Group::kDeidentifiedSend ? "deidentified_sends"
+                                                  : "not_sent"]
+        .push_back(std::move(x));
   }
   return j.dump(2);
 }

@@ -760,7 +760,10 @@ struct Gateway::Impl {
     const bool timeout = s.code() == absl::StatusCode::kDeadlineExceeded;
     shared.metrics.Inc("phigate_upstream_errors_total",
                        timeout ? "kind=\"timeout\"" : "kind=\"unavailable\"");
-    co_await AuditIngress(ctx, AuditOutcome::kError, timeout ? 504 : 502);
+    // An upstream that never got a byte of the request received no PHI: the
+    // accounting of disclosures says so.
+    co_await AuditIngress(ctx, AuditOutcome::kError, timeout ? 504 : 502,
+                          UpstreamNeverSent(s) ? kReasonUpstreamNotSent : "");
     co_await ReplyError(
         ctx, w, timeout ? 504 : 502,
         timeout ? "the upstream model timed out" : "the upstream model is unavailable");
@@ -779,11 +782,13 @@ struct Gateway::Impl {
                         absl::StrCat("the upstream model returned HTTP status ", status));
   }
 
-  net::awaitable<bool> AuditIngress(RequestContext& ctx, AuditOutcome outcome, int status) {
+  net::awaitable<bool> AuditIngress(RequestContext& ctx, AuditOutcome outcome, int status,
+                                    std::string_view reason = {}) {
     AuditRecord r = BaseRecord(ctx);
     r.phase = AuditPhase::kIngress;
     r.outcome = outcome;
     r.http_status = status;
+    if (!reason.empty()) r.reasons.emplace_back(reason);
     ctx.ingress_audited = true;
     if (!(co_await CommitAudit(std::move(r))).ok()) {
       shared.metrics.Inc("phigate_stage_failures_total", "stage=\"audit\"");

@@ -32,6 +32,10 @@
 #include "phigate/vault/vault.h"
 
 namespace phigate::gateway {
+
+// The gateway writes the reason code that the audit module's accounting reads.
+static_assert(kReasonUpstreamNotSent == audit::kReasonUpstreamNotSent);
+
 namespace {
 
 // --- detect ---------------------------------------------------------------

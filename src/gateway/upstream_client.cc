@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 
 namespace phigate::gateway {
@@ -33,11 +34,22 @@ Status MapError(const error_code& ec, std::string_view what) {
       absl::StrCat("the upstream connection failed (", ToAbsl(what), ")"));
 }
 
+constexpr std::string_view kNeverSentPayload = "phigate.upstream/never-sent";
+
+Status NeverSent(Status s) {
+  s.SetPayload(ToAbsl(kNeverSentPayload), absl::Cord("1"));
+  return s;
+}
+
 std::string PoolKey(const UpstreamEndpoint& ep) {
   return absl::StrCat(ep.tls ? "https://" : "http://", ep.host, ":", ep.port, "|", ep.ca_file);
 }
 
 }  // namespace
+
+bool UpstreamNeverSent(const Status& s) {
+  return !s.ok() && s.GetPayload(ToAbsl(kNeverSentPayload)).has_value();
+}
 
 Result<UpstreamEndpoint> ParseUpstreamUrl(std::string_view url) {
   UpstreamEndpoint ep;
@@ -204,16 +216,20 @@ net::awaitable<Result<std::unique_ptr<UpstreamStream>>> UpstreamClient::Open(
   req.keep_alive(true);
   req.prepare_payload();
 
+  // Whether a write of the request began on some connection: until then a
+  // failure is marked as never sent (UpstreamNeverSent).
+  bool written = false;
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::unique_ptr<Conn> conn = attempt == 0 ? TakeIdle(PoolKey(ep)) : nullptr;
     if (conn == nullptr) {
       Result<std::unique_ptr<Conn>> c = co_await Connect(ep);
-      if (!c.ok()) co_return c.status();
+      if (!c.ok()) co_return written ? c.status() : NeverSent(c.status());
       conn = std::move(c).value();
     }
     const bool reused = conn->reused;
     if (!Track(conn.get(), co_await net::this_coro::executor)) {
-      co_return absl::UnavailableError("the gateway is shutting down");
+      Status shutting_down = absl::UnavailableError("the gateway is shutting down");
+      co_return written ? shutting_down : NeverSent(std::move(shutting_down));
     }
     auto s = std::unique_ptr<UpstreamStream>(new UpstreamStream());
     s->client_ = this;
@@ -227,6 +243,7 @@ net::awaitable<Result<std::unique_ptr<UpstreamStream>>> UpstreamClient::Open(
     s->buffer_.reserve(sizeof(s->chunk_));
     error_code ec;
     conn->lowest().expires_after(options_.response_timeout);
+    written = true;
     if (conn->tls) {
       co_await http::async_write(*conn->tls, req, net::redirect_error(net::use_awaitable, ec));
       if (!ec) {

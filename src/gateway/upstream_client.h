@@ -84,6 +84,12 @@ class UpstreamStream {
   char chunk_[16384];
 };
 
+// True when Open()/Send() failed before any byte of the request was written to
+// a connection (no host, no connection, TLS handshake or certificate failure,
+// shutting down): the upstream cannot have received it. Any other failure may
+// have reached the upstream.
+bool UpstreamNeverSent(const Status& s);
+
 class UpstreamClient {
  public:
   explicit UpstreamClient(UpstreamOptions options);

@@ -271,10 +271,20 @@ TEST_P(AuditStoreConformance, DisclosuresSayWhatLeftIdentifiableAndWhatBecameOfI
   append(2, EventKind::kEgress, Outcome::kForwarded, Counts{{PhiCategory::kName, 1}});
   append(2, EventKind::kIngress, Outcome::kError, Counts{});
   append(5, EventKind::kEgress, Outcome::kForwarded, std::nullopt);  // an older record
+  // The connection failed before the request was written: no disclosure.
+  append(6, EventKind::kEgress, Outcome::kForwarded, Counts{{PhiCategory::kName, 1}});
+  {
+    AuditEvent e = SampleEvent("acme", 6);
+    e.kind = EventKind::kIngress;
+    e.outcome = Outcome::kError;
+    e.subjects = {patient};
+    e.reasons.push_back(phigate::audit::testing::Id(kReasonUpstreamNotSent));
+    PHIGATE_ASSERT_OK(log->Append(e).status());
+  }
 
   PHIGATE_ASSERT_OK_AND_ASSIGN(
       auto ds, AccountingOfDisclosures(log->store(), TenantId("acme"), patient, 0, INT64_MAX));
-  ASSERT_EQ(ds.size(), 4u);
+  ASSERT_EQ(ds.size(), 5u);
   EXPECT_TRUE(ds[0].Identifiable());
   EXPECT_EQ(ds[0].Disclosed(), (Counts{{PhiCategory::kMrn, 1}}));
   EXPECT_EQ(ds[0].delivery, "answered");
@@ -285,6 +295,9 @@ TEST_P(AuditStoreConformance, DisclosuresSayWhatLeftIdentifiableAndWhatBecameOfI
   EXPECT_TRUE(ds[3].Identifiable());  // unknown: every category counts
   EXPECT_EQ(ds[3].Disclosed(), ds[3].categories);
   EXPECT_EQ(ds[3].delivery, "");
+  EXPECT_EQ(ds[4].delivery, "not sent");
+  EXPECT_EQ(ds[4].group(), Disclosure::Group::kNotSent);
+  EXPECT_EQ(ds[2].group(), Disclosure::Group::kDisclosure);  // an error may have reached it
 
   const std::string md = DisclosuresMarkdown(TenantId("acme"), patient, ds);
   EXPECT_NE(md.find("- disclosures: 3\n"), std::string::npos) << md;
@@ -293,6 +306,9 @@ TEST_P(AuditStoreConformance, DisclosuresSayWhatLeftIdentifiableAndWhatBecameOfI
   EXPECT_NE(md.find("| MRN x1 (tokenize) | answered |"), std::string::npos) << md;
   EXPECT_NE(md.find("| NAME x1 (tokenize) | error |"), std::string::npos) << md;
   EXPECT_NE(md.find("all counted"), std::string::npos) << md;
+  EXPECT_NE(md.find("before the request was written): 1\n"), std::string::npos) << md;
+  EXPECT_NE(md.find("## Sends that never reached the recipient"), std::string::npos) << md;
+  EXPECT_NE(md.find("(tokenize) | not sent |"), std::string::npos) << md;
   const std::string js = DisclosuresJson(TenantId("acme"), patient, ds);
   const nlohmann::json j = nlohmann::json::parse(js);
   ASSERT_EQ(j["disclosures"].size(), 3u) << js;
@@ -301,6 +317,9 @@ TEST_P(AuditStoreConformance, DisclosuresSayWhatLeftIdentifiableAndWhatBecameOfI
   EXPECT_EQ(j["disclosures"][0]["found"]["NAME"], 1) << js;
   EXPECT_TRUE(j["disclosures"][2]["sent_as_written"].is_null()) << js;
   EXPECT_EQ(j["deidentified_sends"][0]["seq"], ds[1].seq) << js;
+  ASSERT_EQ(j["not_sent"].size(), 1u) << js;
+  EXPECT_EQ(j["not_sent"][0]["seq"], ds[4].seq) << js;
+  EXPECT_EQ(j["not_sent"][0]["what"], nlohmann::json({{"MRN", 1}, {"NAME", 1}})) << js;
 }
 
 // Subject lookups across many index buckets (the SQLite index is bucketed by

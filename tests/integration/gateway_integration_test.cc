@@ -26,6 +26,7 @@ using ::phigate::testing::HttpCall;
 using ::phigate::testing::HttpResult;
 using ::phigate::testing::ReceivedRequest;
 using ::phigate::testing::Script;
+using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -582,6 +583,15 @@ TEST_F(GatewayTest, UpstreamDownIs502) {
   HttpResult s = Chat("pg_test_alice", true);
   EXPECT_EQ(s.status, 502u);
   for (const char* phi : kAllPhi) EXPECT_THAT(r.body + s.body, Not(HasSubstr(phi)));
+  // No connection, so no byte of either request reached the upstream: both
+  // ingress records say so, for the accounting of disclosures.
+  int ingress = 0;
+  for (const AuditRecord& a : audit_->records()) {
+    if (a.phase != AuditPhase::kIngress) continue;
+    ++ingress;
+    EXPECT_THAT(a.reasons, Contains(std::string(kReasonUpstreamNotSent)));
+  }
+  EXPECT_EQ(ingress, 2);
 }
 
 // The upstream answers long after the configured upstream timeout: the gateway
@@ -609,6 +619,8 @@ TEST_F(GatewayTest, UpstreamSlowIs504) {
   EXPECT_EQ(recs[1].outcome, AuditOutcome::kError);
   EXPECT_EQ(recs[1].http_status, 504);
   EXPECT_EQ(recs[1].request_id, recs[0].request_id);
+  // The upstream got the request and did not answer in time: it may hold it.
+  EXPECT_THAT(recs[1].reasons, Not(Contains(std::string(kReasonUpstreamNotSent))));
 }
 
 // Same when the client asked for a stream: no header arrives in time, so the

@@ -70,6 +70,11 @@ inline constexpr uint8_t kMaxEventKind = 10;
 enum class Decision : uint8_t { kAllow = 1, kDeny = 2 };
 enum class Outcome : uint8_t { kForwarded = 1, kBlocked = 2, kError = 3 };
 
+// Reason code of a failed ingress event whose upstream never received a byte
+// of the request (connection or TLS handshake failed first): the accounting
+// of disclosures marks that send "not sent".
+inline constexpr std::string_view kReasonUpstreamNotSent = "upstream_not_sent";
+
 // Operators applied to the request, as a bit set (one bit per operator).
 enum class OperatorKind : uint8_t {
   kRedact = 0,

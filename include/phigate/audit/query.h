@@ -65,14 +65,26 @@ struct Disclosure {
   std::vector<AuditId> operators;  // names of the operators applied
   // From the same request's ingress event: "answered", "error" (the upstream
   // failed, the client left, or the gateway failed: the vendor may still have
-  // received the request), "answer withheld" (by leak detection), or empty
-  // (none recorded; breach and leak events).
+  // received the request), kNotSent (the connection or TLS handshake to the
+  // vendor failed before any byte of the request was written),
+  // "answer withheld" (by leak detection), or empty (none recorded; breach and
+  // leak events).
   std::string delivery;
+  static constexpr std::string_view kNotSent = "not sent";
 
   // A breach or leak event, or a send with a value forwarded as written (or
   // written before that was recorded).
   bool Identifiable() const {
     return kind != EventKind::kEgress || !sent_as_written || !sent_as_written->empty();
+  }
+  // A send the vendor never received: no disclosure took place.
+  bool NotSent() const { return kind == EventKind::kEgress && delivery == kNotSent; }
+  // How the accounting lists it: a disclosure, a send whose detected values
+  // were all replaced, or a send that never reached the vendor.
+  enum class Group { kDisclosure, kDeidentifiedSend, kNotSent };
+  Group group() const {
+    if (NotSent()) return Group::kNotSent;
+    return Identifiable() ? Group::kDisclosure : Group::kDeidentifiedSend;
   }
   // What to list as disclosed: sent_as_written, else (unknown) categories.
   const std::vector<std::pair<PhiCategory, uint32_t>>& Disclosed() const {

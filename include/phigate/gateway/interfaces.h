@@ -141,6 +141,11 @@ enum class AuditPhase : uint8_t {
 };
 enum class AuditOutcome : uint8_t { kForwarded, kBlocked, kError, kAnswered, kCached };
 
+// Reason code of an ingress record whose upstream never received a byte of
+// the request (the connection or TLS handshake failed first); the accounting
+// of disclosures lists such a send as not sent (audit::kReasonUpstreamNotSent).
+inline constexpr std::string_view kReasonUpstreamNotSent = "upstream_not_sent";
+
 // One PHI-free audit event. There is no field for text by construction.
 struct AuditRecord {
   AuditPhase phase = AuditPhase::kEgress;
