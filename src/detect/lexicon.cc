@@ -4,12 +4,17 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <new>
+#include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -53,6 +58,11 @@ Edit SingleEdit(std::string_view q, std::string_view w) {
     return Edit::kTranspose;
   return Edit::kNone;
 }
+
+// The gazetteer files a lexicon is built from, in the order they are read.
+constexpr const char* kSourceFiles[] = {"first_names.tsv",  "surnames.tsv",    "us_cities.tsv",
+                                        "us_states.tsv",    "us_counties.tsv", "common_words.txt",
+                                        "medical_words.txt"};
 
 bool FileExists(const std::string& path) {
   std::ifstream in(path);
@@ -656,7 +666,7 @@ Status Lexicon::LoadWords(const std::string& path, uint32_t flag) {
   return absl::OkStatus();
 }
 
-Result<std::unique_ptr<Lexicon>> Lexicon::Load(const std::string& data_dir) {
+Result<std::unique_ptr<Lexicon>> Lexicon::Build(const std::string& data_dir) {
   auto lex = std::unique_ptr<Lexicon>(new Lexicon());
   const std::string dir = data_dir + "/gazetteers";
   if (!FileExists(dir + "/first_names.tsv") || !FileExists(dir + "/surnames.tsv")) {
@@ -666,8 +676,7 @@ Result<std::unique_ptr<Lexicon>> Lexicon::Load(const std::string& data_dir) {
   // About one word per 10 bytes of list: reserved once instead of rehashing
   // the map (and faulting in each new array) as it grows.
   size_t list_bytes = 0;
-  for (const char* f : {"first_names.tsv", "surnames.tsv", "us_cities.tsv", "us_states.tsv",
-                        "us_counties.tsv", "common_words.txt", "medical_words.txt"}) {
+  for (const char* f : kSourceFiles) {
     std::error_code ec;
     const auto n = std::filesystem::file_size(dir + "/" + f, ec);
     if (!ec) list_bytes += static_cast<size_t>(n);
@@ -697,6 +706,308 @@ Result<std::unique_ptr<Lexicon>> Lexicon::Load(const std::string& data_dir) {
   // need; the build map (~500 k strings) would only hold memory.
   absl::flat_hash_map<std::string, LexEntry>().swap(lex->words_);
   return lex;
+}
+
+// ---- Snapshot ----
+//
+// kMagic, the source digest, the payload's length, the payload, and a
+// checksum of the payload; integers 8-byte little-endian (a snapshot is made
+// and read by one build on one kind of machine), strings length-prefixed.
+// Payload: mask, size, version; the table's slots as they lie in memory; the
+// arena; the sorted clinical words and towns; the vocabulary and its proper
+// flags; the delete index (hash, id); the delete filter and its shift; the
+// multi-word places, sorted.
+
+namespace {
+
+constexpr std::string_view kSnapshotMagic = "phigate-lexicon-snapshot-1\n";
+
+static_assert(std::endian::native == std::endian::little, "snapshots are little-endian");
+
+// Four independent multiply-rotate lanes over 8-byte words, then the tail:
+// a few milliseconds over a whole snapshot, and any changed byte changes it.
+uint64_t Checksum(std::string_view bytes) {
+  uint64_t lane[4] = {0x9E3779B97F4A7C15ull, 0xC2B2AE3D27D4EB4Full, 0x165667B19E3779F9ull,
+                      0x27D4EB2F165667C5ull};
+  size_t i = 0;
+  for (; i + 32 <= bytes.size(); i += 32) {
+    for (int k = 0; k < 4; ++k) {
+      uint64_t w;
+      std::memcpy(&w, bytes.data() + i + 8 * k, 8);
+      lane[k] = std::rotl((lane[k] ^ w) * 0x9FB21C651E98DF25ull, 29);
+    }
+  }
+  uint64_t h = bytes.size();
+  for (int k = 0; k < 4; ++k) h = std::rotl((h ^ lane[k]) * 0x9FB21C651E98DF25ull, 31);
+  for (; i < bytes.size(); ++i) h = (h ^ static_cast<unsigned char>(bytes[i])) * 0x100000001b3ull;
+  return h ^ (h >> 32);
+}
+
+class Writer {
+ public:
+  void U64(uint64_t v) { Raw(&v, sizeof v); }
+  void Raw(const void* p, size_t n) { out_.append(static_cast<const char*>(p), n); }
+  void Str(std::string_view v) {
+    U64(v.size());
+    out_ += v;
+  }
+  template <class Strings>
+  void Strs(const Strings& v) {
+    U64(v.size());
+    for (const auto& e : v) Str(e);
+  }
+  std::string& bytes() { return out_; }
+
+ private:
+  std::string out_;
+};
+
+// Reads what Writer wrote; every read is bounds-checked, and the first one
+// that fails leaves ok() false and returns empty values from then on.
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  bool ok() const { return ok_; }
+  bool done() const { return in_.empty(); }
+  uint64_t U64() {
+    uint64_t v = 0;
+    Raw(&v, sizeof v);
+    return v;
+  }
+  void Raw(void* p, size_t n) {
+    if (!ok_ || in_.size() < n) {
+      ok_ = false;
+      return;
+    }
+    std::memcpy(p, in_.data(), n);
+    in_.remove_prefix(n);
+  }
+  // A count of items of at least `min_item` bytes each: no larger than what
+  // is left, so a damaged count cannot make the caller allocate without bound.
+  size_t Count(size_t min_item) {
+    const uint64_t n = U64();
+    if (!ok_ || n > in_.size() / std::max<size_t>(min_item, 1)) {
+      ok_ = false;
+      return 0;
+    }
+    return static_cast<size_t>(n);
+  }
+  std::string_view Str() {
+    const size_t n = Count(1);
+    if (!ok_) return {};
+    std::string_view v = in_.substr(0, n);
+    in_.remove_prefix(n);
+    return v;
+  }
+  std::vector<std::string> Strs() {
+    std::vector<std::string> v(Count(8));
+    for (std::string& e : v) e = std::string(Str());
+    return v;
+  }
+
+ private:
+  std::string_view in_;
+  bool ok_ = true;
+};
+
+}  // namespace
+
+Result<std::string> Lexicon::SourceDigest(const std::string& data_dir) {
+  const std::string dir = data_dir + "/gazetteers";
+  std::string all(kSnapshotMagic);
+  for (const char* f : kSourceFiles) {
+    const std::string path = dir + "/" + f;
+    absl::StrAppend(&all, f, "\n");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      if (std::string_view(f) == "first_names.tsv" || std::string_view(f) == "surnames.tsv") {
+        return absl::NotFoundError(absl::StrCat("cannot read gazetteer ", path));
+      }
+      all += "absent\n";
+      continue;
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    const std::string bytes = std::move(ss).str();
+    absl::StrAppend(&all, bytes.size(), "\n", bytes);
+  }
+  // The built-in lists, as AddBuiltins() enters them.
+  Lexicon builtins;
+  builtins.AddBuiltins();
+  std::vector<std::pair<std::string, uint32_t>> words;
+  words.reserve(builtins.words_.size());
+  for (const auto& [w, e] : builtins.words_) words.emplace_back(w, e.flags);
+  std::sort(words.begin(), words.end());
+  for (const auto& [w, flags] : words) absl::StrAppend(&all, w, "\t", flags, "\n");
+  // Two seeds of the payload checksum: a 128-bit fingerprint, not a
+  // cryptographic digest (it tells changed sources from the snapshot's; the
+  // snapshot is a build product, trusted like the binary).
+  return absl::StrCat(absl::Hex(Checksum(all), absl::kZeroPad16),
+                      absl::Hex(Checksum(absl::StrCat("1", all)), absl::kZeroPad16));
+}
+
+std::string Lexicon::Snapshot(std::string_view source_digest) const {
+  static_assert(std::is_trivially_copyable_v<Slot>);
+  Writer p;
+  p.U64(mask_);
+  p.U64(size_);
+  p.Str(version_);
+  p.U64(table_.size());
+  p.Raw(table_.data(), table_.size() * sizeof(Slot));
+  p.Str(arena_);
+  p.Strs(clinical_sorted_);
+  p.Strs(cities_sorted_);
+  p.Strs(vocab_);
+  for (const bool b : vocab_proper_) p.bytes().push_back(b ? '\1' : '\0');
+  p.U64(deletes_.size());
+  for (const auto& [h, id] : deletes_) {
+    p.U64(h);
+    p.Raw(&id, sizeof id);
+  }
+  p.U64(static_cast<uint64_t>(delete_filter_shift_));
+  p.U64(delete_filter_.size());
+  p.Raw(delete_filter_.data(), delete_filter_.size() * sizeof(uint64_t));
+  std::vector<std::string> multi(multi_cities_.begin(), multi_cities_.end());
+  std::sort(multi.begin(), multi.end());
+  p.Strs(multi);
+
+  Writer out;
+  out.Raw(kSnapshotMagic.data(), kSnapshotMagic.size());
+  out.Str(source_digest);
+  out.Str(p.bytes());
+  out.U64(Checksum(p.bytes()));
+  return std::move(out.bytes());
+}
+
+Result<std::unique_ptr<Lexicon>> Lexicon::FromSnapshot(std::string_view bytes,
+                                                       std::string_view source_digest) {
+  auto damaged = [](const char* what) {
+    return absl::InvalidArgumentError(absl::StrCat("lexicon snapshot is damaged: ", what));
+  };
+  if (bytes.substr(0, kSnapshotMagic.size()) != kSnapshotMagic) {
+    return absl::InvalidArgumentError("not a lexicon snapshot of this format");
+  }
+  Reader outer(bytes.substr(kSnapshotMagic.size()));
+  const std::string_view digest = outer.Str();
+  if (outer.ok() && digest != source_digest) {
+    return absl::InvalidArgumentError("lexicon snapshot was made from other gazetteers");
+  }
+  const std::string_view payload = outer.Str();
+  const uint64_t checksum = outer.U64();
+  if (!outer.ok() || !outer.done()) return damaged("framing");
+  if (checksum != Checksum(payload)) return damaged("checksum");
+
+  auto lex = std::unique_ptr<Lexicon>(new Lexicon());
+  Reader in(payload);
+  lex->mask_ = static_cast<size_t>(in.U64());
+  lex->size_ = static_cast<size_t>(in.U64());
+  lex->version_ = std::string(in.Str());
+  const size_t slots = in.Count(sizeof(Slot));
+  if (!in.ok() || slots < 16 || !std::has_single_bit(slots) || lex->mask_ != slots - 1 ||
+      lex->size_ >= slots) {
+    return damaged("table size");
+  }
+  lex->table_.resize(slots);
+  in.Raw(lex->table_.data(), slots * sizeof(Slot));
+  lex->arena_ = std::string(in.Str());
+  lex->clinical_sorted_ = in.Strs();
+  lex->cities_sorted_ = in.Strs();
+  lex->vocab_ = in.Strs();
+  if (!in.ok()) return damaged("word lists");
+  // Every slot's word lies inside the arena, and some slot is empty (a
+  // probe for an unknown word stops there).
+  size_t empty = 0;
+  for (const Slot& s : lex->table_) {
+    if (s.len == 0) {
+      ++empty;
+    } else if (s.len > kInline) {
+      uint32_t offset;
+      std::memcpy(&offset, s.chars, sizeof offset);
+      if (size_t{offset} + s.len > lex->arena_.size()) return damaged("arena offset");
+    }
+  }
+  if (empty == 0) return damaged("no empty slot");
+  if (!std::is_sorted(lex->clinical_sorted_.begin(), lex->clinical_sorted_.end()) ||
+      !std::is_sorted(lex->cities_sorted_.begin(), lex->cities_sorted_.end())) {
+    return damaged("word order");
+  }
+  lex->vocab_proper_.resize(lex->vocab_.size());
+  for (size_t k = 0; k < lex->vocab_.size(); ++k) {
+    char b = 0;
+    in.Raw(&b, 1);
+    if (b != 0 && b != 1) return damaged("proper flag");
+    lex->vocab_proper_[k] = b != 0;
+  }
+  const size_t deletes = in.Count(12);
+  if (!in.ok()) return damaged("delete index size");
+  lex->deletes_.resize(deletes);
+  for (auto& [h, id] : lex->deletes_) {
+    h = in.U64();
+    in.Raw(&id, sizeof id);
+    if (id >= lex->vocab_.size()) return damaged("delete index entry");
+  }
+  if (!std::is_sorted(lex->deletes_.begin(), lex->deletes_.end())) {
+    return damaged("delete index order");
+  }
+  const uint64_t shift = in.U64();
+  const size_t filter_words = in.Count(sizeof(uint64_t));
+  // IsNearVocabulary reads word (hash-derived bit >> 6) < 2^(64 - shift - 6).
+  if (!in.ok() || shift < 24 || shift > 58 || filter_words != (uint64_t{1} << (64 - shift)) / 64) {
+    return damaged("delete filter");
+  }
+  lex->delete_filter_shift_ = static_cast<int>(shift);
+  lex->delete_filter_.resize(filter_words);
+  in.Raw(lex->delete_filter_.data(), filter_words * sizeof(uint64_t));
+  std::vector<std::string> multi = in.Strs();
+  if (std::adjacent_find(multi.begin(), multi.end(), std::greater_equal<>()) != multi.end()) {
+    return damaged("place order");  // sorted and unique, as Snapshot() writes them
+  }
+  for (std::string& w : multi) lex->multi_cities_.insert(std::move(w));
+  if (!in.ok() || !in.done()) return damaged("trailing bytes");
+  lex->from_snapshot_ = true;
+  return lex;
+}
+
+uint64_t internal::SnapshotChecksum(std::string_view payload) { return Checksum(payload); }
+
+std::string Lexicon::DefaultSnapshotPath() {
+  if (const char* env = std::getenv("PHIGATE_LEXICON_SNAPSHOT"); env != nullptr) {
+    return std::string_view(env) == "none" ? "" : env;
+  }
+#ifdef PHIGATE_DEFAULT_LEXICON_SNAPSHOT
+  return PHIGATE_DEFAULT_LEXICON_SNAPSHOT;
+#else
+  return "";
+#endif
+}
+
+Result<std::unique_ptr<Lexicon>> Lexicon::Load(const std::string& data_dir) {
+  return Load(data_dir, DefaultSnapshotPath());
+}
+
+Result<std::unique_ptr<Lexicon>> Lexicon::Load(const std::string& data_dir,
+                                               const std::string& snapshot_path) {
+  std::error_code ec;
+  if (!snapshot_path.empty() && std::filesystem::is_regular_file(snapshot_path, ec)) {
+    std::ifstream in(snapshot_path, std::ios::binary | std::ios::ate);
+    // (A real snapshot is ~40 MB; a file of 1 GiB or more is not one.)
+    if (in && in.tellg() >= 0 && in.tellg() < (std::streamoff{1} << 30)) {
+      // Made from these files? Then it is the lexicon Build() would make. A
+      // missing, stale or damaged snapshot only costs the build below.
+      // (Without its name lists Build() says what is missing.)
+      if (Result<std::string> digest = SourceDigest(data_dir); digest.ok()) {
+        // One read into a buffer of the file's size (~40 MB: no stream copies).
+        std::string bytes(static_cast<size_t>(in.tellg()), '\0');
+        in.seekg(0);
+        in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        if (in.gcount() == static_cast<std::streamsize>(bytes.size())) {
+          auto lex = FromSnapshot(bytes, *digest);
+          if (lex.ok()) return lex;
+        }
+      }
+    }
+  }
+  return Build(data_dir);
 }
 
 }  // namespace phigate::detect

@@ -110,12 +110,41 @@ struct LexEntry {
   float last_weight = 0;   // 0..1, how common as a surname
 };
 
+namespace internal {
+// The checksum that closes a lexicon snapshot (over its payload); for the
+// snapshot fuzzer, which wraps its input as a payload.
+uint64_t SnapshotChecksum(std::string_view payload);
+}  // namespace internal
+
 class Lexicon {
  public:
   // Loads data_dir/gazetteers/*.tsv|txt. Missing optional files are skipped;
   // a missing folder is NotFound. Malformed lines are InvalidArgument with the
-  // file name and line number.
+  // file name and line number. Uses the build's snapshot (DefaultSnapshotPath())
+  // when it was made from exactly these files and built-in lists, and builds
+  // from the files otherwise: the same lexicon either way, ~5x sooner from a
+  // snapshot (docs/detect.md, "Lexicon snapshot").
   static Result<std::unique_ptr<Lexicon>> Load(const std::string& data_dir);
+  // The same with another snapshot file; "" builds from the files.
+  static Result<std::unique_ptr<Lexicon>> Load(const std::string& data_dir,
+                                               const std::string& snapshot_path);
+  // $PHIGATE_LEXICON_SNAPSHOT when set ("none" or "" for no snapshot), else the
+  // file the build wrote (lexicon_snapshot_gen), else "".
+  static std::string DefaultSnapshotPath();
+  // A fingerprint (32 hex digits; not cryptographic) of what a lexicon is
+  // built from: the gazetteer files of data_dir (absent optional ones marked
+  // as absent), the built-in word lists and the snapshot format's version.
+  // NotFound without the name lists.
+  static Result<std::string> SourceDigest(const std::string& data_dir);
+  // The frozen lexicon as bytes, labelled with the digest of its sources.
+  std::string Snapshot(std::string_view source_digest) const;
+  // A lexicon from Snapshot()'s bytes. InvalidArgument when they were made
+  // from other sources or are damaged (every length, offset and index is
+  // checked, and a checksum covers the whole); never reads out of bounds.
+  static Result<std::unique_ptr<Lexicon>> FromSnapshot(std::string_view bytes,
+                                                       std::string_view source_digest);
+  // True when this lexicon came from a snapshot.
+  bool from_snapshot() const { return from_snapshot_; }
 
   // FNV-1a over lower-cased bytes; the tokenizer computes it on the fly.
   static constexpr uint64_t kHashSeed = 0xcbf29ce484222325ull;
@@ -160,6 +189,7 @@ class Lexicon {
   std::string version() const { return version_; }
 
  private:
+  static Result<std::unique_ptr<Lexicon>> Build(const std::string& data_dir);
   void Add(std::string_view lower, uint32_t flags, float first_w, float last_w);
   Status LoadNames(const std::string& path, bool first);
   Status LoadCities(const std::string& path);
@@ -226,6 +256,7 @@ class Lexicon {
   size_t size_ = 0;                                   // words in the frozen table
   absl::flat_hash_set<std::string> multi_cities_;
   std::string version_;
+  bool from_snapshot_ = false;
 };
 
 }  // namespace phigate::detect
