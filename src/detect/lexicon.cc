@@ -529,12 +529,28 @@ void Lexicon::Freeze() {
   table_.assign(cap, Slot{});
   mask_ = cap - 1;
   arena_.clear();
-  for (const auto& [word, entry] : words_) {
+  // In the order of (hash, word), not the map's (which changes from process
+  // to process): the same sources give the same table, vocabulary ids and
+  // snapshot bytes. (Sorting on the hash first reads the words only on the
+  // rare equal hashes: word order alone cost ~0.1 s more.)
+  struct Item {
+    uint64_t hash;
+    const std::pair<const std::string, LexEntry>* kv;
+  };
+  std::vector<Item> order;
+  order.reserve(words_.size());
+  for (const auto& kv : words_) order.push_back({Hash(kv.first), &kv});
+  std::sort(order.begin(), order.end(), [](const Item& a, const Item& b) {
+    return a.hash != b.hash ? a.hash < b.hash : a.kv->first < b.kv->first;
+  });
+  for (const Item& item : order) {
+    const std::string& word = item.kv->first;
+    const LexEntry& entry = item.kv->second;
     if ((entry.flags & kLexClinical) && !(entry.flags & (kLexFirstName | kLexSurname))) {
       clinical_sorted_.push_back(word);
     }
     if (entry.flags & kLexCity) cities_sorted_.push_back(word);
-    const uint64_t h = Hash(word);
+    const uint64_t h = item.hash;
     if (!word.empty() && word.size() <= 0xFFFF) {
       size_t i = h & mask_;
       while (table_[i].len != 0) i = (i + 1) & mask_;

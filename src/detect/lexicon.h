@@ -122,14 +122,14 @@ class Lexicon {
   // a missing folder is NotFound. Malformed lines are InvalidArgument with the
   // file name and line number. Uses the build's snapshot (DefaultSnapshotPath())
   // when it was made from exactly these files and built-in lists, and builds
-  // from the files otherwise: the same lexicon either way, ~5x sooner from a
-  // snapshot (docs/detect.md, "Lexicon snapshot").
+  // from the files otherwise: the same lexicon either way, and a process
+  // starts ~3x sooner from the snapshot (docs/detect.md, "Lexicon snapshot").
   static Result<std::unique_ptr<Lexicon>> Load(const std::string& data_dir);
   // The same with another snapshot file; "" builds from the files.
   static Result<std::unique_ptr<Lexicon>> Load(const std::string& data_dir,
                                                const std::string& snapshot_path);
   // $PHIGATE_LEXICON_SNAPSHOT when set ("none" or "" for no snapshot), else the
-  // file the build wrote (lexicon_snapshot_gen), else "".
+  // file the build wrote (phigate_lexicon_snapshot_gen), else "".
   static std::string DefaultSnapshotPath();
   // A fingerprint (32 hex digits; not cryptographic) of what a lexicon is
   // built from: the gazetteer files of data_dir (absent optional ones marked
