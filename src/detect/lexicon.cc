@@ -726,7 +726,7 @@ Result<std::unique_ptr<Lexicon>> Lexicon::Build(const std::string& data_dir) {
 
 // ---- Snapshot ----
 //
-// kMagic, the source digest, the payload's length, the payload, and a
+// kSnapshotMagic, the source digest, the payload's length, the payload, a
 // checksum of the payload; integers 8-byte little-endian (a snapshot is made
 // and read by one build on one kind of machine), strings length-prefixed.
 // Payload: mask, size, version; the table's slots as they lie in memory; the
