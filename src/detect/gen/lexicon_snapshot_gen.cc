@@ -5,9 +5,9 @@
 // (through a temporary file and a rename, so an interrupted build leaves no
 // truncated snapshot). Lexicon::Load() uses it only for the same sources.
 #include <cstdio>
-#include <fstream>
 #include <string>
 
+#include "src/detect/gen/write_file.h"
 #include "src/detect/lexicon.h"
 
 int main(int argc, char** argv) {
@@ -23,18 +23,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "lexicon_snapshot_gen: %s\n", st.ToString().c_str());
     return 1;
   }
-  const std::string bytes = (*lex)->Snapshot(*digest);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!f.good()) {
-      std::fprintf(stderr, "lexicon_snapshot_gen: cannot write %s\n", tmp.c_str());
-      return 1;
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::fprintf(stderr, "lexicon_snapshot_gen: cannot rename %s\n", tmp.c_str());
+  if (!phigate::detect::gen::WriteFileAtomically("lexicon_snapshot_gen", path,
+                                                 (*lex)->Snapshot(*digest))) {
     return 1;
   }
   return 0;

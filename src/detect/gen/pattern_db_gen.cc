@@ -11,6 +11,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "src/detect/gen/write_file.h"
 #include "src/detect/pattern_db.h"
 
 namespace phigate::detect {
@@ -21,25 +22,6 @@ std::string_view EmbeddedPatternDatabases() { return {}; }
 }  // namespace phigate::detect
 
 namespace {
-
-// Writes `bytes` to `path` through a temporary file and a rename, so an
-// interrupted build never leaves a truncated file behind.
-bool WriteFile(const std::string& path, std::string_view bytes) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!f.good()) {
-      std::fprintf(stderr, "pattern_db_gen: cannot write %s\n", tmp.c_str());
-      return false;
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::fprintf(stderr, "pattern_db_gen: cannot rename %s\n", tmp.c_str());
-    return false;
-  }
-  return true;
-}
 
 std::string Fnv1a(std::string_view bytes) {
   uint64_t h = 0xcbf29ce484222325ull;
@@ -72,7 +54,7 @@ int main(int argc, char** argv) {
   // cache never pairs the source with other bytes (ccache does not cache
   // sources with .incbin anyway).
   const std::string bin = std::string(argv[1]) + ".bin";
-  if (!WriteFile(bin, *bytes)) return 1;
+  if (!phigate::detect::gen::WriteFileAtomically("pattern_db_gen", bin, *bytes)) return 1;
   std::string quoted;
   for (char c : bin) {
     if (c == '"' || c == '\\') quoted += '\\';
@@ -102,7 +84,7 @@ int main(int argc, char** argv) {
       "  return {phigate_pattern_db_begin,\n"
       "          static_cast<size_t>(phigate_pattern_db_end - phigate_pattern_db_begin)};\n"
       "}\n\n}  // namespace phigate::detect\n");
-  if (!WriteFile(argv[1], out)) return 1;
+  if (!phigate::detect::gen::WriteFileAtomically("pattern_db_gen", argv[1], out)) return 1;
   std::printf("pattern_db_gen: %zu bytes in %zu databases\n", bytes->size(), dbs.size());
   return 0;
 }
