@@ -1,7 +1,7 @@
 // Fuzzes the lexicon snapshot reader (Lexicon::FromSnapshot). The input is a
-// snapshot's payload: the harness frames it (magic, digest, length) and closes
-// it with its checksum, so the fuzzer reaches the structural checks instead of
-// stopping at the checksum. Properties: no crash or out-of-bounds read, for
+// snapshot's payload: the harness frames it as Snapshot() does (magic,
+// digest, length, checksum), so the fuzzer reaches the structural checks
+// instead of stopping at the checksum. Properties: no crash or out-of-bounds read, for
 // the restore and for lookups in whatever it accepts; what it accepts
 // snapshots back to the same payload.
 #include <cstddef>
@@ -12,26 +12,11 @@
 
 #include "src/detect/lexicon.h"
 
-namespace {
-
-constexpr std::string_view kMagic = "phigate-lexicon-snapshot-1\n";
-
-void PutU64(std::string* out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using phigate::detect::Lexicon;
   const std::string_view payload(reinterpret_cast<const char*>(data), size);
   const std::string_view digest = "fuzz";
-  std::string bytes(kMagic);
-  PutU64(&bytes, digest.size());
-  bytes += digest;
-  PutU64(&bytes, payload.size());
-  bytes += payload;
-  PutU64(&bytes, phigate::detect::internal::SnapshotChecksum(payload));
+  const std::string bytes = phigate::detect::internal::FrameSnapshot(payload, digest);
   auto lex = Lexicon::FromSnapshot(bytes, digest);
   if (!lex.ok()) return 0;
   const Lexicon& l = **lex;

@@ -887,11 +887,15 @@ std::string Lexicon::Snapshot(std::string_view source_digest) const {
   std::sort(multi.begin(), multi.end());
   p.Strs(multi);
 
+  return internal::FrameSnapshot(p.bytes(), source_digest);
+}
+
+std::string internal::FrameSnapshot(std::string_view payload, std::string_view source_digest) {
   Writer out;
   out.Raw(kSnapshotMagic.data(), kSnapshotMagic.size());
   out.Str(source_digest);
-  out.Str(p.bytes());
-  out.U64(Checksum(p.bytes()));
+  out.Str(payload);
+  out.U64(Checksum(payload));
   return std::move(out.bytes());
 }
 
@@ -983,8 +987,6 @@ Result<std::unique_ptr<Lexicon>> Lexicon::FromSnapshot(std::string_view bytes,
   lex->from_snapshot_ = true;
   return lex;
 }
-
-uint64_t internal::SnapshotChecksum(std::string_view payload) { return Checksum(payload); }
 
 std::string Lexicon::DefaultSnapshotPath() {
   if (const char* env = std::getenv("PHIGATE_LEXICON_SNAPSHOT"); env != nullptr) {

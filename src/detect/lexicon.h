@@ -111,9 +111,10 @@ struct LexEntry {
 };
 
 namespace internal {
-// The checksum that closes a lexicon snapshot (over its payload); for the
-// snapshot fuzzer, which wraps its input as a payload.
-uint64_t SnapshotChecksum(std::string_view payload);
+// A lexicon snapshot around `payload`: magic, digest, payload, checksum (what
+// Lexicon::Snapshot() returns); for the snapshot fuzzer, which frames its
+// input as a payload.
+std::string FrameSnapshot(std::string_view payload, std::string_view source_digest);
 }  // namespace internal
 
 class Lexicon {
