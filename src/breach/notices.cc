@@ -1,6 +1,5 @@
 #include "phigate/breach/notices.h"
 
-#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -9,10 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
-
-#ifndef PHIGATE_BREACH_DEFAULT_TEMPLATE_DIR
-#define PHIGATE_BREACH_DEFAULT_TEMPLATE_DIR "templates/breach"
-#endif
+#include "phigate/core/paths.h"
 
 namespace phigate::breach {
 namespace {
@@ -187,10 +183,7 @@ Result<NoticeContext> LoadNoticeContext(const std::string& path) {
   return ParseNoticeContext(ss.str());
 }
 
-std::string DefaultTemplateDir() {
-  if (const char* d = std::getenv("PHIGATE_TEMPLATE_DIR"); d != nullptr && *d != '\0') return d;
-  return PHIGATE_BREACH_DEFAULT_TEMPLATE_DIR;
-}
+std::string DefaultTemplateDir() { return paths::TemplateDir(); }
 
 std::string DescribePhiTypes(const CategorySet& categories) {
   std::vector<std::string> parts;

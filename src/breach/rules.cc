@@ -1,6 +1,5 @@
 #include "phigate/breach/rules.h"
 
-#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -8,10 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-
-#ifndef PHIGATE_BREACH_DEFAULT_DATA_DIR
-#define PHIGATE_BREACH_DEFAULT_DATA_DIR "data"
-#endif
+#include "phigate/core/paths.h"
 
 namespace phigate::breach {
 namespace {
@@ -211,12 +207,7 @@ Result<RuleTable> RuleTable::Load(const std::string& path) {
   return Parse(ss.str());
 }
 
-std::string RuleTable::DefaultPath() {
-  if (const char* d = std::getenv("PHIGATE_DATA_DIR"); d != nullptr && *d != '\0') {
-    return std::string(d) + "/breach/breach-deadlines.tsv";
-  }
-  return std::string(PHIGATE_BREACH_DEFAULT_DATA_DIR) + "/breach/breach-deadlines.tsv";
-}
+std::string RuleTable::DefaultPath() { return paths::DataDir() + "/breach/breach-deadlines.tsv"; }
 
 Result<RuleTable> RuleTable::LoadDefault() { return Load(DefaultPath()); }
 

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "phigate/core/paths.h"
 #include "phigate/core/utf8.h"
 #include "src/cli/command.h"
 
@@ -20,13 +21,15 @@ namespace fs = std::filesystem;
 void AddEngineFlags(CLI::App* cmd, EngineFlags* flags, const std::string& mode_flag) {
   cmd->add_option(
       "--data-dir", flags->data_dir,
-      "Folder with gazetteers/ (default: $PHIGATE_DATA_DIR, then the source tree's data/)");
+      "Folder with gazetteers/ (default: $PHIGATE_DATA_DIR, then the installed or source "
+      "tree's data/)");
   cmd->add_option(mode_flag, flags->engine_mode,
                   "Detectors to run: rules, model, both (stacked combination with a stacked "
                   "model) or union")
       ->check(CLI::IsMember({"rules", "model", "both", "union"}));
   cmd->add_option("--model", flags->model_path,
-                  "Tagger model file (default: $PHIGATE_MODEL, then models/phigate_tagger.bin)");
+                  "Tagger model file (default: $PHIGATE_MODEL, then the installed or source "
+                  "tree's models/phigate_tagger.bin)");
   cmd->add_option("--min-score", flags->min_score, "Drop findings scoring below this (0..1)")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--veto", flags->veto_score,
@@ -54,13 +57,7 @@ std::unique_ptr<detect::Engine> MakeEngine(const EngineFlags& flags) {
 }
 
 std::string ResolveDataDir(const EngineFlags& flags) {
-  if (!flags.data_dir.empty()) return flags.data_dir;
-  if (const char* env = std::getenv("PHIGATE_DATA_DIR"); env != nullptr && *env != '\0') return env;
-#ifdef PHIGATE_SOURCE_DIR
-  return std::string(PHIGATE_SOURCE_DIR) + "/data";
-#else
-  return "data";
-#endif
+  return flags.data_dir.empty() ? paths::DataDir() : flags.data_dir;
 }
 
 namespace {

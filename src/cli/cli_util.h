@@ -15,7 +15,7 @@ namespace phigate::cli {
 
 // Flags that build the detection engine, common to deid and eval.
 struct EngineFlags {
-  std::string data_dir;  // --data-dir; empty: $PHIGATE_DATA_DIR, then the source tree's data/
+  std::string data_dir;  // --data-dir; empty: paths::DataDir() (phigate/core/paths.h)
   // --engine rules|model|both: which detectors run. Parsed and validated here;
   // ToEngineOptions() is the one place that maps it onto EngineOptions once the
   // engine has a switch for it (today every value runs the engine as built).

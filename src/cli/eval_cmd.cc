@@ -7,12 +7,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "phigate/core/paths.h"
 #include "phigate/core/utf8.h"
 #include "phigate/detect/evaluation.h"
 #include "phigate/detect/propagate.h"
@@ -95,13 +95,7 @@ void PrintTable(const std::string& name, const detect::EvalResult& r, double sca
 // A stacked tagger trained with other rules than this build's still works
 // (same hint encoding) but was tuned on other rule findings: say so.
 void NoteModelRules(const EngineFlags& flags) {
-  std::string path = flags.model_path;
-  if (path.empty()) {
-    const char* env = std::getenv("PHIGATE_MODEL");
-    path = env != nullptr && *env != '\0'
-               ? env
-               : std::string(PHIGATE_SOURCE_DIR) + "/models/phigate_tagger.bin";
-  }
+  const std::string path = flags.model_path.empty() ? paths::ModelPath() : flags.model_path;
   auto tagger = model::Tagger::Load(path);
   if (!tagger.ok()) return;  // the engine reports it
   bool same = true;

@@ -4,11 +4,11 @@
 //   phigate synth --size-mb 100 --format text > bench.txt
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "phigate/core/paths.h"
 #include "phigate/synth/generator.h"
 #include "src/cli/command.h"
 
@@ -23,7 +23,7 @@ struct SynthArgs {
   std::string style = "mix";
   std::string unit = "codepoint";
   std::string format = "jsonl";
-  std::string data_dir = PHIGATE_SOURCE_DIR "/data";
+  std::string data_dir = paths::DataDir();
   std::string out;
   uint32_t max_notes_per_patient = 5;
 };
@@ -122,9 +122,6 @@ void Run(const SynthArgs& a) {
 
 void Register(CLI::App& app) {
   auto args = std::make_shared<SynthArgs>();
-  if (const char* env = std::getenv("PHIGATE_DATA_DIR"); env != nullptr && *env != '\0') {
-    args->data_dir = env;
-  }
   auto* cmd = app.add_subcommand(
       "synth", "Write labelled synthetic clinical notes (JSONL in the ../shared/data format)");
   cmd->add_option("--seed", args->seed, "PRNG seed; same seed, same notes")->capture_default_str();
@@ -141,7 +138,8 @@ void Register(CLI::App& app) {
   cmd->add_option("--format", args->format, "jsonl (default) or text (notes only)");
   cmd->add_option(
          "--data-dir", args->data_dir,
-         "Folder with gazetteers/ (default: $PHIGATE_DATA_DIR, then the source tree's data/)")
+         "Folder with gazetteers/ (default: $PHIGATE_DATA_DIR, then the installed or source "
+         "tree's data/)")
       ->capture_default_str();
   cmd->add_option("--max-notes-per-patient", args->max_notes_per_patient,
                   "Each patient gets 1..N consecutive notes")

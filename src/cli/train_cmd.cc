@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
+#include "phigate/core/paths.h"
 #include "phigate/core/utf8.h"
 #include "phigate/detect/engine.h"
 #include "phigate/model/tagger.h"
@@ -55,12 +56,7 @@ struct TrainArgs {
   std::string veto_out;
 };
 
-std::string DefaultGazetteerDir() {
-  if (const char* d = std::getenv("PHIGATE_DATA_DIR"); d != nullptr && *d != '\0') {
-    return std::string(d) + "/gazetteers";
-  }
-  return std::string(PHIGATE_SOURCE_DIR) + "/data/gazetteers";
-}
+std::string DefaultGazetteerDir() { return paths::DataDir() + "/gazetteers"; }
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -451,7 +447,8 @@ void Register(CLI::App& app) {
                   "also +-3 words, facility nouns, roles, position after a line's colon)")
       ->check(CLI::Range(0, 2));
   cmd->add_option("--data-dir", args->data_dir,
-                  "Rule engine data folder (default: $PHIGATE_DATA_DIR, then data/)");
+                  "Rule engine data folder (default: $PHIGATE_DATA_DIR, then the installed or "
+                  "source tree's data/)");
   cmd->callback([args] {
     if (args->crossval > 0) {
       RunCrossval(*args);

@@ -21,6 +21,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "phigate/core/paths.h"
 #include "phigate/model/tagger.h"
 #include "re2/re2.h"
 #include "src/detect/combine.h"
@@ -1085,15 +1086,11 @@ Status RuleEngine::Scan(std::string_view text, ScanContext& base_ctx, Findings* 
 namespace {
 
 std::string ModelPath(const EngineOptions& o) {
-  if (!o.model_path.empty()) return o.model_path;
-  if (const char* env = std::getenv("PHIGATE_MODEL"); env != nullptr && *env != '\0') return env;
-  return PHIGATE_DEFAULT_MODEL_PATH;
+  return o.model_path.empty() ? paths::ModelPath() : o.model_path;
 }
 
 std::string DataDir(const EngineOptions& o) {
-  if (!o.data_dir.empty()) return o.data_dir;
-  if (const char* env = std::getenv("PHIGATE_DATA_DIR"); env != nullptr && *env != '\0') return env;
-  return PHIGATE_DEFAULT_DATA_DIR;
+  return o.data_dir.empty() ? paths::DataDir() : o.data_dir;
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "phigate/core/paths.h"
 
 namespace phigate::detect {
 namespace {
@@ -988,16 +989,7 @@ Result<std::unique_ptr<Lexicon>> Lexicon::FromSnapshot(std::string_view bytes,
   return lex;
 }
 
-std::string Lexicon::DefaultSnapshotPath() {
-  if (const char* env = std::getenv("PHIGATE_LEXICON_SNAPSHOT"); env != nullptr) {
-    return std::string_view(env) == "none" ? "" : env;
-  }
-#ifdef PHIGATE_DEFAULT_LEXICON_SNAPSHOT
-  return PHIGATE_DEFAULT_LEXICON_SNAPSHOT;
-#else
-  return "";
-#endif
-}
+std::string Lexicon::DefaultSnapshotPath() { return paths::LexiconSnapshotPath(); }
 
 Result<std::unique_ptr<Lexicon>> Lexicon::Load(const std::string& data_dir) {
   return Load(data_dir, DefaultSnapshotPath());

@@ -129,8 +129,9 @@ class Lexicon {
   // The same with another snapshot file; "" builds from the files.
   static Result<std::unique_ptr<Lexicon>> Load(const std::string& data_dir,
                                                const std::string& snapshot_path);
-  // $PHIGATE_LEXICON_SNAPSHOT when set ("none" or "" for no snapshot), else the
-  // file the build wrote (phigate_lexicon_snapshot_gen), else "".
+  // paths::LexiconSnapshotPath(): $PHIGATE_LEXICON_SNAPSHOT when set ("none" or
+  // "" for no snapshot), else the installed tree's lexicon.snapshot, else the
+  // file the build wrote (phigate_lexicon_snapshot_gen).
   static std::string DefaultSnapshotPath();
   // A fingerprint (32 hex digits; not cryptographic) of what a lexicon is
   // built from: the gazetteer files of data_dir (absent optional ones marked

@@ -1,7 +1,6 @@
 #include "phigate/transform/redactor.h"
 
 #include <cctype>
-#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -11,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "phigate/core/paths.h"
 
 namespace phigate::transform {
 
@@ -148,9 +148,7 @@ class GeneralizeOperator : public Operator {
 };
 
 std::string DataDir(const RedactorOptions& o) {
-  if (!o.data_dir.empty()) return o.data_dir;
-  if (const char* env = std::getenv("PHIGATE_DATA_DIR"); env != nullptr && *env != '\0') return env;
-  return PHIGATE_DEFAULT_DATA_DIR;
+  return o.data_dir.empty() ? paths::DataDir() : o.data_dir;
 }
 
 Result<std::set<std::string>> LoadRestrictedZip3(const std::string& path, std::string_view list) {

@@ -1,6 +1,5 @@
 #include "phigate/transform/surrogate.h"
 
-#include <cstdlib>
 #include <fstream>
 #include <set>
 
@@ -9,13 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "phigate/core/paths.h"
 #include "phigate/crypto/random.h"
 #include "phigate/transform/date_shift.h"
 #include "src/detect/lexicon.h"
-
-#ifndef PHIGATE_DEFAULT_DATA_DIR
-#define PHIGATE_DEFAULT_DATA_DIR "data"
-#endif
 
 namespace phigate::transform {
 namespace {
@@ -64,9 +60,7 @@ class Rng {
 };
 
 std::string DataDir(const SurrogateOptions& o) {
-  if (!o.data_dir.empty()) return o.data_dir;
-  if (const char* e = std::getenv("PHIGATE_DATA_DIR"); e != nullptr && *e != '\0') return e;
-  return PHIGATE_DEFAULT_DATA_DIR;
+  return o.data_dir.empty() ? paths::DataDir() : o.data_dir;
 }
 
 // Reads "value<TAB>weight..." lines ('#' comments); keeps values whose column

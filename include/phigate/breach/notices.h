@@ -60,7 +60,8 @@ struct NoticeDraft {
   std::vector<std::string> missing;  // required elements with no text yet
 };
 
-// $PHIGATE_TEMPLATE_DIR, else the source tree's templates/breach.
+// paths::TemplateDir(): $PHIGATE_TEMPLATE_DIR, the installed tree, the source
+// tree's templates/breach (phigate/core/paths.h).
 std::string DefaultTemplateDir();
 
 // Plain-language list of the PHI types involved ("full names; Social Security numbers").

@@ -99,7 +99,8 @@ class RuleTable {
   // order. InvalidArgument names the line and column of the first bad cell.
   static Result<RuleTable> Parse(std::string_view tsv);
   static Result<RuleTable> Load(const std::string& path);
-  // $PHIGATE_DATA_DIR/breach/breach-deadlines.tsv, else the source tree's copy.
+  // breach/breach-deadlines.tsv in paths::DataDir() ($PHIGATE_DATA_DIR, the
+  // installed tree, the source tree: phigate/core/paths.h).
   static Result<RuleTable> LoadDefault();
   static std::string DefaultPath();
 

@@ -27,7 +27,8 @@ inline constexpr float kDefaultVetoScore = 0.7f;
 
 struct EngineOptions {
   // Folder holding the gazetteers (data/gazetteers in the source tree). Empty:
-  // $PHIGATE_DATA_DIR, then the source tree's data/ folder compiled into the binary.
+  // paths::DataDir() ($PHIGATE_DATA_DIR, the installed tree, the source tree;
+  // phigate/core/paths.h).
   std::string data_dir;
   // Only findings of these categories are returned.
   CategorySet categories = CategorySet::All();
@@ -56,8 +57,8 @@ struct EngineOptions {
   // (0.5..1). The weakest rule findings are vetoed from min(veto_score, 0.55),
   // so 1 keeps all but those. Lower: more precision, less recall (docs/model.md).
   float veto_score = kDefaultVetoScore;
-  // The tagger's model file; empty = $PHIGATE_MODEL, then models/phigate_tagger.bin
-  // of the source tree.
+  // The tagger's model file; empty = paths::ModelPath() ($PHIGATE_MODEL, then
+  // models/phigate_tagger.bin of the installed tree or the source tree).
   std::string model_path;
 };
 
@@ -65,7 +66,7 @@ struct EngineOptions {
 Result<EngineOptions::Mode> ParseMode(std::string_view name);
 
 // The tagger model file the engine loads for these options (model_path, then
-// $PHIGATE_MODEL, then the shipped model), in the modes that use one.
+// paths::ModelPath()), in the modes that use one.
 std::string ResolvedModelPath(const EngineOptions& options);
 
 // Per-thread mutable state (Hyperscan scratch, buffers). Not thread-safe; make

@@ -40,7 +40,7 @@ struct RedactorOptions {
   bool coarse_placeholders = true;
   // generalize: which restricted ZIP3 list applies (hhs2000, census2010, census2020).
   std::string zip3_list = "census2020";
-  // Folder holding gazetteers/zip3.tsv; empty = $PHIGATE_DATA_DIR or the source tree.
+  // Folder holding gazetteers/zip3.tsv; empty = paths::DataDir() (phigate/core/paths.h).
   std::string data_dir;
   // generalize: a year Y with reference_year - Y >= 90 could be the birth year
   // of someone aged 90 or older (Safe Harbor: such years are aggregated), so it

@@ -34,7 +34,7 @@ namespace phigate::transform {
 
 struct SurrogateOptions {
   // Folder holding gazetteers/first_names.tsv, surnames.tsv, us_cities.tsv,
-  // street_suffixes.tsv. Empty: $PHIGATE_DATA_DIR, then the source tree's data/.
+  // street_suffixes.tsv. Empty: paths::DataDir() (phigate/core/paths.h).
   // Missing files fall back to small built-in lists of invented names.
   std::string data_dir;
 };

@@ -1,0 +1,48 @@
+// Where phigate finds the files it ships with: the gazetteers and breach
+// tables (data/), the tagger (models/phigate_tagger.bin), the notice templates
+// (templates/breach) and the lexicon snapshot the build writes.
+//
+// Each is looked up in this order, the first that applies wins:
+//   1. its environment variable: PHIGATE_DATA_DIR, PHIGATE_MODEL,
+//      PHIGATE_TEMPLATE_DIR, PHIGATE_LEXICON_SNAPSHOT ("none": no snapshot);
+//   2. the installed tree of the running program: <prefix>/share/phigate/ when
+//      the program is <prefix>/bin/<name> and that folder holds data/
+//      (`cmake --install`, also after the prefix has been moved);
+//   3. the source and build trees the binary was built from, while they exist;
+//   4. the install prefix configured at build time (CMAKE_INSTALL_PREFIX).
+// A caller's explicit option (a --data-dir flag, EngineOptions::data_dir)
+// comes before all of these.
+#ifndef PHIGATE_CORE_PATHS_H_
+#define PHIGATE_CORE_PATHS_H_
+
+#include <string>
+
+namespace phigate::paths {
+
+// The folder holding gazetteers/ and breach/.
+std::string DataDir();
+
+// The shipped tagger's model file.
+std::string ModelPath();
+
+// The breach notice templates' folder.
+std::string TemplateDir();
+
+// The lexicon snapshot to try first; empty when none is to be used.
+std::string LexiconSnapshotPath();
+
+// <prefix>/share/phigate of the running program when it runs from an installed
+// tree (step 2 above), else empty.
+std::string InstalledShareDir();
+
+namespace internal {
+
+// The installed share folder for a program at `program_path` (step 2), or
+// empty: <dir of program>/../share/phigate when it holds a data/ folder.
+std::string ShareDirFor(const std::string& program_path);
+
+}  // namespace internal
+
+}  // namespace phigate::paths
+
+#endif  // PHIGATE_CORE_PATHS_H_
