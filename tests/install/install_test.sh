@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The installed phigate (docs/install.md): `cmake --install` into a prefix,
+# the prefix moved elsewhere, and the .deb that `cpack` makes, unpacked. Each
+# installed program must read the files installed beside it (data, model,
+# templates, lexicon snapshot), not the source or build tree, and
+# de-identify exactly as the build tree's program does. Notes come from the
+# project's generator.
+#   install_test.sh BUILD_DIR PHIGATE_BINARY CMAKE CPACK
+set -uo pipefail
+BUILD="$1"
+PHIGATE="$2"
+CMAKE="$3"
+CPACK="$4"
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); echo "ok   $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL $1"; }
+check() {  # name, then a command that must succeed
+  local name="$1"
+  shift
+  if "$@"; then ok "$name"; else bad "$name"; fi
+}
+has_line() { grep -qxF -- "$2" "$1"; }
+
+# The build tree's program: the reference output.
+"$PHIGATE" synth --notes 30 --seed 11 --format text >"$TMP/notes.txt"
+"$PHIGATE" deid <"$TMP/notes.txt" >"$TMP/want.txt"
+check "reference: notes were written" test -s "$TMP/notes.txt"
+check "reference: deid changed them" bash -c "! cmp -s '$TMP/notes.txt' '$TMP/want.txt'"
+"$PHIGATE" paths >"$TMP/build-paths.txt"
+check "build tree: not an installed program" has_line "$TMP/build-paths.txt" "installed=no"
+
+# Every installed program below: what paths reports, that --check loads every
+# file (the lexicon from the installed snapshot), and the same output.
+# The environment variables that would point it elsewhere are cleared.
+installed_program() {  # label, program, share folder
+  local label="$1" bin="$2" share="$3"
+  env -u PHIGATE_DATA_DIR -u PHIGATE_MODEL -u PHIGATE_TEMPLATE_DIR -u PHIGATE_LEXICON_SNAPSHOT \
+    "$bin" paths --check >"$TMP/paths.txt" 2>"$TMP/paths.err"
+  check "$label: paths --check exit 0" test $? -eq 0
+  check "$label: installed tree" has_line "$TMP/paths.txt" "installed=$share"
+  check "$label: data" has_line "$TMP/paths.txt" "data_dir=$share/data"
+  check "$label: model" has_line "$TMP/paths.txt" "model=$share/models/phigate_tagger.bin"
+  check "$label: templates" has_line "$TMP/paths.txt" "templates=$share/templates/breach"
+  check "$label: snapshot" has_line "$TMP/paths.txt" "lexicon_snapshot=$share/lexicon.snapshot"
+  check "$label: lexicon from the snapshot" \
+    has_line "$TMP/paths.txt" "check.lexicon=ok (from the snapshot)"
+  check "$label: breach rules load" has_line "$TMP/paths.txt" "check.breach_rules=ok"
+  check "$label: model loads" has_line "$TMP/paths.txt" "check.model=ok"
+  check "$label: templates found" has_line "$TMP/paths.txt" "check.templates=ok"
+  env -u PHIGATE_DATA_DIR -u PHIGATE_MODEL -u PHIGATE_TEMPLATE_DIR -u PHIGATE_LEXICON_SNAPSHOT \
+    "$bin" deid --engine both <"$TMP/notes.txt" >"$TMP/got.txt"
+  check "$label: deid exit 0" test $? -eq 0
+  "$PHIGATE" deid --engine both <"$TMP/notes.txt" >"$TMP/want-both.txt"
+  check "$label: same output as the build tree's program" cmp -s "$TMP/want-both.txt" "$TMP/got.txt"
+}
+
+# --- cmake --install, then the prefix moved
+"$CMAKE" --install "$BUILD" --prefix "$TMP/prefix" >"$TMP/install.log" 2>&1
+check "cmake --install exit 0" test $? -eq 0
+mv "$TMP/prefix" "$TMP/moved"
+check "installed program exists" test -x "$TMP/moved/bin/phigate"
+installed_program "moved prefix" "$TMP/moved/bin/phigate" "$TMP/moved/share/phigate"
+check "the docs are installed" test -s "$TMP/moved/share/doc/phigate/install.md"
+check "the demo config is installed" test -s "$TMP/moved/share/phigate/config/demo.yaml"
+
+# An explicit variable still wins over the installed tree, and a folder that
+# does not hold the files fails the check (exit 1) instead of loading others.
+mkdir -p "$TMP/empty"
+PHIGATE_DATA_DIR="$TMP/empty" "$TMP/moved/bin/phigate" paths --check >"$TMP/env.txt" 2>"$TMP/env.err"
+check "PHIGATE_DATA_DIR over the installed tree: exit 1" test $? -eq 1
+check "PHIGATE_DATA_DIR: reported" has_line "$TMP/env.txt" "data_dir=$TMP/empty"
+check "PHIGATE_DATA_DIR: lexicon fails" grep -q "^check.lexicon=error" "$TMP/env.txt"
+check "PHIGATE_DATA_DIR: breach rules fail" grep -q "^check.breach_rules=error" "$TMP/env.txt"
+check "PHIGATE_DATA_DIR: the model still loads" has_line "$TMP/env.txt" "check.model=ok"
+check "PHIGATE_DATA_DIR: error on stderr" grep -q "did not load" "$TMP/env.err"
+PHIGATE_LEXICON_SNAPSHOT=none "$TMP/moved/bin/phigate" paths --check >"$TMP/none.txt"
+check "PHIGATE_LEXICON_SNAPSHOT=none: built from the files" \
+  has_line "$TMP/none.txt" "check.lexicon=ok (built from the data folder's files)"
+
+# A program copied out of an installed tree finds nothing beside it: it falls
+# back to the build tree, and says it is not installed.
+mkdir -p "$TMP/loose"
+cp "$TMP/moved/bin/phigate" "$TMP/loose/phigate"
+"$TMP/loose/phigate" paths >"$TMP/loose.txt"
+check "a program outside a tree: not installed" has_line "$TMP/loose.txt" "installed=no"
+
+# --- the Debian package
+"$CPACK" -G DEB -B "$TMP/pkg" --config "$BUILD/CPackConfig.cmake" >"$TMP/cpack.log" 2>&1
+check "cpack exit 0" test $? -eq 0
+DEB="$(ls "$TMP"/pkg/phigate_*.deb 2>/dev/null | head -n 1)"
+check "a .deb was written" test -n "$DEB"
+if [ -n "$DEB" ]; then
+  dpkg-deb -f "$DEB" Package Depends >"$TMP/control.txt"
+  check "deb: package name" has_line "$TMP/control.txt" "Package: phigate"
+  check "deb: depends on Hyperscan" grep -q "libhyperscan" "$TMP/control.txt"
+  check "deb: depends on SQLite" grep -q "libsqlite3" "$TMP/control.txt"
+  dpkg-deb -c "$DEB" | awk '{print $6}' >"$TMP/contents.txt"
+  check "deb: program in /usr/bin" has_line "$TMP/contents.txt" "./usr/bin/phigate"
+  check "deb: snapshot in /usr/share/phigate" \
+    has_line "$TMP/contents.txt" "./usr/share/phigate/lexicon.snapshot"
+  dpkg-deb -x "$DEB" "$TMP/root"
+  installed_program "deb" "$TMP/root/usr/bin/phigate" "$TMP/root/usr/share/phigate"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
