@@ -69,9 +69,17 @@ endif()
 function(phigate_cc_library)
   cmake_parse_arguments(P "" "NAME" "SRCS;DEPS;PRIVATE_DEPS" ${ARGN})
   add_library(${P_NAME} STATIC ${P_SRCS})
-  target_include_directories(${P_NAME} PUBLIC ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR})
+  # Installed, a library's users see include/ only (its headers include no
+  # src/ header); in the build tree src/ too, for the tests.
+  target_include_directories(${P_NAME} PUBLIC
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include> $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   target_link_libraries(${P_NAME} PUBLIC ${P_DEPS} PRIVATE ${P_PRIVATE_DEPS})
   target_compile_options(${P_NAME} PRIVATE ${PHIGATE_WARNINGS})
+  # Exported as phigate::<module> (phigate::detect, ...; docs/install.md).
+  string(REGEX REPLACE "^phigate_" "" _phigate_export_name ${P_NAME})
+  set_target_properties(${P_NAME} PROPERTIES EXPORT_NAME ${_phigate_export_name})
+  set_property(GLOBAL APPEND PROPERTY PHIGATE_LIBRARIES ${P_NAME})
 endfunction()
 
 # phigate_cc_test(NAME x_test SRCS x_test.cc DEPS phigate_x [LABELS slow])

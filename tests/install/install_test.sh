@@ -4,13 +4,17 @@
 # installed program must read the files installed beside it (data, model,
 # templates, lexicon snapshot), not the source or build tree, and
 # de-identify exactly as the build tree's program does. Notes come from the
-# project's generator.
-#   install_test.sh BUILD_DIR PHIGATE_BINARY CMAKE CPACK
+# project's generator. A program outside the tree builds against the
+# installed library (find_package(phigate)) and de-identifies the same way.
+#   install_test.sh BUILD_DIR PHIGATE_BINARY CMAKE CPACK CXX [SANITIZER_FLAGS]
 set -uo pipefail
 BUILD="$1"
 PHIGATE="$2"
 CMAKE="$3"
 CPACK="$4"
+CXX="$5"
+SANITIZE="${6:-}"  # the build's -fsanitize= flags, which the library's objects need at link
+HERE="$(cd "$(dirname "$0")" && pwd)"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 passed=0
@@ -67,6 +71,37 @@ installed_program "moved prefix" "$TMP/moved/bin/phigate" "$TMP/moved/share/phig
 check "the docs are installed" test -s "$TMP/moved/share/doc/phigate/install.md"
 check "the demo config is installed" test -s "$TMP/moved/share/phigate/config/demo.yaml"
 
+# The installed library: a program of its own, built with find_package(phigate)
+# against the prefix and installed beside phigate, de-identifies as
+# `phigate deid --engine rules` does.
+library_program() {  # label, prefix
+  local label="$1" prefix="$2" build="$TMP/consumer-${1// /-}"
+  "$CMAKE" -S "$HERE/consumer" -B "$build" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CXX_COMPILER="$CXX" \
+    -DCMAKE_CXX_FLAGS="$SANITIZE" -DCMAKE_EXE_LINKER_FLAGS="$SANITIZE" >"$build.log" 2>&1
+  check "$label library: find_package(phigate) configures" test $? -eq 0
+  "$CMAKE" --build "$build" >>"$build.log" 2>&1
+  check "$label library: the program builds and links" test $? -eq 0
+  check "$label library: linked the installed archives" \
+    grep -q "$prefix/lib/libphigate_detect.a" "$build/CMakeFiles/deid_consumer.dir/link.txt"
+  if [ ! -x "$build/deid_consumer" ]; then
+    bad "$label library: no program to run"
+    sed -n '1,60p' "$build.log"
+    return
+  fi
+  cp "$build/deid_consumer" "$prefix/bin/"
+  env -u PHIGATE_DATA_DIR "$prefix/bin/deid_consumer" paths >"$build.paths"
+  check "$label library: finds the installed tree" \
+    has_line "$build.paths" "installed=$prefix/share/phigate"
+  env -u PHIGATE_DATA_DIR -u PHIGATE_LEXICON_SNAPSHOT \
+    "$prefix/bin/deid_consumer" <"$TMP/notes.txt" >"$build.out"
+  check "$label library: exit 0" test $? -eq 0
+  check "$label library: same output as phigate deid --engine rules" \
+    cmp -s "$TMP/want-rules.txt" "$build.out"
+}
+"$PHIGATE" deid --engine rules <"$TMP/notes.txt" >"$TMP/want-rules.txt"
+library_program "moved prefix" "$TMP/moved"
+
 # An explicit variable still wins over the installed tree, and a folder that
 # does not hold the files fails the check (exit 1) instead of loading others.
 mkdir -p "$TMP/empty"
@@ -92,8 +127,10 @@ check "a program outside a tree: not installed" has_line "$TMP/loose.txt" "insta
 "$CPACK" -G DEB -B "$TMP/pkg" --config "$BUILD/CPackConfig.cmake" >"$TMP/cpack.log" 2>&1
 check "cpack exit 0" test $? -eq 0
 DEB="$(ls "$TMP"/pkg/phigate_*.deb 2>/dev/null | head -n 1)"
-check "a .deb was written" test -n "$DEB"
-if [ -n "$DEB" ]; then
+DEV="$(ls "$TMP"/pkg/phigate-dev_*.deb 2>/dev/null | head -n 1)"
+check "the program's .deb was written" test -n "$DEB"
+check "the library's .deb was written" test -n "$DEV"
+if [ -n "$DEB" ] && [ -n "$DEV" ]; then
   dpkg-deb -f "$DEB" Package Depends >"$TMP/control.txt"
   check "deb: package name" has_line "$TMP/control.txt" "Package: phigate"
   check "deb: depends on Hyperscan" grep -q "libhyperscan" "$TMP/control.txt"
@@ -102,8 +139,18 @@ if [ -n "$DEB" ]; then
   check "deb: program in /usr/bin" has_line "$TMP/contents.txt" "./usr/bin/phigate"
   check "deb: snapshot in /usr/share/phigate" \
     has_line "$TMP/contents.txt" "./usr/share/phigate/lexicon.snapshot"
+  check "deb: no headers in the program's package" bash -c "! grep -q include/ '$TMP/contents.txt'"
+  dpkg-deb -f "$DEV" Package Depends >"$TMP/dev-control.txt"
+  check "dev deb: package name" has_line "$TMP/dev-control.txt" "Package: phigate-dev"
+  check "dev deb: depends on the program's package" grep -q "phigate (= " "$TMP/dev-control.txt"
+  dpkg-deb -c "$DEV" | awk '{print $6}' >"$TMP/dev-contents.txt"
+  check "dev deb: headers" has_line "$TMP/dev-contents.txt" "./usr/include/phigate/detect/engine.h"
+  check "dev deb: CMake package" \
+    grep -q "^./usr/lib/.*cmake/phigate/phigateConfig.cmake$" "$TMP/dev-contents.txt"
   dpkg-deb -x "$DEB" "$TMP/root"
   installed_program "deb" "$TMP/root/usr/bin/phigate" "$TMP/root/usr/share/phigate"
+  dpkg-deb -x "$DEV" "$TMP/root"
+  library_program "deb" "$TMP/root/usr"
 fi
 
 echo "$passed passed, $failed failed"

@@ -1,0 +1,35 @@
+// Reads a note on stdin and writes it with typed placeholders, through the
+// installed library's public headers only. `deid_consumer paths` prints the
+// data folder the library resolved instead.
+#include <cstdio>
+#include <iostream>
+#include <iterator>
+#include <string>
+#include <string_view>
+
+#include "phigate/core/paths.h"
+#include "phigate/detect/engine.h"
+#include "phigate/transform/redactor.h"
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "paths") {
+    std::printf("installed=%s\ndata_dir=%s\n", phigate::paths::InstalledShareDir().c_str(),
+                phigate::paths::DataDir().c_str());
+    return 0;
+  }
+  phigate::detect::EngineOptions options;
+  options.mode = phigate::detect::EngineOptions::Mode::kRules;
+  auto engine = phigate::detect::Engine::Create(options);
+  auto redactor = phigate::transform::Redactor::Create({});
+  if (!engine.ok() || !redactor.ok()) {
+    std::fprintf(stderr, "deid_consumer: cannot load the engine\n");
+    return 1;
+  }
+  const std::string text{std::istreambuf_iterator<char>(std::cin), {}};
+  auto findings = (*engine)->Scan(text);
+  if (!findings.ok()) return 1;
+  auto out = (*redactor)->Apply(text, *findings);
+  if (!out.ok()) return 1;
+  std::fwrite(out->data(), 1, out->size(), stdout);
+  return 0;
+}
