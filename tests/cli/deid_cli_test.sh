@@ -8,18 +8,7 @@ PHIGATE="$1"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
-check() {  # name, then a command that must succeed
-  local name="$1"
-  shift
-  if "$@"; then ok "$name"; else bad "$name"; fi
-}
-contains() { grep -qF -- "$2" "$1"; }
-lacks() { ! grep -qF -- "$2" "$1"; }
+source "$HERE/../testing/checks.sh"
 py() { python3 -c "$@"; }
 
 NOTE='Pt seen 3/14/2024 (MRN 4429871), cell 617-555-0199, email jo.doe@example.com'
@@ -434,5 +423,4 @@ check "group: without --jsonl a usage error (2)" test $? -eq 2
 "$PHIGATE" deid --spans-jsonl --group-field pid --group-id-prefix - </dev/null >/dev/null 2>"$TMP/err.txt"
 check "group: the two group options exclude each other" test $? -ne 0
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

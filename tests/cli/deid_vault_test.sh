@@ -8,18 +8,7 @@ set -uo pipefail
 PHIGATE="$1"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
-check() {  # name, then a command that must succeed
-  local name="$1"
-  shift
-  if "$@"; then ok "$name"; else bad "$name"; fi
-}
-contains() { grep -qF -- "$2" "$1"; }
-lacks() { ! grep -qF -- "$2" "$1"; }
-same() { cmp -s "$1" "$2"; }
+source "$(dirname "$0")/../testing/checks.sh"
 
 STORE="sqlite://$TMP/vault.db"
 export PHIGATE_MASTER_KEY="$("$PHIGATE" keys new-master)"
@@ -161,5 +150,4 @@ check "wrong master key: refused" test $? -ne 0
 check "wrong master key: no output" test ! -s "$TMP/out.txt"
 check "wrong master key: no value in the message" lacks "$TMP/err.txt" "4429871"
 
-echo "passed $passed, failed $failed"
-test "$failed" -eq 0
+finish

@@ -17,17 +17,7 @@ SANITIZE="${6:-}"  # the build's -fsanitize= flags, which the library's objects 
 HERE="$(cd "$(dirname "$0")" && pwd)"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
-check() {  # name, then a command that must succeed
-  local name="$1"
-  shift
-  if "$@"; then ok "$name"; else bad "$name"; fi
-}
-has_line() { grep -qxF -- "$2" "$1"; }
+source "$HERE/../testing/checks.sh"
 
 # The build tree's program: the reference output.
 "$PHIGATE" synth --notes 30 --seed 11 --format text >"$TMP/notes.txt"
@@ -153,5 +143,4 @@ if [ -n "$DEB" ] && [ -n "$DEV" ]; then
   library_program "deb" "$TMP/root/usr"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
