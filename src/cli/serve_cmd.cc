@@ -30,7 +30,9 @@ void Register(CLI::App& app) {
   cmd->add_option("--store", args->store,
                   "Vault store URL: sqlite:///path.db or postgres://... (overrides gateway.store)");
   cmd->add_option("--audit-store", args->audit, "Audit store URL (default: beside the vault)");
-  cmd->add_option("--data-dir", args->data_dir, "Gazetteer folder (default: built in)");
+  cmd->add_option("--data-dir", args->data_dir,
+                  "Folder with gazetteers/ (default: $PHIGATE_DATA_DIR, then the installed or "
+                  "source tree's data/; phigate paths)");
   cmd->add_option("--io-threads", args->io_threads, "IO threads (overrides server.io_threads)");
   cmd->add_flag("--no-watch", args->no_watch, "Do not reload the policy file on change");
   cmd->add_option("--wal-checkpoint-ms", args->wal_checkpoint_ms,
