@@ -88,6 +88,15 @@ library_program() {  # label, prefix
   check "$label library: exit 0" test $? -eq 0
   check "$label library: same output as phigate deid --engine rules" \
     cmp -s "$TMP/want-rules.txt" "$build.out"
+  # The policy module (yaml-cpp behind it) on the installed demo policy: a
+  # model its BAA names is allowed; an unknown user is not.
+  local demo="$prefix/share/phigate/config/demo.yaml"
+  "$prefix/bin/deid_consumer" policy "$demo" dr-demo gpt-4o >"$build.policy"
+  check "$label library: policy allows a BAA-covered model" \
+    has_line "$build.policy" "allowed=1 baa_covered=1"
+  "$prefix/bin/deid_consumer" policy "$demo" nobody gpt-4o >"$build.policy"
+  check "$label library: policy denies an unknown user" \
+    grep -q "^allowed=0" "$build.policy"
 }
 "$PHIGATE" deid --engine rules <"$TMP/notes.txt" >"$TMP/want-rules.txt"
 library_program "moved prefix" "$TMP/moved"

@@ -1,6 +1,7 @@
 // Reads a note on stdin and writes it with typed placeholders, through the
 // installed library's public headers only. `deid_consumer paths` prints the
-// data folder the library resolved instead.
+// data folder the library resolved instead; `deid_consumer policy FILE USER
+// MODEL` prints one policy decision (tenant acme, feature scribe, vendor openai).
 #include <cstdio>
 #include <iostream>
 #include <iterator>
@@ -9,12 +10,28 @@
 
 #include "phigate/core/paths.h"
 #include "phigate/detect/engine.h"
+#include "phigate/policy/policy.h"
 #include "phigate/transform/redactor.h"
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "paths") {
     std::printf("installed=%s\ndata_dir=%s\n", phigate::paths::InstalledShareDir().c_str(),
                 phigate::paths::DataDir().c_str());
+    return 0;
+  }
+  if (argc > 4 && std::string_view(argv[1]) == "policy") {
+    auto policy = phigate::policy::Policy::LoadFile(argv[2], {});
+    if (!policy.ok()) {
+      std::fprintf(stderr, "deid_consumer: the policy did not load\n");
+      return 1;
+    }
+    const auto& d = (*policy)->Decide({.tenant = "acme",
+                                       .user = argv[3],
+                                       .feature = "scribe",
+                                       .vendor = "openai",
+                                       .model = argv[4],
+                                       .at = absl::Now()});
+    std::printf("allowed=%d baa_covered=%d\n", d.allowed ? 1 : 0, d.baa_covered ? 1 : 0);
     return 0;
   }
   phigate::detect::EngineOptions options;
