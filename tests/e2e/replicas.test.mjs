@@ -4,6 +4,7 @@
 // Runs when PHIGATE_TEST_PG_URL is set (tools/test.sh starts a server); skips otherwise.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,7 +21,7 @@ const KEY = 'pg_e2e_replica';
 const P = synthPatients(BIN, 20261206, 1)[0];
 const NOTE = `Patient: ${P.name}\nMRN: ${P.mrn}\nSeen for follow-up.`;
 const sha = (s) => crypto.createHash('sha256').update(s).digest('hex');
-let upstream, tmp;
+let upstream, tmp, schema;
 const procs = [];
 const ports = [];
 
@@ -63,7 +64,7 @@ before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'phigate-replicas-'));
   const cfg = path.join(tmp, 'phigate.yaml');
   fs.writeFileSync(cfg, config(upstream.port));
-  const schema = 'gw_replicas_' + crypto.randomBytes(4).toString('hex');
+  schema = 'gw_replicas_' + crypto.randomBytes(4).toString('hex');
   const store = PG + (PG.includes('?') ? '&' : '?') + 'phigate_schema=' + schema;
   const master = crypto.randomBytes(32).toString('hex');
   ports.push(await serve(0, cfg, store, master));
@@ -74,6 +75,10 @@ after(async () => {
   for (const p of procs) if (p.exitCode === null) { p.kill('SIGTERM'); await new Promise((r) => p.on('exit', r)); }
   if (upstream) await upstream.close();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  // The replicas' schema, so a long-lived server does not keep one per run.
+  if (schema) {
+    execFileSync('psql', [PG, '-qc', `SET client_min_messages = warning; DROP SCHEMA IF EXISTS ${schema} CASCADE`]);
+  }
 });
 
 test('a token minted by one replica is the one the other uses and re-identifies', { skip: !PG || !BIN }, async () => {

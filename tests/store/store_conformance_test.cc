@@ -1,7 +1,10 @@
 // One conformance suite for every Store backend (Trillian's storage testers,
 // LevelDB's table_test): memory and SQLite always, PostgreSQL when
 // PHIGATE_TEST_PG_URL is set (each run in its own schema).
+#include <libpq-fe.h>
+
 #include <atomic>
+#include <cstdlib>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -296,6 +299,41 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest,
 TEST(StoreOpenTest, UnknownSchemeIsInvalidArgument) {
   EXPECT_EQ(Store::Open({.url = "mysql://x"}).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Store::Open({.url = "sqlite://"}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Counts the schemas named `schema` on the test server.
+int SchemaCount(const std::string& schema) {
+  PGconn* c = PQconnectdb(testing::PgUrl());
+  int n = -1;
+  if (PQstatus(c) == CONNECTION_OK) {
+    const char* params[] = {schema.c_str()};
+    PGresult* r = PQexecParams(c, "SELECT count(*) FROM pg_namespace WHERE nspname = $1", 1,
+                               nullptr, params, nullptr, nullptr, 0);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK) n = std::atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+  }
+  PQfinish(c);
+  return n;
+}
+
+// The schemas FreshStoreUrl names are dropped again (at exit; here by hand),
+// so a long-lived server does not keep one per test.
+TEST(CreatedSchemasTest, DropAllDropsTheSchemasOfThisProcess) {
+  if (testing::PgUrl() == nullptr) GTEST_SKIP() << "PHIGATE_TEST_PG_URL not set";
+  const std::string url = testing::FreshStoreUrl("postgres");
+  const std::string schema = url.substr(url.find("phigate_schema=") + 15);
+  {
+    auto s = Store::Open({.url = url});
+    ASSERT_TRUE(s.ok()) << s.status();
+    auto t = (*s)->ForTenant(TenantId("tenant-a"));
+    ASSERT_TRUE(t.ok());
+    PHIGATE_ASSERT_OK((*t)->RunInTransaction(
+        [](Transaction& tx) -> Status { return tx.Put("ns", "k", "v", 1); }));
+  }
+  ASSERT_EQ(SchemaCount(schema), 1);
+  EXPECT_GE(testing::CreatedSchemas::Get().DropAll(), 1);
+  EXPECT_EQ(SchemaCount(schema), 0);
+  EXPECT_EQ(testing::CreatedSchemas::Get().DropAll(), 0);  // nothing left to drop
 }
 
 }  // namespace

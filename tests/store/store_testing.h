@@ -1,8 +1,11 @@
 // Helpers for tests that run against every store backend: memory, SQLite and
 // (when PHIGATE_TEST_PG_URL is set) PostgreSQL in a schema unique to the run.
+// What they create (SQLite folders, PostgreSQL schemas) is removed when the
+// test process exits. Tests that include this link libpq (PostgreSQL::PostgreSQL).
 #ifndef PHIGATE_TESTS_STORE_STORE_TESTING_H_
 #define PHIGATE_TESTS_STORE_STORE_TESTING_H_
 
+#include <libpq-fe.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -59,6 +62,51 @@ class CreatedDirs {
   std::vector<std::filesystem::path> dirs_;
 };
 
+// The PostgreSQL schemas FreshStoreUrl named, dropped when the test process
+// exits (not by a forked child), so a long-lived server does not collect one
+// schema per test. A schema some connection still locks is left after 2 s
+// rather than hanging the exit.
+class CreatedSchemas {
+ public:
+  static CreatedSchemas& Get() {
+    static CreatedSchemas schemas;
+    return schemas;
+  }
+  void Add(std::string schema) {
+    std::lock_guard<std::mutex> lock(mu_);
+    schemas_.push_back(std::move(schema));
+  }
+  // Drops every schema added so far; the number dropped (0 without a server).
+  int DropAll() {
+    std::lock_guard<std::mutex> lock(mu_);
+    const char* url = PgUrl();
+    if (url == nullptr || schemas_.empty()) return 0;
+    PGconn* c = PQconnectdb(url);
+    int dropped = 0;
+    if (PQstatus(c) == CONNECTION_OK) {
+      PQclear(PQexec(c, "SET client_min_messages = warning; SET lock_timeout = '2s'"));
+      for (const std::string& schema : schemas_) {
+        // Names come from UniqueName(): letters, digits and '_' only.
+        PGresult* r = PQexec(c, ("DROP SCHEMA IF EXISTS " + schema + " CASCADE").c_str());
+        if (PQresultStatus(r) == PGRES_COMMAND_OK) ++dropped;
+        PQclear(r);
+      }
+    }
+    PQfinish(c);
+    schemas_.clear();
+    return dropped;
+  }
+  ~CreatedSchemas() {
+    if (getpid() == owner_) DropAll();
+  }
+
+ private:
+  CreatedSchemas() = default;
+  const pid_t owner_ = getpid();
+  std::mutex mu_;
+  std::vector<std::string> schemas_;
+};
+
 // A URL for a fresh, empty store of `backend` ("memory", "sqlite", "postgres").
 // Empty when the backend is not available here (PostgreSQL without the env var).
 inline std::string FreshStoreUrl(std::string_view backend, std::string* sqlite_path = nullptr) {
@@ -75,7 +123,9 @@ inline std::string FreshStoreUrl(std::string_view backend, std::string* sqlite_p
   if (pg == nullptr) return "";
   std::string url = pg;
   url += (url.find('?') == std::string::npos ? "?" : "&");
-  url += "phigate_schema=" + UniqueName("t");
+  const std::string schema = UniqueName("t");
+  CreatedSchemas::Get().Add(schema);
+  url += "phigate_schema=" + schema;
   return url;
 }
 
