@@ -15,6 +15,7 @@
 #include "phigate/audit/event.h"
 #include "phigate/audit/log_store.h"
 #include "phigate/audit/subject.h"
+#include "phigate/core/paths.h"
 #include "phigate/crypto/key_provider.h"
 #include "phigate/crypto/secret.h"
 #include "phigate/crypto/signer.h"
@@ -660,8 +661,9 @@ Result<std::unique_ptr<ServeStack>> ServeStack::Build(const std::string& path,
   stack->deps_.policy = stack->policy_;
   stack->deps_.router = stack->policy_;
   stack->describe_ = absl::StrCat("auth: policy users (SHA-256 API keys)\npolicy: ", pol->version(),
-                                  " (live reload)\ndetect: engine (", cfg.detection,
-                                  ")\ntransform: redactor + vault tokens/surrogates\nvault: ",
+                                  " (live reload)\ndetect: engine (", cfg.detection, "), data ",
+                                  eo.data_dir.empty() ? paths::DataDir() : eo.data_dir,
+                                  "\ntransform: redactor + vault tokens/surrogates\nvault: ",
                                   store_url.substr(0, store_url.find(':')),
                                   "\naudit: ", audit_url.substr(0, audit_url.find(':')),
                                   " (group commit, signed heads)\nleak scan: ", leak_line,

@@ -25,6 +25,7 @@
 #include "phigate/audit/log_store.h"
 #include "phigate/audit/query.h"
 #include "phigate/audit/subject.h"
+#include "phigate/core/paths.h"
 #include "phigate/crypto/signer.h"
 #include "phigate/gateway/gateway.h"
 #include "phigate/gateway/serve.h"
@@ -401,7 +402,9 @@ TEST_F(ServeStackTest, DetectionModeComesFromTheConfigAndABadOneRefusesToStart) 
   // model); the request is de-identified as with the rules.
   WriteRaw(PolicyText(false) + "gateway:\n  detection: both\n");
   Start(/*watch=*/false);
-  EXPECT_THAT(stack_->Describe(), HasSubstr("detect: engine (both)"));
+  // The data folder in use is named (no option here: paths::DataDir()).
+  EXPECT_THAT(stack_->Describe(),
+              HasSubstr("detect: engine (both), data " + paths::DataDir() + "\n"));
   HttpResult r = Chat(kClinicianKey);
   ASSERT_EQ(r.status, 200u) << r.body;
   ASSERT_EQ(upstream_->count(), 1u);
