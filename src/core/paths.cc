@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <initializer_list>
 #include <string_view>
 #include <system_error>
 
@@ -50,11 +51,13 @@ Tree InstalledTree(const std::string& share) {
 
 Tree ResolveTree() {
   if (std::string share = InstalledShareDir(); !share.empty()) return InstalledTree(share);
-  if (IsDir(PHIGATE_BUILD_DATA_DIR) || !IsDir(fs::path(PHIGATE_INSTALL_SHARE_DIR) / "data")) {
-    return Tree{PHIGATE_BUILD_DATA_DIR, PHIGATE_BUILD_MODEL_PATH, PHIGATE_BUILD_TEMPLATE_DIR,
-                PHIGATE_BUILD_LEXICON_SNAPSHOT};
-  }
-  return InstalledTree(PHIGATE_INSTALL_SHARE_DIR);
+  const Tree build{PHIGATE_BUILD_DATA_DIR, PHIGATE_BUILD_MODEL_PATH, PHIGATE_BUILD_TEMPLATE_DIR,
+                   PHIGATE_BUILD_LEXICON_SNAPSHOT};
+  if (IsDir(PHIGATE_BUILD_DATA_DIR)) return build;
+  const std::string share = internal::FirstShareDir(
+      {PHIGATE_INSTALL_SHARE_DIR, "/usr/local/share/phigate", "/usr/share/phigate"});
+  // With none on disk, the build's paths: the errors then name them.
+  return share.empty() ? build : InstalledTree(share);
 }
 
 // Resolved once per process: the program's location and the trees on disk do
@@ -72,6 +75,13 @@ const char* Env(const char* name) {
 }  // namespace
 
 namespace internal {
+
+std::string FirstShareDir(std::initializer_list<std::string_view> candidates) {
+  for (std::string_view dir : candidates) {
+    if (IsDir(fs::path(dir) / "data")) return std::string(dir);
+  }
+  return "";
+}
 
 std::string ShareDirFor(const std::string& program_path) {
   if (program_path.empty()) return "";

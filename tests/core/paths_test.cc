@@ -61,6 +61,20 @@ TEST(ShareDirFor, TheShareFolderBesideBinWhenItHoldsData) {
   EXPECT_EQ(internal::ShareDirFor(""), "");
 }
 
+TEST(FirstShareDir, TheFirstCandidateHoldingData) {
+  TempDir tmp;
+  const std::string a = (tmp.path / "a").string();
+  const std::string b = (tmp.path / "b").string();
+  const std::string c = (tmp.path / "c").string();
+  fs::create_directories(tmp.path / "a");  // no data/
+  fs::create_directories(tmp.path / "b" / "data");
+  fs::create_directories(tmp.path / "c" / "data");
+  EXPECT_EQ(internal::FirstShareDir({a, b, c}), b);
+  EXPECT_EQ(internal::FirstShareDir({c, b}), c);
+  EXPECT_EQ(internal::FirstShareDir({a, (tmp.path / "none").string()}), "");
+  EXPECT_EQ(internal::FirstShareDir({}), "");
+}
+
 TEST(Paths, TheBuildTreesWhenNotInstalled) {
   // The test programs run from the build tree: nothing is installed beside them.
   ASSERT_EQ(InstalledShareDir(), "");

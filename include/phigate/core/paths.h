@@ -9,13 +9,17 @@
 //      the program is <prefix>/bin/<name> and that folder holds data/
 //      (`cmake --install`, also after the prefix has been moved);
 //   3. the source and build trees the binary was built from, while they exist;
-//   4. the install prefix configured at build time (CMAKE_INSTALL_PREFIX).
+//   4. the first share/phigate with a data/ folder of: the install prefix
+//      configured at build time (CMAKE_INSTALL_PREFIX), /usr/local, /usr (the
+//      .deb's) — for programs that link the library and run from elsewhere.
 // A caller's explicit option (a --data-dir flag, EngineOptions::data_dir)
 // comes before all of these.
 #ifndef PHIGATE_CORE_PATHS_H_
 #define PHIGATE_CORE_PATHS_H_
 
+#include <initializer_list>
 #include <string>
+#include <string_view>
 
 namespace phigate::paths {
 
@@ -40,6 +44,10 @@ namespace internal {
 // The installed share folder for a program at `program_path` (step 2), or
 // empty: <dir of program>/../share/phigate when it holds a data/ folder.
 std::string ShareDirFor(const std::string& program_path);
+
+// The first of `candidates` (share/phigate folders) that holds a data/
+// folder, or empty (step 4).
+std::string FirstShareDir(std::initializer_list<std::string_view> candidates);
 
 }  // namespace internal
 
