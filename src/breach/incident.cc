@@ -321,9 +321,35 @@ std::string IncidentToJson(const Incident& inc) {
   return j.dump();
 }
 
+namespace {
+
+// Whether any number in `j` is not an integer. An incident record holds
+// integers only; nlohmann reads an integer too large for 64 bits as a double,
+// and converting a double out of int64's range to int64 is undefined
+// behaviour (found by breach_fuzz), so such records are refused up front.
+// Iterative: a stored record is not trusted to be shallow.
+bool HasNonInteger(const json& root) {
+  std::vector<const json*> todo = {&root};
+  while (!todo.empty()) {
+    const json* v = todo.back();
+    todo.pop_back();
+    if (v->is_number_float()) return true;
+    if (v->is_structured()) {
+      for (const json& child : *v) todo.push_back(&child);
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<Incident> IncidentFromJson(std::string_view text) {
   try {
     const json j = json::parse(text.begin(), text.end());
+    if (HasNonInteger(j)) {
+      return absl::InvalidArgumentError(
+          "incident record holds a number that is not a 64-bit integer");
+    }
     Incident inc;
     inc.id = j.at("id").get<std::string>();
     PHIGATE_ASSIGN_OR_RETURN(inc.tenant, MakeTenantId(j.at("tenant").get<std::string>()));

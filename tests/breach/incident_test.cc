@@ -12,6 +12,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "phigate/breach/incident_store.h"
 #include "tests/testing/status_matchers.h"
 
@@ -151,6 +152,29 @@ TEST(IncidentTest, JsonRoundTrip) {
   EXPECT_EQ(back.detections.at(0).evidence.at(0).category, PhiCategory::kName);
   EXPECT_FALSE(IncidentFromJson("{").ok());
   EXPECT_FALSE(IncidentFromJson("{\"id\": 3}").ok());
+}
+
+// A record's numbers are integers; one too large for 64 bits (which the JSON
+// parser reads as a double, and converting it was undefined behaviour: found
+// by breach_fuzz) or with a fraction is refused, wherever it is.
+TEST(IncidentTest, NumbersThatAreNotIntegersAreRefused) {
+  Incident inc = NewIncident(T("acme"), kNov30, "canary");
+  AddDetection(inc, CanaryDetection());
+  const std::string good = IncidentToJson(inc);
+  ASSERT_TRUE(IncidentFromJson(good).ok());
+  const std::string at = "\"detected_at\":" + std::to_string(kNov30);
+  ASSERT_NE(good.find(at), std::string::npos);
+  for (const std::string& bad : {std::string("1796030309999999999999999999999999996"),
+                                 std::string("1.5"), std::string("1e3")}) {
+    std::string text = good;
+    text.replace(text.find(at), at.size(), "\"detected_at\":" + bad);
+    auto r = IncidentFromJson(text);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  // Nested too: a history entry's time.
+  auto j = nlohmann::json::parse(good);
+  j["history"][0]["at"] = 1e40;
+  EXPECT_EQ(IncidentFromJson(j.dump()).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 // 45 CFR 164.404(a)(2): discovery is the first day known to any workforce
