@@ -16,6 +16,7 @@
 #include "phigate/audit/event.h"
 #include "phigate/audit/log_store.h"
 #include "phigate/crypto/signer.h"
+#include "tests/testing/temp_dir.h"
 
 namespace phigate::audit::testing {
 
@@ -69,25 +70,8 @@ inline AuditEvent SampleEvent(const std::string& tenant, int i) {
   return e;
 }
 
-// A fresh directory under TMPDIR, removed at destruction.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> n{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("phigate_audit_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+// A fresh directory under TMPDIR, removed at destruction (tests/testing).
+using ::phigate::testing::TempDir;
 
 // A unique table prefix per test run, for PostgreSQL.
 inline std::string UniquePrefix() {

@@ -1,27 +1,19 @@
 #include "phigate/core/paths.h"
 
 #include <stdlib.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <string>
 
 #include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
 
 namespace phigate::paths {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  TempDir() {
-    path = fs::temp_directory_path() / ("phigate-paths-test-" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path path;
-};
+using ::phigate::testing::TempDir;
 
 // Sets an environment variable for one test and restores it after.
 class ScopedEnv {
@@ -49,29 +41,29 @@ class ScopedEnv {
 
 TEST(ShareDirFor, TheShareFolderBesideBinWhenItHoldsData) {
   TempDir tmp;
-  fs::create_directories(tmp.path / "bin");
-  const std::string program = (tmp.path / "bin" / "phigate").string();
+  fs::create_directories(tmp.path() / "bin");
+  const std::string program = (tmp.path() / "bin" / "phigate").string();
   EXPECT_EQ(internal::ShareDirFor(program), "");  // no share/phigate yet
-  fs::create_directories(tmp.path / "share" / "phigate");
+  fs::create_directories(tmp.path() / "share" / "phigate");
   EXPECT_EQ(internal::ShareDirFor(program), "");  // no data/ in it
-  fs::create_directories(tmp.path / "share" / "phigate" / "data");
-  EXPECT_EQ(internal::ShareDirFor(program), (tmp.path / "share" / "phigate").string());
+  fs::create_directories(tmp.path() / "share" / "phigate" / "data");
+  EXPECT_EQ(internal::ShareDirFor(program), (tmp.path() / "share" / "phigate").string());
   // Another program's folder is not this one's.
-  EXPECT_EQ(internal::ShareDirFor((tmp.path / "phigate").string()), "");
+  EXPECT_EQ(internal::ShareDirFor((tmp.path() / "phigate").string()), "");
   EXPECT_EQ(internal::ShareDirFor(""), "");
 }
 
 TEST(FirstShareDir, TheFirstCandidateHoldingData) {
   TempDir tmp;
-  const std::string a = (tmp.path / "a").string();
-  const std::string b = (tmp.path / "b").string();
-  const std::string c = (tmp.path / "c").string();
-  fs::create_directories(tmp.path / "a");  // no data/
-  fs::create_directories(tmp.path / "b" / "data");
-  fs::create_directories(tmp.path / "c" / "data");
+  const std::string a = (tmp.path() / "a").string();
+  const std::string b = (tmp.path() / "b").string();
+  const std::string c = (tmp.path() / "c").string();
+  fs::create_directories(tmp.path() / "a");  // no data/
+  fs::create_directories(tmp.path() / "b" / "data");
+  fs::create_directories(tmp.path() / "c" / "data");
   EXPECT_EQ(internal::FirstShareDir({a, b, c}), b);
   EXPECT_EQ(internal::FirstShareDir({c, b}), c);
-  EXPECT_EQ(internal::FirstShareDir({a, (tmp.path / "none").string()}), "");
+  EXPECT_EQ(internal::FirstShareDir({a, (tmp.path() / "none").string()}), "");
   EXPECT_EQ(internal::FirstShareDir({}), "");
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
 
 namespace phigate::detect {
 namespace {
@@ -100,18 +101,7 @@ std::string ReadAll(const std::string& path) {
   return std::move(ss).str();
 }
 
-// A scratch folder removed at the end of the test.
-struct TempDir {
-  TempDir() {
-    path = (std::filesystem::temp_directory_path() /
-            ("phigate-lexicon-test-" + std::to_string(::getpid())))
-               .string();
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string path;
-};
+using ::phigate::testing::TempDir;
 
 // Every lookup answers the same in `built` and `r`: for every third gazetteer
 // word, the word, the word cut short, and the word with its first two letters
@@ -184,18 +174,18 @@ TEST_F(LexiconTest, ASnapshotOfOtherSourcesIsNotUsed) {
   // A data folder whose surnames differ by one line: another digest, so the
   // build's snapshot is passed over and the folder's own words are found.
   TempDir tmp;
-  std::filesystem::copy(DataDir() + "/gazetteers", tmp.path + "/gazetteers");
-  auto before = Lexicon::SourceDigest(tmp.path);
+  std::filesystem::copy(DataDir() + "/gazetteers", tmp.file("gazetteers"));
+  auto before = Lexicon::SourceDigest(tmp.path().string());
   ASSERT_TRUE(before.ok());
   EXPECT_EQ(*before, *Lexicon::SourceDigest(DataDir()));
   {
-    std::ofstream out(tmp.path + "/gazetteers/surnames.tsv", std::ios::app);
+    std::ofstream out(tmp.file("gazetteers/surnames.tsv"), std::ios::app);
     out << "Qzvaldtrop\t5\n";
   }
-  auto after = Lexicon::SourceDigest(tmp.path);
+  auto after = Lexicon::SourceDigest(tmp.path().string());
   ASSERT_TRUE(after.ok());
   EXPECT_NE(*after, *before);
-  auto lex = Lexicon::Load(tmp.path, Lexicon::DefaultSnapshotPath());
+  auto lex = Lexicon::Load(tmp.path().string(), Lexicon::DefaultSnapshotPath());
   ASSERT_TRUE(lex.ok()) << lex.status();
   EXPECT_FALSE((*lex)->from_snapshot());
   const LexEntry* e = (*lex)->Find("qzvaldtrop");
@@ -203,12 +193,13 @@ TEST_F(LexiconTest, ASnapshotOfOtherSourcesIsNotUsed) {
   EXPECT_NE(e->flags & kLexSurname, 0u);
   EXPECT_EQ(lexicon_->Find("qzvaldtrop"), nullptr);
   // A missing optional file changes the digest too.
-  std::filesystem::remove(tmp.path + "/gazetteers/us_counties.tsv");
-  EXPECT_NE(*Lexicon::SourceDigest(tmp.path), *after);
+  std::filesystem::remove(tmp.file("gazetteers/us_counties.tsv"));
+  EXPECT_NE(*Lexicon::SourceDigest(tmp.path().string()), *after);
   // Without the name lists there is no digest, and Load() says what is missing.
-  std::filesystem::remove(tmp.path + "/gazetteers/surnames.tsv");
-  EXPECT_EQ(Lexicon::SourceDigest(tmp.path).status().code(), absl::StatusCode::kNotFound);
-  auto missing = Lexicon::Load(tmp.path, Lexicon::DefaultSnapshotPath());
+  std::filesystem::remove(tmp.file("gazetteers/surnames.tsv"));
+  EXPECT_EQ(Lexicon::SourceDigest(tmp.path().string()).status().code(),
+            absl::StatusCode::kNotFound);
+  auto missing = Lexicon::Load(tmp.path().string(), Lexicon::DefaultSnapshotPath());
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(std::string(missing.status().message()).find("surnames.tsv"), std::string::npos);
 }
@@ -231,7 +222,7 @@ TEST_F(LexiconTest, DamagedSnapshotsAreRefusedAndLoadBuildsInstead) {
   EXPECT_FALSE(Lexicon::FromSnapshot(good + "x", *digest).ok());
   // Load() with a damaged snapshot file still gives the lexicon, built from the files.
   TempDir tmp;
-  const std::string path = tmp.path + "/lexicon.snapshot";
+  const std::string path = tmp.file("lexicon.snapshot");
   {
     std::ofstream out(path, std::ios::binary);
     out << std::string_view(good).substr(0, good.size() / 2);
@@ -241,7 +232,7 @@ TEST_F(LexiconTest, DamagedSnapshotsAreRefusedAndLoadBuildsInstead) {
   EXPECT_FALSE((*lex)->from_snapshot());
   EXPECT_EQ((*lex)->size(), lexicon_->size());
   // So does a folder or a missing file in its place.
-  for (const std::string& other : {tmp.path, tmp.path + "/missing"}) {
+  for (const std::string& other : {tmp.path().string(), tmp.file("missing")}) {
     auto built = Lexicon::Load(DataDir(), other);
     ASSERT_TRUE(built.ok()) << built.status();
     EXPECT_FALSE((*built)->from_snapshot());
