@@ -86,7 +86,7 @@ std::string FirstShareDir(std::initializer_list<std::string_view> candidates) {
 std::string ShareDirFor(const std::string& program_path) {
   if (program_path.empty()) return "";
   const fs::path share = fs::path(program_path).parent_path().parent_path() / "share" / "phigate";
-  return IsDir(share / "data") ? share.string() : "";
+  return FirstShareDir({share.string()});
 }
 
 }  // namespace internal
