@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "phigate/audit/record.h"
+#include "phigate/core/byte_io.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > (1u << 17)) return 0;
@@ -25,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     frame[4] = static_cast<char>(phigate::audit::kRecordTypeEvent);
     frame.append(bytes);
     const uint32_t crc =
-        phigate::audit::MaskCrc(phigate::audit::Crc32c(std::string_view(frame).substr(4)));
+        phigate::audit::MaskCrc(phigate::Crc32c(std::string_view(frame).substr(4)));
     for (int i = 0; i < 4; ++i) frame.push_back(static_cast<char>((crc >> (8 * i)) & 0xff));
     auto r2 = phigate::audit::DecodeRecord(frame);
     if (r2.ok()) {

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
+#include "phigate/core/byte_io.h"
 #include "phigate/core/paths.h"
 #include "phigate/core/utf8.h"
 #include "phigate/detect/engine.h"
@@ -125,7 +126,7 @@ std::string Metadata(const TrainArgs& a, const std::vector<std::string>& files,
     const std::string bytes = ReadAll(f);
     fs.push_back({{"file", std::filesystem::path(f).filename().string()},
                   {"bytes", bytes.size()},
-                  {"crc32c", absl::StrFormat("%08x", pm::Crc32c(bytes))}});
+                  {"crc32c", absl::StrFormat("%08x", Crc32c(bytes))}});
   }
   j["data"] = fs;
   return j.dump();

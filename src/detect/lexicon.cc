@@ -19,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "phigate/core/byte_io.h"
 #include "phigate/core/paths.h"
 
 namespace phigate::detect {
@@ -760,14 +761,13 @@ uint64_t Checksum(std::string_view bytes) {
   return h ^ (h >> 32);
 }
 
+// The snapshot's encoding: core/byte_io.h's little-endian integers and
+// 8-byte-length-prefixed strings, and the table's slots as their bytes.
 class Writer {
  public:
-  void U64(uint64_t v) { Raw(&v, sizeof v); }
+  void U64(uint64_t v) { PutLe<uint64_t>(&out_, v); }
   void Raw(const void* p, size_t n) { out_.append(static_cast<const char*>(p), n); }
-  void Str(std::string_view v) {
-    U64(v.size());
-    out_ += v;
-  }
+  void Str(std::string_view v) { PutLengthPrefixed<uint64_t>(&out_, v); }
   template <class Strings>
   void Strs(const Strings& v) {
     U64(v.size());
@@ -779,41 +779,32 @@ class Writer {
   std::string out_;
 };
 
-// Reads what Writer wrote; every read is bounds-checked, and the first one
-// that fails leaves ok() false and returns empty values from then on.
+// Reads what Writer wrote, returning values: a read that fails returns an
+// empty value and leaves ok() false from then on (ByteReader is sticky), so
+// a group of reads is checked once.
 class Reader {
  public:
   explicit Reader(std::string_view in) : in_(in) {}
-  bool ok() const { return ok_; }
-  bool done() const { return in_.empty(); }
+  bool ok() const { return in_.ok(); }
+  bool done() const { return in_.done(); }
   uint64_t U64() {
     uint64_t v = 0;
-    Raw(&v, sizeof v);
+    in_.Get(&v);
     return v;
   }
   void Raw(void* p, size_t n) {
-    if (!ok_ || in_.size() < n) {
-      ok_ = false;
-      return;
-    }
-    std::memcpy(p, in_.data(), n);
-    in_.remove_prefix(n);
+    std::string_view b;
+    if (in_.Bytes(n, &b)) std::memcpy(p, b.data(), n);
   }
-  // A count of items of at least `min_item` bytes each: no larger than what
-  // is left, so a damaged count cannot make the caller allocate without bound.
+  // A count of items of at least `min_item` bytes each (ByteReader::Count).
   size_t Count(size_t min_item) {
-    const uint64_t n = U64();
-    if (!ok_ || n > in_.size() / std::max<size_t>(min_item, 1)) {
-      ok_ = false;
-      return 0;
-    }
-    return static_cast<size_t>(n);
+    size_t n = 0;
+    in_.Count<uint64_t>(min_item, &n);
+    return n;
   }
   std::string_view Str() {
-    const size_t n = Count(1);
-    if (!ok_) return {};
-    std::string_view v = in_.substr(0, n);
-    in_.remove_prefix(n);
+    std::string_view v;
+    in_.LengthPrefixed<uint64_t>(&v);
     return v;
   }
   std::vector<std::string> Strs() {
@@ -823,8 +814,7 @@ class Reader {
   }
 
  private:
-  std::string_view in_;
-  bool ok_ = true;
+  ByteReader in_;
 };
 
 }  // namespace

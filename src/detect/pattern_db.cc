@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "phigate/core/byte_io.h"
 
 namespace phigate::detect {
 
@@ -35,43 +36,20 @@ size_t DatabaseOf(std::string_view row) {
 // kind of machine; a mismatch only makes the engine compile).
 constexpr std::string_view kMagic = "phigate-hsdb-1\n";
 
-void PutU64(std::string* out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-
-bool GetU64(std::string_view* in, uint64_t* v) {
-  if (in->size() < 8) return false;
-  *v = 0;
-  for (int i = 0; i < 8; ++i) {
-    *v |= uint64_t{static_cast<unsigned char>((*in)[static_cast<size_t>(i)])} << (8 * i);
-  }
-  in->remove_prefix(8);
-  return true;
-}
-
-bool GetBytes(std::string_view* in, std::string_view* bytes) {
-  uint64_t n = 0;
-  if (!GetU64(in, &n) || n > in->size()) return false;
-  *bytes = in->substr(0, static_cast<size_t>(n));
-  in->remove_prefix(static_cast<size_t>(n));
-  return true;
-}
-
 // Deserializes every database of `precompiled`; an empty vector when the set
 // does not describe `description` or any database does not deserialize here.
 std::vector<hs_database_t*> Deserialize(std::string_view precompiled,
                                         std::string_view description) {
   std::vector<hs_database_t*> out;
-  std::string_view in = precompiled;
+  if (precompiled.substr(0, kMagic.size()) != kMagic) return out;
+  ByteReader in(precompiled.substr(kMagic.size()));
   std::string_view stored;
   uint64_t count = 0;
-  if (in.substr(0, kMagic.size()) != kMagic) return out;
-  in.remove_prefix(kMagic.size());
-  if (!GetBytes(&in, &stored) || stored != description || !GetU64(&in, &count)) return out;
+  if (!in.LengthPrefixed<uint64_t>(&stored) || stored != description || !in.Get(&count)) return out;
   for (uint64_t k = 0; k < count; ++k) {
     std::string_view bytes;
     hs_database_t* db = nullptr;
-    if (!GetBytes(&in, &bytes) ||
+    if (!in.LengthPrefixed<uint64_t>(&bytes) ||
         hs_deserialize_database(bytes.data(), bytes.size(), &db) != HS_SUCCESS) {
       for (hs_database_t* d : out) hs_free_database(d);
       out.clear();
@@ -79,7 +57,7 @@ std::vector<hs_database_t*> Deserialize(std::string_view precompiled,
     }
     out.push_back(db);
   }
-  if (!in.empty()) {  // trailing bytes: not what the generator writes
+  if (!in.done()) {  // trailing bytes: not what the generator writes
     for (hs_database_t* d : out) hs_free_database(d);
     out.clear();
   }
@@ -176,17 +154,15 @@ Result<std::string> SerializePatternDatabases(const std::vector<PatternDatabaseS
   }
   std::string out(kMagic);
   const std::string description = DescribePatternDatabases(specs);
-  PutU64(&out, description.size());
-  out += description;
-  PutU64(&out, dbs.get().size());
+  PutLengthPrefixed<uint64_t>(&out, description);
+  PutLe<uint64_t>(&out, dbs.get().size());
   for (hs_database_t* db : dbs.get()) {
     char* bytes = nullptr;
     size_t length = 0;
     if (hs_serialize_database(db, &bytes, &length) != HS_SUCCESS) {
       return absl::InternalError("a pattern database does not serialize");
     }
-    PutU64(&out, length);
-    out.append(bytes, length);
+    PutLengthPrefixed<uint64_t>(&out, std::string_view(bytes, length));
     std::free(bytes);  // allocated with Hyperscan's default allocator (malloc)
   }
   return out;

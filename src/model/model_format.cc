@@ -9,52 +9,10 @@
 #endif
 
 #include "absl/strings/str_cat.h"
+#include "phigate/core/byte_io.h"
 
 namespace phigate::model {
 namespace {
-
-constexpr std::array<uint32_t, 256> MakeCrcTable() {
-  std::array<uint32_t, 256> t{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) != 0 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-    t[i] = c;
-  }
-  return t;
-}
-constexpr std::array<uint32_t, 256> kCrcTable = MakeCrcTable();
-
-template <class T>
-void Put(std::string* out, T v) {
-  char buf[sizeof(T)];
-  std::memcpy(buf, &v, sizeof(T));  // the format is little-endian; so is every target we build for
-  out->append(buf, sizeof(T));
-}
-
-// Bounds-checked little-endian reader.
-class Reader {
- public:
-  explicit Reader(std::string_view b) : b_(b) {}
-  template <class T>
-  bool Get(T* v) {
-    if (b_.size() - pos_ < sizeof(T)) return false;
-    std::memcpy(v, b_.data() + pos_, sizeof(T));
-    pos_ += sizeof(T);
-    return true;
-  }
-  bool GetBytes(size_t n, std::string_view* v) {
-    if (b_.size() - pos_ < n) return false;
-    *v = b_.substr(pos_, n);
-    pos_ += n;
-    return true;
-  }
-  size_t remaining() const { return b_.size() - pos_; }
-  size_t pos() const { return pos_; }
-
- private:
-  std::string_view b_;
-  size_t pos_ = 0;
-};
 
 Status Corrupt(std::string_view what, size_t offset) {
   return absl::DataLossError(
@@ -63,48 +21,42 @@ Status Corrupt(std::string_view what, size_t offset) {
 
 }  // namespace
 
-uint32_t Crc32c(std::string_view data) {
-  uint32_t c = 0xFFFFFFFFu;
-  for (char ch : data) c = kCrcTable[(c ^ static_cast<uint8_t>(ch)) & 0xFFu] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
-}
-
 std::string SerializeModel(const ModelData& m) {
   std::string out;
   out.append(kModelMagic);
-  Put<uint32_t>(&out, kModelFormatVersion);
+  PutLe<uint32_t>(&out, kModelFormatVersion);
   uint32_t feature_version = m.stacked ? kStackedFeatureSetVersion : kFeatureSetVersion;
   if (m.context) {
     feature_version = m.stacked ? kContextStackedFeatureSetVersion : kContextFeatureSetVersion;
   } else if (m.extended) {
     feature_version = m.stacked ? kExtendedStackedFeatureSetVersion : kExtendedFeatureSetVersion;
   }
-  Put<uint32_t>(&out, feature_version);
-  Put<uint32_t>(&out, m.hash_bits);
-  Put<uint32_t>(&out, static_cast<uint32_t>(kNumLabels));
-  Put<float>(&out, m.recall_bias);
-  Put<float>(&out, m.score_scale);
-  Put<float>(&out, m.weight_scale);
-  Put<uint32_t>(&out, static_cast<uint32_t>(m.metadata.size()));
+  PutLe<uint32_t>(&out, feature_version);
+  PutLe<uint32_t>(&out, m.hash_bits);
+  PutLe<uint32_t>(&out, static_cast<uint32_t>(kNumLabels));
+  PutLe<float>(&out, m.recall_bias);
+  PutLe<float>(&out, m.score_scale);
+  PutLe<float>(&out, m.weight_scale);
+  PutLe<uint32_t>(&out, static_cast<uint32_t>(m.metadata.size()));
   out.append(m.metadata);
   if (m.stacked) {
-    Put<uint32_t>(&out, static_cast<uint32_t>(m.rules_version.size()));
+    PutLe<uint32_t>(&out, static_cast<uint32_t>(m.rules_version.size()));
     out.append(m.rules_version);
   }
   // Gazetteer entries sorted by hash, so the bytes are deterministic.
   std::vector<std::pair<uint64_t, uint16_t>> gaz(m.gazetteer.entries().begin(),
                                                  m.gazetteer.entries().end());
   std::sort(gaz.begin(), gaz.end());
-  Put<uint64_t>(&out, gaz.size());
+  PutLe<uint64_t>(&out, gaz.size());
   for (const auto& [h, f] : gaz) {
-    Put<uint64_t>(&out, h);
+    PutLe<uint64_t>(&out, h);
     if (m.extended || m.context) {
-      Put<uint16_t>(&out, f);
+      PutLe<uint16_t>(&out, f);
     } else {
-      Put<uint8_t>(&out, static_cast<uint8_t>(f & 0xFF));
+      PutLe<uint8_t>(&out, static_cast<uint8_t>(f & 0xFF));
     }
   }
-  for (float t : m.trans) Put<float>(&out, t);
+  for (float t : m.trans) PutLe<float>(&out, t);
   const size_t rows = size_t{1} << m.hash_bits;
   uint32_t nonzero = 0;
   for (size_t r = 0; r < rows; ++r) {
@@ -116,16 +68,16 @@ std::string SerializeModel(const ModelData& m) {
       }
     }
   }
-  Put<uint32_t>(&out, nonzero);
+  PutLe<uint32_t>(&out, nonzero);
   for (size_t r = 0; r < rows; ++r) {
     const int16_t* w = &m.weights[r * kNumLabels];
     bool any = false;
     for (int l = 0; l < kNumLabels; ++l) any = any || w[l] != 0;
     if (!any) continue;
-    Put<uint32_t>(&out, static_cast<uint32_t>(r));
-    for (int l = 0; l < kNumLabels; ++l) Put<int16_t>(&out, w[l]);
+    PutLe<uint32_t>(&out, static_cast<uint32_t>(r));
+    for (int l = 0; l < kNumLabels; ++l) PutLe<int16_t>(&out, w[l]);
   }
-  Put<uint32_t>(&out, Crc32c(out));
+  PutLe<uint32_t>(&out, Crc32c(out));
   return out;
 }
 
@@ -137,7 +89,7 @@ Result<std::unique_ptr<ModelData>> ParseModel(std::string_view bytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("model file is larger than the limit of ", kMaxModelBytes, " bytes"));
   }
-  Reader head(bytes.substr(kModelMagic.size()));
+  ByteReader head(bytes.substr(kModelMagic.size()));
   uint32_t version = 0;
   if (!head.Get(&version)) return Corrupt("truncated header", kModelMagic.size());
   if (version != kModelFormatVersion) {
@@ -148,19 +100,19 @@ Result<std::unique_ptr<ModelData>> ParseModel(std::string_view bytes) {
   if (bytes.size() < kModelMagic.size() + 8 + 4) return Corrupt("truncated file", bytes.size());
   const std::string_view body = bytes.substr(0, bytes.size() - 4);
   uint32_t stored_crc = 0;
-  std::memcpy(&stored_crc, bytes.data() + body.size(), 4);
+  ByteReader(bytes.substr(body.size())).Get(&stored_crc);
   if (Crc32c(body) != stored_crc) {
     return Corrupt("checksum mismatch (truncated or modified file)", body.size());
   }
 
   auto m = std::make_unique<ModelData>();
-  Reader r(body.substr(kModelMagic.size() + 4));
   const size_t base = kModelMagic.size() + 4;
+  ByteReader r(body.substr(base), base);
   uint32_t feature_version = 0, hash_bits = 0, labels = 0, meta_len = 0;
   if (!r.Get(&feature_version) || !r.Get(&hash_bits) || !r.Get(&labels) ||
       !r.Get(&m->recall_bias) || !r.Get(&m->score_scale) || !r.Get(&m->weight_scale) ||
       !r.Get(&meta_len)) {
-    return Corrupt("truncated header", base + r.pos());
+    return Corrupt("truncated header", r.offset());
   }
   if (feature_version < kFeatureSetVersion || feature_version > kContextStackedFeatureSetVersion) {
     return absl::InvalidArgumentError(
@@ -175,7 +127,7 @@ Result<std::unique_ptr<ModelData>> ParseModel(std::string_view bytes) {
   }
   m->hash_bits = hash_bits;
   std::string_view meta;
-  if (!r.GetBytes(meta_len, &meta)) return Corrupt("truncated metadata", base + r.pos());
+  if (!r.Bytes(meta_len, &meta)) return Corrupt("truncated metadata", r.offset());
   m->metadata = std::string(meta);
   m->extended = feature_version >= kExtendedFeatureSetVersion;
   m->context = feature_version >= kContextFeatureSetVersion;
@@ -183,47 +135,47 @@ Result<std::unique_ptr<ModelData>> ParseModel(std::string_view bytes) {
     m->stacked = true;
     uint32_t rv_len = 0;
     std::string_view rv;
-    if (!r.Get(&rv_len) || !r.GetBytes(rv_len, &rv)) {
-      return Corrupt("truncated rules version", base + r.pos());
+    if (!r.Get(&rv_len) || !r.Bytes(rv_len, &rv)) {
+      return Corrupt("truncated rules version", r.offset());
     }
     m->rules_version = std::string(rv);
   }
   uint64_t gaz_count = 0;
   const size_t entry_bytes = m->extended ? 10 : 9;
   if (!r.Get(&gaz_count) || gaz_count > r.remaining() / entry_bytes) {
-    return Corrupt("bad gazetteer size", base + r.pos());
+    return Corrupt("bad gazetteer size", r.offset());
   }
   for (uint64_t i = 0; i < gaz_count; ++i) {
     uint64_t h = 0;
     uint16_t f = 0;
     uint8_t f8 = 0;
     if (!r.Get(&h) || !(m->extended ? r.Get(&f) : r.Get(&f8))) {
-      return Corrupt("truncated gazetteer", base + r.pos());
+      return Corrupt("truncated gazetteer", r.offset());
     }
     m->gazetteer.AddHash(h, m->extended ? f : f8);
   }
   for (float& t : m->trans) {
-    if (!r.Get(&t) || !std::isfinite(t)) return Corrupt("bad transitions", base + r.pos());
+    if (!r.Get(&t) || !std::isfinite(t)) return Corrupt("bad transitions", r.offset());
   }
   const size_t rows = size_t{1} << hash_bits;
   m->weights.assign(rows * kNumLabels, 0);
   uint32_t nonzero = 0;
-  if (!r.Get(&nonzero) || nonzero > rows) return Corrupt("bad row count", base + r.pos());
+  if (!r.Get(&nonzero) || nonzero > rows) return Corrupt("bad row count", r.offset());
   int64_t last = -1;
   for (uint32_t i = 0; i < nonzero; ++i) {
     uint32_t row = 0;
-    if (!r.Get(&row)) return Corrupt("truncated weights", base + r.pos());
+    if (!r.Get(&row)) return Corrupt("truncated weights", r.offset());
     if (row >= rows || static_cast<int64_t>(row) <= last) {
-      return Corrupt("bad weight row index", base + r.pos());
+      return Corrupt("bad weight row index", r.offset());
     }
     last = row;
     for (int l = 0; l < kNumLabels; ++l) {
       if (!r.Get(&m->weights[size_t{row} * kNumLabels + static_cast<size_t>(l)])) {
-        return Corrupt("truncated weights", base + r.pos());
+        return Corrupt("truncated weights", r.offset());
       }
     }
   }
-  if (r.remaining() != 0) return Corrupt("trailing bytes", base + r.pos());
+  if (r.remaining() != 0) return Corrupt("trailing bytes", r.offset());
   return m;
 }
 

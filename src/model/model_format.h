@@ -82,8 +82,6 @@ void PadWeights(ModelData* m);
 // Writes `trans` plus the BIO constraints (-1e9 where !Allowed) to *out.
 void FillDecodeTrans(const float* trans, float* out);
 
-uint32_t Crc32c(std::string_view data);
-
 std::string SerializeModel(const ModelData& model);
 Result<std::unique_ptr<ModelData>> ParseModel(std::string_view bytes);
 

@@ -69,8 +69,7 @@ struct RecordHeader {
 // DataLoss (naming the byte offset) as DecodeRecord for a bad frame.
 Result<RecordHeader> ParseRecordHeader(std::string_view frame);
 
-// CRC-32C (Castagnoli) and LevelDB's mask, as used in the frame trailer.
-uint32_t Crc32c(std::string_view data, uint32_t init = 0);
+// LevelDB's mask of the frame trailer's CRC-32C (phigate::Crc32c, core/byte_io.h).
 inline uint32_t MaskCrc(uint32_t crc) { return ((crc >> 15) | (crc << 17)) + 0xa282ead8u; }
 
 }  // namespace phigate::audit

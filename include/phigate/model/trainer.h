@@ -107,10 +107,6 @@ struct TrainStats {
 Result<std::string> Train(const std::vector<Example>& examples, const TrainOptions& options,
                           TrainStats* stats);
 
-// CRC-32C (Castagnoli) of bytes: the model file's checksum, also recorded for
-// each training file in the model's metadata.
-uint32_t Crc32c(std::string_view data);
-
 // BIO labels of `tokens` from byte spans: a token overlapping a span is B (the
 // first one) or I of its type. Used by training and its tests.
 std::vector<int> LabelTokens(const std::vector<Token>& tokens,
