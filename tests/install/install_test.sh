@@ -55,6 +55,75 @@ installed_program() {  # label, program, share folder
 # --- cmake --install, then the prefix moved
 "$CMAKE" --install "$BUILD" --prefix "$TMP/prefix" >"$TMP/install.log" 2>&1
 check "cmake --install exit 0" test $? -eq 0
+
+# The systemd unit (packaging/systemd/phigate.service.in): written for the
+# prefix installed to, accepted by systemd-analyze, and its commands work as
+# systemd would run them — ExecStart in the state directory with the
+# environment file's variables serves (its SQLite store lands in that
+# directory), ExecReload makes it re-read the policy, SIGTERM stops it with
+# exit 0. (The sandboxing directives need a running systemd: not run here.)
+UNIT="$TMP/prefix/lib/systemd/system/phigate.service"
+check "unit: installed" test -s "$UNIT"
+check "unit: ExecStart names the installed program" \
+  has_line "$UNIT" "ExecStart=$TMP/prefix/bin/phigate serve --config /etc/phigate/phigate.yaml"
+check "unit: documentation link names the installed docs" \
+  has_line "$UNIT" "Documentation=file://$TMP/prefix/share/doc/phigate/install.md"
+if command -v systemd-analyze >/dev/null 2>&1; then
+  systemd-analyze verify "$UNIT" >"$TMP/verify.txt" 2>&1
+  check "unit: systemd-analyze verify exit 0" test $? -eq 0
+  check "unit: systemd-analyze verify has no complaint" test ! -s "$TMP/verify.txt"
+  sed -n '1,20p' "$TMP/verify.txt"
+else
+  echo "skip unit: systemd-analyze verify (no systemd-analyze on this machine)"
+fi
+
+unit_value() { sed -n "s/^$1=//p" "$UNIT" | head -n 1; }  # key
+service_commands() {
+  local state="$TMP/state" conf="$TMP/etc/phigate.yaml" envfile="$TMP/etc/phigate.env"
+  mkdir -p "$state" "$TMP/etc"
+  { cat "$TMP/prefix/share/phigate/config/demo.yaml"; printf 'server:\n  listen: 127.0.0.1:0\n'; } \
+    >"$conf"
+  printf 'PHIGATE_MASTER_KEY=%s\n' "$(openssl rand -hex 32)" >"$envfile"
+  check "unit: working directory is the state directory" \
+    test "$(unit_value WorkingDirectory)" = "%S/phigate"
+  check "unit: reads the environment file" \
+    test "$(unit_value EnvironmentFile)" = "-/etc/phigate/phigate.env"
+  local start
+  start="$(unit_value ExecStart)"
+  start="${start//\/etc\/phigate\/phigate.yaml/$conf}"
+  # shellcheck disable=SC2086 # the unit's command line, split as systemd splits it
+  (cd "$state" && exec env -i PATH=/usr/bin:/bin $(cat "$envfile") $start) 2>"$TMP/serve.err" &
+  local pid=$! port=""
+  for _ in $(seq 1 600); do  # up to 60 s: the engine loads at start
+    port="$(sed -n 's/^phigate serve: listening on 127.0.0.1:\([0-9]*\) .*/\1/p' "$TMP/serve.err")"
+    [ -n "$port" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  check "ExecStart: serves" test -n "$port"
+  if [ -z "$port" ]; then
+    sed -n '1,20p' "$TMP/serve.err"
+    kill "$pid" 2>/dev/null
+    return
+  fi
+  check "ExecStart: ready" curl -sf -o /dev/null "http://127.0.0.1:$port/readyz"
+  check "ExecStart: its store is in the state directory" test -s "$state/phigate.db"
+  local reload
+  reload="$(unit_value ExecReload)"
+  ${reload//\$MAINPID/$pid}
+  for _ in $(seq 1 100); do
+    grep -q "policy reloaded" "$TMP/serve.err" && break
+    sleep 0.1
+  done
+  check "ExecReload: the policy is read again" grep -q "policy reloaded" "$TMP/serve.err"
+  check "ExecReload: still serving" curl -sf -o /dev/null "http://127.0.0.1:$port/healthz"
+  check "KillSignal is SIGTERM" test "$(unit_value KillSignal)" = SIGTERM
+  kill -TERM "$pid"
+  wait "$pid"
+  check "SIGTERM: exit 0" test $? -eq 0
+  check "SIGTERM: stopped cleanly" grep -q "phigate serve: stopped" "$TMP/serve.err"
+}
+service_commands
 mv "$TMP/prefix" "$TMP/moved"
 check "installed program exists" test -x "$TMP/moved/bin/phigate"
 installed_program "moved prefix" "$TMP/moved/bin/phigate" "$TMP/moved/share/phigate"
@@ -147,6 +216,13 @@ if [ -n "$DEB" ] && [ -n "$DEV" ]; then
     grep -q "^./usr/lib/.*cmake/phigate/phigateConfig.cmake$" "$TMP/dev-contents.txt"
   dpkg-deb -x "$DEB" "$TMP/root"
   installed_program "deb" "$TMP/root/usr/bin/phigate" "$TMP/root/usr/share/phigate"
+  check "deb: systemd unit" \
+    has_line "$TMP/contents.txt" "./usr/lib/systemd/system/phigate.service"
+  check "deb: the unit runs /usr/bin/phigate, otherwise as the prefix install's" \
+    cmp -s <(sed "s|$TMP/prefix|/usr|g" "$TMP/moved/lib/systemd/system/phigate.service") \
+    "$TMP/root/usr/lib/systemd/system/phigate.service"
+  check "deb: nothing in /etc (the configuration is the administrator's)" \
+    bash -c "! grep -q '^./etc/' '$TMP/contents.txt'"
   dpkg-deb -x "$DEV" "$TMP/root"
   library_program "deb" "$TMP/root/usr"
 fi
