@@ -40,8 +40,19 @@ if [ "${PHIGATE_TEST_QUICK:-0}" != 1 ]; then
   # Everything, the gateway and its end-to-end tests included (clang 14 builds
   # its coroutines: cmake/phigate.cmake), and a fixed-time libFuzzer run per fuzzer.
   ninja -C build/ci-asan -j "$JOBS"
-  (cd build/ci-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest -j "$JOBS" --output-on-failure --timeout 1200 -LE slow)
+  rm -rf build/ci-asan/fuzz/artifacts/*
+  if ! (cd build/ci-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest -j "$JOBS" --output-on-failure --timeout 1200 -LE slow); then
+    # A fuzzer's finding is lost with the CI machine: print each input so that
+    # it can be replayed (base64 -d > fuzz/corpus/<name>/..., then the _replay test).
+    for f in build/ci-asan/fuzz/artifacts/*; do
+      [ -f "$f" ] || continue
+      echo "== fuzzer artifact $(basename "$f") ($(stat -c %s "$f") bytes), base64:"
+      head -c 262144 "$f" | base64 -w 0
+      echo
+    done
+    exit 1
+  fi
 fi
 
 echo "== clang-format"
