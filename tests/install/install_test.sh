@@ -166,6 +166,35 @@ library_program() {  # label, prefix
   "$prefix/bin/deid_consumer" policy "$demo" nobody gpt-4o >"$build.policy"
   check "$label library: policy denies an unknown user" \
     grep -q "^allowed=0" "$build.policy"
+  # The gateway module (Boost.Beast, OpenSSL, simdjson, SQLite behind it): the
+  # program embeds the gateway as `phigate serve` wires it, on the installed
+  # demo policy and a store of its own; ready, refusing a request without an
+  # API key in the API's own error format, and stopping cleanly on SIGTERM.
+  PHIGATE_MASTER_KEY="$(openssl rand -hex 32)" \
+    "$prefix/bin/deid_consumer" serve "$demo" "sqlite://$build.db" >"$build.serve" 2>&1 &
+  local pid=$! port=""
+  for _ in $(seq 1 600); do  # up to 60 s: the engine loads at start
+    port="$(sed -n 's/^port=//p' "$build.serve")"
+    [ -n "$port" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  check "$label library: the embedded gateway starts" test -n "$port"
+  if [ -z "$port" ]; then
+    sed -n '1,20p' "$build.serve"
+    kill "$pid" 2>/dev/null
+    return
+  fi
+  check "$label library: gateway ready" curl -sf -o /dev/null "http://127.0.0.1:$port/readyz"
+  local code
+  code="$(curl -s -o "$build.401" -w '%{http_code}' -X POST -H 'content-type: application/json' \
+    -d '{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}' \
+    "http://127.0.0.1:$port/v1/chat/completions")"
+  check "$label library: gateway refuses a request without a key (401)" test "$code" = 401
+  check "$label library: ... with an OpenAI-format error" grep -q '"error"' "$build.401"
+  kill -TERM "$pid"
+  wait "$pid"
+  check "$label library: gateway stops with exit 0" test $? -eq 0
 }
 library_program "moved prefix" "$TMP/moved"
 

@@ -1,7 +1,10 @@
 // Reads a note on stdin and writes it with typed placeholders, through the
 // installed library's public headers only. `deid_consumer paths` prints the
 // data folder the library resolved instead; `deid_consumer policy FILE USER
-// MODEL` prints one policy decision (tenant acme, feature scribe, vendor openai).
+// MODEL` prints one policy decision (tenant acme, feature scribe, vendor openai);
+// `deid_consumer serve CONFIG STORE_URL` embeds the gateway (phigate::gateway,
+// as `phigate serve` wires it) on a port of the system's choosing, prints
+// "port=N" and serves until SIGTERM.
 #include <cstdio>
 #include <iostream>
 #include <iterator>
@@ -10,6 +13,8 @@
 
 #include "phigate/core/paths.h"
 #include "phigate/detect/engine.h"
+#include "phigate/gateway/gateway.h"
+#include "phigate/gateway/serve.h"
 #include "phigate/policy/policy.h"
 #include "phigate/transform/redactor.h"
 
@@ -32,6 +37,29 @@ int main(int argc, char** argv) {
                                        .model = argv[4],
                                        .at = absl::Now()});
     std::printf("allowed=%d baa_covered=%d\n", d.allowed ? 1 : 0, d.baa_covered ? 1 : 0);
+    return 0;
+  }
+  if (argc > 3 && std::string_view(argv[1]) == "serve") {
+    phigate::gateway::ServeOptions options;
+    options.store_url = argv[3];
+    options.watch_policy = false;
+    auto stack = phigate::gateway::ServeStack::Build(argv[2], options);
+    if (!stack.ok()) {
+      std::fprintf(stderr, "deid_consumer: %s\n", std::string(stack.status().message()).c_str());
+      return 1;
+    }
+    phigate::gateway::GatewayConfig config = (*stack)->config();
+    config.server.address = "127.0.0.1";
+    config.server.port = 0;
+    auto gateway = phigate::gateway::Gateway::Create(config, (*stack)->deps());
+    if (!gateway.ok() || !(*gateway)->Start().ok()) {
+      std::fprintf(stderr, "deid_consumer: the gateway did not start\n");
+      return 1;
+    }
+    (*gateway)->HandleSignals();
+    std::printf("port=%u\n", static_cast<unsigned>((*gateway)->port()));
+    std::fflush(stdout);
+    (*gateway)->Wait();
     return 0;
   }
   phigate::detect::EngineOptions options;
