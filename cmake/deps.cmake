@@ -12,6 +12,12 @@ find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(simdjson 3 REQUIRED)  # read-only parsing of streamed answer events
 find_package(Boost 1.74 REQUIRED COMPONENTS system)
+# libcsv (Debian libcsv-dev, no pkg-config file): `phigate deid --csv`.
+find_path(PHIGATE_CSV_INCLUDE_DIR csv.h REQUIRED)
+find_library(PHIGATE_CSV_LIBRARY csv REQUIRED)
+add_library(phigate_libcsv INTERFACE IMPORTED)
+target_include_directories(phigate_libcsv INTERFACE ${PHIGATE_CSV_INCLUDE_DIR})
+target_link_libraries(phigate_libcsv INTERFACE ${PHIGATE_CSV_LIBRARY})
 if(PHIGATE_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

@@ -1,4 +1,4 @@
-// `phigate deid`: de-identifies text, files, folders and JSONL records.
+// `phigate deid`: de-identifies text, files, folders, JSONL and CSV records.
 //
 //   phigate deid < note.txt                    text in, text with placeholders out
 //   phigate deid FILE...                       each file's de-identified text to stdout
@@ -6,6 +6,7 @@
 //   phigate deid --jsonl < in.jsonl            {"id","text"} -> {"id","text","spans"}
 //   phigate deid --spans-jsonl < gold.jsonl    {"id","spans":[{start,end,type}]} (score.py --unit
 //   utf8)
+//   phigate deid --csv --keep-columns row_id < notes.csv   every field but row_id's
 //   phigate deid --mode tokenize --tenant acme --scope conv-42 < note.txt   reversible tokens
 //   phigate deid --mode surrogate --tenant acme < note.txt                  realistic surrogates
 //
@@ -41,7 +42,10 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
 #include "phigate/core/phi_category.h"
 #include "phigate/core/utf8.h"
@@ -53,6 +57,7 @@
 #include "phigate/vault/vault.h"
 #include "src/cli/cli_util.h"
 #include "src/cli/command.h"
+#include "src/cli/csv.h"
 
 namespace phigate::cli {
 namespace {
@@ -110,6 +115,10 @@ struct DeidFlags {
   std::string out;
   bool jsonl = false;
   bool spans_jsonl = false;
+  bool csv = false;
+  std::string keep_columns;  // --csv: names or 1-based numbers, comma-separated
+  bool no_header = false;
+  std::string delimiter = ",";
   std::string mode = "placeholder";
   std::string placeholder_format = "[{type}]";
   std::string placeholder_types = "coarse";
@@ -686,6 +695,168 @@ int RunJsonl(const DeidFlags& flags, Deidentifier& d) {
   return rc;
 }
 
+// The delimiter of --delimiter: one character, or "tab".
+char CsvDelimiter(const std::string& d) {
+  if (d == "tab" || d == "\\t") return '\t';
+  if (d.size() != 1 || d == "\"" || d == "\r" || d == "\n") {
+    throw CliError(2, "--delimiter is one character (not a quote or a line break), or tab");
+  }
+  return d[0];
+}
+
+// The columns of --keep-columns (0-based), by header name or 1-based number.
+std::vector<bool> KeptColumns(const DeidFlags& flags, const CsvRecord* header, size_t width,
+                              const std::string& what) {
+  std::vector<bool> keep(width, false);
+  if (flags.keep_columns.empty()) return keep;
+  for (const std::string& item :
+       std::vector<std::string>(absl::StrSplit(flags.keep_columns, ','))) {
+    size_t column = width;
+    if (header != nullptr) {
+      for (size_t c = 0; c < header->size(); ++c) {
+        if ((*header)[c] == item) column = c;
+      }
+    }
+    size_t number = 0;
+    if (column == width && absl::SimpleAtoi(item, &number) && number >= 1 && number <= width) {
+      column = number - 1;
+    }
+    if (column == width) {
+      throw CliError(2, absl::StrCat("--keep-columns: ", what, " has no column ", item,
+                                     header != nullptr ? " (a header name or a number from 1)"
+                                                       : " (numbers from 1: --no-header)"));
+    }
+    keep[column] = true;
+  }
+  return keep;
+}
+
+// CSV (RFC 4180) from stdin or the input files to stdout. The header record
+// (unless --no-header) is written as it is; every other field is
+// de-identified on its own (as `phigate deid` would de-identify that text)
+// but for the --keep-columns. A record with another number of fields than the
+// first, or with a field that fails, is reported by number and not written;
+// malformed CSV ends that input there (the records before it are written).
+int RunCsv(const DeidFlags& flags, Deidentifier& d) {
+  const char delim = CsvDelimiter(flags.delimiter);
+  std::vector<std::string> inputs = flags.inputs;
+  if (inputs.empty()) inputs.push_back("-");
+  int rc = 0;
+  for (const std::string& name : inputs) {
+    const bool is_stdin = name == "-";
+    std::FILE* in = is_stdin ? stdin : std::fopen(name.c_str(), "rb");
+    if (in == nullptr) throw CliError(1, "cannot open " + name + ": " + std::strerror(errno));
+    const std::string what = is_stdin ? "standard input" : name;
+    CsvReader reader(delim);
+    std::vector<CsvRecord> records;
+    size_t next_number = 1;  // of records[0]
+    size_t width = 0;        // fields of the first record; 0 until it is read
+    std::vector<bool> keep;
+    std::string eol, out;
+    // Replaces the fields of `records` (on every thread) and writes them.
+    auto flush = [&] {
+      size_t first = 0;
+      if (width == 0 && !records.empty()) {
+        width = records[0].size();
+        eol = reader.crlf() ? "\r\n" : "\n";
+        const bool header = !flags.no_header;
+        keep = KeptColumns(flags, header ? &records[0] : nullptr, width, what);
+        if (header) {
+          AppendCsvRecord(records[0], delim, eol, &out);
+          first = 1;
+        }
+      }
+      struct Item {
+        size_t record, field;
+        Result<std::string> text = std::string();
+        FileStats stats;
+      };
+      std::vector<Item> items;
+      for (size_t r = first; r < records.size(); ++r) {
+        if (records[r].size() != width) continue;
+        for (size_t f = 0; f < width; ++f) {
+          if (!keep[f] && !records[r][f].empty()) items.push_back(Item{r, f});
+        }
+      }
+      ParallelFor(items.size(), d.jobs(), [&](size_t worker, size_t k) {
+        Item& it = items[k];
+        it.text = d.Replace(worker, records[it.record][it.field], &it.stats);
+      });
+      size_t k = 0;
+      for (size_t r = first; r < records.size(); ++r) {
+        const size_t number = next_number + r;
+        if (records[r].size() != width) {
+          std::fprintf(stderr,
+                       "phigate: error: %s record %zu: %zu fields, the first record has %zu; "
+                       "record not written\n",
+                       what.c_str(), number, records[r].size(), width);
+          rc = 1;
+          continue;
+        }
+        bool ok = true;
+        for (; k < items.size() && items[k].record == r; ++k) {
+          if (!items[k].text.ok()) {
+            if (ok) {
+              std::fprintf(stderr,
+                           "phigate: error: %s record %zu field %zu: %s; record not written\n",
+                           what.c_str(), number, items[k].field + 1,
+                           std::string(items[k].text.status().message()).c_str());
+            }
+            ok = false;
+            continue;
+          }
+          records[r][items[k].field] = *std::move(items[k].text);
+        }
+        if (!ok) {
+          rc = 1;
+          continue;
+        }
+        AppendCsvRecord(records[r], delim, eol, &out);
+      }
+      WriteAll(stdout, out, "standard output");
+      out.clear();
+      next_number += records.size();
+      records.clear();
+    };
+    std::vector<char> block(size_t{1} << 20);
+    size_t batch_bytes = 0;
+    bool first_block = true;
+    Status status;
+    for (;;) {
+      const size_t n = std::fread(block.data(), 1, block.size(), in);
+      if (n == 0) {
+        if (std::ferror(in))
+          throw CliError(1, "read error on " + what + ": " + std::strerror(errno));
+        break;
+      }
+      std::string_view bytes(block.data(), n);
+      if (first_block) {
+        first_block = false;
+        if (bytes.substr(0, 3) == "\xEF\xBB\xBF") {  // a UTF-8 byte order mark stays in front
+          WriteAll(stdout, bytes.substr(0, 3), "standard output");
+          bytes.remove_prefix(3);
+        }
+      }
+      status = reader.Feed(bytes, &records);
+      batch_bytes += bytes.size();
+      if (!status.ok()) break;
+      if (records.size() >= 4096 || batch_bytes >= (size_t{4} << 20)) {
+        flush();
+        batch_bytes = 0;
+      }
+    }
+    if (status.ok()) status = reader.Finish(&records);
+    flush();
+    if (!status.ok()) {
+      std::fprintf(stderr, "phigate: error: %s: %s; the rest of it was not written\n", what.c_str(),
+                   std::string(status.message()).c_str());
+      rc = 1;
+    }
+    if (!is_stdin) std::fclose(in);
+  }
+  return rc;
+}
+
 struct Job {
   fs::path input;
   std::string rel;  // output path relative to OUTDIR (and the manifest's name)
@@ -982,6 +1153,14 @@ int RunFiles(const DeidFlags& flags, Deidentifier& d) {
 void RunDeid(const DeidFlags& flags) {
   if (flags.jsonl && flags.spans_jsonl)
     throw CliError(2, "--jsonl and --spans-jsonl exclude each other");
+  if (flags.csv && (flags.jsonl || flags.spans_jsonl))
+    throw CliError(2, "--csv and --jsonl/--spans-jsonl exclude each other");
+  if (!flags.csv && (!flags.keep_columns.empty() || flags.no_header || flags.delimiter != ","))
+    throw CliError(2, "--keep-columns, --no-header and --delimiter are for --csv input");
+  if (flags.csv && flags.group.enabled())
+    throw CliError(2, "--group-field/--group-id-prefix group JSONL records, not --csv");
+  if (flags.csv && !flags.out.empty())
+    throw CliError(2, "--csv writes to standard output; redirect it instead of --out");
   if (flags.group.enabled() && !flags.jsonl && !flags.spans_jsonl)
     throw CliError(
         2, "--group-field/--group-id-prefix group JSONL records: add --jsonl or --spans-jsonl");
@@ -1002,6 +1181,8 @@ void RunDeid(const DeidFlags& flags) {
   int rc;
   if (flags.jsonl || flags.spans_jsonl) {
     rc = RunJsonl(flags, d);
+  } else if (flags.csv) {
+    rc = RunCsv(flags, d);
   } else if (flags.inputs.empty() || (flags.inputs.size() == 1 && flags.inputs[0] == "-")) {
     rc = RunStdin(flags, d);
   } else {
@@ -1013,7 +1194,8 @@ void RunDeid(const DeidFlags& flags) {
 
 void Register(CLI::App& app) {
   auto flags = std::make_shared<DeidFlags>();
-  CLI::App* cmd = app.add_subcommand("deid", "De-identify text, files, folders or JSONL records");
+  CLI::App* cmd =
+      app.add_subcommand("deid", "De-identify text, files, folders, JSONL or CSV records");
   cmd->add_option("inputs", flags->inputs,
                   "Files or folders (default: standard input; '-' is standard input)");
   cmd->add_option("--out", flags->out,
@@ -1025,6 +1207,16 @@ void Register(CLI::App& app) {
   cmd->add_flag("--spans-jsonl", flags->spans_jsonl,
                 "Input is JSONL {id,text}; output predictions {id,spans:[{start,end,type}]} in "
                 "UTF-8 byte offsets (score.py --unit utf8)");
+  cmd->add_flag("--csv", flags->csv,
+                "Input is CSV (RFC 4180) with a header record; output the same CSV, every field "
+                "de-identified on its own but the --keep-columns");
+  cmd->add_option("--keep-columns", flags->keep_columns,
+                  "--csv: columns written as they are (header names or numbers from 1, "
+                  "comma-separated), e.g. row_id,note_type");
+  cmd->add_flag("--no-header", flags->no_header,
+                "--csv: the first record is data (de-identified too), not a header");
+  cmd->add_option("--delimiter", flags->delimiter, "--csv: field delimiter, one character or tab")
+      ->capture_default_str();
   cmd->add_option("--mode", flags->mode,
                   "Replacement: placeholder, mask, generalize, tokenize or surrogate (the last two "
                   "keep the originals in the tenant's vault for `phigate reid`)")

@@ -423,4 +423,84 @@ check "group: without --jsonl a usage error (2)" test $? -eq 2
 "$PHIGATE" deid --spans-jsonl --group-field pid --group-id-prefix - </dev/null >/dev/null 2>"$TMP/err.txt"
 check "group: the two group options exclude each other" test $? -ne 0
 
+# --- --csv: a CSV export of generated notes (synthetic PHI, labelled), over
+# the 4,096-record batch, with quotes, commas and line breaks inside fields and
+# CR LF line ends. Every text field comes out as `deid --jsonl` writes that
+# text alone; the kept columns and the header as they were; the output is CSV
+# with the same shape.
+"$PHIGATE" synth --notes 300 --seed 21 >"$TMP/csvsrc.jsonl"
+py "
+import csv, json
+notes = [json.loads(l) for l in open('$TMP/csvsrc.jsonl')]
+with open('$TMP/notes.csv', 'w', newline='') as f:
+    w = csv.writer(f, lineterminator='\r\n')
+    w.writerow(['row_id', 'note_type', 'text'])
+    with open('$TMP/csvcells.jsonl', 'w') as j:
+        for i in range(4200):
+            n = notes[i % len(notes)]
+            text = n['text'] + (' \"quoted\", and\na second line' if i % 5 == 0 else '')
+            w.writerow([str(1000 + i), 'progress, nursing' if i % 2 else 'discharge', text])
+            j.write(json.dumps({'id': i, 'text': text}) + '\n')
+"
+"$PHIGATE" deid --csv --keep-columns row_id,2 <"$TMP/notes.csv" >"$TMP/notes.out.csv" 2>"$TMP/err.txt"
+check "csv: exit 0" test $? -eq 0
+check "csv: stderr empty" test ! -s "$TMP/err.txt"
+"$PHIGATE" deid --jsonl <"$TMP/csvcells.jsonl" >"$TMP/csvcells.out.jsonl"
+check "csv: same shape, kept columns as they were, text as deid --jsonl writes it" py "
+import csv, json
+src = list(csv.reader(open('$TMP/notes.csv', newline='')))
+out = list(csv.reader(open('$TMP/notes.out.csv', newline='')))
+want = [json.loads(l)['text'] for l in open('$TMP/csvcells.out.jsonl')]
+assert len(out) == len(src) == 4201, (len(out), len(src))
+assert out[0] == src[0]
+for s, o, w in zip(src[1:], out[1:], want):
+    assert o[0] == s[0] and o[1] == s[1], (o[:2], s[:2])
+    assert o[2] == w
+assert open('$TMP/notes.out.csv', 'rb').read().count(b'\r\n') >= 4201, 'CR LF kept'
+"
+check "csv: the labelled identifiers with digits (not bare years) are gone from their record" py "
+import csv, json
+notes = [json.loads(l) for l in open('$TMP/csvsrc.jsonl')]
+out = list(csv.reader(open('$TMP/notes.out.csv', newline='')))[1:]
+total = gone = 0
+for i, row in enumerate(out[:len(notes)]):
+    n = notes[i]
+    for s in n['spans']:
+        v = n['text'][s['start']:s['end']]
+        # (a bare year is no Safe Harbor identifier: the engine keeps it)
+        if any(c.isdigit() for c in v) and len(v) >= 4 and not (v.isdigit() and len(v) == 4):
+            total += 1
+            gone += v not in row[2]
+assert total > 1000 and gone >= 0.99 * total, (gone, total)
+"
+for j in 1 3; do
+  "$PHIGATE" deid --csv --jobs $j --keep-columns row_id <"$TMP/notes.csv" >"$TMP/notes.$j.csv"
+done
+check "csv: the same bytes for 1 and 3 threads" same "$TMP/notes.1.csv" "$TMP/notes.3.csv"
+printf '\xEF\xBB\xBFid\tnote\n7\tPt seen 3/14/2024, MRN 4429871\n' >"$TMP/bom.tsv"
+"$PHIGATE" deid --csv --delimiter tab --keep-columns id <"$TMP/bom.tsv" >"$TMP/bom.out"
+check "csv: tab delimiter, byte order mark kept" py "
+b = open('$TMP/bom.out', 'rb').read()
+assert b.startswith(b'\xef\xbb\xbfid\tnote\n7\t'), b
+assert b'4429871' not in b and b'[DATE]' in b, b"
+printf 'id,note\n1,"Pt Jo Doe MRN 4429871"\n2,x,y\n3,"MRN 5550123"\n4,Smi"th\n5,"MRN 7770123"\n' \
+  >"$TMP/badrec.csv"
+"$PHIGATE" deid --csv <"$TMP/badrec.csv" >"$TMP/badrec.out" 2>"$TMP/err.txt"
+check "csv: bad records give exit 1" test $? -eq 1
+check "csv: a record of another width named, not written" contains "$TMP/err.txt" "record 3: 3 fields"
+check "csv: malformed CSV named by record" contains "$TMP/err.txt" "malformed CSV in record 5"
+check "csv: good records before it written, de-identified" py "
+b = open('$TMP/badrec.out').read()
+assert b.count('\n') == 3 and '[MRN]' in b and '4429871' not in b and '5550123' not in b, b"
+check "csv: nothing after the malformed record" lacks "$TMP/badrec.out" "7770123"
+check "csv: no field text in the messages" lacks "$TMP/err.txt" "Smi"
+"$PHIGATE" deid --csv --keep-columns nosuch <"$TMP/badrec.csv" >/dev/null 2>"$TMP/err.txt"
+check "csv: unknown kept column: usage error (2)" test $? -eq 2
+"$PHIGATE" deid --keep-columns id </dev/null >/dev/null 2>"$TMP/err.txt"
+check "csv: --keep-columns without --csv: usage error (2)" test $? -eq 2
+printf 'Jo Doe,4429871\n' | "$PHIGATE" deid --csv --no-header --keep-columns 1 >"$TMP/nohdr.out"
+check "csv: --no-header de-identifies the first record" py "
+b = open('$TMP/nohdr.out').read()
+assert b.startswith('Jo Doe,') and '4429871' not in b, b"
+
 finish
