@@ -21,6 +21,14 @@ constexpr size_t kChunkMax = size_t{64} << 10;
 constexpr int kSumLanes = 24;
 static_assert(kSumLanes >= kNumLabels && kSumLanes <= kPaddedLabels);
 
+// A token made of quotation marks only.
+bool IsQuoteMark(std::string_view chunk, const Token& t) {
+  for (size_t i = t.begin; i < t.end; ++i) {
+    if (chunk[i] != '"') return false;
+  }
+  return t.end > t.begin;
+}
+
 // End of the chunk that starts at `pos`: the whole rest if short, else just
 // after the last newline (or space) in [pos + kChunkMin, pos + kChunkMax), else
 // kChunkMax bytes moved back to a UTF-8 lead byte.
@@ -207,10 +215,20 @@ Status Tagger::Tag(std::string_view text, const TagOptions& options,
         margin = std::min(margin, s.margins[u]);
         ++u;
       }
+      // A quotation mark is no part of a value: a span does not begin or end
+      // on one ('Daughter "Mary" called'; the training data hold no quoted
+      // value, so the tagger has not learnt where such a span stops).
+      size_t first = t, last = u - 1;
+      while (first < last && IsQuoteMark(chunk, s.tokens[first])) ++first;
+      while (last > first && IsQuoteMark(chunk, s.tokens[last])) --last;
+      if (IsQuoteMark(chunk, s.tokens[first])) {
+        t = u;
+        continue;
+      }
       Finding f;
       f.category = ToCategory(type);
-      f.begin = pos + s.tokens[t].begin;
-      f.end = pos + s.tokens[u - 1].end;
+      f.begin = pos + s.tokens[first].begin;
+      f.end = pos + s.tokens[last].end;
       f.score = 1.0f / (1.0f + std::exp(-margin / m.score_scale));
       f.recognizer = kTaggerRecognizer;
       if (f.score >= options.min_score) out->push_back(f);

@@ -220,6 +220,29 @@ TEST(CombineTest, ShippedModelInTheEngineFindsInventedPhi) {
   EXPECT_TRUE(phone);
 }
 
+// A quoted name ('Daughter "Mary" called'): the tagger's span stops at the
+// quotation marks (it had taken the closing one, and the placeholder ate it).
+TEST(CombineTest, TaggerSpansDoNotTakeQuotationMarks) {
+  if (!std::filesystem::exists(ShippedModel())) GTEST_SKIP() << "no shipped model";
+  const std::string text =
+      "Daughter \"Mary\" called from Boston. Son \"Rob Quintavia\" visited; \"\" and \" alone.";
+  for (Mode mode : {Mode::kModel, Mode::kBoth}) {
+    PHIGATE_ASSERT_OK_AND_ASSIGN(auto engine, Engine::Create(ShippedModelOptions(mode)));
+    PHIGATE_ASSERT_OK_AND_ASSIGN(Findings found, engine->Scan(text));
+    bool mary = false, rob = false;
+    for (const Finding& f : found) {
+      ASSERT_LT(f.begin, f.end);
+      EXPECT_NE(text[f.begin], '"') << f.begin;
+      EXPECT_NE(text[f.end - 1], '"') << f.end;
+      const std::string_view v = std::string_view(text).substr(f.begin, f.end - f.begin);
+      mary = mary || (f.category == PhiCategory::kName && v == "Mary");
+      rob = rob || (f.category == PhiCategory::kName && v == "Rob Quintavia");
+    }
+    EXPECT_TRUE(mary) << static_cast<int>(mode);
+    EXPECT_TRUE(rob) << static_cast<int>(mode);
+  }
+}
+
 // EngineOptions::veto_score (phigate --veto): out of [0, 1] is refused; a lower
 // veto only ever drops rule findings, so what it covers is a subset of what a
 // higher one covers, and checksummed or labelled identifiers stay. On 40 notes
