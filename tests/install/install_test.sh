@@ -78,6 +78,18 @@ else
 fi
 
 unit_value() { sed -n "s/^$1=//p" "$UNIT" | head -n 1; }  # key
+# The port a server started in the background prints (up to 60 s: the engine
+# loads at start); nothing when it exits first.
+wait_port() {  # pid, its log, a sed expression printing the port
+  local port=""
+  for _ in $(seq 1 600); do
+    port="$(sed -n "$3" "$2")"
+    [ -n "$port" ] && break
+    kill -0 "$1" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "$port"
+}
 service_commands() {
   local state="$TMP/state" conf="$TMP/etc/phigate.yaml" envfile="$TMP/etc/phigate.env"
   mkdir -p "$state" "$TMP/etc"
@@ -93,13 +105,9 @@ service_commands() {
   start="${start//\/etc\/phigate\/phigate.yaml/$conf}"
   # shellcheck disable=SC2086 # the unit's command line, split as systemd splits it
   (cd "$state" && exec env -i PATH=/usr/bin:/bin $(cat "$envfile") $start) 2>"$TMP/serve.err" &
-  local pid=$! port=""
-  for _ in $(seq 1 600); do  # up to 60 s: the engine loads at start
-    port="$(sed -n 's/^phigate serve: listening on 127.0.0.1:\([0-9]*\) .*/\1/p' "$TMP/serve.err")"
-    [ -n "$port" ] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
+  local pid=$! port
+  port="$(wait_port "$pid" "$TMP/serve.err" \
+    's/^phigate serve: listening on 127.0.0.1:\([0-9]*\) .*/\1/p')"
   check "ExecStart: serves" test -n "$port"
   if [ -z "$port" ]; then
     sed -n '1,20p' "$TMP/serve.err"
@@ -172,13 +180,8 @@ library_program() {  # label, prefix
   # API key in the API's own error format, and stopping cleanly on SIGTERM.
   PHIGATE_MASTER_KEY="$(openssl rand -hex 32)" \
     "$prefix/bin/deid_consumer" serve "$demo" "sqlite://$build.db" >"$build.serve" 2>&1 &
-  local pid=$! port=""
-  for _ in $(seq 1 600); do  # up to 60 s: the engine loads at start
-    port="$(sed -n 's/^port=//p' "$build.serve")"
-    [ -n "$port" ] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
+  local pid=$! port
+  port="$(wait_port "$pid" "$build.serve" 's/^port=//p')"
   check "$label library: the embedded gateway starts" test -n "$port"
   if [ -z "$port" ]; then
     sed -n '1,20p' "$build.serve"
