@@ -16,12 +16,16 @@ struct CsvReader::Parser {
   csv_parser p;
 };
 
-CsvReader::CsvReader(char delimiter) : parser_(std::make_unique<Parser>()) {
+CsvReader::CsvReader(char delimiter, size_t max_field_bytes)
+    : parser_(std::make_unique<Parser>()), max_field_bytes_(max_field_bytes) {
   // STRICT: a quote inside an unquoted field is an error; STRICT_FINI: so is
   // a quoted field open at the end.
   csv_init(&parser_->p, CSV_STRICT | CSV_STRICT_FINI);
   csv_set_space_func(&parser_->p, &NoSpace);
   csv_set_delim(&parser_->p, static_cast<unsigned char>(delimiter));
+  // The field buffer grows by this much at a time (libcsv's 128 bytes would
+  // copy a long note's field over and over).
+  csv_set_blk_size(&parser_->p, size_t{1} << 16);
 }
 
 CsvReader::~CsvReader() { csv_free(&parser_->p); }
@@ -49,10 +53,20 @@ Status CsvReader::Error(std::string_view what) const {
 
 Status CsvReader::Feed(std::string_view bytes, std::vector<CsvRecord>* out) {
   out_ = out;
-  const size_t n = csv_parse(&parser_->p, bytes.data(), bytes.size(), &OnField, &OnRecordEnd, this);
-  if (n != bytes.size()) {
-    return csv_error(&parser_->p) == CSV_EPARSE ? Error("malformed CSV")
-                                                : Error("out of memory reading CSV");
+  // In pieces, so that the field being read (libcsv's entry_pos: its length
+  // so far) is checked against the limit as it grows.
+  constexpr size_t kPiece = size_t{1} << 16;
+  for (size_t i = 0; i < bytes.size(); i += kPiece) {
+    const std::string_view piece = bytes.substr(i, kPiece);
+    const size_t n =
+        csv_parse(&parser_->p, piece.data(), piece.size(), &OnField, &OnRecordEnd, this);
+    if (n != piece.size()) {
+      return csv_error(&parser_->p) == CSV_EPARSE ? Error("malformed CSV")
+                                                  : Error("out of memory reading CSV");
+    }
+    if (parser_->p.entry_pos > max_field_bytes_) {
+      return Error(absl::StrCat("a field longer than ", max_field_bytes_, " bytes"));
+    }
   }
   return absl::OkStatus();
 }

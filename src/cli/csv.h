@@ -20,7 +20,9 @@ using CsvRecord = std::vector<std::string>;
 // Streams bytes into records. Not thread-safe; one per input.
 class CsvReader {
  public:
-  explicit CsvReader(char delimiter = ',');
+  // A field (or a quoted one still open) longer than `max_field_bytes` is an
+  // error, so an unclosed quote cannot take the rest of a huge file into memory.
+  explicit CsvReader(char delimiter = ',', size_t max_field_bytes = size_t{256} << 20);
   ~CsvReader();
   CsvReader(const CsvReader&) = delete;
   CsvReader& operator=(const CsvReader&) = delete;
@@ -28,7 +30,8 @@ class CsvReader {
   // Parses `bytes` (any split of the input) and appends the records it
   // completes to *out. InvalidArgument for malformed input ("malformed CSV in
   // record N": a quote inside an unquoted field, or a character after a
-  // closing quote); no record after the bad one is returned.
+  // closing quote; or a field over the limit); no record after the bad one
+  // is returned.
   Status Feed(std::string_view bytes, std::vector<CsvRecord>* out);
   // End of input: the last record (without a line break), or InvalidArgument
   // when a quoted field is still open.
@@ -48,6 +51,7 @@ class CsvReader {
   std::unique_ptr<Parser> parser_;
   CsvRecord current_;
   std::vector<CsvRecord>* out_ = nullptr;
+  size_t max_field_bytes_;
   size_t records_ = 0;
   bool crlf_ = false;
   bool first_end_seen_ = false;

@@ -80,6 +80,23 @@ TEST(CsvTest, MalformedInputNamesTheRecordNotItsText) {
   EXPECT_FALSE(Parse("a\n\"x\"y\n").ok());
 }
 
+TEST(CsvTest, AFieldOverTheLimitIsAnError) {
+  CsvReader reader(',', 1000);
+  Records out;
+  PHIGATE_ASSERT_OK(reader.Feed("a,b\n1,\"", &out));
+  Status s;
+  for (int i = 0; i < 200 && s.ok(); ++i) s = reader.Feed(std::string(100, 'x'), &out);
+  ASSERT_FALSE(s.ok()) << "an open quote does not read on without bound";
+  EXPECT_NE(s.message().find("longer than 1000 bytes"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("record 2"), std::string::npos) << s;
+  CsvReader fits(',', 1000);
+  out.clear();
+  const Status fit = fits.Feed("a\n\"" + std::string(900, 'x') + "\"\n", &out);
+  PHIGATE_ASSERT_OK(fit);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1][0].size(), 900u);
+}
+
 TEST(CsvTest, OtherDelimiters) {
   PHIGATE_ASSERT_OK_AND_ASSIGN(Records r, Parse("a\tb\n1,2\t\"x\ty\"\n", 3, '\t'));
   ASSERT_EQ(r.size(), 2u);
