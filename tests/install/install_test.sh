@@ -79,7 +79,8 @@ fi
 
 unit_value() { sed -n "s/^$1=//p" "$UNIT" | head -n 1; }  # key
 # The port a server started in the background prints (up to 60 s: the engine
-# loads at start); nothing when it exits first.
+# loads at start). When none comes, its log's head goes to stderr, the server
+# is stopped and the port is empty.
 wait_port() {  # pid, its log, a sed expression printing the port
   local port=""
   for _ in $(seq 1 600); do
@@ -88,6 +89,10 @@ wait_port() {  # pid, its log, a sed expression printing the port
     kill -0 "$1" 2>/dev/null || break
     sleep 0.1
   done
+  if [ -z "$port" ]; then
+    sed -n '1,20p' "$2" >&2
+    kill "$1" 2>/dev/null
+  fi
   echo "$port"
 }
 service_commands() {
@@ -109,11 +114,7 @@ service_commands() {
   port="$(wait_port "$pid" "$TMP/serve.err" \
     's/^phigate serve: listening on 127.0.0.1:\([0-9]*\) .*/\1/p')"
   check "ExecStart: serves" test -n "$port"
-  if [ -z "$port" ]; then
-    sed -n '1,20p' "$TMP/serve.err"
-    kill "$pid" 2>/dev/null
-    return
-  fi
+  [ -n "$port" ] || return
   check "ExecStart: ready" curl -sf -o /dev/null "http://127.0.0.1:$port/readyz"
   check "ExecStart: its store is in the state directory" test -s "$state/phigate.db"
   local reload
@@ -183,11 +184,7 @@ library_program() {  # label, prefix
   local pid=$! port
   port="$(wait_port "$pid" "$build.serve" 's/^port=//p')"
   check "$label library: the embedded gateway starts" test -n "$port"
-  if [ -z "$port" ]; then
-    sed -n '1,20p' "$build.serve"
-    kill "$pid" 2>/dev/null
-    return
-  fi
+  [ -n "$port" ] || return
   check "$label library: gateway ready" curl -sf -o /dev/null "http://127.0.0.1:$port/readyz"
   local code
   code="$(curl -s -o "$build.401" -w '%{http_code}' -X POST -H 'content-type: application/json' \
