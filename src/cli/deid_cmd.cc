@@ -611,20 +611,46 @@ size_t LastGroupStart(const std::vector<Deidentifier::Scanned>& records, size_t 
   return b;
 }
 
+// One input of --jsonl / --csv: a file, or standard input for "-"; closed
+// when it goes out of scope (also when an error is thrown).
+class RecordInput {
+ public:
+  explicit RecordInput(const std::string& name)
+      : stdin_(name == "-"),
+        file_(stdin_ ? stdin : std::fopen(name.c_str(), "rb")),
+        what_(stdin_ ? "standard input" : name) {
+    if (file_ == nullptr) throw CliError(1, "cannot open " + name + ": " + std::strerror(errno));
+  }
+  ~RecordInput() {
+    if (!stdin_) std::fclose(file_);
+  }
+  RecordInput(const RecordInput&) = delete;
+  RecordInput& operator=(const RecordInput&) = delete;
+  std::FILE* file() const { return file_; }
+  const std::string& what() const { return what_; }  // for messages
+
+ private:
+  bool stdin_;
+  std::FILE* file_;
+  std::string what_;
+};
+
+// The inputs named on the command line, or standard input.
+std::vector<std::string> InputsOrStdin(const DeidFlags& flags) {
+  return flags.inputs.empty() ? std::vector<std::string>{"-"} : flags.inputs;
+}
+
 // JSONL from stdin or the input files to stdout. Grouped, a group never spans
 // two input files.
 int RunJsonl(const DeidFlags& flags, Deidentifier& d) {
-  std::vector<std::string> inputs = flags.inputs;
-  if (inputs.empty()) inputs.push_back("-");
   int rc = 0;
   FileStats st;
   const bool grouping = flags.group.enabled();
   size_t propagated = 0, oversized = 0;
-  for (const std::string& name : inputs) {
-    const bool is_stdin = name == "-";
-    std::FILE* in = is_stdin ? stdin : std::fopen(name.c_str(), "rb");
-    if (in == nullptr) throw CliError(1, "cannot open " + name + ": " + std::strerror(errno));
-    const std::string what = is_stdin ? "standard input" : name;
+  for (const std::string& name : InputsOrStdin(flags)) {
+    const RecordInput input(name);
+    std::FILE* in = input.file();
+    const std::string& what = input.what();
     std::string_view line;
     size_t lineno = 0;
     // Records go to the threads in batches of about 4 MiB or 4096 lines.
@@ -680,7 +706,6 @@ int RunJsonl(const DeidFlags& flags, Deidentifier& d) {
       linenos.clear();
       batch_bytes = 0;
     }
-    if (!is_stdin) std::fclose(in);
   }
   if (grouping) {
     std::fprintf(stderr, "phigate: grouped records: %zu findings added by consistency in a group\n",
@@ -739,14 +764,11 @@ std::vector<bool> KeptColumns(const DeidFlags& flags, const CsvRecord* header, s
 // malformed CSV ends that input there (the records before it are written).
 int RunCsv(const DeidFlags& flags, Deidentifier& d) {
   const char delim = CsvDelimiter(flags.delimiter);
-  std::vector<std::string> inputs = flags.inputs;
-  if (inputs.empty()) inputs.push_back("-");
   int rc = 0;
-  for (const std::string& name : inputs) {
-    const bool is_stdin = name == "-";
-    std::FILE* in = is_stdin ? stdin : std::fopen(name.c_str(), "rb");
-    if (in == nullptr) throw CliError(1, "cannot open " + name + ": " + std::strerror(errno));
-    const std::string what = is_stdin ? "standard input" : name;
+  for (const std::string& name : InputsOrStdin(flags)) {
+    const RecordInput input(name);
+    std::FILE* in = input.file();
+    const std::string& what = input.what();
     CsvReader reader(delim);
     std::vector<CsvRecord> records;
     size_t next_number = 1;  // of records[0]
@@ -852,7 +874,6 @@ int RunCsv(const DeidFlags& flags, Deidentifier& d) {
                    std::string(status.message()).c_str());
       rc = 1;
     }
-    if (!is_stdin) std::fclose(in);
   }
   return rc;
 }
