@@ -756,12 +756,15 @@ std::vector<bool> KeptColumns(const DeidFlags& flags, const CsvRecord* header, s
   return keep;
 }
 
-// CSV (RFC 4180) from stdin or the input files to stdout. The header record
-// (unless --no-header) is written as it is; every other field is
+// CSV (RFC 4180) from stdin or the input files to stdout. Every field is
 // de-identified on its own (as `phigate deid` would de-identify that text)
-// but for the --keep-columns. A record with another number of fields than the
-// first, or with a field that fails, is reported by number and not written;
-// malformed CSV ends that input there (the records before it are written).
+// but for the --keep-columns. The header record (unless --no-header) is
+// treated the same: a real header's names hold no identifiers and come out
+// unchanged, and a file without a header read without --no-header leaks
+// nothing; a header name that changes is reported by column number. A record
+// with another number of fields than the first, or with a field that fails,
+// is reported by number and not written; malformed CSV ends that input there
+// (the records before it are written).
 int RunCsv(const DeidFlags& flags, Deidentifier& d) {
   const char delim = CsvDelimiter(flags.delimiter);
   int rc = 0;
@@ -777,16 +780,12 @@ int RunCsv(const DeidFlags& flags, Deidentifier& d) {
     std::string eol, out;
     // Replaces the fields of `records` (on every thread) and writes them.
     auto flush = [&] {
-      size_t first = 0;
+      CsvRecord header;  // as read: set while the header record is in `records`
       if (width == 0 && !records.empty()) {
         width = records[0].size();
         eol = reader.crlf() ? "\r\n" : "\n";
-        const bool header = !flags.no_header;
-        keep = KeptColumns(flags, header ? &records[0] : nullptr, width, what);
-        if (header) {
-          AppendCsvRecord(records[0], delim, eol, &out);
-          first = 1;
-        }
+        if (!flags.no_header) header = records[0];
+        keep = KeptColumns(flags, flags.no_header ? nullptr : &header, width, what);
       }
       struct Item {
         size_t record, field;
@@ -794,7 +793,7 @@ int RunCsv(const DeidFlags& flags, Deidentifier& d) {
         FileStats stats;
       };
       std::vector<Item> items;
-      for (size_t r = first; r < records.size(); ++r) {
+      for (size_t r = 0; r < records.size(); ++r) {
         if (records[r].size() != width) continue;
         for (size_t f = 0; f < width; ++f) {
           if (!keep[f] && !records[r][f].empty()) items.push_back(Item{r, f});
@@ -805,7 +804,7 @@ int RunCsv(const DeidFlags& flags, Deidentifier& d) {
         it.text = d.Replace(worker, records[it.record][it.field], &it.stats);
       });
       size_t k = 0;
-      for (size_t r = first; r < records.size(); ++r) {
+      for (size_t r = 0; r < records.size(); ++r) {
         const size_t number = next_number + r;
         if (records[r].size() != width) {
           std::fprintf(stderr,
@@ -834,6 +833,15 @@ int RunCsv(const DeidFlags& flags, Deidentifier& d) {
           continue;
         }
         AppendCsvRecord(records[r], delim, eol, &out);
+        if (r == 0 && !header.empty()) {
+          for (size_t f = 0; f < width; ++f) {
+            if (records[0][f] == header[f]) continue;
+            std::fprintf(stderr,
+                         "phigate: warning: %s header column %zu held an identifier and was "
+                         "de-identified; if the first record is data, pass --no-header\n",
+                         what.c_str(), f + 1);
+          }
+        }
       }
       WriteAll(stdout, out, "standard output");
       out.clear();
@@ -1230,12 +1238,13 @@ void Register(CLI::App& app) {
                 "UTF-8 byte offsets (score.py --unit utf8)");
   cmd->add_flag("--csv", flags->csv,
                 "Input is CSV (RFC 4180) with a header record; output the same CSV, every field "
-                "de-identified on its own but the --keep-columns");
+                "(header names too) de-identified on its own but the --keep-columns");
   cmd->add_option("--keep-columns", flags->keep_columns,
                   "--csv: columns written as they are (header names or numbers from 1, "
                   "comma-separated), e.g. row_id,note_type");
   cmd->add_flag("--no-header", flags->no_header,
-                "--csv: the first record is data (de-identified too), not a header");
+                "--csv: the first record is data, not a header (--keep-columns then takes "
+                "numbers only)");
   cmd->add_option("--delimiter", flags->delimiter, "--csv: field delimiter, one character or tab")
       ->capture_default_str();
   cmd->add_option("--mode", flags->mode,

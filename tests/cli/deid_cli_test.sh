@@ -502,5 +502,37 @@ printf 'MRN 5550123,MRN 4429871\n' | "$PHIGATE" deid --csv --no-header --keep-co
 check "csv: --no-header de-identifies the first record" py "
 b = open('$TMP/nohdr.out').read()
 assert b == 'MRN 5550123,MRN [MRN]\\n', b"
+# A headerless export read without --no-header: the first record is taken for
+# the header, and is de-identified all the same (its kept column aside), with a
+# warning naming the column that changed — never written raw.
+py "
+import csv, json
+notes = [json.loads(l) for l in open('$TMP/csvsrc.jsonl')][:3]
+with open('$TMP/nohdr2.csv', 'w', newline='') as f:
+    w = csv.writer(f)
+    for i, n in enumerate(notes):
+        w.writerow([str(500 + i), n['text']])
+with open('$TMP/nohdr2.jsonl', 'w') as j:
+    for i, n in enumerate(notes):
+        j.write(json.dumps({'id': i, 'text': n['text']}) + '\n')
+"
+"$PHIGATE" deid --csv --keep-columns 1 <"$TMP/nohdr2.csv" >"$TMP/nohdr2.out" 2>"$TMP/err.txt"
+check "csv: a first record taken for the header: exit 0" test $? -eq 0
+check "csv: the changed header column named" contains "$TMP/err.txt" \
+  "header column 2 held an identifier and was de-identified; if the first record is data, pass --no-header"
+check "csv: the kept header column not named" lacks "$TMP/err.txt" "header column 1"
+"$PHIGATE" deid --jsonl <"$TMP/nohdr2.jsonl" >"$TMP/nohdr2.out.jsonl"
+check "csv: the first record de-identified as deid --jsonl does it, no identifier in stderr" py "
+import csv, json
+out = list(csv.reader(open('$TMP/nohdr2.out', newline='')))
+want = [json.loads(l)['text'] for l in open('$TMP/nohdr2.out.jsonl')]
+assert [r[0] for r in out] == ['500', '501', '502'], out
+assert [r[1] for r in out] == want
+n = json.loads(open('$TMP/csvsrc.jsonl').readline())
+err = open('$TMP/err.txt').read()
+vals = [n['text'][s['start']:s['end']] for s in n['spans']]
+assert len(vals) >= 5 and n['text'] != want[0]
+assert not [v for v in vals if len(v) >= 4 and v in err], err
+"
 
 finish
