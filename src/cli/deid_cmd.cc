@@ -31,11 +31,13 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <string>
@@ -179,6 +181,44 @@ void ParallelFor(size_t n, size_t threads, Fn fn) {
   if (failure) std::rethrow_exception(failure);
 }
 
+// What an item of ParallelForInOrder calls to wait for its turn.
+using Turn = std::function<void()>;
+
+// ParallelFor whose items finish in index order: fn(worker, i, turn) may call
+// turn() to wait until every item before i has finished, and item i finishes
+// when fn returns (once its turn has come; so on an exception too, and the
+// items already started all finish). What fn does after turn() therefore runs
+// one item at a time in index order, as on one thread; what it does before
+// runs on every thread.
+template <class Fn>
+void ParallelForInOrder(size_t n, size_t threads, Fn fn) {
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t finished = 0;  // items [0, finished) have finished
+  auto wait_turn = [&](size_t i) {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return finished == i; });
+  };
+  ParallelFor(n, threads, [&](size_t worker, size_t i) {
+    struct Finish {
+      const decltype(wait_turn)& wait;
+      std::mutex& mu;
+      std::condition_variable& cv;
+      size_t& finished;
+      size_t i;
+      ~Finish() {
+        wait(i);
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          finished = i + 1;
+        }
+        cv.notify_all();
+      }
+    } finish{wait_turn, mu, cv, finished, i};
+    fn(worker, i, Turn([&wait_turn, i] { wait_turn(i); }));
+  });
+}
+
 void AddStats(const FileStats& from, FileStats* to) {
   to->bytes_in += from.bytes_in;
   to->bytes_out += from.bytes_out;
@@ -190,22 +230,37 @@ void AddStats(const FileStats& from, FileStats* to) {
 
 // De-identifies chunks of text and JSONL records on `jobs` threads, each with
 // its own scan context; outputs, statistics and messages come out in input
-// order, byte for byte what one thread writes. Reversible modes run on one
-// thread (their vault batches and the surrogate generator are sequential).
+// order, byte for byte what one thread writes. In the reversible modes the
+// scans run on every thread and the replacements (vault batches, the
+// surrogate generator) one at a time in input order (ForEach), so the vault
+// sees the same calls in the same order for any number of threads.
 class Deidentifier {
  public:
   Deidentifier(const DeidFlags& flags, const detect::Engine& engine, ReplacementOptions ropts,
                size_t jobs)
       : flags_(flags), engine_(engine), ropts_(std::move(ropts)) {
-    const size_t n = ropts_.reversible() ? 1 : std::max<size_t>(jobs, 1);
-    workers_.resize(n);
+    workers_.resize(std::max<size_t>(jobs, 1));
     for (Worker& w : workers_) w.ctx = engine.NewContext();
   }
 
   size_t jobs() const { return workers_.size(); }
+  bool reversible() const { return ropts_.reversible(); }
 
-  // Scans one chunk of text and returns its replacement; adds to *st.
-  Result<std::string> Replace(size_t worker, std::string_view raw, FileStats* st) {
+  // Runs fn(worker, i, turn) for i in [0, n) on jobs() threads; Replace and
+  // Finish wait for `turn` before a reversible replacement.
+  template <class Fn>
+  void ForEach(size_t n, Fn fn) {
+    if (reversible()) {
+      ParallelForInOrder(n, jobs(), fn);
+    } else {
+      ParallelFor(n, jobs(), [&](size_t worker, size_t i) { fn(worker, i, Turn()); });
+    }
+  }
+
+  // Scans one chunk of text and returns its replacement; adds to *st. In the
+  // reversible modes a non-empty `turn` is waited for before the replacement.
+  Result<std::string> Replace(size_t worker, std::string_view raw, FileStats* st,
+                              const Turn& turn = Turn()) {
     Worker& w = workers_[worker];
     std::string sanitized;
     std::string_view text = raw;
@@ -217,6 +272,7 @@ class Deidentifier {
     st->nul_bytes += static_cast<int64_t>(std::count(raw.begin(), raw.end(), '\0'));
     PHIGATE_RETURN_IF_ERROR(engine_.Scan(text, *w.ctx, &w.findings));
     Count(w.findings, st);
+    if (turn) turn();
     PHIGATE_ASSIGN_OR_RETURN(std::string replaced, ApplyReplacement(text, w.findings, ropts_));
     st->bytes_out += static_cast<int64_t>(replaced.size());
     return replaced;
@@ -301,9 +357,9 @@ class Deidentifier {
   // Processes `lines` (JSONL records) on jobs() threads; results in order.
   void Records(const std::vector<std::string>& lines, std::vector<RecordResult>* results) {
     results->assign(lines.size(), RecordResult{});
-    ParallelFor(lines.size(), jobs(), [&](size_t worker, size_t i) {
+    ForEach(lines.size(), [&](size_t worker, size_t i, const Turn& turn) {
       RecordResult& r = (*results)[i];
-      r.ok = Record(worker, lines[i], &r.line, &r.stats);
+      r.ok = Record(worker, lines[i], &r.line, &r.stats, turn);
     });
   }
 
@@ -329,10 +385,10 @@ class Deidentifier {
   // threads; results in order.
   void FinishRecords(std::vector<Scanned>* records, size_t n, std::vector<RecordResult>* results) {
     results->assign(n, RecordResult{});
-    ParallelFor(n, jobs(), [&](size_t, size_t i) {
+    ForEach(n, [&](size_t, size_t i, const Turn& turn) {
       RecordResult& r = (*results)[i];
       Scanned& rec = (*records)[i];
-      r.ok = rec.ok && Finish(&rec, &r.line);
+      r.ok = rec.ok && Finish(&rec, &r.line, turn);
       if (!rec.ok) r.line = rec.error;
       r.stats = rec.stats;
     });
@@ -356,8 +412,9 @@ class Deidentifier {
         replaced[i] = Replace(static_cast<size_t>(worker), (*batch)[i], &stats[i]);
       }
     } else {
-      ParallelFor(batch->size(), jobs(),
-                  [&](size_t w, size_t i) { replaced[i] = Replace(w, (*batch)[i], &stats[i]); });
+      ForEach(batch->size(), [&](size_t w, size_t i, const Turn& turn) {
+        replaced[i] = Replace(w, (*batch)[i], &stats[i], turn);
+      });
     }
     batch->clear();
     for (size_t i = 0; i < replaced.size(); ++i) {
@@ -368,10 +425,11 @@ class Deidentifier {
     return absl::OkStatus();
   }
 
-  bool Record(size_t worker, std::string_view line, std::string* out, FileStats* st) {
+  bool Record(size_t worker, std::string_view line, std::string* out, FileStats* st,
+              const Turn& turn) {
     Scanned rec;
     Scan(worker, line, &rec);
-    const bool ok = rec.ok && Finish(&rec, out);
+    const bool ok = rec.ok && Finish(&rec, out, turn);
     if (!rec.ok) *out = rec.error;
     *st = rec.stats;
     return ok;
@@ -410,7 +468,7 @@ class Deidentifier {
     r->ok = true;
   }
 
-  bool Finish(Scanned* r, std::string* out) {
+  bool Finish(Scanned* r, std::string* out, const Turn& turn) {
     FileStats* st = &r->stats;
     const Json& j = r->j;
     const std::string& t = j.find("text")->get_ref<const std::string&>();
@@ -418,6 +476,7 @@ class Deidentifier {
     OJson o;
     o["id"] = j.contains("id") ? OJson::parse(j["id"].dump()) : OJson(nullptr);
     if (!flags_.spans_jsonl) {
+      if (turn) turn();
       auto replaced = ApplyReplacement(t, r->findings, ropts_);
       if (!replaced.ok()) {
         *out = std::string(FromAbsl(replaced.status().message()));
@@ -799,9 +858,9 @@ int RunCsv(const DeidFlags& flags, Deidentifier& d) {
           if (!keep[f] && !records[r][f].empty()) items.push_back(Item{r, f});
         }
       }
-      ParallelFor(items.size(), d.jobs(), [&](size_t worker, size_t k) {
+      d.ForEach(items.size(), [&](size_t worker, size_t k, const Turn& turn) {
         Item& it = items[k];
-        it.text = d.Replace(worker, records[it.record][it.field], &it.stats);
+        it.text = d.Replace(worker, records[it.record][it.field], &it.stats, turn);
       });
       size_t k = 0;
       for (size_t r = 0; r < records.size(); ++r) {
@@ -1076,11 +1135,12 @@ int RunFiles(const DeidFlags& flags, Deidentifier& d) {
   };
   // Into OUTDIR, small files go to the threads a batch at a time (one file
   // per thread); a file of a chunk or more alone, its chunks on every thread.
-  // To standard output, files go in order, each on every thread.
+  // To standard output, and in the reversible modes, files go in order, each
+  // on every thread.
   size_t next = 0;
   while (next < jobs.size()) {
     size_t end = next;
-    if (to_dir && d.jobs() > 1) {
+    if (to_dir && d.jobs() > 1 && !d.reversible()) {  // reversible: files in order
       while (end < jobs.size() && end - next < d.jobs() * 8) {
         const auto size = fs::file_size(jobs[end].input, ec);
         if (!ec && size >= flags.chunk_bytes) break;
@@ -1270,7 +1330,8 @@ void Register(CLI::App& app) {
       ->check(CLI::Range(size_t{1024}, size_t{1} << 30));
   cmd->add_option("--jobs,-j", flags->jobs,
                   "Threads for detection and replacement (default: one per hardware thread); "
-                  "the output is the same for any number. tokenize/surrogate use one")
+                  "the output is the same for any number (tokenize/surrogate: the scans on every "
+                  "thread, the vault's replacements one at a time in input order)")
       ->check(CLI::Range(size_t{0}, size_t{256}));
   cmd->add_option("--tenant", flags->tenant, "tokenize/surrogate: the tenant whose vault is used");
   cmd->add_option("--scope", flags->scope,

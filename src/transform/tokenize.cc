@@ -172,7 +172,9 @@ Result<ReversibleResult> DeidentifyReversibly(std::string_view text, const Findi
     std::vector<vault::TokenRequest> reqs;
     reqs.reserve(spans.size());
     for (const Span& s : spans) reqs.push_back({s.category, text.substr(s.begin, s.end - s.begin)});
-    PHIGATE_ASSIGN_OR_RETURN(result.replacements, vault.TokenizeBatch(reqs, scope));
+    if (!reqs.empty()) {  // no finding: no vault transaction
+      PHIGATE_ASSIGN_OR_RETURN(result.replacements, vault.TokenizeBatch(reqs, scope));
+    }
   } else {
     if (options.generator == nullptr) {
       return absl::InvalidArgumentError("surrogate mode needs a SurrogateGenerator");
