@@ -1,5 +1,6 @@
 #include "phigate/transform/surrogate.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 
@@ -302,6 +303,8 @@ Result<std::unique_ptr<SurrogateGenerator>> SurrogateGenerator::Create(
   g->first_ = LoadColumn(dir + "first_names.tsv", 1, 50);
   g->last_ = LoadColumn(dir + "surnames.tsv", 1, 50);
   g->cities_ = LoadColumn(dir + "us_cities.tsv", 2, 50000);
+  std::sort(g->cities_.begin(), g->cities_.end());  // one entry a name ("Springfield" of 10 states)
+  g->cities_.erase(std::unique(g->cities_.begin(), g->cities_.end()), g->cities_.end());
   // Names that are also common words ("Will", "Hope", "Brown") would be
   // re-identified inside ordinary prose; leave them out.
   std::set<std::string> common;
@@ -366,9 +369,20 @@ Result<std::string> SurrogateGenerator::Name(std::string_view original) const {
                       ToAbsl(end == std::string_view::npos ? "" : original.substr(end + 1)));
 }
 
+namespace {
+// Endings of the composite places drawn once a scope's real cities are
+// crowded (see kCity below).
+constexpr std::string_view kPlaceEndings[] = {
+    "Springs", "Heights", "Falls", "Ridge",   "Valley", "Hills",  "Grove",  "Park",
+    "Landing", "Meadows", "Point", "Village", "Creek",  "Harbor", "Center", "Junction"};
+// Attempts at a real city (or a random age over 89) before the fallbacks.
+constexpr int kRealPlaceAttempts = 8;
+}  // namespace
+
 Result<std::string> SurrogateGenerator::Generate(PhiCategory category, std::string_view original,
                                                  int attempt, int date_shift_days) const {
-  (void)attempt;  // every call draws fresh randomness
+  // Every call draws fresh randomness; places and ages over 89 also widen
+  // their choice as `attempt` grows.
   Rng rng;
   std::string out;
   switch (category) {
@@ -415,7 +429,16 @@ Result<std::string> SurrogateGenerator::Generate(PhiCategory category, std::stri
     }
     case PhiCategory::kCity:
     case PhiCategory::kLocation: {
+      // A real city first. The gazetteer's few hundred cities are taken in a
+      // scope that holds that many places (a tenant's whole record set, and a
+      // surrogate is unique in its scope), so later attempts draw composite
+      // places ("Ashby Springs": a city or surname and an ending), of which
+      // there are hundreds of thousands.
       PHIGATE_ASSIGN_OR_RETURN(std::string c, Pick(cities_));
+      if (attempt >= kRealPlaceAttempts) {
+        PHIGATE_ASSIGN_OR_RETURN(std::string stem, Pick(rng.Below(2) == 0 ? last_ : cities_));
+        c = absl::StrCat(stem, " ", ToAbsl(kPlaceEndings[rng.Below(std::size(kPlaceEndings))]));
+      }
       out = Styled(c, StyleOf(original));
       break;
     }
@@ -433,7 +456,12 @@ Result<std::string> SurrogateGenerator::Generate(PhiCategory category, std::stri
       std::string d;
       DigitsOnly(original, &d);
       if (!absl::SimpleAtoi(d, &age)) age = 90;
-      const size_t fresh = age >= 90 ? 90 + rng.Below(15) : 18 + rng.Below(72);
+      // Over 89: random at first, then every age from 90 up in turn, so the
+      // two dozen a scope can hold are all found.
+      size_t fresh = age >= 90 ? 90 + rng.Below(15) : 18 + rng.Below(72);
+      if (age >= 90 && attempt >= kRealPlaceAttempts) {
+        fresh = 90 + static_cast<size_t>(attempt - kRealPlaceAttempts);
+      }
       out = std::string(original);
       const size_t b = out.find_first_of("0123456789");
       if (b == std::string::npos) {

@@ -71,18 +71,23 @@ Result<std::string> SurrogateFor(vault::Vault& vault, const vault::Scope& scope,
       *offset = days;
     }
     const int days = **offset;
-    PHIGATE_ASSIGN_OR_RETURN(
-        std::string out,
-        vault.Surrogate(
-            category, original, scope,
-            [days](PhiCategory, std::string_view o, int attempt) -> Result<std::string> {
-              auto shifted = ShiftDateText(o, days);
-              if (!shifted || attempt > 0) {
-                return absl::AlreadyExistsError("shifted date unavailable");
-              }
-              return *shifted;
-            }));
-    return MatchDateCase(original, days, std::move(out));
+    Result<std::string> out = vault.Surrogate(
+        category, original, scope,
+        [days](PhiCategory, std::string_view o, int attempt) -> Result<std::string> {
+          auto shifted = ShiftDateText(o, days);
+          if (!shifted || attempt > 0) {
+            return absl::AlreadyExistsError("shifted date unavailable");
+          }
+          return *shifted;
+        });
+    // A date has one shifted form, and it can be taken: "Oct 31, 2022" and
+    // "October 31, 2022" both shift to "May 20, 2022". The second spelling
+    // gets a token instead, as an unparsed date does (reversible all the same).
+    if (!out.ok() && out.status().code() == absl::StatusCode::kAlreadyExists) {
+      return vault.Tokenize(category, original, scope);
+    }
+    PHIGATE_RETURN_IF_ERROR(out.status());
+    return MatchDateCase(original, days, *std::move(out));
   }
   if (gen == nullptr) {
     return absl::FailedPreconditionError("surrogate operator needs a SurrogateGenerator");

@@ -515,7 +515,8 @@ class VaultImpl : public Vault {
         if (theirs.has_value()) return std::move(theirs->replacement);
       }
     }
-    return absl::InternalError("no unique surrogate found after 32 attempts");
+    return absl::InternalError(absl::StrCat("no unique ", ToAbsl(CategoryName(category)),
+                                            " surrogate found after 32 attempts"));
   }
 
   Result<std::vector<Mapping>> ListSurrogates(const Scope& scope) override {

@@ -102,6 +102,72 @@ TEST_F(ReidentifyTest, RoundTripSurrogatesOnGeneratedNotes) {
   EXPECT_EQ(exact, total);
 }
 
+// A surrogate is unique in its scope, and a tenant scope over a whole record
+// set holds more places than the gazetteer has cities (~900) and every age
+// over 89 that occurs: each still gets a surrogate of its own, and each comes
+// back. (The places are made-up strings; only their count matters.)
+TEST_F(ReidentifyTest, SurrogatesStayUniqueWhenAScopeHoldsManyPlacesAndAges) {
+  const vault::Scope scope = vault::Scope::Tenant();
+  ReversibleOptions o{.mode = ReversibleMode::kSurrogate, .generator = fx_->gen.get()};
+  std::set<std::string> seen;
+  std::vector<std::pair<std::string, std::string>> sample;  // (surrogate text, original)
+  auto run = [&](PhiCategory c, const std::string& text, size_t b, size_t e) {
+    auto d = DeidentifyReversibly(text, {F(c, b, e)}, *fx_->acme, scope, o);
+    ASSERT_TRUE(d.ok()) << CategoryName(c) << " " << seen.size() << ": " << d.status();
+    ASSERT_EQ(d->replacements.size(), 1u);
+    EXPECT_TRUE(seen.insert(absl::AsciiStrToLower(d->replacements[0])).second)
+        << "a surrogate given twice in one scope";
+    if (seen.size() % 97 == 0) sample.emplace_back(d->text, text);
+  };
+  for (int i = 0; i < 2500; ++i) {
+    const std::string place = absl::StrCat("Testplace", i, (i % 3 == 0) ? " Township" : "");
+    run(i % 2 == 0 ? PhiCategory::kLocation : PhiCategory::kCity,
+        absl::StrCat("Moved from ", place, " last year."), 11, 11 + place.size());
+  }
+  for (int age = 90; age < 110; ++age) {
+    const std::string text = absl::StrCat("A ", age, " yo woman.");
+    run(PhiCategory::kAge, text, 2, 2 + std::to_string(age).size());
+  }
+  EXPECT_EQ(seen.size(), 2520u);
+  auto reid = Reid(*fx_->acme, scope);
+  for (const auto& [deid, original] : sample) {
+    PHIGATE_ASSERT_OK_AND_ASSIGN(std::string back, reid->Reidentify(deid));
+    EXPECT_EQ(back, original);
+  }
+  EXPECT_GE(sample.size(), 25u);
+}
+
+// Two spellings of one date shift to the same text; the second gets a token
+// instead of failing, and both come back as written.
+TEST_F(ReidentifyTest, ASecondSpellingOfAShiftedDateGetsAToken) {
+  ReversibleOptions o{.mode = ReversibleMode::kSurrogate, .generator = fx_->gen.get()};
+  const std::string a = "Seen Jan 31, 2031 for pain.";
+  const std::string b = "Seen January 31, 2031 again.";
+  // "Jan" and "January" shift to one month name whenever the offset lands in
+  // May; other offsets give the two spellings two texts. Try scopes until one
+  // collides (each scope has its own random offset).
+  bool collided = false;
+  for (int i = 0; i < 400 && !collided; ++i) {
+    const vault::Scope s = vault::Scope::Conversation(absl::StrCat("dates-", i));
+    PHIGATE_ASSERT_OK_AND_ASSIGN(
+        ReversibleResult da,
+        DeidentifyReversibly(a, {F(PhiCategory::kDate, 5, 17)}, *fx_->acme, s, o));
+    PHIGATE_ASSERT_OK_AND_ASSIGN(
+        ReversibleResult db,
+        DeidentifyReversibly(b, {F(PhiCategory::kDate, 5, 21)}, *fx_->acme, s, o));
+    auto reid = Reid(*fx_->acme, s);
+    PHIGATE_ASSERT_OK_AND_ASSIGN(std::string back_a, reid->Reidentify(da.text));
+    PHIGATE_ASSERT_OK_AND_ASSIGN(std::string back_b, reid->Reidentify(db.text));
+    EXPECT_EQ(back_a, a);
+    EXPECT_EQ(back_b, b);
+    if (db.replacements[0].rfind("[DATE_", 0) == 0) {
+      collided = true;
+      EXPECT_EQ(da.replacements[0].find('['), std::string::npos) << "the first is shifted";
+    }
+  }
+  EXPECT_TRUE(collided) << "no offset in 400 scopes shifted both spellings to one text";
+}
+
 TEST_F(ReidentifyTest, AdjacentAndOverlappingIdentifiersRoundTrip) {
   // Synthetic values, touching each other and overlapping.
   const std::string text = "QorvinAbelstam3/14/2031(555) 010-0199 MRN:AB12CD34 x";
