@@ -13,9 +13,10 @@
 // The reversible modes keep the originals in the tenant's encrypted vault
 // (docs/vault.md): --store URL (default sqlite://phigate.db), --master-key-file
 // FILE (default $PHIGATE_MASTER_KEY), --scope (default: the tenant scope), the
-// same flags as `phigate reid`, which puts the originals back. Each chunk,
-// record or file is one vault batch (one transaction); a vault error fails
-// that input closed (no output for it).
+// same flags as `phigate reid`, which puts the originals back. Each chunk of
+// text, surrogate-mode record or field is one vault batch (one transaction),
+// tokenize-mode records and CSV fields 256 to a batch; a vault error fails
+// those inputs closed (no output for them).
 //
 // Input handling (docs/deid-cli.md): invalid UTF-8 is sanitised (each invalid
 // byte becomes U+FFFD) before detection, so offsets and output always refer to
@@ -39,7 +40,9 @@
 #include <fstream>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -181,6 +184,9 @@ void ParallelFor(size_t n, size_t threads, Fn fn) {
   if (failure) std::rethrow_exception(failure);
 }
 
+// Texts (JSONL records, CSV fields) per vault transaction in --mode tokenize.
+constexpr size_t kTokenizeGroup = 256;
+
 // What an item of ParallelForInOrder calls to wait for its turn.
 using Turn = std::function<void()>;
 
@@ -231,9 +237,10 @@ void AddStats(const FileStats& from, FileStats* to) {
 // De-identifies chunks of text and JSONL records on `jobs` threads, each with
 // its own scan context; outputs, statistics and messages come out in input
 // order, byte for byte what one thread writes. In the reversible modes the
-// scans run on every thread and the replacements (vault batches, the
-// surrogate generator) one at a time in input order (ForEach), so the vault
-// sees the same calls in the same order for any number of threads.
+// scans run on every thread; tokenize then replaces kTokenizeGroup records
+// or CSV fields per vault transaction (TokenizeMany), surrogate (and tokenize
+// on plain-text chunks) one text at a time in input order (ForEach), so the
+// vault sees the same calls in the same order for any number of threads.
 class Deidentifier {
  public:
   Deidentifier(const DeidFlags& flags, const detect::Engine& engine, ReplacementOptions ropts,
@@ -257,25 +264,57 @@ class Deidentifier {
     }
   }
 
+  // A text scanned, ready for its replacement.
+  struct Prepared {
+    std::string sanitized;  // the text with invalid UTF-8 replaced, when it had any
+    std::string_view text;  // the raw text or `sanitized`
+    Findings findings;
+  };
+
+  // Scans `raw` into *p (which must outlive nothing but the replacement); adds to *st.
+  Status Prepare(size_t worker, std::string_view raw, FileStats* st, Prepared* p) {
+    p->text = raw;
+    if (FindInvalidUtf8(raw) != std::string_view::npos) {
+      p->sanitized = SanitizeUtf8(raw);
+      st->invalid_utf8_bytes += static_cast<int64_t>((p->sanitized.size() - raw.size()) / 2);
+      p->text = p->sanitized;
+    }
+    st->nul_bytes += static_cast<int64_t>(std::count(raw.begin(), raw.end(), '\0'));
+    PHIGATE_RETURN_IF_ERROR(engine_.Scan(p->text, *workers_[worker].ctx, &p->findings));
+    Count(p->findings, st);
+    return absl::OkStatus();
+  }
+
   // Scans one chunk of text and returns its replacement; adds to *st. In the
   // reversible modes a non-empty `turn` is waited for before the replacement.
   Result<std::string> Replace(size_t worker, std::string_view raw, FileStats* st,
                               const Turn& turn = Turn()) {
-    Worker& w = workers_[worker];
-    std::string sanitized;
-    std::string_view text = raw;
-    if (FindInvalidUtf8(raw) != std::string_view::npos) {
-      sanitized = SanitizeUtf8(raw);
-      st->invalid_utf8_bytes += static_cast<int64_t>((sanitized.size() - raw.size()) / 2);
-      text = sanitized;
-    }
-    st->nul_bytes += static_cast<int64_t>(std::count(raw.begin(), raw.end(), '\0'));
-    PHIGATE_RETURN_IF_ERROR(engine_.Scan(text, *w.ctx, &w.findings));
-    Count(w.findings, st);
+    Prepared p;
+    PHIGATE_RETURN_IF_ERROR(Prepare(worker, raw, st, &p));
     if (turn) turn();
-    PHIGATE_ASSIGN_OR_RETURN(std::string replaced, ApplyReplacement(text, w.findings, ropts_));
+    PHIGATE_ASSIGN_OR_RETURN(std::string replaced, ApplyReplacement(p.text, p.findings, ropts_));
     st->bytes_out += static_cast<int64_t>(replaced.size());
     return replaced;
+  }
+
+  // --mode tokenize batches the vault's work of many texts (TokenizeMany).
+  bool batches_vault() const { return ropts_.mode == ReplacementMode::kTokenize; }
+
+  // Tokenize mode: the replacements of texts[i] with *findings[i], in input
+  // order, kTokenizeGroup texts per vault transaction (transform::TokenizeTexts:
+  // a vault error fails the texts of its group only).
+  void TokenizeMany(std::span<const std::string_view> texts,
+                    std::span<const Findings* const> findings,
+                    std::vector<Result<std::string>>* out) {
+    out->clear();
+    out->reserve(texts.size());
+    std::vector<Result<std::string>> part;
+    for (size_t b = 0; b < texts.size(); b += kTokenizeGroup) {
+      const size_t len = std::min(kTokenizeGroup, texts.size() - b);
+      transform::TokenizeTexts(texts.subspan(b, len), findings.subspan(b, len), *ropts_.vault.vault,
+                               ropts_.scope, &part);
+      for (auto& r : part) out->push_back(std::move(r));
+    }
   }
 
   // Streams `in` to `out` in chunks cut at line breaks (a blank line when one
@@ -356,6 +395,12 @@ class Deidentifier {
   };
   // Processes `lines` (JSONL records) on jobs() threads; results in order.
   void Records(const std::vector<std::string>& lines, std::vector<RecordResult>* results) {
+    if (batches_vault() && !flags_.spans_jsonl) {
+      std::vector<Scanned> scanned;
+      ScanRecords(lines, &scanned);
+      FinishRecords(&scanned, scanned.size(), results);
+      return;
+    }
     results->assign(lines.size(), RecordResult{});
     ForEach(lines.size(), [&](size_t worker, size_t i, const Turn& turn) {
       RecordResult& r = (*results)[i];
@@ -372,6 +417,9 @@ class Deidentifier {
     std::string group;
     Findings findings;
     FileStats stats;
+    // --mode tokenize: the replaced text, made for many records at once
+    // (TokenizeMany) before Finish.
+    std::optional<Result<std::string>> replaced;
   };
 
   // Scans `lines` (JSONL records) on jobs() threads into *out, in order.
@@ -384,6 +432,22 @@ class Deidentifier {
   // Phase two of records[0, n): replacement and the output line, on jobs()
   // threads; results in order.
   void FinishRecords(std::vector<Scanned>* records, size_t n, std::vector<RecordResult>* results) {
+    if (batches_vault() && !flags_.spans_jsonl) {
+      std::vector<std::string_view> texts;
+      std::vector<const Findings*> findings;
+      std::vector<size_t> which;
+      for (size_t i = 0; i < n; ++i) {
+        Scanned& rec = (*records)[i];
+        if (!rec.ok) continue;
+        texts.push_back(rec.j.find("text")->get_ref<const std::string&>());
+        findings.push_back(&rec.findings);
+        which.push_back(i);
+      }
+      std::vector<Result<std::string>> replaced;
+      TokenizeMany(texts, findings, &replaced);
+      for (size_t k = 0; k < which.size(); ++k)
+        (*records)[which[k]].replaced = std::move(replaced[k]);
+    }
     results->assign(n, RecordResult{});
     ForEach(n, [&](size_t, size_t i, const Turn& turn) {
       RecordResult& r = (*results)[i];
@@ -476,8 +540,9 @@ class Deidentifier {
     OJson o;
     o["id"] = j.contains("id") ? OJson::parse(j["id"].dump()) : OJson(nullptr);
     if (!flags_.spans_jsonl) {
-      if (turn) turn();
-      auto replaced = ApplyReplacement(t, r->findings, ropts_);
+      if (turn && !r->replaced.has_value()) turn();
+      auto replaced = r->replaced.has_value() ? *std::move(r->replaced)
+                                              : ApplyReplacement(t, r->findings, ropts_);
       if (!replaced.ok()) {
         *out = std::string(FromAbsl(replaced.status().message()));
         return false;
@@ -858,10 +923,35 @@ int RunCsv(const DeidFlags& flags, Deidentifier& d) {
           if (!keep[f] && !records[r][f].empty()) items.push_back(Item{r, f});
         }
       }
-      d.ForEach(items.size(), [&](size_t worker, size_t k, const Turn& turn) {
-        Item& it = items[k];
-        it.text = d.Replace(worker, records[it.record][it.field], &it.stats, turn);
-      });
+      if (d.batches_vault()) {  // scans on every thread, then the vault in groups
+        std::vector<Deidentifier::Prepared> prepared(items.size());
+        d.ForEach(items.size(), [&](size_t worker, size_t k, const Turn&) {
+          Item& it = items[k];
+          const Status s = d.Prepare(worker, records[it.record][it.field], &it.stats, &prepared[k]);
+          if (!s.ok()) it.text = s;
+        });
+        std::vector<std::string_view> texts;
+        std::vector<const Findings*> findings;
+        std::vector<size_t> which;
+        for (size_t k = 0; k < items.size(); ++k) {
+          if (!items[k].text.ok()) continue;
+          texts.push_back(prepared[k].text);
+          findings.push_back(&prepared[k].findings);
+          which.push_back(k);
+        }
+        std::vector<Result<std::string>> replaced;
+        d.TokenizeMany(texts, findings, &replaced);
+        for (size_t j = 0; j < which.size(); ++j) {
+          Item& it = items[which[j]];
+          if (replaced[j].ok()) it.stats.bytes_out += static_cast<int64_t>(replaced[j]->size());
+          it.text = std::move(replaced[j]);
+        }
+      } else {
+        d.ForEach(items.size(), [&](size_t worker, size_t k, const Turn& turn) {
+          Item& it = items[k];
+          it.text = d.Replace(worker, records[it.record][it.field], &it.stats, turn);
+        });
+      }
       size_t k = 0;
       for (size_t r = 0; r < records.size(); ++r) {
         const size_t number = next_number + r;

@@ -205,6 +205,51 @@ Result<ReversibleResult> DeidentifyReversibly(std::string_view text, const Findi
   return result;
 }
 
+void TokenizeTexts(std::span<const std::string_view> texts,
+                   std::span<const Findings* const> findings, vault::Vault& vault,
+                   const vault::Scope& scope, std::vector<Result<std::string>>* out) {
+  out->assign(texts.size(), std::string());
+  std::vector<std::vector<Span>> spans(texts.size());
+  std::vector<bool> valid(texts.size(), false);
+  std::vector<vault::TokenRequest> reqs;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (i >= findings.size() || findings[i] == nullptr) {
+      (*out)[i] = absl::InvalidArgumentError("no findings given for this text");
+      continue;
+    }
+    Result<std::vector<Span>> s = MergeSpans(texts[i], *findings[i]);
+    if (!s.ok()) {
+      (*out)[i] = s.status();
+      continue;
+    }
+    valid[i] = true;
+    spans[i] = *std::move(s);
+    for (const Span& sp : spans[i]) {
+      reqs.push_back({sp.category, texts[i].substr(sp.begin, sp.end - sp.begin)});
+    }
+  }
+  Result<std::vector<std::string>> tokens = std::vector<std::string>();
+  if (!reqs.empty()) tokens = vault.TokenizeBatch(reqs, scope);  // no finding: no transaction
+  size_t next = 0;                                               // into *tokens
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (!valid[i]) continue;
+    if (!spans[i].empty() && !tokens.ok()) {
+      (*out)[i] = tokens.status();
+      continue;
+    }
+    std::string text;
+    text.reserve(texts[i].size() + spans[i].size() * 8);
+    size_t pos = 0;
+    for (const Span& sp : spans[i]) {
+      text.append(texts[i].substr(pos, sp.begin - pos));
+      text.append((*tokens)[next++]);
+      pos = sp.end;
+    }
+    text.append(texts[i].substr(pos));
+    (*out)[i] = std::move(text);
+  }
+}
+
 Result<std::string> TokenizeText(std::string_view text, const Findings& findings,
                                  vault::Vault& vault, const vault::Scope& scope) {
   PHIGATE_ASSIGN_OR_RETURN(ReversibleResult r,

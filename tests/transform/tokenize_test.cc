@@ -55,6 +55,47 @@ TEST_F(TokenizeTest, OutOfRangeFindingIsInvalidArgumentWithoutText) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Many texts in one vault batch give what one call per text gives; a text
+// with invalid findings fails alone, a text without findings stays as it is.
+TEST_F(TokenizeTest, ManyTextsInOneBatchAsOneByOne) {
+  const std::vector<std::string> notes = {
+      "Pt Qorvin Abelstam seen 3/14/2031.", "No identifiers here.", "short",
+      "Call (555) 010-0199 about Qorvin Abelstam, MRN AB12CD34."};
+  const std::vector<Findings> f = {
+      {F(PhiCategory::kName, 3, 18), F(PhiCategory::kDate, 24, 33)},
+      {},
+      {F(PhiCategory::kName, 2, 9)},  // past the end
+      {F(PhiCategory::kPhone, 5, 19), F(PhiCategory::kName, 26, 41), F(PhiCategory::kMrn, 47, 55)}};
+  std::vector<std::string_view> texts(notes.begin(), notes.end());
+  std::vector<const Findings*> fp;
+  for (const Findings& x : f) fp.push_back(&x);
+  std::vector<Result<std::string>> out;
+  TokenizeTexts(texts, fp, *fx_->acme, scope_, &out);
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[2].status().code(), absl::StatusCode::kInvalidArgument);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string none, out[1]);
+  EXPECT_EQ(none, notes[1]);
+  for (size_t i : {size_t{0}, size_t{3}}) {
+    PHIGATE_ASSERT_OK_AND_ASSIGN(std::string batched, out[i]);
+    PHIGATE_ASSERT_OK_AND_ASSIGN(std::string one, TokenizeText(notes[i], f[i], *fx_->acme, scope_));
+    EXPECT_EQ(batched, one) << i;
+    EXPECT_EQ(batched.find("Qorvin"), std::string::npos);
+  }
+  // The name in both texts has one token.
+  const size_t a = out[0]->find("[NAME_"), b = out[3]->find("[NAME_");
+  ASSERT_NE(a, std::string::npos);
+  ASSERT_NE(b, std::string::npos);
+  EXPECT_EQ(out[0]->substr(a, 12), out[3]->substr(b, 12));
+
+  // A vault that fails (its tenant shredded): every text with a finding fails,
+  // none comes back with its original.
+  ASSERT_TRUE(fx_->beta->Shred().ok());
+  TokenizeTexts(texts, fp, *fx_->beta, scope_, &out);
+  EXPECT_FALSE(out[0].ok());
+  EXPECT_FALSE(out[3].ok());
+  EXPECT_TRUE(out[1].ok());
+}
+
 TEST_F(TokenizeTest, SurrogateModeGivesRealisticValuesAndShiftsDatesTogether) {
   const std::string note = "Qorvin Abelstam admitted 3/14/2031, discharged 3/20/2031.";
   Findings f = {F(PhiCategory::kName, 0, 15), F(PhiCategory::kDate, 25, 34),

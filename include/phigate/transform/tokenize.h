@@ -15,6 +15,7 @@
 #define PHIGATE_TRANSFORM_TOKENIZE_H_
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -70,6 +71,16 @@ struct ReversibleResult {
 Result<ReversibleResult> DeidentifyReversibly(std::string_view text, const Findings& findings,
                                               vault::Vault& vault, const vault::Scope& scope,
                                               const ReversibleOptions& options);
+
+// Tokenize mode for many texts at once: texts[i] with findings[i] (as
+// DeidentifyReversibly takes them), in one vault batch — one transaction —
+// for all of them, so a bulk job pays one commit per group of texts instead
+// of one per text. (*out)[i] is texts[i]'s result: a text whose findings are
+// invalid fails alone; a vault error fails every text that had a finding.
+// The tokens are those DeidentifyReversibly would give the texts one by one.
+void TokenizeTexts(std::span<const std::string_view> texts,
+                   std::span<const Findings* const> findings, vault::Vault& vault,
+                   const vault::Scope& scope, std::vector<Result<std::string>>* out);
 
 // DeidentifyReversibly in tokenize mode, returning the text only.
 Result<std::string> TokenizeText(std::string_view text, const Findings& findings,
