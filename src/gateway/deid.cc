@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "phigate/core/json_escape.h"
+#include "phigate/transform/reidentify.h"
 
 namespace phigate::gateway {
 namespace {
@@ -264,7 +265,10 @@ void DeidSession::AddVariants(size_t entry) {
   std::string lower(rep.size(), '\0');
   std::transform(rep.begin(), rep.end(), lower.begin(), Lower);
   const bool bracketed = rep.size() > 2 && rep.front() == '[' && rep.back() == ']';
-  variants_.push_back(Variant{lower, entry, !bracketed});
+  const bool age_number =
+      map_[entry].surrogate && map_[entry].category == PhiCategory::kAge && !rep.empty() &&
+      std::all_of(rep.begin(), rep.end(), [](char c) { return c >= '0' && c <= '9'; });
+  variants_.push_back(Variant{lower, entry, !bracketed, age_number});
   if (bracketed) variants_.push_back(Variant{lower.substr(1, lower.size() - 2), entry, true});
 }
 
@@ -278,7 +282,8 @@ void DeidSession::IndexVariants() {
     first_bytes_[static_cast<unsigned char>(v.lower[0])] = true;
     first_bytes_[static_cast<unsigned char>(std::toupper(static_cast<unsigned char>(v.lower[0])))] =
         true;
-    max_variant_ = std::max(max_variant_, v.lower.size());
+    max_variant_ =
+        std::max(max_variant_, v.lower.size() + (v.age_number ? transform::kAgeContextBytes : 0));
   }
 }
 
@@ -303,6 +308,7 @@ void DeidSession::Reidentify(std::string_view text, bool json_escape, std::strin
           ((i > 0 && IsWordByte(text[i - 1])) || (i + len < n && IsWordByte(text[i + len])))) {
         continue;
       }
+      if (v.age_number && !transform::WrittenAsAge(text, i, i + len)) continue;
       hit = &v;
       break;
     }
@@ -332,8 +338,13 @@ size_t DeidSession::HoldBack(std::string_view text) const {
     if (!first_bytes_[static_cast<unsigned char>(text[i])]) continue;
     const std::string_view suffix = text.substr(i);
     for (const Variant& v : variants_) {
-      if (v.lower.size() <= suffix.size()) continue;
-      if (!EqualsLower(suffix, v.lower.substr(0, suffix.size()))) continue;
+      // An age also waits for the bytes after it that say whether it is one.
+      const size_t wait = v.lower.size() + (v.age_number ? transform::kAgeContextBytes : 0);
+      if (wait <= suffix.size()) continue;
+      if (!EqualsLower(suffix.substr(0, std::min(suffix.size(), v.lower.size())),
+                       v.lower.substr(0, std::min(suffix.size(), v.lower.size())))) {
+        continue;
+      }
       if (v.needs_word_boundary && i > 0 && IsWordByte(text[i - 1])) continue;
       return n - i;
     }

@@ -208,6 +208,57 @@ std::optional<Match> UnderscoreForm(std::string_view t, size_t u, char prev) {
 
 // Whether a match may not start or end between bytes a and b: both letters
 // (unless a lower-to-upper camel-case step, "SmithJohn") or both digits.
+}  // namespace
+
+// As patterns.cc's "age_over_89*" rows find ages.
+bool WrittenAsAge(std::string_view t, size_t b, size_t e, std::string_view earlier) {
+  auto lower_at = [&](size_t i) -> char {
+    return i < t.size() ? absl::ascii_tolower(static_cast<unsigned char>(t[i])) : '\0';
+  };
+  size_t k = e;
+  if (k < t.size() && (t[k] == ' ' || t[k] == '-')) ++k;
+  const std::string_view after = t.substr(std::min(k, t.size()), 4);
+  std::string a(after);
+  absl::AsciiStrToLower(&a);
+  for (std::string_view unit : {"yo", "y/o", "y.o", "y-o", "yr", "year"}) {
+    if (a.starts_with(unit)) return true;
+  }
+  // The word before, lower case (over spaces, ':' and '='), also in `earlier`
+  // (the text just before t, when t is a piece of a stream).
+  std::string back(earlier.substr(earlier.size() - std::min<size_t>(earlier.size(), 24)));
+  back.append(t.substr(b - std::min<size_t>(b, 24), std::min<size_t>(b, 24)));
+  size_t w_end = back.size();
+  while (w_end > 0 &&
+         (back[w_end - 1] == ' ' || back[w_end - 1] == ':' || back[w_end - 1] == '=')) {
+    --w_end;
+  }
+  size_t w_begin = w_end;
+  while (w_begin > 0 && (absl::ascii_isalpha(static_cast<unsigned char>(back[w_begin - 1])) ||
+                         back[w_begin - 1] == '/')) {
+    --w_begin;
+  }
+  std::string before = back.substr(w_begin, w_end - w_begin);
+  absl::AsciiStrToLower(&before);
+  if (before == "age" || before == "ages" || before == "aged" || before == "age/sex" ||
+      before == "age/gender") {
+    return true;
+  }
+  const char sex = lower_at(k);
+  if ((sex == 'm' || sex == 'f') &&
+      !absl::ascii_isalpha(static_cast<unsigned char>(lower_at(k + 1)))) {
+    if (!back.empty() && back.back() == '.') return false;  // "101.5F"
+    for (std::string_view w :
+         {"t", "tc", "tm", "tmax", "temp", "temperature", "febrile", "fever", "fevers", "spiked",
+          "spike", "afebrile", "max", "peak", "oral", "rectal", "axillary"}) {
+      if (before == w) return false;
+    }
+    return true;
+  }
+  return false;
+}
+
+namespace {
+
 bool SameClass(unsigned char a, unsigned char b) {
   if (absl::ascii_isalpha(a) && absl::ascii_isalpha(b)) {
     return !(absl::ascii_islower(a) && absl::ascii_isupper(b));
@@ -267,6 +318,10 @@ Status Reidentifier::Load() {
     holdback_ = std::max(holdback_, m.replacement.size() + 8);
     Surrogate s{absl::AsciiStrToLower(m.replacement), std::move(m.replacement),
                 std::move(m.original)};
+    s.age_number =
+        m.category == PhiCategory::kAge && std::all_of(s.lower.begin(), s.lower.end(), [](char c) {
+          return absl::ascii_isdigit(static_cast<unsigned char>(c));
+        });
     by_first_byte_[static_cast<unsigned char>(s.lower[0])].push_back(
         static_cast<uint32_t>(surrogates_.size()));
     surrogates_.push_back(std::move(s));
@@ -320,7 +375,7 @@ void Reidentifier::FindTokens(std::string_view t, char prev, std::vector<Match>*
   }
 }
 
-void Reidentifier::FindSurrogatesAndDates(std::string_view t, char prev,
+void Reidentifier::FindSurrogatesAndDates(std::string_view t, char prev, std::string_view earlier,
                                           std::vector<Match>* out) const {
   if (surrogates_.empty() && shifted_dates_.empty()) return;
   const size_t n = t.size();
@@ -344,6 +399,7 @@ void Reidentifier::FindSurrogatesAndDates(std::string_view t, char prev,
           SameClass(static_cast<unsigned char>(t[e - 1]), static_cast<unsigned char>(t[e]))) {
         continue;
       }
+      if (s.age_number && !WrittenAsAge(t, i, e, earlier)) continue;
       Match m;
       m.begin = i;
       m.end = e;
@@ -371,7 +427,7 @@ void Reidentifier::FindSurrogatesAndDates(std::string_view t, char prev,
 }
 
 Status Reidentifier::Process(std::string_view text, char prev, bool final, std::string* out,
-                             size_t* consumed, ReidReport* report) {
+                             size_t* consumed, ReidReport* report, std::string_view earlier) {
   *consumed = 0;
   size_t cut = text.size();
   if (!final) {
@@ -380,7 +436,7 @@ Status Reidentifier::Process(std::string_view text, char prev, bool final, std::
   }
   std::vector<Match> tokens, others;
   FindTokens(text, prev, &tokens);
-  FindSurrogatesAndDates(text, prev, &others);
+  FindSurrogatesAndDates(text, prev, earlier, &others);
   // Resolve the distinct new tokens in one vault batch.
   std::vector<std::string> ask;
   for (const Match& m : tokens) {
@@ -453,9 +509,12 @@ Result<std::string> StreamReidentifier::Feed(std::string_view chunk) {
   pending_.append(chunk);
   std::string out;
   size_t consumed = 0;
-  PHIGATE_RETURN_IF_ERROR(reid_->Process(pending_, prev_, false, &out, &consumed, nullptr));
+  PHIGATE_RETURN_IF_ERROR(
+      reid_->Process(pending_, prev_, false, &out, &consumed, nullptr, earlier_));
   if (consumed > 0) {
     prev_ = pending_[consumed - 1];
+    earlier_.append(pending_, 0, consumed);
+    if (earlier_.size() > kEarlierBytes) earlier_.erase(0, earlier_.size() - kEarlierBytes);
     pending_.erase(0, consumed);
   }
   return out;
@@ -464,7 +523,8 @@ Result<std::string> StreamReidentifier::Feed(std::string_view chunk) {
 Result<std::string> StreamReidentifier::Finish() {
   std::string out;
   size_t consumed = 0;
-  PHIGATE_RETURN_IF_ERROR(reid_->Process(pending_, prev_, true, &out, &consumed, nullptr));
+  PHIGATE_RETURN_IF_ERROR(
+      reid_->Process(pending_, prev_, true, &out, &consumed, nullptr, earlier_));
   pending_.clear();
   return out;
 }

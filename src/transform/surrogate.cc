@@ -305,14 +305,17 @@ Result<std::unique_ptr<SurrogateGenerator>> SurrogateGenerator::Create(
   g->cities_ = LoadColumn(dir + "us_cities.tsv", 2, 50000);
   std::sort(g->cities_.begin(), g->cities_.end());  // one entry a name ("Springfield" of 10 states)
   g->cities_.erase(std::unique(g->cities_.begin(), g->cities_.end()), g->cities_.end());
-  // Names that are also common words ("Will", "Hope", "Brown") would be
-  // re-identified inside ordinary prose; leave them out.
+  // Names that are also common words ("Will", "Hope", "Brown") or medical
+  // vocabulary ("Foley", "Whipple", "Hickman") would be re-identified inside
+  // ordinary prose and notes ("Foley draining clear"); leave them out.
   std::set<std::string> common;
-  {
-    std::ifstream in(dir + "common_words.txt");
+  for (const char* file : {"common_words.txt", "medical_words.txt"}) {
+    std::ifstream in(dir + file);
     std::string w;
     while (std::getline(in, w)) {
-      if (!w.empty() && w[0] != '#') common.insert(absl::AsciiStrToLower(w));
+      if (w.empty() || w[0] == '#') continue;
+      w = w.substr(0, w.find('\t'));  // medical_words.txt: word<TAB>proper
+      common.insert(absl::AsciiStrToLower(w));
     }
   }
   for (auto* list : {&g->first_, &g->last_, &g->cities_}) {

@@ -273,6 +273,26 @@ TEST_F(DeidTest, SurrogatesNeedWordBoundaries) {
   EXPECT_EQ(out, std::string(kName) + " and X" + sur);
 }
 
+// An age surrogate is a bare number: it is restored where the answer writes
+// an age, not in a vital sign that happens to be the same number, and a
+// stream holds it back until the bytes after it show which it is.
+TEST_F(DeidTest, AnAgeSurrogateIsRestoredOnlyWhereAnAgeIsWritten) {
+  decision_.SetAll(Action::kSurrogate);
+  ForgetfulVault forgetful;
+  forgetful.scripted = {"94"};
+  detector_.Add("102", PhiCategory::kAge);
+  DeidSession s(detector_, nullptr, &forgetful, decision_, "req-1");
+  std::string text = "A 102 yo woman";
+  PHIGATE_ASSERT_OK(s.Deidentify(&text));
+  ASSERT_EQ(text, "A 94 yo woman");
+  std::string out;
+  s.Reidentify("She is 94 yo, age: 94, 94 F with CP. HR 94, sat 94%, Tmax 94 F.", false, &out);
+  EXPECT_EQ(out, "She is 102 yo, age: 102, 102 F with CP. HR 94, sat 94%, Tmax 94 F.");
+  EXPECT_EQ(s.HoldBack("She is 94"), 2u);
+  EXPECT_EQ(s.HoldBack("She is 94 y"), 4u);
+  EXPECT_EQ(s.HoldBack("HR 94, sat 98% on RA"), 0u);
+}
+
 TEST(SseParserTest, EventsSplitAnywhere) {
   const std::string stream =
       "event: a\r\ndata: {\"x\":1}\r\n\r\n: keep-alive\n\ndata: line1\ndata: line2\n\ndata: "

@@ -2,6 +2,7 @@
 // mangled tokens, scope and tenant isolation, permission, streaming.
 #include "phigate/transform/reidentify.h"
 
+#include <algorithm>
 #include <random>
 #include <set>
 
@@ -135,6 +136,27 @@ TEST_F(ReidentifyTest, SurrogatesStayUniqueWhenAScopeHoldsManyPlacesAndAges) {
     EXPECT_EQ(back, original);
   }
   EXPECT_GE(sample.size(), 25u);
+}
+
+// An age surrogate is a bare number: it comes back where the text writes an
+// age, and a vital sign that happens to be the same number stays as it is.
+TEST_F(ReidentifyTest, AnAgeSurrogateIsRestoredOnlyWhereAnAgeIsWritten) {
+  ReversibleOptions o{.mode = ReversibleMode::kSurrogate, .generator = fx_->gen.get()};
+  const std::string note = "A 102 yo woman.";
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      ReversibleResult d,
+      DeidentifyReversibly(note, {F(PhiCategory::kAge, 2, 5)}, *fx_->acme, scope_, o));
+  ASSERT_EQ(d.replacements.size(), 1u);
+  const std::string a = d.replacements[0];
+  ASSERT_NE(a, "102");
+  ASSERT_TRUE(std::all_of(a.begin(), a.end(), [](char c) { return c >= '0' && c <= '9'; })) << a;
+  auto reid = Reid(*fx_->acme, scope_);
+  const std::string answer =
+      absl::StrCat("She is ", a, " yo; ", a, "-year-old; age: ", a, "; ", a, "F with CP. HR ", a,
+                   ", sat ", a, "%, Tmax ", a, "F, BP ", a, "/60, ", a, " min.");
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string back, reid->Reidentify(answer));
+  EXPECT_EQ(back, absl::StrCat("She is 102 yo; 102-year-old; age: 102; 102F with CP. HR ", a,
+                               ", sat ", a, "%, Tmax ", a, "F, BP ", a, "/60, ", a, " min."));
 }
 
 // Two spellings of one date shift to the same text; the second gets a token

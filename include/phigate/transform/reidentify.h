@@ -92,21 +92,26 @@ class Reidentifier {
 
   // Streaming core: re-identifies text[0, consumed) into *out, where consumed
   // is all of text when `final`, else stops before any match that could still
-  // grow with more input. `prev` is the byte before text (0 at the start).
+  // grow with more input. `prev` is the byte before text (0 at the start),
+  // `earlier` up to the last 24 bytes before text (the context of an age).
   Status Process(std::string_view text, char prev, bool final, std::string* out, size_t* consumed,
-                 ReidReport* report);
+                 ReidReport* report, std::string_view earlier = {});
 
  private:
   struct Surrogate {
     std::string lower;  // surrogate text, lower case
     std::string replacement;
     std::string original;
+    // An age given as a bare number ("94"): restored only where the text
+    // writes an age (WrittenAsAge), not in "HR 94".
+    bool age_number = false;
   };
   Reidentifier(vault::Vault& vault, vault::Scope scope, ReidOptions options)
       : vault_(vault), scope_(std::move(scope)), options_(options) {}
   Status Load();
   void FindTokens(std::string_view text, char prev, std::vector<Match>* out) const;
-  void FindSurrogatesAndDates(std::string_view text, char prev, std::vector<Match>* out) const;
+  void FindSurrogatesAndDates(std::string_view text, char prev, std::string_view earlier,
+                              std::vector<Match>* out) const;
 
   vault::Vault& vault_;
   vault::Scope scope_;
@@ -121,6 +126,17 @@ class Reidentifier {
   ReidReport total_;
 };
 
+// Whether text[begin, end) (a number) is written as an age, as the detection
+// engine finds ages over 89: before an age unit ("94 yo", "94-year-old",
+// "94 y/o", "94yrs") or a sex ("94M", "94 F"; not a temperature: "Tmax 101F"),
+// or after "age"/"aged" ("age: 94"). `earlier` is text just before `text`
+// (a stream's previous piece), if any. Needs up to 7 bytes after `end`.
+// Age surrogates are bare numbers, and numbers abound in clinical text
+// ("HR 94", "sat 94%"): re-identification restores them only here.
+bool WrittenAsAge(std::string_view text, size_t begin, size_t end, std::string_view earlier = {});
+// The bytes after an age that WrittenAsAge may read: a stream holds them back.
+inline constexpr size_t kAgeContextBytes = 7;
+
 // Re-identifies a streamed answer chunk by chunk. Feed() returns the text that
 // is final (possibly empty), holding back only a tail that could be the start
 // of a token, surrogate or date; Finish() returns the rest. Tokens split
@@ -133,9 +149,11 @@ class StreamReidentifier {
   const Reidentifier& reidentifier() const { return *reid_; }
 
  private:
+  static constexpr size_t kEarlierBytes = 24;
   std::unique_ptr<Reidentifier> reid_;
   std::string pending_;
   char prev_ = 0;
+  std::string earlier_;  // the last kEarlierBytes bytes consumed
 };
 
 }  // namespace phigate::transform
