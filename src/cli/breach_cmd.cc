@@ -149,7 +149,9 @@ PlanResult Plan(const Common& c, const Incident& inc) {
 }
 
 void AddCommon(CLI::App* cmd, Common* c, bool with_id) {
-  cmd->add_option("--store", c->store, "Incident store URL: sqlite://PATH or memory:")
+  cmd->add_option("--store", c->store,
+                  "Incident store URL: sqlite://PATH, postgres://... (the gateway's shared "
+                  "database) or memory:")
       ->capture_default_str();
   if (with_id) {
     cmd->add_option("incident", c->id, "Incident id, e.g. INC-2026-0007")->required();

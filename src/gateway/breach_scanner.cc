@@ -542,9 +542,14 @@ Result<std::shared_ptr<BreachLeakScanner>> BuildServeLeakScanner(
   if (!bc.enabled) return std::shared_ptr<BreachLeakScanner>();
   std::string url = bc.incidents_url;
   if (url.empty()) {
+    // Beside the vault and audit store: a SQLite store's file with
+    // "-incidents" in its name, or the same PostgreSQL database (so that
+    // replicas share their incidents as they share the vault and the trail).
     url = std::string(store_url);
     const size_t dot = url.rfind(".db");
-    if (url.rfind("sqlite:", 0) == 0 && dot != std::string::npos) {
+    if (url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0) {
+      // as it is
+    } else if (url.rfind("sqlite:", 0) == 0 && dot != std::string::npos) {
       url.insert(dot, "-incidents");
     } else {
       url = "sqlite://phigate-incidents.db";

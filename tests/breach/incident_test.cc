@@ -3,17 +3,22 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
+#include <set>
 #include <string>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "phigate/breach/incident_store.h"
+#include "tests/store/store_testing.h"
 #include "tests/testing/status_matchers.h"
 
 namespace phigate::breach {
@@ -235,6 +240,21 @@ class IncidentStoreTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     std::string url = GetParam();
     std::string key;
+    if (url.starts_with("store-")) {  // the generic store: memory, sqlite, postgres
+      std::string backend = url.substr(6);
+      if (backend.ends_with("-sealed")) {
+        key = IncidentRecordKey("test master key").value();
+        backend.resize(backend.size() - 7);
+      }
+      const std::string store_url = store::testing::FreshStoreUrl(backend);
+      if (store_url.empty()) GTEST_SKIP() << "PHIGATE_TEST_PG_URL not set";
+      auto st = store::Store::Open({.url = store_url});
+      ASSERT_TRUE(st.ok()) << st.status();
+      auto s = OpenIncidentStoreOn(std::move(*st), key);
+      ASSERT_TRUE(s.ok()) << s.status();
+      store_ = std::move(s).value();
+      return;
+    }
     if (url == "sqlite-sealed") {
       key = IncidentRecordKey("test master key").value();
       url = "sqlite";
@@ -294,7 +314,123 @@ TEST_P(IncidentStoreTest, UpdateAndGetAreTenantScoped) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, IncidentStoreTest,
-                         ::testing::Values("memory:", "sqlite", "sqlite-sealed"));
+                         ::testing::Values("memory:", "sqlite", "sqlite-sealed", "store-memory",
+                                           "store-sqlite", "store-sqlite-sealed", "store-postgres",
+                                           "store-postgres-sealed"),
+                         [](const auto& info) {
+                           std::string n = info.param == "memory:" ? "memory" : info.param;
+                           std::replace(n.begin(), n.end(), '-', '_');
+                           return n;
+                         });
+
+// Gateway replicas sharing one store (two handles on one SQLite file, or on one
+// PostgreSQL database) create incidents at the same time: every incident gets
+// an id of its own, numbered without a gap, and each replica lists them all.
+class SharedIncidentStoreTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SharedIncidentStoreTest, ReplicasCreatingAtOnceNeverShareAnId) {
+  const std::string url = store::testing::FreshStoreUrl(GetParam());
+  if (url.empty()) GTEST_SKIP() << "PHIGATE_TEST_PG_URL not set";
+  const std::string key = IncidentRecordKey("test master key").value();
+  std::vector<std::unique_ptr<IncidentStore>> replicas;
+  std::shared_ptr<store::Store> shared;
+  for (int r = 0; r < 2; ++r) {
+    if (GetParam() == "memory") {  // one process: one store, two incident stores on it
+      if (shared == nullptr) shared = store::Store::Open({.url = url}).value();
+      replicas.push_back(OpenIncidentStoreOn(shared, key).value());
+    } else {
+      auto st = store::Store::Open({.url = url});
+      ASSERT_TRUE(st.ok()) << st.status();
+      replicas.push_back(OpenIncidentStoreOn(std::move(*st), key).value());
+    }
+  }
+  constexpr int kEach = 15;
+  std::vector<std::string> ids[2];
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 2; ++r) {
+    threads.emplace_back([&, r] {
+      for (int i = 0; i < kEach; ++i) {
+        Incident inc = NewIncident(T("acme"), kNov30 + i, "replica " + std::to_string(r));
+        const Status st = replicas[r]->Create(inc);
+        EXPECT_TRUE(st.ok()) << st;
+        if (st.ok()) ids[r].push_back(inc.id);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> all(ids[0].begin(), ids[0].end());
+  all.insert(ids[1].begin(), ids[1].end());
+  ASSERT_EQ(all.size(), 2u * kEach) << "an id given twice";
+  for (int n = 1; n <= 2 * kEach; ++n) EXPECT_TRUE(all.count(FormatIncidentId(2026, n))) << n;
+  for (const auto& r : replicas) {
+    PHIGATE_ASSERT_OK_AND_ASSIGN(std::vector<Incident> listed, r->List(T("acme")));
+    EXPECT_EQ(listed.size(), 2u * kEach);
+    for (size_t i = 1; i < listed.size(); ++i) {
+      EXPECT_LE(listed[i - 1].detected_at_unix, listed[i].detected_at_unix) << "oldest first";
+    }
+  }
+  PHIGATE_ASSERT_OK_AND_ASSIGN(Incident one, replicas[1]->Get(T("acme"), ids[0].front()));
+  EXPECT_EQ(one.title, "replica 0");
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto found, replicas[0]->FindById(ids[1].back()));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].title, "replica 1");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SharedIncidentStoreTest,
+                         ::testing::Values("memory", "sqlite", "postgres"));
+
+// Sealed records on the generic store: the SQLite file holds no record text, and
+// a record moved to another tenant's rows does not open.
+TEST(SealedIncidentStoreTest, GenericStoreRecordsAreEncryptedAtRest) {
+  std::string path;
+  const std::string url = store::testing::FreshStoreUrl("sqlite", &path);
+  const std::string title = "canary in answer to request req-quokka-7781";
+  std::string id;
+  {
+    auto st = store::Store::Open({.url = url});
+    ASSERT_TRUE(st.ok()) << st.status();
+    auto s = OpenIncidentStoreOn(std::move(*st), IncidentRecordKey("master one").value());
+    ASSERT_TRUE(s.ok()) << s.status();
+    Incident a = NewIncident(T("acme"), kNov30, title);
+    AddDetection(a, CanaryDetection());
+    PHIGATE_ASSERT_OK((*s)->Create(a));
+    id = a.id;
+    PHIGATE_ASSERT_OK_AND_ASSIGN(Incident back, (*s)->Get(T("acme"), a.id));
+    EXPECT_EQ(back.title, title);
+  }
+  std::string raw;
+  for (const std::string& f : {path, path + "-wal"}) {
+    std::ifstream in(f, std::ios::binary);
+    raw += std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  EXPECT_NE(raw.find("breach.incident"), std::string::npos) << "the namespace is in the file";
+  EXPECT_EQ(raw.find("req-quokka-7781"), std::string::npos);
+  EXPECT_EQ(raw.find("canary"), std::string::npos);
+  auto st = store::Store::Open({.url = url});
+  ASSERT_TRUE(st.ok());
+  std::shared_ptr<store::Store> shared = std::move(*st);
+  auto no_key = OpenIncidentStoreOn(shared);
+  ASSERT_TRUE(no_key.ok());
+  EXPECT_EQ((*no_key)->Get(T("acme"), id).status().code(), absl::StatusCode::kFailedPrecondition);
+  auto wrong = OpenIncidentStoreOn(shared, IncidentRecordKey("master two").value());
+  ASSERT_TRUE(wrong.ok());
+  EXPECT_EQ((*wrong)->Get(T("acme"), id).status().code(), absl::StatusCode::kDataLoss);
+  // The sealed record copied into another tenant's rows does not open there.
+  auto acme = shared->ForTenant(T("acme")).value();
+  auto beta = shared->ForTenant(T("beta")).value();
+  std::optional<store::Record> row;
+  PHIGATE_ASSERT_OK(acme->RunInTransaction([&](store::Transaction& tx) -> Status {
+    PHIGATE_ASSIGN_OR_RETURN(row, tx.Get("breach.incident", id));
+    return absl::OkStatus();
+  }));
+  ASSERT_TRUE(row.has_value());
+  PHIGATE_ASSERT_OK(beta->RunInTransaction(
+      [&](store::Transaction& tx) { return tx.Put("breach.incident", id, row->value, row->ts); }));
+  auto right = OpenIncidentStoreOn(shared, IncidentRecordKey("master one").value());
+  ASSERT_TRUE(right.ok());
+  EXPECT_EQ((*right)->Get(T("beta"), id).status().code(), absl::StatusCode::kDataLoss);
+  PHIGATE_EXPECT_OK((*right)->Get(T("acme"), id).status());
+}
 
 // Records written with a key are sealed at rest: the file holds no record text,
 // reading needs the key, a wrong key or a row moved to another tenant fails.
@@ -403,8 +539,11 @@ TEST(SealedIncidentStoreTest, RetiredKeyReadsRecordsSealedBeforeARotation) {
 }
 
 TEST(IncidentStoreUrlTest, RejectsUnknownSchemes) {
-  EXPECT_EQ(OpenIncidentStore("postgres://x").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(OpenIncidentStore("mysql://x").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_FALSE(OpenIncidentStore("sqlite://").ok());
+  EXPECT_EQ(OpenIncidentStoreOn(nullptr).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(OpenIncidentStore("postgres://x", "", {"old"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -150,14 +150,20 @@ TEST_P(StoreConformanceTest, ScanByPrefixInKeyOrderWithPaging) {
     }
     return absl::OkStatus();
   });
-  std::vector<Record> page1, page2, all;
+  std::vector<Record> page1, page2, all, past_end, past_prefix;
   Tx(*a_, [&](Transaction& tx) -> Status {
     PHIGATE_ASSIGN_OR_RETURN(page1, tx.Scan("ns", "p/", {.limit = 2}));
     PHIGATE_ASSIGN_OR_RETURN(page2,
                              tx.Scan("ns", "p/", {.start_after = page1.back().key, .limit = 10}));
     PHIGATE_ASSIGN_OR_RETURN(all, tx.Scan("ns", "", {}));
+    // After the last key of all (the memory store once started over there)
+    // and after the last key of the prefix: nothing.
+    PHIGATE_ASSIGN_OR_RETURN(past_end, tx.Scan("ns", "", {.start_after = "q/1"}));
+    PHIGATE_ASSIGN_OR_RETURN(past_prefix, tx.Scan("ns", "p/", {.start_after = "p/3"}));
     return absl::OkStatus();
   });
+  EXPECT_TRUE(past_end.empty());
+  EXPECT_TRUE(past_prefix.empty());
   ASSERT_EQ(page1.size(), 2u);
   EXPECT_EQ(page1[0].key, "p/1");
   EXPECT_EQ(page1[1].key, "p/10");

@@ -1,7 +1,9 @@
-// Where incidents live. Two implementations: in memory (tests) and SQLite
-// (the embedded default). TODO(breach): move onto the generic phigate::store
-// Store/TenantStore (namespace "breach.incident") once it has landed, so
-// incidents follow the vault and audit trail onto PostgreSQL for replicas.
+// Where incidents live: in memory (tests), a SQLite file of its own (the
+// embedded default, `breach_incidents` table), or the generic store of
+// phigate/store/store.h (namespaces "breach.incident" and
+// "breach.incident.seq"; for postgres:// URLs), so that gateway replicas
+// sharing PostgreSQL share their incidents as they share the vault and the
+// audit trail.
 //
 // Ids are "INC-<year>-<4+ digit sequence>" per tenant and year of first
 // detection; the sequence is assigned inside the same transaction as the insert.
@@ -21,6 +23,7 @@
 #include "phigate/breach/incident.h"
 #include "phigate/core/ids.h"
 #include "phigate/core/status.h"
+#include "phigate/store/store.h"
 
 namespace phigate::breach {
 
@@ -40,9 +43,10 @@ class IncidentStore {
   virtual Result<std::vector<Incident>> FindById(std::string_view id) = 0;
 };
 
-// "memory:" or "sqlite://path" / "sqlite:///abs/path" (a bare path is taken as
-// SQLite). InvalidArgument for another scheme, Unavailable when the file cannot
-// be opened.
+// "memory:", "sqlite://path" / "sqlite:///abs/path" (a bare path is taken as
+// SQLite) or "postgres://..." / "postgresql://..." (the generic store, as
+// OpenIncidentStoreOn). InvalidArgument for another scheme, Unavailable when
+// the file or server cannot be reached.
 //
 // `record_key` (IncidentRecordKey of the master key): the SQLite store seals
 // each record with AES-256-GCM under a per-tenant key (HKDF of record_key and
@@ -60,6 +64,11 @@ class IncidentStore {
 // current key.
 Result<std::unique_ptr<IncidentStore>> OpenIncidentStore(
     std::string_view url, std::string record_key = {},
+    std::vector<std::string> retired_record_keys = {});
+
+// Incidents on an open generic store (any backend), sealed as above.
+Result<std::unique_ptr<IncidentStore>> OpenIncidentStoreOn(
+    std::shared_ptr<store::Store> store, std::string record_key = {},
     std::vector<std::string> retired_record_keys = {});
 
 // The incident record key of a master key (its text as configured, e.g. the

@@ -100,8 +100,9 @@ class MemoryTransaction : public Transaction {
     std::vector<Record> out;
     auto it = m.lower_bound(std::string(prefix));
     if (!options.start_after.empty()) {
+      // The later of the two starts (past the last key: none).
       auto after = m.upper_bound(options.start_after);
-      if (after != m.end() && (it == m.end() || after->first > it->first)) it = after;
+      if (after == m.end() || (it != m.end() && after->first > it->first)) it = after;
     }
     for (; it != m.end() && out.size() < options.limit; ++it) {
       if (it->first.compare(0, prefix.size(), prefix) != 0) break;
