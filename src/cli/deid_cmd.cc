@@ -925,7 +925,7 @@ int RunCsv(const DeidFlags& flags, Deidentifier& d) {
       }
       if (d.batches_vault()) {  // scans on every thread, then the vault in groups
         std::vector<Deidentifier::Prepared> prepared(items.size());
-        d.ForEach(items.size(), [&](size_t worker, size_t k, const Turn&) {
+        ParallelFor(items.size(), d.jobs(), [&](size_t worker, size_t k) {
           Item& it = items[k];
           const Status s = d.Prepare(worker, records[it.record][it.field], &it.stats, &prepared[k]);
           if (!s.ok()) it.text = s;
