@@ -206,8 +206,6 @@ std::optional<Match> UnderscoreForm(std::string_view t, size_t u, char prev) {
   return std::nullopt;
 }
 
-// Whether a match may not start or end between bytes a and b: both letters
-// (unless a lower-to-upper camel-case step, "SmithJohn") or both digits.
 }  // namespace
 
 // As patterns.cc's "age_over_89*" rows find ages.
@@ -259,6 +257,8 @@ bool WrittenAsAge(std::string_view t, size_t b, size_t e, std::string_view earli
 
 namespace {
 
+// Whether a match may not start or end between bytes a and b: both letters
+// (unless a lower-to-upper camel-case step, "SmithJohn") or both digits.
 bool SameClass(unsigned char a, unsigned char b) {
   if (absl::ascii_isalpha(a) && absl::ascii_isalpha(b)) {
     return !(absl::ascii_islower(a) && absl::ascii_isupper(b));
