@@ -466,6 +466,7 @@ Result<std::string> IncidentRecordKey(std::string_view master_key) {
   return crypto::HkdfSha256(master_key, "phigate", "breach-incident-records-v1", 32);
 }
 
+namespace {
 Status CheckRecordKeys(const std::string& record_key,
                        const std::vector<std::string>& retired_record_keys) {
   for (const std::string& k : retired_record_keys) {
@@ -476,6 +477,7 @@ Status CheckRecordKeys(const std::string& record_key,
   }
   return absl::OkStatus();
 }
+}  // namespace
 
 Result<std::unique_ptr<IncidentStore>> OpenIncidentStoreOn(
     std::shared_ptr<store::Store> store, std::string record_key,
