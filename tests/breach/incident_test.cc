@@ -317,8 +317,8 @@ INSTANTIATE_TEST_SUITE_P(Backends, IncidentStoreTest,
                          ::testing::Values("memory:", "sqlite", "sqlite-sealed", "store-memory",
                                            "store-sqlite", "store-sqlite-sealed", "store-postgres",
                                            "store-postgres-sealed"),
-                         [](const auto& info) {
-                           std::string n = info.param == "memory:" ? "memory" : info.param;
+                         [](const auto& tp) {
+                           std::string n = tp.param == "memory:" ? "memory" : tp.param;
                            std::replace(n.begin(), n.end(), '-', '_');
                            return n;
                          });
