@@ -379,6 +379,37 @@ TEST_P(SharedIncidentStoreTest, ReplicasCreatingAtOnceNeverShareAnId) {
 INSTANTIATE_TEST_SUITE_P(Backends, SharedIncidentStoreTest,
                          ::testing::Values("memory", "sqlite", "postgres"));
 
+// Creates an incident titled `title` with a canary detection in `store`, reads
+// it back, and returns its id (empty on a failure, which is reported).
+std::string CreateCanaryIncident(IncidentStore& store, const std::string& title) {
+  Incident a = NewIncident(T("acme"), kNov30, title);
+  AddDetection(a, CanaryDetection());
+  const Status st = store.Create(a);
+  EXPECT_TRUE(st.ok()) << st;
+  auto back = store.Get(T("acme"), a.id);
+  EXPECT_TRUE(back.ok()) << back.status();
+  if (!st.ok() || !back.ok()) return "";
+  EXPECT_EQ(back->title, title);
+  return a.id;
+}
+
+// A sealed record does not open without a key (FailedPrecondition) nor with
+// another master key's (DataLoss).
+void ExpectNeedsItsKey(IncidentStore& no_key, IncidentStore& wrong_key, const std::string& id) {
+  EXPECT_EQ(no_key.Get(T("acme"), id).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(wrong_key.Get(T("acme"), id).status().code(), absl::StatusCode::kDataLoss);
+}
+
+// The bytes of a SQLite database file and of its write-ahead log.
+std::string FileAndWal(const std::string& path) {
+  std::string raw;
+  for (const std::string& f : {path, path + "-wal"}) {
+    std::ifstream in(f, std::ios::binary);
+    raw += std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  return raw;
+}
+
 // Sealed records on the generic store: the SQLite file holds no record text, and
 // a record moved to another tenant's rows does not open.
 TEST(SealedIncidentStoreTest, GenericStoreRecordsAreEncryptedAtRest) {
@@ -391,18 +422,10 @@ TEST(SealedIncidentStoreTest, GenericStoreRecordsAreEncryptedAtRest) {
     ASSERT_TRUE(st.ok()) << st.status();
     auto s = OpenIncidentStoreOn(std::move(*st), IncidentRecordKey("master one").value());
     ASSERT_TRUE(s.ok()) << s.status();
-    Incident a = NewIncident(T("acme"), kNov30, title);
-    AddDetection(a, CanaryDetection());
-    PHIGATE_ASSERT_OK((*s)->Create(a));
-    id = a.id;
-    PHIGATE_ASSERT_OK_AND_ASSIGN(Incident back, (*s)->Get(T("acme"), a.id));
-    EXPECT_EQ(back.title, title);
+    id = CreateCanaryIncident(**s, title);
+    ASSERT_FALSE(id.empty());
   }
-  std::string raw;
-  for (const std::string& f : {path, path + "-wal"}) {
-    std::ifstream in(f, std::ios::binary);
-    raw += std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  }
+  const std::string raw = FileAndWal(path);
   EXPECT_NE(raw.find("breach.incident"), std::string::npos) << "the namespace is in the file";
   EXPECT_EQ(raw.find("req-quokka-7781"), std::string::npos);
   EXPECT_EQ(raw.find("canary"), std::string::npos);
@@ -410,11 +433,9 @@ TEST(SealedIncidentStoreTest, GenericStoreRecordsAreEncryptedAtRest) {
   ASSERT_TRUE(st.ok());
   std::shared_ptr<store::Store> shared = std::move(*st);
   auto no_key = OpenIncidentStoreOn(shared);
-  ASSERT_TRUE(no_key.ok());
-  EXPECT_EQ((*no_key)->Get(T("acme"), id).status().code(), absl::StatusCode::kFailedPrecondition);
   auto wrong = OpenIncidentStoreOn(shared, IncidentRecordKey("master two").value());
-  ASSERT_TRUE(wrong.ok());
-  EXPECT_EQ((*wrong)->Get(T("acme"), id).status().code(), absl::StatusCode::kDataLoss);
+  ASSERT_TRUE(no_key.ok() && wrong.ok());
+  ExpectNeedsItsKey(**no_key, **wrong, id);
   // The sealed record copied into another tenant's rows does not open there.
   auto acme = shared->ForTenant(T("acme")).value();
   auto beta = shared->ForTenant(T("beta")).value();
@@ -444,27 +465,17 @@ TEST(SealedIncidentStoreTest, RecordsAreEncryptedAtRestAndBoundToTheirRow) {
   {
     auto store = OpenIncidentStore(url, IncidentRecordKey("master one").value());
     ASSERT_TRUE(store.ok()) << store.status();
-    Incident a = NewIncident(T("acme"), kNov30, title);
-    AddDetection(a, CanaryDetection());
-    PHIGATE_ASSERT_OK((*store)->Create(a));
-    id = a.id;
-    PHIGATE_ASSERT_OK_AND_ASSIGN(Incident back, (*store)->Get(T("acme"), a.id));
-    EXPECT_EQ(back.title, title);
+    id = CreateCanaryIncident(**store, title);
+    ASSERT_FALSE(id.empty());
   }
-  std::string raw;
-  for (const std::string& f : {path.string(), path.string() + "-wal"}) {
-    std::ifstream in(f, std::ios::binary);
-    raw += std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  }
+  const std::string raw = FileAndWal(path.string());
   EXPECT_EQ(raw.find("req-quokka-7781"), std::string::npos);
   EXPECT_EQ(raw.find("canary"), std::string::npos);
   {
     auto no_key = OpenIncidentStore(url);
-    ASSERT_TRUE(no_key.ok());
-    EXPECT_EQ((*no_key)->Get(T("acme"), id).status().code(), absl::StatusCode::kFailedPrecondition);
     auto wrong = OpenIncidentStore(url, IncidentRecordKey("master two").value());
-    ASSERT_TRUE(wrong.ok());
-    EXPECT_EQ((*wrong)->Get(T("acme"), id).status().code(), absl::StatusCode::kDataLoss);
+    ASSERT_TRUE(no_key.ok() && wrong.ok());
+    ExpectNeedsItsKey(**no_key, **wrong, id);
   }
   {
     // Move the sealed record to another tenant's row: it no longer opens.
