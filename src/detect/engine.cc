@@ -83,6 +83,21 @@ std::string LowerWordAfter(std::string_view text, size_t pos) {
   return w;
 }
 
+// Whether the number at text[b] followed by F or M is a temperature, not an
+// age and a sex: "Tmax 101F w/ chills", "spiked to 102F", "101.5F".
+bool IsTemperatureAt(std::string_view text, size_t b) {
+  static constexpr std::string_view kTemperature[] = {
+      "t",     "tc",     "tm",     "tmax",  "temp",     "temperature", "febrile",
+      "fever", "fevers", "spiked", "spike", "afebrile", "to",          "of",
+      "at",    "max",    "peak",   "up",    "oral",     "rectal",      "axillary"};
+  if (b >= 1 && text[b - 1] == '.') return true;  // a decimal
+  const std::string before = LowerWordBefore(text, b);
+  for (std::string_view w : kTemperature) {
+    if (before == w) return true;
+  }
+  return false;
+}
+
 // The identifier after a label: separators, then 4-25 characters of
 // [A-Za-z0-9] joined by single - . / characters, holding at least one digit.
 bool IdAfterLabel(std::string_view text, size_t pos, size_t* b, size_t* e) {
@@ -176,18 +191,7 @@ bool Vetoed(std::string_view text, size_t b, size_t e, std::string_view rec) {
       }
     }
   }
-  if (rec == "age_over_89_sex") {
-    // "Tmax 101F w/ chills", "spiked to 102F": a temperature, not an age.
-    static constexpr std::string_view kTemperature[] = {
-        "t",     "tc",     "tm",     "tmax",  "temp",     "temperature", "febrile",
-        "fever", "fevers", "spiked", "spike", "afebrile", "to",          "of",
-        "at",    "max",    "peak",   "up",    "oral",     "rectal",      "axillary"};
-    const std::string before = LowerWordBefore(text, b);
-    for (std::string_view w : kTemperature) {
-      if (before == w) return true;
-    }
-    if (b >= 1 && text[b - 1] == '.') return true;  // a decimal: "101.5F"
-  }
+  if (rec == "age_over_89_sex" && IsTemperatureAt(text, b)) return true;
   if (rec == "date_md" || rec == "date_my" || rec == "date_md_dot_y" || rec == "date_md_dash" ||
       rec == "date_mdy_slash" || rec == "date_md_after_word" || rec == "date_range") {
     // Part of a chain of measurements, not a date: a decimal or a range joined
@@ -1191,6 +1195,29 @@ Result<Findings> Engine::Scan(std::string_view text) const {
   Findings out;
   PHIGATE_RETURN_IF_ERROR(Scan(text, *ctx, &out));
   return out;
+}
+
+bool WrittenAsAge(std::string_view text, size_t begin, size_t end, std::string_view earlier) {
+  // After: an age unit (the "age_over_89" row's), or a sex letter ("age_over_89_sex").
+  size_t k = end;
+  if (k < text.size() && (text[k] == ' ' || text[k] == '-')) ++k;
+  std::string after(text.substr(std::min(k, text.size()), 4));
+  for (char& c : after) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (std::string_view unit : {"yo", "y/o", "y.o", "y-o", "yr", "year"}) {
+    if (after.starts_with(unit)) return true;
+  }
+  // Before: the label of "age_over_89_label", also in `earlier`.
+  std::string back(earlier.substr(earlier.size() - std::min<size_t>(earlier.size(), 24)));
+  back.append(text.substr(begin - std::min<size_t>(begin, 24), std::min<size_t>(begin, 24)));
+  while (!back.empty() && back.back() == '=') back.pop_back();
+  const std::string before = internal::LowerWordBefore(back, back.size());
+  if (before == "age" || before == "ages" || before == "aged" || before == "age/sex" ||
+      before == "age/gender") {
+    return true;
+  }
+  const bool sex = !after.empty() && (after[0] == 'm' || after[0] == 'f') &&
+                   (after.size() == 1 || !std::isalpha(static_cast<unsigned char>(after[1])));
+  return sex && !internal::IsTemperatureAt(back, back.size());
 }
 
 }  // namespace phigate::detect

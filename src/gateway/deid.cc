@@ -7,7 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "phigate/core/json_escape.h"
-#include "phigate/transform/reidentify.h"
+#include "phigate/detect/engine.h"
 
 namespace phigate::gateway {
 namespace {
@@ -283,7 +283,7 @@ void DeidSession::IndexVariants() {
     first_bytes_[static_cast<unsigned char>(std::toupper(static_cast<unsigned char>(v.lower[0])))] =
         true;
     max_variant_ =
-        std::max(max_variant_, v.lower.size() + (v.age_number ? transform::kAgeContextBytes : 0));
+        std::max(max_variant_, v.lower.size() + (v.age_number ? detect::kAgeContextBytes : 0));
   }
 }
 
@@ -308,7 +308,7 @@ void DeidSession::Reidentify(std::string_view text, bool json_escape, std::strin
           ((i > 0 && IsWordByte(text[i - 1])) || (i + len < n && IsWordByte(text[i + len])))) {
         continue;
       }
-      if (v.age_number && !transform::WrittenAsAge(text, i, i + len)) continue;
+      if (v.age_number && !detect::WrittenAsAge(text, i, i + len)) continue;
       hit = &v;
       break;
     }
@@ -339,7 +339,7 @@ size_t DeidSession::HoldBack(std::string_view text) const {
     const std::string_view suffix = text.substr(i);
     for (const Variant& v : variants_) {
       // An age also waits for the bytes after it that say whether it is one.
-      const size_t wait = v.lower.size() + (v.age_number ? transform::kAgeContextBytes : 0);
+      const size_t wait = v.lower.size() + (v.age_number ? detect::kAgeContextBytes : 0);
       if (wait <= suffix.size()) continue;
       if (!EqualsLower(suffix.substr(0, std::min(suffix.size(), v.lower.size())),
                        v.lower.substr(0, std::min(suffix.size(), v.lower.size())))) {

@@ -100,7 +100,7 @@ class DeidSession {
     size_t entry;
     bool needs_word_boundary;
     // An age surrogate (a bare number): restored only where the answer
-    // writes an age (transform::WrittenAsAge), not in "HR 94".
+    // writes an age (detect::WrittenAsAge), not in "HR 94".
     bool age_number = false;
   };
   Result<std::string> Replace(std::string_view original, const Finding& f);

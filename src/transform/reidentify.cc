@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "phigate/detect/engine.h"
 
 namespace phigate::transform {
 
@@ -206,57 +207,6 @@ std::optional<Match> UnderscoreForm(std::string_view t, size_t u, char prev) {
   return std::nullopt;
 }
 
-}  // namespace
-
-// As patterns.cc's "age_over_89*" rows find ages.
-bool WrittenAsAge(std::string_view t, size_t b, size_t e, std::string_view earlier) {
-  auto lower_at = [&](size_t i) -> char {
-    return i < t.size() ? absl::ascii_tolower(static_cast<unsigned char>(t[i])) : '\0';
-  };
-  size_t k = e;
-  if (k < t.size() && (t[k] == ' ' || t[k] == '-')) ++k;
-  const std::string_view after = t.substr(std::min(k, t.size()), 4);
-  std::string a(after);
-  absl::AsciiStrToLower(&a);
-  for (std::string_view unit : {"yo", "y/o", "y.o", "y-o", "yr", "year"}) {
-    if (a.starts_with(unit)) return true;
-  }
-  // The word before, lower case (over spaces, ':' and '='), also in `earlier`
-  // (the text just before t, when t is a piece of a stream).
-  std::string back(earlier.substr(earlier.size() - std::min<size_t>(earlier.size(), 24)));
-  back.append(t.substr(b - std::min<size_t>(b, 24), std::min<size_t>(b, 24)));
-  size_t w_end = back.size();
-  while (w_end > 0 &&
-         (back[w_end - 1] == ' ' || back[w_end - 1] == ':' || back[w_end - 1] == '=')) {
-    --w_end;
-  }
-  size_t w_begin = w_end;
-  while (w_begin > 0 && (absl::ascii_isalpha(static_cast<unsigned char>(back[w_begin - 1])) ||
-                         back[w_begin - 1] == '/')) {
-    --w_begin;
-  }
-  std::string before = back.substr(w_begin, w_end - w_begin);
-  absl::AsciiStrToLower(&before);
-  if (before == "age" || before == "ages" || before == "aged" || before == "age/sex" ||
-      before == "age/gender") {
-    return true;
-  }
-  const char sex = lower_at(k);
-  if ((sex == 'm' || sex == 'f') &&
-      !absl::ascii_isalpha(static_cast<unsigned char>(lower_at(k + 1)))) {
-    if (!back.empty() && back.back() == '.') return false;  // "101.5F"
-    for (std::string_view w :
-         {"t", "tc", "tm", "tmax", "temp", "temperature", "febrile", "fever", "fevers", "spiked",
-          "spike", "afebrile", "max", "peak", "oral", "rectal", "axillary"}) {
-      if (before == w) return false;
-    }
-    return true;
-  }
-  return false;
-}
-
-namespace {
-
 // Whether a match may not start or end between bytes a and b: both letters
 // (unless a lower-to-upper camel-case step, "SmithJohn") or both digits.
 bool SameClass(unsigned char a, unsigned char b) {
@@ -399,7 +349,7 @@ void Reidentifier::FindSurrogatesAndDates(std::string_view t, char prev, std::st
           SameClass(static_cast<unsigned char>(t[e - 1]), static_cast<unsigned char>(t[e]))) {
         continue;
       }
-      if (s.age_number && !WrittenAsAge(t, i, e, earlier)) continue;
+      if (s.age_number && !detect::WrittenAsAge(t, i, e, earlier)) continue;
       Match m;
       m.begin = i;
       m.end = e;

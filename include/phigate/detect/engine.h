@@ -105,6 +105,16 @@ class Engine {
   EngineOptions options_;
 };
 
+// Whether text[begin, end) (a number) is written as an age, as the engine's
+// age_over_89* patterns find one: before an age unit ("94 yo", "94-year-old",
+// "94 y/o", "94yrs") or a sex ("94M", "94 F"; not a temperature, "Tmax 101F"),
+// or after "age"/"aged" ("age: 94"). `earlier` is text just before `text` (a
+// stream's previous piece), if any. Reads at most kAgeContextBytes after `end`.
+// Re-identification restores an age surrogate (a bare number) only here:
+// numbers abound in clinical text ("HR 94", "sat 94%").
+bool WrittenAsAge(std::string_view text, size_t begin, size_t end, std::string_view earlier = {});
+inline constexpr size_t kAgeContextBytes = 7;
+
 }  // namespace phigate::detect
 
 #endif  // PHIGATE_DETECT_ENGINE_H_

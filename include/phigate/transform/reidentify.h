@@ -103,7 +103,7 @@ class Reidentifier {
     std::string replacement;
     std::string original;
     // An age given as a bare number ("94"): restored only where the text
-    // writes an age (WrittenAsAge), not in "HR 94".
+    // writes an age (detect::WrittenAsAge), not in "HR 94".
     bool age_number = false;
   };
   Reidentifier(vault::Vault& vault, vault::Scope scope, ReidOptions options)
@@ -125,17 +125,6 @@ class Reidentifier {
   absl::flat_hash_set<std::string> seen_;  // kept only when sent_ is non-empty
   ReidReport total_;
 };
-
-// Whether text[begin, end) (a number) is written as an age, as the detection
-// engine finds ages over 89: before an age unit ("94 yo", "94-year-old",
-// "94 y/o", "94yrs") or a sex ("94M", "94 F"; not a temperature: "Tmax 101F"),
-// or after "age"/"aged" ("age: 94"). `earlier` is text just before `text`
-// (a stream's previous piece), if any. Needs up to 7 bytes after `end`.
-// Age surrogates are bare numbers, and numbers abound in clinical text
-// ("HR 94", "sat 94%"): re-identification restores them only here.
-bool WrittenAsAge(std::string_view text, size_t begin, size_t end, std::string_view earlier = {});
-// The bytes after an age that WrittenAsAge may read: a stream holds them back.
-inline constexpr size_t kAgeContextBytes = 7;
 
 // Re-identifies a streamed answer chunk by chunk. Feed() returns the text that
 // is final (possibly empty), holding back only a tail that could be the start
