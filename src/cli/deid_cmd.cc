@@ -432,7 +432,8 @@ class Deidentifier {
   // Phase two of records[0, n): replacement and the output line, on jobs()
   // threads; results in order.
   void FinishRecords(std::vector<Scanned>* records, size_t n, std::vector<RecordResult>* results) {
-    if (batches_vault() && !flags_.spans_jsonl) {
+    const bool batched = batches_vault() && !flags_.spans_jsonl;
+    if (batched) {
       std::vector<std::string_view> texts;
       std::vector<const Findings*> findings;
       std::vector<size_t> which;
@@ -449,13 +450,18 @@ class Deidentifier {
         (*records)[which[k]].replaced = std::move(replaced[k]);
     }
     results->assign(n, RecordResult{});
-    ForEach(n, [&](size_t, size_t i, const Turn& turn) {
+    auto finish = [&](size_t, size_t i, const Turn& turn) {
       RecordResult& r = (*results)[i];
       Scanned& rec = (*records)[i];
       r.ok = rec.ok && Finish(&rec, &r.line, turn);
       if (!rec.ok) r.line = rec.error;
       r.stats = rec.stats;
-    });
+    };
+    if (batched) {  // the vault's work is done: nothing left to order
+      ParallelFor(n, jobs(), [&](size_t w, size_t i) { finish(w, i, Turn()); });
+    } else {
+      ForEach(n, finish);
+    }
   }
 
  private:
@@ -540,7 +546,7 @@ class Deidentifier {
     OJson o;
     o["id"] = j.contains("id") ? OJson::parse(j["id"].dump()) : OJson(nullptr);
     if (!flags_.spans_jsonl) {
-      if (turn && !r->replaced.has_value()) turn();
+      if (turn) turn();
       auto replaced = r->replaced.has_value() ? *std::move(r->replaced)
                                               : ApplyReplacement(t, r->findings, ropts_);
       if (!replaced.ok()) {
