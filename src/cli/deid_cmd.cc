@@ -184,8 +184,9 @@ void ParallelFor(size_t n, size_t threads, Fn fn) {
   if (failure) std::rethrow_exception(failure);
 }
 
-// Texts (JSONL records, CSV fields) per vault transaction in --mode tokenize.
-constexpr size_t kTokenizeGroup = 256;
+// Texts (JSONL records, CSV fields) per vault transaction in --mode tokenize
+// and surrogate.
+constexpr size_t kVaultGroup = 256;
 
 // What an item of ParallelForInOrder calls to wait for its turn.
 using Turn = std::function<void()>;
@@ -237,10 +238,10 @@ void AddStats(const FileStats& from, FileStats* to) {
 // De-identifies chunks of text and JSONL records on `jobs` threads, each with
 // its own scan context; outputs, statistics and messages come out in input
 // order, byte for byte what one thread writes. In the reversible modes the
-// scans run on every thread; tokenize then replaces kTokenizeGroup records
-// or CSV fields per vault transaction (TokenizeMany), surrogate (and tokenize
-// on plain-text chunks) one text at a time in input order (ForEach), so the
-// vault sees the same calls in the same order for any number of threads.
+// scans run on every thread; the replacements then take kVaultGroup records
+// or CSV fields per vault transaction (ReplaceMany), and plain-text chunks
+// one at a time in input order (ForEach), so the vault sees the same calls in
+// the same order for any number of threads.
 class Deidentifier {
  public:
   Deidentifier(const DeidFlags& flags, const detect::Engine& engine, ReplacementOptions ropts,
@@ -297,22 +298,30 @@ class Deidentifier {
     return replaced;
   }
 
-  // --mode tokenize batches the vault's work of many texts (TokenizeMany).
-  bool batches_vault() const { return ropts_.mode == ReplacementMode::kTokenize; }
+  // --mode tokenize and surrogate batch the vault's work of many texts (ReplaceMany).
+  bool batches_vault() const { return reversible(); }
 
-  // Tokenize mode: the replacements of texts[i] with *findings[i], in input
-  // order, kTokenizeGroup texts per vault transaction (transform::TokenizeTexts:
-  // a vault error fails the texts of its group only).
-  void TokenizeMany(std::span<const std::string_view> texts,
-                    std::span<const Findings* const> findings,
-                    std::vector<Result<std::string>>* out) {
+  // The reversible replacements of texts[i] with *findings[i], in input
+  // order, kVaultGroup texts per vault transaction (transform::TokenizeTexts
+  // or SurrogateTexts: a vault error fails the texts of its group only).
+  void ReplaceMany(std::span<const std::string_view> texts,
+                   std::span<const Findings* const> findings,
+                   std::vector<Result<std::string>>* out) {
     out->clear();
     out->reserve(texts.size());
+    transform::ReversibleOptions ro;
+    ro.generator = ropts_.generator.get();
+    ro.max_date_shift_days = ropts_.max_date_shift_days;
     std::vector<Result<std::string>> part;
-    for (size_t b = 0; b < texts.size(); b += kTokenizeGroup) {
-      const size_t len = std::min(kTokenizeGroup, texts.size() - b);
-      transform::TokenizeTexts(texts.subspan(b, len), findings.subspan(b, len), *ropts_.vault.vault,
-                               ropts_.scope, &part);
+    for (size_t b = 0; b < texts.size(); b += kVaultGroup) {
+      const size_t len = std::min(kVaultGroup, texts.size() - b);
+      if (ropts_.mode == ReplacementMode::kTokenize) {
+        transform::TokenizeTexts(texts.subspan(b, len), findings.subspan(b, len),
+                                 *ropts_.vault.vault, ropts_.scope, &part);
+      } else {
+        transform::SurrogateTexts(texts.subspan(b, len), findings.subspan(b, len),
+                                  *ropts_.vault.vault, ropts_.scope, ro, &part);
+      }
       for (auto& r : part) out->push_back(std::move(r));
     }
   }
@@ -417,8 +426,8 @@ class Deidentifier {
     std::string group;
     Findings findings;
     FileStats stats;
-    // --mode tokenize: the replaced text, made for many records at once
-    // (TokenizeMany) before Finish.
+    // --mode tokenize|surrogate: the replaced text, made for many records at once
+    // (ReplaceMany) before Finish.
     std::optional<Result<std::string>> replaced;
   };
 
@@ -445,7 +454,7 @@ class Deidentifier {
         which.push_back(i);
       }
       std::vector<Result<std::string>> replaced;
-      TokenizeMany(texts, findings, &replaced);
+      ReplaceMany(texts, findings, &replaced);
       for (size_t k = 0; k < which.size(); ++k)
         (*records)[which[k]].replaced = std::move(replaced[k]);
     }
@@ -946,7 +955,7 @@ int RunCsv(const DeidFlags& flags, Deidentifier& d) {
           which.push_back(k);
         }
         std::vector<Result<std::string>> replaced;
-        d.TokenizeMany(texts, findings, &replaced);
+        d.ReplaceMany(texts, findings, &replaced);
         for (size_t j = 0; j < which.size(); ++j) {
           Item& it = items[which[j]];
           if (replaced[j].ok()) it.stats.bytes_out += static_cast<int64_t>(replaced[j]->size());

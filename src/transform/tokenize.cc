@@ -1,6 +1,7 @@
 #include "phigate/transform/tokenize.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -48,60 +49,19 @@ Status NeedsVault(std::string_view op) {
       absl::StrCat("operator ", ToAbsl(op), " needs a VaultContext (a vault and a scope)"));
 }
 
-// One surrogate through the vault; dates use the scope's offset (no
-// generator needed), and dates in an unknown format fall back to a token.
-//
-// A candidate that already occurs in the text (outside its own span: "97"
-// for an age when the note also says "BP 144/97") would be mapped back in the
-// wrong place, so such candidates are drawn again.
-// `lower_text` is the whole text in ASCII lower case.
+// Whether `candidate` occurs in `lower_text` (the whole text in ASCII lower
+// case). A surrogate that already occurs in its text (outside its own span:
+// "97" for an age when the note also says "BP 144/97") would be mapped back in
+// the wrong place, so such candidates are drawn again.
 bool OccursInText(std::string_view lower_text, std::string_view candidate) {
   if (lower_text.empty() || candidate.empty()) return false;
   return lower_text.find(absl::AsciiStrToLower(std::string(candidate))) != std::string_view::npos;
 }
 
-Result<std::string> SurrogateFor(vault::Vault& vault, const vault::Scope& scope,
-                                 const SurrogateGenerator* gen, PhiCategory category,
-                                 std::string_view original, int max_days,
-                                 std::optional<int>* offset, std::string_view lower_text = {}) {
-  if (category == PhiCategory::kDate) {
-    if (!ParseDate(original)) return vault.Tokenize(category, original, scope);
-    if (!offset->has_value()) {
-      PHIGATE_ASSIGN_OR_RETURN(int days, vault.DateShiftDays(scope, max_days));
-      *offset = days;
-    }
-    const int days = **offset;
-    Result<std::string> out = vault.Surrogate(
-        category, original, scope,
-        [days](PhiCategory, std::string_view o, int attempt) -> Result<std::string> {
-          auto shifted = ShiftDateText(o, days);
-          if (!shifted || attempt > 0) {
-            return absl::AlreadyExistsError("shifted date unavailable");
-          }
-          return *shifted;
-        });
-    // A date has one shifted form, and it can be taken: "Oct 31, 2022" and
-    // "October 31, 2022" both shift to "May 20, 2022". The second spelling
-    // gets a token instead, as an unparsed date does (reversible all the same).
-    if (!out.ok() && out.status().code() == absl::StatusCode::kAlreadyExists) {
-      return vault.Tokenize(category, original, scope);
-    }
-    PHIGATE_RETURN_IF_ERROR(out.status());
-    return MatchDateCase(original, days, *std::move(out));
-  }
-  if (gen == nullptr) {
-    return absl::FailedPreconditionError("surrogate operator needs a SurrogateGenerator");
-  }
-  return vault.Surrogate(
-      category, original, scope,
-      [gen, lower_text](PhiCategory c, std::string_view o, int attempt) -> Result<std::string> {
-        Result<std::string> candidate = gen->Generate(c, o, attempt, 0);
-        for (int i = 0; i < 16 && candidate.ok() && OccursInText(lower_text, *candidate); ++i) {
-          candidate = gen->Generate(c, o, attempt + 1 + i, 0);
-        }
-        return candidate;
-      });
-}
+void SurrogateSpans(std::span<const std::string_view> texts,
+                    std::span<const std::vector<Span>> spans, vault::Vault& vault,
+                    const vault::Scope& scope, const ReversibleOptions& options,
+                    std::vector<Result<std::vector<std::string>>>* out);
 
 class TokenizeOperator : public Operator {
  public:
@@ -153,65 +113,179 @@ class SurrogateOperator : public Operator {
       vc->issued().push_back(tok);
       return tok;
     }
-    std::optional<int> offset;
-    PHIGATE_ASSIGN_OR_RETURN(
-        std::string out, SurrogateFor(vc->vault(), vc->scope(), vc->generator(), finding.category,
-                                      original, max_days, &offset));
-    vc->issued().push_back(out);
-    return out;
+    ReversibleOptions options;
+    options.mode = ReversibleMode::kSurrogate;
+    options.generator = vc->generator();
+    options.max_date_shift_days = max_days;
+    const std::vector<Span> span = {{0, original.size(), finding.category}};
+    std::vector<Result<std::vector<std::string>>> out;
+    SurrogateSpans(std::span(&original, 1), std::span(&span, 1), vc->vault(), vc->scope(), options,
+                   &out);
+    PHIGATE_RETURN_IF_ERROR(out[0].status());
+    vc->issued().push_back((*out[0])[0]);
+    return std::move((*out[0])[0]);
   }
 
  private:
   std::string name_;
 };
 
-}  // namespace
-
-Result<ReversibleResult> DeidentifyReversibly(std::string_view text, const Findings& findings,
-                                              vault::Vault& vault, const vault::Scope& scope,
-                                              const ReversibleOptions& options) {
-  PHIGATE_ASSIGN_OR_RETURN(std::vector<Span> spans, MergeSpans(text, findings));
-  ReversibleResult result;
-  result.replacements.reserve(spans.size());
-  if (options.mode == ReversibleMode::kTokenize) {
-    std::vector<vault::TokenRequest> reqs;
-    reqs.reserve(spans.size());
-    for (const Span& s : spans) reqs.push_back({s.category, text.substr(s.begin, s.end - s.begin)});
-    if (!reqs.empty()) {  // no finding: no vault transaction
-      PHIGATE_ASSIGN_OR_RETURN(result.replacements, vault.TokenizeBatch(reqs, scope));
+// Surrogate mode for many texts: the replacements of spans[i] (merged, as
+// MergeSpans gives them) of texts[i], into (*out)[i]. One vault batch
+// (Vault::SurrogateBatch) for the surrogates of all texts, and one
+// TokenizeBatch for the dates that get a token: those the offset cannot shift
+// (an unknown format) and those whose one shifted form another spelling took.
+// A text with a value that found no surrogate fails alone; a vault error fails
+// every text with a finding.
+void SurrogateSpans(std::span<const std::string_view> texts,
+                    std::span<const std::vector<Span>> spans, vault::Vault& vault,
+                    const vault::Scope& scope, const ReversibleOptions& options,
+                    std::vector<Result<std::vector<std::string>>>* out) {
+  out->assign(texts.size(), std::vector<std::string>());
+  auto fail_all = [&](const Status& s) {
+    for (size_t i = 0; i < texts.size(); ++i) {
+      if (!spans[i].empty()) (*out)[i] = s;
     }
-  } else {
-    if (options.generator == nullptr) {
-      return absl::InvalidArgumentError("surrogate mode needs a SurrogateGenerator");
-    }
-    std::optional<int> offset;
-    const std::string lower_text = absl::AsciiStrToLower(std::string(text));
-    for (const Span& s : spans) {
-      PHIGATE_ASSIGN_OR_RETURN(std::string r,
-                               SurrogateFor(vault, scope, options.generator, s.category,
-                                            text.substr(s.begin, s.end - s.begin),
-                                            options.max_date_shift_days, &offset, lower_text));
-      result.replacements.push_back(std::move(r));
+  };
+  struct Where {
+    size_t text, span;
+  };
+  std::vector<vault::SurrogateRequest> sur;
+  std::vector<Where> sur_at;
+  std::vector<vault::TokenRequest> tok;
+  std::vector<Where> tok_at;
+  std::vector<std::string> lower(texts.size());  // for OccursInText; non-date values only
+  bool dates = false;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    (*out)[i]->resize(spans[i].size());
+    for (size_t k = 0; k < spans[i].size(); ++k) {
+      const Span& s = spans[i][k];
+      const std::string_view value = texts[i].substr(s.begin, s.end - s.begin);
+      if (s.category == PhiCategory::kDate && !ParseDate(value)) {
+        tok.push_back({s.category, value});
+        tok_at.push_back({i, k});
+        continue;
+      }
+      if (s.category == PhiCategory::kDate) {
+        dates = true;
+      } else if (options.generator == nullptr) {
+        (*out)[i] = absl::InvalidArgumentError("surrogate mode needs a SurrogateGenerator");
+        break;
+      } else if (lower[i].empty()) {
+        lower[i] = absl::AsciiStrToLower(std::string(texts[i]));
+      }
+      sur.push_back({s.category, value});
+      sur_at.push_back({i, k});
     }
   }
-  size_t pos = 0;
-  result.text.reserve(text.size() + spans.size() * 8);
-  for (size_t i = 0; i < spans.size(); ++i) {
-    result.text.append(text.substr(pos, spans[i].begin - pos));
-    result.text.append(result.replacements[i]);
-    pos = spans[i].end;
+  int days = 0;
+  if (dates) {
+    Result<int> d = vault.DateShiftDays(scope, options.max_date_shift_days);
+    if (!d.ok()) return fail_all(d.status());
+    days = *d;
   }
-  result.text.append(text.substr(pos));
-  return result;
+  const SurrogateGenerator* gen = options.generator;
+  auto generate = [&](size_t index, PhiCategory c, std::string_view o,
+                      int attempt) -> Result<std::string> {
+    if (c == PhiCategory::kDate) {
+      auto shifted = ShiftDateText(o, days);
+      if (!shifted || attempt > 0) return absl::AlreadyExistsError("shifted date unavailable");
+      return *shifted;
+    }
+    // A candidate that already occurs in its text (outside its own span: "97"
+    // for an age when the note also says "BP 144/97") would be mapped back in
+    // the wrong place, so such candidates are drawn again.
+    const std::string_view text = lower[sur_at[index].text];
+    Result<std::string> candidate = gen->Generate(c, o, attempt, 0);
+    for (int i = 0; i < 16 && candidate.ok() && OccursInText(text, *candidate); ++i) {
+      candidate = gen->Generate(c, o, attempt + 1 + i, 0);
+    }
+    return candidate;
+  };
+  std::vector<Result<std::string>> made;
+  if (!sur.empty()) {
+    if (Status s = vault.SurrogateBatch(sur, scope, generate, &made); !s.ok()) {
+      return fail_all(s);
+    }
+  }
+  for (size_t j = 0; j < sur.size(); ++j) {
+    const Where& w = sur_at[j];
+    if (!(*out)[w.text].ok()) continue;
+    if (made[j].ok()) {
+      (*out)[w.text]->at(w.span) = sur[j].category == PhiCategory::kDate
+                                       ? MatchDateCase(sur[j].value, days, *std::move(made[j]))
+                                       : *std::move(made[j]);
+    } else if (sur[j].category == PhiCategory::kDate &&
+               made[j].status().code() == absl::StatusCode::kAlreadyExists) {
+      // "Oct 31, 2022" and "October 31, 2022" both shift to "May 20, 2022":
+      // the second spelling gets a token, as an unparsed date does.
+      tok.push_back({sur[j].category, sur[j].value});
+      tok_at.push_back(w);
+    } else {
+      (*out)[w.text] = made[j].status();
+    }
+  }
+  if (tok.empty()) return;
+  Result<std::vector<std::string>> tokens = vault.TokenizeBatch(tok, scope);
+  if (!tokens.ok()) return fail_all(tokens.status());
+  for (size_t j = 0; j < tok.size(); ++j) {
+    const Where& w = tok_at[j];
+    if ((*out)[w.text].ok()) (*out)[w.text]->at(w.span) = std::move((*tokens)[j]);
+  }
 }
 
-void TokenizeTexts(std::span<const std::string_view> texts,
-                   std::span<const Findings* const> findings, vault::Vault& vault,
-                   const vault::Scope& scope, std::vector<Result<std::string>>* out) {
+// Tokenize mode for many texts: one TokenizeBatch for the spans of all of
+// them (none when no text has one); a vault error fails every text with a span.
+void TokenizeSpans(std::span<const std::string_view> texts,
+                   std::span<const std::vector<Span>> spans, vault::Vault& vault,
+                   const vault::Scope& scope, std::vector<Result<std::vector<std::string>>>* out) {
+  out->assign(texts.size(), std::vector<std::string>());
+  std::vector<vault::TokenRequest> reqs;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    for (const Span& sp : spans[i]) {
+      reqs.push_back({sp.category, texts[i].substr(sp.begin, sp.end - sp.begin)});
+    }
+  }
+  if (reqs.empty()) return;
+  Result<std::vector<std::string>> tokens = vault.TokenizeBatch(reqs, scope);
+  size_t next = 0;  // into *tokens
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (spans[i].empty()) continue;
+    if (!tokens.ok()) {
+      (*out)[i] = tokens.status();
+      continue;
+    }
+    auto first = tokens->begin() + static_cast<std::ptrdiff_t>(next);
+    (*out)[i]->assign(
+        std::make_move_iterator(first),
+        std::make_move_iterator(first + static_cast<std::ptrdiff_t>(spans[i].size())));
+    next += spans[i].size();
+  }
+}
+
+// `text` with spans[k] replaced by replacements[k].
+std::string Splice(std::string_view text, const std::vector<Span>& spans,
+                   const std::vector<std::string>& replacements) {
+  std::string out;
+  out.reserve(text.size() + spans.size() * 8);
+  size_t pos = 0;
+  for (size_t k = 0; k < spans.size(); ++k) {
+    out.append(text.substr(pos, spans[k].begin - pos));
+    out.append(replacements[k]);
+    pos = spans[k].end;
+  }
+  out.append(text.substr(pos));
+  return out;
+}
+
+// TokenizeTexts and SurrogateTexts.
+void ReversibleTexts(std::span<const std::string_view> texts,
+                     std::span<const Findings* const> findings, vault::Vault& vault,
+                     const vault::Scope& scope, const ReversibleOptions& options,
+                     std::vector<Result<std::string>>* out) {
   out->assign(texts.size(), std::string());
   std::vector<std::vector<Span>> spans(texts.size());
   std::vector<bool> valid(texts.size(), false);
-  std::vector<vault::TokenRequest> reqs;
   for (size_t i = 0; i < texts.size(); ++i) {
     if (i >= findings.size() || findings[i] == nullptr) {
       (*out)[i] = absl::InvalidArgumentError("no findings given for this text");
@@ -224,30 +298,54 @@ void TokenizeTexts(std::span<const std::string_view> texts,
     }
     valid[i] = true;
     spans[i] = *std::move(s);
-    for (const Span& sp : spans[i]) {
-      reqs.push_back({sp.category, texts[i].substr(sp.begin, sp.end - sp.begin)});
-    }
   }
-  Result<std::vector<std::string>> tokens = std::vector<std::string>();
-  if (!reqs.empty()) tokens = vault.TokenizeBatch(reqs, scope);  // no finding: no transaction
-  size_t next = 0;                                               // into *tokens
+  std::vector<Result<std::vector<std::string>>> reps;
+  if (options.mode == ReversibleMode::kTokenize) {
+    TokenizeSpans(texts, spans, vault, scope, &reps);
+  } else {
+    SurrogateSpans(texts, spans, vault, scope, options, &reps);
+  }
   for (size_t i = 0; i < texts.size(); ++i) {
     if (!valid[i]) continue;
-    if (!spans[i].empty() && !tokens.ok()) {
-      (*out)[i] = tokens.status();
+    if (!reps[i].ok()) {
+      (*out)[i] = reps[i].status();
       continue;
     }
-    std::string text;
-    text.reserve(texts[i].size() + spans[i].size() * 8);
-    size_t pos = 0;
-    for (const Span& sp : spans[i]) {
-      text.append(texts[i].substr(pos, sp.begin - pos));
-      text.append((*tokens)[next++]);
-      pos = sp.end;
-    }
-    text.append(texts[i].substr(pos));
-    (*out)[i] = std::move(text);
+    (*out)[i] = Splice(texts[i], spans[i], *reps[i]);
   }
+}
+
+}  // namespace
+
+Result<ReversibleResult> DeidentifyReversibly(std::string_view text, const Findings& findings,
+                                              vault::Vault& vault, const vault::Scope& scope,
+                                              const ReversibleOptions& options) {
+  PHIGATE_ASSIGN_OR_RETURN(std::vector<Span> spans, MergeSpans(text, findings));
+  std::vector<Result<std::vector<std::string>>> reps;
+  if (options.mode == ReversibleMode::kTokenize) {
+    TokenizeSpans(std::span(&text, 1), std::span(&spans, 1), vault, scope, &reps);
+  } else {
+    SurrogateSpans(std::span(&text, 1), std::span(&spans, 1), vault, scope, options, &reps);
+  }
+  ReversibleResult result;
+  PHIGATE_ASSIGN_OR_RETURN(result.replacements, std::move(reps[0]));
+  result.text = Splice(text, spans, result.replacements);
+  return result;
+}
+
+void TokenizeTexts(std::span<const std::string_view> texts,
+                   std::span<const Findings* const> findings, vault::Vault& vault,
+                   const vault::Scope& scope, std::vector<Result<std::string>>* out) {
+  ReversibleTexts(texts, findings, vault, scope, {}, out);
+}
+
+void SurrogateTexts(std::span<const std::string_view> texts,
+                    std::span<const Findings* const> findings, vault::Vault& vault,
+                    const vault::Scope& scope, const ReversibleOptions& options,
+                    std::vector<Result<std::string>>* out) {
+  ReversibleOptions o = options;
+  o.mode = ReversibleMode::kSurrogate;
+  ReversibleTexts(texts, findings, vault, scope, o, out);
 }
 
 Result<std::string> TokenizeText(std::string_view text, const Findings& findings,

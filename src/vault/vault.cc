@@ -411,112 +411,177 @@ class VaultImpl : public Vault {
 
   Result<std::string> Surrogate(PhiCategory category, std::string_view value, const Scope& scope,
                                 SurrogateFn generate) override {
+    const SurrogateRequest req{category, value};
+    std::vector<Result<std::string>> out;
+    PHIGATE_RETURN_IF_ERROR(SurrogateBatch(
+        std::span(&req, 1), scope,
+        [&generate](size_t, PhiCategory c, std::string_view o, int attempt) {
+          return generate(c, o, attempt);
+        },
+        &out));
+    return std::move(out[0]);
+  }
+
+  // Every distinct value (by blind index) is looked up; the missing ones draw
+  // candidates in rounds — attempt k of every value still open in round k —
+  // so a batch costs a few statements per round, not a transaction per value.
+  // A candidate is taken when a surrogate mapping holds it (any category) or
+  // a legacy per-category index of it exists; the map row's unique key decides
+  // between two writers, the blind index between two writers of one value.
+  Status SurrogateBatch(std::span<const SurrogateRequest> requests, const Scope& scope,
+                        BatchSurrogateFn generate, std::vector<Result<std::string>>* out) override {
+    out->clear();
     uint32_t generation = 0;
     PHIGATE_ASSIGN_OR_RETURN(auto ring, Ring(&generation));
     PHIGATE_ASSIGN_OR_RETURN(const std::string sk, ScopeKey(*ring, scope));
-    PHIGATE_ASSIGN_OR_RETURN(
-        crypto::Digest d,
-        ring->index().Compute({"bidx", "s", CategoryName(category),
-                               Normalize(category, value, options_.loose_matching)}));
-    const std::string bidx = absl::StrCat(
-        sk, "/s/",
-        crypto::HexEncode(std::string_view(reinterpret_cast<const char*>(d.data()), 16)));
     const int64_t now = options_.clock();
-    // 1. Already mapped in this scope?
-    PHIGATE_ASSIGN_OR_RETURN(auto existing, ReadIndexed(bidx, sk, now));
-    if (existing.has_value()) return std::move(existing->replacement);
-    // 2. A new surrogate, unique in the scope (case-insensitive, across
-    //    categories).
-    for (int attempt = 0; attempt < 32; ++attempt) {
-      PHIGATE_ASSIGN_OR_RETURN(std::string candidate, generate(category, value, attempt));
-      if (candidate.empty() ||
-          absl::AsciiStrToLower(candidate) == absl::AsciiStrToLower(std::string(value))) {
-        continue;
+    using Item = SurrogateItem;
+    std::vector<Item> items;
+    std::vector<size_t> which(requests.size());
+    absl::flat_hash_map<std::string, size_t> by_bidx;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      const SurrogateRequest& r = requests[i];
+      PHIGATE_ASSIGN_OR_RETURN(
+          crypto::Digest d,
+          ring->index().Compute({"bidx", "s", CategoryName(r.category),
+                                 Normalize(r.category, r.value, options_.loose_matching)}));
+      std::string bidx = absl::StrCat(
+          sk, "/s/",
+          crypto::HexEncode(std::string_view(reinterpret_cast<const char*>(d.data()), 16)));
+      auto [it, fresh] = by_bidx.emplace(bidx, items.size());
+      which[i] = it->second;
+      if (fresh)
+        items.push_back(Item{i, r.category, r.value, std::move(bidx), {}, {}, {}, {}, {}, {}});
+    }
+    if (items.empty()) return absl::OkStatus();
+    bool replaced = false;
+    const Status tx_status = store_->RunInTransaction([&](Transaction& tx) -> Status {
+      for (Item& it : items) it.result.reset();  // fn may be re-run
+      PHIGATE_RETURN_IF_ERROR(CheckGeneration(tx, generation, &replaced));
+      // 1. Values already mapped in this scope.
+      std::vector<std::string> keys;
+      keys.reserve(items.size());
+      for (const Item& it : items) keys.push_back(it.bidx);
+      PHIGATE_ASSIGN_OR_RETURN(auto index, tx.GetMany(kIndexNamespace, keys));
+      std::vector<size_t> open;  // items still without a surrogate
+      std::vector<size_t> mapped;
+      keys.clear();
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (index[i].has_value() && !Expired(index[i]->ts, now)) {
+          mapped.push_back(i);
+          keys.push_back(absl::StrCat(sk, "/", index[i]->value));
+        } else {
+          if (index[i].has_value()) {  // expired: the value may be given a surrogate again
+            PHIGATE_RETURN_IF_ERROR(DropIndexed(tx, sk, *index[i], items[i].bidx));
+          }
+          open.push_back(i);
+        }
       }
-      PHIGATE_ASSIGN_OR_RETURN(std::string ref, SurrogateRef(*ring, candidate));
-      PHIGATE_ASSIGN_OR_RETURN(std::string legacy_ref,
-                               LegacySurrogateRef(*ring, category, candidate));
-      const std::string key = absl::StrCat(sk, "/", ref);
-      const std::string legacy_key = absl::StrCat(sk, "/", legacy_ref);
-      Mapping m{MappingKind::kSurrogate, category, std::string(value), candidate};
-      PHIGATE_ASSIGN_OR_RETURN(std::string sealed,
-                               Seal(*ring, kMapNamespace, key, SerializeMapping(m)));
-      enum class Outcome { kCollision, kMine, kTheirs } outcome = Outcome::kCollision;
-      bool replaced = false;
-      std::optional<Record> taken;  // the mapping that holds the candidate, on a collision
-      const Status race = store_->RunInTransaction([&](Transaction& tx) -> Status {
-        taken.reset();
-        PHIGATE_RETURN_IF_ERROR(CheckGeneration(tx, generation, &replaced));
-        PHIGATE_ASSIGN_OR_RETURN(auto legacy, tx.Get(kMapNamespace, legacy_key));
-        if (legacy.has_value()) {
-          outcome = Outcome::kCollision;
-          return absl::OkStatus();
+      PHIGATE_ASSIGN_OR_RETURN(auto rows, tx.GetMany(kMapNamespace, keys));
+      for (size_t j = 0; j < mapped.size(); ++j) {
+        Item& it = items[mapped[j]];
+        if (rows[j].has_value() && !Expired(rows[j]->ts, now)) {
+          PHIGATE_ASSIGN_OR_RETURN(Mapping m, OpenMapping(keys[j], rows[j]->value));
+          it.result = std::move(m.replacement);
+          continue;
+        }
+        // An index entry whose mapping is gone (purged by age after a later
+        // spelling linked to it): nothing resolves through it any more.
+        PHIGATE_ASSIGN_OR_RETURN(bool gone, tx.Delete(kIndexNamespace, it.bidx));
+        (void)gone;
+        open.push_back(mapped[j]);
+      }
+      std::sort(open.begin(), open.end());
+      // 2. New surrogates, in rounds.
+      for (int attempt = 0; attempt < kSurrogateAttempts && !open.empty(); ++attempt) {
+        std::vector<size_t> drawn;
+        for (size_t i : open) {
+          Item& it = items[i];
+          Result<std::string> c = generate(it.first, it.category, it.value, attempt);
+          if (!c.ok()) {
+            it.result = c.status();
+            continue;
+          }
+          if (c->empty() || absl::EqualsIgnoreCase(*c, ToAbsl(it.value))) continue;
+          it.candidate = *std::move(c);
+          PHIGATE_ASSIGN_OR_RETURN(it.ref, SurrogateRef(*ring, it.candidate));
+          PHIGATE_ASSIGN_OR_RETURN(std::string legacy_ref,
+                                   LegacySurrogateRef(*ring, it.category, it.candidate));
+          it.key = absl::StrCat(sk, "/", it.ref);
+          it.legacy_key = absl::StrCat(sk, "/", legacy_ref);
+          Mapping m{MappingKind::kSurrogate, it.category, std::string(it.value), it.candidate};
+          PHIGATE_ASSIGN_OR_RETURN(it.sealed,
+                                   Seal(*ring, kMapNamespace, it.key, SerializeMapping(m)));
+          drawn.push_back(i);
+        }
+        // A legacy index of the candidate in its category: taken.
+        keys.clear();
+        for (size_t i : drawn) keys.push_back(items[i].legacy_key);
+        PHIGATE_ASSIGN_OR_RETURN(auto legacy, tx.GetMany(kMapNamespace, keys));
+        std::vector<size_t> trying;
+        for (size_t j = 0; j < drawn.size(); ++j) {
+          if (!legacy[j].has_value()) trying.push_back(drawn[j]);
         }
         if (options_.ttl_seconds > 0) {
-          // An expired pair of this value, or an expired mapping holding the
-          // candidate, is gone already for readers: drop it (as Mint does) so
-          // the value can be given a surrogate again.
-          PHIGATE_ASSIGN_OR_RETURN(auto old, tx.Get(kIndexNamespace, bidx));
-          if (old.has_value() && Expired(old->ts, now)) {
-            PHIGATE_ASSIGN_OR_RETURN(bool d1, tx.Delete(kIndexNamespace, bidx));
-            PHIGATE_ASSIGN_OR_RETURN(bool d2,
-                                     tx.Delete(kMapNamespace, absl::StrCat(sk, "/", old->value)));
-            (void)d1;
-            (void)d2;
-          }
-          PHIGATE_ASSIGN_OR_RETURN(auto held, tx.Get(kMapNamespace, key));
-          if (held.has_value() && Expired(held->ts, now)) {
-            PHIGATE_ASSIGN_OR_RETURN(bool gone, tx.Delete(kMapNamespace, key));
-            (void)gone;
+          // An expired mapping holding the candidate is gone already for
+          // readers: drop it so the candidate can be issued again.
+          keys.clear();
+          for (size_t i : trying) keys.push_back(items[i].key);
+          PHIGATE_ASSIGN_OR_RETURN(auto held, tx.GetMany(kMapNamespace, keys));
+          for (size_t j = 0; j < trying.size(); ++j) {
+            if (held[j].has_value() && Expired(held[j]->ts, now)) {
+              PHIGATE_ASSIGN_OR_RETURN(bool gone, tx.Delete(kMapNamespace, keys[j]));
+              (void)gone;
+            }
           }
         }
-        PHIGATE_ASSIGN_OR_RETURN(bool ins, tx.PutIfAbsent(kMapNamespace, key, sealed, now));
-        if (!ins) {
-          outcome = Outcome::kCollision;
-          PHIGATE_ASSIGN_OR_RETURN(taken, tx.Get(kMapNamespace, key));
-          return absl::OkStatus();
+        std::vector<Record> recs;
+        recs.reserve(trying.size());
+        for (size_t i : trying) recs.push_back(Record{items[i].key, items[i].sealed, now});
+        PHIGATE_ASSIGN_OR_RETURN(auto inserted, tx.PutIfAbsentMany(kMapNamespace, recs));
+        // Ours: index them. Losing the index means another transaction gave
+        // the value a surrogate first: drop our row and take theirs.
+        std::vector<size_t> mine, collided;
+        for (size_t j = 0; j < trying.size(); ++j) {
+          (inserted[j] ? mine : collided).push_back(trying[j]);
         }
-        PHIGATE_ASSIGN_OR_RETURN(bool won, tx.PutIfAbsent(kIndexNamespace, bidx, ref, now));
-        if (won) {
-          outcome = Outcome::kMine;
-          return absl::OkStatus();
+        PHIGATE_RETURN_IF_ERROR(Link(tx, sk, now, mine, /*drop_lost=*/true, &items));
+        // Taken: by the same value in another letter case ("MARCH 14, 2024"
+        // and "March 14, 2024" shift to the same date, which has no other
+        // candidate), which this spelling then shares; else draw again.
+        keys.clear();
+        for (size_t i : collided) keys.push_back(items[i].key);
+        PHIGATE_ASSIGN_OR_RETURN(auto taken, tx.GetMany(kMapNamespace, keys));
+        std::vector<size_t> sharing;
+        for (size_t j = 0; j < collided.size(); ++j) {
+          Item& it = items[collided[j]];
+          if (!taken[j].has_value() || Expired(taken[j]->ts, now)) continue;
+          PHIGATE_ASSIGN_OR_RETURN(Mapping held, OpenMapping(keys[j], taken[j]->value));
+          if (held.kind == MappingKind::kSurrogate && held.category == it.category &&
+              absl::EqualsIgnoreCase(held.original, ToAbsl(it.value))) {
+            it.candidate = std::move(held.replacement);
+            sharing.push_back(collided[j]);
+          }
         }
-        outcome = Outcome::kTheirs;                          // roll back ours; read theirs below
-        return absl::CancelledError("lost the index race");  // rolls back our row
-      });
-      if (replaced) return KeysReplaced();
-      if (!race.ok() && outcome != Outcome::kTheirs) return race;
-      if (outcome == Outcome::kMine) return candidate;
-      if (outcome == Outcome::kCollision && taken.has_value() && !Expired(taken->ts, now)) {
-        // The candidate is the surrogate of the same value written in another
-        // letter case ("MARCH 14, 2024" and "March 14, 2024" shift to the same
-        // date; a date has no other candidate): this spelling shares it, as
-        // first written (the same answer as every later lookup gives).
-        PHIGATE_ASSIGN_OR_RETURN(std::string plain, Open(kMapNamespace, key, taken->value));
-        PHIGATE_ASSIGN_OR_RETURN(Mapping held, ParseMapping(plain));
-        crypto::SecureWipe(plain.data(), plain.size());
-        if (held.kind == MappingKind::kSurrogate && held.category == category &&
-            absl::EqualsIgnoreCase(held.original, ToAbsl(value))) {
-          bool won = false;
-          const Status link = store_->RunInTransaction([&](Transaction& tx) -> Status {
-            PHIGATE_RETURN_IF_ERROR(CheckGeneration(tx, generation, &replaced));
-            PHIGATE_ASSIGN_OR_RETURN(won, tx.PutIfAbsent(kIndexNamespace, bidx, ref, now));
-            return absl::OkStatus();
-          });
-          if (replaced) return KeysReplaced();
-          if (!link.ok()) return link;
-          if (won) return std::move(held.replacement);
-          PHIGATE_ASSIGN_OR_RETURN(auto theirs, ReadIndexed(bidx, sk, now));
-          if (theirs.has_value()) return std::move(theirs->replacement);
+        PHIGATE_RETURN_IF_ERROR(Link(tx, sk, now, sharing, /*drop_lost=*/false, &items));
+        std::vector<size_t> still;
+        for (size_t i : open) {
+          if (!items[i].result.has_value()) still.push_back(i);
         }
+        open.swap(still);
       }
-      if (outcome == Outcome::kTheirs) {
-        PHIGATE_ASSIGN_OR_RETURN(auto theirs, ReadIndexed(bidx, sk, now));
-        if (theirs.has_value()) return std::move(theirs->replacement);
+      for (size_t i : open) {
+        items[i].result = absl::InternalError(
+            absl::StrCat("no unique ", ToAbsl(CategoryName(items[i].category)),
+                         " surrogate found after ", kSurrogateAttempts, " attempts"));
       }
-    }
-    return absl::InternalError(absl::StrCat("no unique ", ToAbsl(CategoryName(category)),
-                                            " surrogate found after 32 attempts"));
+      return absl::OkStatus();
+    });
+    if (replaced) return KeysReplaced();
+    PHIGATE_RETURN_IF_ERROR(tx_status);
+    out->reserve(requests.size());
+    for (size_t i = 0; i < requests.size(); ++i) out->push_back(*items[which[i]].result);
+    return absl::OkStatus();
   }
 
   Result<std::vector<Mapping>> ListSurrogates(const Scope& scope) override {
@@ -790,25 +855,65 @@ class VaultImpl : public Vault {
         "s/", crypto::HexEncode(std::string_view(reinterpret_cast<const char*>(d.data()), 16)));
   }
 
-  // The mapping an index entry points to, when present and not expired.
-  Result<std::optional<Mapping>> ReadIndexed(const std::string& bidx, const std::string& sk,
-                                             int64_t now) {
-    std::optional<Record> row;
-    std::string key;
-    if (Status tx_status = store_->RunInTransaction([&](Transaction& tx) -> Status {
-          row.reset();
-          PHIGATE_ASSIGN_OR_RETURN(auto ref, tx.Get(kIndexNamespace, bidx));
-          if (!ref.has_value() || Expired(ref->ts, now)) return absl::OkStatus();
-          key = absl::StrCat(sk, "/", ref->value);
-          PHIGATE_ASSIGN_OR_RETURN(row, tx.Get(kMapNamespace, key));
-          return absl::OkStatus();
-        });
-        !tx_status.ok())
-      return tx_status;
-    if (!row.has_value() || Expired(row->ts, now)) return std::optional<Mapping>();
-    PHIGATE_ASSIGN_OR_RETURN(std::string plain, Open(kMapNamespace, key, row->value));
-    PHIGATE_ASSIGN_OR_RETURN(Mapping m, ParseMapping(plain));
-    return std::optional<Mapping>(std::move(m));
+  static constexpr int kSurrogateAttempts = 32;
+
+  // A distinct value of a SurrogateBatch and, while it draws, its candidate.
+  struct SurrogateItem {
+    size_t first;  // the first request of this value
+    PhiCategory category;
+    std::string_view value;
+    std::string bidx;
+    std::optional<Result<std::string>> result;  // set once decided
+    std::string candidate, ref, key, legacy_key, sealed;
+  };
+
+  Result<Mapping> OpenMapping(std::string_view key, std::string_view sealed) {
+    PHIGATE_ASSIGN_OR_RETURN(std::string plain, Open(kMapNamespace, key, sealed));
+    Result<Mapping> m = ParseMapping(plain);
+    crypto::SecureWipe(plain.data(), plain.size());
+    return m;
+  }
+
+  // Drops an expired index entry of a value and the mapping it points to.
+  static Status DropIndexed(Transaction& tx, const std::string& sk, const Record& index,
+                            std::string_view bidx) {
+    PHIGATE_ASSIGN_OR_RETURN(bool d1, tx.Delete(kIndexNamespace, bidx));
+    PHIGATE_ASSIGN_OR_RETURN(bool d2, tx.Delete(kMapNamespace, absl::StrCat(sk, "/", index.value)));
+    (void)d1;
+    (void)d2;
+    return absl::OkStatus();
+  }
+
+  // Points the blind index of each of `which` at its candidate's mapping
+  // (ref). Where another transaction indexed the value first, its surrogate is
+  // taken instead (and, with drop_lost, our own mapping row removed); one that
+  // cannot be read stays undecided and draws again.
+  Status Link(Transaction& tx, const std::string& sk, int64_t now, const std::vector<size_t>& which,
+              bool drop_lost, std::vector<SurrogateItem>* items) {
+    if (which.empty()) return absl::OkStatus();
+    std::vector<Record> idx;
+    idx.reserve(which.size());
+    for (size_t i : which) idx.push_back(Record{(*items)[i].bidx, (*items)[i].ref, now});
+    PHIGATE_ASSIGN_OR_RETURN(auto won, tx.PutIfAbsentMany(kIndexNamespace, idx));
+    for (size_t j = 0; j < which.size(); ++j) {
+      SurrogateItem& it = (*items)[which[j]];
+      if (won[j]) {
+        it.result = it.candidate;
+        continue;
+      }
+      if (drop_lost) {
+        PHIGATE_ASSIGN_OR_RETURN(bool gone, tx.Delete(kMapNamespace, it.key));
+        (void)gone;
+      }
+      PHIGATE_ASSIGN_OR_RETURN(auto theirs, tx.Get(kIndexNamespace, it.bidx));
+      if (!theirs.has_value() || Expired(theirs->ts, now)) continue;
+      const std::string key = absl::StrCat(sk, "/", theirs->value);
+      PHIGATE_ASSIGN_OR_RETURN(auto row, tx.Get(kMapNamespace, key));
+      if (!row.has_value() || Expired(row->ts, now)) continue;
+      PHIGATE_ASSIGN_OR_RETURN(Mapping m, OpenMapping(key, row->value));
+      it.result = std::move(m.replacement);
+    }
+    return absl::OkStatus();
   }
 
   static Result<std::string> RandomBody(size_t len) { return RandomTokenBody(len); }

@@ -134,6 +134,69 @@ TEST_F(TokenizeTest, SurrogateModeTakesOneDateWrittenInTwoLetterCases) {
   EXPECT_EQ(r.text.find("MARCH 14, 2031"), std::string::npos) << r.text;
 }
 
+// SurrogateTexts: one vault batch for many texts, with what one text at a
+// time gives — the same surrogate for a value met again (here and in a later
+// call), dates moved by the scope's one offset (two spellings of one date
+// share its shifted form, as one text does), a date in no known format
+// tokenized; a text with invalid findings fails alone, a failing vault fails
+// every text with a finding.
+TEST_F(TokenizeTest, SurrogateTextsInOneBatchAsOneByOne) {
+  const std::vector<std::string> notes = {
+      "Pt Qorvin Abelstam seen 3/14/2031.", "No identifiers here.", "short",
+      "Call (555) 010-0199 about Qorvin Abelstam on MARCH 14, 2031 (3/14/2031).",
+      "Seen March 14, 2031; next visit Smarch 40th."};
+  const std::vector<Findings> f = {{F(PhiCategory::kName, 3, 18), F(PhiCategory::kDate, 24, 33)},
+                                   {},
+                                   {F(PhiCategory::kName, 2, 9)},  // past the end
+                                   {F(PhiCategory::kPhone, 5, 19), F(PhiCategory::kName, 26, 41),
+                                    F(PhiCategory::kDate, 45, 59), F(PhiCategory::kDate, 61, 70)},
+                                   {F(PhiCategory::kDate, 5, 19), F(PhiCategory::kDate, 32, 43)}};
+  std::vector<std::string_view> texts(notes.begin(), notes.end());
+  std::vector<const Findings*> fp;
+  for (const Findings& x : f) fp.push_back(&x);
+  const ReversibleOptions o{.mode = ReversibleMode::kSurrogate, .generator = fx_->gen.get()};
+  std::vector<Result<std::string>> out;
+  SurrogateTexts(texts, fp, *fx_->acme, scope_, o, &out);
+  ASSERT_EQ(out.size(), notes.size());
+  EXPECT_EQ(out[2].status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(out[1].value_or(""), notes[1]);
+  for (size_t i : {size_t{0}, size_t{3}, size_t{4}}) {
+    PHIGATE_ASSERT_OK_AND_ASSIGN(std::string batched, out[i]);
+    EXPECT_EQ(batched.find("Qorvin"), std::string::npos) << batched;
+    EXPECT_EQ(batched.find("3/14/2031"), std::string::npos) << batched;
+    EXPECT_FALSE(absl::StrContains(absl::AsciiStrToLower(batched), "march 14, 2031")) << batched;
+    // The same text again, alone: the surrogates are in the vault now.
+    PHIGATE_ASSERT_OK_AND_ASSIGN(ReversibleResult one,
+                                 DeidentifyReversibly(notes[i], f[i], *fx_->acme, scope_, o));
+    EXPECT_EQ(one.text, batched) << i;
+  }
+  // One surrogate for the name in both texts, one shifted date for 3/14/2031.
+  PHIGATE_ASSERT_OK_AND_ASSIGN(ReversibleResult r0,
+                               DeidentifyReversibly(notes[0], f[0], *fx_->acme, scope_, o));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(ReversibleResult r3,
+                               DeidentifyReversibly(notes[3], f[3], *fx_->acme, scope_, o));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(ReversibleResult r4,
+                               DeidentifyReversibly(notes[4], f[4], *fx_->acme, scope_, o));
+  EXPECT_EQ(r0.replacements[0], r3.replacements[1]);
+  EXPECT_EQ(r0.replacements[1], r3.replacements[3]);
+  // "MARCH 14, 2031" and "March 14, 2031": one date, in each one's case.
+  EXPECT_TRUE(absl::EqualsIgnoreCase(r3.replacements[2], r4.replacements[0]))
+      << r3.replacements[2] << " / " << r4.replacements[0];
+  EXPECT_EQ(r3.replacements[2], absl::AsciiStrToUpper(r3.replacements[2]));
+  // No date format: a token, which resolves.
+  ASSERT_TRUE(absl::StartsWith(r4.replacements[1], "[DATE_")) << r4.replacements[1];
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string back, fx_->acme->Resolve(r4.replacements[1], scope_));
+  EXPECT_EQ(back, "Smarch 40th");
+
+  // A vault that fails (its tenant shredded): every text with a finding fails.
+  ASSERT_TRUE(fx_->beta->Shred().ok());
+  SurrogateTexts(texts, fp, *fx_->beta, scope_, o, &out);
+  EXPECT_FALSE(out[0].ok());
+  EXPECT_FALSE(out[3].ok());
+  EXPECT_FALSE(out[4].ok());
+  EXPECT_TRUE(out[1].ok());
+}
+
 TEST_F(TokenizeTest, OperatorsWorkThroughTheOperatorInterface) {
   auto tok = NewTokenizeOperator();
   EXPECT_EQ(tok->name(), "tokenize");

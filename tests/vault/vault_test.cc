@@ -6,6 +6,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -853,6 +854,161 @@ TEST_P(VaultTest, ConcurrentStoresIssueTheSameTokenForTheSameValue) {
   PHIGATE_ASSERT_OK_AND_ASSIGN(auto back, v2->ResolveBatch(out1, conv_));
   for (int i = 0; i < kValues; ++i)
     EXPECT_EQ(back[static_cast<size_t>(i)], vals[static_cast<size_t>(i)]);
+}
+
+// A batch gives what Surrogate gives one value at a time: one surrogate per
+// value (repeats in the batch share it, later calls find it), none shared by
+// two values, and each request's own generator input (its index).
+TEST_P(VaultTest, SurrogateBatchIsConsistentAndUnique) {
+  std::vector<std::string> vals;
+  for (int i = 0; i < 40; ++i) vals.push_back(absl::StrCat("Synthetic Person ", i % 25));
+  std::vector<SurrogateRequest> reqs;
+  for (const auto& v : vals) reqs.push_back({PhiCategory::kName, v});
+  // Few candidates, so values collide with each other within the batch; the
+  // index picks where each request starts drawing.
+  std::vector<size_t> asked;
+  auto gen = [&](size_t index, PhiCategory, std::string_view, int attempt) -> Result<std::string> {
+    asked.push_back(index);
+    return absl::StrCat("Candidate ", (index + static_cast<size_t>(attempt)) % 30);
+  };
+  std::vector<Result<std::string>> out;
+  PHIGATE_ASSERT_OK(vault_->SurrogateBatch(reqs, conv_, gen, &out));
+  ASSERT_EQ(out.size(), vals.size());
+  std::map<std::string, std::string> by_value;
+  std::set<std::string> issued;
+  for (size_t i = 0; i < vals.size(); ++i) {
+    PHIGATE_ASSERT_OK(out[i].status());
+    auto [it, fresh] = by_value.emplace(vals[i], *out[i]);
+    if (fresh) {
+      EXPECT_TRUE(issued.insert(absl::AsciiStrToLower(*out[i])).second) << *out[i];
+    } else {
+      EXPECT_EQ(it->second, *out[i]) << vals[i];
+    }
+  }
+  EXPECT_EQ(by_value.size(), 25u);
+  // Repeats are not asked for: only the first request of each value draws.
+  for (size_t index : asked) EXPECT_LT(index, 25u);
+  // One at a time, the same answers; the scope lists each mapping once.
+  for (const auto& [value, sur] : by_value) {
+    auto never = [](PhiCategory, std::string_view, int) -> Result<std::string> {
+      return absl::InternalError("must not be asked: the value has a surrogate");
+    };
+    PHIGATE_ASSERT_OK_AND_ASSIGN(std::string again,
+                                 vault_->Surrogate(PhiCategory::kName, value, conv_, never));
+    EXPECT_EQ(again, sur);
+  }
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto list, vault_->ListSurrogates(conv_));
+  EXPECT_EQ(list.size(), 25u);
+}
+
+// One value whose generator fails, or runs out of candidates, fails alone.
+TEST_P(VaultTest, SurrogateBatchFailsOneValueAlone) {
+  PHIGATE_ASSERT_OK(
+      vault_->Surrogate(PhiCategory::kName, "Taken Holder", conv_,
+                        [](PhiCategory, std::string_view, int) -> Result<std::string> {
+                          return std::string("Always Taken");
+                        }));
+  const std::vector<SurrogateRequest> reqs = {{PhiCategory::kName, "Qorvin Abelstam"},
+                                              {PhiCategory::kDate, "Unshiftable Day"},
+                                              {PhiCategory::kName, "Belvia Tranter"},
+                                              {PhiCategory::kName, "Corra Vantly"}};
+  auto gen = [](size_t index, PhiCategory, std::string_view, int attempt) -> Result<std::string> {
+    if (index == 1) return absl::AlreadyExistsError("no candidate");
+    if (index == 3) return std::string("ALWAYS TAKEN");  // another value's, in another case
+    return absl::StrCat("Fresh ", index, " ", attempt);
+  };
+  std::vector<Result<std::string>> out;
+  PHIGATE_ASSERT_OK(vault_->SurrogateBatch(reqs, conv_, gen, &out));
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[0].value_or(""), "Fresh 0 0");
+  EXPECT_EQ(out[1].status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(out[2].value_or(""), "Fresh 2 0");
+  EXPECT_EQ(out[3].status().code(), absl::StatusCode::kInternal);
+  EXPECT_NE(out[3].status().message().find("no unique NAME surrogate"), std::string_view::npos);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto list, vault_->ListSurrogates(conv_));
+  EXPECT_EQ(list.size(), 3u);  // the holder's, 0's and 2's
+}
+
+// Two spellings of one date in one batch share its one shifted form, as they
+// do one call at a time.
+TEST_P(VaultTest, SurrogateBatchSharesADateAcrossLetterCases) {
+  const std::vector<SurrogateRequest> reqs = {{PhiCategory::kDate, "MARCH 14, 2024"},
+                                              {PhiCategory::kDate, "March 14, 2024"},
+                                              {PhiCategory::kDate, "April 1, 2024"}};
+  auto shift = [](size_t, PhiCategory, std::string_view o, int attempt) -> Result<std::string> {
+    if (attempt > 0) return absl::AlreadyExistsError("shifted date unavailable");
+    if (o == "April 1, 2024") return std::string("May 26, 2024");  // taken by the first
+    return absl::AsciiStrToUpper(std::string("May 26, 2024"));
+  };
+  std::vector<Result<std::string>> out;
+  PHIGATE_ASSERT_OK(vault_->SurrogateBatch(reqs, conv_, shift, &out));
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].value_or(""), "MAY 26, 2024");
+  EXPECT_EQ(out[1].value_or(""), "MAY 26, 2024");
+  EXPECT_EQ(out[2].status().code(), absl::StatusCode::kAlreadyExists);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto list, vault_->ListSurrogates(conv_));
+  EXPECT_EQ(list.size(), 1u);
+}
+
+// Two processes giving the same values surrogates at once, one in batches and
+// one value at a time, agree on every value's surrogate and never issue one
+// surrogate for two values.
+TEST_P(VaultTest, ConcurrentStoresIssueTheSameSurrogateForTheSameValue) {
+  if (GetParam() == "memory") GTEST_SKIP() << "needs a shared database";
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto second, Store::Open({.url = url_}));
+  auto v1 = OpenVault("shared");
+  auto v2 = OpenVault("shared", nullptr, second.get());
+  constexpr int kValues = 120;
+  std::vector<std::string> vals;
+  for (int i = 0; i < kValues; ++i) vals.push_back(absl::StrCat("Synthetic Person ", i));
+  std::vector<SurrogateRequest> reqs;
+  for (const auto& v : vals) reqs.push_back({PhiCategory::kName, v});
+  // 150 candidates for 120 values: both writers collide often.
+  auto pick = [](std::string_view o, int attempt) {
+    return absl::StrCat(
+        "Candidate ", (std::hash<std::string_view>()(o) + static_cast<size_t>(attempt) * 7) % 150);
+  };
+  std::vector<std::string> out1, out2;
+  Status s1, s2;
+  std::thread a([&] {
+    for (int i = 0; i < kValues; i += 20) {
+      std::vector<Result<std::string>> part;
+      s1 = v1->SurrogateBatch(
+          std::span(reqs).subspan(static_cast<size_t>(i), 20), conv_,
+          [&](size_t, PhiCategory, std::string_view o, int attempt) -> Result<std::string> {
+            return pick(o, attempt);
+          },
+          &part);
+      if (!s1.ok()) return;
+      for (auto& r : part) {
+        if (!r.ok()) {
+          s1 = r.status();
+          return;
+        }
+        out1.push_back(*r);
+      }
+    }
+  });
+  std::thread b([&] {
+    for (int i = kValues - 1; i >= 0; --i) {
+      auto r = v2->Surrogate(PhiCategory::kName, vals[static_cast<size_t>(i)], conv_,
+                             [&](PhiCategory, std::string_view o,
+                                 int attempt) -> Result<std::string> { return pick(o, attempt); });
+      if (!r.ok()) {
+        s2 = r.status();
+        return;
+      }
+      out2.insert(out2.begin(), *r);
+    }
+  });
+  a.join();
+  b.join();
+  PHIGATE_ASSERT_OK(s1);
+  PHIGATE_ASSERT_OK(s2);
+  EXPECT_EQ(out1, out2);
+  EXPECT_EQ(std::set<std::string>(out1.begin(), out1.end()).size(), out1.size());
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto list, v1->ListSurrogates(conv_));
+  EXPECT_EQ(list.size(), static_cast<size_t>(kValues));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, VaultTest, ::testing::Values("memory", "sqlite", "postgres"),

@@ -4,7 +4,8 @@
 //
 // Two ways in:
 //   - whole texts: DeidentifyReversibly()/TokenizeText() (one vault batch per
-//     text; what `phigate deid --mode tokenize|surrogate` and the gateway call);
+//     text), TokenizeTexts()/SurrogateTexts() (one per group of texts: what
+//     `phigate deid --mode tokenize|surrogate` calls for records and fields);
 //   - per finding: the Operators below, through Redactor::RegisterOperator()
 //     with a VaultContext as the TransformContext.
 //
@@ -81,6 +82,19 @@ Result<ReversibleResult> DeidentifyReversibly(std::string_view text, const Findi
 void TokenizeTexts(std::span<const std::string_view> texts,
                    std::span<const Findings* const> findings, vault::Vault& vault,
                    const vault::Scope& scope, std::vector<Result<std::string>>* out);
+
+// Surrogate mode for many texts at once (options.generator needed for all but
+// dates): one Vault::SurrogateBatch — one transaction — for the surrogates of
+// all of them, and one TokenizeBatch for the dates that get a token (an
+// unknown format, or a shifted form another spelling took). (*out)[i] is
+// texts[i]'s result: a text whose findings are invalid, or with a value that
+// found no unique surrogate, fails alone; a vault error fails every text that
+// had a finding. The surrogates are those DeidentifyReversibly would give the
+// texts one by one, in order (a value met again keeps its surrogate).
+void SurrogateTexts(std::span<const std::string_view> texts,
+                    std::span<const Findings* const> findings, vault::Vault& vault,
+                    const vault::Scope& scope, const ReversibleOptions& options,
+                    std::vector<Result<std::string>>* out);
 
 // DeidentifyReversibly in tokenize mode, returning the text only.
 Result<std::string> TokenizeText(std::string_view text, const Findings& findings,

@@ -122,6 +122,17 @@ struct VaultOptions {
 using SurrogateFn = absl::FunctionRef<Result<std::string>(PhiCategory category,
                                                           std::string_view original, int attempt)>;
 
+// A value to give a surrogate (Vault::SurrogateBatch).
+struct SurrogateRequest {
+  PhiCategory category;
+  std::string_view value;
+};
+
+// SurrogateFn for a batch: `index` is the request's position in the batch, so
+// one generator can shape candidates per request (per text, per date offset).
+using BatchSurrogateFn = absl::FunctionRef<Result<std::string>(
+    size_t index, PhiCategory category, std::string_view original, int attempt)>;
+
 // Thread-safe: one Vault may serve many requests of its tenant at once.
 //
 // Errors: NotFound for an unknown, purged, expired or other-scope token;
@@ -162,6 +173,16 @@ class Vault {
   // (two originals never share a surrogate, case-insensitively).
   virtual Result<std::string> Surrogate(PhiCategory category, std::string_view value,
                                         const Scope& scope, SurrogateFn generate) = 0;
+  // Surrogates for many values in one transaction: (*out)[i] is requests[i]'s,
+  // the one Surrogate would give (values repeated in the batch share one; a
+  // value in another letter case shares a date's one shifted form). A value
+  // whose generator fails, or finds no unique candidate in 32 attempts, gets
+  // that error in its entry and the others are still made (the generator's
+  // status is passed on, so a caller can tell "no candidate" codes apart). A
+  // store or key error fails the call: nothing is written and *out is empty.
+  virtual Status SurrogateBatch(std::span<const SurrogateRequest> requests, const Scope& scope,
+                                BatchSurrogateFn generate,
+                                std::vector<Result<std::string>>* out) = 0;
   // Every surrogate mapping of the scope (for re-identification of model output).
   virtual Result<std::vector<Mapping>> ListSurrogates(const Scope& scope) = 0;
 
