@@ -1,6 +1,7 @@
 // PostgreSQL outages: an unreachable server and a connection cut in the
 // middle of a transaction both give a clear Unavailable error and leave no
-// partial write behind. Runs when PHIGATE_TEST_PG_URL is set.
+// partial write behind. Also: the server's notices stay off stderr. Runs when
+// PHIGATE_TEST_PG_URL is set.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -8,7 +9,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -163,6 +167,44 @@ TEST(PgOutageTest, ConnectionCutMidTransactionWritesNothing) {
     return absl::OkStatus();
   }));
   EXPECT_TRUE(rows.empty()) << "a partial write survived the outage";
+}
+
+// Opening a store whose schema and tables exist makes the server send
+// NOTICEs ("relation ... already exists, skipping"), which libpq prints on
+// the process's stderr: noise in every `phigate deid --store postgres://...`.
+TEST(PgOutageTest, OpeningAnExistingStorePrintsNothing) {
+  const std::string url = testing::FreshStoreUrl("postgres");
+  if (url.empty()) GTEST_SKIP() << "PHIGATE_TEST_PG_URL not set";
+  PHIGATE_ASSERT_OK_AND_ASSIGN(auto first, Store::Open({.url = url}));  // creates
+  char path[] = "/tmp/phigate-stderr-XXXXXX";
+  const int capture = mkstemp(path);
+  ASSERT_GE(capture, 0);
+  std::fflush(stderr);
+  const int saved = dup(2);
+  ASSERT_GE(saved, 0);
+  ASSERT_GE(dup2(capture, 2), 0);
+  Status opened;
+  {
+    auto again = Store::Open({.url = url});  // the schema and tables exist now
+    opened = again.status();
+    if (again.ok()) {
+      auto acme = (*again)->ForTenant(TenantId("acme"));
+      opened =
+          acme.ok()
+              ? (*acme)->RunInTransaction([](Transaction& tx) { return tx.Put("ns", "k", "v", 1); })
+              : acme.status();
+    }
+  }
+  std::fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  close(capture);
+  std::ifstream in(path);
+  std::stringstream printed;
+  printed << in.rdbuf();
+  std::remove(path);
+  PHIGATE_ASSERT_OK(opened);
+  EXPECT_EQ(printed.str(), "");
 }
 
 }  // namespace

@@ -412,6 +412,9 @@ class Pool {
       // PQerrorMessage names host and port only; still, keep it out of the status.
       return absl::UnavailableError("PostgreSQL unreachable: cannot connect to the store URL");
     }
+    // The server's NOTICEs ("relation ... already exists, skipping" when the
+    // schema and tables are there) would go to the process's stderr.
+    PHIGATE_RETURN_IF_ERROR(c->Exec("SET client_min_messages = warning", "set message level"));
     if (!cfg_.schema.empty()) {
       const std::string sql = absl::StrCat("CREATE SCHEMA IF NOT EXISTS \"", cfg_.schema,
                                            "\"; SET search_path TO \"", cfg_.schema, "\"");
