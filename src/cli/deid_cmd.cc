@@ -272,6 +272,13 @@ class Deidentifier {
     Findings findings;
   };
 
+  // A chunk scanned and kept for a later reversible replacement (small files
+  // into OUTDIR: ReplaceMany for many files at once).
+  struct ScannedChunk {
+    std::string text;  // the chunk, invalid UTF-8 replaced
+    Findings findings;
+  };
+
   // Scans `raw` into *p (which must outlive nothing but the replacement); adds to *st.
   Status Prepare(size_t worker, std::string_view raw, FileStats* st, Prepared* p) {
     p->text = raw;
@@ -330,9 +337,11 @@ class Deidentifier {
   // is near), jobs() * 2 chunks at a time on every thread, or (worker >= 0)
   // one at a time on that worker's thread alone. Returns BinaryInput through
   // *binary (and OK) when refused. On an error, the chunks before the one
-  // that failed have been written, none after it.
+  // that failed have been written, none after it. With `scanned` (worker >= 0
+  // only) the chunks are scanned into it, not replaced nor written.
   Status Stream(std::FILE* in, const std::string& in_name, std::FILE* out,
-                const std::string& out_name, FileStats* st, BinaryInput* binary, int worker = -1) {
+                const std::string& out_name, FileStats* st, BinaryInput* binary, int worker = -1,
+                std::vector<ScannedChunk>* scanned = nullptr) {
     std::string buf;
     std::vector<char> block(size_t{1} << 20);
     std::vector<std::string> batch;
@@ -382,7 +391,7 @@ class Deidentifier {
         batch.emplace_back(rest.substr(0, cut));
         pos += cut;
         if (batch.size() >= batch_chunks) {
-          PHIGATE_RETURN_IF_ERROR(WriteChunks(&batch, worker, st, out, out_name));
+          PHIGATE_RETURN_IF_ERROR(WriteChunks(&batch, worker, st, out, out_name, scanned));
         }
       }
       buf.erase(0, pos);
@@ -392,7 +401,7 @@ class Deidentifier {
       }
     }
     if (!buf.empty()) batch.push_back(std::move(buf));
-    return WriteChunks(&batch, worker, st, out, out_name);
+    return WriteChunks(&batch, worker, st, out, out_name, scanned);
   }
 
   // A JSONL record's outcome: its output line, or (ok false) why it was not
@@ -483,7 +492,18 @@ class Deidentifier {
   // `worker`'s, and writes them in order; stops at the first failed chunk.
   // Empties *batch.
   Status WriteChunks(std::vector<std::string>* batch, int worker, FileStats* st, std::FILE* out,
-                     const std::string& out_name) {
+                     const std::string& out_name, std::vector<ScannedChunk>* scanned) {
+    if (scanned != nullptr) {
+      for (std::string& chunk : *batch) {
+        Prepared p;
+        PHIGATE_RETURN_IF_ERROR(Prepare(static_cast<size_t>(std::max(worker, 0)), chunk, st, &p));
+        ScannedChunk& c = scanned->emplace_back();
+        c.text = p.sanitized.empty() ? std::move(chunk) : std::move(p.sanitized);
+        c.findings = std::move(p.findings);
+      }
+      batch->clear();
+      return absl::OkStatus();
+    }
     std::vector<Result<std::string>> replaced(batch->size(), std::string());
     std::vector<FileStats> stats(batch->size());
     if (worker >= 0) {
@@ -1139,71 +1159,152 @@ std::vector<Job> CollectJobs(const DeidFlags& flags, std::vector<FileStats>* err
   return jobs;
 }
 
-// De-identifies one input file: to OUTDIR/<rel> through a temporary file
-// renamed into place only when complete (fail closed: no partial output), or
-// to standard output. `worker` >= 0: on that worker's thread alone; -1: the
-// file's chunks on every thread.
-FileStats ProcessFile(const DeidFlags& flags, Deidentifier& d, const Job& job, int worker) {
+// Writes one input's output through `body` to OUTDIR/<rel>, through a
+// temporary file renamed into place only when complete (fail closed: no
+// partial output), or to standard output; the outcome goes into *st.
+void WriteOutput(
+    const DeidFlags& flags, const Job& job, FileStats* st,
+    absl::FunctionRef<Status(std::FILE* out, const std::string& out_name, BinaryInput* bin)> body) {
   const bool to_dir = !flags.out.empty();
   std::error_code ec;
-  FileStats st;
-  st.input = job.rel;
+  std::FILE* out = stdout;
+  std::string out_name = "standard output", tmp;
+  fs::path final_path;
+  if (to_dir) {
+    final_path = fs::path(flags.out) / job.rel;
+    fs::create_directories(final_path.parent_path(), ec);
+    tmp = final_path.string() + absl::StrFormat(".phigate-tmp-%d", getpid());
+    out = std::fopen(tmp.c_str(), "wb");
+    out_name = final_path.string();
+    if (out == nullptr) {
+      st->status = "error";
+      st->error = absl::StrCat("cannot write ", out_name, ": ", std::strerror(errno));
+      return;
+    }
+  }
+  BinaryInput bin;
+  Status s;
+  try {
+    s = body(out, out_name, &bin);
+  } catch (const CliError& e) {
+    s = absl::DataLossError(e.what());
+  }
+  if (!s.ok()) {
+    st->status = "error";
+    st->error = std::string(FromAbsl(s.message()));
+  } else if (bin.sampled > 0) {
+    st->status = flags.skip_binary ? "skipped_binary" : "binary";
+    st->error = BinaryMessage(bin);
+  }
+  if (!to_dir) return;
+  const bool flushed = std::fclose(out) == 0;
+  if (st->status == "ok" && !flushed) {
+    st->status = "error";
+    st->error = "write error on " + out_name;
+  }
+  if (st->status == "ok") {
+    fs::rename(tmp, final_path, ec);
+    if (ec) {
+      st->status = "error";
+      st->error = "cannot rename into " + out_name + ": " + ec.message();
+    } else {
+      st->output = job.rel;
+    }
+  }
+  if (st->status != "ok") fs::remove(tmp, ec);  // fail closed: no partial output
+}
+
+// Runs fn(in, in_name) on the opened input file; a file that cannot be read
+// is an error in *st.
+void ReadInput(const Job& job, FileStats* st,
+               absl::FunctionRef<void(std::FILE* in, const std::string& in_name)> fn) {
+  st->input = job.rel;
   const std::string in_name = job.input.string();
   std::FILE* in = std::fopen(in_name.c_str(), "rb");
   if (in == nullptr) {
-    st.status = "error";
-    st.error = absl::StrCat("cannot read: ", std::strerror(errno));
-  } else {
-    std::FILE* out = stdout;
-    std::string out_name = "standard output", tmp;
-    fs::path final_path;
-    if (to_dir) {
-      final_path = fs::path(flags.out) / job.rel;
-      fs::create_directories(final_path.parent_path(), ec);
-      tmp = final_path.string() + absl::StrFormat(".phigate-tmp-%d", getpid());
-      out = std::fopen(tmp.c_str(), "wb");
-      out_name = final_path.string();
-      if (out == nullptr) {
-        st.status = "error";
-        st.error = absl::StrCat("cannot write ", out_name, ": ", std::strerror(errno));
-      }
-    }
-    if (out != nullptr) {
-      BinaryInput bin;
-      Status s;
-      try {
-        s = d.Stream(in, in_name, out, out_name, &st, &bin, worker);
-      } catch (const CliError& e) {
-        s = absl::DataLossError(e.what());
-      }
-      if (!s.ok()) {
-        st.status = "error";
-        st.error = std::string(FromAbsl(s.message()));
-      } else if (bin.sampled > 0) {
-        st.status = flags.skip_binary ? "skipped_binary" : "binary";
-        st.error = BinaryMessage(bin);
-      }
-      if (to_dir) {
-        const bool flushed = std::fclose(out) == 0;
-        if (st.status == "ok" && !flushed) {
-          st.status = "error";
-          st.error = "write error on " + out_name;
-        }
-        if (st.status == "ok") {
-          fs::rename(tmp, final_path, ec);
-          if (ec) {
-            st.status = "error";
-            st.error = "cannot rename into " + out_name + ": " + ec.message();
-          } else {
-            st.output = job.rel;
-          }
-        }
-        if (st.status != "ok") fs::remove(tmp, ec);  // fail closed: no partial output
-      }
-    }
-    std::fclose(in);
+    st->status = "error";
+    st->error = absl::StrCat("cannot read: ", std::strerror(errno));
+    return;
   }
+  fn(in, in_name);
+  std::fclose(in);
+}
+
+// De-identifies one input file into OUTDIR or to standard output
+// (WriteOutput). `worker` >= 0: on that worker's thread alone; -1: the
+// file's chunks on every thread.
+FileStats ProcessFile(const DeidFlags& flags, Deidentifier& d, const Job& job, int worker) {
+  FileStats st;
+  ReadInput(job, &st, [&](std::FILE* in, const std::string& in_name) {
+    WriteOutput(flags, job, &st,
+                [&](std::FILE* out, const std::string& out_name, BinaryInput* bin) {
+                  return d.Stream(in, in_name, out, out_name, &st, bin, worker);
+                });
+  });
   return st;
+}
+
+// Small files into OUTDIR in the reversible modes: scanned on every thread,
+// then their replacements made together (ReplaceMany: kVaultGroup chunks per
+// vault transaction, in input order, so the vault sees the same calls for
+// any number of threads), then written on every thread. The outcomes are
+// those ProcessFile gives the files one by one.
+void ProcessSmallFilesReversibly(const DeidFlags& flags, Deidentifier& d, std::span<const Job> jobs,
+                                 std::vector<FileStats>* results) {
+  struct Scanned {
+    FileStats st;
+    Status status;
+    BinaryInput bin;
+    std::vector<Deidentifier::ScannedChunk> chunks;
+    std::vector<Result<std::string>> replaced;
+  };
+  std::vector<Scanned> files(jobs.size());
+  ParallelFor(jobs.size(), d.jobs(), [&](size_t worker, size_t k) {
+    Scanned& f = files[k];
+    ReadInput(jobs[k], &f.st, [&](std::FILE* in, const std::string& in_name) {
+      try {
+        f.status =
+            d.Stream(in, in_name, nullptr, "", &f.st, &f.bin, static_cast<int>(worker), &f.chunks);
+      } catch (const CliError& e) {
+        f.status = absl::DataLossError(e.what());
+      }
+    });
+  });
+  std::vector<std::string_view> texts;
+  std::vector<const Findings*> findings;
+  for (const Scanned& f : files) {
+    if (f.st.status != "ok" || !f.status.ok() || f.bin.sampled > 0) continue;
+    for (const auto& c : f.chunks) {
+      texts.push_back(c.text);
+      findings.push_back(&c.findings);
+    }
+  }
+  std::vector<Result<std::string>> replaced;
+  d.ReplaceMany(texts, findings, &replaced);
+  size_t next = 0;
+  for (Scanned& f : files) {
+    if (f.st.status != "ok" || !f.status.ok() || f.bin.sampled > 0) continue;
+    for (size_t c = 0; c < f.chunks.size(); ++c) f.replaced.push_back(std::move(replaced[next++]));
+  }
+  results->assign(jobs.size(), FileStats());
+  ParallelFor(jobs.size(), d.jobs(), [&](size_t, size_t k) {
+    Scanned& f = files[k];
+    FileStats& st = (*results)[k];
+    st = std::move(f.st);
+    if (st.status != "ok") return;  // unreadable: as ProcessFile reports it
+    WriteOutput(flags, jobs[k], &st,
+                [&](std::FILE* out, const std::string& out_name, BinaryInput* bin) -> Status {
+                  *bin = f.bin;
+                  PHIGATE_RETURN_IF_ERROR(f.status);
+                  if (bin->sampled > 0) return absl::OkStatus();
+                  for (Result<std::string>& r : f.replaced) {
+                    PHIGATE_RETURN_IF_ERROR(r.status());
+                    st.bytes_out += static_cast<int64_t>(r->size());
+                    WriteAll(out, *r, out_name);
+                  }
+                  return absl::OkStatus();
+                });
+  });
 }
 
 int RunFiles(const DeidFlags& flags, Deidentifier& d) {
@@ -1239,16 +1340,24 @@ int RunFiles(const DeidFlags& flags, Deidentifier& d) {
     results.push_back(std::move(st));
   };
   // Into OUTDIR, small files go to the threads a batch at a time (one file
-  // per thread); a file of a chunk or more alone, its chunks on every thread.
-  // To standard output, and in the reversible modes, files go in order, each
-  // on every thread.
+  // per thread; in the reversible modes ProcessSmallFilesReversibly, so many
+  // of them share a vault transaction, on one thread too); a file of a chunk
+  // or more alone, its chunks on every thread. To standard output files go in
+  // order, each on every thread.
+  // A reversible batch is held in memory until its vault transaction: at most
+  // kVaultGroup files and about 2 MiB per thread (at least 4 MiB).
+  const size_t batch_files = d.reversible() ? kVaultGroup : d.jobs() * 8;
+  const uintmax_t batch_bytes = std::max<uintmax_t>(4, 2 * d.jobs()) << 20;
   size_t next = 0;
   while (next < jobs.size()) {
     size_t end = next;
-    if (to_dir && d.jobs() > 1 && !d.reversible()) {  // reversible: files in order
-      while (end < jobs.size() && end - next < d.jobs() * 8) {
+    if (to_dir && (d.jobs() > 1 || d.reversible())) {
+      uintmax_t bytes = 0;
+      while (end < jobs.size() && end - next < batch_files) {
         const auto size = fs::file_size(jobs[end].input, ec);
         if (!ec && size >= flags.chunk_bytes) break;
+        if (d.reversible() && end > next && !ec && bytes + size > batch_bytes) break;
+        bytes += ec ? 0 : size;
         ++end;
       }
     }
@@ -1258,9 +1367,13 @@ int RunFiles(const DeidFlags& flags, Deidentifier& d) {
       continue;
     }
     std::vector<FileStats> batch(end - next);
-    ParallelFor(batch.size(), d.jobs(), [&](size_t worker, size_t k) {
-      batch[k] = ProcessFile(flags, d, jobs[next + k], static_cast<int>(worker));
-    });
+    if (d.reversible()) {
+      ProcessSmallFilesReversibly(flags, d, std::span(jobs).subspan(next, end - next), &batch);
+    } else {
+      ParallelFor(batch.size(), d.jobs(), [&](size_t worker, size_t k) {
+        batch[k] = ProcessFile(flags, d, jobs[next + k], static_cast<int>(worker));
+      });
+    }
     for (size_t k = 0; k < batch.size(); ++k) report(std::move(batch[k]), next + k + 1);
     next = end;
   }

@@ -169,6 +169,76 @@ done
 check "threads: CSV fields in the scope, the same on three threads as on one" same \
   "$TMP/many3.csv" "$TMP/many1.csv"
 
+# Surrogate mode batches the same way (256 records per transaction): three
+# threads, then one in the same scope, write the same bytes, in input order.
+for j in 3 1; do
+  "$PHIGATE" deid --jsonl --jobs $j --mode surrogate --tenant acme --scope conv-s "${V[@]}" \
+    <"$TMP/many.jsonl" >"$TMP/sur$j.jsonl" 2>"$TMP/err.txt"
+  check "threads: surrogate, --jobs $j: exit 0, stderr empty" test $? -eq 0 -a ! -s "$TMP/err.txt"
+done
+check "threads: surrogate, three threads write what one writes" same "$TMP/sur3.jsonl" \
+  "$TMP/sur1.jsonl"
+python3 - "$TMP/many.jsonl" "$TMP/sur3.jsonl" <<'EOF2'
+import json, sys
+ins = [json.loads(l) for l in open(sys.argv[1])]
+outs = [json.loads(l) for l in open(sys.argv[2])]
+assert [o["id"] for o in outs] == [i["id"] for i in ins] and len(ins) == 300
+changed = sum(o["text"] != i["text"] for i, o in zip(ins, outs))
+assert changed > 290, changed
+EOF2
+check "threads: surrogate records in input order, de-identified" test $? -eq 0
+
+# --- a folder of many small files on three threads: scanned on every thread,
+# replaced one file at a time in input order, so three threads write what one
+# writes in the same scope, file for file; and the files round-trip.
+mkdir -p "$TMP/small"
+python3 - "$TMP/many.jsonl" "$TMP/small" <<'EOF2'
+import json, sys
+for k, l in enumerate(open(sys.argv[1])):
+    if k == 60:
+        break
+    open("%s/note%03d.txt" % (sys.argv[2], k), "w").write(json.loads(l)["text"])
+EOF2
+for j in 3 1; do
+  "$PHIGATE" deid "$TMP/small" --out "$TMP/small$j" --jobs $j --no-progress --mode tokenize \
+    --tenant acme --scope conv-f "${V[@]}" 2>"$TMP/err.txt"
+  check "folder threads: --jobs $j: exit 0" test $? -eq 0
+  check "folder threads: --jobs $j: 60 files, none failed" contains "$TMP/err.txt" \
+    "60 files de-identified, 0 failed"
+done
+check "folder threads: three threads write what one writes" diff -r -x manifest.json \
+  "$TMP/small3" "$TMP/small1"
+check "folder threads: 60 outputs" test "$(ls "$TMP/small3"/note*.txt | wc -l)" -eq 60
+all_ok=0
+for f in "$TMP/small"/note*.txt; do
+  "$PHIGATE" reid --tenant acme --scope conv-f "${V[@]}" --allow-reidentify \
+    <"$TMP/small3/$(basename "$f")" >"$TMP/out.txt"
+  cmp -s "$TMP/out.txt" "$f" || all_ok=1
+done
+check "folder threads: every file round-trips" test "$all_ok" -eq 0
+
+# The same batch path with a binary file and one with invalid UTF-8 among the
+# small files: what one file at a time gives (the binary refused, the others
+# written, U+FFFD for the bad byte).
+mkdir -p "$TMP/mixed"
+cp "$TMP/small/note000.txt" "$TMP/small/note001.txt" "$TMP/mixed/"
+head -c 3000 /dev/urandom >"$TMP/mixed/blob.bin"
+printf 'Pt Qorvin Abelstam seen 3/14/2024, caf\xe9 au lait.\n' >"$TMP/mixed/latin1.txt"
+"$PHIGATE" deid "$TMP/mixed" --out "$TMP/mixed.out" --jobs 2 --no-progress --mode surrogate \
+  --tenant acme --scope conv-x "${V[@]}" 2>"$TMP/err.txt"
+check "folder batch: a binary input fails the run (exit 1)" test $? -eq 1
+check "folder batch: says which input looks binary" contains "$TMP/err.txt" "blob.bin: looks binary"
+check "folder batch: no output for the binary input" test ! -e "$TMP/mixed.out/blob.bin"
+check "folder batch: the other files written" test -s "$TMP/mixed.out/note001.txt" \
+  -a -s "$TMP/mixed.out/latin1.txt"
+check "folder batch: invalid UTF-8 reported" contains "$TMP/err.txt" \
+  "latin1.txt: 1 invalid UTF-8 bytes replaced"
+check "folder batch: U+FFFD written" grep -q $'\xef\xbf\xbd' "$TMP/mixed.out/latin1.txt"
+check "folder batch: the name replaced" lacks "$TMP/mixed.out/latin1.txt" "Qorvin"
+"$PHIGATE" deid "$TMP/mixed" --out "$TMP/mixed.skip" --skip-binary --no-progress \
+  --mode surrogate --tenant acme --scope conv-x "${V[@]}" 2>"$TMP/err.txt"
+check "folder batch: --skip-binary: exit 0" test $? -eq 0
+
 # --- the vault database holds no value in clear
 DB="$TMP/vault.db"
 check "vault file exists" test -s "$DB"
