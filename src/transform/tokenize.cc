@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -62,6 +63,55 @@ void SurrogateSpans(std::span<const std::string_view> texts,
                     std::span<const std::vector<Span>> spans, vault::Vault& vault,
                     const vault::Scope& scope, const ReversibleOptions& options,
                     std::vector<Result<std::vector<std::string>>>* out);
+
+// The words (runs of ASCII letters and digits) that a batch of texts keeps
+// outside its findings, lower-cased. Re-identification finds surrogates as
+// words, so a surrogate whose words all occur there may be read back where a
+// text keeps them: "Mae" for a name, where other notes write "A&Ox3, MAE"
+// (moves all extremities); "Harvard" for a town, beside "Harvard Pilgrim".
+class KeptWords {
+ public:
+  // `lower` is texts[i] lower-cased; it must outlive this set.
+  void Add(std::string_view lower, const std::vector<Span>& spans) {
+    size_t pos = 0;
+    for (const Span& s : spans) {
+      AddWords(lower.substr(pos, s.begin - pos));
+      pos = s.end;
+    }
+    AddWords(lower.substr(pos));
+  }
+  bool Covers(std::string_view candidate) const {
+    const std::string lower = absl::AsciiStrToLower(std::string(candidate));
+    bool any = false;
+    for (size_t i = 0; i < lower.size();) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(lower[i]))) {
+        ++i;
+        continue;
+      }
+      size_t j = i;
+      while (j < lower.size() && absl::ascii_isalnum(static_cast<unsigned char>(lower[j]))) ++j;
+      if (!words_.contains(std::string_view(lower).substr(i, j - i))) return false;
+      any = true;
+      i = j;
+    }
+    return any;
+  }
+
+ private:
+  void AddWords(std::string_view text) {
+    for (size_t i = 0; i < text.size();) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(text[i]))) {
+        ++i;
+        continue;
+      }
+      size_t j = i;
+      while (j < text.size() && absl::ascii_isalnum(static_cast<unsigned char>(text[j]))) ++j;
+      words_.insert(text.substr(i, j - i));
+      i = j;
+    }
+  }
+  absl::flat_hash_set<std::string_view> words_;
+};
 
 class TokenizeOperator : public Operator {
  public:
@@ -154,7 +204,13 @@ void SurrogateSpans(std::span<const std::string_view> texts,
   std::vector<Where> sur_at;
   std::vector<vault::TokenRequest> tok;
   std::vector<Where> tok_at;
-  std::vector<std::string> lower(texts.size());  // for OccursInText; non-date values only
+  // Every text lower-cased, for OccursInText and KeptWords.
+  std::vector<std::string> lower(texts.size());
+  KeptWords kept;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    lower[i] = absl::AsciiStrToLower(std::string(texts[i]));
+    kept.Add(lower[i], spans[i]);
+  }
   bool dates = false;
   for (size_t i = 0; i < texts.size(); ++i) {
     (*out)[i]->resize(spans[i].size());
@@ -171,8 +227,6 @@ void SurrogateSpans(std::span<const std::string_view> texts,
       } else if (options.generator == nullptr) {
         (*out)[i] = absl::InvalidArgumentError("surrogate mode needs a SurrogateGenerator");
         break;
-      } else if (lower[i].empty()) {
-        lower[i] = absl::AsciiStrToLower(std::string(texts[i]));
       }
       sur.push_back({s.category, value});
       sur_at.push_back({i, k});
@@ -193,11 +247,15 @@ void SurrogateSpans(std::span<const std::string_view> texts,
       return *shifted;
     }
     // A candidate that already occurs in its text (outside its own span: "97"
-    // for an age when the note also says "BP 144/97") would be mapped back in
-    // the wrong place, so such candidates are drawn again.
+    // for an age when the note also says "BP 144/97"), or whose words another
+    // text of the batch keeps, would be mapped back in the wrong place, so such
+    // candidates are drawn again (16 times at most: an initial's every letter
+    // is some text's word).
     const std::string_view text = lower[sur_at[index].text];
     Result<std::string> candidate = gen->Generate(c, o, attempt, 0);
-    for (int i = 0; i < 16 && candidate.ok() && OccursInText(text, *candidate); ++i) {
+    for (int i = 0;
+         i < 16 && candidate.ok() && (OccursInText(text, *candidate) || kept.Covers(*candidate));
+         ++i) {
       candidate = gen->Generate(c, o, attempt + 1 + i, 0);
     }
     return candidate;

@@ -1,7 +1,11 @@
 #include "phigate/transform/tokenize.h"
 
+#include <fstream>
+#include <set>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "phigate/transform/date_shift.h"
 #include "tests/testing/status_matchers.h"
@@ -195,6 +199,50 @@ TEST_F(TokenizeTest, SurrogateTextsInOneBatchAsOneByOne) {
   EXPECT_FALSE(out[3].ok());
   EXPECT_FALSE(out[4].ok());
   EXPECT_TRUE(out[1].ok());
+}
+
+// A surrogate is drawn again when another text of the batch keeps its words
+// outside its findings (re-identification would read it back there, as
+// "Mae" in "A&Ox3, MAE"). Here one text keeps a third of the generator's
+// surnames; 200 one-word names in another get surnames none of which it keeps
+// (each draw is kept with odds of about 1 in 3, and a name has 17 draws).
+TEST_F(TokenizeTest, SurrogatesAvoidWordsOtherTextsOfTheBatchKeep) {
+  std::ifstream in(phigate::testing::SourceDir() + "/data/gazetteers/surnames.tsv");
+  std::string line, kept_text;
+  std::set<std::string> kept;
+  for (size_t n = 0; std::getline(in, line);) {
+    const size_t tab = line.find('\t');
+    if (line.empty() || line[0] == '#' || tab == std::string::npos) continue;
+    if (std::stoi(line.substr(tab + 1)) < 50 || n++ % 3 != 0) continue;
+    kept.insert(absl::AsciiStrToLower(line.substr(0, tab)));
+    kept_text += line.substr(0, tab) + " ";
+  }
+  ASSERT_GT(kept.size(), 3000u);
+  std::string note;
+  Findings names;
+  for (int i = 0; i < 200; ++i) {
+    const std::string name = "Zqorv" + std::string(1, static_cast<char>('a' + i % 26)) +
+                             std::string(1, static_cast<char>('a' + i / 26)) + "x";
+    note += "Seen by ";
+    names.push_back(F(PhiCategory::kName, note.size(), note.size() + name.size()));
+    note += name + " today.\n";
+  }
+  const std::vector<std::string_view> texts = {note, kept_text};
+  const Findings none;
+  const std::vector<const Findings*> fp = {&names, &none};
+  const ReversibleOptions o{.mode = ReversibleMode::kSurrogate, .generator = fx_->gen.get()};
+  std::vector<Result<std::string>> out;
+  SurrogateTexts(texts, fp, *fx_->acme, scope_, o, &out);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string safe, out[0]);
+  EXPECT_EQ(out[1].value_or(""), kept_text);
+  size_t checked = 0;
+  for (size_t at = 0; (at = safe.find("Seen by ", at)) != std::string::npos; ++checked) {
+    at += 8;
+    const std::string surrogate = safe.substr(at, safe.find(" today.", at) - at);
+    EXPECT_FALSE(kept.contains(absl::AsciiStrToLower(surrogate))) << surrogate;
+    EXPECT_EQ(surrogate.find("Zqorv"), std::string::npos);
+  }
+  EXPECT_EQ(checked, 200u);
 }
 
 TEST_F(TokenizeTest, OperatorsWorkThroughTheOperatorInterface) {
