@@ -102,14 +102,17 @@ Status DeidSession::Scan(std::string_view text) {
                                                       " for this feature and vendor"));
     }
   }
-  // The values to tokenize that no earlier field of the request already has.
+  // The values to tokenize or give surrogates that no earlier field of the
+  // request already has.
   for (const Finding& f : findings) {
-    if (decision_.ActionFor(f.category) != Action::kTokenize) continue;
+    const Action action = decision_.ActionFor(f.category);
+    if (action != Action::kTokenize && action != Action::kSurrogate) continue;
+    const bool surrogate = action == Action::kSurrogate;
     const std::string_view original = text.substr(f.begin, f.size());
-    std::string key = MapKey(/*surrogate=*/false, f.category, original);
+    std::string key = MapKey(surrogate, f.category, original);
     if (index_.contains(key) || pending_keys_.contains(key)) continue;
     pending_keys_.insert(std::move(key));
-    pending_.emplace_back(f.category, std::string(original));
+    (surrogate ? pending_surrogates_ : pending_).emplace_back(f.category, std::string(original));
   }
   fields_.push_back(
       ScannedField{text.size(), std::hash<std::string_view>{}(text), std::move(findings)});
@@ -117,14 +120,18 @@ Status DeidSession::Scan(std::string_view text) {
 }
 
 Status DeidSession::Mint() {
-  if (pending_.empty()) return absl::OkStatus();
+  if (pending_.empty() && pending_surrogates_.empty()) return absl::OkStatus();
   std::vector<std::pair<PhiCategory, std::string>> pending = std::move(pending_);
+  std::vector<std::pair<PhiCategory, std::string>> surrogates = std::move(pending_surrogates_);
   pending_.clear();
+  pending_surrogates_.clear();
   pending_keys_.clear();
   if (vault_ == nullptr) {
     failure_ = DeidFailure::kVault;
     return absl::UnavailableError("the token vault is not available; request refused");
   }
+  PHIGATE_RETURN_IF_ERROR(MintSurrogates(std::move(surrogates)));
+  if (pending.empty()) return absl::OkStatus();
   std::vector<std::pair<PhiCategory, std::string_view>> batch;
   batch.reserve(pending.size());
   for (const auto& [c, v] : pending) batch.emplace_back(c, v);
@@ -179,6 +186,29 @@ Status DeidSession::Mint() {
              /*index_variants=*/false);
   }
   IndexVariants();  // once per batch, not once per token
+  return absl::OkStatus();
+}
+
+// Every new surrogate of the request in one SurrogateBatch (one vault
+// transaction), as Mint does for tokens.
+Status DeidSession::MintSurrogates(std::vector<std::pair<PhiCategory, std::string>> values) {
+  if (values.empty()) return absl::OkStatus();
+  std::vector<std::pair<PhiCategory, std::string_view>> batch;
+  batch.reserve(values.size());
+  for (const auto& [c, v] : values) batch.emplace_back(c, v);
+  Result<std::vector<std::string>> made = vault_->SurrogateBatch(batch, scope_);
+  if (!made.ok() || made->size() != batch.size() ||
+      std::any_of(made->begin(), made->end(), [](const std::string& r) { return r.empty(); })) {
+    failure_ = DeidFailure::kVault;
+    return absl::UnavailableError("the token vault failed; request refused");
+  }
+  map_.reserve(map_.size() + values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    AddEntry(Entry{std::move((*made)[i]), std::move(values[i].second), values[i].first,
+                   /*surrogate=*/true},
+             /*index_variants=*/false);
+  }
+  IndexVariants();
   return absl::OkStatus();
 }
 

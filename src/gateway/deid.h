@@ -49,7 +49,8 @@ class DeidSession {
 
   // A whole request in one vault transaction: Scan() every text field (detect,
   // check the spans and the blocked categories, collect the values to tokenize),
-  // then Mint() once (every new token of every field in one TokenizeBatch),
+  // then Mint() once (every new token of every field in one TokenizeBatch,
+  // every new surrogate in one SurrogateBatch),
   // then Apply() to the same fields in the same order (substitute). Nothing is
   // written to the vault unless every field scanned clean. Apply() refuses a
   // field that differs from the one scanned at its position (Internal).
@@ -104,6 +105,7 @@ class DeidSession {
     bool age_number = false;
   };
   Result<std::string> Replace(std::string_view original, const Finding& f);
+  Status MintSurrogates(std::vector<std::pair<PhiCategory, std::string>> values);
   // Appends the spellings of map_[entry]; IndexVariants() then sorts them
   // (longest first) and rebuilds the first-byte table, once per batch.
   void AddVariants(size_t entry);
@@ -125,9 +127,10 @@ class DeidSession {
   std::string scope_;
   DeidFailure failure_ = DeidFailure::kNone;
   std::vector<Entry> map_;
-  std::unordered_map<std::string, size_t> index_;             // MapKey -> map_ entry
-  std::vector<std::pair<PhiCategory, std::string>> pending_;  // to mint (Scan -> Mint)
-  std::unordered_set<std::string> pending_keys_;              // MapKey of pending_
+  std::unordered_map<std::string, size_t> index_;                        // MapKey -> map_ entry
+  std::vector<std::pair<PhiCategory, std::string>> pending_;             // to mint (Scan -> Mint)
+  std::vector<std::pair<PhiCategory, std::string>> pending_surrogates_;  // likewise
+  std::unordered_set<std::string> pending_keys_;                         // MapKey of pending_
   std::vector<ScannedField> fields_;
   size_t applied_ = 0;
   std::vector<Variant> variants_;  // sorted longest first

@@ -199,24 +199,58 @@ class RealVault : public TokenVault {
   }
   Result<std::string> Surrogate(PhiCategory c, std::string_view value,
                                 std::string_view scope) override {
+    PHIGATE_ASSIGN_OR_RETURN(std::vector<std::string> out, SurrogateBatch({{c, value}}, scope));
+    return std::move(out[0]);
+  }
+  // One vault transaction for the surrogates (dates moved by the scope's one
+  // offset, in their own letter case), one for the values that get a token:
+  // a date the generator cannot shape (unknown format) or whose one shifted
+  // form another spelling of the scope took ("Oct 31, 2022" and "October 31,
+  // 2022" both become "May 20, 2022").
+  Result<std::vector<std::string>> SurrogateBatch(
+      const std::vector<std::pair<PhiCategory, std::string_view>>& values,
+      std::string_view scope) override {
     const vault::Scope sc = ToScope(scope);
     int shift = 0;
-    if (c == PhiCategory::kDate) {
+    if (std::any_of(values.begin(), values.end(),
+                    [](const auto& v) { return v.first == PhiCategory::kDate; })) {
       PHIGATE_ASSIGN_OR_RETURN(shift, v_->DateShiftDays(sc, 365));
     }
+    std::vector<vault::SurrogateRequest> reqs;
+    reqs.reserve(values.size());
+    for (const auto& [c, v] : values) reqs.push_back(vault::SurrogateRequest{c, v});
     const transform::SurrogateGenerator* gen = gen_;
-    Result<std::string> r = v_->Surrogate(
-        c, value, sc, [gen, shift](PhiCategory cat, std::string_view orig, int attempt) {
+    std::vector<Result<std::string>> made;
+    PHIGATE_RETURN_IF_ERROR(v_->SurrogateBatch(
+        reqs, sc,
+        [gen, shift](size_t, PhiCategory cat, std::string_view orig, int attempt) {
           return gen->Generate(cat, orig, attempt, shift);
-        });
-    if (r.ok() && c == PhiCategory::kDate) {
-      return transform::MatchDateCase(value, shift, std::move(*r));
+        },
+        &made));
+    std::vector<std::string> out(values.size());
+    std::vector<vault::TokenRequest> tok;
+    std::vector<size_t> tok_at;
+    for (size_t i = 0; i < values.size(); ++i) {
+      const auto& [c, v] = values[i];
+      if (made[i].ok()) {
+        out[i] = c == PhiCategory::kDate ? transform::MatchDateCase(v, shift, *std::move(made[i]))
+                                         : *std::move(made[i]);
+        continue;
+      }
+      const absl::StatusCode code = made[i].status().code();
+      if (code == absl::StatusCode::kInvalidArgument ||
+          (c == PhiCategory::kDate && code == absl::StatusCode::kAlreadyExists)) {
+        tok.push_back(vault::TokenRequest{c, v});
+        tok_at.push_back(i);
+        continue;
+      }
+      return made[i].status();
     }
-    // A value the generator cannot shape (an unparsable date) is tokenized instead.
-    if (!r.ok() && r.status().code() == absl::StatusCode::kInvalidArgument) {
-      return v_->Tokenize(c, value, sc);
+    if (!tok.empty()) {
+      PHIGATE_ASSIGN_OR_RETURN(std::vector<std::string> tokens, v_->TokenizeBatch(tok, sc));
+      for (size_t j = 0; j < tok.size(); ++j) out[tok_at[j]] = std::move(tokens[j]);
     }
-    return r;
+    return out;
   }
   Status RotateKey() override { return v_->RotateKey().status(); }
 

@@ -480,6 +480,46 @@ TEST_F(ServeStackTest, RequestTokensStayInMemoryUnlessTheConfigStoresThem) {
   EXPECT_THAT(std::string(bad.message()), HasSubstr("gateway.request_tokens"));
 }
 
+// A feature that sends surrogates: every new surrogate of the request in one
+// vault batch, dates moved by the scope's one offset. Two spellings of one
+// date ("Oct 31, 2022", "October 31, 2022") shift to one form when the offset
+// lands in May ("May 20, 2022" both), which the second cannot also have: it
+// gets a token instead (the request was refused). Each conversation draws its
+// own offset; 1 in 12 lands in May, so 150 conversations see it (all but
+// certainly), and every request must pass with its originals put back.
+TEST_F(ServeStackTest, SurrogatesForTwoSpellingsOfOneDateAreSentAndPutBack) {
+  std::string policy = PolicyText(false);
+  const std::string from = "      NAME: tokenize\n      MRN: tokenize\n      DATE: tokenize\n";
+  const size_t at = policy.find(from);
+  ASSERT_NE(at, std::string::npos);
+  policy.replace(at, from.size(),
+                 "      NAME: surrogate\n      MRN: surrogate\n      DATE: surrogate\n");
+  WriteRaw(policy);
+  Start(/*watch=*/false);
+  const std::string note = std::string("Patient: Corwin Ashdale-Pyne, MRN ") + kMrn +
+                           ", admitted Oct 31, 2022; discharge summary of October 31, 2022.";
+  json body = {{"model", "local-llama"},
+               {"messages", json::array({{{"role", "user"}, {"content", note}}})}};
+  bool shared_form = false;
+  for (int i = 0; i < 150 && !shared_form; ++i) {
+    HttpResult r = HttpCall(gw_->port(), "POST", "/v1/chat/completions", body.dump(),
+                            {{"authorization", std::string("Bearer ") + kClinicianKey},
+                             {"x-phigate-feature", "scribe"},
+                             {"x-phigate-conversation", "conv-dates-" + std::to_string(i)}});
+    ASSERT_EQ(r.status, 200u) << r.body;
+    const json answer = json::parse(r.body, nullptr, false);
+    ASSERT_FALSE(answer.is_discarded()) << r.body;
+    ASSERT_EQ(answer["choices"][0]["message"]["content"].get<std::string>(), "Summary: " + note);
+    const std::string sent = upstream_->AllReceivedBytes();
+    ASSERT_THAT(sent, Not(HasSubstr(kMrn)));
+    ASSERT_THAT(sent, Not(HasSubstr("Ashdale")));
+    ASSERT_THAT(sent, Not(HasSubstr("Oct 31, 2022")));
+    ASSERT_THAT(sent, Not(HasSubstr("October 31, 2022")));
+    shared_form = sent.find("[DATE_") != std::string::npos;
+  }
+  EXPECT_TRUE(shared_form) << "no conversation's offset landed in May";
+}
+
 // The value of one labelled metric ("" when absent).
 std::string Metric(const std::string& text, const std::string& series) {
   const size_t p = text.find(series + " ");

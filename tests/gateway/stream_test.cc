@@ -142,10 +142,25 @@ class CountingVault : public TokenVault {
     return inner_->TokenizeBatch(values, sc);
   }
   Result<std::string> Surrogate(PhiCategory c, std::string_view v, std::string_view sc) override {
+    ++surrogate_singles;
     return inner_->Surrogate(c, v, sc);
+  }
+  Result<std::vector<std::string>> SurrogateBatch(
+      const std::vector<std::pair<PhiCategory, std::string_view>>& values,
+      std::string_view sc) override {
+    ++surrogate_batches;
+    batch_sizes.push_back(values.size());
+    std::vector<std::string> out;
+    for (const auto& [c, v] : values) {
+      PHIGATE_ASSIGN_OR_RETURN(std::string r, inner_->Surrogate(c, v, sc));
+      out.push_back(std::move(r));
+    }
+    return out;
   }
   int singles = 0;
   int batches = 0;
+  int surrogate_singles = 0;
+  int surrogate_batches = 0;
   std::vector<size_t> batch_sizes;
 
  private:
@@ -181,6 +196,35 @@ TEST_F(DeidTest, WholeRequestMintsInOneVaultTransaction) {
   EXPECT_THAT(second, HasSubstr(name_token));
   std::string back;
   s.Reidentify(second, false, &back);
+  EXPECT_EQ(back, std::string(kMrn) + " and " + kName);
+}
+
+// Surrogates likewise: every new one of the request in one SurrogateBatch at
+// Mint, none asked for one at a time while the fields are rewritten.
+TEST_F(DeidTest, WholeRequestGivesSurrogatesInOneVaultTransaction) {
+  decision_.SetAll(Action::kSurrogate);
+  CountingVault counting(&vault_);
+  DeidSession s(detector_, nullptr, &counting, decision_, "req-1");
+  json body = {{"model", "m"},
+               {"messages",
+                {{{"role", "system"}, {"content", std::string("About ") + kName}},
+                 {{"role", "user"}, {"content", std::string(kMrn) + " and " + kName}}}}};
+  PHIGATE_ASSERT_OK(
+      ForEachRequestText(Api::kOpenAIChat, body, [&](std::string* t) { return s.Scan(*t); }));
+  EXPECT_EQ(counting.surrogate_batches, 0);
+  PHIGATE_ASSERT_OK(s.Mint());
+  PHIGATE_ASSERT_OK(
+      ForEachRequestText(Api::kOpenAIChat, body, [&](std::string* t) { return s.Apply(t); }));
+  PHIGATE_ASSERT_OK(s.FinishFields());
+  EXPECT_EQ(counting.surrogate_batches, 1);
+  EXPECT_EQ(counting.surrogate_singles, 0);
+  EXPECT_EQ(counting.batches, 0);
+  EXPECT_THAT(counting.batch_sizes, ::testing::ElementsAre(2u));  // name once, MRN once
+  const std::string sent = body.dump();
+  EXPECT_THAT(sent, Not(HasSubstr(kName)));
+  EXPECT_THAT(sent, Not(HasSubstr(kMrn)));
+  std::string back;
+  s.Reidentify(body["messages"][1]["content"].get<std::string>(), false, &back);
   EXPECT_EQ(back, std::string(kMrn) + " and " + kName);
 }
 

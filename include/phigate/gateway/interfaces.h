@@ -120,6 +120,19 @@ class TokenVault {
   // Same with a realistic surrogate of the same category.
   virtual Result<std::string> Surrogate(PhiCategory category, std::string_view original,
                                         std::string_view scope) = 0;
+  // Surrogates for many values at once (one vault transaction), in request
+  // order. The default calls Surrogate() for each.
+  virtual Result<std::vector<std::string>> SurrogateBatch(
+      const std::vector<std::pair<PhiCategory, std::string_view>>& values, std::string_view scope) {
+    std::vector<std::string> out;
+    out.reserve(values.size());
+    for (const auto& [c, v] : values) {
+      Result<std::string> t = Surrogate(c, v, scope);
+      if (!t.ok()) return t.status();
+      out.push_back(std::move(t).value());
+    }
+    return out;
+  }
   // Breach containment: a new data key encrypts from now on (old ones still
   // decrypt). Vaults without key management refuse.
   virtual Status RotateKey() { return absl::UnimplementedError("this vault cannot rotate keys"); }
