@@ -80,25 +80,28 @@ class KeptWords {
     }
     AddWords(lower.substr(pos));
   }
+  // True when `candidate` has a word and every one of its words is kept.
   bool Covers(std::string_view candidate) const {
     const std::string lower = absl::AsciiStrToLower(std::string(candidate));
     bool any = false;
-    for (size_t i = 0; i < lower.size();) {
-      if (!absl::ascii_isalnum(static_cast<unsigned char>(lower[i]))) {
-        ++i;
-        continue;
-      }
-      size_t j = i;
-      while (j < lower.size() && absl::ascii_isalnum(static_cast<unsigned char>(lower[j]))) ++j;
-      if (!words_.contains(std::string_view(lower).substr(i, j - i))) return false;
+    const bool all = ForEachWord(lower, [&](std::string_view w) {
       any = true;
-      i = j;
-    }
-    return any;
+      return words_.contains(w);
+    });
+    return any && all;
   }
 
  private:
   void AddWords(std::string_view text) {
+    ForEachWord(text, [&](std::string_view w) {
+      words_.insert(w);
+      return true;
+    });
+  }
+  // Calls fn(word) for each run of ASCII letters and digits of `text` while
+  // it returns true; returns false when fn did.
+  template <class Fn>
+  static bool ForEachWord(std::string_view text, Fn fn) {
     for (size_t i = 0; i < text.size();) {
       if (!absl::ascii_isalnum(static_cast<unsigned char>(text[i]))) {
         ++i;
@@ -106,9 +109,10 @@ class KeptWords {
       }
       size_t j = i;
       while (j < text.size() && absl::ascii_isalnum(static_cast<unsigned char>(text[j]))) ++j;
-      words_.insert(text.substr(i, j - i));
+      if (!fn(text.substr(i, j - i))) return false;
       i = j;
     }
+    return true;
   }
   absl::flat_hash_set<std::string_view> words_;
 };
