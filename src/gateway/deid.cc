@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "phigate/core/json_escape.h"
 #include "phigate/detect/engine.h"
+#include "phigate/transform/reidentify.h"
 
 namespace phigate::gateway {
 namespace {
@@ -298,8 +299,15 @@ void DeidSession::AddVariants(size_t entry) {
   const bool age_number =
       map_[entry].surrogate && map_[entry].category == PhiCategory::kAge && !rep.empty() &&
       std::all_of(rep.begin(), rep.end(), [](char c) { return c >= '0' && c <= '9'; });
-  variants_.push_back(Variant{lower, entry, !bracketed, age_number});
+  const bool initial =
+      map_[entry].surrogate && transform::IsInitialSurrogate(map_[entry].category, rep);
+  variants_.push_back(Variant{lower, entry, !bracketed, age_number, initial});
   if (bracketed) variants_.push_back(Variant{lower.substr(1, lower.size() - 2), entry, true});
+}
+
+size_t DeidSession::ContextBytes(const Variant& v) {
+  if (v.age_number) return detect::kAgeContextBytes;
+  return v.initial ? transform::kAbbreviationContextBytes : 0;
 }
 
 void DeidSession::IndexVariants() {
@@ -312,8 +320,7 @@ void DeidSession::IndexVariants() {
     first_bytes_[static_cast<unsigned char>(v.lower[0])] = true;
     first_bytes_[static_cast<unsigned char>(std::toupper(static_cast<unsigned char>(v.lower[0])))] =
         true;
-    max_variant_ =
-        std::max(max_variant_, v.lower.size() + (v.age_number ? detect::kAgeContextBytes : 0));
+    max_variant_ = std::max(max_variant_, v.lower.size() + ContextBytes(v));
   }
 }
 
@@ -339,6 +346,7 @@ void DeidSession::Reidentify(std::string_view text, bool json_escape, std::strin
         continue;
       }
       if (v.age_number && !detect::WrittenAsAge(text, i, i + len)) continue;
+      if (v.initial && transform::InAbbreviation(text, i, i + len)) continue;
       hit = &v;
       break;
     }
@@ -368,8 +376,9 @@ size_t DeidSession::HoldBack(std::string_view text) const {
     if (!first_bytes_[static_cast<unsigned char>(text[i])]) continue;
     const std::string_view suffix = text.substr(i);
     for (const Variant& v : variants_) {
-      // An age also waits for the bytes after it that say whether it is one.
-      const size_t wait = v.lower.size() + (v.age_number ? detect::kAgeContextBytes : 0);
+      // An age (an initial) also waits for the bytes after it that say
+      // whether it is one.
+      const size_t wait = v.lower.size() + ContextBytes(v);
       if (wait <= suffix.size()) continue;
       if (!EqualsLower(suffix.substr(0, std::min(suffix.size(), v.lower.size())),
                        v.lower.substr(0, std::min(suffix.size(), v.lower.size())))) {

@@ -103,7 +103,11 @@ class DeidSession {
     // An age surrogate (a bare number): restored only where the answer
     // writes an age (detect::WrittenAsAge), not in "HR 94".
     bool age_number = false;
+    // An initial ("M"): not restored inside "M.D." (transform::InAbbreviation).
+    bool initial = false;
   };
+  // Bytes after a variant that decide whether it is restored there.
+  static size_t ContextBytes(const Variant& v);
   Result<std::string> Replace(std::string_view original, const Finding& f);
   Status MintSurrogates(std::vector<std::pair<PhiCategory, std::string>> values);
   // Appends the spellings of map_[entry]; IndexVariants() then sorts them

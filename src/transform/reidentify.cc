@@ -233,6 +233,38 @@ bool MaybeDateStart(std::string_view t, size_t i) {
 
 }  // namespace
 
+bool IsInitialSurrogate(PhiCategory category, std::string_view surrogate) {
+  if (category != PhiCategory::kName || surrogate.empty() || surrogate.size() > 2) return false;
+  if (!absl::ascii_isalpha(static_cast<unsigned char>(surrogate[0]))) return false;
+  return surrogate.size() == 1 || surrogate[1] == '.';
+}
+
+bool InAbbreviation(std::string_view text, size_t begin, size_t end, std::string_view earlier) {
+  auto at = [&](std::ptrdiff_t k) -> unsigned char {  // k relative to begin; 0 outside
+    if (k >= 0) {
+      const size_t u = begin + static_cast<size_t>(k);
+      return u < text.size() ? static_cast<unsigned char>(text[u]) : 0;
+    }
+    const size_t back = static_cast<size_t>(-k);
+    if (back <= begin) return static_cast<unsigned char>(text[begin - back]);
+    const size_t from_earlier = back - begin;
+    return from_earlier <= earlier.size()
+               ? static_cast<unsigned char>(earlier[earlier.size() - from_earlier])
+               : 0;
+  };
+  const auto len = static_cast<std::ptrdiff_t>(end - begin);
+  const unsigned char after = at(len), after2 = at(len + 1);
+  const unsigned char before = at(-1), before2 = at(-2);
+  const bool dotted = text[end - 1] == '.';
+  // "d/c'd", "s/p", "w/", "c'd".
+  if (after == '/' || after == '\'' || before == '/' || before == '\'') return true;
+  // "M.D.", "p.o.": a letter right after its period; or the second letter of one.
+  if (dotted ? absl::ascii_isalpha(after) : (after == '.' && absl::ascii_isalpha(after2))) {
+    return true;
+  }
+  return before == '.' && absl::ascii_isalpha(before2);
+}
+
 void ReidReport::Add(const ReidReport& o) {
   tokens_restored += o.tokens_restored;
   tokens_altered += o.tokens_altered;
@@ -272,6 +304,7 @@ Status Reidentifier::Load() {
         m.category == PhiCategory::kAge && std::all_of(s.lower.begin(), s.lower.end(), [](char c) {
           return absl::ascii_isdigit(static_cast<unsigned char>(c));
         });
+    s.initial = IsInitialSurrogate(m.category, s.lower);
     by_first_byte_[static_cast<unsigned char>(s.lower[0])].push_back(
         static_cast<uint32_t>(surrogates_.size()));
     surrogates_.push_back(std::move(s));
@@ -350,6 +383,7 @@ void Reidentifier::FindSurrogatesAndDates(std::string_view t, char prev, std::st
         continue;
       }
       if (s.age_number && !detect::WrittenAsAge(t, i, e, earlier)) continue;
+      if (s.initial && InAbbreviation(t, i, e, earlier)) continue;
       Match m;
       m.begin = i;
       m.end = e;

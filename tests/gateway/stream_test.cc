@@ -337,6 +337,26 @@ TEST_F(DeidTest, AnAgeSurrogateIsRestoredOnlyWhereAnAgeIsWritten) {
   EXPECT_EQ(s.HoldBack("HR 94, sat 98% on RA"), 0u);
 }
 
+// An initial's surrogate ("M") is restored where the answer writes an
+// initial, not inside "M.D." or "d/c'd"; a stream holds it back until the two
+// bytes after it have come.
+TEST_F(DeidTest, AnInitialSurrogateIsNotRestoredInsideAbbreviations) {
+  decision_.SetAll(Action::kSurrogate);
+  ForgetfulVault forgetful;
+  forgetful.scripted = {"M"};
+  detector_.Add("Qorvinelle", PhiCategory::kName);
+  DeidSession s(detector_, nullptr, &forgetful, decision_, "req-1");
+  std::string text = "Seen by Qorvinelle today";
+  PHIGATE_ASSERT_OK(s.Deidentify(&text));
+  ASSERT_EQ(text, "Seen by M today");
+  std::string out;
+  s.Reidentify("M. signed; Smith, M.D., Jones, D.M.; m/c'm; per M Quarrel.", false, &out);
+  EXPECT_EQ(out, "Qorvinelle. signed; Smith, M.D., Jones, D.M.; m/c'm; per Qorvinelle Quarrel.");
+  EXPECT_EQ(s.HoldBack("per M"), 1u);
+  EXPECT_EQ(s.HoldBack("per M."), 2u);
+  EXPECT_EQ(s.HoldBack("per M. s"), 0u);
+}
+
 TEST(SseParserTest, EventsSplitAnywhere) {
   const std::string stream =
       "event: a\r\ndata: {\"x\":1}\r\n\r\n: keep-alive\n\ndata: line1\ndata: line2\n\ndata: "

@@ -159,6 +159,42 @@ TEST_F(ReidentifyTest, AnAgeSurrogateIsRestoredOnlyWhereAnAgeIsWritten) {
                                ", sat ", a, "%, Tmax ", a, "F, BP ", a, "/60, ", a, " min."));
 }
 
+// An initial's surrogate is one letter, and every letter is some word's: it
+// is restored where the text writes an initial, not inside "M.D.", "d/c'd",
+// "s/p" — in the whole text and in a stream cut anywhere.
+TEST_F(ReidentifyTest, AnInitialSurrogateIsNotRestoredInsideAbbreviations) {
+  ReversibleOptions o{.mode = ReversibleMode::kSurrogate, .generator = fx_->gen.get()};
+  const std::string note = "Seen by B. Quarrel.";
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      ReversibleResult d,
+      DeidentifyReversibly(note, {F(PhiCategory::kName, 8, 9)}, *fx_->acme, scope_, o));
+  ASSERT_EQ(d.replacements.size(), 1u);
+  const std::string x = d.replacements[0];
+  ASSERT_EQ(x.size(), 1u) << x;
+  ASSERT_TRUE(absl::ascii_isupper(static_cast<unsigned char>(x[0]))) << x;
+  const std::string lx = absl::AsciiStrToLower(x);
+  const std::string answer =
+      absl::StrCat(x, ". Quarrel signed; Smith, ", x, ".D. and Jones, M.", x, ".; ", lx, "/c'", lx,
+                   " today, s/", lx, "; per ", x, " Quarrel.");
+  const std::string expected =
+      absl::StrCat("B. Quarrel signed; Smith, ", x, ".D. and Jones, M.", x, ".; ", lx, "/c'", lx,
+                   " today, s/", lx, "; per B Quarrel.");
+  auto reid = Reid(*fx_->acme, scope_);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string back, reid->Reidentify(answer));
+  EXPECT_EQ(back, expected);
+  for (size_t chunk : {size_t{1}, size_t{2}, size_t{5}}) {
+    StreamReidentifier stream(Reid(*fx_->acme, scope_));
+    std::string out;
+    for (size_t i = 0; i < answer.size(); i += chunk) {
+      PHIGATE_ASSERT_OK_AND_ASSIGN(std::string ready,
+                                   stream.Feed(std::string_view(answer).substr(i, chunk)));
+      out += ready;
+    }
+    PHIGATE_ASSERT_OK_AND_ASSIGN(std::string rest, stream.Finish());
+    EXPECT_EQ(out + rest, expected) << "chunk " << chunk;
+  }
+}
+
 // Two spellings of one date shift to the same text; the second gets a token
 // instead of failing, and both come back as written.
 TEST_F(ReidentifyTest, ASecondSpellingOfAShiftedDateGetsAToken) {

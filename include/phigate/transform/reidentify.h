@@ -41,6 +41,18 @@
 
 namespace phigate::transform {
 
+// Whether a one-letter name surrogate (an initial: "M" or "M.") at
+// text[begin, end) is written there inside an abbreviation or a contraction
+// rather than as an initial: "M.D.", "p.o.", "d/c'd", "s/p", "w/". Every
+// letter is some word's, so re-identification restores an initial only
+// elsewhere. `earlier` is text just before `text` (a stream's previous piece),
+// if any. Reads at most kAbbreviationContextBytes before `begin` and after `end`.
+bool InAbbreviation(std::string_view text, size_t begin, size_t end, std::string_view earlier = {});
+inline constexpr size_t kAbbreviationContextBytes = 2;
+// True for a surrogate that InAbbreviation applies to: one ASCII letter,
+// optionally followed by a period.
+bool IsInitialSurrogate(PhiCategory category, std::string_view surrogate);
+
 struct ReidOptions {
   // The caller's explicit permission to see PHI again (CLI --allow-reidentify,
   // a gateway role). Without it Create() is PermissionDenied.
@@ -105,6 +117,8 @@ class Reidentifier {
     // An age given as a bare number ("94"): restored only where the text
     // writes an age (detect::WrittenAsAge), not in "HR 94".
     bool age_number = false;
+    // An initial ("M"): not restored inside "M.D." (InAbbreviation).
+    bool initial = false;
   };
   Reidentifier(vault::Vault& vault, vault::Scope scope, ReidOptions options)
       : vault_(vault), scope_(std::move(scope)), options_(options) {}
