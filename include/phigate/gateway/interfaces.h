@@ -101,14 +101,8 @@ class TokenVault {
   // The default calls Tokenize() for each.
   virtual Result<std::vector<std::string>> TokenizeBatch(
       const std::vector<std::pair<PhiCategory, std::string_view>>& values, std::string_view scope) {
-    std::vector<std::string> out;
-    out.reserve(values.size());
-    for (const auto& [c, v] : values) {
-      Result<std::string> t = Tokenize(c, v, scope);
-      if (!t.ok()) return t.status();
-      out.push_back(std::move(t).value());
-    }
-    return out;
+    return EachValue(values,
+                     [&](PhiCategory c, std::string_view v) { return Tokenize(c, v, scope); });
   }
   // TokenizeBatch for a scope the caller tokenizes into only this once (a
   // request's own scope): the vault may skip its value index for it. The
@@ -124,18 +118,28 @@ class TokenVault {
   // order. The default calls Surrogate() for each.
   virtual Result<std::vector<std::string>> SurrogateBatch(
       const std::vector<std::pair<PhiCategory, std::string_view>>& values, std::string_view scope) {
+    return EachValue(values,
+                     [&](PhiCategory c, std::string_view v) { return Surrogate(c, v, scope); });
+  }
+  // Breach containment: a new data key encrypts from now on (old ones still
+  // decrypt). Vaults without key management refuse.
+  virtual Status RotateKey() { return absl::UnimplementedError("this vault cannot rotate keys"); }
+
+ protected:
+  // The batch defaults: fn(category, value) for each value, in order; the
+  // first error fails the batch.
+  template <class Fn>
+  static Result<std::vector<std::string>> EachValue(
+      const std::vector<std::pair<PhiCategory, std::string_view>>& values, Fn fn) {
     std::vector<std::string> out;
     out.reserve(values.size());
     for (const auto& [c, v] : values) {
-      Result<std::string> t = Surrogate(c, v, scope);
+      Result<std::string> t = fn(c, v);
       if (!t.ok()) return t.status();
       out.push_back(std::move(t).value());
     }
     return out;
   }
-  // Breach containment: a new data key encrypts from now on (old ones still
-  // decrypt). Vaults without key management refuse.
-  virtual Status RotateKey() { return absl::UnimplementedError("this vault cannot rotate keys"); }
 };
 
 // Hands out tenant-bound vaults. Thread-safe.
