@@ -9,6 +9,7 @@
 #include "phigate/core/json_escape.h"
 #include "phigate/detect/engine.h"
 #include "phigate/transform/reidentify.h"
+#include "phigate/transform/surrogate.h"
 
 namespace phigate::gateway {
 namespace {
@@ -205,7 +206,12 @@ Status DeidSession::MintSurrogates(std::vector<std::pair<PhiCategory, std::strin
   }
   map_.reserve(map_.size() + values.size());
   for (size_t i = 0; i < values.size(); ++i) {
-    AddEntry(Entry{std::move((*made)[i]), std::move(values[i].second), values[i].first,
+    // In this spelling's letter case: the vault's one pair serves every
+    // spelling of the value (dates come in their own case already).
+    std::string rep = values[i].first == PhiCategory::kDate
+                          ? std::move((*made)[i])
+                          : transform::SurrogateInCaseOf(std::move((*made)[i]), values[i].second);
+    AddEntry(Entry{std::move(rep), std::move(values[i].second), values[i].first,
                    /*surrogate=*/true},
              /*index_variants=*/false);
   }
@@ -287,6 +293,9 @@ Result<std::string> DeidSession::Replace(std::string_view original, const Findin
     failure_ = DeidFailure::kVault;
     return absl::UnavailableError("the token vault failed; request refused");
   }
+  if (surrogate && f.category != PhiCategory::kDate) {
+    *r = transform::SurrogateInCaseOf(std::move(*r), original);
+  }
   AddEntry(Entry{*r, std::string(original), f.category, surrogate});
   return std::move(r).value();
 }
@@ -355,7 +364,13 @@ void DeidSession::Reidentify(std::string_view text, bool json_escape, std::strin
       continue;
     }
     out->append(text.substr(last, i - last));
-    const std::string& original = map_[hit->entry].original;
+    // A surrogate's original in the letter case the answer writes it in
+    // (tokens' case means nothing).
+    const Entry& e = map_[hit->entry];
+    const std::string original =
+        e.surrogate ? transform::OriginalInCaseOf(e.original, text.substr(i, hit->lower.size()),
+                                                  e.replacement)
+                    : e.original;
     if (json_escape) {
       AppendJsonEscaped(original, out);
     } else {

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "phigate/detect/engine.h"
+#include "phigate/transform/surrogate.h"
 
 namespace phigate::transform {
 
@@ -389,7 +390,9 @@ void Reidentifier::FindSurrogatesAndDates(std::string_view t, char prev, std::st
       m.end = e;
       m.kind = Match::Kind::kSurrogate;
       m.exact = t.substr(i, e - i) == s.replacement;
-      m.replacement = s.original;
+      // In the case the surrogate is written here ("MEADOWBROOK NURSING" for
+      // a "SAINT JOSEPH" of a pair stored as "Saint Joseph").
+      m.replacement = OriginalInCaseOf(s.original, t.substr(i, e - i), s.replacement);
       out->push_back(std::move(m));
       i = e - 1;
       found = true;

@@ -12,6 +12,7 @@
 #include "phigate/core/paths.h"
 #include "phigate/crypto/random.h"
 #include "phigate/transform/date_shift.h"
+#include "phigate/vault/vault.h"
 #include "src/detect/lexicon.h"
 
 namespace phigate::transform {
@@ -516,6 +517,72 @@ Result<std::string> SurrogateGenerator::Generate(PhiCategory category, std::stri
   }
   PHIGATE_RETURN_IF_ERROR(rng.status());
   return out;
+}
+
+namespace {
+bool Alpha(char c) { return absl::ascii_isalpha(static_cast<unsigned char>(c)); }
+bool Digit(char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); }
+}  // namespace
+
+LetterCase LetterCaseOf(std::string_view s) {
+  bool upper = false, lower = false, title = true;
+  size_t i = 0;
+  while (i < s.size()) {
+    if (!Alpha(s[i])) {
+      ++i;
+      continue;
+    }
+    // A run of letters: capitalised, or all lower case after a digit ("22nd").
+    const size_t run = i;
+    const bool after_digit = i > 0 && Digit(s[i - 1]);
+    for (; i < s.size() && Alpha(s[i]); ++i) {
+      const bool up = absl::ascii_isupper(static_cast<unsigned char>(s[i]));
+      upper = upper || up;
+      lower = lower || !up;
+      title = title && up == (i == run && !after_digit);
+    }
+  }
+  if (!upper && !lower) return LetterCase::kNone;
+  if (!lower) return LetterCase::kUpper;
+  if (!upper) return LetterCase::kLower;
+  return title ? LetterCase::kTitle : LetterCase::kMixed;
+}
+
+std::string InLetterCase(std::string value, LetterCase style) {
+  switch (style) {
+    case LetterCase::kUpper:
+      absl::AsciiStrToUpper(&value);
+      break;
+    case LetterCase::kLower:
+      absl::AsciiStrToLower(&value);
+      break;
+    case LetterCase::kTitle: {
+      const LetterCase now = LetterCaseOf(value);
+      if (now != LetterCase::kUpper && now != LetterCase::kLower) break;
+      for (size_t i = 0; i < value.size(); ++i) {
+        if (!Alpha(value[i])) continue;
+        const bool first = (i == 0 || !Alpha(value[i - 1])) && !(i > 0 && Digit(value[i - 1]));
+        value[i] = first ? absl::ascii_toupper(static_cast<unsigned char>(value[i]))
+                         : absl::ascii_tolower(static_cast<unsigned char>(value[i]));
+      }
+      break;
+    }
+    case LetterCase::kNone:
+    case LetterCase::kMixed:
+      break;
+  }
+  return value;
+}
+
+std::string SurrogateInCaseOf(std::string surrogate, std::string_view original) {
+  if (vault::ParseToken(surrogate)) return surrogate;
+  return InLetterCase(std::move(surrogate), LetterCaseOf(original));
+}
+
+std::string OriginalInCaseOf(std::string original, std::string_view written,
+                             std::string_view stored_surrogate) {
+  if (written == stored_surrogate) return original;
+  return InLetterCase(std::move(original), LetterCaseOf(written));
 }
 
 }  // namespace phigate::transform

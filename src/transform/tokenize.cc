@@ -274,9 +274,10 @@ void SurrogateSpans(std::span<const std::string_view> texts,
     const Where& w = sur_at[j];
     if (!(*out)[w.text].ok()) continue;
     if (made[j].ok()) {
+      // In the value's letter case here: one pair serves every spelling.
       (*out)[w.text]->at(w.span) = sur[j].category == PhiCategory::kDate
                                        ? MatchDateCase(sur[j].value, days, *std::move(made[j]))
-                                       : *std::move(made[j]);
+                                       : SurrogateInCaseOf(*std::move(made[j]), sur[j].value);
     } else if (sur[j].category == PhiCategory::kDate &&
                made[j].status().code() == absl::StatusCode::kAlreadyExists) {
       // "Oct 31, 2022" and "October 31, 2022" both shift to "May 20, 2022":

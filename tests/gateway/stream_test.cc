@@ -357,6 +357,24 @@ TEST_F(DeidTest, AnInitialSurrogateIsNotRestoredInsideAbbreviations) {
   EXPECT_EQ(s.HoldBack("per M. s"), 0u);
 }
 
+// Two spellings of one value that the vault gives one surrogate pair (it
+// does when a drawn candidate is another spelling's): each is sent in its own
+// letter case, and the answer's spellings come back in the case written.
+TEST_F(DeidTest, EachLetterCaseOfASurrogateComesBackAsWritten) {
+  decision_.SetAll(Action::kSurrogate);
+  ForgetfulVault shared;
+  shared.scripted = {"Saint Joseph", "Saint Joseph"};
+  detector_.Add("Meadowbrook Nursing", PhiCategory::kFacility);
+  detector_.Add("MEADOWBROOK NURSING", PhiCategory::kFacility);
+  DeidSession s(detector_, nullptr, &shared, decision_, "req-1");
+  std::string text = "From Meadowbrook Nursing; FROM MEADOWBROOK NURSING.";
+  PHIGATE_ASSERT_OK(s.Deidentify(&text));
+  ASSERT_EQ(text, "From Saint Joseph; FROM SAINT JOSEPH.");
+  std::string out;
+  s.Reidentify("Saint Joseph, SAINT JOSEPH and saint joseph.", false, &out);
+  EXPECT_EQ(out, "Meadowbrook Nursing, MEADOWBROOK NURSING and meadowbrook nursing.");
+}
+
 TEST(SseParserTest, EventsSplitAnywhere) {
   const std::string stream =
       "event: a\r\ndata: {\"x\":1}\r\n\r\n: keep-alive\n\ndata: line1\ndata: line2\n\ndata: "

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "phigate/synth/generator.h"
@@ -193,6 +194,49 @@ TEST_F(ReidentifyTest, AnInitialSurrogateIsNotRestoredInsideAbbreviations) {
     PHIGATE_ASSERT_OK_AND_ASSIGN(std::string rest, stream.Finish());
     EXPECT_EQ(out + rest, expected) << "chunk " << chunk;
   }
+}
+
+// A date written in capitals, in lower case and capitalised in three notes of
+// one scope shares one surrogate pair (its one shifted form); each note gets
+// it in its own letter case and comes back exactly as it was written — so
+// does a facility, whose spellings share a pair when a drawn candidate
+// collides with another spelling's.
+TEST_F(ReidentifyTest, EachLetterCaseOfAValueComesBackAsWritten) {
+  ReversibleOptions o{.mode = ReversibleMode::kSurrogate, .generator = fx_->gen.get()};
+  const std::vector<std::string> facilities = {"Meadowbrook Nursing", "MEADOWBROOK NURSING",
+                                               "meadowbrook nursing"};
+  const std::vector<std::string> dates = {"May 9, 1939", "MAY 9, 1939", "may 9, 1939"};
+  const vault::Scope scope = vault::Scope::Conversation("letter-case");
+  std::vector<std::string> notes, sent, date_surrogates;
+  for (size_t i = 0; i < facilities.size(); ++i) {
+    const std::string note = absl::StrCat("From ", facilities[i], ", DOB ", dates[i], ".");
+    const size_t f = 5, d = f + facilities[i].size() + 6;
+    PHIGATE_ASSERT_OK_AND_ASSIGN(
+        ReversibleResult r,
+        DeidentifyReversibly(note,
+                             {F(PhiCategory::kFacility, f, f + facilities[i].size()),
+                              F(PhiCategory::kDate, d, d + dates[i].size())},
+                             *fx_->acme, scope, o));
+    ASSERT_EQ(r.replacements.size(), 2u);
+    date_surrogates.push_back(r.replacements[1]);
+    notes.push_back(note);
+    sent.push_back(r.text);
+  }
+  // One pair, written in each note's case.
+  EXPECT_TRUE(absl::EqualsIgnoreCase(date_surrogates[0], date_surrogates[1]));
+  EXPECT_TRUE(absl::EqualsIgnoreCase(date_surrogates[0], date_surrogates[2]));
+  EXPECT_EQ(date_surrogates[1], absl::AsciiStrToUpper(date_surrogates[1]));
+  EXPECT_EQ(date_surrogates[2], absl::AsciiStrToLower(date_surrogates[2]));
+  auto reid = Reid(*fx_->acme, scope);
+  for (size_t i = 0; i < notes.size(); ++i) {
+    PHIGATE_ASSERT_OK_AND_ASSIGN(std::string back, reid->Reidentify(sent[i]));
+    EXPECT_EQ(back, notes[i]) << sent[i];
+  }
+  // A model that writes the date in capitals gets the original in capitals.
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      std::string loud,
+      reid->Reidentify(absl::StrCat("DOB ", absl::AsciiStrToUpper(date_surrogates[0]))));
+  EXPECT_EQ(loud, "DOB MAY 9, 1939");
 }
 
 // Two spellings of one date shift to the same text; the second gets a token

@@ -154,5 +154,35 @@ TEST_F(SurrogateTest, FacilitiesKeepTheirKindWordsOnce) {
   }
 }
 
+TEST(LetterCaseTest, OfAndIn) {
+  EXPECT_EQ(LetterCaseOf("SAINT JOSEPH"), LetterCase::kUpper);
+  EXPECT_EQ(LetterCaseOf("saint joseph"), LetterCase::kLower);
+  EXPECT_EQ(LetterCaseOf("Saint Joseph"), LetterCase::kTitle);
+  EXPECT_EQ(LetterCaseOf("May 22nd, 1939"), LetterCase::kTitle);
+  EXPECT_EQ(LetterCaseOf("O'Brien"), LetterCase::kTitle);
+  EXPECT_EQ(LetterCaseOf("McKinley"), LetterCase::kMixed);
+  EXPECT_EQ(LetterCaseOf("Saint Mary of the Valley"), LetterCase::kMixed);
+  EXPECT_EQ(LetterCaseOf("(617) 555-0142"), LetterCase::kNone);
+  EXPECT_EQ(InLetterCase("Saint Joseph", LetterCase::kUpper), "SAINT JOSEPH");
+  EXPECT_EQ(InLetterCase("Saint Joseph", LetterCase::kLower), "saint joseph");
+  EXPECT_EQ(InLetterCase("MAY 22ND, 1939", LetterCase::kTitle), "May 22nd, 1939");
+  EXPECT_EQ(InLetterCase("McKinley", LetterCase::kTitle), "McKinley");  // not one case
+  EXPECT_EQ(InLetterCase("McKinley", LetterCase::kMixed), "McKinley");
+  EXPECT_EQ(SurrogateInCaseOf("[NAME_7QK2X]", "qorvin"), "[NAME_7QK2X]");
+  // Each spelling of a value through one pair stored as (original, surrogate).
+  const std::string original = "Meadowbrook Nursing", surrogate = "Saint Joseph";
+  for (std::string spelling :
+       {"Meadowbrook Nursing", "MEADOWBROOK NURSING", "meadowbrook nursing"}) {
+    const std::string written = SurrogateInCaseOf(surrogate, spelling);
+    EXPECT_TRUE(absl::EqualsIgnoreCase(written, surrogate)) << written;
+    EXPECT_EQ(OriginalInCaseOf(original, written, surrogate), spelling);
+  }
+  // The pair stored from the capitals; a capitalised spelling comes back so.
+  EXPECT_EQ(
+      OriginalInCaseOf("MEADOWBROOK NURSING",
+                       SurrogateInCaseOf("SAINT JOSEPH", "Meadowbrook Nursing"), "SAINT JOSEPH"),
+      "Meadowbrook Nursing");
+}
+
 }  // namespace
 }  // namespace phigate::transform

@@ -67,6 +67,29 @@ bool NpiValid(std::string_view s);
 // VIN: 17 characters, check digit at position 9.
 bool VinValid(std::string_view s);
 
+// Letter case across a surrogate pair. The vault keeps one pair per value
+// whatever its case ("Meadowbrook Nursing", "MEADOWBROOK NURSING" and
+// "meadowbrook nursing" share one surrogate), so each side is written in the
+// case the other was: all capitals, all lower case, or capitalised words
+// (a letter run after a digit stays lower: "22nd"). kMixed is any other
+// spelling ("McKinley", "Saint Mary of the Valley"), kNone has no letter.
+enum class LetterCase { kNone, kUpper, kLower, kTitle, kMixed };
+LetterCase LetterCaseOf(std::string_view s);
+// `value` in `style`: kUpper and kLower change every ASCII letter; kTitle
+// only a value written in one case ("SAINT JOSEPH" -> "Saint Joseph");
+// kNone and kMixed leave it as it is.
+std::string InLetterCase(std::string value, LetterCase style);
+// The surrogate the vault holds, as written for `original` (one spelling of
+// the value): InLetterCase(surrogate, LetterCaseOf(original)). Tokens are
+// returned as they are.
+std::string SurrogateInCaseOf(std::string surrogate, std::string_view original);
+// The way back: the original the vault holds for `stored_surrogate`, in the
+// case in which the surrogate was found (`written`); unchanged when written
+// exactly as stored. SurrogateInCaseOf then OriginalInCaseOf gives back every
+// spelling in capitals, lower case or capitalised words of one value.
+std::string OriginalInCaseOf(std::string original, std::string_view written,
+                             std::string_view stored_surrogate);
+
 // The "surrogate" operator: Vault::Surrogate with a SurrogateGenerator. Needs
 // a VaultContext (tokenize.h) that carries the generator.
 std::unique_ptr<Operator> NewSurrogateOperator();
