@@ -257,6 +257,8 @@ bool InAbbreviation(std::string_view text, size_t begin, size_t end, std::string
   const unsigned char after = at(len), after2 = at(len + 1);
   const unsigned char before = at(-1), before2 = at(-2);
   const bool dotted = text[end - 1] == '.';
+  // A letter joined to a number: "1L", "neg 1L.", "x3".
+  if (absl::ascii_isdigit(before) || absl::ascii_isdigit(after)) return true;
   // "d/c'd", "s/p", "w/", "c'd".
   if (after == '/' || after == '\'' || before == '/' || before == '\'') return true;
   // "M.D.", "p.o.": a letter right after its period; or the second letter of one.
