@@ -324,6 +324,23 @@ Result<std::unique_ptr<SurrogateGenerator>> SurrogateGenerator::Create(
       return common.count(absl::AsciiStrToLower(n)) > 0 || n.size() < 3;
     });
   }
+  // Names that are also a town, a state or a word of a payer's or vehicle
+  // make's name ("Poland", "Honda", "Kaiser") would be put back over a
+  // place or a car a note keeps ("Honda Civic"); people get other names.
+  std::set<std::string> places;
+  for (const auto& c : LoadColumn(dir + "us_cities.tsv", -1, 0)) {
+    places.insert(absl::AsciiStrToLower(c));
+  }
+  for (const auto& c : LoadColumn(dir + "us_states.tsv", -1, 0)) {
+    places.insert(absl::AsciiStrToLower(c));
+  }
+  for (const detect::NonPhiPhrase& p : detect::NonPhiPhrases()) {
+    for (absl::string_view w : absl::StrSplit(ToAbsl(p.words), ' ')) places.emplace(w);
+  }
+  for (auto* list : {&g->first_, &g->last_}) {
+    std::erase_if(*list,
+                  [&](const std::string& n) { return places.count(absl::AsciiStrToLower(n)) > 0; });
+  }
   if (g->first_.size() < 20) g->first_ = Fallback(kFallbackFirst);
   if (g->last_.size() < 20) g->last_ = Fallback(kFallbackLast);
   if (g->cities_.size() < 5) g->cities_ = Fallback(kFallbackCities);
@@ -376,15 +393,43 @@ Result<std::string> SurrogateGenerator::Name(std::string_view original) const {
 namespace {
 // Endings of the composite places drawn once a scope's real cities are
 // crowded (see kCity below).
-constexpr std::string_view kPlaceEndings[] = {
-    "Springs", "Heights", "Falls", "Ridge",   "Valley", "Hills",  "Grove",  "Park",
-    "Landing", "Meadows", "Point", "Village", "Creek",  "Harbor", "Center", "Junction"};
+constexpr std::string_view kPlaceEndings[] = {"Springs", "Heights", "Falls", "Ridge",   "Valley",
+                                              "Hills",   "Grove",   "Park",  "Landing", "Meadows",
+                                              "Point",   "Village", "Creek", "Harbor",  "Junction"};
 // Attempts at a real city (or a random age over 89) before the fallbacks.
 constexpr int kRealPlaceAttempts = 8;
 }  // namespace
 
+namespace {
+// Four digits that read as a year of the last two centuries or a clock time
+// ("1996", "1435"): notes keep such numbers ("s/p CABG 1996", "paged at
+// 1435"), and re-identification would put a value back over them.
+bool LooksLikeYearOrTime(std::string_view s) {
+  if (s.size() != 4 || !std::all_of(s.begin(), s.end(), [](char c) {
+        return absl::ascii_isdigit(static_cast<unsigned char>(c));
+      })) {
+    return false;
+  }
+  const int hh = (s[0] - '0') * 10 + (s[1] - '0'), mm = (s[2] - '0') * 10 + (s[3] - '0');
+  return hh == 19 || hh == 20 || (hh < 24 && mm < 60);
+}
+}  // namespace
+
 Result<std::string> SurrogateGenerator::Generate(PhiCategory category, std::string_view original,
                                                  int attempt, int date_shift_days) const {
+  Result<std::string> out = GenerateOnce(category, original, attempt, date_shift_days);
+  // A four-digit number (a partial SSN, an extension, a short id) is drawn
+  // again while it reads as a year or a time (16 times at most).
+  for (int i = 0; i < 16 && category != PhiCategory::kDate && out.ok() && LooksLikeYearOrTime(*out);
+       ++i) {
+    out = GenerateOnce(category, original, attempt, date_shift_days);
+  }
+  return out;
+}
+
+Result<std::string> SurrogateGenerator::GenerateOnce(PhiCategory category,
+                                                     std::string_view original, int attempt,
+                                                     int date_shift_days) const {
   // Every call draws fresh randomness; places and ages over 89 also widen
   // their choice as `attempt` grows.
   Rng rng;

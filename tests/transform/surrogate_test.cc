@@ -1,7 +1,12 @@
 #include "phigate/transform/surrogate.h"
 
+#include <fstream>
+#include <set>
+#include <string>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "phigate/transform/date_shift.h"
 #include "tests/testing/status_matchers.h"
@@ -151,6 +156,46 @@ TEST_F(SurrogateTest, FacilitiesKeepTheirKindWordsOnce) {
     const std::string upper = Gen(PhiCategory::kFacility, "ABELSTAM-QUILLON HOSP");
     EXPECT_TRUE(absl::EndsWith(upper, " HOSP")) << upper;
     EXPECT_EQ(upper, absl::AsciiStrToUpper(upper));
+  }
+}
+
+// A four-digit number's surrogate is never a year of the last two centuries
+// or a clock time (a note's bare years and times, "s/p CABG 1996", "at 1435",
+// would be put back as that number; a partial SSN's last four), and
+// a place's is never "<city> Center" (a place found before a kept "Center"
+// would then read as it).
+TEST_F(SurrogateTest, NumbersAreNoYearsAndPlacesNoCenters) {
+  for (int i = 0; i < 3000; ++i) {
+    const std::string n = Gen(PhiCategory::kOtherId, "2115");
+    ASSERT_EQ(n.size(), 4u);
+    EXPECT_FALSE(absl::StartsWith(n, "19") || absl::StartsWith(n, "20")) << n;
+    const int hh = std::stoi(n.substr(0, 2)), mm = std::stoi(n.substr(2));
+    EXPECT_FALSE(hh < 24 && mm < 60) << n;  // a clock time: "paged at 1435"
+  }
+  for (int attempt = 8; attempt < 400; ++attempt) {
+    PHIGATE_ASSERT_OK_AND_ASSIGN(
+        std::string p, gen_->Generate(PhiCategory::kLocation, "Quillon Falls", attempt, 0));
+    EXPECT_FALSE(absl::EndsWith(p, " Center")) << p;
+  }
+}
+
+// A person's surrogate is no town, state, payer or vehicle make ("Poland",
+// "Honda Civic"): re-identification would put the person back over the place
+// or the car a note keeps.
+TEST_F(SurrogateTest, NamesAreNoPlacesOrMakes) {
+  std::set<std::string> places = {"honda", "kaiser", "poland"};
+  std::ifstream in(phigate::testing::SourceDir() + "/data/gazetteers/us_cities.tsv");
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line[0] != '#') {
+      places.insert(absl::AsciiStrToLower(line.substr(0, line.find('\t'))));
+    }
+  }
+  ASSERT_GT(places.size(), 10000u);
+  for (int i = 0; i < 2000; ++i) {
+    const std::string n = Gen(PhiCategory::kName, "Qorvin Abelstam");
+    for (absl::string_view w : absl::StrSplit(n, ' ')) {
+      EXPECT_FALSE(places.count(absl::AsciiStrToLower(w))) << n;
+    }
   }
 }
 

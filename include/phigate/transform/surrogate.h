@@ -55,6 +55,8 @@ class SurrogateGenerator {
 
  private:
   SurrogateGenerator() = default;
+  Result<std::string> GenerateOnce(PhiCategory category, std::string_view original, int attempt,
+                                   int date_shift_days) const;
   Result<std::string> Name(std::string_view original) const;
   Result<std::string> Pick(const std::vector<std::string>& list) const;
   std::vector<std::string> first_, last_, cities_, suffixes_;
