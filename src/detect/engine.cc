@@ -684,6 +684,135 @@ size_t SkipLineMarks(std::string_view text, size_t pos) {
   return marks;
 }
 
+// True when text[at..] is ", <US state> <ZIP>" in any letter case: a USPS
+// code or a state's name, then five digits (and maybe "-" and four more).
+// The words before it on an address line name the town ("18281 w. magnolia
+// st, plains, ks 66804"), whatever their case.
+bool StateAndZipAt(std::string_view text, size_t at) {
+  static constexpr std::string_view kStates[] = {"al",
+                                                 "ak",
+                                                 "az",
+                                                 "ar",
+                                                 "ca",
+                                                 "co",
+                                                 "ct",
+                                                 "de",
+                                                 "dc",
+                                                 "fl",
+                                                 "ga",
+                                                 "hi",
+                                                 "id",
+                                                 "il",
+                                                 "in",
+                                                 "ia",
+                                                 "ks",
+                                                 "ky",
+                                                 "la",
+                                                 "me",
+                                                 "md",
+                                                 "ma",
+                                                 "mi",
+                                                 "mn",
+                                                 "ms",
+                                                 "mo",
+                                                 "mt",
+                                                 "ne",
+                                                 "nv",
+                                                 "nh",
+                                                 "nj",
+                                                 "nm",
+                                                 "ny",
+                                                 "nc",
+                                                 "nd",
+                                                 "oh",
+                                                 "ok",
+                                                 "or",
+                                                 "pa",
+                                                 "pr",
+                                                 "ri",
+                                                 "sc",
+                                                 "sd",
+                                                 "tn",
+                                                 "tx",
+                                                 "ut",
+                                                 "vt",
+                                                 "va",
+                                                 "wa",
+                                                 "wv",
+                                                 "wi",
+                                                 "wy",
+                                                 "alabama",
+                                                 "alaska",
+                                                 "arizona",
+                                                 "arkansas",
+                                                 "california",
+                                                 "colorado",
+                                                 "connecticut",
+                                                 "delaware",
+                                                 "florida",
+                                                 "georgia",
+                                                 "hawaii",
+                                                 "idaho",
+                                                 "illinois",
+                                                 "indiana",
+                                                 "iowa",
+                                                 "kansas",
+                                                 "kentucky",
+                                                 "louisiana",
+                                                 "maine",
+                                                 "maryland",
+                                                 "massachusetts",
+                                                 "michigan",
+                                                 "minnesota",
+                                                 "mississippi",
+                                                 "missouri",
+                                                 "montana",
+                                                 "nebraska",
+                                                 "nevada",
+                                                 "new hampshire",
+                                                 "new jersey",
+                                                 "new mexico",
+                                                 "new york",
+                                                 "north carolina",
+                                                 "north dakota",
+                                                 "ohio",
+                                                 "oklahoma",
+                                                 "oregon",
+                                                 "pennsylvania",
+                                                 "rhode island",
+                                                 "south carolina",
+                                                 "south dakota",
+                                                 "tennessee",
+                                                 "texas",
+                                                 "utah",
+                                                 "vermont",
+                                                 "virginia",
+                                                 "washington",
+                                                 "west virginia",
+                                                 "wisconsin",
+                                                 "wyoming"};
+  if (at >= text.size() || text[at] != ',') return false;
+  size_t i = at + 1;
+  while (i < text.size() && text[i] == ' ') ++i;
+  for (std::string_view st : kStates) {
+    if (text.size() - i < st.size() + 6) continue;
+    bool eq = true;
+    for (size_t k = 0; k < st.size() && eq; ++k) {
+      eq = std::tolower(static_cast<unsigned char>(text[i + k])) == st[k];
+    }
+    if (!eq) continue;
+    size_t z = i + st.size();
+    if (text[z] != ' ') continue;
+    while (z < text.size() && text[z] == ' ') ++z;
+    size_t d = z;
+    while (d < text.size() && std::isdigit(static_cast<unsigned char>(text[d]))) ++d;
+    if (d - z == 5 && (d == text.size() || !std::isalnum(static_cast<unsigned char>(text[d])))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void ExtendAddressBlocks(std::string_view text, Findings* findings) {
   const size_t n_before = findings->size();
   Findings lines;  // the later lines of quoted or bulleted blocks
@@ -732,6 +861,14 @@ void ExtendAddressBlocks(std::string_view text, Findings* findings) {
         break;
       }
       std::string_view part = text.substr(i, j - i);
+      // A town in any case when a state and a ZIP follow it: one to three
+      // words of letters ("plains", "deep gap", "st. marys").
+      bool town = !same_line && j - i <= 32 && StateAndZipAt(text, j);
+      for (size_t k = 0, words = 0; town && k < part.size(); ++k) {
+        const auto c = static_cast<unsigned char>(part[k]);
+        town = std::isalpha(c) || c == ' ' || c == '.' || c == '-' || c == '\'';
+        if (std::isalpha(c) && (k == 0 || part[k - 1] == ' ')) town = town && ++words <= 3;
+      }
       // Every word of the part must start upper-case or be a digit group. A
       // part that runs on into other words ends at a postal code (or, on the
       // line of a unit number, at a sentence end).
@@ -784,7 +921,7 @@ void ExtendAddressBlocks(std::string_view text, Findings* findings) {
           particle = false;
           for (std::string_view pw : kParticles) particle = particle || word == pw;
         }
-        const bool good = (std::isupper(c0) || c0 >= 0x80 || c0 == '(' || particle ||
+        const bool good = (std::isupper(c0) || c0 >= 0x80 || c0 == '(' || particle || town ||
                            (digits && word.size() >= 3 && word.size() <= 10));
         if (!good) {
           ok = false;

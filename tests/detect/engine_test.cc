@@ -209,6 +209,26 @@ TEST_F(EngineTest, AddressBlocksEndWhereTheAddressEnds) {
   EXPECT_EQ(street("Seen at 14 Oak Street Kew Gardens\nPlan: discharge"), "14 Oak Street|");
 }
 
+// Session 32: a town written in lower case on an address line, before a state
+// and a ZIP, is part of the address ("18281 w. magnolia st, plains, ks
+// 66804"); without the state and ZIP after it, lower-case words stay out.
+TEST_F(EngineTest, ALowerCaseTownBeforeAStateAndZipIsPartOfTheAddress) {
+  const auto street = [](const std::string& text) {
+    std::string all;
+    for (const std::string& v : Found(text, PhiCategory::kStreetAddress)) all += v + "|";
+    return all;
+  };
+  EXPECT_EQ(street("pt wants copy sent to 18281 w. magnolia st, plains, ks 66804. got records"),
+            "18281 w. magnolia st, plains|");
+  EXPECT_EQ(street("copy to 636 83rd st., deep gap, north carolina 27230."),
+            "636 83rd st., deep gap|");
+  // No state and ZIP after the words: not the town.
+  EXPECT_EQ(street("sent to 18281 w. magnolia st, plains were dry, ks later"),
+            "18281 w. magnolia st|");
+  EXPECT_EQ(street("sent to 18281 w. magnolia st, wife aware, 66804 is the code"),
+            "18281 w. magnolia st|");
+}
+
 // Session 6: facility nicknames and unit names written another way, and
 // sign-off lines whose names are also clinical eponyms.
 TEST_F(EngineTest, FacilityNicknamesWardsAndSignOffs) {
