@@ -1756,7 +1756,10 @@ void TokenRules::ExtendNames() {
         if (dir < 0 && u.IsAlphaWord() && u.end - u.begin == 1 && (u.flags & kTokLower) &&
             (tk_[i].flags & kTokLower) && (u.flags & kTokPeriod) && u.end + 2 == tk_[i].begin) {
           name_[j] = 0.55f;
-        } else if (IsInitial(u) && (u.flags & kTokPeriod || dir > 0)) {
+        } else if (IsInitial(u) && (u.flags & kTokPeriod || dir > 0) &&
+                   !(u.end < text_.size() && text_[u.end] == '/') &&
+                   !(u.begin > 0 && text_[u.begin - 1] == '/')) {
+          // Not a letter of "D/C", "S/P", "W/": "QUARRELTON D/C PLANNING".
           name_[j] = 0.55f;
         } else if (dir > 0 && mixed_ && IsInitial(tk_[i]) && i > 0 && name_[i - 1] >= 0.5f &&
                    (tk_[i - 1].flags & kTokTitle) && (u.flags & kTokTitle) && NameLike(u) &&

@@ -209,6 +209,21 @@ TEST_F(EngineTest, AddressBlocksEndWhereTheAddressEnds) {
   EXPECT_EQ(street("Seen at 14 Oak Street Kew Gardens\nPlan: discharge"), "14 Oak Street|");
 }
 
+// Session 32: the letter of "D/C", "S/P" or "W/" after a name is no initial
+// of it ("SUBJECT: QUARRELTON D/C PLANNING" lost its "D" to the name).
+TEST_F(EngineTest, ALetterOfASlashAbbreviationIsNoInitial) {
+  const std::string note =
+      "SUBJECT: QUARRELTON D/C PLANNING\nPT ELFIERK G. QUARRELTON IS READY.\n"
+      "SEEN BY T. QUARRELTON W/ FAMILY.\n";
+  const std::vector<std::string> names = Found(note, PhiCategory::kName);
+  ASSERT_FALSE(names.empty());
+  for (const std::string& v : names) {
+    EXPECT_EQ(v.find(" D"), std::string::npos) << v;
+    EXPECT_EQ(v.find(" W"), std::string::npos) << v;
+  }
+  EXPECT_NE(std::find(names.begin(), names.end(), "ELFIERK G. QUARRELTON"), names.end());
+}
+
 // Session 32: a town written in lower case on an address line, before a state
 // and a ZIP, is part of the address ("18281 w. magnolia st, plains, ks
 // 66804"); without the state and ZIP after it, lower-case words stay out.
