@@ -64,58 +64,19 @@ void SurrogateSpans(std::span<const std::string_view> texts,
                     const vault::Scope& scope, const ReversibleOptions& options,
                     std::vector<Result<std::vector<std::string>>>* out);
 
-// The words (runs of ASCII letters and digits) that a batch of texts keeps
-// outside its findings, lower-cased. Re-identification finds surrogates as
-// words, so a surrogate whose words all occur there may be read back where a
-// text keeps them: "Mae" for a name, where other notes write "A&Ox3, MAE"
-// (moves all extremities); "Harvard" for a town, beside "Harvard Pilgrim".
-class KeptWords {
- public:
-  // `lower` is texts[i] lower-cased; it must outlive this set.
-  void Add(std::string_view lower, const std::vector<Span>& spans) {
-    size_t pos = 0;
-    for (const Span& s : spans) {
-      AddWords(lower.substr(pos, s.begin - pos));
-      pos = s.end;
-    }
-    AddWords(lower.substr(pos));
-  }
-  // True when `candidate` has a word and every one of its words is kept.
-  bool Covers(std::string_view candidate) const {
-    const std::string lower = absl::AsciiStrToLower(std::string(candidate));
-    bool any = false;
-    const bool all = ForEachWord(lower, [&](std::string_view w) {
-      any = true;
-      return words_.contains(w);
-    });
-    return any && all;
-  }
+}  // namespace
 
- private:
-  void AddWords(std::string_view text) {
-    ForEachWord(text, [&](std::string_view w) {
-      words_.insert(w);
-      return true;
-    });
-  }
-  // Calls fn(word) for each run of ASCII letters and digits of `text` while
-  // it returns true; returns false when fn did.
-  template <class Fn>
-  static bool ForEachWord(std::string_view text, Fn fn) {
-    for (size_t i = 0; i < text.size();) {
-      if (!absl::ascii_isalnum(static_cast<unsigned char>(text[i]))) {
-        ++i;
-        continue;
-      }
-      size_t j = i;
-      while (j < text.size() && absl::ascii_isalnum(static_cast<unsigned char>(text[j]))) ++j;
-      if (!fn(text.substr(i, j - i))) return false;
-      i = j;
-    }
-    return true;
-  }
-  absl::flat_hash_set<std::string_view> words_;
-};
+bool KeptWords::Covers(std::string_view candidate) const {
+  const std::string lower = absl::AsciiStrToLower(std::string(candidate));
+  bool any = false;
+  const bool all = ForEachWord(lower, [&](std::string_view w) {
+    any = true;
+    return words_.contains(w);
+  });
+  return any && all;
+}
+
+namespace {
 
 class TokenizeOperator : public Operator {
  public:
