@@ -116,12 +116,27 @@ Status DeidSession::Scan(std::string_view text) {
     pending_keys_.insert(std::move(key));
     (surrogate ? pending_surrogates_ : pending_).emplace_back(f.category, std::string(original));
   }
+  // The words this field keeps, so that no new surrogate reads as them.
+  if (std::any_of(decision_.actions.begin(), decision_.actions.end(),
+                  [](Action a) { return a == Action::kSurrogate; })) {
+    kept_lower_.emplace_back(text);
+    absl::AsciiStrToLower(&kept_lower_.back());
+    kept_.Add(kept_lower_.back(), findings);
+  }
   fields_.push_back(
       ScannedField{text.size(), std::hash<std::string_view>{}(text), std::move(findings)});
   return absl::OkStatus();
 }
 
 Status DeidSession::Mint() {
+  // The kept words serve the fields scanned for this mint only.
+  struct ClearKept {
+    DeidSession* s;
+    ~ClearKept() {
+      s->kept_.clear();
+      s->kept_lower_.clear();
+    }
+  } clear_kept{this};
   if (pending_.empty() && pending_surrogates_.empty()) return absl::OkStatus();
   std::vector<std::pair<PhiCategory, std::string>> pending = std::move(pending_);
   std::vector<std::pair<PhiCategory, std::string>> surrogates = std::move(pending_surrogates_);
@@ -198,7 +213,8 @@ Status DeidSession::MintSurrogates(std::vector<std::pair<PhiCategory, std::strin
   std::vector<std::pair<PhiCategory, std::string_view>> batch;
   batch.reserve(values.size());
   for (const auto& [c, v] : values) batch.emplace_back(c, v);
-  Result<std::vector<std::string>> made = vault_->SurrogateBatch(batch, scope_);
+  Result<std::vector<std::string>> made = vault_->SurrogateBatchAvoiding(
+      batch, scope_, [this](std::string_view candidate) { return kept_.Covers(candidate); });
   if (!made.ok() || made->size() != batch.size() ||
       std::any_of(made->begin(), made->end(), [](const std::string& r) { return r.empty(); })) {
     failure_ = DeidFailure::kVault;

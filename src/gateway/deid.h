@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "phigate/gateway/interfaces.h"
+#include "phigate/transform/tokenize.h"
 
 namespace phigate::gateway {
 
@@ -143,6 +145,10 @@ class DeidSession {
   DeidStats stats_;
   std::vector<SentValue> plain_;  // allowed (sent as is) and redacted values
   std::string sent_text_;
+  // With a surrogate action: the words the scanned fields keep outside their
+  // findings (views into kept_lower_), for MintSurrogates; cleared by Mint().
+  transform::KeptWords kept_;
+  std::deque<std::string> kept_lower_;
 };
 
 }  // namespace phigate::gateway

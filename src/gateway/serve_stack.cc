@@ -210,6 +210,13 @@ class RealVault : public TokenVault {
   Result<std::vector<std::string>> SurrogateBatch(
       const std::vector<std::pair<PhiCategory, std::string_view>>& values,
       std::string_view scope) override {
+    return SurrogateBatchAvoiding(values, scope, nullptr);
+  }
+  // A candidate `avoid` holds (its words are text the request keeps) is drawn
+  // again, 16 times at most, as the CLI does for a batch (transform::KeptWords).
+  Result<std::vector<std::string>> SurrogateBatchAvoiding(
+      const std::vector<std::pair<PhiCategory, std::string_view>>& values, std::string_view scope,
+      const std::function<bool(std::string_view)>& avoid) override {
     const vault::Scope sc = ToScope(scope);
     int shift = 0;
     if (std::any_of(values.begin(), values.end(),
@@ -223,8 +230,14 @@ class RealVault : public TokenVault {
     std::vector<Result<std::string>> made;
     PHIGATE_RETURN_IF_ERROR(v_->SurrogateBatch(
         reqs, sc,
-        [gen, shift](size_t, PhiCategory cat, std::string_view orig, int attempt) {
-          return gen->Generate(cat, orig, attempt, shift);
+        [gen, shift, &avoid](size_t, PhiCategory cat, std::string_view orig, int attempt) {
+          Result<std::string> candidate = gen->Generate(cat, orig, attempt, shift);
+          for (int i = 0;
+               i < 16 && avoid && cat != PhiCategory::kDate && candidate.ok() && avoid(*candidate);
+               ++i) {
+            candidate = gen->Generate(cat, orig, attempt + 1 + i, shift);
+          }
+          return candidate;
         },
         &made));
     std::vector<std::string> out(values.size());

@@ -375,6 +375,50 @@ TEST_F(DeidTest, EachLetterCaseOfASurrogateComesBackAsWritten) {
   EXPECT_EQ(out, "Meadowbrook Nursing, MEADOWBROOK NURSING and meadowbrook nursing.");
 }
 
+// Draws scripted surrogate candidates in turn and skips those `avoid` holds,
+// as the real vault's redraw does.
+class AvoidingVault : public ForgetfulVault {
+ public:
+  Result<std::vector<std::string>> SurrogateBatchAvoiding(
+      const std::vector<std::pair<PhiCategory, std::string_view>>& values, std::string_view,
+      const std::function<bool(std::string_view)>& avoid) override {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < values.size(); ++i) {
+      while (!candidates.empty() && avoid && avoid(candidates.front())) {
+        avoided.push_back(candidates.front());
+        candidates.erase(candidates.begin());
+      }
+      if (candidates.empty()) return absl::InternalError("no candidate left");
+      out.push_back(candidates.front());
+      candidates.erase(candidates.begin());
+    }
+    return out;
+  }
+  std::vector<std::string> candidates, avoided;
+};
+
+// A new surrogate is never made only of words the request keeps as text:
+// the answer's "Ellis Marsh" would otherwise come back as the patient.
+TEST_F(DeidTest, SurrogatesAvoidWordsTheRequestKeeps) {
+  decision_.SetAll(Action::kSurrogate);
+  AvoidingVault v;
+  v.candidates = {"Ellis", "Marsh Ellis", "Tova"};
+  detector_.Add("Qorvinelle", PhiCategory::kName);
+  DeidSession s(detector_, nullptr, &v, decision_, "req-1");
+  std::string text = "Qorvinelle met Ellis Marsh at the desk.";
+  PHIGATE_ASSERT_OK(s.Deidentify(&text));
+  EXPECT_EQ(text, "Tova met Ellis Marsh at the desk.");
+  EXPECT_EQ(v.avoided, (std::vector<std::string>{"Ellis", "Marsh Ellis"}));
+  // A later field: its own kept words ("wren"), no longer the first's ("desk").
+  v.candidates = {"Wren", "Desk"};
+  v.avoided.clear();
+  detector_.Add("Quillan", PhiCategory::kName);
+  std::string second = "Quillan signed for Wren.";
+  PHIGATE_ASSERT_OK(s.Deidentify(&second));
+  EXPECT_EQ(second, "Desk signed for Wren.");
+  EXPECT_EQ(v.avoided, (std::vector<std::string>{"Wren"}));
+}
+
 TEST(SseParserTest, EventsSplitAnywhere) {
   const std::string stream =
       "event: a\r\ndata: {\"x\":1}\r\n\r\n: keep-alive\n\ndata: line1\ndata: line2\n\ndata: "

@@ -15,6 +15,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -120,6 +121,15 @@ class TokenVault {
       const std::vector<std::pair<PhiCategory, std::string_view>>& values, std::string_view scope) {
     return EachValue(values,
                      [&](PhiCategory c, std::string_view v) { return Surrogate(c, v, scope); });
+  }
+  // SurrogateBatch in which a new candidate that `avoid` holds is drawn again,
+  // as a collision is: one whose words the request keeps as text would be
+  // put back there in the answer. The default ignores `avoid`.
+  virtual Result<std::vector<std::string>> SurrogateBatchAvoiding(
+      const std::vector<std::pair<PhiCategory, std::string_view>>& values, std::string_view scope,
+      const std::function<bool(std::string_view candidate)>& avoid) {
+    (void)avoid;
+    return SurrogateBatch(values, scope);
   }
   // Breach containment: a new data key encrypts from now on (old ones still
   // decrypt). Vaults without key management refuse.
