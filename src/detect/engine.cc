@@ -689,126 +689,44 @@ size_t SkipLineMarks(std::string_view text, size_t pos) {
 // The words before it on an address line name the town ("18281 w. magnolia
 // st, plains, ks 66804"), whatever their case.
 bool StateAndZipAt(std::string_view text, size_t at) {
-  static constexpr std::string_view kStates[] = {"al",
-                                                 "ak",
-                                                 "az",
-                                                 "ar",
-                                                 "ca",
-                                                 "co",
-                                                 "ct",
-                                                 "de",
-                                                 "dc",
-                                                 "fl",
-                                                 "ga",
-                                                 "hi",
-                                                 "id",
-                                                 "il",
-                                                 "in",
-                                                 "ia",
-                                                 "ks",
-                                                 "ky",
-                                                 "la",
-                                                 "me",
-                                                 "md",
-                                                 "ma",
-                                                 "mi",
-                                                 "mn",
-                                                 "ms",
-                                                 "mo",
-                                                 "mt",
-                                                 "ne",
-                                                 "nv",
-                                                 "nh",
-                                                 "nj",
-                                                 "nm",
-                                                 "ny",
-                                                 "nc",
-                                                 "nd",
-                                                 "oh",
-                                                 "ok",
-                                                 "or",
-                                                 "pa",
-                                                 "pr",
-                                                 "ri",
-                                                 "sc",
-                                                 "sd",
-                                                 "tn",
-                                                 "tx",
-                                                 "ut",
-                                                 "vt",
-                                                 "va",
-                                                 "wa",
-                                                 "wv",
-                                                 "wi",
-                                                 "wy",
-                                                 "alabama",
-                                                 "alaska",
-                                                 "arizona",
-                                                 "arkansas",
-                                                 "california",
-                                                 "colorado",
-                                                 "connecticut",
-                                                 "delaware",
-                                                 "florida",
-                                                 "georgia",
-                                                 "hawaii",
-                                                 "idaho",
-                                                 "illinois",
-                                                 "indiana",
-                                                 "iowa",
-                                                 "kansas",
-                                                 "kentucky",
-                                                 "louisiana",
-                                                 "maine",
-                                                 "maryland",
-                                                 "massachusetts",
-                                                 "michigan",
-                                                 "minnesota",
-                                                 "mississippi",
-                                                 "missouri",
-                                                 "montana",
-                                                 "nebraska",
-                                                 "nevada",
-                                                 "new hampshire",
-                                                 "new jersey",
-                                                 "new mexico",
-                                                 "new york",
-                                                 "north carolina",
-                                                 "north dakota",
-                                                 "ohio",
-                                                 "oklahoma",
-                                                 "oregon",
-                                                 "pennsylvania",
-                                                 "rhode island",
-                                                 "south carolina",
-                                                 "south dakota",
-                                                 "tennessee",
-                                                 "texas",
-                                                 "utah",
-                                                 "vermont",
-                                                 "virginia",
-                                                 "washington",
-                                                 "west virginia",
-                                                 "wisconsin",
-                                                 "wyoming"};
+  // USPS codes (with DC and PR), two letters each, then the states' names.
+  static constexpr std::string_view kCodes =
+      "al ak az ar ca co ct de dc fl ga hi id il in ia ks ky la me md ma mi mn ms mo mt ne "
+      "nv nh nj nm ny nc nd oh ok or pa pr ri sc sd tn tx ut vt va wa wv wi wy";
+  static constexpr std::string_view kNames[] = {
+      "alabama",       "alaska",      "arizona",        "arkansas",      "california",
+      "colorado",      "connecticut", "delaware",       "florida",       "georgia",
+      "hawaii",        "idaho",       "illinois",       "indiana",       "iowa",
+      "kansas",        "kentucky",    "louisiana",      "maine",         "maryland",
+      "massachusetts", "michigan",    "minnesota",      "mississippi",   "missouri",
+      "montana",       "nebraska",    "nevada",         "new hampshire", "new jersey",
+      "new mexico",    "new york",    "north carolina", "north dakota",  "ohio",
+      "oklahoma",      "oregon",      "pennsylvania",   "rhode island",  "south carolina",
+      "south dakota",  "tennessee",   "texas",          "utah",          "vermont",
+      "virginia",      "washington",  "west virginia",  "wisconsin",     "wyoming",
+  };
   if (at >= text.size() || text[at] != ',') return false;
   size_t i = at + 1;
   while (i < text.size() && text[i] == ' ') ++i;
-  for (std::string_view st : kStates) {
-    if (text.size() - i < st.size() + 6) continue;
+  auto matches = [&](std::string_view st) {
+    if (text.size() - i < st.size() + 6) return false;
     bool eq = true;
     for (size_t k = 0; k < st.size() && eq; ++k) {
       eq = std::tolower(static_cast<unsigned char>(text[i + k])) == st[k];
     }
-    if (!eq) continue;
+    if (!eq) return false;
     size_t z = i + st.size();
-    if (text[z] != ' ') continue;
+    if (text[z] != ' ') return false;
     while (z < text.size() && text[z] == ' ') ++z;
     size_t d = z;
     while (d < text.size() && std::isdigit(static_cast<unsigned char>(text[d]))) ++d;
-    if (d - z == 5 && (d == text.size() || !std::isalnum(static_cast<unsigned char>(text[d])))) {
-      return true;
-    }
+    return d - z == 5 && (d == text.size() || !std::isalnum(static_cast<unsigned char>(text[d])));
+  };
+  for (size_t c = 0; c + 2 <= kCodes.size(); c += 3) {
+    if (matches(kCodes.substr(c, 2))) return true;
+  }
+  for (std::string_view name : kNames) {
+    if (matches(name)) return true;
   }
   return false;
 }

@@ -69,12 +69,13 @@ bool NpiValid(std::string_view s);
 // VIN: 17 characters, check digit at position 9.
 bool VinValid(std::string_view s);
 
-// Letter case across a surrogate pair. The vault keeps one pair per value
-// whatever its case ("Meadowbrook Nursing", "MEADOWBROOK NURSING" and
-// "meadowbrook nursing" share one surrogate), so each side is written in the
-// case the other was: all capitals, all lower case, or capitalised words
-// (a letter run after a digit stays lower: "22nd"). kMixed is any other
-// spelling ("McKinley", "Saint Mary of the Valley"), kNone has no letter.
+// Letter case across a surrogate pair. Spellings of one value in another
+// letter case share its pair when a drawn candidate is the other spelling's
+// (Vault::SurrogateBatch; always for a date, which has one shifted form), so
+// each side is written in the case the other was: all capitals, all lower
+// case, or capitalised words (a letter run after a digit stays lower:
+// "22nd"). kMixed is any other spelling ("McKinley", "Saint Mary of the
+// Valley"), kNone has no letter.
 enum class LetterCase { kNone, kUpper, kLower, kTitle, kMixed };
 LetterCase LetterCaseOf(std::string_view s);
 // `value` in `style`: kUpper and kLower change every ASCII letter; kTitle
