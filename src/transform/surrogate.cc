@@ -103,21 +103,11 @@ bool InList(std::string_view word, std::span<const std::string_view> list) {
   return false;
 }
 
-enum class CaseStyle { kAsIs, kUpper, kLower };
-CaseStyle StyleOf(std::string_view s) {
-  bool any_upper = false, any_lower = false;
-  for (char c : s) {
-    any_upper = any_upper || absl::ascii_isupper(static_cast<unsigned char>(c));
-    any_lower = any_lower || absl::ascii_islower(static_cast<unsigned char>(c));
-  }
-  if (any_upper && !any_lower) return CaseStyle::kUpper;
-  if (any_lower && !any_upper) return CaseStyle::kLower;
-  return CaseStyle::kAsIs;
-}
-std::string Styled(std::string s, CaseStyle st) {
-  if (st == CaseStyle::kUpper) absl::AsciiStrToUpper(&s);
-  if (st == CaseStyle::kLower) absl::AsciiStrToLower(&s);
-  return s;
+// A candidate is written in capitals or in lower case when its original is
+// (LetterCaseOf), as drawn otherwise.
+LetterCase StyleOf(std::string_view original) {
+  const LetterCase c = LetterCaseOf(original);
+  return c == LetterCase::kUpper || c == LetterCase::kLower ? c : LetterCase::kNone;
 }
 
 // The kind words of a facility as `original` writes them: its first run of
@@ -354,7 +344,7 @@ Result<std::string> SurrogateGenerator::Pick(const std::vector<std::string>& lis
 
 Result<std::string> SurrogateGenerator::Name(std::string_view original) const {
   Rng rng;
-  const CaseStyle style = StyleOf(original);
+  const LetterCase style = StyleOf(original);
   std::vector<std::string> words = absl::StrSplit(std::string(original), ' ', absl::SkipEmpty());
   const bool last_first = !words.empty() && words[0].size() > 1 && words[0].back() == ',';
   // Which words are name parts (not titles or suffixes)?
@@ -378,7 +368,7 @@ Result<std::string> SurrogateGenerator::Name(std::string_view original) const {
       const bool is_surname = parts.size() == 1 || (last_first ? j == 0 : j + 1 == parts.size());
       PHIGATE_ASSIGN_OR_RETURN(fresh, Pick(is_surname ? last_ : first_));
     }
-    w = Styled(fresh, style) + (comma ? "," : "");
+    w = InLetterCase(fresh, style) + (comma ? "," : "");
   }
   PHIGATE_RETURN_IF_ERROR(rng.status());
   if (words.empty()) return Pick(last_);
@@ -398,9 +388,7 @@ constexpr std::string_view kPlaceEndings[] = {"Springs", "Heights", "Falls", "Ri
                                               "Point",   "Village", "Creek", "Harbor",  "Junction"};
 // Attempts at a real city (or a random age over 89) before the fallbacks.
 constexpr int kRealPlaceAttempts = 8;
-}  // namespace
 
-namespace {
 // Four digits that read as a year of the last two centuries or a clock time
 // ("1996", "1435"): notes keep such numbers ("s/p CABG 1996", "paged at
 // 1435"), and re-identification would put a value back over them.
@@ -473,7 +461,7 @@ Result<std::string> SurrogateGenerator::GenerateOnce(PhiCategory category,
       const bool abbr = dot || last_word.size() <= 4;
       out = absl::StrCat(number, number.empty() ? "" : " ", street, " ",
                          ToAbsl(abbr ? suffix[1] : suffix[0]), dot ? "." : "");
-      out = Styled(out, StyleOf(original));
+      out = InLetterCase(out, StyleOf(original));
       break;
     }
     case PhiCategory::kCity:
@@ -488,13 +476,13 @@ Result<std::string> SurrogateGenerator::GenerateOnce(PhiCategory category,
         PHIGATE_ASSIGN_OR_RETURN(std::string stem, Pick(rng.Below(2) == 0 ? last_ : cities_));
         c = absl::StrCat(stem, " ", ToAbsl(kPlaceEndings[rng.Below(std::size(kPlaceEndings))]));
       }
-      out = Styled(c, StyleOf(original));
+      out = InLetterCase(c, StyleOf(original));
       break;
     }
     case PhiCategory::kFacility: {
       PHIGATE_ASSIGN_OR_RETURN(std::string n, Pick(last_));
       const std::string_view kind = FacilityKind(original);
-      out = Styled(absl::StrCat(n, kind.empty() ? "" : " ", ToAbsl(kind)), StyleOf(original));
+      out = InLetterCase(absl::StrCat(n, kind.empty() ? "" : " ", ToAbsl(kind)), StyleOf(original));
       break;
     }
     case PhiCategory::kZip:
