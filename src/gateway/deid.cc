@@ -14,6 +14,14 @@
 namespace phigate::gateway {
 namespace {
 
+// A surrogate in the letter case of the spelling it replaces here: a vault
+// pair may serve several spellings of a value (dates come from the vault in
+// their own case already).
+std::string InCaseOf(PhiCategory c, std::string surrogate, std::string_view original) {
+  if (c == PhiCategory::kDate) return surrogate;
+  return transform::SurrogateInCaseOf(std::move(surrogate), original);
+}
+
 // ASCII only, as std::tolower in the "C" locale phigate runs in, without its
 // call per byte (it was 2.5 % of re-identifying a stream).
 inline char Lower(char c) { return absl::ascii_tolower(static_cast<unsigned char>(c)); }
@@ -222,11 +230,7 @@ Status DeidSession::MintSurrogates(std::vector<std::pair<PhiCategory, std::strin
   }
   map_.reserve(map_.size() + values.size());
   for (size_t i = 0; i < values.size(); ++i) {
-    // In this spelling's letter case: the vault's one pair serves every
-    // spelling of the value (dates come in their own case already).
-    std::string rep = values[i].first == PhiCategory::kDate
-                          ? std::move((*made)[i])
-                          : transform::SurrogateInCaseOf(std::move((*made)[i]), values[i].second);
+    std::string rep = InCaseOf(values[i].first, std::move((*made)[i]), values[i].second);
     AddEntry(Entry{std::move(rep), std::move(values[i].second), values[i].first,
                    /*surrogate=*/true},
              /*index_variants=*/false);
@@ -309,9 +313,7 @@ Result<std::string> DeidSession::Replace(std::string_view original, const Findin
     failure_ = DeidFailure::kVault;
     return absl::UnavailableError("the token vault failed; request refused");
   }
-  if (surrogate && f.category != PhiCategory::kDate) {
-    *r = transform::SurrogateInCaseOf(std::move(*r), original);
-  }
+  if (surrogate) *r = InCaseOf(f.category, std::move(*r), original);
   AddEntry(Entry{*r, std::string(original), f.category, surrogate});
   return std::move(r).value();
 }
