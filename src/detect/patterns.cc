@@ -25,7 +25,7 @@ using C = PhiCategory;
 #define STREET_SUFFIX_UPPER                                                                  \
   "(?:STREET|ST|AVENUE|AVE|AV|ROAD|RD|BOULEVARD|BLVD|LANE|LN|DRIVE|DR|COURT|CT|CIRCLE|CIR|"  \
   "TERRACE|TER|PARKWAY|PKWY|HIGHWAY|HWY|ROUTE|RTE|SQUARE|SQ|TRAIL|TRL|ALLEY|PLAZA|PLZ|PIKE|" \
-  "TURNPIKE|TPKE|EXPRESSWAY|EXPY|FREEWAY|FWY)"
+  "TURNPIKE|TPKE|EXPRESSWAY|EXPY|FREEWAY|FWY|PL|WAY|CRESCENT|CRES|LOOP)"
 #define IDV "([a-z0-9](?:[a-z0-9]|[-/.][a-z0-9]){3,24})"
 #define IDNUM "([a-z]{0,3}[0-9](?:[a-z0-9]|[-.][a-z0-9]){3,24})"
 
@@ -235,11 +235,11 @@ constexpr PatternSpec
 
             // ---- (B) addresses and ZIP codes
             {"street_address_title",
-             R"(\b([0-9]{1,6}[A-Z]?(?:-[0-9]{1,5})?[ \t]+(?:(?:N|S|E|W|North|South|East|West)\.?[ \t]+)?(?:[A-Z][a-z'\-]+\.?[ \t]+|[0-9]{1,3}(?:st|nd|rd|th)[ \t]+){1,3})" STREET_SUFFIX_TITLE
+             R"(\b([0-9]{1,6}[A-Z]?(?:-[0-9]{1,5})?[ \t]+(?:(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?[ \t]+)?(?:[A-Z][a-z'\-]+\.?[ \t]+|[0-9]{1,3}(?:st|nd|rd|th)[ \t]+){1,3})" STREET_SUFFIX_TITLE
              R"(\b\.?(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|#|Fl|Floor|Rm|Room|Bldg|Building)\.?\s*#?\s*[A-Za-z0-9\-]{1,6}\b)?))",
              C::kStreetAddress, 0.85f, false},
             {"street_address_upper",
-             R"(\b([0-9]{1,6}[A-Z]?(?:-[0-9]{1,5})?[ \t]+(?:(?:N|S|E|W|NORTH|SOUTH|EAST|WEST)\.?[ \t]+)?(?:[A-Z][A-Z'\-]+\.?[ \t]+|[0-9]{1,3}(?:ST|ND|RD|TH)[ \t]+){1,3})" STREET_SUFFIX_UPPER
+             R"(\b([0-9]{1,6}[A-Z]?(?:-[0-9]{1,5})?[ \t]+(?:(?:N|S|E|W|NE|NW|SE|SW|NORTH|SOUTH|EAST|WEST)\.?[ \t]+)?(?:[A-Z][A-Z'\-]+\.?[ \t]+|[0-9]{1,3}(?:ST|ND|RD|TH)[ \t]+){1,3})" STREET_SUFFIX_UPPER
              R"(\b\.?(?:,?\s+(?:APT|APARTMENT|SUITE|STE|UNIT|#|FL|FLOOR|RM|ROOM|BLDG|BUILDING)\.?\s*#?\s*[A-Z0-9\-]{1,6}\b)?))",
              C::kStreetAddress, 0.8f, false},
             {"unit_designator",
@@ -258,10 +258,10 @@ constexpr PatternSpec
              R"((?:^|[^0-9.\-])(-?[0-9]{1,2}\.[0-9]{4,7},\s*-?[0-9]{1,3}\.[0-9]{4,7})\b)",
              C::kLocation, 0.7f},
             {"street_address_lower",
-             R"re(\b([0-9]{2,6}[ \t]+(?:(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\.?[ \t]+)?(?:[a-z]{3,}[ \t]+|[0-9]{1,3}(?:st|nd|rd|th)[ \t]+){1,3}(?:street|avenue|ave|road|lane|ln|drive|court|boulevard|blvd|highway|hwy|parkway|pkwy|terrace|circle|trail|plaza|turnpike)\b\.?))re",
+             R"re(\b([0-9]{1,6}[ \t]+(?:(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\.?[ \t]+)?(?:[a-z]{3,}[ \t]+|[0-9]{1,3}(?:st|nd|rd|th)[ \t]+){1,3}(?:street|avenue|ave|road|lane|ln|drive|court|boulevard|blvd|highway|hwy|parkway|pkwy|terrace|circle|trail|plaza|turnpike)\b\.?(?:,?[ \t]+(?:apt|apartment|suite|ste|unit|#|fl|floor|rm|room|bldg)\.?[ \t]*#?[ \t]*[a-z0-9\-]{1,6}\b)?))re",
              C::kStreetAddress, 0.6f, false},
             {"street_address_lower_abbrev",
-             R"re(\b([0-9]{2,6}[ \t]+(?:(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\.?[ \t]+)?(?:[a-z]{3,}[ \t]+|[0-9]{1,3}(?:st|nd|rd|th)[ \t]+){1,3}(?:dr|way|st|rd|ct|pl|ave|ln)\.?)(?:,|\n))re",
+             R"re(\b([0-9]{2,6}[ \t]+(?:(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\.?[ \t]+)?(?:[a-z]{3,}[ \t]+|[0-9]{1,3}(?:st|nd|rd|th)[ \t]+){1,3}(?:dr|way|st|rd|ct|pl|ave|ln)\.?(?:,?[ \t]+(?:apt|apartment|suite|ste|unit|#|fl|floor|rm|room|bldg)\.?[ \t]*#?[ \t]*[a-z0-9\-]{1,6}\b)?)(?:,|\n))re",
              C::kStreetAddress, 0.6f, false},
             {"street_address_foreign",
              R"re(\b([0-9]{1,6}\s+(?:(?:ul\.|rue|via|viale|calle|carrer|avenida|avenue|av\.|rua|trg|piazza|plaza|platz|ulica|ulice|cesta|utca|rkp\.|boulevard|chemin|route|strada|largo|praça|travessa)\s+(?:[^\s0-9,|]+\s+){0,3}|(?:[^\s0-9,|]+\s+){0,2}[^\s0-9,|]*(?:strasse|stra\xc3\x9fe|gasse|weg|vej|gade|gata|gatan|vegur|katu|tie|braut|straat|laan|veien|gaten|allee|utca|t\xc3\xa9r|\xc3\xbat)\.?\s+)[0-9]{1,5}[a-z]?)\b)re",
@@ -274,8 +274,8 @@ constexpr PatternSpec
              R"(\b(?:al|ak|az|ar|ca|co|ct|de|dc|fl|ga|hi|id|il|in|ia|ks|ky|la|me|md|ma|mi|mn|ms|mo|mt|ne|nv|nh|nj|nm|ny|nc|nd|oh|ok|or|pa|ri|sc|sd|tn|tx|ut|vt|va|wa|wv|wi|wy|pr)\.?,?\s+([0-9]{5}(?:-[0-9]{4})?)\b)",
              C::kZip, 0.95f},
             {"zip_after_state_name",
-             R"(\b(?:alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|georgia|hawaii|idaho|illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|massachusetts|michigan|minnesota|mississippi|missouri|montana|nebraska|nevada|new\s+hampshire|new\s+jersey|new\s+mexico|new\s+york|north\s+carolina|north\s+dakota|ohio|oklahoma|oregon|pennsylvania|rhode\s+island|south\s+carolina|south\s+dakota|tennessee|texas|utah|vermont|virginia|washington|west\s+virginia|wisconsin|wyoming|puerto\s+rico),?\s+([0-9]{5}(?:-[0-9]{4})?)\b)", C::kZip,
-             0.9f},
+             R"(\b(?:alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|georgia|hawaii|idaho|illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|massachusetts|michigan|minnesota|mississippi|missouri|montana|nebraska|nevada|new\s+hampshire|new\s+jersey|new\s+mexico|new\s+york|north\s+carolina|north\s+dakota|ohio|oklahoma|oregon|pennsylvania|rhode\s+island|south\s+carolina|south\s+dakota|tennessee|texas|utah|vermont|virginia|washington|west\s+virginia|wisconsin|wyoming|puerto\s+rico),?\s+([0-9]{5}(?:-[0-9]{4})?)\b)",
+             C::kZip, 0.9f},
             {"zip_labelled",
              R"(\b(?:zip|zipcode|zip\s+code|postal\s+code|postcode)(?:\s+is)?\s*[:#=]?\s*([0-9]{4,6}(?:-[0-9]{3,4})?)\b)",
              C::kZip, 0.95f},

@@ -244,6 +244,32 @@ TEST_F(EngineTest, ALowerCaseTownBeforeAStateAndZipIsPartOfTheAddress) {
             "18281 w. magnolia st|");
 }
 
+// Session 33: streets with a two-letter direction ("NW"), upper-case "PL" /
+// "WAY", a one-digit house number in lower case, and a lower-case street's
+// unit ("#31", "fl 7", "apt #35d") are all the street.
+TEST_F(EngineTest, StreetsWithTwoLetterDirectionsUnitsAndShortNumbers) {
+  const auto street = [](const std::string& text) {
+    std::string all;
+    for (const std::string& v : Found(text, PhiCategory::kStreetAddress)) all += v + "|";
+    return all;
+  };
+  EXPECT_EQ(street("Lab Results\nCambridgeport Memorial Hospital  18963 NW Sunset St.\nok"),
+            "18963 NW Sunset St.|");
+  EXPECT_EQ(street("ST. ANNE'S HOSPITAL\n15524 DEATHCHURARD PL\nPHONE: 4"),
+            "15524 DEATHCHURARD PL|");
+  EXPECT_EQ(street("CLINIC\n229 CHETHRENDARD WAY\nPHONE: 4"), "229 CHETHRENDARD WAY|");
+  EXPECT_EQ(street("pt wants copy sent to 9 south beacon lane. got records"),
+            "9 south beacon lane.|");
+  EXPECT_EQ(street("pt wants copy sent to 13659 mosmamwick dr #31\nmore"),
+            "13659 mosmamwick dr #31|");
+  EXPECT_EQ(street("copy sent to 714 kirscht terrace, fl 7. ok"), "714 kirscht terrace, fl 7|");
+  // Not: "PLACE" in capitals ("3 WAY FOLEY IN PLACE"), a lower-case street
+  // word without a number, a one-digit number before clinical words.
+  EXPECT_EQ(street("GU: 3 WAY FOLEY IN PLACE & DRAINING"), "");
+  EXPECT_EQ(street("walked down the hospital lane, fl 7 later"), "");
+  EXPECT_EQ(street("gave 2 units ffp, fl 7 team aware"), "");
+}
+
 // Session 6: facility nicknames and unit names written another way, and
 // sign-off lines whose names are also clinical eponyms.
 TEST_F(EngineTest, FacilityNicknamesWardsAndSignOffs) {
