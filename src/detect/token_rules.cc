@@ -642,6 +642,8 @@ class TokenRules {
   void NameConsistency();
   void DeviceEponyms();
   void ScorePlaces();
+  static constexpr size_t kNoTown = static_cast<size_t>(-1);
+  size_t LowerCaseTownAt(size_t i) const;
   void PlaceConsistency();
   void FacilityAfterPlace();
   void FusedInitials();
@@ -2328,6 +2330,14 @@ void TokenRules::ScorePlaces() {
     // "lives in X", "lives alone in X", "resides at X".
     for (size_t back = 2; prev_prep && back <= 3 && i >= back; ++back) {
       if (tk_[i - back].lf() & kLexResideVerb) {
+        // In lower case in a note that capitalises (in an all-lower-case
+        // note every word is "capitalised"), only a town of the list:
+        // "Lives in red bluff", "moved to springfield" (not "in comfort").
+        if ((t.flags & kTokLower) && t.IsAlphaWord() && !Capitalised(t)) {
+          const size_t last = LowerCaseTownAt(i);
+          for (size_t k = i; last != kNoTown && k <= last; ++k) loc_[k] = 1;
+          break;
+        }
         for (size_t k = i; k < n_ && k < i + 3; ++k) {
           const Token& u = tk_[k];
           if (!u.IsAlphaWord() || (u.lf() & (kLexStop | kLexState)) || !Capitalised(u)) break;
@@ -2340,6 +2350,38 @@ void TokenRules::ScorePlaces() {
       }
     }
   }
+}
+
+// The last token of a town of the list written in lower case from token i
+// ("red bluff", "springfield"), the longest of up to four words, or kNoTown.
+// A town of one word is no common, clinical or calendar word ("comfort"); one
+// of several holds no facility or clinical word ("halfway house").
+size_t TokenRules::LowerCaseTownAt(size_t i) const {
+  const Token& t = tk_[i];
+  size_t best = kNoTown;
+  if (t.lf() & kLexCityStart) {
+    std::string& phrase = ctx_.lower;
+    phrase.assign(text_.substr(t.begin, t.end - t.begin));
+    for (size_t k = i + 1; k < n_ && k < i + 4; ++k) {
+      const Token& u = tk_[k];
+      if (!u.IsAlphaWord() || !(u.flags & kTokLower) || u.begin != tk_[k - 1].end + 1 ||
+          text_[tk_[k - 1].end] != ' ') {
+        break;
+      }
+      // Not a facility's or a ward's word: "lives in halfway house".
+      if (u.lf() & (kLexFacility | kLexClinical)) break;
+      phrase += ' ';
+      phrase.append(text_.substr(u.begin, u.end - u.begin));
+      if (lexicon_->IsMultiWordCity(phrase)) best = k;
+    }
+  }
+  const uint32_t f = t.lf();
+  if (best == kNoTown && (f & kLexCity) && t.end - t.begin >= 4 &&
+      !(f & (kLexCommon | kLexStop | kLexState | kLexMonth | kLexWeekday | kLexClinical |
+             kLexFacility | kLexTitle | kLexRelation | kLexCredential))) {
+    best = i;
+  }
+  return best;
 }
 
 // Document-level consistency for places: a word confirmed as a place once is

@@ -270,6 +270,17 @@ TEST_F(EngineTest, StreetsWithTwoLetterDirectionsUnitsAndShortNumbers) {
   EXPECT_EQ(street("gave 2 units ffp, fl 7 team aware"), "");
 }
 
+// Session 33: in a note that capitalises, a town of the list written in lower
+// case after a residence cue is a place; other lower-case words are not.
+TEST_F(EngineTest, ALowerCaseTownAfterAResidenceCue) {
+  EXPECT_TRUE(Covered("Cell 555-0151. Lives in red bluff with his son.\nPlan: home.", "red bluff"));
+  EXPECT_TRUE(Covered("Pt lives alone in saukville, Wisconsin.\nSOCIAL: none.", "saukville"));
+  EXPECT_TRUE(Covered("She is 24yo and lives alone in chocorua. Best, Dr. Lee", "chocorua"));
+  EXPECT_FALSE(Covered("Pt lives alone in comfort, Family aware.", "comfort"));
+  EXPECT_FALSE(Covered("Pt lives alone in halfway house, Family aware.", "halfway"));
+  EXPECT_FALSE(Covered("Pt lives alone in an apartment, Family aware.", "apartment"));
+}
+
 // Session 6: facility nicknames and unit names written another way, and
 // sign-off lines whose names are also clinical eponyms.
 TEST_F(EngineTest, FacilityNicknamesWardsAndSignOffs) {
