@@ -1012,17 +1012,21 @@ void TokenRules::NameFields() {
       Lexicon::Hash("physician"), Lexicon::Hash("provider"),   Lexicon::Hash("contact"),
       Lexicon::Hash("guarantor"), Lexicon::Hash("subscriber"), Lexicon::Hash("re"),
       Lexicon::Hash("regarding")};
+  static const uint64_t kDob = Lexicon::Hash("dob"), kMrn = Lexicon::Hash("mrn");
   static const uint64_t kGreetings[] = {Lexicon::Hash("dear"), Lexicon::Hash("hi"),
                                         Lexicon::Hash("hello"), Lexicon::Hash("hey")};
   for (size_t i = 0; i + 1 < n_; ++i) {
     const Token& l = tk_[i];
     bool field = false;
+    // "re: heart transplant" in shorthand notes is not a letter's "Re: Donald
+    // Tronzo": outside mixed case a "Re:" field holds a name only when a date
+    // of birth or a record number follows it ("REGARDING: JYNDJAV L. DEAN, DOB").
+    bool needs_id_after = false;
     if (l.end < text_.size() && text_[l.end] == ':') {
       for (uint64_t h : kFieldLabels) field = field || l.hash == h;
-      // "re: heart transplant" in shorthand notes is not a letter's "Re: Donald Tronzo".
       static const uint64_t kRe = Lexicon::Hash("re"), kRegarding = Lexicon::Hash("regarding");
-      if (field && (l.hash == kRe || l.hash == kRegarding) && (!mixed_ || (l.flags & kTokLower)))
-        field = false;
+      needs_id_after =
+          field && (l.hash == kRe || l.hash == kRegarding) && (!mixed_ || (l.flags & kTokLower));
     }
     bool greeting = false;
     if (!field && (l.begin == 0 || text_[l.begin - 1] == '\n')) {
@@ -1056,6 +1060,12 @@ void TokenRules::NameFields() {
         break;
       }
       if (!u.IsAlphaWord() || !Capitalised(u)) break;
+      if (needs_id_after && (u.hash == kDob || u.hash == kMrn)) break;
+      // A middle initial there: "JYNDJAV L. DEAN, DOB".
+      if (needs_id_after && k > first && u.end - u.begin == 1 && (u.flags & kTokPeriod)) {
+        ++taken;
+        continue;
+      }
       // The next field's label ("Name: ROCQUE, DEVIN   Preferred: Devin"), or a
       // saint's facility ("PCP: Dr. Maickjorford, St. Peter's Hospital").
       if (k > first && u.end < text_.size() && text_[u.end] == ':') break;
@@ -1078,6 +1088,14 @@ void TokenRules::NameFields() {
     if (greeting && (taken == 0 || taken > 2 || k >= n_ || tk_[k - 1].end >= text_.size() ||
                      text_[tk_[k - 1].end] != ',')) {
       continue;
+    }
+    if (needs_id_after) {
+      const size_t after = first + taken;
+      if (taken == 0 || after >= n_ || NewlineBetween(text_, tk_[after - 1], tk_[after]) ||
+          (tk_[after].hash != kDob && tk_[after].hash != kMrn) ||
+          tk_[after].begin - tk_[after - 1].end > 3) {
+        continue;
+      }
     }
     if (field) field_name_[i] = 2;  // the label itself is never a name
     for (size_t j = first; j < first + taken; ++j) {

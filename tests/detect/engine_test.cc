@@ -281,6 +281,20 @@ TEST_F(EngineTest, ALowerCaseTownAfterAResidenceCue) {
   EXPECT_FALSE(Covered("Pt lives alone in an apartment, Family aware.", "apartment"));
 }
 
+// Session 33: outside mixed case a letter's "RE:" / "REGARDING:" line names
+// the patient when a date of birth or a record number follows the name.
+TEST_F(EngineTest, AReLineBeforeADateOfBirthNamesThePatient) {
+  const std::string letter = "DR IVFORD\nST. VINCENT'S HOSPITAL\n\n";
+  EXPECT_TRUE(Covered(letter + "REGARDING: JYNDJAV L. DEAN, DOB 2.10.1954\n\nDEAR DR. IVFORD,",
+                      "JYNDJAV L. DEAN"));
+  EXPECT_TRUE(Covered(letter + "RE: CYETTE LARGE (DOB: 24-NOV-1933)\n", "CYETTE LARGE"));
+  EXPECT_TRUE(
+      Covered("scotland medical center\n\nre: freeda briain (dob: 8/13/1963)\n", "freeda briain"));
+  // Without a date of birth after it, "RE:" in shorthand is a subject.
+  EXPECT_FALSE(Covered(letter + "RE: JYNDJAV DEAN FOLLOW UP\n", "JYNDJAV"));
+  EXPECT_FALSE(Covered(letter + "RE: HEART TRANSPLANT, DOB 2.10.1954\n", "TRANSPLANT"));
+}
+
 // Session 6: facility nicknames and unit names written another way, and
 // sign-off lines whose names are also clinical eponyms.
 TEST_F(EngineTest, FacilityNicknamesWardsAndSignOffs) {
