@@ -2345,6 +2345,23 @@ void TokenRules::ScorePlaces() {
         loc_[i + 1] = 3;
       }
     }
+    // A town of the list in lower case before its police or fire service, in
+    // a note that capitalises: "Per college park PD officer", "EMS from sand
+    // point Fire reports".
+    if ((t.flags & kTokLower) && !Capitalised(t) && (f & (kLexCity | kLexCityStart))) {
+      static const uint64_t kPd = Lexicon::Hash("pd"), kPolice = Lexicon::Hash("police"),
+                            kFire = Lexicon::Hash("fire"), kSheriff = Lexicon::Hash("sheriff");
+      const size_t last = LowerCaseTownAt(i);
+      if (last != kNoTown && last + 1 < n_) {
+        const Token& q = tk_[last + 1];
+        if ((q.hash == kPd || q.hash == kPolice || q.hash == kFire || q.hash == kSheriff) &&
+            q.begin == tk_[last].end + 1 && text_[tk_[last].end] == ' ') {
+          for (size_t k = i; k <= last; ++k) loc_[k] = 1;
+          i = last;
+          continue;
+        }
+      }
+    }
     // "lives in X", "lives alone in X", "resides at X".
     for (size_t back = 2; prev_prep && back <= 3 && i >= back; ++back) {
       if (tk_[i - back].lf() & kLexResideVerb) {

@@ -281,6 +281,16 @@ TEST_F(EngineTest, ALowerCaseTownAfterAResidenceCue) {
   EXPECT_FALSE(Covered("Pt lives alone in an apartment, Family aware.", "apartment"));
 }
 
+// Session 33: in a note that capitalises, a town of the list in lower case
+// before its police or fire service is a place.
+TEST_F(EngineTest, ALowerCaseTownBeforeItsPoliceIsAPlace) {
+  EXPECT_TRUE(
+      Covered("VIN on file. Per college park PD officer Jones (badge 12).", "college park"));
+  EXPECT_TRUE(Covered("Per warner robins PD officer Kenneth Lee.", "warner robins"));
+  EXPECT_FALSE(Covered("Pt had a house fire. Forest fire nearby. Called police.", "house"));
+  EXPECT_FALSE(Covered("Pt had a house fire. Forest fire nearby. Called police.", "Forest"));
+}
+
 // Session 33: outside mixed case a letter's "RE:" / "REGARDING:" line names
 // the patient when a date of birth or a record number follows the name.
 TEST_F(EngineTest, AReLineBeforeADateOfBirthNamesThePatient) {
