@@ -261,6 +261,11 @@ bool InAbbreviation(std::string_view text, size_t begin, size_t end, std::string
   if (absl::ascii_isdigit(before) || absl::ascii_isdigit(after)) return true;
   // "d/c'd", "s/p", "w/", "c'd".
   if (after == '/' || after == '\'' || before == '/' || before == '\'') return true;
+  // A letter hyphenated to letters: "PA-C", "T-bone", "x-ray".
+  if ((before == '-' && absl::ascii_isalpha(before2)) ||
+      (after == '-' && absl::ascii_isalpha(after2))) {
+    return true;
+  }
   // "M.D.", "p.o.": a letter right after its period; or the second letter of one.
   if (dotted ? absl::ascii_isalpha(after) : (after == '.' && absl::ascii_isalpha(after2))) {
     return true;

@@ -43,8 +43,8 @@ namespace phigate::transform {
 
 // Whether a one-letter name surrogate (an initial: "M" or "M.") at
 // text[begin, end) is written there inside an abbreviation or a contraction
-// rather than as an initial: "M.D.", "p.o.", "d/c'd", "s/p", "w/", or joined
-// to a number ("1L", "x3"). Every
+// rather than as an initial: "M.D.", "p.o.", "d/c'd", "s/p", "w/", joined
+// to a number ("1L", "x3") or hyphenated to letters ("PA-C", "T-bone"). Every
 // letter is some word's, so re-identification restores an initial only
 // elsewhere. `earlier` is text just before `text` (a stream's previous piece),
 // if any. Reads at most kAbbreviationContextBytes before `begin` and after `end`.
