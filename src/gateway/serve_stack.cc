@@ -251,7 +251,10 @@ class RealVault : public TokenVault {
         continue;
       }
       const absl::StatusCode code = made[i].status().code();
+      // An unparsed date, a date whose shifted form another spelling took, a
+      // value with no unique surrogate left in the scope: a token instead.
       if (code == absl::StatusCode::kInvalidArgument ||
+          code == absl::StatusCode::kResourceExhausted ||
           (c == PhiCategory::kDate && code == absl::StatusCode::kAlreadyExists)) {
         tok.push_back(vault::TokenRequest{c, v});
         tok_at.push_back(i);

@@ -149,9 +149,10 @@ class SurrogateOperator : public Operator {
 // MergeSpans gives them) of texts[i], into (*out)[i]. One vault batch
 // (Vault::SurrogateBatch) for the surrogates of all texts, and one
 // TokenizeBatch for the dates that get a token: those the offset cannot shift
-// (an unknown format) and those whose one shifted form another spelling took.
-// A text with a value that found no surrogate fails alone; a vault error fails
-// every text with a finding.
+// (an unknown format) and those whose one shifted form another spelling took,
+// and for any value that found no unique surrogate (the scope has none left).
+// A text with a value whose surrogate failed otherwise fails alone; a vault
+// error fails every text with a finding.
 void SurrogateSpans(std::span<const std::string_view> texts,
                     std::span<const std::vector<Span>> spans, vault::Vault& vault,
                     const vault::Scope& scope, const ReversibleOptions& options,
@@ -239,10 +240,13 @@ void SurrogateSpans(std::span<const std::string_view> texts,
       (*out)[w.text]->at(w.span) = sur[j].category == PhiCategory::kDate
                                        ? MatchDateCase(sur[j].value, days, *std::move(made[j]))
                                        : SurrogateInCaseOf(*std::move(made[j]), sur[j].value);
-    } else if (sur[j].category == PhiCategory::kDate &&
-               made[j].status().code() == absl::StatusCode::kAlreadyExists) {
+    } else if ((sur[j].category == PhiCategory::kDate &&
+                made[j].status().code() == absl::StatusCode::kAlreadyExists) ||
+               made[j].status().code() == absl::StatusCode::kResourceExhausted) {
       // "Oct 31, 2022" and "October 31, 2022" both shift to "May 20, 2022":
-      // the second spelling gets a token, as an unparsed date does.
+      // the second spelling gets a token, as an unparsed date does. So does a
+      // value whose category has no unique surrogate left in the scope (the
+      // 25th age over 89 of one format in a tenant scope).
       tok.push_back({sur[j].category, sur[j].value});
       tok_at.push_back(w);
     } else {

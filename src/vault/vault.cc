@@ -571,7 +571,7 @@ class VaultImpl : public Vault {
         open.swap(still);
       }
       for (size_t i : open) {
-        items[i].result = absl::InternalError(
+        items[i].result = absl::ResourceExhaustedError(
             absl::StrCat("no unique ", ToAbsl(CategoryName(items[i].category)),
                          " surrogate found after ", kSurrogateAttempts, " attempts"));
       }

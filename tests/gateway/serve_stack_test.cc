@@ -520,6 +520,36 @@ TEST_F(ServeStackTest, SurrogatesForTwoSpellingsOfOneDateAreSentAndPutBack) {
   EXPECT_TRUE(shared_form) << "no conversation's offset landed in May";
 }
 
+// One conversation that names more ages over 89 than its scope has
+// surrogates for (two dozen of one format): the later ones get tokens
+// instead of refusing the request (session 33), and every answer comes back
+// with its own age.
+TEST_F(ServeStackTest, AgesPastTheScopesSurrogatesGetTokens) {
+  std::string policy = PolicyText(false);
+  const std::string from = "      NAME: tokenize\n      MRN: tokenize\n      DATE: tokenize\n";
+  const size_t at = policy.find(from);
+  ASSERT_NE(at, std::string::npos);
+  policy.replace(at, from.size(), "      NAME: surrogate\n      AGE: surrogate\n");
+  WriteRaw(policy);
+  Start(/*watch=*/false);
+  bool tokens = false;
+  for (int age = 90; age < 140; ++age) {
+    const std::string note = "A " + std::to_string(age) + " yo woman with chest pain.";
+    json body = {{"model", "local-llama"},
+                 {"messages", json::array({{{"role", "user"}, {"content", note}}})}};
+    HttpResult r = HttpCall(gw_->port(), "POST", "/v1/chat/completions", body.dump(),
+                            {{"authorization", std::string("Bearer ") + kClinicianKey},
+                             {"x-phigate-feature", "scribe"},
+                             {"x-phigate-conversation", "conv-many-ages"}});
+    ASSERT_EQ(r.status, 200u) << "age " << age << ": " << r.body;
+    const json answer = json::parse(r.body, nullptr, false);
+    ASSERT_FALSE(answer.is_discarded()) << r.body;
+    ASSERT_EQ(answer["choices"][0]["message"]["content"].get<std::string>(), "Summary: " + note);
+    tokens = tokens || upstream_->AllReceivedBytes().find("[AGE_") != std::string::npos;
+  }
+  EXPECT_TRUE(tokens) << "no age needed a token";
+}
+
 // The value of one labelled metric ("" when absent).
 std::string Metric(const std::string& text, const std::string& series) {
   const size_t p = text.find(series + " ");

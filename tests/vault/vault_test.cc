@@ -923,7 +923,7 @@ TEST_P(VaultTest, SurrogateBatchFailsOneValueAlone) {
   EXPECT_EQ(out[0].value_or(""), "Fresh 0 0");
   EXPECT_EQ(out[1].status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(out[2].value_or(""), "Fresh 2 0");
-  EXPECT_EQ(out[3].status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(out[3].status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_NE(out[3].status().message().find("no unique NAME surrogate"), std::string_view::npos);
   PHIGATE_ASSERT_OK_AND_ASSIGN(auto list, vault_->ListSurrogates(conv_));
   EXPECT_EQ(list.size(), 3u);  // the holder's, 0's and 2's
