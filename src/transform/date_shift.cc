@@ -76,6 +76,8 @@ size_t Ordinal(std::string_view t, size_t i, DateFormat* f) {
     if (s == "st" || s == "nd" || s == "rd" || s == "th") {
       if (i + 2 == t.size() || !IsAlnum(t[i + 2])) {
         f->ordinal = true;
+        f->ordinal_upper = absl::ascii_isupper(static_cast<unsigned char>(t[i])) &&
+                           absl::ascii_isupper(static_cast<unsigned char>(t[i + 1]));
         return 2;
       }
     }
@@ -187,18 +189,24 @@ std::string MonthText(int month, const DateFormat& f) {
   return m;
 }
 
-std::string OrdinalSuffix(int d) {
-  if (d % 100 >= 11 && d % 100 <= 13) return "th";
-  switch (d % 10) {
-    case 1:
-      return "st";
-    case 2:
-      return "nd";
-    case 3:
-      return "rd";
-    default:
-      return "th";
+std::string OrdinalSuffix(int d, bool upper) {
+  const char* s = "th";
+  if (d % 100 < 11 || d % 100 > 13) {
+    switch (d % 10) {
+      case 1:
+        s = "st";
+        break;
+      case 2:
+        s = "nd";
+        break;
+      case 3:
+        s = "rd";
+        break;
+      default:
+        break;
+    }
   }
+  return upper ? absl::AsciiStrToUpper(s) : std::string(s);
 }
 
 std::string Pad(int v, bool pad) { return pad && v < 10 ? absl::StrCat("0", v) : absl::StrCat(v); }
@@ -251,11 +259,12 @@ std::string FormatDate(const CivilDate& d, const DateFormat& f) {
                           std::string(1, f.sep), Pad(d.day, f.pad_day));
     case DateFormat::Kind::kMonthNameDy:
       return absl::StrCat(MonthText(d.month, f), " ", Pad(d.day, f.pad_day),
-                          f.ordinal ? OrdinalSuffix(d.day) : "", f.comma ? "," : "", " ",
-                          Year4(d.year));
+                          f.ordinal ? OrdinalSuffix(d.day, f.ordinal_upper) : "",
+                          f.comma ? "," : "", " ", Year4(d.year));
     case DateFormat::Kind::kDayMonthNameY: {
       const std::string sep(1, f.sep);
-      return absl::StrCat(Pad(d.day, f.pad_day), f.ordinal ? OrdinalSuffix(d.day) : "", sep,
+      return absl::StrCat(Pad(d.day, f.pad_day),
+                          f.ordinal ? OrdinalSuffix(d.day, f.ordinal_upper) : "", sep,
                           MonthText(d.month, f), sep, Year4(d.year));
     }
   }

@@ -24,6 +24,9 @@ TEST(DateShiftTest, ParsesAndRewritesEachFormat) {
       {"Mar 14 2024", {2024, 3, 14}, "Apr 2 2024"},
       {"Mar. 14th, 2024", {2024, 3, 14}, "Apr. 2nd, 2024"},
       {"MARCH 14, 2024", {2024, 3, 14}, "APRIL 2, 2024"},
+      {"NOVEMBER 7TH, 2015", {2015, 11, 7}, "NOVEMBER 26TH, 2015"},  // session 33
+      {"11TH MARCH 2024", {2024, 3, 11}, "30TH MARCH 2024"},
+      {"MARCH 1st, 2024", {2024, 3, 1}, "MARCH 20th, 2024"},
       {"14 March 2024", {2024, 3, 14}, "2 April 2024"},
       {"14-Mar-2024", {2024, 3, 14}, "2-Apr-2024"},
       {"december 31, 1999", {1999, 12, 31}, "january 19, 2000"},

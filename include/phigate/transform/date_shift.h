@@ -44,10 +44,11 @@ struct DateFormat {
   bool pad_month = false;  // 03
   bool pad_day = false;    // 04
   bool two_digit_year = false;
-  bool abbreviated = false;   // Mar
-  bool month_period = false;  // Mar.
-  bool ordinal = false;       // 14th
-  bool comma = true;          // March 14, 2024
+  bool abbreviated = false;    // Mar
+  bool month_period = false;   // Mar.
+  bool ordinal = false;        // 14th
+  bool ordinal_upper = false;  // 14TH
+  bool comma = true;           // March 14, 2024
   enum class Case : uint8_t { kTitle, kUpper, kLower } month_case = Case::kTitle;
 };
 
