@@ -2345,6 +2345,18 @@ void TokenRules::ScorePlaces() {
         loc_[i + 1] = 3;
       }
     }
+    // A town of the list of several words in lower case after "in", "from",
+    // "near" in a note that capitalises: "driving in from rapid city", "Rehab in
+    // south jordan".
+    if (prev_prep && (t.flags & kTokLower) && !Capitalised(t) && (f & kLexCityStart) &&
+        LinkGap(text_, tk_[i - 1], t, false)) {
+      const size_t last = LowerCaseTownAt(i);
+      if (last != kNoTown && last > i) {
+        for (size_t k = i; k <= last; ++k) loc_[k] = 1;
+        i = last;
+        continue;
+      }
+    }
     // A town of the list in lower case before its police or fire service, in
     // a note that capitalises: "Per college park PD officer", "EMS from sand
     // point Fire reports".

@@ -281,6 +281,21 @@ TEST_F(EngineTest, ALowerCaseTownAfterAResidenceCue) {
   EXPECT_FALSE(Covered("Pt lives alone in an apartment, Family aware.", "apartment"));
 }
 
+// Session 33: in a note that capitalises, a town of the list of several words
+// written in lower case after "in" or "from" is a place; one word is not taken
+// there ("in bed", "from home").
+TEST_F(EngineTest, ALowerCaseTownOfSeveralWordsAfterAPreposition) {
+  EXPECT_TRUE(Covered("Granddaughter driving in from rapid city, ETA 11:45AM.", "rapid city"));
+  EXPECT_TRUE(
+      Covered("She now lives at Brookside Rehab in los angeles. Please call.", "los angeles"));
+  EXPECT_FALSE(
+      Covered("Pain in left side. Came from home health. Stays in long term care.", "left"));
+  EXPECT_FALSE(
+      Covered("Pain in left side. Came from home health. Stays in long term care.", "home"));
+  EXPECT_FALSE(
+      Covered("Pain in left side. Came from home health. Stays in long term care.", "long"));
+}
+
 // Session 33: in a note that capitalises, a town of the list in lower case
 // before its police or fire service is a place.
 TEST_F(EngineTest, ALowerCaseTownBeforeItsPoliceIsAPlace) {
