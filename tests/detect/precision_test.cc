@@ -133,6 +133,9 @@ TEST_F(PrecisionTest, AgeAndSexShorthandOver89IsAnAgeButATemperatureIsNot) {
   EXPECT_TRUE(Covered("HISTORY: 97M with headache and confusion.", "97"));
   EXPECT_TRUE(Covered("101f w hx cad s/p cabg, htn.", "101"));
   EXPECT_TRUE(Covered("HPI: 93 F admitted from rehab after a fall.", "93"));
+  // Session 33: before the trauma note's "restrained driver".
+  EXPECT_TRUE(Covered("HPI: 101M unrestrained passenger in a T-bone MVC.", "101"));
+  EXPECT_TRUE(Covered("HPI: 97F restrained driver in a T-bone MVC.", "97"));
   const char* temperatures[] = {
       "Tmax 101F w/ rigors overnight, cultures sent.",
       "Spiked to 102F was given acetaminophen.",
