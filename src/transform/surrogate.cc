@@ -331,6 +331,14 @@ Result<std::unique_ptr<SurrogateGenerator>> SurrogateGenerator::Create(
     std::erase_if(*list,
                   [&](const std::string& n) { return places.count(absl::AsciiStrToLower(n)) > 0; });
   }
+  // A town named as a state ("Wyoming", MI) would be put back over the
+  // state a note keeps ("Driver's license: Wyoming"); places get other towns.
+  std::set<std::string> states;
+  for (const auto& c : LoadColumn(dir + "us_states.tsv", -1, 0)) {
+    states.insert(absl::AsciiStrToLower(c));
+  }
+  std::erase_if(g->cities_,
+                [&](const std::string& n) { return states.count(absl::AsciiStrToLower(n)) > 0; });
   if (g->first_.size() < 20) g->first_ = Fallback(kFallbackFirst);
   if (g->last_.size() < 20) g->last_ = Fallback(kFallbackLast);
   if (g->cities_.size() < 5) g->cities_ = Fallback(kFallbackCities);

@@ -199,6 +199,25 @@ TEST_F(SurrogateTest, NamesAreNoPlacesOrMakes) {
   }
 }
 
+// Session 33: a town named as a state ("Wyoming", MI) is not drawn: the state
+// a note keeps ("Driver's license: Wyoming") would be read as its surrogate.
+TEST_F(SurrogateTest, TownsAreNoStates) {
+  std::set<std::string> states;
+  std::ifstream in(phigate::testing::SourceDir() + "/data/gazetteers/us_states.tsv");
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    for (absl::string_view f : absl::StrSplit(line, '\t')) states.insert(absl::AsciiStrToLower(f));
+  }
+  ASSERT_TRUE(states.count("wyoming"));
+  std::set<std::string> towns;
+  for (int i = 0; i < 20000; ++i) {
+    const std::string c = Gen(PhiCategory::kCity, "Springfield");
+    EXPECT_FALSE(states.count(absl::AsciiStrToLower(c))) << c;
+    towns.insert(c);
+  }
+  EXPECT_GT(towns.size(), 300u);  // still a realistic spread of towns
+}
+
 TEST(LetterCaseTest, OfAndIn) {
   EXPECT_EQ(LetterCaseOf("SAINT JOSEPH"), LetterCase::kUpper);
   EXPECT_EQ(LetterCaseOf("saint joseph"), LetterCase::kLower);
