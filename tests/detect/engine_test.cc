@@ -35,6 +35,12 @@ class EngineTest : public ::testing::Test {
     }
     return out;
   }
+  // The street addresses found in `text`, each followed by '|'.
+  static std::string Streets(const std::string& text) {
+    std::string all;
+    for (const std::string& v : Found(text, PhiCategory::kStreetAddress)) all += v + "|";
+    return all;
+  }
   static bool Covered(const std::string& text, const std::string& value) {
     auto found = engine_->Scan(text);
     EXPECT_TRUE(found.ok());
@@ -188,25 +194,21 @@ TEST_F(EngineTest, AddressBlocksEndWhereTheAddressEnds) {
        PhiCategory::kStreetAddress},
   };
   ExpectFoundAndTyped(cases);
-  const auto street = [](const std::string& text) {
-    std::string all;
-    for (const std::string& v : Found(text, PhiCategory::kStreetAddress)) all += v + "|";
-    return all;
-  };
   // The prose after the block is not part of it.
   EXPECT_EQ(
-      street("Please ship it to 41 Harbour Road Apt. 7 Kelso Bay Tasmania? Thanks").find("Thanks"),
+      Streets("Please ship it to 41 Harbour Road Apt. 7 Kelso Bay Tasmania? Thanks").find("Thanks"),
       std::string::npos);
-  EXPECT_EQ(street("Send to 12 Mill Lane\nLowfield\nNorway 40417 in case it is late.").find("case"),
-            std::string::npos);
-  // A labelled field after the address is not an address line.
   EXPECT_EQ(
-      street("Address: 206 Elm Street, Linn Creek, MO 64001\nCounty: Holt County\n").find("County"),
+      Streets("Send to 12 Mill Lane\nLowfield\nNorway 40417 in case it is late.").find("case"),
       std::string::npos);
+  // A labelled field after the address is not an address line.
+  EXPECT_EQ(Streets("Address: 206 Elm Street, Linn Creek, MO 64001\nCounty: Holt County\n")
+                .find("County"),
+            std::string::npos);
   // "Room 4" is no unit number that carries a town after it.
-  EXPECT_EQ(street("Seen at 14 Oak Street Room 4 Pt Stable").find("Stable"), std::string::npos);
+  EXPECT_EQ(Streets("Seen at 14 Oak Street Room 4 Pt Stable").find("Stable"), std::string::npos);
   // Without a unit line after it, the street's line does not run on.
-  EXPECT_EQ(street("Seen at 14 Oak Street Kew Gardens\nPlan: discharge"), "14 Oak Street|");
+  EXPECT_EQ(Streets("Seen at 14 Oak Street Kew Gardens\nPlan: discharge"), "14 Oak Street|");
 }
 
 // Session 32: the letter of "D/C", "S/P" or "W/" after a name is no initial
@@ -228,19 +230,14 @@ TEST_F(EngineTest, ALetterOfASlashAbbreviationIsNoInitial) {
 // and a ZIP, is part of the address ("18281 w. magnolia st, plains, ks
 // 66804"); without the state and ZIP after it, lower-case words stay out.
 TEST_F(EngineTest, ALowerCaseTownBeforeAStateAndZipIsPartOfTheAddress) {
-  const auto street = [](const std::string& text) {
-    std::string all;
-    for (const std::string& v : Found(text, PhiCategory::kStreetAddress)) all += v + "|";
-    return all;
-  };
-  EXPECT_EQ(street("pt wants copy sent to 18281 w. magnolia st, plains, ks 66804. got records"),
+  EXPECT_EQ(Streets("pt wants copy sent to 18281 w. magnolia st, plains, ks 66804. got records"),
             "18281 w. magnolia st, plains|");
-  EXPECT_EQ(street("copy to 636 83rd st., deep gap, north carolina 27230."),
+  EXPECT_EQ(Streets("copy to 636 83rd st., deep gap, north carolina 27230."),
             "636 83rd st., deep gap|");
   // No state and ZIP after the words: not the town.
-  EXPECT_EQ(street("sent to 18281 w. magnolia st, plains were dry, ks later"),
+  EXPECT_EQ(Streets("sent to 18281 w. magnolia st, plains were dry, ks later"),
             "18281 w. magnolia st|");
-  EXPECT_EQ(street("sent to 18281 w. magnolia st, wife aware, 66804 is the code"),
+  EXPECT_EQ(Streets("sent to 18281 w. magnolia st, wife aware, 66804 is the code"),
             "18281 w. magnolia st|");
 }
 
@@ -248,26 +245,21 @@ TEST_F(EngineTest, ALowerCaseTownBeforeAStateAndZipIsPartOfTheAddress) {
 // "WAY", a one-digit house number in lower case, and a lower-case street's
 // unit ("#31", "fl 7", "apt #35d") are all the street.
 TEST_F(EngineTest, StreetsWithTwoLetterDirectionsUnitsAndShortNumbers) {
-  const auto street = [](const std::string& text) {
-    std::string all;
-    for (const std::string& v : Found(text, PhiCategory::kStreetAddress)) all += v + "|";
-    return all;
-  };
-  EXPECT_EQ(street("Lab Results\nCambridgeport Memorial Hospital  18963 NW Sunset St.\nok"),
+  EXPECT_EQ(Streets("Lab Results\nCambridgeport Memorial Hospital  18963 NW Sunset St.\nok"),
             "18963 NW Sunset St.|");
-  EXPECT_EQ(street("ST. ANNE'S HOSPITAL\n15524 DEATHCHURARD PL\nPHONE: 4"),
+  EXPECT_EQ(Streets("ST. ANNE'S HOSPITAL\n15524 DEATHCHURARD PL\nPHONE: 4"),
             "15524 DEATHCHURARD PL|");
-  EXPECT_EQ(street("CLINIC\n229 CHETHRENDARD WAY\nPHONE: 4"), "229 CHETHRENDARD WAY|");
-  EXPECT_EQ(street("pt wants copy sent to 9 south beacon lane. got records"),
+  EXPECT_EQ(Streets("CLINIC\n229 CHETHRENDARD WAY\nPHONE: 4"), "229 CHETHRENDARD WAY|");
+  EXPECT_EQ(Streets("pt wants copy sent to 9 south beacon lane. got records"),
             "9 south beacon lane.|");
-  EXPECT_EQ(street("pt wants copy sent to 13659 mosmamwick dr #31\nmore"),
+  EXPECT_EQ(Streets("pt wants copy sent to 13659 mosmamwick dr #31\nmore"),
             "13659 mosmamwick dr #31|");
-  EXPECT_EQ(street("copy sent to 714 kirscht terrace, fl 7. ok"), "714 kirscht terrace, fl 7|");
+  EXPECT_EQ(Streets("copy sent to 714 kirscht terrace, fl 7. ok"), "714 kirscht terrace, fl 7|");
   // Not: "PLACE" in capitals ("3 WAY FOLEY IN PLACE"), a lower-case street
   // word without a number, a one-digit number before clinical words.
-  EXPECT_EQ(street("GU: 3 WAY FOLEY IN PLACE & DRAINING"), "");
-  EXPECT_EQ(street("walked down the hospital lane, fl 7 later"), "");
-  EXPECT_EQ(street("gave 2 units ffp, fl 7 team aware"), "");
+  EXPECT_EQ(Streets("GU: 3 WAY FOLEY IN PLACE & DRAINING"), "");
+  EXPECT_EQ(Streets("walked down the hospital lane, fl 7 later"), "");
+  EXPECT_EQ(Streets("gave 2 units ffp, fl 7 team aware"), "");
 }
 
 // Session 33: in a note that capitalises, a town of the list written in lower
