@@ -176,9 +176,10 @@ class Vault {
   // Surrogates for many values in one transaction: (*out)[i] is requests[i]'s,
   // the one Surrogate would give (values repeated in the batch share one; a
   // value in another letter case shares a date's one shifted form). A value
-  // whose generator fails, or finds no unique candidate in 32 attempts, gets
-  // that error in its entry and the others are still made (the generator's
-  // status is passed on, so a caller can tell "no candidate" codes apart). A
+  // whose generator fails, or finds no unique candidate in 32 attempts
+  // (ResourceExhausted: the scope has none left), gets that error in its entry
+  // and the others are still made (the generator's status is passed on, so a
+  // caller can tell "no candidate" codes apart). A
   // store or key error fails the call: nothing is written and *out is empty.
   virtual Status SurrogateBatch(std::span<const SurrogateRequest> requests, const Scope& scope,
                                 BatchSurrogateFn generate,
