@@ -2348,30 +2348,29 @@ void TokenRules::ScorePlaces() {
     // A town of the list of several words in lower case after "in", "from",
     // "near" in a note that capitalises: "driving in from rapid city", "Rehab in
     // south jordan".
-    if (prev_prep && (t.flags & kTokLower) && !Capitalised(t) && (f & kLexCityStart) &&
+    // The town of the list a lower-case word starts in a note that
+    // capitalises (for the three rules below), looked up once.
+    const bool lower_word = (t.flags & kTokLower) && !Capitalised(t);
+    const size_t lower_town =
+        lower_word && (f & (kLexCity | kLexCityStart)) ? LowerCaseTownAt(i) : kNoTown;
+    if (prev_prep && lower_town != kNoTown && lower_town > i &&
         LinkGap(text_, tk_[i - 1], t, false)) {
-      const size_t last = LowerCaseTownAt(i);
-      if (last != kNoTown && last > i) {
-        for (size_t k = i; k <= last; ++k) loc_[k] = 1;
-        i = last;
-        continue;
-      }
+      for (size_t k = i; k <= lower_town; ++k) loc_[k] = 1;
+      i = lower_town;
+      continue;
     }
     // A town of the list in lower case before its police or fire service, in
     // a note that capitalises: "Per college park PD officer", "EMS from sand
     // point Fire reports".
-    if ((t.flags & kTokLower) && !Capitalised(t) && (f & (kLexCity | kLexCityStart))) {
+    if (lower_town != kNoTown && lower_town + 1 < n_) {
       static const uint64_t kPd = Lexicon::Hash("pd"), kPolice = Lexicon::Hash("police"),
                             kFire = Lexicon::Hash("fire"), kSheriff = Lexicon::Hash("sheriff");
-      const size_t last = LowerCaseTownAt(i);
-      if (last != kNoTown && last + 1 < n_) {
-        const Token& q = tk_[last + 1];
-        if ((q.hash == kPd || q.hash == kPolice || q.hash == kFire || q.hash == kSheriff) &&
-            q.begin == tk_[last].end + 1 && text_[tk_[last].end] == ' ') {
-          for (size_t k = i; k <= last; ++k) loc_[k] = 1;
-          i = last;
-          continue;
-        }
+      const Token& q = tk_[lower_town + 1];
+      if ((q.hash == kPd || q.hash == kPolice || q.hash == kFire || q.hash == kSheriff) &&
+          q.begin == tk_[lower_town].end + 1 && text_[tk_[lower_town].end] == ' ') {
+        for (size_t k = i; k <= lower_town; ++k) loc_[k] = 1;
+        i = lower_town;
+        continue;
       }
     }
     // "lives in X", "lives alone in X", "resides at X".
@@ -2380,9 +2379,8 @@ void TokenRules::ScorePlaces() {
         // In lower case in a note that capitalises (in an all-lower-case
         // note every word is "capitalised"), only a town of the list:
         // "Lives in red bluff", "moved to springfield" (not "in comfort").
-        if ((t.flags & kTokLower) && t.IsAlphaWord() && !Capitalised(t)) {
-          const size_t last = LowerCaseTownAt(i);
-          for (size_t k = i; last != kNoTown && k <= last; ++k) loc_[k] = 1;
+        if (lower_word) {
+          for (size_t k = i; lower_town != kNoTown && k <= lower_town; ++k) loc_[k] = 1;
           break;
         }
         for (size_t k = i; k < n_ && k < i + 3; ++k) {
