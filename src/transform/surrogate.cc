@@ -321,9 +321,11 @@ Result<std::unique_ptr<SurrogateGenerator>> SurrogateGenerator::Create(
   for (const auto& c : LoadColumn(dir + "us_cities.tsv", -1, 0)) {
     places.insert(absl::AsciiStrToLower(c));
   }
+  std::set<std::string> states;
   for (const auto& c : LoadColumn(dir + "us_states.tsv", -1, 0)) {
-    places.insert(absl::AsciiStrToLower(c));
+    states.insert(absl::AsciiStrToLower(c));
   }
+  places.insert(states.begin(), states.end());
   for (const detect::NonPhiPhrase& p : detect::NonPhiPhrases()) {
     for (absl::string_view w : absl::StrSplit(ToAbsl(p.words), ' ')) places.emplace(w);
   }
@@ -333,10 +335,6 @@ Result<std::unique_ptr<SurrogateGenerator>> SurrogateGenerator::Create(
   }
   // A town named as a state ("Wyoming", MI) would be put back over the
   // state a note keeps ("Driver's license: Wyoming"); places get other towns.
-  std::set<std::string> states;
-  for (const auto& c : LoadColumn(dir + "us_states.tsv", -1, 0)) {
-    states.insert(absl::AsciiStrToLower(c));
-  }
   std::erase_if(g->cities_,
                 [&](const std::string& n) { return states.count(absl::AsciiStrToLower(n)) > 0; });
   if (g->first_.size() < 20) g->first_ = Fallback(kFallbackFirst);
