@@ -614,6 +614,19 @@ class VaultImpl : public Vault {
     return out;
   }
 
+  Result<std::string> ScopeSecret(const Scope& scope, std::string_view purpose) override {
+    if (scope.kind != ScopeKind::kTenant && scope.id.empty()) {
+      return absl::InvalidArgumentError("request and conversation scopes need an id");
+    }
+    uint32_t generation = 0;
+    PHIGATE_ASSIGN_OR_RETURN(auto ring, Ring(&generation));
+    const char kind = static_cast<char>(scope.kind);
+    PHIGATE_ASSIGN_OR_RETURN(
+        crypto::Digest d,
+        ring->index().Compute({"scope-secret", std::string_view(&kind, 1), scope.id, purpose}));
+    return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+  }
+
   Result<int> DateShiftDays(const Scope& scope, int max_days) override {
     if (max_days < 1 || max_days > 3650)
       return absl::InvalidArgumentError("max_days must be 1..3650");

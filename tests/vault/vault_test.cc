@@ -157,6 +157,32 @@ TEST_P(VaultTest, SameValueAndScopeGiveTheSameToken) {
   EXPECT_EQ(a, c);
 }
 
+// Session 34: the key that gives a name part one surrogate per scope
+// (transform::SurrogateContext::name_key): stable across vault instances,
+// another for every scope, purpose and tenant, none after a shred.
+TEST_P(VaultTest, ScopeSecretsAreStablePerScopeAndPurpose) {
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string a, vault_->ScopeSecret(conv_, "names"));
+  EXPECT_EQ(a.size(), 32u);
+  auto again = OpenVault("acme");
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string b, again->ScopeSecret(conv_, "names"));
+  EXPECT_EQ(a, b);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string other_scope,
+                               vault_->ScopeSecret(Scope::Conversation("c2"), "names"));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string tenant_scope,
+                               vault_->ScopeSecret(Scope::Tenant(), "names"));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string other_purpose, vault_->ScopeSecret(conv_, "other"));
+  auto beta = OpenVault("beta");
+  PHIGATE_ASSERT_OK_AND_ASSIGN(std::string other_tenant, beta->ScopeSecret(conv_, "names"));
+  EXPECT_NE(a, other_scope);
+  EXPECT_NE(a, tenant_scope);
+  EXPECT_NE(a, other_purpose);
+  EXPECT_NE(a, other_tenant);
+  EXPECT_EQ(vault_->ScopeSecret(Scope::Request(""), "names").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  PHIGATE_ASSERT_OK(vault_->Shred());
+  EXPECT_FALSE(vault_->ScopeSecret(conv_, "names").ok());
+}
+
 TEST_P(VaultTest, ResolveRoundTripsIncludingCaseMangledTokens) {
   PHIGATE_ASSERT_OK_AND_ASSIGN(std::string tok,
                                vault_->Tokenize(PhiCategory::kSsn, "900-12-3456", conv_));

@@ -187,6 +187,13 @@ class Vault {
   // Every surrogate mapping of the scope (for re-identification of model output).
   virtual Result<std::vector<Mapping>> ListSurrogates(const Scope& scope) = 0;
 
+  // A 32-byte secret of the scope for `purpose`: the same in every process
+  // holding the tenant's keys, another for every scope and purpose, nothing
+  // stored. The surrogate generator keys name parts with it, so one surname
+  // gets one surrogate everywhere in a scope ("John Smith", "Mr. Smith",
+  // "SMITH, JOHN"). Gone with the tenant's keys (Shred).
+  virtual Result<std::string> ScopeSecret(const Scope& scope, std::string_view purpose) = 0;
+
   // One random date offset in days for the scope, in [-max_days, -1] ∪ [1, max_days],
   // created on first use and stored encrypted.
   virtual Result<int> DateShiftDays(const Scope& scope, int max_days) = 0;
