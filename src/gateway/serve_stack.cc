@@ -223,6 +223,13 @@ class RealVault : public TokenVault {
                     [](const auto& v) { return v.first == PhiCategory::kDate; })) {
       PHIGATE_ASSIGN_OR_RETURN(shift, v_->DateShiftDays(sc, 365));
     }
+    // One key for the scope's name parts: "Smith" gets one surname in every name.
+    std::string name_key;
+    if (std::any_of(values.begin(), values.end(),
+                    [](const auto& v) { return v.first == PhiCategory::kName; })) {
+      PHIGATE_ASSIGN_OR_RETURN(name_key, v_->ScopeSecret(sc, transform::kNamePartsPurpose));
+    }
+    const transform::SurrogateContext context{shift, name_key};
     std::vector<vault::SurrogateRequest> reqs;
     reqs.reserve(values.size());
     for (const auto& [c, v] : values) reqs.push_back(vault::SurrogateRequest{c, v});
@@ -230,12 +237,12 @@ class RealVault : public TokenVault {
     std::vector<Result<std::string>> made;
     PHIGATE_RETURN_IF_ERROR(v_->SurrogateBatch(
         reqs, sc,
-        [gen, shift, &avoid](size_t, PhiCategory cat, std::string_view orig, int attempt) {
-          Result<std::string> candidate = gen->Generate(cat, orig, attempt, shift);
+        [gen, &context, &avoid](size_t, PhiCategory cat, std::string_view orig, int attempt) {
+          Result<std::string> candidate = gen->Generate(cat, orig, attempt, context);
           for (int i = 0;
                i < 16 && avoid && cat != PhiCategory::kDate && candidate.ok() && avoid(*candidate);
                ++i) {
-            candidate = gen->Generate(cat, orig, attempt + 1 + i, shift);
+            candidate = gen->Generate(cat, orig, attempt + 1 + i, context);
           }
           return candidate;
         },

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "phigate/core/paths.h"
 #include "phigate/crypto/random.h"
+#include "phigate/crypto/signer.h"
 #include "phigate/transform/date_shift.h"
 #include "phigate/vault/vault.h"
 #include "src/detect/lexicon.h"
@@ -337,7 +338,45 @@ Result<std::unique_ptr<SurrogateGenerator>> SurrogateGenerator::Create(
   // state a note keeps ("Driver's license: Wyoming"); places get other towns.
   std::erase_if(g->cities_,
                 [&](const std::string& n) { return states.count(absl::AsciiStrToLower(n)) > 0; });
+  // First names by sex, and the weights that tell a first name alone ("John")
+  // from a surname alone ("Alvarez").
+  {
+    std::ifstream in(dir + "first_name_sexes.tsv");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty() || line[0] == '#') continue;
+      const size_t tab = line.find('\t');
+      if (tab == std::string::npos) continue;
+      const std::string_view x = std::string_view(line).substr(tab + 1);
+      g->sex_[absl::AsciiStrToLower(line.substr(0, tab))] = x == "F" ? 'F' : x == "M" ? 'M' : 'B';
+    }
+  }
+  for (const auto& [file, first] : {std::pair{"first_names.tsv", true}, {"surnames.tsv", false}}) {
+    std::ifstream in(dir + file);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty() || line[0] == '#') continue;
+      std::vector<absl::string_view> f = absl::StrSplit(line, '\t');
+      int64_t w = 0;
+      if (f.size() < 2 || !absl::SimpleAtoi(f[1], &w)) continue;
+      std::string name = absl::AsciiStrToLower(f[0]);
+      if (first) {
+        g->first_weights_[name].first = w;
+      } else if (auto it = g->first_weights_.find(name); it != g->first_weights_.end()) {
+        it->second.second = w;
+      }
+    }
+  }
   if (g->first_.size() < 20) g->first_ = Fallback(kFallbackFirst);
+  for (const std::string& n : g->first_) {
+    const auto it = g->sex_.find(absl::AsciiStrToLower(n));
+    if (it == g->sex_.end()) continue;
+    if (it->second == 'F') g->female_.push_back(n);
+    if (it->second == 'M') g->male_.push_back(n);
+  }
+  // Too few of a sex to stay unique in a scope: either sex then.
+  if (g->female_.size() < 20) g->female_.clear();
+  if (g->male_.size() < 20) g->male_.clear();
   if (g->last_.size() < 20) g->last_ = Fallback(kFallbackLast);
   if (g->cities_.size() < 5) g->cities_ = Fallback(kFallbackCities);
   return g;
@@ -348,17 +387,53 @@ Result<std::string> SurrogateGenerator::Pick(const std::vector<std::string>& lis
   return list[static_cast<size_t>(i)];
 }
 
-Result<std::string> SurrogateGenerator::Name(std::string_view original) const {
+char SurrogateGenerator::SexOf(const std::string& lower) const {
+  const auto it = sex_.find(lower);
+  return it == sex_.end() || it->second == 'B' ? 0 : it->second;
+}
+
+bool SurrogateGenerator::FirstNameAlone(const std::string& lower) const {
+  const auto it = first_weights_.find(lower);
+  // Far more common as a first name ("John", "Mary") than as a surname
+  // ("Taylor", "Lewis" stay surnames).
+  return it != first_weights_.end() && it->second.first >= 2 * it->second.second;
+}
+
+namespace {
+// A keyed choice in [0, n): HMAC-SHA256 of the parts under the scope's key.
+size_t KeyedIndex(std::string_view key, std::string_view role, std::string_view value, int attempt,
+                  size_t n) {
+  const crypto::Sha256Digest d =
+      crypto::HmacSha256(key, absl::StrCat(ToAbsl(role), "\n", ToAbsl(value), "\n", attempt));
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | d[static_cast<size_t>(i)];
+  return n == 0 ? 0 : static_cast<size_t>(v % n);
+}
+}  // namespace
+
+Result<std::string> SurrogateGenerator::Name(std::string_view original, int attempt,
+                                             std::string_view key) const {
   Rng rng;
   const LetterCase style = StyleOf(original);
+  // Spellings of one name in capitals, lower case or capitalised words share
+  // one surrogate pair, written in each one's case (LetterCaseOf). A name in
+  // mixed case ("Alvin DRAINVILLE", "McKinley") cannot be written back from
+  // another spelling's pair, so its parts are keyed by their exact spelling:
+  // consistent wherever it is written so, and no pair with "Alvin Drainville".
+  const bool exact = LetterCaseOf(original) == LetterCase::kMixed;
   std::vector<std::string> words = absl::StrSplit(std::string(original), ' ', absl::SkipEmpty());
   const bool last_first = !words.empty() && words[0].size() > 1 && words[0].back() == ',';
-  // Which words are name parts (not titles or suffixes)?
+  // Which words are name parts (not titles or suffixes)? A title tells the sex.
   std::vector<size_t> parts;
+  char title_sex = 0;
   for (size_t i = 0; i < words.size(); ++i) {
-    std::string w = words[i];
+    std::string w = absl::AsciiStrToLower(words[i]);
     if (!w.empty() && w.back() == ',') w.pop_back();
-    if (InList(w, kTitles) || InList(w, kNameSuffixes)) continue;
+    if (InList(w, kTitles) || InList(w, kNameSuffixes)) {
+      if (w == "mr" || w == "mr.") title_sex = 'M';
+      if (w == "mrs" || w == "mrs." || w == "ms" || w == "ms." || w == "miss") title_sex = 'F';
+      continue;
+    }
     parts.push_back(i);
   }
   for (size_t j = 0; j < parts.size(); ++j) {
@@ -366,13 +441,38 @@ Result<std::string> SurrogateGenerator::Name(std::string_view original) const {
     const bool comma = !w.empty() && w.back() == ',';
     std::string core = comma ? w.substr(0, w.size() - 1) : w;
     const bool initial = core.size() <= 2 && (core.size() == 1 || core.back() == '.');
+    const std::string lower = absl::AsciiStrToLower(core);
+    const std::string_view keyed = exact ? std::string_view(core) : std::string_view(lower);
+    const std::string_view spelling = exact ? "exact " : "";
     std::string fresh;
     if (initial) {
-      fresh = std::string(1, rng.Letter(true)) + (core.size() == 2 ? "." : "");
+      static constexpr std::string_view kLetters = "ABCDEFGHJKLMNPRSTUVWXYZ";
+      const char c = key.empty()
+                         ? rng.Letter(true)
+                         : kLetters[KeyedIndex(key, absl::StrCat(ToAbsl(spelling), "initial"),
+                                               keyed.substr(0, 1), attempt, kLetters.size())];
+      fresh = std::string(1, c) + (core.size() == 2 ? "." : "");
     } else {
-      // The surname is the last part, or the first in "Last, First".
-      const bool is_surname = parts.size() == 1 || (last_first ? j == 0 : j + 1 == parts.size());
-      PHIGATE_ASSIGN_OR_RETURN(fresh, Pick(is_surname ? last_ : first_));
+      // The surname is the last part, or the first in "Last, First"; one
+      // part alone is a surname unless it is mostly a first name.
+      const bool is_surname = parts.size() == 1 ? !FirstNameAlone(lower)
+                                                : (last_first ? j == 0 : j + 1 == parts.size());
+      const std::vector<std::string>* list = &last_;
+      std::string_view role = "surname";
+      if (!is_surname) {
+        const char own = SexOf(lower);
+        const char sex = own != 0 ? own : title_sex;
+        list = sex == 'F' && !female_.empty() ? &female_
+               : sex == 'M' && !male_.empty() ? &male_
+                                              : &first_;
+        role = list == &female_ ? "first-f" : list == &male_ ? "first-m" : "first";
+      }
+      if (key.empty()) {
+        PHIGATE_ASSIGN_OR_RETURN(fresh, Pick(*list));
+      } else {
+        fresh = (*list)[KeyedIndex(key, absl::StrCat(ToAbsl(spelling), ToAbsl(role)), keyed,
+                                   attempt, list->size())];
+      }
     }
     w = InLetterCase(fresh, style) + (comma ? "," : "");
   }
@@ -410,29 +510,31 @@ bool LooksLikeYearOrTime(std::string_view s) {
 }  // namespace
 
 Result<std::string> SurrogateGenerator::Generate(PhiCategory category, std::string_view original,
-                                                 int attempt, int date_shift_days) const {
-  Result<std::string> out = GenerateOnce(category, original, attempt, date_shift_days);
+                                                 int attempt,
+                                                 const SurrogateContext& context) const {
+  Result<std::string> out = GenerateOnce(category, original, attempt, context);
   // A four-digit number (a partial SSN, an extension, a short id) is drawn
   // again while it reads as a year or a time (16 times at most).
   for (int i = 0; i < 16 && category != PhiCategory::kDate && out.ok() && LooksLikeYearOrTime(*out);
        ++i) {
-    out = GenerateOnce(category, original, attempt, date_shift_days);
+    out = GenerateOnce(category, original, attempt, context);
   }
   return out;
 }
 
 Result<std::string> SurrogateGenerator::GenerateOnce(PhiCategory category,
                                                      std::string_view original, int attempt,
-                                                     int date_shift_days) const {
-  // Every call draws fresh randomness; places and ages over 89 also widen
-  // their choice as `attempt` grows.
+                                                     const SurrogateContext& context) const {
+  // Every call draws fresh randomness (name parts: chosen by the scope's key
+  // when there is one); places and ages over 89 also widen their choice as
+  // `attempt` grows.
   Rng rng;
   std::string out;
   switch (category) {
     case PhiCategory::kName:
-      return Name(original);
+      return Name(original, attempt, context.name_key);
     case PhiCategory::kDate: {
-      auto shifted = ShiftDateText(original, date_shift_days);
+      auto shifted = ShiftDateText(original, context.date_shift_days);
       if (!shifted) return absl::InvalidArgumentError("date in an unsupported format");
       if (attempt > 0) return absl::AlreadyExistsError("shifted date collides");
       return *shifted;

@@ -177,7 +177,7 @@ void SurrogateSpans(std::span<const std::string_view> texts,
     lower[i] = absl::AsciiStrToLower(std::string(texts[i]));
     kept.Add(lower[i], spans[i]);
   }
-  bool dates = false;
+  bool dates = false, names = false;
   for (size_t i = 0; i < texts.size(); ++i) {
     (*out)[i]->resize(spans[i].size());
     for (size_t k = 0; k < spans[i].size(); ++k) {
@@ -188,6 +188,7 @@ void SurrogateSpans(std::span<const std::string_view> texts,
         tok_at.push_back({i, k});
         continue;
       }
+      names = names || s.category == PhiCategory::kName;
       if (s.category == PhiCategory::kDate) {
         dates = true;
       } else if (options.generator == nullptr) {
@@ -204,6 +205,14 @@ void SurrogateSpans(std::span<const std::string_view> texts,
     if (!d.ok()) return fail_all(d.status());
     days = *d;
   }
+  // One key for the scope's name parts: "Smith" gets one surname in every name.
+  std::string name_key;
+  if (names && options.generator != nullptr) {
+    Result<std::string> k = vault.ScopeSecret(scope, kNamePartsPurpose);
+    if (!k.ok()) return fail_all(k.status());
+    name_key = *std::move(k);
+  }
+  const SurrogateContext context{0, name_key};
   const SurrogateGenerator* gen = options.generator;
   auto generate = [&](size_t index, PhiCategory c, std::string_view o,
                       int attempt) -> Result<std::string> {
@@ -218,11 +227,11 @@ void SurrogateSpans(std::span<const std::string_view> texts,
     // candidates are drawn again (16 times at most: an initial's every letter
     // is some text's word).
     const std::string_view text = lower[sur_at[index].text];
-    Result<std::string> candidate = gen->Generate(c, o, attempt, 0);
+    Result<std::string> candidate = gen->Generate(c, o, attempt, context);
     for (int i = 0;
          i < 16 && candidate.ok() && (OccursInText(text, *candidate) || kept.Covers(*candidate));
          ++i) {
-      candidate = gen->Generate(c, o, attempt + 1 + i, 0);
+      candidate = gen->Generate(c, o, attempt + 1 + i, context);
     }
     return candidate;
   };

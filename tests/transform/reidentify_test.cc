@@ -175,6 +175,41 @@ TEST_F(ReidentifyTest, AgesPastTheScopesSurrogatesGetTokens) {
   }
 }
 
+// Session 34: one person keeps one surname in every request of a scope
+// (the vault's scope key), and each spelling still comes back exactly.
+TEST_F(ReidentifyTest, ANamePartKeepsOneSurrogateAcrossTheScope) {
+  const vault::Scope scope = vault::Scope::Conversation("one-family");
+  ReversibleOptions o{.mode = ReversibleMode::kSurrogate, .generator = fx_->gen.get()};
+  struct Case {
+    std::string text;
+    size_t begin, end;
+  };
+  const std::vector<Case> cases = {{"Pt Qorvin Abelstam seen.", 3, 18},
+                                   {"Mr. Abelstam reports pain.", 4, 12},
+                                   {"ABELSTAM, QORVIN signed.", 0, 16},
+                                   {"Wife Belvia Abelstam here.", 5, 20}};
+  std::vector<std::string> surnames, deidentified;
+  for (const Case& c : cases) {
+    auto d =
+        DeidentifyReversibly(c.text, {F(PhiCategory::kName, c.begin, c.end)}, *fx_->acme, scope, o);
+    ASSERT_TRUE(d.ok()) << d.status();
+    ASSERT_EQ(d->replacements.size(), 1u);
+    const std::string r = absl::AsciiStrToLower(d->replacements[0]);
+    EXPECT_EQ(r.find("abelstam"), std::string::npos) << r;
+    // The surname: the last word, or the first before a comma.
+    const size_t comma = r.find(',');
+    surnames.push_back(comma != std::string::npos ? r.substr(0, comma)
+                                                  : r.substr(r.rfind(' ') + 1));
+    deidentified.push_back(d->text);
+  }
+  for (const std::string& s : surnames) EXPECT_EQ(s, surnames[0]);
+  auto reid = Reid(*fx_->acme, scope);
+  for (size_t i = 0; i < cases.size(); ++i) {
+    PHIGATE_ASSERT_OK_AND_ASSIGN(std::string back, reid->Reidentify(deidentified[i]));
+    EXPECT_EQ(back, cases[i].text);
+  }
+}
+
 // An age surrogate is a bare number: it comes back where the text writes an
 // age, and a vital sign that happens to be the same number stays as it is.
 TEST_F(ReidentifyTest, AnAgeSurrogateIsRestoredOnlyWhereAnAgeIsWritten) {

@@ -1,8 +1,10 @@
 #include "phigate/transform/surrogate.h"
 
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -216,6 +218,115 @@ TEST_F(SurrogateTest, TownsAreNoStates) {
     towns.insert(c);
   }
   EXPECT_GT(towns.size(), 300u);  // still a realistic spread of towns
+}
+
+// Session 34: with the scope's key, a name part gets one surrogate in every
+// name of the scope, so "John Smith", "Mr. Smith", "SMITH, JOHN" and "John"
+// stay one person for the model; another scope's key gives other names.
+TEST_F(SurrogateTest, AScopesKeyGivesANamePartOneSurrogate) {
+  const std::string key(32, 'k'), other(32, 'o');
+  auto gen = [&](std::string_view v, const std::string& k, int attempt = 0) {
+    auto r = gen_->Generate(PhiCategory::kName, v, attempt, SurrogateContext{0, k});
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : "";
+  };
+  const std::string full = gen("John Smith", key);
+  const std::vector<std::string> parts = absl::StrSplit(full, ' ');
+  ASSERT_EQ(parts.size(), 2u) << full;
+  EXPECT_EQ(gen("John Smith", key), full);  // the same every time
+  EXPECT_EQ(gen("Mr. Smith", key), "Mr. " + parts[1]);
+  EXPECT_EQ(gen("Smith", key), parts[1]);
+  EXPECT_EQ(gen("John", key), parts[0]);  // a first name alone stays a first name
+  EXPECT_EQ(gen("SMITH, JOHN", key),
+            absl::AsciiStrToUpper(parts[1]) + ", " + absl::AsciiStrToUpper(parts[0]));
+  EXPECT_EQ(gen("John Q. Smith", key).substr(0, parts[0].size()), parts[0]);
+  const std::string wife = gen("Mary Smith", key);
+  EXPECT_TRUE(absl::EndsWith(wife, " " + parts[1])) << wife;  // the family keeps one surname
+  EXPECT_NE(wife, full);
+  // A collision asks again (attempt 1): another candidate.
+  EXPECT_NE(gen("John Smith", key, 1), full);
+  // Other scopes, other names (a chance match of all 20 is ~never).
+  int differ = 0;
+  for (const char* n : {"John Smith",  "Ana Ruiz",  "Li Wei",    "Omar Haddad", "Ruth Cohen",
+                        "Maria Rossi", "Sven Berg", "Ada Obi",   "Ivan Petrov", "Mei Chen",
+                        "Paul Dubois", "Eva Novak", "Raj Patel", "Kim Tran",    "Jose Silva",
+                        "Anna Lind",   "Tom Walsh", "Yuki Sato", "Ali Khan",    "Emma Stone"}) {
+    differ += gen(n, key) != gen(n, other) ? 1 : 0;
+  }
+  EXPECT_GT(differ, 15);
+  // Without a key every part is drawn at random (20 draws are not all one).
+  std::set<std::string> drawn;
+  for (int i = 0; i < 20; ++i) drawn.insert(Gen(PhiCategory::kName, "John Smith"));
+  EXPECT_GT(drawn.size(), 1u);
+}
+
+// A name in mixed case is keyed by its exact spelling: it cannot share the
+// pair of "Alvin Drainville" (whose surrogate would be written back in the
+// wrong case), but is itself written the same way every time.
+TEST_F(SurrogateTest, AMixedCaseNameIsKeyedByItsSpelling) {
+  const std::string key(32, 'k');
+  auto gen = [&](std::string_view v) {
+    auto r = gen_->Generate(PhiCategory::kName, v, 0, SurrogateContext{0, key});
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? absl::AsciiStrToLower(*r) : "";
+  };
+  EXPECT_EQ(gen("Alvin DRAINVILLE"), gen("Alvin DRAINVILLE"));
+  int differ = 0;
+  for (const char* n : {"Alvin DRAINVILLE", "Ruth COHEN", "Omar HADDAD", "Sven BERG", "Ada OBI"}) {
+    std::string title(n);
+    for (size_t i = title.find(' ') + 2; i < title.size(); ++i) {
+      title[i] = absl::ascii_tolower(static_cast<unsigned char>(title[i]));
+    }
+    differ += gen(n) != gen(title) ? 1 : 0;
+  }
+  EXPECT_GE(differ, 4);
+}
+
+// A first name's surrogate is of the same sex: the name's own in
+// first_name_sexes.tsv, else the title's.
+TEST_F(SurrogateTest, FirstNamesKeepTheirSex) {
+  std::map<std::string, char> sex;
+  std::ifstream in(phigate::testing::SourceDir() + "/data/gazetteers/first_name_sexes.tsv");
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const std::vector<std::string> f = absl::StrSplit(line, '\t');
+    if (f.size() == 2)
+      sex[absl::AsciiStrToLower(f[0])] = f[1] == "F" ? 'F' : f[1] == "M" ? 'M' : 'B';
+  }
+  ASSERT_EQ(sex["mary"], 'F');
+  ASSERT_EQ(sex["john"], 'M');
+  const std::string key(32, 'k');
+  for (int i = 0; i < 200; ++i) {
+    for (const auto& [name, want] : {std::pair{"Mary Smith", 'F'},
+                                     {"John Smith", 'M'},
+                                     {"Mrs. Qorvina Abelstam", 'F'},
+                                     {"Mr. Qorvin Abelstam", 'M'}}) {
+      // Half keyed (attempt i), half drawn at random.
+      auto r = i % 2 ? gen_->Generate(PhiCategory::kName, name, i, SurrogateContext{0, key})
+                     : gen_->Generate(PhiCategory::kName, name, 0, 0);
+      ASSERT_TRUE(r.ok()) << r.status();
+      std::vector<std::string> w = absl::StrSplit(*r, ' ');
+      const std::string first = absl::AsciiStrToLower(w[w.size() - 2]);
+      EXPECT_EQ(sex[first], want) << name << " -> " << *r;
+    }
+  }
+  // One word alone: a first name when the census ranks it far more as one.
+  std::set<std::string> firsts;
+  std::ifstream fn(phigate::testing::SourceDir() + "/data/gazetteers/first_names.tsv");
+  for (std::string line; std::getline(fn, line);) {
+    if (!line.empty() && line[0] != '#') firsts.insert(line.substr(0, line.find('\t')));
+  }
+  std::set<std::string> surnames;
+  std::ifstream ln(phigate::testing::SourceDir() + "/data/gazetteers/surnames.tsv");
+  for (std::string line; std::getline(ln, line);) {
+    if (!line.empty() && line[0] != '#') surnames.insert(line.substr(0, line.find('\t')));
+  }
+  int mary_first = 0;
+  for (int i = 0; i < 50; ++i) {
+    mary_first += firsts.count(Gen(PhiCategory::kName, "Mary")) ? 1 : 0;
+    EXPECT_TRUE(surnames.count(Gen(PhiCategory::kName, "Alvarez")));
+  }
+  EXPECT_EQ(mary_first, 50);
 }
 
 TEST(LetterCaseTest, OfAndIn) {

@@ -21,11 +21,14 @@
 #ifndef PHIGATE_TRANSFORM_SURROGATE_H_
 #define PHIGATE_TRANSFORM_SURROGATE_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "phigate/core/phi_category.h"
 #include "phigate/core/status.h"
 #include "phigate/transform/operator.h"
@@ -39,7 +42,26 @@ struct SurrogateOptions {
   std::string data_dir;
 };
 
+// What a scope gives every candidate it asks for.
+struct SurrogateContext {
+  // The scope's date offset (Vault::DateShiftDays).
+  int date_shift_days = 0;
+  // Vault::ScopeSecret(scope, kNamePartsPurpose). With it, a name part's
+  // surrogate is chosen by the key instead of at random, so one name part
+  // gets one surrogate everywhere in the scope: "John Smith", "Mr. Smith",
+  // "SMITH, JOHN" and "John" stay one person for the model ("Tom Ellis",
+  // "Mr. Ellis", "ELLIS, TOM", "Tom"). Empty: every part drawn at random.
+  std::string_view name_key;
+};
+inline constexpr std::string_view kNamePartsPurpose = "surrogate-name-parts";
+
 // Immutable after Create(); Generate() is thread-safe (CSPRNG draws).
+//
+// Names: each part keeps its role (first name, surname, initial; one word
+// alone is a first name when the census ranks it far more as one, "John",
+// else a surname, "Alvarez"), and a first name keeps its sex (the name's own
+// in first_name_sexes.tsv, else the title's: Mr, Mrs, Ms, Miss), so the
+// model reads "he" and "she" as the note meant them.
 class SurrogateGenerator {
  public:
   static Result<std::unique_ptr<SurrogateGenerator>> Create(const SurrogateOptions& options);
@@ -48,7 +70,12 @@ class SurrogateGenerator {
   // previous collided). `date_shift_days` is the scope's offset for dates.
   // Dates that cannot be parsed are InvalidArgument (callers tokenize them).
   Result<std::string> Generate(PhiCategory category, std::string_view original, int attempt,
-                               int date_shift_days) const;
+                               const SurrogateContext& context) const;
+  // The same without a name key.
+  Result<std::string> Generate(PhiCategory category, std::string_view original, int attempt,
+                               int date_shift_days) const {
+    return Generate(category, original, attempt, SurrogateContext{date_shift_days, {}});
+  }
 
   size_t first_name_count() const { return first_.size(); }
   size_t surname_count() const { return last_.size(); }
@@ -56,10 +83,20 @@ class SurrogateGenerator {
  private:
   SurrogateGenerator() = default;
   Result<std::string> GenerateOnce(PhiCategory category, std::string_view original, int attempt,
-                                   int date_shift_days) const;
-  Result<std::string> Name(std::string_view original) const;
+                                   const SurrogateContext& context) const;
+  Result<std::string> Name(std::string_view original, int attempt, std::string_view key) const;
   Result<std::string> Pick(const std::vector<std::string>& list) const;
+  // 'F', 'M' or 0 (either, or unknown) for a lower-case first name.
+  char SexOf(const std::string& lower) const;
+  // Whether one word alone is a first name rather than a surname.
+  bool FirstNameAlone(const std::string& lower) const;
   std::vector<std::string> first_, last_, cities_, suffixes_;
+  // first_ by sex (names mostly given to one sex only).
+  std::vector<std::string> female_, male_;
+  // Lower-case first name -> sex ('F', 'M', 'B' both) and census weights as a
+  // first name and as a surname.
+  absl::flat_hash_map<std::string, char> sex_;
+  absl::flat_hash_map<std::string, std::pair<int64_t, int64_t>> first_weights_;
 };
 
 // Luhn check over the digits of s (non-digits ignored; false when < 2 digits).
