@@ -15,6 +15,7 @@
 #include <fstream>
 #include <limits>
 #include <memory>
+#include <regex>
 #include <string>
 #include <thread>
 
@@ -548,6 +549,37 @@ TEST_F(ServeStackTest, AgesPastTheScopesSurrogatesGetTokens) {
     tokens = tokens || upstream_->AllReceivedBytes().find("[AGE_") != std::string::npos;
   }
   EXPECT_TRUE(tokens) << "no age needed a token";
+}
+
+// Session 34: the model reads one person under one surrogate name ("Mr.
+// <surname>" is the surname of "<first> <surname>"); the answer comes back
+// whole. (A part alone coming back: ReidentifyTest.NamePartsHaveSurrogatesOfTheirOwn.)
+TEST_F(ServeStackTest, ANamePartKeepsOneSurrogateInARequest) {
+  std::string policy = PolicyText(false);
+  const std::string from = "      NAME: tokenize\n";
+  const size_t at = policy.find(from);
+  ASSERT_NE(at, std::string::npos);
+  policy.replace(at, from.size(), "      NAME: surrogate\n");
+  WriteRaw(policy);
+  Start(/*watch=*/false);
+  const std::string note = "Pt Qorvin Abelstam seen today. Mr. Abelstam is stable.";
+  json body = {{"model", "local-llama"},
+               {"messages", json::array({{{"role", "user"}, {"content", note}}})}};
+  HttpResult r = HttpCall(gw_->port(), "POST", "/v1/chat/completions", body.dump(),
+                          {{"authorization", std::string("Bearer ") + kClinicianKey},
+                           {"x-phigate-feature", "scribe"},
+                           {"x-phigate-conversation", "conv-one-family"}});
+  ASSERT_EQ(r.status, 200u) << r.body;
+  const json answer = json::parse(r.body, nullptr, false);
+  ASSERT_FALSE(answer.is_discarded()) << r.body;
+  EXPECT_EQ(answer["choices"][0]["message"]["content"].get<std::string>(), "Summary: " + note);
+  const std::string sent = upstream_->AllReceivedBytes();
+  std::smatch m;
+  ASSERT_TRUE(
+      std::regex_search(sent, m, std::regex(R"(Pt (\w+) (\w+) seen today\. Mr\. (\w+) is)")))
+      << sent;
+  EXPECT_NE(m[2].str(), "Abelstam");
+  EXPECT_EQ(m[2].str(), m[3].str());  // one surname
 }
 
 // The value of one labelled metric ("" when absent).
