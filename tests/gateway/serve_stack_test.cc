@@ -129,6 +129,14 @@ class ServeStackTest : public ::testing::Test {
            "    routes:\n      - vendor: local\n        models: [\"*\"]\n";
   }
   // Written beside and renamed over, so the watcher never reads half a file.
+  // Writes the policy of PolicyText(false) with the lines `from` replaced by `to`.
+  void WritePolicyReplacing(const std::string& from, const std::string& to) {
+    std::string policy = PolicyText(false);
+    const size_t at = policy.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    policy.replace(at, from.size(), to);
+    WriteRaw(policy);
+  }
   void WriteRaw(const std::string& text) {
     const std::string tmp = policy_path_ + ".tmp";
     {
@@ -526,12 +534,9 @@ TEST_F(ServeStackTest, SurrogatesForTwoSpellingsOfOneDateAreSentAndPutBack) {
 // instead of refusing the request (session 33), and every answer comes back
 // with its own age.
 TEST_F(ServeStackTest, AgesPastTheScopesSurrogatesGetTokens) {
-  std::string policy = PolicyText(false);
-  const std::string from = "      NAME: tokenize\n      MRN: tokenize\n      DATE: tokenize\n";
-  const size_t at = policy.find(from);
-  ASSERT_NE(at, std::string::npos);
-  policy.replace(at, from.size(), "      NAME: surrogate\n      AGE: surrogate\n");
-  WriteRaw(policy);
+  ASSERT_NO_FATAL_FAILURE(
+      WritePolicyReplacing("      NAME: tokenize\n      MRN: tokenize\n      DATE: tokenize\n",
+                           "      NAME: surrogate\n      AGE: surrogate\n"));
   Start(/*watch=*/false);
   bool tokens = false;
   for (int age = 90; age < 140; ++age) {
@@ -552,15 +557,11 @@ TEST_F(ServeStackTest, AgesPastTheScopesSurrogatesGetTokens) {
 }
 
 // Session 34: the model reads one person under one surrogate name ("Mr.
-// <surname>" is the surname of "<first> <surname>"); the answer comes back
-// whole. (A part alone coming back: ReidentifyTest.NamePartsHaveSurrogatesOfTheirOwn.)
+// <surname>" is the surname of "<first> <surname>"), and the answer comes
+// back whole.
 TEST_F(ServeStackTest, ANamePartKeepsOneSurrogateInARequest) {
-  std::string policy = PolicyText(false);
-  const std::string from = "      NAME: tokenize\n";
-  const size_t at = policy.find(from);
-  ASSERT_NE(at, std::string::npos);
-  policy.replace(at, from.size(), "      NAME: surrogate\n");
-  WriteRaw(policy);
+  ASSERT_NO_FATAL_FAILURE(
+      WritePolicyReplacing("      NAME: tokenize\n", "      NAME: surrogate\n"));
   Start(/*watch=*/false);
   const std::string note = "Pt Qorvin Abelstam seen today. Mr. Abelstam is stable.";
   json body = {{"model", "local-llama"},
