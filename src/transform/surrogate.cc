@@ -387,13 +387,44 @@ Result<std::string> SurrogateGenerator::Pick(const std::vector<std::string>& lis
   return list[static_cast<size_t>(i)];
 }
 
+namespace {
+// `lower` with its Latin-1 letters as ASCII ("josé" -> "jose"), for the
+// census lists, which write names without diacritics; `lower` when it has none.
+std::string FoldLatin1(const std::string& lower) {
+  // U+00C0..U+00FF, lower-cased.
+  static constexpr std::string_view kBase =
+      "aaaaaaaceeeeiiiidnooooo*ouuuuytsaaaaaaaceeeeiiiidnooooo*ouuuuyty";
+  std::string out;
+  out.reserve(lower.size());
+  for (size_t i = 0; i < lower.size(); ++i) {
+    const auto c = static_cast<unsigned char>(lower[i]);
+    const auto next = i + 1 < lower.size() ? static_cast<unsigned char>(lower[i + 1]) : 0;
+    if (c == 0xC3 && next >= 0x80 && next <= 0xBF) {
+      out += kBase[next - 0x80];
+      ++i;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+// The entry for a lower-case first name, or for its Latin-1 letters as ASCII.
+template <class Map>
+typename Map::const_iterator FindName(const Map& map, const std::string& lower) {
+  auto it = map.find(lower);
+  if (it == map.end() && lower.find('\xC3') != std::string::npos) it = map.find(FoldLatin1(lower));
+  return it;
+}
+}  // namespace
+
 char SurrogateGenerator::SexOf(const std::string& lower) const {
-  const auto it = sex_.find(lower);
+  const auto it = FindName(sex_, lower);
   return it == sex_.end() || it->second == 'B' ? 0 : it->second;
 }
 
 bool SurrogateGenerator::FirstNameAlone(const std::string& lower) const {
-  const auto it = first_weights_.find(lower);
+  const auto it = FindName(first_weights_, lower);
   // Far more common as a first name ("John", "Mary") than as a surname
   // ("Taylor", "Lewis" stay surnames).
   return it != first_weights_.end() && it->second.first >= 2 * it->second.second;
