@@ -67,8 +67,9 @@ class SurrogateGenerator {
   static Result<std::unique_ptr<SurrogateGenerator>> Create(const SurrogateOptions& options);
 
   // A candidate for `original`. `attempt` > 0 asks for a different one (the
-  // previous collided). `date_shift_days` is the scope's offset for dates.
-  // Dates that cannot be parsed are InvalidArgument (callers tokenize them).
+  // previous collided). `context` holds the scope's offset for dates and its
+  // key for name parts. Dates that cannot be parsed are InvalidArgument
+  // (callers tokenize them).
   Result<std::string> Generate(PhiCategory category, std::string_view original, int attempt,
                                const SurrogateContext& context) const;
   // The same without a name key.
