@@ -67,8 +67,11 @@ std::string DataDir(const SurrogateOptions& o) {
 }
 
 // Reads "value<TAB>weight..." lines ('#' comments); keeps values whose column
-// `weight_col` is >= min_weight (or all when weight_col < 0).
-std::vector<std::string> LoadColumn(const std::string& path, int weight_col, int64_t min_weight) {
+// `weight_col` is >= min_weight (or all when weight_col < 0). `weights`, when
+// given, gets every row's lower-cased value and weight, kept or not.
+std::vector<std::string> LoadColumn(
+    const std::string& path, int weight_col, int64_t min_weight,
+    std::vector<std::pair<std::string, int64_t>>* weights = nullptr) {
   std::vector<std::string> out;
   std::ifstream in(path);
   std::string line;
@@ -79,9 +82,11 @@ std::vector<std::string> LoadColumn(const std::string& path, int weight_col, int
     if (weight_col >= 0) {
       int64_t w = 0;
       if (static_cast<size_t>(weight_col) >= f.size() ||
-          !absl::SimpleAtoi(f[static_cast<size_t>(weight_col)], &w) || w < min_weight) {
+          !absl::SimpleAtoi(f[static_cast<size_t>(weight_col)], &w)) {
         continue;
       }
+      if (weights != nullptr) weights->emplace_back(absl::AsciiStrToLower(f[0]), w);
+      if (w < min_weight) continue;
     }
     // Single-word, letters-only entries keep surrogates simple to re-find.
     bool ok = true;
@@ -292,8 +297,17 @@ Result<std::unique_ptr<SurrogateGenerator>> SurrogateGenerator::Create(
   std::unique_ptr<SurrogateGenerator> g(new SurrogateGenerator());
   const std::string dir = DataDir(options) + "/gazetteers/";
   // Common names only (weight >= 50 ~ the top few thousand census names): realistic, re-findable.
-  g->first_ = LoadColumn(dir + "first_names.tsv", 1, 50);
-  g->last_ = LoadColumn(dir + "surnames.tsv", 1, 50);
+  // Every name's weight too: they tell a first name alone ("John") from a
+  // surname alone ("Alvarez").
+  std::vector<std::pair<std::string, int64_t>> first_weights, last_weights;
+  g->first_ = LoadColumn(dir + "first_names.tsv", 1, 50, &first_weights);
+  g->last_ = LoadColumn(dir + "surnames.tsv", 1, 50, &last_weights);
+  for (auto& [name, w] : first_weights) g->first_weights_[std::move(name)].first = w;
+  for (const auto& [name, w] : last_weights) {
+    if (auto it = g->first_weights_.find(name); it != g->first_weights_.end()) {
+      it->second.second = w;
+    }
+  }
   g->cities_ = LoadColumn(dir + "us_cities.tsv", 2, 50000);
   std::sort(g->cities_.begin(), g->cities_.end());  // one entry a name ("Springfield" of 10 states)
   g->cities_.erase(std::unique(g->cities_.begin(), g->cities_.end()), g->cities_.end());
@@ -338,8 +352,7 @@ Result<std::unique_ptr<SurrogateGenerator>> SurrogateGenerator::Create(
   // state a note keeps ("Driver's license: Wyoming"); places get other towns.
   std::erase_if(g->cities_,
                 [&](const std::string& n) { return states.count(absl::AsciiStrToLower(n)) > 0; });
-  // First names by sex, and the weights that tell a first name alone ("John")
-  // from a surname alone ("Alvarez").
+  // First names by sex.
   {
     std::ifstream in(dir + "first_name_sexes.tsv");
     std::string line;
@@ -349,22 +362,6 @@ Result<std::unique_ptr<SurrogateGenerator>> SurrogateGenerator::Create(
       if (tab == std::string::npos) continue;
       const std::string_view x = std::string_view(line).substr(tab + 1);
       g->sex_[absl::AsciiStrToLower(line.substr(0, tab))] = x == "F" ? 'F' : x == "M" ? 'M' : 'B';
-    }
-  }
-  for (const auto& [file, first] : {std::pair{"first_names.tsv", true}, {"surnames.tsv", false}}) {
-    std::ifstream in(dir + file);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.empty() || line[0] == '#') continue;
-      std::vector<absl::string_view> f = absl::StrSplit(line, '\t');
-      int64_t w = 0;
-      if (f.size() < 2 || !absl::SimpleAtoi(f[1], &w)) continue;
-      std::string name = absl::AsciiStrToLower(f[0]);
-      if (first) {
-        g->first_weights_[name].first = w;
-      } else if (auto it = g->first_weights_.find(name); it != g->first_weights_.end()) {
-        it->second.second = w;
-      }
     }
   }
   if (g->first_.size() < 20) g->first_ = Fallback(kFallbackFirst);
