@@ -129,6 +129,15 @@ class ServeStackTest : public ::testing::Test {
            "    routes:\n      - vendor: local\n        models: [\"*\"]\n";
   }
   // Written beside and renamed over, so the watcher never reads half a file.
+  // One OpenAI chat message from the clinician, feature "scribe", in `conversation`.
+  HttpResult ScribeChat(const std::string& content, const std::string& conversation) {
+    const json body = {{"model", "local-llama"},
+                       {"messages", json::array({{{"role", "user"}, {"content", content}}})}};
+    return HttpCall(gw_->port(), "POST", "/v1/chat/completions", body.dump(),
+                    {{"authorization", std::string("Bearer ") + kClinicianKey},
+                     {"x-phigate-feature", "scribe"},
+                     {"x-phigate-conversation", conversation}});
+  }
   // Writes the policy of PolicyText(false) with the lines `from` replaced by `to`.
   void WritePolicyReplacing(const std::string& from, const std::string& to) {
     std::string policy = PolicyText(false);
@@ -541,12 +550,7 @@ TEST_F(ServeStackTest, AgesPastTheScopesSurrogatesGetTokens) {
   bool tokens = false;
   for (int age = 90; age < 140; ++age) {
     const std::string note = "A " + std::to_string(age) + " yo woman with chest pain.";
-    json body = {{"model", "local-llama"},
-                 {"messages", json::array({{{"role", "user"}, {"content", note}}})}};
-    HttpResult r = HttpCall(gw_->port(), "POST", "/v1/chat/completions", body.dump(),
-                            {{"authorization", std::string("Bearer ") + kClinicianKey},
-                             {"x-phigate-feature", "scribe"},
-                             {"x-phigate-conversation", "conv-many-ages"}});
+    HttpResult r = ScribeChat(note, "conv-many-ages");
     ASSERT_EQ(r.status, 200u) << "age " << age << ": " << r.body;
     const json answer = json::parse(r.body, nullptr, false);
     ASSERT_FALSE(answer.is_discarded()) << r.body;
@@ -564,12 +568,7 @@ TEST_F(ServeStackTest, ANamePartKeepsOneSurrogateInARequest) {
       WritePolicyReplacing("      NAME: tokenize\n", "      NAME: surrogate\n"));
   Start(/*watch=*/false);
   const std::string note = "Pt Qorvin Abelstam seen today. Mr. Abelstam is stable.";
-  json body = {{"model", "local-llama"},
-               {"messages", json::array({{{"role", "user"}, {"content", note}}})}};
-  HttpResult r = HttpCall(gw_->port(), "POST", "/v1/chat/completions", body.dump(),
-                          {{"authorization", std::string("Bearer ") + kClinicianKey},
-                           {"x-phigate-feature", "scribe"},
-                           {"x-phigate-conversation", "conv-one-family"}});
+  HttpResult r = ScribeChat(note, "conv-one-family");
   ASSERT_EQ(r.status, 200u) << r.body;
   const json answer = json::parse(r.body, nullptr, false);
   ASSERT_FALSE(answer.is_discarded()) << r.body;
