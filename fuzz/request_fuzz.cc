@@ -68,7 +68,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   // 1. Request bodies.
-  for (Api api : {Api::kOpenAIChat, Api::kOpenAIEmbeddings, Api::kAnthropicMessages}) {
+  for (Api api :
+       {Api::kOpenAIChat, Api::kOpenAIEmbeddings, Api::kAnthropicMessages, Api::kOpenAIResponses}) {
     nlohmann::json body = nlohmann::json::parse(in, nullptr, false);
     if (body.is_discarded()) break;
     ForEachRequestText(api, body, [&](std::string* s) {
@@ -78,10 +79,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string scan;
     RewriteResponse(api, body, &session, &scan);
   }
-  // 2. SSE bytes through the parser and both rewriters, split in two at a byte.
+  // 2. SSE bytes through the parser and every rewriter, split in two at a byte.
   std::string seeded = "Quill";
   session.Deidentify(&seeded).IgnoreError();
-  for (Api api : {Api::kOpenAIChat, Api::kAnthropicMessages}) {
+  for (Api api : {Api::kOpenAIChat, Api::kAnthropicMessages, Api::kOpenAIResponses}) {
     SseParser parser;
     auto rw = StreamRewriter::Create(api, &session);
     std::vector<SseEvent> events;

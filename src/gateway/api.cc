@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <tuple>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -21,6 +22,8 @@ std::string_view ApiName(Api api) {
       return "openai.embeddings";
     case Api::kAnthropicMessages:
       return "anthropic.messages";
+    case Api::kOpenAIResponses:
+      return "openai.responses";
   }
   return "unknown";
 }
@@ -38,6 +41,8 @@ std::string_view ApiEndpoint(Api api) {
       return "embeddings";
     case Api::kAnthropicMessages:
       return "messages";
+    case Api::kOpenAIResponses:
+      return "responses";
   }
   return "";
 }
@@ -119,8 +124,12 @@ class Texts {
 // of these keys is de-identified like text.
 bool IsVocabulary(std::string_view key, std::string_view v) {
   static constexpr std::string_view kKeys[] = {
-      "role",       "type",   "object",           "tool_choice",  "encoding_format",
-      "modalities", "detail", "reasoning_effort", "service_tier", "format"};
+      "role", "type", "object", "tool_choice", "encoding_format", "modalities", "detail",
+      "reasoning_effort", "service_tier", "format",
+      // The Responses API's: "include": ["reasoning.encrypted_content"] and
+      // "reasoning": {"effort": "low"} (a dotted include read as a host name
+      // and tokenized would be refused by the vendor).
+      "include", "effort", "truncation", "verbosity"};
   if (v.empty() || v.size() > 128) return false;
   if (key == "model") {
     // A model's name holds a letter ("gpt-4o", "claude-sonnet-4"): a bare
@@ -345,6 +354,100 @@ Status AnthropicMessages(json& body, Texts& fn) {
   return absl::OkStatus();
 }
 
+// The content of a Responses API input message or tool output: a string or
+// parts. Text parts are de-identified; images, files and audio are refused
+// (their pixels or bytes cannot be).
+Status ResponsesContent(json& content, Texts& fn) {
+  if (content.is_null()) return absl::OkStatus();
+  if (content.is_string()) return fn(content.get_ptr<std::string*>());
+  if (!content.is_array()) return BadShape("input content must be a string or an array");
+  for (json& part : content) {
+    if (!part.is_object()) return BadShape("content part must be an object");
+    auto type = part.find("type");
+    if (type == part.end() || !type->is_string()) return BadShape("content part without a type");
+    const std::string& t = type->get_ref<const std::string&>();
+    if (t == "input_text" || t == "output_text" || t == "text" || t == "summary_text" ||
+        t == "reasoning_text") {
+      if (auto f = part.find("text"); f != part.end() && f->is_string()) {
+        PHIGATE_RETURN_IF_ERROR(fn(f->get_ptr<std::string*>()));
+      }
+    } else if (t == "refusal") {
+      if (auto f = part.find("refusal"); f != part.end() && f->is_string()) {
+        PHIGATE_RETURN_IF_ERROR(fn(f->get_ptr<std::string*>()));
+      }
+    } else {
+      return absl::InvalidArgumentError(
+          "only text content parts can be de-identified; images, audio and files are refused");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// One item of a Responses API `input` array: a message, a function call the
+// model made earlier and its output, a reasoning item. Other item types
+// (references, hosted tool calls) are left to WalkRest: every string of
+// theirs is de-identified too, except those that carry images.
+Status ResponsesItem(json& item, Texts& fn) {
+  if (!item.is_object()) return BadShape("each input item must be an object");
+  std::string type = "message";  // an item with a role and no type is a message
+  if (auto t = item.find("type"); t != item.end()) {
+    if (!t->is_string()) return BadShape("an input item's type must be a string");
+    type = t->get<std::string>();
+  }
+  if (type == "message") {
+    if (auto c = item.find("content"); c != item.end()) {
+      PHIGATE_RETURN_IF_ERROR(ResponsesContent(*c, fn));
+    }
+  } else if (type == "function_call") {
+    if (auto a = item.find("arguments"); a != item.end()) {
+      PHIGATE_RETURN_IF_ERROR(DeidArguments(*a, fn));
+    }
+  } else if (type == "function_call_output" || type == "custom_tool_call_output") {
+    if (auto o = item.find("output"); o != item.end()) {
+      // Tool output is often JSON text: its decoded strings are de-identified.
+      PHIGATE_RETURN_IF_ERROR(o->is_array() ? ResponsesContent(*o, fn) : DeidArguments(*o, fn));
+    }
+  } else if (type == "reasoning") {
+    for (const char* key : {"summary", "content"}) {
+      if (auto f = item.find(key); f != item.end() && !f->is_null()) {
+        PHIGATE_RETURN_IF_ERROR(ResponsesContent(*f, fn));
+      }
+    }
+    // The provider's encrypted reasoning: opaque, checked by the provider,
+    // so it must go back unchanged.
+    if (auto f = item.find("encrypted_content"); f != item.end() && f->is_string()) {
+      fn.Done(f->get_ptr<std::string*>());
+    }
+  } else if (type == "computer_call_output" || type == "image_generation_call") {
+    return absl::InvalidArgumentError(
+        "screenshots and generated images cannot be de-identified; refused");
+  }
+  return absl::OkStatus();
+}
+
+Status OpenAIResponses(json& body, Texts& fn) {
+  if (auto ins = body.find("instructions"); ins != body.end() && !ins->is_null()) {
+    if (ins->is_string()) {
+      PHIGATE_RETURN_IF_ERROR(fn(ins->get_ptr<std::string*>()));
+    } else if (ins->is_array()) {
+      for (json& item : *ins) PHIGATE_RETURN_IF_ERROR(ResponsesItem(item, fn));
+    } else {
+      return BadShape("instructions must be a string");
+    }
+  }
+  // No input is allowed: a stored prompt or an earlier response may give it.
+  if (auto in = body.find("input"); in != body.end() && !in->is_null()) {
+    if (in->is_string()) {
+      PHIGATE_RETURN_IF_ERROR(fn(in->get_ptr<std::string*>()));
+    } else if (in->is_array()) {
+      for (json& item : *in) PHIGATE_RETURN_IF_ERROR(ResponsesItem(item, fn));
+    } else {
+      return BadShape("input must be a string or an array of items");
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Re-identifies one string in place; collects its de-identified text.
 void Rewrite(json& j, DeidSession* s, bool json_escape, std::string* scan) {
   if (!j.is_string()) return;
@@ -363,6 +466,38 @@ void RewriteAll(json& j, DeidSession* s, std::string* scan) {
     Rewrite(j, s, false, scan);
   } else if (j.is_object() || j.is_array()) {
     for (auto& v : j) RewriteAll(v, s, scan);
+  }
+}
+
+// One item of a Responses API answer's output: message text and refusals,
+// function-call arguments (JSON text: values go back JSON-escaped), a custom
+// tool's input, reasoning summaries and text.
+void RewriteResponsesItem(json& item, DeidSession* s, std::string* scan) {
+  if (!item.is_object()) return;
+  for (const char* key : {"content", "summary"}) {
+    auto parts = item.find(key);
+    if (parts == item.end() || !parts->is_array()) continue;
+    for (json& p : *parts) {
+      if (!p.is_object()) continue;
+      if (auto t = p.find("text"); t != p.end()) Rewrite(*t, s, false, scan);
+      if (auto t = p.find("refusal"); t != p.end()) Rewrite(*t, s, false, scan);
+    }
+  }
+  if (auto a = item.find("arguments"); a != item.end()) Rewrite(*a, s, true, scan);
+  if (auto a = item.find("input"); a != item.end()) Rewrite(*a, s, false, scan);
+}
+
+// A Responses API response object (the answer, and the snapshots stream
+// events carry): its output items, and the request's instructions and
+// metadata, which it echoes as the vendor received them.
+void RewriteResponsesObject(json& r, DeidSession* s, std::string* scan) {
+  if (!r.is_object()) return;
+  if (auto out = r.find("output"); out != r.end() && out->is_array()) {
+    for (json& item : *out) RewriteResponsesItem(item, s, scan);
+  }
+  if (auto t = r.find("output_text"); t != r.end()) Rewrite(*t, s, false, scan);
+  for (const char* key : {"instructions", "metadata"}) {
+    if (auto f = r.find(key); f != r.end()) RewriteAll(*f, s, scan);
   }
 }
 
@@ -395,6 +530,9 @@ Status ForEachRequestText(Api api, json& body, const TextFn& text_fn) {
       break;
     case Api::kAnthropicMessages:
       PHIGATE_RETURN_IF_ERROR(AnthropicMessages(body, fn));
+      break;
+    case Api::kOpenAIResponses:
+      PHIGATE_RETURN_IF_ERROR(OpenAIResponses(body, fn));
       break;
   }
   return WalkRest(body, "", fn);
@@ -437,6 +575,8 @@ void RewriteResponse(Api api, json& body, DeidSession* s, std::string* scan) {
       if (auto t = b.find("thinking"); t != b.end()) Rewrite(*t, s, false, scan);
       if (auto in = b.find("input"); in != b.end()) RewriteAll(*in, s, scan);
     }
+  } else if (api == Api::kOpenAIResponses) {
+    RewriteResponsesObject(body, s, scan);
   }
 }
 
@@ -1043,10 +1183,198 @@ class AnthropicStream : public StreamRewriter {
   AnthropicEventReader reader_;
 };
 
+// The Responses API's stream: typed events (`event: response.output_text.delta`
+// and the same "type" in the data), each with a sequence_number. Text comes
+// as deltas of one field (an output item's content part, function-call
+// arguments, a reasoning summary part), then once whole in the field's
+// ".done" event, the part's and the item's ".done" events and the final
+// response snapshot. Deltas hold back half a token like the other APIs; the
+// whole texts are rewritten as a whole. A tail held back is sent as one more
+// delta event of its field before the field's ".done" event; to keep the
+// sequence numbers strictly increasing, every later event's number moves up
+// by the events added so far. Events are read with nlohmann: a client's
+// JSON.parse sees the same tree (a key given twice: the last).
+class ResponsesStream : public StreamRewriter {
+ public:
+  explicit ResponsesStream(DeidSession* s) : fields_(s), s_(s) {}
+
+  // The streamed text fields: their delta event, ".done" event, the member
+  // holding the text, and the index member naming the part within the item.
+  struct Kind {
+    std::string_view delta, done, text, sub_index;
+    bool json_escape;
+  };
+  static constexpr Kind kKinds[] = {
+      {"response.output_text.delta", "response.output_text.done", "text", "content_index", false},
+      {"response.refusal.delta", "response.refusal.done", "refusal", "content_index", false},
+      {"response.function_call_arguments.delta", "response.function_call_arguments.done",
+       "arguments", "", true},
+      {"response.custom_tool_call_input.delta", "response.custom_tool_call_input.done", "input", "",
+       false},
+      {"response.reasoning_summary_text.delta", "response.reasoning_summary_text.done", "text",
+       "summary_index", false},
+      {"response.reasoning_text.delta", "response.reasoning_text.done", "text", "content_index",
+       false},
+  };
+  static constexpr int kNumKinds = sizeof(kKinds) / sizeof(kKinds[0]);
+  static constexpr int kMaxSubIndex = 1 << 20;
+  static constexpr int64_t kMaxSeq = int64_t{1} << 53;
+
+  Status OnEvent(const SseEvent& ev, std::string* out, std::string* scan) override {
+    json j = ParseJson(ev.data);
+    if (j.is_discarded() || !j.is_object()) return Malformed();
+    std::string type = ev.event;
+    if (auto t = j.find("type"); t != j.end()) {
+      if (!t->is_string()) return Malformed();
+      type = t->get<std::string>();
+    }
+    if (type == "error" || type == "response.failed") {
+      return absl::UnavailableError("the upstream reported an error");
+    }
+    const std::string name = ev.event.empty() ? type : ev.event;
+    int64_t seq = -1;  // the event's own sequence number, -1 without one
+    if (auto n = j.find("sequence_number"); n != j.end()) {
+      // A number a client's JSON.parse holds exactly (and no overflow when moved up).
+      if (!n->is_number_integer() ||
+          (n->is_number_unsigned() && n->get<uint64_t>() > static_cast<uint64_t>(kMaxSeq)) ||
+          (!n->is_number_unsigned() && (n->get<int64_t>() < 0 || n->get<int64_t>() > kMaxSeq))) {
+        return Malformed();
+      }
+      seq = n->get<int64_t>();
+    }
+    bool modified = false;
+    for (int k = 0; k < kNumKinds; ++k) {
+      const Kind& kind = kKinds[k];
+      if (type != kind.delta && type != kind.done) continue;
+      int owner = 0, sub = 0;
+      if (!ReadIndex(j, "output_index", &owner) ||
+          (!kind.sub_index.empty() && !ReadIndex(j, kind.sub_index, &sub)) || sub > kMaxSubIndex) {
+        return Malformed();
+      }
+      Field& f = fields_.Get(owner, k + kNumKinds * sub, kind.json_escape);
+      Remember(f, j);
+      if (type == kind.delta) {
+        auto d = j.find("delta");
+        if (d == j.end() || !d->is_string()) return Malformed();
+        modified = fields_.Process(f, d->get_ptr<std::string*>(), false, scan);
+      } else {
+        if (!f.tail.empty()) EmitTail(f, seq, out);
+        auto t = j.find(kind.text);
+        if (t != j.end()) Rewrite(*t, s_, kind.json_escape, scan);
+        modified = true;
+      }
+      break;
+    }
+    if (type == "response.content_part.added" || type == "response.content_part.done" ||
+        type == "response.reasoning_summary_part.added" ||
+        type == "response.reasoning_summary_part.done") {
+      if (auto p = j.find("part"); p != j.end() && p->is_object()) {
+        for (const char* key : {"text", "refusal"}) {
+          if (auto t = p->find(key); t != p->end()) Rewrite(*t, s_, false, scan);
+        }
+        modified = true;
+      }
+    } else if (type == "response.output_item.added" || type == "response.output_item.done") {
+      int owner = 0;
+      if (!ReadIndex(j, "output_index", &owner)) return Malformed();
+      if (type == "response.output_item.done") FlushOwner(owner, seq, out);
+      if (auto item = j.find("item"); item != j.end()) {
+        RewriteResponsesItem(*item, s_, scan);
+        modified = true;
+      }
+    } else if (type.rfind("response.", 0) == 0 && j.contains("response")) {
+      // response.created / in_progress / queued / completed / incomplete: the
+      // response's snapshot. The last ones end the stream.
+      const bool terminal = type == "response.completed" || type == "response.incomplete";
+      if (terminal) FlushAll(seq, out);
+      RewriteResponsesObject(j["response"], s_, scan);
+      modified = true;
+      complete_ = complete_ || terminal;
+    }
+    if (seq >= 0 && added_ > 0) {
+      j["sequence_number"] = seq + added_;
+      modified = true;
+    }
+    if (seq >= 0) last_seq_ = seq;
+    const bool rewrite = s_ != nullptr && s_->has_replacements();
+    AppendSse(name, rewrite && modified ? DumpJson(j) : ev.data, out);
+    return absl::OkStatus();
+  }
+
+  void Flush(std::string* out) override { FlushAll(-1, out); }
+  bool complete() const override { return complete_; }
+  void AppendError(std::string_view message, std::string* out) override {
+    json j = {
+        {"type", "error"}, {"code", "upstream_error"}, {"message", message}, {"param", nullptr}};
+    if (last_seq_ >= 0) j["sequence_number"] = last_seq_ + added_ + 1;
+    AppendSse("error", DumpJson(j), out);
+  }
+
+ private:
+  static Status Malformed() {
+    return absl::DataLossError("the upstream sent a malformed stream event");
+  }
+  // An index member: absent -> 0; false unless a non-negative integer.
+  static bool ReadIndex(const json& j, std::string_view key, int* out) {
+    *out = 0;
+    auto it = j.find(key);
+    return it == j.end() || (IntIndex(*it, out) && *out >= 0);
+  }
+  // The item id a field's added delta events carry.
+  void Remember(const Field& f, const json& j) {
+    auto id = j.find("item_id");
+    if (id == j.end() || !id->is_string()) return;
+    for (auto& [owner, sub, item] : item_ids_) {
+      if (owner == f.owner && sub == f.sub) {
+        item = id->get<std::string>();
+        return;
+      }
+    }
+    item_ids_.emplace_back(f.owner, f.sub, id->get<std::string>());
+  }
+  // Sends f's held-back tail as one more delta event of its field, numbered
+  // before the event `seq` that made it due (-1: after the last event).
+  void EmitTail(Field& f, int64_t seq, std::string* out) {
+    const Kind& kind = kKinds[f.sub % kNumKinds];
+    json e = {{"type", kind.delta}};
+    for (const auto& [owner, sub, item] : item_ids_) {
+      if (owner == f.owner && sub == f.sub) e["item_id"] = item;
+    }
+    e["output_index"] = f.owner;
+    if (!kind.sub_index.empty()) e[std::string(kind.sub_index)] = f.sub / kNumKinds;
+    e["delta"] = fields_.TakeTail(f);
+    if (seq >= 0) {
+      e["sequence_number"] = seq + added_;
+    } else if (last_seq_ >= 0) {
+      e["sequence_number"] = last_seq_ + 1 + added_;
+    }
+    ++added_;
+    AppendSse(kind.delta, DumpJson(e), out);
+  }
+  void FlushOwner(int owner, int64_t seq, std::string* out) {
+    for (Field& f : fields_.fields()) {
+      if (f.owner == owner && !f.tail.empty()) EmitTail(f, seq, out);
+    }
+  }
+  void FlushAll(int64_t seq, std::string* out) {
+    for (Field& f : fields_.fields()) {
+      if (!f.tail.empty()) EmitTail(f, seq, out);
+    }
+  }
+
+  FieldSet fields_;
+  DeidSession* s_;
+  bool complete_ = false;
+  int64_t added_ = 0;      // events added so far (tails sent as deltas of their own)
+  int64_t last_seq_ = -1;  // the last upstream sequence number seen
+  std::vector<std::tuple<int, int, std::string>> item_ids_;  // field -> item id
+};
+
 }  // namespace
 
 std::unique_ptr<StreamRewriter> StreamRewriter::Create(Api api, DeidSession* session) {
   if (IsAnthropic(api)) return std::make_unique<AnthropicStream>(session);
+  if (api == Api::kOpenAIResponses) return std::make_unique<ResponsesStream>(session);
   return std::make_unique<OpenAIStream>(session);
 }
 

@@ -1,5 +1,5 @@
-// The inbound APIs phigate speaks: OpenAI chat completions and embeddings,
-// Anthropic messages. For each: which JSON fields carry text (to de-identify),
+// The inbound APIs phigate speaks: OpenAI chat completions, responses and
+// embeddings, Anthropic messages. For each: which JSON fields carry text (to de-identify),
 // how answers are re-identified (whole or streamed), and the API's own error format.
 #ifndef PHIGATE_SRC_GATEWAY_API_H_
 #define PHIGATE_SRC_GATEWAY_API_H_
@@ -19,9 +19,15 @@
 
 namespace phigate::gateway {
 
-enum class Api : uint8_t { kOpenAIChat = 0, kOpenAIEmbeddings = 1, kAnthropicMessages = 2 };
-inline constexpr size_t kNumApis = 3;
-std::string_view ApiName(Api api);      // "openai.chat", "openai.embeddings", "anthropic.messages"
+enum class Api : uint8_t {
+  kOpenAIChat = 0,
+  kOpenAIEmbeddings = 1,
+  kAnthropicMessages = 2,
+  kOpenAIResponses = 3,
+};
+inline constexpr size_t kNumApis = 4;
+// "openai.chat", "openai.embeddings", "anthropic.messages", "openai.responses"
+std::string_view ApiName(Api api);
 std::string_view ApiEndpoint(Api api);  // the policy's endpoint: "chat/completions", ...
 // The endpoint a vendor of `kind` is called at for `api`, as the policy (and
 // its BAAs) names it: Bedrock serves chat through "converse".

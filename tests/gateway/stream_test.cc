@@ -933,6 +933,259 @@ TEST(ApiTest, EveryStringTheVendorReceivesIsVisitedButVocabulary) {
   EXPECT_EQ(anthropic["messages"][0]["content"][0]["signature"], "SIG0+/=");
 }
 
+// The Responses API request: instructions, input messages (string or parts),
+// earlier function calls and their outputs (JSON text: the decoded strings),
+// reasoning summaries, and every other string the vendor receives; the
+// provider's encrypted reasoning and the API's words are left as they are.
+TEST(ApiTest, ResponsesRequestTextsAreVisited) {
+  json body = json::parse(R"({
+    "model":"gpt-4.1","instructions":"I1",
+    "input":[
+      {"role":"user","content":"U1"},
+      {"type":"message","role":"user","content":[{"type":"input_text","text":"U2"}]},
+      {"type":"message","role":"assistant","content":[{"type":"output_text","text":"A1","annotations":[]}]},
+      {"type":"function_call","call_id":"call_1","name":"lookup","arguments":"{\"who\":\"F1\"}"},
+      {"type":"function_call_output","call_id":"call_1","output":"{\"found\":[\"O1\"]}"},
+      {"type":"reasoning","id":"rs_1","summary":[{"type":"summary_text","text":"R1"}],
+       "encrypted_content":"OPAQUE+/="}],
+    "tools":[{"type":"function","name":"lookup","description":"P1",
+              "parameters":{"type":"object","properties":{}}}],
+    "include":["reasoning.encrypted_content"],"reasoning":{"effort":"low"},
+    "text":{"format":{"type":"json_schema","name":"n","schema":{"description":"P2"}}},
+    "metadata":{"case":"P3"},"store":false,"stream":true})");
+  std::vector<std::string> seen;
+  auto fn = [&](std::string* s) {
+    seen.push_back(*s);
+    *s = "x";
+    return absl::OkStatus();
+  };
+  PHIGATE_ASSERT_OK(ForEachRequestText(Api::kOpenAIResponses, body, fn));
+  for (const char* t : {"I1", "U1", "U2", "A1", "F1", "O1", "R1", "P1", "P2", "P3"}) {
+    EXPECT_THAT(seen, ::testing::Contains(t)) << t;
+  }
+  const std::string sent = body.dump();
+  EXPECT_EQ(json::parse(body["input"][3]["arguments"].get<std::string>())["who"], "x");
+  EXPECT_EQ(json::parse(body["input"][4]["output"].get<std::string>())["found"][0], "x");
+  for (const char* kept : {"OPAQUE+/=", "reasoning.encrypted_content", "low", "gpt-4.1"}) {
+    EXPECT_THAT(seen, Not(::testing::Contains(kept))) << kept;
+    EXPECT_THAT(sent, HasSubstr(kept));
+  }
+  // A plain string input; pixels, files and screenshots are refused.
+  json plain = json::parse(R"({"model":"m","input":"U9"})");
+  seen.clear();
+  PHIGATE_ASSERT_OK(ForEachRequestText(Api::kOpenAIResponses, plain, fn));
+  EXPECT_THAT(seen, ::testing::Contains("U9"));
+  for (
+      const char* refused :
+      {R"({"model":"m","input":[{"role":"user","content":[{"type":"input_image","image_url":"data:x"}]}]})",
+       R"({"model":"m","input":[{"role":"user","content":[{"type":"input_file","file_data":"x"}]}]})",
+       R"({"model":"m","input":[{"type":"computer_call_output","call_id":"c","output":{"type":"computer_screenshot","image_url":"data:x"}}]})",
+       R"({"model":"m","input":7})"}) {
+    json b = json::parse(refused);
+    EXPECT_EQ(ForEachRequestText(Api::kOpenAIResponses, b, fn).code(),
+              absl::StatusCode::kInvalidArgument)
+        << refused;
+  }
+}
+
+// A whole Responses answer: message text, function-call arguments (JSON text,
+// so the value goes back JSON-escaped) and the request's instructions it echoes.
+TEST_F(DeidTest, ResponsesAnswerIsReidentified) {
+  DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
+  std::string tok = kName;
+  PHIGATE_ASSERT_OK(s.Deidentify(&tok));
+  ASSERT_NE(tok, kName);
+  json body = {
+      {"id", "resp_1"},
+      {"object", "response"},
+      {"instructions", "Summarise " + tok},
+      {"output", json::array({{{"type", "message"},
+                               {"id", "msg_1"},
+                               {"role", "assistant"},
+                               {"content", json::array({{{"type", "output_text"},
+                                                         {"text", "Seen " + tok + " today."},
+                                                         {"annotations", json::array()}}})}},
+                              {{"type", "function_call"},
+                               {"id", "fc_1"},
+                               {"call_id", "call_1"},
+                               {"name", "lookup"},
+                               {"arguments", json{{"who", tok}}.dump()}}})}};
+  std::string scan;
+  RewriteResponse(Api::kOpenAIResponses, body, &s, &scan);
+  EXPECT_EQ(body["output"][0]["content"][0]["text"], std::string("Seen ") + kName + " today.");
+  EXPECT_EQ(json::parse(body["output"][1]["arguments"].get<std::string>())["who"], kName);
+  EXPECT_EQ(body["instructions"], std::string("Summarise ") + kName);
+  EXPECT_THAT(scan, HasSubstr(tok));  // the scanner reads the de-identified answer
+  EXPECT_THAT(scan, Not(HasSubstr(kName)));
+}
+
+// The events of a streamed Responses answer, as OpenAI sends them: `answer` in
+// output_text deltas of `piece` bytes, then the whole texts and the snapshot.
+std::vector<SseEvent> ResponsesEvents(const std::string& answer, size_t piece) {
+  std::vector<SseEvent> evs;
+  int seq = 0;
+  auto ev = [&](const std::string& type, json data) {
+    data["type"] = type;
+    data["sequence_number"] = seq++;
+    evs.push_back(SseEvent{type, data.dump()});
+  };
+  const json part = {{"type", "output_text"}, {"text", answer}, {"annotations", json::array()}};
+  const json item = {{"type", "message"},
+                     {"id", "msg_1"},
+                     {"status", "completed"},
+                     {"role", "assistant"},
+                     {"content", json::array({part})}};
+  ev("response.created",
+     {{"response", {{"id", "resp_1"}, {"status", "in_progress"}, {"output", json::array()}}}});
+  ev("response.output_item.added",
+     {{"output_index", 0},
+      {"item", {{"type", "message"}, {"id", "msg_1"}, {"content", json::array()}}}});
+  ev("response.content_part.added", {{"item_id", "msg_1"},
+                                     {"output_index", 0},
+                                     {"content_index", 0},
+                                     {"part", {{"type", "output_text"}, {"text", ""}}}});
+  for (size_t i = 0; i < answer.size(); i += piece) {
+    ev("response.output_text.delta", {{"item_id", "msg_1"},
+                                      {"output_index", 0},
+                                      {"content_index", 0},
+                                      {"delta", answer.substr(i, piece)}});
+  }
+  ev("response.output_text.done",
+     {{"item_id", "msg_1"}, {"output_index", 0}, {"content_index", 0}, {"text", answer}});
+  ev("response.content_part.done",
+     {{"item_id", "msg_1"}, {"output_index", 0}, {"content_index", 0}, {"part", part}});
+  ev("response.output_item.done", {{"output_index", 0}, {"item", item}});
+  ev("response.completed",
+     {{"response", {{"id", "resp_1"}, {"status", "completed"}, {"output", json::array({item})}}}});
+  return evs;
+}
+
+TEST_F(DeidTest, ResponsesStreamTokensSplitEverywhere) {
+  DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
+  std::string tok = kName;
+  PHIGATE_ASSERT_OK(s.Deidentify(&tok));
+  // Ends with what could be the start of a token: held back until the field ends.
+  const std::string answer = "Seen " + tok + " today; " + tok + " " + tok.substr(0, 4);
+  const std::string want =
+      std::string("Seen ") + kName + " today; " + kName + " " + tok.substr(0, 4);
+  for (size_t piece = 1; piece <= 7; ++piece) {
+    auto rw = StreamRewriter::Create(Api::kOpenAIResponses, &s);
+    std::string out, scan;
+    for (const SseEvent& e : ResponsesEvents(answer, piece)) {
+      PHIGATE_ASSERT_OK(rw->OnEvent(e, &out, &scan));
+    }
+    EXPECT_TRUE(rw->complete());
+    std::string deltas;
+    int64_t last_seq = -1;
+    json done, completed;
+    for (const SseEvent& e : EventsOf(out)) {
+      const json j = json::parse(e.data);
+      EXPECT_EQ(e.event, j["type"]);
+      EXPECT_GT(j["sequence_number"].get<int64_t>(), last_seq) << piece << " " << e.data;
+      last_seq = j["sequence_number"].get<int64_t>();
+      if (j["type"] == "response.output_text.delta") {
+        EXPECT_EQ(j["item_id"], "msg_1");
+        EXPECT_EQ(j["content_index"], 0);
+        EXPECT_TRUE(done.is_null()) << "a delta after its field's done event";
+        deltas += j["delta"].get<std::string>();
+      }
+      if (j["type"] == "response.output_text.done") done = j;
+      if (j["type"] == "response.completed") completed = j;
+    }
+    EXPECT_EQ(deltas, want) << piece;
+    EXPECT_EQ(done["text"], want);
+    EXPECT_EQ(completed["response"]["output"][0]["content"][0]["text"], want);
+    EXPECT_THAT(out, Not(HasSubstr(tok.substr(0, 6))));
+  }
+  // A caller without the permission: every event goes out as the upstream wrote it.
+  auto plain = StreamRewriter::Create(Api::kOpenAIResponses, nullptr);
+  std::string out, scan;
+  const std::vector<SseEvent> evs = ResponsesEvents(answer, 3);
+  for (const SseEvent& e : evs) PHIGATE_ASSERT_OK(plain->OnEvent(e, &out, &scan));
+  const std::vector<SseEvent> got = EventsOf(out);
+  ASSERT_EQ(got.size(), evs.size());
+  for (size_t i = 0; i < evs.size(); ++i) EXPECT_EQ(got[i].data, evs[i].data);
+  EXPECT_THAT(scan, HasSubstr(tok));
+}
+
+TEST_F(DeidTest, ResponsesStreamFunctionCallArguments) {
+  DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
+  std::string tok = kName;
+  PHIGATE_ASSERT_OK(s.Deidentify(&tok));
+  const std::string args = json{{"patient", tok}}.dump();
+  auto rw = StreamRewriter::Create(Api::kOpenAIResponses, &s);
+  std::string out, scan;
+  int seq = 0;
+  auto send = [&](const std::string& type, json data) {
+    data["type"] = type;
+    data["sequence_number"] = seq++;
+    PHIGATE_ASSERT_OK(rw->OnEvent(SseEvent{type, data.dump()}, &out, &scan));
+  };
+  for (size_t i = 0; i < args.size(); i += 4) {
+    send("response.function_call_arguments.delta",
+         {{"item_id", "fc_1"}, {"output_index", 1}, {"delta", args.substr(i, 4)}});
+  }
+  send("response.function_call_arguments.done",
+       {{"item_id", "fc_1"}, {"output_index", 1}, {"arguments", args}});
+  send("response.completed", {{"response", {{"status", "completed"}}}});
+  std::string got;
+  for (const SseEvent& e : EventsOf(out)) {
+    const json j = json::parse(e.data);
+    if (j["type"] == "response.function_call_arguments.delta") {
+      EXPECT_EQ(j["item_id"], "fc_1");
+      EXPECT_EQ(j["output_index"], 1);
+      got += j["delta"].get<std::string>();
+    }
+    if (j["type"] == "response.function_call_arguments.done") {
+      EXPECT_EQ(json::parse(j["arguments"].get<std::string>())["patient"], kName);
+    }
+  }
+  EXPECT_EQ(json::parse(got)["patient"], kName);
+}
+
+// An error event or a failed response ends the stream as an upstream error;
+// an event the client could not read as the upstream meant is malformed.
+TEST_F(DeidTest, ResponsesStreamErrorsAndMalformedEvents) {
+  DeidSession s(detector_, nullptr, &vault_, decision_, "req-1");
+  std::string out, scan;
+  EXPECT_EQ(StreamRewriter::Create(Api::kOpenAIResponses, &s)
+                ->OnEvent(SseEvent{"error", R"({"type":"error","message":"boom"})"}, &out, &scan)
+                .code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(StreamRewriter::Create(Api::kOpenAIResponses, &s)
+                ->OnEvent(SseEvent{"response.failed",
+                                   R"({"type":"response.failed","response":{"status":"failed"}})"},
+                          &out, &scan)
+                .code(),
+            absl::StatusCode::kUnavailable);
+  for (const char* bad : {R"({"type":"response.output_text.delta","output_index":"0","delta":"x"})",
+                          R"({"type":"response.output_text.delta","output_index":0,"delta":7})",
+                          R"({"type":"response.output_text.delta","output_index":-1,"delta":"x"})",
+                          R"({"type":7})", "not json"}) {
+    EXPECT_EQ(StreamRewriter::Create(Api::kOpenAIResponses, &s)
+                  ->OnEvent(SseEvent{"", bad}, &out, &scan)
+                  .code(),
+              absl::StatusCode::kDataLoss)
+        << bad;
+  }
+  // The stream's own error event, after the last sequence number seen.
+  auto rw = StreamRewriter::Create(Api::kOpenAIResponses, &s);
+  out.clear();
+  PHIGATE_ASSERT_OK(rw->OnEvent(
+      SseEvent{"", R"({"type":"response.in_progress","sequence_number":4,"response":{}})"}, &out,
+      &scan));
+  EXPECT_FALSE(rw->complete());
+  out.clear();
+  rw->AppendError("upstream ended", &out);
+  const std::vector<SseEvent> evs = EventsOf(out);
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(evs[0].event, "error");
+  const json e = json::parse(evs[0].data);
+  EXPECT_EQ(e["type"], "error");
+  EXPECT_EQ(e["message"], "upstream ended");
+  EXPECT_EQ(e["sequence_number"], 5);
+}
+
 TEST(CacheTest, KeysArePartitionedByTenantAndPolicy) {
   const std::string a = ResponseCache::Key("acme", "v1", "openai", "openai.chat", "{}");
   EXPECT_NE(a, ResponseCache::Key("globex", "v1", "openai", "openai.chat", "{}"));
