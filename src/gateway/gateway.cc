@@ -578,6 +578,8 @@ struct Gateway::Impl {
       ctx.api = Api::kOpenAIChat;
     } else if (path == "/v1/embeddings" || path == "/embeddings") {
       ctx.api = Api::kOpenAIEmbeddings;
+    } else if (path == "/v1/responses" || path == "/responses") {
+      ctx.api = Api::kOpenAIResponses;
     } else if (path == "/v1/messages") {
       ctx.api = Api::kAnthropicMessages;
     } else {

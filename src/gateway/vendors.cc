@@ -14,7 +14,8 @@ bool KindServes(VendorKind kind, Api api) {
     case VendorKind::kOpenAI:
     case VendorKind::kAzureOpenAI:
     case VendorKind::kOpenAICompatible:
-      return api == Api::kOpenAIChat || api == Api::kOpenAIEmbeddings;
+      return api == Api::kOpenAIChat || api == Api::kOpenAIEmbeddings ||
+             api == Api::kOpenAIResponses;
     case VendorKind::kAnthropic:
       return api == Api::kAnthropicMessages;
     case VendorKind::kBedrock:
@@ -138,7 +139,8 @@ Result<VendorCall> BuildVendorCall(const UpstreamConfig& up, const UpstreamEndpo
       body["model"] = model;
       if (!o.tenant_opaque_id.empty()) {
         body["user"] = o.tenant_opaque_id;
-        if (up.kind == VendorKind::kOpenAI && api == Api::kOpenAIChat) {
+        if (up.kind == VendorKind::kOpenAI &&
+            (api == Api::kOpenAIChat || api == Api::kOpenAIResponses)) {
           body["prompt_cache_key"] = o.tenant_opaque_id;
         }
       }
@@ -148,11 +150,18 @@ Result<VendorCall> BuildVendorCall(const UpstreamConfig& up, const UpstreamEndpo
     case VendorKind::kAzureOpenAI: {
       auto it = up.deployments.find(model);
       const std::string deployment = it == up.deployments.end() ? model : it->second;
-      r.target =
-          absl::StrCat(ep.base_path, "/openai/deployments/", UriEncode(deployment, false), "/",
-                       ToAbsl(ApiEndpoint(api)), "?api-version=", UriEncode(up.api_version, false));
+      if (api == Api::kOpenAIResponses) {
+        // Azure serves the Responses API on its v1 surface only: no
+        // deployment in the path, the deployment's name as the model.
+        r.target = absl::StrCat(ep.base_path, "/openai/v1/responses");
+        body["model"] = deployment;
+      } else {
+        r.target = absl::StrCat(ep.base_path, "/openai/deployments/", UriEncode(deployment, false),
+                                "/", ToAbsl(ApiEndpoint(api)),
+                                "?api-version=", UriEncode(up.api_version, false));
+        body["model"] = model;
+      }
       if (!up.api_key.empty()) r.headers.emplace_back("api-key", up.api_key);
-      body["model"] = model;
       if (!o.tenant_opaque_id.empty()) body["user"] = o.tenant_opaque_id;
       r.body = DumpJson(body);
       break;

@@ -82,6 +82,53 @@ TEST(VendorsTest, AzureDeploymentUrlAndApiKey) {
   EXPECT_EQ(HeaderOf(c.request, "authorization"), "");
 }
 
+// The Responses API: OpenAI's /v1/responses with the tenant-scoped keys,
+// Azure's v1 surface (no deployment in the path, the deployment as the
+// model), and a clear refusal from the vendor kinds that do not serve it.
+TEST(VendorsTest, ResponsesApiPerVendorKind) {
+  const json request = json::parse(R"({"model":"gpt-4o","input":"hello","stream":true})");
+  VendorCallOptions o;
+  o.upstream_model = "gpt-4o";
+  o.tenant_opaque_id = TenantOpaqueId("k", "acme");
+  EXPECT_EQ(VendorEndpoint(VendorKind::kOpenAI, Api::kOpenAIResponses), "responses");
+
+  UpstreamConfig openai;
+  openai.kind = VendorKind::kOpenAI;
+  PHIGATE_ASSERT_OK_AND_ASSIGN(UpstreamEndpoint oep, ParseUpstreamUrl("https://api.openai.com/v1"));
+  json body = request;
+  PHIGATE_ASSERT_OK_AND_ASSIGN(VendorCall c,
+                               BuildVendorCall(openai, oep, Api::kOpenAIResponses, body, true, o));
+  EXPECT_EQ(c.request.target, "/v1/responses");
+  EXPECT_EQ(HeaderOf(c.request, "accept"), "text/event-stream");
+  json sent = json::parse(c.request.body);
+  EXPECT_EQ(sent["input"], "hello");
+  EXPECT_EQ(sent["prompt_cache_key"], o.tenant_opaque_id);
+
+  UpstreamConfig azure;
+  azure.kind = VendorKind::kAzureOpenAI;
+  azure.api_key = "az-key";
+  azure.deployments = {{"gpt-4o", "prod-4o"}};
+  azure.api_version = "2024-10-21";
+  PHIGATE_ASSERT_OK_AND_ASSIGN(UpstreamEndpoint aep,
+                               ParseUpstreamUrl("https://res.openai.azure.com"));
+  body = request;
+  PHIGATE_ASSERT_OK_AND_ASSIGN(c,
+                               BuildVendorCall(azure, aep, Api::kOpenAIResponses, body, true, o));
+  EXPECT_EQ(c.request.target, "/openai/v1/responses");
+  EXPECT_EQ(HeaderOf(c.request, "api-key"), "az-key");
+  EXPECT_EQ(json::parse(c.request.body)["model"], "prod-4o");
+
+  UpstreamConfig anthropic;
+  anthropic.kind = VendorKind::kAnthropic;
+  body = request;
+  Result<VendorCall> refused =
+      BuildVendorCall(anthropic, oep, Api::kOpenAIResponses, body, true, o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("openai.responses"));
+  EXPECT_FALSE(KindServes(VendorKind::kBedrock, Api::kOpenAIResponses));
+  EXPECT_TRUE(KindServes(VendorKind::kOpenAICompatible, Api::kOpenAIResponses));
+}
+
 // A Bedrock route in us-east-1 serving model "claude-haiku".
 UpstreamConfig BedrockUpstream() {
   UpstreamConfig up;

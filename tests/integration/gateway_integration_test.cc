@@ -60,6 +60,53 @@ std::vector<std::string> Pieces(const std::string& s, size_t n) {
   return out;
 }
 
+// The Responses API's echo: "Summary: <last input text>" as a response
+// object, or streamed as typed events with 3-byte text deltas.
+Script ResponsesEcho(const json& body) {
+  const json& in = body["input"];
+  const std::string answer =
+      "Summary: " + (in.is_string() ? in.get<std::string>() : LastText(json{{"messages", in}}));
+  const json part = {{"type", "output_text"}, {"text", answer}, {"annotations", json::array()}};
+  const json item = {{"type", "message"},
+                     {"id", "msg_1"},
+                     {"status", "completed"},
+                     {"role", "assistant"},
+                     {"content", json::array({part})}};
+  const json response = {{"id", "resp_1"},
+                         {"object", "response"},
+                         {"status", "completed"},
+                         {"model", "m"},
+                         {"instructions", body.value("instructions", json(nullptr))},
+                         {"output", json::array({item})}};
+  Script sc;
+  if (!body.value("stream", false)) {
+    sc.chunks = {response.dump()};
+    return sc;
+  }
+  sc.chunked = true;
+  sc.content_type = "text/event-stream";
+  int seq = 0;
+  auto ev = [&](const std::string& type, json data) {
+    data["type"] = type;
+    data["sequence_number"] = seq++;
+    sc.chunks.push_back("event: " + type + "\ndata: " + data.dump() + "\n\n");
+  };
+  ev("response.created",
+     {{"response", {{"id", "resp_1"}, {"status", "in_progress"}, {"output", json::array()}}}});
+  ev("response.output_item.added",
+     {{"output_index", 0},
+      {"item", {{"type", "message"}, {"id", "msg_1"}, {"content", json::array()}}}});
+  for (const std::string& p : Pieces(answer, 3)) {
+    ev("response.output_text.delta",
+       {{"item_id", "msg_1"}, {"output_index", 0}, {"content_index", 0}, {"delta", p}});
+  }
+  ev("response.output_text.done",
+     {{"item_id", "msg_1"}, {"output_index", 0}, {"content_index", 0}, {"text", answer}});
+  ev("response.output_item.done", {{"output_index", 0}, {"item", item}});
+  ev("response.completed", {{"response", response}});
+  return sc;
+}
+
 // Echoes "Summary: <last user text>" in the vendor's format, streamed in
 // 3-byte pieces (so tokens split across chunks).
 Script Echo(const ReceivedRequest& r) {
@@ -70,6 +117,7 @@ Script Echo(const ReceivedRequest& r) {
     sc.chunks = {R"({"error":{"message":"bad json"}})"};
     return sc;
   }
+  if (r.target.find("/responses") != std::string::npos) return ResponsesEcho(body);
   const std::string answer = "Summary: " + LastText(body);
   const bool stream = body.value("stream", false);
   const bool anthropic = r.target.find("/v1/messages") != std::string::npos;
@@ -255,6 +303,17 @@ class GatewayTest : public ::testing::Test {
     return HttpCall(gw_->port(), "POST", "/v1/messages", body.dump(),
                     {{"x-api-key", key}, {"anthropic-version", "2023-06-01"}});
   }
+  HttpResult Responses(const std::string& key, bool stream, const std::string& model = "gpt-4o") {
+    json body = {
+        {"model", model},
+        {"stream", stream},
+        {"instructions", std::string("Patient ") + kName + " is known to the clinic."},
+        {"input",
+         json::array({{{"role", "user"},
+                       {"content", json::array({{{"type", "input_text"}, {"text", Note()}}})}}})}};
+    return HttpCall(gw_->port(), "POST", "/v1/responses", body.dump(),
+                    {{"authorization", "Bearer " + key}});
+  }
   void ExpectUpstreamSawNoPhi() {
     const std::string all = upstream_->AllReceivedBytes();
     for (const char* phi : kAllPhi) EXPECT_THAT(all, Not(HasSubstr(phi))) << "leaked: a PHI value";
@@ -328,6 +387,85 @@ TEST_F(GatewayTest, OpenAIStreamReidentifiesTokensSplitAcrossChunks) {
     EXPECT_THAT(r.body, Not(HasSubstr("[NAME_")));
     (void)phi;
   }
+}
+
+// The text deltas of a Responses API stream, and whether it completed.
+std::string ResponsesStreamedText(const std::string& sse, bool* completed, bool* error) {
+  std::string text;
+  size_t pos = 0;
+  while ((pos = sse.find("data: ", pos)) != std::string::npos) {
+    const size_t end = sse.find('\n', pos);
+    const json j = json::parse(sse.substr(pos + 6, end - pos - 6), nullptr, false);
+    pos = end;
+    if (j.is_discarded()) continue;
+    const std::string type = j.value("type", "");
+    if (type == "response.output_text.delta") text += j["delta"].get<std::string>();
+    if (type == "response.completed") *completed = true;
+    if (type == "error") *error = true;
+  }
+  return text;
+}
+
+// The OpenAI Responses API (/v1/responses), whole and streamed: the vendor
+// gets no PHI (instructions and input parts included), the caller gets the
+// values back (also in the instructions the answer echoes), a caller without
+// the permission gets tokens, and a vendor kind without the API is no route.
+TEST_F(GatewayTest, ResponsesApiNonStreamAndStream) {
+  StartGateway();
+  HttpResult r = Responses("pg_test_alice", false);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  ASSERT_EQ(upstream_->count(), 1u);
+  EXPECT_EQ(upstream_->received()[0].target, "/v1/responses");
+  EXPECT_THAT(upstream_->received()[0].body, HasSubstr("[NAME_"));
+  ExpectUpstreamSawNoPhi();
+  const json answer = json::parse(r.body);
+  EXPECT_EQ(answer["output"][0]["content"][0]["text"], "Summary: " + Note());
+  EXPECT_EQ(answer["instructions"], std::string("Patient ") + kName + " is known to the clinic.");
+  auto recs = audit_->records();
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].api, "openai.responses");
+  EXPECT_EQ(recs[1].tokens_reidentified, 5u);  // 4 in the echoed note, 1 in the instructions
+
+  HttpResult s = Responses("pg_test_alice", true);
+  ASSERT_EQ(s.status, 200u) << s.body;
+  EXPECT_EQ(s.headers["content-type"], "text/event-stream");
+  bool completed = false, error = false;
+  EXPECT_EQ(ResponsesStreamedText(s.body, &completed, &error), "Summary: " + Note());
+  EXPECT_TRUE(completed);
+  EXPECT_FALSE(error);
+  EXPECT_THAT(s.body, Not(HasSubstr("[NAME_")));
+  ExpectUpstreamSawNoPhi();
+
+  HttpResult b = Responses("pg_test_bob", false);
+  ASSERT_EQ(b.status, 200u) << b.body;
+  EXPECT_THAT(b.body, HasSubstr("[NAME_"));
+  for (const char* phi : kAllPhi) EXPECT_THAT(b.body, Not(HasSubstr(phi)));
+
+  const size_t sent = upstream_->count();
+  HttpResult a = Responses("pg_test_alice", false, "claude-sonnet-4");
+  EXPECT_EQ(a.status, 404u) << a.body;
+  EXPECT_TRUE(json::parse(a.body)["error"].contains("message"));
+  EXPECT_EQ(upstream_->count(), sent);
+}
+
+// A Responses stream that ends before response.completed ends with the
+// API's error event, counted as truncated.
+TEST_F(GatewayTest, TruncatedResponsesStreamEndsWithErrorEvent) {
+  responder_ = [](const ReceivedRequest& r) {
+    Script sc = Echo(r);
+    sc.chunks.pop_back();  // no response.completed
+    return sc;
+  };
+  StartGateway();
+  HttpResult s = Responses("pg_test_alice", true);
+  ASSERT_EQ(s.status, 200u);
+  bool completed = false, error = false;
+  ResponsesStreamedText(s.body, &completed, &error);
+  EXPECT_FALSE(completed);
+  EXPECT_TRUE(error);
+  EXPECT_THAT(s.body, HasSubstr("event: error"));
+  EXPECT_EQ(gw_->CounterForTesting("phigate_upstream_errors_total", "kind=\"stream_truncated\""),
+            1u);
 }
 
 TEST_F(GatewayTest, AnthropicMessagesNonStreamAndStream) {

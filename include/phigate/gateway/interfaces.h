@@ -184,7 +184,7 @@ struct AuditRecord {
   std::string feature;
   std::string purpose;
   std::string request_id;
-  std::string api;  // "openai.chat", "openai.embeddings", "anthropic.messages"
+  std::string api;  // "openai.chat", "openai.embeddings", "openai.responses", "anthropic.messages"
   std::string vendor;
   std::string endpoint;
   std::string model;
