@@ -57,7 +57,7 @@ vendors:
     api_base: http://127.0.0.1:${upPort}/v1
     inside_boundary: true
     region: us
-    endpoints: [chat/completions]
+    endpoints: [chat/completions, responses]
     models: [local-llama]
   - name: anthropic
     kind: self-hosted
@@ -66,6 +66,19 @@ vendors:
     region: us
     endpoints: [messages]
     models: [claude-sonnet-4-5]
+  - name: azure
+    kind: azure-openai
+    api_base: http://127.0.0.1:${upPort}
+    region: us
+    endpoints: [chat/completions, responses]
+    models: [gpt-4o-e2e]
+    baa:
+      id: BAA-E2E-AZURE
+      signed: 2026-01-01
+      expires: 2099-12-31
+      products: [api]
+      endpoints: [chat/completions, responses]
+      models: [gpt-4o-e2e]
 features:
   - name: scribe
     purpose: treatment
@@ -84,6 +97,8 @@ features:
         models: ["*"]
       - vendor: anthropic
         models: ["*"]
+      - vendor: azure
+        models: ["*"]
   - name: scribe-all
     purpose: treatment
     roles: [clinician]
@@ -98,6 +113,11 @@ gateway:
     - vendor: anthropic
       kind: anthropic
       base_url: http://127.0.0.1:${upPort}/v1
+    - vendor: azure
+      kind: azure-openai
+      base_url: http://127.0.0.1:${upPort}
+      deployments: {gpt-4o-e2e: e2e-deployment}
+      api_version: 2024-10-21
 `;
 }
 
@@ -196,6 +216,206 @@ test('a caller without the permission gets tokens, never PHI', async () => {
   let s = '';
   for await (const c of stream) s += c.choices[0]?.delta?.content ?? '';
   for (const [kind, value] of Object.entries(PHI)) assert.ok(!s.includes(value), kind);
+});
+
+// The Responses API (POST /v1/responses), on the self-hosted vendor and on the
+// Azure one, whose policy entries name the endpoint. Its text lives elsewhere
+// than chat's: the `instructions`, `input` as a string or as items with string
+// content or input_text parts; answers are output items, streamed as typed events.
+const INSTRUCTIONS = `You are the scribe for the chart of ${PHI.name}, born ${PHI.dob}.`;
+const RESPONSES_INPUT = [
+  { role: 'user', content: `Earlier visit: ${PHI.name}, MRN ${PHI.mrn}, email ${PHI.email}.` },
+  { role: 'assistant', content: 'Noted.' },
+  { type: 'message', role: 'user', content: [{ type: 'input_text', text: NOTE }] },
+];
+const SAVE_NOTE = [{ type: 'function', name: 'save_note', description: 'Saves the visit note.',
+                     strict: false, parameters: { type: 'object', required: ['note'],
+                                                  properties: { note: { type: 'string' } } } }];
+
+// The text of a Responses object's message items (the SDK adds `output_text`
+// to what responses.create returns, not to a stream's responses).
+function outputText(resp) {
+  return resp.output.filter((i) => i.type === 'message')
+    .flatMap((i) => i.content).filter((c) => c.type === 'output_text').map((c) => c.text).join('');
+}
+
+test('openai responses, not streamed: upstream sees tokens, clinician gets real values', async () => {
+  const calls = upstream.received.length;
+  const r = await openai().responses.create({
+    model: 'local-llama', instructions: INSTRUCTIONS, input: RESPONSES_INPUT });
+  assert.equal(r.output_text, 'Summary: ' + NOTE);
+  assert.equal(upstream.received.length, calls + 1);
+  assertUpstreamSawNoPhi();
+  assert.equal(new URL(upstream.received.at(-1).url, 'http://x').pathname, '/v1/responses');
+  const sent = JSON.parse(upstream.received.at(-1).body);
+  assert.match(sent.user, /^pgt_[0-9a-f]+$/);
+  assert.match(sent.instructions, /\[NAME_[0-9A-Z]+\]/);
+  assert.match(sent.input[0].content, /\[MRN_[0-9A-Z]+\]/);
+  assert.match(sent.input[2].content[0].text, /\[NAME_[0-9A-Z]+\]/);
+});
+
+test('openai responses, streamed: re-identified event by event', async () => {
+  const stream = await openai().responses.create({
+    model: 'local-llama', stream: true, instructions: INSTRUCTIONS, input: NOTE });
+  let text = '';
+  let deltas = 0;
+  const seqs = [];
+  const done = {};  // the final text each closing event carries
+  for await (const e of stream) {
+    seqs.push(e.sequence_number);
+    if (e.type === 'response.output_text.delta') { text += e.delta; deltas++; }
+    if (e.type === 'response.output_text.done') done.text = e.text;
+    if (e.type === 'response.content_part.done') done.part = e.part.text;
+    if (e.type === 'response.output_item.done') done.item = outputText({ output: [e.item] });
+    if (e.type === 'response.completed') done.completed = outputText(e.response);
+  }
+  assert.equal(text, 'Summary: ' + NOTE);
+  assert.ok(deltas > 10, 'streamed as many deltas');
+  // Held-back text sent as deltas of its own must not break the numbering a
+  // client resumes a stream by (starting_after).
+  assert.ok(seqs.every((n, i) => Number.isInteger(n) && (i === 0 || n > seqs[i - 1])),
+            `sequence numbers strictly increase: ${seqs}`);
+  // A client that reads the closing events instead of the deltas gets the real values too.
+  assert.deepEqual(done, { text: 'Summary: ' + NOTE, part: 'Summary: ' + NOTE,
+                           item: 'Summary: ' + NOTE, completed: 'Summary: ' + NOTE });
+  assertUpstreamSawNoPhi();
+  const sent = JSON.parse(upstream.received.at(-1).body);
+  assert.equal(sent.stream, true);
+  assert.match(sent.input, /\[NAME_[0-9A-Z]+\]/);
+  // The SDK's stream helper builds its final response from the same events.
+  const helper = openai().responses.stream({ model: 'local-llama', input: RESPONSES_INPUT });
+  let helped = '';
+  helper.on('response.output_text.delta', (e) => { helped += e.delta; });
+  const final = await helper.finalResponse();
+  assert.equal(helped, 'Summary: ' + NOTE);
+  assert.equal(outputText(final), 'Summary: ' + NOTE);
+  assertUpstreamSawNoPhi();
+});
+
+test('openai responses: function call arguments come back with real values', async () => {
+  // The fake upstream answers a forced tool choice with save_note({note: <echo>}):
+  // the arguments are JSON text holding tokens, written back JSON-escaped.
+  const client = openai();
+  const r = await client.responses.create({
+    model: 'local-llama', instructions: INSTRUCTIONS, input: RESPONSES_INPUT, tools: SAVE_NOTE,
+    tool_choice: 'required' });
+  const call = r.output.find((i) => i.type === 'function_call');
+  assert.equal(call?.name, 'save_note');
+  assert.deepEqual(JSON.parse(call.arguments), { note: 'Summary: ' + NOTE });
+  const sent = JSON.parse(upstream.received.at(-1).body);
+  assert.equal(sent.tools[0].name, 'save_note');
+  const stream = await client.responses.create({
+    model: 'local-llama', stream: true, input: NOTE, tools: SAVE_NOTE,
+    tool_choice: { type: 'function', name: 'save_note' } });
+  let args = '';
+  let deltas = 0;
+  const done = {};
+  for await (const e of stream) {
+    if (e.type === 'response.function_call_arguments.delta') { args += e.delta; deltas++; }
+    if (e.type === 'response.function_call_arguments.done') done.args = e.arguments;
+    if (e.type === 'response.output_item.done') done.item = e.item.arguments;
+    if (e.type === 'response.completed') done.completed = e.response.output[0].arguments;
+  }
+  assert.ok(deltas > 10, 'streamed as many deltas');
+  const want = { note: 'Summary: ' + NOTE };
+  assert.deepEqual(JSON.parse(args), want);
+  assert.deepEqual(Object.keys(done), ['args', 'item', 'completed'], 'every closing event came');
+  for (const [event, a] of Object.entries(done)) assert.deepEqual(JSON.parse(a), want, event);
+  assertUpstreamSawNoPhi();
+});
+
+test('openai responses: a caller without the permission gets tokens, never PHI', async () => {
+  const client = openai(KEYS.analyst);
+  const noPhi = (what, s) => {
+    for (const [kind, value] of Object.entries(PHI)) {
+      assert.ok(!s.includes(value), `${what}: ${kind}`);
+    }
+  };
+  const r = await client.responses.create({
+    model: 'local-llama', instructions: INSTRUCTIONS, input: RESPONSES_INPUT });
+  assert.match(r.output_text, /\[NAME_[0-9A-Z]+\]/);
+  noPhi('answer', JSON.stringify(r));
+  const stream = await client.responses.create({
+    model: 'local-llama', stream: true, instructions: INSTRUCTIONS, input: RESPONSES_INPUT });
+  let text = '';
+  const events = [];
+  for await (const e of stream) {
+    events.push(e);
+    if (e.type === 'response.output_text.delta') text += e.delta;
+  }
+  assert.match(text, /\[NAME_[0-9A-Z]+\]/);
+  noPhi('stream', JSON.stringify(events));
+  const c = await client.responses.create({
+    model: 'local-llama', input: NOTE, tools: SAVE_NOTE, tool_choice: 'required' });
+  const call = c.output.find((i) => i.type === 'function_call');
+  assert.match(JSON.parse(call.arguments).note, /\[NAME_[0-9A-Z]+\]/);
+  noPhi('function call', JSON.stringify(c));
+  assertUpstreamSawNoPhi();
+});
+
+test('openai responses on Azure OpenAI: its v1 surface, the deployment as model', async () => {
+  // Azure serves the Responses API at {resource}/openai/v1/responses only, with
+  // the deployment's name as the model (gateway.upstreams' `deployments`).
+  const r = await openai().responses.create({
+    model: 'gpt-4o-e2e', instructions: INSTRUCTIONS, input: RESPONSES_INPUT });
+  assert.equal(r.output_text, 'Summary: ' + NOTE);
+  const got = upstream.received.at(-1);
+  assert.equal(new URL(got.url, 'http://x').pathname, '/openai/v1/responses');
+  assert.equal(JSON.parse(got.body).model, 'e2e-deployment');
+  const stream = await openai().responses.create({
+    model: 'gpt-4o-e2e', stream: true, input: RESPONSES_INPUT });
+  let text = '';
+  for await (const e of stream) if (e.type === 'response.output_text.delta') text += e.delta;
+  assert.equal(text, 'Summary: ' + NOTE);
+  assert.equal(new URL(upstream.received.at(-1).url, 'http://x').pathname, '/openai/v1/responses');
+  assertUpstreamSawNoPhi();
+});
+
+test('openai responses: a malformed upstream event ends the stream with an error', async () => {
+  // The fake's fourth delta has an output_index that is no integer ("0").
+  upstream.setMode('local-llama', { malformed: true });
+  try {
+    const stream = await openai().responses.create({
+      model: 'local-llama', stream: true, input: NOTE });
+    let text = '';
+    let completed = false;
+    await assert.rejects((async () => {
+      for await (const e of stream) {
+        if (e.type === 'response.output_text.delta') text += e.delta;
+        completed ||= e.type === 'response.completed';
+      }
+    })(), (e) => /malformed stream event/.test(String(e.message)) &&
+                 !String(e.message).includes(PHI.name));
+    assert.equal(text, 'Summary: ', 'the three deltas before the bad one, then the error');
+    assert.ok(!completed);
+  } finally {
+    upstream.clearModes();
+  }
+});
+
+test('openai responses: a stream cut before response.completed ends with an error', async () => {
+  // A Responses stream has no [DONE]: without its terminal event the client
+  // must not take what came for the whole answer.
+  upstream.setMode('local-llama', { truncate: true });
+  try {
+    const stream = await openai().responses.create({
+      model: 'local-llama', stream: true, input: NOTE });
+    const types = [];
+    await assert.rejects((async () => {
+      for await (const e of stream) types.push(e.type);
+    })(), (e) => /truncated/.test(String(e.message)) && !String(e.message).includes(PHI.name));
+    assert.ok(types.includes('response.output_item.done') && !types.includes('response.completed'),
+              types.join(' '));
+  } finally {
+    upstream.clearModes();
+  }
+});
+
+test('openai responses: errors come back in the OpenAI format, PHI-free', async () => {
+  await assert.rejects(openai('pg_wrong').responses.create({ model: 'local-llama', input: NOTE }),
+                       (e) => e.status === 401 && e.error?.message !== undefined);
+  await assert.rejects(openai().responses.create({ model: 'no-such-model', input: NOTE }),
+                       (e) => e.status === 404 && !String(e.message).includes(PHI.name));
 });
 
 test('two tenants with identical prompts get different tokens', async () => {
