@@ -66,6 +66,7 @@ curl -s http://127.0.0.1:8080/v1/chat/completions \
   -H 'Content-Type: application/json' -d "$(body)" | sed 's/^/   /'
 echo
 if [ "${DEMO_EXIT:-0}" = 1 ]; then exit 0; fi
-echo "phigate is serving on http://127.0.0.1:8080 (OpenAI /v1/chat/completions, Anthropic /v1/messages,"
+echo "phigate is serving on http://127.0.0.1:8080 (OpenAI /v1/chat/completions and /v1/responses,"
+echo "Anthropic /v1/messages,"
 echo "/metrics, /readyz). Ctrl-C stops it."
 wait
