@@ -571,6 +571,10 @@ struct Gateway::Impl {
         co_return;
       }
     }
+    if (path == "/v1/models" || path == "/models") {
+      co_await ListModels(req, w);
+      co_return;
+    }
     RequestContext ctx;
     ctx.req = &req;
     ctx.request_id = NewRequestId();
@@ -635,6 +639,81 @@ struct Gateway::Impl {
       StreamRewriter::Create(ctx.api, nullptr)->AppendError(kMessage, &out);
       if (co_await w.SendChunk(out)) co_await w.EndStream();
     }
+  }
+
+  // GET /v1/models: the models the caller's feature may call (the policy's
+  // routes, kept when the policy allows the model on one of the vendor's
+  // endpoints; without a router, the upstreams' model lists), in OpenAI's
+  // list format, or Anthropic's when the client sends anthropic-version. It
+  // reads and sends nothing of a patient: no audit event.
+  net::awaitable<void> ListModels(HttpRequest& req, ResponseWriter& w) {
+    RequestContext ctx;
+    ctx.req = &req;
+    ctx.request_id = NewRequestId();
+    const bool anthropic = !Header(req, "anthropic-version").empty();
+    ctx.api = anthropic ? Api::kAnthropicMessages : Api::kOpenAIChat;
+    int status = 200;
+    std::string message;
+    std::string feature;
+    if (req.method() != http::verb::get) {
+      status = 405;
+      message = "use GET";
+    } else if (AuthFilter auth(shared); auth.OnRequest(ctx) == FilterStatus::kStop) {
+      status = ctx.reply_status;
+      message = ctx.reply_message;
+    } else {
+      feature = std::string(Header(req, "x-phigate-feature"));
+      if (feature.empty()) feature = ctx.principal.default_feature;
+      if (feature.empty()) {
+        status = 400;
+        message = "no feature: send the x-phigate-feature header or bind one to the API key";
+      }
+    }
+    HttpResponse res{static_cast<http::status>(status), 11};
+    res.set(http::field::content_type, "application/json");
+    res.set("x-request-id", ctx.request_id);
+    shared.metrics.Inc("phigate_requests_total",
+                       absl::StrCat("route=\"models\",status=\"", status, "\""));
+    if (status != 200) {
+      res.body() = ErrorJson(ctx.api, status, message);
+      co_await w.Send(std::move(res));
+      co_return;
+    }
+    std::vector<ListedModel> models;
+    if (shared.deps.router != nullptr) {
+      models = shared.deps.router->Models(ctx.principal, feature);
+    } else {
+      for (const UpstreamConfig& up : shared.config.upstreams) {
+        for (const std::string& m : up.models) {
+          bool known = false;
+          for (const ListedModel& l : models) known |= l.model == m;
+          if (m != "*" && !known) models.push_back(ListedModel{m, up.vendor});
+        }
+      }
+    }
+    json data = json::array();
+    for (const ListedModel& m : models) {
+      if (anthropic) {
+        data.push_back({{"type", "model"},
+                        {"id", m.model},
+                        {"display_name", m.model},
+                        {"created_at", "1970-01-01T00:00:00Z"}});
+      } else {
+        data.push_back(
+            {{"id", m.model}, {"object", "model"}, {"created", 0}, {"owned_by", m.vendor}});
+      }
+    }
+    json body;
+    if (anthropic) {
+      body = {{"data", data},
+              {"has_more", false},
+              {"first_id", models.empty() ? json(nullptr) : json(models.front().model)},
+              {"last_id", models.empty() ? json(nullptr) : json(models.back().model)}};
+    } else {
+      body = {{"object", "list"}, {"data", data}};
+    }
+    res.body() = DumpJson(body);
+    co_await w.Send(std::move(res));
   }
 
   net::awaitable<void> Ready(ResponseWriter& w) {

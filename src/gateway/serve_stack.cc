@@ -154,6 +154,33 @@ class PolicyAdapter : public Authenticator, public PolicyDecider, public Router 
     return absl::NotFoundError("no route");
   }
 
+  std::vector<ListedModel> Models(const Principal& who, std::string_view feature) const override {
+    std::shared_ptr<const policy::Policy> p = holder_->Current();
+    std::vector<ListedModel> out;
+    const policy::Feature* f = p->config().FindFeature(feature);
+    if (f == nullptr) return out;
+    const absl::Time now = absl::Now();
+    for (const policy::Route& route : f->routes) {
+      const policy::Vendor* v = p->config().FindVendor(route.vendor);
+      if (v == nullptr) continue;
+      for (const policy::VendorModel& vm : v->models) {
+        bool listed = false;
+        for (const std::string& m : route.models) listed |= m == "*" || m == vm.name;
+        bool known = false;
+        for (const ListedModel& l : out) known |= l.model == vm.name;
+        if (!listed || known) continue;
+        bool allowed = false;
+        for (const std::string& e : v->endpoints) {
+          policy::DecisionRequest pr{
+              who.tenant.value(), who.user.value(), feature, v->name, e, vm.name, now};
+          allowed = allowed || p->Decide(pr).allowed;
+        }
+        if (allowed) out.push_back(ListedModel{vm.name, v->name});
+      }
+    }
+    return out;
+  }
+
  private:
   std::unique_ptr<policy::PolicyHolder> holder_;
 };

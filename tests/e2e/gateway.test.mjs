@@ -418,6 +418,20 @@ test('openai responses: errors come back in the OpenAI format, PHI-free', async 
                        (e) => e.status === 404 && !String(e.message).includes(PHI.name));
 });
 
+// GET /v1/models, as each SDK lists models: the models the feature's routes
+// name, in each API's list format; nothing reaches the vendor.
+test('models.list in each SDK: the feature\'s models', async () => {
+  const calls = upstream.received.length;
+  const ids = [];
+  for await (const m of openai().models.list()) ids.push(m.id);
+  assert.deepEqual(ids, ['local-llama', 'claude-sonnet-4-5', 'gpt-4o-e2e']);
+  const aids = [];
+  for await (const m of anthropic().models.list()) aids.push(m.id);
+  assert.deepEqual(aids, ids);
+  await assert.rejects(openai('pg_wrong').models.list(), (e) => e.status === 401);
+  assert.equal(upstream.received.length, calls);
+});
+
 test('two tenants with identical prompts get different tokens', async () => {
   await openai(KEYS.clinician).chat.completions.create({
     model: 'local-llama', messages: [{ role: 'user', content: NOTE }] });

@@ -637,6 +637,48 @@ TEST_F(ServeStackTest, AConversationsResentHistoryIsNotScannedAgain) {
   EXPECT_THAT(std::string(bad.message()), HasSubstr("gateway.detection_cache_entries"));
 }
 
+// GET /v1/models lists what the caller's feature may call: the models its
+// routes name (not every model the vendor declares) that the policy allows
+// this caller (a feature of another role lists nothing).
+TEST_F(ServeStackTest, ModelsListedAreThoseThePolicyAllows) {
+  const std::string cloud =
+      "  - name: cloud\n    kind: openai\n    api_base: " + upstream_->url("/v1") +
+      "\n    region: us\n    endpoints: [chat/completions, responses]\n"
+      "    models: [cloud-a, cloud-b]\n"
+      "features:\n";
+  const std::string routes = "      - vendor: local\n        models: [\"*\"]\n";
+  const std::string research =
+      "  - name: research\n    purpose: research\n    roles: [analyst]\n"
+      "    phi:\n      NAME: redact\n"
+      "    routes:\n      - vendor: local\n        models: [\"*\"]\n";
+  std::string policy = PolicyText(false);
+  policy.replace(policy.find("features:\n"), 10, cloud);
+  policy.replace(policy.find(routes), routes.size(),
+                 routes + "      - vendor: cloud\n        models: [cloud-a]\n");
+  policy += research;
+  WriteRaw(policy);
+  Start(false);
+  auto listed = [&](const std::string& feature) {
+    HttpResult r = HttpCall(gw_->port(), "GET", "/v1/models", "",
+                            {{"authorization", std::string("Bearer ") + kClinicianKey},
+                             {"x-phigate-feature", feature}});
+    EXPECT_EQ(r.status, 200u) << r.body;
+    const json list = json::parse(r.body);
+    std::vector<std::string> ids;
+    for (const json& m : list["data"]) ids.push_back(m["id"]);
+    return ids;
+  };
+  EXPECT_THAT(listed("scribe"), ::testing::ElementsAre("local-llama", "cloud-a"));
+  EXPECT_THAT(listed("research"), ::testing::IsEmpty());  // the policy denies a clinician
+  EXPECT_THAT(listed("billing"), ::testing::IsEmpty());   // no such feature
+  // No header and no feature bound to the key: a 400 in the OpenAI format.
+  HttpResult none = HttpCall(gw_->port(), "GET", "/v1/models", "",
+                             {{"authorization", std::string("Bearer ") + kClinicianKey}});
+  EXPECT_EQ(none.status, 400u);
+  EXPECT_THAT(json::parse(none.body)["error"]["message"].get<std::string>(),
+              HasSubstr("no feature"));
+}
+
 TEST_F(ServeStackTest, EditedPolicyReloadsAndABrokenOneKeepsTheOld) {
   Start(/*watch=*/true);
   EXPECT_EQ(stack_->policy_generation(), 1u);

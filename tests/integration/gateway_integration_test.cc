@@ -468,6 +468,44 @@ TEST_F(GatewayTest, TruncatedResponsesStreamEndsWithErrorEvent) {
             1u);
 }
 
+// GET /v1/models: without a router, the upstreams' models, in the format of
+// the SDK asking (Anthropic's when it sends anthropic-version); a key is
+// required, and only GET; nothing reaches a vendor.
+TEST_F(GatewayTest, ModelsAreListedInEachApiFormat) {
+  StartGateway();
+  HttpResult r =
+      HttpCall(gw_->port(), "GET", "/v1/models", "", {{"authorization", "Bearer pg_test_alice"}});
+  ASSERT_EQ(r.status, 200u) << r.body;
+  json list = json::parse(r.body);
+  EXPECT_EQ(list["object"], "list");
+  ASSERT_EQ(list["data"].size(), 2u) << r.body;
+  EXPECT_EQ(list["data"][0]["id"], "gpt-4o");
+  EXPECT_EQ(list["data"][0]["object"], "model");
+  EXPECT_EQ(list["data"][0]["owned_by"], "openai");
+  EXPECT_EQ(list["data"][1]["id"], "claude-sonnet-4");
+
+  HttpResult a = HttpCall(gw_->port(), "GET", "/v1/models", "",
+                          {{"x-api-key", "pg_test_alice"}, {"anthropic-version", "2023-06-01"}});
+  ASSERT_EQ(a.status, 200u) << a.body;
+  json alist = json::parse(a.body);
+  EXPECT_EQ(alist["data"][1]["type"], "model");
+  EXPECT_EQ(alist["first_id"], "gpt-4o");
+  EXPECT_EQ(alist["last_id"], "claude-sonnet-4");
+  EXPECT_EQ(alist["has_more"], false);
+
+  HttpResult bad = HttpCall(gw_->port(), "GET", "/v1/models", "",
+                            {{"x-api-key", "pg_test_nobody"}, {"anthropic-version", "2023-06-01"}});
+  EXPECT_EQ(bad.status, 401u);
+  EXPECT_EQ(json::parse(bad.body)["error"]["type"], "authentication_error");
+  EXPECT_EQ(HttpCall(gw_->port(), "GET", "/v1/models", "", {}).status, 401u);
+  EXPECT_EQ(
+      HttpCall(gw_->port(), "POST", "/v1/models", "{}", {{"authorization", "Bearer pg_test_alice"}})
+          .status,
+      405u);
+  EXPECT_EQ(upstream_->count(), 0u);
+  EXPECT_TRUE(audit_->records().empty());
+}
+
 TEST_F(GatewayTest, AnthropicMessagesNonStreamAndStream) {
   StartGateway();
   HttpResult r = Messages("pg_test_alice", false);

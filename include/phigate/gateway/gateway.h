@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "phigate/core/status.h"
 #include "phigate/gateway/config.h"
@@ -31,15 +32,30 @@ struct RouteTarget {
   std::string upstream_model;  // the model name sent to that vendor
 };
 
+// A model a caller may name in its requests, and the vendor that serves it.
+struct ListedModel {
+  std::string model;
+  std::string vendor;
+};
+
 // Chooses the vendor for a request (the feature's routes). Thread-safe.
 class Router {
  public:
   virtual ~Router() = default;
-  // `endpoint`: "chat/completions", "embeddings" or "messages". `vendor_hint`:
-  // the x-phigate-vendor header ("" = none). NotFound when nothing routes.
+  // `endpoint`: "chat/completions", "responses", "embeddings" or "messages".
+  // `vendor_hint`: the x-phigate-vendor header ("" = none). NotFound when
+  // nothing routes.
   virtual Result<RouteTarget> Route(const Principal& who, std::string_view feature,
                                     std::string_view endpoint, std::string_view model,
                                     std::string_view vendor_hint) const = 0;
+  // The models `who` may call for `feature` (GET /v1/models): those the
+  // feature's routes name that the policy allows on at least one of the
+  // vendor's endpoints, each name once, in route order.
+  virtual std::vector<ListedModel> Models(const Principal& who, std::string_view feature) const {
+    (void)who;
+    (void)feature;
+    return {};
+  }
 };
 
 class ContainmentControls;  // phigate/gateway/containment.h
