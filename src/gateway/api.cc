@@ -232,7 +232,10 @@ Status OpenAIContent(json& content, Texts& fn) {
     auto type = part.find("type");
     if (type == part.end() || !type->is_string()) return BadShape("content part without a type");
     const std::string& t = type->get_ref<const std::string&>();
-    if (t == "text" || t == "input_text" || t == "refusal") {
+    // Chat's text parts, and the Responses API's (also in assistant turns,
+    // reasoning summaries and tool outputs sent back).
+    if (t == "text" || t == "input_text" || t == "output_text" || t == "summary_text" ||
+        t == "reasoning_text" || t == "refusal") {
       auto f = part.find(t == "refusal" ? "refusal" : "text");
       if (f != part.end() && f->is_string())
         PHIGATE_RETURN_IF_ERROR(fn(f->get_ptr<std::string*>()));
@@ -354,35 +357,6 @@ Status AnthropicMessages(json& body, Texts& fn) {
   return absl::OkStatus();
 }
 
-// The content of a Responses API input message or tool output: a string or
-// parts. Text parts are de-identified; images, files and audio are refused
-// (their pixels or bytes cannot be).
-Status ResponsesContent(json& content, Texts& fn) {
-  if (content.is_null()) return absl::OkStatus();
-  if (content.is_string()) return fn(content.get_ptr<std::string*>());
-  if (!content.is_array()) return BadShape("input content must be a string or an array");
-  for (json& part : content) {
-    if (!part.is_object()) return BadShape("content part must be an object");
-    auto type = part.find("type");
-    if (type == part.end() || !type->is_string()) return BadShape("content part without a type");
-    const std::string& t = type->get_ref<const std::string&>();
-    if (t == "input_text" || t == "output_text" || t == "text" || t == "summary_text" ||
-        t == "reasoning_text") {
-      if (auto f = part.find("text"); f != part.end() && f->is_string()) {
-        PHIGATE_RETURN_IF_ERROR(fn(f->get_ptr<std::string*>()));
-      }
-    } else if (t == "refusal") {
-      if (auto f = part.find("refusal"); f != part.end() && f->is_string()) {
-        PHIGATE_RETURN_IF_ERROR(fn(f->get_ptr<std::string*>()));
-      }
-    } else {
-      return absl::InvalidArgumentError(
-          "only text content parts can be de-identified; images, audio and files are refused");
-    }
-  }
-  return absl::OkStatus();
-}
-
 // One item of a Responses API `input` array: a message, a function call the
 // model made earlier and its output, a reasoning item. Other item types
 // (references, hosted tool calls) are left to WalkRest: every string of
@@ -396,7 +370,7 @@ Status ResponsesItem(json& item, Texts& fn) {
   }
   if (type == "message") {
     if (auto c = item.find("content"); c != item.end()) {
-      PHIGATE_RETURN_IF_ERROR(ResponsesContent(*c, fn));
+      PHIGATE_RETURN_IF_ERROR(OpenAIContent(*c, fn));
     }
   } else if (type == "function_call") {
     if (auto a = item.find("arguments"); a != item.end()) {
@@ -405,12 +379,12 @@ Status ResponsesItem(json& item, Texts& fn) {
   } else if (type == "function_call_output" || type == "custom_tool_call_output") {
     if (auto o = item.find("output"); o != item.end()) {
       // Tool output is often JSON text: its decoded strings are de-identified.
-      PHIGATE_RETURN_IF_ERROR(o->is_array() ? ResponsesContent(*o, fn) : DeidArguments(*o, fn));
+      PHIGATE_RETURN_IF_ERROR(o->is_array() ? OpenAIContent(*o, fn) : DeidArguments(*o, fn));
     }
   } else if (type == "reasoning") {
     for (const char* key : {"summary", "content"}) {
       if (auto f = item.find(key); f != item.end() && !f->is_null()) {
-        PHIGATE_RETURN_IF_ERROR(ResponsesContent(*f, fn));
+        PHIGATE_RETURN_IF_ERROR(OpenAIContent(*f, fn));
       }
     }
     // The provider's encrypted reasoning: opaque, checked by the provider,
