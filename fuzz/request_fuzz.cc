@@ -68,8 +68,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   // 1. Request bodies.
-  for (Api api :
-       {Api::kOpenAIChat, Api::kOpenAIEmbeddings, Api::kAnthropicMessages, Api::kOpenAIResponses}) {
+  for (Api api : {Api::kOpenAIChat, Api::kOpenAIEmbeddings, Api::kAnthropicMessages,
+                  Api::kOpenAIResponses, Api::kAnthropicCountTokens}) {
     nlohmann::json body = nlohmann::json::parse(in, nullptr, false);
     if (body.is_discarded()) break;
     ForEachRequestText(api, body, [&](std::string* s) {

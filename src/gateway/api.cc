@@ -24,6 +24,8 @@ std::string_view ApiName(Api api) {
       return "anthropic.messages";
     case Api::kOpenAIResponses:
       return "openai.responses";
+    case Api::kAnthropicCountTokens:
+      return "anthropic.count_tokens";
   }
   return "unknown";
 }
@@ -40,6 +42,7 @@ std::string_view ApiEndpoint(Api api) {
     case Api::kOpenAIEmbeddings:
       return "embeddings";
     case Api::kAnthropicMessages:
+    case Api::kAnthropicCountTokens:
       return "messages";
     case Api::kOpenAIResponses:
       return "responses";
@@ -503,6 +506,7 @@ Status ForEachRequestText(Api api, json& body, const TextFn& text_fn) {
       PHIGATE_RETURN_IF_ERROR(OpenAIEmbeddings(body, fn));
       break;
     case Api::kAnthropicMessages:
+    case Api::kAnthropicCountTokens:
       PHIGATE_RETURN_IF_ERROR(AnthropicMessages(body, fn));
       break;
     case Api::kOpenAIResponses:

@@ -1,6 +1,6 @@
 // The inbound APIs phigate speaks: OpenAI chat completions, responses and
-// embeddings, Anthropic messages. For each: which JSON fields carry text (to de-identify),
-// how answers are re-identified (whole or streamed), and the API's own error format.
+// embeddings, Anthropic messages and their token count. For each: which JSON fields carry text (to
+// de-identify), how answers are re-identified (whole or streamed), and the API's own error format.
 #ifndef PHIGATE_SRC_GATEWAY_API_H_
 #define PHIGATE_SRC_GATEWAY_API_H_
 
@@ -24,15 +24,21 @@ enum class Api : uint8_t {
   kOpenAIEmbeddings = 1,
   kAnthropicMessages = 2,
   kOpenAIResponses = 3,
+  kAnthropicCountTokens = 4,  // /v1/messages/count_tokens: the messages' text, a count back
 };
-inline constexpr size_t kNumApis = 4;
-// "openai.chat", "openai.embeddings", "anthropic.messages", "openai.responses"
+inline constexpr size_t kNumApis = 5;
+// "openai.chat", "openai.embeddings", "anthropic.messages", "openai.responses",
+// "anthropic.count_tokens"
 std::string_view ApiName(Api api);
-std::string_view ApiEndpoint(Api api);  // the policy's endpoint: "chat/completions", ...
+// The policy's endpoint: "chat/completions", ...; a token count is decided as
+// "messages" (the same text to the same vendor product).
+std::string_view ApiEndpoint(Api api);
 // The endpoint a vendor of `kind` is called at for `api`, as the policy (and
 // its BAAs) names it: Bedrock serves chat through "converse".
 std::string_view VendorEndpoint(VendorKind kind, Api api);
-inline bool IsAnthropic(Api api) { return api == Api::kAnthropicMessages; }
+inline bool IsAnthropic(Api api) {
+  return api == Api::kAnthropicMessages || api == Api::kAnthropicCountTokens;
+}
 
 // The error body in the API's own JSON format. `message` must be PHI-free.
 std::string ErrorJson(Api api, int http_status, std::string_view message);

@@ -235,7 +235,9 @@ class RouteFilter : public Filter {
     if (auto st = ctx.body.find("stream"); st != ctx.body.end() && st->is_boolean()) {
       ctx.stream = st->get<bool>();
     }
-    if (ctx.api == Api::kOpenAIEmbeddings) ctx.stream = false;
+    if (ctx.api == Api::kOpenAIEmbeddings || ctx.api == Api::kAnthropicCountTokens) {
+      ctx.stream = false;
+    }
     ctx.feature = std::string(Header(*ctx.req, "x-phigate-feature"));
     if (ctx.feature.empty()) ctx.feature = ctx.principal.default_feature;
     if (ctx.feature.empty()) {
@@ -586,6 +588,8 @@ struct Gateway::Impl {
       ctx.api = Api::kOpenAIResponses;
     } else if (path == "/v1/messages") {
       ctx.api = Api::kAnthropicMessages;
+    } else if (path == "/v1/messages/count_tokens") {
+      ctx.api = Api::kAnthropicCountTokens;
     } else {
       co_await ReplyError(ctx, w, 404, "unknown endpoint");
       co_return;

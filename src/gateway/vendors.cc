@@ -17,7 +17,7 @@ bool KindServes(VendorKind kind, Api api) {
       return api == Api::kOpenAIChat || api == Api::kOpenAIEmbeddings ||
              api == Api::kOpenAIResponses;
     case VendorKind::kAnthropic:
-      return api == Api::kAnthropicMessages;
+      return api == Api::kAnthropicMessages || api == Api::kAnthropicCountTokens;
     case VendorKind::kBedrock:
       return api == Api::kOpenAIChat;
   }
@@ -170,13 +170,15 @@ Result<VendorCall> BuildVendorCall(const UpstreamConfig& up, const UpstreamEndpo
       // base_url may or may not carry the version ("https://api.anthropic.com[/v1]").
       const bool versioned =
           ep.base_path.size() >= 3 && ep.base_path.compare(ep.base_path.size() - 3, 3, "/v1") == 0;
-      r.target = absl::StrCat(ep.base_path, versioned ? "/messages" : "/v1/messages");
+      r.target = absl::StrCat(ep.base_path, versioned ? "/messages" : "/v1/messages",
+                              api == Api::kAnthropicCountTokens ? "/count_tokens" : "");
       if (!up.api_key.empty()) r.headers.emplace_back("x-api-key", up.api_key);
       r.headers.emplace_back("anthropic-version", o.client_anthropic_version.empty()
                                                       ? up.anthropic_version
                                                       : o.client_anthropic_version);
       body["model"] = model;
-      if (!o.tenant_opaque_id.empty()) {
+      // A token count takes no metadata (Anthropic refuses unknown fields there).
+      if (!o.tenant_opaque_id.empty() && api != Api::kAnthropicCountTokens) {
         if (!body.contains("metadata") || !body["metadata"].is_object()) {
           body["metadata"] = json::object();
         }

@@ -1,5 +1,6 @@
 // A fake model vendor on 127.0.0.1:0 for the end-to-end tests: OpenAI
-// /v1/chat/completions and /v1/responses, Anthropic /v1/messages, stream or not.
+// /v1/chat/completions and /v1/responses, Anthropic /v1/messages (and its
+// count_tokens: one per character of the last message), stream or not.
 // It echoes "Summary: <last user text>" (streamed in 3-byte pieces so tokens split
 // across chunks) and records every request it received, to check what left phigate.
 //
@@ -147,6 +148,12 @@ export async function startFakeUpstream(port = 0, host = '127.0.0.1') {
         answer = mode.cached;
       }
       if (responses) { respond(res, body, answer, mode); return; }
+      if (req.url.includes('/messages/count_tokens')) {
+        // Anthropic's token count: one "token" per character of the last message.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ input_tokens: lastText(body).length }));
+        return;
+      }
       const anthropic = req.url.includes('/messages');
       if (!body.stream) {
         res.writeHead(200, { 'content-type': 'application/json' });

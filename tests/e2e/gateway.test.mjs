@@ -205,6 +205,21 @@ test('anthropic messages, not streamed and streamed', async () => {
   assert.match(sent.metadata.user_id, /^pgt_/);
 });
 
+test('anthropic messages.countTokens: counted on the de-identified text', async () => {
+  const calls = upstream.received.length;
+  const r = await anthropic().messages.countTokens({
+    model: 'claude-sonnet-4-5', system: `Chart of ${PHI.name}.`,
+    messages: [{ role: 'user', content: NOTE }] });
+  assert.equal(upstream.received.length, calls + 1);
+  assert.equal(new URL(upstream.received.at(-1).url, 'http://x').pathname,
+               '/v1/messages/count_tokens');
+  assertUpstreamSawNoPhi();
+  const sent = JSON.parse(upstream.received.at(-1).body);
+  assert.equal(sent.metadata, undefined);
+  assert.equal(r.input_tokens, sent.messages[0].content.length);
+  assert.notEqual(r.input_tokens, NOTE.length);  // the vendor counted tokens, not the PHI
+});
+
 test('a caller without the permission gets tokens, never PHI', async () => {
   const r = await openai(KEYS.analyst).chat.completions.create({
     model: 'local-llama', messages: [{ role: 'user', content: NOTE }] });

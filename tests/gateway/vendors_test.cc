@@ -129,6 +129,32 @@ TEST(VendorsTest, ResponsesApiPerVendorKind) {
   EXPECT_TRUE(KindServes(VendorKind::kOpenAICompatible, Api::kOpenAIResponses));
 }
 
+// Anthropic's token count: /v1/messages/count_tokens, decided as "messages",
+// and no metadata (the endpoint takes none, so no tenant id goes in it).
+TEST(VendorsTest, AnthropicCountTokens) {
+  UpstreamConfig up;
+  up.kind = VendorKind::kAnthropic;
+  up.api_key = "sk-ant";
+  PHIGATE_ASSERT_OK_AND_ASSIGN(UpstreamEndpoint ep, ParseUpstreamUrl("https://api.anthropic.com"));
+  json body =
+      json::parse(R"({"model":"claude-sonnet-4","messages":[{"role":"user","content":"hi"}]})");
+  VendorCallOptions o;
+  o.upstream_model = "claude-sonnet-4";
+  o.tenant_opaque_id = TenantOpaqueId("k", "acme");
+  PHIGATE_ASSERT_OK_AND_ASSIGN(VendorCall c,
+                               BuildVendorCall(up, ep, Api::kAnthropicCountTokens, body, false, o));
+  EXPECT_EQ(c.request.target, "/v1/messages/count_tokens");
+  EXPECT_EQ(HeaderOf(c.request, "x-api-key"), "sk-ant");
+  EXPECT_FALSE(json::parse(c.request.body).contains("metadata"));
+  EXPECT_EQ(VendorEndpoint(VendorKind::kAnthropic, Api::kAnthropicCountTokens), "messages");
+  EXPECT_TRUE(IsAnthropic(Api::kAnthropicCountTokens));
+  EXPECT_FALSE(KindServes(VendorKind::kOpenAI, Api::kAnthropicCountTokens));
+  // The messages call keeps its tenant-scoped metadata.
+  body = json::parse(R"({"model":"claude-sonnet-4","messages":[]})");
+  PHIGATE_ASSERT_OK_AND_ASSIGN(c, BuildVendorCall(up, ep, Api::kAnthropicMessages, body, false, o));
+  EXPECT_EQ(json::parse(c.request.body)["metadata"]["user_id"], o.tenant_opaque_id);
+}
+
 // A Bedrock route in us-east-1 serving model "claude-haiku".
 UpstreamConfig BedrockUpstream() {
   UpstreamConfig up;

@@ -118,6 +118,11 @@ Script Echo(const ReceivedRequest& r) {
     return sc;
   }
   if (r.target.find("/responses") != std::string::npos) return ResponsesEcho(body);
+  if (r.target.find("/count_tokens") != std::string::npos) {
+    // One "token" per byte of the last message, as the vendor received it.
+    sc.chunks = {json{{"input_tokens", LastText(body).size()}}.dump()};
+    return sc;
+  }
   const std::string answer = "Summary: " + LastText(body);
   const bool stream = body.value("stream", false);
   const bool anthropic = r.target.find("/v1/messages") != std::string::npos;
@@ -504,6 +509,34 @@ TEST_F(GatewayTest, ModelsAreListedInEachApiFormat) {
       405u);
   EXPECT_EQ(upstream_->count(), 0u);
   EXPECT_TRUE(audit_->records().empty());
+}
+
+// Anthropic's token count: the messages are de-identified like a messages
+// request (the vendor counts the tokens it would be sent), the count comes
+// back as the vendor wrote it, and the request is audited.
+TEST_F(GatewayTest, AnthropicCountTokensIsDeidentifiedAndAudited) {
+  StartGateway();
+  json body = {{"model", "claude-sonnet-4"},
+               {"system", std::string("Patient ") + kName + " is known to the clinic."},
+               {"messages", json::array({{{"role", "user"}, {"content", Note()}}})}};
+  HttpResult r = HttpCall(gw_->port(), "POST", "/v1/messages/count_tokens", body.dump(),
+                          {{"x-api-key", "pg_test_alice"}, {"anthropic-version", "2023-06-01"}});
+  ASSERT_EQ(r.status, 200u) << r.body;
+  ASSERT_EQ(upstream_->count(), 1u);
+  EXPECT_EQ(upstream_->received()[0].target, "/v1/messages/count_tokens");
+  ExpectUpstreamSawNoPhi();
+  const json sent = json::parse(upstream_->received()[0].body);
+  EXPECT_FALSE(sent.contains("metadata"));
+  EXPECT_EQ(json::parse(r.body)["input_tokens"], LastText(sent).size());
+  auto recs = audit_->records();
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].api, "anthropic.count_tokens");
+  EXPECT_EQ(recs[0].phase, AuditPhase::kEgress);
+  // An unknown key gets Anthropic's error format.
+  HttpResult bad = HttpCall(gw_->port(), "POST", "/v1/messages/count_tokens", body.dump(),
+                            {{"x-api-key", "pg_test_nobody"}});
+  EXPECT_EQ(bad.status, 401u);
+  EXPECT_EQ(json::parse(bad.body)["type"], "error");
 }
 
 TEST_F(GatewayTest, AnthropicMessagesNonStreamAndStream) {
