@@ -177,7 +177,8 @@ Result<VendorCall> BuildVendorCall(const UpstreamConfig& up, const UpstreamEndpo
                                                       ? up.anthropic_version
                                                       : o.client_anthropic_version);
       body["model"] = model;
-      // A token count takes no metadata (Anthropic refuses unknown fields there).
+      // A token count has no metadata parameter (messages, model, system,
+      // thinking, tool_choice, tools): no tenant id goes there.
       if (!o.tenant_opaque_id.empty() && api != Api::kAnthropicCountTokens) {
         if (!body.contains("metadata") || !body["metadata"].is_object()) {
           body["metadata"] = json::object();
