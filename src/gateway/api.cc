@@ -403,23 +403,17 @@ Status ResponsesItem(json& item, Texts& fn) {
 }
 
 Status OpenAIResponses(json& body, Texts& fn) {
-  if (auto ins = body.find("instructions"); ins != body.end() && !ins->is_null()) {
-    if (ins->is_string()) {
-      PHIGATE_RETURN_IF_ERROR(fn(ins->get_ptr<std::string*>()));
-    } else if (ins->is_array()) {
-      for (json& item : *ins) PHIGATE_RETURN_IF_ERROR(ResponsesItem(item, fn));
+  // Each a string or a list of items. No input is allowed: a stored prompt or
+  // an earlier response may give it.
+  for (const char* key : {"instructions", "input"}) {
+    auto f = body.find(key);
+    if (f == body.end() || f->is_null()) continue;
+    if (f->is_string()) {
+      PHIGATE_RETURN_IF_ERROR(fn(f->get_ptr<std::string*>()));
+    } else if (f->is_array()) {
+      for (json& item : *f) PHIGATE_RETURN_IF_ERROR(ResponsesItem(item, fn));
     } else {
-      return BadShape("instructions must be a string");
-    }
-  }
-  // No input is allowed: a stored prompt or an earlier response may give it.
-  if (auto in = body.find("input"); in != body.end() && !in->is_null()) {
-    if (in->is_string()) {
-      PHIGATE_RETURN_IF_ERROR(fn(in->get_ptr<std::string*>()));
-    } else if (in->is_array()) {
-      for (json& item : *in) PHIGATE_RETURN_IF_ERROR(ResponsesItem(item, fn));
-    } else {
-      return BadShape("input must be a string or an array of items");
+      return BadShape(absl::StrCat(key, " must be a string or an array of items"));
     }
   }
   return absl::OkStatus();
