@@ -1023,40 +1023,10 @@ TEST_F(DeidTest, ResponsesAnswerIsReidentified) {
 // output_text deltas of `piece` bytes, then the whole texts and the snapshot.
 std::vector<SseEvent> ResponsesEvents(const std::string& answer, size_t piece) {
   std::vector<SseEvent> evs;
-  int seq = 0;
-  auto ev = [&](const std::string& type, json data) {
-    data["type"] = type;
-    data["sequence_number"] = seq++;
+  for (auto& [type, data] :
+       testing::ResponsesStreamEvents(answer, piece, {{"id", "resp_1"}, {"status", "completed"}})) {
     evs.push_back(SseEvent{type, data.dump()});
-  };
-  const json part = {{"type", "output_text"}, {"text", answer}, {"annotations", json::array()}};
-  const json item = {{"type", "message"},
-                     {"id", "msg_1"},
-                     {"status", "completed"},
-                     {"role", "assistant"},
-                     {"content", json::array({part})}};
-  ev("response.created",
-     {{"response", {{"id", "resp_1"}, {"status", "in_progress"}, {"output", json::array()}}}});
-  ev("response.output_item.added",
-     {{"output_index", 0},
-      {"item", {{"type", "message"}, {"id", "msg_1"}, {"content", json::array()}}}});
-  ev("response.content_part.added", {{"item_id", "msg_1"},
-                                     {"output_index", 0},
-                                     {"content_index", 0},
-                                     {"part", {{"type", "output_text"}, {"text", ""}}}});
-  for (size_t i = 0; i < answer.size(); i += piece) {
-    ev("response.output_text.delta", {{"item_id", "msg_1"},
-                                      {"output_index", 0},
-                                      {"content_index", 0},
-                                      {"delta", answer.substr(i, piece)}});
   }
-  ev("response.output_text.done",
-     {{"item_id", "msg_1"}, {"output_index", 0}, {"content_index", 0}, {"text", answer}});
-  ev("response.content_part.done",
-     {{"item_id", "msg_1"}, {"output_index", 0}, {"content_index", 0}, {"part", part}});
-  ev("response.output_item.done", {{"output_index", 0}, {"item", item}});
-  ev("response.completed",
-     {{"response", {{"id", "resp_1"}, {"status", "completed"}, {"output", json::array({item})}}}});
   return evs;
 }
 

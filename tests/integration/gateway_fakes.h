@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "nlohmann/json.hpp"
 #include "phigate/gateway/config.h"
 #include "phigate/gateway/interfaces.h"
 
@@ -190,6 +191,48 @@ class MemoryAudit : public gateway::AuditSink {
 
 // The OpenAI upstream every gateway test talks to: a FakeUpstream serving
 // base_url (".../v1"), model gpt-4o, upstream key "sk-upstream".
+// A streamed Responses API answer as OpenAI sends it: (type, data) with
+// increasing sequence numbers; `answer` as one message item's output_text,
+// in deltas of `piece` bytes, then the whole texts, and last
+// response.completed with `response` (its output set to the item).
+inline std::vector<std::pair<std::string, nlohmann::json>> ResponsesStreamEvents(
+    const std::string& answer, size_t piece, nlohmann::json response) {
+  using nlohmann::json;
+  std::vector<std::pair<std::string, json>> evs;
+  auto ev = [&](const std::string& type, json data) {
+    data["type"] = type;
+    data["sequence_number"] = evs.size();
+    evs.emplace_back(type, std::move(data));
+  };
+  const json at = {{"item_id", "msg_1"}, {"output_index", 0}, {"content_index", 0}};
+  auto with = [&](json extra) {
+    json j = at;
+    j.update(extra);
+    return j;
+  };
+  const json part = {{"type", "output_text"}, {"text", answer}, {"annotations", json::array()}};
+  const json item = {{"type", "message"},
+                     {"id", "msg_1"},
+                     {"status", "completed"},
+                     {"role", "assistant"},
+                     {"content", json::array({part})}};
+  ev("response.created",
+     {{"response", {{"id", "resp_1"}, {"status", "in_progress"}, {"output", json::array()}}}});
+  ev("response.output_item.added",
+     {{"output_index", 0},
+      {"item", {{"type", "message"}, {"id", "msg_1"}, {"content", json::array()}}}});
+  ev("response.content_part.added", with({{"part", {{"type", "output_text"}, {"text", ""}}}}));
+  for (size_t i = 0; i < answer.size(); i += piece) {
+    ev("response.output_text.delta", with({{"delta", answer.substr(i, piece)}}));
+  }
+  ev("response.output_text.done", with({{"text", answer}}));
+  ev("response.content_part.done", with({{"part", part}}));
+  ev("response.output_item.done", {{"output_index", 0}, {"item", item}});
+  response["output"] = json::array({item});
+  ev("response.completed", {{"response", std::move(response)}});
+  return evs;
+}
+
 inline gateway::UpstreamConfig OpenAiUpstream(std::string base_url) {
   gateway::UpstreamConfig oa;
   oa.vendor = "openai";

@@ -66,44 +66,22 @@ Script ResponsesEcho(const json& body) {
   const json& in = body["input"];
   const std::string answer =
       "Summary: " + (in.is_string() ? in.get<std::string>() : LastText(json{{"messages", in}}));
-  const json part = {{"type", "output_text"}, {"text", answer}, {"annotations", json::array()}};
-  const json item = {{"type", "message"},
-                     {"id", "msg_1"},
-                     {"status", "completed"},
-                     {"role", "assistant"},
-                     {"content", json::array({part})}};
-  const json response = {{"id", "resp_1"},
-                         {"object", "response"},
-                         {"status", "completed"},
-                         {"model", "m"},
-                         {"instructions", body.value("instructions", json(nullptr))},
-                         {"output", json::array({item})}};
+  json response = {{"id", "resp_1"},
+                   {"object", "response"},
+                   {"status", "completed"},
+                   {"model", "m"},
+                   {"instructions", body.value("instructions", json(nullptr))}};
+  const auto events = testing::ResponsesStreamEvents(answer, 3, response);
   Script sc;
   if (!body.value("stream", false)) {
-    sc.chunks = {response.dump()};
+    sc.chunks = {events.back().second["response"].dump()};  // the final snapshot
     return sc;
   }
   sc.chunked = true;
   sc.content_type = "text/event-stream";
-  int seq = 0;
-  auto ev = [&](const std::string& type, json data) {
-    data["type"] = type;
-    data["sequence_number"] = seq++;
+  for (const auto& [type, data] : events) {
     sc.chunks.push_back("event: " + type + "\ndata: " + data.dump() + "\n\n");
-  };
-  ev("response.created",
-     {{"response", {{"id", "resp_1"}, {"status", "in_progress"}, {"output", json::array()}}}});
-  ev("response.output_item.added",
-     {{"output_index", 0},
-      {"item", {{"type", "message"}, {"id", "msg_1"}, {"content", json::array()}}}});
-  for (const std::string& p : Pieces(answer, 3)) {
-    ev("response.output_text.delta",
-       {{"item_id", "msg_1"}, {"output_index", 0}, {"content_index", 0}, {"delta", p}});
   }
-  ev("response.output_text.done",
-     {{"item_id", "msg_1"}, {"output_index", 0}, {"content_index", 0}, {"text", answer}});
-  ev("response.output_item.done", {{"output_index", 0}, {"item", item}});
-  ev("response.completed", {{"response", response}});
   return sc;
 }
 
