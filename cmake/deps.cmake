@@ -12,6 +12,7 @@ find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(simdjson 3 REQUIRED)  # read-only parsing of streamed answer events
 find_package(Boost 1.74 REQUIRED COMPONENTS system)
+find_package(ZLIB REQUIRED)  # CRC-32 of the gateway's AWS event-stream frames
 # libcsv (Debian libcsv-dev, no pkg-config file): `phigate deid --csv`.
 find_path(PHIGATE_CSV_INCLUDE_DIR csv.h REQUIRED)
 find_library(PHIGATE_CSV_LIBRARY csv REQUIRED)

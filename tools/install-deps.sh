@@ -10,7 +10,7 @@ PKGS=(
   libhyperscan-dev libre2-dev libabsl-dev libssl-dev libsqlite3-dev sqlite3
   libpq-dev postgresql
   libboost-dev libboost-system-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libsimdjson-dev
-  libcsv-dev
+  libcsv-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   tzdata wamerican hunspell-en-med wrk nginx-light libnginx-mod-http-js graphviz curl openssl libjemalloc-dev
 )
