@@ -1,9 +1,10 @@
 // Fuzzes the gateway's untrusted inputs: request bodies through the text
 // walkers of every API, SSE bytes from an upstream through the parser and the
-// stream rewriters, JSON from a vendor through the Bedrock and emulated-stream
-// conversions. Properties: no crash (no exception); every visited string is valid
-// JSON-string content; a rewriter never emits a partial replacement; the
-// gateway's ParseJson / DumpJson give what nlohmann gives.
+// stream rewriters, JSON from a vendor through the Bedrock conversions, and
+// Bedrock stream events (each input line "eventType<TAB>payload", framed as
+// an event stream) through ConverseStream and the rewriters. Properties: no crash (no exception);
+// every visited string is valid JSON-string content; a rewriter never emits a partial replacement;
+// the gateway's ParseJson / DumpJson give what nlohmann gives.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -12,7 +13,9 @@
 
 #include "nlohmann/json.hpp"
 #include "src/gateway/api.h"
+#include "src/gateway/converse.h"
 #include "src/gateway/deid.h"
+#include "src/gateway/eventstream.h"
 #include "src/gateway/sse.h"
 #include "src/gateway/vendors.h"
 
@@ -98,8 +101,42 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // 3. Vendor answers as the gateway converts them: errors, never exceptions.
   {
     const nlohmann::json j = ParseJson(in);
-    (void)ConverseToOpenAI(j, "m");
-    (void)CompletionToSse(j);
+    for (Api api : {Api::kOpenAIChat, Api::kAnthropicMessages}) {
+      (void)FromConverse(api, j, "m");
+      (void)ToConverse(api, j);
+    }
+  }
+  // 4. Bedrock stream events, framed, fed in two parts, through the rewriter.
+  {
+    std::string frames;
+    for (size_t pos = 0; pos < in.size();) {
+      size_t nl = in.find('\n', pos);
+      if (nl == std::string_view::npos) nl = in.size();
+      const std::string_view line = in.substr(pos, nl - pos);
+      pos = nl + 1;
+      const size_t tab = line.find('\t');
+      if (tab == std::string_view::npos) continue;
+      frames += eventstream::Encode({{":event-type", std::string(line.substr(0, tab))},
+                                     {":content-type", "application/json"},
+                                     {":message-type", "event"}},
+                                    line.substr(tab + 1));
+    }
+    for (Api api : {Api::kOpenAIChat, Api::kAnthropicMessages}) {
+      ConverseStream cs(api, "m", true);
+      auto rw = StreamRewriter::Create(api, &session);
+      std::vector<SseEvent> events;
+      const size_t cut = frames.size() / 2;
+      bool ok = cs.Feed(std::string_view(frames).substr(0, cut), &events).ok() &&
+                cs.Feed(std::string_view(frames).substr(cut), &events).ok();
+      if (ok) ok = cs.Finish(&events).ok();
+      std::string out, scan;
+      for (const SseEvent& e : events) {
+        if (!rw->OnEvent(e, &out, &scan).ok()) break;
+      }
+      rw->Flush(&out);
+      // A stream that ended well ends the client's stream too.
+      if (ok && !events.empty() && !rw->complete()) __builtin_trap();
+    }
   }
   return 0;
 }

@@ -31,7 +31,9 @@ std::string_view ApiName(Api api) {
 }
 
 std::string_view VendorEndpoint(VendorKind kind, Api api) {
-  if (kind == VendorKind::kBedrock && api == Api::kOpenAIChat) return "converse";
+  if (kind == VendorKind::kBedrock && (api == Api::kOpenAIChat || api == Api::kAnthropicMessages)) {
+    return "converse";
+  }
   return ApiEndpoint(api);
 }
 

@@ -34,7 +34,8 @@ std::string_view ApiName(Api api);
 // "messages" (the same text to the same vendor product).
 std::string_view ApiEndpoint(Api api);
 // The endpoint a vendor of `kind` is called at for `api`, as the policy (and
-// its BAAs) names it: Bedrock serves chat through "converse".
+// its BAAs) names it: Bedrock serves chat and messages through "converse"
+// (streamed or not).
 std::string_view VendorEndpoint(VendorKind kind, Api api);
 inline bool IsAnthropic(Api api) {
   return api == Api::kAnthropicMessages || api == Api::kAnthropicCountTokens;

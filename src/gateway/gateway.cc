@@ -16,6 +16,7 @@
 #include "phigate/gateway/containment.h"
 #include "src/gateway/api.h"
 #include "src/gateway/cache.h"
+#include "src/gateway/converse.h"
 #include "src/gateway/deid.h"
 #include "src/gateway/detection_cache.h"
 #include "src/gateway/http_server.h"
@@ -296,7 +297,7 @@ class PolicyFilter : public Filter {
     }
     // The model by the name the policy declares (an alias's upstream name is
     // not one of its names), the endpoint the vendor is called at (Bedrock's
-    // "converse" for a chat request).
+    // "converse" for a chat or messages request).
     DecisionRequest dr{&ctx.principal, ctx.feature, ctx.upstream->vendor,
                        VendorEndpoint(ctx.upstream->kind, ctx.api), ctx.requested_model};
     Result<Decision> d = s_.deps.policy->Decide(dr);
@@ -806,8 +807,8 @@ struct Gateway::Impl {
       ctx.egress_audited = true;
     }
 
-    if (ctx.stream && !call->emulate_stream) {
-      co_await Stream(ctx, w, call->request, reid);
+    if (ctx.stream) {
+      co_await Stream(ctx, w, *call, reid);
       co_return;
     }
     // Whole answer.
@@ -822,21 +823,12 @@ struct Gateway::Impl {
     }
     std::string body = std::move(res->body);
     if (call->bedrock) {
-      Result<json> oa = ConverseToOpenAI(ParseJson(body), ctx.requested_model);
-      if (!oa.ok()) {
-        co_await UpstreamFailed(ctx, w, oa.status());
+      Result<json> answer = FromConverse(ctx.api, ParseJson(body), ctx.requested_model);
+      if (!answer.ok()) {
+        co_await UpstreamFailed(ctx, w, answer.status());
         co_return;
       }
-      body = DumpJson(*oa);
-    }
-    if (call->emulate_stream) {
-      Result<std::string> sse = CompletionToSse(ParseJson(body));
-      if (!sse.ok()) {
-        co_await UpstreamFailed(ctx, w, sse.status());
-        co_return;
-      }
-      co_await StreamFromBytes(ctx, w, std::move(*sse), reid);
-      co_return;
+      body = DumpJson(*answer);
     }
     co_await Answer(ctx, w, std::move(body), reid, /*from_cache=*/false, cache_key);
   }
@@ -989,38 +981,7 @@ struct Gateway::Impl {
     co_await ReplyJson(ctx, w, DumpJson(j), std::move(extra));
   }
 
-  // Streams an answer already held in memory (vendors called without streaming).
-  net::awaitable<void> StreamFromBytes(RequestContext& ctx, ResponseWriter& w, std::string sse,
-                                       DeidSession* reid) {
-    auto rw = StreamRewriter::Create(ctx.api, reid);
-    SseParser parser;
-    std::vector<SseEvent> events;
-    parser.Feed(sse, &events);
-    std::string out, scan;
-    for (const SseEvent& ev : events) {
-      if (!rw->OnEvent(ev, &out, &scan).ok()) break;
-    }
-    const LeakOutcome leak = LeakCheck(ctx, scan, false);
-    if (!leak.deliver) {
-      co_await AuditIngress(ctx, AuditOutcome::kBlocked, 502);
-      co_await ReplyError(ctx, w, 502, leak.Message("the answer was withheld by leak detection"));
-      co_return;
-    }
-    RedactText(leak.redact, /*json_too=*/true, &out);
-    if (!co_await AuditIngress(ctx, AuditOutcome::kAnswered, 200)) {
-      co_await ReplyError(ctx, w, 503, "the audit trail is not available; answer withheld");
-      co_return;
-    }
-    CountRequest(ctx.api, 200);
-    std::vector<std::pair<std::string, std::string>> hdrs;
-    hdrs.emplace_back("x-request-id", ctx.request_id);
-    if (!co_await w.StartStream(200, "text/event-stream", std::move(hdrs))) {
-      co_return;
-    }
-    if (co_await w.SendChunk(out)) co_await w.EndStream();
-  }
-
-  net::awaitable<void> Stream(RequestContext& ctx, ResponseWriter& w, const UpstreamRequest& req,
+  net::awaitable<void> Stream(RequestContext& ctx, ResponseWriter& w, const VendorCall& call,
                               DeidSession* reid) {
     struct StreamCount {
       explicit StreamCount(Shared& s) : s_(s) {
@@ -1033,7 +994,7 @@ struct Gateway::Impl {
       }
       Shared& s_;
     } count(shared);
-    Result<std::unique_ptr<UpstreamStream>> up = co_await shared.client->Open(req);
+    Result<std::unique_ptr<UpstreamStream>> up = co_await shared.client->Open(call.request);
     if (!up.ok()) {
       co_await UpstreamFailed(ctx, w, up.status());
       co_return;
@@ -1051,6 +1012,15 @@ struct Gateway::Impl {
     }
     auto rw = StreamRewriter::Create(ctx.api, reid);
     SseParser parser;
+    // Bedrock answers with ConverseStream's binary event stream: translated
+    // into the client API's events, which the rewriter then takes as it takes
+    // any vendor's.
+    std::unique_ptr<ConverseStream> converse;
+    if (call.bedrock) {
+      const json* include_usage = Member(Member(ctx.body, "stream_options"), "include_usage");
+      converse = std::make_unique<ConverseStream>(
+          ctx.api, ctx.requested_model, include_usage != nullptr && *include_usage == true);
+    }
     std::vector<SseEvent> events;
     std::string out, scan;
     // The leak scan sees the tail of the previous text too, so a value split
@@ -1077,29 +1047,38 @@ struct Gateway::Impl {
                            stalled ? "kind=\"stream_stalled\"" : "kind=\"stream_broken\"");
         break;
       }
-      if (chunk->empty()) {
-        if (!rw->complete()) {
-          failure = "the upstream stream was truncated; stream ended";
-          shared.metrics.Inc("phigate_upstream_errors_total", "kind=\"stream_truncated\"");
-        }
-        break;
-      }
+      const bool eof = chunk->empty();
       events.clear();
-      if (!parser.Feed(*chunk, &events)) {
-        failure = "the upstream sent a malformed stream; stream ended";
-        break;
+      // A failure of the vendor's bytes; the events before it are still sent.
+      std::string_view feed_failure;
+      if (converse != nullptr) {
+        // At the end, a failed Finish() is a truncated answer (below).
+        Status s = eof ? converse->Finish(&events) : converse->Feed(*chunk, &events);
+        if (s.code() == absl::StatusCode::kUnavailable) {
+          feed_failure = "the upstream model reported an error; stream ended";
+          shared.metrics.Inc("phigate_upstream_errors_total", "kind=\"stream_error_event\"");
+        } else if (!s.ok() && !eof) {
+          feed_failure = "the upstream sent a malformed stream; stream ended";
+        }
+      } else if (!eof && !parser.Feed(*chunk, &events)) {
+        feed_failure = "the upstream sent a malformed stream; stream ended";
       }
       out.clear();
       scan.clear();
       for (const SseEvent& ev : events) {
         if (Status s = rw->OnEvent(ev, &out, &scan); !s.ok()) {
-          failure = s.code() == absl::StatusCode::kUnavailable
-                        ? "the upstream model reported an error; stream ended"
-                        : "the upstream sent a malformed stream event; stream ended";
+          feed_failure = s.code() == absl::StatusCode::kUnavailable
+                             ? "the upstream model reported an error; stream ended"
+                             : "the upstream sent a malformed stream event; stream ended";
           shared.metrics.Inc("phigate_upstream_errors_total", "kind=\"stream_error_event\"");
           break;
         }
       }
+      if (feed_failure.empty() && eof && !rw->complete()) {
+        feed_failure = "the upstream stream was truncated; stream ended";
+        shared.metrics.Inc("phigate_upstream_errors_total", "kind=\"stream_truncated\"");
+      }
+      failure = feed_failure;
       if (!scan.empty()) {
         scan_window.append(scan);
         const LeakOutcome leak = LeakCheck(ctx, scan_window, false);
@@ -1134,7 +1113,7 @@ struct Gateway::Impl {
         client_gone = true;
         break;
       }
-      if (!failure.empty()) break;
+      if (!failure.empty() || eof) break;
       if (rw->complete()) {
         // Read the end of the HTTP message so the connection can be reused.
         while (true) {

@@ -33,6 +33,27 @@ nlohmann::json ParseJson(std::string_view text);
 // UTF-8 as is, invalid UTF-8 replaced by U+FFFD; never throws.
 std::string DumpJson(const nlohmann::json& j);
 
+// Reading what a client or a vendor sent, without nlohmann's value() or
+// get<>() on a value of unchecked type (which throw):
+// the member `key` of `o`, or nullptr when `o` is null, no object or has no
+// such member;
+inline const nlohmann::json* Member(const nlohmann::json* o, std::string_view key) {
+  if (o == nullptr || !o->is_object()) return nullptr;
+  auto it = o->find(key);
+  return it == o->end() ? nullptr : &*it;
+}
+inline const nlohmann::json* Member(const nlohmann::json& o, std::string_view key) {
+  return Member(&o, key);
+}
+// the string `v` holds, else `fallback`;
+inline std::string StringOr(const nlohmann::json* v, std::string_view fallback) {
+  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string(fallback);
+}
+// a token count: the integer given, else 0.
+inline nlohmann::json CountOr(const nlohmann::json* v) {
+  return v != nullptr && v->is_number_integer() ? *v : nlohmann::json(0);
+}
+
 }  // namespace phigate::gateway
 
 #endif  // PHIGATE_SRC_GATEWAY_JSON_IO_H_

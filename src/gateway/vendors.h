@@ -1,7 +1,8 @@
 // Upstream adapters: turn a de-identified inbound request into the vendor's
 // request (URL, auth headers, body), and a vendor's answer back into the
-// inbound API's shape. OpenAI, Azure OpenAI, Anthropic, AWS Bedrock (Converse,
-// SigV4) and any self-hosted OpenAI-compatible server.
+// inbound API's shape. OpenAI, Azure OpenAI, Anthropic, AWS Bedrock (Converse
+// and ConverseStream, SigV4; the translation is src/gateway/converse.h) and
+// any self-hosted OpenAI-compatible server.
 #ifndef PHIGATE_SRC_GATEWAY_VENDORS_H_
 #define PHIGATE_SRC_GATEWAY_VENDORS_H_
 
@@ -18,8 +19,9 @@ namespace phigate::gateway {
 
 struct VendorCall {
   UpstreamRequest request;
-  bool bedrock = false;         // the answer is a Converse response (translate it)
-  bool emulate_stream = false;  // the vendor is called without streaming; phigate streams
+  // The answer is Converse's (translate it: src/gateway/converse.h); streamed,
+  // a ConverseStream event stream.
+  bool bedrock = false;
 };
 
 struct VendorCallOptions {
@@ -33,13 +35,6 @@ struct VendorCallOptions {
 Result<VendorCall> BuildVendorCall(const UpstreamConfig& up, const UpstreamEndpoint& ep, Api api,
                                    nlohmann::json& body, bool stream,
                                    const VendorCallOptions& options);
-
-// A Bedrock Converse answer as an OpenAI chat completion.
-Result<nlohmann::json> ConverseToOpenAI(const nlohmann::json& converse, std::string_view model);
-// A complete OpenAI chat completion as the SSE events of a stream (for vendors
-// called without streaming). DataLoss when it has no choices array or a
-// choice that is no object.
-Result<std::string> CompletionToSse(const nlohmann::json& completion);
 
 bool KindServes(VendorKind kind, Api api);
 

@@ -8,6 +8,7 @@
 #include "phigate/gateway/config.h"
 #include "phigate/gateway/gateway.h"
 #include "src/gateway/api.h"
+#include "src/gateway/converse.h"
 #include "src/gateway/sigv4.h"
 #include "tests/testing/status_matchers.h"
 
@@ -198,48 +199,69 @@ TEST(VendorsTest, BedrockConverseSignedWithSigV4) {
   EXPECT_EQ(HeaderOf(c.request, "x-amz-date"), "20250101T000000Z");
 }
 
+// Bedrock serves chat and messages clients, through Converse, or
+// ConverseStream's event stream when the client streams; the policy knows both
+// as the endpoint "converse".
+TEST(VendorsTest, BedrockServesChatAndMessagesStreamedOrNot) {
+  const UpstreamConfig up = BedrockUpstream();
+  PHIGATE_ASSERT_OK_AND_ASSIGN(UpstreamEndpoint ep,
+                               ParseUpstreamUrl("https://bedrock-runtime.us-east-1.amazonaws.com"));
+  VendorCallOptions o;
+  o.upstream_model = "claude-haiku";
+  json body = json::parse(R"({"max_tokens":5,"messages":[{"role":"user","content":"hi"}]})");
+  PHIGATE_ASSERT_OK_AND_ASSIGN(VendorCall c,
+                               BuildVendorCall(up, ep, Api::kAnthropicMessages, body, true, o));
+  EXPECT_TRUE(c.bedrock);
+  EXPECT_EQ(c.request.target, "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream");
+  EXPECT_EQ(HeaderOf(c.request, "accept"), "application/vnd.amazon.eventstream");
+  EXPECT_EQ(json::parse(c.request.body)["messages"][0]["content"][0]["text"], "hi");
+  PHIGATE_ASSERT_OK_AND_ASSIGN(VendorCall whole,
+                               BuildVendorCall(up, ep, Api::kAnthropicMessages, body, false, o));
+  EXPECT_EQ(whole.request.target, "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse");
+  EXPECT_EQ(HeaderOf(whole.request, "accept"), "");
+  for (Api api : {Api::kOpenAIChat, Api::kAnthropicMessages}) {
+    EXPECT_TRUE(KindServes(VendorKind::kBedrock, api));
+    EXPECT_EQ(VendorEndpoint(VendorKind::kBedrock, api), "converse");
+  }
+  for (Api api : {Api::kOpenAIEmbeddings, Api::kOpenAIResponses, Api::kAnthropicCountTokens}) {
+    EXPECT_FALSE(KindServes(VendorKind::kBedrock, api));
+  }
+}
+
 TEST(VendorsTest, ConverseAnswerBecomesChatCompletion) {
   json c = json::parse(
       R"({"output":{"message":{"role":"assistant","content":[{"text":"Hi "},{"text":"there"}]}},
     "stopReason":"max_tokens","usage":{"inputTokens":3,"outputTokens":2,"totalTokens":5}})");
-  PHIGATE_ASSERT_OK_AND_ASSIGN(json oa, ConverseToOpenAI(c, "claude-haiku"));
+  PHIGATE_ASSERT_OK_AND_ASSIGN(json oa, FromConverse(Api::kOpenAIChat, c, "claude-haiku"));
   EXPECT_EQ(oa["choices"][0]["message"]["content"], "Hi there");
   EXPECT_EQ(oa["choices"][0]["finish_reason"], "length");
   EXPECT_EQ(oa["usage"]["total_tokens"], 5);
-  PHIGATE_ASSERT_OK_AND_ASSIGN(const std::string sse, CompletionToSse(oa));
-  EXPECT_THAT(sse, HasSubstr("\"content\":\"Hi there\""));
-  EXPECT_THAT(sse, HasSubstr("data: [DONE]"));
+  EXPECT_EQ(oa["model"], "claude-haiku");
 }
 
 // What a vendor or a client sends is never read with a conversion that
 // throws: a member of the wrong type is an error (or left out), not an
 // exception that would end the connection without a reply.
 TEST(VendorsTest, MalformedShapesAreErrorsNotExceptions) {
-  for (const char* bad : {R"(5)", R"({"output":5})", R"({"output":[1]})", R"({})"}) {
-    EXPECT_EQ(ConverseToOpenAI(json::parse(bad), "m").status().code(), absl::StatusCode::kDataLoss)
-        << bad;
+  for (const char* bad : {R"(5)", R"({"output":5})", R"({"output":[1]})", R"({})",
+                          R"({"output":{"message":{"content":{}}}})"}) {
+    for (Api api : {Api::kOpenAIChat, Api::kAnthropicMessages}) {
+      EXPECT_EQ(FromConverse(api, json::parse(bad), "m").status().code(),
+                absl::StatusCode::kDataLoss)
+          << bad;
+    }
   }
   // Members of the wrong type inside a well-formed answer are left out.
   PHIGATE_ASSERT_OK_AND_ASSIGN(
-      json oa, ConverseToOpenAI(json::parse(R"({"output":{"message":{"content":[7,{"text":1},)"
-                                            R"({"text":"ok"}]}},"stopReason":9,)"
-                                            R"("usage":{"inputTokens":"3","outputTokens":2}})"),
-                                "m"));
+      json oa, FromConverse(Api::kOpenAIChat,
+                            json::parse(R"({"output":{"message":{"content":[7,{"text":1},)"
+                                        R"({"text":"ok"}]}},"stopReason":9,)"
+                                        R"("usage":{"inputTokens":"3","outputTokens":2}})"),
+                            "m"));
   EXPECT_EQ(oa["choices"][0]["message"]["content"], "ok");
   EXPECT_EQ(oa["choices"][0]["finish_reason"], "stop");
   EXPECT_EQ(oa["usage"]["prompt_tokens"], 0);
   EXPECT_EQ(oa["usage"]["completion_tokens"], 2);
-  for (const char* bad : {R"(null)", R"({"choices":5})", R"({"choices":[1]})", R"([])"}) {
-    EXPECT_EQ(CompletionToSse(json::parse(bad)).status().code(), absl::StatusCode::kDataLoss)
-        << bad;
-  }
-  PHIGATE_ASSERT_OK_AND_ASSIGN(
-      const std::string sse,
-      CompletionToSse(json::parse(R"({"id":5,"created":"x","model":[],"choices":)"
-                                  R"([{"index":"0","message":7}]})")));
-  EXPECT_THAT(sse, HasSubstr(R"("id":"chatcmpl")"));
-  EXPECT_THAT(sse, HasSubstr(R"("created":0)"));
-  EXPECT_THAT(sse, HasSubstr(R"("index":0)"));
   // A Bedrock route's request: messages must be an array of objects with a string role.
   const UpstreamConfig up = BedrockUpstream();
   VendorCallOptions o;
