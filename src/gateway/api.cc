@@ -31,9 +31,7 @@ std::string_view ApiName(Api api) {
 }
 
 std::string_view VendorEndpoint(VendorKind kind, Api api) {
-  if (kind == VendorKind::kBedrock && (api == Api::kOpenAIChat || api == Api::kAnthropicMessages)) {
-    return "converse";
-  }
+  if (kind == VendorKind::kBedrock) return "converse";  // chat, messages and their token count
   return ApiEndpoint(api);
 }
 

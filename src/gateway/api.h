@@ -34,8 +34,8 @@ std::string_view ApiName(Api api);
 // "messages" (the same text to the same vendor product).
 std::string_view ApiEndpoint(Api api);
 // The endpoint a vendor of `kind` is called at for `api`, as the policy (and
-// its BAAs) names it: Bedrock serves chat and messages through "converse"
-// (streamed or not).
+// its BAAs) names it: Bedrock serves chat, messages and the token count
+// through "converse" (Converse, ConverseStream, CountTokens).
 std::string_view VendorEndpoint(VendorKind kind, Api api);
 inline bool IsAnthropic(Api api) {
   return api == Api::kAnthropicMessages || api == Api::kAnthropicCountTokens;

@@ -337,11 +337,25 @@ std::string AnthropicStop(std::string_view stop) {
 Result<json> ToConverse(Api api, const json& body) {
   if (api == Api::kOpenAIChat) return OpenAIChatToConverse(body);
   if (api == Api::kAnthropicMessages) return AnthropicToConverse(body);
+  if (api == Api::kAnthropicCountTokens) {
+    // CountTokens takes what Converse would be given, less the inference
+    // parameters: messages, system, toolConfig, additionalModelRequestFields.
+    PHIGATE_ASSIGN_OR_RETURN(json c, AnthropicToConverse(body));
+    c.erase("inferenceConfig");
+    return json{{"input", {{"converse", std::move(c)}}}};
+  }
   return absl::FailedPreconditionError(
       absl::StrCat("the ", ToAbsl(ApiName(api)), " API is not served on Bedrock routes"));
 }
 
 Result<json> FromConverse(Api api, const json& c, std::string_view model) {
+  if (api == Api::kAnthropicCountTokens) {
+    const json* n = Member(c, "inputTokens");
+    if (n == nullptr || !n->is_number_integer()) {
+      return absl::DataLossError("malformed Bedrock CountTokens answer");
+    }
+    return json{{"input_tokens", *n}};
+  }
   const json* output = Member(c, "output");
   const json* content = Member(Member(output, "message"), "content");
   if (content == nullptr || !content->is_array()) {

@@ -27,13 +27,15 @@
 namespace phigate::gateway {
 
 // The Converse request body for an inbound chat (kOpenAIChat) or messages
-// (kAnthropicMessages) body. InvalidArgument for a malformed body (a message
-// without a role, tool-call arguments that are no JSON object),
-// FailedPrecondition for what Converse does not offer.
+// (kAnthropicMessages) body; for a token count (kAnthropicCountTokens), the
+// body of Bedrock's CountTokens ({"input": {"converse": ...}}). InvalidArgument for a malformed
+// body (a message without a role, tool-call arguments that are no JSON object), FailedPrecondition
+// for what Converse does not offer.
 Result<nlohmann::json> ToConverse(Api api, const nlohmann::json& body);
 
 // A Converse answer as an OpenAI chat completion or an Anthropic message
-// (`model`: the model the client asked for). DataLoss when malformed.
+// (`model`: the model the client asked for), a CountTokens answer as
+// Anthropic's token count. DataLoss when malformed.
 Result<nlohmann::json> FromConverse(Api api, const nlohmann::json& converse,
                                     std::string_view model);
 

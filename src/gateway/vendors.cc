@@ -20,7 +20,8 @@ bool KindServes(VendorKind kind, Api api) {
     case VendorKind::kAnthropic:
       return api == Api::kAnthropicMessages || api == Api::kAnthropicCountTokens;
     case VendorKind::kBedrock:
-      return api == Api::kOpenAIChat || api == Api::kAnthropicMessages;
+      return api == Api::kOpenAIChat || api == Api::kAnthropicMessages ||
+             api == Api::kAnthropicCountTokens;
   }
   return false;
 }
@@ -112,7 +113,9 @@ Result<VendorCall> BuildVendorCall(const UpstreamConfig& up, const UpstreamEndpo
       const std::string model_id = it == up.model_ids.end() ? model : it->second;
       PHIGATE_ASSIGN_OR_RETURN(json converse, ToConverse(api, body));
       r.target = absl::StrCat(ep.base_path, "/model/", UriEncode(model_id, false),
-                              stream ? "/converse-stream" : "/converse");
+                              api == Api::kAnthropicCountTokens ? "/count-tokens"
+                              : stream                          ? "/converse-stream"
+                                                                : "/converse");
       r.body = DumpJson(converse);
       call.bedrock = true;
       if (up.aws_access_key_id.empty() || up.aws_secret_access_key.empty()) {

@@ -193,6 +193,29 @@ TEST(ConverseTest, AnswersWithToolUseAndReasoning) {
   EXPECT_EQ(FromConverse(Api::kAnthropicMessages, only, "m")->at("stop_reason"), "refusal");
 }
 
+// Anthropic's token count through Bedrock's CountTokens: what Converse would
+// be given, without the inference parameters; the count back in Anthropic's shape.
+TEST(ConverseTest, TokenCount) {
+  const json body = json::parse(R"({"model":"m","max_tokens":9,"system":"s",
+    "tools":[{"name":"f","input_schema":{"type":"object"}}],
+    "messages":[{"role":"user","content":"hi"}]})");
+  PHIGATE_ASSERT_OK_AND_ASSIGN(json c, ToConverse(Api::kAnthropicCountTokens, body));
+  const json& in = c["input"]["converse"];
+  EXPECT_EQ(in["messages"][0]["content"][0]["text"], "hi");
+  EXPECT_EQ(in["system"][0]["text"], "s");
+  EXPECT_EQ(in["toolConfig"]["tools"][0]["toolSpec"]["name"], "f");
+  EXPECT_FALSE(in.contains("inferenceConfig"));
+  EXPECT_EQ(c.size(), 1u);
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      json n, FromConverse(Api::kAnthropicCountTokens, json::parse(R"({"inputTokens":42})"), "m"));
+  EXPECT_EQ(n, json::parse(R"({"input_tokens":42})"));
+  for (const char* bad : {R"({})", R"({"inputTokens":"42"})", R"([42])"}) {
+    EXPECT_EQ(FromConverse(Api::kAnthropicCountTokens, json::parse(bad), "m").status().code(),
+              absl::StatusCode::kDataLoss)
+        << bad;
+  }
+}
+
 // ConverseStream ---------------------------------------------------------
 
 std::string Frame(const std::string& type, const json& payload,

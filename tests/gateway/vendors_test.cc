@@ -200,8 +200,8 @@ TEST(VendorsTest, BedrockConverseSignedWithSigV4) {
 }
 
 // Bedrock serves chat and messages clients, through Converse, or
-// ConverseStream's event stream when the client streams; the policy knows both
-// as the endpoint "converse".
+// ConverseStream's event stream when the client streams, and Anthropic's token
+// count through CountTokens; the policy knows them all as the endpoint "converse".
 TEST(VendorsTest, BedrockServesChatAndMessagesStreamedOrNot) {
   const UpstreamConfig up = BedrockUpstream();
   PHIGATE_ASSERT_OK_AND_ASSIGN(UpstreamEndpoint ep,
@@ -219,11 +219,18 @@ TEST(VendorsTest, BedrockServesChatAndMessagesStreamedOrNot) {
                                BuildVendorCall(up, ep, Api::kAnthropicMessages, body, false, o));
   EXPECT_EQ(whole.request.target, "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse");
   EXPECT_EQ(HeaderOf(whole.request, "accept"), "");
-  for (Api api : {Api::kOpenAIChat, Api::kAnthropicMessages}) {
+  json count = body;
+  PHIGATE_ASSERT_OK_AND_ASSIGN(
+      VendorCall tokens, BuildVendorCall(up, ep, Api::kAnthropicCountTokens, count, false, o));
+  EXPECT_EQ(tokens.request.target, "/model/anthropic.claude-3-haiku-20240307-v1%3A0/count-tokens");
+  EXPECT_EQ(
+      json::parse(tokens.request.body)["input"]["converse"]["messages"][0]["content"][0]["text"],
+      "hi");
+  for (Api api : {Api::kOpenAIChat, Api::kAnthropicMessages, Api::kAnthropicCountTokens}) {
     EXPECT_TRUE(KindServes(VendorKind::kBedrock, api));
     EXPECT_EQ(VendorEndpoint(VendorKind::kBedrock, api), "converse");
   }
-  for (Api api : {Api::kOpenAIEmbeddings, Api::kOpenAIResponses, Api::kAnthropicCountTokens}) {
+  for (Api api : {Api::kOpenAIEmbeddings, Api::kOpenAIResponses}) {
     EXPECT_FALSE(KindServes(VendorKind::kBedrock, api));
   }
 }

@@ -1114,8 +1114,13 @@ TEST_F(GatewayTest, AnswerNotOnRecordDoesNotEndAsComplete) {
 // call of the first one with that text as its "note" argument.
 enum class BedrockFault { kNone, kException, kTruncated, kBadCrc };
 Script BedrockAnswer(const ReceivedRequest& r, BedrockFault fault = BedrockFault::kNone) {
-  const json body = json::parse(r.body, nullptr, false);
+  json body = json::parse(r.body, nullptr, false);
   Script sc;
+  if (r.target.ends_with("/count-tokens") && !body.is_discarded()) {
+    // A token count: one per byte of the last user text.
+    sc.chunks = {json{{"inputTokens", LastText(body["input"]["converse"]).size()}}.dump()};
+    return sc;
+  }
   if (body.is_discarded() || !body.contains("messages")) {
     sc.status = 400;
     sc.chunks = {R"({"message":"bad request"})"};
@@ -1312,6 +1317,16 @@ TEST_F(BedrockTest, ChatAndMessagesWholeAndStreamed) {
       }
     }
   }
+  // Anthropic's token count, through CountTokens.
+  const json count = {{"model", "claude-haiku"},
+                      {"messages", json::array({{{"role", "user"}, {"content", Note()}}})}};
+  HttpResult n = HttpCall(gw_->port(), "POST", "/v1/messages/count_tokens", count.dump(),
+                          {{"x-api-key", "pg_test_alice"}, {"anthropic-version", "2023-06-01"}});
+  ASSERT_EQ(n.status, 200u) << n.body;
+  const ReceivedRequest counted = upstream_->received().back();
+  EXPECT_EQ(counted.target, "/model/anthropic.claude-3-haiku-20240307-v1%3A0/count-tokens");
+  EXPECT_EQ(json::parse(n.body)["input_tokens"],
+            LastText(json::parse(counted.body)["input"]["converse"]).size());
   // A caller without the permission gets the tokens Bedrock saw.
   HttpResult bob = Call(Api::kAnthropicMessages, true, false, "bob");
   ASSERT_EQ(bob.status, 200u) << bob.body;
