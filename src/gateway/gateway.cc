@@ -246,31 +246,29 @@ class RouteFilter : public Filter {
                   "no feature: send the x-phigate-feature header or bind one to the API key");
     }
     const std::string_view hint = Header(*ctx.req, "x-phigate-vendor");
-    std::string vendor;
     if (s_.deps.router != nullptr) {
-      Result<RouteTarget> t = s_.deps.router->Route(
+      Result<std::vector<RouteTarget>> targets = s_.deps.router->Routes(
           ctx.principal, ctx.feature, ApiEndpoint(ctx.api), ctx.requested_model, hint);
-      if (!t.ok()) return Stop(ctx, name(), 404, "no route to a vendor for this model and feature");
-      ctx.feature_known = true;
-      vendor = t->vendor;
-      ctx.upstream_model = t->upstream_model;
-    }
-    for (size_t i = 0; i < s_.config.upstreams.size(); ++i) {
-      const UpstreamConfig& up = s_.config.upstreams[i];
-      if (!KindServes(up.kind, ctx.api)) continue;
-      if (!vendor.empty()) {
-        if (up.vendor != vendor) continue;
-      } else {
-        if (!hint.empty() && up.vendor != hint) continue;
-        bool listed = false;
-        for (const std::string& name : up.models)
-          listed |= name == "*" || name == ctx.requested_model;
-        if (!listed) continue;
-        ctx.upstream_model = ctx.requested_model;
+      if (!targets.ok() || targets->empty()) {
+        return Stop(ctx, name(), 404, "no route to a vendor for this model and feature");
       }
-      ctx.upstream = &up;
-      ctx.endpoint = &s_.endpoints[i];
-      break;
+      ctx.feature_known = true;
+      // The first route whose vendor speaks this API.
+      for (const RouteTarget& t : *targets) {
+        if (Choose(ctx, [&](const UpstreamConfig& up) { return up.vendor == t.vendor; })) {
+          ctx.upstream_model = t.upstream_model;
+          break;
+        }
+      }
+    } else {
+      Choose(ctx, [&](const UpstreamConfig& up) {
+        if (!hint.empty() && up.vendor != hint) return false;
+        bool listed = false;
+        for (const std::string& name : up.models) {
+          listed |= name == "*" || name == ctx.requested_model;
+        }
+        return listed;
+      });
     }
     if (ctx.upstream == nullptr) {
       return Stop(ctx, name(), 404, "no upstream serves this model on this API");
@@ -280,6 +278,20 @@ class RouteFilter : public Filter {
   }
 
  private:
+  // Takes the first configured upstream that serves the request's API and
+  // that `match` accepts.
+  template <class Match>
+  bool Choose(RequestContext& ctx, Match match) const {
+    for (size_t i = 0; i < s_.config.upstreams.size(); ++i) {
+      const UpstreamConfig& up = s_.config.upstreams[i];
+      if (!KindServes(up.kind, ctx.api) || !match(up)) continue;
+      ctx.upstream = &up;
+      ctx.endpoint = &s_.endpoints[i];
+      return true;
+    }
+    return false;
+  }
+
   const Shared& s_;
 };
 

@@ -135,11 +135,13 @@ class PolicyAdapter : public Authenticator, public PolicyDecider, public Router 
   }
   bool loaded() const override { return holder_->Current() != nullptr; }
 
-  Result<RouteTarget> Route(const Principal&, std::string_view feature, std::string_view,
-                            std::string_view model, std::string_view hint) const override {
+  Result<std::vector<RouteTarget>> Routes(const Principal&, std::string_view feature,
+                                          std::string_view, std::string_view model,
+                                          std::string_view hint) const override {
     std::shared_ptr<const policy::Policy> p = holder_->Current();
     const policy::Feature* f = p->config().FindFeature(feature);
     if (f == nullptr) return absl::NotFoundError("unknown feature");
+    std::vector<RouteTarget> out;
     for (const policy::Route& route : f->routes) {
       if (!hint.empty() && route.vendor != hint) continue;
       bool listed = false;
@@ -149,9 +151,10 @@ class PolicyAdapter : public Authenticator, public PolicyDecider, public Router 
       if (v == nullptr) continue;
       const policy::VendorModel* vm = v->FindModel(model);
       if (vm == nullptr) continue;
-      return RouteTarget{v->name, vm->upstream_model.empty() ? vm->name : vm->upstream_model};
+      out.push_back(
+          RouteTarget{v->name, vm->upstream_model.empty() ? vm->name : vm->upstream_model});
     }
-    return absl::NotFoundError("no route");
+    return out;
   }
 
   std::vector<ListedModel> Models(const Principal& who, std::string_view feature) const override {

@@ -397,6 +397,35 @@ TEST_F(ServeStackTest, AModelAliasIsDecidedByItsDeclaredName) {
   EXPECT_EQ(json::parse(upstream_->received()[0].body)["model"], "local-llama-3b");
 }
 
+// One model name declared by two kinds of vendor: a request goes to the first
+// route whose vendor speaks the client's API (before session 36 the first
+// route was taken whatever its kind, and an OpenAI client got a 404).
+TEST_F(ServeStackTest, AModelTwoKindsOfVendorDeclareGoesToTheOneThatSpeaksTheAPI) {
+  std::string policy = PolicyText(false);
+  const std::string claude =
+      "  - name: claude-side\n    kind: anthropic\n    api_base: " + upstream_->url() +
+      "\n    region: us\n    endpoints: [messages]\n"
+      "    models: [local-llama]\n"
+      "features:\n";
+  const std::string routes = "    routes:\n      - vendor: local\n";
+  policy.replace(policy.find("features:\n"), 10, claude);
+  policy.replace(policy.find(routes), routes.size(),
+                 "    routes:\n      - vendor: claude-side\n        models: [\"*\"]\n"
+                 "      - vendor: local\n");
+  WriteRaw(policy);
+  Start(/*watch=*/false);
+  ASSERT_EQ(Chat(kClinicianKey).status, 200u);
+  ASSERT_EQ(upstream_->count(), 1u);
+  EXPECT_EQ(upstream_->received()[0].target, "/v1/chat/completions");
+  const json body = {{"model", "local-llama"},
+                     {"max_tokens", 10},
+                     {"messages", json::array({{{"role", "user"}, {"content", Note()}}})}};
+  HttpCall(gw_->port(), "POST", "/v1/messages", body.dump(),
+           {{"x-api-key", kClinicianKey}, {"x-phigate-feature", "scribe"}});
+  ASSERT_EQ(upstream_->count(), 2u);
+  EXPECT_EQ(upstream_->received()[1].target, "/v1/messages");
+}
+
 TEST_F(ServeStackTest, ReadyzFailsWhileTheAuditTrailCannotCommit) {
   Start(/*watch=*/false);
   ASSERT_EQ(Chat(kClinicianKey).status, 200u);

@@ -42,12 +42,15 @@ struct ListedModel {
 class Router {
  public:
   virtual ~Router() = default;
-  // `endpoint`: "chat/completions", "responses", "embeddings" or "messages".
-  // `vendor_hint`: the x-phigate-vendor header ("" = none). NotFound when
-  // nothing routes.
-  virtual Result<RouteTarget> Route(const Principal& who, std::string_view feature,
-                                    std::string_view endpoint, std::string_view model,
-                                    std::string_view vendor_hint) const = 0;
+  // Every vendor of the feature's routes that declares `model`, in route
+  // order; the gateway takes the first whose upstream serves the request's API
+  // (a model name two kinds of vendor declare goes to the one that speaks the
+  // client's API). `endpoint`: "chat/completions", "responses", "embeddings"
+  // or "messages". `vendor_hint`: the x-phigate-vendor header ("" = none).
+  // NotFound for an unknown feature; empty when nothing routes.
+  virtual Result<std::vector<RouteTarget>> Routes(const Principal& who, std::string_view feature,
+                                                  std::string_view endpoint, std::string_view model,
+                                                  std::string_view vendor_hint) const = 0;
   // The models `who` may call for `feature` (GET /v1/models): those the
   // feature's routes name that the policy allows on at least one of the
   // vendor's endpoints, each name once, in route order.
