@@ -20,6 +20,12 @@ const BIN = process.env.PHIGATE_BIN;
 const KEYS = { clinician: 'pg_e2e_clinician', analyst: 'pg_e2e_analyst', other: 'pg_e2e_globex' };
 const sha = (s) => crypto.createHash('sha256').update(s).digest('hex');
 const MASTER_KEY = crypto.randomBytes(32).toString('hex');
+// Fake AWS credentials of the Bedrock routes (the fake upstream checks the
+// signature with them); `claude-bedrock-badkey`'s route signs with a wrong secret.
+const AWS = { keyId: 'AKIAE2EEXAMPLE0000000', secret: 'e2eSecretKeyEXAMPLE/K7MDENG+bPxRfiCYzzzz',
+              wrongSecret: 'e2eWrongSecretEXAMPLE/K7MDENG+bPxRfiCYzz', token: 'e2e-session-token' };
+const BEDROCK = 'claude-bedrock';
+const BEDROCK_ID = 'anthropic.claude-3-5-haiku-20241022-v1:0';
 
 // A synthetic patient written by the project's generator (patients.mjs).
 export const PHI = synthPatients(BIN, 20261204, 1)[0];
@@ -79,6 +85,33 @@ vendors:
       products: [api]
       endpoints: [chat/completions, responses]
       models: [gpt-4o-e2e]
+  - name: bedrock
+    kind: bedrock
+    api_base: http://127.0.0.1:${upPort}
+    region: us-east-1
+    endpoints: [converse]
+    models: [${BEDROCK}]
+    baa:
+      id: BAA-E2E-AWS
+      signed: 2026-01-01
+      expires: 2099-12-31
+      products: [bedrock]
+      endpoints: [converse]
+      models: [${BEDROCK}]
+      regions: [us-east-1]
+  - name: bedrock-badkey
+    kind: bedrock
+    api_base: http://127.0.0.1:${upPort}
+    region: us-east-1
+    endpoints: [converse]
+    models: [claude-bedrock-badkey]
+    baa:
+      id: BAA-E2E-AWS-2
+      signed: 2026-01-01
+      expires: 2099-12-31
+      products: [bedrock]
+      endpoints: [converse]
+      models: [claude-bedrock-badkey]
 features:
   - name: scribe
     purpose: treatment
@@ -99,6 +132,10 @@ features:
         models: ["*"]
       - vendor: azure
         models: ["*"]
+      - vendor: bedrock
+        models: ["*"]
+      - vendor: bedrock-badkey
+        models: ["*"]
   - name: scribe-all
     purpose: treatment
     roles: [clinician]
@@ -118,6 +155,21 @@ gateway:
       base_url: http://127.0.0.1:${upPort}
       deployments: {gpt-4o-e2e: e2e-deployment}
       api_version: 2024-10-21
+    - vendor: bedrock
+      kind: bedrock
+      base_url: http://127.0.0.1:${upPort}
+      region: us-east-1
+      model_ids: {${BEDROCK}: "${BEDROCK_ID}"}
+      aws_access_key_id_env: PHIGATE_E2E_AWS_KEY_ID
+      aws_secret_access_key_env: PHIGATE_E2E_AWS_SECRET
+      aws_session_token_env: PHIGATE_E2E_AWS_TOKEN
+    - vendor: bedrock-badkey
+      kind: bedrock
+      base_url: http://127.0.0.1:${upPort}
+      region: us-east-1
+      aws_access_key_id_env: PHIGATE_E2E_AWS_KEY_ID
+      aws_secret_access_key_env: PHIGATE_E2E_AWS_WRONG_SECRET
+      aws_session_token_env: PHIGATE_E2E_AWS_TOKEN
 `;
 }
 
@@ -126,13 +178,17 @@ async function startGateway(cfg, masterKey) {
   const { proc, port: listening } = startServe(
     BIN, ['--config', cfg, '--listen', '127.0.0.1:0', '--store',
           `sqlite://${path.join(tmp, 'vault.db')}`, '--no-watch'],
-    { ...process.env, PHIGATE_MASTER_KEY: masterKey });
+    { ...process.env, PHIGATE_MASTER_KEY: masterKey, PHIGATE_E2E_AWS_KEY_ID: AWS.keyId,
+      PHIGATE_E2E_AWS_SECRET: AWS.secret, PHIGATE_E2E_AWS_WRONG_SECRET: AWS.wrongSecret,
+      PHIGATE_E2E_AWS_TOKEN: AWS.token });
   return { proc, port: await listening };
 }
 
 before(async () => {
   assert.ok(BIN && fs.existsSync(BIN), 'set PHIGATE_BIN to the phigate binary');
-  upstream = await startFakeUpstream();
+  upstream = await startFakeUpstream(0, '127.0.0.1', {
+    aws: { region: 'us-east-1', keys: { [AWS.keyId]: { secret: AWS.secret, sessionToken: AWS.token } } },
+  });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'phigate-e2e-'));
   const cfg = path.join(tmp, 'phigate.yaml');
   fs.writeFileSync(cfg, config(upstream.port));
@@ -439,7 +495,8 @@ test('models.list in each SDK: the feature\'s models', async () => {
   const calls = upstream.received.length;
   const ids = [];
   for await (const m of openai().models.list()) ids.push(m.id);
-  assert.deepEqual(ids, ['local-llama', 'claude-sonnet-4-5', 'gpt-4o-e2e']);
+  assert.deepEqual(ids, ['local-llama', 'claude-sonnet-4-5', 'gpt-4o-e2e', BEDROCK,
+                        'claude-bedrock-badkey']);
   const aids = [];
   for await (const m of anthropic().models.list()) aids.push(m.id);
   assert.deepEqual(aids, ids);
@@ -546,6 +603,402 @@ test('a malformed upstream stream event ends the stream with an error each SDK r
   const r = await openai().chat.completions.create({
     model: 'local-llama', messages: [{ role: 'user', content: NOTE }] });
   assert.equal(r.choices[0].message.content, 'Summary: ' + NOTE);
+});
+
+// AWS Bedrock (kind: bedrock): an OpenAI chat or Anthropic messages request for
+// `claude-bedrock` reaches the fake Bedrock as a SigV4-signed Converse request
+// (ConverseStream when the client streams) at the model id's path; the answer
+// (JSON, or the binary event stream cut at arbitrary bytes) comes back in the
+// client's API, re-identified. The fake validates the Converse body as Bedrock
+// does and verifies the signature with the route's credentials.
+const BEDROCK_TOOL_SCHEMA = { type: 'object', required: ['note'],
+                              properties: { note: { type: 'string' } } };
+const OPENAI_TOOLS = [{ type: 'function', function: { name: 'save_note', description: 'Saves the visit note.',
+                                                      parameters: BEDROCK_TOOL_SCHEMA } }];
+const ANTHROPIC_TOOLS = [{ name: 'save_note', description: 'Saves the visit note.',
+                           input_schema: BEDROCK_TOOL_SCHEMA }];
+// What a tool answers in the follow-up turns: PHI the gateway must de-identify.
+const TOOL_RESULT = `Saved the note of ${PHI.name} (MRN ${PHI.mrn}, phone ${PHI.phone}).`;
+const TOKEN = /\[NAME_[0-9A-Z]+\]/;
+
+// The one request Bedrock received since `calls`: at the model id's Converse or
+// ConverseStream path, accepted by the fake's validation, its signature
+// verified; its body, parsed.
+function bedrockSent(calls, stream) {
+  assert.equal(upstream.received.length, calls + 1, 'one request reached Bedrock');
+  const got = upstream.received.at(-1);
+  assert.equal(got.rejected, undefined, `Bedrock refused the request: ${got.rejected}\n${got.body}`);
+  assert.equal(got.sigv4, 'verified', got.canonical);
+  assert.equal(got.url, `/model/${encodeURIComponent(BEDROCK_ID)}/${stream ? 'converse-stream' : 'converse'}`);
+  assert.match(got.headers.authorization,
+               new RegExp(`^AWS4-HMAC-SHA256 Credential=${AWS.keyId}/\\d{8}/us-east-1/bedrock/aws4_request, `));
+  return JSON.parse(got.body);
+}
+
+function noPhiIn(what, s) {
+  for (const [kind, value] of Object.entries(PHI)) assert.ok(!s.includes(value), `${what}: the ${kind}`);
+}
+
+test('bedrock, openai SDK chat.completions, whole and streamed: Converse sees tokens, clinician gets real values', async () => {
+  const client = openai();
+  let calls = upstream.received.length;
+  const r = await client.chat.completions.create({
+    model: BEDROCK, max_tokens: 300, temperature: 0.2,
+    messages: [{ role: 'system', content: `You are the scribe for ${PHI.name}.` },
+               { role: 'user', content: NOTE }] });
+  assert.equal(r.choices[0].message.content, 'Summary: ' + NOTE);
+  assert.equal(r.choices[0].finish_reason, 'stop');
+  assert.equal(r.model, BEDROCK);
+  assert.deepEqual(r.usage, { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 });
+  let sent = bedrockSent(calls, false);
+  assert.match(sent.system[0].text, TOKEN);
+  assert.deepEqual(sent.messages.map((m) => m.role), ['user']);
+  assert.match(sent.messages[0].content[0].text, TOKEN);
+  assert.match(sent.messages[0].content[0].text, /\[MRN_[0-9A-Z]+\]/);
+  assert.deepEqual(sent.inferenceConfig, { maxTokens: 300, temperature: 0.2 });
+  assertUpstreamSawNoPhi();
+
+  calls = upstream.received.length;
+  const stream = await client.chat.completions.create({
+    model: BEDROCK, stream: true, stream_options: { include_usage: true },
+    messages: [{ role: 'user', content: NOTE }] });
+  let text = '', chunks = 0, finish, usage;
+  for await (const c of stream) {
+    text += c.choices[0]?.delta?.content ?? '';
+    chunks++;
+    if (c.choices[0]?.finish_reason) finish = c.choices[0].finish_reason;
+    if (c.usage) usage = c.usage;
+  }
+  assert.equal(text, 'Summary: ' + NOTE);
+  assert.ok(chunks > 10, `streamed as many chunks (${chunks})`);
+  assert.equal(finish, 'stop');
+  assert.deepEqual(usage, { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 });
+  sent = bedrockSent(calls, true);
+  assert.match(sent.messages[0].content[0].text, TOKEN);
+  assertUpstreamSawNoPhi();
+});
+
+test('bedrock, anthropic SDK messages.create whole and streamed, messages.stream(): real values back', async () => {
+  const client = anthropic();
+  let calls = upstream.received.length;
+  const m = await client.messages.create({
+    model: BEDROCK, max_tokens: 300, system: `Chart of ${PHI.name}.`,
+    messages: [{ role: 'user', content: NOTE }] });
+  assert.equal(m.content.length, 1);
+  assert.equal(m.content[0].text, 'Summary: ' + NOTE);
+  assert.equal(m.stop_reason, 'end_turn');
+  assert.equal(m.model, BEDROCK);
+  assert.deepEqual(m.usage, { input_tokens: 5, output_tokens: 7 });
+  let sent = bedrockSent(calls, false);
+  assert.match(sent.system[0].text, TOKEN);
+  assert.match(sent.messages[0].content[0].text, TOKEN);
+  assert.equal(sent.inferenceConfig.maxTokens, 300);
+
+  calls = upstream.received.length;
+  const s = await client.messages.create({
+    model: BEDROCK, max_tokens: 300, stream: true, messages: [{ role: 'user', content: NOTE }] });
+  let text = '';
+  const types = [];
+  for await (const e of s) {
+    types.push(e.type);
+    if (e.type === 'content_block_delta' && e.delta.type === 'text_delta') text += e.delta.text;
+  }
+  assert.equal(text, 'Summary: ' + NOTE);
+  assert.equal(types[0], 'message_start');
+  assert.deepEqual(types.slice(-3), ['content_block_stop', 'message_delta', 'message_stop']);
+  assert.ok(types.filter((t) => t === 'content_block_delta').length > 10, 'streamed as many deltas');
+  bedrockSent(calls, true);
+
+  calls = upstream.received.length;
+  const helper = client.messages.stream({
+    model: BEDROCK, max_tokens: 300, system: `Chart of ${PHI.name}.`,
+    messages: [{ role: 'user', content: NOTE }] });
+  let helped = '';
+  helper.on('text', (t) => { helped += t; });
+  const final = await helper.finalMessage();
+  assert.equal(helped, 'Summary: ' + NOTE);
+  assert.equal(final.content[0].text, 'Summary: ' + NOTE);
+  assert.equal(final.stop_reason, 'end_turn');
+  assert.equal(final.usage.output_tokens, 7);
+  sent = bedrockSent(calls, true);
+  assert.match(sent.system[0].text, TOKEN);
+  assertUpstreamSawNoPhi();
+
+  // messages.countTokens, through Bedrock's CountTokens: the fake counts the
+  // characters of the de-identified last message it received.
+  calls = upstream.received.length;
+  const counted = await client.messages.countTokens({
+    model: BEDROCK, system: `Chart of ${PHI.name}.`, messages: [{ role: 'user', content: NOTE }] });
+  assert.equal(upstream.received.length, calls + 1);
+  const got = upstream.received.at(-1);
+  assert.equal(got.url, `/model/${encodeURIComponent(BEDROCK_ID)}/count-tokens`);
+  assert.equal(got.sigv4, 'verified');
+  assert.equal(got.rejected, undefined, got.rejected);
+  const input = JSON.parse(got.body).input.converse;
+  assert.match(input.messages[0].content[0].text, TOKEN);
+  assert.equal(counted.input_tokens, input.messages[0].content[0].text.length);
+  assertUpstreamSawNoPhi();
+});
+
+test('bedrock tool calls, openai SDK: arguments re-identified; the tool result reaches Bedrock de-identified', async () => {
+  const client = openai();
+  const want = { note: 'Summary: ' + NOTE };
+  const messages = [{ role: 'user', content: NOTE }];
+  let calls = upstream.received.length;
+  const r = await client.chat.completions.create({ model: BEDROCK, messages, tools: OPENAI_TOOLS });
+  const msg = r.choices[0].message;
+  assert.equal(r.choices[0].finish_reason, 'tool_calls', 'an OpenAI client loops on tool_calls');
+  assert.equal(msg.tool_calls?.length, 1, JSON.stringify(msg));
+  const call = msg.tool_calls[0];
+  assert.equal(call.type, 'function');
+  assert.equal(call.function.name, 'save_note');
+  assert.deepEqual(JSON.parse(call.function.arguments), want);
+  assert.equal(msg.content, 'Summary: ' + NOTE);
+  let sent = bedrockSent(calls, false);
+  assert.deepEqual(sent.toolConfig.tools, [{ toolSpec: {
+    name: 'save_note', description: 'Saves the visit note.', inputSchema: { json: BEDROCK_TOOL_SCHEMA } } }]);
+
+  // Streamed, the tool named: the call comes in pieces of JSON text holding tokens.
+  calls = upstream.received.length;
+  const stream = await client.chat.completions.create({
+    model: BEDROCK, stream: true, messages, tools: OPENAI_TOOLS,
+    tool_choice: { type: 'function', function: { name: 'save_note' } } });
+  const streamed = [];
+  let finish, argDeltas = 0;
+  for await (const c of stream) {
+    for (const tc of c.choices[0]?.delta?.tool_calls ?? []) {
+      streamed[tc.index] ??= { id: '', name: '', args: '' };
+      if (tc.id) streamed[tc.index].id = tc.id;
+      if (tc.function?.name) streamed[tc.index].name = tc.function.name;
+      if (tc.function?.arguments) { streamed[tc.index].args += tc.function.arguments; argDeltas++; }
+    }
+    if (c.choices[0]?.finish_reason) finish = c.choices[0].finish_reason;
+  }
+  assert.equal(streamed.length, 1);
+  assert.equal(streamed[0].name, 'save_note');
+  assert.ok(streamed[0].id !== '', 'the call has an id');
+  assert.deepEqual(JSON.parse(streamed[0].args), want);
+  assert.ok(argDeltas > 10, `the arguments streamed in pieces (${argDeltas})`);
+  assert.equal(finish, 'tool_calls');
+  sent = bedrockSent(calls, true);
+  assert.deepEqual(sent.toolConfig.toolChoice, { tool: { name: 'save_note' } });
+
+  // The next turn: the call (with the real values the client got) and the tool's result.
+  calls = upstream.received.length;
+  const next = await client.chat.completions.create({
+    model: BEDROCK, tools: OPENAI_TOOLS,
+    messages: [...messages, msg, { role: 'tool', tool_call_id: call.id, content: TOOL_RESULT }] });
+  assert.equal(next.choices[0].message.content, 'Summary: ' + TOOL_RESULT);
+  assert.equal(next.choices[0].finish_reason, 'stop');
+  sent = bedrockSent(calls, false);
+  assert.deepEqual(sent.messages.map((m) => m.role), ['user', 'assistant', 'user']);
+  const use = sent.messages[1].content.find((b) => b.toolUse)?.toolUse;
+  assert.equal(use?.toolUseId, call.id);
+  assert.equal(use.name, 'save_note');
+  assert.match(use.input.note, TOKEN);
+  const result = sent.messages[2].content[0].toolResult;
+  assert.equal(result?.toolUseId, call.id);
+  assert.match(result.content[0].text, TOKEN);
+  assert.match(result.content[0].text, /\[MRN_[0-9A-Z]+\]/);
+  assert.match(result.content[0].text, /\[PHONE_[0-9A-Z]+\]/);
+  assertUpstreamSawNoPhi();
+});
+
+test('bedrock tool calls, anthropic SDK: tool_use input re-identified; the tool_result reaches Bedrock de-identified', async () => {
+  const client = anthropic();
+  const want = { note: 'Summary: ' + NOTE };
+  const first = { role: 'user', content: NOTE };
+  let calls = upstream.received.length;
+  const m = await client.messages.create({
+    model: BEDROCK, max_tokens: 300, tools: ANTHROPIC_TOOLS, messages: [first] });
+  assert.equal(m.stop_reason, 'tool_use');
+  assert.deepEqual(m.content.map((b) => b.type), ['text', 'tool_use']);
+  assert.equal(m.content[1].name, 'save_note');
+  assert.deepEqual(m.content[1].input, want);
+  let sent = bedrockSent(calls, false);
+  assert.deepEqual(sent.toolConfig.tools[0].toolSpec.inputSchema, { json: BEDROCK_TOOL_SCHEMA });
+
+  // Streamed (messages.stream), any tool: input_json_delta pieces.
+  calls = upstream.received.length;
+  const helper = client.messages.stream({
+    model: BEDROCK, max_tokens: 300, tools: ANTHROPIC_TOOLS, tool_choice: { type: 'any' },
+    messages: [first] });
+  let json = '', jsonDeltas = 0;
+  helper.on('inputJson', (delta) => { json += delta; jsonDeltas++; });
+  const final = await helper.finalMessage();
+  assert.equal(final.stop_reason, 'tool_use');
+  const use = final.content.find((b) => b.type === 'tool_use');
+  assert.equal(use?.name, 'save_note');
+  assert.deepEqual(use.input, want);
+  assert.deepEqual(JSON.parse(json), want);
+  assert.ok(jsonDeltas > 10, `the input streamed in pieces (${jsonDeltas})`);
+  sent = bedrockSent(calls, true);
+  assert.deepEqual(sent.toolConfig.toolChoice, { any: {} });
+
+  // The next turn, streamed: the assistant's content as the SDK built it, the result.
+  calls = upstream.received.length;
+  const s = await client.messages.create({
+    model: BEDROCK, max_tokens: 300, tools: ANTHROPIC_TOOLS, stream: true,
+    messages: [first, { role: 'assistant', content: final.content },
+               { role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: TOOL_RESULT }] }] });
+  let text = '';
+  for await (const e of s) if (e.type === 'content_block_delta' && e.delta.type === 'text_delta') text += e.delta.text;
+  assert.equal(text, 'Summary: ' + TOOL_RESULT);
+  sent = bedrockSent(calls, true);
+  assert.deepEqual(sent.messages.map((x) => x.role), ['user', 'assistant', 'user']);
+  const sentUse = sent.messages[1].content.find((b) => b.toolUse)?.toolUse;
+  assert.equal(sentUse?.toolUseId, use.id);
+  assert.match(sentUse.input.note, TOKEN);
+  const result = sent.messages[2].content[0].toolResult;
+  assert.equal(result?.toolUseId, use.id);
+  assert.equal(result.status, 'success');
+  assert.match(result.content[0].text, TOKEN);
+  assert.match(result.content[0].text, /\[MRN_[0-9A-Z]+\]/);
+  assertUpstreamSawNoPhi();
+});
+
+test('bedrock: a caller without the permission gets tokens, never PHI', async () => {
+  const r = await openai(KEYS.analyst).chat.completions.create({
+    model: BEDROCK, messages: [{ role: 'user', content: NOTE }] });
+  assert.match(r.choices[0].message.content, TOKEN);
+  noPhiIn('openai answer', JSON.stringify(r));
+  const stream = await openai(KEYS.analyst).chat.completions.create({
+    model: BEDROCK, stream: true, messages: [{ role: 'user', content: NOTE }] });
+  const chunks = [];
+  for await (const c of stream) chunks.push(c);
+  assert.match(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join(''), TOKEN);
+  noPhiIn('openai stream', JSON.stringify(chunks));
+  const tool = await openai(KEYS.analyst).chat.completions.create({
+    model: BEDROCK, messages: [{ role: 'user', content: NOTE }], tools: OPENAI_TOOLS });
+  assert.match(JSON.parse(tool.choices[0].message.tool_calls[0].function.arguments).note, TOKEN);
+  noPhiIn('openai tool call', JSON.stringify(tool));
+  const helper = anthropic(KEYS.analyst).messages.stream({
+    model: BEDROCK, max_tokens: 300, tools: ANTHROPIC_TOOLS, messages: [{ role: 'user', content: NOTE }] });
+  const events = [];
+  helper.on('streamEvent', (e) => events.push(e));
+  const final = await helper.finalMessage();
+  assert.match(final.content[0].text, TOKEN);
+  assert.match(final.content.find((b) => b.type === 'tool_use').input.note, TOKEN);
+  noPhiIn('anthropic stream', JSON.stringify(events) + JSON.stringify(final));
+  assertUpstreamSawNoPhi();
+});
+
+// The failures of a ConverseStream end each SDK's stream with an error: an
+// exception message mid-stream, an answer cut before its end (whole messages
+// or halfway through one), a malformed event, a frame whose CRC is wrong.
+test('bedrock stream failures: each SDK\'s stream ends with an error, no PHI in it', async () => {
+  const messages = [{ role: 'user', content: NOTE }];
+  const cases = [
+    [{ exception: 'throttlingException' }, /reported an error/, 'Summary: '],
+    [{ truncate: true }, /truncated/, 'Summary: ' + NOTE],
+    [{ truncate: 'mid-frame' }, /truncated/, 'Summary: ' + NOTE],
+    [{ malformed: true }, /malformed stream/, 'Summary: '],
+    [{ badCrc: true }, /malformed stream/, undefined],
+  ];
+  // A stream cut mid-answer: the start of the answer, re-identified, then at
+  // most the half of a token the gateway held back (flushed before the error).
+  const partOfAnswer = (text, what) => {
+    const shown = text.replace(/\[[A-Z_]*[0-9A-Z]*$/, '');
+    assert.ok(('Summary: ' + NOTE).startsWith(shown) && shown.length > 'Summary: '.length &&
+              shown.length < NOTE.length, `${what}: ${JSON.stringify(text)}`);
+    noPhiIn(what, text.slice(shown.length));
+  };
+  const clean = (e) => {
+    const s = String(e?.message);
+    return !s.includes(PHI.name) && !s.includes(PHI.mrn) && !/Too many requests/.test(s);
+  };
+  try {
+    for (const [mode, message, before] of cases) {
+      const what = JSON.stringify(mode);
+      upstream.setMode(BEDROCK_ID, mode);
+      let calls = upstream.received.length;
+      const stream = await openai().chat.completions.create({ model: BEDROCK, stream: true, messages });
+      let text = '', finish;
+      await assert.rejects((async () => {
+        for await (const c of stream) {
+          text += c.choices[0]?.delta?.content ?? '';
+          if (c.choices[0]?.finish_reason) finish = c.choices[0].finish_reason;
+        }
+      })(), (e) => message.test(String(e.message)) && clean(e), `openai ${what}`);
+      assert.equal(finish, undefined, `openai ${what}: no finish_reason`);
+      if (before !== undefined) assert.equal(text, before, `openai ${what}`);
+      else partOfAnswer(text, `openai ${what}`);
+      bedrockSent(calls, true);
+
+      calls = upstream.received.length;
+      const s = await anthropic().messages.create({ model: BEDROCK, max_tokens: 300, stream: true, messages });
+      const types = [];
+      let atext = '';
+      await assert.rejects((async () => {
+        for await (const e of s) {
+          types.push(e.type);
+          if (e.type === 'content_block_delta') atext += e.delta.text;
+        }
+      })(), (e) => message.test(String(e.message)) && clean(e), `anthropic ${what}`);
+      assert.ok(!types.includes('message_stop') && !types.includes('message_delta'), `anthropic ${what}: ${types}`);
+      if (before !== undefined) assert.equal(atext, before, `anthropic ${what}`);
+      else partOfAnswer(atext, `anthropic ${what}`);
+      bedrockSent(calls, true);
+    }
+    // The MessageStream helper raises the error as well.
+    upstream.setMode(BEDROCK_ID, { exception: 'modelStreamErrorException' });
+    const helper = anthropic().messages.stream({ model: BEDROCK, max_tokens: 300, messages });
+    await assert.rejects(helper.finalMessage(), (e) => /reported an error/.test(String(e.message)) && clean(e));
+    // A throttled whole answer: the status comes through, the vendor's text does not.
+    await assert.rejects(openai().chat.completions.create({ model: BEDROCK, messages }),
+                         (e) => e.status === 429 && clean(e));
+  } finally {
+    upstream.clearModes();
+  }
+  assertUpstreamSawNoPhi();
+  // The gateway goes on serving.
+  const r = await openai().chat.completions.create({ model: BEDROCK, messages });
+  assert.equal(r.choices[0].message.content, 'Summary: ' + NOTE);
+});
+
+test('bedrock: a route whose SigV4 signature Bedrock refuses gets the 403, PHI-free', async () => {
+  // The fake refuses what is not signed at all, as Bedrock does.
+  const unsigned = await fetch(`http://127.0.0.1:${upstream.port}/model/${encodeURIComponent(BEDROCK_ID)}/converse`,
+                               { method: 'POST', body: '{"messages":[]}' });
+  assert.equal(unsigned.status, 403);
+  assert.equal(unsigned.headers.get('x-amzn-errortype'), 'MissingAuthenticationTokenException');
+  // The gateway sends the session token, signed.
+  let calls = upstream.received.length;
+  await openai().chat.completions.create({ model: BEDROCK, messages: [{ role: 'user', content: NOTE }] });
+  const good = upstream.received.at(-1);
+  bedrockSent(calls, false);
+  assert.equal(good.headers['x-amz-security-token'], AWS.token);
+  assert.match(good.headers.authorization, /SignedHeaders=[a-z0-9;-]*x-amz-security-token/);
+  // The route with the wrong secret: signed, refused; the client sees the status only.
+  for (const stream of [false, true]) {
+    calls = upstream.received.length;
+    await assert.rejects(openai().chat.completions.create({
+      model: 'claude-bedrock-badkey', stream, messages: [{ role: 'user', content: NOTE }] }),
+      (e) => e.status === 403 && /HTTP status 403/.test(String(e.message)) &&
+             !String(e.message).includes(PHI.name) && !/signature/i.test(String(e.message)));
+    assert.equal(upstream.received.length, calls + 1);
+    const bad = upstream.received.at(-1);
+    assert.match(bad.sigv4, /signature we calculated does not match/);
+    assert.equal(bad.url, `/model/claude-bedrock-badkey/${stream ? 'converse-stream' : 'converse'}`);
+  }
+  await assert.rejects(anthropic().messages.create({
+    model: 'claude-bedrock-badkey', max_tokens: 50, messages: [{ role: 'user', content: NOTE }] }),
+    (e) => e.status === 403 && !String(e.message).includes(PHI.name));
+  assertUpstreamSawNoPhi();
+});
+
+test('bedrock: what Converse cannot do as asked is refused before anything is sent', async () => {
+  const calls = upstream.received.length;
+  await assert.rejects(openai().chat.completions.create({
+    model: BEDROCK, tools: OPENAI_TOOLS, tool_choice: 'none', messages: [{ role: 'user', content: NOTE }] }),
+    (e) => e.status === 400 && /not supported on Bedrock routes/.test(String(e.message)) &&
+           !String(e.message).includes(PHI.name));
+  await assert.rejects(openai().chat.completions.create({
+    model: BEDROCK, n: 2, messages: [{ role: 'user', content: NOTE }] }),
+    (e) => e.status === 400 && /not supported on Bedrock routes/.test(String(e.message)));
+  await assert.rejects(openai().responses.create({ model: BEDROCK, input: NOTE }),
+                       (e) => e.status >= 400 && e.status < 500 && !String(e.message).includes(PHI.name));
+  assert.equal(upstream.received.length, calls, 'nothing reached Bedrock');
 });
 
 test('/metrics: the SQLite page cache that skips idle truncations is in use', async () => {
