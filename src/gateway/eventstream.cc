@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
 namespace phigate::gateway::eventstream {
@@ -28,18 +29,6 @@ uint64_t ReadBE(const char* p, size_t n) {
 
 void AppendBE(uint64_t v, size_t n, std::string* out) {
   for (size_t i = n; i-- > 0;) out->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-
-std::string HexLower(std::string_view raw) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(raw.size() * 2);
-  for (char c : raw) {
-    const auto u = static_cast<unsigned char>(c);
-    out.push_back(kHex[u >> 4]);
-    out.push_back(kHex[u & 0xF]);
-  }
-  return out;
 }
 
 // Parses the header block (exactly the headers-length bytes) into *out.
@@ -106,7 +95,7 @@ Status DecodeHeaders(std::string_view h, uint64_t offset,
         value = absl::StrCat(static_cast<int32_t>(ReadBE(p, 4)));
         break;
       case 9:
-        value = HexLower(std::string_view(p, 16));
+        value = absl::BytesToHexString(ToAbsl(std::string_view(p, 16)));
         break;
       default:
         value = absl::StrCat(static_cast<int64_t>(ReadBE(p, 8)));

@@ -186,21 +186,28 @@ Script Echo(const ReceivedRequest& r) {
   return sc;
 }
 
+// Calls fn(data) for the data line of each event of an SSE body.
+template <class Fn>
+void ForEachSseData(const std::string& sse, Fn fn) {
+  size_t pos = 0;
+  while ((pos = sse.find("data: ", pos)) != std::string::npos) {
+    const size_t end = sse.find('\n', pos);
+    fn(sse.substr(pos + 6, end - pos - 6));
+    pos = end;
+  }
+}
+
 // Concatenated text deltas of an SSE body (OpenAI or Anthropic).
 std::string StreamedText(const std::string& sse, bool* saw_error = nullptr,
                          bool* saw_end = nullptr) {
   std::string text;
-  size_t pos = 0;
-  while ((pos = sse.find("data: ", pos)) != std::string::npos) {
-    size_t end = sse.find('\n', pos);
-    std::string data = sse.substr(pos + 6, end - pos - 6);
-    pos = end;
+  ForEachSseData(sse, [&](const std::string& data) {
     if (data == "[DONE]") {
       if (saw_end) *saw_end = true;
-      continue;
+      return;
     }
     json j = json::parse(data, nullptr, false);
-    if (j.is_discarded()) continue;
+    if (j.is_discarded()) return;
     if (j.contains("error") && saw_error) *saw_error = true;
     if (j.value("type", "") == "message_stop" && saw_end) *saw_end = true;
     if (j.contains("choices")) {
@@ -214,7 +221,7 @@ std::string StreamedText(const std::string& sse, bool* saw_error = nullptr,
     if (j.value("type", "") == "content_block_delta" && j["delta"].contains("text")) {
       text += j["delta"]["text"].get<std::string>();
     }
-  }
+  });
   return text;
 }
 
@@ -377,17 +384,14 @@ TEST_F(GatewayTest, OpenAIStreamReidentifiesTokensSplitAcrossChunks) {
 // The text deltas of a Responses API stream, and whether it completed.
 std::string ResponsesStreamedText(const std::string& sse, bool* completed, bool* error) {
   std::string text;
-  size_t pos = 0;
-  while ((pos = sse.find("data: ", pos)) != std::string::npos) {
-    const size_t end = sse.find('\n', pos);
-    const json j = json::parse(sse.substr(pos + 6, end - pos - 6), nullptr, false);
-    pos = end;
-    if (j.is_discarded()) continue;
+  ForEachSseData(sse, [&](const std::string& data) {
+    const json j = json::parse(data, nullptr, false);
+    if (j.is_discarded()) return;
     const std::string type = j.value("type", "");
     if (type == "response.output_text.delta") text += j["delta"].get<std::string>();
     if (type == "response.completed") *completed = true;
     if (type == "error") *error = true;
-  }
+  });
   return text;
 }
 
@@ -1188,12 +1192,9 @@ Script BedrockAnswer(const ReceivedRequest& r, BedrockFault fault = BedrockFault
 // arguments / partial JSON concatenated per call, in order.
 std::vector<std::string> StreamedToolInputs(const std::string& sse) {
   std::vector<std::string> calls;
-  size_t pos = 0;
-  while ((pos = sse.find("data: ", pos)) != std::string::npos) {
-    const size_t end = sse.find('\n', pos);
-    const json j = json::parse(sse.substr(pos + 6, end - pos - 6), nullptr, false);
-    pos = end;
-    if (j.is_discarded()) continue;
+  ForEachSseData(sse, [&](const std::string& data) {
+    const json j = json::parse(data, nullptr, false);
+    if (j.is_discarded()) return;
     if (j.value("type", "") == "content_block_start" && j["content_block"]["type"] == "tool_use") {
       calls.emplace_back();
     }
@@ -1208,7 +1209,7 @@ std::vector<std::string> StreamedToolInputs(const std::string& sse) {
         calls[i] += c["function"].value("arguments", "");
       }
     }
-  }
+  });
   return calls;
 }
 
