@@ -116,6 +116,12 @@ Result<VendorCall> BuildVendorCall(const UpstreamConfig& up, const UpstreamEndpo
                               api == Api::kAnthropicCountTokens ? "/count-tokens"
                               : stream                          ? "/converse-stream"
                                                                 : "/converse");
+      // The tenant-scoped opaque id, as for the other vendors' user fields:
+      // Bedrock writes requestMetadata to the account's invocation logs
+      // (CountTokens takes none).
+      if (!o.tenant_opaque_id.empty() && api != Api::kAnthropicCountTokens) {
+        converse["requestMetadata"] = {{"tenant", o.tenant_opaque_id}};
+      }
       r.body = DumpJson(converse);
       call.bedrock = true;
       if (up.aws_access_key_id.empty() || up.aws_secret_access_key.empty()) {

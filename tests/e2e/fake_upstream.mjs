@@ -385,6 +385,12 @@ function converseInvalid(b) {
       }
     }
   }
+  const md = b.requestMetadata;
+  if (md !== undefined && (!isObject(md) || !Object.entries(md).every(([k, v]) =>
+    /^[a-zA-Z0-9\s:_@$#=/+,.-]{1,256}$/.test(k) && typeof v === 'string' &&
+    /^[a-zA-Z0-9\s:_@$#=/+,.-]{0,256}$/.test(v)))) {
+    return 'requestMetadata: a map of strings (1-256 characters of [a-zA-Z0-9 :_@$#=/+,.-])';
+  }
   const inf = b.inferenceConfig;
   if (inf !== undefined) {
     if (!isObject(inf)) return 'inferenceConfig must be an object';

@@ -656,6 +656,8 @@ test('bedrock, openai SDK chat.completions, whole and streamed: Converse sees to
   assert.match(sent.messages[0].content[0].text, TOKEN);
   assert.match(sent.messages[0].content[0].text, /\[MRN_[0-9A-Z]+\]/);
   assert.deepEqual(sent.inferenceConfig, { maxTokens: 300, temperature: 0.2 });
+  // The tenant's opaque id (never the tenant's name) for Bedrock's invocation logs.
+  assert.match(sent.requestMetadata.tenant, /^pgt_[0-9a-f]+$/);
   assertUpstreamSawNoPhi();
 
   calls = upstream.received.length;

@@ -208,9 +208,11 @@ TEST(VendorsTest, BedrockServesChatAndMessagesStreamedOrNot) {
                                ParseUpstreamUrl("https://bedrock-runtime.us-east-1.amazonaws.com"));
   VendorCallOptions o;
   o.upstream_model = "claude-haiku";
+  o.tenant_opaque_id = "pgt_0a1b";
   json body = json::parse(R"({"max_tokens":5,"messages":[{"role":"user","content":"hi"}]})");
   PHIGATE_ASSERT_OK_AND_ASSIGN(VendorCall c,
                                BuildVendorCall(up, ep, Api::kAnthropicMessages, body, true, o));
+  EXPECT_EQ(json::parse(c.request.body)["requestMetadata"]["tenant"], "pgt_0a1b");
   EXPECT_TRUE(c.bedrock);
   EXPECT_EQ(c.request.target, "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream");
   EXPECT_EQ(HeaderOf(c.request, "accept"), "application/vnd.amazon.eventstream");
@@ -226,6 +228,7 @@ TEST(VendorsTest, BedrockServesChatAndMessagesStreamedOrNot) {
   EXPECT_EQ(
       json::parse(tokens.request.body)["input"]["converse"]["messages"][0]["content"][0]["text"],
       "hi");
+  EXPECT_FALSE(json::parse(tokens.request.body).contains("requestMetadata"));
   for (Api api : {Api::kOpenAIChat, Api::kAnthropicMessages, Api::kAnthropicCountTokens}) {
     EXPECT_TRUE(KindServes(VendorKind::kBedrock, api));
     EXPECT_EQ(VendorEndpoint(VendorKind::kBedrock, api), "converse");
