@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <optional>
 #include <random>
 
 #include "absl/strings/ascii.h"
@@ -587,8 +588,14 @@ struct Gateway::Impl {
       }
     }
     if (path == "/v1/models" || path == "/models") {
-      co_await ListModels(req, w);
+      co_await ListModels(req, w, std::nullopt);
       co_return;
+    }
+    for (std::string_view prefix : {"/v1/models/", "/models/"}) {
+      if (path.starts_with(prefix) && path.size() > prefix.size()) {
+        co_await ListModels(req, w, PercentDecoded(path.substr(prefix.size())));
+        co_return;
+      }
     }
     RequestContext ctx;
     ctx.req = &req;
@@ -658,12 +665,37 @@ struct Gateway::Impl {
     }
   }
 
+  // "%3A" -> ':' (a path segment as the SDKs encode a model id); a bad
+  // escape stays as written.
+  static std::string PercentDecoded(std::string_view s) {
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+      int hi = 0, lo = 0;
+      if (s[i] == '%' && i + 2 < s.size() && (hi = HexDigit(s[i + 1])) >= 0 &&
+          (lo = HexDigit(s[i + 2])) >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+      } else {
+        out.push_back(s[i]);
+      }
+    }
+    return out;
+  }
+  static int HexDigit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+
   // GET /v1/models: the models the caller's feature may call (the policy's
   // routes, kept when the policy allows the model on one of the vendor's
   // endpoints; without a router, the upstreams' model lists), in OpenAI's
-  // list format, or Anthropic's when the client sends anthropic-version. It
-  // reads and sends nothing of a patient: no audit event.
-  net::awaitable<void> ListModels(HttpRequest& req, ResponseWriter& w) {
+  // list format, or Anthropic's when the client sends anthropic-version.
+  // GET /v1/models/{id}: one of them (404 for any other). It reads and sends
+  // nothing of a patient: no audit event.
+  net::awaitable<void> ListModels(HttpRequest& req, ResponseWriter& w,
+                                  std::optional<std::string> id) {
     RequestContext ctx;
     ctx.req = &req;
     ctx.request_id = NewRequestId();
@@ -689,9 +721,12 @@ struct Gateway::Impl {
     HttpResponse res{static_cast<http::status>(status), 11};
     res.set(http::field::content_type, "application/json");
     res.set("x-request-id", ctx.request_id);
-    shared.metrics.Inc("phigate_requests_total",
-                       absl::StrCat("route=\"models\",status=\"", status, "\""));
+    auto count = [this](int s) {
+      shared.metrics.Inc("phigate_requests_total",
+                         absl::StrCat("route=\"models\",status=\"", s, "\""));
+    };
     if (status != 200) {
+      count(status);
       res.body() = ErrorJson(ctx.api, status, message);
       co_await w.Send(std::move(res));
       co_return;
@@ -708,18 +743,32 @@ struct Gateway::Impl {
         }
       }
     }
-    json data = json::array();
-    for (const ListedModel& m : models) {
+    auto entry = [anthropic](const ListedModel& m) -> json {
       if (anthropic) {
-        data.push_back({{"type", "model"},
-                        {"id", m.model},
-                        {"display_name", m.model},
-                        {"created_at", "1970-01-01T00:00:00Z"}});
-      } else {
-        data.push_back(
-            {{"id", m.model}, {"object", "model"}, {"created", 0}, {"owned_by", m.vendor}});
+        return {{"type", "model"},
+                {"id", m.model},
+                {"display_name", m.model},
+                {"created_at", "1970-01-01T00:00:00Z"}};
       }
+      return {{"id", m.model}, {"object", "model"}, {"created", 0}, {"owned_by", m.vendor}};
+    };
+    if (id.has_value()) {
+      for (const ListedModel& m : models) {
+        if (m.model != *id) continue;
+        count(200);
+        res.body() = DumpJson(entry(m));
+        co_await w.Send(std::move(res));
+        co_return;
+      }
+      count(404);
+      res.result(http::status::not_found);
+      res.body() = ErrorJson(ctx.api, 404, "no such model for this feature");
+      co_await w.Send(std::move(res));
+      co_return;
     }
+    count(200);
+    json data = json::array();
+    for (const ListedModel& m : models) data.push_back(entry(m));
     json body;
     if (anthropic) {
       body = {{"data", data},

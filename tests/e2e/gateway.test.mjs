@@ -491,7 +491,7 @@ test('openai responses: errors come back in the OpenAI format, PHI-free', async 
 
 // GET /v1/models, as each SDK lists models: the models the feature's routes
 // name, in each API's list format; nothing reaches the vendor.
-test('models.list in each SDK: the feature\'s models', async () => {
+test('models.list and models.retrieve in each SDK: the feature\'s models', async () => {
   const calls = upstream.received.length;
   const ids = [];
   for await (const m of openai().models.list()) ids.push(m.id);
@@ -500,6 +500,15 @@ test('models.list in each SDK: the feature\'s models', async () => {
   const aids = [];
   for await (const m of anthropic().models.list()) aids.push(m.id);
   assert.deepEqual(aids, ids);
+  // models.retrieve: one of them, or a 404 the SDK raises as NotFoundError.
+  const one = await openai().models.retrieve('gpt-4o-e2e');
+  assert.equal(one.id, 'gpt-4o-e2e');
+  assert.equal(one.object, 'model');
+  const aone = await anthropic().models.retrieve(BEDROCK);
+  assert.equal(aone.id, BEDROCK);
+  assert.equal(aone.type, 'model');
+  await assert.rejects(openai().models.retrieve('gpt-5-unlisted'), (e) => e.status === 404);
+  await assert.rejects(anthropic().models.retrieve('gpt-5-unlisted'), (e) => e.status === 404);
   await assert.rejects(openai('pg_wrong').models.list(), (e) => e.status === 401);
   assert.equal(upstream.received.length, calls);
 });

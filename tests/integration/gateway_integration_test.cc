@@ -482,6 +482,22 @@ TEST_F(GatewayTest, ModelsAreListedInEachApiFormat) {
   EXPECT_EQ(alist["last_id"], "claude-sonnet-4");
   EXPECT_EQ(alist["has_more"], false);
 
+  // One model (the SDKs' models.retrieve): the same entry, or a 404 in the
+  // API's format for a model the feature may not call.
+  HttpResult one = HttpCall(gw_->port(), "GET", "/v1/models/claude-sonnet-4", "",
+                            {{"authorization", "Bearer pg_test_alice"}});
+  ASSERT_EQ(one.status, 200u) << one.body;
+  EXPECT_EQ(json::parse(one.body), list["data"][1]);
+  HttpResult aone = HttpCall(gw_->port(), "GET", "/v1/models/gpt%2D4o", "",
+                             {{"x-api-key", "pg_test_alice"}, {"anthropic-version", "2023-06-01"}});
+  ASSERT_EQ(aone.status, 200u) << aone.body;
+  EXPECT_EQ(json::parse(aone.body), alist["data"][0]);
+  HttpResult none = HttpCall(gw_->port(), "GET", "/v1/models/gpt-5-unlisted", "",
+                             {{"authorization", "Bearer pg_test_alice"}});
+  EXPECT_EQ(none.status, 404u);
+  EXPECT_EQ(json::parse(none.body)["error"]["type"], "invalid_request_error");
+  EXPECT_EQ(HttpCall(gw_->port(), "GET", "/v1/models/gpt-4o", "", {}).status, 401u);
+
   HttpResult bad = HttpCall(gw_->port(), "GET", "/v1/models", "",
                             {{"x-api-key", "pg_test_nobody"}, {"anthropic-version", "2023-06-01"}});
   EXPECT_EQ(bad.status, 401u);
