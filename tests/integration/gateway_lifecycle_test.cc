@@ -61,8 +61,9 @@ struct RawResult {
   bool timed_out = false;
   std::string received;
 };
-RawResult RawExchange(uint16_t port, const std::string& request,
-                      std::chrono::milliseconds timeout) {
+// `connects`, when given, counts the clients connected so far.
+RawResult RawExchange(uint16_t port, const std::string& request, std::chrono::milliseconds timeout,
+                      std::atomic<int>* connects = nullptr) {
   RawResult out;
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return out;
@@ -80,6 +81,7 @@ RawResult RawExchange(uint16_t port, const std::string& request,
     return out;
   }
   out.connected = true;
+  if (connects != nullptr) connects->fetch_add(1);
   size_t sent = 0;
   while (sent < request.size()) {
     const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
@@ -208,6 +210,7 @@ TEST_F(GatewayLifecycleTest, RepeatedStopWithRequestsStreamsAndAuditsInFlight) {
     const uint16_t port = gw->port();
     std::vector<std::thread> clients;
     std::vector<RawResult> results(10);
+    std::atomic<int> connects{0};
     for (int i = 0; i < 10; ++i) {
       clients.emplace_back([&, i] {
         std::string req;
@@ -227,8 +230,15 @@ TEST_F(GatewayLifecycleTest, RepeatedStopWithRequestsStreamsAndAuditsInFlight) {
             req.clear();
             break;
         }
-        results[static_cast<size_t>(i)] = RawExchange(port, req, std::chrono::milliseconds(8000));
+        results[static_cast<size_t>(i)] =
+            RawExchange(port, req, std::chrono::milliseconds(8000), &connects);
       });
+    }
+    // Every client connected before the shutdown (on a loaded machine the
+    // threads may take longer than the pause below to start: bounded wait, no
+    // timing assertion).
+    for (int k = 0; k < 5000 && connects.load() < 10; ++k) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     // Let the requests reach the upstream, the streams start and the audit
     // threads get busy; vary the moment of the shutdown from round to round.
