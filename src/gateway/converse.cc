@@ -444,14 +444,17 @@ Status ConverseStream::Finish(std::vector<SseEvent>* out) {
   return absl::OkStatus();
 }
 
+json ConverseStream::ChunkBase() const {
+  return {{"id", "chatcmpl-bedrock"},
+          {"object", "chat.completion.chunk"},
+          {"created", created_},
+          {"model", model_}};
+}
+
 void ConverseStream::Chunk(json delta, const json& finish, std::vector<SseEvent>* out) const {
-  json c = {
-      {"id", "chatcmpl-bedrock"},
-      {"object", "chat.completion.chunk"},
-      {"created", created_},
-      {"model", model_},
-      {"choices",
-       json::array({{{"index", 0}, {"delta", std::move(delta)}, {"finish_reason", finish}}})}};
+  json c = ChunkBase();
+  c["choices"] =
+      json::array({{{"index", 0}, {"delta", std::move(delta)}, {"finish_reason", finish}}});
   out->push_back({"", DumpJson(c)});
 }
 
@@ -484,15 +487,11 @@ void ConverseStream::End(const json* usage, std::vector<SseEvent>* out) {
     return;
   }
   if (include_usage_ && usage != nullptr) {
-    json c = {{"id", "chatcmpl-bedrock"},
-              {"object", "chat.completion.chunk"},
-              {"created", created_},
-              {"model", model_},
-              {"choices", json::array()},
-              {"usage",
-               {{"prompt_tokens", CountOr(Member(usage, "inputTokens"))},
-                {"completion_tokens", CountOr(Member(usage, "outputTokens"))},
-                {"total_tokens", CountOr(Member(usage, "totalTokens"))}}}};
+    json c = ChunkBase();
+    c["choices"] = json::array();
+    c["usage"] = {{"prompt_tokens", CountOr(Member(usage, "inputTokens"))},
+                  {"completion_tokens", CountOr(Member(usage, "outputTokens"))},
+                  {"total_tokens", CountOr(Member(usage, "totalTokens"))}};
     out->push_back({"", DumpJson(c)});
   }
   out->push_back({"", "[DONE]"});

@@ -62,6 +62,8 @@ class ConverseStream {
 
  private:
   Status OnMessage(const eventstream::Message& m, std::vector<SseEvent>* out);
+  // An OpenAI chunk's id, object, created and model.
+  nlohmann::json ChunkBase() const;
   void Chunk(nlohmann::json delta, const nlohmann::json& finish, std::vector<SseEvent>* out) const;
   void Event(std::string_view type, nlohmann::json data, std::vector<SseEvent>* out) const;
   // Anthropic: opens block `index` as `type` unless it is open already;
