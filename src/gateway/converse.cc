@@ -133,7 +133,7 @@ Result<json> OpenAIChatToConverse(const json& body) {
       AddMessage("user", std::move(blocks), &messages);
       continue;
     } else {
-      return Unsupported(absl::StrCat("the message role ", role));
+      return Unsupported("a message role other than system, developer, user, assistant or tool");
     }
     AddMessage(role, std::move(blocks), &messages);
   }
@@ -241,7 +241,7 @@ Result<json> AnthropicBlock(const json& b) {
   if (type == "redacted_thinking") {
     return json{{"reasoningContent", {{"redactedContent", StringOr(Member(b, "data"), "")}}}};
   }
-  return Unsupported(absl::StrCat("the content block type ", type));
+  return Unsupported("a content block other than text, tool_use, tool_result or thinking");
 }
 
 Result<json> AnthropicToConverse(const json& body) {
@@ -289,7 +289,7 @@ Result<json> AnthropicToConverse(const json& body) {
     json specs = json::array();
     for (const json& t : *tools) {
       const std::string type = StringOr(Member(t, "type"), "custom");
-      if (type != "custom") return Unsupported(absl::StrCat("the server tool ", type));
+      if (type != "custom") return Unsupported("a server tool");
       const json* name = Member(t, "name");
       if (name == nullptr || !name->is_string()) {
         return absl::InvalidArgumentError("a tool has no name");

@@ -94,6 +94,16 @@ TEST(ConverseTest, ChatRequestsConverseCannotServeAreRefused) {
     body.merge_patch(json::parse(c.patch));
     EXPECT_EQ(ToConverse(Api::kOpenAIChat, body).status().code(), c.code) << c.patch;
   }
+  // The refusal names no client text (a role or block type may be anything).
+  json odd = base;
+  odd.merge_patch(json::parse(R"({"messages":[{"role":"Quill Smith","content":"x"}]})"));
+  EXPECT_THAT(std::string(ToConverse(Api::kOpenAIChat, odd).status().message()),
+              Not(HasSubstr("Quill")));
+  json odd_block = json::parse(
+      R"({"messages":[{"role":"user","content":[{"type":"Quill Smith","text":"x"}]}]})");
+  EXPECT_THAT(std::string(ToConverse(Api::kAnthropicMessages, odd_block).status().message()),
+              Not(HasSubstr("Quill")));
+
   json ok = base;
   ok.merge_patch(json::parse(R"({"n":1,"response_format":{"type":"text"}})"));
   EXPECT_TRUE(ToConverse(Api::kOpenAIChat, ok).ok());
