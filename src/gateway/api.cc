@@ -403,6 +403,14 @@ Status ResponsesItem(json& item, Texts& fn) {
 }
 
 Status OpenAIResponses(json& body, Texts& fn) {
+  // A background response is read back later by id (GET /v1/responses/{id}),
+  // which the gateway does not serve: the client could never get the answer,
+  // and a stored answer read around the gateway is not re-identified.
+  if (auto b = body.find("background"); b != body.end() && b->is_boolean() && b->get<bool>()) {
+    return absl::InvalidArgumentError(
+        "background responses are not served: a response read back by id would not be "
+        "re-identified; send the request without background");
+  }
   // Each a string or a list of items. No input is allowed: a stored prompt or
   // an earlier response may give it.
   for (const char* key : {"instructions", "input"}) {

@@ -971,7 +971,7 @@ TEST(ApiTest, ResponsesRequestTextsAreVisited) {
     EXPECT_THAT(sent, HasSubstr(kept));
   }
   // A plain string input; pixels, files and screenshots are refused.
-  json plain = json::parse(R"({"model":"m","input":"U9"})");
+  json plain = json::parse(R"({"model":"m","input":"U9","background":false})");
   seen.clear();
   PHIGATE_ASSERT_OK(ForEachRequestText(Api::kOpenAIResponses, plain, fn));
   EXPECT_THAT(seen, ::testing::Contains("U9"));
@@ -980,7 +980,7 @@ TEST(ApiTest, ResponsesRequestTextsAreVisited) {
       {R"({"model":"m","input":[{"role":"user","content":[{"type":"input_image","image_url":"data:x"}]}]})",
        R"({"model":"m","input":[{"role":"user","content":[{"type":"input_file","file_data":"x"}]}]})",
        R"({"model":"m","input":[{"type":"computer_call_output","call_id":"c","output":{"type":"computer_screenshot","image_url":"data:x"}}]})",
-       R"({"model":"m","input":7})"}) {
+       R"({"model":"m","input":7})", R"({"model":"m","input":"U9","background":true})"}) {
     json b = json::parse(refused);
     EXPECT_EQ(ForEachRequestText(Api::kOpenAIResponses, b, fn).code(),
               absl::StatusCode::kInvalidArgument)
