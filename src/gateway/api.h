@@ -69,7 +69,8 @@ class StreamRewriter {
   // de-identified answer text to *scan_text. Unavailable when the upstream sent
   // an error event, DataLoss for a malformed one: the caller ends the stream.
   virtual Status OnEvent(const SseEvent& event, std::string* out, std::string* scan_text) = 0;
-  // Emits every held-back tail (the upstream stream ended).
+  // Emits every held-back tail. The terminal event does this by itself; the
+  // gateway drops the tail of a stream that failed (the fuzzer calls this).
   virtual void Flush(std::string* out) = 0;
   // True once the upstream's terminal event ([DONE] / message_stop) was seen.
   virtual bool complete() const = 0;

@@ -1190,10 +1190,9 @@ struct Gateway::Impl {
     }
     out.clear();
     for (const auto& h : held) out += h.first;  // empty after a leak
-    if (!failure.empty()) {
-      if (failure.find("leak") == std::string_view::npos) rw->Flush(&out);
-      rw->AppendError(failure, &out);
-    }
+    // A stream that fails ends with its error event; the rewriter's held-back
+    // tail (half a token, "[SSN_3f", never a value) is dropped, not sent as text.
+    if (!failure.empty()) rw->AppendError(failure, &out);
     // Withheld by leak detection is recorded as a whole answer withheld is.
     const AuditOutcome outcome = failure.empty()         ? AuditOutcome::kAnswered
                                  : !leak_failure.empty() ? AuditOutcome::kBlocked

@@ -980,6 +980,39 @@ TEST_F(GatewayTest, TruncatedSseEndsWithErrorEvent) {
             1u);
 }
 
+// A stream cut right after an event that ends inside a token ("... [NA"): the
+// client gets the answer up to the token, re-identified, then the error event;
+// the half token the gateway held back is dropped, not sent as text.
+TEST_F(GatewayTest, StreamCutInsideATokenDropsTheHeldBackHalf) {
+  responder_ = [](const ReceivedRequest& r) {
+    Script sc = Echo(r);
+    std::string text;
+    for (size_t i = 0; i < sc.chunks.size(); ++i) {
+      text += StreamedText(sc.chunks[i]);
+      const size_t open = text.rfind('[');
+      if (open != std::string::npos && text.find(']', open) == std::string::npos &&
+          text.size() - open >= 2) {
+        sc.chunks.resize(i + 1);  // no more text, no end event
+        break;
+      }
+    }
+    return sc;
+  };
+  StartGateway();
+  const std::string full = "Summary: " + Note();
+  for (bool anthropic : {false, true}) {
+    HttpResult r = anthropic ? Messages("pg_test_alice", true) : Chat("pg_test_alice", true);
+    ASSERT_EQ(r.status, 200u) << anthropic;
+    bool err = false, end = false;
+    const std::string text = StreamedText(r.body, &err, &end);
+    EXPECT_TRUE(err) << anthropic;
+    EXPECT_FALSE(end) << anthropic;
+    EXPECT_GT(text.size(), std::string("Summary: ").size()) << anthropic;
+    EXPECT_TRUE(full.starts_with(text)) << anthropic << ": " << text;
+    EXPECT_EQ(text.find('['), std::string::npos) << anthropic << ": " << text;
+  }
+}
+
 TEST_F(GatewayTest, UpstreamErrorEventMidStreamEndsCleanly) {
   responder_ = [](const ReceivedRequest& r) {
     Script sc = Echo(r);
