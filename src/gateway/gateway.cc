@@ -133,6 +133,9 @@ struct RequestContext {
   json body;
   bool stream = false;
   std::string requested_model;
+  // Azure OpenAI's /openai/deployments/{name}/...: the deployment named by the
+  // path is the model (Azure ignores the body's).
+  std::string path_model;
   Principal principal;
   bool authenticated = false;
   std::string feature;
@@ -201,6 +204,7 @@ class AuthFilter : public Filter {
   std::string_view name() const override { return "auth"; }
   FilterStatus OnRequest(RequestContext& ctx) override {
     std::string_view key = Header(*ctx.req, "x-api-key");
+    if (key.empty()) key = Header(*ctx.req, "api-key");  // the Azure OpenAI SDKs
     if (key.empty()) {
       std::string_view authz = Header(*ctx.req, "authorization");
       if (authz.size() > 7 && absl::EqualsIgnoreCase(ToAbsl(authz.substr(0, 7)), "bearer ")) {
@@ -229,6 +233,7 @@ class RouteFilter : public Filter {
     if (ctx.body.is_discarded() || !ctx.body.is_object()) {
       return Stop(ctx, name(), 400, "the request body is not a JSON object");
     }
+    if (!ctx.path_model.empty()) ctx.body["model"] = ctx.path_model;
     auto m = ctx.body.find("model");
     if (m == ctx.body.end() || !m->is_string() || m->get_ref<const std::string&>().empty()) {
       return Stop(ctx, name(), 400, "the request has no model");
@@ -587,11 +592,11 @@ struct Gateway::Impl {
         co_return;
       }
     }
-    if (path == "/v1/models" || path == "/models") {
+    if (path == "/v1/models" || path == "/models" || path == "/openai/v1/models") {
       co_await ListModels(req, w, std::nullopt);
       co_return;
     }
-    for (std::string_view prefix : {"/v1/models/", "/models/"}) {
+    for (std::string_view prefix : {"/v1/models/", "/models/", "/openai/v1/models/"}) {
       if (path.starts_with(prefix) && path.size() > prefix.size()) {
         co_await ListModels(req, w, PercentDecoded(path.substr(prefix.size())));
         co_return;
@@ -600,11 +605,28 @@ struct Gateway::Impl {
     RequestContext ctx;
     ctx.req = &req;
     ctx.request_id = NewRequestId();
-    if (path == "/v1/chat/completions" || path == "/chat/completions") {
+    // Azure OpenAI's paths, for clients of its SDKs (AzureOpenAI): a deployment's
+    // /openai/deployments/{name}/chat/completions?api-version=... and
+    // .../embeddings, and the v1 surface /openai/v1/... . The api-version is not
+    // read: the answer is in the OpenAI format every version shares.
+    std::string_view api_path = path;
+    if (constexpr std::string_view kDeployments = "/openai/deployments/";
+        path.starts_with(kDeployments)) {
+      const std::string_view rest = path.substr(kDeployments.size());
+      const size_t slash = rest.find('/');
+      if (slash != 0 && slash != std::string_view::npos) {
+        ctx.path_model = PercentDecoded(rest.substr(0, slash));
+        api_path = rest.substr(slash);
+        if (api_path != "/chat/completions" && api_path != "/embeddings") api_path = "";
+      }
+    } else if (path.starts_with("/openai/v1/")) {
+      api_path = path.substr(std::string_view("/openai").size());
+    }
+    if (api_path == "/v1/chat/completions" || api_path == "/chat/completions") {
       ctx.api = Api::kOpenAIChat;
-    } else if (path == "/v1/embeddings" || path == "/embeddings") {
+    } else if (api_path == "/v1/embeddings" || api_path == "/embeddings") {
       ctx.api = Api::kOpenAIEmbeddings;
-    } else if (path == "/v1/responses" || path == "/responses") {
+    } else if (api_path == "/v1/responses" || api_path == "/responses") {
       ctx.api = Api::kOpenAIResponses;
     } else if (path == "/v1/messages") {
       ctx.api = Api::kAnthropicMessages;

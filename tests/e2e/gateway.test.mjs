@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import OpenAI from 'openai';
+import OpenAI, { AzureOpenAI } from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { startFakeUpstream } from './fake_upstream.mjs';
 import { startServe } from './serve.mjs';
@@ -241,6 +241,32 @@ test('openai chat, streamed: re-identified chunk by chunk', async () => {
   assert.equal(text, 'Summary: ' + NOTE);
   assert.ok(chunks > 10, 'streamed as many chunks');
   assertUpstreamSawNoPhi();
+});
+
+// An application written for Azure OpenAI keeps its AzureOpenAI client and
+// changes only the endpoint: the client sends to
+// /openai/deployments/{deployment}/chat/completions?api-version=... with the
+// key in the api-key header, and the deployment names the model.
+test('AzureOpenAI client: deployment paths and api-key, whole and streamed', async () => {
+  const az = (key = KEYS.clinician) => new AzureOpenAI({
+    endpoint: `http://127.0.0.1:${port}`, apiKey: key, apiVersion: '2024-10-21',
+    deployment: 'local-llama', maxRetries: 0, defaultHeaders: { 'x-phigate-feature': 'scribe' } });
+  const messages = [{ role: 'user', content: NOTE }];
+  const r = await az().chat.completions.create({ model: 'ignored-by-azure', messages });
+  assert.equal(r.choices[0].message.content, 'Summary: ' + NOTE);
+  const sent = upstream.received.at(-1);
+  assert.equal(new URL(sent.url, 'http://x').pathname, '/v1/chat/completions');
+  assert.equal(JSON.parse(sent.body).model, 'local-llama');
+  const stream = await az().chat.completions.create({ model: 'local-llama', stream: true, messages });
+  let text = '';
+  for await (const c of stream) text += c.choices[0]?.delta?.content ?? '';
+  assert.equal(text, 'Summary: ' + NOTE);
+  assertUpstreamSawNoPhi();
+  const analyst = await az(KEYS.analyst).chat.completions.create({ model: 'x', messages });
+  for (const value of Object.values(PHI)) assert.ok(!analyst.choices[0].message.content.includes(value));
+  assert.match(analyst.choices[0].message.content, /\[NAME_[0-9A-Z]+\]/);
+  await assert.rejects(az('pg_e2e_wrong').chat.completions.create({ model: 'x', messages }),
+                       (e) => e.status === 401);
 });
 
 test('anthropic messages, not streamed and streamed', async () => {

@@ -1676,6 +1676,77 @@ TEST_F(GatewayTest, EmbeddingsAreDeidentified) {
             400u);
 }
 
+// Clients of the Azure OpenAI SDKs (AzureOpenAI) change only their endpoint:
+// a deployment's path names the model (the body's is replaced, as Azure
+// ignores it), the key comes in the api-key header, the api-version query is
+// accepted; the v1 surface /openai/v1/... serves as /v1/... does.
+TEST_F(GatewayTest, AzureOpenAIClientPathsAndApiKeyHeader) {
+  responder_ = [](const ReceivedRequest& r) {
+    if (r.target != "/v1/embeddings") return Echo(r);
+    Script sc;
+    sc.chunks = {
+        R"({"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.5]}]})"};
+    return sc;
+  };
+  StartGateway();
+  auto chat = [&](const std::string& path, bool stream, const std::string& key,
+                  const char* header = "api-key") {
+    json body = {{"model", "not-a-deployment"},
+                 {"stream", stream},
+                 {"messages", json::array({{{"role", "user"}, {"content", Note()}}})}};
+    return HttpCall(gw_->port(), "POST", path, body.dump(),
+                    {{header, std::string(header) == "api-key" ? key : "Bearer " + key}});
+  };
+  const std::string deployment =
+      "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
+  HttpResult r = chat(deployment, false, "pg_test_alice");
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(json::parse(r.body)["choices"][0]["message"]["content"], "Summary: " + Note());
+  ASSERT_EQ(upstream_->count(), 1u);
+  EXPECT_EQ(upstream_->received()[0].target, "/v1/chat/completions");
+  EXPECT_EQ(json::parse(upstream_->received()[0].body)["model"], "gpt-4o");
+
+  HttpResult s = chat(deployment, true, "pg_test_alice");
+  ASSERT_EQ(s.status, 200u) << s.body;
+  bool err = false, end = false;
+  EXPECT_EQ(StreamedText(s.body, &err, &end), "Summary: " + Note());
+  EXPECT_FALSE(err);
+  EXPECT_TRUE(end);
+
+  HttpResult b = chat(deployment, false, "pg_test_bob");  // no permission to see PHI: tokens
+  ASSERT_EQ(b.status, 200u) << b.body;
+  EXPECT_THAT(b.body, HasSubstr("[NAME_"));
+  for (const char* phi : kAllPhi) EXPECT_THAT(b.body, Not(HasSubstr(phi)));
+
+  // A percent-encoded deployment name; the v1 surface with a bearer key.
+  EXPECT_EQ(chat("/openai/deployments/gpt%2D4o/chat/completions", false, "pg_test_alice").status,
+            200u);
+  HttpResult v1 = chat("/openai/v1/chat/completions", false, "pg_test_alice", "authorization");
+  EXPECT_EQ(v1.status, 404u) << v1.body;  // its body names a model no upstream serves
+  json v1_body = {{"model", "gpt-4o"},
+                  {"messages", json::array({{{"role", "user"}, {"content", Note()}}})}};
+  EXPECT_EQ(HttpCall(gw_->port(), "POST", "/openai/v1/chat/completions", v1_body.dump(),
+                     {{"authorization", "Bearer pg_test_alice"}})
+                .status,
+            200u);
+  json emb = {{"input", json::array({Note()})}};
+  HttpResult e =
+      HttpCall(gw_->port(), "POST", "/openai/deployments/gpt-4o/embeddings?api-version=x",
+               emb.dump(), {{"api-key", "pg_test_alice"}});
+  EXPECT_EQ(e.status, 200u) << e.body;
+  EXPECT_EQ(upstream_->received().back().target, "/v1/embeddings");
+  ExpectUpstreamSawNoPhi();
+
+  // Refused before anything is sent: a deployment no upstream serves, an
+  // Azure operation the gateway does not serve, a wrong api-key.
+  const size_t sent = upstream_->count();
+  EXPECT_EQ(chat("/openai/deployments/nope/chat/completions", false, "pg_test_alice").status, 404u);
+  EXPECT_EQ(chat("/openai/deployments/gpt-4o/completions", false, "pg_test_alice").status, 404u);
+  EXPECT_EQ(chat("/openai/deployments//chat/completions", false, "pg_test_alice").status, 404u);
+  EXPECT_EQ(chat(deployment, false, "pg_wrong").status, 401u);
+  EXPECT_EQ(upstream_->count(), sent);
+}
+
 TEST_F(GatewayTest, ManyConcurrentStreams) {
   config_.server.io_threads = 2;
   StartGateway();
