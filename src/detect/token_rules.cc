@@ -621,6 +621,7 @@ class TokenRules {
 
   void ScoreNameWords();
   void NameFields();
+  bool InvertedSurname(size_t k) const;
   void SignOffs();
   void SubjectLines();
   void BeforeRecordNumber();
@@ -1077,7 +1078,8 @@ void TokenRules::NameFields() {
       }
       const uint32_t uf = u.lf();
       if (uf & (kLexCredential | kLexStop | kLexMonth | kLexWeekday | kLexTitle)) break;
-      const bool listed = (uf & (kLexFirstName | kLexSurname)) != 0;
+      const bool listed =
+          (uf & (kLexFirstName | kLexSurname)) != 0 || (field && k == first && InvertedSurname(k));
       if (!listed && (uf & (kLexClinical | kLexFacility))) break;
       if (!listed && (uf & kLexCommon) && (greeting || taken == 0)) break;
       // "Oscar Mirner, MLS(ASCP)": a short all-caps word after a comma is a credential.
@@ -1108,6 +1110,40 @@ void TokenRules::NameFields() {
                               0.7f, "name_field"});
     }
   }
+}
+
+// "PT: DOX, RUTH O": a surname that is also a word ("dox", a drug's short
+// name), written last name first. The word before the comma is the surname
+// when a listed first name in the same letter case follows it, and after
+// that the line ends or an initial, another name word of that case, a comma
+// or a parenthesis comes ("Pt: Stable, Will follow up" is no name).
+bool TokenRules::InvertedSurname(size_t k) const {
+  if (k + 1 >= n_) return false;
+  const Token& s = tk_[k];
+  const Token& f = tk_[k + 1];
+  if (s.end >= text_.size() || text_[s.end] != ',' || NewlineBetween(text_, s, f)) return false;
+  for (size_t c = s.end + 1; c < f.begin; ++c) {
+    if (text_[c] != ' ') return false;
+  }
+  const uint32_t ff = f.lf();
+  if (!f.IsAlphaWord() || f.end - f.begin < 2 || !(ff & kLexFirstName) ||
+      (ff & (kLexStop | kLexTitle | kLexCredential | kLexMonth | kLexWeekday))) {
+    return false;
+  }
+  const bool upper = (s.flags & kTokUpper) != 0;
+  auto same_case = [&](const Token& t) {
+    return upper ? (t.flags & kTokUpper) != 0
+                 : (t.flags & kTokTitle) != 0 && (t.flags & kTokUpper) == 0;
+  };
+  if (!same_case(s) || !same_case(f)) return false;
+  if (f.end >= text_.size() || text_[f.end] == '\n' || text_[f.end] == ',' || text_[f.end] == '(') {
+    return true;
+  }
+  if (k + 2 >= n_ || NewlineBetween(text_, f, tk_[k + 2])) return true;
+  const Token& next = tk_[k + 2];
+  if (next.begin - f.end > 2) return false;
+  if (next.IsAlphaWord() && next.end - next.begin == 1 && (next.flags & kTokUpper)) return true;
+  return next.IsAlphaWord() && same_case(next) && (next.lf() & (kLexFirstName | kLexSurname));
 }
 
 // Sign-offs: "Thanks,\nJohn", "Best regards,\n\nSolon Furino, MD": the line

@@ -341,6 +341,29 @@ TEST_F(PrecisionTest, ContractionsSayingAndSsnMasksAreNotPhi) {
 // Session 14: a saint's facility is one name with its possessive ("St.
 // Joseph's Hospital" was "St" and "Joseph"), and a name field's value stops
 // before it ("PCP: Dr. Maickjorford, St. Peter's Hospital").
+// A name field written last name first whose surname is also a word ("dox",
+// a drug's short name): the whole name is found when a first name of the same
+// letter case follows the comma and the name ends there. Outside a name field,
+// before a word that is no first name, or before more words, the word stays.
+TEST_F(PrecisionTest, InvertedNameFieldWhoseSurnameIsAWord) {
+  const struct {
+    const char* text;
+    const char* name;
+  } found[] = {
+      {"PT: DOX, RUTH O", "DOX, RUTH"},
+      {"Patient: Dox, Ruth M.", "Dox, Ruth"},
+      {"NAME: DOX, RUTH\nDOB: 01/02/1950", "DOX, RUTH"},
+  };
+  for (const auto& c : found) EXPECT_TRUE(Covered(c.text, c.name)) << c.text;
+  const NotPhiCase kept[] = {
+      {"Plan: DOX, ALERT X3", "DOX", ""},
+      {"Meds: DOX, AMY", "DOX", ""},
+      {"PT: DOX, RUTH WAS HERE", "DOX", ""},
+      {"Pt: dox, Ruth", "dox", ""},
+  };
+  ExpectNotPhiCases(kept);
+}
+
 TEST_F(PrecisionTest, SaintsFacilitiesAreOneName) {
   // Whether one finding of `text` is exactly `value`, of category `c`.
   auto one = [](const std::string& text, const std::string& value, PhiCategory c) {
