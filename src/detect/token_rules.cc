@@ -294,6 +294,44 @@ bool NameLike(const Token& t) {
          0;
 }
 
+// True when lower-case `w` becomes `m` by one insertion, deletion,
+// substitution or swap of two neighbouring letters ("febuary", "feburary",
+// "janurary", "ocotber" for their months), and is not `m` itself.
+bool OneEditFrom(std::string_view w, std::string_view m) {
+  if (w == m || w.size() + 1 < m.size() || m.size() + 1 < w.size()) return false;
+  size_t i = 0;
+  while (i < w.size() && i < m.size() && w[i] == m[i]) ++i;
+  if (w.size() == m.size()) {
+    if (w.substr(i + 1) == m.substr(i + 1)) return true;
+    return i + 1 < w.size() && w[i] == m[i + 1] && w[i + 1] == m[i] &&
+           w.substr(i + 2) == m.substr(i + 2);
+  }
+  return w.size() > m.size() ? w.substr(i + 1) == m.substr(i) : w.substr(i) == m.substr(i + 1);
+}
+
+// A day of the month as a token: "3", "30", "30th", "1st" (1-31).
+bool DayOfMonth(std::string_view w) {
+  size_t d = 0;
+  int v = 0;
+  while (d < w.size() && d < 2 && std::isdigit(static_cast<unsigned char>(w[d]))) {
+    v = v * 10 + (w[d++] - '0');
+  }
+  if (d == 0 || v < 1 || v > 31) return false;
+  if (d == w.size()) return true;
+  if (w.size() - d != 2) return false;
+  const char a = static_cast<char>(std::tolower(static_cast<unsigned char>(w[d])));
+  const char b = static_cast<char>(std::tolower(static_cast<unsigned char>(w[d + 1])));
+  return (a == 's' && b == 't') || (a == 'n' && b == 'd') || (a == 'r' && b == 'd') ||
+         (a == 't' && b == 'h');
+}
+
+// A year of a date: four digits, 1900-2099.
+bool Year(std::string_view w) {
+  return w.size() == 4 && (w.starts_with("19") || w.starts_with("20")) &&
+         std::isdigit(static_cast<unsigned char>(w[2])) &&
+         std::isdigit(static_cast<unsigned char>(w[3]));
+}
+
 bool IsInitial(const Token& t) {
   return t.IsAlphaWord() && t.end - t.begin == 1 && (t.flags & kTokUpper);
 }
@@ -622,6 +660,7 @@ class TokenRules {
   void ScoreNameWords();
   void NameFields();
   bool InvertedSurname(size_t k) const;
+  void MisspelledMonthDates();
   void SignOffs();
   void SubjectLines();
   void BeforeRecordNumber();
@@ -735,6 +774,7 @@ void TokenRules::Run(Findings* out) {
   FacilityAfterPlace();
   FusedInitials();
   NonPhiPhrases();
+  MisspelledMonthDates();
   Emit();
 }
 
@@ -1144,6 +1184,52 @@ bool TokenRules::InvertedSurname(size_t k) const {
   if (next.begin - f.end > 2) return false;
   if (next.IsAlphaWord() && next.end - next.begin == 1 && (next.flags & kTokUpper)) return true;
   return next.IsAlphaWord() && same_case(next) && (next.lf() & (kLexFirstName | kLexSurname));
+}
+
+// A month name misspelt by one letter beside a day or a year: "Admitted
+// Febuary 30th, 2019", "on 3 Ocotber 2019", "Feburary 2019". The patterns
+// know the months as written, so the day was left and the month taken for a
+// name or a place. It is a date as the month spelt right would be: with the
+// day and the year when a day is there, the month alone before a year alone
+// (the year is no identifier). Only words no list of the lexicon holds
+// ("Augusta" is a town), of the seven months of six letters or more.
+void TokenRules::MisspelledMonthDates() {
+  static constexpr std::string_view kMonths[] = {"january", "february", "august",  "september",
+                                                 "october", "november", "december"};
+  auto word = [&](const Token& t) { return text_.substr(t.begin, t.end - t.begin); };
+  // Token j follows token i on the line after spaces only (a comma first when
+  // `comma`), at most two characters apart.
+  auto next_to = [&](size_t i, size_t j, bool comma) {
+    if (j >= n_ || tk_[j].begin - tk_[i].end > 2) return false;
+    for (size_t c = tk_[i].end; c < tk_[j].begin; ++c) {
+      if (text_[c] != ' ' && !(comma && c == tk_[i].end && text_[c] == ',')) return false;
+    }
+    return true;
+  };
+  std::string lower;
+  for (size_t i = 0; i < n_; ++i) {
+    const Token& t = tk_[i];
+    const size_t len = t.end - t.begin;
+    if (!t.IsAlphaWord() || len < 5 || len > 10 || t.lex != nullptr) continue;
+    lower.assign(word(t));
+    AsciiLower(lower);
+    bool month = false;
+    for (std::string_view m : kMonths) month = month || OneEditFrom(lower, m);
+    if (!month) continue;
+    uint32_t b = t.begin, e = t.end;
+    if (next_to(i, i + 1, false) && DayOfMonth(word(tk_[i + 1]))) {
+      e = tk_[i + 1].end;  // "Febuary 30th", then ", 2019"
+      if (next_to(i + 1, i + 2, true) && Year(word(tk_[i + 2]))) e = tk_[i + 2].end;
+    } else if (i > 0 && next_to(i - 1, i, false) && DayOfMonth(word(tk_[i - 1]))) {
+      b = tk_[i - 1].begin;  // "3 Ocotber", then " 2019"
+      if (next_to(i, i + 1, false) && Year(word(tk_[i + 1]))) e = tk_[i + 1].end;
+    } else if (!(next_to(i, i + 1, true) && Year(word(tk_[i + 1])))) {
+      continue;  // neither a day nor a year beside it
+    }
+    name_[i] = 0.0f;
+    loc_[i] = 0;
+    out_->push_back(Finding{PhiCategory::kDate, b, e, 0.85f, "date_misspelt_month"});
+  }
 }
 
 // Sign-offs: "Thanks,\nJohn", "Best regards,\n\nSolon Furino, MD": the line

@@ -364,6 +364,39 @@ TEST_F(PrecisionTest, InvertedNameFieldWhoseSurnameIsAWord) {
   ExpectNotPhiCases(kept);
 }
 
+// A month misspelt by one letter beside a day or a year is a date, its day
+// and year with it, as the month spelt right would be; without a day or a
+// year beside it, and for a word a list holds ("Augusta"), no date is made.
+TEST_F(PrecisionTest, MisspeltMonthsBesideADayOrAYearAreDates) {
+  const struct {
+    const char* text;
+    const char* date;  // exactly one DATE finding, this text
+  } dates[] = {
+      {"Admitted Febuary 30th, 2019 for CHF.", "Febuary 30th, 2019"},
+      {"Admitted Feburary 3, 2019 for CHF.", "Feburary 3, 2019"},
+      {"On 3 Ocotber 2019 she fell.", "3 Ocotber 2019"},
+      {"Seen Janurary 2019.", "Janurary"},
+      {"SEEN DECEMEBER 25TH", "DECEMEBER 25TH"},
+      {"f/u novmber 12 w/ cards", "novmber 12"},
+  };
+  for (const auto& c : dates) {
+    auto found = engine_->Scan(c.text);
+    ASSERT_TRUE(found.ok()) << found.status();
+    std::vector<std::string> got;
+    for (const Finding& f : *found) {
+      if (f.category == PhiCategory::kDate)
+        got.push_back(std::string(c.text).substr(f.begin, f.end - f.begin));
+    }
+    EXPECT_EQ(got, std::vector<std::string>{c.date}) << c.text;
+  }
+  for (const char* text :
+       {"Returns in Agust.", "Lives in Augusta 12 miles away.", "Octobre is her middle name."}) {
+    auto found = engine_->Scan(text);
+    ASSERT_TRUE(found.ok());
+    for (const Finding& f : *found) EXPECT_NE(f.category, PhiCategory::kDate) << text;
+  }
+}
+
 TEST_F(PrecisionTest, SaintsFacilitiesAreOneName) {
   // Whether one finding of `text` is exactly `value`, of category `c`.
   auto one = [](const std::string& text, const std::string& value, PhiCategory c) {
