@@ -592,36 +592,41 @@ struct Gateway::Impl {
         co_return;
       }
     }
-    if (path == "/v1/models" || path == "/models" || path == "/openai/v1/models") {
+    // Azure OpenAI's paths, for clients of its SDKs (AzureOpenAI): a deployment's
+    // /openai/deployments/{name}/chat/completions?api-version=... and
+    // .../embeddings; the client's other calls (/openai/responses,
+    // /openai/models) and the v1 surface (/openai/v1/...) are the gateway's own
+    // paths under /openai. The api-version is not read: the answer is in the
+    // OpenAI format every version shares.
+    std::string_view api_path = path;
+    std::string path_model;
+    if (constexpr std::string_view kDeployments = "/openai/deployments/";
+        path.starts_with(kDeployments)) {
+      const std::string_view rest = path.substr(kDeployments.size());
+      const size_t slash = rest.find('/');
+      api_path = "";
+      if (slash != 0 && slash != std::string_view::npos &&
+          (rest.substr(slash) == "/chat/completions" || rest.substr(slash) == "/embeddings")) {
+        path_model = PercentDecoded(rest.substr(0, slash));
+        api_path = rest.substr(slash);
+      }
+    } else if (path.starts_with("/openai/")) {
+      api_path = path.substr(std::string_view("/openai").size());
+    }
+    if (api_path == "/v1/models" || api_path == "/models") {
       co_await ListModels(req, w, std::nullopt);
       co_return;
     }
-    for (std::string_view prefix : {"/v1/models/", "/models/", "/openai/v1/models/"}) {
-      if (path.starts_with(prefix) && path.size() > prefix.size()) {
-        co_await ListModels(req, w, PercentDecoded(path.substr(prefix.size())));
+    for (std::string_view prefix : {"/v1/models/", "/models/"}) {
+      if (api_path.starts_with(prefix) && api_path.size() > prefix.size()) {
+        co_await ListModels(req, w, PercentDecoded(api_path.substr(prefix.size())));
         co_return;
       }
     }
     RequestContext ctx;
     ctx.req = &req;
     ctx.request_id = NewRequestId();
-    // Azure OpenAI's paths, for clients of its SDKs (AzureOpenAI): a deployment's
-    // /openai/deployments/{name}/chat/completions?api-version=... and
-    // .../embeddings, and the v1 surface /openai/v1/... . The api-version is not
-    // read: the answer is in the OpenAI format every version shares.
-    std::string_view api_path = path;
-    if (constexpr std::string_view kDeployments = "/openai/deployments/";
-        path.starts_with(kDeployments)) {
-      const std::string_view rest = path.substr(kDeployments.size());
-      const size_t slash = rest.find('/');
-      if (slash != 0 && slash != std::string_view::npos) {
-        ctx.path_model = PercentDecoded(rest.substr(0, slash));
-        api_path = rest.substr(slash);
-        if (api_path != "/chat/completions" && api_path != "/embeddings") api_path = "";
-      }
-    } else if (path.starts_with("/openai/v1/")) {
-      api_path = path.substr(std::string_view("/openai").size());
-    }
+    ctx.path_model = std::move(path_model);
     if (api_path == "/v1/chat/completions" || api_path == "/chat/completions") {
       ctx.api = Api::kOpenAIChat;
     } else if (api_path == "/v1/embeddings" || api_path == "/embeddings") {

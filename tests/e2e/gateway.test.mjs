@@ -267,6 +267,14 @@ test('AzureOpenAI client: deployment paths and api-key, whole and streamed', asy
   assert.match(analyst.choices[0].message.content, /\[NAME_[0-9A-Z]+\]/);
   await assert.rejects(az('pg_e2e_wrong').chat.completions.create({ model: 'x', messages }),
                        (e) => e.status === 401);
+  // Its calls outside a deployment: /openai/responses, /openai/models.
+  const resp = await az().responses.create({ model: 'local-llama', input: NOTE });
+  assert.equal(resp.output_text, 'Summary: ' + NOTE);
+  assert.equal(new URL(upstream.received.at(-1).url, 'http://x').pathname, '/v1/responses');
+  const ids = [];
+  for await (const m of az().models.list()) ids.push(m.id);
+  assert.ok(ids.includes('local-llama'), ids.join(','));
+  assertUpstreamSawNoPhi();
 });
 
 test('anthropic messages, not streamed and streamed', async () => {

@@ -1735,6 +1735,17 @@ TEST_F(GatewayTest, AzureOpenAIClientPathsAndApiKeyHeader) {
                emb.dump(), {{"api-key", "pg_test_alice"}});
   EXPECT_EQ(e.status, 200u) << e.body;
   EXPECT_EQ(upstream_->received().back().target, "/v1/embeddings");
+  // The client's calls outside a deployment: /openai/responses, /openai/models.
+  json resp_body = {{"model", "gpt-4o"}, {"input", Note()}};
+  HttpResult resp = HttpCall(gw_->port(), "POST", "/openai/responses?api-version=x",
+                             resp_body.dump(), {{"api-key", "pg_test_alice"}});
+  ASSERT_EQ(resp.status, 200u) << resp.body;
+  EXPECT_EQ(json::parse(resp.body)["output"][0]["content"][0]["text"], "Summary: " + Note());
+  EXPECT_EQ(upstream_->received().back().target, "/v1/responses");
+  HttpResult models = HttpCall(gw_->port(), "GET", "/openai/models?api-version=x", "",
+                               {{"api-key", "pg_test_alice"}});
+  ASSERT_EQ(models.status, 200u) << models.body;
+  EXPECT_EQ(json::parse(models.body)["data"][0]["id"], "gpt-4o");
   ExpectUpstreamSawNoPhi();
 
   // Refused before anything is sent: a deployment no upstream serves, an
