@@ -683,7 +683,9 @@ class TokenRules {
   void DeviceEponyms();
   void ScorePlaces();
   static constexpr size_t kNoTown = static_cast<size_t>(-1);
-  size_t LowerCaseTownAt(size_t i) const;
+  // `vocabulary`: the town's later words may be clinical or facility words
+  // (when what follows says it is a town: "sand point Fire").
+  size_t LowerCaseTownAt(size_t i, bool vocabulary = false) const;
   void PlaceConsistency();
   void FacilityAfterPlace();
   void FusedInitials();
@@ -2483,15 +2485,27 @@ void TokenRules::ScorePlaces() {
     }
     // A town of the list in lower case before its police or fire service, in
     // a note that capitalises: "Per college park PD officer", "EMS from sand
-    // point Fire reports".
-    if (lower_town != kNoTown && lower_town + 1 < n_) {
+    // point Fire reports" — there a town's later word may be a clinical one
+    // ("point"), looked up again only when the plain lookup is not before one.
+    if (lower_word && (f & (kLexCity | kLexCityStart))) {
       static const uint64_t kPd = Lexicon::Hash("pd"), kPolice = Lexicon::Hash("police"),
                             kFire = Lexicon::Hash("fire"), kSheriff = Lexicon::Hash("sheriff");
-      const Token& q = tk_[lower_town + 1];
-      if ((q.hash == kPd || q.hash == kPolice || q.hash == kFire || q.hash == kSheriff) &&
-          q.begin == tk_[lower_town].end + 1 && text_[tk_[lower_town].end] == ' ') {
-        for (size_t k = i; k <= lower_town; ++k) loc_[k] = 1;
-        i = lower_town;
+      auto before_service = [&](size_t last) {
+        if (last == kNoTown || last + 1 >= n_) return false;
+        const Token& q = tk_[last + 1];
+        return (q.hash == kPd || q.hash == kPolice || q.hash == kFire || q.hash == kSheriff) &&
+               q.begin == tk_[last].end + 1 && text_[tk_[last].end] == ' ';
+      };
+      size_t town = before_service(lower_town) ? lower_town : kNoTown;
+      if (town == kNoTown) {
+        const size_t with_vocabulary = LowerCaseTownAt(i, /*vocabulary=*/true);
+        if (with_vocabulary != lower_town && before_service(with_vocabulary)) {
+          town = with_vocabulary;
+        }
+      }
+      if (town != kNoTown) {
+        for (size_t k = i; k <= town; ++k) loc_[k] = 1;
+        i = town;
         continue;
       }
     }
@@ -2523,7 +2537,7 @@ void TokenRules::ScorePlaces() {
 // ("red bluff", "springfield"), the longest of up to four words, or kNoTown.
 // A town of one word is no common, clinical or calendar word ("comfort"); one
 // of several holds no facility or clinical word ("halfway house").
-size_t TokenRules::LowerCaseTownAt(size_t i) const {
+size_t TokenRules::LowerCaseTownAt(size_t i, bool vocabulary) const {
   const Token& t = tk_[i];
   size_t best = kNoTown;
   if (t.lf() & kLexCityStart) {
@@ -2536,7 +2550,7 @@ size_t TokenRules::LowerCaseTownAt(size_t i) const {
         break;
       }
       // Not a facility's or a ward's word: "lives in halfway house".
-      if (u.lf() & (kLexFacility | kLexClinical)) break;
+      if (!vocabulary && (u.lf() & (kLexFacility | kLexClinical))) break;
       phrase += ' ';
       phrase.append(text_.substr(u.begin, u.end - u.begin));
       if (lexicon_->IsMultiWordCity(phrase)) best = k;

@@ -296,6 +296,9 @@ TEST_F(EngineTest, ALowerCaseTownBeforeItsPoliceIsAPlace) {
   EXPECT_TRUE(Covered("Per warner robins PD officer Kenneth Lee.", "warner robins"));
   EXPECT_FALSE(Covered("Pt had a house fire. Forest fire nearby. Called police.", "house"));
   EXPECT_FALSE(Covered("Pt had a house fire. Forest fire nearby. Called police.", "Forest"));
+  // Session 37: a town's later word may be a clinical one there ("point").
+  EXPECT_TRUE(Covered("Trauma alert. EMS from sand point Fire reports GCS 15.", "sand point"));
+  EXPECT_FALSE(Covered("Tender at the trigger point. Fire alarm tested.", "point"));
 }
 
 // Session 33: outside mixed case a letter's "RE:" / "REGARDING:" line names
