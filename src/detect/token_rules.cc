@@ -309,6 +309,19 @@ bool OneEditFrom(std::string_view w, std::string_view m) {
   return w.size() > m.size() ? w.substr(i + 1) == m.substr(i) : w.substr(i) == m.substr(i + 1);
 }
 
+// A necessary condition for OneEditFrom(lower(w), m), read from w's first
+// three bytes as they are (ASCII letters folded): one edit leaves m's first
+// letter in place, or shifts or swaps it with its neighbours. Most words fail
+// it, so the token rule lowers and compares few of them.
+bool MayBeOneEditFrom(std::string_view w, std::string_view m) {
+  if (w.size() < 3 || w.size() + 1 < m.size() || m.size() + 1 < w.size()) return false;
+  const char a = static_cast<char>(w[0] | 0x20), b = static_cast<char>(w[1] | 0x20),
+             c = static_cast<char>(w[2] | 0x20);
+  if (a == m[0]) return b == m[1] || c == m[2] || b == m[2] || c == m[1];
+  return (b == m[1] && c == m[2]) || (a == m[1] && b == m[2]) || (b == m[0] && c == m[1]) ||
+         (a == m[1] && b == m[0]);
+}
+
 // A day of the month as a token: "3", "30", "30th", "1st" (1-31).
 bool DayOfMonth(std::string_view w) {
   size_t d = 0;
@@ -1213,6 +1226,9 @@ void TokenRules::MisspelledMonthDates() {
     const Token& t = tk_[i];
     const size_t len = t.end - t.begin;
     if (!t.IsAlphaWord() || len < 5 || len > 10 || t.lex != nullptr) continue;
+    bool maybe = false;
+    for (std::string_view m : kMonths) maybe = maybe || MayBeOneEditFrom(word(t), m);
+    if (!maybe) continue;
     lower.assign(word(t));
     AsciiLower(lower);
     bool month = false;
@@ -2497,7 +2513,12 @@ void TokenRules::ScorePlaces() {
                q.begin == tk_[last].end + 1 && text_[tk_[last].end] == ' ';
       };
       size_t town = before_service(lower_town) ? lower_town : kNoTown;
-      if (town == kNoTown) {
+      bool service_near = false;  // the second lookup only when a service word can follow
+      for (size_t k = i + 1; town == kNoTown && k < n_ && k <= i + 4 && !service_near; ++k) {
+        const uint64_t h = tk_[k].hash;
+        service_near = h == kPd || h == kPolice || h == kFire || h == kSheriff;
+      }
+      if (service_near) {
         const size_t with_vocabulary = LowerCaseTownAt(i, /*vocabulary=*/true);
         if (with_vocabulary != lower_town && before_service(with_vocabulary)) {
           town = with_vocabulary;

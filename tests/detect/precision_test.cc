@@ -378,6 +378,7 @@ TEST_F(PrecisionTest, MisspeltMonthsBesideADayOrAYearAreDates) {
       {"Seen Janurary 2019.", "Janurary"},
       {"SEEN DECEMEBER 25TH", "DECEMEBER 25TH"},
       {"f/u novmber 12 w/ cards", "novmber 12"},
+      {"Seen Efbruary 3, 2019.", "Efbruary 3, 2019"},  // its first two letters swapped
   };
   for (const auto& c : dates) {
     auto found = engine_->Scan(c.text);
