@@ -38,29 +38,6 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-// The single edit that turns vocabulary word `w` into `q`, if there is one:
-// a deleted letter, an adjacent transposition, a substituted letter or an
-// inserted letter.
-enum class Edit { kNone, kDelete, kTranspose, kSubstitute, kInsert };
-Edit SingleEdit(std::string_view q, std::string_view w) {
-  auto one_deleted = [](std::string_view shorter, std::string_view longer) {
-    size_t i = 0;
-    while (i < shorter.size() && shorter[i] == longer[i]) ++i;
-    return shorter.substr(i) == longer.substr(i + 1);
-  };
-  if (q.size() + 1 == w.size()) return one_deleted(q, w) ? Edit::kDelete : Edit::kNone;
-  if (q.size() == w.size() + 1) return one_deleted(w, q) ? Edit::kInsert : Edit::kNone;
-  if (q.size() != w.size()) return Edit::kNone;
-  size_t i = 0;
-  while (i < q.size() && q[i] == w[i]) ++i;
-  if (i == q.size()) return Edit::kNone;  // equal
-  if (q.substr(i + 1) == w.substr(i + 1)) return Edit::kSubstitute;
-  if (i + 1 < q.size() && q[i] == w[i + 1] && q[i + 1] == w[i] &&
-      q.substr(i + 2) == w.substr(i + 2))
-    return Edit::kTranspose;
-  return Edit::kNone;
-}
-
 // The gazetteer files a lexicon is built from, in the order they are read.
 constexpr const char* kSourceFiles[] = {"first_names.tsv",  "surnames.tsv",    "us_cities.tsv",
                                         "us_states.tsv",    "us_counties.tsv", "common_words.txt",
@@ -461,6 +438,25 @@ bool Lexicon::IsCityPrefix(std::string_view lower) const {
     if (it->size() >= lower.size() + 2) return true;
   }
   return false;
+}
+
+Edit SingleEdit(std::string_view q, std::string_view w) {
+  auto one_deleted = [](std::string_view shorter, std::string_view longer) {
+    size_t i = 0;
+    while (i < shorter.size() && shorter[i] == longer[i]) ++i;
+    return shorter.substr(i) == longer.substr(i + 1);
+  };
+  if (q.size() + 1 == w.size()) return one_deleted(q, w) ? Edit::kDelete : Edit::kNone;
+  if (q.size() == w.size() + 1) return one_deleted(w, q) ? Edit::kInsert : Edit::kNone;
+  if (q.size() != w.size()) return Edit::kNone;
+  size_t i = 0;
+  while (i < q.size() && q[i] == w[i]) ++i;
+  if (i == q.size()) return Edit::kNone;  // equal
+  if (q.substr(i + 1) == w.substr(i + 1)) return Edit::kSubstitute;
+  if (i + 1 < q.size() && q[i] == w[i + 1] && q[i + 1] == w[i] &&
+      q.substr(i + 2) == w.substr(i + 2))
+    return Edit::kTranspose;
+  return Edit::kNone;
 }
 
 bool Lexicon::IsNearVocabulary(std::string_view lower, bool shorter) const {

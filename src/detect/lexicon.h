@@ -110,6 +110,12 @@ struct LexEntry {
   float last_weight = 0;   // 0..1, how common as a surname
 };
 
+// The single edit that turns word `w` into `q`, if there is one: a deleted
+// letter, an adjacent transposition, a substituted letter or an inserted
+// letter (kNone: equal, or further apart).
+enum class Edit { kNone, kDelete, kTranspose, kSubstitute, kInsert };
+Edit SingleEdit(std::string_view q, std::string_view w);
+
 namespace internal {
 // A lexicon snapshot around `payload`: magic, digest, payload, checksum (what
 // Lexicon::Snapshot() returns); for the snapshot fuzzer, which frames its

@@ -294,22 +294,7 @@ bool NameLike(const Token& t) {
          0;
 }
 
-// True when lower-case `w` becomes `m` by one insertion, deletion,
-// substitution or swap of two neighbouring letters ("febuary", "feburary",
-// "janurary", "ocotber" for their months), and is not `m` itself.
-bool OneEditFrom(std::string_view w, std::string_view m) {
-  if (w == m || w.size() + 1 < m.size() || m.size() + 1 < w.size()) return false;
-  size_t i = 0;
-  while (i < w.size() && i < m.size() && w[i] == m[i]) ++i;
-  if (w.size() == m.size()) {
-    if (w.substr(i + 1) == m.substr(i + 1)) return true;
-    return i + 1 < w.size() && w[i] == m[i + 1] && w[i + 1] == m[i] &&
-           w.substr(i + 2) == m.substr(i + 2);
-  }
-  return w.size() > m.size() ? w.substr(i + 1) == m.substr(i) : w.substr(i) == m.substr(i + 1);
-}
-
-// A necessary condition for OneEditFrom(lower(w), m), read from w's first
+// A necessary condition for SingleEdit(lower(w), m) != kNone, read from w's first
 // three bytes as they are (ASCII letters folded): one edit leaves m's first
 // letter in place, or shifts or swaps it with its neighbours. Most words fail
 // it, so the token rule lowers and compares few of them.
@@ -1232,7 +1217,7 @@ void TokenRules::MisspelledMonthDates() {
     lower.assign(word(t));
     AsciiLower(lower);
     bool month = false;
-    for (std::string_view m : kMonths) month = month || OneEditFrom(lower, m);
+    for (std::string_view m : kMonths) month = month || SingleEdit(lower, m) != Edit::kNone;
     if (!month) continue;
     uint32_t b = t.begin, e = t.end;
     if (next_to(i, i + 1, false) && DayOfMonth(word(tk_[i + 1]))) {
@@ -2506,23 +2491,21 @@ void TokenRules::ScorePlaces() {
     if (lower_word && (f & (kLexCity | kLexCityStart))) {
       static const uint64_t kPd = Lexicon::Hash("pd"), kPolice = Lexicon::Hash("police"),
                             kFire = Lexicon::Hash("fire"), kSheriff = Lexicon::Hash("sheriff");
+      auto service = [&](size_t k) {
+        const uint64_t h = tk_[k].hash;
+        return h == kPd || h == kPolice || h == kFire || h == kSheriff;
+      };
       auto before_service = [&](size_t last) {
-        if (last == kNoTown || last + 1 >= n_) return false;
-        const Token& q = tk_[last + 1];
-        return (q.hash == kPd || q.hash == kPolice || q.hash == kFire || q.hash == kSheriff) &&
-               q.begin == tk_[last].end + 1 && text_[tk_[last].end] == ' ';
+        return last != kNoTown && last + 1 < n_ && service(last + 1) &&
+               tk_[last + 1].begin == tk_[last].end + 1 && text_[tk_[last].end] == ' ';
       };
       size_t town = before_service(lower_town) ? lower_town : kNoTown;
-      bool service_near = false;  // the second lookup only when a service word can follow
-      for (size_t k = i + 1; town == kNoTown && k < n_ && k <= i + 4 && !service_near; ++k) {
-        const uint64_t h = tk_[k].hash;
-        service_near = h == kPd || h == kPolice || h == kFire || h == kSheriff;
-      }
-      if (service_near) {
+      // Looked up again with vocabulary words only when a service word is near.
+      for (size_t k = i + 1; town == kNoTown && k < n_ && k <= i + 4; ++k) {
+        if (!service(k)) continue;
         const size_t with_vocabulary = LowerCaseTownAt(i, /*vocabulary=*/true);
-        if (with_vocabulary != lower_town && before_service(with_vocabulary)) {
-          town = with_vocabulary;
-        }
+        if (before_service(with_vocabulary)) town = with_vocabulary;
+        break;
       }
       if (town != kNoTown) {
         for (size_t k = i; k <= town; ++k) loc_[k] = 1;
